@@ -1,0 +1,25 @@
+// Every bound the broker enforces, named, with its unit last. Values that Kafka exposes as
+// configuration keep Kafka's default here and are overridable by the config key named beside them.
+
+/** socket.request.max.bytes: the largest request frame accepted. */
+export const requestBytesMaxDefault = 100 * 1024 * 1024;
+/** queued.max.request.bytes: request bytes buffered across all connections before reads pause. */
+export const queuedRequestBytesMaxDefault = 256 * 1024 * 1024;
+/** Requests decoded but not yet answered on one connection; reading pauses beyond this. */
+export const inFlightRequestsPerConnectionMax = 128;
+/** message.max.bytes: the largest record batch accepted (Kafka's default). */
+export const messageBytesMaxDefault = 1024 * 1024 + 12;
+/** Upper bound on fetch.max.wait honoured for a long-poll fetch. */
+export const fetchWaitMsMax = 30_000;
+/** Upper bound on the bytes one fetch response may carry, whatever the client asks. */
+export const fetchResponseBytesMax = 64 * 1024 * 1024;
+/** Longest topic name (Kafka's limit). */
+export const topicNameLengthMax = 249;
+/** Partitions one topic may have. */
+export const partitionsPerTopicMax = 10_000;
+/** Batches of sequence numbers remembered per producer and partition (Kafka keeps 5). */
+export const producerBatchesRememberedMax = 5;
+/** Producer ids tracked per partition before the oldest idle ones are expired. */
+export const producerIdsPerPartitionMax = 100_000;
+/** Size of the slab that segment reads are cut from (page-aligned, see PERF-NOTES). */
+export const readSlabBytes = 64 * 1024 * 1024;
