@@ -1,0 +1,112 @@
+// The broker: owns the configuration, the metadata store, the logs, the topic view and the
+// listener, and starts and stops them in order.
+//
+// Start: validate config -> open metadata store -> open logs (recovering after an unclean stop)
+// -> load topics -> listen. Stop (SIGTERM): stop accepting, let in-flight requests finish, flush
+// and close every log, write the clean-shutdown marker so the next start skips recovery.
+
+import type { BrokerConfig } from '../config/broker-config.js';
+import { MetadataStore } from '../cluster/metadata-store.js';
+import { TopicManager } from '../cluster/topics.js';
+import { ProducerIdManager } from '../coordinator/txn/producer-ids.js';
+import { createLogger, type Logger } from '../logger.js';
+import { LogManager } from '../storage/log-manager.js';
+import type { Handler } from './handler.js';
+import { handlers } from './handlers/index.js';
+import { Server } from './server.js';
+
+export interface ApiVersionRange {
+  apiKey: number;
+  minVersion: number;
+  maxVersion: number;
+}
+
+export class Broker {
+  readonly log: Logger;
+  readonly nodeId: number;
+  readonly topics: TopicManager;
+  readonly producerIds: ProducerIdManager;
+  private server: Server | null = null;
+  private readonly handlerMap: Map<number, Handler<unknown, unknown>>;
+  private boundPort = -1;
+  private stopping: Promise<void> | null = null;
+
+  private constructor(
+    readonly config: BrokerConfig,
+    readonly metadata: MetadataStore,
+    readonly logs: LogManager,
+  ) {
+    this.log = createLogger('broker');
+    this.nodeId = config.nodeId;
+    this.topics = new TopicManager(config, metadata, logs, createLogger('topics'));
+    this.producerIds = new ProducerIdManager(metadata);
+    this.handlerMap = new Map(handlers.map((h) => [h.apiKey, h as Handler<unknown, unknown>]));
+  }
+
+  static async start(config: BrokerConfig): Promise<Broker> {
+    const log = createLogger('broker');
+    const logDirs = config.logDirs();
+    const metadata = MetadataStore.open(logDirs, config.nodeId, config.get('cluster.id'));
+    const logs = await LogManager.open({ logDirs, logger: createLogger('storage') });
+    const broker = new Broker(config, metadata, logs);
+    broker.topics.load();
+    logs.startBackgroundTasks({
+      retentionCheckIntervalMs: config.long('log.retention.check.interval.ms'),
+      flushIntervalMs: config.flushIntervalMs(),
+    });
+    const listener = config.listeners()[0];
+    if (listener === undefined) throw new Error('no listener');
+    broker.server = new Server(
+      broker,
+      broker.handlerMap,
+      {
+        host: listener.host === '' ? '0.0.0.0' : listener.host,
+        port: listener.port,
+        requestBytesMax: config.int('socket.request.max.bytes'),
+        queuedRequestBytesMax: config.long('queued.max.request.bytes'),
+        maxConnections: config.int('max.connections'),
+        maxConnectionsPerIp: config.int('max.connections.per.ip'),
+        idleMs: config.long('connections.max.idle.ms'),
+      },
+      createLogger('network'),
+    );
+    broker.boundPort = await broker.server.listen();
+    log.info('Samsa broker started', {
+      nodeId: broker.nodeId,
+      clusterId: metadata.clusterId,
+      listener: `${listener.name}://${listener.host}:${broker.boundPort}`,
+      logDirs,
+      topics: [...broker.topics.all()].length,
+    });
+    return broker;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** The endpoint clients are told to use (advertised.listeners, else the bound listener). */
+  advertised(): { host: string; port: number } {
+    const a = this.config.advertisedListeners()[0];
+    if (a === undefined) return { host: '127.0.0.1', port: this.boundPort };
+    return { host: a.host, port: a.port === 0 ? this.boundPort : a.port };
+  }
+
+  apiVersionRanges(): ApiVersionRange[] {
+    return [...this.handlerMap.values()]
+      .map((h) => ({ apiKey: h.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }))
+      .sort((a, b) => a.apiKey - b.apiKey);
+  }
+
+  stop(): Promise<void> {
+    if (this.stopping === null) this.stopping = this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    this.log.info('shutting down');
+    if (this.server !== null) await this.server.close(5_000);
+    await this.logs.close();
+    this.log.info('shut down cleanly');
+  }
+}

@@ -1,0 +1,336 @@
+// One client connection: framing, the request pipeline and back-pressure.
+//
+// Frames are `int32 size` + request. Requests are decoded and handed to their handler as they
+// arrive (many in flight); responses are written strictly in request order, gathered into one
+// corked write per flush. Reading pauses while the connection has too many requests in flight or
+// the broker as a whole has too many request bytes queued (queued.max.request.bytes), so memory
+// stays bounded however fast clients send.
+//
+// Anything malformed (oversized frame, unknown API key, unsupported version, undecodable body)
+// is logged with the client's address and id and the connection is closed: Kafka's behaviour.
+
+import type { Socket } from 'node:net';
+import type { ApiSchema } from '../protocol/generated/apis.js';
+import { ApiKey, apiSchemas, requestHeaderVersion, responseHeaderVersion } from '../protocol/generated/apis.js';
+import { ErrorCode, ProtocolDecodeError } from '../protocol/errors.js';
+import { Reader } from '../protocol/reader.js';
+import { Writer } from '../protocol/writer.js';
+import { decodeRequestHeader } from '../protocol/generated/request-header.js';
+import { encodeApiVersionsResponse } from '../protocol/generated/api-versions-response.js';
+import type { Logger } from '../logger.js';
+import * as limits from '../limits.js';
+import type { Broker } from './broker.js';
+import type { Handler, RequestContext } from './handler.js';
+
+interface Slot {
+  done: boolean;
+  chunks: Buffer[] | null;
+  /** Request bytes this slot holds against the broker-wide budget until answered. */
+  bytes: number;
+}
+
+export interface ConnectionLimits {
+  requestBytesMax: number;
+}
+
+/** Broker-wide accounting of request bytes that have been read but not yet answered. */
+export class RequestMemory {
+  private used = 0;
+  private readonly waiting = new Set<() => void>();
+
+  constructor(readonly bytesMax: number) {}
+
+  get usedBytes(): number {
+    return this.used;
+  }
+
+  overLimit(): boolean {
+    return this.used >= this.bytesMax;
+  }
+
+  acquire(bytes: number): void {
+    this.used += bytes;
+  }
+
+  release(bytes: number): void {
+    this.used -= bytes;
+    if (this.used < this.bytesMax && this.waiting.size > 0) {
+      const ws = [...this.waiting];
+      this.waiting.clear();
+      for (const w of ws) w();
+    }
+  }
+
+  onAvailable(fn: () => void): void {
+    this.waiting.add(fn);
+  }
+
+  cancel(fn: () => void): void {
+    this.waiting.delete(fn);
+  }
+}
+
+export class Connection {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private readonly queue: Slot[] = [];
+  private inFlight = 0;
+  private paused = false;
+  private closed = false;
+  private readonly abort = new AbortController();
+  readonly address: string;
+  private readonly resumeFn = (): void => this.maybeResume();
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly broker: Broker,
+    private readonly handlers: ReadonlyMap<number, Handler<unknown, unknown>>,
+    private readonly memory: RequestMemory,
+    private readonly connLimits: ConnectionLimits,
+    private readonly log: Logger,
+  ) {
+    this.address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => {
+      if (!this.closed) this.log.debug('connection error', { client: this.address, error: err.message });
+    });
+    socket.on('close', () => this.onClose());
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  close(reason: string, fields: Record<string, unknown> = {}): void {
+    if (this.closed) return;
+    this.log.warn(`closing connection: ${reason}`, { client: this.address, ...fields });
+    this.closed = true;
+    this.socket.destroy();
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    this.abort.abort();
+    this.memory.cancel(this.resumeFn);
+    let held = 0;
+    for (const s of this.queue) held += s.bytes;
+    this.queue.length = 0;
+    if (held > 0) this.memory.release(held);
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    this.drainFrames();
+  }
+
+  private drainFrames(): void {
+    while (!this.closed && !this.paused && this.pendingBytes >= 4) {
+      const size = this.peekInt32();
+      if (size < 0 || size > this.connLimits.requestBytesMax) {
+        this.close('request size out of bounds (socket.request.max.bytes)', {
+          size,
+          limit: this.connLimits.requestBytesMax,
+        });
+        return;
+      }
+      if (this.pendingBytes < 4 + size) return;
+      const frame = this.take(4 + size).subarray(4);
+      this.onFrame(frame);
+      if (this.inFlight >= limits.inFlightRequestsPerConnectionMax || this.memory.overLimit()) this.pause();
+    }
+  }
+
+  private peekInt32(): number {
+    const first = this.pending[0] as Buffer;
+    if (first.length >= 4) return first.readInt32BE(0);
+    const joined = Buffer.concat(this.pending);
+    this.pending = [joined];
+    return joined.readInt32BE(0);
+  }
+
+  /** Removes n bytes from the front of the pending chunks, copying only when a frame spans chunks. */
+  private take(n: number): Buffer {
+    this.pendingBytes -= n;
+    const first = this.pending[0] as Buffer;
+    if (first.length >= n) {
+      if (first.length === n) this.pending.shift();
+      else this.pending[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let off = 0;
+    while (off < n) {
+      const c = this.pending[0] as Buffer;
+      const want = n - off;
+      if (c.length <= want) {
+        c.copy(out, off);
+        off += c.length;
+        this.pending.shift();
+      } else {
+        c.copy(out, off, 0, want);
+        this.pending[0] = c.subarray(want);
+        off += want;
+      }
+    }
+    return out;
+  }
+
+  private pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.socket.pause();
+    if (this.memory.overLimit()) this.memory.onAvailable(this.resumeFn);
+  }
+
+  private maybeResume(): void {
+    if (!this.paused || this.closed) return;
+    if (this.inFlight >= limits.inFlightRequestsPerConnectionMax) return;
+    if (this.memory.overLimit()) {
+      this.memory.onAvailable(this.resumeFn);
+      return;
+    }
+    this.paused = false;
+    this.socket.resume();
+    this.drainFrames();
+  }
+
+  private onFrame(frame: Buffer): void {
+    if (frame.length < 8) {
+      this.close('request frame shorter than a request header', { bytes: frame.length });
+      return;
+    }
+    const apiKey = frame.readInt16BE(0);
+    const apiVersion = frame.readInt16BE(2);
+    const correlationId = frame.readInt32BE(4);
+    const handler = this.handlers.get(apiKey);
+    const schema = apiSchemas.get(apiKey);
+    if (handler === undefined || schema === undefined) {
+      this.close('unknown or unsupported API key', { apiKey, apiVersion });
+      return;
+    }
+    if (apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
+      if (apiKey === ApiKey.ApiVersions) {
+        // KIP-511: answer with UNSUPPORTED_VERSION and our ranges in a v0 body so the client can retry.
+        this.respondUnsupportedApiVersions(correlationId);
+        return;
+      }
+      this.close('unsupported API version', { apiKey, apiVersion, min: handler.minVersion, max: handler.maxVersion });
+      return;
+    }
+    let clientId: string | null = null;
+    let request: unknown;
+    try {
+      const r = new Reader(frame);
+      const header = decodeRequestHeader(r, requestHeaderVersion(apiKey, apiVersion));
+      clientId = header.clientId;
+      request = schema.decodeRequest(r, apiVersion);
+    } catch (err) {
+      if (err instanceof ProtocolDecodeError) {
+        this.close('malformed request', { apiKey, apiVersion, clientId, error: err.message });
+        return;
+      }
+      throw err;
+    }
+    const slot: Slot = { done: false, chunks: null, bytes: frame.length };
+    this.queue.push(slot);
+    this.inFlight++;
+    this.memory.acquire(frame.length);
+    const ctx: RequestContext = {
+      broker: this.broker,
+      apiKey,
+      apiVersion,
+      correlationId,
+      clientId,
+      clientAddress: this.address,
+      signal: this.abort.signal,
+    };
+    let result: unknown;
+    try {
+      result = handler.handle(ctx, request as never);
+    } catch (err) {
+      this.handlerFailed(ctx, err);
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (res: unknown) => this.complete(slot, schema, ctx, res),
+        (err: unknown) => this.handlerFailed(ctx, err),
+      );
+    } else {
+      this.complete(slot, schema, ctx, result);
+    }
+  }
+
+  private handlerFailed(ctx: RequestContext, err: unknown): void {
+    this.log.error('request handler failed', {
+      client: this.address,
+      clientId: ctx.clientId,
+      apiKey: ctx.apiKey,
+      apiVersion: ctx.apiVersion,
+      error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+    });
+    this.close('internal error while handling a request');
+  }
+
+  private complete(slot: Slot, schema: ApiSchema, ctx: RequestContext, response: unknown): void {
+    if (this.closed) return;
+    if (response !== null) {
+      const w = new Writer(256);
+      const sizePos = w.reserveInt32();
+      w.int32(ctx.correlationId);
+      if (responseHeaderVersion(ctx.apiKey, ctx.apiVersion) >= 1) w.uvarint(0);
+      try {
+        schema.encodeResponse(w, ctx.apiVersion, response as never);
+      } catch (err) {
+        this.handlerFailed(ctx, err);
+        return;
+      }
+      w.patchInt32(sizePos, w.length - 4);
+      slot.chunks = w.toChunks();
+    }
+    slot.done = true;
+    this.flush();
+  }
+
+  private respondUnsupportedApiVersions(correlationId: number): void {
+    const w = new Writer(256);
+    const sizePos = w.reserveInt32();
+    w.int32(correlationId);
+    encodeApiVersionsResponse(w, 0, {
+      errorCode: ErrorCode.UNSUPPORTED_VERSION,
+      apiKeys: this.broker.apiVersionRanges(),
+    });
+    w.patchInt32(sizePos, w.length - 4);
+    this.queue.push({ done: true, chunks: w.toChunks(), bytes: 0 });
+    this.flush();
+  }
+
+  private flush(): void {
+    let released = 0;
+    let corked = false;
+    while (this.queue.length > 0 && (this.queue[0] as Slot).done) {
+      const slot = this.queue.shift() as Slot;
+      if (slot.bytes > 0) {
+        released += slot.bytes;
+        this.inFlight--;
+      }
+      if (slot.chunks !== null && !this.closed) {
+        if (!corked) {
+          this.socket.cork();
+          corked = true;
+        }
+        for (const c of slot.chunks) this.socket.write(c);
+      }
+    }
+    if (corked) this.socket.uncork();
+    if (released > 0) {
+      this.memory.release(released);
+      this.maybeResume();
+    }
+  }
+}

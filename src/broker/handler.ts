@@ -1,0 +1,33 @@
+// The contract between the request pipeline and the per-API handlers in handlers/.
+//
+// A handler declares the API key and the version range it serves; the registry (handlers/index.ts)
+// is the only source of the ApiVersions response. A handler gets the decoded request and returns
+// the response body (or a promise of it, for long polls), or `null` when the API sends no response
+// (Produce with acks=0).
+
+import type { Broker } from './broker.js';
+
+export interface RequestContext {
+  readonly broker: Broker;
+  readonly apiKey: number;
+  readonly apiVersion: number;
+  readonly correlationId: number;
+  readonly clientId: string | null;
+  /** host:port of the client, for log lines. */
+  readonly clientAddress: string;
+  /** Set when the connection closes, so long-running handlers can give up early. */
+  readonly signal: AbortSignal;
+}
+
+export interface Handler<Req = never, Res = unknown> {
+  readonly apiKey: number;
+  readonly name: string;
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  handle(ctx: RequestContext, request: Req): Res | null | Promise<Res | null>;
+}
+
+/** Declares a handler with its request and response types checked against the generated codecs. */
+export function defineHandler<Req, Res>(h: Handler<Req, Res>): Handler<Req, Res> {
+  return h;
+}

@@ -1,0 +1,149 @@
+// Produce (key 0), v3-11 (v0-2 carry message format v0/v1, which Kafka 4 dropped too).
+//
+// Per partition: validate the batch from its header alone (one v2 batch, sane length, magic 2,
+// CRC32C, size <= max.message.bytes, record count matching the offset delta), then append the
+// bytes as received; the log sets only the broker-owned fields. No per-record work. On one node
+// acks=1 and acks=all are satisfied once the append returns; acks=0 sends no response at all.
+
+import { ApiKey } from '../../protocol/generated/apis.js';
+import type { ProduceRequest } from '../../protocol/generated/produce-request.js';
+import type { ProduceResponseInput } from '../../protocol/generated/produce-response.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { BATCH_HEADER_BYTES, LOG_OVERHEAD, batchCrcValid, readBatchHeader } from '../../protocol/records.js';
+import { topicConfigValue } from '../../config/topic-config.js';
+import type { Broker } from '../broker.js';
+import { defineHandler, type RequestContext } from '../handler.js';
+
+type PartitionOut = NonNullable<ProduceResponseInput['responses']>[number]['partitionResponses'] extends
+  | (infer P)[]
+  | undefined
+  ? P
+  : never;
+
+function failure(index: number, errorCode: number, errorMessage: string | null): PartitionOut {
+  return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage };
+}
+
+/** Checks the batch framing; returns an error code and message, or null when the bytes are acceptable. */
+export function validateBatches(records: Buffer, maxMessageBytes: number): [number, string] | null {
+  if (records.length < BATCH_HEADER_BYTES) {
+    return [ErrorCode.CORRUPT_MESSAGE, `record data of ${records.length} bytes is shorter than a batch header`];
+  }
+  const h = readBatchHeader(records, 0);
+  const total = LOG_OVERHEAD + h.batchLength;
+  if (h.batchLength < BATCH_HEADER_BYTES - LOG_OVERHEAD || total > records.length) {
+    return [ErrorCode.CORRUPT_MESSAGE, `batch length ${h.batchLength} does not fit the ${records.length} bytes sent`];
+  }
+  if (total < records.length) {
+    return [ErrorCode.INVALID_RECORD, 'produce requests may carry exactly one record batch per partition'];
+  }
+  if (h.magic !== 2) {
+    return [ErrorCode.INVALID_RECORD, `record batch magic ${h.magic} is not supported (only 2)`];
+  }
+  if (total > maxMessageBytes) {
+    return [ErrorCode.MESSAGE_TOO_LARGE, `batch of ${total} bytes exceeds max.message.bytes ${maxMessageBytes}`];
+  }
+  if (!batchCrcValid(records, 0, h.batchLength)) {
+    return [ErrorCode.CORRUPT_MESSAGE, 'record batch CRC32C does not match its contents'];
+  }
+  if ((h.attributes & 0x07) > 4) {
+    return [ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `unknown compression codec ${h.attributes & 0x07}`];
+  }
+  if (h.recordCount <= 0 || h.lastOffsetDelta !== h.recordCount - 1) {
+    return [ErrorCode.INVALID_RECORD, `record count ${h.recordCount} does not match last offset delta ${h.lastOffsetDelta}`];
+  }
+  return null;
+}
+
+function produceToPartition(
+  ctx: RequestContext,
+  broker: Broker,
+  topicName: string,
+  index: number,
+  records: Buffer | null,
+  transactionalId: string | null,
+  now: number,
+): PartitionOut {
+  const topic = broker.topics.get(topicName);
+  const partition = topic?.partitions[index];
+  if (topic === undefined || partition === undefined) {
+    return failure(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
+  }
+  if (topic.isInternal) {
+    return failure(index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topicName}`);
+  }
+  if (records === null || records.length === 0) {
+    return failure(index, ErrorCode.INVALID_RECORD, 'Produce request must contain at least one record batch');
+  }
+  const maxMessageBytes = Number(topicConfigValue(broker.config, topic.configs, 'max.message.bytes'));
+  const problem = validateBatches(records, maxMessageBytes);
+  if (problem !== null) {
+    broker.log.warn('produce rejected', {
+      client: ctx.clientAddress,
+      clientId: ctx.clientId,
+      topic: topicName,
+      partition: index,
+      error: problem[1],
+      errorCode: problem[0],
+    });
+    return failure(index, problem[0], problem[1]);
+  }
+  const h = readBatchHeader(records, 0);
+  if ((h.attributes & 0x10) !== 0 || transactionalId !== null) {
+    return failure(index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'Transactions are not supported yet');
+  }
+  const res = partition.log.append(records, partition.leaderEpoch, now);
+  if (res.errorCode !== ErrorCode.NONE) {
+    broker.log.warn('produce rejected by the log', {
+      client: ctx.clientAddress,
+      clientId: ctx.clientId,
+      topic: topicName,
+      partition: index,
+      errorCode: res.errorCode,
+      producerId: h.producerId,
+      producerEpoch: h.producerEpoch,
+      baseSequence: h.baseSequence,
+    });
+    return failure(index, res.errorCode, null);
+  }
+  partition.log.highWatermark = partition.log.logEndOffset;
+  partition.notifyWaiters();
+  return {
+    index,
+    errorCode: ErrorCode.NONE,
+    baseOffset: res.baseOffset,
+    logAppendTimeMs: res.logAppendTime,
+    logStartOffset: partition.log.logStartOffset,
+    errorMessage: null,
+  };
+}
+
+export const produce = defineHandler<ProduceRequest, ProduceResponseInput>({
+  apiKey: ApiKey.Produce,
+  name: 'Produce',
+  minVersion: 3,
+  maxVersion: 11,
+  handle(ctx, req) {
+    const broker = ctx.broker;
+    const now = Date.now();
+    if (req.acks !== 0 && req.acks !== 1 && req.acks !== -1) {
+      return {
+        responses: req.topicData.map((t) => ({
+          name: t.name,
+          partitionResponses: t.partitionData.map((p) =>
+            failure(p.index, ErrorCode.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1; got ${req.acks}`),
+          ),
+        })),
+        throttleTimeMs: 0,
+      };
+    }
+    const responses = req.topicData.map((t) => ({
+      name: t.name,
+      partitionResponses: t.partitionData.map((p) =>
+        produceToPartition(ctx, broker, t.name, p.index, p.records, req.transactionalId, now),
+      ),
+    }));
+    if (req.acks === 0) return null;
+    return { responses, throttleTimeMs: 0 };
+  },
+});

@@ -1,0 +1,130 @@
+// Fetch (key 1), v4-17. Serves whole record batches straight from the segment files: no decoding,
+// the bytes go into the response by reference (Writer.external). Long poll: when fewer than
+// min_bytes are available the request parks on its partitions and is woken by the next append
+// (never by polling), or answered at max_wait_ms. max_bytes and partition_max_bytes are honoured,
+// except that the first partition with data returns at least one whole batch (KIP-74).
+// Fetch sessions (KIP-227) are not kept: every response carries session id 0, which tells the
+// client to send full fetch requests. v13+ names topics by id.
+
+import { ApiKey } from '../../protocol/generated/apis.js';
+import type { FetchRequest } from '../../protocol/generated/fetch-request.js';
+import type { FetchResponseInput } from '../../protocol/generated/fetch-response.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import * as limits from '../../limits.js';
+import type { Partition } from '../../cluster/topics.js';
+import type { Broker } from '../broker.js';
+import { defineHandler, type RequestContext } from '../handler.js';
+
+type TopicOut = NonNullable<FetchResponseInput['responses']>[number];
+type PartitionOut = NonNullable<TopicOut['partitions']>[number];
+
+const EMPTY = Buffer.alloc(0);
+const READ_COMMITTED = 1;
+
+/** Leader-epoch fencing shared by Fetch, ListOffsets and OffsetForLeaderEpoch. */
+export function checkLeaderEpoch(partition: Partition, currentLeaderEpoch: number): number {
+  if (currentLeaderEpoch < 0 || currentLeaderEpoch === partition.leaderEpoch) return ErrorCode.NONE;
+  return currentLeaderEpoch > partition.leaderEpoch ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.FENCED_LEADER_EPOCH;
+}
+
+interface ReadPass {
+  responses: TopicOut[];
+  bytes: number;
+  partitions: Partition[];
+  anyError: boolean;
+}
+
+function readOnce(broker: Broker, req: FetchRequest, version: number): ReadPass {
+  let budget = Math.min(req.maxBytes, limits.fetchResponseBytesMax);
+  let bytes = 0;
+  let anyError = false;
+  const partitions: Partition[] = [];
+  const responses: TopicOut[] = [];
+  for (const ft of req.topics) {
+    const topic = version >= 13 ? broker.topics.getById(ft.topicId) : broker.topics.get(ft.topic);
+    const outs: PartitionOut[] = [];
+    for (const fp of ft.partitions) {
+      const partition = topic?.partitions[fp.partition];
+      if (partition === undefined) {
+        anyError = true;
+        outs.push({
+          partitionIndex: fp.partition,
+          errorCode:
+            version >= 13 && topic === undefined ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          highWatermark: -1,
+          lastStableOffset: -1,
+          logStartOffset: -1,
+          records: EMPTY,
+        });
+        continue;
+      }
+      partitions.push(partition);
+      const log = partition.log;
+      const base = {
+        partitionIndex: fp.partition,
+        highWatermark: log.highWatermark,
+        lastStableOffset: log.highWatermark,
+        logStartOffset: log.logStartOffset,
+        abortedTransactions: req.isolationLevel === READ_COMMITTED ? [] : null,
+        preferredReadReplica: -1,
+      };
+      const epochError = checkLeaderEpoch(partition, fp.currentLeaderEpoch);
+      if (epochError !== ErrorCode.NONE) {
+        anyError = true;
+        outs.push({ ...base, errorCode: epochError, records: EMPTY });
+        continue;
+      }
+      const max = Math.min(fp.partitionMaxBytes, budget);
+      const res = log.read(fp.fetchOffset, Math.max(max, 0), log.highWatermark, bytes === 0);
+      if (res.errorCode !== ErrorCode.NONE) {
+        anyError = true;
+        outs.push({ ...base, errorCode: res.errorCode, records: EMPTY });
+        continue;
+      }
+      const records = res.chunks.length === 0 ? EMPTY : res.chunks.length === 1 ? (res.chunks[0] as Buffer) : Buffer.concat(res.chunks);
+      bytes += res.bytes;
+      budget -= res.bytes;
+      outs.push({ ...base, errorCode: ErrorCode.NONE, records });
+    }
+    responses.push({ topic: ft.topic, topicId: ft.topicId, partitions: outs });
+  }
+  return { responses, bytes, partitions, anyError };
+}
+
+/** Resolves when any of the partitions gets an append, the deadline passes, or the client goes away. */
+function waitForAppend(partitions: Partition[], ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    const done = (): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      for (const p of partitions) p.removeWaiter(done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    timer = setTimeout(done, ms);
+    for (const p of partitions) p.addWaiter(done);
+    signal.addEventListener('abort', done);
+  });
+}
+
+export const fetch = defineHandler<FetchRequest, FetchResponseInput>({
+  apiKey: ApiKey.Fetch,
+  name: 'Fetch',
+  minVersion: 4,
+  maxVersion: 17,
+  async handle(ctx: RequestContext, req) {
+    const broker = ctx.broker;
+    if (req.sessionId !== 0) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
+    }
+    const deadline = Date.now() + Math.min(Math.max(req.maxWaitMs, 0), limits.fetchWaitMsMax);
+    let pass = readOnce(broker, req, ctx.apiVersion);
+    while (pass.bytes < req.minBytes && !pass.anyError && !ctx.signal.aborted) {
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      await waitForAppend(pass.partitions, left, ctx.signal);
+      pass = readOnce(broker, req, ctx.apiVersion);
+    }
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: pass.responses };
+  },
+});

@@ -1,0 +1,67 @@
+// ListOffsets (key 2), v1-10. Special timestamps: -1 latest (high watermark, or last stable offset
+// under read_committed), -2 earliest (log start offset), -3 the record with the largest timestamp
+// (KIP-734), -4 earliest local (= earliest, there is no tiered storage), -5 latest tiered (none:
+// offset -1). Any other timestamp: the first offset whose timestamp is >= it, or -1.
+
+import { ApiKey } from '../../protocol/generated/apis.js';
+import type { ListOffsetsRequest } from '../../protocol/generated/list-offsets-request.js';
+import type { ListOffsetsResponseInput } from '../../protocol/generated/list-offsets-response.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { defineHandler } from '../handler.js';
+import { checkLeaderEpoch } from './01-fetch.js';
+
+const LATEST = -1;
+const EARLIEST = -2;
+const MAX_TIMESTAMP = -3;
+const EARLIEST_LOCAL = -4;
+const LATEST_TIERED = -5;
+
+export const listOffsets = defineHandler<ListOffsetsRequest, ListOffsetsResponseInput>({
+  apiKey: ApiKey.ListOffsets,
+  name: 'ListOffsets',
+  minVersion: 1,
+  maxVersion: 10,
+  handle(ctx, req) {
+    const broker = ctx.broker;
+    return {
+      throttleTimeMs: 0,
+      topics: req.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => {
+          const partition = broker.topics.partition(t.name, p.partitionIndex);
+          const fail = (errorCode: number) => ({ partitionIndex: p.partitionIndex, errorCode, timestamp: -1, offset: -1 });
+          if (partition === undefined) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          const epochError = checkLeaderEpoch(partition, p.currentLeaderEpoch);
+          if (epochError !== ErrorCode.NONE) return fail(epochError);
+          const log = partition.log;
+          const ok = (offset: number, timestamp: number) => ({
+            partitionIndex: p.partitionIndex,
+            errorCode: ErrorCode.NONE,
+            timestamp,
+            offset,
+            leaderEpoch: partition.leaderEpoch,
+          });
+          switch (p.timestamp) {
+            case LATEST:
+              return ok(log.highWatermark, -1);
+            case EARLIEST:
+            case EARLIEST_LOCAL:
+              return ok(log.logStartOffset, -1);
+            case LATEST_TIERED:
+              return ok(-1, -1);
+            case MAX_TIMESTAMP: {
+              const m = log.maxTimestampOffset();
+              return m === null ? ok(-1, -1) : ok(m.offset, m.timestamp);
+            }
+            default: {
+              if (p.timestamp < 0) return fail(ErrorCode.INVALID_REQUEST);
+              const found = log.offsetForTimestamp(p.timestamp);
+              if (found === null || found.offset >= log.highWatermark) return ok(-1, -1);
+              return ok(found.offset, found.timestamp);
+            }
+          }
+        }),
+      })),
+    };
+  },
+});

@@ -1,0 +1,40 @@
+// DescribeCluster (key 60), v0-1: the cluster id, the controller and the brokers (this node).
+
+import { ApiKey } from '../../protocol/generated/apis.js';
+import type { DescribeClusterRequest } from '../../protocol/generated/describe-cluster-request.js';
+import type { DescribeClusterResponseInput } from '../../protocol/generated/describe-cluster-response.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { defineHandler } from '../handler.js';
+
+const BROKERS_ENDPOINT = 1;
+
+export const describeCluster = defineHandler<DescribeClusterRequest, DescribeClusterResponseInput>({
+  apiKey: ApiKey.DescribeCluster,
+  name: 'DescribeCluster',
+  minVersion: 0,
+  maxVersion: 1,
+  handle(ctx, req) {
+    const broker = ctx.broker;
+    if (ctx.apiVersion >= 1 && req.endpointType !== BROKERS_ENDPOINT) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.UNSUPPORTED_ENDPOINT_TYPE,
+        errorMessage: 'Only the brokers endpoint type is served',
+        endpointType: req.endpointType,
+        clusterId: broker.metadata.clusterId,
+        controllerId: -1,
+        brokers: [],
+      };
+    }
+    const adv = broker.advertised();
+    return {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      endpointType: BROKERS_ENDPOINT,
+      clusterId: broker.metadata.clusterId,
+      controllerId: broker.nodeId,
+      brokers: [{ brokerId: broker.nodeId, host: adv.host, port: adv.port, rack: broker.config.get('broker.rack') }],
+    };
+  },
+});

@@ -1,0 +1,34 @@
+// The registry of implemented APIs. ApiVersions is built from this list; an API not listed here is
+// neither advertised nor served.
+
+import type { Handler } from '../handler.js';
+import { produce } from './00-produce.js';
+import { fetch } from './01-fetch.js';
+import { listOffsets } from './02-list-offsets.js';
+import { metadata } from './03-metadata.js';
+import { apiVersions } from './18-api-versions.js';
+import { createTopics } from './19-create-topics.js';
+import { deleteTopics } from './20-delete-topics.js';
+import { deleteRecords } from './21-delete-records.js';
+import { initProducerId } from './22-init-producer-id.js';
+import { offsetForLeaderEpoch } from './23-offset-for-leader-epoch.js';
+import { describeConfigs } from './32-describe-configs.js';
+import { createPartitions } from './37-create-partitions.js';
+import { describeCluster } from './60-describe-cluster.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: handlers differ in request/response types
+export const handlers: readonly Handler<any, any>[] = [
+  produce,
+  fetch,
+  listOffsets,
+  metadata,
+  apiVersions,
+  createTopics,
+  deleteTopics,
+  deleteRecords,
+  initProducerId,
+  offsetForLeaderEpoch,
+  describeConfigs,
+  createPartitions,
+  describeCluster,
+];

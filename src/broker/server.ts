@@ -1,0 +1,102 @@
+// The listener: accepts sockets, enforces connection limits (max.connections, max.connections.per.ip,
+// connections.max.idle.ms) and hands each socket to a Connection.
+
+import * as net from 'node:net';
+import type { Logger } from '../logger.js';
+import type { Broker } from './broker.js';
+import { Connection, RequestMemory } from './connection.js';
+import type { Handler } from './handler.js';
+
+export interface ServerOptions {
+  host: string;
+  port: number;
+  requestBytesMax: number;
+  queuedRequestBytesMax: number;
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  idleMs: number;
+}
+
+export class Server {
+  private readonly server: net.Server;
+  private readonly connections = new Set<Connection>();
+  private readonly perIp = new Map<string, number>();
+  private readonly memory: RequestMemory;
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly handlers: ReadonlyMap<number, Handler<unknown, unknown>>,
+    private readonly opts: ServerOptions,
+    private readonly log: Logger,
+  ) {
+    this.memory = new RequestMemory(opts.queuedRequestBytesMax);
+    this.server = net.createServer({ noDelay: true }, (socket) => this.onSocket(socket));
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  get queuedRequestBytes(): number {
+    return this.memory.usedBytes;
+  }
+
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.opts.port, this.opts.host, () => {
+        this.server.off('error', reject);
+        const addr = this.server.address();
+        resolve(typeof addr === 'object' && addr !== null ? addr.port : this.opts.port);
+      });
+    });
+  }
+
+  private onSocket(socket: net.Socket): void {
+    const ip = socket.remoteAddress ?? '?';
+    if (this.connections.size >= this.opts.maxConnections) {
+      this.log.warn('refusing connection: max.connections reached', { client: ip, limit: this.opts.maxConnections });
+      socket.destroy();
+      return;
+    }
+    const n = this.perIp.get(ip) ?? 0;
+    if (n >= this.opts.maxConnectionsPerIp) {
+      this.log.warn('refusing connection: max.connections.per.ip reached', {
+        client: ip,
+        limit: this.opts.maxConnectionsPerIp,
+      });
+      socket.destroy();
+      return;
+    }
+    this.perIp.set(ip, n + 1);
+    const conn = new Connection(
+      socket,
+      this.broker,
+      this.handlers,
+      this.memory,
+      { requestBytesMax: this.opts.requestBytesMax },
+      this.log,
+    );
+    this.connections.add(conn);
+    if (this.opts.idleMs > 0) {
+      socket.setTimeout(this.opts.idleMs, () => conn.close('idle longer than connections.max.idle.ms'));
+    }
+    socket.on('close', () => {
+      this.connections.delete(conn);
+      const left = (this.perIp.get(ip) ?? 1) - 1;
+      if (left <= 0) this.perIp.delete(ip);
+      else this.perIp.set(ip, left);
+    });
+  }
+
+  /** Stops accepting; existing connections finish their in-flight requests, then close. */
+  async close(graceMs: number): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && this.memory.usedBytes > 0) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    for (const c of this.connections) c.close('broker shutting down');
+    await closed;
+  }
+}

@@ -1,0 +1,133 @@
+// The embedded (single-node) metadata store: cluster id, topics, partitions and the producer id
+// allocator, persisted as one JSON document.
+//
+// File: <first log dir>/samsa-metadata.json, written whole on every change: write to
+// samsa-metadata.json.tmp, fsync, rename over the old file, fsync the directory. A crash leaves
+// either the old or the new document, never a mix. Changes to topics are rare (create, delete,
+// add partitions, alter configs), so rewriting the document is cheap and keeps the format obvious.
+// Document: { version: 1, clusterId, nextProducerId, topics: [{ name, topicId, partitions,
+// leaderEpochs: number[], configs: {key: value} }] }
+//
+// meta.properties (Kafka's file) is also written in every log dir with cluster.id and node.id so
+// a data folder can be told apart from another cluster's.
+
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export interface TopicRecord {
+  name: string;
+  topicId: string;
+  partitions: number;
+  /** Leader epoch per partition; bumped whenever leadership changes (a single node keeps 0). */
+  leaderEpochs: number[];
+  configs: Record<string, string>;
+}
+
+interface Document {
+  version: 1;
+  clusterId: string;
+  nextProducerId: number;
+  topics: TopicRecord[];
+}
+
+/** Kafka prints cluster ids as URL-safe base64 of 16 random bytes. */
+export function newClusterId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+export function newTopicId(): string {
+  let id = randomBytes(16).toString('hex');
+  // Zero and the "metadata topic" id are reserved by Kafka; astronomically unlikely, still excluded.
+  while (/^0+$/.test(id) || id === '00000000000000000000000000000001') id = randomBytes(16).toString('hex');
+  return id;
+}
+
+export class MetadataStore {
+  private doc: Document;
+  private readonly file: string;
+
+  private constructor(file: string, doc: Document) {
+    this.file = file;
+    this.doc = doc;
+  }
+
+  static open(logDirs: string[], nodeId: number, clusterIdConfig: string | null): MetadataStore {
+    const first = logDirs[0];
+    if (first === undefined) throw new Error('no log dir');
+    for (const dir of logDirs) fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(first, 'samsa-metadata.json');
+    let doc: Document;
+    if (fs.existsSync(file)) {
+      const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as Document;
+      if (parsed.version !== 1) throw new Error(`${file}: unsupported metadata version ${String(parsed.version)}`);
+      doc = parsed;
+      if (clusterIdConfig !== null && clusterIdConfig !== doc.clusterId) {
+        throw new Error(
+          `cluster.id ${clusterIdConfig} does not match ${doc.clusterId} stored in ${file}; refusing to mix clusters`,
+        );
+      }
+    } else {
+      doc = { version: 1, clusterId: clusterIdConfig ?? newClusterId(), nextProducerId: 0, topics: [] };
+    }
+    const store = new MetadataStore(file, doc);
+    store.persist();
+    for (const dir of logDirs) {
+      writeAtomic(
+        path.join(dir, 'meta.properties'),
+        `#Written by Samsa\nversion=1\ncluster.id=${doc.clusterId}\nnode.id=${nodeId}\n`,
+      );
+    }
+    return store;
+  }
+
+  get clusterId(): string {
+    return this.doc.clusterId;
+  }
+
+  topics(): readonly TopicRecord[] {
+    return this.doc.topics;
+  }
+
+  putTopic(topic: TopicRecord): void {
+    const i = this.doc.topics.findIndex((t) => t.name === topic.name);
+    if (i >= 0) this.doc.topics[i] = topic;
+    else this.doc.topics.push(topic);
+    this.persist();
+  }
+
+  removeTopic(name: string): void {
+    this.doc.topics = this.doc.topics.filter((t) => t.name !== name);
+    this.persist();
+  }
+
+  /** Reserves a block of producer ids; the block is persisted before any id of it is handed out. */
+  allocateProducerIds(count: number): number {
+    const first = this.doc.nextProducerId;
+    this.doc.nextProducerId += count;
+    this.persist();
+    return first;
+  }
+
+  private persist(): void {
+    writeAtomic(this.file, `${JSON.stringify(this.doc, null, 1)}\n`);
+  }
+}
+
+export function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.tmp`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+  const dfd = fs.openSync(path.dirname(file), 'r');
+  try {
+    fs.fsyncSync(dfd);
+  } finally {
+    fs.closeSync(dfd);
+  }
+}
