@@ -28,6 +28,7 @@ const FIXED_SIZE: Partial<Record<PrimitiveName, number>> = {
   float64: 8,
   uuid: 16,
 };
+const PLACEHOLDER = '\u0000value\u0000';
 const ZERO_UUID = `'${'0'.repeat(32)}'`;
 const RESERVED = new Set(
   (
@@ -61,7 +62,9 @@ function lit(c: Cond): string {
 function wrapIf(c: Cond, body: string[]): string[] {
   if (c === false) return [];
   if (c === true) return body;
-  return [`if (${c}) {`, ...indent(body), '}'];
+  // A body that is one block already needs no second pair of braces.
+  const inner = body[0] === '{' && body.at(-1) === '}' && body.slice(1, -1).every((l) => l.startsWith(' '));
+  return [`if (${c}) {`, ...indent(inner ? body.slice(1, -1).map((l) => l.slice(2)) : body), '}'];
 }
 
 function indent(lines: string[], by = '  '): string[] {
@@ -289,8 +292,8 @@ export class MessageEmitter {
   private inputValue(f: Field, obj = 'm'): string {
     const d = this.defaultExpr(f, true);
     if (d === 'null' || this.fieldType(f, true).endsWith('| null'))
-      return `(${obj}.${f.prop} === undefined ? ${d} : ${obj}.${f.prop})`;
-    return `(${obj}.${f.prop} ?? ${d})`;
+      return `${obj}.${f.prop} === undefined ? ${d} : ${obj}.${f.prop}`;
+    return `${obj}.${f.prop} ?? ${d}`;
   }
 
   private writeExpr(wv: string, t: FieldType, v: string, nullC: Cond, compactC: Cond, f: Field): string {
@@ -342,7 +345,7 @@ export class MessageEmitter {
     if (!this.fieldType(f, true).endsWith('| null')) return ['{', `  const _a = ${v};`, ...indent(loop), '}'];
     let nullCase = `${wv}.arrayLength(-1, ${lit(compactC)});`;
     if (nullC === false) nullCase = `nullField('${f.name}');`;
-    else if (nullC !== true) nullCase = `if (${nullC}) ${nullCase}\n    else nullField('${f.name}');`;
+    else if (nullC !== true) nullCase = `${nullC} ? ${nullCase.slice(0, -1)} : nullField('${f.name}');`;
     if (nullC !== true) this.imports.add('nullField');
     return [
       '{',
@@ -382,7 +385,15 @@ export class MessageEmitter {
       if (regCond === false) continue;
       const nullC = cond(f.nullableVersions, untagged);
       const compactC = cond(f.flexibleVersions, untagged);
-      body.push(...wrapIf(regCond, this.writeField('w', f, this.inputValue(f), nullC, compactC)));
+      // Write with a placeholder, then inline the value if it is simple and used once, else bind it.
+      const val = this.inputValue(f);
+      const lines = this.writeField('w', f, PLACEHOLDER, nullC, compactC);
+      const text = lines.join('\n');
+      const uses = text.split(PLACEHOLDER).length - 1;
+      const local = this.local(f);
+      const inline = uses === 1 && !(val.includes(' ? ') && text.includes(`${PLACEHOLDER} ??`));
+      const out = lines.map((l) => l.split(PLACEHOLDER).join(inline ? val : local));
+      body.push(...wrapIf(regCond, inline ? out : ['{', `  const ${local} = ${val};`, ...indent(out), '}']));
     }
     const flexC = cond(this.msg.flexibleVersions, ctx);
     if (flexC !== false) {

@@ -34,10 +34,16 @@ export function decodeAddOffsetsToTxnRequest(r: Reader, version: number): AddOff
 }
 
 export function encodeAddOffsetsToTxnRequest(w: Writer, version: number, m: AddOffsetsToTxnRequestInput): void {
-  (version >= 3 ? w.compactString((m.transactionalId ?? '')) : w.string((m.transactionalId ?? '')));
-  w.int64((m.producerId ?? 0));
-  w.int16((m.producerEpoch ?? 0));
-  (version >= 3 ? w.compactString((m.groupId ?? '')) : w.string((m.groupId ?? '')));
+  {
+    const transactionalId = m.transactionalId ?? '';
+    (version >= 3 ? w.compactString(transactionalId) : w.string(transactionalId));
+  }
+  w.int64(m.producerId ?? 0);
+  w.int16(m.producerEpoch ?? 0);
+  {
+    const groupId = m.groupId ?? '';
+    (version >= 3 ? w.compactString(groupId) : w.string(groupId));
+  }
   if (version >= 3) {
     w.emptyTaggedFields();
   }

@@ -26,8 +26,8 @@ export function decodeAddOffsetsToTxnResponse(r: Reader, version: number): AddOf
 }
 
 export function encodeAddOffsetsToTxnResponse(w: Writer, version: number, m: AddOffsetsToTxnResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
-  w.int16((m.errorCode ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
   if (version >= 3) {
     w.emptyTaggedFields();
   }

@@ -62,28 +62,24 @@ export interface AddPartitionsToTxnRequestAddPartitionsToTxnTransactionInput {
 export function decodeAddPartitionsToTxnRequest(r: Reader, version: number): AddPartitionsToTxnRequest {
   let transactions: AddPartitionsToTxnRequestAddPartitionsToTxnTransaction[] = [];
   if (version >= 4) {
-    {
-      const _n = r.arrayLength(true);
-      if (_n >= 0) {
-        const _a: AddPartitionsToTxnRequestAddPartitionsToTxnTransaction[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(r, version));
-        transactions = _a;
-      } else throw new ProtocolDecodeError('non-nullable field Transactions was serialized as null');
-    }
+    const _n = r.arrayLength(true);
+    if (_n >= 0) {
+      const _a: AddPartitionsToTxnRequestAddPartitionsToTxnTransaction[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(r, version));
+      transactions = _a;
+    } else throw new ProtocolDecodeError('non-nullable field Transactions was serialized as null');
   }
   const v3AndBelowTransactionalId = version <= 3 ? (version >= 3 ? r.compactString() : r.string()) : '';
   const v3AndBelowProducerId = version <= 3 ? r.int64() : 0;
   const v3AndBelowProducerEpoch = version <= 3 ? r.int16() : 0;
   let v3AndBelowTopics: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[] = [];
   if (version <= 3) {
-    {
-      const _n = r.arrayLength(version >= 3);
-      if (_n >= 0) {
-        const _a: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r, version));
-        v3AndBelowTopics = _a;
-      } else throw new ProtocolDecodeError('non-nullable field V3AndBelowTopics was serialized as null');
-    }
+    const _n = r.arrayLength(version >= 3);
+    if (_n >= 0) {
+      const _a: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r, version));
+      v3AndBelowTopics = _a;
+    } else throw new ProtocolDecodeError('non-nullable field V3AndBelowTopics was serialized as null');
   }
   if (version >= 3) {
     r.skipTaggedFields();
@@ -93,27 +89,24 @@ export function decodeAddPartitionsToTxnRequest(r: Reader, version: number): Add
 
 export function encodeAddPartitionsToTxnRequest(w: Writer, version: number, m: AddPartitionsToTxnRequestInput): void {
   if (version >= 4) {
-    {
-      const _a = (m.transactions ?? []);
-      w.arrayLength(_a.length, true);
-      for (const _e of _a) encodeAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(w, version, _e);
-    }
+    const _a = m.transactions ?? [];
+    w.arrayLength(_a.length, true);
+    for (const _e of _a) encodeAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(w, version, _e);
   }
   if (version <= 3) {
-    (version >= 3 ? w.compactString((m.v3AndBelowTransactionalId ?? '')) : w.string((m.v3AndBelowTransactionalId ?? '')));
+    const v3AndBelowTransactionalId = m.v3AndBelowTransactionalId ?? '';
+    (version >= 3 ? w.compactString(v3AndBelowTransactionalId) : w.string(v3AndBelowTransactionalId));
   }
   if (version <= 3) {
-    w.int64((m.v3AndBelowProducerId ?? 0));
+    w.int64(m.v3AndBelowProducerId ?? 0);
   }
   if (version <= 3) {
-    w.int16((m.v3AndBelowProducerEpoch ?? 0));
+    w.int16(m.v3AndBelowProducerEpoch ?? 0);
   }
   if (version <= 3) {
-    {
-      const _a = (m.v3AndBelowTopics ?? []);
-      w.arrayLength(_a.length, version >= 3);
-      for (const _e of _a) encodeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(w, version, _e);
-    }
+    const _a = m.v3AndBelowTopics ?? [];
+    w.arrayLength(_a.length, version >= 3);
+    for (const _e of _a) encodeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(w, version, _e);
   }
   if (version >= 3) {
     w.emptyTaggedFields();
@@ -138,9 +131,12 @@ export function decodeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r: Reader
 }
 
 export function encodeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(w: Writer, version: number, m: AddPartitionsToTxnRequestAddPartitionsToTxnTopicInput): void {
-  (version >= 3 ? w.compactString((m.name ?? '')) : w.string((m.name ?? '')));
   {
-    const _a = (m.partitions ?? []);
+    const name = m.name ?? '';
+    (version >= 3 ? w.compactString(name) : w.string(name));
+  }
+  {
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, version >= 3);
     for (const _e of _a) w.int32(_e);
   }
@@ -168,12 +164,12 @@ export function decodeAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(r: 
 }
 
 export function encodeAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(w: Writer, version: number, m: AddPartitionsToTxnRequestAddPartitionsToTxnTransactionInput): void {
-  w.compactString((m.transactionalId ?? ''));
-  w.int64((m.producerId ?? 0));
-  w.int16((m.producerEpoch ?? 0));
-  w.bool((m.verifyOnly ?? false));
+  w.compactString(m.transactionalId ?? '');
+  w.int64(m.producerId ?? 0);
+  w.int16(m.producerEpoch ?? 0);
+  w.bool(m.verifyOnly ?? false);
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(w, version, _e);
   }

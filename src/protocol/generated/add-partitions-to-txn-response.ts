@@ -64,25 +64,21 @@ export function decodeAddPartitionsToTxnResponse(r: Reader, version: number): Ad
   const errorCode = version >= 4 ? r.int16() : 0;
   let resultsByTransaction: AddPartitionsToTxnResponseAddPartitionsToTxnResult[] = [];
   if (version >= 4) {
-    {
-      const _n = r.arrayLength(true);
-      if (_n >= 0) {
-        const _a: AddPartitionsToTxnResponseAddPartitionsToTxnResult[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeAddPartitionsToTxnResponseAddPartitionsToTxnResult(r, version));
-        resultsByTransaction = _a;
-      } else throw new ProtocolDecodeError('non-nullable field ResultsByTransaction was serialized as null');
-    }
+    const _n = r.arrayLength(true);
+    if (_n >= 0) {
+      const _a: AddPartitionsToTxnResponseAddPartitionsToTxnResult[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeAddPartitionsToTxnResponseAddPartitionsToTxnResult(r, version));
+      resultsByTransaction = _a;
+    } else throw new ProtocolDecodeError('non-nullable field ResultsByTransaction was serialized as null');
   }
   let resultsByTopicV3AndBelow: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[] = [];
   if (version <= 3) {
-    {
-      const _n = r.arrayLength(version >= 3);
-      if (_n >= 0) {
-        const _a: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r, version));
-        resultsByTopicV3AndBelow = _a;
-      } else throw new ProtocolDecodeError('non-nullable field ResultsByTopicV3AndBelow was serialized as null');
-    }
+    const _n = r.arrayLength(version >= 3);
+    if (_n >= 0) {
+      const _a: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r, version));
+      resultsByTopicV3AndBelow = _a;
+    } else throw new ProtocolDecodeError('non-nullable field ResultsByTopicV3AndBelow was serialized as null');
   }
   if (version >= 3) {
     r.skipTaggedFields();
@@ -91,23 +87,19 @@ export function decodeAddPartitionsToTxnResponse(r: Reader, version: number): Ad
 }
 
 export function encodeAddPartitionsToTxnResponse(w: Writer, version: number, m: AddPartitionsToTxnResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
   if (version >= 4) {
-    w.int16((m.errorCode ?? 0));
+    w.int16(m.errorCode ?? 0);
   }
   if (version >= 4) {
-    {
-      const _a = (m.resultsByTransaction ?? []);
-      w.arrayLength(_a.length, true);
-      for (const _e of _a) encodeAddPartitionsToTxnResponseAddPartitionsToTxnResult(w, version, _e);
-    }
+    const _a = m.resultsByTransaction ?? [];
+    w.arrayLength(_a.length, true);
+    for (const _e of _a) encodeAddPartitionsToTxnResponseAddPartitionsToTxnResult(w, version, _e);
   }
   if (version <= 3) {
-    {
-      const _a = (m.resultsByTopicV3AndBelow ?? []);
-      w.arrayLength(_a.length, version >= 3);
-      for (const _e of _a) encodeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(w, version, _e);
-    }
+    const _a = m.resultsByTopicV3AndBelow ?? [];
+    w.arrayLength(_a.length, version >= 3);
+    for (const _e of _a) encodeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(w, version, _e);
   }
   if (version >= 3) {
     w.emptyTaggedFields();
@@ -132,9 +124,12 @@ export function decodeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r:
 }
 
 export function encodeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(w: Writer, version: number, m: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultInput): void {
-  (version >= 3 ? w.compactString((m.name ?? '')) : w.string((m.name ?? '')));
   {
-    const _a = (m.resultsByPartition ?? []);
+    const name = m.name ?? '';
+    (version >= 3 ? w.compactString(name) : w.string(name));
+  }
+  {
+    const _a = m.resultsByPartition ?? [];
     w.arrayLength(_a.length, version >= 3);
     for (const _e of _a) encodeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(w, version, _e);
   }
@@ -153,8 +148,8 @@ export function decodeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResul
 }
 
 export function encodeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(w: Writer, version: number, m: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultInput): void {
-  w.int32((m.partitionIndex ?? 0));
-  w.int16((m.partitionErrorCode ?? 0));
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.partitionErrorCode ?? 0);
   if (version >= 3) {
     w.emptyTaggedFields();
   }
@@ -176,9 +171,9 @@ export function decodeAddPartitionsToTxnResponseAddPartitionsToTxnResult(r: Read
 }
 
 export function encodeAddPartitionsToTxnResponseAddPartitionsToTxnResult(w: Writer, version: number, m: AddPartitionsToTxnResponseAddPartitionsToTxnResultInput): void {
-  w.compactString((m.transactionalId ?? ''));
+  w.compactString(m.transactionalId ?? '');
   {
-    const _a = (m.topicResults ?? []);
+    const _a = m.topicResults ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(w, version, _e);
   }

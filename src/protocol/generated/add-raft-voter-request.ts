@@ -60,12 +60,12 @@ export function decodeAddRaftVoterRequest(r: Reader, version: number): AddRaftVo
 }
 
 export function encodeAddRaftVoterRequest(w: Writer, version: number, m: AddRaftVoterRequestInput): void {
-  w.compactNullableString((m.clusterId === undefined ? '' : m.clusterId));
-  w.int32((m.timeoutMs ?? 0));
-  w.int32((m.voterId ?? 0));
-  w.uuid((m.voterDirectoryId ?? '00000000000000000000000000000000'));
+  w.compactNullableString(m.clusterId === undefined ? '' : m.clusterId);
+  w.int32(m.timeoutMs ?? 0);
+  w.int32(m.voterId ?? 0);
+  w.uuid(m.voterDirectoryId ?? '00000000000000000000000000000000');
   {
-    const _a = (m.listeners ?? []);
+    const _a = m.listeners ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeAddRaftVoterRequestListener(w, version, _e);
   }
@@ -81,8 +81,8 @@ export function decodeAddRaftVoterRequestListener(r: Reader, _version: number): 
 }
 
 export function encodeAddRaftVoterRequestListener(w: Writer, _version: number, m: AddRaftVoterRequestListenerInput): void {
-  w.compactString((m.name ?? ''));
-  w.compactString((m.host ?? ''));
-  w.uint16((m.port ?? 0));
+  w.compactString(m.name ?? '');
+  w.compactString(m.host ?? '');
+  w.uint16(m.port ?? 0);
   w.emptyTaggedFields();
 }

@@ -28,8 +28,8 @@ export function decodeAddRaftVoterResponse(r: Reader, _version: number): AddRaft
 }
 
 export function encodeAddRaftVoterResponse(w: Writer, _version: number, m: AddRaftVoterResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.compactNullableString((m.errorMessage === undefined ? '' : m.errorMessage));
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? '' : m.errorMessage);
   w.emptyTaggedFields();
 }

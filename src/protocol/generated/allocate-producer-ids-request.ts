@@ -24,7 +24,7 @@ export function decodeAllocateProducerIdsRequest(r: Reader, _version: number): A
 }
 
 export function encodeAllocateProducerIdsRequest(w: Writer, _version: number, m: AllocateProducerIdsRequestInput): void {
-  w.int32((m.brokerId ?? 0));
-  w.int64((m.brokerEpoch ?? -1));
+  w.int32(m.brokerId ?? 0);
+  w.int64(m.brokerEpoch ?? -1);
   w.emptyTaggedFields();
 }

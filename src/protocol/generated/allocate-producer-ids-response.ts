@@ -32,9 +32,9 @@ export function decodeAllocateProducerIdsResponse(r: Reader, _version: number): 
 }
 
 export function encodeAllocateProducerIdsResponse(w: Writer, _version: number, m: AllocateProducerIdsResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.int64((m.producerIdStart ?? 0));
-  w.int32((m.producerIdLen ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.int64(m.producerIdStart ?? 0);
+  w.int32(m.producerIdLen ?? 0);
   w.emptyTaggedFields();
 }

@@ -75,11 +75,11 @@ export function decodeAlterClientQuotasRequest(r: Reader, version: number): Alte
 
 export function encodeAlterClientQuotasRequest(w: Writer, version: number, m: AlterClientQuotasRequestInput): void {
   {
-    const _a = (m.entries ?? []);
+    const _a = m.entries ?? [];
     w.arrayLength(_a.length, version >= 1);
     for (const _e of _a) encodeAlterClientQuotasRequestEntryData(w, version, _e);
   }
-  w.bool((m.validateOnly ?? false));
+  w.bool(m.validateOnly ?? false);
   if (version >= 1) {
     w.emptyTaggedFields();
   }
@@ -112,12 +112,12 @@ export function decodeAlterClientQuotasRequestEntryData(r: Reader, version: numb
 
 export function encodeAlterClientQuotasRequestEntryData(w: Writer, version: number, m: AlterClientQuotasRequestEntryDataInput): void {
   {
-    const _a = (m.entity ?? []);
+    const _a = m.entity ?? [];
     w.arrayLength(_a.length, version >= 1);
     for (const _e of _a) encodeAlterClientQuotasRequestEntityData(w, version, _e);
   }
   {
-    const _a = (m.ops ?? []);
+    const _a = m.ops ?? [];
     w.arrayLength(_a.length, version >= 1);
     for (const _e of _a) encodeAlterClientQuotasRequestOpData(w, version, _e);
   }
@@ -136,8 +136,14 @@ export function decodeAlterClientQuotasRequestEntityData(r: Reader, version: num
 }
 
 export function encodeAlterClientQuotasRequestEntityData(w: Writer, version: number, m: AlterClientQuotasRequestEntityDataInput): void {
-  (version >= 1 ? w.compactString((m.entityType ?? '')) : w.string((m.entityType ?? '')));
-  (version >= 1 ? w.compactNullableString((m.entityName === undefined ? '' : m.entityName)) : w.nullableString((m.entityName === undefined ? '' : m.entityName)));
+  {
+    const entityType = m.entityType ?? '';
+    (version >= 1 ? w.compactString(entityType) : w.string(entityType));
+  }
+  {
+    const entityName = m.entityName === undefined ? '' : m.entityName;
+    (version >= 1 ? w.compactNullableString(entityName) : w.nullableString(entityName));
+  }
   if (version >= 1) {
     w.emptyTaggedFields();
   }
@@ -154,9 +160,12 @@ export function decodeAlterClientQuotasRequestOpData(r: Reader, version: number)
 }
 
 export function encodeAlterClientQuotasRequestOpData(w: Writer, version: number, m: AlterClientQuotasRequestOpDataInput): void {
-  (version >= 1 ? w.compactString((m.key ?? '')) : w.string((m.key ?? '')));
-  w.float64((m.value ?? 0));
-  w.bool((m.remove ?? false));
+  {
+    const key = m.key ?? '';
+    (version >= 1 ? w.compactString(key) : w.string(key));
+  }
+  w.float64(m.value ?? 0);
+  w.bool(m.remove ?? false);
   if (version >= 1) {
     w.emptyTaggedFields();
   }

@@ -62,9 +62,9 @@ export function decodeAlterClientQuotasResponse(r: Reader, version: number): Alt
 }
 
 export function encodeAlterClientQuotasResponse(w: Writer, version: number, m: AlterClientQuotasResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
   {
-    const _a = (m.entries ?? []);
+    const _a = m.entries ?? [];
     w.arrayLength(_a.length, version >= 1);
     for (const _e of _a) encodeAlterClientQuotasResponseEntryData(w, version, _e);
   }
@@ -92,10 +92,13 @@ export function decodeAlterClientQuotasResponseEntryData(r: Reader, version: num
 }
 
 export function encodeAlterClientQuotasResponseEntryData(w: Writer, version: number, m: AlterClientQuotasResponseEntryDataInput): void {
-  w.int16((m.errorCode ?? 0));
-  (version >= 1 ? w.compactNullableString((m.errorMessage === undefined ? '' : m.errorMessage)) : w.nullableString((m.errorMessage === undefined ? '' : m.errorMessage)));
+  w.int16(m.errorCode ?? 0);
   {
-    const _a = (m.entity ?? []);
+    const errorMessage = m.errorMessage === undefined ? '' : m.errorMessage;
+    (version >= 1 ? w.compactNullableString(errorMessage) : w.nullableString(errorMessage));
+  }
+  {
+    const _a = m.entity ?? [];
     w.arrayLength(_a.length, version >= 1);
     for (const _e of _a) encodeAlterClientQuotasResponseEntityData(w, version, _e);
   }
@@ -114,8 +117,14 @@ export function decodeAlterClientQuotasResponseEntityData(r: Reader, version: nu
 }
 
 export function encodeAlterClientQuotasResponseEntityData(w: Writer, version: number, m: AlterClientQuotasResponseEntityDataInput): void {
-  (version >= 1 ? w.compactString((m.entityType ?? '')) : w.string((m.entityType ?? '')));
-  (version >= 1 ? w.compactNullableString((m.entityName === undefined ? '' : m.entityName)) : w.nullableString((m.entityName === undefined ? '' : m.entityName)));
+  {
+    const entityType = m.entityType ?? '';
+    (version >= 1 ? w.compactString(entityType) : w.string(entityType));
+  }
+  {
+    const entityName = m.entityName === undefined ? '' : m.entityName;
+    (version >= 1 ? w.compactNullableString(entityName) : w.nullableString(entityName));
+  }
   if (version >= 1) {
     w.emptyTaggedFields();
   }

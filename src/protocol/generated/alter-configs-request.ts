@@ -63,11 +63,11 @@ export function decodeAlterConfigsRequest(r: Reader, version: number): AlterConf
 
 export function encodeAlterConfigsRequest(w: Writer, version: number, m: AlterConfigsRequestInput): void {
   {
-    const _a = (m.resources ?? []);
+    const _a = m.resources ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeAlterConfigsRequestAlterConfigsResource(w, version, _e);
   }
-  w.bool((m.validateOnly ?? false));
+  w.bool(m.validateOnly ?? false);
   if (version >= 2) {
     w.emptyTaggedFields();
   }
@@ -92,10 +92,13 @@ export function decodeAlterConfigsRequestAlterConfigsResource(r: Reader, version
 }
 
 export function encodeAlterConfigsRequestAlterConfigsResource(w: Writer, version: number, m: AlterConfigsRequestAlterConfigsResourceInput): void {
-  w.int8((m.resourceType ?? 0));
-  (version >= 2 ? w.compactString((m.resourceName ?? '')) : w.string((m.resourceName ?? '')));
+  w.int8(m.resourceType ?? 0);
   {
-    const _a = (m.configs ?? []);
+    const resourceName = m.resourceName ?? '';
+    (version >= 2 ? w.compactString(resourceName) : w.string(resourceName));
+  }
+  {
+    const _a = m.configs ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeAlterConfigsRequestAlterableConfig(w, version, _e);
   }
@@ -114,8 +117,14 @@ export function decodeAlterConfigsRequestAlterableConfig(r: Reader, version: num
 }
 
 export function encodeAlterConfigsRequestAlterableConfig(w: Writer, version: number, m: AlterConfigsRequestAlterableConfigInput): void {
-  (version >= 2 ? w.compactString((m.name ?? '')) : w.string((m.name ?? '')));
-  (version >= 2 ? w.compactNullableString((m.value === undefined ? '' : m.value)) : w.nullableString((m.value === undefined ? '' : m.value)));
+  {
+    const name = m.name ?? '';
+    (version >= 2 ? w.compactString(name) : w.string(name));
+  }
+  {
+    const value = m.value === undefined ? '' : m.value;
+    (version >= 2 ? w.compactNullableString(value) : w.nullableString(value));
+  }
   if (version >= 2) {
     w.emptyTaggedFields();
   }

@@ -53,9 +53,9 @@ export function decodeAlterConfigsResponse(r: Reader, version: number): AlterCon
 }
 
 export function encodeAlterConfigsResponse(w: Writer, version: number, m: AlterConfigsResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
   {
-    const _a = (m.responses ?? []);
+    const _a = m.responses ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeAlterConfigsResponseAlterConfigsResourceResponse(w, version, _e);
   }
@@ -76,10 +76,16 @@ export function decodeAlterConfigsResponseAlterConfigsResourceResponse(r: Reader
 }
 
 export function encodeAlterConfigsResponseAlterConfigsResourceResponse(w: Writer, version: number, m: AlterConfigsResponseAlterConfigsResourceResponseInput): void {
-  w.int16((m.errorCode ?? 0));
-  (version >= 2 ? w.compactNullableString((m.errorMessage === undefined ? '' : m.errorMessage)) : w.nullableString((m.errorMessage === undefined ? '' : m.errorMessage)));
-  w.int8((m.resourceType ?? 0));
-  (version >= 2 ? w.compactString((m.resourceName ?? '')) : w.string((m.resourceName ?? '')));
+  w.int16(m.errorCode ?? 0);
+  {
+    const errorMessage = m.errorMessage === undefined ? '' : m.errorMessage;
+    (version >= 2 ? w.compactNullableString(errorMessage) : w.nullableString(errorMessage));
+  }
+  w.int8(m.resourceType ?? 0);
+  {
+    const resourceName = m.resourceName ?? '';
+    (version >= 2 ? w.compactString(resourceName) : w.string(resourceName));
+  }
   if (version >= 2) {
     w.emptyTaggedFields();
   }

@@ -57,9 +57,9 @@ export function decodeAlterPartitionReassignmentsRequest(r: Reader, version: num
 }
 
 export function encodeAlterPartitionReassignmentsRequest(w: Writer, version: number, m: AlterPartitionReassignmentsRequestInput): void {
-  w.int32((m.timeoutMs ?? 60000));
+  w.int32(m.timeoutMs ?? 60000);
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeAlterPartitionReassignmentsRequestReassignableTopic(w, version, _e);
   }
@@ -82,9 +82,9 @@ export function decodeAlterPartitionReassignmentsRequestReassignableTopic(r: Rea
 }
 
 export function encodeAlterPartitionReassignmentsRequestReassignableTopic(w: Writer, version: number, m: AlterPartitionReassignmentsRequestReassignableTopicInput): void {
-  w.compactString((m.name ?? ''));
+  w.compactString(m.name ?? '');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeAlterPartitionReassignmentsRequestReassignablePartition(w, version, _e);
   }
@@ -107,9 +107,9 @@ export function decodeAlterPartitionReassignmentsRequestReassignablePartition(r:
 }
 
 export function encodeAlterPartitionReassignmentsRequestReassignablePartition(w: Writer, _version: number, m: AlterPartitionReassignmentsRequestReassignablePartitionInput): void {
-  w.int32((m.partitionIndex ?? 0));
+  w.int32(m.partitionIndex ?? 0);
   {
-    const _a = (m.replicas === undefined ? null : m.replicas);
+    const _a = m.replicas === undefined ? null : m.replicas;
     if (_a === null) w.arrayLength(-1, true);
     else {
       w.arrayLength(_a.length, true);

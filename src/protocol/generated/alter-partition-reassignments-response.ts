@@ -68,11 +68,11 @@ export function decodeAlterPartitionReassignmentsResponse(r: Reader, version: nu
 }
 
 export function encodeAlterPartitionReassignmentsResponse(w: Writer, version: number, m: AlterPartitionReassignmentsResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.compactNullableString((m.errorMessage === undefined ? '' : m.errorMessage));
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? '' : m.errorMessage);
   {
-    const _a = (m.responses ?? []);
+    const _a = m.responses ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeAlterPartitionReassignmentsResponseReassignableTopicResponse(w, version, _e);
   }
@@ -95,9 +95,9 @@ export function decodeAlterPartitionReassignmentsResponseReassignableTopicRespon
 }
 
 export function encodeAlterPartitionReassignmentsResponseReassignableTopicResponse(w: Writer, version: number, m: AlterPartitionReassignmentsResponseReassignableTopicResponseInput): void {
-  w.compactString((m.name ?? ''));
+  w.compactString(m.name ?? '');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeAlterPartitionReassignmentsResponseReassignablePartitionResponse(w, version, _e);
   }
@@ -113,8 +113,8 @@ export function decodeAlterPartitionReassignmentsResponseReassignablePartitionRe
 }
 
 export function encodeAlterPartitionReassignmentsResponseReassignablePartitionResponse(w: Writer, _version: number, m: AlterPartitionReassignmentsResponseReassignablePartitionResponseInput): void {
-  w.int32((m.partitionIndex ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.compactNullableString((m.errorMessage === undefined ? '' : m.errorMessage));
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? '' : m.errorMessage);
   w.emptyTaggedFields();
 }

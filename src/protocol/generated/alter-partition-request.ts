@@ -88,10 +88,10 @@ export function decodeAlterPartitionRequest(r: Reader, version: number): AlterPa
 }
 
 export function encodeAlterPartitionRequest(w: Writer, version: number, m: AlterPartitionRequestInput): void {
-  w.int32((m.brokerId ?? 0));
-  w.int64((m.brokerEpoch ?? -1));
+  w.int32(m.brokerId ?? 0);
+  w.int64(m.brokerEpoch ?? -1);
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeAlterPartitionRequestTopicData(w, version, _e);
   }
@@ -116,13 +116,13 @@ export function decodeAlterPartitionRequestTopicData(r: Reader, version: number)
 
 export function encodeAlterPartitionRequestTopicData(w: Writer, version: number, m: AlterPartitionRequestTopicDataInput): void {
   if (version <= 1) {
-    w.compactString((m.topicName ?? ''));
+    w.compactString(m.topicName ?? '');
   }
   if (version >= 2) {
-    w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+    w.uuid(m.topicId ?? '00000000000000000000000000000000');
   }
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeAlterPartitionRequestPartitionData(w, version, _e);
   }
@@ -134,25 +134,21 @@ export function decodeAlterPartitionRequestPartitionData(r: Reader, version: num
   const leaderEpoch = r.int32();
   let newIsr: number[] = [];
   if (version <= 2) {
-    {
-      const _n = r.arrayLength(true);
-      if (_n >= 0) {
-        const _a: number[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(r.int32());
-        newIsr = _a;
-      } else throw new ProtocolDecodeError('non-nullable field NewIsr was serialized as null');
-    }
+    const _n = r.arrayLength(true);
+    if (_n >= 0) {
+      const _a: number[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(r.int32());
+      newIsr = _a;
+    } else throw new ProtocolDecodeError('non-nullable field NewIsr was serialized as null');
   }
   let newIsrWithEpochs: AlterPartitionRequestBrokerState[] = [];
   if (version >= 3) {
-    {
-      const _n = r.arrayLength(true);
-      if (_n >= 0) {
-        const _a: AlterPartitionRequestBrokerState[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeAlterPartitionRequestBrokerState(r, version));
-        newIsrWithEpochs = _a;
-      } else throw new ProtocolDecodeError('non-nullable field NewIsrWithEpochs was serialized as null');
-    }
+    const _n = r.arrayLength(true);
+    if (_n >= 0) {
+      const _a: AlterPartitionRequestBrokerState[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeAlterPartitionRequestBrokerState(r, version));
+      newIsrWithEpochs = _a;
+    } else throw new ProtocolDecodeError('non-nullable field NewIsrWithEpochs was serialized as null');
   }
   const leaderRecoveryState = version >= 1 ? r.int8() : 0;
   const partitionEpoch = r.int32();
@@ -161,26 +157,22 @@ export function decodeAlterPartitionRequestPartitionData(r: Reader, version: num
 }
 
 export function encodeAlterPartitionRequestPartitionData(w: Writer, version: number, m: AlterPartitionRequestPartitionDataInput): void {
-  w.int32((m.partitionIndex ?? 0));
-  w.int32((m.leaderEpoch ?? 0));
+  w.int32(m.partitionIndex ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
   if (version <= 2) {
-    {
-      const _a = (m.newIsr ?? []);
-      w.arrayLength(_a.length, true);
-      for (const _e of _a) w.int32(_e);
-    }
+    const _a = m.newIsr ?? [];
+    w.arrayLength(_a.length, true);
+    for (const _e of _a) w.int32(_e);
   }
   if (version >= 3) {
-    {
-      const _a = (m.newIsrWithEpochs ?? []);
-      w.arrayLength(_a.length, true);
-      for (const _e of _a) encodeAlterPartitionRequestBrokerState(w, version, _e);
-    }
+    const _a = m.newIsrWithEpochs ?? [];
+    w.arrayLength(_a.length, true);
+    for (const _e of _a) encodeAlterPartitionRequestBrokerState(w, version, _e);
   }
   if (version >= 1) {
-    w.int8((m.leaderRecoveryState ?? 0));
+    w.int8(m.leaderRecoveryState ?? 0);
   }
-  w.int32((m.partitionEpoch ?? 0));
+  w.int32(m.partitionEpoch ?? 0);
   w.emptyTaggedFields();
 }
 
@@ -192,7 +184,7 @@ export function decodeAlterPartitionRequestBrokerState(r: Reader, _version: numb
 }
 
 export function encodeAlterPartitionRequestBrokerState(w: Writer, _version: number, m: AlterPartitionRequestBrokerStateInput): void {
-  w.int32((m.brokerId ?? 0));
-  w.int64((m.brokerEpoch ?? -1));
+  w.int32(m.brokerId ?? 0);
+  w.int64(m.brokerEpoch ?? -1);
   w.emptyTaggedFields();
 }

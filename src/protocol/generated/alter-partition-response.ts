@@ -79,10 +79,10 @@ export function decodeAlterPartitionResponse(r: Reader, version: number): AlterP
 }
 
 export function encodeAlterPartitionResponse(w: Writer, version: number, m: AlterPartitionResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
-  w.int16((m.errorCode ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeAlterPartitionResponseTopicData(w, version, _e);
   }
@@ -107,13 +107,13 @@ export function decodeAlterPartitionResponseTopicData(r: Reader, version: number
 
 export function encodeAlterPartitionResponseTopicData(w: Writer, version: number, m: AlterPartitionResponseTopicDataInput): void {
   if (version <= 1) {
-    w.compactString((m.topicName ?? ''));
+    w.compactString(m.topicName ?? '');
   }
   if (version >= 2) {
-    w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+    w.uuid(m.topicId ?? '00000000000000000000000000000000');
   }
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeAlterPartitionResponsePartitionData(w, version, _e);
   }
@@ -141,18 +141,18 @@ export function decodeAlterPartitionResponsePartitionData(r: Reader, version: nu
 }
 
 export function encodeAlterPartitionResponsePartitionData(w: Writer, version: number, m: AlterPartitionResponsePartitionDataInput): void {
-  w.int32((m.partitionIndex ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.int32((m.leaderId ?? 0));
-  w.int32((m.leaderEpoch ?? 0));
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.int32(m.leaderId ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
   {
-    const _a = (m.isr ?? []);
+    const _a = m.isr ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.int32(_e);
   }
   if (version >= 1) {
-    w.int8((m.leaderRecoveryState ?? 0));
+    w.int8(m.leaderRecoveryState ?? 0);
   }
-  w.int32((m.partitionEpoch ?? 0));
+  w.int32(m.partitionEpoch ?? 0);
   w.emptyTaggedFields();
 }

@@ -56,7 +56,7 @@ export function decodeAlterReplicaLogDirsRequest(r: Reader, version: number): Al
 
 export function encodeAlterReplicaLogDirsRequest(w: Writer, version: number, m: AlterReplicaLogDirsRequestInput): void {
   {
-    const _a = (m.dirs ?? []);
+    const _a = m.dirs ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeAlterReplicaLogDirsRequestAlterReplicaLogDir(w, version, _e);
   }
@@ -83,9 +83,12 @@ export function decodeAlterReplicaLogDirsRequestAlterReplicaLogDir(r: Reader, ve
 }
 
 export function encodeAlterReplicaLogDirsRequestAlterReplicaLogDir(w: Writer, version: number, m: AlterReplicaLogDirsRequestAlterReplicaLogDirInput): void {
-  (version >= 2 ? w.compactString((m.path ?? '')) : w.string((m.path ?? '')));
   {
-    const _a = (m.topics ?? []);
+    const path = m.path ?? '';
+    (version >= 2 ? w.compactString(path) : w.string(path));
+  }
+  {
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(w, version, _e);
   }
@@ -112,9 +115,12 @@ export function decodeAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(r: Reade
 }
 
 export function encodeAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(w: Writer, version: number, m: AlterReplicaLogDirsRequestAlterReplicaLogDirTopicInput): void {
-  (version >= 2 ? w.compactString((m.name ?? '')) : w.string((m.name ?? '')));
   {
-    const _a = (m.partitions ?? []);
+    const name = m.name ?? '';
+    (version >= 2 ? w.compactString(name) : w.string(name));
+  }
+  {
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) w.int32(_e);
   }

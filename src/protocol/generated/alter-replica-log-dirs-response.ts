@@ -59,9 +59,9 @@ export function decodeAlterReplicaLogDirsResponse(r: Reader, version: number): A
 }
 
 export function encodeAlterReplicaLogDirsResponse(w: Writer, version: number, m: AlterReplicaLogDirsResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
   {
-    const _a = (m.results ?? []);
+    const _a = m.results ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(w, version, _e);
   }
@@ -88,9 +88,12 @@ export function decodeAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(r
 }
 
 export function encodeAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(w: Writer, version: number, m: AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultInput): void {
-  (version >= 2 ? w.compactString((m.topicName ?? '')) : w.string((m.topicName ?? '')));
   {
-    const _a = (m.partitions ?? []);
+    const topicName = m.topicName ?? '';
+    (version >= 2 ? w.compactString(topicName) : w.string(topicName));
+  }
+  {
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(w, version, _e);
   }
@@ -109,8 +112,8 @@ export function decodeAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResu
 }
 
 export function encodeAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(w: Writer, version: number, m: AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultInput): void {
-  w.int32((m.partitionIndex ?? 0));
-  w.int16((m.errorCode ?? 0));
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
   if (version >= 2) {
     w.emptyTaggedFields();
   }

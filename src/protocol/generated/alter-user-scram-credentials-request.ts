@@ -75,12 +75,12 @@ export function decodeAlterUserScramCredentialsRequest(r: Reader, version: numbe
 
 export function encodeAlterUserScramCredentialsRequest(w: Writer, version: number, m: AlterUserScramCredentialsRequestInput): void {
   {
-    const _a = (m.deletions ?? []);
+    const _a = m.deletions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeAlterUserScramCredentialsRequestScramCredentialDeletion(w, version, _e);
   }
   {
-    const _a = (m.upsertions ?? []);
+    const _a = m.upsertions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeAlterUserScramCredentialsRequestScramCredentialUpsertion(w, version, _e);
   }
@@ -95,8 +95,8 @@ export function decodeAlterUserScramCredentialsRequestScramCredentialDeletion(r:
 }
 
 export function encodeAlterUserScramCredentialsRequestScramCredentialDeletion(w: Writer, _version: number, m: AlterUserScramCredentialsRequestScramCredentialDeletionInput): void {
-  w.compactString((m.name ?? ''));
-  w.int8((m.mechanism ?? 0));
+  w.compactString(m.name ?? '');
+  w.int8(m.mechanism ?? 0);
   w.emptyTaggedFields();
 }
 
@@ -111,10 +111,10 @@ export function decodeAlterUserScramCredentialsRequestScramCredentialUpsertion(r
 }
 
 export function encodeAlterUserScramCredentialsRequestScramCredentialUpsertion(w: Writer, _version: number, m: AlterUserScramCredentialsRequestScramCredentialUpsertionInput): void {
-  w.compactString((m.name ?? ''));
-  w.int8((m.mechanism ?? 0));
-  w.int32((m.iterations ?? 0));
-  w.compactBytes((m.salt ?? Buffer.alloc(0)));
-  w.compactBytes((m.saltedPassword ?? Buffer.alloc(0)));
+  w.compactString(m.name ?? '');
+  w.int8(m.mechanism ?? 0);
+  w.int32(m.iterations ?? 0);
+  w.compactBytes(m.salt ?? Buffer.alloc(0));
+  w.compactBytes(m.saltedPassword ?? Buffer.alloc(0));
   w.emptyTaggedFields();
 }

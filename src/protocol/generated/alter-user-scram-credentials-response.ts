@@ -48,9 +48,9 @@ export function decodeAlterUserScramCredentialsResponse(r: Reader, version: numb
 }
 
 export function encodeAlterUserScramCredentialsResponse(w: Writer, version: number, m: AlterUserScramCredentialsResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
   {
-    const _a = (m.results ?? []);
+    const _a = m.results ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(w, version, _e);
   }
@@ -66,8 +66,8 @@ export function decodeAlterUserScramCredentialsResponseAlterUserScramCredentials
 }
 
 export function encodeAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(w: Writer, _version: number, m: AlterUserScramCredentialsResponseAlterUserScramCredentialsResultInput): void {
-  w.compactString((m.user ?? ''));
-  w.int16((m.errorCode ?? 0));
-  w.compactNullableString((m.errorMessage === undefined ? '' : m.errorMessage));
+  w.compactString(m.user ?? '');
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? '' : m.errorMessage);
   w.emptyTaggedFields();
 }

@@ -27,10 +27,10 @@ export function decodeApiVersionsRequest(r: Reader, version: number): ApiVersion
 
 export function encodeApiVersionsRequest(w: Writer, version: number, m: ApiVersionsRequestInput): void {
   if (version >= 3) {
-    w.compactString((m.clientSoftwareName ?? ''));
+    w.compactString(m.clientSoftwareName ?? '');
   }
   if (version >= 3) {
-    w.compactString((m.clientSoftwareVersion ?? ''));
+    w.compactString(m.clientSoftwareVersion ?? '');
   }
   if (version >= 3) {
     w.emptyTaggedFields();

@@ -146,23 +146,23 @@ export function decodeApiVersionsResponse(r: Reader, version: number): ApiVersio
 }
 
 export function encodeApiVersionsResponse(w: Writer, version: number, m: ApiVersionsResponseInput): void {
-  w.int16((m.errorCode ?? 0));
+  w.int16(m.errorCode ?? 0);
   {
-    const _a = (m.apiKeys ?? []);
+    const _a = m.apiKeys ?? [];
     w.arrayLength(_a.length, version >= 3);
     for (const _e of _a) encodeApiVersionsResponseApiVersion(w, version, _e);
   }
   if (version >= 1) {
-    w.int32((m.throttleTimeMs ?? 0));
+    w.int32(m.throttleTimeMs ?? 0);
   }
   if (version >= 3) {
-    const _t0 = (m.supportedFeatures ?? []);
+    const _t0 = m.supportedFeatures ?? [];
     const _has0 = (_t0.length > 0);
-    const _t1 = (m.finalizedFeaturesEpoch ?? -1);
+    const _t1 = m.finalizedFeaturesEpoch ?? -1;
     const _has1 = _t1 !== -1;
-    const _t2 = (m.finalizedFeatures ?? []);
+    const _t2 = m.finalizedFeatures ?? [];
     const _has2 = (_t2.length > 0);
-    const _t3 = (m.zkMigrationReady ?? false);
+    const _t3 = m.zkMigrationReady ?? false;
     const _has3 = _t3 !== false;
     w.uvarint((_has0 ? 1 : 0) + (_has1 ? 1 : 0) + (_has2 ? 1 : 0) + (_has3 ? 1 : 0));
     if (_has0) {
@@ -211,9 +211,9 @@ export function decodeApiVersionsResponseApiVersion(r: Reader, version: number):
 }
 
 export function encodeApiVersionsResponseApiVersion(w: Writer, version: number, m: ApiVersionsResponseApiVersionInput): void {
-  w.int16((m.apiKey ?? 0));
-  w.int16((m.minVersion ?? 0));
-  w.int16((m.maxVersion ?? 0));
+  w.int16(m.apiKey ?? 0);
+  w.int16(m.minVersion ?? 0);
+  w.int16(m.maxVersion ?? 0);
   if (version >= 3) {
     w.emptyTaggedFields();
   }
@@ -228,9 +228,9 @@ export function decodeApiVersionsResponseSupportedFeatureKey(r: Reader, _version
 }
 
 export function encodeApiVersionsResponseSupportedFeatureKey(w: Writer, _version: number, m: ApiVersionsResponseSupportedFeatureKeyInput): void {
-  w.compactString((m.name ?? ''));
-  w.int16((m.minVersion ?? 0));
-  w.int16((m.maxVersion ?? 0));
+  w.compactString(m.name ?? '');
+  w.int16(m.minVersion ?? 0);
+  w.int16(m.maxVersion ?? 0);
   w.emptyTaggedFields();
 }
 
@@ -243,8 +243,8 @@ export function decodeApiVersionsResponseFinalizedFeatureKey(r: Reader, _version
 }
 
 export function encodeApiVersionsResponseFinalizedFeatureKey(w: Writer, _version: number, m: ApiVersionsResponseFinalizedFeatureKeyInput): void {
-  w.compactString((m.name ?? ''));
-  w.int16((m.maxVersionLevel ?? 0));
-  w.int16((m.minVersionLevel ?? 0));
+  w.compactString(m.name ?? '');
+  w.int16(m.maxVersionLevel ?? 0);
+  w.int16(m.minVersionLevel ?? 0);
   w.emptyTaggedFields();
 }

@@ -70,10 +70,10 @@ export function decodeAssignReplicasToDirsRequest(r: Reader, version: number): A
 }
 
 export function encodeAssignReplicasToDirsRequest(w: Writer, version: number, m: AssignReplicasToDirsRequestInput): void {
-  w.int32((m.brokerId ?? 0));
-  w.int64((m.brokerEpoch ?? -1));
+  w.int32(m.brokerId ?? 0);
+  w.int64(m.brokerEpoch ?? -1);
   {
-    const _a = (m.directories ?? []);
+    const _a = m.directories ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeAssignReplicasToDirsRequestDirectoryData(w, version, _e);
   }
@@ -96,9 +96,9 @@ export function decodeAssignReplicasToDirsRequestDirectoryData(r: Reader, versio
 }
 
 export function encodeAssignReplicasToDirsRequestDirectoryData(w: Writer, version: number, m: AssignReplicasToDirsRequestDirectoryDataInput): void {
-  w.uuid((m.id ?? '00000000000000000000000000000000'));
+  w.uuid(m.id ?? '00000000000000000000000000000000');
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeAssignReplicasToDirsRequestTopicData(w, version, _e);
   }
@@ -121,9 +121,9 @@ export function decodeAssignReplicasToDirsRequestTopicData(r: Reader, version: n
 }
 
 export function encodeAssignReplicasToDirsRequestTopicData(w: Writer, version: number, m: AssignReplicasToDirsRequestTopicDataInput): void {
-  w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+  w.uuid(m.topicId ?? '00000000000000000000000000000000');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeAssignReplicasToDirsRequestPartitionData(w, version, _e);
   }
@@ -137,6 +137,6 @@ export function decodeAssignReplicasToDirsRequestPartitionData(r: Reader, _versi
 }
 
 export function encodeAssignReplicasToDirsRequestPartitionData(w: Writer, _version: number, m: AssignReplicasToDirsRequestPartitionDataInput): void {
-  w.int32((m.partitionIndex ?? 0));
+  w.int32(m.partitionIndex ?? 0);
   w.emptyTaggedFields();
 }

@@ -73,10 +73,10 @@ export function decodeAssignReplicasToDirsResponse(r: Reader, version: number): 
 }
 
 export function encodeAssignReplicasToDirsResponse(w: Writer, version: number, m: AssignReplicasToDirsResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
-  w.int16((m.errorCode ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
   {
-    const _a = (m.directories ?? []);
+    const _a = m.directories ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeAssignReplicasToDirsResponseDirectoryData(w, version, _e);
   }
@@ -99,9 +99,9 @@ export function decodeAssignReplicasToDirsResponseDirectoryData(r: Reader, versi
 }
 
 export function encodeAssignReplicasToDirsResponseDirectoryData(w: Writer, version: number, m: AssignReplicasToDirsResponseDirectoryDataInput): void {
-  w.uuid((m.id ?? '00000000000000000000000000000000'));
+  w.uuid(m.id ?? '00000000000000000000000000000000');
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeAssignReplicasToDirsResponseTopicData(w, version, _e);
   }
@@ -124,9 +124,9 @@ export function decodeAssignReplicasToDirsResponseTopicData(r: Reader, version: 
 }
 
 export function encodeAssignReplicasToDirsResponseTopicData(w: Writer, version: number, m: AssignReplicasToDirsResponseTopicDataInput): void {
-  w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+  w.uuid(m.topicId ?? '00000000000000000000000000000000');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeAssignReplicasToDirsResponsePartitionData(w, version, _e);
   }
@@ -141,7 +141,7 @@ export function decodeAssignReplicasToDirsResponsePartitionData(r: Reader, _vers
 }
 
 export function encodeAssignReplicasToDirsResponsePartitionData(w: Writer, _version: number, m: AssignReplicasToDirsResponsePartitionDataInput): void {
-  w.int32((m.partitionIndex ?? 0));
-  w.int16((m.errorCode ?? 0));
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
   w.emptyTaggedFields();
 }

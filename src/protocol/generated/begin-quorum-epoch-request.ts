@@ -82,14 +82,12 @@ export function decodeBeginQuorumEpochRequest(r: Reader, version: number): Begin
   }
   let leaderEndpoints: BeginQuorumEpochRequestLeaderEndpoint[] = [];
   if (version >= 1) {
-    {
-      const _n = r.arrayLength(true);
-      if (_n >= 0) {
-        const _a: BeginQuorumEpochRequestLeaderEndpoint[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeBeginQuorumEpochRequestLeaderEndpoint(r, version));
-        leaderEndpoints = _a;
-      } else throw new ProtocolDecodeError('non-nullable field LeaderEndpoints was serialized as null');
-    }
+    const _n = r.arrayLength(true);
+    if (_n >= 0) {
+      const _a: BeginQuorumEpochRequestLeaderEndpoint[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeBeginQuorumEpochRequestLeaderEndpoint(r, version));
+      leaderEndpoints = _a;
+    } else throw new ProtocolDecodeError('non-nullable field LeaderEndpoints was serialized as null');
   }
   if (version >= 1) {
     r.skipTaggedFields();
@@ -98,21 +96,22 @@ export function decodeBeginQuorumEpochRequest(r: Reader, version: number): Begin
 }
 
 export function encodeBeginQuorumEpochRequest(w: Writer, version: number, m: BeginQuorumEpochRequestInput): void {
-  (version >= 1 ? w.compactNullableString((m.clusterId === undefined ? null : m.clusterId)) : w.nullableString((m.clusterId === undefined ? null : m.clusterId)));
+  {
+    const clusterId = m.clusterId === undefined ? null : m.clusterId;
+    (version >= 1 ? w.compactNullableString(clusterId) : w.nullableString(clusterId));
+  }
   if (version >= 1) {
-    w.int32((m.voterId ?? -1));
+    w.int32(m.voterId ?? -1);
   }
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, version >= 1);
     for (const _e of _a) encodeBeginQuorumEpochRequestTopicData(w, version, _e);
   }
   if (version >= 1) {
-    {
-      const _a = (m.leaderEndpoints ?? []);
-      w.arrayLength(_a.length, true);
-      for (const _e of _a) encodeBeginQuorumEpochRequestLeaderEndpoint(w, version, _e);
-    }
+    const _a = m.leaderEndpoints ?? [];
+    w.arrayLength(_a.length, true);
+    for (const _e of _a) encodeBeginQuorumEpochRequestLeaderEndpoint(w, version, _e);
   }
   if (version >= 1) {
     w.emptyTaggedFields();
@@ -137,9 +136,12 @@ export function decodeBeginQuorumEpochRequestTopicData(r: Reader, version: numbe
 }
 
 export function encodeBeginQuorumEpochRequestTopicData(w: Writer, version: number, m: BeginQuorumEpochRequestTopicDataInput): void {
-  (version >= 1 ? w.compactString((m.topicName ?? '')) : w.string((m.topicName ?? '')));
   {
-    const _a = (m.partitions ?? []);
+    const topicName = m.topicName ?? '';
+    (version >= 1 ? w.compactString(topicName) : w.string(topicName));
+  }
+  {
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, version >= 1);
     for (const _e of _a) encodeBeginQuorumEpochRequestPartitionData(w, version, _e);
   }
@@ -160,12 +162,12 @@ export function decodeBeginQuorumEpochRequestPartitionData(r: Reader, version: n
 }
 
 export function encodeBeginQuorumEpochRequestPartitionData(w: Writer, version: number, m: BeginQuorumEpochRequestPartitionDataInput): void {
-  w.int32((m.partitionIndex ?? 0));
+  w.int32(m.partitionIndex ?? 0);
   if (version >= 1) {
-    w.uuid((m.voterDirectoryId ?? '00000000000000000000000000000000'));
+    w.uuid(m.voterDirectoryId ?? '00000000000000000000000000000000');
   }
-  w.int32((m.leaderId ?? 0));
-  w.int32((m.leaderEpoch ?? 0));
+  w.int32(m.leaderId ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
   if (version >= 1) {
     w.emptyTaggedFields();
   }
@@ -180,8 +182,8 @@ export function decodeBeginQuorumEpochRequestLeaderEndpoint(r: Reader, _version:
 }
 
 export function encodeBeginQuorumEpochRequestLeaderEndpoint(w: Writer, _version: number, m: BeginQuorumEpochRequestLeaderEndpointInput): void {
-  w.compactString((m.name ?? ''));
-  w.compactString((m.host ?? ''));
-  w.uint16((m.port ?? 0));
+  w.compactString(m.name ?? '');
+  w.compactString(m.host ?? '');
+  w.uint16(m.port ?? 0);
   w.emptyTaggedFields();
 }

@@ -105,14 +105,14 @@ export function decodeBeginQuorumEpochResponse(r: Reader, version: number): Begi
 }
 
 export function encodeBeginQuorumEpochResponse(w: Writer, version: number, m: BeginQuorumEpochResponseInput): void {
-  w.int16((m.errorCode ?? 0));
+  w.int16(m.errorCode ?? 0);
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, version >= 1);
     for (const _e of _a) encodeBeginQuorumEpochResponseTopicData(w, version, _e);
   }
   if (version >= 1) {
-    const _t0 = (m.nodeEndpoints ?? []);
+    const _t0 = m.nodeEndpoints ?? [];
     const _has0 = (_t0.length > 0);
     w.uvarint((_has0 ? 1 : 0));
     if (_has0) {
@@ -147,9 +147,12 @@ export function decodeBeginQuorumEpochResponseTopicData(r: Reader, version: numb
 }
 
 export function encodeBeginQuorumEpochResponseTopicData(w: Writer, version: number, m: BeginQuorumEpochResponseTopicDataInput): void {
-  (version >= 1 ? w.compactString((m.topicName ?? '')) : w.string((m.topicName ?? '')));
   {
-    const _a = (m.partitions ?? []);
+    const topicName = m.topicName ?? '';
+    (version >= 1 ? w.compactString(topicName) : w.string(topicName));
+  }
+  {
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, version >= 1);
     for (const _e of _a) encodeBeginQuorumEpochResponsePartitionData(w, version, _e);
   }
@@ -170,10 +173,10 @@ export function decodeBeginQuorumEpochResponsePartitionData(r: Reader, version: 
 }
 
 export function encodeBeginQuorumEpochResponsePartitionData(w: Writer, version: number, m: BeginQuorumEpochResponsePartitionDataInput): void {
-  w.int32((m.partitionIndex ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.int32((m.leaderId ?? 0));
-  w.int32((m.leaderEpoch ?? 0));
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.int32(m.leaderId ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
   if (version >= 1) {
     w.emptyTaggedFields();
   }
@@ -188,8 +191,8 @@ export function decodeBeginQuorumEpochResponseNodeEndpoint(r: Reader, _version: 
 }
 
 export function encodeBeginQuorumEpochResponseNodeEndpoint(w: Writer, _version: number, m: BeginQuorumEpochResponseNodeEndpointInput): void {
-  w.int32((m.nodeId ?? 0));
-  w.compactString((m.host ?? ''));
-  w.uint16((m.port ?? 0));
+  w.int32(m.nodeId ?? 0);
+  w.compactString(m.host ?? '');
+  w.uint16(m.port ?? 0);
   w.emptyTaggedFields();
 }

@@ -64,12 +64,12 @@ export function decodeBrokerHeartbeatRequest(r: Reader, version: number): Broker
 }
 
 export function encodeBrokerHeartbeatRequest(w: Writer, version: number, m: BrokerHeartbeatRequestInput): void {
-  w.int32((m.brokerId ?? 0));
-  w.int64((m.brokerEpoch ?? -1));
-  w.int64((m.currentMetadataOffset ?? 0));
-  w.bool((m.wantFence ?? false));
-  w.bool((m.wantShutDown ?? false));
-  const _t0 = (m.offlineLogDirs ?? []);
+  w.int32(m.brokerId ?? 0);
+  w.int64(m.brokerEpoch ?? -1);
+  w.int64(m.currentMetadataOffset ?? 0);
+  w.bool(m.wantFence ?? false);
+  w.bool(m.wantShutDown ?? false);
+  const _t0 = m.offlineLogDirs ?? [];
   const _has0 = version >= 1 && (_t0.length > 0);
   w.uvarint((_has0 ? 1 : 0));
   if (_has0) {

@@ -36,10 +36,10 @@ export function decodeBrokerHeartbeatResponse(r: Reader, _version: number): Brok
 }
 
 export function encodeBrokerHeartbeatResponse(w: Writer, _version: number, m: BrokerHeartbeatResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.bool((m.isCaughtUp ?? false));
-  w.bool((m.isFenced ?? true));
-  w.bool((m.shouldShutDown ?? false));
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.bool(m.isCaughtUp ?? false);
+  w.bool(m.isFenced ?? true);
+  w.bool(m.shouldShutDown ?? false);
   w.emptyTaggedFields();
 }

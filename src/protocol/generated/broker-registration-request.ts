@@ -97,14 +97,12 @@ export function decodeBrokerRegistrationRequest(r: Reader, version: number): Bro
   const isMigratingZkBroker = version >= 1 ? r.bool() : false;
   let logDirs: string[] = [];
   if (version >= 2) {
-    {
-      const _n = r.arrayLength(true);
-      if (_n >= 0) {
-        const _a: string[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(r.uuid());
-        logDirs = _a;
-      } else throw new ProtocolDecodeError('non-nullable field LogDirs was serialized as null');
-    }
+    const _n = r.arrayLength(true);
+    if (_n >= 0) {
+      const _a: string[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(r.uuid());
+      logDirs = _a;
+    } else throw new ProtocolDecodeError('non-nullable field LogDirs was serialized as null');
   }
   const previousBrokerEpoch = version >= 3 ? r.int64() : -1;
   r.skipTaggedFields();
@@ -112,32 +110,30 @@ export function decodeBrokerRegistrationRequest(r: Reader, version: number): Bro
 }
 
 export function encodeBrokerRegistrationRequest(w: Writer, version: number, m: BrokerRegistrationRequestInput): void {
-  w.int32((m.brokerId ?? 0));
-  w.compactString((m.clusterId ?? ''));
-  w.uuid((m.incarnationId ?? '00000000000000000000000000000000'));
+  w.int32(m.brokerId ?? 0);
+  w.compactString(m.clusterId ?? '');
+  w.uuid(m.incarnationId ?? '00000000000000000000000000000000');
   {
-    const _a = (m.listeners ?? []);
+    const _a = m.listeners ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeBrokerRegistrationRequestListener(w, version, _e);
   }
   {
-    const _a = (m.features ?? []);
+    const _a = m.features ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeBrokerRegistrationRequestFeature(w, version, _e);
   }
-  w.compactNullableString((m.rack === undefined ? '' : m.rack));
+  w.compactNullableString(m.rack === undefined ? '' : m.rack);
   if (version >= 1) {
-    w.bool((m.isMigratingZkBroker ?? false));
+    w.bool(m.isMigratingZkBroker ?? false);
   }
   if (version >= 2) {
-    {
-      const _a = (m.logDirs ?? []);
-      w.arrayLength(_a.length, true);
-      for (const _e of _a) w.uuid(_e);
-    }
+    const _a = m.logDirs ?? [];
+    w.arrayLength(_a.length, true);
+    for (const _e of _a) w.uuid(_e);
   }
   if (version >= 3) {
-    w.int64((m.previousBrokerEpoch ?? -1));
+    w.int64(m.previousBrokerEpoch ?? -1);
   }
   w.emptyTaggedFields();
 }
@@ -152,10 +148,10 @@ export function decodeBrokerRegistrationRequestListener(r: Reader, _version: num
 }
 
 export function encodeBrokerRegistrationRequestListener(w: Writer, _version: number, m: BrokerRegistrationRequestListenerInput): void {
-  w.compactString((m.name ?? ''));
-  w.compactString((m.host ?? ''));
-  w.uint16((m.port ?? 0));
-  w.int16((m.securityProtocol ?? 0));
+  w.compactString(m.name ?? '');
+  w.compactString(m.host ?? '');
+  w.uint16(m.port ?? 0);
+  w.int16(m.securityProtocol ?? 0);
   w.emptyTaggedFields();
 }
 
@@ -168,8 +164,8 @@ export function decodeBrokerRegistrationRequestFeature(r: Reader, _version: numb
 }
 
 export function encodeBrokerRegistrationRequestFeature(w: Writer, _version: number, m: BrokerRegistrationRequestFeatureInput): void {
-  w.compactString((m.name ?? ''));
-  w.int16((m.minSupportedVersion ?? 0));
-  w.int16((m.maxSupportedVersion ?? 0));
+  w.compactString(m.name ?? '');
+  w.int16(m.minSupportedVersion ?? 0);
+  w.int16(m.maxSupportedVersion ?? 0);
   w.emptyTaggedFields();
 }

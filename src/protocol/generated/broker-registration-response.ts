@@ -28,8 +28,8 @@ export function decodeBrokerRegistrationResponse(r: Reader, _version: number): B
 }
 
 export function encodeBrokerRegistrationResponse(w: Writer, _version: number, m: BrokerRegistrationResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.int64((m.brokerEpoch ?? -1));
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.int64(m.brokerEpoch ?? -1);
   w.emptyTaggedFields();
 }

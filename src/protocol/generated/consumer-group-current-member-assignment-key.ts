@@ -23,6 +23,6 @@ export function decodeConsumerGroupCurrentMemberAssignmentKey(r: Reader, _versio
 }
 
 export function encodeConsumerGroupCurrentMemberAssignmentKey(w: Writer, _version: number, m: ConsumerGroupCurrentMemberAssignmentKeyInput): void {
-  w.string((m.groupId ?? ''));
-  w.string((m.memberId ?? ''));
+  w.string(m.groupId ?? '');
+  w.string(m.memberId ?? '');
 }

@@ -65,16 +65,16 @@ export function decodeConsumerGroupCurrentMemberAssignmentValue(r: Reader, versi
 }
 
 export function encodeConsumerGroupCurrentMemberAssignmentValue(w: Writer, version: number, m: ConsumerGroupCurrentMemberAssignmentValueInput): void {
-  w.int32((m.memberEpoch ?? 0));
-  w.int32((m.previousMemberEpoch ?? 0));
-  w.int8((m.state ?? 0));
+  w.int32(m.memberEpoch ?? 0);
+  w.int32(m.previousMemberEpoch ?? 0);
+  w.int8(m.state ?? 0);
   {
-    const _a = (m.assignedPartitions ?? []);
+    const _a = m.assignedPartitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeConsumerGroupCurrentMemberAssignmentValueTopicPartitions(w, version, _e);
   }
   {
-    const _a = (m.partitionsPendingRevocation ?? []);
+    const _a = m.partitionsPendingRevocation ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeConsumerGroupCurrentMemberAssignmentValueTopicPartitions(w, version, _e);
   }
@@ -97,9 +97,9 @@ export function decodeConsumerGroupCurrentMemberAssignmentValueTopicPartitions(r
 }
 
 export function encodeConsumerGroupCurrentMemberAssignmentValueTopicPartitions(w: Writer, _version: number, m: ConsumerGroupCurrentMemberAssignmentValueTopicPartitionsInput): void {
-  w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+  w.uuid(m.topicId ?? '00000000000000000000000000000000');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.int32(_e);
   }

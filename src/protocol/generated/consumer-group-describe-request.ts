@@ -34,10 +34,10 @@ export function decodeConsumerGroupDescribeRequest(r: Reader, _version: number):
 
 export function encodeConsumerGroupDescribeRequest(w: Writer, _version: number, m: ConsumerGroupDescribeRequestInput): void {
   {
-    const _a = (m.groupIds ?? []);
+    const _a = m.groupIds ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.compactString(_e);
   }
-  w.bool((m.includeAuthorizedOperations ?? false));
+  w.bool(m.includeAuthorizedOperations ?? false);
   w.emptyTaggedFields();
 }

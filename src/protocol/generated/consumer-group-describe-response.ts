@@ -126,9 +126,9 @@ export function decodeConsumerGroupDescribeResponse(r: Reader, version: number):
 }
 
 export function encodeConsumerGroupDescribeResponse(w: Writer, version: number, m: ConsumerGroupDescribeResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
   {
-    const _a = (m.groups ?? []);
+    const _a = m.groups ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeConsumerGroupDescribeResponseDescribedGroup(w, version, _e);
   }
@@ -152,10 +152,10 @@ export function decodeConsumerGroupDescribeResponseTopicPartitions(r: Reader, _v
 }
 
 export function encodeConsumerGroupDescribeResponseTopicPartitions(w: Writer, _version: number, m: ConsumerGroupDescribeResponseTopicPartitionsInput): void {
-  w.uuid((m.topicId ?? '00000000000000000000000000000000'));
-  w.compactString((m.topicName ?? ''));
+  w.uuid(m.topicId ?? '00000000000000000000000000000000');
+  w.compactString(m.topicName ?? '');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.int32(_e);
   }
@@ -178,7 +178,7 @@ export function decodeConsumerGroupDescribeResponseAssignment(r: Reader, version
 
 export function encodeConsumerGroupDescribeResponseAssignment(w: Writer, version: number, m: ConsumerGroupDescribeResponseAssignmentInput): void {
   {
-    const _a = (m.topicPartitions ?? []);
+    const _a = m.topicPartitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeConsumerGroupDescribeResponseTopicPartitions(w, version, _e);
   }
@@ -208,19 +208,19 @@ export function decodeConsumerGroupDescribeResponseDescribedGroup(r: Reader, ver
 }
 
 export function encodeConsumerGroupDescribeResponseDescribedGroup(w: Writer, version: number, m: ConsumerGroupDescribeResponseDescribedGroupInput): void {
-  w.int16((m.errorCode ?? 0));
-  w.compactNullableString((m.errorMessage === undefined ? null : m.errorMessage));
-  w.compactString((m.groupId ?? ''));
-  w.compactString((m.groupState ?? ''));
-  w.int32((m.groupEpoch ?? 0));
-  w.int32((m.assignmentEpoch ?? 0));
-  w.compactString((m.assignorName ?? ''));
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? null : m.errorMessage);
+  w.compactString(m.groupId ?? '');
+  w.compactString(m.groupState ?? '');
+  w.int32(m.groupEpoch ?? 0);
+  w.int32(m.assignmentEpoch ?? 0);
+  w.compactString(m.assignorName ?? '');
   {
-    const _a = (m.members ?? []);
+    const _a = m.members ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeConsumerGroupDescribeResponseMember(w, version, _e);
   }
-  w.int32((m.authorizedOperations ?? -2147483648));
+  w.int32(m.authorizedOperations ?? -2147483648);
   w.emptyTaggedFields();
 }
 
@@ -248,19 +248,19 @@ export function decodeConsumerGroupDescribeResponseMember(r: Reader, version: nu
 }
 
 export function encodeConsumerGroupDescribeResponseMember(w: Writer, version: number, m: ConsumerGroupDescribeResponseMemberInput): void {
-  w.compactString((m.memberId ?? ''));
-  w.compactNullableString((m.instanceId === undefined ? null : m.instanceId));
-  w.compactNullableString((m.rackId === undefined ? null : m.rackId));
-  w.int32((m.memberEpoch ?? 0));
-  w.compactString((m.clientId ?? ''));
-  w.compactString((m.clientHost ?? ''));
+  w.compactString(m.memberId ?? '');
+  w.compactNullableString(m.instanceId === undefined ? null : m.instanceId);
+  w.compactNullableString(m.rackId === undefined ? null : m.rackId);
+  w.int32(m.memberEpoch ?? 0);
+  w.compactString(m.clientId ?? '');
+  w.compactString(m.clientHost ?? '');
   {
-    const _a = (m.subscribedTopicNames ?? []);
+    const _a = m.subscribedTopicNames ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.compactString(_e);
   }
-  w.compactNullableString((m.subscribedTopicRegex === undefined ? null : m.subscribedTopicRegex));
-  encodeConsumerGroupDescribeResponseAssignment(w, version, (m.assignment ?? {}));
-  encodeConsumerGroupDescribeResponseAssignment(w, version, (m.targetAssignment ?? {}));
+  w.compactNullableString(m.subscribedTopicRegex === undefined ? null : m.subscribedTopicRegex);
+  encodeConsumerGroupDescribeResponseAssignment(w, version, m.assignment ?? {});
+  encodeConsumerGroupDescribeResponseAssignment(w, version, m.targetAssignment ?? {});
   w.emptyTaggedFields();
 }

@@ -85,14 +85,14 @@ export function decodeConsumerGroupHeartbeatRequest(r: Reader, version: number):
 }
 
 export function encodeConsumerGroupHeartbeatRequest(w: Writer, version: number, m: ConsumerGroupHeartbeatRequestInput): void {
-  w.compactString((m.groupId ?? ''));
-  w.compactString((m.memberId ?? ''));
-  w.int32((m.memberEpoch ?? 0));
-  w.compactNullableString((m.instanceId === undefined ? null : m.instanceId));
-  w.compactNullableString((m.rackId === undefined ? null : m.rackId));
-  w.int32((m.rebalanceTimeoutMs ?? -1));
+  w.compactString(m.groupId ?? '');
+  w.compactString(m.memberId ?? '');
+  w.int32(m.memberEpoch ?? 0);
+  w.compactNullableString(m.instanceId === undefined ? null : m.instanceId);
+  w.compactNullableString(m.rackId === undefined ? null : m.rackId);
+  w.int32(m.rebalanceTimeoutMs ?? -1);
   {
-    const _a = (m.subscribedTopicNames === undefined ? null : m.subscribedTopicNames);
+    const _a = m.subscribedTopicNames === undefined ? null : m.subscribedTopicNames;
     if (_a === null) w.arrayLength(-1, true);
     else {
       w.arrayLength(_a.length, true);
@@ -100,11 +100,11 @@ export function encodeConsumerGroupHeartbeatRequest(w: Writer, version: number, 
     }
   }
   if (version >= 1) {
-    w.compactNullableString((m.subscribedTopicRegex === undefined ? null : m.subscribedTopicRegex));
+    w.compactNullableString(m.subscribedTopicRegex === undefined ? null : m.subscribedTopicRegex);
   }
-  w.compactNullableString((m.serverAssignor === undefined ? null : m.serverAssignor));
+  w.compactNullableString(m.serverAssignor === undefined ? null : m.serverAssignor);
   {
-    const _a = (m.topicPartitions === undefined ? null : m.topicPartitions);
+    const _a = m.topicPartitions === undefined ? null : m.topicPartitions;
     if (_a === null) w.arrayLength(-1, true);
     else {
       w.arrayLength(_a.length, true);
@@ -130,9 +130,9 @@ export function decodeConsumerGroupHeartbeatRequestTopicPartitions(r: Reader, _v
 }
 
 export function encodeConsumerGroupHeartbeatRequestTopicPartitions(w: Writer, _version: number, m: ConsumerGroupHeartbeatRequestTopicPartitionsInput): void {
-  w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+  w.uuid(m.topicId ?? '00000000000000000000000000000000');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.int32(_e);
   }

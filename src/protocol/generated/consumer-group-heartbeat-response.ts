@@ -66,14 +66,14 @@ export function decodeConsumerGroupHeartbeatResponse(r: Reader, version: number)
 }
 
 export function encodeConsumerGroupHeartbeatResponse(w: Writer, version: number, m: ConsumerGroupHeartbeatResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.compactNullableString((m.errorMessage === undefined ? null : m.errorMessage));
-  w.compactNullableString((m.memberId === undefined ? null : m.memberId));
-  w.int32((m.memberEpoch ?? 0));
-  w.int32((m.heartbeatIntervalMs ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? null : m.errorMessage);
+  w.compactNullableString(m.memberId === undefined ? null : m.memberId);
+  w.int32(m.memberEpoch ?? 0);
+  w.int32(m.heartbeatIntervalMs ?? 0);
   {
-    const _v = (m.assignment === undefined ? null : m.assignment);
+    const _v = m.assignment === undefined ? null : m.assignment;
     (_v === null ? w.int8(-1) : (w.int8(1), encodeConsumerGroupHeartbeatResponseAssignment(w, version, _v)));
   }
   w.emptyTaggedFields();
@@ -95,9 +95,9 @@ export function decodeConsumerGroupHeartbeatResponseTopicPartitions(r: Reader, _
 }
 
 export function encodeConsumerGroupHeartbeatResponseTopicPartitions(w: Writer, _version: number, m: ConsumerGroupHeartbeatResponseTopicPartitionsInput): void {
-  w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+  w.uuid(m.topicId ?? '00000000000000000000000000000000');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.int32(_e);
   }
@@ -120,7 +120,7 @@ export function decodeConsumerGroupHeartbeatResponseAssignment(r: Reader, versio
 
 export function encodeConsumerGroupHeartbeatResponseAssignment(w: Writer, version: number, m: ConsumerGroupHeartbeatResponseAssignmentInput): void {
   {
-    const _a = (m.topicPartitions ?? []);
+    const _a = m.topicPartitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeConsumerGroupHeartbeatResponseTopicPartitions(w, version, _e);
   }

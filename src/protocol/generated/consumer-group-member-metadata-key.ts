@@ -23,6 +23,6 @@ export function decodeConsumerGroupMemberMetadataKey(r: Reader, _version: number
 }
 
 export function encodeConsumerGroupMemberMetadataKey(w: Writer, _version: number, m: ConsumerGroupMemberMetadataKeyInput): void {
-  w.string((m.groupId ?? ''));
-  w.string((m.memberId ?? ''));
+  w.string(m.groupId ?? '');
+  w.string(m.memberId ?? '');
 }

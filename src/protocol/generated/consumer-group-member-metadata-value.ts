@@ -99,19 +99,19 @@ export function decodeConsumerGroupMemberMetadataValue(r: Reader, version: numbe
 }
 
 export function encodeConsumerGroupMemberMetadataValue(w: Writer, version: number, m: ConsumerGroupMemberMetadataValueInput): void {
-  w.compactNullableString((m.instanceId === undefined ? '' : m.instanceId));
-  w.compactNullableString((m.rackId === undefined ? '' : m.rackId));
-  w.compactString((m.clientId ?? ''));
-  w.compactString((m.clientHost ?? ''));
+  w.compactNullableString(m.instanceId === undefined ? '' : m.instanceId);
+  w.compactNullableString(m.rackId === undefined ? '' : m.rackId);
+  w.compactString(m.clientId ?? '');
+  w.compactString(m.clientHost ?? '');
   {
-    const _a = (m.subscribedTopicNames ?? []);
+    const _a = m.subscribedTopicNames ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.compactString(_e);
   }
-  w.compactNullableString((m.subscribedTopicRegex === undefined ? '' : m.subscribedTopicRegex));
-  w.int32((m.rebalanceTimeoutMs ?? -1));
-  w.compactNullableString((m.serverAssignor === undefined ? '' : m.serverAssignor));
-  const _t0 = (m.classicMemberMetadata === undefined ? null : m.classicMemberMetadata);
+  w.compactNullableString(m.subscribedTopicRegex === undefined ? '' : m.subscribedTopicRegex);
+  w.int32(m.rebalanceTimeoutMs ?? -1);
+  w.compactNullableString(m.serverAssignor === undefined ? '' : m.serverAssignor);
+  const _t0 = m.classicMemberMetadata === undefined ? null : m.classicMemberMetadata;
   const _has0 = _t0 !== null;
   w.uvarint((_has0 ? 1 : 0));
   if (_has0) {
@@ -142,9 +142,9 @@ export function decodeConsumerGroupMemberMetadataValueClassicMemberMetadata(r: R
 }
 
 export function encodeConsumerGroupMemberMetadataValueClassicMemberMetadata(w: Writer, version: number, m: ConsumerGroupMemberMetadataValueClassicMemberMetadataInput): void {
-  w.int32((m.sessionTimeoutMs ?? 0));
+  w.int32(m.sessionTimeoutMs ?? 0);
   {
-    const _a = (m.supportedProtocols ?? []);
+    const _a = m.supportedProtocols ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeConsumerGroupMemberMetadataValueClassicProtocol(w, version, _e);
   }
@@ -159,7 +159,7 @@ export function decodeConsumerGroupMemberMetadataValueClassicProtocol(r: Reader,
 }
 
 export function encodeConsumerGroupMemberMetadataValueClassicProtocol(w: Writer, _version: number, m: ConsumerGroupMemberMetadataValueClassicProtocolInput): void {
-  w.compactString((m.name ?? ''));
-  w.compactBytes((m.metadata ?? Buffer.alloc(0)));
+  w.compactString(m.name ?? '');
+  w.compactBytes(m.metadata ?? Buffer.alloc(0));
   w.emptyTaggedFields();
 }

@@ -19,5 +19,5 @@ export function decodeConsumerGroupMetadataKey(r: Reader, _version: number): Con
 }
 
 export function encodeConsumerGroupMetadataKey(w: Writer, _version: number, m: ConsumerGroupMetadataKeyInput): void {
-  w.string((m.groupId ?? ''));
+  w.string(m.groupId ?? '');
 }

@@ -20,6 +20,6 @@ export function decodeConsumerGroupMetadataValue(r: Reader, _version: number): C
 }
 
 export function encodeConsumerGroupMetadataValue(w: Writer, _version: number, m: ConsumerGroupMetadataValueInput): void {
-  w.int32((m.epoch ?? 0));
+  w.int32(m.epoch ?? 0);
   w.emptyTaggedFields();
 }

@@ -19,5 +19,5 @@ export function decodeConsumerGroupPartitionMetadataKey(r: Reader, _version: num
 }
 
 export function encodeConsumerGroupPartitionMetadataKey(w: Writer, _version: number, m: ConsumerGroupPartitionMetadataKeyInput): void {
-  w.string((m.groupId ?? ''));
+  w.string(m.groupId ?? '');
 }

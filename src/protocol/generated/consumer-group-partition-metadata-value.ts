@@ -60,7 +60,7 @@ export function decodeConsumerGroupPartitionMetadataValue(r: Reader, version: nu
 
 export function encodeConsumerGroupPartitionMetadataValue(w: Writer, version: number, m: ConsumerGroupPartitionMetadataValueInput): void {
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeConsumerGroupPartitionMetadataValueTopicMetadata(w, version, _e);
   }
@@ -85,11 +85,11 @@ export function decodeConsumerGroupPartitionMetadataValueTopicMetadata(r: Reader
 }
 
 export function encodeConsumerGroupPartitionMetadataValueTopicMetadata(w: Writer, version: number, m: ConsumerGroupPartitionMetadataValueTopicMetadataInput): void {
-  w.uuid((m.topicId ?? '00000000000000000000000000000000'));
-  w.compactString((m.topicName ?? ''));
-  w.int32((m.numPartitions ?? 0));
+  w.uuid(m.topicId ?? '00000000000000000000000000000000');
+  w.compactString(m.topicName ?? '');
+  w.int32(m.numPartitions ?? 0);
   {
-    const _a = (m.partitionMetadata ?? []);
+    const _a = m.partitionMetadata ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeConsumerGroupPartitionMetadataValuePartitionMetadata(w, version, _e);
   }
@@ -112,9 +112,9 @@ export function decodeConsumerGroupPartitionMetadataValuePartitionMetadata(r: Re
 }
 
 export function encodeConsumerGroupPartitionMetadataValuePartitionMetadata(w: Writer, _version: number, m: ConsumerGroupPartitionMetadataValuePartitionMetadataInput): void {
-  w.int32((m.partition ?? 0));
+  w.int32(m.partition ?? 0);
   {
-    const _a = (m.racks ?? []);
+    const _a = m.racks ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.compactString(_e);
   }

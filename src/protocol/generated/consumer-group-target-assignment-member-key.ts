@@ -23,6 +23,6 @@ export function decodeConsumerGroupTargetAssignmentMemberKey(r: Reader, _version
 }
 
 export function encodeConsumerGroupTargetAssignmentMemberKey(w: Writer, _version: number, m: ConsumerGroupTargetAssignmentMemberKeyInput): void {
-  w.string((m.groupId ?? ''));
-  w.string((m.memberId ?? ''));
+  w.string(m.groupId ?? '');
+  w.string(m.memberId ?? '');
 }

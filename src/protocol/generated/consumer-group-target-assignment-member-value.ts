@@ -42,7 +42,7 @@ export function decodeConsumerGroupTargetAssignmentMemberValue(r: Reader, versio
 
 export function encodeConsumerGroupTargetAssignmentMemberValue(w: Writer, version: number, m: ConsumerGroupTargetAssignmentMemberValueInput): void {
   {
-    const _a = (m.topicPartitions ?? []);
+    const _a = m.topicPartitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeConsumerGroupTargetAssignmentMemberValueTopicPartition(w, version, _e);
   }
@@ -65,9 +65,9 @@ export function decodeConsumerGroupTargetAssignmentMemberValueTopicPartition(r: 
 }
 
 export function encodeConsumerGroupTargetAssignmentMemberValueTopicPartition(w: Writer, _version: number, m: ConsumerGroupTargetAssignmentMemberValueTopicPartitionInput): void {
-  w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+  w.uuid(m.topicId ?? '00000000000000000000000000000000');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.int32(_e);
   }

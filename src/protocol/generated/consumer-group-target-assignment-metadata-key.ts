@@ -19,5 +19,5 @@ export function decodeConsumerGroupTargetAssignmentMetadataKey(r: Reader, _versi
 }
 
 export function encodeConsumerGroupTargetAssignmentMetadataKey(w: Writer, _version: number, m: ConsumerGroupTargetAssignmentMetadataKeyInput): void {
-  w.string((m.groupId ?? ''));
+  w.string(m.groupId ?? '');
 }

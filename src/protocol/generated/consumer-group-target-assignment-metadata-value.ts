@@ -20,6 +20,6 @@ export function decodeConsumerGroupTargetAssignmentMetadataValue(r: Reader, _ver
 }
 
 export function encodeConsumerGroupTargetAssignmentMetadataValue(w: Writer, _version: number, m: ConsumerGroupTargetAssignmentMetadataValueInput): void {
-  w.int32((m.assignmentEpoch ?? 0));
+  w.int32(m.assignmentEpoch ?? 0);
   w.emptyTaggedFields();
 }

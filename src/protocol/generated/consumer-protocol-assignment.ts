@@ -45,11 +45,11 @@ export function decodeConsumerProtocolAssignment(r: Reader, version: number): Co
 
 export function encodeConsumerProtocolAssignment(w: Writer, version: number, m: ConsumerProtocolAssignmentInput): void {
   {
-    const _a = (m.assignedPartitions ?? []);
+    const _a = m.assignedPartitions ?? [];
     w.arrayLength(_a.length, false);
     for (const _e of _a) encodeConsumerProtocolAssignmentTopicPartition(w, version, _e);
   }
-  w.nullableBytes((m.userData === undefined ? null : m.userData));
+  w.nullableBytes(m.userData === undefined ? null : m.userData);
 }
 
 export function decodeConsumerProtocolAssignmentTopicPartition(r: Reader, _version: number): ConsumerProtocolAssignmentTopicPartition {
@@ -67,9 +67,9 @@ export function decodeConsumerProtocolAssignmentTopicPartition(r: Reader, _versi
 }
 
 export function encodeConsumerProtocolAssignmentTopicPartition(w: Writer, _version: number, m: ConsumerProtocolAssignmentTopicPartitionInput): void {
-  w.string((m.topic ?? ''));
+  w.string(m.topic ?? '');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, false);
     for (const _e of _a) w.int32(_e);
   }

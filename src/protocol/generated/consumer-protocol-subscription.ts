@@ -51,14 +51,12 @@ export function decodeConsumerProtocolSubscription(r: Reader, version: number): 
   const userData = r.nullableBytes();
   let ownedPartitions: ConsumerProtocolSubscriptionTopicPartition[] = [];
   if (version >= 1) {
-    {
-      const _n = r.arrayLength(false);
-      if (_n >= 0) {
-        const _a: ConsumerProtocolSubscriptionTopicPartition[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeConsumerProtocolSubscriptionTopicPartition(r, version));
-        ownedPartitions = _a;
-      } else throw new ProtocolDecodeError('non-nullable field OwnedPartitions was serialized as null');
-    }
+    const _n = r.arrayLength(false);
+    if (_n >= 0) {
+      const _a: ConsumerProtocolSubscriptionTopicPartition[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeConsumerProtocolSubscriptionTopicPartition(r, version));
+      ownedPartitions = _a;
+    } else throw new ProtocolDecodeError('non-nullable field OwnedPartitions was serialized as null');
   }
   const generationId = version >= 2 ? r.int32() : -1;
   const rackId = version >= 3 ? r.nullableString() : null;
@@ -67,23 +65,21 @@ export function decodeConsumerProtocolSubscription(r: Reader, version: number): 
 
 export function encodeConsumerProtocolSubscription(w: Writer, version: number, m: ConsumerProtocolSubscriptionInput): void {
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, false);
     for (const _e of _a) w.string(_e);
   }
-  w.nullableBytes((m.userData === undefined ? null : m.userData));
+  w.nullableBytes(m.userData === undefined ? null : m.userData);
   if (version >= 1) {
-    {
-      const _a = (m.ownedPartitions ?? []);
-      w.arrayLength(_a.length, false);
-      for (const _e of _a) encodeConsumerProtocolSubscriptionTopicPartition(w, version, _e);
-    }
+    const _a = m.ownedPartitions ?? [];
+    w.arrayLength(_a.length, false);
+    for (const _e of _a) encodeConsumerProtocolSubscriptionTopicPartition(w, version, _e);
   }
   if (version >= 2) {
-    w.int32((m.generationId ?? -1));
+    w.int32(m.generationId ?? -1);
   }
   if (version >= 3) {
-    w.nullableString((m.rackId === undefined ? null : m.rackId));
+    w.nullableString(m.rackId === undefined ? null : m.rackId);
   }
 }
 
@@ -102,9 +98,9 @@ export function decodeConsumerProtocolSubscriptionTopicPartition(r: Reader, _ver
 }
 
 export function encodeConsumerProtocolSubscriptionTopicPartition(w: Writer, _version: number, m: ConsumerProtocolSubscriptionTopicPartitionInput): void {
-  w.string((m.topic ?? ''));
+  w.string(m.topic ?? '');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, false);
     for (const _e of _a) w.int32(_e);
   }

@@ -26,9 +26,9 @@ export function decodeControlledShutdownRequest(r: Reader, version: number): Con
 }
 
 export function encodeControlledShutdownRequest(w: Writer, version: number, m: ControlledShutdownRequestInput): void {
-  w.int32((m.brokerId ?? 0));
+  w.int32(m.brokerId ?? 0);
   if (version >= 2) {
-    w.int64((m.brokerEpoch ?? -1));
+    w.int64(m.brokerEpoch ?? -1);
   }
   if (version >= 3) {
     w.emptyTaggedFields();

@@ -47,9 +47,9 @@ export function decodeControlledShutdownResponse(r: Reader, version: number): Co
 }
 
 export function encodeControlledShutdownResponse(w: Writer, version: number, m: ControlledShutdownResponseInput): void {
-  w.int16((m.errorCode ?? 0));
+  w.int16(m.errorCode ?? 0);
   {
-    const _a = (m.remainingPartitions ?? []);
+    const _a = m.remainingPartitions ?? [];
     w.arrayLength(_a.length, version >= 3);
     for (const _e of _a) encodeControlledShutdownResponseRemainingPartition(w, version, _e);
   }
@@ -68,8 +68,11 @@ export function decodeControlledShutdownResponseRemainingPartition(r: Reader, ve
 }
 
 export function encodeControlledShutdownResponseRemainingPartition(w: Writer, version: number, m: ControlledShutdownResponseRemainingPartitionInput): void {
-  (version >= 3 ? w.compactString((m.topicName ?? '')) : w.string((m.topicName ?? '')));
-  w.int32((m.partitionIndex ?? 0));
+  {
+    const topicName = m.topicName ?? '';
+    (version >= 3 ? w.compactString(topicName) : w.string(topicName));
+  }
+  w.int32(m.partitionIndex ?? 0);
   if (version >= 3) {
     w.emptyTaggedFields();
   }

@@ -86,16 +86,16 @@ export function decodeControllerRegistrationRequest(r: Reader, version: number):
 }
 
 export function encodeControllerRegistrationRequest(w: Writer, version: number, m: ControllerRegistrationRequestInput): void {
-  w.int32((m.controllerId ?? 0));
-  w.uuid((m.incarnationId ?? '00000000000000000000000000000000'));
-  w.bool((m.zkMigrationReady ?? false));
+  w.int32(m.controllerId ?? 0);
+  w.uuid(m.incarnationId ?? '00000000000000000000000000000000');
+  w.bool(m.zkMigrationReady ?? false);
   {
-    const _a = (m.listeners ?? []);
+    const _a = m.listeners ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeControllerRegistrationRequestListener(w, version, _e);
   }
   {
-    const _a = (m.features ?? []);
+    const _a = m.features ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeControllerRegistrationRequestFeature(w, version, _e);
   }
@@ -112,10 +112,10 @@ export function decodeControllerRegistrationRequestListener(r: Reader, _version:
 }
 
 export function encodeControllerRegistrationRequestListener(w: Writer, _version: number, m: ControllerRegistrationRequestListenerInput): void {
-  w.compactString((m.name ?? ''));
-  w.compactString((m.host ?? ''));
-  w.uint16((m.port ?? 0));
-  w.int16((m.securityProtocol ?? 0));
+  w.compactString(m.name ?? '');
+  w.compactString(m.host ?? '');
+  w.uint16(m.port ?? 0);
+  w.int16(m.securityProtocol ?? 0);
   w.emptyTaggedFields();
 }
 
@@ -128,8 +128,8 @@ export function decodeControllerRegistrationRequestFeature(r: Reader, _version: 
 }
 
 export function encodeControllerRegistrationRequestFeature(w: Writer, _version: number, m: ControllerRegistrationRequestFeatureInput): void {
-  w.compactString((m.name ?? ''));
-  w.int16((m.minSupportedVersion ?? 0));
-  w.int16((m.maxSupportedVersion ?? 0));
+  w.compactString(m.name ?? '');
+  w.int16(m.minSupportedVersion ?? 0);
+  w.int16(m.maxSupportedVersion ?? 0);
   w.emptyTaggedFields();
 }

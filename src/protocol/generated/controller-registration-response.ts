@@ -28,8 +28,8 @@ export function decodeControllerRegistrationResponse(r: Reader, _version: number
 }
 
 export function encodeControllerRegistrationResponse(w: Writer, _version: number, m: ControllerRegistrationResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.compactNullableString((m.errorMessage === undefined ? '' : m.errorMessage));
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? '' : m.errorMessage);
   w.emptyTaggedFields();
 }

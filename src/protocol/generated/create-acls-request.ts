@@ -59,7 +59,7 @@ export function decodeCreateAclsRequest(r: Reader, version: number): CreateAclsR
 
 export function encodeCreateAclsRequest(w: Writer, version: number, m: CreateAclsRequestInput): void {
   {
-    const _a = (m.creations ?? []);
+    const _a = m.creations ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeCreateAclsRequestAclCreation(w, version, _e);
   }
@@ -83,15 +83,24 @@ export function decodeCreateAclsRequestAclCreation(r: Reader, version: number): 
 }
 
 export function encodeCreateAclsRequestAclCreation(w: Writer, version: number, m: CreateAclsRequestAclCreationInput): void {
-  w.int8((m.resourceType ?? 0));
-  (version >= 2 ? w.compactString((m.resourceName ?? '')) : w.string((m.resourceName ?? '')));
-  if (version >= 1) {
-    w.int8((m.resourcePatternType ?? 3));
+  w.int8(m.resourceType ?? 0);
+  {
+    const resourceName = m.resourceName ?? '';
+    (version >= 2 ? w.compactString(resourceName) : w.string(resourceName));
   }
-  (version >= 2 ? w.compactString((m.principal ?? '')) : w.string((m.principal ?? '')));
-  (version >= 2 ? w.compactString((m.host ?? '')) : w.string((m.host ?? '')));
-  w.int8((m.operation ?? 0));
-  w.int8((m.permissionType ?? 0));
+  if (version >= 1) {
+    w.int8(m.resourcePatternType ?? 3);
+  }
+  {
+    const principal = m.principal ?? '';
+    (version >= 2 ? w.compactString(principal) : w.string(principal));
+  }
+  {
+    const host = m.host ?? '';
+    (version >= 2 ? w.compactString(host) : w.string(host));
+  }
+  w.int8(m.operation ?? 0);
+  w.int8(m.permissionType ?? 0);
   if (version >= 2) {
     w.emptyTaggedFields();
   }

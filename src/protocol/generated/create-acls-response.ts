@@ -47,9 +47,9 @@ export function decodeCreateAclsResponse(r: Reader, version: number): CreateAcls
 }
 
 export function encodeCreateAclsResponse(w: Writer, version: number, m: CreateAclsResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
   {
-    const _a = (m.results ?? []);
+    const _a = m.results ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeCreateAclsResponseAclCreationResult(w, version, _e);
   }
@@ -68,8 +68,11 @@ export function decodeCreateAclsResponseAclCreationResult(r: Reader, version: nu
 }
 
 export function encodeCreateAclsResponseAclCreationResult(w: Writer, version: number, m: CreateAclsResponseAclCreationResultInput): void {
-  w.int16((m.errorCode ?? 0));
-  (version >= 2 ? w.compactNullableString((m.errorMessage === undefined ? '' : m.errorMessage)) : w.nullableString((m.errorMessage === undefined ? '' : m.errorMessage)));
+  w.int16(m.errorCode ?? 0);
+  {
+    const errorMessage = m.errorMessage === undefined ? '' : m.errorMessage;
+    (version >= 2 ? w.compactNullableString(errorMessage) : w.nullableString(errorMessage));
+  }
   if (version >= 2) {
     w.emptyTaggedFields();
   }

@@ -56,17 +56,17 @@ export function decodeCreateDelegationTokenRequest(r: Reader, version: number): 
 
 export function encodeCreateDelegationTokenRequest(w: Writer, version: number, m: CreateDelegationTokenRequestInput): void {
   if (version >= 3) {
-    w.compactNullableString((m.ownerPrincipalType === undefined ? '' : m.ownerPrincipalType));
+    w.compactNullableString(m.ownerPrincipalType === undefined ? '' : m.ownerPrincipalType);
   }
   if (version >= 3) {
-    w.compactNullableString((m.ownerPrincipalName === undefined ? '' : m.ownerPrincipalName));
+    w.compactNullableString(m.ownerPrincipalName === undefined ? '' : m.ownerPrincipalName);
   }
   {
-    const _a = (m.renewers ?? []);
+    const _a = m.renewers ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeCreateDelegationTokenRequestCreatableRenewers(w, version, _e);
   }
-  w.int64((m.maxLifetimeMs ?? 0));
+  w.int64(m.maxLifetimeMs ?? 0);
   if (version >= 2) {
     w.emptyTaggedFields();
   }
@@ -82,8 +82,14 @@ export function decodeCreateDelegationTokenRequestCreatableRenewers(r: Reader, v
 }
 
 export function encodeCreateDelegationTokenRequestCreatableRenewers(w: Writer, version: number, m: CreateDelegationTokenRequestCreatableRenewersInput): void {
-  (version >= 2 ? w.compactString((m.principalType ?? '')) : w.string((m.principalType ?? '')));
-  (version >= 2 ? w.compactString((m.principalName ?? '')) : w.string((m.principalName ?? '')));
+  {
+    const principalType = m.principalType ?? '';
+    (version >= 2 ? w.compactString(principalType) : w.string(principalType));
+  }
+  {
+    const principalName = m.principalName ?? '';
+    (version >= 2 ? w.compactString(principalName) : w.string(principalName));
+  }
   if (version >= 2) {
     w.emptyTaggedFields();
   }

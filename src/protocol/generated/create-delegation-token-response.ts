@@ -62,21 +62,33 @@ export function decodeCreateDelegationTokenResponse(r: Reader, version: number):
 }
 
 export function encodeCreateDelegationTokenResponse(w: Writer, version: number, m: CreateDelegationTokenResponseInput): void {
-  w.int16((m.errorCode ?? 0));
-  (version >= 2 ? w.compactString((m.principalType ?? '')) : w.string((m.principalType ?? '')));
-  (version >= 2 ? w.compactString((m.principalName ?? '')) : w.string((m.principalName ?? '')));
-  if (version >= 3) {
-    w.compactString((m.tokenRequesterPrincipalType ?? ''));
+  w.int16(m.errorCode ?? 0);
+  {
+    const principalType = m.principalType ?? '';
+    (version >= 2 ? w.compactString(principalType) : w.string(principalType));
+  }
+  {
+    const principalName = m.principalName ?? '';
+    (version >= 2 ? w.compactString(principalName) : w.string(principalName));
   }
   if (version >= 3) {
-    w.compactString((m.tokenRequesterPrincipalName ?? ''));
+    w.compactString(m.tokenRequesterPrincipalType ?? '');
   }
-  w.int64((m.issueTimestampMs ?? 0));
-  w.int64((m.expiryTimestampMs ?? 0));
-  w.int64((m.maxTimestampMs ?? 0));
-  (version >= 2 ? w.compactString((m.tokenId ?? '')) : w.string((m.tokenId ?? '')));
-  (version >= 2 ? w.compactBytes((m.hmac ?? Buffer.alloc(0))) : w.bytes((m.hmac ?? Buffer.alloc(0))));
-  w.int32((m.throttleTimeMs ?? 0));
+  if (version >= 3) {
+    w.compactString(m.tokenRequesterPrincipalName ?? '');
+  }
+  w.int64(m.issueTimestampMs ?? 0);
+  w.int64(m.expiryTimestampMs ?? 0);
+  w.int64(m.maxTimestampMs ?? 0);
+  {
+    const tokenId = m.tokenId ?? '';
+    (version >= 2 ? w.compactString(tokenId) : w.string(tokenId));
+  }
+  {
+    const hmac = m.hmac ?? Buffer.alloc(0);
+    (version >= 2 ? w.compactBytes(hmac) : w.bytes(hmac));
+  }
+  w.int32(m.throttleTimeMs ?? 0);
   if (version >= 2) {
     w.emptyTaggedFields();
   }

@@ -64,12 +64,12 @@ export function decodeCreatePartitionsRequest(r: Reader, version: number): Creat
 
 export function encodeCreatePartitionsRequest(w: Writer, version: number, m: CreatePartitionsRequestInput): void {
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeCreatePartitionsRequestCreatePartitionsTopic(w, version, _e);
   }
-  w.int32((m.timeoutMs ?? 0));
-  w.bool((m.validateOnly ?? false));
+  w.int32(m.timeoutMs ?? 0);
+  w.bool(m.validateOnly ?? false);
   if (version >= 2) {
     w.emptyTaggedFields();
   }
@@ -94,10 +94,13 @@ export function decodeCreatePartitionsRequestCreatePartitionsTopic(r: Reader, ve
 }
 
 export function encodeCreatePartitionsRequestCreatePartitionsTopic(w: Writer, version: number, m: CreatePartitionsRequestCreatePartitionsTopicInput): void {
-  (version >= 2 ? w.compactString((m.name ?? '')) : w.string((m.name ?? '')));
-  w.int32((m.count ?? 0));
   {
-    const _a = (m.assignments === undefined ? [] : m.assignments);
+    const name = m.name ?? '';
+    (version >= 2 ? w.compactString(name) : w.string(name));
+  }
+  w.int32(m.count ?? 0);
+  {
+    const _a = m.assignments === undefined ? [] : m.assignments;
     if (_a === null) w.arrayLength(-1, version >= 2);
     else {
       w.arrayLength(_a.length, version >= 2);
@@ -127,7 +130,7 @@ export function decodeCreatePartitionsRequestCreatePartitionsAssignment(r: Reade
 
 export function encodeCreatePartitionsRequestCreatePartitionsAssignment(w: Writer, version: number, m: CreatePartitionsRequestCreatePartitionsAssignmentInput): void {
   {
-    const _a = (m.brokerIds ?? []);
+    const _a = m.brokerIds ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) w.int32(_e);
   }

@@ -50,9 +50,9 @@ export function decodeCreatePartitionsResponse(r: Reader, version: number): Crea
 }
 
 export function encodeCreatePartitionsResponse(w: Writer, version: number, m: CreatePartitionsResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
   {
-    const _a = (m.results ?? []);
+    const _a = m.results ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeCreatePartitionsResponseCreatePartitionsTopicResult(w, version, _e);
   }
@@ -72,9 +72,15 @@ export function decodeCreatePartitionsResponseCreatePartitionsTopicResult(r: Rea
 }
 
 export function encodeCreatePartitionsResponseCreatePartitionsTopicResult(w: Writer, version: number, m: CreatePartitionsResponseCreatePartitionsTopicResultInput): void {
-  (version >= 2 ? w.compactString((m.name ?? '')) : w.string((m.name ?? '')));
-  w.int16((m.errorCode ?? 0));
-  (version >= 2 ? w.compactNullableString((m.errorMessage === undefined ? null : m.errorMessage)) : w.nullableString((m.errorMessage === undefined ? null : m.errorMessage)));
+  {
+    const name = m.name ?? '';
+    (version >= 2 ? w.compactString(name) : w.string(name));
+  }
+  w.int16(m.errorCode ?? 0);
+  {
+    const errorMessage = m.errorMessage === undefined ? null : m.errorMessage;
+    (version >= 2 ? w.compactNullableString(errorMessage) : w.nullableString(errorMessage));
+  }
   if (version >= 2) {
     w.emptyTaggedFields();
   }

@@ -85,13 +85,13 @@ export function decodeCreateTopicsRequest(r: Reader, version: number): CreateTop
 
 export function encodeCreateTopicsRequest(w: Writer, version: number, m: CreateTopicsRequestInput): void {
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, version >= 5);
     for (const _e of _a) encodeCreateTopicsRequestCreatableTopic(w, version, _e);
   }
-  w.int32((m.timeoutMs ?? 60000));
+  w.int32(m.timeoutMs ?? 60000);
   if (version >= 1) {
-    w.bool((m.validateOnly ?? false));
+    w.bool(m.validateOnly ?? false);
   }
   if (version >= 5) {
     w.emptyTaggedFields();
@@ -127,16 +127,19 @@ export function decodeCreateTopicsRequestCreatableTopic(r: Reader, version: numb
 }
 
 export function encodeCreateTopicsRequestCreatableTopic(w: Writer, version: number, m: CreateTopicsRequestCreatableTopicInput): void {
-  (version >= 5 ? w.compactString((m.name ?? '')) : w.string((m.name ?? '')));
-  w.int32((m.numPartitions ?? 0));
-  w.int16((m.replicationFactor ?? 0));
   {
-    const _a = (m.assignments ?? []);
+    const name = m.name ?? '';
+    (version >= 5 ? w.compactString(name) : w.string(name));
+  }
+  w.int32(m.numPartitions ?? 0);
+  w.int16(m.replicationFactor ?? 0);
+  {
+    const _a = m.assignments ?? [];
     w.arrayLength(_a.length, version >= 5);
     for (const _e of _a) encodeCreateTopicsRequestCreatableReplicaAssignment(w, version, _e);
   }
   {
-    const _a = (m.configs ?? []);
+    const _a = m.configs ?? [];
     w.arrayLength(_a.length, version >= 5);
     for (const _e of _a) encodeCreateTopicsRequestCreatableTopicConfig(w, version, _e);
   }
@@ -163,9 +166,9 @@ export function decodeCreateTopicsRequestCreatableReplicaAssignment(r: Reader, v
 }
 
 export function encodeCreateTopicsRequestCreatableReplicaAssignment(w: Writer, version: number, m: CreateTopicsRequestCreatableReplicaAssignmentInput): void {
-  w.int32((m.partitionIndex ?? 0));
+  w.int32(m.partitionIndex ?? 0);
   {
-    const _a = (m.brokerIds ?? []);
+    const _a = m.brokerIds ?? [];
     w.arrayLength(_a.length, version >= 5);
     for (const _e of _a) w.int32(_e);
   }
@@ -184,8 +187,14 @@ export function decodeCreateTopicsRequestCreatableTopicConfig(r: Reader, version
 }
 
 export function encodeCreateTopicsRequestCreatableTopicConfig(w: Writer, version: number, m: CreateTopicsRequestCreatableTopicConfigInput): void {
-  (version >= 5 ? w.compactString((m.name ?? '')) : w.string((m.name ?? '')));
-  (version >= 5 ? w.compactNullableString((m.value === undefined ? '' : m.value)) : w.nullableString((m.value === undefined ? '' : m.value)));
+  {
+    const name = m.name ?? '';
+    (version >= 5 ? w.compactString(name) : w.string(name));
+  }
+  {
+    const value = m.value === undefined ? '' : m.value;
+    (version >= 5 ? w.compactNullableString(value) : w.nullableString(value));
+  }
   if (version >= 5) {
     w.emptyTaggedFields();
   }

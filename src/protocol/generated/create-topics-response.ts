@@ -87,10 +87,10 @@ export function decodeCreateTopicsResponse(r: Reader, version: number): CreateTo
 
 export function encodeCreateTopicsResponse(w: Writer, version: number, m: CreateTopicsResponseInput): void {
   if (version >= 2) {
-    w.int32((m.throttleTimeMs ?? 0));
+    w.int32(m.throttleTimeMs ?? 0);
   }
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, version >= 5);
     for (const _e of _a) encodeCreateTopicsResponseCreatableTopicResult(w, version, _e);
   }
@@ -109,14 +109,12 @@ export function decodeCreateTopicsResponseCreatableTopicResult(r: Reader, versio
   const replicationFactor = version >= 5 ? r.int16() : -1;
   let configs: CreateTopicsResponseCreatableTopicConfigs[] | null = [];
   if (version >= 5) {
-    {
-      const _n = r.arrayLength(true);
-      if (_n >= 0) {
-        const _a: CreateTopicsResponseCreatableTopicConfigs[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeCreateTopicsResponseCreatableTopicConfigs(r, version));
-        configs = _a;
-      } else configs = null;
-    }
+    const _n = r.arrayLength(true);
+    if (_n >= 0) {
+      const _a: CreateTopicsResponseCreatableTopicConfigs[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeCreateTopicsResponseCreatableTopicConfigs(r, version));
+      configs = _a;
+    } else configs = null;
   }
   if (version >= 5) {
     const _count = r.uvarint();
@@ -139,32 +137,34 @@ export function decodeCreateTopicsResponseCreatableTopicResult(r: Reader, versio
 }
 
 export function encodeCreateTopicsResponseCreatableTopicResult(w: Writer, version: number, m: CreateTopicsResponseCreatableTopicResultInput): void {
-  (version >= 5 ? w.compactString((m.name ?? '')) : w.string((m.name ?? '')));
+  {
+    const name = m.name ?? '';
+    (version >= 5 ? w.compactString(name) : w.string(name));
+  }
   if (version >= 7) {
-    w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+    w.uuid(m.topicId ?? '00000000000000000000000000000000');
   }
-  w.int16((m.errorCode ?? 0));
+  w.int16(m.errorCode ?? 0);
   if (version >= 1) {
-    (version >= 5 ? w.compactNullableString((m.errorMessage === undefined ? '' : m.errorMessage)) : w.nullableString((m.errorMessage === undefined ? '' : m.errorMessage)));
+    const errorMessage = m.errorMessage === undefined ? '' : m.errorMessage;
+    (version >= 5 ? w.compactNullableString(errorMessage) : w.nullableString(errorMessage));
   }
   if (version >= 5) {
-    w.int32((m.numPartitions ?? -1));
+    w.int32(m.numPartitions ?? -1);
   }
   if (version >= 5) {
-    w.int16((m.replicationFactor ?? -1));
+    w.int16(m.replicationFactor ?? -1);
   }
   if (version >= 5) {
-    {
-      const _a = (m.configs === undefined ? [] : m.configs);
-      if (_a === null) w.arrayLength(-1, true);
-      else {
-        w.arrayLength(_a.length, true);
-        for (const _e of _a) encodeCreateTopicsResponseCreatableTopicConfigs(w, version, _e);
-      }
+    const _a = m.configs === undefined ? [] : m.configs;
+    if (_a === null) w.arrayLength(-1, true);
+    else {
+      w.arrayLength(_a.length, true);
+      for (const _e of _a) encodeCreateTopicsResponseCreatableTopicConfigs(w, version, _e);
     }
   }
   if (version >= 5) {
-    const _t0 = (m.topicConfigErrorCode ?? 0);
+    const _t0 = m.topicConfigErrorCode ?? 0;
     const _has0 = _t0 !== 0;
     w.uvarint((_has0 ? 1 : 0));
     if (_has0) {
@@ -186,10 +186,10 @@ export function decodeCreateTopicsResponseCreatableTopicConfigs(r: Reader, _vers
 }
 
 export function encodeCreateTopicsResponseCreatableTopicConfigs(w: Writer, _version: number, m: CreateTopicsResponseCreatableTopicConfigsInput): void {
-  w.compactString((m.name ?? ''));
-  w.compactNullableString((m.value === undefined ? '' : m.value));
-  w.bool((m.readOnly ?? false));
-  w.int8((m.configSource ?? -1));
-  w.bool((m.isSensitive ?? false));
+  w.compactString(m.name ?? '');
+  w.compactNullableString(m.value === undefined ? '' : m.value);
+  w.bool(m.readOnly ?? false);
+  w.int8(m.configSource ?? -1);
+  w.bool(m.isSensitive ?? false);
   w.emptyTaggedFields();
 }

@@ -28,8 +28,8 @@ export function decodeDefaultPrincipalData(r: Reader, _version: number): Default
 }
 
 export function encodeDefaultPrincipalData(w: Writer, _version: number, m: DefaultPrincipalDataInput): void {
-  w.compactString((m.type ?? ''));
-  w.compactString((m.name ?? ''));
-  w.bool((m.tokenAuthenticated ?? false));
+  w.compactString(m.type ?? '');
+  w.compactString(m.name ?? '');
+  w.bool(m.tokenAuthenticated ?? false);
   w.emptyTaggedFields();
 }

@@ -59,7 +59,7 @@ export function decodeDeleteAclsRequest(r: Reader, version: number): DeleteAclsR
 
 export function encodeDeleteAclsRequest(w: Writer, version: number, m: DeleteAclsRequestInput): void {
   {
-    const _a = (m.filters ?? []);
+    const _a = m.filters ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeDeleteAclsRequestDeleteAclsFilter(w, version, _e);
   }
@@ -83,15 +83,24 @@ export function decodeDeleteAclsRequestDeleteAclsFilter(r: Reader, version: numb
 }
 
 export function encodeDeleteAclsRequestDeleteAclsFilter(w: Writer, version: number, m: DeleteAclsRequestDeleteAclsFilterInput): void {
-  w.int8((m.resourceTypeFilter ?? 0));
-  (version >= 2 ? w.compactNullableString((m.resourceNameFilter === undefined ? '' : m.resourceNameFilter)) : w.nullableString((m.resourceNameFilter === undefined ? '' : m.resourceNameFilter)));
-  if (version >= 1) {
-    w.int8((m.patternTypeFilter ?? 3));
+  w.int8(m.resourceTypeFilter ?? 0);
+  {
+    const resourceNameFilter = m.resourceNameFilter === undefined ? '' : m.resourceNameFilter;
+    (version >= 2 ? w.compactNullableString(resourceNameFilter) : w.nullableString(resourceNameFilter));
   }
-  (version >= 2 ? w.compactNullableString((m.principalFilter === undefined ? '' : m.principalFilter)) : w.nullableString((m.principalFilter === undefined ? '' : m.principalFilter)));
-  (version >= 2 ? w.compactNullableString((m.hostFilter === undefined ? '' : m.hostFilter)) : w.nullableString((m.hostFilter === undefined ? '' : m.hostFilter)));
-  w.int8((m.operation ?? 0));
-  w.int8((m.permissionType ?? 0));
+  if (version >= 1) {
+    w.int8(m.patternTypeFilter ?? 3);
+  }
+  {
+    const principalFilter = m.principalFilter === undefined ? '' : m.principalFilter;
+    (version >= 2 ? w.compactNullableString(principalFilter) : w.nullableString(principalFilter));
+  }
+  {
+    const hostFilter = m.hostFilter === undefined ? '' : m.hostFilter;
+    (version >= 2 ? w.compactNullableString(hostFilter) : w.nullableString(hostFilter));
+  }
+  w.int8(m.operation ?? 0);
+  w.int8(m.permissionType ?? 0);
   if (version >= 2) {
     w.emptyTaggedFields();
   }

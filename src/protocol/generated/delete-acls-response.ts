@@ -83,9 +83,9 @@ export function decodeDeleteAclsResponse(r: Reader, version: number): DeleteAcls
 }
 
 export function encodeDeleteAclsResponse(w: Writer, version: number, m: DeleteAclsResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
   {
-    const _a = (m.filterResults ?? []);
+    const _a = m.filterResults ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeDeleteAclsResponseDeleteAclsFilterResult(w, version, _e);
   }
@@ -113,10 +113,13 @@ export function decodeDeleteAclsResponseDeleteAclsFilterResult(r: Reader, versio
 }
 
 export function encodeDeleteAclsResponseDeleteAclsFilterResult(w: Writer, version: number, m: DeleteAclsResponseDeleteAclsFilterResultInput): void {
-  w.int16((m.errorCode ?? 0));
-  (version >= 2 ? w.compactNullableString((m.errorMessage === undefined ? '' : m.errorMessage)) : w.nullableString((m.errorMessage === undefined ? '' : m.errorMessage)));
+  w.int16(m.errorCode ?? 0);
   {
-    const _a = (m.matchingAcls ?? []);
+    const errorMessage = m.errorMessage === undefined ? '' : m.errorMessage;
+    (version >= 2 ? w.compactNullableString(errorMessage) : w.nullableString(errorMessage));
+  }
+  {
+    const _a = m.matchingAcls ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeDeleteAclsResponseDeleteAclsMatchingAcl(w, version, _e);
   }
@@ -142,17 +145,29 @@ export function decodeDeleteAclsResponseDeleteAclsMatchingAcl(r: Reader, version
 }
 
 export function encodeDeleteAclsResponseDeleteAclsMatchingAcl(w: Writer, version: number, m: DeleteAclsResponseDeleteAclsMatchingAclInput): void {
-  w.int16((m.errorCode ?? 0));
-  (version >= 2 ? w.compactNullableString((m.errorMessage === undefined ? '' : m.errorMessage)) : w.nullableString((m.errorMessage === undefined ? '' : m.errorMessage)));
-  w.int8((m.resourceType ?? 0));
-  (version >= 2 ? w.compactString((m.resourceName ?? '')) : w.string((m.resourceName ?? '')));
-  if (version >= 1) {
-    w.int8((m.patternType ?? 3));
+  w.int16(m.errorCode ?? 0);
+  {
+    const errorMessage = m.errorMessage === undefined ? '' : m.errorMessage;
+    (version >= 2 ? w.compactNullableString(errorMessage) : w.nullableString(errorMessage));
   }
-  (version >= 2 ? w.compactString((m.principal ?? '')) : w.string((m.principal ?? '')));
-  (version >= 2 ? w.compactString((m.host ?? '')) : w.string((m.host ?? '')));
-  w.int8((m.operation ?? 0));
-  w.int8((m.permissionType ?? 0));
+  w.int8(m.resourceType ?? 0);
+  {
+    const resourceName = m.resourceName ?? '';
+    (version >= 2 ? w.compactString(resourceName) : w.string(resourceName));
+  }
+  if (version >= 1) {
+    w.int8(m.patternType ?? 3);
+  }
+  {
+    const principal = m.principal ?? '';
+    (version >= 2 ? w.compactString(principal) : w.string(principal));
+  }
+  {
+    const host = m.host ?? '';
+    (version >= 2 ? w.compactString(host) : w.string(host));
+  }
+  w.int8(m.operation ?? 0);
+  w.int8(m.permissionType ?? 0);
   if (version >= 2) {
     w.emptyTaggedFields();
   }

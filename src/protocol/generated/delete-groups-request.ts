@@ -32,7 +32,7 @@ export function decodeDeleteGroupsRequest(r: Reader, version: number): DeleteGro
 
 export function encodeDeleteGroupsRequest(w: Writer, version: number, m: DeleteGroupsRequestInput): void {
   {
-    const _a = (m.groupsNames ?? []);
+    const _a = m.groupsNames ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) (version >= 2 ? w.compactString(_e) : w.string(_e));
   }

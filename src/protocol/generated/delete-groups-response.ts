@@ -47,9 +47,9 @@ export function decodeDeleteGroupsResponse(r: Reader, version: number): DeleteGr
 }
 
 export function encodeDeleteGroupsResponse(w: Writer, version: number, m: DeleteGroupsResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
   {
-    const _a = (m.results ?? []);
+    const _a = m.results ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeDeleteGroupsResponseDeletableGroupResult(w, version, _e);
   }
@@ -68,8 +68,11 @@ export function decodeDeleteGroupsResponseDeletableGroupResult(r: Reader, versio
 }
 
 export function encodeDeleteGroupsResponseDeletableGroupResult(w: Writer, version: number, m: DeleteGroupsResponseDeletableGroupResultInput): void {
-  (version >= 2 ? w.compactString((m.groupId ?? '')) : w.string((m.groupId ?? '')));
-  w.int16((m.errorCode ?? 0));
+  {
+    const groupId = m.groupId ?? '';
+    (version >= 2 ? w.compactString(groupId) : w.string(groupId));
+  }
+  w.int16(m.errorCode ?? 0);
   if (version >= 2) {
     w.emptyTaggedFields();
   }

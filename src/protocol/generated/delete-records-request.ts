@@ -60,11 +60,11 @@ export function decodeDeleteRecordsRequest(r: Reader, version: number): DeleteRe
 
 export function encodeDeleteRecordsRequest(w: Writer, version: number, m: DeleteRecordsRequestInput): void {
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeDeleteRecordsRequestDeleteRecordsTopic(w, version, _e);
   }
-  w.int32((m.timeoutMs ?? 0));
+  w.int32(m.timeoutMs ?? 0);
   if (version >= 2) {
     w.emptyTaggedFields();
   }
@@ -88,9 +88,12 @@ export function decodeDeleteRecordsRequestDeleteRecordsTopic(r: Reader, version:
 }
 
 export function encodeDeleteRecordsRequestDeleteRecordsTopic(w: Writer, version: number, m: DeleteRecordsRequestDeleteRecordsTopicInput): void {
-  (version >= 2 ? w.compactString((m.name ?? '')) : w.string((m.name ?? '')));
   {
-    const _a = (m.partitions ?? []);
+    const name = m.name ?? '';
+    (version >= 2 ? w.compactString(name) : w.string(name));
+  }
+  {
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeDeleteRecordsRequestDeleteRecordsPartition(w, version, _e);
   }
@@ -109,8 +112,8 @@ export function decodeDeleteRecordsRequestDeleteRecordsPartition(r: Reader, vers
 }
 
 export function encodeDeleteRecordsRequestDeleteRecordsPartition(w: Writer, version: number, m: DeleteRecordsRequestDeleteRecordsPartitionInput): void {
-  w.int32((m.partitionIndex ?? 0));
-  w.int64((m.offset ?? 0));
+  w.int32(m.partitionIndex ?? 0);
+  w.int64(m.offset ?? 0);
   if (version >= 2) {
     w.emptyTaggedFields();
   }

@@ -62,9 +62,9 @@ export function decodeDeleteRecordsResponse(r: Reader, version: number): DeleteR
 }
 
 export function encodeDeleteRecordsResponse(w: Writer, version: number, m: DeleteRecordsResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeDeleteRecordsResponseDeleteRecordsTopicResult(w, version, _e);
   }
@@ -91,9 +91,12 @@ export function decodeDeleteRecordsResponseDeleteRecordsTopicResult(r: Reader, v
 }
 
 export function encodeDeleteRecordsResponseDeleteRecordsTopicResult(w: Writer, version: number, m: DeleteRecordsResponseDeleteRecordsTopicResultInput): void {
-  (version >= 2 ? w.compactString((m.name ?? '')) : w.string((m.name ?? '')));
   {
-    const _a = (m.partitions ?? []);
+    const name = m.name ?? '';
+    (version >= 2 ? w.compactString(name) : w.string(name));
+  }
+  {
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeDeleteRecordsResponseDeleteRecordsPartitionResult(w, version, _e);
   }
@@ -113,9 +116,9 @@ export function decodeDeleteRecordsResponseDeleteRecordsPartitionResult(r: Reade
 }
 
 export function encodeDeleteRecordsResponseDeleteRecordsPartitionResult(w: Writer, version: number, m: DeleteRecordsResponseDeleteRecordsPartitionResultInput): void {
-  w.int32((m.partitionIndex ?? 0));
-  w.int64((m.lowWatermark ?? 0));
-  w.int16((m.errorCode ?? 0));
+  w.int32(m.partitionIndex ?? 0);
+  w.int64(m.lowWatermark ?? 0);
+  w.int16(m.errorCode ?? 0);
   if (version >= 2) {
     w.emptyTaggedFields();
   }

@@ -54,9 +54,9 @@ export function decodeDeleteShareGroupStateRequest(r: Reader, version: number): 
 }
 
 export function encodeDeleteShareGroupStateRequest(w: Writer, version: number, m: DeleteShareGroupStateRequestInput): void {
-  w.compactString((m.groupId ?? ''));
+  w.compactString(m.groupId ?? '');
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeDeleteShareGroupStateRequestDeleteStateData(w, version, _e);
   }
@@ -79,9 +79,9 @@ export function decodeDeleteShareGroupStateRequestDeleteStateData(r: Reader, ver
 }
 
 export function encodeDeleteShareGroupStateRequestDeleteStateData(w: Writer, version: number, m: DeleteShareGroupStateRequestDeleteStateDataInput): void {
-  w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+  w.uuid(m.topicId ?? '00000000000000000000000000000000');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeDeleteShareGroupStateRequestPartitionData(w, version, _e);
   }
@@ -95,6 +95,6 @@ export function decodeDeleteShareGroupStateRequestPartitionData(r: Reader, _vers
 }
 
 export function encodeDeleteShareGroupStateRequestPartitionData(w: Writer, _version: number, m: DeleteShareGroupStateRequestPartitionDataInput): void {
-  w.int32((m.partition ?? 0));
+  w.int32(m.partition ?? 0);
   w.emptyTaggedFields();
 }

@@ -57,7 +57,7 @@ export function decodeDeleteShareGroupStateResponse(r: Reader, version: number):
 
 export function encodeDeleteShareGroupStateResponse(w: Writer, version: number, m: DeleteShareGroupStateResponseInput): void {
   {
-    const _a = (m.results ?? []);
+    const _a = m.results ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeDeleteShareGroupStateResponseDeleteStateResult(w, version, _e);
   }
@@ -80,9 +80,9 @@ export function decodeDeleteShareGroupStateResponseDeleteStateResult(r: Reader, 
 }
 
 export function encodeDeleteShareGroupStateResponseDeleteStateResult(w: Writer, version: number, m: DeleteShareGroupStateResponseDeleteStateResultInput): void {
-  w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+  w.uuid(m.topicId ?? '00000000000000000000000000000000');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeDeleteShareGroupStateResponsePartitionResult(w, version, _e);
   }
@@ -98,8 +98,8 @@ export function decodeDeleteShareGroupStateResponsePartitionResult(r: Reader, _v
 }
 
 export function encodeDeleteShareGroupStateResponsePartitionResult(w: Writer, _version: number, m: DeleteShareGroupStateResponsePartitionResultInput): void {
-  w.int32((m.partition ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.compactNullableString((m.errorMessage === undefined ? null : m.errorMessage));
+  w.int32(m.partition ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? null : m.errorMessage);
   w.emptyTaggedFields();
 }

@@ -35,25 +35,21 @@ export interface DeleteTopicsRequestDeleteTopicStateInput {
 export function decodeDeleteTopicsRequest(r: Reader, version: number): DeleteTopicsRequest {
   let topics: DeleteTopicsRequestDeleteTopicState[] = [];
   if (version >= 6) {
-    {
-      const _n = r.arrayLength(true);
-      if (_n >= 0) {
-        const _a: DeleteTopicsRequestDeleteTopicState[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeDeleteTopicsRequestDeleteTopicState(r, version));
-        topics = _a;
-      } else throw new ProtocolDecodeError('non-nullable field Topics was serialized as null');
-    }
+    const _n = r.arrayLength(true);
+    if (_n >= 0) {
+      const _a: DeleteTopicsRequestDeleteTopicState[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeDeleteTopicsRequestDeleteTopicState(r, version));
+      topics = _a;
+    } else throw new ProtocolDecodeError('non-nullable field Topics was serialized as null');
   }
   let topicNames: string[] = [];
   if (version <= 5) {
-    {
-      const _n = r.arrayLength(version >= 4);
-      if (_n >= 0) {
-        const _a: string[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push((version >= 4 ? r.compactString() : r.string()));
-        topicNames = _a;
-      } else throw new ProtocolDecodeError('non-nullable field TopicNames was serialized as null');
-    }
+    const _n = r.arrayLength(version >= 4);
+    if (_n >= 0) {
+      const _a: string[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push((version >= 4 ? r.compactString() : r.string()));
+      topicNames = _a;
+    } else throw new ProtocolDecodeError('non-nullable field TopicNames was serialized as null');
   }
   const timeoutMs = r.int32();
   if (version >= 4) {
@@ -64,20 +60,16 @@ export function decodeDeleteTopicsRequest(r: Reader, version: number): DeleteTop
 
 export function encodeDeleteTopicsRequest(w: Writer, version: number, m: DeleteTopicsRequestInput): void {
   if (version >= 6) {
-    {
-      const _a = (m.topics ?? []);
-      w.arrayLength(_a.length, true);
-      for (const _e of _a) encodeDeleteTopicsRequestDeleteTopicState(w, version, _e);
-    }
+    const _a = m.topics ?? [];
+    w.arrayLength(_a.length, true);
+    for (const _e of _a) encodeDeleteTopicsRequestDeleteTopicState(w, version, _e);
   }
   if (version <= 5) {
-    {
-      const _a = (m.topicNames ?? []);
-      w.arrayLength(_a.length, version >= 4);
-      for (const _e of _a) (version >= 4 ? w.compactString(_e) : w.string(_e));
-    }
+    const _a = m.topicNames ?? [];
+    w.arrayLength(_a.length, version >= 4);
+    for (const _e of _a) (version >= 4 ? w.compactString(_e) : w.string(_e));
   }
-  w.int32((m.timeoutMs ?? 0));
+  w.int32(m.timeoutMs ?? 0);
   if (version >= 4) {
     w.emptyTaggedFields();
   }
@@ -91,7 +83,7 @@ export function decodeDeleteTopicsRequestDeleteTopicState(r: Reader, _version: n
 }
 
 export function encodeDeleteTopicsRequestDeleteTopicState(w: Writer, _version: number, m: DeleteTopicsRequestDeleteTopicStateInput): void {
-  w.compactNullableString((m.name === undefined ? null : m.name));
-  w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+  w.compactNullableString(m.name === undefined ? null : m.name);
+  w.uuid(m.topicId ?? '00000000000000000000000000000000');
   w.emptyTaggedFields();
 }

@@ -55,10 +55,10 @@ export function decodeDeleteTopicsResponse(r: Reader, version: number): DeleteTo
 
 export function encodeDeleteTopicsResponse(w: Writer, version: number, m: DeleteTopicsResponseInput): void {
   if (version >= 1) {
-    w.int32((m.throttleTimeMs ?? 0));
+    w.int32(m.throttleTimeMs ?? 0);
   }
   {
-    const _a = (m.responses ?? []);
+    const _a = m.responses ?? [];
     w.arrayLength(_a.length, version >= 4);
     for (const _e of _a) encodeDeleteTopicsResponseDeletableTopicResult(w, version, _e);
   }
@@ -79,13 +79,16 @@ export function decodeDeleteTopicsResponseDeletableTopicResult(r: Reader, versio
 }
 
 export function encodeDeleteTopicsResponseDeletableTopicResult(w: Writer, version: number, m: DeleteTopicsResponseDeletableTopicResultInput): void {
-  (version >= 6 ? (version >= 4 ? w.compactNullableString((m.name === undefined ? '' : m.name)) : w.nullableString((m.name === undefined ? '' : m.name))) : (version >= 4 ? w.compactString(((m.name === undefined ? '' : m.name) ?? nullField('Name'))) : w.string(((m.name === undefined ? '' : m.name) ?? nullField('Name')))));
-  if (version >= 6) {
-    w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+  {
+    const name = m.name === undefined ? '' : m.name;
+    (version >= 6 ? (version >= 4 ? w.compactNullableString(name) : w.nullableString(name)) : (version >= 4 ? w.compactString((name ?? nullField('Name'))) : w.string((name ?? nullField('Name')))));
   }
-  w.int16((m.errorCode ?? 0));
+  if (version >= 6) {
+    w.uuid(m.topicId ?? '00000000000000000000000000000000');
+  }
+  w.int16(m.errorCode ?? 0);
   if (version >= 5) {
-    w.compactNullableString((m.errorMessage === undefined ? null : m.errorMessage));
+    w.compactNullableString(m.errorMessage === undefined ? null : m.errorMessage);
   }
   if (version >= 4) {
     w.emptyTaggedFields();

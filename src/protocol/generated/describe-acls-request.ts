@@ -46,15 +46,24 @@ export function decodeDescribeAclsRequest(r: Reader, version: number): DescribeA
 }
 
 export function encodeDescribeAclsRequest(w: Writer, version: number, m: DescribeAclsRequestInput): void {
-  w.int8((m.resourceTypeFilter ?? 0));
-  (version >= 2 ? w.compactNullableString((m.resourceNameFilter === undefined ? '' : m.resourceNameFilter)) : w.nullableString((m.resourceNameFilter === undefined ? '' : m.resourceNameFilter)));
-  if (version >= 1) {
-    w.int8((m.patternTypeFilter ?? 3));
+  w.int8(m.resourceTypeFilter ?? 0);
+  {
+    const resourceNameFilter = m.resourceNameFilter === undefined ? '' : m.resourceNameFilter;
+    (version >= 2 ? w.compactNullableString(resourceNameFilter) : w.nullableString(resourceNameFilter));
   }
-  (version >= 2 ? w.compactNullableString((m.principalFilter === undefined ? '' : m.principalFilter)) : w.nullableString((m.principalFilter === undefined ? '' : m.principalFilter)));
-  (version >= 2 ? w.compactNullableString((m.hostFilter === undefined ? '' : m.hostFilter)) : w.nullableString((m.hostFilter === undefined ? '' : m.hostFilter)));
-  w.int8((m.operation ?? 0));
-  w.int8((m.permissionType ?? 0));
+  if (version >= 1) {
+    w.int8(m.patternTypeFilter ?? 3);
+  }
+  {
+    const principalFilter = m.principalFilter === undefined ? '' : m.principalFilter;
+    (version >= 2 ? w.compactNullableString(principalFilter) : w.nullableString(principalFilter));
+  }
+  {
+    const hostFilter = m.hostFilter === undefined ? '' : m.hostFilter;
+    (version >= 2 ? w.compactNullableString(hostFilter) : w.nullableString(hostFilter));
+  }
+  w.int8(m.operation ?? 0);
+  w.int8(m.permissionType ?? 0);
   if (version >= 2) {
     w.emptyTaggedFields();
   }

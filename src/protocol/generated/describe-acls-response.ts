@@ -79,11 +79,14 @@ export function decodeDescribeAclsResponse(r: Reader, version: number): Describe
 }
 
 export function encodeDescribeAclsResponse(w: Writer, version: number, m: DescribeAclsResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
-  w.int16((m.errorCode ?? 0));
-  (version >= 2 ? w.compactNullableString((m.errorMessage === undefined ? '' : m.errorMessage)) : w.nullableString((m.errorMessage === undefined ? '' : m.errorMessage)));
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
   {
-    const _a = (m.resources ?? []);
+    const errorMessage = m.errorMessage === undefined ? '' : m.errorMessage;
+    (version >= 2 ? w.compactNullableString(errorMessage) : w.nullableString(errorMessage));
+  }
+  {
+    const _a = m.resources ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeDescribeAclsResponseDescribeAclsResource(w, version, _e);
   }
@@ -112,13 +115,16 @@ export function decodeDescribeAclsResponseDescribeAclsResource(r: Reader, versio
 }
 
 export function encodeDescribeAclsResponseDescribeAclsResource(w: Writer, version: number, m: DescribeAclsResponseDescribeAclsResourceInput): void {
-  w.int8((m.resourceType ?? 0));
-  (version >= 2 ? w.compactString((m.resourceName ?? '')) : w.string((m.resourceName ?? '')));
+  w.int8(m.resourceType ?? 0);
+  {
+    const resourceName = m.resourceName ?? '';
+    (version >= 2 ? w.compactString(resourceName) : w.string(resourceName));
+  }
   if (version >= 1) {
-    w.int8((m.patternType ?? 3));
+    w.int8(m.patternType ?? 3);
   }
   {
-    const _a = (m.acls ?? []);
+    const _a = m.acls ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeDescribeAclsResponseAclDescription(w, version, _e);
   }
@@ -139,10 +145,16 @@ export function decodeDescribeAclsResponseAclDescription(r: Reader, version: num
 }
 
 export function encodeDescribeAclsResponseAclDescription(w: Writer, version: number, m: DescribeAclsResponseAclDescriptionInput): void {
-  (version >= 2 ? w.compactString((m.principal ?? '')) : w.string((m.principal ?? '')));
-  (version >= 2 ? w.compactString((m.host ?? '')) : w.string((m.host ?? '')));
-  w.int8((m.operation ?? 0));
-  w.int8((m.permissionType ?? 0));
+  {
+    const principal = m.principal ?? '';
+    (version >= 2 ? w.compactString(principal) : w.string(principal));
+  }
+  {
+    const host = m.host ?? '';
+    (version >= 2 ? w.compactString(host) : w.string(host));
+  }
+  w.int8(m.operation ?? 0);
+  w.int8(m.permissionType ?? 0);
   if (version >= 2) {
     w.emptyTaggedFields();
   }

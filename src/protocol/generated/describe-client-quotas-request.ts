@@ -51,11 +51,11 @@ export function decodeDescribeClientQuotasRequest(r: Reader, version: number): D
 
 export function encodeDescribeClientQuotasRequest(w: Writer, version: number, m: DescribeClientQuotasRequestInput): void {
   {
-    const _a = (m.components ?? []);
+    const _a = m.components ?? [];
     w.arrayLength(_a.length, version >= 1);
     for (const _e of _a) encodeDescribeClientQuotasRequestComponentData(w, version, _e);
   }
-  w.bool((m.strict ?? false));
+  w.bool(m.strict ?? false);
   if (version >= 1) {
     w.emptyTaggedFields();
   }
@@ -72,9 +72,15 @@ export function decodeDescribeClientQuotasRequestComponentData(r: Reader, versio
 }
 
 export function encodeDescribeClientQuotasRequestComponentData(w: Writer, version: number, m: DescribeClientQuotasRequestComponentDataInput): void {
-  (version >= 1 ? w.compactString((m.entityType ?? '')) : w.string((m.entityType ?? '')));
-  w.int8((m.matchType ?? 0));
-  (version >= 1 ? w.compactNullableString((m.match === undefined ? '' : m.match)) : w.nullableString((m.match === undefined ? '' : m.match)));
+  {
+    const entityType = m.entityType ?? '';
+    (version >= 1 ? w.compactString(entityType) : w.string(entityType));
+  }
+  w.int8(m.matchType ?? 0);
+  {
+    const match = m.match === undefined ? '' : m.match;
+    (version >= 1 ? w.compactNullableString(match) : w.nullableString(match));
+  }
   if (version >= 1) {
     w.emptyTaggedFields();
   }

@@ -79,11 +79,14 @@ export function decodeDescribeClientQuotasResponse(r: Reader, version: number): 
 }
 
 export function encodeDescribeClientQuotasResponse(w: Writer, version: number, m: DescribeClientQuotasResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
-  w.int16((m.errorCode ?? 0));
-  (version >= 1 ? w.compactNullableString((m.errorMessage === undefined ? '' : m.errorMessage)) : w.nullableString((m.errorMessage === undefined ? '' : m.errorMessage)));
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
   {
-    const _a = (m.entries === undefined ? [] : m.entries);
+    const errorMessage = m.errorMessage === undefined ? '' : m.errorMessage;
+    (version >= 1 ? w.compactNullableString(errorMessage) : w.nullableString(errorMessage));
+  }
+  {
+    const _a = m.entries === undefined ? [] : m.entries;
     if (_a === null) w.arrayLength(-1, version >= 1);
     else {
       w.arrayLength(_a.length, version >= 1);
@@ -122,12 +125,12 @@ export function decodeDescribeClientQuotasResponseEntryData(r: Reader, version: 
 
 export function encodeDescribeClientQuotasResponseEntryData(w: Writer, version: number, m: DescribeClientQuotasResponseEntryDataInput): void {
   {
-    const _a = (m.entity ?? []);
+    const _a = m.entity ?? [];
     w.arrayLength(_a.length, version >= 1);
     for (const _e of _a) encodeDescribeClientQuotasResponseEntityData(w, version, _e);
   }
   {
-    const _a = (m.values ?? []);
+    const _a = m.values ?? [];
     w.arrayLength(_a.length, version >= 1);
     for (const _e of _a) encodeDescribeClientQuotasResponseValueData(w, version, _e);
   }
@@ -146,8 +149,14 @@ export function decodeDescribeClientQuotasResponseEntityData(r: Reader, version:
 }
 
 export function encodeDescribeClientQuotasResponseEntityData(w: Writer, version: number, m: DescribeClientQuotasResponseEntityDataInput): void {
-  (version >= 1 ? w.compactString((m.entityType ?? '')) : w.string((m.entityType ?? '')));
-  (version >= 1 ? w.compactNullableString((m.entityName === undefined ? '' : m.entityName)) : w.nullableString((m.entityName === undefined ? '' : m.entityName)));
+  {
+    const entityType = m.entityType ?? '';
+    (version >= 1 ? w.compactString(entityType) : w.string(entityType));
+  }
+  {
+    const entityName = m.entityName === undefined ? '' : m.entityName;
+    (version >= 1 ? w.compactNullableString(entityName) : w.nullableString(entityName));
+  }
   if (version >= 1) {
     w.emptyTaggedFields();
   }
@@ -163,8 +172,11 @@ export function decodeDescribeClientQuotasResponseValueData(r: Reader, version: 
 }
 
 export function encodeDescribeClientQuotasResponseValueData(w: Writer, version: number, m: DescribeClientQuotasResponseValueDataInput): void {
-  (version >= 1 ? w.compactString((m.key ?? '')) : w.string((m.key ?? '')));
-  w.float64((m.value ?? 0));
+  {
+    const key = m.key ?? '';
+    (version >= 1 ? w.compactString(key) : w.string(key));
+  }
+  w.float64(m.value ?? 0);
   if (version >= 1) {
     w.emptyTaggedFields();
   }

@@ -24,9 +24,9 @@ export function decodeDescribeClusterRequest(r: Reader, version: number): Descri
 }
 
 export function encodeDescribeClusterRequest(w: Writer, version: number, m: DescribeClusterRequestInput): void {
-  w.bool((m.includeClusterAuthorizedOperations ?? false));
+  w.bool(m.includeClusterAuthorizedOperations ?? false);
   if (version >= 1) {
-    w.int8((m.endpointType ?? 1));
+    w.int8(m.endpointType ?? 1);
   }
   w.emptyTaggedFields();
 }

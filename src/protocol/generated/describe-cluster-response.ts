@@ -75,20 +75,20 @@ export function decodeDescribeClusterResponse(r: Reader, version: number): Descr
 }
 
 export function encodeDescribeClusterResponse(w: Writer, version: number, m: DescribeClusterResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.compactNullableString((m.errorMessage === undefined ? null : m.errorMessage));
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? null : m.errorMessage);
   if (version >= 1) {
-    w.int8((m.endpointType ?? 1));
+    w.int8(m.endpointType ?? 1);
   }
-  w.compactString((m.clusterId ?? ''));
-  w.int32((m.controllerId ?? -1));
+  w.compactString(m.clusterId ?? '');
+  w.int32(m.controllerId ?? -1);
   {
-    const _a = (m.brokers ?? []);
+    const _a = m.brokers ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeDescribeClusterResponseDescribeClusterBroker(w, version, _e);
   }
-  w.int32((m.clusterAuthorizedOperations ?? -2147483648));
+  w.int32(m.clusterAuthorizedOperations ?? -2147483648);
   w.emptyTaggedFields();
 }
 
@@ -102,9 +102,9 @@ export function decodeDescribeClusterResponseDescribeClusterBroker(r: Reader, _v
 }
 
 export function encodeDescribeClusterResponseDescribeClusterBroker(w: Writer, _version: number, m: DescribeClusterResponseDescribeClusterBrokerInput): void {
-  w.int32((m.brokerId ?? 0));
-  w.compactString((m.host ?? ''));
-  w.int32((m.port ?? 0));
-  w.compactNullableString((m.rack === undefined ? null : m.rack));
+  w.int32(m.brokerId ?? 0);
+  w.compactString(m.host ?? '');
+  w.int32(m.port ?? 0);
+  w.compactNullableString(m.rack === undefined ? null : m.rack);
   w.emptyTaggedFields();
 }

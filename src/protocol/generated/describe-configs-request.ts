@@ -55,15 +55,15 @@ export function decodeDescribeConfigsRequest(r: Reader, version: number): Descri
 
 export function encodeDescribeConfigsRequest(w: Writer, version: number, m: DescribeConfigsRequestInput): void {
   {
-    const _a = (m.resources ?? []);
+    const _a = m.resources ?? [];
     w.arrayLength(_a.length, version >= 4);
     for (const _e of _a) encodeDescribeConfigsRequestDescribeConfigsResource(w, version, _e);
   }
   if (version >= 1) {
-    w.bool((m.includeSynonyms ?? false));
+    w.bool(m.includeSynonyms ?? false);
   }
   if (version >= 3) {
-    w.bool((m.includeDocumentation ?? false));
+    w.bool(m.includeDocumentation ?? false);
   }
   if (version >= 4) {
     w.emptyTaggedFields();
@@ -89,10 +89,13 @@ export function decodeDescribeConfigsRequestDescribeConfigsResource(r: Reader, v
 }
 
 export function encodeDescribeConfigsRequestDescribeConfigsResource(w: Writer, version: number, m: DescribeConfigsRequestDescribeConfigsResourceInput): void {
-  w.int8((m.resourceType ?? 0));
-  (version >= 4 ? w.compactString((m.resourceName ?? '')) : w.string((m.resourceName ?? '')));
+  w.int8(m.resourceType ?? 0);
   {
-    const _a = (m.configurationKeys === undefined ? [] : m.configurationKeys);
+    const resourceName = m.resourceName ?? '';
+    (version >= 4 ? w.compactString(resourceName) : w.string(resourceName));
+  }
+  {
+    const _a = m.configurationKeys === undefined ? [] : m.configurationKeys;
     if (_a === null) w.arrayLength(-1, version >= 4);
     else {
       w.arrayLength(_a.length, version >= 4);

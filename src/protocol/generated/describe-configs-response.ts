@@ -104,9 +104,9 @@ export function decodeDescribeConfigsResponse(r: Reader, version: number): Descr
 }
 
 export function encodeDescribeConfigsResponse(w: Writer, version: number, m: DescribeConfigsResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
   {
-    const _a = (m.results ?? []);
+    const _a = m.results ?? [];
     w.arrayLength(_a.length, version >= 4);
     for (const _e of _a) encodeDescribeConfigsResponseDescribeConfigsResult(w, version, _e);
   }
@@ -136,12 +136,18 @@ export function decodeDescribeConfigsResponseDescribeConfigsResult(r: Reader, ve
 }
 
 export function encodeDescribeConfigsResponseDescribeConfigsResult(w: Writer, version: number, m: DescribeConfigsResponseDescribeConfigsResultInput): void {
-  w.int16((m.errorCode ?? 0));
-  (version >= 4 ? w.compactNullableString((m.errorMessage === undefined ? '' : m.errorMessage)) : w.nullableString((m.errorMessage === undefined ? '' : m.errorMessage)));
-  w.int8((m.resourceType ?? 0));
-  (version >= 4 ? w.compactString((m.resourceName ?? '')) : w.string((m.resourceName ?? '')));
+  w.int16(m.errorCode ?? 0);
   {
-    const _a = (m.configs ?? []);
+    const errorMessage = m.errorMessage === undefined ? '' : m.errorMessage;
+    (version >= 4 ? w.compactNullableString(errorMessage) : w.nullableString(errorMessage));
+  }
+  w.int8(m.resourceType ?? 0);
+  {
+    const resourceName = m.resourceName ?? '';
+    (version >= 4 ? w.compactString(resourceName) : w.string(resourceName));
+  }
+  {
+    const _a = m.configs ?? [];
     w.arrayLength(_a.length, version >= 4);
     for (const _e of _a) encodeDescribeConfigsResponseDescribeConfigsResourceResult(w, version, _e);
   }
@@ -159,14 +165,12 @@ export function decodeDescribeConfigsResponseDescribeConfigsResourceResult(r: Re
   const isSensitive = r.bool();
   let synonyms: DescribeConfigsResponseDescribeConfigsSynonym[] = [];
   if (version >= 1) {
-    {
-      const _n = r.arrayLength(version >= 4);
-      if (_n >= 0) {
-        const _a: DescribeConfigsResponseDescribeConfigsSynonym[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeDescribeConfigsResponseDescribeConfigsSynonym(r, version));
-        synonyms = _a;
-      } else throw new ProtocolDecodeError('non-nullable field Synonyms was serialized as null');
-    }
+    const _n = r.arrayLength(version >= 4);
+    if (_n >= 0) {
+      const _a: DescribeConfigsResponseDescribeConfigsSynonym[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeDescribeConfigsResponseDescribeConfigsSynonym(r, version));
+      synonyms = _a;
+    } else throw new ProtocolDecodeError('non-nullable field Synonyms was serialized as null');
   }
   const configType = version >= 3 ? r.int8() : 0;
   const documentation = version >= 3 ? (version >= 4 ? r.compactNullableString() : r.nullableString()) : '';
@@ -177,28 +181,33 @@ export function decodeDescribeConfigsResponseDescribeConfigsResourceResult(r: Re
 }
 
 export function encodeDescribeConfigsResponseDescribeConfigsResourceResult(w: Writer, version: number, m: DescribeConfigsResponseDescribeConfigsResourceResultInput): void {
-  (version >= 4 ? w.compactString((m.name ?? '')) : w.string((m.name ?? '')));
-  (version >= 4 ? w.compactNullableString((m.value === undefined ? '' : m.value)) : w.nullableString((m.value === undefined ? '' : m.value)));
-  w.bool((m.readOnly ?? false));
+  {
+    const name = m.name ?? '';
+    (version >= 4 ? w.compactString(name) : w.string(name));
+  }
+  {
+    const value = m.value === undefined ? '' : m.value;
+    (version >= 4 ? w.compactNullableString(value) : w.nullableString(value));
+  }
+  w.bool(m.readOnly ?? false);
   if (version <= 0) {
-    w.bool((m.isDefault ?? false));
+    w.bool(m.isDefault ?? false);
   }
   if (version >= 1) {
-    w.int8((m.configSource ?? -1));
+    w.int8(m.configSource ?? -1);
   }
-  w.bool((m.isSensitive ?? false));
+  w.bool(m.isSensitive ?? false);
   if (version >= 1) {
-    {
-      const _a = (m.synonyms ?? []);
-      w.arrayLength(_a.length, version >= 4);
-      for (const _e of _a) encodeDescribeConfigsResponseDescribeConfigsSynonym(w, version, _e);
-    }
+    const _a = m.synonyms ?? [];
+    w.arrayLength(_a.length, version >= 4);
+    for (const _e of _a) encodeDescribeConfigsResponseDescribeConfigsSynonym(w, version, _e);
   }
   if (version >= 3) {
-    w.int8((m.configType ?? 0));
+    w.int8(m.configType ?? 0);
   }
   if (version >= 3) {
-    (version >= 4 ? w.compactNullableString((m.documentation === undefined ? '' : m.documentation)) : w.nullableString((m.documentation === undefined ? '' : m.documentation)));
+    const documentation = m.documentation === undefined ? '' : m.documentation;
+    (version >= 4 ? w.compactNullableString(documentation) : w.nullableString(documentation));
   }
   if (version >= 4) {
     w.emptyTaggedFields();
@@ -216,9 +225,15 @@ export function decodeDescribeConfigsResponseDescribeConfigsSynonym(r: Reader, v
 }
 
 export function encodeDescribeConfigsResponseDescribeConfigsSynonym(w: Writer, version: number, m: DescribeConfigsResponseDescribeConfigsSynonymInput): void {
-  (version >= 4 ? w.compactString((m.name ?? '')) : w.string((m.name ?? '')));
-  (version >= 4 ? w.compactNullableString((m.value === undefined ? '' : m.value)) : w.nullableString((m.value === undefined ? '' : m.value)));
-  w.int8((m.source ?? 0));
+  {
+    const name = m.name ?? '';
+    (version >= 4 ? w.compactString(name) : w.string(name));
+  }
+  {
+    const value = m.value === undefined ? '' : m.value;
+    (version >= 4 ? w.compactNullableString(value) : w.nullableString(value));
+  }
+  w.int8(m.source ?? 0);
   if (version >= 4) {
     w.emptyTaggedFields();
   }

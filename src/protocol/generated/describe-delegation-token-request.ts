@@ -43,7 +43,7 @@ export function decodeDescribeDelegationTokenRequest(r: Reader, version: number)
 
 export function encodeDescribeDelegationTokenRequest(w: Writer, version: number, m: DescribeDelegationTokenRequestInput): void {
   {
-    const _a = (m.owners === undefined ? [] : m.owners);
+    const _a = m.owners === undefined ? [] : m.owners;
     if (_a === null) w.arrayLength(-1, version >= 2);
     else {
       w.arrayLength(_a.length, version >= 2);
@@ -65,8 +65,14 @@ export function decodeDescribeDelegationTokenRequestDescribeDelegationTokenOwner
 }
 
 export function encodeDescribeDelegationTokenRequestDescribeDelegationTokenOwner(w: Writer, version: number, m: DescribeDelegationTokenRequestDescribeDelegationTokenOwnerInput): void {
-  (version >= 2 ? w.compactString((m.principalType ?? '')) : w.string((m.principalType ?? '')));
-  (version >= 2 ? w.compactString((m.principalName ?? '')) : w.string((m.principalName ?? '')));
+  {
+    const principalType = m.principalType ?? '';
+    (version >= 2 ? w.compactString(principalType) : w.string(principalType));
+  }
+  {
+    const principalName = m.principalName ?? '';
+    (version >= 2 ? w.compactString(principalName) : w.string(principalName));
+  }
   if (version >= 2) {
     w.emptyTaggedFields();
   }

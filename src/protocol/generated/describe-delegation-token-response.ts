@@ -87,13 +87,13 @@ export function decodeDescribeDelegationTokenResponse(r: Reader, version: number
 }
 
 export function encodeDescribeDelegationTokenResponse(w: Writer, version: number, m: DescribeDelegationTokenResponseInput): void {
-  w.int16((m.errorCode ?? 0));
+  w.int16(m.errorCode ?? 0);
   {
-    const _a = (m.tokens ?? []);
+    const _a = m.tokens ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeDescribeDelegationTokenResponseDescribedDelegationToken(w, version, _e);
   }
-  w.int32((m.throttleTimeMs ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
   if (version >= 2) {
     w.emptyTaggedFields();
   }
@@ -125,21 +125,33 @@ export function decodeDescribeDelegationTokenResponseDescribedDelegationToken(r:
 }
 
 export function encodeDescribeDelegationTokenResponseDescribedDelegationToken(w: Writer, version: number, m: DescribeDelegationTokenResponseDescribedDelegationTokenInput): void {
-  (version >= 2 ? w.compactString((m.principalType ?? '')) : w.string((m.principalType ?? '')));
-  (version >= 2 ? w.compactString((m.principalName ?? '')) : w.string((m.principalName ?? '')));
-  if (version >= 3) {
-    w.compactString((m.tokenRequesterPrincipalType ?? ''));
-  }
-  if (version >= 3) {
-    w.compactString((m.tokenRequesterPrincipalName ?? ''));
-  }
-  w.int64((m.issueTimestamp ?? 0));
-  w.int64((m.expiryTimestamp ?? 0));
-  w.int64((m.maxTimestamp ?? 0));
-  (version >= 2 ? w.compactString((m.tokenId ?? '')) : w.string((m.tokenId ?? '')));
-  (version >= 2 ? w.compactBytes((m.hmac ?? Buffer.alloc(0))) : w.bytes((m.hmac ?? Buffer.alloc(0))));
   {
-    const _a = (m.renewers ?? []);
+    const principalType = m.principalType ?? '';
+    (version >= 2 ? w.compactString(principalType) : w.string(principalType));
+  }
+  {
+    const principalName = m.principalName ?? '';
+    (version >= 2 ? w.compactString(principalName) : w.string(principalName));
+  }
+  if (version >= 3) {
+    w.compactString(m.tokenRequesterPrincipalType ?? '');
+  }
+  if (version >= 3) {
+    w.compactString(m.tokenRequesterPrincipalName ?? '');
+  }
+  w.int64(m.issueTimestamp ?? 0);
+  w.int64(m.expiryTimestamp ?? 0);
+  w.int64(m.maxTimestamp ?? 0);
+  {
+    const tokenId = m.tokenId ?? '';
+    (version >= 2 ? w.compactString(tokenId) : w.string(tokenId));
+  }
+  {
+    const hmac = m.hmac ?? Buffer.alloc(0);
+    (version >= 2 ? w.compactBytes(hmac) : w.bytes(hmac));
+  }
+  {
+    const _a = m.renewers ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(w, version, _e);
   }
@@ -158,8 +170,14 @@ export function decodeDescribeDelegationTokenResponseDescribedDelegationTokenRen
 }
 
 export function encodeDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(w: Writer, version: number, m: DescribeDelegationTokenResponseDescribedDelegationTokenRenewerInput): void {
-  (version >= 2 ? w.compactString((m.principalType ?? '')) : w.string((m.principalType ?? '')));
-  (version >= 2 ? w.compactString((m.principalName ?? '')) : w.string((m.principalName ?? '')));
+  {
+    const principalType = m.principalType ?? '';
+    (version >= 2 ? w.compactString(principalType) : w.string(principalType));
+  }
+  {
+    const principalName = m.principalName ?? '';
+    (version >= 2 ? w.compactString(principalName) : w.string(principalName));
+  }
   if (version >= 2) {
     w.emptyTaggedFields();
   }

@@ -36,12 +36,12 @@ export function decodeDescribeGroupsRequest(r: Reader, version: number): Describ
 
 export function encodeDescribeGroupsRequest(w: Writer, version: number, m: DescribeGroupsRequestInput): void {
   {
-    const _a = (m.groups ?? []);
+    const _a = m.groups ?? [];
     w.arrayLength(_a.length, version >= 5);
     for (const _e of _a) (version >= 5 ? w.compactString(_e) : w.string(_e));
   }
   if (version >= 3) {
-    w.bool((m.includeAuthorizedOperations ?? false));
+    w.bool(m.includeAuthorizedOperations ?? false);
   }
   if (version >= 5) {
     w.emptyTaggedFields();

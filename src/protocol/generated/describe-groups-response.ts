@@ -87,10 +87,10 @@ export function decodeDescribeGroupsResponse(r: Reader, version: number): Descri
 
 export function encodeDescribeGroupsResponse(w: Writer, version: number, m: DescribeGroupsResponseInput): void {
   if (version >= 1) {
-    w.int32((m.throttleTimeMs ?? 0));
+    w.int32(m.throttleTimeMs ?? 0);
   }
   {
-    const _a = (m.groups ?? []);
+    const _a = m.groups ?? [];
     w.arrayLength(_a.length, version >= 5);
     for (const _e of _a) encodeDescribeGroupsResponseDescribedGroup(w, version, _e);
   }
@@ -122,18 +122,30 @@ export function decodeDescribeGroupsResponseDescribedGroup(r: Reader, version: n
 }
 
 export function encodeDescribeGroupsResponseDescribedGroup(w: Writer, version: number, m: DescribeGroupsResponseDescribedGroupInput): void {
-  w.int16((m.errorCode ?? 0));
-  (version >= 5 ? w.compactString((m.groupId ?? '')) : w.string((m.groupId ?? '')));
-  (version >= 5 ? w.compactString((m.groupState ?? '')) : w.string((m.groupState ?? '')));
-  (version >= 5 ? w.compactString((m.protocolType ?? '')) : w.string((m.protocolType ?? '')));
-  (version >= 5 ? w.compactString((m.protocolData ?? '')) : w.string((m.protocolData ?? '')));
+  w.int16(m.errorCode ?? 0);
   {
-    const _a = (m.members ?? []);
+    const groupId = m.groupId ?? '';
+    (version >= 5 ? w.compactString(groupId) : w.string(groupId));
+  }
+  {
+    const groupState = m.groupState ?? '';
+    (version >= 5 ? w.compactString(groupState) : w.string(groupState));
+  }
+  {
+    const protocolType = m.protocolType ?? '';
+    (version >= 5 ? w.compactString(protocolType) : w.string(protocolType));
+  }
+  {
+    const protocolData = m.protocolData ?? '';
+    (version >= 5 ? w.compactString(protocolData) : w.string(protocolData));
+  }
+  {
+    const _a = m.members ?? [];
     w.arrayLength(_a.length, version >= 5);
     for (const _e of _a) encodeDescribeGroupsResponseDescribedGroupMember(w, version, _e);
   }
   if (version >= 3) {
-    w.int32((m.authorizedOperations ?? -2147483648));
+    w.int32(m.authorizedOperations ?? -2147483648);
   }
   if (version >= 5) {
     w.emptyTaggedFields();
@@ -154,14 +166,30 @@ export function decodeDescribeGroupsResponseDescribedGroupMember(r: Reader, vers
 }
 
 export function encodeDescribeGroupsResponseDescribedGroupMember(w: Writer, version: number, m: DescribeGroupsResponseDescribedGroupMemberInput): void {
-  (version >= 5 ? w.compactString((m.memberId ?? '')) : w.string((m.memberId ?? '')));
-  if (version >= 4) {
-    (version >= 5 ? w.compactNullableString((m.groupInstanceId === undefined ? null : m.groupInstanceId)) : w.nullableString((m.groupInstanceId === undefined ? null : m.groupInstanceId)));
+  {
+    const memberId = m.memberId ?? '';
+    (version >= 5 ? w.compactString(memberId) : w.string(memberId));
   }
-  (version >= 5 ? w.compactString((m.clientId ?? '')) : w.string((m.clientId ?? '')));
-  (version >= 5 ? w.compactString((m.clientHost ?? '')) : w.string((m.clientHost ?? '')));
-  (version >= 5 ? w.compactBytes((m.memberMetadata ?? Buffer.alloc(0))) : w.bytes((m.memberMetadata ?? Buffer.alloc(0))));
-  (version >= 5 ? w.compactBytes((m.memberAssignment ?? Buffer.alloc(0))) : w.bytes((m.memberAssignment ?? Buffer.alloc(0))));
+  if (version >= 4) {
+    const groupInstanceId = m.groupInstanceId === undefined ? null : m.groupInstanceId;
+    (version >= 5 ? w.compactNullableString(groupInstanceId) : w.nullableString(groupInstanceId));
+  }
+  {
+    const clientId = m.clientId ?? '';
+    (version >= 5 ? w.compactString(clientId) : w.string(clientId));
+  }
+  {
+    const clientHost = m.clientHost ?? '';
+    (version >= 5 ? w.compactString(clientHost) : w.string(clientHost));
+  }
+  {
+    const memberMetadata = m.memberMetadata ?? Buffer.alloc(0);
+    (version >= 5 ? w.compactBytes(memberMetadata) : w.bytes(memberMetadata));
+  }
+  {
+    const memberAssignment = m.memberAssignment ?? Buffer.alloc(0);
+    (version >= 5 ? w.compactBytes(memberAssignment) : w.bytes(memberAssignment));
+  }
   if (version >= 5) {
     w.emptyTaggedFields();
   }

@@ -44,7 +44,7 @@ export function decodeDescribeLogDirsRequest(r: Reader, version: number): Descri
 
 export function encodeDescribeLogDirsRequest(w: Writer, version: number, m: DescribeLogDirsRequestInput): void {
   {
-    const _a = (m.topics === undefined ? [] : m.topics);
+    const _a = m.topics === undefined ? [] : m.topics;
     if (_a === null) w.arrayLength(-1, version >= 2);
     else {
       w.arrayLength(_a.length, version >= 2);
@@ -74,9 +74,12 @@ export function decodeDescribeLogDirsRequestDescribableLogDirTopic(r: Reader, ve
 }
 
 export function encodeDescribeLogDirsRequestDescribableLogDirTopic(w: Writer, version: number, m: DescribeLogDirsRequestDescribableLogDirTopicInput): void {
-  (version >= 2 ? w.compactString((m.topic ?? '')) : w.string((m.topic ?? '')));
   {
-    const _a = (m.partitions ?? []);
+    const topic = m.topic ?? '';
+    (version >= 2 ? w.compactString(topic) : w.string(topic));
+  }
+  {
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) w.int32(_e);
   }

@@ -90,12 +90,12 @@ export function decodeDescribeLogDirsResponse(r: Reader, version: number): Descr
 }
 
 export function encodeDescribeLogDirsResponse(w: Writer, version: number, m: DescribeLogDirsResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
   if (version >= 3) {
-    w.int16((m.errorCode ?? 0));
+    w.int16(m.errorCode ?? 0);
   }
   {
-    const _a = (m.results ?? []);
+    const _a = m.results ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeDescribeLogDirsResponseDescribeLogDirsResult(w, version, _e);
   }
@@ -125,18 +125,21 @@ export function decodeDescribeLogDirsResponseDescribeLogDirsResult(r: Reader, ve
 }
 
 export function encodeDescribeLogDirsResponseDescribeLogDirsResult(w: Writer, version: number, m: DescribeLogDirsResponseDescribeLogDirsResultInput): void {
-  w.int16((m.errorCode ?? 0));
-  (version >= 2 ? w.compactString((m.logDir ?? '')) : w.string((m.logDir ?? '')));
+  w.int16(m.errorCode ?? 0);
   {
-    const _a = (m.topics ?? []);
+    const logDir = m.logDir ?? '';
+    (version >= 2 ? w.compactString(logDir) : w.string(logDir));
+  }
+  {
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeDescribeLogDirsResponseDescribeLogDirsTopic(w, version, _e);
   }
   if (version >= 4) {
-    w.int64((m.totalBytes ?? -1));
+    w.int64(m.totalBytes ?? -1);
   }
   if (version >= 4) {
-    w.int64((m.usableBytes ?? -1));
+    w.int64(m.usableBytes ?? -1);
   }
   if (version >= 2) {
     w.emptyTaggedFields();
@@ -161,9 +164,12 @@ export function decodeDescribeLogDirsResponseDescribeLogDirsTopic(r: Reader, ver
 }
 
 export function encodeDescribeLogDirsResponseDescribeLogDirsTopic(w: Writer, version: number, m: DescribeLogDirsResponseDescribeLogDirsTopicInput): void {
-  (version >= 2 ? w.compactString((m.name ?? '')) : w.string((m.name ?? '')));
   {
-    const _a = (m.partitions ?? []);
+    const name = m.name ?? '';
+    (version >= 2 ? w.compactString(name) : w.string(name));
+  }
+  {
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeDescribeLogDirsResponseDescribeLogDirsPartition(w, version, _e);
   }
@@ -184,10 +190,10 @@ export function decodeDescribeLogDirsResponseDescribeLogDirsPartition(r: Reader,
 }
 
 export function encodeDescribeLogDirsResponseDescribeLogDirsPartition(w: Writer, version: number, m: DescribeLogDirsResponseDescribeLogDirsPartitionInput): void {
-  w.int32((m.partitionIndex ?? 0));
-  w.int64((m.partitionSize ?? 0));
-  w.int64((m.offsetLag ?? 0));
-  w.bool((m.isFutureKey ?? false));
+  w.int32(m.partitionIndex ?? 0);
+  w.int64(m.partitionSize ?? 0);
+  w.int64(m.offsetLag ?? 0);
+  w.bool(m.isFutureKey ?? false);
   if (version >= 2) {
     w.emptyTaggedFields();
   }

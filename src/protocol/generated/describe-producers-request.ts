@@ -42,7 +42,7 @@ export function decodeDescribeProducersRequest(r: Reader, version: number): Desc
 
 export function encodeDescribeProducersRequest(w: Writer, version: number, m: DescribeProducersRequestInput): void {
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeDescribeProducersRequestTopicRequest(w, version, _e);
   }
@@ -65,9 +65,9 @@ export function decodeDescribeProducersRequestTopicRequest(r: Reader, _version: 
 }
 
 export function encodeDescribeProducersRequestTopicRequest(w: Writer, _version: number, m: DescribeProducersRequestTopicRequestInput): void {
-  w.compactString((m.name ?? ''));
+  w.compactString(m.name ?? '');
   {
-    const _a = (m.partitionIndexes ?? []);
+    const _a = m.partitionIndexes ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.int32(_e);
   }

@@ -87,9 +87,9 @@ export function decodeDescribeProducersResponse(r: Reader, version: number): Des
 }
 
 export function encodeDescribeProducersResponse(w: Writer, version: number, m: DescribeProducersResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeDescribeProducersResponseTopicResponse(w, version, _e);
   }
@@ -112,9 +112,9 @@ export function decodeDescribeProducersResponseTopicResponse(r: Reader, version:
 }
 
 export function encodeDescribeProducersResponseTopicResponse(w: Writer, version: number, m: DescribeProducersResponseTopicResponseInput): void {
-  w.compactString((m.name ?? ''));
+  w.compactString(m.name ?? '');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeDescribeProducersResponsePartitionResponse(w, version, _e);
   }
@@ -139,11 +139,11 @@ export function decodeDescribeProducersResponsePartitionResponse(r: Reader, vers
 }
 
 export function encodeDescribeProducersResponsePartitionResponse(w: Writer, version: number, m: DescribeProducersResponsePartitionResponseInput): void {
-  w.int32((m.partitionIndex ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.compactNullableString((m.errorMessage === undefined ? null : m.errorMessage));
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? null : m.errorMessage);
   {
-    const _a = (m.activeProducers ?? []);
+    const _a = m.activeProducers ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeDescribeProducersResponseProducerState(w, version, _e);
   }
@@ -162,11 +162,11 @@ export function decodeDescribeProducersResponseProducerState(r: Reader, _version
 }
 
 export function encodeDescribeProducersResponseProducerState(w: Writer, _version: number, m: DescribeProducersResponseProducerStateInput): void {
-  w.int64((m.producerId ?? 0));
-  w.int32((m.producerEpoch ?? 0));
-  w.int32((m.lastSequence ?? -1));
-  w.int64((m.lastTimestamp ?? -1));
-  w.int32((m.coordinatorEpoch ?? 0));
-  w.int64((m.currentTxnStartOffset ?? -1));
+  w.int64(m.producerId ?? 0);
+  w.int32(m.producerEpoch ?? 0);
+  w.int32(m.lastSequence ?? -1);
+  w.int64(m.lastTimestamp ?? -1);
+  w.int32(m.coordinatorEpoch ?? 0);
+  w.int64(m.currentTxnStartOffset ?? -1);
   w.emptyTaggedFields();
 }

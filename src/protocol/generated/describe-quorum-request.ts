@@ -51,7 +51,7 @@ export function decodeDescribeQuorumRequest(r: Reader, version: number): Describ
 
 export function encodeDescribeQuorumRequest(w: Writer, version: number, m: DescribeQuorumRequestInput): void {
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeDescribeQuorumRequestTopicData(w, version, _e);
   }
@@ -74,9 +74,9 @@ export function decodeDescribeQuorumRequestTopicData(r: Reader, version: number)
 }
 
 export function encodeDescribeQuorumRequestTopicData(w: Writer, version: number, m: DescribeQuorumRequestTopicDataInput): void {
-  w.compactString((m.topicName ?? ''));
+  w.compactString(m.topicName ?? '');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeDescribeQuorumRequestPartitionData(w, version, _e);
   }
@@ -90,6 +90,6 @@ export function decodeDescribeQuorumRequestPartitionData(r: Reader, _version: nu
 }
 
 export function encodeDescribeQuorumRequestPartitionData(w: Writer, _version: number, m: DescribeQuorumRequestPartitionDataInput): void {
-  w.int32((m.partitionIndex ?? 0));
+  w.int32(m.partitionIndex ?? 0);
   w.emptyTaggedFields();
 }

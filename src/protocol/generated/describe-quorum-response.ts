@@ -127,35 +127,31 @@ export function decodeDescribeQuorumResponse(r: Reader, version: number): Descri
   }
   let nodes: DescribeQuorumResponseNode[] = [];
   if (version >= 2) {
-    {
-      const _n = r.arrayLength(true);
-      if (_n >= 0) {
-        const _a: DescribeQuorumResponseNode[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeDescribeQuorumResponseNode(r, version));
-        nodes = _a;
-      } else throw new ProtocolDecodeError('non-nullable field Nodes was serialized as null');
-    }
+    const _n = r.arrayLength(true);
+    if (_n >= 0) {
+      const _a: DescribeQuorumResponseNode[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeDescribeQuorumResponseNode(r, version));
+      nodes = _a;
+    } else throw new ProtocolDecodeError('non-nullable field Nodes was serialized as null');
   }
   r.skipTaggedFields();
   return { errorCode, errorMessage, topics, nodes };
 }
 
 export function encodeDescribeQuorumResponse(w: Writer, version: number, m: DescribeQuorumResponseInput): void {
-  w.int16((m.errorCode ?? 0));
+  w.int16(m.errorCode ?? 0);
   if (version >= 2) {
-    w.compactNullableString((m.errorMessage === undefined ? '' : m.errorMessage));
+    w.compactNullableString(m.errorMessage === undefined ? '' : m.errorMessage);
   }
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeDescribeQuorumResponseTopicData(w, version, _e);
   }
   if (version >= 2) {
-    {
-      const _a = (m.nodes ?? []);
-      w.arrayLength(_a.length, true);
-      for (const _e of _a) encodeDescribeQuorumResponseNode(w, version, _e);
-    }
+    const _a = m.nodes ?? [];
+    w.arrayLength(_a.length, true);
+    for (const _e of _a) encodeDescribeQuorumResponseNode(w, version, _e);
   }
   w.emptyTaggedFields();
 }
@@ -171,16 +167,16 @@ export function decodeDescribeQuorumResponseReplicaState(r: Reader, version: num
 }
 
 export function encodeDescribeQuorumResponseReplicaState(w: Writer, version: number, m: DescribeQuorumResponseReplicaStateInput): void {
-  w.int32((m.replicaId ?? 0));
+  w.int32(m.replicaId ?? 0);
   if (version >= 2) {
-    w.uuid((m.replicaDirectoryId ?? '00000000000000000000000000000000'));
+    w.uuid(m.replicaDirectoryId ?? '00000000000000000000000000000000');
   }
-  w.int64((m.logEndOffset ?? 0));
+  w.int64(m.logEndOffset ?? 0);
   if (version >= 1) {
-    w.int64((m.lastFetchTimestamp ?? -1));
+    w.int64(m.lastFetchTimestamp ?? -1);
   }
   if (version >= 1) {
-    w.int64((m.lastCaughtUpTimestamp ?? -1));
+    w.int64(m.lastCaughtUpTimestamp ?? -1);
   }
   w.emptyTaggedFields();
 }
@@ -201,9 +197,9 @@ export function decodeDescribeQuorumResponseTopicData(r: Reader, version: number
 }
 
 export function encodeDescribeQuorumResponseTopicData(w: Writer, version: number, m: DescribeQuorumResponseTopicDataInput): void {
-  w.compactString((m.topicName ?? ''));
+  w.compactString(m.topicName ?? '');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeDescribeQuorumResponsePartitionData(w, version, _e);
   }
@@ -240,21 +236,21 @@ export function decodeDescribeQuorumResponsePartitionData(r: Reader, version: nu
 }
 
 export function encodeDescribeQuorumResponsePartitionData(w: Writer, version: number, m: DescribeQuorumResponsePartitionDataInput): void {
-  w.int32((m.partitionIndex ?? 0));
-  w.int16((m.errorCode ?? 0));
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
   if (version >= 2) {
-    w.compactNullableString((m.errorMessage === undefined ? '' : m.errorMessage));
+    w.compactNullableString(m.errorMessage === undefined ? '' : m.errorMessage);
   }
-  w.int32((m.leaderId ?? 0));
-  w.int32((m.leaderEpoch ?? 0));
-  w.int64((m.highWatermark ?? 0));
+  w.int32(m.leaderId ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
+  w.int64(m.highWatermark ?? 0);
   {
-    const _a = (m.currentVoters ?? []);
+    const _a = m.currentVoters ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeDescribeQuorumResponseReplicaState(w, version, _e);
   }
   {
-    const _a = (m.observers ?? []);
+    const _a = m.observers ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeDescribeQuorumResponseReplicaState(w, version, _e);
   }
@@ -277,9 +273,9 @@ export function decodeDescribeQuorumResponseNode(r: Reader, version: number): De
 }
 
 export function encodeDescribeQuorumResponseNode(w: Writer, version: number, m: DescribeQuorumResponseNodeInput): void {
-  w.int32((m.nodeId ?? 0));
+  w.int32(m.nodeId ?? 0);
   {
-    const _a = (m.listeners ?? []);
+    const _a = m.listeners ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeDescribeQuorumResponseListener(w, version, _e);
   }
@@ -295,8 +291,8 @@ export function decodeDescribeQuorumResponseListener(r: Reader, _version: number
 }
 
 export function encodeDescribeQuorumResponseListener(w: Writer, _version: number, m: DescribeQuorumResponseListenerInput): void {
-  w.compactString((m.name ?? ''));
-  w.compactString((m.host ?? ''));
-  w.uint16((m.port ?? 0));
+  w.compactString(m.name ?? '');
+  w.compactString(m.host ?? '');
+  w.uint16(m.port ?? 0);
   w.emptyTaggedFields();
 }

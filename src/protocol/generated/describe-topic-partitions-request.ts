@@ -59,13 +59,13 @@ export function decodeDescribeTopicPartitionsRequest(r: Reader, version: number)
 
 export function encodeDescribeTopicPartitionsRequest(w: Writer, version: number, m: DescribeTopicPartitionsRequestInput): void {
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeDescribeTopicPartitionsRequestTopicRequest(w, version, _e);
   }
-  w.int32((m.responsePartitionLimit ?? 2000));
+  w.int32(m.responsePartitionLimit ?? 2000);
   {
-    const _v = (m.cursor === undefined ? null : m.cursor);
+    const _v = m.cursor === undefined ? null : m.cursor;
     (_v === null ? w.int8(-1) : (w.int8(1), encodeDescribeTopicPartitionsRequestCursor(w, version, _v)));
   }
   w.emptyTaggedFields();
@@ -78,7 +78,7 @@ export function decodeDescribeTopicPartitionsRequestTopicRequest(r: Reader, _ver
 }
 
 export function encodeDescribeTopicPartitionsRequestTopicRequest(w: Writer, _version: number, m: DescribeTopicPartitionsRequestTopicRequestInput): void {
-  w.compactString((m.name ?? ''));
+  w.compactString(m.name ?? '');
   w.emptyTaggedFields();
 }
 
@@ -90,7 +90,7 @@ export function decodeDescribeTopicPartitionsRequestCursor(r: Reader, _version: 
 }
 
 export function encodeDescribeTopicPartitionsRequestCursor(w: Writer, _version: number, m: DescribeTopicPartitionsRequestCursorInput): void {
-  w.compactString((m.topicName ?? ''));
-  w.int32((m.partitionIndex ?? 0));
+  w.compactString(m.topicName ?? '');
+  w.int32(m.partitionIndex ?? 0);
   w.emptyTaggedFields();
 }

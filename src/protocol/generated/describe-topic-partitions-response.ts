@@ -106,14 +106,14 @@ export function decodeDescribeTopicPartitionsResponse(r: Reader, version: number
 }
 
 export function encodeDescribeTopicPartitionsResponse(w: Writer, version: number, m: DescribeTopicPartitionsResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(w, version, _e);
   }
   {
-    const _v = (m.nextCursor === undefined ? null : m.nextCursor);
+    const _v = m.nextCursor === undefined ? null : m.nextCursor;
     (_v === null ? w.int8(-1) : (w.int8(1), encodeDescribeTopicPartitionsResponseCursor(w, version, _v)));
   }
   w.emptyTaggedFields();
@@ -139,16 +139,16 @@ export function decodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResp
 }
 
 export function encodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(w: Writer, version: number, m: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopicInput): void {
-  w.int16((m.errorCode ?? 0));
-  w.compactNullableString((m.name === undefined ? '' : m.name));
-  w.uuid((m.topicId ?? '00000000000000000000000000000000'));
-  w.bool((m.isInternal ?? false));
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.name === undefined ? '' : m.name);
+  w.uuid(m.topicId ?? '00000000000000000000000000000000');
+  w.bool(m.isInternal ?? false);
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(w, version, _e);
   }
-  w.int32((m.topicAuthorizedOperations ?? -2147483648));
+  w.int32(m.topicAuthorizedOperations ?? -2147483648);
   w.emptyTaggedFields();
 }
 
@@ -207,22 +207,22 @@ export function decodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResp
 }
 
 export function encodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(w: Writer, _version: number, m: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartitionInput): void {
-  w.int16((m.errorCode ?? 0));
-  w.int32((m.partitionIndex ?? 0));
-  w.int32((m.leaderId ?? 0));
-  w.int32((m.leaderEpoch ?? -1));
+  w.int16(m.errorCode ?? 0);
+  w.int32(m.partitionIndex ?? 0);
+  w.int32(m.leaderId ?? 0);
+  w.int32(m.leaderEpoch ?? -1);
   {
-    const _a = (m.replicaNodes ?? []);
+    const _a = m.replicaNodes ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.int32(_e);
   }
   {
-    const _a = (m.isrNodes ?? []);
+    const _a = m.isrNodes ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.int32(_e);
   }
   {
-    const _a = (m.eligibleLeaderReplicas === undefined ? null : m.eligibleLeaderReplicas);
+    const _a = m.eligibleLeaderReplicas === undefined ? null : m.eligibleLeaderReplicas;
     if (_a === null) w.arrayLength(-1, true);
     else {
       w.arrayLength(_a.length, true);
@@ -230,7 +230,7 @@ export function encodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResp
     }
   }
   {
-    const _a = (m.lastKnownElr === undefined ? null : m.lastKnownElr);
+    const _a = m.lastKnownElr === undefined ? null : m.lastKnownElr;
     if (_a === null) w.arrayLength(-1, true);
     else {
       w.arrayLength(_a.length, true);
@@ -238,7 +238,7 @@ export function encodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResp
     }
   }
   {
-    const _a = (m.offlineReplicas ?? []);
+    const _a = m.offlineReplicas ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.int32(_e);
   }
@@ -253,7 +253,7 @@ export function decodeDescribeTopicPartitionsResponseCursor(r: Reader, _version:
 }
 
 export function encodeDescribeTopicPartitionsResponseCursor(w: Writer, _version: number, m: DescribeTopicPartitionsResponseCursorInput): void {
-  w.compactString((m.topicName ?? ''));
-  w.int32((m.partitionIndex ?? 0));
+  w.compactString(m.topicName ?? '');
+  w.int32(m.partitionIndex ?? 0);
   w.emptyTaggedFields();
 }

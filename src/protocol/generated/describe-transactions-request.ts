@@ -30,7 +30,7 @@ export function decodeDescribeTransactionsRequest(r: Reader, _version: number): 
 
 export function encodeDescribeTransactionsRequest(w: Writer, _version: number, m: DescribeTransactionsRequestInput): void {
   {
-    const _a = (m.transactionalIds ?? []);
+    const _a = m.transactionalIds ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.compactString(_e);
   }

@@ -75,9 +75,9 @@ export function decodeDescribeTransactionsResponse(r: Reader, version: number): 
 }
 
 export function encodeDescribeTransactionsResponse(w: Writer, version: number, m: DescribeTransactionsResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
   {
-    const _a = (m.transactionStates ?? []);
+    const _a = m.transactionStates ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeDescribeTransactionsResponseTransactionState(w, version, _e);
   }
@@ -106,15 +106,15 @@ export function decodeDescribeTransactionsResponseTransactionState(r: Reader, ve
 }
 
 export function encodeDescribeTransactionsResponseTransactionState(w: Writer, version: number, m: DescribeTransactionsResponseTransactionStateInput): void {
-  w.int16((m.errorCode ?? 0));
-  w.compactString((m.transactionalId ?? ''));
-  w.compactString((m.transactionState ?? ''));
-  w.int32((m.transactionTimeoutMs ?? 0));
-  w.int64((m.transactionStartTimeMs ?? 0));
-  w.int64((m.producerId ?? 0));
-  w.int16((m.producerEpoch ?? 0));
+  w.int16(m.errorCode ?? 0);
+  w.compactString(m.transactionalId ?? '');
+  w.compactString(m.transactionState ?? '');
+  w.int32(m.transactionTimeoutMs ?? 0);
+  w.int64(m.transactionStartTimeMs ?? 0);
+  w.int64(m.producerId ?? 0);
+  w.int16(m.producerEpoch ?? 0);
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeDescribeTransactionsResponseTopicData(w, version, _e);
   }
@@ -137,9 +137,9 @@ export function decodeDescribeTransactionsResponseTopicData(r: Reader, _version:
 }
 
 export function encodeDescribeTransactionsResponseTopicData(w: Writer, _version: number, m: DescribeTransactionsResponseTopicDataInput): void {
-  w.compactString((m.topic ?? ''));
+  w.compactString(m.topic ?? '');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.int32(_e);
   }

@@ -38,7 +38,7 @@ export function decodeDescribeUserScramCredentialsRequest(r: Reader, version: nu
 
 export function encodeDescribeUserScramCredentialsRequest(w: Writer, version: number, m: DescribeUserScramCredentialsRequestInput): void {
   {
-    const _a = (m.users === undefined ? [] : m.users);
+    const _a = m.users === undefined ? [] : m.users;
     if (_a === null) w.arrayLength(-1, true);
     else {
       w.arrayLength(_a.length, true);
@@ -55,6 +55,6 @@ export function decodeDescribeUserScramCredentialsRequestUserName(r: Reader, _ve
 }
 
 export function encodeDescribeUserScramCredentialsRequestUserName(w: Writer, _version: number, m: DescribeUserScramCredentialsRequestUserNameInput): void {
-  w.compactString((m.name ?? ''));
+  w.compactString(m.name ?? '');
   w.emptyTaggedFields();
 }

@@ -71,11 +71,11 @@ export function decodeDescribeUserScramCredentialsResponse(r: Reader, version: n
 }
 
 export function encodeDescribeUserScramCredentialsResponse(w: Writer, version: number, m: DescribeUserScramCredentialsResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.compactNullableString((m.errorMessage === undefined ? '' : m.errorMessage));
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? '' : m.errorMessage);
   {
-    const _a = (m.results ?? []);
+    const _a = m.results ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(w, version, _e);
   }
@@ -100,11 +100,11 @@ export function decodeDescribeUserScramCredentialsResponseDescribeUserScramCrede
 }
 
 export function encodeDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(w: Writer, version: number, m: DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultInput): void {
-  w.compactString((m.user ?? ''));
-  w.int16((m.errorCode ?? 0));
-  w.compactNullableString((m.errorMessage === undefined ? '' : m.errorMessage));
+  w.compactString(m.user ?? '');
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? '' : m.errorMessage);
   {
-    const _a = (m.credentialInfos ?? []);
+    const _a = m.credentialInfos ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeDescribeUserScramCredentialsResponseCredentialInfo(w, version, _e);
   }
@@ -119,7 +119,7 @@ export function decodeDescribeUserScramCredentialsResponseCredentialInfo(r: Read
 }
 
 export function encodeDescribeUserScramCredentialsResponseCredentialInfo(w: Writer, _version: number, m: DescribeUserScramCredentialsResponseCredentialInfoInput): void {
-  w.int8((m.mechanism ?? 0));
-  w.int32((m.iterations ?? 0));
+  w.int8(m.mechanism ?? 0);
+  w.int32(m.iterations ?? 0);
   w.emptyTaggedFields();
 }

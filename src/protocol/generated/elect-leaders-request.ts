@@ -52,17 +52,17 @@ export function decodeElectLeadersRequest(r: Reader, version: number): ElectLead
 
 export function encodeElectLeadersRequest(w: Writer, version: number, m: ElectLeadersRequestInput): void {
   if (version >= 1) {
-    w.int8((m.electionType ?? 0));
+    w.int8(m.electionType ?? 0);
   }
   {
-    const _a = (m.topicPartitions === undefined ? [] : m.topicPartitions);
+    const _a = m.topicPartitions === undefined ? [] : m.topicPartitions;
     if (_a === null) w.arrayLength(-1, version >= 2);
     else {
       w.arrayLength(_a.length, version >= 2);
       for (const _e of _a) encodeElectLeadersRequestTopicPartitions(w, version, _e);
     }
   }
-  w.int32((m.timeoutMs ?? 60000));
+  w.int32(m.timeoutMs ?? 60000);
   if (version >= 2) {
     w.emptyTaggedFields();
   }
@@ -86,9 +86,12 @@ export function decodeElectLeadersRequestTopicPartitions(r: Reader, version: num
 }
 
 export function encodeElectLeadersRequestTopicPartitions(w: Writer, version: number, m: ElectLeadersRequestTopicPartitionsInput): void {
-  (version >= 2 ? w.compactString((m.topic ?? '')) : w.string((m.topic ?? '')));
   {
-    const _a = (m.partitions ?? []);
+    const topic = m.topic ?? '';
+    (version >= 2 ? w.compactString(topic) : w.string(topic));
+  }
+  {
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) w.int32(_e);
   }

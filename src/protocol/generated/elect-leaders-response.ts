@@ -66,12 +66,12 @@ export function decodeElectLeadersResponse(r: Reader, version: number): ElectLea
 }
 
 export function encodeElectLeadersResponse(w: Writer, version: number, m: ElectLeadersResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
   if (version >= 1) {
-    w.int16((m.errorCode ?? 0));
+    w.int16(m.errorCode ?? 0);
   }
   {
-    const _a = (m.replicaElectionResults ?? []);
+    const _a = m.replicaElectionResults ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeElectLeadersResponseReplicaElectionResult(w, version, _e);
   }
@@ -98,9 +98,12 @@ export function decodeElectLeadersResponseReplicaElectionResult(r: Reader, versi
 }
 
 export function encodeElectLeadersResponseReplicaElectionResult(w: Writer, version: number, m: ElectLeadersResponseReplicaElectionResultInput): void {
-  (version >= 2 ? w.compactString((m.topic ?? '')) : w.string((m.topic ?? '')));
   {
-    const _a = (m.partitionResult ?? []);
+    const topic = m.topic ?? '';
+    (version >= 2 ? w.compactString(topic) : w.string(topic));
+  }
+  {
+    const _a = m.partitionResult ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeElectLeadersResponsePartitionResult(w, version, _e);
   }
@@ -120,9 +123,12 @@ export function decodeElectLeadersResponsePartitionResult(r: Reader, version: nu
 }
 
 export function encodeElectLeadersResponsePartitionResult(w: Writer, version: number, m: ElectLeadersResponsePartitionResultInput): void {
-  w.int32((m.partitionId ?? 0));
-  w.int16((m.errorCode ?? 0));
-  (version >= 2 ? w.compactNullableString((m.errorMessage === undefined ? '' : m.errorMessage)) : w.nullableString((m.errorMessage === undefined ? '' : m.errorMessage)));
+  w.int32(m.partitionId ?? 0);
+  w.int16(m.errorCode ?? 0);
+  {
+    const errorMessage = m.errorMessage === undefined ? '' : m.errorMessage;
+    (version >= 2 ? w.compactNullableString(errorMessage) : w.nullableString(errorMessage));
+  }
   if (version >= 2) {
     w.emptyTaggedFields();
   }

@@ -93,14 +93,12 @@ export function decodeEndQuorumEpochRequest(r: Reader, version: number): EndQuor
   }
   let leaderEndpoints: EndQuorumEpochRequestLeaderEndpoint[] = [];
   if (version >= 1) {
-    {
-      const _n = r.arrayLength(true);
-      if (_n >= 0) {
-        const _a: EndQuorumEpochRequestLeaderEndpoint[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeEndQuorumEpochRequestLeaderEndpoint(r, version));
-        leaderEndpoints = _a;
-      } else throw new ProtocolDecodeError('non-nullable field LeaderEndpoints was serialized as null');
-    }
+    const _n = r.arrayLength(true);
+    if (_n >= 0) {
+      const _a: EndQuorumEpochRequestLeaderEndpoint[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeEndQuorumEpochRequestLeaderEndpoint(r, version));
+      leaderEndpoints = _a;
+    } else throw new ProtocolDecodeError('non-nullable field LeaderEndpoints was serialized as null');
   }
   if (version >= 1) {
     r.skipTaggedFields();
@@ -109,18 +107,19 @@ export function decodeEndQuorumEpochRequest(r: Reader, version: number): EndQuor
 }
 
 export function encodeEndQuorumEpochRequest(w: Writer, version: number, m: EndQuorumEpochRequestInput): void {
-  (version >= 1 ? w.compactNullableString((m.clusterId === undefined ? null : m.clusterId)) : w.nullableString((m.clusterId === undefined ? null : m.clusterId)));
   {
-    const _a = (m.topics ?? []);
+    const clusterId = m.clusterId === undefined ? null : m.clusterId;
+    (version >= 1 ? w.compactNullableString(clusterId) : w.nullableString(clusterId));
+  }
+  {
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, version >= 1);
     for (const _e of _a) encodeEndQuorumEpochRequestTopicData(w, version, _e);
   }
   if (version >= 1) {
-    {
-      const _a = (m.leaderEndpoints ?? []);
-      w.arrayLength(_a.length, true);
-      for (const _e of _a) encodeEndQuorumEpochRequestLeaderEndpoint(w, version, _e);
-    }
+    const _a = m.leaderEndpoints ?? [];
+    w.arrayLength(_a.length, true);
+    for (const _e of _a) encodeEndQuorumEpochRequestLeaderEndpoint(w, version, _e);
   }
   if (version >= 1) {
     w.emptyTaggedFields();
@@ -145,9 +144,12 @@ export function decodeEndQuorumEpochRequestTopicData(r: Reader, version: number)
 }
 
 export function encodeEndQuorumEpochRequestTopicData(w: Writer, version: number, m: EndQuorumEpochRequestTopicDataInput): void {
-  (version >= 1 ? w.compactString((m.topicName ?? '')) : w.string((m.topicName ?? '')));
   {
-    const _a = (m.partitions ?? []);
+    const topicName = m.topicName ?? '';
+    (version >= 1 ? w.compactString(topicName) : w.string(topicName));
+  }
+  {
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, version >= 1);
     for (const _e of _a) encodeEndQuorumEpochRequestPartitionData(w, version, _e);
   }
@@ -162,25 +164,21 @@ export function decodeEndQuorumEpochRequestPartitionData(r: Reader, version: num
   const leaderEpoch = r.int32();
   let preferredSuccessors: number[] = [];
   if (version <= 0) {
-    {
-      const _n = r.arrayLength(false);
-      if (_n >= 0) {
-        const _a: number[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(r.int32());
-        preferredSuccessors = _a;
-      } else throw new ProtocolDecodeError('non-nullable field PreferredSuccessors was serialized as null');
-    }
+    const _n = r.arrayLength(false);
+    if (_n >= 0) {
+      const _a: number[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(r.int32());
+      preferredSuccessors = _a;
+    } else throw new ProtocolDecodeError('non-nullable field PreferredSuccessors was serialized as null');
   }
   let preferredCandidates: EndQuorumEpochRequestReplicaInfo[] = [];
   if (version >= 1) {
-    {
-      const _n = r.arrayLength(true);
-      if (_n >= 0) {
-        const _a: EndQuorumEpochRequestReplicaInfo[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeEndQuorumEpochRequestReplicaInfo(r, version));
-        preferredCandidates = _a;
-      } else throw new ProtocolDecodeError('non-nullable field PreferredCandidates was serialized as null');
-    }
+    const _n = r.arrayLength(true);
+    if (_n >= 0) {
+      const _a: EndQuorumEpochRequestReplicaInfo[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeEndQuorumEpochRequestReplicaInfo(r, version));
+      preferredCandidates = _a;
+    } else throw new ProtocolDecodeError('non-nullable field PreferredCandidates was serialized as null');
   }
   if (version >= 1) {
     r.skipTaggedFields();
@@ -189,22 +187,18 @@ export function decodeEndQuorumEpochRequestPartitionData(r: Reader, version: num
 }
 
 export function encodeEndQuorumEpochRequestPartitionData(w: Writer, version: number, m: EndQuorumEpochRequestPartitionDataInput): void {
-  w.int32((m.partitionIndex ?? 0));
-  w.int32((m.leaderId ?? 0));
-  w.int32((m.leaderEpoch ?? 0));
+  w.int32(m.partitionIndex ?? 0);
+  w.int32(m.leaderId ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
   if (version <= 0) {
-    {
-      const _a = (m.preferredSuccessors ?? []);
-      w.arrayLength(_a.length, false);
-      for (const _e of _a) w.int32(_e);
-    }
+    const _a = m.preferredSuccessors ?? [];
+    w.arrayLength(_a.length, false);
+    for (const _e of _a) w.int32(_e);
   }
   if (version >= 1) {
-    {
-      const _a = (m.preferredCandidates ?? []);
-      w.arrayLength(_a.length, true);
-      for (const _e of _a) encodeEndQuorumEpochRequestReplicaInfo(w, version, _e);
-    }
+    const _a = m.preferredCandidates ?? [];
+    w.arrayLength(_a.length, true);
+    for (const _e of _a) encodeEndQuorumEpochRequestReplicaInfo(w, version, _e);
   }
   if (version >= 1) {
     w.emptyTaggedFields();
@@ -219,8 +213,8 @@ export function decodeEndQuorumEpochRequestReplicaInfo(r: Reader, _version: numb
 }
 
 export function encodeEndQuorumEpochRequestReplicaInfo(w: Writer, _version: number, m: EndQuorumEpochRequestReplicaInfoInput): void {
-  w.int32((m.candidateId ?? 0));
-  w.uuid((m.candidateDirectoryId ?? '00000000000000000000000000000000'));
+  w.int32(m.candidateId ?? 0);
+  w.uuid(m.candidateDirectoryId ?? '00000000000000000000000000000000');
   w.emptyTaggedFields();
 }
 
@@ -233,8 +227,8 @@ export function decodeEndQuorumEpochRequestLeaderEndpoint(r: Reader, _version: n
 }
 
 export function encodeEndQuorumEpochRequestLeaderEndpoint(w: Writer, _version: number, m: EndQuorumEpochRequestLeaderEndpointInput): void {
-  w.compactString((m.name ?? ''));
-  w.compactString((m.host ?? ''));
-  w.uint16((m.port ?? 0));
+  w.compactString(m.name ?? '');
+  w.compactString(m.host ?? '');
+  w.uint16(m.port ?? 0);
   w.emptyTaggedFields();
 }

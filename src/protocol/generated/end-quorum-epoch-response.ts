@@ -105,14 +105,14 @@ export function decodeEndQuorumEpochResponse(r: Reader, version: number): EndQuo
 }
 
 export function encodeEndQuorumEpochResponse(w: Writer, version: number, m: EndQuorumEpochResponseInput): void {
-  w.int16((m.errorCode ?? 0));
+  w.int16(m.errorCode ?? 0);
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, version >= 1);
     for (const _e of _a) encodeEndQuorumEpochResponseTopicData(w, version, _e);
   }
   if (version >= 1) {
-    const _t0 = (m.nodeEndpoints ?? []);
+    const _t0 = m.nodeEndpoints ?? [];
     const _has0 = (_t0.length > 0);
     w.uvarint((_has0 ? 1 : 0));
     if (_has0) {
@@ -147,9 +147,12 @@ export function decodeEndQuorumEpochResponseTopicData(r: Reader, version: number
 }
 
 export function encodeEndQuorumEpochResponseTopicData(w: Writer, version: number, m: EndQuorumEpochResponseTopicDataInput): void {
-  (version >= 1 ? w.compactString((m.topicName ?? '')) : w.string((m.topicName ?? '')));
   {
-    const _a = (m.partitions ?? []);
+    const topicName = m.topicName ?? '';
+    (version >= 1 ? w.compactString(topicName) : w.string(topicName));
+  }
+  {
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, version >= 1);
     for (const _e of _a) encodeEndQuorumEpochResponsePartitionData(w, version, _e);
   }
@@ -170,10 +173,10 @@ export function decodeEndQuorumEpochResponsePartitionData(r: Reader, version: nu
 }
 
 export function encodeEndQuorumEpochResponsePartitionData(w: Writer, version: number, m: EndQuorumEpochResponsePartitionDataInput): void {
-  w.int32((m.partitionIndex ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.int32((m.leaderId ?? 0));
-  w.int32((m.leaderEpoch ?? 0));
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.int32(m.leaderId ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
   if (version >= 1) {
     w.emptyTaggedFields();
   }
@@ -188,8 +191,8 @@ export function decodeEndQuorumEpochResponseNodeEndpoint(r: Reader, _version: nu
 }
 
 export function encodeEndQuorumEpochResponseNodeEndpoint(w: Writer, _version: number, m: EndQuorumEpochResponseNodeEndpointInput): void {
-  w.int32((m.nodeId ?? 0));
-  w.compactString((m.host ?? ''));
-  w.uint16((m.port ?? 0));
+  w.int32(m.nodeId ?? 0);
+  w.compactString(m.host ?? '');
+  w.uint16(m.port ?? 0);
   w.emptyTaggedFields();
 }

@@ -34,10 +34,13 @@ export function decodeEndTxnRequest(r: Reader, version: number): EndTxnRequest {
 }
 
 export function encodeEndTxnRequest(w: Writer, version: number, m: EndTxnRequestInput): void {
-  (version >= 3 ? w.compactString((m.transactionalId ?? '')) : w.string((m.transactionalId ?? '')));
-  w.int64((m.producerId ?? 0));
-  w.int16((m.producerEpoch ?? 0));
-  w.bool((m.committed ?? false));
+  {
+    const transactionalId = m.transactionalId ?? '';
+    (version >= 3 ? w.compactString(transactionalId) : w.string(transactionalId));
+  }
+  w.int64(m.producerId ?? 0);
+  w.int16(m.producerEpoch ?? 0);
+  w.bool(m.committed ?? false);
   if (version >= 3) {
     w.emptyTaggedFields();
   }

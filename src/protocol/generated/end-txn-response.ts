@@ -34,13 +34,13 @@ export function decodeEndTxnResponse(r: Reader, version: number): EndTxnResponse
 }
 
 export function encodeEndTxnResponse(w: Writer, version: number, m: EndTxnResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
-  w.int16((m.errorCode ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
   if (version >= 5) {
-    w.int64((m.producerId ?? -1));
+    w.int64(m.producerId ?? -1);
   }
   if (version >= 5) {
-    w.int16((m.producerEpoch ?? -1));
+    w.int16(m.producerEpoch ?? -1);
   }
   if (version >= 3) {
     w.emptyTaggedFields();

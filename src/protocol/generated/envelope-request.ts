@@ -28,8 +28,8 @@ export function decodeEnvelopeRequest(r: Reader, _version: number): EnvelopeRequ
 }
 
 export function encodeEnvelopeRequest(w: Writer, _version: number, m: EnvelopeRequestInput): void {
-  w.compactBytes((m.requestData ?? Buffer.alloc(0)));
-  w.compactNullableBytes((m.requestPrincipal === undefined ? Buffer.alloc(0) : m.requestPrincipal));
-  w.compactBytes((m.clientHostAddress ?? Buffer.alloc(0)));
+  w.compactBytes(m.requestData ?? Buffer.alloc(0));
+  w.compactNullableBytes(m.requestPrincipal === undefined ? Buffer.alloc(0) : m.requestPrincipal);
+  w.compactBytes(m.clientHostAddress ?? Buffer.alloc(0));
   w.emptyTaggedFields();
 }

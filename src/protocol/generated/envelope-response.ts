@@ -24,7 +24,7 @@ export function decodeEnvelopeResponse(r: Reader, _version: number): EnvelopeRes
 }
 
 export function encodeEnvelopeResponse(w: Writer, _version: number, m: EnvelopeResponseInput): void {
-  w.compactNullableBytes((m.responseData === undefined ? null : m.responseData));
-  w.int16((m.errorCode ?? 0));
+  w.compactNullableBytes(m.responseData === undefined ? null : m.responseData);
+  w.int16(m.errorCode ?? 0);
   w.emptyTaggedFields();
 }

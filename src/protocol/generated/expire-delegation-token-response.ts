@@ -30,9 +30,9 @@ export function decodeExpireDelegationTokenResponse(r: Reader, version: number):
 }
 
 export function encodeExpireDelegationTokenResponse(w: Writer, version: number, m: ExpireDelegationTokenResponseInput): void {
-  w.int16((m.errorCode ?? 0));
-  w.int64((m.expiryTimestampMs ?? 0));
-  w.int32((m.throttleTimeMs ?? 0));
+  w.int16(m.errorCode ?? 0);
+  w.int64(m.expiryTimestampMs ?? 0);
+  w.int32(m.throttleTimeMs ?? 0);
   if (version >= 2) {
     w.emptyTaggedFields();
   }

@@ -137,14 +137,12 @@ export function decodeFetchRequest(r: Reader, version: number): FetchRequest {
   }
   let forgottenTopicsData: FetchRequestForgottenTopic[] = [];
   if (version >= 7) {
-    {
-      const _n = r.arrayLength(version >= 12);
-      if (_n >= 0) {
-        const _a: FetchRequestForgottenTopic[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeFetchRequestForgottenTopic(r, version));
-        forgottenTopicsData = _a;
-      } else throw new ProtocolDecodeError('non-nullable field ForgottenTopicsData was serialized as null');
-    }
+    const _n = r.arrayLength(version >= 12);
+    if (_n >= 0) {
+      const _a: FetchRequestForgottenTopic[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeFetchRequestForgottenTopic(r, version));
+      forgottenTopicsData = _a;
+    } else throw new ProtocolDecodeError('non-nullable field ForgottenTopicsData was serialized as null');
   }
   const rackId = version >= 11 ? (version >= 12 ? r.compactString() : r.string()) : '';
   if (version >= 12) {
@@ -177,41 +175,40 @@ export function decodeFetchRequest(r: Reader, version: number): FetchRequest {
 
 export function encodeFetchRequest(w: Writer, version: number, m: FetchRequestInput): void {
   if (version <= 14) {
-    w.int32((m.replicaId ?? -1));
+    w.int32(m.replicaId ?? -1);
   }
-  w.int32((m.maxWaitMs ?? 0));
-  w.int32((m.minBytes ?? 0));
+  w.int32(m.maxWaitMs ?? 0);
+  w.int32(m.minBytes ?? 0);
   if (version >= 3) {
-    w.int32((m.maxBytes ?? 2147483647));
+    w.int32(m.maxBytes ?? 2147483647);
   }
   if (version >= 4) {
-    w.int8((m.isolationLevel ?? 0));
+    w.int8(m.isolationLevel ?? 0);
   }
   if (version >= 7) {
-    w.int32((m.sessionId ?? 0));
+    w.int32(m.sessionId ?? 0);
   }
   if (version >= 7) {
-    w.int32((m.sessionEpoch ?? -1));
+    w.int32(m.sessionEpoch ?? -1);
   }
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, version >= 12);
     for (const _e of _a) encodeFetchRequestFetchTopic(w, version, _e);
   }
   if (version >= 7) {
-    {
-      const _a = (m.forgottenTopicsData ?? []);
-      w.arrayLength(_a.length, version >= 12);
-      for (const _e of _a) encodeFetchRequestForgottenTopic(w, version, _e);
-    }
+    const _a = m.forgottenTopicsData ?? [];
+    w.arrayLength(_a.length, version >= 12);
+    for (const _e of _a) encodeFetchRequestForgottenTopic(w, version, _e);
   }
   if (version >= 11) {
-    (version >= 12 ? w.compactString((m.rackId ?? '')) : w.string((m.rackId ?? '')));
+    const rackId = m.rackId ?? '';
+    (version >= 12 ? w.compactString(rackId) : w.string(rackId));
   }
   if (version >= 12) {
-    const _t0 = (m.clusterId === undefined ? null : m.clusterId);
+    const _t0 = m.clusterId === undefined ? null : m.clusterId;
     const _has0 = _t0 !== null;
-    const _t1 = (m.replicaState ?? {});
+    const _t1 = m.replicaState ?? {};
     const _has1 = version >= 15 && (!isDefaultFetchRequestReplicaState(_t1));
     w.uvarint((_has0 ? 1 : 0) + (_has1 ? 1 : 0));
     if (_has0) {
@@ -239,8 +236,8 @@ export function decodeFetchRequestReplicaState(r: Reader, _version: number): Fet
 }
 
 export function encodeFetchRequestReplicaState(w: Writer, _version: number, m: FetchRequestReplicaStateInput): void {
-  w.int32((m.replicaId ?? -1));
-  w.int64((m.replicaEpoch ?? -1));
+  w.int32(m.replicaId ?? -1);
+  w.int64(m.replicaEpoch ?? -1);
   w.emptyTaggedFields();
 }
 
@@ -264,13 +261,14 @@ export function decodeFetchRequestFetchTopic(r: Reader, version: number): FetchR
 
 export function encodeFetchRequestFetchTopic(w: Writer, version: number, m: FetchRequestFetchTopicInput): void {
   if (version <= 12) {
-    (version >= 12 ? w.compactString((m.topic ?? '')) : w.string((m.topic ?? '')));
+    const topic = m.topic ?? '';
+    (version >= 12 ? w.compactString(topic) : w.string(topic));
   }
   if (version >= 13) {
-    w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+    w.uuid(m.topicId ?? '00000000000000000000000000000000');
   }
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, version >= 12);
     for (const _e of _a) encodeFetchRequestFetchPartition(w, version, _e);
   }
@@ -310,20 +308,20 @@ export function decodeFetchRequestFetchPartition(r: Reader, version: number): Fe
 }
 
 export function encodeFetchRequestFetchPartition(w: Writer, version: number, m: FetchRequestFetchPartitionInput): void {
-  w.int32((m.partition ?? 0));
+  w.int32(m.partition ?? 0);
   if (version >= 9) {
-    w.int32((m.currentLeaderEpoch ?? -1));
+    w.int32(m.currentLeaderEpoch ?? -1);
   }
-  w.int64((m.fetchOffset ?? 0));
+  w.int64(m.fetchOffset ?? 0);
   if (version >= 12) {
-    w.int32((m.lastFetchedEpoch ?? -1));
+    w.int32(m.lastFetchedEpoch ?? -1);
   }
   if (version >= 5) {
-    w.int64((m.logStartOffset ?? -1));
+    w.int64(m.logStartOffset ?? -1);
   }
-  w.int32((m.partitionMaxBytes ?? 0));
+  w.int32(m.partitionMaxBytes ?? 0);
   if (version >= 12) {
-    const _t0 = (m.replicaDirectoryId ?? '00000000000000000000000000000000');
+    const _t0 = m.replicaDirectoryId ?? '00000000000000000000000000000000';
     const _has0 = version >= 17 && _t0 !== '00000000000000000000000000000000';
     w.uvarint((_has0 ? 1 : 0));
     if (_has0) {
@@ -354,13 +352,14 @@ export function decodeFetchRequestForgottenTopic(r: Reader, version: number): Fe
 
 export function encodeFetchRequestForgottenTopic(w: Writer, version: number, m: FetchRequestForgottenTopicInput): void {
   if (version <= 12) {
-    (version >= 12 ? w.compactString((m.topic ?? '')) : w.string((m.topic ?? '')));
+    const topic = m.topic ?? '';
+    (version >= 12 ? w.compactString(topic) : w.string(topic));
   }
   if (version >= 13) {
-    w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+    w.uuid(m.topicId ?? '00000000000000000000000000000000');
   }
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, version >= 12);
     for (const _e of _a) w.int32(_e);
   }

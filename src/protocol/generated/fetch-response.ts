@@ -191,21 +191,21 @@ export function decodeFetchResponse(r: Reader, version: number): FetchResponse {
 
 export function encodeFetchResponse(w: Writer, version: number, m: FetchResponseInput): void {
   if (version >= 1) {
-    w.int32((m.throttleTimeMs ?? 0));
+    w.int32(m.throttleTimeMs ?? 0);
   }
   if (version >= 7) {
-    w.int16((m.errorCode ?? 0));
+    w.int16(m.errorCode ?? 0);
   }
   if (version >= 7) {
-    w.int32((m.sessionId ?? 0));
+    w.int32(m.sessionId ?? 0);
   }
   {
-    const _a = (m.responses ?? []);
+    const _a = m.responses ?? [];
     w.arrayLength(_a.length, version >= 12);
     for (const _e of _a) encodeFetchResponseFetchableTopicResponse(w, version, _e);
   }
   if (version >= 12) {
-    const _t0 = (m.nodeEndpoints ?? []);
+    const _t0 = m.nodeEndpoints ?? [];
     const _has0 = version >= 16 && (_t0.length > 0);
     w.uvarint((_has0 ? 1 : 0));
     if (_has0) {
@@ -242,13 +242,14 @@ export function decodeFetchResponseFetchableTopicResponse(r: Reader, version: nu
 
 export function encodeFetchResponseFetchableTopicResponse(w: Writer, version: number, m: FetchResponseFetchableTopicResponseInput): void {
   if (version <= 12) {
-    (version >= 12 ? w.compactString((m.topic ?? '')) : w.string((m.topic ?? '')));
+    const topic = m.topic ?? '';
+    (version >= 12 ? w.compactString(topic) : w.string(topic));
   }
   if (version >= 13) {
-    w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+    w.uuid(m.topicId ?? '00000000000000000000000000000000');
   }
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, version >= 12);
     for (const _e of _a) encodeFetchResponsePartitionData(w, version, _e);
   }
@@ -268,14 +269,12 @@ export function decodeFetchResponsePartitionData(r: Reader, version: number): Fe
   let snapshotId: FetchResponseSnapshotId = defaultFetchResponseSnapshotId();
   let abortedTransactions: FetchResponseAbortedTransaction[] | null = [];
   if (version >= 4) {
-    {
-      const _n = r.arrayLength(version >= 12);
-      if (_n >= 0) {
-        const _a: FetchResponseAbortedTransaction[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeFetchResponseAbortedTransaction(r, version));
-        abortedTransactions = _a;
-      } else abortedTransactions = null;
-    }
+    const _n = r.arrayLength(version >= 12);
+    if (_n >= 0) {
+      const _a: FetchResponseAbortedTransaction[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeFetchResponseAbortedTransaction(r, version));
+      abortedTransactions = _a;
+    } else abortedTransactions = null;
   }
   const preferredReadReplica = version >= 11 ? r.int32() : -1;
   const records = (version >= 12 ? r.compactNullableBytes() : r.nullableBytes());
@@ -312,35 +311,33 @@ export function decodeFetchResponsePartitionData(r: Reader, version: number): Fe
 }
 
 export function encodeFetchResponsePartitionData(w: Writer, version: number, m: FetchResponsePartitionDataInput): void {
-  w.int32((m.partitionIndex ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.int64((m.highWatermark ?? 0));
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.int64(m.highWatermark ?? 0);
   if (version >= 4) {
-    w.int64((m.lastStableOffset ?? -1));
+    w.int64(m.lastStableOffset ?? -1);
   }
   if (version >= 5) {
-    w.int64((m.logStartOffset ?? -1));
+    w.int64(m.logStartOffset ?? -1);
   }
   if (version >= 4) {
-    {
-      const _a = (m.abortedTransactions === undefined ? [] : m.abortedTransactions);
-      if (_a === null) w.arrayLength(-1, version >= 12);
-      else {
-        w.arrayLength(_a.length, version >= 12);
-        for (const _e of _a) encodeFetchResponseAbortedTransaction(w, version, _e);
-      }
+    const _a = m.abortedTransactions === undefined ? [] : m.abortedTransactions;
+    if (_a === null) w.arrayLength(-1, version >= 12);
+    else {
+      w.arrayLength(_a.length, version >= 12);
+      for (const _e of _a) encodeFetchResponseAbortedTransaction(w, version, _e);
     }
   }
   if (version >= 11) {
-    w.int32((m.preferredReadReplica ?? -1));
+    w.int32(m.preferredReadReplica ?? -1);
   }
-  w.records((m.records === undefined ? null : m.records), version >= 12);
+  w.records(m.records === undefined ? null : m.records, version >= 12);
   if (version >= 12) {
-    const _t0 = (m.divergingEpoch ?? {});
+    const _t0 = m.divergingEpoch ?? {};
     const _has0 = (!isDefaultFetchResponseEpochEndOffset(_t0));
-    const _t1 = (m.currentLeader ?? {});
+    const _t1 = m.currentLeader ?? {};
     const _has1 = (!isDefaultFetchResponseLeaderIdAndEpoch(_t1));
-    const _t2 = (m.snapshotId ?? {});
+    const _t2 = m.snapshotId ?? {};
     const _has2 = (!isDefaultFetchResponseSnapshotId(_t2));
     w.uvarint((_has0 ? 1 : 0) + (_has1 ? 1 : 0) + (_has2 ? 1 : 0));
     if (_has0) {
@@ -375,8 +372,8 @@ export function decodeFetchResponseEpochEndOffset(r: Reader, _version: number): 
 }
 
 export function encodeFetchResponseEpochEndOffset(w: Writer, _version: number, m: FetchResponseEpochEndOffsetInput): void {
-  w.int32((m.epoch ?? -1));
-  w.int64((m.endOffset ?? -1));
+  w.int32(m.epoch ?? -1);
+  w.int64(m.endOffset ?? -1);
   w.emptyTaggedFields();
 }
 
@@ -388,8 +385,8 @@ export function decodeFetchResponseLeaderIdAndEpoch(r: Reader, _version: number)
 }
 
 export function encodeFetchResponseLeaderIdAndEpoch(w: Writer, _version: number, m: FetchResponseLeaderIdAndEpochInput): void {
-  w.int32((m.leaderId ?? -1));
-  w.int32((m.leaderEpoch ?? -1));
+  w.int32(m.leaderId ?? -1);
+  w.int32(m.leaderEpoch ?? -1);
   w.emptyTaggedFields();
 }
 
@@ -401,8 +398,8 @@ export function decodeFetchResponseSnapshotId(r: Reader, _version: number): Fetc
 }
 
 export function encodeFetchResponseSnapshotId(w: Writer, _version: number, m: FetchResponseSnapshotIdInput): void {
-  w.int64((m.endOffset ?? -1));
-  w.int32((m.epoch ?? -1));
+  w.int64(m.endOffset ?? -1);
+  w.int32(m.epoch ?? -1);
   w.emptyTaggedFields();
 }
 
@@ -416,8 +413,8 @@ export function decodeFetchResponseAbortedTransaction(r: Reader, version: number
 }
 
 export function encodeFetchResponseAbortedTransaction(w: Writer, version: number, m: FetchResponseAbortedTransactionInput): void {
-  w.int64((m.producerId ?? 0));
-  w.int64((m.firstOffset ?? 0));
+  w.int64(m.producerId ?? 0);
+  w.int64(m.firstOffset ?? 0);
   if (version >= 12) {
     w.emptyTaggedFields();
   }
@@ -433,10 +430,10 @@ export function decodeFetchResponseNodeEndpoint(r: Reader, _version: number): Fe
 }
 
 export function encodeFetchResponseNodeEndpoint(w: Writer, _version: number, m: FetchResponseNodeEndpointInput): void {
-  w.int32((m.nodeId ?? 0));
-  w.compactString((m.host ?? ''));
-  w.int32((m.port ?? 0));
-  w.compactNullableString((m.rack === undefined ? null : m.rack));
+  w.int32(m.nodeId ?? 0);
+  w.compactString(m.host ?? '');
+  w.int32(m.port ?? 0);
+  w.compactNullableString(m.rack === undefined ? null : m.rack);
   w.emptyTaggedFields();
 }
 

@@ -100,14 +100,14 @@ export function decodeFetchSnapshotRequest(r: Reader, version: number): FetchSna
 }
 
 export function encodeFetchSnapshotRequest(w: Writer, version: number, m: FetchSnapshotRequestInput): void {
-  w.int32((m.replicaId ?? -1));
-  w.int32((m.maxBytes ?? 2147483647));
+  w.int32(m.replicaId ?? -1);
+  w.int32(m.maxBytes ?? 2147483647);
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeFetchSnapshotRequestTopicSnapshot(w, version, _e);
   }
-  const _t0 = (m.clusterId === undefined ? null : m.clusterId);
+  const _t0 = m.clusterId === undefined ? null : m.clusterId;
   const _has0 = _t0 !== null;
   w.uvarint((_has0 ? 1 : 0));
   if (_has0) {
@@ -135,9 +135,9 @@ export function decodeFetchSnapshotRequestTopicSnapshot(r: Reader, version: numb
 }
 
 export function encodeFetchSnapshotRequestTopicSnapshot(w: Writer, version: number, m: FetchSnapshotRequestTopicSnapshotInput): void {
-  w.compactString((m.name ?? ''));
+  w.compactString(m.name ?? '');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeFetchSnapshotRequestPartitionSnapshot(w, version, _e);
   }
@@ -171,11 +171,11 @@ export function decodeFetchSnapshotRequestPartitionSnapshot(r: Reader, version: 
 }
 
 export function encodeFetchSnapshotRequestPartitionSnapshot(w: Writer, version: number, m: FetchSnapshotRequestPartitionSnapshotInput): void {
-  w.int32((m.partition ?? 0));
-  w.int32((m.currentLeaderEpoch ?? 0));
-  encodeFetchSnapshotRequestSnapshotId(w, version, (m.snapshotId ?? {}));
-  w.int64((m.position ?? 0));
-  const _t0 = (m.replicaDirectoryId ?? '00000000000000000000000000000000');
+  w.int32(m.partition ?? 0);
+  w.int32(m.currentLeaderEpoch ?? 0);
+  encodeFetchSnapshotRequestSnapshotId(w, version, m.snapshotId ?? {});
+  w.int64(m.position ?? 0);
+  const _t0 = m.replicaDirectoryId ?? '00000000000000000000000000000000';
   const _has0 = version >= 1 && _t0 !== '00000000000000000000000000000000';
   w.uvarint((_has0 ? 1 : 0));
   if (_has0) {
@@ -193,7 +193,7 @@ export function decodeFetchSnapshotRequestSnapshotId(r: Reader, _version: number
 }
 
 export function encodeFetchSnapshotRequestSnapshotId(w: Writer, _version: number, m: FetchSnapshotRequestSnapshotIdInput): void {
-  w.int64((m.endOffset ?? 0));
-  w.int32((m.epoch ?? 0));
+  w.int64(m.endOffset ?? 0);
+  w.int32(m.epoch ?? 0);
   w.emptyTaggedFields();
 }

@@ -142,14 +142,14 @@ export function decodeFetchSnapshotResponse(r: Reader, version: number): FetchSn
 }
 
 export function encodeFetchSnapshotResponse(w: Writer, version: number, m: FetchSnapshotResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
-  w.int16((m.errorCode ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeFetchSnapshotResponseTopicSnapshot(w, version, _e);
   }
-  const _t0 = (m.nodeEndpoints ?? []);
+  const _t0 = m.nodeEndpoints ?? [];
   const _has0 = version >= 1 && (_t0.length > 0);
   w.uvarint((_has0 ? 1 : 0));
   if (_has0) {
@@ -181,9 +181,9 @@ export function decodeFetchSnapshotResponseTopicSnapshot(r: Reader, version: num
 }
 
 export function encodeFetchSnapshotResponseTopicSnapshot(w: Writer, version: number, m: FetchSnapshotResponseTopicSnapshotInput): void {
-  w.compactString((m.name ?? ''));
+  w.compactString(m.name ?? '');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeFetchSnapshotResponsePartitionSnapshot(w, version, _e);
   }
@@ -217,13 +217,13 @@ export function decodeFetchSnapshotResponsePartitionSnapshot(r: Reader, version:
 }
 
 export function encodeFetchSnapshotResponsePartitionSnapshot(w: Writer, version: number, m: FetchSnapshotResponsePartitionSnapshotInput): void {
-  w.int32((m.index ?? 0));
-  w.int16((m.errorCode ?? 0));
-  encodeFetchSnapshotResponseSnapshotId(w, version, (m.snapshotId ?? {}));
-  w.int64((m.size ?? 0));
-  w.int64((m.position ?? 0));
-  w.records((m.unalignedRecords === undefined ? null : m.unalignedRecords), true);
-  const _t0 = (m.currentLeader ?? {});
+  w.int32(m.index ?? 0);
+  w.int16(m.errorCode ?? 0);
+  encodeFetchSnapshotResponseSnapshotId(w, version, m.snapshotId ?? {});
+  w.int64(m.size ?? 0);
+  w.int64(m.position ?? 0);
+  w.records(m.unalignedRecords === undefined ? null : m.unalignedRecords, true);
+  const _t0 = m.currentLeader ?? {};
   const _has0 = (!isDefaultFetchSnapshotResponseLeaderIdAndEpoch(_t0));
   w.uvarint((_has0 ? 1 : 0));
   if (_has0) {
@@ -243,8 +243,8 @@ export function decodeFetchSnapshotResponseSnapshotId(r: Reader, _version: numbe
 }
 
 export function encodeFetchSnapshotResponseSnapshotId(w: Writer, _version: number, m: FetchSnapshotResponseSnapshotIdInput): void {
-  w.int64((m.endOffset ?? 0));
-  w.int32((m.epoch ?? 0));
+  w.int64(m.endOffset ?? 0);
+  w.int32(m.epoch ?? 0);
   w.emptyTaggedFields();
 }
 
@@ -256,8 +256,8 @@ export function decodeFetchSnapshotResponseLeaderIdAndEpoch(r: Reader, _version:
 }
 
 export function encodeFetchSnapshotResponseLeaderIdAndEpoch(w: Writer, _version: number, m: FetchSnapshotResponseLeaderIdAndEpochInput): void {
-  w.int32((m.leaderId ?? 0));
-  w.int32((m.leaderEpoch ?? 0));
+  w.int32(m.leaderId ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
   w.emptyTaggedFields();
 }
 
@@ -270,9 +270,9 @@ export function decodeFetchSnapshotResponseNodeEndpoint(r: Reader, _version: num
 }
 
 export function encodeFetchSnapshotResponseNodeEndpoint(w: Writer, _version: number, m: FetchSnapshotResponseNodeEndpointInput): void {
-  w.int32((m.nodeId ?? 0));
-  w.compactString((m.host ?? ''));
-  w.uint16((m.port ?? 0));
+  w.int32(m.nodeId ?? 0);
+  w.compactString(m.host ?? '');
+  w.uint16(m.port ?? 0);
   w.emptyTaggedFields();
 }
 

@@ -25,14 +25,12 @@ export function decodeFindCoordinatorRequest(r: Reader, version: number): FindCo
   const keyType = version >= 1 ? r.int8() : 0;
   let coordinatorKeys: string[] = [];
   if (version >= 4) {
-    {
-      const _n = r.arrayLength(true);
-      if (_n >= 0) {
-        const _a: string[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(r.compactString());
-        coordinatorKeys = _a;
-      } else throw new ProtocolDecodeError('non-nullable field CoordinatorKeys was serialized as null');
-    }
+    const _n = r.arrayLength(true);
+    if (_n >= 0) {
+      const _a: string[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(r.compactString());
+      coordinatorKeys = _a;
+    } else throw new ProtocolDecodeError('non-nullable field CoordinatorKeys was serialized as null');
   }
   if (version >= 3) {
     r.skipTaggedFields();
@@ -42,17 +40,16 @@ export function decodeFindCoordinatorRequest(r: Reader, version: number): FindCo
 
 export function encodeFindCoordinatorRequest(w: Writer, version: number, m: FindCoordinatorRequestInput): void {
   if (version <= 3) {
-    (version >= 3 ? w.compactString((m.key ?? '')) : w.string((m.key ?? '')));
+    const key = m.key ?? '';
+    (version >= 3 ? w.compactString(key) : w.string(key));
   }
   if (version >= 1) {
-    w.int8((m.keyType ?? 0));
+    w.int8(m.keyType ?? 0);
   }
   if (version >= 4) {
-    {
-      const _a = (m.coordinatorKeys ?? []);
-      w.arrayLength(_a.length, true);
-      for (const _e of _a) w.compactString(_e);
-    }
+    const _a = m.coordinatorKeys ?? [];
+    w.arrayLength(_a.length, true);
+    for (const _e of _a) w.compactString(_e);
   }
   if (version >= 3) {
     w.emptyTaggedFields();

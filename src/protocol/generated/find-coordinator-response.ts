@@ -65,14 +65,12 @@ export function decodeFindCoordinatorResponse(r: Reader, version: number): FindC
   const port = version <= 3 ? r.int32() : 0;
   let coordinators: FindCoordinatorResponseCoordinator[] = [];
   if (version >= 4) {
-    {
-      const _n = r.arrayLength(true);
-      if (_n >= 0) {
-        const _a: FindCoordinatorResponseCoordinator[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeFindCoordinatorResponseCoordinator(r, version));
-        coordinators = _a;
-      } else throw new ProtocolDecodeError('non-nullable field Coordinators was serialized as null');
-    }
+    const _n = r.arrayLength(true);
+    if (_n >= 0) {
+      const _a: FindCoordinatorResponseCoordinator[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeFindCoordinatorResponseCoordinator(r, version));
+      coordinators = _a;
+    } else throw new ProtocolDecodeError('non-nullable field Coordinators was serialized as null');
   }
   if (version >= 3) {
     r.skipTaggedFields();
@@ -82,29 +80,29 @@ export function decodeFindCoordinatorResponse(r: Reader, version: number): FindC
 
 export function encodeFindCoordinatorResponse(w: Writer, version: number, m: FindCoordinatorResponseInput): void {
   if (version >= 1) {
-    w.int32((m.throttleTimeMs ?? 0));
+    w.int32(m.throttleTimeMs ?? 0);
   }
   if (version <= 3) {
-    w.int16((m.errorCode ?? 0));
+    w.int16(m.errorCode ?? 0);
   }
   if (version >= 1 && version <= 3) {
-    (version >= 3 ? w.compactNullableString((m.errorMessage === undefined ? '' : m.errorMessage)) : w.nullableString((m.errorMessage === undefined ? '' : m.errorMessage)));
+    const errorMessage = m.errorMessage === undefined ? '' : m.errorMessage;
+    (version >= 3 ? w.compactNullableString(errorMessage) : w.nullableString(errorMessage));
   }
   if (version <= 3) {
-    w.int32((m.nodeId ?? 0));
+    w.int32(m.nodeId ?? 0);
   }
   if (version <= 3) {
-    (version >= 3 ? w.compactString((m.host ?? '')) : w.string((m.host ?? '')));
+    const host = m.host ?? '';
+    (version >= 3 ? w.compactString(host) : w.string(host));
   }
   if (version <= 3) {
-    w.int32((m.port ?? 0));
+    w.int32(m.port ?? 0);
   }
   if (version >= 4) {
-    {
-      const _a = (m.coordinators ?? []);
-      w.arrayLength(_a.length, true);
-      for (const _e of _a) encodeFindCoordinatorResponseCoordinator(w, version, _e);
-    }
+    const _a = m.coordinators ?? [];
+    w.arrayLength(_a.length, true);
+    for (const _e of _a) encodeFindCoordinatorResponseCoordinator(w, version, _e);
   }
   if (version >= 3) {
     w.emptyTaggedFields();
@@ -123,11 +121,11 @@ export function decodeFindCoordinatorResponseCoordinator(r: Reader, _version: nu
 }
 
 export function encodeFindCoordinatorResponseCoordinator(w: Writer, _version: number, m: FindCoordinatorResponseCoordinatorInput): void {
-  w.compactString((m.key ?? ''));
-  w.int32((m.nodeId ?? 0));
-  w.compactString((m.host ?? ''));
-  w.int32((m.port ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.compactNullableString((m.errorMessage === undefined ? '' : m.errorMessage));
+  w.compactString(m.key ?? '');
+  w.int32(m.nodeId ?? 0);
+  w.compactString(m.host ?? '');
+  w.int32(m.port ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? '' : m.errorMessage);
   w.emptyTaggedFields();
 }

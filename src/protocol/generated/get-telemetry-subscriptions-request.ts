@@ -20,6 +20,6 @@ export function decodeGetTelemetrySubscriptionsRequest(r: Reader, _version: numb
 }
 
 export function encodeGetTelemetrySubscriptionsRequest(w: Writer, _version: number, m: GetTelemetrySubscriptionsRequestInput): void {
-  w.uuid((m.clientInstanceId ?? '00000000000000000000000000000000'));
+  w.uuid(m.clientInstanceId ?? '00000000000000000000000000000000');
   w.emptyTaggedFields();
 }

@@ -69,20 +69,20 @@ export function decodeGetTelemetrySubscriptionsResponse(r: Reader, _version: num
 }
 
 export function encodeGetTelemetrySubscriptionsResponse(w: Writer, _version: number, m: GetTelemetrySubscriptionsResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.uuid((m.clientInstanceId ?? '00000000000000000000000000000000'));
-  w.int32((m.subscriptionId ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.uuid(m.clientInstanceId ?? '00000000000000000000000000000000');
+  w.int32(m.subscriptionId ?? 0);
   {
-    const _a = (m.acceptedCompressionTypes ?? []);
+    const _a = m.acceptedCompressionTypes ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.int8(_e);
   }
-  w.int32((m.pushIntervalMs ?? 0));
-  w.int32((m.telemetryMaxBytes ?? 0));
-  w.bool((m.deltaTemporality ?? false));
+  w.int32(m.pushIntervalMs ?? 0);
+  w.int32(m.telemetryMaxBytes ?? 0);
+  w.bool(m.deltaTemporality ?? false);
   {
-    const _a = (m.requestedMetrics ?? []);
+    const _a = m.requestedMetrics ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.compactString(_e);
   }

@@ -19,5 +19,5 @@ export function decodeGroupMetadataKey(r: Reader, _version: number): GroupMetada
 }
 
 export function encodeGroupMetadataKey(w: Writer, _version: number, m: GroupMetadataKeyInput): void {
-  w.string((m.group ?? ''));
+  w.string(m.group ?? '');
 }

@@ -81,15 +81,24 @@ export function decodeGroupMetadataValue(r: Reader, version: number): GroupMetad
 }
 
 export function encodeGroupMetadataValue(w: Writer, version: number, m: GroupMetadataValueInput): void {
-  (version >= 4 ? w.compactString((m.protocolType ?? '')) : w.string((m.protocolType ?? '')));
-  w.int32((m.generation ?? 0));
-  (version >= 4 ? w.compactNullableString((m.protocol === undefined ? '' : m.protocol)) : w.nullableString((m.protocol === undefined ? '' : m.protocol)));
-  (version >= 4 ? w.compactNullableString((m.leader === undefined ? '' : m.leader)) : w.nullableString((m.leader === undefined ? '' : m.leader)));
-  if (version >= 2) {
-    w.int64((m.currentStateTimestamp ?? -1));
+  {
+    const protocolType = m.protocolType ?? '';
+    (version >= 4 ? w.compactString(protocolType) : w.string(protocolType));
+  }
+  w.int32(m.generation ?? 0);
+  {
+    const protocol = m.protocol === undefined ? '' : m.protocol;
+    (version >= 4 ? w.compactNullableString(protocol) : w.nullableString(protocol));
   }
   {
-    const _a = (m.members ?? []);
+    const leader = m.leader === undefined ? '' : m.leader;
+    (version >= 4 ? w.compactNullableString(leader) : w.nullableString(leader));
+  }
+  if (version >= 2) {
+    w.int64(m.currentStateTimestamp ?? -1);
+  }
+  {
+    const _a = m.members ?? [];
     w.arrayLength(_a.length, version >= 4);
     for (const _e of _a) encodeGroupMetadataValueMemberMetadata(w, version, _e);
   }
@@ -114,18 +123,34 @@ export function decodeGroupMetadataValueMemberMetadata(r: Reader, version: numbe
 }
 
 export function encodeGroupMetadataValueMemberMetadata(w: Writer, version: number, m: GroupMetadataValueMemberMetadataInput): void {
-  (version >= 4 ? w.compactString((m.memberId ?? '')) : w.string((m.memberId ?? '')));
+  {
+    const memberId = m.memberId ?? '';
+    (version >= 4 ? w.compactString(memberId) : w.string(memberId));
+  }
   if (version >= 3) {
-    (version >= 4 ? w.compactNullableString((m.groupInstanceId === undefined ? null : m.groupInstanceId)) : w.nullableString((m.groupInstanceId === undefined ? null : m.groupInstanceId)));
+    const groupInstanceId = m.groupInstanceId === undefined ? null : m.groupInstanceId;
+    (version >= 4 ? w.compactNullableString(groupInstanceId) : w.nullableString(groupInstanceId));
   }
-  (version >= 4 ? w.compactString((m.clientId ?? '')) : w.string((m.clientId ?? '')));
-  (version >= 4 ? w.compactString((m.clientHost ?? '')) : w.string((m.clientHost ?? '')));
+  {
+    const clientId = m.clientId ?? '';
+    (version >= 4 ? w.compactString(clientId) : w.string(clientId));
+  }
+  {
+    const clientHost = m.clientHost ?? '';
+    (version >= 4 ? w.compactString(clientHost) : w.string(clientHost));
+  }
   if (version >= 1) {
-    w.int32((m.rebalanceTimeout ?? -1));
+    w.int32(m.rebalanceTimeout ?? -1);
   }
-  w.int32((m.sessionTimeout ?? 0));
-  (version >= 4 ? w.compactBytes((m.subscription ?? Buffer.alloc(0))) : w.bytes((m.subscription ?? Buffer.alloc(0))));
-  (version >= 4 ? w.compactBytes((m.assignment ?? Buffer.alloc(0))) : w.bytes((m.assignment ?? Buffer.alloc(0))));
+  w.int32(m.sessionTimeout ?? 0);
+  {
+    const subscription = m.subscription ?? Buffer.alloc(0);
+    (version >= 4 ? w.compactBytes(subscription) : w.bytes(subscription));
+  }
+  {
+    const assignment = m.assignment ?? Buffer.alloc(0);
+    (version >= 4 ? w.compactBytes(assignment) : w.bytes(assignment));
+  }
   if (version >= 4) {
     w.emptyTaggedFields();
   }

@@ -34,11 +34,18 @@ export function decodeHeartbeatRequest(r: Reader, version: number): HeartbeatReq
 }
 
 export function encodeHeartbeatRequest(w: Writer, version: number, m: HeartbeatRequestInput): void {
-  (version >= 4 ? w.compactString((m.groupId ?? '')) : w.string((m.groupId ?? '')));
-  w.int32((m.generationId ?? 0));
-  (version >= 4 ? w.compactString((m.memberId ?? '')) : w.string((m.memberId ?? '')));
+  {
+    const groupId = m.groupId ?? '';
+    (version >= 4 ? w.compactString(groupId) : w.string(groupId));
+  }
+  w.int32(m.generationId ?? 0);
+  {
+    const memberId = m.memberId ?? '';
+    (version >= 4 ? w.compactString(memberId) : w.string(memberId));
+  }
   if (version >= 3) {
-    (version >= 4 ? w.compactNullableString((m.groupInstanceId === undefined ? null : m.groupInstanceId)) : w.nullableString((m.groupInstanceId === undefined ? null : m.groupInstanceId)));
+    const groupInstanceId = m.groupInstanceId === undefined ? null : m.groupInstanceId;
+    (version >= 4 ? w.compactNullableString(groupInstanceId) : w.nullableString(groupInstanceId));
   }
   if (version >= 4) {
     w.emptyTaggedFields();

@@ -27,9 +27,9 @@ export function decodeHeartbeatResponse(r: Reader, version: number): HeartbeatRe
 
 export function encodeHeartbeatResponse(w: Writer, version: number, m: HeartbeatResponseInput): void {
   if (version >= 1) {
-    w.int32((m.throttleTimeMs ?? 0));
+    w.int32(m.throttleTimeMs ?? 0);
   }
-  w.int16((m.errorCode ?? 0));
+  w.int16(m.errorCode ?? 0);
   if (version >= 4) {
     w.emptyTaggedFields();
   }

@@ -66,11 +66,11 @@ export function decodeIncrementalAlterConfigsRequest(r: Reader, version: number)
 
 export function encodeIncrementalAlterConfigsRequest(w: Writer, version: number, m: IncrementalAlterConfigsRequestInput): void {
   {
-    const _a = (m.resources ?? []);
+    const _a = m.resources ?? [];
     w.arrayLength(_a.length, version >= 1);
     for (const _e of _a) encodeIncrementalAlterConfigsRequestAlterConfigsResource(w, version, _e);
   }
-  w.bool((m.validateOnly ?? false));
+  w.bool(m.validateOnly ?? false);
   if (version >= 1) {
     w.emptyTaggedFields();
   }
@@ -95,10 +95,13 @@ export function decodeIncrementalAlterConfigsRequestAlterConfigsResource(r: Read
 }
 
 export function encodeIncrementalAlterConfigsRequestAlterConfigsResource(w: Writer, version: number, m: IncrementalAlterConfigsRequestAlterConfigsResourceInput): void {
-  w.int8((m.resourceType ?? 0));
-  (version >= 1 ? w.compactString((m.resourceName ?? '')) : w.string((m.resourceName ?? '')));
+  w.int8(m.resourceType ?? 0);
   {
-    const _a = (m.configs ?? []);
+    const resourceName = m.resourceName ?? '';
+    (version >= 1 ? w.compactString(resourceName) : w.string(resourceName));
+  }
+  {
+    const _a = m.configs ?? [];
     w.arrayLength(_a.length, version >= 1);
     for (const _e of _a) encodeIncrementalAlterConfigsRequestAlterableConfig(w, version, _e);
   }
@@ -118,9 +121,15 @@ export function decodeIncrementalAlterConfigsRequestAlterableConfig(r: Reader, v
 }
 
 export function encodeIncrementalAlterConfigsRequestAlterableConfig(w: Writer, version: number, m: IncrementalAlterConfigsRequestAlterableConfigInput): void {
-  (version >= 1 ? w.compactString((m.name ?? '')) : w.string((m.name ?? '')));
-  w.int8((m.configOperation ?? 0));
-  (version >= 1 ? w.compactNullableString((m.value === undefined ? '' : m.value)) : w.nullableString((m.value === undefined ? '' : m.value)));
+  {
+    const name = m.name ?? '';
+    (version >= 1 ? w.compactString(name) : w.string(name));
+  }
+  w.int8(m.configOperation ?? 0);
+  {
+    const value = m.value === undefined ? '' : m.value;
+    (version >= 1 ? w.compactNullableString(value) : w.nullableString(value));
+  }
   if (version >= 1) {
     w.emptyTaggedFields();
   }

@@ -53,9 +53,9 @@ export function decodeIncrementalAlterConfigsResponse(r: Reader, version: number
 }
 
 export function encodeIncrementalAlterConfigsResponse(w: Writer, version: number, m: IncrementalAlterConfigsResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
   {
-    const _a = (m.responses ?? []);
+    const _a = m.responses ?? [];
     w.arrayLength(_a.length, version >= 1);
     for (const _e of _a) encodeIncrementalAlterConfigsResponseAlterConfigsResourceResponse(w, version, _e);
   }
@@ -76,10 +76,16 @@ export function decodeIncrementalAlterConfigsResponseAlterConfigsResourceRespons
 }
 
 export function encodeIncrementalAlterConfigsResponseAlterConfigsResourceResponse(w: Writer, version: number, m: IncrementalAlterConfigsResponseAlterConfigsResourceResponseInput): void {
-  w.int16((m.errorCode ?? 0));
-  (version >= 1 ? w.compactNullableString((m.errorMessage === undefined ? '' : m.errorMessage)) : w.nullableString((m.errorMessage === undefined ? '' : m.errorMessage)));
-  w.int8((m.resourceType ?? 0));
-  (version >= 1 ? w.compactString((m.resourceName ?? '')) : w.string((m.resourceName ?? '')));
+  w.int16(m.errorCode ?? 0);
+  {
+    const errorMessage = m.errorMessage === undefined ? '' : m.errorMessage;
+    (version >= 1 ? w.compactNullableString(errorMessage) : w.nullableString(errorMessage));
+  }
+  w.int8(m.resourceType ?? 0);
+  {
+    const resourceName = m.resourceName ?? '';
+    (version >= 1 ? w.compactString(resourceName) : w.string(resourceName));
+  }
   if (version >= 1) {
     w.emptyTaggedFields();
   }

@@ -34,13 +34,16 @@ export function decodeInitProducerIdRequest(r: Reader, version: number): InitPro
 }
 
 export function encodeInitProducerIdRequest(w: Writer, version: number, m: InitProducerIdRequestInput): void {
-  (version >= 2 ? w.compactNullableString((m.transactionalId === undefined ? '' : m.transactionalId)) : w.nullableString((m.transactionalId === undefined ? '' : m.transactionalId)));
-  w.int32((m.transactionTimeoutMs ?? 0));
+  {
+    const transactionalId = m.transactionalId === undefined ? '' : m.transactionalId;
+    (version >= 2 ? w.compactNullableString(transactionalId) : w.nullableString(transactionalId));
+  }
+  w.int32(m.transactionTimeoutMs ?? 0);
   if (version >= 3) {
-    w.int64((m.producerId ?? -1));
+    w.int64(m.producerId ?? -1);
   }
   if (version >= 3) {
-    w.int16((m.producerEpoch ?? -1));
+    w.int16(m.producerEpoch ?? -1);
   }
   if (version >= 2) {
     w.emptyTaggedFields();

@@ -34,10 +34,10 @@ export function decodeInitProducerIdResponse(r: Reader, version: number): InitPr
 }
 
 export function encodeInitProducerIdResponse(w: Writer, version: number, m: InitProducerIdResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.int64((m.producerId ?? -1));
-  w.int16((m.producerEpoch ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.int64(m.producerId ?? -1);
+  w.int16(m.producerEpoch ?? 0);
   if (version >= 2) {
     w.emptyTaggedFields();
   }

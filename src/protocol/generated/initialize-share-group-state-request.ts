@@ -60,9 +60,9 @@ export function decodeInitializeShareGroupStateRequest(r: Reader, version: numbe
 }
 
 export function encodeInitializeShareGroupStateRequest(w: Writer, version: number, m: InitializeShareGroupStateRequestInput): void {
-  w.compactString((m.groupId ?? ''));
+  w.compactString(m.groupId ?? '');
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeInitializeShareGroupStateRequestInitializeStateData(w, version, _e);
   }
@@ -85,9 +85,9 @@ export function decodeInitializeShareGroupStateRequestInitializeStateData(r: Rea
 }
 
 export function encodeInitializeShareGroupStateRequestInitializeStateData(w: Writer, version: number, m: InitializeShareGroupStateRequestInitializeStateDataInput): void {
-  w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+  w.uuid(m.topicId ?? '00000000000000000000000000000000');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeInitializeShareGroupStateRequestPartitionData(w, version, _e);
   }
@@ -103,8 +103,8 @@ export function decodeInitializeShareGroupStateRequestPartitionData(r: Reader, _
 }
 
 export function encodeInitializeShareGroupStateRequestPartitionData(w: Writer, _version: number, m: InitializeShareGroupStateRequestPartitionDataInput): void {
-  w.int32((m.partition ?? 0));
-  w.int32((m.stateEpoch ?? 0));
-  w.int64((m.startOffset ?? 0));
+  w.int32(m.partition ?? 0);
+  w.int32(m.stateEpoch ?? 0);
+  w.int64(m.startOffset ?? 0);
   w.emptyTaggedFields();
 }

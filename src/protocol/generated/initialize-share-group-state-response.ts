@@ -57,7 +57,7 @@ export function decodeInitializeShareGroupStateResponse(r: Reader, version: numb
 
 export function encodeInitializeShareGroupStateResponse(w: Writer, version: number, m: InitializeShareGroupStateResponseInput): void {
   {
-    const _a = (m.results ?? []);
+    const _a = m.results ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeInitializeShareGroupStateResponseInitializeStateResult(w, version, _e);
   }
@@ -80,9 +80,9 @@ export function decodeInitializeShareGroupStateResponseInitializeStateResult(r: 
 }
 
 export function encodeInitializeShareGroupStateResponseInitializeStateResult(w: Writer, version: number, m: InitializeShareGroupStateResponseInitializeStateResultInput): void {
-  w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+  w.uuid(m.topicId ?? '00000000000000000000000000000000');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeInitializeShareGroupStateResponsePartitionResult(w, version, _e);
   }
@@ -98,8 +98,8 @@ export function decodeInitializeShareGroupStateResponsePartitionResult(r: Reader
 }
 
 export function encodeInitializeShareGroupStateResponsePartitionResult(w: Writer, _version: number, m: InitializeShareGroupStateResponsePartitionResultInput): void {
-  w.int32((m.partition ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.compactNullableString((m.errorMessage === undefined ? null : m.errorMessage));
+  w.int32(m.partition ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? null : m.errorMessage);
   w.emptyTaggedFields();
 }

@@ -71,23 +71,33 @@ export function decodeJoinGroupRequest(r: Reader, version: number): JoinGroupReq
 }
 
 export function encodeJoinGroupRequest(w: Writer, version: number, m: JoinGroupRequestInput): void {
-  (version >= 6 ? w.compactString((m.groupId ?? '')) : w.string((m.groupId ?? '')));
-  w.int32((m.sessionTimeoutMs ?? 0));
-  if (version >= 1) {
-    w.int32((m.rebalanceTimeoutMs ?? -1));
-  }
-  (version >= 6 ? w.compactString((m.memberId ?? '')) : w.string((m.memberId ?? '')));
-  if (version >= 5) {
-    (version >= 6 ? w.compactNullableString((m.groupInstanceId === undefined ? null : m.groupInstanceId)) : w.nullableString((m.groupInstanceId === undefined ? null : m.groupInstanceId)));
-  }
-  (version >= 6 ? w.compactString((m.protocolType ?? '')) : w.string((m.protocolType ?? '')));
   {
-    const _a = (m.protocols ?? []);
+    const groupId = m.groupId ?? '';
+    (version >= 6 ? w.compactString(groupId) : w.string(groupId));
+  }
+  w.int32(m.sessionTimeoutMs ?? 0);
+  if (version >= 1) {
+    w.int32(m.rebalanceTimeoutMs ?? -1);
+  }
+  {
+    const memberId = m.memberId ?? '';
+    (version >= 6 ? w.compactString(memberId) : w.string(memberId));
+  }
+  if (version >= 5) {
+    const groupInstanceId = m.groupInstanceId === undefined ? null : m.groupInstanceId;
+    (version >= 6 ? w.compactNullableString(groupInstanceId) : w.nullableString(groupInstanceId));
+  }
+  {
+    const protocolType = m.protocolType ?? '';
+    (version >= 6 ? w.compactString(protocolType) : w.string(protocolType));
+  }
+  {
+    const _a = m.protocols ?? [];
     w.arrayLength(_a.length, version >= 6);
     for (const _e of _a) encodeJoinGroupRequestJoinGroupRequestProtocol(w, version, _e);
   }
   if (version >= 8) {
-    w.compactNullableString((m.reason === undefined ? null : m.reason));
+    w.compactNullableString(m.reason === undefined ? null : m.reason);
   }
   if (version >= 6) {
     w.emptyTaggedFields();
@@ -104,8 +114,14 @@ export function decodeJoinGroupRequestJoinGroupRequestProtocol(r: Reader, versio
 }
 
 export function encodeJoinGroupRequestJoinGroupRequestProtocol(w: Writer, version: number, m: JoinGroupRequestJoinGroupRequestProtocolInput): void {
-  (version >= 6 ? w.compactString((m.name ?? '')) : w.string((m.name ?? '')));
-  (version >= 6 ? w.compactBytes((m.metadata ?? Buffer.alloc(0))) : w.bytes((m.metadata ?? Buffer.alloc(0))));
+  {
+    const name = m.name ?? '';
+    (version >= 6 ? w.compactString(name) : w.string(name));
+  }
+  {
+    const metadata = m.metadata ?? Buffer.alloc(0);
+    (version >= 6 ? w.compactBytes(metadata) : w.bytes(metadata));
+  }
   if (version >= 6) {
     w.emptyTaggedFields();
   }

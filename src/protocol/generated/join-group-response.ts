@@ -80,21 +80,30 @@ export function decodeJoinGroupResponse(r: Reader, version: number): JoinGroupRe
 
 export function encodeJoinGroupResponse(w: Writer, version: number, m: JoinGroupResponseInput): void {
   if (version >= 2) {
-    w.int32((m.throttleTimeMs ?? 0));
+    w.int32(m.throttleTimeMs ?? 0);
   }
-  w.int16((m.errorCode ?? 0));
-  w.int32((m.generationId ?? -1));
+  w.int16(m.errorCode ?? 0);
+  w.int32(m.generationId ?? -1);
   if (version >= 7) {
-    w.compactNullableString((m.protocolType === undefined ? null : m.protocolType));
+    w.compactNullableString(m.protocolType === undefined ? null : m.protocolType);
   }
-  (version >= 7 ? (version >= 6 ? w.compactNullableString((m.protocolName === undefined ? '' : m.protocolName)) : w.nullableString((m.protocolName === undefined ? '' : m.protocolName))) : (version >= 6 ? w.compactString(((m.protocolName === undefined ? '' : m.protocolName) ?? nullField('ProtocolName'))) : w.string(((m.protocolName === undefined ? '' : m.protocolName) ?? nullField('ProtocolName')))));
-  (version >= 6 ? w.compactString((m.leader ?? '')) : w.string((m.leader ?? '')));
-  if (version >= 9) {
-    w.bool((m.skipAssignment ?? false));
-  }
-  (version >= 6 ? w.compactString((m.memberId ?? '')) : w.string((m.memberId ?? '')));
   {
-    const _a = (m.members ?? []);
+    const protocolName = m.protocolName === undefined ? '' : m.protocolName;
+    (version >= 7 ? (version >= 6 ? w.compactNullableString(protocolName) : w.nullableString(protocolName)) : (version >= 6 ? w.compactString((protocolName ?? nullField('ProtocolName'))) : w.string((protocolName ?? nullField('ProtocolName')))));
+  }
+  {
+    const leader = m.leader ?? '';
+    (version >= 6 ? w.compactString(leader) : w.string(leader));
+  }
+  if (version >= 9) {
+    w.bool(m.skipAssignment ?? false);
+  }
+  {
+    const memberId = m.memberId ?? '';
+    (version >= 6 ? w.compactString(memberId) : w.string(memberId));
+  }
+  {
+    const _a = m.members ?? [];
     w.arrayLength(_a.length, version >= 6);
     for (const _e of _a) encodeJoinGroupResponseJoinGroupResponseMember(w, version, _e);
   }
@@ -114,11 +123,18 @@ export function decodeJoinGroupResponseJoinGroupResponseMember(r: Reader, versio
 }
 
 export function encodeJoinGroupResponseJoinGroupResponseMember(w: Writer, version: number, m: JoinGroupResponseJoinGroupResponseMemberInput): void {
-  (version >= 6 ? w.compactString((m.memberId ?? '')) : w.string((m.memberId ?? '')));
-  if (version >= 5) {
-    (version >= 6 ? w.compactNullableString((m.groupInstanceId === undefined ? null : m.groupInstanceId)) : w.nullableString((m.groupInstanceId === undefined ? null : m.groupInstanceId)));
+  {
+    const memberId = m.memberId ?? '';
+    (version >= 6 ? w.compactString(memberId) : w.string(memberId));
   }
-  (version >= 6 ? w.compactBytes((m.metadata ?? Buffer.alloc(0))) : w.bytes((m.metadata ?? Buffer.alloc(0))));
+  if (version >= 5) {
+    const groupInstanceId = m.groupInstanceId === undefined ? null : m.groupInstanceId;
+    (version >= 6 ? w.compactNullableString(groupInstanceId) : w.nullableString(groupInstanceId));
+  }
+  {
+    const metadata = m.metadata ?? Buffer.alloc(0);
+    (version >= 6 ? w.compactBytes(metadata) : w.bytes(metadata));
+  }
   if (version >= 6) {
     w.emptyTaggedFields();
   }

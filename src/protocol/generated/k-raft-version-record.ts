@@ -24,7 +24,7 @@ export function decodeKRaftVersionRecord(r: Reader, _version: number): KRaftVers
 }
 
 export function encodeKRaftVersionRecord(w: Writer, _version: number, m: KRaftVersionRecordInput): void {
-  w.int16((m.version ?? 0));
-  w.int16((m.kRaftVersion ?? 0));
+  w.int16(m.version ?? 0);
+  w.int16(m.kRaftVersion ?? 0);
   w.emptyTaggedFields();
 }

@@ -115,25 +115,21 @@ export function decodeLeaderAndIsrRequest(r: Reader, version: number): LeaderAnd
   const type = version >= 5 ? r.int8() : 0;
   let ungroupedPartitionStates: LeaderAndIsrRequestLeaderAndIsrPartitionState[] = [];
   if (version <= 1) {
-    {
-      const _n = r.arrayLength(false);
-      if (_n >= 0) {
-        const _a: LeaderAndIsrRequestLeaderAndIsrPartitionState[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeLeaderAndIsrRequestLeaderAndIsrPartitionState(r, version));
-        ungroupedPartitionStates = _a;
-      } else throw new ProtocolDecodeError('non-nullable field UngroupedPartitionStates was serialized as null');
-    }
+    const _n = r.arrayLength(false);
+    if (_n >= 0) {
+      const _a: LeaderAndIsrRequestLeaderAndIsrPartitionState[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeLeaderAndIsrRequestLeaderAndIsrPartitionState(r, version));
+      ungroupedPartitionStates = _a;
+    } else throw new ProtocolDecodeError('non-nullable field UngroupedPartitionStates was serialized as null');
   }
   let topicStates: LeaderAndIsrRequestLeaderAndIsrTopicState[] = [];
   if (version >= 2) {
-    {
-      const _n = r.arrayLength(version >= 4);
-      if (_n >= 0) {
-        const _a: LeaderAndIsrRequestLeaderAndIsrTopicState[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeLeaderAndIsrRequestLeaderAndIsrTopicState(r, version));
-        topicStates = _a;
-      } else throw new ProtocolDecodeError('non-nullable field TopicStates was serialized as null');
-    }
+    const _n = r.arrayLength(version >= 4);
+    if (_n >= 0) {
+      const _a: LeaderAndIsrRequestLeaderAndIsrTopicState[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeLeaderAndIsrRequestLeaderAndIsrTopicState(r, version));
+      topicStates = _a;
+    } else throw new ProtocolDecodeError('non-nullable field TopicStates was serialized as null');
   }
   let liveLeaders: LeaderAndIsrRequestLeaderAndIsrLiveLeader[];
   {
@@ -151,33 +147,29 @@ export function decodeLeaderAndIsrRequest(r: Reader, version: number): LeaderAnd
 }
 
 export function encodeLeaderAndIsrRequest(w: Writer, version: number, m: LeaderAndIsrRequestInput): void {
-  w.int32((m.controllerId ?? 0));
+  w.int32(m.controllerId ?? 0);
   if (version >= 7) {
-    w.bool((m.isKRaftController ?? false));
+    w.bool(m.isKRaftController ?? false);
   }
-  w.int32((m.controllerEpoch ?? 0));
+  w.int32(m.controllerEpoch ?? 0);
   if (version >= 2) {
-    w.int64((m.brokerEpoch ?? -1));
+    w.int64(m.brokerEpoch ?? -1);
   }
   if (version >= 5) {
-    w.int8((m.type ?? 0));
+    w.int8(m.type ?? 0);
   }
   if (version <= 1) {
-    {
-      const _a = (m.ungroupedPartitionStates ?? []);
-      w.arrayLength(_a.length, false);
-      for (const _e of _a) encodeLeaderAndIsrRequestLeaderAndIsrPartitionState(w, version, _e);
-    }
+    const _a = m.ungroupedPartitionStates ?? [];
+    w.arrayLength(_a.length, false);
+    for (const _e of _a) encodeLeaderAndIsrRequestLeaderAndIsrPartitionState(w, version, _e);
   }
   if (version >= 2) {
-    {
-      const _a = (m.topicStates ?? []);
-      w.arrayLength(_a.length, version >= 4);
-      for (const _e of _a) encodeLeaderAndIsrRequestLeaderAndIsrTopicState(w, version, _e);
-    }
+    const _a = m.topicStates ?? [];
+    w.arrayLength(_a.length, version >= 4);
+    for (const _e of _a) encodeLeaderAndIsrRequestLeaderAndIsrTopicState(w, version, _e);
   }
   {
-    const _a = (m.liveLeaders ?? []);
+    const _a = m.liveLeaders ?? [];
     w.arrayLength(_a.length, version >= 4);
     for (const _e of _a) encodeLeaderAndIsrRequestLeaderAndIsrLiveLeader(w, version, _e);
   }
@@ -213,25 +205,21 @@ export function decodeLeaderAndIsrRequestLeaderAndIsrPartitionState(r: Reader, v
   }
   let addingReplicas: number[] = [];
   if (version >= 3) {
-    {
-      const _n = r.arrayLength(version >= 4);
-      if (_n >= 0) {
-        const _a: number[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(r.int32());
-        addingReplicas = _a;
-      } else throw new ProtocolDecodeError('non-nullable field AddingReplicas was serialized as null');
-    }
+    const _n = r.arrayLength(version >= 4);
+    if (_n >= 0) {
+      const _a: number[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(r.int32());
+      addingReplicas = _a;
+    } else throw new ProtocolDecodeError('non-nullable field AddingReplicas was serialized as null');
   }
   let removingReplicas: number[] = [];
   if (version >= 3) {
-    {
-      const _n = r.arrayLength(version >= 4);
-      if (_n >= 0) {
-        const _a: number[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(r.int32());
-        removingReplicas = _a;
-      } else throw new ProtocolDecodeError('non-nullable field RemovingReplicas was serialized as null');
-    }
+    const _n = r.arrayLength(version >= 4);
+    if (_n >= 0) {
+      const _a: number[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(r.int32());
+      removingReplicas = _a;
+    } else throw new ProtocolDecodeError('non-nullable field RemovingReplicas was serialized as null');
   }
   const isNew = version >= 1 ? r.bool() : false;
   const leaderRecoveryState = version >= 6 ? r.int8() : 0;
@@ -243,42 +231,38 @@ export function decodeLeaderAndIsrRequestLeaderAndIsrPartitionState(r: Reader, v
 
 export function encodeLeaderAndIsrRequestLeaderAndIsrPartitionState(w: Writer, version: number, m: LeaderAndIsrRequestLeaderAndIsrPartitionStateInput): void {
   if (version <= 1) {
-    w.string((m.topicName ?? ''));
+    w.string(m.topicName ?? '');
   }
-  w.int32((m.partitionIndex ?? 0));
-  w.int32((m.controllerEpoch ?? 0));
-  w.int32((m.leader ?? 0));
-  w.int32((m.leaderEpoch ?? 0));
+  w.int32(m.partitionIndex ?? 0);
+  w.int32(m.controllerEpoch ?? 0);
+  w.int32(m.leader ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
   {
-    const _a = (m.isr ?? []);
+    const _a = m.isr ?? [];
     w.arrayLength(_a.length, version >= 4);
     for (const _e of _a) w.int32(_e);
   }
-  w.int32((m.partitionEpoch ?? 0));
+  w.int32(m.partitionEpoch ?? 0);
   {
-    const _a = (m.replicas ?? []);
+    const _a = m.replicas ?? [];
     w.arrayLength(_a.length, version >= 4);
     for (const _e of _a) w.int32(_e);
   }
   if (version >= 3) {
-    {
-      const _a = (m.addingReplicas ?? []);
-      w.arrayLength(_a.length, version >= 4);
-      for (const _e of _a) w.int32(_e);
-    }
+    const _a = m.addingReplicas ?? [];
+    w.arrayLength(_a.length, version >= 4);
+    for (const _e of _a) w.int32(_e);
   }
   if (version >= 3) {
-    {
-      const _a = (m.removingReplicas ?? []);
-      w.arrayLength(_a.length, version >= 4);
-      for (const _e of _a) w.int32(_e);
-    }
+    const _a = m.removingReplicas ?? [];
+    w.arrayLength(_a.length, version >= 4);
+    for (const _e of _a) w.int32(_e);
   }
   if (version >= 1) {
-    w.bool((m.isNew ?? false));
+    w.bool(m.isNew ?? false);
   }
   if (version >= 6) {
-    w.int8((m.leaderRecoveryState ?? 0));
+    w.int8(m.leaderRecoveryState ?? 0);
   }
   if (version >= 4) {
     w.emptyTaggedFields();
@@ -304,12 +288,15 @@ export function decodeLeaderAndIsrRequestLeaderAndIsrTopicState(r: Reader, versi
 }
 
 export function encodeLeaderAndIsrRequestLeaderAndIsrTopicState(w: Writer, version: number, m: LeaderAndIsrRequestLeaderAndIsrTopicStateInput): void {
-  (version >= 4 ? w.compactString((m.topicName ?? '')) : w.string((m.topicName ?? '')));
+  {
+    const topicName = m.topicName ?? '';
+    (version >= 4 ? w.compactString(topicName) : w.string(topicName));
+  }
   if (version >= 5) {
-    w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+    w.uuid(m.topicId ?? '00000000000000000000000000000000');
   }
   {
-    const _a = (m.partitionStates ?? []);
+    const _a = m.partitionStates ?? [];
     w.arrayLength(_a.length, version >= 4);
     for (const _e of _a) encodeLeaderAndIsrRequestLeaderAndIsrPartitionState(w, version, _e);
   }
@@ -329,9 +316,12 @@ export function decodeLeaderAndIsrRequestLeaderAndIsrLiveLeader(r: Reader, versi
 }
 
 export function encodeLeaderAndIsrRequestLeaderAndIsrLiveLeader(w: Writer, version: number, m: LeaderAndIsrRequestLeaderAndIsrLiveLeaderInput): void {
-  w.int32((m.brokerId ?? 0));
-  (version >= 4 ? w.compactString((m.hostName ?? '')) : w.string((m.hostName ?? '')));
-  w.int32((m.port ?? 0));
+  w.int32(m.brokerId ?? 0);
+  {
+    const hostName = m.hostName ?? '';
+    (version >= 4 ? w.compactString(hostName) : w.string(hostName));
+  }
+  w.int32(m.port ?? 0);
   if (version >= 4) {
     w.emptyTaggedFields();
   }

@@ -51,25 +51,21 @@ export function decodeLeaderAndIsrResponse(r: Reader, version: number): LeaderAn
   const errorCode = r.int16();
   let partitionErrors: LeaderAndIsrResponseLeaderAndIsrPartitionError[] = [];
   if (version <= 4) {
-    {
-      const _n = r.arrayLength(version >= 4);
-      if (_n >= 0) {
-        const _a: LeaderAndIsrResponseLeaderAndIsrPartitionError[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeLeaderAndIsrResponseLeaderAndIsrPartitionError(r, version));
-        partitionErrors = _a;
-      } else throw new ProtocolDecodeError('non-nullable field PartitionErrors was serialized as null');
-    }
+    const _n = r.arrayLength(version >= 4);
+    if (_n >= 0) {
+      const _a: LeaderAndIsrResponseLeaderAndIsrPartitionError[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeLeaderAndIsrResponseLeaderAndIsrPartitionError(r, version));
+      partitionErrors = _a;
+    } else throw new ProtocolDecodeError('non-nullable field PartitionErrors was serialized as null');
   }
   let topics: LeaderAndIsrResponseLeaderAndIsrTopicError[] = [];
   if (version >= 5) {
-    {
-      const _n = r.arrayLength(true);
-      if (_n >= 0) {
-        const _a: LeaderAndIsrResponseLeaderAndIsrTopicError[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeLeaderAndIsrResponseLeaderAndIsrTopicError(r, version));
-        topics = _a;
-      } else throw new ProtocolDecodeError('non-nullable field Topics was serialized as null');
-    }
+    const _n = r.arrayLength(true);
+    if (_n >= 0) {
+      const _a: LeaderAndIsrResponseLeaderAndIsrTopicError[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeLeaderAndIsrResponseLeaderAndIsrTopicError(r, version));
+      topics = _a;
+    } else throw new ProtocolDecodeError('non-nullable field Topics was serialized as null');
   }
   if (version >= 4) {
     r.skipTaggedFields();
@@ -78,20 +74,16 @@ export function decodeLeaderAndIsrResponse(r: Reader, version: number): LeaderAn
 }
 
 export function encodeLeaderAndIsrResponse(w: Writer, version: number, m: LeaderAndIsrResponseInput): void {
-  w.int16((m.errorCode ?? 0));
+  w.int16(m.errorCode ?? 0);
   if (version <= 4) {
-    {
-      const _a = (m.partitionErrors ?? []);
-      w.arrayLength(_a.length, version >= 4);
-      for (const _e of _a) encodeLeaderAndIsrResponseLeaderAndIsrPartitionError(w, version, _e);
-    }
+    const _a = m.partitionErrors ?? [];
+    w.arrayLength(_a.length, version >= 4);
+    for (const _e of _a) encodeLeaderAndIsrResponseLeaderAndIsrPartitionError(w, version, _e);
   }
   if (version >= 5) {
-    {
-      const _a = (m.topics ?? []);
-      w.arrayLength(_a.length, true);
-      for (const _e of _a) encodeLeaderAndIsrResponseLeaderAndIsrTopicError(w, version, _e);
-    }
+    const _a = m.topics ?? [];
+    w.arrayLength(_a.length, true);
+    for (const _e of _a) encodeLeaderAndIsrResponseLeaderAndIsrTopicError(w, version, _e);
   }
   if (version >= 4) {
     w.emptyTaggedFields();
@@ -110,10 +102,11 @@ export function decodeLeaderAndIsrResponseLeaderAndIsrPartitionError(r: Reader, 
 
 export function encodeLeaderAndIsrResponseLeaderAndIsrPartitionError(w: Writer, version: number, m: LeaderAndIsrResponseLeaderAndIsrPartitionErrorInput): void {
   if (version <= 4) {
-    (version >= 4 ? w.compactString((m.topicName ?? '')) : w.string((m.topicName ?? '')));
+    const topicName = m.topicName ?? '';
+    (version >= 4 ? w.compactString(topicName) : w.string(topicName));
   }
-  w.int32((m.partitionIndex ?? 0));
-  w.int16((m.errorCode ?? 0));
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
   if (version >= 4) {
     w.emptyTaggedFields();
   }
@@ -135,9 +128,9 @@ export function decodeLeaderAndIsrResponseLeaderAndIsrTopicError(r: Reader, vers
 }
 
 export function encodeLeaderAndIsrResponseLeaderAndIsrTopicError(w: Writer, version: number, m: LeaderAndIsrResponseLeaderAndIsrTopicErrorInput): void {
-  w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+  w.uuid(m.topicId ?? '00000000000000000000000000000000');
   {
-    const _a = (m.partitionErrors ?? []);
+    const _a = m.partitionErrors ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeLeaderAndIsrResponseLeaderAndIsrPartitionError(w, version, _e);
   }

@@ -61,15 +61,15 @@ export function decodeLeaderChangeMessage(r: Reader, version: number): LeaderCha
 }
 
 export function encodeLeaderChangeMessage(w: Writer, version: number, m: LeaderChangeMessageInput): void {
-  w.int16((m.version ?? 0));
-  w.int32((m.leaderId ?? 0));
+  w.int16(m.version ?? 0);
+  w.int32(m.leaderId ?? 0);
   {
-    const _a = (m.voters ?? []);
+    const _a = m.voters ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeLeaderChangeMessageVoter(w, version, _e);
   }
   {
-    const _a = (m.grantingVoters ?? []);
+    const _a = m.grantingVoters ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeLeaderChangeMessageVoter(w, version, _e);
   }
@@ -84,9 +84,9 @@ export function decodeLeaderChangeMessageVoter(r: Reader, version: number): Lead
 }
 
 export function encodeLeaderChangeMessageVoter(w: Writer, version: number, m: LeaderChangeMessageVoterInput): void {
-  w.int32((m.voterId ?? 0));
+  w.int32(m.voterId ?? 0);
   if (version >= 1) {
-    w.uuid((m.voterDirectoryId ?? '00000000000000000000000000000000'));
+    w.uuid(m.voterDirectoryId ?? '00000000000000000000000000000000');
   }
   w.emptyTaggedFields();
 }

@@ -40,14 +40,12 @@ export function decodeLeaveGroupRequest(r: Reader, version: number): LeaveGroupR
   const memberId = version <= 2 ? r.string() : '';
   let members: LeaveGroupRequestMemberIdentity[] = [];
   if (version >= 3) {
-    {
-      const _n = r.arrayLength(version >= 4);
-      if (_n >= 0) {
-        const _a: LeaveGroupRequestMemberIdentity[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeLeaveGroupRequestMemberIdentity(r, version));
-        members = _a;
-      } else throw new ProtocolDecodeError('non-nullable field Members was serialized as null');
-    }
+    const _n = r.arrayLength(version >= 4);
+    if (_n >= 0) {
+      const _a: LeaveGroupRequestMemberIdentity[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeLeaveGroupRequestMemberIdentity(r, version));
+      members = _a;
+    } else throw new ProtocolDecodeError('non-nullable field Members was serialized as null');
   }
   if (version >= 4) {
     r.skipTaggedFields();
@@ -56,16 +54,17 @@ export function decodeLeaveGroupRequest(r: Reader, version: number): LeaveGroupR
 }
 
 export function encodeLeaveGroupRequest(w: Writer, version: number, m: LeaveGroupRequestInput): void {
-  (version >= 4 ? w.compactString((m.groupId ?? '')) : w.string((m.groupId ?? '')));
+  {
+    const groupId = m.groupId ?? '';
+    (version >= 4 ? w.compactString(groupId) : w.string(groupId));
+  }
   if (version <= 2) {
-    w.string((m.memberId ?? ''));
+    w.string(m.memberId ?? '');
   }
   if (version >= 3) {
-    {
-      const _a = (m.members ?? []);
-      w.arrayLength(_a.length, version >= 4);
-      for (const _e of _a) encodeLeaveGroupRequestMemberIdentity(w, version, _e);
-    }
+    const _a = m.members ?? [];
+    w.arrayLength(_a.length, version >= 4);
+    for (const _e of _a) encodeLeaveGroupRequestMemberIdentity(w, version, _e);
   }
   if (version >= 4) {
     w.emptyTaggedFields();
@@ -83,10 +82,16 @@ export function decodeLeaveGroupRequestMemberIdentity(r: Reader, version: number
 }
 
 export function encodeLeaveGroupRequestMemberIdentity(w: Writer, version: number, m: LeaveGroupRequestMemberIdentityInput): void {
-  (version >= 4 ? w.compactString((m.memberId ?? '')) : w.string((m.memberId ?? '')));
-  (version >= 4 ? w.compactNullableString((m.groupInstanceId === undefined ? null : m.groupInstanceId)) : w.nullableString((m.groupInstanceId === undefined ? null : m.groupInstanceId)));
+  {
+    const memberId = m.memberId ?? '';
+    (version >= 4 ? w.compactString(memberId) : w.string(memberId));
+  }
+  {
+    const groupInstanceId = m.groupInstanceId === undefined ? null : m.groupInstanceId;
+    (version >= 4 ? w.compactNullableString(groupInstanceId) : w.nullableString(groupInstanceId));
+  }
   if (version >= 5) {
-    w.compactNullableString((m.reason === undefined ? null : m.reason));
+    w.compactNullableString(m.reason === undefined ? null : m.reason);
   }
   if (version >= 4) {
     w.emptyTaggedFields();

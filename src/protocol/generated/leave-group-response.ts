@@ -40,14 +40,12 @@ export function decodeLeaveGroupResponse(r: Reader, version: number): LeaveGroup
   const errorCode = r.int16();
   let members: LeaveGroupResponseMemberResponse[] = [];
   if (version >= 3) {
-    {
-      const _n = r.arrayLength(version >= 4);
-      if (_n >= 0) {
-        const _a: LeaveGroupResponseMemberResponse[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeLeaveGroupResponseMemberResponse(r, version));
-        members = _a;
-      } else throw new ProtocolDecodeError('non-nullable field Members was serialized as null');
-    }
+    const _n = r.arrayLength(version >= 4);
+    if (_n >= 0) {
+      const _a: LeaveGroupResponseMemberResponse[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeLeaveGroupResponseMemberResponse(r, version));
+      members = _a;
+    } else throw new ProtocolDecodeError('non-nullable field Members was serialized as null');
   }
   if (version >= 4) {
     r.skipTaggedFields();
@@ -57,15 +55,13 @@ export function decodeLeaveGroupResponse(r: Reader, version: number): LeaveGroup
 
 export function encodeLeaveGroupResponse(w: Writer, version: number, m: LeaveGroupResponseInput): void {
   if (version >= 1) {
-    w.int32((m.throttleTimeMs ?? 0));
+    w.int32(m.throttleTimeMs ?? 0);
   }
-  w.int16((m.errorCode ?? 0));
+  w.int16(m.errorCode ?? 0);
   if (version >= 3) {
-    {
-      const _a = (m.members ?? []);
-      w.arrayLength(_a.length, version >= 4);
-      for (const _e of _a) encodeLeaveGroupResponseMemberResponse(w, version, _e);
-    }
+    const _a = m.members ?? [];
+    w.arrayLength(_a.length, version >= 4);
+    for (const _e of _a) encodeLeaveGroupResponseMemberResponse(w, version, _e);
   }
   if (version >= 4) {
     w.emptyTaggedFields();
@@ -83,9 +79,15 @@ export function decodeLeaveGroupResponseMemberResponse(r: Reader, version: numbe
 }
 
 export function encodeLeaveGroupResponseMemberResponse(w: Writer, version: number, m: LeaveGroupResponseMemberResponseInput): void {
-  (version >= 4 ? w.compactString((m.memberId ?? '')) : w.string((m.memberId ?? '')));
-  (version >= 4 ? w.compactNullableString((m.groupInstanceId === undefined ? '' : m.groupInstanceId)) : w.nullableString((m.groupInstanceId === undefined ? '' : m.groupInstanceId)));
-  w.int16((m.errorCode ?? 0));
+  {
+    const memberId = m.memberId ?? '';
+    (version >= 4 ? w.compactString(memberId) : w.string(memberId));
+  }
+  {
+    const groupInstanceId = m.groupInstanceId === undefined ? '' : m.groupInstanceId;
+    (version >= 4 ? w.compactNullableString(groupInstanceId) : w.nullableString(groupInstanceId));
+  }
+  w.int16(m.errorCode ?? 0);
   if (version >= 4) {
     w.emptyTaggedFields();
   }

@@ -46,10 +46,10 @@ export function decodeListClientMetricsResourcesResponse(r: Reader, version: num
 }
 
 export function encodeListClientMetricsResourcesResponse(w: Writer, version: number, m: ListClientMetricsResourcesResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
-  w.int16((m.errorCode ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
   {
-    const _a = (m.clientMetricsResources ?? []);
+    const _a = m.clientMetricsResources ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeListClientMetricsResourcesResponseClientMetricsResource(w, version, _e);
   }
@@ -63,6 +63,6 @@ export function decodeListClientMetricsResourcesResponseClientMetricsResource(r:
 }
 
 export function encodeListClientMetricsResourcesResponseClientMetricsResource(w: Writer, _version: number, m: ListClientMetricsResourcesResponseClientMetricsResourceInput): void {
-  w.compactString((m.name ?? ''));
+  w.compactString(m.name ?? '');
   w.emptyTaggedFields();
 }

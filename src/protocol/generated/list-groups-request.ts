@@ -20,25 +20,21 @@ export interface ListGroupsRequestInput {
 export function decodeListGroupsRequest(r: Reader, version: number): ListGroupsRequest {
   let statesFilter: string[] = [];
   if (version >= 4) {
-    {
-      const _n = r.arrayLength(true);
-      if (_n >= 0) {
-        const _a: string[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(r.compactString());
-        statesFilter = _a;
-      } else throw new ProtocolDecodeError('non-nullable field StatesFilter was serialized as null');
-    }
+    const _n = r.arrayLength(true);
+    if (_n >= 0) {
+      const _a: string[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(r.compactString());
+      statesFilter = _a;
+    } else throw new ProtocolDecodeError('non-nullable field StatesFilter was serialized as null');
   }
   let typesFilter: string[] = [];
   if (version >= 5) {
-    {
-      const _n = r.arrayLength(true);
-      if (_n >= 0) {
-        const _a: string[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(r.compactString());
-        typesFilter = _a;
-      } else throw new ProtocolDecodeError('non-nullable field TypesFilter was serialized as null');
-    }
+    const _n = r.arrayLength(true);
+    if (_n >= 0) {
+      const _a: string[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(r.compactString());
+      typesFilter = _a;
+    } else throw new ProtocolDecodeError('non-nullable field TypesFilter was serialized as null');
   }
   if (version >= 3) {
     r.skipTaggedFields();
@@ -48,18 +44,14 @@ export function decodeListGroupsRequest(r: Reader, version: number): ListGroupsR
 
 export function encodeListGroupsRequest(w: Writer, version: number, m: ListGroupsRequestInput): void {
   if (version >= 4) {
-    {
-      const _a = (m.statesFilter ?? []);
-      w.arrayLength(_a.length, true);
-      for (const _e of _a) w.compactString(_e);
-    }
+    const _a = m.statesFilter ?? [];
+    w.arrayLength(_a.length, true);
+    for (const _e of _a) w.compactString(_e);
   }
   if (version >= 5) {
-    {
-      const _a = (m.typesFilter ?? []);
-      w.arrayLength(_a.length, true);
-      for (const _e of _a) w.compactString(_e);
-    }
+    const _a = m.typesFilter ?? [];
+    w.arrayLength(_a.length, true);
+    for (const _e of _a) w.compactString(_e);
   }
   if (version >= 3) {
     w.emptyTaggedFields();

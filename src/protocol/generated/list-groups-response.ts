@@ -58,11 +58,11 @@ export function decodeListGroupsResponse(r: Reader, version: number): ListGroups
 
 export function encodeListGroupsResponse(w: Writer, version: number, m: ListGroupsResponseInput): void {
   if (version >= 1) {
-    w.int32((m.throttleTimeMs ?? 0));
+    w.int32(m.throttleTimeMs ?? 0);
   }
-  w.int16((m.errorCode ?? 0));
+  w.int16(m.errorCode ?? 0);
   {
-    const _a = (m.groups ?? []);
+    const _a = m.groups ?? [];
     w.arrayLength(_a.length, version >= 3);
     for (const _e of _a) encodeListGroupsResponseListedGroup(w, version, _e);
   }
@@ -83,13 +83,19 @@ export function decodeListGroupsResponseListedGroup(r: Reader, version: number):
 }
 
 export function encodeListGroupsResponseListedGroup(w: Writer, version: number, m: ListGroupsResponseListedGroupInput): void {
-  (version >= 3 ? w.compactString((m.groupId ?? '')) : w.string((m.groupId ?? '')));
-  (version >= 3 ? w.compactString((m.protocolType ?? '')) : w.string((m.protocolType ?? '')));
+  {
+    const groupId = m.groupId ?? '';
+    (version >= 3 ? w.compactString(groupId) : w.string(groupId));
+  }
+  {
+    const protocolType = m.protocolType ?? '';
+    (version >= 3 ? w.compactString(protocolType) : w.string(protocolType));
+  }
   if (version >= 4) {
-    w.compactString((m.groupState ?? ''));
+    w.compactString(m.groupState ?? '');
   }
   if (version >= 5) {
-    w.compactString((m.groupType ?? ''));
+    w.compactString(m.groupType ?? '');
   }
   if (version >= 3) {
     w.emptyTaggedFields();

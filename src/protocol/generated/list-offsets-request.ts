@@ -73,17 +73,17 @@ export function decodeListOffsetsRequest(r: Reader, version: number): ListOffset
 }
 
 export function encodeListOffsetsRequest(w: Writer, version: number, m: ListOffsetsRequestInput): void {
-  w.int32((m.replicaId ?? 0));
+  w.int32(m.replicaId ?? 0);
   if (version >= 2) {
-    w.int8((m.isolationLevel ?? 0));
+    w.int8(m.isolationLevel ?? 0);
   }
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, version >= 6);
     for (const _e of _a) encodeListOffsetsRequestListOffsetsTopic(w, version, _e);
   }
   if (version >= 10) {
-    w.int32((m.timeoutMs ?? 0));
+    w.int32(m.timeoutMs ?? 0);
   }
   if (version >= 6) {
     w.emptyTaggedFields();
@@ -108,9 +108,12 @@ export function decodeListOffsetsRequestListOffsetsTopic(r: Reader, version: num
 }
 
 export function encodeListOffsetsRequestListOffsetsTopic(w: Writer, version: number, m: ListOffsetsRequestListOffsetsTopicInput): void {
-  (version >= 6 ? w.compactString((m.name ?? '')) : w.string((m.name ?? '')));
   {
-    const _a = (m.partitions ?? []);
+    const name = m.name ?? '';
+    (version >= 6 ? w.compactString(name) : w.string(name));
+  }
+  {
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, version >= 6);
     for (const _e of _a) encodeListOffsetsRequestListOffsetsPartition(w, version, _e);
   }
@@ -131,13 +134,13 @@ export function decodeListOffsetsRequestListOffsetsPartition(r: Reader, version:
 }
 
 export function encodeListOffsetsRequestListOffsetsPartition(w: Writer, version: number, m: ListOffsetsRequestListOffsetsPartitionInput): void {
-  w.int32((m.partitionIndex ?? 0));
+  w.int32(m.partitionIndex ?? 0);
   if (version >= 4) {
-    w.int32((m.currentLeaderEpoch ?? -1));
+    w.int32(m.currentLeaderEpoch ?? -1);
   }
-  w.int64((m.timestamp ?? 0));
+  w.int64(m.timestamp ?? 0);
   if (version <= 0) {
-    w.int32((m.maxNumOffsets ?? 1));
+    w.int32(m.maxNumOffsets ?? 1);
   }
   if (version >= 6) {
     w.emptyTaggedFields();

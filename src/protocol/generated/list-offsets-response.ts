@@ -72,10 +72,10 @@ export function decodeListOffsetsResponse(r: Reader, version: number): ListOffse
 
 export function encodeListOffsetsResponse(w: Writer, version: number, m: ListOffsetsResponseInput): void {
   if (version >= 2) {
-    w.int32((m.throttleTimeMs ?? 0));
+    w.int32(m.throttleTimeMs ?? 0);
   }
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, version >= 6);
     for (const _e of _a) encodeListOffsetsResponseListOffsetsTopicResponse(w, version, _e);
   }
@@ -102,9 +102,12 @@ export function decodeListOffsetsResponseListOffsetsTopicResponse(r: Reader, ver
 }
 
 export function encodeListOffsetsResponseListOffsetsTopicResponse(w: Writer, version: number, m: ListOffsetsResponseListOffsetsTopicResponseInput): void {
-  (version >= 6 ? w.compactString((m.name ?? '')) : w.string((m.name ?? '')));
   {
-    const _a = (m.partitions ?? []);
+    const name = m.name ?? '';
+    (version >= 6 ? w.compactString(name) : w.string(name));
+  }
+  {
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, version >= 6);
     for (const _e of _a) encodeListOffsetsResponseListOffsetsPartitionResponse(w, version, _e);
   }
@@ -118,14 +121,12 @@ export function decodeListOffsetsResponseListOffsetsPartitionResponse(r: Reader,
   const errorCode = r.int16();
   let oldStyleOffsets: number[] = [];
   if (version <= 0) {
-    {
-      const _n = r.arrayLength(false);
-      if (_n >= 0) {
-        const _a: number[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(r.int64());
-        oldStyleOffsets = _a;
-      } else throw new ProtocolDecodeError('non-nullable field OldStyleOffsets was serialized as null');
-    }
+    const _n = r.arrayLength(false);
+    if (_n >= 0) {
+      const _a: number[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(r.int64());
+      oldStyleOffsets = _a;
+    } else throw new ProtocolDecodeError('non-nullable field OldStyleOffsets was serialized as null');
   }
   const timestamp = version >= 1 ? r.int64() : -1;
   const offset = version >= 1 ? r.int64() : -1;
@@ -137,23 +138,21 @@ export function decodeListOffsetsResponseListOffsetsPartitionResponse(r: Reader,
 }
 
 export function encodeListOffsetsResponseListOffsetsPartitionResponse(w: Writer, version: number, m: ListOffsetsResponseListOffsetsPartitionResponseInput): void {
-  w.int32((m.partitionIndex ?? 0));
-  w.int16((m.errorCode ?? 0));
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
   if (version <= 0) {
-    {
-      const _a = (m.oldStyleOffsets ?? []);
-      w.arrayLength(_a.length, false);
-      for (const _e of _a) w.int64(_e);
-    }
+    const _a = m.oldStyleOffsets ?? [];
+    w.arrayLength(_a.length, false);
+    for (const _e of _a) w.int64(_e);
   }
   if (version >= 1) {
-    w.int64((m.timestamp ?? -1));
+    w.int64(m.timestamp ?? -1);
   }
   if (version >= 1) {
-    w.int64((m.offset ?? -1));
+    w.int64(m.offset ?? -1);
   }
   if (version >= 4) {
-    w.int32((m.leaderEpoch ?? -1));
+    w.int32(m.leaderEpoch ?? -1);
   }
   if (version >= 6) {
     w.emptyTaggedFields();

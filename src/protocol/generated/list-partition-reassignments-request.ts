@@ -45,9 +45,9 @@ export function decodeListPartitionReassignmentsRequest(r: Reader, version: numb
 }
 
 export function encodeListPartitionReassignmentsRequest(w: Writer, version: number, m: ListPartitionReassignmentsRequestInput): void {
-  w.int32((m.timeoutMs ?? 60000));
+  w.int32(m.timeoutMs ?? 60000);
   {
-    const _a = (m.topics === undefined ? null : m.topics);
+    const _a = m.topics === undefined ? null : m.topics;
     if (_a === null) w.arrayLength(-1, true);
     else {
       w.arrayLength(_a.length, true);
@@ -73,9 +73,9 @@ export function decodeListPartitionReassignmentsRequestListPartitionReassignment
 }
 
 export function encodeListPartitionReassignmentsRequestListPartitionReassignmentsTopics(w: Writer, _version: number, m: ListPartitionReassignmentsRequestListPartitionReassignmentsTopicsInput): void {
-  w.compactString((m.name ?? ''));
+  w.compactString(m.name ?? '');
   {
-    const _a = (m.partitionIndexes ?? []);
+    const _a = m.partitionIndexes ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.int32(_e);
   }

@@ -71,11 +71,11 @@ export function decodeListPartitionReassignmentsResponse(r: Reader, version: num
 }
 
 export function encodeListPartitionReassignmentsResponse(w: Writer, version: number, m: ListPartitionReassignmentsResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.compactNullableString((m.errorMessage === undefined ? '' : m.errorMessage));
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? '' : m.errorMessage);
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeListPartitionReassignmentsResponseOngoingTopicReassignment(w, version, _e);
   }
@@ -98,9 +98,9 @@ export function decodeListPartitionReassignmentsResponseOngoingTopicReassignment
 }
 
 export function encodeListPartitionReassignmentsResponseOngoingTopicReassignment(w: Writer, version: number, m: ListPartitionReassignmentsResponseOngoingTopicReassignmentInput): void {
-  w.compactString((m.name ?? ''));
+  w.compactString(m.name ?? '');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeListPartitionReassignmentsResponseOngoingPartitionReassignment(w, version, _e);
   }
@@ -141,19 +141,19 @@ export function decodeListPartitionReassignmentsResponseOngoingPartitionReassign
 }
 
 export function encodeListPartitionReassignmentsResponseOngoingPartitionReassignment(w: Writer, _version: number, m: ListPartitionReassignmentsResponseOngoingPartitionReassignmentInput): void {
-  w.int32((m.partitionIndex ?? 0));
+  w.int32(m.partitionIndex ?? 0);
   {
-    const _a = (m.replicas ?? []);
+    const _a = m.replicas ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.int32(_e);
   }
   {
-    const _a = (m.addingReplicas ?? []);
+    const _a = m.addingReplicas ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.int32(_e);
   }
   {
-    const _a = (m.removingReplicas ?? []);
+    const _a = m.removingReplicas ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.int32(_e);
   }

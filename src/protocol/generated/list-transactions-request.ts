@@ -46,17 +46,17 @@ export function decodeListTransactionsRequest(r: Reader, version: number): ListT
 
 export function encodeListTransactionsRequest(w: Writer, version: number, m: ListTransactionsRequestInput): void {
   {
-    const _a = (m.stateFilters ?? []);
+    const _a = m.stateFilters ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.compactString(_e);
   }
   {
-    const _a = (m.producerIdFilters ?? []);
+    const _a = m.producerIdFilters ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.int64(_e);
   }
   if (version >= 1) {
-    w.int64((m.durationFilter ?? -1));
+    w.int64(m.durationFilter ?? -1);
   }
   w.emptyTaggedFields();
 }

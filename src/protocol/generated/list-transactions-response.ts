@@ -64,15 +64,15 @@ export function decodeListTransactionsResponse(r: Reader, version: number): List
 }
 
 export function encodeListTransactionsResponse(w: Writer, version: number, m: ListTransactionsResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
-  w.int16((m.errorCode ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
   {
-    const _a = (m.unknownStateFilters ?? []);
+    const _a = m.unknownStateFilters ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.compactString(_e);
   }
   {
-    const _a = (m.transactionStates ?? []);
+    const _a = m.transactionStates ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeListTransactionsResponseTransactionState(w, version, _e);
   }
@@ -88,8 +88,8 @@ export function decodeListTransactionsResponseTransactionState(r: Reader, _versi
 }
 
 export function encodeListTransactionsResponseTransactionState(w: Writer, _version: number, m: ListTransactionsResponseTransactionStateInput): void {
-  w.compactString((m.transactionalId ?? ''));
-  w.int64((m.producerId ?? 0));
-  w.compactString((m.transactionState ?? ''));
+  w.compactString(m.transactionalId ?? '');
+  w.int64(m.producerId ?? 0);
+  w.compactString(m.transactionState ?? '');
   w.emptyTaggedFields();
 }

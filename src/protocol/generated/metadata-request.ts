@@ -58,22 +58,21 @@ export function decodeMetadataRequest(r: Reader, version: number): MetadataReque
 
 export function encodeMetadataRequest(w: Writer, version: number, m: MetadataRequestInput): void {
   {
-    const _a = (m.topics === undefined ? [] : m.topics);
-    if (_a === null) if (version >= 1) w.arrayLength(-1, version >= 9);
-      else nullField('Topics');
+    const _a = m.topics === undefined ? [] : m.topics;
+    if (_a === null) version >= 1 ? w.arrayLength(-1, version >= 9) : nullField('Topics');
     else {
       w.arrayLength(_a.length, version >= 9);
       for (const _e of _a) encodeMetadataRequestMetadataRequestTopic(w, version, _e);
     }
   }
   if (version >= 4) {
-    w.bool((m.allowAutoTopicCreation ?? true));
+    w.bool(m.allowAutoTopicCreation ?? true);
   }
   if (version >= 8 && version <= 10) {
-    w.bool((m.includeClusterAuthorizedOperations ?? false));
+    w.bool(m.includeClusterAuthorizedOperations ?? false);
   }
   if (version >= 8) {
-    w.bool((m.includeTopicAuthorizedOperations ?? false));
+    w.bool(m.includeTopicAuthorizedOperations ?? false);
   }
   if (version >= 9) {
     w.emptyTaggedFields();
@@ -91,9 +90,12 @@ export function decodeMetadataRequestMetadataRequestTopic(r: Reader, version: nu
 
 export function encodeMetadataRequestMetadataRequestTopic(w: Writer, version: number, m: MetadataRequestMetadataRequestTopicInput): void {
   if (version >= 10) {
-    w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+    w.uuid(m.topicId ?? '00000000000000000000000000000000');
   }
-  (version >= 10 ? (version >= 9 ? w.compactNullableString((m.name === undefined ? '' : m.name)) : w.nullableString((m.name === undefined ? '' : m.name))) : (version >= 9 ? w.compactString(((m.name === undefined ? '' : m.name) ?? nullField('Name'))) : w.string(((m.name === undefined ? '' : m.name) ?? nullField('Name')))));
+  {
+    const name = m.name === undefined ? '' : m.name;
+    (version >= 10 ? (version >= 9 ? w.compactNullableString(name) : w.nullableString(name)) : (version >= 9 ? w.compactString((name ?? nullField('Name'))) : w.string((name ?? nullField('Name')))));
+  }
   if (version >= 9) {
     w.emptyTaggedFields();
   }

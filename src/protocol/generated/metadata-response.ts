@@ -130,26 +130,27 @@ export function decodeMetadataResponse(r: Reader, version: number): MetadataResp
 
 export function encodeMetadataResponse(w: Writer, version: number, m: MetadataResponseInput): void {
   if (version >= 3) {
-    w.int32((m.throttleTimeMs ?? 0));
+    w.int32(m.throttleTimeMs ?? 0);
   }
   {
-    const _a = (m.brokers ?? []);
+    const _a = m.brokers ?? [];
     w.arrayLength(_a.length, version >= 9);
     for (const _e of _a) encodeMetadataResponseMetadataResponseBroker(w, version, _e);
   }
   if (version >= 2) {
-    (version >= 9 ? w.compactNullableString((m.clusterId === undefined ? null : m.clusterId)) : w.nullableString((m.clusterId === undefined ? null : m.clusterId)));
+    const clusterId = m.clusterId === undefined ? null : m.clusterId;
+    (version >= 9 ? w.compactNullableString(clusterId) : w.nullableString(clusterId));
   }
   if (version >= 1) {
-    w.int32((m.controllerId ?? -1));
+    w.int32(m.controllerId ?? -1);
   }
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, version >= 9);
     for (const _e of _a) encodeMetadataResponseMetadataResponseTopic(w, version, _e);
   }
   if (version >= 8 && version <= 10) {
-    w.int32((m.clusterAuthorizedOperations ?? -2147483648));
+    w.int32(m.clusterAuthorizedOperations ?? -2147483648);
   }
   if (version >= 9) {
     w.emptyTaggedFields();
@@ -168,11 +169,15 @@ export function decodeMetadataResponseMetadataResponseBroker(r: Reader, version:
 }
 
 export function encodeMetadataResponseMetadataResponseBroker(w: Writer, version: number, m: MetadataResponseMetadataResponseBrokerInput): void {
-  w.int32((m.nodeId ?? 0));
-  (version >= 9 ? w.compactString((m.host ?? '')) : w.string((m.host ?? '')));
-  w.int32((m.port ?? 0));
+  w.int32(m.nodeId ?? 0);
+  {
+    const host = m.host ?? '';
+    (version >= 9 ? w.compactString(host) : w.string(host));
+  }
+  w.int32(m.port ?? 0);
   if (version >= 1) {
-    (version >= 9 ? w.compactNullableString((m.rack === undefined ? null : m.rack)) : w.nullableString((m.rack === undefined ? null : m.rack)));
+    const rack = m.rack === undefined ? null : m.rack;
+    (version >= 9 ? w.compactNullableString(rack) : w.nullableString(rack));
   }
   if (version >= 9) {
     w.emptyTaggedFields();
@@ -201,21 +206,24 @@ export function decodeMetadataResponseMetadataResponseTopic(r: Reader, version: 
 }
 
 export function encodeMetadataResponseMetadataResponseTopic(w: Writer, version: number, m: MetadataResponseMetadataResponseTopicInput): void {
-  w.int16((m.errorCode ?? 0));
-  (version >= 12 ? (version >= 9 ? w.compactNullableString((m.name === undefined ? '' : m.name)) : w.nullableString((m.name === undefined ? '' : m.name))) : (version >= 9 ? w.compactString(((m.name === undefined ? '' : m.name) ?? nullField('Name'))) : w.string(((m.name === undefined ? '' : m.name) ?? nullField('Name')))));
+  w.int16(m.errorCode ?? 0);
+  {
+    const name = m.name === undefined ? '' : m.name;
+    (version >= 12 ? (version >= 9 ? w.compactNullableString(name) : w.nullableString(name)) : (version >= 9 ? w.compactString((name ?? nullField('Name'))) : w.string((name ?? nullField('Name')))));
+  }
   if (version >= 10) {
-    w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+    w.uuid(m.topicId ?? '00000000000000000000000000000000');
   }
   if (version >= 1) {
-    w.bool((m.isInternal ?? false));
+    w.bool(m.isInternal ?? false);
   }
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, version >= 9);
     for (const _e of _a) encodeMetadataResponseMetadataResponsePartition(w, version, _e);
   }
   if (version >= 8) {
-    w.int32((m.topicAuthorizedOperations ?? -2147483648));
+    w.int32(m.topicAuthorizedOperations ?? -2147483648);
   }
   if (version >= 9) {
     w.emptyTaggedFields();
@@ -247,14 +255,12 @@ export function decodeMetadataResponseMetadataResponsePartition(r: Reader, versi
   }
   let offlineReplicas: number[] = [];
   if (version >= 5) {
-    {
-      const _n = r.arrayLength(version >= 9);
-      if (_n >= 0) {
-        const _a: number[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(r.int32());
-        offlineReplicas = _a;
-      } else throw new ProtocolDecodeError('non-nullable field OfflineReplicas was serialized as null');
-    }
+    const _n = r.arrayLength(version >= 9);
+    if (_n >= 0) {
+      const _a: number[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(r.int32());
+      offlineReplicas = _a;
+    } else throw new ProtocolDecodeError('non-nullable field OfflineReplicas was serialized as null');
   }
   if (version >= 9) {
     r.skipTaggedFields();
@@ -263,28 +269,26 @@ export function decodeMetadataResponseMetadataResponsePartition(r: Reader, versi
 }
 
 export function encodeMetadataResponseMetadataResponsePartition(w: Writer, version: number, m: MetadataResponseMetadataResponsePartitionInput): void {
-  w.int16((m.errorCode ?? 0));
-  w.int32((m.partitionIndex ?? 0));
-  w.int32((m.leaderId ?? 0));
+  w.int16(m.errorCode ?? 0);
+  w.int32(m.partitionIndex ?? 0);
+  w.int32(m.leaderId ?? 0);
   if (version >= 7) {
-    w.int32((m.leaderEpoch ?? -1));
+    w.int32(m.leaderEpoch ?? -1);
   }
   {
-    const _a = (m.replicaNodes ?? []);
+    const _a = m.replicaNodes ?? [];
     w.arrayLength(_a.length, version >= 9);
     for (const _e of _a) w.int32(_e);
   }
   {
-    const _a = (m.isrNodes ?? []);
+    const _a = m.isrNodes ?? [];
     w.arrayLength(_a.length, version >= 9);
     for (const _e of _a) w.int32(_e);
   }
   if (version >= 5) {
-    {
-      const _a = (m.offlineReplicas ?? []);
-      w.arrayLength(_a.length, version >= 9);
-      for (const _e of _a) w.int32(_e);
-    }
+    const _a = m.offlineReplicas ?? [];
+    w.arrayLength(_a.length, version >= 9);
+    for (const _e of _a) w.int32(_e);
   }
   if (version >= 9) {
     w.emptyTaggedFields();

@@ -27,7 +27,7 @@ export function decodeOffsetCommitKey(r: Reader, _version: number): OffsetCommit
 }
 
 export function encodeOffsetCommitKey(w: Writer, _version: number, m: OffsetCommitKeyInput): void {
-  w.string((m.group ?? ''));
-  w.string((m.topic ?? ''));
-  w.int32((m.partition ?? 0));
+  w.string(m.group ?? '');
+  w.string(m.topic ?? '');
+  w.int32(m.partition ?? 0);
 }

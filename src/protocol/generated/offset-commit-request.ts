@@ -84,21 +84,26 @@ export function decodeOffsetCommitRequest(r: Reader, version: number): OffsetCom
 }
 
 export function encodeOffsetCommitRequest(w: Writer, version: number, m: OffsetCommitRequestInput): void {
-  (version >= 8 ? w.compactString((m.groupId ?? '')) : w.string((m.groupId ?? '')));
-  if (version >= 1) {
-    w.int32((m.generationIdOrMemberEpoch ?? -1));
+  {
+    const groupId = m.groupId ?? '';
+    (version >= 8 ? w.compactString(groupId) : w.string(groupId));
   }
   if (version >= 1) {
-    (version >= 8 ? w.compactString((m.memberId ?? '')) : w.string((m.memberId ?? '')));
+    w.int32(m.generationIdOrMemberEpoch ?? -1);
+  }
+  if (version >= 1) {
+    const memberId = m.memberId ?? '';
+    (version >= 8 ? w.compactString(memberId) : w.string(memberId));
   }
   if (version >= 7) {
-    (version >= 8 ? w.compactNullableString((m.groupInstanceId === undefined ? null : m.groupInstanceId)) : w.nullableString((m.groupInstanceId === undefined ? null : m.groupInstanceId)));
+    const groupInstanceId = m.groupInstanceId === undefined ? null : m.groupInstanceId;
+    (version >= 8 ? w.compactNullableString(groupInstanceId) : w.nullableString(groupInstanceId));
   }
   if (version >= 2 && version <= 4) {
-    w.int64((m.retentionTimeMs ?? -1));
+    w.int64(m.retentionTimeMs ?? -1);
   }
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, version >= 8);
     for (const _e of _a) encodeOffsetCommitRequestOffsetCommitRequestTopic(w, version, _e);
   }
@@ -125,9 +130,12 @@ export function decodeOffsetCommitRequestOffsetCommitRequestTopic(r: Reader, ver
 }
 
 export function encodeOffsetCommitRequestOffsetCommitRequestTopic(w: Writer, version: number, m: OffsetCommitRequestOffsetCommitRequestTopicInput): void {
-  (version >= 8 ? w.compactString((m.name ?? '')) : w.string((m.name ?? '')));
   {
-    const _a = (m.partitions ?? []);
+    const name = m.name ?? '';
+    (version >= 8 ? w.compactString(name) : w.string(name));
+  }
+  {
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, version >= 8);
     for (const _e of _a) encodeOffsetCommitRequestOffsetCommitRequestPartition(w, version, _e);
   }
@@ -149,15 +157,18 @@ export function decodeOffsetCommitRequestOffsetCommitRequestPartition(r: Reader,
 }
 
 export function encodeOffsetCommitRequestOffsetCommitRequestPartition(w: Writer, version: number, m: OffsetCommitRequestOffsetCommitRequestPartitionInput): void {
-  w.int32((m.partitionIndex ?? 0));
-  w.int64((m.committedOffset ?? 0));
+  w.int32(m.partitionIndex ?? 0);
+  w.int64(m.committedOffset ?? 0);
   if (version >= 6) {
-    w.int32((m.committedLeaderEpoch ?? -1));
+    w.int32(m.committedLeaderEpoch ?? -1);
   }
   if (version >= 1 && version <= 1) {
-    w.int64((m.commitTimestamp ?? -1));
+    w.int64(m.commitTimestamp ?? -1);
   }
-  (version >= 8 ? w.compactNullableString((m.committedMetadata === undefined ? '' : m.committedMetadata)) : w.nullableString((m.committedMetadata === undefined ? '' : m.committedMetadata)));
+  {
+    const committedMetadata = m.committedMetadata === undefined ? '' : m.committedMetadata;
+    (version >= 8 ? w.compactNullableString(committedMetadata) : w.nullableString(committedMetadata));
+  }
   if (version >= 8) {
     w.emptyTaggedFields();
   }

@@ -60,10 +60,10 @@ export function decodeOffsetCommitResponse(r: Reader, version: number): OffsetCo
 
 export function encodeOffsetCommitResponse(w: Writer, version: number, m: OffsetCommitResponseInput): void {
   if (version >= 3) {
-    w.int32((m.throttleTimeMs ?? 0));
+    w.int32(m.throttleTimeMs ?? 0);
   }
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, version >= 8);
     for (const _e of _a) encodeOffsetCommitResponseOffsetCommitResponseTopic(w, version, _e);
   }
@@ -90,9 +90,12 @@ export function decodeOffsetCommitResponseOffsetCommitResponseTopic(r: Reader, v
 }
 
 export function encodeOffsetCommitResponseOffsetCommitResponseTopic(w: Writer, version: number, m: OffsetCommitResponseOffsetCommitResponseTopicInput): void {
-  (version >= 8 ? w.compactString((m.name ?? '')) : w.string((m.name ?? '')));
   {
-    const _a = (m.partitions ?? []);
+    const name = m.name ?? '';
+    (version >= 8 ? w.compactString(name) : w.string(name));
+  }
+  {
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, version >= 8);
     for (const _e of _a) encodeOffsetCommitResponseOffsetCommitResponsePartition(w, version, _e);
   }
@@ -111,8 +114,8 @@ export function decodeOffsetCommitResponseOffsetCommitResponsePartition(r: Reade
 }
 
 export function encodeOffsetCommitResponseOffsetCommitResponsePartition(w: Writer, version: number, m: OffsetCommitResponseOffsetCommitResponsePartitionInput): void {
-  w.int32((m.partitionIndex ?? 0));
-  w.int16((m.errorCode ?? 0));
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
   if (version >= 8) {
     w.emptyTaggedFields();
   }

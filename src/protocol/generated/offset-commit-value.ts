@@ -38,14 +38,17 @@ export function decodeOffsetCommitValue(r: Reader, version: number): OffsetCommi
 }
 
 export function encodeOffsetCommitValue(w: Writer, version: number, m: OffsetCommitValueInput): void {
-  w.int64((m.offset ?? 0));
+  w.int64(m.offset ?? 0);
   if (version >= 3) {
-    w.int32((m.leaderEpoch ?? -1));
+    w.int32(m.leaderEpoch ?? -1);
   }
-  (version >= 4 ? w.compactString((m.metadata ?? '')) : w.string((m.metadata ?? '')));
-  w.int64((m.commitTimestamp ?? 0));
+  {
+    const metadata = m.metadata ?? '';
+    (version >= 4 ? w.compactString(metadata) : w.string(metadata));
+  }
+  w.int64(m.commitTimestamp ?? 0);
   if (version >= 1 && version <= 1) {
-    w.int64((m.expireTimestamp ?? -1));
+    w.int64(m.expireTimestamp ?? -1);
   }
   if (version >= 4) {
     w.emptyTaggedFields();

@@ -53,9 +53,9 @@ export function decodeOffsetDeleteRequest(r: Reader, version: number): OffsetDel
 }
 
 export function encodeOffsetDeleteRequest(w: Writer, version: number, m: OffsetDeleteRequestInput): void {
-  w.string((m.groupId ?? ''));
+  w.string(m.groupId ?? '');
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, false);
     for (const _e of _a) encodeOffsetDeleteRequestOffsetDeleteRequestTopic(w, version, _e);
   }
@@ -76,9 +76,9 @@ export function decodeOffsetDeleteRequestOffsetDeleteRequestTopic(r: Reader, ver
 }
 
 export function encodeOffsetDeleteRequestOffsetDeleteRequestTopic(w: Writer, version: number, m: OffsetDeleteRequestOffsetDeleteRequestTopicInput): void {
-  w.string((m.name ?? ''));
+  w.string(m.name ?? '');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, false);
     for (const _e of _a) encodeOffsetDeleteRequestOffsetDeleteRequestPartition(w, version, _e);
   }
@@ -90,5 +90,5 @@ export function decodeOffsetDeleteRequestOffsetDeleteRequestPartition(r: Reader,
 }
 
 export function encodeOffsetDeleteRequestOffsetDeleteRequestPartition(w: Writer, _version: number, m: OffsetDeleteRequestOffsetDeleteRequestPartitionInput): void {
-  w.int32((m.partitionIndex ?? 0));
+  w.int32(m.partitionIndex ?? 0);
 }

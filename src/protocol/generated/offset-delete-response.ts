@@ -60,10 +60,10 @@ export function decodeOffsetDeleteResponse(r: Reader, version: number): OffsetDe
 }
 
 export function encodeOffsetDeleteResponse(w: Writer, version: number, m: OffsetDeleteResponseInput): void {
-  w.int16((m.errorCode ?? 0));
-  w.int32((m.throttleTimeMs ?? 0));
+  w.int16(m.errorCode ?? 0);
+  w.int32(m.throttleTimeMs ?? 0);
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, false);
     for (const _e of _a) encodeOffsetDeleteResponseOffsetDeleteResponseTopic(w, version, _e);
   }
@@ -84,9 +84,9 @@ export function decodeOffsetDeleteResponseOffsetDeleteResponseTopic(r: Reader, v
 }
 
 export function encodeOffsetDeleteResponseOffsetDeleteResponseTopic(w: Writer, version: number, m: OffsetDeleteResponseOffsetDeleteResponseTopicInput): void {
-  w.string((m.name ?? ''));
+  w.string(m.name ?? '');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, false);
     for (const _e of _a) encodeOffsetDeleteResponseOffsetDeleteResponsePartition(w, version, _e);
   }
@@ -99,6 +99,6 @@ export function decodeOffsetDeleteResponseOffsetDeleteResponsePartition(r: Reade
 }
 
 export function encodeOffsetDeleteResponseOffsetDeleteResponsePartition(w: Writer, _version: number, m: OffsetDeleteResponseOffsetDeleteResponsePartitionInput): void {
-  w.int32((m.partitionIndex ?? 0));
-  w.int16((m.errorCode ?? 0));
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
 }

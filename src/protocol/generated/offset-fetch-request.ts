@@ -70,26 +70,22 @@ export function decodeOffsetFetchRequest(r: Reader, version: number): OffsetFetc
   const groupId = version <= 7 ? (version >= 6 ? r.compactString() : r.string()) : '';
   let topics: OffsetFetchRequestOffsetFetchRequestTopic[] | null = [];
   if (version <= 7) {
-    {
-      const _n = r.arrayLength(version >= 6);
-      if (_n >= 0) {
-        const _a: OffsetFetchRequestOffsetFetchRequestTopic[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeOffsetFetchRequestOffsetFetchRequestTopic(r, version));
-        topics = _a;
-      } else if (version >= 2) topics = null;
+    const _n = r.arrayLength(version >= 6);
+    if (_n >= 0) {
+      const _a: OffsetFetchRequestOffsetFetchRequestTopic[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeOffsetFetchRequestOffsetFetchRequestTopic(r, version));
+      topics = _a;
+    } else if (version >= 2) topics = null;
     else throw new ProtocolDecodeError('non-nullable field Topics was serialized as null');
-    }
   }
   let groups: OffsetFetchRequestOffsetFetchRequestGroup[] = [];
   if (version >= 8) {
-    {
-      const _n = r.arrayLength(true);
-      if (_n >= 0) {
-        const _a: OffsetFetchRequestOffsetFetchRequestGroup[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeOffsetFetchRequestOffsetFetchRequestGroup(r, version));
-        groups = _a;
-      } else throw new ProtocolDecodeError('non-nullable field Groups was serialized as null');
-    }
+    const _n = r.arrayLength(true);
+    if (_n >= 0) {
+      const _a: OffsetFetchRequestOffsetFetchRequestGroup[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeOffsetFetchRequestOffsetFetchRequestGroup(r, version));
+      groups = _a;
+    } else throw new ProtocolDecodeError('non-nullable field Groups was serialized as null');
   }
   const requireStable = version >= 7 ? r.bool() : false;
   if (version >= 6) {
@@ -100,28 +96,24 @@ export function decodeOffsetFetchRequest(r: Reader, version: number): OffsetFetc
 
 export function encodeOffsetFetchRequest(w: Writer, version: number, m: OffsetFetchRequestInput): void {
   if (version <= 7) {
-    (version >= 6 ? w.compactString((m.groupId ?? '')) : w.string((m.groupId ?? '')));
+    const groupId = m.groupId ?? '';
+    (version >= 6 ? w.compactString(groupId) : w.string(groupId));
   }
   if (version <= 7) {
-    {
-      const _a = (m.topics === undefined ? [] : m.topics);
-      if (_a === null) if (version >= 2) w.arrayLength(-1, version >= 6);
-      else nullField('Topics');
-      else {
-        w.arrayLength(_a.length, version >= 6);
-        for (const _e of _a) encodeOffsetFetchRequestOffsetFetchRequestTopic(w, version, _e);
-      }
+    const _a = m.topics === undefined ? [] : m.topics;
+    if (_a === null) version >= 2 ? w.arrayLength(-1, version >= 6) : nullField('Topics');
+    else {
+      w.arrayLength(_a.length, version >= 6);
+      for (const _e of _a) encodeOffsetFetchRequestOffsetFetchRequestTopic(w, version, _e);
     }
   }
   if (version >= 8) {
-    {
-      const _a = (m.groups ?? []);
-      w.arrayLength(_a.length, true);
-      for (const _e of _a) encodeOffsetFetchRequestOffsetFetchRequestGroup(w, version, _e);
-    }
+    const _a = m.groups ?? [];
+    w.arrayLength(_a.length, true);
+    for (const _e of _a) encodeOffsetFetchRequestOffsetFetchRequestGroup(w, version, _e);
   }
   if (version >= 7) {
-    w.bool((m.requireStable ?? false));
+    w.bool(m.requireStable ?? false);
   }
   if (version >= 6) {
     w.emptyTaggedFields();
@@ -146,9 +138,12 @@ export function decodeOffsetFetchRequestOffsetFetchRequestTopic(r: Reader, versi
 }
 
 export function encodeOffsetFetchRequestOffsetFetchRequestTopic(w: Writer, version: number, m: OffsetFetchRequestOffsetFetchRequestTopicInput): void {
-  (version >= 6 ? w.compactString((m.name ?? '')) : w.string((m.name ?? '')));
   {
-    const _a = (m.partitionIndexes ?? []);
+    const name = m.name ?? '';
+    (version >= 6 ? w.compactString(name) : w.string(name));
+  }
+  {
+    const _a = m.partitionIndexes ?? [];
     w.arrayLength(_a.length, version >= 6);
     for (const _e of _a) w.int32(_e);
   }
@@ -175,15 +170,15 @@ export function decodeOffsetFetchRequestOffsetFetchRequestGroup(r: Reader, versi
 }
 
 export function encodeOffsetFetchRequestOffsetFetchRequestGroup(w: Writer, version: number, m: OffsetFetchRequestOffsetFetchRequestGroupInput): void {
-  w.compactString((m.groupId ?? ''));
+  w.compactString(m.groupId ?? '');
   if (version >= 9) {
-    w.compactNullableString((m.memberId === undefined ? null : m.memberId));
+    w.compactNullableString(m.memberId === undefined ? null : m.memberId);
   }
   if (version >= 9) {
-    w.int32((m.memberEpoch ?? -1));
+    w.int32(m.memberEpoch ?? -1);
   }
   {
-    const _a = (m.topics === undefined ? [] : m.topics);
+    const _a = m.topics === undefined ? [] : m.topics;
     if (_a === null) w.arrayLength(-1, true);
     else {
       w.arrayLength(_a.length, true);
@@ -209,9 +204,9 @@ export function decodeOffsetFetchRequestOffsetFetchRequestTopics(r: Reader, _ver
 }
 
 export function encodeOffsetFetchRequestOffsetFetchRequestTopics(w: Writer, _version: number, m: OffsetFetchRequestOffsetFetchRequestTopicsInput): void {
-  w.compactString((m.name ?? ''));
+  w.compactString(m.name ?? '');
   {
-    const _a = (m.partitionIndexes ?? []);
+    const _a = m.partitionIndexes ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.int32(_e);
   }

@@ -108,26 +108,22 @@ export function decodeOffsetFetchResponse(r: Reader, version: number): OffsetFet
   const throttleTimeMs = version >= 3 ? r.int32() : 0;
   let topics: OffsetFetchResponseOffsetFetchResponseTopic[] = [];
   if (version <= 7) {
-    {
-      const _n = r.arrayLength(version >= 6);
-      if (_n >= 0) {
-        const _a: OffsetFetchResponseOffsetFetchResponseTopic[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeOffsetFetchResponseOffsetFetchResponseTopic(r, version));
-        topics = _a;
-      } else throw new ProtocolDecodeError('non-nullable field Topics was serialized as null');
-    }
+    const _n = r.arrayLength(version >= 6);
+    if (_n >= 0) {
+      const _a: OffsetFetchResponseOffsetFetchResponseTopic[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeOffsetFetchResponseOffsetFetchResponseTopic(r, version));
+      topics = _a;
+    } else throw new ProtocolDecodeError('non-nullable field Topics was serialized as null');
   }
   const errorCode = version >= 2 && version <= 7 ? r.int16() : 0;
   let groups: OffsetFetchResponseOffsetFetchResponseGroup[] = [];
   if (version >= 8) {
-    {
-      const _n = r.arrayLength(true);
-      if (_n >= 0) {
-        const _a: OffsetFetchResponseOffsetFetchResponseGroup[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeOffsetFetchResponseOffsetFetchResponseGroup(r, version));
-        groups = _a;
-      } else throw new ProtocolDecodeError('non-nullable field Groups was serialized as null');
-    }
+    const _n = r.arrayLength(true);
+    if (_n >= 0) {
+      const _a: OffsetFetchResponseOffsetFetchResponseGroup[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeOffsetFetchResponseOffsetFetchResponseGroup(r, version));
+      groups = _a;
+    } else throw new ProtocolDecodeError('non-nullable field Groups was serialized as null');
   }
   if (version >= 6) {
     r.skipTaggedFields();
@@ -137,24 +133,20 @@ export function decodeOffsetFetchResponse(r: Reader, version: number): OffsetFet
 
 export function encodeOffsetFetchResponse(w: Writer, version: number, m: OffsetFetchResponseInput): void {
   if (version >= 3) {
-    w.int32((m.throttleTimeMs ?? 0));
+    w.int32(m.throttleTimeMs ?? 0);
   }
   if (version <= 7) {
-    {
-      const _a = (m.topics ?? []);
-      w.arrayLength(_a.length, version >= 6);
-      for (const _e of _a) encodeOffsetFetchResponseOffsetFetchResponseTopic(w, version, _e);
-    }
+    const _a = m.topics ?? [];
+    w.arrayLength(_a.length, version >= 6);
+    for (const _e of _a) encodeOffsetFetchResponseOffsetFetchResponseTopic(w, version, _e);
   }
   if (version >= 2 && version <= 7) {
-    w.int16((m.errorCode ?? 0));
+    w.int16(m.errorCode ?? 0);
   }
   if (version >= 8) {
-    {
-      const _a = (m.groups ?? []);
-      w.arrayLength(_a.length, true);
-      for (const _e of _a) encodeOffsetFetchResponseOffsetFetchResponseGroup(w, version, _e);
-    }
+    const _a = m.groups ?? [];
+    w.arrayLength(_a.length, true);
+    for (const _e of _a) encodeOffsetFetchResponseOffsetFetchResponseGroup(w, version, _e);
   }
   if (version >= 6) {
     w.emptyTaggedFields();
@@ -179,9 +171,12 @@ export function decodeOffsetFetchResponseOffsetFetchResponseTopic(r: Reader, ver
 }
 
 export function encodeOffsetFetchResponseOffsetFetchResponseTopic(w: Writer, version: number, m: OffsetFetchResponseOffsetFetchResponseTopicInput): void {
-  (version >= 6 ? w.compactString((m.name ?? '')) : w.string((m.name ?? '')));
   {
-    const _a = (m.partitions ?? []);
+    const name = m.name ?? '';
+    (version >= 6 ? w.compactString(name) : w.string(name));
+  }
+  {
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, version >= 6);
     for (const _e of _a) encodeOffsetFetchResponseOffsetFetchResponsePartition(w, version, _e);
   }
@@ -203,13 +198,16 @@ export function decodeOffsetFetchResponseOffsetFetchResponsePartition(r: Reader,
 }
 
 export function encodeOffsetFetchResponseOffsetFetchResponsePartition(w: Writer, version: number, m: OffsetFetchResponseOffsetFetchResponsePartitionInput): void {
-  w.int32((m.partitionIndex ?? 0));
-  w.int64((m.committedOffset ?? 0));
+  w.int32(m.partitionIndex ?? 0);
+  w.int64(m.committedOffset ?? 0);
   if (version >= 5) {
-    w.int32((m.committedLeaderEpoch ?? -1));
+    w.int32(m.committedLeaderEpoch ?? -1);
   }
-  (version >= 6 ? w.compactNullableString((m.metadata === undefined ? '' : m.metadata)) : w.nullableString((m.metadata === undefined ? '' : m.metadata)));
-  w.int16((m.errorCode ?? 0));
+  {
+    const metadata = m.metadata === undefined ? '' : m.metadata;
+    (version >= 6 ? w.compactNullableString(metadata) : w.nullableString(metadata));
+  }
+  w.int16(m.errorCode ?? 0);
   if (version >= 6) {
     w.emptyTaggedFields();
   }
@@ -232,13 +230,13 @@ export function decodeOffsetFetchResponseOffsetFetchResponseGroup(r: Reader, ver
 }
 
 export function encodeOffsetFetchResponseOffsetFetchResponseGroup(w: Writer, version: number, m: OffsetFetchResponseOffsetFetchResponseGroupInput): void {
-  w.compactString((m.groupId ?? ''));
+  w.compactString(m.groupId ?? '');
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeOffsetFetchResponseOffsetFetchResponseTopics(w, version, _e);
   }
-  w.int16((m.errorCode ?? 0));
+  w.int16(m.errorCode ?? 0);
   w.emptyTaggedFields();
 }
 
@@ -258,9 +256,9 @@ export function decodeOffsetFetchResponseOffsetFetchResponseTopics(r: Reader, ve
 }
 
 export function encodeOffsetFetchResponseOffsetFetchResponseTopics(w: Writer, version: number, m: OffsetFetchResponseOffsetFetchResponseTopicsInput): void {
-  w.compactString((m.name ?? ''));
+  w.compactString(m.name ?? '');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeOffsetFetchResponseOffsetFetchResponsePartitions(w, version, _e);
   }
@@ -278,10 +276,10 @@ export function decodeOffsetFetchResponseOffsetFetchResponsePartitions(r: Reader
 }
 
 export function encodeOffsetFetchResponseOffsetFetchResponsePartitions(w: Writer, _version: number, m: OffsetFetchResponseOffsetFetchResponsePartitionsInput): void {
-  w.int32((m.partitionIndex ?? 0));
-  w.int64((m.committedOffset ?? 0));
-  w.int32((m.committedLeaderEpoch ?? -1));
-  w.compactNullableString((m.metadata === undefined ? '' : m.metadata));
-  w.int16((m.errorCode ?? 0));
+  w.int32(m.partitionIndex ?? 0);
+  w.int64(m.committedOffset ?? 0);
+  w.int32(m.committedLeaderEpoch ?? -1);
+  w.compactNullableString(m.metadata === undefined ? '' : m.metadata);
+  w.int16(m.errorCode ?? 0);
   w.emptyTaggedFields();
 }

@@ -63,10 +63,10 @@ export function decodeOffsetForLeaderEpochRequest(r: Reader, version: number): O
 
 export function encodeOffsetForLeaderEpochRequest(w: Writer, version: number, m: OffsetForLeaderEpochRequestInput): void {
   if (version >= 3) {
-    w.int32((m.replicaId ?? -2));
+    w.int32(m.replicaId ?? -2);
   }
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, version >= 4);
     for (const _e of _a) encodeOffsetForLeaderEpochRequestOffsetForLeaderTopic(w, version, _e);
   }
@@ -93,9 +93,12 @@ export function decodeOffsetForLeaderEpochRequestOffsetForLeaderTopic(r: Reader,
 }
 
 export function encodeOffsetForLeaderEpochRequestOffsetForLeaderTopic(w: Writer, version: number, m: OffsetForLeaderEpochRequestOffsetForLeaderTopicInput): void {
-  (version >= 4 ? w.compactString((m.topic ?? '')) : w.string((m.topic ?? '')));
   {
-    const _a = (m.partitions ?? []);
+    const topic = m.topic ?? '';
+    (version >= 4 ? w.compactString(topic) : w.string(topic));
+  }
+  {
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, version >= 4);
     for (const _e of _a) encodeOffsetForLeaderEpochRequestOffsetForLeaderPartition(w, version, _e);
   }
@@ -115,11 +118,11 @@ export function decodeOffsetForLeaderEpochRequestOffsetForLeaderPartition(r: Rea
 }
 
 export function encodeOffsetForLeaderEpochRequestOffsetForLeaderPartition(w: Writer, version: number, m: OffsetForLeaderEpochRequestOffsetForLeaderPartitionInput): void {
-  w.int32((m.partition ?? 0));
+  w.int32(m.partition ?? 0);
   if (version >= 2) {
-    w.int32((m.currentLeaderEpoch ?? -1));
+    w.int32(m.currentLeaderEpoch ?? -1);
   }
-  w.int32((m.leaderEpoch ?? 0));
+  w.int32(m.leaderEpoch ?? 0);
   if (version >= 4) {
     w.emptyTaggedFields();
   }

@@ -66,10 +66,10 @@ export function decodeOffsetForLeaderEpochResponse(r: Reader, version: number): 
 
 export function encodeOffsetForLeaderEpochResponse(w: Writer, version: number, m: OffsetForLeaderEpochResponseInput): void {
   if (version >= 2) {
-    w.int32((m.throttleTimeMs ?? 0));
+    w.int32(m.throttleTimeMs ?? 0);
   }
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, version >= 4);
     for (const _e of _a) encodeOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(w, version, _e);
   }
@@ -96,9 +96,12 @@ export function decodeOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(r: 
 }
 
 export function encodeOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(w: Writer, version: number, m: OffsetForLeaderEpochResponseOffsetForLeaderTopicResultInput): void {
-  (version >= 4 ? w.compactString((m.topic ?? '')) : w.string((m.topic ?? '')));
   {
-    const _a = (m.partitions ?? []);
+    const topic = m.topic ?? '';
+    (version >= 4 ? w.compactString(topic) : w.string(topic));
+  }
+  {
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, version >= 4);
     for (const _e of _a) encodeOffsetForLeaderEpochResponseEpochEndOffset(w, version, _e);
   }
@@ -119,12 +122,12 @@ export function decodeOffsetForLeaderEpochResponseEpochEndOffset(r: Reader, vers
 }
 
 export function encodeOffsetForLeaderEpochResponseEpochEndOffset(w: Writer, version: number, m: OffsetForLeaderEpochResponseEpochEndOffsetInput): void {
-  w.int16((m.errorCode ?? 0));
-  w.int32((m.partition ?? 0));
+  w.int16(m.errorCode ?? 0);
+  w.int32(m.partition ?? 0);
   if (version >= 1) {
-    w.int32((m.leaderEpoch ?? -1));
+    w.int32(m.leaderEpoch ?? -1);
   }
-  w.int64((m.endOffset ?? -1));
+  w.int64(m.endOffset ?? -1);
   if (version >= 4) {
     w.emptyTaggedFields();
   }

@@ -68,12 +68,13 @@ export function decodeProduceRequest(r: Reader, version: number): ProduceRequest
 
 export function encodeProduceRequest(w: Writer, version: number, m: ProduceRequestInput): void {
   if (version >= 3) {
-    (version >= 9 ? w.compactNullableString((m.transactionalId === undefined ? null : m.transactionalId)) : w.nullableString((m.transactionalId === undefined ? null : m.transactionalId)));
+    const transactionalId = m.transactionalId === undefined ? null : m.transactionalId;
+    (version >= 9 ? w.compactNullableString(transactionalId) : w.nullableString(transactionalId));
   }
-  w.int16((m.acks ?? 0));
-  w.int32((m.timeoutMs ?? 0));
+  w.int16(m.acks ?? 0);
+  w.int32(m.timeoutMs ?? 0);
   {
-    const _a = (m.topicData ?? []);
+    const _a = m.topicData ?? [];
     w.arrayLength(_a.length, version >= 9);
     for (const _e of _a) encodeProduceRequestTopicProduceData(w, version, _e);
   }
@@ -100,9 +101,12 @@ export function decodeProduceRequestTopicProduceData(r: Reader, version: number)
 }
 
 export function encodeProduceRequestTopicProduceData(w: Writer, version: number, m: ProduceRequestTopicProduceDataInput): void {
-  (version >= 9 ? w.compactString((m.name ?? '')) : w.string((m.name ?? '')));
   {
-    const _a = (m.partitionData ?? []);
+    const name = m.name ?? '';
+    (version >= 9 ? w.compactString(name) : w.string(name));
+  }
+  {
+    const _a = m.partitionData ?? [];
     w.arrayLength(_a.length, version >= 9);
     for (const _e of _a) encodeProduceRequestPartitionProduceData(w, version, _e);
   }
@@ -121,8 +125,8 @@ export function decodeProduceRequestPartitionProduceData(r: Reader, version: num
 }
 
 export function encodeProduceRequestPartitionProduceData(w: Writer, version: number, m: ProduceRequestPartitionProduceDataInput): void {
-  w.int32((m.index ?? 0));
-  w.records((m.records === undefined ? null : m.records), version >= 9);
+  w.int32(m.index ?? 0);
+  w.records(m.records === undefined ? null : m.records, version >= 9);
   if (version >= 9) {
     w.emptyTaggedFields();
   }

@@ -147,15 +147,15 @@ export function decodeProduceResponse(r: Reader, version: number): ProduceRespon
 
 export function encodeProduceResponse(w: Writer, version: number, m: ProduceResponseInput): void {
   {
-    const _a = (m.responses ?? []);
+    const _a = m.responses ?? [];
     w.arrayLength(_a.length, version >= 9);
     for (const _e of _a) encodeProduceResponseTopicProduceResponse(w, version, _e);
   }
   if (version >= 1) {
-    w.int32((m.throttleTimeMs ?? 0));
+    w.int32(m.throttleTimeMs ?? 0);
   }
   if (version >= 9) {
-    const _t0 = (m.nodeEndpoints ?? []);
+    const _t0 = m.nodeEndpoints ?? [];
     const _has0 = version >= 10 && (_t0.length > 0);
     w.uvarint((_has0 ? 1 : 0));
     if (_has0) {
@@ -190,9 +190,12 @@ export function decodeProduceResponseTopicProduceResponse(r: Reader, version: nu
 }
 
 export function encodeProduceResponseTopicProduceResponse(w: Writer, version: number, m: ProduceResponseTopicProduceResponseInput): void {
-  (version >= 9 ? w.compactString((m.name ?? '')) : w.string((m.name ?? '')));
   {
-    const _a = (m.partitionResponses ?? []);
+    const name = m.name ?? '';
+    (version >= 9 ? w.compactString(name) : w.string(name));
+  }
+  {
+    const _a = m.partitionResponses ?? [];
     w.arrayLength(_a.length, version >= 9);
     for (const _e of _a) encodeProduceResponsePartitionProduceResponse(w, version, _e);
   }
@@ -209,14 +212,12 @@ export function decodeProduceResponsePartitionProduceResponse(r: Reader, version
   const logStartOffset = version >= 5 ? r.int64() : -1;
   let recordErrors: ProduceResponseBatchIndexAndErrorMessage[] = [];
   if (version >= 8) {
-    {
-      const _n = r.arrayLength(version >= 9);
-      if (_n >= 0) {
-        const _a: ProduceResponseBatchIndexAndErrorMessage[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeProduceResponseBatchIndexAndErrorMessage(r, version));
-        recordErrors = _a;
-      } else throw new ProtocolDecodeError('non-nullable field RecordErrors was serialized as null');
-    }
+    const _n = r.arrayLength(version >= 9);
+    if (_n >= 0) {
+      const _a: ProduceResponseBatchIndexAndErrorMessage[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeProduceResponseBatchIndexAndErrorMessage(r, version));
+      recordErrors = _a;
+    } else throw new ProtocolDecodeError('non-nullable field RecordErrors was serialized as null');
   }
   const errorMessage = version >= 8 ? (version >= 9 ? r.compactNullableString() : r.nullableString()) : null;
   let currentLeader: ProduceResponseLeaderIdAndEpoch = defaultProduceResponseLeaderIdAndEpoch();
@@ -243,27 +244,26 @@ export function decodeProduceResponsePartitionProduceResponse(r: Reader, version
 }
 
 export function encodeProduceResponsePartitionProduceResponse(w: Writer, version: number, m: ProduceResponsePartitionProduceResponseInput): void {
-  w.int32((m.index ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.int64((m.baseOffset ?? 0));
+  w.int32(m.index ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.int64(m.baseOffset ?? 0);
   if (version >= 2) {
-    w.int64((m.logAppendTimeMs ?? -1));
+    w.int64(m.logAppendTimeMs ?? -1);
   }
   if (version >= 5) {
-    w.int64((m.logStartOffset ?? -1));
+    w.int64(m.logStartOffset ?? -1);
   }
   if (version >= 8) {
-    {
-      const _a = (m.recordErrors ?? []);
-      w.arrayLength(_a.length, version >= 9);
-      for (const _e of _a) encodeProduceResponseBatchIndexAndErrorMessage(w, version, _e);
-    }
+    const _a = m.recordErrors ?? [];
+    w.arrayLength(_a.length, version >= 9);
+    for (const _e of _a) encodeProduceResponseBatchIndexAndErrorMessage(w, version, _e);
   }
   if (version >= 8) {
-    (version >= 9 ? w.compactNullableString((m.errorMessage === undefined ? null : m.errorMessage)) : w.nullableString((m.errorMessage === undefined ? null : m.errorMessage)));
+    const errorMessage = m.errorMessage === undefined ? null : m.errorMessage;
+    (version >= 9 ? w.compactNullableString(errorMessage) : w.nullableString(errorMessage));
   }
   if (version >= 9) {
-    const _t0 = (m.currentLeader ?? {});
+    const _t0 = m.currentLeader ?? {};
     const _has0 = version >= 10 && (!isDefaultProduceResponseLeaderIdAndEpoch(_t0));
     w.uvarint((_has0 ? 1 : 0));
     if (_has0) {
@@ -286,8 +286,11 @@ export function decodeProduceResponseBatchIndexAndErrorMessage(r: Reader, versio
 }
 
 export function encodeProduceResponseBatchIndexAndErrorMessage(w: Writer, version: number, m: ProduceResponseBatchIndexAndErrorMessageInput): void {
-  w.int32((m.batchIndex ?? 0));
-  (version >= 9 ? w.compactNullableString((m.batchIndexErrorMessage === undefined ? null : m.batchIndexErrorMessage)) : w.nullableString((m.batchIndexErrorMessage === undefined ? null : m.batchIndexErrorMessage)));
+  w.int32(m.batchIndex ?? 0);
+  {
+    const batchIndexErrorMessage = m.batchIndexErrorMessage === undefined ? null : m.batchIndexErrorMessage;
+    (version >= 9 ? w.compactNullableString(batchIndexErrorMessage) : w.nullableString(batchIndexErrorMessage));
+  }
   if (version >= 9) {
     w.emptyTaggedFields();
   }
@@ -301,8 +304,8 @@ export function decodeProduceResponseLeaderIdAndEpoch(r: Reader, _version: numbe
 }
 
 export function encodeProduceResponseLeaderIdAndEpoch(w: Writer, _version: number, m: ProduceResponseLeaderIdAndEpochInput): void {
-  w.int32((m.leaderId ?? -1));
-  w.int32((m.leaderEpoch ?? -1));
+  w.int32(m.leaderId ?? -1);
+  w.int32(m.leaderEpoch ?? -1);
   w.emptyTaggedFields();
 }
 
@@ -316,10 +319,10 @@ export function decodeProduceResponseNodeEndpoint(r: Reader, _version: number): 
 }
 
 export function encodeProduceResponseNodeEndpoint(w: Writer, _version: number, m: ProduceResponseNodeEndpointInput): void {
-  w.int32((m.nodeId ?? 0));
-  w.compactString((m.host ?? ''));
-  w.int32((m.port ?? 0));
-  w.compactNullableString((m.rack === undefined ? null : m.rack));
+  w.int32(m.nodeId ?? 0);
+  w.compactString(m.host ?? '');
+  w.int32(m.port ?? 0);
+  w.compactNullableString(m.rack === undefined ? null : m.rack);
   w.emptyTaggedFields();
 }
 

@@ -36,10 +36,10 @@ export function decodePushTelemetryRequest(r: Reader, _version: number): PushTel
 }
 
 export function encodePushTelemetryRequest(w: Writer, _version: number, m: PushTelemetryRequestInput): void {
-  w.uuid((m.clientInstanceId ?? '00000000000000000000000000000000'));
-  w.int32((m.subscriptionId ?? 0));
-  w.bool((m.terminating ?? false));
-  w.int8((m.compressionType ?? 0));
-  w.compactBytes((m.metrics ?? Buffer.alloc(0)));
+  w.uuid(m.clientInstanceId ?? '00000000000000000000000000000000');
+  w.int32(m.subscriptionId ?? 0);
+  w.bool(m.terminating ?? false);
+  w.int8(m.compressionType ?? 0);
+  w.compactBytes(m.metrics ?? Buffer.alloc(0));
   w.emptyTaggedFields();
 }

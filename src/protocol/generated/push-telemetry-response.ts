@@ -24,7 +24,7 @@ export function decodePushTelemetryResponse(r: Reader, _version: number): PushTe
 }
 
 export function encodePushTelemetryResponse(w: Writer, _version: number, m: PushTelemetryResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
-  w.int16((m.errorCode ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
   w.emptyTaggedFields();
 }

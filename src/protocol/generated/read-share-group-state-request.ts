@@ -57,9 +57,9 @@ export function decodeReadShareGroupStateRequest(r: Reader, version: number): Re
 }
 
 export function encodeReadShareGroupStateRequest(w: Writer, version: number, m: ReadShareGroupStateRequestInput): void {
-  w.compactString((m.groupId ?? ''));
+  w.compactString(m.groupId ?? '');
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeReadShareGroupStateRequestReadStateData(w, version, _e);
   }
@@ -82,9 +82,9 @@ export function decodeReadShareGroupStateRequestReadStateData(r: Reader, version
 }
 
 export function encodeReadShareGroupStateRequestReadStateData(w: Writer, version: number, m: ReadShareGroupStateRequestReadStateDataInput): void {
-  w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+  w.uuid(m.topicId ?? '00000000000000000000000000000000');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeReadShareGroupStateRequestPartitionData(w, version, _e);
   }
@@ -99,7 +99,7 @@ export function decodeReadShareGroupStateRequestPartitionData(r: Reader, _versio
 }
 
 export function encodeReadShareGroupStateRequestPartitionData(w: Writer, _version: number, m: ReadShareGroupStateRequestPartitionDataInput): void {
-  w.int32((m.partition ?? 0));
-  w.int32((m.leaderEpoch ?? 0));
+  w.int32(m.partition ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
   w.emptyTaggedFields();
 }

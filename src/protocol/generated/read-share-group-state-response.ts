@@ -84,7 +84,7 @@ export function decodeReadShareGroupStateResponse(r: Reader, version: number): R
 
 export function encodeReadShareGroupStateResponse(w: Writer, version: number, m: ReadShareGroupStateResponseInput): void {
   {
-    const _a = (m.results ?? []);
+    const _a = m.results ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeReadShareGroupStateResponseReadStateResult(w, version, _e);
   }
@@ -107,9 +107,9 @@ export function decodeReadShareGroupStateResponseReadStateResult(r: Reader, vers
 }
 
 export function encodeReadShareGroupStateResponseReadStateResult(w: Writer, version: number, m: ReadShareGroupStateResponseReadStateResultInput): void {
-  w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+  w.uuid(m.topicId ?? '00000000000000000000000000000000');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeReadShareGroupStateResponsePartitionResult(w, version, _e);
   }
@@ -136,13 +136,13 @@ export function decodeReadShareGroupStateResponsePartitionResult(r: Reader, vers
 }
 
 export function encodeReadShareGroupStateResponsePartitionResult(w: Writer, version: number, m: ReadShareGroupStateResponsePartitionResultInput): void {
-  w.int32((m.partition ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.compactNullableString((m.errorMessage === undefined ? null : m.errorMessage));
-  w.int32((m.stateEpoch ?? 0));
-  w.int64((m.startOffset ?? 0));
+  w.int32(m.partition ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? null : m.errorMessage);
+  w.int32(m.stateEpoch ?? 0);
+  w.int64(m.startOffset ?? 0);
   {
-    const _a = (m.stateBatches ?? []);
+    const _a = m.stateBatches ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeReadShareGroupStateResponseStateBatch(w, version, _e);
   }
@@ -159,9 +159,9 @@ export function decodeReadShareGroupStateResponseStateBatch(r: Reader, _version:
 }
 
 export function encodeReadShareGroupStateResponseStateBatch(w: Writer, _version: number, m: ReadShareGroupStateResponseStateBatchInput): void {
-  w.int64((m.firstOffset ?? 0));
-  w.int64((m.lastOffset ?? 0));
-  w.int8((m.deliveryState ?? 0));
-  w.int16((m.deliveryCount ?? 0));
+  w.int64(m.firstOffset ?? 0);
+  w.int64(m.lastOffset ?? 0);
+  w.int8(m.deliveryState ?? 0);
+  w.int16(m.deliveryCount ?? 0);
   w.emptyTaggedFields();
 }

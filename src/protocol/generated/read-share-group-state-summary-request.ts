@@ -57,9 +57,9 @@ export function decodeReadShareGroupStateSummaryRequest(r: Reader, version: numb
 }
 
 export function encodeReadShareGroupStateSummaryRequest(w: Writer, version: number, m: ReadShareGroupStateSummaryRequestInput): void {
-  w.compactString((m.groupId ?? ''));
+  w.compactString(m.groupId ?? '');
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeReadShareGroupStateSummaryRequestReadStateSummaryData(w, version, _e);
   }
@@ -82,9 +82,9 @@ export function decodeReadShareGroupStateSummaryRequestReadStateSummaryData(r: R
 }
 
 export function encodeReadShareGroupStateSummaryRequestReadStateSummaryData(w: Writer, version: number, m: ReadShareGroupStateSummaryRequestReadStateSummaryDataInput): void {
-  w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+  w.uuid(m.topicId ?? '00000000000000000000000000000000');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeReadShareGroupStateSummaryRequestPartitionData(w, version, _e);
   }
@@ -99,7 +99,7 @@ export function decodeReadShareGroupStateSummaryRequestPartitionData(r: Reader, 
 }
 
 export function encodeReadShareGroupStateSummaryRequestPartitionData(w: Writer, _version: number, m: ReadShareGroupStateSummaryRequestPartitionDataInput): void {
-  w.int32((m.partition ?? 0));
-  w.int32((m.leaderEpoch ?? 0));
+  w.int32(m.partition ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
   w.emptyTaggedFields();
 }

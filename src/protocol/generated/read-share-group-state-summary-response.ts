@@ -63,7 +63,7 @@ export function decodeReadShareGroupStateSummaryResponse(r: Reader, version: num
 
 export function encodeReadShareGroupStateSummaryResponse(w: Writer, version: number, m: ReadShareGroupStateSummaryResponseInput): void {
   {
-    const _a = (m.results ?? []);
+    const _a = m.results ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeReadShareGroupStateSummaryResponseReadStateSummaryResult(w, version, _e);
   }
@@ -86,9 +86,9 @@ export function decodeReadShareGroupStateSummaryResponseReadStateSummaryResult(r
 }
 
 export function encodeReadShareGroupStateSummaryResponseReadStateSummaryResult(w: Writer, version: number, m: ReadShareGroupStateSummaryResponseReadStateSummaryResultInput): void {
-  w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+  w.uuid(m.topicId ?? '00000000000000000000000000000000');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeReadShareGroupStateSummaryResponsePartitionResult(w, version, _e);
   }
@@ -106,10 +106,10 @@ export function decodeReadShareGroupStateSummaryResponsePartitionResult(r: Reade
 }
 
 export function encodeReadShareGroupStateSummaryResponsePartitionResult(w: Writer, _version: number, m: ReadShareGroupStateSummaryResponsePartitionResultInput): void {
-  w.int32((m.partition ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.compactNullableString((m.errorMessage === undefined ? null : m.errorMessage));
-  w.int32((m.stateEpoch ?? 0));
-  w.int64((m.startOffset ?? 0));
+  w.int32(m.partition ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? null : m.errorMessage);
+  w.int32(m.stateEpoch ?? 0);
+  w.int64(m.startOffset ?? 0);
   w.emptyTaggedFields();
 }

@@ -28,8 +28,8 @@ export function decodeRemoveRaftVoterRequest(r: Reader, _version: number): Remov
 }
 
 export function encodeRemoveRaftVoterRequest(w: Writer, _version: number, m: RemoveRaftVoterRequestInput): void {
-  w.compactNullableString((m.clusterId === undefined ? '' : m.clusterId));
-  w.int32((m.voterId ?? 0));
-  w.uuid((m.voterDirectoryId ?? '00000000000000000000000000000000'));
+  w.compactNullableString(m.clusterId === undefined ? '' : m.clusterId);
+  w.int32(m.voterId ?? 0);
+  w.uuid(m.voterDirectoryId ?? '00000000000000000000000000000000');
   w.emptyTaggedFields();
 }

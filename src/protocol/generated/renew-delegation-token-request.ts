@@ -26,8 +26,11 @@ export function decodeRenewDelegationTokenRequest(r: Reader, version: number): R
 }
 
 export function encodeRenewDelegationTokenRequest(w: Writer, version: number, m: RenewDelegationTokenRequestInput): void {
-  (version >= 2 ? w.compactBytes((m.hmac ?? Buffer.alloc(0))) : w.bytes((m.hmac ?? Buffer.alloc(0))));
-  w.int64((m.renewPeriodMs ?? 0));
+  {
+    const hmac = m.hmac ?? Buffer.alloc(0);
+    (version >= 2 ? w.compactBytes(hmac) : w.bytes(hmac));
+  }
+  w.int64(m.renewPeriodMs ?? 0);
   if (version >= 2) {
     w.emptyTaggedFields();
   }

@@ -34,11 +34,11 @@ export function decodeRequestHeader(r: Reader, version: number): RequestHeader {
 }
 
 export function encodeRequestHeader(w: Writer, version: number, m: RequestHeaderInput): void {
-  w.int16((m.requestApiKey ?? 0));
-  w.int16((m.requestApiVersion ?? 0));
-  w.int32((m.correlationId ?? 0));
+  w.int16(m.requestApiKey ?? 0);
+  w.int16(m.requestApiVersion ?? 0);
+  w.int32(m.correlationId ?? 0);
   if (version >= 1) {
-    w.nullableString((m.clientId === undefined ? '' : m.clientId));
+    w.nullableString(m.clientId === undefined ? '' : m.clientId);
   }
   if (version >= 2) {
     w.emptyTaggedFields();

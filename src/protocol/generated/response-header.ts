@@ -22,7 +22,7 @@ export function decodeResponseHeader(r: Reader, version: number): ResponseHeader
 }
 
 export function encodeResponseHeader(w: Writer, version: number, m: ResponseHeaderInput): void {
-  w.int32((m.correlationId ?? 0));
+  w.int32(m.correlationId ?? 0);
   if (version >= 1) {
     w.emptyTaggedFields();
   }

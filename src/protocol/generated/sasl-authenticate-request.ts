@@ -22,7 +22,10 @@ export function decodeSaslAuthenticateRequest(r: Reader, version: number): SaslA
 }
 
 export function encodeSaslAuthenticateRequest(w: Writer, version: number, m: SaslAuthenticateRequestInput): void {
-  (version >= 2 ? w.compactBytes((m.authBytes ?? Buffer.alloc(0))) : w.bytes((m.authBytes ?? Buffer.alloc(0))));
+  {
+    const authBytes = m.authBytes ?? Buffer.alloc(0);
+    (version >= 2 ? w.compactBytes(authBytes) : w.bytes(authBytes));
+  }
   if (version >= 2) {
     w.emptyTaggedFields();
   }

@@ -34,11 +34,17 @@ export function decodeSaslAuthenticateResponse(r: Reader, version: number): Sasl
 }
 
 export function encodeSaslAuthenticateResponse(w: Writer, version: number, m: SaslAuthenticateResponseInput): void {
-  w.int16((m.errorCode ?? 0));
-  (version >= 2 ? w.compactNullableString((m.errorMessage === undefined ? '' : m.errorMessage)) : w.nullableString((m.errorMessage === undefined ? '' : m.errorMessage)));
-  (version >= 2 ? w.compactBytes((m.authBytes ?? Buffer.alloc(0))) : w.bytes((m.authBytes ?? Buffer.alloc(0))));
+  w.int16(m.errorCode ?? 0);
+  {
+    const errorMessage = m.errorMessage === undefined ? '' : m.errorMessage;
+    (version >= 2 ? w.compactNullableString(errorMessage) : w.nullableString(errorMessage));
+  }
+  {
+    const authBytes = m.authBytes ?? Buffer.alloc(0);
+    (version >= 2 ? w.compactBytes(authBytes) : w.bytes(authBytes));
+  }
   if (version >= 1) {
-    w.int64((m.sessionLifetimeMs ?? 0));
+    w.int64(m.sessionLifetimeMs ?? 0);
   }
   if (version >= 2) {
     w.emptyTaggedFields();

@@ -19,5 +19,5 @@ export function decodeSaslHandshakeRequest(r: Reader, _version: number): SaslHan
 }
 
 export function encodeSaslHandshakeRequest(w: Writer, _version: number, m: SaslHandshakeRequestInput): void {
-  w.string((m.mechanism ?? ''));
+  w.string(m.mechanism ?? '');
 }

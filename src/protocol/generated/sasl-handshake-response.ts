@@ -32,9 +32,9 @@ export function decodeSaslHandshakeResponse(r: Reader, _version: number): SaslHa
 }
 
 export function encodeSaslHandshakeResponse(w: Writer, _version: number, m: SaslHandshakeResponseInput): void {
-  w.int16((m.errorCode ?? 0));
+  w.int16(m.errorCode ?? 0);
   {
-    const _a = (m.mechanisms ?? []);
+    const _a = m.mechanisms ?? [];
     w.arrayLength(_a.length, false);
     for (const _e of _a) w.string(_e);
   }

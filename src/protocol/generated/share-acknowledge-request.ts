@@ -80,11 +80,11 @@ export function decodeShareAcknowledgeRequest(r: Reader, version: number): Share
 }
 
 export function encodeShareAcknowledgeRequest(w: Writer, version: number, m: ShareAcknowledgeRequestInput): void {
-  w.compactNullableString((m.groupId === undefined ? null : m.groupId));
-  w.compactNullableString((m.memberId === undefined ? '' : m.memberId));
-  w.int32((m.shareSessionEpoch ?? 0));
+  w.compactNullableString(m.groupId === undefined ? null : m.groupId);
+  w.compactNullableString(m.memberId === undefined ? '' : m.memberId);
+  w.int32(m.shareSessionEpoch ?? 0);
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeShareAcknowledgeRequestAcknowledgeTopic(w, version, _e);
   }
@@ -107,9 +107,9 @@ export function decodeShareAcknowledgeRequestAcknowledgeTopic(r: Reader, version
 }
 
 export function encodeShareAcknowledgeRequestAcknowledgeTopic(w: Writer, version: number, m: ShareAcknowledgeRequestAcknowledgeTopicInput): void {
-  w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+  w.uuid(m.topicId ?? '00000000000000000000000000000000');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeShareAcknowledgeRequestAcknowledgePartition(w, version, _e);
   }
@@ -132,9 +132,9 @@ export function decodeShareAcknowledgeRequestAcknowledgePartition(r: Reader, ver
 }
 
 export function encodeShareAcknowledgeRequestAcknowledgePartition(w: Writer, version: number, m: ShareAcknowledgeRequestAcknowledgePartitionInput): void {
-  w.int32((m.partitionIndex ?? 0));
+  w.int32(m.partitionIndex ?? 0);
   {
-    const _a = (m.acknowledgementBatches ?? []);
+    const _a = m.acknowledgementBatches ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeShareAcknowledgeRequestAcknowledgementBatch(w, version, _e);
   }
@@ -158,10 +158,10 @@ export function decodeShareAcknowledgeRequestAcknowledgementBatch(r: Reader, _ve
 }
 
 export function encodeShareAcknowledgeRequestAcknowledgementBatch(w: Writer, _version: number, m: ShareAcknowledgeRequestAcknowledgementBatchInput): void {
-  w.int64((m.firstOffset ?? 0));
-  w.int64((m.lastOffset ?? 0));
+  w.int64(m.firstOffset ?? 0);
+  w.int64(m.lastOffset ?? 0);
   {
-    const _a = (m.acknowledgeTypes ?? []);
+    const _a = m.acknowledgeTypes ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.int8(_e);
   }

@@ -113,16 +113,16 @@ export function decodeShareAcknowledgeResponse(r: Reader, version: number): Shar
 }
 
 export function encodeShareAcknowledgeResponse(w: Writer, version: number, m: ShareAcknowledgeResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.compactNullableString((m.errorMessage === undefined ? null : m.errorMessage));
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? null : m.errorMessage);
   {
-    const _a = (m.responses ?? []);
+    const _a = m.responses ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeShareAcknowledgeResponseShareAcknowledgeTopicResponse(w, version, _e);
   }
   {
-    const _a = (m.nodeEndpoints ?? []);
+    const _a = m.nodeEndpoints ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeShareAcknowledgeResponseNodeEndpoint(w, version, _e);
   }
@@ -145,9 +145,9 @@ export function decodeShareAcknowledgeResponseShareAcknowledgeTopicResponse(r: R
 }
 
 export function encodeShareAcknowledgeResponseShareAcknowledgeTopicResponse(w: Writer, version: number, m: ShareAcknowledgeResponseShareAcknowledgeTopicResponseInput): void {
-  w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+  w.uuid(m.topicId ?? '00000000000000000000000000000000');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeShareAcknowledgeResponsePartitionData(w, version, _e);
   }
@@ -164,10 +164,10 @@ export function decodeShareAcknowledgeResponsePartitionData(r: Reader, version: 
 }
 
 export function encodeShareAcknowledgeResponsePartitionData(w: Writer, version: number, m: ShareAcknowledgeResponsePartitionDataInput): void {
-  w.int32((m.partitionIndex ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.compactNullableString((m.errorMessage === undefined ? null : m.errorMessage));
-  encodeShareAcknowledgeResponseLeaderIdAndEpoch(w, version, (m.currentLeader ?? {}));
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? null : m.errorMessage);
+  encodeShareAcknowledgeResponseLeaderIdAndEpoch(w, version, m.currentLeader ?? {});
   w.emptyTaggedFields();
 }
 
@@ -179,8 +179,8 @@ export function decodeShareAcknowledgeResponseLeaderIdAndEpoch(r: Reader, _versi
 }
 
 export function encodeShareAcknowledgeResponseLeaderIdAndEpoch(w: Writer, _version: number, m: ShareAcknowledgeResponseLeaderIdAndEpochInput): void {
-  w.int32((m.leaderId ?? 0));
-  w.int32((m.leaderEpoch ?? 0));
+  w.int32(m.leaderId ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
   w.emptyTaggedFields();
 }
 
@@ -194,9 +194,9 @@ export function decodeShareAcknowledgeResponseNodeEndpoint(r: Reader, _version: 
 }
 
 export function encodeShareAcknowledgeResponseNodeEndpoint(w: Writer, _version: number, m: ShareAcknowledgeResponseNodeEndpointInput): void {
-  w.int32((m.nodeId ?? 0));
-  w.compactString((m.host ?? ''));
-  w.int32((m.port ?? 0));
-  w.compactNullableString((m.rack === undefined ? null : m.rack));
+  w.int32(m.nodeId ?? 0);
+  w.compactString(m.host ?? '');
+  w.int32(m.port ?? 0);
+  w.compactNullableString(m.rack === undefined ? null : m.rack);
   w.emptyTaggedFields();
 }

@@ -119,19 +119,19 @@ export function decodeShareFetchRequest(r: Reader, version: number): ShareFetchR
 }
 
 export function encodeShareFetchRequest(w: Writer, version: number, m: ShareFetchRequestInput): void {
-  w.compactNullableString((m.groupId === undefined ? null : m.groupId));
-  w.compactNullableString((m.memberId === undefined ? '' : m.memberId));
-  w.int32((m.shareSessionEpoch ?? 0));
-  w.int32((m.maxWaitMs ?? 0));
-  w.int32((m.minBytes ?? 0));
-  w.int32((m.maxBytes ?? 2147483647));
+  w.compactNullableString(m.groupId === undefined ? null : m.groupId);
+  w.compactNullableString(m.memberId === undefined ? '' : m.memberId);
+  w.int32(m.shareSessionEpoch ?? 0);
+  w.int32(m.maxWaitMs ?? 0);
+  w.int32(m.minBytes ?? 0);
+  w.int32(m.maxBytes ?? 2147483647);
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeShareFetchRequestFetchTopic(w, version, _e);
   }
   {
-    const _a = (m.forgottenTopicsData ?? []);
+    const _a = m.forgottenTopicsData ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeShareFetchRequestForgottenTopic(w, version, _e);
   }
@@ -154,9 +154,9 @@ export function decodeShareFetchRequestFetchTopic(r: Reader, version: number): S
 }
 
 export function encodeShareFetchRequestFetchTopic(w: Writer, version: number, m: ShareFetchRequestFetchTopicInput): void {
-  w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+  w.uuid(m.topicId ?? '00000000000000000000000000000000');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeShareFetchRequestFetchPartition(w, version, _e);
   }
@@ -180,10 +180,10 @@ export function decodeShareFetchRequestFetchPartition(r: Reader, version: number
 }
 
 export function encodeShareFetchRequestFetchPartition(w: Writer, version: number, m: ShareFetchRequestFetchPartitionInput): void {
-  w.int32((m.partitionIndex ?? 0));
-  w.int32((m.partitionMaxBytes ?? 0));
+  w.int32(m.partitionIndex ?? 0);
+  w.int32(m.partitionMaxBytes ?? 0);
   {
-    const _a = (m.acknowledgementBatches ?? []);
+    const _a = m.acknowledgementBatches ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeShareFetchRequestAcknowledgementBatch(w, version, _e);
   }
@@ -207,10 +207,10 @@ export function decodeShareFetchRequestAcknowledgementBatch(r: Reader, _version:
 }
 
 export function encodeShareFetchRequestAcknowledgementBatch(w: Writer, _version: number, m: ShareFetchRequestAcknowledgementBatchInput): void {
-  w.int64((m.firstOffset ?? 0));
-  w.int64((m.lastOffset ?? 0));
+  w.int64(m.firstOffset ?? 0);
+  w.int64(m.lastOffset ?? 0);
   {
-    const _a = (m.acknowledgeTypes ?? []);
+    const _a = m.acknowledgeTypes ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.int8(_e);
   }
@@ -233,9 +233,9 @@ export function decodeShareFetchRequestForgottenTopic(r: Reader, _version: numbe
 }
 
 export function encodeShareFetchRequestForgottenTopic(w: Writer, _version: number, m: ShareFetchRequestForgottenTopicInput): void {
-  w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+  w.uuid(m.topicId ?? '00000000000000000000000000000000');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.int32(_e);
   }

@@ -140,16 +140,16 @@ export function decodeShareFetchResponse(r: Reader, version: number): ShareFetch
 }
 
 export function encodeShareFetchResponse(w: Writer, version: number, m: ShareFetchResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.compactNullableString((m.errorMessage === undefined ? null : m.errorMessage));
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? null : m.errorMessage);
   {
-    const _a = (m.responses ?? []);
+    const _a = m.responses ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeShareFetchResponseShareFetchableTopicResponse(w, version, _e);
   }
   {
-    const _a = (m.nodeEndpoints ?? []);
+    const _a = m.nodeEndpoints ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeShareFetchResponseNodeEndpoint(w, version, _e);
   }
@@ -172,9 +172,9 @@ export function decodeShareFetchResponseShareFetchableTopicResponse(r: Reader, v
 }
 
 export function encodeShareFetchResponseShareFetchableTopicResponse(w: Writer, version: number, m: ShareFetchResponseShareFetchableTopicResponseInput): void {
-  w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+  w.uuid(m.topicId ?? '00000000000000000000000000000000');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeShareFetchResponsePartitionData(w, version, _e);
   }
@@ -203,15 +203,15 @@ export function decodeShareFetchResponsePartitionData(r: Reader, version: number
 }
 
 export function encodeShareFetchResponsePartitionData(w: Writer, version: number, m: ShareFetchResponsePartitionDataInput): void {
-  w.int32((m.partitionIndex ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.compactNullableString((m.errorMessage === undefined ? null : m.errorMessage));
-  w.int16((m.acknowledgeErrorCode ?? 0));
-  w.compactNullableString((m.acknowledgeErrorMessage === undefined ? null : m.acknowledgeErrorMessage));
-  encodeShareFetchResponseLeaderIdAndEpoch(w, version, (m.currentLeader ?? {}));
-  w.records((m.records === undefined ? null : m.records), true);
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? null : m.errorMessage);
+  w.int16(m.acknowledgeErrorCode ?? 0);
+  w.compactNullableString(m.acknowledgeErrorMessage === undefined ? null : m.acknowledgeErrorMessage);
+  encodeShareFetchResponseLeaderIdAndEpoch(w, version, m.currentLeader ?? {});
+  w.records(m.records === undefined ? null : m.records, true);
   {
-    const _a = (m.acquiredRecords ?? []);
+    const _a = m.acquiredRecords ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeShareFetchResponseAcquiredRecords(w, version, _e);
   }
@@ -226,8 +226,8 @@ export function decodeShareFetchResponseLeaderIdAndEpoch(r: Reader, _version: nu
 }
 
 export function encodeShareFetchResponseLeaderIdAndEpoch(w: Writer, _version: number, m: ShareFetchResponseLeaderIdAndEpochInput): void {
-  w.int32((m.leaderId ?? 0));
-  w.int32((m.leaderEpoch ?? 0));
+  w.int32(m.leaderId ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
   w.emptyTaggedFields();
 }
 
@@ -240,9 +240,9 @@ export function decodeShareFetchResponseAcquiredRecords(r: Reader, _version: num
 }
 
 export function encodeShareFetchResponseAcquiredRecords(w: Writer, _version: number, m: ShareFetchResponseAcquiredRecordsInput): void {
-  w.int64((m.firstOffset ?? 0));
-  w.int64((m.lastOffset ?? 0));
-  w.int16((m.deliveryCount ?? 0));
+  w.int64(m.firstOffset ?? 0);
+  w.int64(m.lastOffset ?? 0);
+  w.int16(m.deliveryCount ?? 0);
   w.emptyTaggedFields();
 }
 
@@ -256,9 +256,9 @@ export function decodeShareFetchResponseNodeEndpoint(r: Reader, _version: number
 }
 
 export function encodeShareFetchResponseNodeEndpoint(w: Writer, _version: number, m: ShareFetchResponseNodeEndpointInput): void {
-  w.int32((m.nodeId ?? 0));
-  w.compactString((m.host ?? ''));
-  w.int32((m.port ?? 0));
-  w.compactNullableString((m.rack === undefined ? null : m.rack));
+  w.int32(m.nodeId ?? 0);
+  w.compactString(m.host ?? '');
+  w.int32(m.port ?? 0);
+  w.compactNullableString(m.rack === undefined ? null : m.rack);
   w.emptyTaggedFields();
 }

@@ -117,9 +117,9 @@ export function decodeShareGroupDescribeResponse(r: Reader, version: number): Sh
 }
 
 export function encodeShareGroupDescribeResponse(w: Writer, version: number, m: ShareGroupDescribeResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
   {
-    const _a = (m.groups ?? []);
+    const _a = m.groups ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeShareGroupDescribeResponseDescribedGroup(w, version, _e);
   }
@@ -143,10 +143,10 @@ export function decodeShareGroupDescribeResponseTopicPartitions(r: Reader, _vers
 }
 
 export function encodeShareGroupDescribeResponseTopicPartitions(w: Writer, _version: number, m: ShareGroupDescribeResponseTopicPartitionsInput): void {
-  w.uuid((m.topicId ?? '00000000000000000000000000000000'));
-  w.compactString((m.topicName ?? ''));
+  w.uuid(m.topicId ?? '00000000000000000000000000000000');
+  w.compactString(m.topicName ?? '');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.int32(_e);
   }
@@ -169,7 +169,7 @@ export function decodeShareGroupDescribeResponseAssignment(r: Reader, version: n
 
 export function encodeShareGroupDescribeResponseAssignment(w: Writer, version: number, m: ShareGroupDescribeResponseAssignmentInput): void {
   {
-    const _a = (m.topicPartitions ?? []);
+    const _a = m.topicPartitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeShareGroupDescribeResponseTopicPartitions(w, version, _e);
   }
@@ -199,19 +199,19 @@ export function decodeShareGroupDescribeResponseDescribedGroup(r: Reader, versio
 }
 
 export function encodeShareGroupDescribeResponseDescribedGroup(w: Writer, version: number, m: ShareGroupDescribeResponseDescribedGroupInput): void {
-  w.int16((m.errorCode ?? 0));
-  w.compactNullableString((m.errorMessage === undefined ? null : m.errorMessage));
-  w.compactString((m.groupId ?? ''));
-  w.compactString((m.groupState ?? ''));
-  w.int32((m.groupEpoch ?? 0));
-  w.int32((m.assignmentEpoch ?? 0));
-  w.compactString((m.assignorName ?? ''));
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? null : m.errorMessage);
+  w.compactString(m.groupId ?? '');
+  w.compactString(m.groupState ?? '');
+  w.int32(m.groupEpoch ?? 0);
+  w.int32(m.assignmentEpoch ?? 0);
+  w.compactString(m.assignorName ?? '');
   {
-    const _a = (m.members ?? []);
+    const _a = m.members ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeShareGroupDescribeResponseMember(w, version, _e);
   }
-  w.int32((m.authorizedOperations ?? -2147483648));
+  w.int32(m.authorizedOperations ?? -2147483648);
   w.emptyTaggedFields();
 }
 
@@ -236,16 +236,16 @@ export function decodeShareGroupDescribeResponseMember(r: Reader, version: numbe
 }
 
 export function encodeShareGroupDescribeResponseMember(w: Writer, version: number, m: ShareGroupDescribeResponseMemberInput): void {
-  w.compactString((m.memberId ?? ''));
-  w.compactNullableString((m.rackId === undefined ? null : m.rackId));
-  w.int32((m.memberEpoch ?? 0));
-  w.compactString((m.clientId ?? ''));
-  w.compactString((m.clientHost ?? ''));
+  w.compactString(m.memberId ?? '');
+  w.compactNullableString(m.rackId === undefined ? null : m.rackId);
+  w.int32(m.memberEpoch ?? 0);
+  w.compactString(m.clientId ?? '');
+  w.compactString(m.clientHost ?? '');
   {
-    const _a = (m.subscribedTopicNames ?? []);
+    const _a = m.subscribedTopicNames ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.compactString(_e);
   }
-  encodeShareGroupDescribeResponseAssignment(w, version, (m.assignment ?? {}));
+  encodeShareGroupDescribeResponseAssignment(w, version, m.assignment ?? {});
   w.emptyTaggedFields();
 }

@@ -44,12 +44,12 @@ export function decodeShareGroupHeartbeatRequest(r: Reader, _version: number): S
 }
 
 export function encodeShareGroupHeartbeatRequest(w: Writer, _version: number, m: ShareGroupHeartbeatRequestInput): void {
-  w.compactString((m.groupId ?? ''));
-  w.compactString((m.memberId ?? ''));
-  w.int32((m.memberEpoch ?? 0));
-  w.compactNullableString((m.rackId === undefined ? null : m.rackId));
+  w.compactString(m.groupId ?? '');
+  w.compactString(m.memberId ?? '');
+  w.int32(m.memberEpoch ?? 0);
+  w.compactNullableString(m.rackId === undefined ? null : m.rackId);
   {
-    const _a = (m.subscribedTopicNames === undefined ? null : m.subscribedTopicNames);
+    const _a = m.subscribedTopicNames === undefined ? null : m.subscribedTopicNames;
     if (_a === null) w.arrayLength(-1, true);
     else {
       w.arrayLength(_a.length, true);

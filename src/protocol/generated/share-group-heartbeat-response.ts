@@ -66,14 +66,14 @@ export function decodeShareGroupHeartbeatResponse(r: Reader, version: number): S
 }
 
 export function encodeShareGroupHeartbeatResponse(w: Writer, version: number, m: ShareGroupHeartbeatResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.compactNullableString((m.errorMessage === undefined ? null : m.errorMessage));
-  w.compactNullableString((m.memberId === undefined ? null : m.memberId));
-  w.int32((m.memberEpoch ?? 0));
-  w.int32((m.heartbeatIntervalMs ?? 0));
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? null : m.errorMessage);
+  w.compactNullableString(m.memberId === undefined ? null : m.memberId);
+  w.int32(m.memberEpoch ?? 0);
+  w.int32(m.heartbeatIntervalMs ?? 0);
   {
-    const _v = (m.assignment === undefined ? null : m.assignment);
+    const _v = m.assignment === undefined ? null : m.assignment;
     (_v === null ? w.int8(-1) : (w.int8(1), encodeShareGroupHeartbeatResponseAssignment(w, version, _v)));
   }
   w.emptyTaggedFields();
@@ -95,9 +95,9 @@ export function decodeShareGroupHeartbeatResponseTopicPartitions(r: Reader, _ver
 }
 
 export function encodeShareGroupHeartbeatResponseTopicPartitions(w: Writer, _version: number, m: ShareGroupHeartbeatResponseTopicPartitionsInput): void {
-  w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+  w.uuid(m.topicId ?? '00000000000000000000000000000000');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) w.int32(_e);
   }
@@ -120,7 +120,7 @@ export function decodeShareGroupHeartbeatResponseAssignment(r: Reader, version: 
 
 export function encodeShareGroupHeartbeatResponseAssignment(w: Writer, version: number, m: ShareGroupHeartbeatResponseAssignmentInput): void {
   {
-    const _a = (m.topicPartitions ?? []);
+    const _a = m.topicPartitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeShareGroupHeartbeatResponseTopicPartitions(w, version, _e);
   }

@@ -20,6 +20,6 @@ export function decodeSnapshotFooterRecord(r: Reader, _version: number): Snapsho
 }
 
 export function encodeSnapshotFooterRecord(w: Writer, _version: number, m: SnapshotFooterRecordInput): void {
-  w.int16((m.version ?? 0));
+  w.int16(m.version ?? 0);
   w.emptyTaggedFields();
 }

@@ -24,7 +24,7 @@ export function decodeSnapshotHeaderRecord(r: Reader, _version: number): Snapsho
 }
 
 export function encodeSnapshotHeaderRecord(w: Writer, _version: number, m: SnapshotHeaderRecordInput): void {
-  w.int16((m.version ?? 0));
-  w.int64((m.lastContainedLogTimestamp ?? 0));
+  w.int16(m.version ?? 0);
+  w.int64(m.lastContainedLogTimestamp ?? 0);
   w.emptyTaggedFields();
 }

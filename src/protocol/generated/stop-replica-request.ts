@@ -94,36 +94,30 @@ export function decodeStopReplicaRequest(r: Reader, version: number): StopReplic
   const deletePartitions = version <= 2 ? r.bool() : false;
   let ungroupedPartitions: StopReplicaRequestStopReplicaPartitionV0[] = [];
   if (version <= 0) {
-    {
-      const _n = r.arrayLength(false);
-      if (_n >= 0) {
-        const _a: StopReplicaRequestStopReplicaPartitionV0[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeStopReplicaRequestStopReplicaPartitionV0(r, version));
-        ungroupedPartitions = _a;
-      } else throw new ProtocolDecodeError('non-nullable field UngroupedPartitions was serialized as null');
-    }
+    const _n = r.arrayLength(false);
+    if (_n >= 0) {
+      const _a: StopReplicaRequestStopReplicaPartitionV0[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeStopReplicaRequestStopReplicaPartitionV0(r, version));
+      ungroupedPartitions = _a;
+    } else throw new ProtocolDecodeError('non-nullable field UngroupedPartitions was serialized as null');
   }
   let topics: StopReplicaRequestStopReplicaTopicV1[] = [];
   if (version >= 1 && version <= 2) {
-    {
-      const _n = r.arrayLength(version >= 2);
-      if (_n >= 0) {
-        const _a: StopReplicaRequestStopReplicaTopicV1[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeStopReplicaRequestStopReplicaTopicV1(r, version));
-        topics = _a;
-      } else throw new ProtocolDecodeError('non-nullable field Topics was serialized as null');
-    }
+    const _n = r.arrayLength(version >= 2);
+    if (_n >= 0) {
+      const _a: StopReplicaRequestStopReplicaTopicV1[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeStopReplicaRequestStopReplicaTopicV1(r, version));
+      topics = _a;
+    } else throw new ProtocolDecodeError('non-nullable field Topics was serialized as null');
   }
   let topicStates: StopReplicaRequestStopReplicaTopicState[] = [];
   if (version >= 3) {
-    {
-      const _n = r.arrayLength(true);
-      if (_n >= 0) {
-        const _a: StopReplicaRequestStopReplicaTopicState[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeStopReplicaRequestStopReplicaTopicState(r, version));
-        topicStates = _a;
-      } else throw new ProtocolDecodeError('non-nullable field TopicStates was serialized as null');
-    }
+    const _n = r.arrayLength(true);
+    if (_n >= 0) {
+      const _a: StopReplicaRequestStopReplicaTopicState[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeStopReplicaRequestStopReplicaTopicState(r, version));
+      topicStates = _a;
+    } else throw new ProtocolDecodeError('non-nullable field TopicStates was serialized as null');
   }
   if (version >= 2) {
     r.skipTaggedFields();
@@ -132,37 +126,31 @@ export function decodeStopReplicaRequest(r: Reader, version: number): StopReplic
 }
 
 export function encodeStopReplicaRequest(w: Writer, version: number, m: StopReplicaRequestInput): void {
-  w.int32((m.controllerId ?? 0));
+  w.int32(m.controllerId ?? 0);
   if (version >= 4) {
-    w.bool((m.isKRaftController ?? false));
+    w.bool(m.isKRaftController ?? false);
   }
-  w.int32((m.controllerEpoch ?? 0));
+  w.int32(m.controllerEpoch ?? 0);
   if (version >= 1) {
-    w.int64((m.brokerEpoch ?? -1));
+    w.int64(m.brokerEpoch ?? -1);
   }
   if (version <= 2) {
-    w.bool((m.deletePartitions ?? false));
+    w.bool(m.deletePartitions ?? false);
   }
   if (version <= 0) {
-    {
-      const _a = (m.ungroupedPartitions ?? []);
-      w.arrayLength(_a.length, false);
-      for (const _e of _a) encodeStopReplicaRequestStopReplicaPartitionV0(w, version, _e);
-    }
+    const _a = m.ungroupedPartitions ?? [];
+    w.arrayLength(_a.length, false);
+    for (const _e of _a) encodeStopReplicaRequestStopReplicaPartitionV0(w, version, _e);
   }
   if (version >= 1 && version <= 2) {
-    {
-      const _a = (m.topics ?? []);
-      w.arrayLength(_a.length, version >= 2);
-      for (const _e of _a) encodeStopReplicaRequestStopReplicaTopicV1(w, version, _e);
-    }
+    const _a = m.topics ?? [];
+    w.arrayLength(_a.length, version >= 2);
+    for (const _e of _a) encodeStopReplicaRequestStopReplicaTopicV1(w, version, _e);
   }
   if (version >= 3) {
-    {
-      const _a = (m.topicStates ?? []);
-      w.arrayLength(_a.length, true);
-      for (const _e of _a) encodeStopReplicaRequestStopReplicaTopicState(w, version, _e);
-    }
+    const _a = m.topicStates ?? [];
+    w.arrayLength(_a.length, true);
+    for (const _e of _a) encodeStopReplicaRequestStopReplicaTopicState(w, version, _e);
   }
   if (version >= 2) {
     w.emptyTaggedFields();
@@ -176,8 +164,8 @@ export function decodeStopReplicaRequestStopReplicaPartitionV0(r: Reader, _versi
 }
 
 export function encodeStopReplicaRequestStopReplicaPartitionV0(w: Writer, _version: number, m: StopReplicaRequestStopReplicaPartitionV0Input): void {
-  w.string((m.topicName ?? ''));
-  w.int32((m.partitionIndex ?? 0));
+  w.string(m.topicName ?? '');
+  w.int32(m.partitionIndex ?? 0);
 }
 
 export function decodeStopReplicaRequestStopReplicaTopicV1(r: Reader, version: number): StopReplicaRequestStopReplicaTopicV1 {
@@ -198,9 +186,12 @@ export function decodeStopReplicaRequestStopReplicaTopicV1(r: Reader, version: n
 }
 
 export function encodeStopReplicaRequestStopReplicaTopicV1(w: Writer, version: number, m: StopReplicaRequestStopReplicaTopicV1Input): void {
-  (version >= 2 ? w.compactString((m.name ?? '')) : w.string((m.name ?? '')));
   {
-    const _a = (m.partitionIndexes ?? []);
+    const name = m.name ?? '';
+    (version >= 2 ? w.compactString(name) : w.string(name));
+  }
+  {
+    const _a = m.partitionIndexes ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) w.int32(_e);
   }
@@ -225,9 +216,9 @@ export function decodeStopReplicaRequestStopReplicaTopicState(r: Reader, version
 }
 
 export function encodeStopReplicaRequestStopReplicaTopicState(w: Writer, version: number, m: StopReplicaRequestStopReplicaTopicStateInput): void {
-  w.compactString((m.topicName ?? ''));
+  w.compactString(m.topicName ?? '');
   {
-    const _a = (m.partitionStates ?? []);
+    const _a = m.partitionStates ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeStopReplicaRequestStopReplicaPartitionState(w, version, _e);
   }
@@ -243,8 +234,8 @@ export function decodeStopReplicaRequestStopReplicaPartitionState(r: Reader, _ve
 }
 
 export function encodeStopReplicaRequestStopReplicaPartitionState(w: Writer, _version: number, m: StopReplicaRequestStopReplicaPartitionStateInput): void {
-  w.int32((m.partitionIndex ?? 0));
-  w.int32((m.leaderEpoch ?? -1));
-  w.bool((m.deletePartition ?? false));
+  w.int32(m.partitionIndex ?? 0);
+  w.int32(m.leaderEpoch ?? -1);
+  w.bool(m.deletePartition ?? false);
   w.emptyTaggedFields();
 }

@@ -50,9 +50,9 @@ export function decodeStopReplicaResponse(r: Reader, version: number): StopRepli
 }
 
 export function encodeStopReplicaResponse(w: Writer, version: number, m: StopReplicaResponseInput): void {
-  w.int16((m.errorCode ?? 0));
+  w.int16(m.errorCode ?? 0);
   {
-    const _a = (m.partitionErrors ?? []);
+    const _a = m.partitionErrors ?? [];
     w.arrayLength(_a.length, version >= 2);
     for (const _e of _a) encodeStopReplicaResponseStopReplicaPartitionError(w, version, _e);
   }
@@ -72,9 +72,12 @@ export function decodeStopReplicaResponseStopReplicaPartitionError(r: Reader, ve
 }
 
 export function encodeStopReplicaResponseStopReplicaPartitionError(w: Writer, version: number, m: StopReplicaResponseStopReplicaPartitionErrorInput): void {
-  (version >= 2 ? w.compactString((m.topicName ?? '')) : w.string((m.topicName ?? '')));
-  w.int32((m.partitionIndex ?? 0));
-  w.int16((m.errorCode ?? 0));
+  {
+    const topicName = m.topicName ?? '';
+    (version >= 2 ? w.compactString(topicName) : w.string(topicName));
+  }
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
   if (version >= 2) {
     w.emptyTaggedFields();
   }

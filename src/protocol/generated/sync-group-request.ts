@@ -67,20 +67,27 @@ export function decodeSyncGroupRequest(r: Reader, version: number): SyncGroupReq
 }
 
 export function encodeSyncGroupRequest(w: Writer, version: number, m: SyncGroupRequestInput): void {
-  (version >= 4 ? w.compactString((m.groupId ?? '')) : w.string((m.groupId ?? '')));
-  w.int32((m.generationId ?? 0));
-  (version >= 4 ? w.compactString((m.memberId ?? '')) : w.string((m.memberId ?? '')));
+  {
+    const groupId = m.groupId ?? '';
+    (version >= 4 ? w.compactString(groupId) : w.string(groupId));
+  }
+  w.int32(m.generationId ?? 0);
+  {
+    const memberId = m.memberId ?? '';
+    (version >= 4 ? w.compactString(memberId) : w.string(memberId));
+  }
   if (version >= 3) {
-    (version >= 4 ? w.compactNullableString((m.groupInstanceId === undefined ? null : m.groupInstanceId)) : w.nullableString((m.groupInstanceId === undefined ? null : m.groupInstanceId)));
+    const groupInstanceId = m.groupInstanceId === undefined ? null : m.groupInstanceId;
+    (version >= 4 ? w.compactNullableString(groupInstanceId) : w.nullableString(groupInstanceId));
   }
   if (version >= 5) {
-    w.compactNullableString((m.protocolType === undefined ? null : m.protocolType));
+    w.compactNullableString(m.protocolType === undefined ? null : m.protocolType);
   }
   if (version >= 5) {
-    w.compactNullableString((m.protocolName === undefined ? null : m.protocolName));
+    w.compactNullableString(m.protocolName === undefined ? null : m.protocolName);
   }
   {
-    const _a = (m.assignments ?? []);
+    const _a = m.assignments ?? [];
     w.arrayLength(_a.length, version >= 4);
     for (const _e of _a) encodeSyncGroupRequestSyncGroupRequestAssignment(w, version, _e);
   }
@@ -99,8 +106,14 @@ export function decodeSyncGroupRequestSyncGroupRequestAssignment(r: Reader, vers
 }
 
 export function encodeSyncGroupRequestSyncGroupRequestAssignment(w: Writer, version: number, m: SyncGroupRequestSyncGroupRequestAssignmentInput): void {
-  (version >= 4 ? w.compactString((m.memberId ?? '')) : w.string((m.memberId ?? '')));
-  (version >= 4 ? w.compactBytes((m.assignment ?? Buffer.alloc(0))) : w.bytes((m.assignment ?? Buffer.alloc(0))));
+  {
+    const memberId = m.memberId ?? '';
+    (version >= 4 ? w.compactString(memberId) : w.string(memberId));
+  }
+  {
+    const assignment = m.assignment ?? Buffer.alloc(0);
+    (version >= 4 ? w.compactBytes(assignment) : w.bytes(assignment));
+  }
   if (version >= 4) {
     w.emptyTaggedFields();
   }

@@ -39,16 +39,19 @@ export function decodeSyncGroupResponse(r: Reader, version: number): SyncGroupRe
 
 export function encodeSyncGroupResponse(w: Writer, version: number, m: SyncGroupResponseInput): void {
   if (version >= 1) {
-    w.int32((m.throttleTimeMs ?? 0));
+    w.int32(m.throttleTimeMs ?? 0);
   }
-  w.int16((m.errorCode ?? 0));
+  w.int16(m.errorCode ?? 0);
   if (version >= 5) {
-    w.compactNullableString((m.protocolType === undefined ? null : m.protocolType));
+    w.compactNullableString(m.protocolType === undefined ? null : m.protocolType);
   }
   if (version >= 5) {
-    w.compactNullableString((m.protocolName === undefined ? null : m.protocolName));
+    w.compactNullableString(m.protocolName === undefined ? null : m.protocolName);
   }
-  (version >= 4 ? w.compactBytes((m.assignment ?? Buffer.alloc(0))) : w.bytes((m.assignment ?? Buffer.alloc(0))));
+  {
+    const assignment = m.assignment ?? Buffer.alloc(0);
+    (version >= 4 ? w.compactBytes(assignment) : w.bytes(assignment));
+  }
   if (version >= 4) {
     w.emptyTaggedFields();
   }

@@ -19,5 +19,5 @@ export function decodeTransactionLogKey(r: Reader, _version: number): Transactio
 }
 
 export function encodeTransactionLogKey(w: Writer, _version: number, m: TransactionLogKeyInput): void {
-  w.string((m.transactionalId ?? ''));
+  w.string(m.transactionalId ?? '');
 }

@@ -105,26 +105,26 @@ export function decodeTransactionLogValue(r: Reader, version: number): Transacti
 }
 
 export function encodeTransactionLogValue(w: Writer, version: number, m: TransactionLogValueInput): void {
-  w.int64((m.producerId ?? 0));
-  w.int16((m.producerEpoch ?? 0));
-  w.int32((m.transactionTimeoutMs ?? 0));
-  w.int8((m.transactionStatus ?? 0));
+  w.int64(m.producerId ?? 0);
+  w.int16(m.producerEpoch ?? 0);
+  w.int32(m.transactionTimeoutMs ?? 0);
+  w.int8(m.transactionStatus ?? 0);
   {
-    const _a = (m.transactionPartitions === undefined ? [] : m.transactionPartitions);
+    const _a = m.transactionPartitions === undefined ? [] : m.transactionPartitions;
     if (_a === null) w.arrayLength(-1, version >= 1);
     else {
       w.arrayLength(_a.length, version >= 1);
       for (const _e of _a) encodeTransactionLogValuePartitionsSchema(w, version, _e);
     }
   }
-  w.int64((m.transactionLastUpdateTimestampMs ?? 0));
-  w.int64((m.transactionStartTimestampMs ?? 0));
+  w.int64(m.transactionLastUpdateTimestampMs ?? 0);
+  w.int64(m.transactionStartTimestampMs ?? 0);
   if (version >= 1) {
-    const _t0 = (m.previousProducerId ?? -1);
+    const _t0 = m.previousProducerId ?? -1;
     const _has0 = _t0 !== -1;
-    const _t1 = (m.nextProducerId ?? -1);
+    const _t1 = m.nextProducerId ?? -1;
     const _has1 = _t1 !== -1;
-    const _t2 = (m.clientTransactionVersion ?? 0);
+    const _t2 = m.clientTransactionVersion ?? 0;
     const _has2 = _t2 !== 0;
     w.uvarint((_has0 ? 1 : 0) + (_has1 ? 1 : 0) + (_has2 ? 1 : 0));
     if (_has0) {
@@ -163,9 +163,12 @@ export function decodeTransactionLogValuePartitionsSchema(r: Reader, version: nu
 }
 
 export function encodeTransactionLogValuePartitionsSchema(w: Writer, version: number, m: TransactionLogValuePartitionsSchemaInput): void {
-  (version >= 1 ? w.compactString((m.topic ?? '')) : w.string((m.topic ?? '')));
   {
-    const _a = (m.partitionIds ?? []);
+    const topic = m.topic ?? '';
+    (version >= 1 ? w.compactString(topic) : w.string(topic));
+  }
+  {
+    const _a = m.partitionIds ?? [];
     w.arrayLength(_a.length, version >= 1);
     for (const _e of _a) w.int32(_e);
   }

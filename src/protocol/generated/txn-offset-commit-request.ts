@@ -89,21 +89,27 @@ export function decodeTxnOffsetCommitRequest(r: Reader, version: number): TxnOff
 }
 
 export function encodeTxnOffsetCommitRequest(w: Writer, version: number, m: TxnOffsetCommitRequestInput): void {
-  (version >= 3 ? w.compactString((m.transactionalId ?? '')) : w.string((m.transactionalId ?? '')));
-  (version >= 3 ? w.compactString((m.groupId ?? '')) : w.string((m.groupId ?? '')));
-  w.int64((m.producerId ?? 0));
-  w.int16((m.producerEpoch ?? 0));
-  if (version >= 3) {
-    w.int32((m.generationId ?? -1));
-  }
-  if (version >= 3) {
-    w.compactString((m.memberId ?? ''));
-  }
-  if (version >= 3) {
-    w.compactNullableString((m.groupInstanceId === undefined ? null : m.groupInstanceId));
+  {
+    const transactionalId = m.transactionalId ?? '';
+    (version >= 3 ? w.compactString(transactionalId) : w.string(transactionalId));
   }
   {
-    const _a = (m.topics ?? []);
+    const groupId = m.groupId ?? '';
+    (version >= 3 ? w.compactString(groupId) : w.string(groupId));
+  }
+  w.int64(m.producerId ?? 0);
+  w.int16(m.producerEpoch ?? 0);
+  if (version >= 3) {
+    w.int32(m.generationId ?? -1);
+  }
+  if (version >= 3) {
+    w.compactString(m.memberId ?? '');
+  }
+  if (version >= 3) {
+    w.compactNullableString(m.groupInstanceId === undefined ? null : m.groupInstanceId);
+  }
+  {
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, version >= 3);
     for (const _e of _a) encodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(w, version, _e);
   }
@@ -130,9 +136,12 @@ export function decodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(r: Reade
 }
 
 export function encodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(w: Writer, version: number, m: TxnOffsetCommitRequestTxnOffsetCommitRequestTopicInput): void {
-  (version >= 3 ? w.compactString((m.name ?? '')) : w.string((m.name ?? '')));
   {
-    const _a = (m.partitions ?? []);
+    const name = m.name ?? '';
+    (version >= 3 ? w.compactString(name) : w.string(name));
+  }
+  {
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, version >= 3);
     for (const _e of _a) encodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(w, version, _e);
   }
@@ -153,12 +162,15 @@ export function decodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(r: R
 }
 
 export function encodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(w: Writer, version: number, m: TxnOffsetCommitRequestTxnOffsetCommitRequestPartitionInput): void {
-  w.int32((m.partitionIndex ?? 0));
-  w.int64((m.committedOffset ?? 0));
+  w.int32(m.partitionIndex ?? 0);
+  w.int64(m.committedOffset ?? 0);
   if (version >= 2) {
-    w.int32((m.committedLeaderEpoch ?? -1));
+    w.int32(m.committedLeaderEpoch ?? -1);
   }
-  (version >= 3 ? w.compactNullableString((m.committedMetadata === undefined ? '' : m.committedMetadata)) : w.nullableString((m.committedMetadata === undefined ? '' : m.committedMetadata)));
+  {
+    const committedMetadata = m.committedMetadata === undefined ? '' : m.committedMetadata;
+    (version >= 3 ? w.compactNullableString(committedMetadata) : w.nullableString(committedMetadata));
+  }
   if (version >= 3) {
     w.emptyTaggedFields();
   }

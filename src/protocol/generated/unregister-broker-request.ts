@@ -20,6 +20,6 @@ export function decodeUnregisterBrokerRequest(r: Reader, _version: number): Unre
 }
 
 export function encodeUnregisterBrokerRequest(w: Writer, _version: number, m: UnregisterBrokerRequestInput): void {
-  w.int32((m.brokerId ?? 0));
+  w.int32(m.brokerId ?? 0);
   w.emptyTaggedFields();
 }

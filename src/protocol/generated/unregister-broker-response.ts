@@ -28,8 +28,8 @@ export function decodeUnregisterBrokerResponse(r: Reader, _version: number): Unr
 }
 
 export function encodeUnregisterBrokerResponse(w: Writer, _version: number, m: UnregisterBrokerResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.compactNullableString((m.errorMessage === undefined ? '' : m.errorMessage));
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? '' : m.errorMessage);
   w.emptyTaggedFields();
 }

@@ -55,14 +55,14 @@ export function decodeUpdateFeaturesRequest(r: Reader, version: number): UpdateF
 }
 
 export function encodeUpdateFeaturesRequest(w: Writer, version: number, m: UpdateFeaturesRequestInput): void {
-  w.int32((m.timeoutMs ?? 60000));
+  w.int32(m.timeoutMs ?? 60000);
   {
-    const _a = (m.featureUpdates ?? []);
+    const _a = m.featureUpdates ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeUpdateFeaturesRequestFeatureUpdateKey(w, version, _e);
   }
   if (version >= 1) {
-    w.bool((m.validateOnly ?? false));
+    w.bool(m.validateOnly ?? false);
   }
   w.emptyTaggedFields();
 }
@@ -77,13 +77,13 @@ export function decodeUpdateFeaturesRequestFeatureUpdateKey(r: Reader, version: 
 }
 
 export function encodeUpdateFeaturesRequestFeatureUpdateKey(w: Writer, version: number, m: UpdateFeaturesRequestFeatureUpdateKeyInput): void {
-  w.compactString((m.feature ?? ''));
-  w.int16((m.maxVersionLevel ?? 0));
+  w.compactString(m.feature ?? '');
+  w.int16(m.maxVersionLevel ?? 0);
   if (version <= 0) {
-    w.bool((m.allowDowngrade ?? false));
+    w.bool(m.allowDowngrade ?? false);
   }
   if (version >= 1) {
-    w.int8((m.upgradeType ?? 1));
+    w.int8(m.upgradeType ?? 1);
   }
   w.emptyTaggedFields();
 }

@@ -44,29 +44,25 @@ export function decodeUpdateFeaturesResponse(r: Reader, version: number): Update
   const errorMessage = r.compactNullableString();
   let results: UpdateFeaturesResponseUpdatableFeatureResult[] = [];
   if (version <= 1) {
-    {
-      const _n = r.arrayLength(true);
-      if (_n >= 0) {
-        const _a: UpdateFeaturesResponseUpdatableFeatureResult[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeUpdateFeaturesResponseUpdatableFeatureResult(r, version));
-        results = _a;
-      } else throw new ProtocolDecodeError('non-nullable field Results was serialized as null');
-    }
+    const _n = r.arrayLength(true);
+    if (_n >= 0) {
+      const _a: UpdateFeaturesResponseUpdatableFeatureResult[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeUpdateFeaturesResponseUpdatableFeatureResult(r, version));
+      results = _a;
+    } else throw new ProtocolDecodeError('non-nullable field Results was serialized as null');
   }
   r.skipTaggedFields();
   return { throttleTimeMs, errorCode, errorMessage, results };
 }
 
 export function encodeUpdateFeaturesResponse(w: Writer, version: number, m: UpdateFeaturesResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.compactNullableString((m.errorMessage === undefined ? '' : m.errorMessage));
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? '' : m.errorMessage);
   if (version <= 1) {
-    {
-      const _a = (m.results ?? []);
-      w.arrayLength(_a.length, true);
-      for (const _e of _a) encodeUpdateFeaturesResponseUpdatableFeatureResult(w, version, _e);
-    }
+    const _a = m.results ?? [];
+    w.arrayLength(_a.length, true);
+    for (const _e of _a) encodeUpdateFeaturesResponseUpdatableFeatureResult(w, version, _e);
   }
   w.emptyTaggedFields();
 }
@@ -80,8 +76,8 @@ export function decodeUpdateFeaturesResponseUpdatableFeatureResult(r: Reader, _v
 }
 
 export function encodeUpdateFeaturesResponseUpdatableFeatureResult(w: Writer, _version: number, m: UpdateFeaturesResponseUpdatableFeatureResultInput): void {
-  w.compactString((m.feature ?? ''));
-  w.int16((m.errorCode ?? 0));
-  w.compactNullableString((m.errorMessage === undefined ? '' : m.errorMessage));
+  w.compactString(m.feature ?? '');
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? '' : m.errorMessage);
   w.emptyTaggedFields();
 }

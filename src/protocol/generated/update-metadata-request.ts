@@ -130,25 +130,21 @@ export function decodeUpdateMetadataRequest(r: Reader, version: number): UpdateM
   const brokerEpoch = version >= 5 ? r.int64() : -1;
   let ungroupedPartitionStates: UpdateMetadataRequestUpdateMetadataPartitionState[] = [];
   if (version <= 4) {
-    {
-      const _n = r.arrayLength(false);
-      if (_n >= 0) {
-        const _a: UpdateMetadataRequestUpdateMetadataPartitionState[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeUpdateMetadataRequestUpdateMetadataPartitionState(r, version));
-        ungroupedPartitionStates = _a;
-      } else throw new ProtocolDecodeError('non-nullable field UngroupedPartitionStates was serialized as null');
-    }
+    const _n = r.arrayLength(false);
+    if (_n >= 0) {
+      const _a: UpdateMetadataRequestUpdateMetadataPartitionState[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeUpdateMetadataRequestUpdateMetadataPartitionState(r, version));
+      ungroupedPartitionStates = _a;
+    } else throw new ProtocolDecodeError('non-nullable field UngroupedPartitionStates was serialized as null');
   }
   let topicStates: UpdateMetadataRequestUpdateMetadataTopicState[] = [];
   if (version >= 5) {
-    {
-      const _n = r.arrayLength(version >= 6);
-      if (_n >= 0) {
-        const _a: UpdateMetadataRequestUpdateMetadataTopicState[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeUpdateMetadataRequestUpdateMetadataTopicState(r, version));
-        topicStates = _a;
-      } else throw new ProtocolDecodeError('non-nullable field TopicStates was serialized as null');
-    }
+    const _n = r.arrayLength(version >= 6);
+    if (_n >= 0) {
+      const _a: UpdateMetadataRequestUpdateMetadataTopicState[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeUpdateMetadataRequestUpdateMetadataTopicState(r, version));
+      topicStates = _a;
+    } else throw new ProtocolDecodeError('non-nullable field TopicStates was serialized as null');
   }
   let liveBrokers: UpdateMetadataRequestUpdateMetadataBroker[];
   {
@@ -182,35 +178,31 @@ export function decodeUpdateMetadataRequest(r: Reader, version: number): UpdateM
 }
 
 export function encodeUpdateMetadataRequest(w: Writer, version: number, m: UpdateMetadataRequestInput): void {
-  w.int32((m.controllerId ?? 0));
+  w.int32(m.controllerId ?? 0);
   if (version >= 8) {
-    w.bool((m.isKRaftController ?? false));
+    w.bool(m.isKRaftController ?? false);
   }
-  w.int32((m.controllerEpoch ?? 0));
+  w.int32(m.controllerEpoch ?? 0);
   if (version >= 5) {
-    w.int64((m.brokerEpoch ?? -1));
+    w.int64(m.brokerEpoch ?? -1);
   }
   if (version <= 4) {
-    {
-      const _a = (m.ungroupedPartitionStates ?? []);
-      w.arrayLength(_a.length, false);
-      for (const _e of _a) encodeUpdateMetadataRequestUpdateMetadataPartitionState(w, version, _e);
-    }
+    const _a = m.ungroupedPartitionStates ?? [];
+    w.arrayLength(_a.length, false);
+    for (const _e of _a) encodeUpdateMetadataRequestUpdateMetadataPartitionState(w, version, _e);
   }
   if (version >= 5) {
-    {
-      const _a = (m.topicStates ?? []);
-      w.arrayLength(_a.length, version >= 6);
-      for (const _e of _a) encodeUpdateMetadataRequestUpdateMetadataTopicState(w, version, _e);
-    }
+    const _a = m.topicStates ?? [];
+    w.arrayLength(_a.length, version >= 6);
+    for (const _e of _a) encodeUpdateMetadataRequestUpdateMetadataTopicState(w, version, _e);
   }
   {
-    const _a = (m.liveBrokers ?? []);
+    const _a = m.liveBrokers ?? [];
     w.arrayLength(_a.length, version >= 6);
     for (const _e of _a) encodeUpdateMetadataRequestUpdateMetadataBroker(w, version, _e);
   }
   if (version >= 6) {
-    const _t0 = (m.type ?? 0);
+    const _t0 = m.type ?? 0;
     const _has0 = version >= 8 && _t0 !== 0;
     w.uvarint((_has0 ? 1 : 0));
     if (_has0) {
@@ -248,14 +240,12 @@ export function decodeUpdateMetadataRequestUpdateMetadataPartitionState(r: Reade
   }
   let offlineReplicas: number[] = [];
   if (version >= 4) {
-    {
-      const _n = r.arrayLength(version >= 6);
-      if (_n >= 0) {
-        const _a: number[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(r.int32());
-        offlineReplicas = _a;
-      } else throw new ProtocolDecodeError('non-nullable field OfflineReplicas was serialized as null');
-    }
+    const _n = r.arrayLength(version >= 6);
+    if (_n >= 0) {
+      const _a: number[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(r.int32());
+      offlineReplicas = _a;
+    } else throw new ProtocolDecodeError('non-nullable field OfflineReplicas was serialized as null');
   }
   if (version >= 6) {
     r.skipTaggedFields();
@@ -265,29 +255,27 @@ export function decodeUpdateMetadataRequestUpdateMetadataPartitionState(r: Reade
 
 export function encodeUpdateMetadataRequestUpdateMetadataPartitionState(w: Writer, version: number, m: UpdateMetadataRequestUpdateMetadataPartitionStateInput): void {
   if (version <= 4) {
-    w.string((m.topicName ?? ''));
+    w.string(m.topicName ?? '');
   }
-  w.int32((m.partitionIndex ?? 0));
-  w.int32((m.controllerEpoch ?? 0));
-  w.int32((m.leader ?? 0));
-  w.int32((m.leaderEpoch ?? 0));
+  w.int32(m.partitionIndex ?? 0);
+  w.int32(m.controllerEpoch ?? 0);
+  w.int32(m.leader ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
   {
-    const _a = (m.isr ?? []);
+    const _a = m.isr ?? [];
     w.arrayLength(_a.length, version >= 6);
     for (const _e of _a) w.int32(_e);
   }
-  w.int32((m.zkVersion ?? 0));
+  w.int32(m.zkVersion ?? 0);
   {
-    const _a = (m.replicas ?? []);
+    const _a = m.replicas ?? [];
     w.arrayLength(_a.length, version >= 6);
     for (const _e of _a) w.int32(_e);
   }
   if (version >= 4) {
-    {
-      const _a = (m.offlineReplicas ?? []);
-      w.arrayLength(_a.length, version >= 6);
-      for (const _e of _a) w.int32(_e);
-    }
+    const _a = m.offlineReplicas ?? [];
+    w.arrayLength(_a.length, version >= 6);
+    for (const _e of _a) w.int32(_e);
   }
   if (version >= 6) {
     w.emptyTaggedFields();
@@ -313,12 +301,15 @@ export function decodeUpdateMetadataRequestUpdateMetadataTopicState(r: Reader, v
 }
 
 export function encodeUpdateMetadataRequestUpdateMetadataTopicState(w: Writer, version: number, m: UpdateMetadataRequestUpdateMetadataTopicStateInput): void {
-  (version >= 6 ? w.compactString((m.topicName ?? '')) : w.string((m.topicName ?? '')));
+  {
+    const topicName = m.topicName ?? '';
+    (version >= 6 ? w.compactString(topicName) : w.string(topicName));
+  }
   if (version >= 7) {
-    w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+    w.uuid(m.topicId ?? '00000000000000000000000000000000');
   }
   {
-    const _a = (m.partitionStates ?? []);
+    const _a = m.partitionStates ?? [];
     w.arrayLength(_a.length, version >= 6);
     for (const _e of _a) encodeUpdateMetadataRequestUpdateMetadataPartitionState(w, version, _e);
   }
@@ -333,14 +324,12 @@ export function decodeUpdateMetadataRequestUpdateMetadataBroker(r: Reader, versi
   const v0Port = version <= 0 ? r.int32() : 0;
   let endpoints: UpdateMetadataRequestUpdateMetadataEndpoint[] = [];
   if (version >= 1) {
-    {
-      const _n = r.arrayLength(version >= 6);
-      if (_n >= 0) {
-        const _a: UpdateMetadataRequestUpdateMetadataEndpoint[] = [];
-        for (let _i = 0; _i < _n; _i++) _a.push(decodeUpdateMetadataRequestUpdateMetadataEndpoint(r, version));
-        endpoints = _a;
-      } else throw new ProtocolDecodeError('non-nullable field Endpoints was serialized as null');
-    }
+    const _n = r.arrayLength(version >= 6);
+    if (_n >= 0) {
+      const _a: UpdateMetadataRequestUpdateMetadataEndpoint[] = [];
+      for (let _i = 0; _i < _n; _i++) _a.push(decodeUpdateMetadataRequestUpdateMetadataEndpoint(r, version));
+      endpoints = _a;
+    } else throw new ProtocolDecodeError('non-nullable field Endpoints was serialized as null');
   }
   const rack = version >= 2 ? (version >= 6 ? r.compactNullableString() : r.nullableString()) : '';
   if (version >= 6) {
@@ -350,22 +339,21 @@ export function decodeUpdateMetadataRequestUpdateMetadataBroker(r: Reader, versi
 }
 
 export function encodeUpdateMetadataRequestUpdateMetadataBroker(w: Writer, version: number, m: UpdateMetadataRequestUpdateMetadataBrokerInput): void {
-  w.int32((m.id ?? 0));
+  w.int32(m.id ?? 0);
   if (version <= 0) {
-    w.string((m.v0Host ?? ''));
+    w.string(m.v0Host ?? '');
   }
   if (version <= 0) {
-    w.int32((m.v0Port ?? 0));
+    w.int32(m.v0Port ?? 0);
   }
   if (version >= 1) {
-    {
-      const _a = (m.endpoints ?? []);
-      w.arrayLength(_a.length, version >= 6);
-      for (const _e of _a) encodeUpdateMetadataRequestUpdateMetadataEndpoint(w, version, _e);
-    }
+    const _a = m.endpoints ?? [];
+    w.arrayLength(_a.length, version >= 6);
+    for (const _e of _a) encodeUpdateMetadataRequestUpdateMetadataEndpoint(w, version, _e);
   }
   if (version >= 2) {
-    (version >= 6 ? w.compactNullableString((m.rack === undefined ? '' : m.rack)) : w.nullableString((m.rack === undefined ? '' : m.rack)));
+    const rack = m.rack === undefined ? '' : m.rack;
+    (version >= 6 ? w.compactNullableString(rack) : w.nullableString(rack));
   }
   if (version >= 6) {
     w.emptyTaggedFields();
@@ -384,12 +372,16 @@ export function decodeUpdateMetadataRequestUpdateMetadataEndpoint(r: Reader, ver
 }
 
 export function encodeUpdateMetadataRequestUpdateMetadataEndpoint(w: Writer, version: number, m: UpdateMetadataRequestUpdateMetadataEndpointInput): void {
-  w.int32((m.port ?? 0));
-  (version >= 6 ? w.compactString((m.host ?? '')) : w.string((m.host ?? '')));
-  if (version >= 3) {
-    (version >= 6 ? w.compactString((m.listener ?? '')) : w.string((m.listener ?? '')));
+  w.int32(m.port ?? 0);
+  {
+    const host = m.host ?? '';
+    (version >= 6 ? w.compactString(host) : w.string(host));
   }
-  w.int16((m.securityProtocol ?? 0));
+  if (version >= 3) {
+    const listener = m.listener ?? '';
+    (version >= 6 ? w.compactString(listener) : w.string(listener));
+  }
+  w.int16(m.securityProtocol ?? 0);
   if (version >= 6) {
     w.emptyTaggedFields();
   }

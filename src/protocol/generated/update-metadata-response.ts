@@ -22,7 +22,7 @@ export function decodeUpdateMetadataResponse(r: Reader, version: number): Update
 }
 
 export function encodeUpdateMetadataResponse(w: Writer, version: number, m: UpdateMetadataResponseInput): void {
-  w.int16((m.errorCode ?? 0));
+  w.int16(m.errorCode ?? 0);
   if (version >= 6) {
     w.emptyTaggedFields();
   }

@@ -76,16 +76,16 @@ export function decodeUpdateRaftVoterRequest(r: Reader, version: number): Update
 }
 
 export function encodeUpdateRaftVoterRequest(w: Writer, version: number, m: UpdateRaftVoterRequestInput): void {
-  w.compactNullableString((m.clusterId === undefined ? '' : m.clusterId));
-  w.int32((m.currentLeaderEpoch ?? 0));
-  w.int32((m.voterId ?? 0));
-  w.uuid((m.voterDirectoryId ?? '00000000000000000000000000000000'));
+  w.compactNullableString(m.clusterId === undefined ? '' : m.clusterId);
+  w.int32(m.currentLeaderEpoch ?? 0);
+  w.int32(m.voterId ?? 0);
+  w.uuid(m.voterDirectoryId ?? '00000000000000000000000000000000');
   {
-    const _a = (m.listeners ?? []);
+    const _a = m.listeners ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeUpdateRaftVoterRequestListener(w, version, _e);
   }
-  encodeUpdateRaftVoterRequestKRaftVersionFeature(w, version, (m.kRaftVersionFeature ?? {}));
+  encodeUpdateRaftVoterRequestKRaftVersionFeature(w, version, m.kRaftVersionFeature ?? {});
   w.emptyTaggedFields();
 }
 
@@ -98,9 +98,9 @@ export function decodeUpdateRaftVoterRequestListener(r: Reader, _version: number
 }
 
 export function encodeUpdateRaftVoterRequestListener(w: Writer, _version: number, m: UpdateRaftVoterRequestListenerInput): void {
-  w.compactString((m.name ?? ''));
-  w.compactString((m.host ?? ''));
-  w.uint16((m.port ?? 0));
+  w.compactString(m.name ?? '');
+  w.compactString(m.host ?? '');
+  w.uint16(m.port ?? 0);
   w.emptyTaggedFields();
 }
 
@@ -112,7 +112,7 @@ export function decodeUpdateRaftVoterRequestKRaftVersionFeature(r: Reader, _vers
 }
 
 export function encodeUpdateRaftVoterRequestKRaftVersionFeature(w: Writer, _version: number, m: UpdateRaftVoterRequestKRaftVersionFeatureInput): void {
-  w.int16((m.minSupportedVersion ?? 0));
-  w.int16((m.maxSupportedVersion ?? 0));
+  w.int16(m.minSupportedVersion ?? 0);
+  w.int16(m.maxSupportedVersion ?? 0);
   w.emptyTaggedFields();
 }

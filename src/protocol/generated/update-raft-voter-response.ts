@@ -60,9 +60,9 @@ export function decodeUpdateRaftVoterResponse(r: Reader, version: number): Updat
 }
 
 export function encodeUpdateRaftVoterResponse(w: Writer, version: number, m: UpdateRaftVoterResponseInput): void {
-  w.int32((m.throttleTimeMs ?? 0));
-  w.int16((m.errorCode ?? 0));
-  const _t0 = (m.currentLeader ?? {});
+  w.int32(m.throttleTimeMs ?? 0);
+  w.int16(m.errorCode ?? 0);
+  const _t0 = m.currentLeader ?? {};
   const _has0 = (!isDefaultUpdateRaftVoterResponseCurrentLeader(_t0));
   w.uvarint((_has0 ? 1 : 0));
   if (_has0) {
@@ -84,10 +84,10 @@ export function decodeUpdateRaftVoterResponseCurrentLeader(r: Reader, _version: 
 }
 
 export function encodeUpdateRaftVoterResponseCurrentLeader(w: Writer, _version: number, m: UpdateRaftVoterResponseCurrentLeaderInput): void {
-  w.int32((m.leaderId ?? -1));
-  w.int32((m.leaderEpoch ?? -1));
-  w.compactString((m.host ?? ''));
-  w.int32((m.port ?? 0));
+  w.int32(m.leaderId ?? -1);
+  w.int32(m.leaderEpoch ?? -1);
+  w.compactString(m.host ?? '');
+  w.int32(m.port ?? 0);
   w.emptyTaggedFields();
 }
 

@@ -76,12 +76,12 @@ export function decodeVoteRequest(r: Reader, version: number): VoteRequest {
 }
 
 export function encodeVoteRequest(w: Writer, version: number, m: VoteRequestInput): void {
-  w.compactNullableString((m.clusterId === undefined ? null : m.clusterId));
+  w.compactNullableString(m.clusterId === undefined ? null : m.clusterId);
   if (version >= 1) {
-    w.int32((m.voterId ?? -1));
+    w.int32(m.voterId ?? -1);
   }
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeVoteRequestTopicData(w, version, _e);
   }
@@ -104,9 +104,9 @@ export function decodeVoteRequestTopicData(r: Reader, version: number): VoteRequ
 }
 
 export function encodeVoteRequestTopicData(w: Writer, version: number, m: VoteRequestTopicDataInput): void {
-  w.compactString((m.topicName ?? ''));
+  w.compactString(m.topicName ?? '');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeVoteRequestPartitionData(w, version, _e);
   }
@@ -126,16 +126,16 @@ export function decodeVoteRequestPartitionData(r: Reader, version: number): Vote
 }
 
 export function encodeVoteRequestPartitionData(w: Writer, version: number, m: VoteRequestPartitionDataInput): void {
-  w.int32((m.partitionIndex ?? 0));
-  w.int32((m.candidateEpoch ?? 0));
-  w.int32((m.candidateId ?? 0));
+  w.int32(m.partitionIndex ?? 0);
+  w.int32(m.candidateEpoch ?? 0);
+  w.int32(m.candidateId ?? 0);
   if (version >= 1) {
-    w.uuid((m.candidateDirectoryId ?? '00000000000000000000000000000000'));
+    w.uuid(m.candidateDirectoryId ?? '00000000000000000000000000000000');
   }
   if (version >= 1) {
-    w.uuid((m.voterDirectoryId ?? '00000000000000000000000000000000'));
+    w.uuid(m.voterDirectoryId ?? '00000000000000000000000000000000');
   }
-  w.int32((m.lastOffsetEpoch ?? 0));
-  w.int64((m.lastOffset ?? 0));
+  w.int32(m.lastOffsetEpoch ?? 0);
+  w.int64(m.lastOffset ?? 0);
   w.emptyTaggedFields();
 }

@@ -108,13 +108,13 @@ export function decodeVoteResponse(r: Reader, version: number): VoteResponse {
 }
 
 export function encodeVoteResponse(w: Writer, version: number, m: VoteResponseInput): void {
-  w.int16((m.errorCode ?? 0));
+  w.int16(m.errorCode ?? 0);
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeVoteResponseTopicData(w, version, _e);
   }
-  const _t0 = (m.nodeEndpoints ?? []);
+  const _t0 = m.nodeEndpoints ?? [];
   const _has0 = version >= 1 && (_t0.length > 0);
   w.uvarint((_has0 ? 1 : 0));
   if (_has0) {
@@ -146,9 +146,9 @@ export function decodeVoteResponseTopicData(r: Reader, version: number): VoteRes
 }
 
 export function encodeVoteResponseTopicData(w: Writer, version: number, m: VoteResponseTopicDataInput): void {
-  w.compactString((m.topicName ?? ''));
+  w.compactString(m.topicName ?? '');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeVoteResponsePartitionData(w, version, _e);
   }
@@ -166,11 +166,11 @@ export function decodeVoteResponsePartitionData(r: Reader, _version: number): Vo
 }
 
 export function encodeVoteResponsePartitionData(w: Writer, _version: number, m: VoteResponsePartitionDataInput): void {
-  w.int32((m.partitionIndex ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.int32((m.leaderId ?? 0));
-  w.int32((m.leaderEpoch ?? 0));
-  w.bool((m.voteGranted ?? false));
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.int32(m.leaderId ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
+  w.bool(m.voteGranted ?? false);
   w.emptyTaggedFields();
 }
 
@@ -183,8 +183,8 @@ export function decodeVoteResponseNodeEndpoint(r: Reader, _version: number): Vot
 }
 
 export function encodeVoteResponseNodeEndpoint(w: Writer, _version: number, m: VoteResponseNodeEndpointInput): void {
-  w.int32((m.nodeId ?? 0));
-  w.compactString((m.host ?? ''));
-  w.uint16((m.port ?? 0));
+  w.int32(m.nodeId ?? 0);
+  w.compactString(m.host ?? '');
+  w.uint16(m.port ?? 0);
   w.emptyTaggedFields();
 }

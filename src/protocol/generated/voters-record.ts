@@ -78,9 +78,9 @@ export function decodeVotersRecord(r: Reader, version: number): VotersRecord {
 }
 
 export function encodeVotersRecord(w: Writer, version: number, m: VotersRecordInput): void {
-  w.int16((m.version ?? 0));
+  w.int16(m.version ?? 0);
   {
-    const _a = (m.voters ?? []);
+    const _a = m.voters ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeVotersRecordVoter(w, version, _e);
   }
@@ -105,14 +105,14 @@ export function decodeVotersRecordVoter(r: Reader, version: number): VotersRecor
 }
 
 export function encodeVotersRecordVoter(w: Writer, version: number, m: VotersRecordVoterInput): void {
-  w.int32((m.voterId ?? 0));
-  w.uuid((m.voterDirectoryId ?? '00000000000000000000000000000000'));
+  w.int32(m.voterId ?? 0);
+  w.uuid(m.voterDirectoryId ?? '00000000000000000000000000000000');
   {
-    const _a = (m.endpoints ?? []);
+    const _a = m.endpoints ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeVotersRecordEndpoint(w, version, _e);
   }
-  encodeVotersRecordKRaftVersionFeature(w, version, (m.kRaftVersionFeature ?? {}));
+  encodeVotersRecordKRaftVersionFeature(w, version, m.kRaftVersionFeature ?? {});
   w.emptyTaggedFields();
 }
 
@@ -125,9 +125,9 @@ export function decodeVotersRecordEndpoint(r: Reader, _version: number): VotersR
 }
 
 export function encodeVotersRecordEndpoint(w: Writer, _version: number, m: VotersRecordEndpointInput): void {
-  w.compactString((m.name ?? ''));
-  w.compactString((m.host ?? ''));
-  w.uint16((m.port ?? 0));
+  w.compactString(m.name ?? '');
+  w.compactString(m.host ?? '');
+  w.uint16(m.port ?? 0);
   w.emptyTaggedFields();
 }
 
@@ -139,7 +139,7 @@ export function decodeVotersRecordKRaftVersionFeature(r: Reader, _version: numbe
 }
 
 export function encodeVotersRecordKRaftVersionFeature(w: Writer, _version: number, m: VotersRecordKRaftVersionFeatureInput): void {
-  w.int16((m.minSupportedVersion ?? 0));
-  w.int16((m.maxSupportedVersion ?? 0));
+  w.int16(m.minSupportedVersion ?? 0);
+  w.int16(m.maxSupportedVersion ?? 0);
   w.emptyTaggedFields();
 }

@@ -84,9 +84,9 @@ export function decodeWriteShareGroupStateRequest(r: Reader, version: number): W
 }
 
 export function encodeWriteShareGroupStateRequest(w: Writer, version: number, m: WriteShareGroupStateRequestInput): void {
-  w.compactString((m.groupId ?? ''));
+  w.compactString(m.groupId ?? '');
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeWriteShareGroupStateRequestWriteStateData(w, version, _e);
   }
@@ -109,9 +109,9 @@ export function decodeWriteShareGroupStateRequestWriteStateData(r: Reader, versi
 }
 
 export function encodeWriteShareGroupStateRequestWriteStateData(w: Writer, version: number, m: WriteShareGroupStateRequestWriteStateDataInput): void {
-  w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+  w.uuid(m.topicId ?? '00000000000000000000000000000000');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeWriteShareGroupStateRequestPartitionData(w, version, _e);
   }
@@ -137,12 +137,12 @@ export function decodeWriteShareGroupStateRequestPartitionData(r: Reader, versio
 }
 
 export function encodeWriteShareGroupStateRequestPartitionData(w: Writer, version: number, m: WriteShareGroupStateRequestPartitionDataInput): void {
-  w.int32((m.partition ?? 0));
-  w.int32((m.stateEpoch ?? 0));
-  w.int32((m.leaderEpoch ?? 0));
-  w.int64((m.startOffset ?? 0));
+  w.int32(m.partition ?? 0);
+  w.int32(m.stateEpoch ?? 0);
+  w.int32(m.leaderEpoch ?? 0);
+  w.int64(m.startOffset ?? 0);
   {
-    const _a = (m.stateBatches ?? []);
+    const _a = m.stateBatches ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeWriteShareGroupStateRequestStateBatch(w, version, _e);
   }
@@ -159,9 +159,9 @@ export function decodeWriteShareGroupStateRequestStateBatch(r: Reader, _version:
 }
 
 export function encodeWriteShareGroupStateRequestStateBatch(w: Writer, _version: number, m: WriteShareGroupStateRequestStateBatchInput): void {
-  w.int64((m.firstOffset ?? 0));
-  w.int64((m.lastOffset ?? 0));
-  w.int8((m.deliveryState ?? 0));
-  w.int16((m.deliveryCount ?? 0));
+  w.int64(m.firstOffset ?? 0);
+  w.int64(m.lastOffset ?? 0);
+  w.int8(m.deliveryState ?? 0);
+  w.int16(m.deliveryCount ?? 0);
   w.emptyTaggedFields();
 }

@@ -57,7 +57,7 @@ export function decodeWriteShareGroupStateResponse(r: Reader, version: number): 
 
 export function encodeWriteShareGroupStateResponse(w: Writer, version: number, m: WriteShareGroupStateResponseInput): void {
   {
-    const _a = (m.results ?? []);
+    const _a = m.results ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeWriteShareGroupStateResponseWriteStateResult(w, version, _e);
   }
@@ -80,9 +80,9 @@ export function decodeWriteShareGroupStateResponseWriteStateResult(r: Reader, ve
 }
 
 export function encodeWriteShareGroupStateResponseWriteStateResult(w: Writer, version: number, m: WriteShareGroupStateResponseWriteStateResultInput): void {
-  w.uuid((m.topicId ?? '00000000000000000000000000000000'));
+  w.uuid(m.topicId ?? '00000000000000000000000000000000');
   {
-    const _a = (m.partitions ?? []);
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, true);
     for (const _e of _a) encodeWriteShareGroupStateResponsePartitionResult(w, version, _e);
   }
@@ -98,8 +98,8 @@ export function decodeWriteShareGroupStateResponsePartitionResult(r: Reader, _ve
 }
 
 export function encodeWriteShareGroupStateResponsePartitionResult(w: Writer, _version: number, m: WriteShareGroupStateResponsePartitionResultInput): void {
-  w.int32((m.partition ?? 0));
-  w.int16((m.errorCode ?? 0));
-  w.compactNullableString((m.errorMessage === undefined ? null : m.errorMessage));
+  w.int32(m.partition ?? 0);
+  w.int16(m.errorCode ?? 0);
+  w.compactNullableString(m.errorMessage === undefined ? null : m.errorMessage);
   w.emptyTaggedFields();
 }

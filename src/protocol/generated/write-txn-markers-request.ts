@@ -65,7 +65,7 @@ export function decodeWriteTxnMarkersRequest(r: Reader, version: number): WriteT
 
 export function encodeWriteTxnMarkersRequest(w: Writer, version: number, m: WriteTxnMarkersRequestInput): void {
   {
-    const _a = (m.markers ?? []);
+    const _a = m.markers ?? [];
     w.arrayLength(_a.length, version >= 1);
     for (const _e of _a) encodeWriteTxnMarkersRequestWritableTxnMarker(w, version, _e);
   }
@@ -95,15 +95,15 @@ export function decodeWriteTxnMarkersRequestWritableTxnMarker(r: Reader, version
 }
 
 export function encodeWriteTxnMarkersRequestWritableTxnMarker(w: Writer, version: number, m: WriteTxnMarkersRequestWritableTxnMarkerInput): void {
-  w.int64((m.producerId ?? 0));
-  w.int16((m.producerEpoch ?? 0));
-  w.bool((m.transactionResult ?? false));
+  w.int64(m.producerId ?? 0);
+  w.int16(m.producerEpoch ?? 0);
+  w.bool(m.transactionResult ?? false);
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, version >= 1);
     for (const _e of _a) encodeWriteTxnMarkersRequestWritableTxnMarkerTopic(w, version, _e);
   }
-  w.int32((m.coordinatorEpoch ?? 0));
+  w.int32(m.coordinatorEpoch ?? 0);
   if (version >= 1) {
     w.emptyTaggedFields();
   }
@@ -127,9 +127,12 @@ export function decodeWriteTxnMarkersRequestWritableTxnMarkerTopic(r: Reader, ve
 }
 
 export function encodeWriteTxnMarkersRequestWritableTxnMarkerTopic(w: Writer, version: number, m: WriteTxnMarkersRequestWritableTxnMarkerTopicInput): void {
-  (version >= 1 ? w.compactString((m.name ?? '')) : w.string((m.name ?? '')));
   {
-    const _a = (m.partitionIndexes ?? []);
+    const name = m.name ?? '';
+    (version >= 1 ? w.compactString(name) : w.string(name));
+  }
+  {
+    const _a = m.partitionIndexes ?? [];
     w.arrayLength(_a.length, version >= 1);
     for (const _e of _a) w.int32(_e);
   }

@@ -68,7 +68,7 @@ export function decodeWriteTxnMarkersResponse(r: Reader, version: number): Write
 
 export function encodeWriteTxnMarkersResponse(w: Writer, version: number, m: WriteTxnMarkersResponseInput): void {
   {
-    const _a = (m.markers ?? []);
+    const _a = m.markers ?? [];
     w.arrayLength(_a.length, version >= 1);
     for (const _e of _a) encodeWriteTxnMarkersResponseWritableTxnMarkerResult(w, version, _e);
   }
@@ -95,9 +95,9 @@ export function decodeWriteTxnMarkersResponseWritableTxnMarkerResult(r: Reader, 
 }
 
 export function encodeWriteTxnMarkersResponseWritableTxnMarkerResult(w: Writer, version: number, m: WriteTxnMarkersResponseWritableTxnMarkerResultInput): void {
-  w.int64((m.producerId ?? 0));
+  w.int64(m.producerId ?? 0);
   {
-    const _a = (m.topics ?? []);
+    const _a = m.topics ?? [];
     w.arrayLength(_a.length, version >= 1);
     for (const _e of _a) encodeWriteTxnMarkersResponseWritableTxnMarkerTopicResult(w, version, _e);
   }
@@ -124,9 +124,12 @@ export function decodeWriteTxnMarkersResponseWritableTxnMarkerTopicResult(r: Rea
 }
 
 export function encodeWriteTxnMarkersResponseWritableTxnMarkerTopicResult(w: Writer, version: number, m: WriteTxnMarkersResponseWritableTxnMarkerTopicResultInput): void {
-  (version >= 1 ? w.compactString((m.name ?? '')) : w.string((m.name ?? '')));
   {
-    const _a = (m.partitions ?? []);
+    const name = m.name ?? '';
+    (version >= 1 ? w.compactString(name) : w.string(name));
+  }
+  {
+    const _a = m.partitions ?? [];
     w.arrayLength(_a.length, version >= 1);
     for (const _e of _a) encodeWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(w, version, _e);
   }
@@ -145,8 +148,8 @@ export function decodeWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(r:
 }
 
 export function encodeWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(w: Writer, version: number, m: WriteTxnMarkersResponseWritableTxnMarkerPartitionResultInput): void {
-  w.int32((m.partitionIndex ?? 0));
-  w.int16((m.errorCode ?? 0));
+  w.int32(m.partitionIndex ?? 0);
+  w.int16(m.errorCode ?? 0);
   if (version >= 1) {
     w.emptyTaggedFields();
   }
