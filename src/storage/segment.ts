@@ -1,0 +1,535 @@
+// One segment of a partition log: <baseOffset as 20 digits>.log plus its .index and .timeindex (Kafka's names).
+//
+// <baseOffset>.log is a plain concatenation of record batches exactly as they travel on the wire (v2, see
+// src/protocol/records.ts): baseOffset int64, batchLength int32, then batchLength bytes. No file header, no
+// padding. The first batch's baseOffset is >= the file name's offset; offsets increase from batch to batch.
+// Each batch carries its own CRC32C (attributes..end), which recovery checks; the broker never rewrites a batch
+// once it is in the file. The index formats are described in indexes.ts.
+//
+// Appends are positional writes (fs.writeSync) at the end of the file: once append() returns the bytes are in
+// the page cache, so a killed process loses nothing it acknowledged; only fsync (flush) protects against a
+// machine crash. The in-memory state (size, nextOffset, index entries, max timestamp) changes only after the
+// write succeeded.
+//
+// A segment opened after a clean shutdown loads its indexes lazily, on first use; the active segment is loaded
+// at once to find its end (last index entry + a scan of the batches after it).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  BATCH_HEADER_BYTES,
+  BATCH_LENGTH_MIN,
+  BATCH_LENGTH_OFFSET,
+  type BatchHeader,
+  LAST_OFFSET_DELTA_OFFSET,
+  LOG_OVERHEAD,
+  MAX_TIMESTAMP_OFFSET,
+  readBatchHeader,
+  readInt64,
+} from '../protocol/records.js';
+import type { LogConfig } from './config.js';
+import { OffsetIndex, TimeIndex, type TimestampOffset, writeFully } from './indexes.js';
+import type { ReadAlloc } from './read-buffers.js';
+
+export const LOG_SUFFIX = '.log';
+export const INDEX_SUFFIX = '.index';
+export const TIME_INDEX_SUFFIX = '.timeindex';
+export const DELETED_SUFFIX = '.deleted';
+
+/** Kafka's file name stem: the offset as 20 zero-padded digits. */
+export function offsetFileStem(offset: number): string {
+  return String(offset).padStart(20, '0');
+}
+
+/** What an append tells the segment about each batch it wrote. */
+export interface AppendedBatch {
+  /** Position of the batch inside the appended buffer. */
+  bufferPos: number;
+  size: number;
+  lastOffset: number;
+  maxTimestamp: number;
+}
+
+export interface SegmentRead {
+  /** Whole batches, a view of a buffer from alloc. */
+  data: Buffer;
+  /** Offset after the last batch in data (== the start offset's batch base when data is empty). */
+  nextOffset: number;
+}
+
+export type SegmentLoadStatus = 'ok' | 'rebuilt' | 'corrupt';
+
+/** A moving window over a .log for sequential scans of headers (or whole batches). */
+export class LogWindow {
+  private start = 0;
+  private len = 0;
+
+  constructor(
+    private readonly fd: number,
+    private readonly fileSize: number,
+    private buf: Buffer = Buffer.allocUnsafe(256 * 1024),
+  ) {}
+
+  /** Bytes [pos, pos + n) of the file, or null when the file ends first. Valid until the next call. */
+  view(pos: number, n: number): Buffer | null {
+    if (pos + n > this.fileSize) return null;
+    if (pos >= this.start && pos + n <= this.start + this.len) {
+      return this.buf.subarray(pos - this.start, pos - this.start + n);
+    }
+    if (n > this.buf.length) this.buf = Buffer.allocUnsafe(Math.max(n, this.buf.length * 2));
+    const want = Math.min(this.buf.length, this.fileSize - pos);
+    let got = 0;
+    while (got < want) {
+      const r = fs.readSync(this.fd, this.buf, got, want - got, pos + got);
+      if (r === 0) break;
+      got += r;
+    }
+    this.start = pos;
+    this.len = got;
+    return got >= n ? this.buf.subarray(0, n) : null;
+  }
+}
+
+/** Shared scratch for header scans on the read path (all callers are synchronous, so no overlap). */
+const scanScratch = Buffer.allocUnsafe(64 * 1024);
+
+export class LogSegment {
+  readonly logFile: string;
+  readonly indexFile: string;
+  readonly timeIndexFile: string;
+  /** Bytes in the .log. */
+  size: number;
+  /** Offset after the last batch (exact once the segment's end is known: active segments, after load). */
+  nextOffset: number;
+  /** Wall-clock creation (or load) time, for time-based rolls of segments without timestamps. */
+  readonly created: number;
+
+  private fd: number;
+  private readonly offsetIndex: OffsetIndex;
+  private readonly timeIndex: TimeIndex;
+  private indexesLoaded: boolean;
+  private bytesSinceLastIndexEntry = 0;
+  private maxTs = -1;
+  private offsetOfMaxTs = -1;
+  /** maxTimestamp of the first batch, -1 when unknown/none; null when not read yet. */
+  private rollingBaseTimestamp: number | null;
+  /** The last read's end, so a consumer's next fetch skips the index lookup and header scan. */
+  private readCache: { offset: number; position: number } | null = null;
+
+  private constructor(
+    readonly dir: string,
+    readonly baseOffset: number,
+    private config: LogConfig,
+    fd: number,
+    size: number,
+    created: number,
+    fresh: boolean,
+  ) {
+    const stem = path.join(dir, offsetFileStem(baseOffset));
+    this.logFile = stem + LOG_SUFFIX;
+    this.indexFile = stem + INDEX_SUFFIX;
+    this.timeIndexFile = stem + TIME_INDEX_SUFFIX;
+    this.fd = fd;
+    this.size = size;
+    this.nextOffset = baseOffset;
+    this.created = created;
+    this.offsetIndex = new OffsetIndex(this.indexFile, baseOffset, config.segmentIndexBytes);
+    this.timeIndex = new TimeIndex(this.timeIndexFile, baseOffset, config.segmentIndexBytes);
+    this.indexesLoaded = fresh;
+    this.rollingBaseTimestamp = fresh ? -1 : null;
+  }
+
+  /** A new, empty segment (replaces stale files of the same name, e.g. left by a truncation to this offset). */
+  static create(dir: string, baseOffset: number, config: LogConfig, now: number): LogSegment {
+    const stem = path.join(dir, offsetFileStem(baseOffset));
+    const fd = fs.openSync(stem + LOG_SUFFIX, 'w+');
+    const seg = new LogSegment(dir, baseOffset, config, fd, 0, now, true);
+    seg.offsetIndex.reset();
+    seg.timeIndex.reset();
+    return seg;
+  }
+
+  /** An existing segment; its indexes are loaded on first use. */
+  static open(dir: string, baseOffset: number, config: LogConfig, now: number): LogSegment {
+    const fd = fs.openSync(path.join(dir, offsetFileStem(baseOffset) + LOG_SUFFIX), 'r+');
+    const size = fs.fstatSync(fd).size;
+    return new LogSegment(dir, baseOffset, config, fd, size, now, false);
+  }
+
+  updateConfig(config: LogConfig): void {
+    this.config = config;
+  }
+
+  // ---- indexes -------------------------------------------------------------------------------------------
+
+  /**
+   * Loads the indexes and finds the segment's end: last index entry, then the batches after it. 'rebuilt' when
+   * the index files failed the sanity check and were rebuilt from the .log, 'corrupt' when the .log does not
+   * parse to its end (the caller then runs recovery).
+   */
+  load(): SegmentLoadStatus {
+    if (this.indexesLoaded) return 'ok';
+    this.indexesLoaded = true;
+    let trusted = this.offsetIndex.load(this.size);
+    trusted = this.timeIndex.load(0x7fffffff) && trusted;
+    if (!trusted) {
+      this.resetIndexes();
+      const complete = this.scanFrom(0, true);
+      this.rewriteIndexes();
+      return complete ? 'rebuilt' : 'corrupt';
+    }
+    const last = this.offsetIndex.last();
+    const lastTime = this.timeIndex.last();
+    if (lastTime !== null) {
+      this.maxTs = lastTime.timestamp;
+      this.offsetOfMaxTs = lastTime.offset;
+    }
+    return this.scanFrom(last.position, false) ? 'ok' : 'corrupt';
+  }
+
+  /** Walks batch headers from pos to the end, updating nextOffset / max timestamp (and indexes when asked). */
+  private scanFrom(pos: number, index: boolean): boolean {
+    const win = new LogWindow(this.fd, this.size);
+    while (pos < this.size) {
+      const h = win.view(pos, BATCH_HEADER_BYTES);
+      if (h === null) return false;
+      const batchLength = h.readInt32BE(BATCH_LENGTH_OFFSET);
+      if (batchLength < BATCH_LENGTH_MIN || pos + LOG_OVERHEAD + batchLength > this.size) return false;
+      const lastOffset = readInt64(h, 0) + h.readInt32BE(LAST_OFFSET_DELTA_OFFSET);
+      const maxTimestamp = readInt64(h, MAX_TIMESTAMP_OFFSET);
+      if (index) {
+        this.indexBatch(pos, LOG_OVERHEAD + batchLength, lastOffset, maxTimestamp);
+      } else if (maxTimestamp > this.maxTs) {
+        this.maxTs = maxTimestamp;
+        this.offsetOfMaxTs = lastOffset;
+      }
+      if (this.rollingBaseTimestamp === null && pos === 0) this.rollingBaseTimestamp = maxTimestamp;
+      this.nextOffset = lastOffset + 1;
+      pos += LOG_OVERHEAD + batchLength;
+    }
+    return true;
+  }
+
+  /** Forgets all index entries (recovery then feeds every valid batch to indexBatch). */
+  resetIndexes(): void {
+    this.indexesLoaded = true;
+    this.offsetIndex.reset();
+    this.timeIndex.reset();
+    this.bytesSinceLastIndexEntry = 0;
+    this.maxTs = -1;
+    this.offsetOfMaxTs = -1;
+    this.rollingBaseTimestamp = -1;
+    this.nextOffset = this.baseOffset;
+    this.readCache = null;
+  }
+
+  /** Kafka's per-batch index rule: an entry once more than index.interval.bytes were appended since the last. */
+  indexBatch(position: number, size: number, lastOffset: number, maxTimestamp: number): void {
+    if (maxTimestamp > this.maxTs) {
+      this.maxTs = maxTimestamp;
+      this.offsetOfMaxTs = lastOffset;
+    }
+    if (position === 0) this.rollingBaseTimestamp = maxTimestamp;
+    if (this.bytesSinceLastIndexEntry > this.config.indexIntervalBytes) {
+      this.offsetIndex.append(lastOffset, position);
+      if (this.maxTs >= 0) this.timeIndex.maybeAppend(this.maxTs, this.offsetOfMaxTs);
+      this.bytesSinceLastIndexEntry = 0;
+    }
+    this.bytesSinceLastIndexEntry += size;
+    this.nextOffset = lastOffset + 1;
+  }
+
+  /** Largest batch maxTimestamp in the segment (-1 when none). */
+  get maxTimestamp(): number {
+    this.load();
+    return this.maxTs;
+  }
+
+  /** lastOffset of the first batch carrying maxTimestamp (-1 when none). */
+  get offsetOfMaxTimestamp(): number {
+    this.load();
+    return this.offsetOfMaxTs;
+  }
+
+  /** File modification time, Kafka's stand-in for segments without timestamps. */
+  lastModified(): number {
+    return fs.fstatSync(this.fd).mtimeMs;
+  }
+
+  // ---- append --------------------------------------------------------------------------------------------
+
+  /**
+   * Kafka's LogSegment.shouldRoll: full by size, too old (first batch's timestamp vs the incoming batches'
+   * max timestamp, or creation time without timestamps), index full, or offsets beyond int32 of the base.
+   */
+  shouldRoll(
+    appendBytes: number,
+    appendMaxTimestamp: number,
+    appendLastOffset: number,
+    now: number,
+  ): boolean {
+    if (this.size === 0) return false;
+    if (this.size > this.config.segmentBytes - appendBytes) return true;
+    this.load();
+    if (this.rollingBaseTimestamp === null) this.readRollingBaseTimestamp();
+    const base = this.rollingBaseTimestamp ?? -1;
+    const waited = base >= 0 ? appendMaxTimestamp - base : now - this.created;
+    if (waited > this.config.segmentMs) return true;
+    if (this.offsetIndex.isFull() || this.timeIndex.isFull()) return true;
+    return appendLastOffset - this.baseOffset > 0x7fffffff;
+  }
+
+  private readRollingBaseTimestamp(): void {
+    const win = new LogWindow(this.fd, this.size, Buffer.allocUnsafe(BATCH_HEADER_BYTES));
+    const h = win.view(0, BATCH_HEADER_BYTES);
+    this.rollingBaseTimestamp = h === null ? -1 : readInt64(h, MAX_TIMESTAMP_OFFSET);
+  }
+
+  /** Writes data at the end of the .log and indexes its batches. Throws on I/O errors (nothing is recorded). */
+  append(data: Buffer, batches: readonly AppendedBatch[]): void {
+    this.load();
+    const start = this.size;
+    try {
+      writeFully(this.fd, data, start);
+    } catch (e) {
+      // Leave no partial batch behind; if even that fails, recovery cuts it at the next start.
+      try {
+        fs.ftruncateSync(this.fd, start);
+      } catch {}
+      throw e;
+    }
+    this.size = start + data.length;
+    for (const b of batches) this.indexBatch(start + b.bufferPos, b.size, b.lastOffset, b.maxTimestamp);
+  }
+
+  // ---- read ----------------------------------------------------------------------------------------------
+
+  /**
+   * Position and header of the batch holding `offset` (the first batch ending at or after it), or null when
+   * the segment ends before it.
+   */
+  locate(offset: number): { position: number; header: BatchHeader } | null {
+    this.load();
+    const start = this.offsetIndex.lookup(offset).position;
+    const win = new LogWindow(this.fd, this.size, scanScratch);
+    let pos = start;
+    while (pos + BATCH_HEADER_BYTES <= this.size) {
+      const h = win.view(pos, BATCH_HEADER_BYTES);
+      if (h === null) return null;
+      const header = readBatchHeader(h, 0);
+      if (header.batchLength < BATCH_LENGTH_MIN) return null;
+      if (header.baseOffset + header.lastOffsetDelta >= offset) return { position: pos, header };
+      pos += LOG_OVERHEAD + header.batchLength;
+    }
+    return null;
+  }
+
+  /**
+   * Whole batches from the one holding startOffset: at most maxBytes (but at least the first batch when
+   * minOneBatch), none whose lastOffset >= maxOffsetExclusive. Null when the segment ends before startOffset.
+   */
+  read(
+    startOffset: number,
+    maxBytes: number,
+    maxOffsetExclusive: number,
+    minOneBatch: boolean,
+    alloc: ReadAlloc,
+  ): SegmentRead | null {
+    let position: number;
+    const cached = this.readCache;
+    if (cached !== null && cached.offset === startOffset) {
+      position = cached.position;
+    } else {
+      const loc = this.locate(startOffset);
+      if (loc === null) return null;
+      position = loc.position;
+    }
+    const available = this.size - position;
+    if (available < BATCH_HEADER_BYTES) return null;
+    let want = Math.min(Math.max(maxBytes, BATCH_HEADER_BYTES), available);
+    let data = this.readAt(position, want, alloc);
+    const firstSize = data.readInt32BE(BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
+    if (firstSize > data.length) {
+      if (!minOneBatch || firstSize > available) {
+        return { data: data.subarray(0, 0), nextOffset: readInt64(data, 0) };
+      }
+      want = firstSize;
+      data = this.readAt(position, want, alloc);
+    }
+    let pos = 0;
+    let nextOffset = readInt64(data, 0);
+    while (pos + BATCH_HEADER_BYTES <= data.length) {
+      const size = data.readInt32BE(pos + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
+      if (size < BATCH_HEADER_BYTES || pos + size > data.length) break;
+      if (pos + size > maxBytes && !(pos === 0 && minOneBatch)) break;
+      const lastOffset = readInt64(data, pos) + data.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET);
+      if (lastOffset >= maxOffsetExclusive) break;
+      pos += size;
+      nextOffset = lastOffset + 1;
+    }
+    if (pos > 0) this.readCache = { offset: nextOffset, position: position + pos };
+    return { data: data.subarray(0, pos), nextOffset };
+  }
+
+  private readAt(position: number, n: number, alloc: ReadAlloc): Buffer {
+    const buf = alloc(n);
+    let got = 0;
+    while (got < n) {
+      const r = fs.readSync(this.fd, buf, got, n - got, position + got);
+      if (r === 0) break;
+      got += r;
+    }
+    return buf.subarray(0, got);
+  }
+
+  /** One whole batch at a position (for decoding a single batch, e.g. offsetForTimestamp). */
+  readBatchAt(position: number): Buffer | null {
+    const win = new LogWindow(this.fd, this.size, Buffer.allocUnsafe(BATCH_HEADER_BYTES));
+    const h = win.view(position, BATCH_HEADER_BYTES);
+    if (h === null) return null;
+    const size = h.readInt32BE(BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
+    if (size < BATCH_HEADER_BYTES || position + size > this.size) return null;
+    return this.readAt(position, size, (n) => Buffer.allocUnsafe(n));
+  }
+
+  /**
+   * The first batch at or after `fromOffset` whose maxTimestamp >= timestamp (Kafka: time index lookup, then
+   * offset index, then a scan of batch headers). Null when no batch qualifies.
+   */
+  findBatchByTimestamp(
+    timestamp: number,
+    fromOffset: number,
+  ): { position: number; header: BatchHeader } | null {
+    this.load();
+    if (this.maxTs < timestamp) return null;
+    const entry: TimestampOffset | null = this.timeIndex.lookup(timestamp);
+    const startOffset = Math.max(entry?.offset ?? this.baseOffset, fromOffset);
+    let pos = this.offsetIndex.lookup(startOffset).position;
+    const win = new LogWindow(this.fd, this.size, scanScratch);
+    while (pos + BATCH_HEADER_BYTES <= this.size) {
+      const h = win.view(pos, BATCH_HEADER_BYTES);
+      if (h === null) return null;
+      const header = readBatchHeader(h, 0);
+      if (header.batchLength < BATCH_LENGTH_MIN) return null;
+      if (header.maxTimestamp >= timestamp && header.baseOffset + header.lastOffsetDelta >= fromOffset) {
+        return { position: pos, header };
+      }
+      pos += LOG_OVERHEAD + header.batchLength;
+    }
+    return null;
+  }
+
+  /** Calls fn for every batch header from the position of `fromOffset` on (producer-state replay). */
+  forEachBatchHeader(fromOffset: number, fn: (header: BatchHeader, position: number) => void): void {
+    this.load();
+    let pos = fromOffset <= this.baseOffset ? 0 : this.offsetIndex.lookup(fromOffset).position;
+    const win = new LogWindow(this.fd, this.size);
+    while (pos + BATCH_HEADER_BYTES <= this.size) {
+      const h = win.view(pos, BATCH_HEADER_BYTES);
+      if (h === null) return;
+      const header = readBatchHeader(h, 0);
+      if (header.batchLength < BATCH_LENGTH_MIN) return;
+      if (header.baseOffset + header.lastOffsetDelta >= fromOffset) fn(header, pos);
+      pos += LOG_OVERHEAD + header.batchLength;
+    }
+  }
+
+  /** For recovery: a window over the whole .log. */
+  window(): LogWindow {
+    return new LogWindow(this.fd, this.size, Buffer.allocUnsafe(1024 * 1024));
+  }
+
+  // ---- truncation, flush, lifecycle ----------------------------------------------------------------------
+
+  /** Cuts the .log at a batch boundary (recovery: the first bad batch; the caller rebuilt indexes up to it). */
+  truncateToPosition(position: number): number {
+    const removed = this.size - position;
+    if (removed <= 0) return 0;
+    fs.ftruncateSync(this.fd, position);
+    this.size = position;
+    this.readCache = null;
+    return removed;
+  }
+
+  /**
+   * Drops every batch with baseOffset >= offset (replication truncation). The cut is at a batch boundary; a
+   * batch straddling the offset stays whole, as in Kafka. Returns the bytes removed.
+   */
+  truncateTo(offset: number): number {
+    this.load();
+    const loc = this.locate(offset);
+    if (loc === null) return 0;
+    const cut =
+      loc.header.baseOffset >= offset ? loc.position : loc.position + LOG_OVERHEAD + loc.header.batchLength;
+    if (cut >= this.size) return 0;
+    const removed = this.truncateToPosition(cut);
+    // Rebuild the in-memory state of the remaining part: the indexes below the cut stay valid.
+    this.offsetIndex.truncateTo(offset);
+    this.timeIndex.truncateTo(offset);
+    this.maxTs = -1;
+    this.offsetOfMaxTs = -1;
+    const lastTime = this.timeIndex.last();
+    if (lastTime !== null) {
+      this.maxTs = lastTime.timestamp;
+      this.offsetOfMaxTs = lastTime.offset;
+    }
+    this.nextOffset = this.baseOffset;
+    this.rollingBaseTimestamp = null;
+    this.scanFrom(this.offsetIndex.last().position, false);
+    this.bytesSinceLastIndexEntry = 0;
+    return removed;
+  }
+
+  /** Writes pending index entries; fsyncs all three files when sync. */
+  flush(sync = true): void {
+    if (this.indexesLoaded) {
+      this.offsetIndex.flush(sync);
+      this.timeIndex.flush(sync);
+    }
+    if (sync) fs.fsyncSync(this.fd);
+  }
+
+  /** The segment stops being the active one: final time-index entry (as Kafka does), indexes to disk. */
+  onBecomeInactive(): void {
+    if (!this.indexesLoaded) return;
+    if (this.maxTs >= 0) this.timeIndex.maybeAppend(this.maxTs, this.offsetOfMaxTs);
+    this.offsetIndex.flush(false);
+    this.timeIndex.flush(false);
+    this.offsetIndex.close();
+    this.timeIndex.close();
+  }
+
+  /** Rewrites the index files from memory (after recovery rebuilt them). */
+  rewriteIndexes(): void {
+    this.offsetIndex.rewrite();
+    this.timeIndex.rewrite();
+  }
+
+  close(): void {
+    this.onBecomeInactive();
+    fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  /** Closes the files and removes them now, or renames them to *.deleted and removes them after delayMs. */
+  delete(delayMs: number): void {
+    try {
+      this.offsetIndex.close();
+      this.timeIndex.close();
+      fs.closeSync(this.fd);
+    } catch {}
+    this.fd = -1;
+    for (const file of [this.logFile, this.indexFile, this.timeIndexFile]) {
+      if (delayMs <= 0) {
+        fs.rmSync(file, { force: true });
+        continue;
+      }
+      try {
+        fs.renameSync(file, file + DELETED_SUFFIX);
+      } catch {
+        continue;
+      }
+      setTimeout(() => fs.rm(file + DELETED_SUFFIX, { force: true }, () => {}), delayMs).unref();
+    }
+  }
+}
