@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Broker } from '../../src/broker/broker.js';
-import { BrokerConfig } from '../../src/config/broker-config.js';
 import { KafkaConnection } from '../../src/client/connection.js';
+import { BrokerConfig } from '../../src/config/broker-config.js';
 import { setLogSink } from '../../src/logger.js';
 
 export interface InProcessBroker {

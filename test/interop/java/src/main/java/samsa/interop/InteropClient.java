@@ -39,7 +39,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * "progress acked=N" on stderr every 1,000 acknowledgements and writes the acknowledged indexes (one
  * per line) to that file at the end. consume: partition 0 must hold exactly records 0..N-1 at offsets 0..N-1. verify (after
  * a crash): every record read must be a scheme record (its index is timestamp - base), in increasing
- * index order without duplicates, and every acknowledged index must be present. Each mode prints one
+ * index order without duplicates, and every acknowledged index must be present. --profile
+ * no-null-headers (default full) selects the scheme without null header values. Each mode prints one
  * JSON line per topic on stdout and exits 1 on any mismatch.
  */
 public final class InteropClient {
@@ -60,6 +61,9 @@ public final class InteropClient {
     String[] topics = required(opts, "topic").split(",");
     int count = Integer.parseInt(required(opts, "count"));
     long base = Long.parseLong(required(opts, "base-ts"));
+    String profile = opts.getOrDefault("profile", "full");
+    if (!profile.equals("full") && !profile.equals("no-null-headers")) usage("--profile is full or no-null-headers");
+    opts.put("null-header-values", Boolean.toString(profile.equals("full")));
     boolean ok = true;
     switch (mode) {
       case "produce" -> {
@@ -94,6 +98,7 @@ public final class InteropClient {
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     double rate = Double.parseDouble(opts.getOrDefault("rate", "0"));
     boolean progress = opts.containsKey("acked-file");
+    boolean nullHeaders = Boolean.parseBoolean(opts.get("null-header-values"));
     BitSet acked = new BitSet(count);
     AtomicInteger ackedCount = new AtomicInteger();
     AtomicInteger failed = new AtomicInteger();
@@ -108,7 +113,7 @@ public final class InteropClient {
         }
         final int index = i;
         ProducerRecord<byte[], byte[]> rec = new ProducerRecord<>(topic, null, Records.timestamp(base, i),
-            Records.key(i), Records.value(i), Records.headers(i));
+            Records.key(i), Records.value(i), Records.headers(i, nullHeaders));
         producer.send(rec, (md, err) -> {
           if (err == null) {
             synchronized (acked) {
@@ -150,6 +155,7 @@ public final class InteropClient {
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     long timeoutMs = Long.parseLong(opts.getOrDefault("timeout-ms", "60000"));
+    boolean nullHeaders = Boolean.parseBoolean(opts.get("null-header-values"));
     List<String> errors = new ArrayList<>();
     int read = 0;
     int mismatches = 0;
@@ -198,7 +204,7 @@ public final class InteropClient {
           } else if (r.timestampType() != TimestampType.CREATE_TIME) {
             err = "offset " + r.offset() + ": timestamp type " + r.timestampType();
           } else {
-            err = Records.diff(index, base, r.key(), r.value(), r.headers(), r.timestamp());
+            err = Records.diff(index, base, nullHeaders, r.key(), r.value(), r.headers(), r.timestamp());
             if (err != null) err = "offset " + r.offset() + " (index " + index + "): " + err;
           }
           if (err != null) {
@@ -261,7 +267,8 @@ public final class InteropClient {
   private static void usage(String why) {
     System.err.println("samsa-interop: " + why);
     System.err.println("usage: produce|consume|verify --bootstrap H:P --topic T[,T...] --count N --base-ts MS"
-        + " [--compression C[,C...]] [--acked-file F] [--rate N] [--allow-failures] [--timeout-ms MS]");
+        + " [--compression C[,C...]] [--acked-file F] [--rate N] [--allow-failures] [--timeout-ms MS]"
+        + " [--profile full|no-null-headers]");
     System.exit(2);
   }
 

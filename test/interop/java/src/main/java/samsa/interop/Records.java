@@ -12,7 +12,8 @@ import org.apache.kafka.common.header.internals.RecordHeader;
  * test/interop/clients/records.py): record i of a run is a pure function of i and the run's base
  * timestamp, so a verifier in another process, language or broker lifetime can check it byte for
  * byte. Java produces the "full" profile: empty and null keys/values, duplicate and null-valued
- * headers, explicit CreateTime timestamps.
+ * headers, explicit CreateTime timestamps; --profile no-null-headers reads what kafkajs and
+ * kafka-python wrote.
  */
 final class Records {
   static final String ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -36,7 +37,8 @@ final class Records {
     return utf8(sb.toString());
   }
 
-  static List<Header> headers(int i) {
+  /** nullHeaderValues=false is the "no-null-headers" profile (kafkajs, kafka-python cannot send them). */
+  static List<Header> headers(int i, boolean nullHeaderValues) {
     List<Header> h = new ArrayList<>();
     if (i % 5 == 0) return h;
     h.add(new RecordHeader("h", utf8(Integer.toString(i))));
@@ -44,7 +46,7 @@ final class Records {
       h.add(new RecordHeader("dup", utf8("a")));
       h.add(new RecordHeader("dup", utf8("b")));
     }
-    if (i % 4 == 0) h.add(new RecordHeader("nul", (byte[]) null));
+    if (i % 4 == 0 && nullHeaderValues) h.add(new RecordHeader("nul", (byte[]) null));
     return h;
   }
 
@@ -53,10 +55,11 @@ final class Records {
   }
 
   /** Describes the first difference between record i and what was read, or returns null. */
-  static String diff(int i, long base, byte[] key, byte[] value, Iterable<Header> headers, long ts) {
+  static String diff(int i, long base, boolean nullHeaderValues, byte[] key, byte[] value, Iterable<Header> headers,
+      long ts) {
     if (!Arrays.equals(key(i), key)) return "key differs: expected " + show(key(i)) + " got " + show(key);
     if (!Arrays.equals(value(i), value)) return "value differs: expected " + show(value(i)) + " got " + show(value);
-    List<Header> want = headers(i);
+    List<Header> want = headers(i, nullHeaderValues);
     List<Header> got = new ArrayList<>();
     headers.forEach(got::add);
     if (want.size() != got.size()) return "header count: expected " + want.size() + " got " + got.size();
