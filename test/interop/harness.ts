@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type BrokerHandle, interopTarget } from '../helpers/broker.js';
 import { type RunResult, repoRoot, run, start, which } from '../helpers/run.js';
+import { newRun, topicName } from './records.js';
 
 export const codecs = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
 export type Codec = (typeof codecs)[number];
@@ -203,4 +204,45 @@ export async function produceThroughCrash(
   crash.restartMs = Date.now() - t;
   const result = await done;
   return { result, crash };
+}
+
+export interface ExternalClient {
+  /** Name in topic names and messages, e.g. "confluent-kafka". */
+  name: string;
+  /** Program and leading arguments; the mode and options follow (the Java client's command line). */
+  cmd: string;
+  args: string[];
+  codecs: readonly string[];
+}
+
+/**
+ * The main interop check for a client program: produce recordCount records per codec (one topic
+ * each), restart the broker, read every topic back and compare byte for byte.
+ */
+export async function roundTripThroughRestart(
+  broker: BrokerHandle,
+  client: ExternalClient,
+  diagnostic: (msg: string) => void,
+): Promise<void> {
+  const { runId, base } = newRun();
+  const topics = client.codecs.map((c) => topicName(client.name, c, runId));
+  const common = ['--bootstrap', broker.bootstrap, '--topic', topics.join(','), '--count', `${recordCount}`];
+  common.push('--base-ts', `${base}`);
+  const produced = await run(
+    client.cmd,
+    [...client.args, 'produce', ...common, '--compression', client.codecs.join(',')],
+    {
+      timeoutMs: 180_000,
+    },
+  );
+  assertSummaries(produced, topics, `${client.name} produce`);
+  const t0 = Date.now();
+  await broker.restart();
+  const restartMs = Date.now() - t0;
+  const consumed = await run(client.cmd, [...client.args, 'consume', ...common], { timeoutMs: 180_000 });
+  assertSummaries(consumed, topics, `${client.name} consume after restart`);
+  diagnostic(
+    `${client.name}: ${recordCount} records x ${client.codecs.join(',')}: produce ${produced.ms} ms, ` +
+      `restart ${restartMs} ms, consume ${consumed.ms} ms`,
+  );
 }

@@ -15,6 +15,7 @@ import {
   produceThroughCrash,
   recordCount,
   requireAll,
+  roundTripThroughRestart,
   skipUnless,
   targetName,
   tool,
@@ -47,28 +48,11 @@ describe(`interop: Java kafka-clients 4.x against ${targetName()}`, {
   test(`${recordCount} records per codec survive a restart byte for byte`, {
     timeout: 240_000,
   }, async (t) => {
-    const b = broker!;
-    await withBrokerLogs(b, async () => {
-      const { runId, base } = newRun();
-      const topics = codecs.map((c) => topicName('java', c, runId));
-      const common = ['--bootstrap', b.bootstrap, '--topic', topics.join(','), '--count', `${recordCount}`];
-      common.push('--base-ts', `${base}`);
-      const produced = await run('java', [
-        '-jar',
-        jar,
-        'produce',
-        ...common,
-        '--compression',
-        codecs.join(','),
-      ]);
-      assertSummaries(produced, topics, 'produce');
-      const t0 = Date.now();
-      await b.restart();
-      const restartMs = Date.now() - t0;
-      const consumed = await run('java', ['-jar', jar, 'consume', ...common]);
-      assertSummaries(consumed, topics, 'consume after restart');
-      t.diagnostic(`produce ${produced.ms} ms, restart ${restartMs} ms, consume ${consumed.ms} ms`);
-    });
+    await withBrokerLogs(broker, () =>
+      roundTripThroughRestart(broker!, { name: 'java', cmd: 'java', args: ['-jar', jar], codecs }, (m) =>
+        t.diagnostic(m),
+      ),
+    );
   });
 
   test('kill -9 during production loses no acknowledged record', { timeout: 240_000 }, async (t) => {
