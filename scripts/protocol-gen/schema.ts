@@ -166,7 +166,7 @@ export function lowerFirst(s: string): string {
 
 export function loadMessage(path: string): Message | undefined {
   const raw = JSON.parse(stripComments(readFileSync(path, 'utf8'))) as RawMessage;
-  if (!raw.fields || raw.fields.length === 0) return undefined;
+  if (!raw.fields) return undefined;
   const name = raw.name;
   const validVersions = parseRange(raw.validVersions, name);
   const flexibleVersions = parseRange(raw.flexibleVersions, `${name} flexibleVersions`);

@@ -1,6 +1,7 @@
 const TWO_32 = 4294967296;
 const INT64_MAX_HI = 0x7fffffff;
 const CHUNK_BYTES_MAX = 1024 * 1024;
+const ASCII_FAST_PATH_MAX = 64;
 
 /**
  * An append-only encoder of Kafka's primitive types into a list of chunks.
@@ -163,13 +164,19 @@ export class Writer {
     return this;
   }
 
-  private utf8(v: string, length: number): void {
-    const p = this.room(length);
-    this.buf.write(v, p, length, 'utf8');
+  /** Writes v's UTF-8 bytes (byteLength of them); short ASCII strings skip Buffer.write's overhead. */
+  private utf8(v: string, byteLength: number): void {
+    const p = this.room(byteLength);
+    if (byteLength === v.length && byteLength <= ASCII_FAST_PATH_MAX) {
+      const buf = this.buf;
+      for (let i = 0; i < byteLength; i++) buf[p + i] = v.charCodeAt(i);
+    } else {
+      this.buf.write(v, p, byteLength, 'utf8');
+    }
   }
 
   string(v: string): this {
-    const length = Buffer.byteLength(v, 'utf8');
+    const length = utf8Length(v);
     if (length > 0x7fff) throw new RangeError(`string of ${length} bytes does not fit an int16 length`);
     this.int16(length);
     this.utf8(v, length);
@@ -181,7 +188,7 @@ export class Writer {
   }
 
   compactString(v: string): this {
-    const length = Buffer.byteLength(v, 'utf8');
+    const length = utf8Length(v);
     this.uvarint(length + 1);
     this.utf8(v, length);
     return this;
@@ -283,6 +290,13 @@ export class Writer {
     if (this.chunks.length === 1) return this.chunks[0]!;
     return Buffer.concat(this.chunks, this.sealedBytes);
   }
+}
+
+/** UTF-8 byte length; short strings are scanned inline (ASCII length equals string length). */
+function utf8Length(v: string): number {
+  if (v.length > ASCII_FAST_PATH_MAX) return Buffer.byteLength(v, 'utf8');
+  for (let i = 0; i < v.length; i++) if (v.charCodeAt(i) >= 0x80) return Buffer.byteLength(v, 'utf8');
+  return v.length;
 }
 
 export function uvarintSize(v: number): number {

@@ -213,7 +213,7 @@ function loadSchemas(): Schema[] {
       .sort()) {
       const text = readFileSync(path.join(abs, file), 'utf8').replace(/^\s*\/\/.*$/gm, '');
       const schema = JSON.parse(text) as Schema;
-      if (schema.fields && schema.fields.length > 0) out.push(schema);
+      if (schema.fields) out.push(schema);
     }
   }
   return out;

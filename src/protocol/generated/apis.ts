@@ -150,6 +150,8 @@ import { decodePushTelemetryRequest, encodePushTelemetryRequest } from './push-t
 import { decodePushTelemetryResponse, encodePushTelemetryResponse } from './push-telemetry-response.js';
 import { decodeAssignReplicasToDirsRequest, encodeAssignReplicasToDirsRequest } from './assign-replicas-to-dirs-request.js';
 import { decodeAssignReplicasToDirsResponse, encodeAssignReplicasToDirsResponse } from './assign-replicas-to-dirs-response.js';
+import { decodeListClientMetricsResourcesRequest, encodeListClientMetricsResourcesRequest } from './list-client-metrics-resources-request.js';
+import { decodeListClientMetricsResourcesResponse, encodeListClientMetricsResourcesResponse } from './list-client-metrics-resources-response.js';
 import { decodeDescribeTopicPartitionsRequest, encodeDescribeTopicPartitionsRequest } from './describe-topic-partitions-request.js';
 import { decodeDescribeTopicPartitionsResponse, encodeDescribeTopicPartitionsResponse } from './describe-topic-partitions-response.js';
 import { decodeShareGroupHeartbeatRequest, encodeShareGroupHeartbeatRequest } from './share-group-heartbeat-request.js';
@@ -252,6 +254,7 @@ export const ApiKey = {
   GetTelemetrySubscriptions: 71,
   PushTelemetry: 72,
   AssignReplicasToDirs: 73,
+  ListClientMetricsResources: 74,
   DescribeTopicPartitions: 75,
   ShareGroupHeartbeat: 76,
   ShareGroupDescribe: 77,
@@ -358,6 +361,7 @@ export const apiSchemas: ReadonlyMap<number, ApiSchema> = new Map<number, ApiSch
   [71, { apiKey: 71, name: 'GetTelemetrySubscriptions', minVersion: 0, maxVersion: 0, flexibleMinVersion: 0, decodeRequest: decodeGetTelemetrySubscriptionsRequest, encodeRequest: encodeGetTelemetrySubscriptionsRequest, decodeResponse: decodeGetTelemetrySubscriptionsResponse, encodeResponse: encodeGetTelemetrySubscriptionsResponse }],
   [72, { apiKey: 72, name: 'PushTelemetry', minVersion: 0, maxVersion: 0, flexibleMinVersion: 0, decodeRequest: decodePushTelemetryRequest, encodeRequest: encodePushTelemetryRequest, decodeResponse: decodePushTelemetryResponse, encodeResponse: encodePushTelemetryResponse }],
   [73, { apiKey: 73, name: 'AssignReplicasToDirs', minVersion: 0, maxVersion: 0, flexibleMinVersion: 0, decodeRequest: decodeAssignReplicasToDirsRequest, encodeRequest: encodeAssignReplicasToDirsRequest, decodeResponse: decodeAssignReplicasToDirsResponse, encodeResponse: encodeAssignReplicasToDirsResponse }],
+  [74, { apiKey: 74, name: 'ListClientMetricsResources', minVersion: 0, maxVersion: 0, flexibleMinVersion: 0, decodeRequest: decodeListClientMetricsResourcesRequest, encodeRequest: encodeListClientMetricsResourcesRequest, decodeResponse: decodeListClientMetricsResourcesResponse, encodeResponse: encodeListClientMetricsResourcesResponse }],
   [75, { apiKey: 75, name: 'DescribeTopicPartitions', minVersion: 0, maxVersion: 0, flexibleMinVersion: 0, decodeRequest: decodeDescribeTopicPartitionsRequest, encodeRequest: encodeDescribeTopicPartitionsRequest, decodeResponse: decodeDescribeTopicPartitionsResponse, encodeResponse: encodeDescribeTopicPartitionsResponse }],
   [76, { apiKey: 76, name: 'ShareGroupHeartbeat', minVersion: 0, maxVersion: 0, flexibleMinVersion: 0, decodeRequest: decodeShareGroupHeartbeatRequest, encodeRequest: encodeShareGroupHeartbeatRequest, decodeResponse: decodeShareGroupHeartbeatResponse, encodeResponse: encodeShareGroupHeartbeatResponse }],
   [77, { apiKey: 77, name: 'ShareGroupDescribe', minVersion: 0, maxVersion: 0, flexibleMinVersion: 0, decodeRequest: decodeShareGroupDescribeRequest, encodeRequest: encodeShareGroupDescribeRequest, decodeResponse: decodeShareGroupDescribeResponse, encodeResponse: encodeShareGroupDescribeResponse }],
