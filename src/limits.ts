@@ -23,3 +23,9 @@ export const producerBatchesRememberedMax = 5;
 export const producerIdsPerPartitionMax = 100_000;
 /** Size of the slab that segment reads are cut from (page-aligned, see PERF-NOTES). */
 export const readSlabBytes = 64 * 1024 * 1024;
+/** Response bytes waiting in one connection's socket before reading its requests pauses (a client not reading). */
+export const responseBytesBufferedMax = 16 * 1024 * 1024;
+/** Largest decompressed batch the broker accepts when it recompresses for a topic's compression.type. */
+export const recompressBatchBytesMax = 64 * 1024 * 1024;
+/** Grace a shutting-down broker gives in-flight requests before closing their connections. */
+export const shutdownGraceMs = 5_000;

@@ -5,10 +5,12 @@
 // -> load topics -> listen. Stop (SIGTERM): stop accepting, let in-flight requests finish, flush
 // and close every log, write the clean-shutdown marker so the next start skips recovery.
 
-import type { BrokerConfig } from '../config/broker-config.js';
 import { MetadataStore } from '../cluster/metadata-store.js';
 import { TopicManager } from '../cluster/topics.js';
+import type { BrokerConfig } from '../config/broker-config.js';
 import { ProducerIdManager } from '../coordinator/txn/producer-ids.js';
+import { BrokerMetrics, type Metrics, NOOP_METRICS } from '../http/metrics.js';
+import * as limits from '../limits.js';
 import { createLogger, type Logger } from '../logger.js';
 import { LogManager } from '../storage/log-manager.js';
 import type { Handler } from './handler.js';
@@ -26,6 +28,10 @@ export class Broker {
   readonly nodeId: number;
   readonly topics: TopicManager;
   readonly producerIds: ProducerIdManager;
+  /** Prometheus hooks (no-ops when metrics.http.port is -1). */
+  readonly metrics: Metrics;
+  private readonly brokerMetrics: BrokerMetrics | null;
+  private metricsPort = -1;
   private server: Server | null = null;
   private readonly handlerMap: Map<number, Handler<unknown, unknown>>;
   private boundPort = -1;
@@ -41,6 +47,35 @@ export class Broker {
     this.topics = new TopicManager(config, metadata, logs, createLogger('topics'));
     this.producerIds = new ProducerIdManager(metadata);
     this.handlerMap = new Map(handlers.map((h) => [h.apiKey, h as Handler<unknown, unknown>]));
+    this.brokerMetrics =
+      config.int('metrics.http.port') >= 0 ? new BrokerMetrics(this.metricsSource()) : null;
+    this.metrics = this.brokerMetrics ?? NOOP_METRICS;
+  }
+
+  private metricsSource(): ConstructorParameters<typeof BrokerMetrics>[0] {
+    const topics = this.topics;
+    return {
+      *partitions() {
+        for (const t of topics.all()) {
+          for (const p of t.partitions) {
+            const l = p.log;
+            yield {
+              topic: t.name,
+              partition: p.index,
+              sizeBytes: l.sizeBytes,
+              logStartOffset: l.logStartOffset,
+              logEndOffset: l.logEndOffset,
+              highWatermark: l.highWatermark,
+            };
+          }
+        }
+      },
+      network: () => ({
+        connections: this.server?.connectionCount ?? 0,
+        queuedRequestBytes: this.server?.queuedRequestBytes ?? 0,
+        queuedRequestBytesPeak: this.server?.queuedRequestBytesPeak ?? 0,
+      }),
+    };
   }
 
   static async start(config: BrokerConfig): Promise<Broker> {
@@ -71,6 +106,15 @@ export class Broker {
       createLogger('network'),
     );
     broker.boundPort = await broker.server.listen();
+    if (broker.brokerMetrics !== null) {
+      broker.metricsPort = await broker.brokerMetrics.listen(
+        config.string('metrics.http.host'),
+        config.int('metrics.http.port'),
+      );
+      log.info('metrics endpoint listening', {
+        url: `http://${config.string('metrics.http.host')}:${broker.metricsPort}/metrics`,
+      });
+    }
     log.info('Samsa broker started', {
       nodeId: broker.nodeId,
       clusterId: metadata.clusterId,
@@ -83,6 +127,11 @@ export class Broker {
 
   get port(): number {
     return this.boundPort;
+  }
+
+  /** The bound /metrics port, -1 when metrics are off. */
+  get metricsHttpPort(): number {
+    return this.metricsPort;
   }
 
   /** The endpoint clients are told to use (advertised.listeners, else the bound listener). */
@@ -105,7 +154,8 @@ export class Broker {
 
   private async doStop(): Promise<void> {
     this.log.info('shutting down');
-    if (this.server !== null) await this.server.close(5_000);
+    if (this.server !== null) await this.server.close(limits.shutdownGraceMs);
+    if (this.brokerMetrics !== null) await this.brokerMetrics.close();
     await this.logs.close();
     this.log.info('shut down cleanly');
   }

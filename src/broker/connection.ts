@@ -2,23 +2,34 @@
 //
 // Frames are `int32 size` + request. Requests are decoded and handed to their handler as they
 // arrive (many in flight); responses are written strictly in request order, gathered into one
-// corked write per flush. Reading pauses while the connection has too many requests in flight or
-// the broker as a whole has too many request bytes queued (queued.max.request.bytes), so memory
-// stays bounded however fast clients send.
+// corked write per flush. Reading pauses while
+//   - the connection has too many requests in flight (limits.inFlightRequestsPerConnectionMax),
+//   - the broker as a whole has too many request bytes queued (queued.max.request.bytes), or
+//   - the client does not read its responses (limits.responseBytesBufferedMax waiting in the socket),
+// so memory stays bounded however fast clients send. A frame still being received counts against
+// queued.max.request.bytes from the moment its size prefix is read (Kafka's MemoryPool does the same),
+// so many half-sent large frames cannot add up either: request memory stays below
+// queued.max.request.bytes + socket.request.max.bytes + one socket read per connection.
 //
 // Anything malformed (oversized frame, unknown API key, unsupported version, undecodable body)
 // is logged with the client's address and id and the connection is closed: Kafka's behaviour.
 
 import type { Socket } from 'node:net';
-import type { ApiSchema } from '../protocol/generated/apis.js';
-import { ApiKey, apiSchemas, requestHeaderVersion, responseHeaderVersion } from '../protocol/generated/apis.js';
+import type { ClosedReason } from '../http/metrics.js';
+import * as limits from '../limits.js';
+import type { Logger } from '../logger.js';
 import { ErrorCode, ProtocolDecodeError } from '../protocol/errors.js';
+import { encodeApiVersionsResponse } from '../protocol/generated/api-versions-response.js';
+import type { ApiSchema } from '../protocol/generated/apis.js';
+import {
+  ApiKey,
+  apiSchemas,
+  requestHeaderVersion,
+  responseHeaderVersion,
+} from '../protocol/generated/apis.js';
+import { decodeRequestHeader } from '../protocol/generated/request-header.js';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
-import { decodeRequestHeader } from '../protocol/generated/request-header.js';
-import { encodeApiVersionsResponse } from '../protocol/generated/api-versions-response.js';
-import type { Logger } from '../logger.js';
-import * as limits from '../limits.js';
 import type { Broker } from './broker.js';
 import type { Handler, RequestContext } from './handler.js';
 
@@ -27,6 +38,8 @@ interface Slot {
   chunks: Buffer[] | null;
   /** Request bytes this slot holds against the broker-wide budget until answered. */
   bytes: number;
+  /** performance.now() when the request was decoded (request latency metric). */
+  start: number;
 }
 
 export interface ConnectionLimits {
@@ -36,6 +49,7 @@ export interface ConnectionLimits {
 /** Broker-wide accounting of request bytes that have been read but not yet answered. */
 export class RequestMemory {
   private used = 0;
+  private peak = 0;
   private readonly waiting = new Set<() => void>();
 
   constructor(readonly bytesMax: number) {}
@@ -44,12 +58,18 @@ export class RequestMemory {
     return this.used;
   }
 
+  /** The most ever held at once (metrics, tests of the bound). */
+  get peakBytes(): number {
+    return this.peak;
+  }
+
   overLimit(): boolean {
     return this.used >= this.bytesMax;
   }
 
   acquire(bytes: number): void {
     this.used += bytes;
+    if (this.used > this.peak) this.peak = this.used;
   }
 
   release(bytes: number): void {
@@ -77,9 +97,15 @@ export class Connection {
   private inFlight = 0;
   private paused = false;
   private closed = false;
+  /** Set at shutdown: no new requests are read; in-flight ones are answered. */
+  private draining = false;
+  /** Bytes reserved against the broker-wide budget for the frame being received (size known, not complete). */
+  private reserved = 0;
   private readonly abort = new AbortController();
   readonly address: string;
   private readonly resumeFn = (): void => this.maybeResume();
+  /** Called once the connection is draining and every request read has been answered. */
+  onDrained: (() => void) | null = null;
 
   constructor(
     private readonly socket: Socket,
@@ -96,24 +122,55 @@ export class Connection {
       if (!this.closed) this.log.debug('connection error', { client: this.address, error: err.message });
     });
     socket.on('close', () => this.onClose());
+    socket.on('drain', this.resumeFn);
+    broker.metrics.connectionAccepted();
   }
 
   get isClosed(): boolean {
     return this.closed;
   }
 
-  close(reason: string, fields: Record<string, unknown> = {}): void {
+  /** True when every request read has been answered (responses handed to the socket). */
+  get idle(): boolean {
+    return this.queue.length === 0;
+  }
+
+  close(reason: string, kind: ClosedReason, fields: Record<string, unknown> = {}): void {
     if (this.closed) return;
-    this.log.warn(`closing connection: ${reason}`, { client: this.address, ...fields });
+    if (kind === 'shutdown' || kind === 'idle') {
+      this.log.info(`closing connection: ${reason}`, { client: this.address, ...fields });
+    } else {
+      this.log.warn(`closing connection: ${reason}`, { client: this.address, ...fields });
+    }
+    this.broker.metrics.connectionClosed(kind);
     this.closed = true;
-    this.socket.destroy();
+    if (kind === 'shutdown') {
+      // Let queued responses reach the client; force it if the client does not read them.
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), 2_000).unref();
+    } else {
+      this.socket.destroy();
+    }
+  }
+
+  /**
+   * Shutdown, step 1: stop reading requests and tell long-running handlers (long-poll fetches) to answer now.
+   * The requests already read are still answered; close(..., 'shutdown') once idle.
+   */
+  drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    this.pause();
+    this.abort.abort();
   }
 
   private onClose(): void {
+    if (!this.closed) this.broker.metrics.connectionClosed('client');
     this.closed = true;
     this.abort.abort();
     this.memory.cancel(this.resumeFn);
-    let held = 0;
+    let held = this.reserved;
+    this.reserved = 0;
     for (const s of this.queue) held += s.bytes;
     this.queue.length = 0;
     if (held > 0) this.memory.release(held);
@@ -132,17 +189,43 @@ export class Connection {
     while (!this.closed && !this.paused && this.pendingBytes >= 4) {
       const size = this.peekInt32();
       if (size < 0 || size > this.connLimits.requestBytesMax) {
-        this.close('request size out of bounds (socket.request.max.bytes)', {
+        this.close('request size out of bounds (socket.request.max.bytes)', 'oversized', {
           size,
           limit: this.connLimits.requestBytesMax,
         });
         return;
       }
-      if (this.pendingBytes < 4 + size) return;
+      if (this.pendingBytes < 4 + size) {
+        // A frame on its way: book its size now, or stop reading until the budget has room.
+        if (this.reserved === 0) {
+          if (this.memory.overLimit()) {
+            this.pause();
+            return;
+          }
+          this.reserved = 4 + size;
+          this.memory.acquire(this.reserved);
+        }
+        return;
+      }
       const frame = this.take(4 + size).subarray(4);
-      this.onFrame(frame);
-      if (this.inFlight >= limits.inFlightRequestsPerConnectionMax || this.memory.overLimit()) this.pause();
+      this.memory.acquire(frame.length);
+      if (this.reserved > 0) {
+        const r = this.reserved;
+        this.reserved = 0;
+        this.memory.release(r);
+      }
+      if (!this.onFrame(frame)) this.memory.release(frame.length);
+      if (this.mustPause()) this.pause();
     }
+  }
+
+  private mustPause(): boolean {
+    return (
+      this.draining ||
+      this.inFlight >= limits.inFlightRequestsPerConnectionMax ||
+      this.memory.overLimit() ||
+      this.socket.writableLength > limits.responseBytesBufferedMax
+    );
   }
 
   private peekInt32(): number {
@@ -188,8 +271,10 @@ export class Connection {
   }
 
   private maybeResume(): void {
-    if (!this.paused || this.closed) return;
+    if (!this.paused || this.closed || this.draining) return;
     if (this.inFlight >= limits.inFlightRequestsPerConnectionMax) return;
+    // Resumed by 'drain' once the client has read its responses.
+    if (this.socket.writableLength > limits.responseBytesBufferedMax) return;
     if (this.memory.overLimit()) {
       this.memory.onAvailable(this.resumeFn);
       return;
@@ -199,10 +284,11 @@ export class Connection {
     this.drainFrames();
   }
 
-  private onFrame(frame: Buffer): void {
+  /** Handles one frame; true when a slot now holds the frame's bytes against the budget. */
+  private onFrame(frame: Buffer): boolean {
     if (frame.length < 8) {
-      this.close('request frame shorter than a request header', { bytes: frame.length });
-      return;
+      this.close('request frame shorter than a request header', 'malformed', { bytes: frame.length });
+      return false;
     }
     const apiKey = frame.readInt16BE(0);
     const apiVersion = frame.readInt16BE(2);
@@ -210,17 +296,22 @@ export class Connection {
     const handler = this.handlers.get(apiKey);
     const schema = apiSchemas.get(apiKey);
     if (handler === undefined || schema === undefined) {
-      this.close('unknown or unsupported API key', { apiKey, apiVersion });
-      return;
+      this.close('unknown or unsupported API key', 'unsupported', { apiKey, apiVersion });
+      return false;
     }
     if (apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
       if (apiKey === ApiKey.ApiVersions) {
         // KIP-511: answer with UNSUPPORTED_VERSION and our ranges in a v0 body so the client can retry.
         this.respondUnsupportedApiVersions(correlationId);
-        return;
+        return false;
       }
-      this.close('unsupported API version', { apiKey, apiVersion, min: handler.minVersion, max: handler.maxVersion });
-      return;
+      this.close('unsupported API version', 'unsupported', {
+        apiKey,
+        apiVersion,
+        min: handler.minVersion,
+        max: handler.maxVersion,
+      });
+      return false;
     }
     let clientId: string | null = null;
     let request: unknown;
@@ -231,15 +322,15 @@ export class Connection {
       request = schema.decodeRequest(r, apiVersion);
     } catch (err) {
       if (err instanceof ProtocolDecodeError) {
-        this.close('malformed request', { apiKey, apiVersion, clientId, error: err.message });
-        return;
+        this.close('malformed request', 'malformed', { apiKey, apiVersion, clientId, error: err.message });
+        return false;
       }
       throw err;
     }
-    const slot: Slot = { done: false, chunks: null, bytes: frame.length };
+    const slot: Slot = { done: false, chunks: null, bytes: frame.length, start: performance.now() };
     this.queue.push(slot);
     this.inFlight++;
-    this.memory.acquire(frame.length);
+    this.broker.metrics.request(apiKey, apiVersion);
     const ctx: RequestContext = {
       broker: this.broker,
       apiKey,
@@ -254,7 +345,7 @@ export class Connection {
       result = handler.handle(ctx, request as never);
     } catch (err) {
       this.handlerFailed(ctx, err);
-      return;
+      return true;
     }
     if (result instanceof Promise) {
       result.then(
@@ -264,6 +355,7 @@ export class Connection {
     } else {
       this.complete(slot, schema, ctx, result);
     }
+    return true;
   }
 
   private handlerFailed(ctx: RequestContext, err: unknown): void {
@@ -274,7 +366,7 @@ export class Connection {
       apiVersion: ctx.apiVersion,
       error: err instanceof Error ? (err.stack ?? err.message) : String(err),
     });
-    this.close('internal error while handling a request');
+    this.close('internal error while handling a request', 'internal_error');
   }
 
   private complete(slot: Slot, schema: ApiSchema, ctx: RequestContext, response: unknown): void {
@@ -293,6 +385,12 @@ export class Connection {
       w.patchInt32(sizePos, w.length - 4);
       slot.chunks = w.toChunks();
     }
+    this.broker.metrics.response(
+      ctx.apiKey,
+      ctx.apiVersion,
+      (performance.now() - slot.start) / 1000,
+      response,
+    );
     slot.done = true;
     this.flush();
   }
@@ -306,7 +404,7 @@ export class Connection {
       apiKeys: this.broker.apiVersionRanges(),
     });
     w.patchInt32(sizePos, w.length - 4);
-    this.queue.push({ done: true, chunks: w.toChunks(), bytes: 0 });
+    this.queue.push({ done: true, chunks: w.toChunks(), bytes: 0, start: 0 });
     this.flush();
   }
 
@@ -332,5 +430,6 @@ export class Connection {
       this.memory.release(released);
       this.maybeResume();
     }
+    if (this.draining && this.queue.length === 0) this.onDrained?.();
   }
 }

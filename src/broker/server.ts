@@ -41,6 +41,10 @@ export class Server {
     return this.memory.usedBytes;
   }
 
+  get queuedRequestBytesPeak(): number {
+    return this.memory.peakBytes;
+  }
+
   listen(): Promise<number> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
@@ -55,7 +59,11 @@ export class Server {
   private onSocket(socket: net.Socket): void {
     const ip = socket.remoteAddress ?? '?';
     if (this.connections.size >= this.opts.maxConnections) {
-      this.log.warn('refusing connection: max.connections reached', { client: ip, limit: this.opts.maxConnections });
+      this.log.warn('refusing connection: max.connections reached', {
+        client: ip,
+        limit: this.opts.maxConnections,
+      });
+      this.broker.metrics.connectionClosed('max_connections');
       socket.destroy();
       return;
     }
@@ -65,6 +73,7 @@ export class Server {
         client: ip,
         limit: this.opts.maxConnectionsPerIp,
       });
+      this.broker.metrics.connectionClosed('max_connections_per_ip');
       socket.destroy();
       return;
     }
@@ -79,7 +88,9 @@ export class Server {
     );
     this.connections.add(conn);
     if (this.opts.idleMs > 0) {
-      socket.setTimeout(this.opts.idleMs, () => conn.close('idle longer than connections.max.idle.ms'));
+      socket.setTimeout(this.opts.idleMs, () =>
+        conn.close('idle longer than connections.max.idle.ms', 'idle'),
+      );
     }
     socket.on('close', () => {
       this.connections.delete(conn);
@@ -89,14 +100,29 @@ export class Server {
     });
   }
 
-  /** Stops accepting; existing connections finish their in-flight requests, then close. */
+  /**
+   * Stops accepting and stops reading requests; the requests already read are answered (long polls are cut
+   * short), then each connection is closed once its responses are written, or when graceMs runs out.
+   */
   async close(graceMs: number): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    const deadline = Date.now() + graceMs;
-    while (Date.now() < deadline && this.memory.usedBytes > 0) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    for (const c of this.connections) c.close('broker shutting down');
+    const drained = [...this.connections].map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          c.onDrained = resolve;
+          c.drain();
+          if (c.idle || c.isClosed) resolve();
+        }),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(drained),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, graceMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    for (const c of this.connections) c.close('broker shutting down', 'shutdown');
     await closed;
   }
 }

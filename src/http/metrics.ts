@@ -1,0 +1,365 @@
+// Prometheus metrics: GET /metrics on metrics.http.host:metrics.http.port (-1 = off), via prom-client.
+//
+// What is exported (names follow Prometheus conventions; Kafka's JMX names in brackets):
+//   samsa_requests_total{api,version}                 requests handled [RequestsPerSec]
+//   samsa_request_errors_total{api,version,error}     error codes in responses, by Kafka error name [ErrorsPerSec]
+//   samsa_request_duration_seconds{api}               time from decode to response queued [TotalTimeMs]
+//   samsa_topic_{bytes,records}_{in,out}_total{topic} produce and fetch traffic [BytesInPerSec, ...]
+//   samsa_produce_recompressed_batches_total{topic}   batches rewritten for the topic's compression.type
+//   samsa_partition_{log_size_bytes,log_start_offset,log_end_offset,high_watermark}{topic,partition}
+//                                                     read from the logs at scrape time
+//   samsa_connections, samsa_connections_accepted_total, samsa_connections_closed_total{reason}
+//   samsa_queued_request_bytes, samsa_queued_request_bytes_peak   (queued.max.request.bytes accounting)
+//   samsa_fetch_long_poll_waits_total, samsa_fetch_long_poll_wait_seconds   fetches that parked for data
+//   process_* and nodejs_* (prom-client's default metrics: memory, CPU, event-loop lag, GC)
+//
+// Hot-path cost: every hook is a Map lookup on a number or a topic name that returns a cached prom-client
+// child (label values bound once), then an increment. No label strings are built per request.
+
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { errorName } from '../protocol/errors.js';
+import { apiSchemas } from '../protocol/generated/apis.js';
+
+/** What the metrics read from the broker at scrape time. */
+export interface MetricsSource {
+  partitions(): Iterable<{
+    topic: string;
+    partition: number;
+    sizeBytes: number;
+    logStartOffset: number;
+    logEndOffset: number;
+    highWatermark: number;
+  }>;
+  network(): { connections: number; queuedRequestBytes: number; queuedRequestBytesPeak: number };
+}
+
+/** The hooks the broker calls. NOOP_METRICS implements them for brokers without a metrics port. */
+export interface Metrics {
+  request(apiKey: number, apiVersion: number): void;
+  /** A response was queued `seconds` after the request was decoded; its error codes are counted. */
+  response(apiKey: number, apiVersion: number, seconds: number, body: unknown): void;
+  topicIn(topic: string, bytes: number, records: number): void;
+  topicOut(topic: string, bytes: number, records: number): void;
+  recompressed(topic: string): void;
+  connectionAccepted(): void;
+  connectionClosed(reason: ClosedReason): void;
+  longPollWait(seconds: number): void;
+}
+
+export type ClosedReason =
+  | 'client'
+  | 'idle'
+  | 'malformed'
+  | 'oversized'
+  | 'unsupported'
+  | 'internal_error'
+  | 'max_connections'
+  | 'max_connections_per_ip'
+  | 'shutdown';
+
+export const NOOP_METRICS: Metrics = {
+  request() {},
+  response() {},
+  topicIn() {},
+  topicOut() {},
+  recompressed() {},
+  connectionAccepted() {},
+  connectionClosed() {},
+  longPollWait() {},
+};
+
+interface ApiChildren {
+  requests: Counter.Internal;
+  duration: Histogram.Internal<string>;
+  errors: Map<number, Counter.Internal>;
+  api: string;
+  version: string;
+}
+
+interface TopicChildren {
+  bytesIn: Counter.Internal;
+  recordsIn: Counter.Internal;
+  bytesOut: Counter.Internal;
+  recordsOut: Counter.Internal;
+  recompressed: Counter.Internal;
+}
+
+/**
+ * Calls fn(code) for every non-zero `errorCode` in a response body (Kafka's AbstractResponse.errorCounts).
+ * Walks the response's objects and arrays only; Buffers (record data) are skipped.
+ */
+export function forEachErrorCode(body: unknown, fn: (code: number) => void): void {
+  if (body === null || typeof body !== 'object' || body instanceof Uint8Array) return;
+  if (Array.isArray(body)) {
+    for (const e of body) if (e !== null && typeof e === 'object') forEachErrorCode(e, fn);
+    return;
+  }
+  const o = body as Record<string, unknown>;
+  for (const k in o) {
+    const v = o[k];
+    if (typeof v === 'number') {
+      if (v !== 0 && k === 'errorCode') fn(v);
+    } else if (v !== null && typeof v === 'object') {
+      forEachErrorCode(v, fn);
+    }
+  }
+}
+
+export class BrokerMetrics implements Metrics {
+  readonly registry = new Registry();
+  private readonly apis = new Map<number, ApiChildren>();
+  private readonly topics = new Map<string, TopicChildren>();
+  private readonly closed = new Map<ClosedReason, Counter.Internal>();
+  private server: http.Server | null = null;
+
+  private readonly requestsTotal: Counter;
+  private readonly errorsTotal: Counter;
+  private readonly requestDuration: Histogram;
+  private readonly bytesIn: Counter;
+  private readonly recordsIn: Counter;
+  private readonly bytesOut: Counter;
+  private readonly recordsOut: Counter;
+  private readonly recompressedTotal: Counter;
+  private readonly accepted: Counter.Internal;
+  private readonly closedTotal: Counter;
+  private readonly longPollWaits: Counter.Internal;
+  private readonly longPollSeconds: Histogram.Internal<string>;
+
+  constructor(source: MetricsSource) {
+    const registers = [this.registry];
+    this.requestsTotal = new Counter({
+      name: 'samsa_requests_total',
+      help: 'Requests handled, by API and version',
+      labelNames: ['api', 'version'],
+      registers,
+    });
+    this.errorsTotal = new Counter({
+      name: 'samsa_request_errors_total',
+      help: 'Non-zero error codes in responses, by API, version and Kafka error name',
+      labelNames: ['api', 'version', 'error'],
+      registers,
+    });
+    this.requestDuration = new Histogram({
+      name: 'samsa_request_duration_seconds',
+      help: 'Time from a decoded request to its queued response, by API',
+      labelNames: ['api'],
+      buckets: [
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+      ],
+      registers,
+    });
+    const topicCounter = (name: string, help: string): Counter =>
+      new Counter({ name, help, labelNames: ['topic'], registers });
+    this.bytesIn = topicCounter('samsa_topic_bytes_in_total', 'Record batch bytes appended by producers');
+    this.recordsIn = topicCounter('samsa_topic_records_in_total', 'Records appended by producers');
+    this.bytesOut = topicCounter('samsa_topic_bytes_out_total', 'Record batch bytes sent to consumers');
+    this.recordsOut = topicCounter(
+      'samsa_topic_records_out_total',
+      'Records sent to consumers (whole batches)',
+    );
+    this.recompressedTotal = topicCounter(
+      'samsa_produce_recompressed_batches_total',
+      "Batches rewritten to the topic's compression.type",
+    );
+    this.accepted = new Counter({
+      name: 'samsa_connections_accepted_total',
+      help: 'Client connections accepted',
+      registers,
+    }).labels();
+    this.closedTotal = new Counter({
+      name: 'samsa_connections_closed_total',
+      help: 'Client connections closed, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.longPollWaits = new Counter({
+      name: 'samsa_fetch_long_poll_waits_total',
+      help: 'Fetch requests that parked waiting for data (min.bytes not yet available)',
+      registers,
+    }).labels();
+    this.longPollSeconds = new Histogram({
+      name: 'samsa_fetch_long_poll_wait_seconds',
+      help: 'How long parked fetches waited',
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }).labels();
+
+    const partitionGauge = (name: string, help: string, pick: (p: PartitionSample) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['topic', 'partition'],
+        registers,
+        collect(this: Gauge) {
+          this.reset();
+          for (const p of source.partitions())
+            this.set({ topic: p.topic, partition: String(p.partition) }, pick(p));
+        },
+      });
+    };
+    partitionGauge(
+      'samsa_partition_log_size_bytes',
+      'Bytes of the partition log on disk',
+      (p) => p.sizeBytes,
+    );
+    partitionGauge(
+      'samsa_partition_log_start_offset',
+      'First offset still in the log',
+      (p) => p.logStartOffset,
+    );
+    partitionGauge(
+      'samsa_partition_log_end_offset',
+      'Offset the next appended record gets',
+      (p) => p.logEndOffset,
+    );
+    partitionGauge(
+      'samsa_partition_high_watermark',
+      'Offset up to which consumers may read',
+      (p) => p.highWatermark,
+    );
+    const networkGauge = (name: string, help: string, pick: (n: NetworkSample) => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect(this: Gauge) {
+          this.set(pick(source.network()));
+        },
+      });
+    };
+    networkGauge('samsa_connections', 'Open client connections', (n) => n.connections);
+    networkGauge(
+      'samsa_queued_request_bytes',
+      'Request bytes read and not yet answered',
+      (n) => n.queuedRequestBytes,
+    );
+    networkGauge(
+      'samsa_queued_request_bytes_peak',
+      'Largest samsa_queued_request_bytes since start (bounded by queued.max.request.bytes + one request)',
+      (n) => n.queuedRequestBytesPeak,
+    );
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  private api(apiKey: number, apiVersion: number): ApiChildren {
+    const k = (apiKey << 8) | (apiVersion & 0xff);
+    let c = this.apis.get(k);
+    if (c === undefined) {
+      const api = apiSchemas.get(apiKey)?.name ?? String(apiKey);
+      const version = String(apiVersion);
+      c = {
+        api,
+        version,
+        requests: this.requestsTotal.labels(api, version),
+        duration: this.requestDuration.labels(api),
+        errors: new Map(),
+      };
+      this.apis.set(k, c);
+    }
+    return c;
+  }
+
+  private topic(topic: string): TopicChildren {
+    let c = this.topics.get(topic);
+    if (c === undefined) {
+      c = {
+        bytesIn: this.bytesIn.labels(topic),
+        recordsIn: this.recordsIn.labels(topic),
+        bytesOut: this.bytesOut.labels(topic),
+        recordsOut: this.recordsOut.labels(topic),
+        recompressed: this.recompressedTotal.labels(topic),
+      };
+      this.topics.set(topic, c);
+    }
+    return c;
+  }
+
+  request(apiKey: number, apiVersion: number): void {
+    this.api(apiKey, apiVersion).requests.inc();
+  }
+
+  response(apiKey: number, apiVersion: number, seconds: number, body: unknown): void {
+    const c = this.api(apiKey, apiVersion);
+    c.duration.observe(seconds);
+    forEachErrorCode(body, (code) => {
+      let e = c.errors.get(code);
+      if (e === undefined) {
+        e = this.errorsTotal.labels(c.api, c.version, errorName(code));
+        c.errors.set(code, e);
+      }
+      e.inc();
+    });
+  }
+
+  topicIn(topic: string, bytes: number, records: number): void {
+    const c = this.topic(topic);
+    c.bytesIn.inc(bytes);
+    c.recordsIn.inc(records);
+  }
+
+  topicOut(topic: string, bytes: number, records: number): void {
+    const c = this.topic(topic);
+    c.bytesOut.inc(bytes);
+    c.recordsOut.inc(records);
+  }
+
+  recompressed(topic: string): void {
+    this.topic(topic).recompressed.inc();
+  }
+
+  connectionAccepted(): void {
+    this.accepted.inc();
+  }
+
+  connectionClosed(reason: ClosedReason): void {
+    let c = this.closed.get(reason);
+    if (c === undefined) {
+      c = this.closedTotal.labels(reason);
+      this.closed.set(reason, c);
+    }
+    c.inc();
+  }
+
+  longPollWait(seconds: number): void {
+    this.longPollWaits.inc();
+    this.longPollSeconds.observe(seconds);
+  }
+
+  /** Serves GET /metrics; resolves with the bound port. */
+  listen(host: string, port: number): Promise<number> {
+    const server = http.createServer((req, res) => {
+      const url = req.url ?? '/';
+      if (req.method !== 'GET' || (url !== '/metrics' && !url.startsWith('/metrics?'))) {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try GET /metrics\n');
+        return;
+      }
+      this.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
+        (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(err)}\n`),
+      );
+    });
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve((server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    const s = this.server;
+    this.server = null;
+    if (s !== null) {
+      s.closeAllConnections();
+      await new Promise<void>((resolve) => s.close(() => resolve()));
+    }
+    this.registry.clear();
+  }
+}
+
+type PartitionSample = ReturnType<MetricsSource['partitions']> extends Iterable<infer P> ? P : never;
+type NetworkSample = ReturnType<MetricsSource['network']>;
