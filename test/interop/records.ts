@@ -11,8 +11,9 @@
 //   ts(i)      = base + i (CreateTime)
 //
 // Profiles cut the scheme down to what a client can express: kafkajs and kafka-python cannot send a
-// null header value (no-null-headers); kcat's line mode has no empty key or value (-Z makes empty mean null), one fixed header
-// for all records and no per-record timestamp.
+// null header value (no-null-headers). kcat's line mode has no empty key or value (-Z makes empty
+// mean null), skips empty lines (so no record with both key and value null: those get their
+// value), puts one fixed header on every record and stamps the send time.
 
 export const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 export const UNICODE_SUFFIX = '-ünïcödé-€-😀';
@@ -23,6 +24,8 @@ export interface Profile {
   emptyBytes: boolean;
   /** Headers whose value is null. */
   nullHeaderValues: boolean;
+  /** Records whose key and value are both null (otherwise such a record gets its non-null value). */
+  nullKeyAndValue: boolean;
   /** Per-record headers from the scheme, or the same fixed list on every record. */
   headers: 'scheme' | ReadonlyArray<readonly [string, string]>;
   /** Explicit per-record CreateTime timestamps (otherwise the client stamps the send time). */
@@ -33,6 +36,7 @@ export const fullProfile: Profile = {
   name: 'full',
   emptyBytes: true,
   nullHeaderValues: true,
+  nullKeyAndValue: true,
   headers: 'scheme',
   timestamps: true,
 };
@@ -46,6 +50,7 @@ export const kcatProfile: Profile = {
   name: 'kcat',
   emptyBytes: false,
   nullHeaderValues: false,
+  nullKeyAndValue: false,
   headers: [['src', 'kcat']],
   timestamps: false,
 };
@@ -66,7 +71,7 @@ export function recordKey(i: number, p: Profile = fullProfile): Buffer | null {
 }
 
 export function recordValue(i: number, p: Profile = fullProfile): Buffer | null {
-  if (i % 11 === 0) return null;
+  if (i % 11 === 0 && (p.nullKeyAndValue || i % 7 !== 0)) return null;
   if (i % 13 === 0 && p.emptyBytes) return Buffer.alloc(0);
   const len = i % 1000 === 999 ? 20_000 : (i * 37) % 200;
   let pad = '';
