@@ -4,7 +4,13 @@
 
 import { parseArgs } from 'node:util';
 import { Broker } from '../broker/broker.js';
-import { BrokerConfig, ConfigError, parseOverride, readPropertiesFile, type RawConfig } from '../config/broker-config.js';
+import {
+  BrokerConfig,
+  ConfigError,
+  parseOverride,
+  type RawConfig,
+  readPropertiesFile,
+} from '../config/broker-config.js';
 import { createLogger } from '../logger.js';
 
 const help = `Usage: samsa broker [server.properties] [--override key=value ...]
@@ -24,13 +30,16 @@ export async function runBroker(args: string[]): Promise<number> {
     return 0;
   }
   if (parsed.positionals.length > 1) {
-    process.stderr.write(`samsa broker: expected at most one properties file; got ${parsed.positionals.join(' ')}\n`);
+    process.stderr.write(
+      `samsa broker: expected at most one properties file; got ${parsed.positionals.join(' ')}\n`,
+    );
     return 2;
   }
   const log = createLogger('broker');
   let config: BrokerConfig;
   try {
-    const file: RawConfig = parsed.positionals[0] !== undefined ? readPropertiesFile(parsed.positionals[0]) : new Map();
+    const file: RawConfig =
+      parsed.positionals[0] !== undefined ? readPropertiesFile(parsed.positionals[0]) : new Map();
     const overrides: RawConfig = new Map((parsed.values.override ?? []).map(parseOverride));
     const built = BrokerConfig.from(file, overrides);
     for (const w of built.warnings) log.warn(w);
@@ -42,17 +51,23 @@ export async function runBroker(args: string[]): Promise<number> {
     }
     throw err;
   }
-  const broker = await Broker.start(config);
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: string): void => {
-      log.info('signal received, stopping', { signal });
-      broker.stop().then(resolve, (err: unknown) => {
-        log.error('error during shutdown', { error: err instanceof Error ? err.message : String(err) });
-        resolve();
-      });
-    };
-    process.once('SIGTERM', () => onSignal('SIGTERM'));
-    process.once('SIGINT', () => onSignal('SIGINT'));
+  // Signal handlers go in before start-up so a SIGTERM that arrives while the broker is starting
+  // (or the instant it has started) still shuts it down cleanly.
+  let signalled: ((signal: string) => void) | null = null;
+  const signal = new Promise<string>((resolve) => {
+    signalled = resolve;
   });
+  const onSignal = (name: string): void => signalled?.(name);
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  const broker = await Broker.start(config);
+  const name = await signal;
+  log.info('signal received, stopping', { signal: name });
+  try {
+    await broker.stop();
+  } catch (err) {
+    log.error('error during shutdown', { error: err instanceof Error ? err.message : String(err) });
+    return 1;
+  }
   return 0;
 }
