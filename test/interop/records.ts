@@ -15,6 +15,8 @@
 // mean null), skips empty lines (so no record with both key and value null: those get their
 // value), puts one fixed header on every record and stamps the send time.
 
+import { createHash } from 'node:crypto';
+
 export const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 export const UNICODE_SUFFIX = '-ünïcödé-€-😀';
 
@@ -222,4 +224,37 @@ export function topicName(client: string, codec: string, runId: string): string 
 export function newRun(): { runId: string; base: number } {
   const base = Date.now() - 60_000;
   return { runId: `${base.toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`, base };
+}
+
+/**
+ * SHA-256 over records 0..count-1 in a canonical layout (per record: int32 key length or -1, key,
+ * int32 value length or -1, value, int32 header count, per header int32 key length, key, int32 value
+ * length or -1, value; int64 timestamp; all big-endian). The Java and Python scheme implementations
+ * compute the same digest, which records.test.ts compares.
+ */
+export function schemeDigest(count: number, base: number, p: Profile = fullProfile): string {
+  const h = createHash('sha256');
+  const int32 = (n: number): void => {
+    const b = Buffer.alloc(4);
+    b.writeInt32BE(n);
+    h.update(b);
+  };
+  const bytes = (b: Buffer | null): void => {
+    int32(b === null ? -1 : b.length);
+    if (b !== null) h.update(b);
+  };
+  for (let i = 0; i < count; i++) {
+    const r = recordOf(i, base, p);
+    bytes(r.key);
+    bytes(r.value);
+    int32(r.headers.length);
+    for (const [k, v] of r.headers) {
+      bytes(Buffer.from(k));
+      bytes(v);
+    }
+    const ts = Buffer.alloc(8);
+    ts.writeBigInt64BE(BigInt(r.timestamp));
+    h.update(ts);
+  }
+  return h.digest('hex');
 }

@@ -168,3 +168,33 @@ def write_acked(path, acked):
 def emit(obj):
     sys.stdout.write(json.dumps(obj) + "\n")
     sys.stdout.flush()
+
+
+def scheme_digest(count, base, null_header_values=True):
+    """SHA-256 over records 0..count-1 in the canonical layout of records.ts's schemeDigest()."""
+    import hashlib
+    import struct
+
+    h = hashlib.sha256()
+
+    def put(b):
+        h.update(struct.pack(">i", -1 if b is None else len(b)))
+        if b is not None:
+            h.update(b)
+
+    for i in range(count):
+        put(key_of(i))
+        put(value_of(i))
+        hs = headers_of(i, null_header_values)
+        h.update(struct.pack(">i", len(hs)))
+        for k, v in hs:
+            put(k.encode())
+            put(v)
+        h.update(struct.pack(">q", base + i))
+    return h.hexdigest()
+
+
+if __name__ == "__main__":
+    # python3 records.py <count> <base> [full|no-null-headers]: prints the scheme digest.
+    prof = sys.argv[3] if len(sys.argv) > 3 else "full"
+    print(scheme_digest(int(sys.argv[1]), int(sys.argv[2]), prof == "full"))

@@ -33,6 +33,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *        --base-ts MS [--acked-file F] [--rate RECORDS_PER_S] [--allow-failures]
  * java -jar samsa-interop.jar consume --bootstrap H:P --topic T[,T2] --count N --base-ts MS
  * java -jar samsa-interop.jar verify  --bootstrap H:P --topic T --count N --base-ts MS --acked-file F
+ * java -jar samsa-interop.jar digest  --count N --base-ts MS     (the scheme's SHA-256, no broker)
  * </pre>
  *
  * produce: acks=all with the idempotent producer (the 4.x defaults). With --acked-file it prints
@@ -56,6 +57,13 @@ public final class InteropClient {
       if (a.equals("--allow-failures")) opts.put("allow-failures", "true");
       else if (k + 1 < argv.length) opts.put(a.substring(2), argv[++k]);
       else usage("missing value for " + a);
+    }
+    if (mode.equals("digest")) {
+      // digest --count N --base-ts MS [--profile P]: the scheme's digest, no broker (records.test.ts).
+      boolean nullHeaders = !opts.getOrDefault("profile", "full").equals("no-null-headers");
+      System.out.println(Records.digest(Integer.parseInt(required(opts, "count")),
+          Long.parseLong(required(opts, "base-ts")), nullHeaders));
+      return;
     }
     String bootstrap = required(opts, "bootstrap");
     String[] topics = required(opts, "topic").split(",");

@@ -74,6 +74,34 @@ final class Records {
     return null;
   }
 
+  /**
+   * SHA-256 over records 0..count-1 in the canonical layout of test/interop/records.ts schemeDigest():
+   * int32 length or -1 then bytes for key and value, int32 header count, each header's key and value
+   * the same way, int64 timestamp; all big-endian.
+   */
+  static String digest(int count, long base, boolean nullHeaderValues) throws java.security.NoSuchAlgorithmException {
+    java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+    java.nio.ByteBuffer num = java.nio.ByteBuffer.allocate(8);
+    java.util.function.Consumer<byte[]> put = b -> {
+      md.update(num.clear().putInt(b == null ? -1 : b.length).array(), 0, 4);
+      if (b != null) md.update(b);
+    };
+    for (int i = 0; i < count; i++) {
+      put.accept(key(i));
+      put.accept(value(i));
+      List<Header> hs = headers(i, nullHeaderValues);
+      md.update(num.clear().putInt(hs.size()).array(), 0, 4);
+      for (Header h : hs) {
+        put.accept(utf8(h.key()));
+        put.accept(h.value());
+      }
+      md.update(num.clear().putLong(timestamp(base, i)).array(), 0, 8);
+    }
+    StringBuilder sb = new StringBuilder();
+    for (byte b : md.digest()) sb.append(String.format("%02x", b));
+    return sb.toString();
+  }
+
   private static byte[] utf8(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }
