@@ -3,7 +3,12 @@
 // tools, the tests and (later) broker-to-broker traffic.
 
 import * as net from 'node:net';
-import { ApiKey, apiSchemas, requestHeaderVersion, responseHeaderVersion } from '../protocol/generated/apis.js';
+import {
+  ApiKey,
+  apiSchemas,
+  requestHeaderVersion,
+  responseHeaderVersion,
+} from '../protocol/generated/apis.js';
 import { encodeRequestHeader } from '../protocol/generated/request-header.js';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
@@ -34,6 +39,8 @@ export class KafkaConnection {
   private closedError: Error | null = null;
   private readonly versions = new Map<number, { min: number; max: number }>();
   readonly clientId: string;
+  /** The broker address this connection was opened to. */
+  readonly remote: { host: string; port: number };
   private readonly responseBytesMax: number;
 
   private constructor(
@@ -41,6 +48,7 @@ export class KafkaConnection {
     opts: ConnectOptions,
   ) {
     this.clientId = opts.clientId ?? 'samsa-client';
+    this.remote = { host: opts.host, port: opts.port };
     this.responseBytesMax = opts.responseBytesMax ?? 256 * 1024 * 1024;
     socket.setNoDelay(true);
     socket.on('data', (c: Buffer) => this.onData(c));
@@ -65,7 +73,10 @@ export class KafkaConnection {
       });
     });
     const conn = new KafkaConnection(socket, opts);
-    const res = (await conn.send(ApiKey.ApiVersions, 3, { clientSoftwareName: 'samsa', clientSoftwareVersion: '0.1.0' })) as {
+    const res = (await conn.send(ApiKey.ApiVersions, 3, {
+      clientSoftwareName: 'samsa',
+      clientSoftwareVersion: '0.1.0',
+    })) as {
       errorCode: number;
       apiKeys: { apiKey: number; minVersion: number; maxVersion: number }[];
     };
@@ -77,9 +88,11 @@ export class KafkaConnection {
   version(apiKey: number): number {
     const theirs = this.versions.get(apiKey);
     const ours = apiSchemas.get(apiKey);
-    if (theirs === undefined || ours === undefined) throw new KafkaClientError(`the broker does not support API ${apiKey}`);
+    if (theirs === undefined || ours === undefined)
+      throw new KafkaClientError(`the broker does not support API ${apiKey}`);
     const v = Math.min(theirs.max, ours.maxVersion);
-    if (v < Math.max(theirs.min, ours.minVersion)) throw new KafkaClientError(`no common version for API ${apiKey}`);
+    if (v < Math.max(theirs.min, ours.minVersion))
+      throw new KafkaClientError(`no common version for API ${apiKey}`);
     return v;
   }
 

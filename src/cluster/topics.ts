@@ -4,10 +4,10 @@
 
 import type { BrokerConfig } from '../config/broker-config.js';
 import { resolveTopicConfigs, topicConfigValue, validateTopicConfig } from '../config/topic-config.js';
-import type { Logger } from '../logger.js';
 import * as limits from '../limits.js';
+import type { Logger } from '../logger.js';
 import { ErrorCode } from '../protocol/errors.js';
-import type { LogConfig } from '../storage/config.js';
+import { type LogConfig, validateLogConfig } from '../storage/config.js';
 import type { LogManager } from '../storage/log-manager.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { type MetadataStore, newTopicId, type TopicRecord } from './metadata-store.js';
@@ -63,7 +63,7 @@ const legalTopicName = /^[a-zA-Z0-9._-]+$/;
 
 /** Kafka's topic name rules; returns the reason a name is invalid, or null. */
 export function topicNameProblem(name: string): string | null {
-  if (name.length === 0) return 'Topic name is illegal, it can\'t be empty';
+  if (name.length === 0) return "Topic name is illegal, it can't be empty";
   if (name === '.' || name === '..') return 'Topic name cannot be "." or ".."';
   if (name.length > limits.topicNameLengthMax) {
     return `Topic name is illegal, it can't be longer than ${limits.topicNameLengthMax} characters`;
@@ -116,14 +116,23 @@ export class TopicManager {
     return this.byName.get(topic)?.partitions[index];
   }
 
+  /**
+   * The storage view of a topic's effective configs. cleanup.policy without 'delete' (compact only) turns
+   * time and size retention off, as Kafka's UnifiedLog.deleteOldSegments does.
+   */
   logConfig(overrides: Readonly<Record<string, string>>): LogConfig {
     const v = (k: string): string => topicConfigValue(this.config, overrides, k);
     const num = (k: string): number => Math.min(Number(v(k)), Number.MAX_SAFE_INTEGER);
+    const policy = v('cleanup.policy')
+      .split(',')
+      .map((p) => p.trim());
+    const compact = policy.includes('compact');
+    const del = policy.includes('delete') || !compact;
     return {
       segmentBytes: num('segment.bytes'),
       segmentMs: num('segment.ms'),
-      retentionMs: num('retention.ms'),
-      retentionBytes: num('retention.bytes'),
+      retentionMs: del ? num('retention.ms') : -1,
+      retentionBytes: del ? num('retention.bytes') : -1,
       indexIntervalBytes: num('index.interval.bytes'),
       segmentIndexBytes: num('segment.index.bytes'),
       flushIntervalMessages: num('flush.messages'),
@@ -131,8 +140,8 @@ export class TopicManager {
       messageTimestampType: v('message.timestamp.type') === 'LogAppendTime' ? 'LogAppendTime' : 'CreateTime',
       fileDeleteDelayMs: num('file.delete.delay.ms'),
       maxMessageBytes: num('max.message.bytes'),
-      cleanupPolicy: v('cleanup.policy'),
-    } as LogConfig;
+      cleanupPolicy: compact && del ? 'compact,delete' : compact ? 'compact' : 'delete',
+    };
   }
 
   describeConfigs(topic: Topic): ReturnType<typeof resolveTopicConfigs> {
@@ -179,6 +188,9 @@ export class TopicManager {
       const err = validateTopicConfig(k, val);
       if (err !== null) return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: err };
     }
+    const logProblems = validateLogConfig(this.logConfig(configs));
+    if (logProblems.length > 0)
+      return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: logProblems.join('; ') };
     if (validateOnly) return { errorCode: ErrorCode.NONE, errorMessage: null };
     const rec: TopicRecord = {
       name,
@@ -202,7 +214,10 @@ export class TopicManager {
   delete(name: string): TopicResult {
     const topic = this.byName.get(name);
     if (topic === undefined) {
-      return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'This server does not host this topic.' };
+      return {
+        errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        errorMessage: 'This server does not host this topic.',
+      };
     }
     if (!this.config.bool('delete.topic.enable')) {
       return { errorCode: ErrorCode.TOPIC_DELETION_DISABLED, errorMessage: 'Topic deletion is disabled.' };
@@ -221,7 +236,10 @@ export class TopicManager {
   addPartitions(name: string, count: number, validateOnly: boolean): TopicResult {
     const topic = this.byName.get(name);
     if (topic === undefined) {
-      return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'This server does not host this topic.' };
+      return {
+        errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        errorMessage: 'This server does not host this topic.',
+      };
     }
     const current = topic.partitions.length;
     if (count < current) {
@@ -231,10 +249,16 @@ export class TopicManager {
       };
     }
     if (count === current) {
-      return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `Topic already has ${current} partitions.` };
+      return {
+        errorCode: ErrorCode.INVALID_PARTITIONS,
+        errorMessage: `Topic already has ${current} partitions.`,
+      };
     }
     if (count > limits.partitionsPerTopicMax) {
-      return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `At most ${limits.partitionsPerTopicMax} partitions.` };
+      return {
+        errorCode: ErrorCode.INVALID_PARTITIONS,
+        errorMessage: `At most ${limits.partitionsPerTopicMax} partitions.`,
+      };
     }
     if (validateOnly) return { errorCode: ErrorCode.NONE, errorMessage: null, topic };
     const rec = this.record(topic);
@@ -258,19 +282,25 @@ export class TopicManager {
   ): TopicResult {
     const topic = this.byName.get(name);
     if (topic === undefined) {
-      return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'This server does not host this topic.' };
+      return {
+        errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        errorMessage: 'This server does not host this topic.',
+      };
     }
     const next: Record<string, string> = incremental ? { ...topic.configs } : {};
     for (const c of changes) {
       const err = validateTopicConfig(c.key, c.value);
       if (err !== null) return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: err };
       if (c.op === 'delete' || c.value === null) delete next[c.key];
-      else next[c.key] = c.value;
+      else next[c.key] = c.value.trim();
     }
+    const logConfig = this.logConfig(next);
+    const logProblems = validateLogConfig(logConfig);
+    if (logProblems.length > 0)
+      return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: logProblems.join('; ') };
     if (validateOnly) return { errorCode: ErrorCode.NONE, errorMessage: null, topic };
     topic.configs = next;
     this.store.putTopic(this.record(topic));
-    const logConfig = this.logConfig(next);
     for (const p of topic.partitions) p.log.updateConfig(logConfig);
     this.log.info('topic configs altered', { topic: name, configs: next });
     return { errorCode: ErrorCode.NONE, errorMessage: null, topic };

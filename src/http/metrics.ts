@@ -37,6 +37,8 @@ export interface MetricsSource {
 
 /** The hooks the broker calls. NOOP_METRICS implements them for brokers without a metrics port. */
 export interface Metrics {
+  /** False for NOOP_METRICS: callers skip work done only to feed a hook. */
+  readonly enabled: boolean;
   request(apiKey: number, apiVersion: number): void;
   /** A response was queued `seconds` after the request was decoded; its error codes are counted. */
   response(apiKey: number, apiVersion: number, seconds: number, body: unknown): void;
@@ -60,6 +62,7 @@ export type ClosedReason =
   | 'shutdown';
 
 export const NOOP_METRICS: Metrics = {
+  enabled: false,
   request() {},
   response() {},
   topicIn() {},
@@ -108,6 +111,7 @@ export function forEachErrorCode(body: unknown, fn: (code: number) => void): voi
 }
 
 export class BrokerMetrics implements Metrics {
+  readonly enabled = true;
   readonly registry = new Registry();
   private readonly apis = new Map<number, ApiChildren>();
   private readonly topics = new Map<string, TopicChildren>();

@@ -2,15 +2,25 @@
 //
 // Per partition: validate the batch from its header alone (one v2 batch, sane length, magic 2,
 // CRC32C, size <= max.message.bytes, record count matching the offset delta), then append the
-// bytes as received; the log sets only the broker-owned fields. No per-record work. On one node
-// acks=1 and acks=all are satisfied once the append returns; acks=0 sends no response at all.
+// bytes as received; the log sets only the broker-owned fields. No per-record work, with one
+// exception: when the topic's compression.type names a codec other than the batch's, the batch is
+// decompressed, its records checked and re-encoded with the topic's codec (new batchLength and CRC),
+// as Kafka's LogValidator does. That path is asynchronous, so appends to a partition queue behind any
+// recompression still running for it: the log sees batches in the order the requests arrived.
+// On one node acks=1 and acks=all are satisfied once the append returns, unless the topic's
+// min.insync.replicas exceeds the in-sync replicas (this node alone): acks=all then gets
+// NOT_ENOUGH_REPLICAS, as in Kafka. acks=0 sends no response at all.
 
+import type { Partition } from '../../cluster/topics.js';
+import { topicConfigValue } from '../../config/topic-config.js';
+import * as limits from '../../limits.js';
+import { recompressBatch } from '../../protocol/batch-compression.js';
+import { codecFromName } from '../../protocol/compression.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { ProduceRequest } from '../../protocol/generated/produce-request.js';
 import type { ProduceResponseInput } from '../../protocol/generated/produce-response.js';
-import { ErrorCode } from '../../protocol/errors.js';
-import { BATCH_HEADER_BYTES, LOG_OVERHEAD, batchCrcValid, readBatchHeader } from '../../protocol/records.js';
-import { topicConfigValue } from '../../config/topic-config.js';
+import { BATCH_HEADER_BYTES, batchCrcValid, LOG_OVERHEAD, readBatchHeader } from '../../protocol/records.js';
 import type { Broker } from '../broker.js';
 import { defineHandler, type RequestContext } from '../handler.js';
 
@@ -27,12 +37,18 @@ function failure(index: number, errorCode: number, errorMessage: string | null):
 /** Checks the batch framing; returns an error code and message, or null when the bytes are acceptable. */
 export function validateBatches(records: Buffer, maxMessageBytes: number): [number, string] | null {
   if (records.length < BATCH_HEADER_BYTES) {
-    return [ErrorCode.CORRUPT_MESSAGE, `record data of ${records.length} bytes is shorter than a batch header`];
+    return [
+      ErrorCode.CORRUPT_MESSAGE,
+      `record data of ${records.length} bytes is shorter than a batch header`,
+    ];
   }
   const h = readBatchHeader(records, 0);
   const total = LOG_OVERHEAD + h.batchLength;
   if (h.batchLength < BATCH_HEADER_BYTES - LOG_OVERHEAD || total > records.length) {
-    return [ErrorCode.CORRUPT_MESSAGE, `batch length ${h.batchLength} does not fit the ${records.length} bytes sent`];
+    return [
+      ErrorCode.CORRUPT_MESSAGE,
+      `batch length ${h.batchLength} does not fit the ${records.length} bytes sent`,
+    ];
   }
   if (total < records.length) {
     return [ErrorCode.INVALID_RECORD, 'produce requests may carry exactly one record batch per partition'];
@@ -41,7 +57,10 @@ export function validateBatches(records: Buffer, maxMessageBytes: number): [numb
     return [ErrorCode.INVALID_RECORD, `record batch magic ${h.magic} is not supported (only 2)`];
   }
   if (total > maxMessageBytes) {
-    return [ErrorCode.MESSAGE_TOO_LARGE, `batch of ${total} bytes exceeds max.message.bytes ${maxMessageBytes}`];
+    return [
+      ErrorCode.MESSAGE_TOO_LARGE,
+      `batch of ${total} bytes exceeds max.message.bytes ${maxMessageBytes}`,
+    ];
   }
   if (!batchCrcValid(records, 0, h.batchLength)) {
     return [ErrorCode.CORRUPT_MESSAGE, 'record batch CRC32C does not match its contents'];
@@ -50,9 +69,99 @@ export function validateBatches(records: Buffer, maxMessageBytes: number): [numb
     return [ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `unknown compression codec ${h.attributes & 0x07}`];
   }
   if (h.recordCount <= 0 || h.lastOffsetDelta !== h.recordCount - 1) {
-    return [ErrorCode.INVALID_RECORD, `record count ${h.recordCount} does not match last offset delta ${h.lastOffsetDelta}`];
+    return [
+      ErrorCode.INVALID_RECORD,
+      `record count ${h.recordCount} does not match last offset delta ${h.lastOffsetDelta}`,
+    ];
   }
   return null;
+}
+
+/** Recompressions (and the appends queued behind them) still running, per partition. */
+const appendQueues = new WeakMap<Partition, Promise<unknown>>();
+
+function appendNow(
+  ctx: RequestContext,
+  broker: Broker,
+  partition: Partition,
+  topicName: string,
+  records: Buffer,
+  now: number,
+): PartitionOut {
+  const index = partition.index;
+  const h = readBatchHeader(records, 0);
+  const res = partition.log.append(records, partition.leaderEpoch, now);
+  if (res.errorCode !== ErrorCode.NONE) {
+    broker.log.warn('produce rejected by the log', {
+      client: ctx.clientAddress,
+      clientId: ctx.clientId,
+      topic: topicName,
+      partition: index,
+      errorCode: res.errorCode,
+      error: res.errorMessage,
+      producerId: h.producerId,
+      producerEpoch: h.producerEpoch,
+      baseSequence: h.baseSequence,
+    });
+    return failure(index, res.errorCode, null);
+  }
+  partition.log.highWatermark = partition.log.logEndOffset;
+  partition.notifyWaiters();
+  if (!res.duplicate) broker.metrics.topicIn(topicName, records.length, h.recordCount);
+  return {
+    index,
+    errorCode: ErrorCode.NONE,
+    baseOffset: res.baseOffset,
+    logAppendTimeMs: res.logAppendTime,
+    logStartOffset: partition.log.logStartOffset,
+    errorMessage: null,
+  };
+}
+
+/** Recompresses for the topic's codec, then appends (unless the partition went away meanwhile). */
+async function recompressAndAppend(
+  ctx: RequestContext,
+  broker: Broker,
+  partition: Partition,
+  topicName: string,
+  records: Buffer,
+  codec: number,
+  maxMessageBytes: number,
+): Promise<PartitionOut> {
+  const index = partition.index;
+  let batch: Buffer;
+  try {
+    batch = await recompressBatch(records, codec, limits.recompressBatchBytesMax);
+  } catch (e) {
+    broker.log.warn('produce rejected: batch could not be recompressed', {
+      client: ctx.clientAddress,
+      clientId: ctx.clientId,
+      topic: topicName,
+      partition: index,
+      error: (e as Error).message,
+    });
+    return failure(
+      index,
+      ErrorCode.CORRUPT_MESSAGE,
+      `Record batch could not be recompressed: ${(e as Error).message}`,
+    );
+  }
+  if (broker.topics.get(topicName)?.partitions[index] !== partition) {
+    return failure(
+      index,
+      ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      'This server does not host this topic-partition.',
+    );
+  }
+  if (batch.length > maxMessageBytes) {
+    return failure(
+      index,
+      ErrorCode.MESSAGE_TOO_LARGE,
+      `batch of ${batch.length} bytes after recompression exceeds max.message.bytes ${maxMessageBytes}`,
+    );
+  }
+  if (batch !== records) broker.metrics.recompressed(topicName);
+  return appendNow(ctx, broker, partition, topicName, batch, Date.now());
 }
 
 function produceToPartition(
@@ -62,12 +171,17 @@ function produceToPartition(
   index: number,
   records: Buffer | null,
   transactionalId: string | null,
+  acks: number,
   now: number,
-): PartitionOut {
+): PartitionOut | Promise<PartitionOut> {
   const topic = broker.topics.get(topicName);
   const partition = topic?.partitions[index];
   if (topic === undefined || partition === undefined) {
-    return failure(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
+    return failure(
+      index,
+      ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      'This server does not host this topic-partition.',
+    );
   }
   if (topic.isInternal) {
     return failure(index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topicName}`);
@@ -90,32 +204,39 @@ function produceToPartition(
   }
   const h = readBatchHeader(records, 0);
   if ((h.attributes & 0x10) !== 0 || transactionalId !== null) {
-    return failure(index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'Transactions are not supported yet');
+    return failure(
+      index,
+      ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+      'Transactions are not supported yet',
+    );
   }
-  const res = partition.log.append(records, partition.leaderEpoch, now);
-  if (res.errorCode !== ErrorCode.NONE) {
-    broker.log.warn('produce rejected by the log', {
-      client: ctx.clientAddress,
-      clientId: ctx.clientId,
-      topic: topicName,
-      partition: index,
-      errorCode: res.errorCode,
-      producerId: h.producerId,
-      producerEpoch: h.producerEpoch,
-      baseSequence: h.baseSequence,
-    });
-    return failure(index, res.errorCode, null);
+  if (acks === -1) {
+    const minIsr = Number(topicConfigValue(broker.config, topic.configs, 'min.insync.replicas'));
+    const isr = 1;
+    if (minIsr > isr) {
+      return failure(
+        index,
+        ErrorCode.NOT_ENOUGH_REPLICAS,
+        `The size of the current ISR [${broker.nodeId}] is insufficient to satisfy the min.isr requirement of ${minIsr} for partition ${topicName}-${index}`,
+      );
+    }
   }
-  partition.log.highWatermark = partition.log.logEndOffset;
-  partition.notifyWaiters();
-  return {
-    index,
-    errorCode: ErrorCode.NONE,
-    baseOffset: res.baseOffset,
-    logAppendTimeMs: res.logAppendTime,
-    logStartOffset: partition.log.logStartOffset,
-    errorMessage: null,
-  };
+  const compressionType = topicConfigValue(broker.config, topic.configs, 'compression.type');
+  const codec = compressionType === 'producer' ? -1 : codecFromName(compressionType);
+  const queued = appendQueues.get(partition);
+  if (queued === undefined && (codec === -1 || codec === (h.attributes & 0x07))) {
+    return appendNow(ctx, broker, partition, topicName, records, now);
+  }
+  // Recompress (or wait behind a recompression already running for this partition), keeping arrival order.
+  const target = codec === -1 ? h.attributes & 0x07 : codec;
+  const run = (queued ?? Promise.resolve()).then(() =>
+    recompressAndAppend(ctx, broker, partition, topicName, records, target, maxMessageBytes),
+  );
+  appendQueues.set(partition, run);
+  void run.finally(() => {
+    if (appendQueues.get(partition) === run) appendQueues.delete(partition);
+  });
+  return run;
 }
 
 export const produce = defineHandler<ProduceRequest, ProduceResponseInput>({
@@ -137,12 +258,36 @@ export const produce = defineHandler<ProduceRequest, ProduceResponseInput>({
         throttleTimeMs: 0,
       };
     }
-    const responses = req.topicData.map((t) => ({
-      name: t.name,
-      partitionResponses: t.partitionData.map((p) =>
-        produceToPartition(ctx, broker, t.name, p.index, p.records, req.transactionalId, now),
-      ),
-    }));
+    const waits: Promise<void>[] = [];
+    const responses = req.topicData.map((t) => {
+      const partitionResponses: PartitionOut[] = [];
+      t.partitionData.forEach((p, i) => {
+        const out = produceToPartition(
+          ctx,
+          broker,
+          t.name,
+          p.index,
+          p.records,
+          req.transactionalId,
+          req.acks,
+          now,
+        );
+        if (out instanceof Promise) {
+          partitionResponses.push(failure(p.index, ErrorCode.UNKNOWN_SERVER_ERROR, null));
+          waits.push(
+            out.then((o) => {
+              partitionResponses[i] = o;
+            }),
+          );
+        } else {
+          partitionResponses.push(out);
+        }
+      });
+      return { name: t.name, partitionResponses };
+    });
+    if (waits.length > 0) {
+      return Promise.all(waits).then(() => (req.acks === 0 ? null : { responses, throttleTimeMs: 0 }));
+    }
     if (req.acks === 0) return null;
     return { responses, throttleTimeMs: 0 };
   },

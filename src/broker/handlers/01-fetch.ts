@@ -6,12 +6,12 @@
 // Fetch sessions (KIP-227) are not kept: every response carries session id 0, which tells the
 // client to send full fetch requests. v13+ names topics by id.
 
+import type { Partition } from '../../cluster/topics.js';
+import * as limits from '../../limits.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { FetchRequest } from '../../protocol/generated/fetch-request.js';
 import type { FetchResponseInput } from '../../protocol/generated/fetch-response.js';
-import { ErrorCode } from '../../protocol/errors.js';
-import * as limits from '../../limits.js';
-import type { Partition } from '../../cluster/topics.js';
 import type { Broker } from '../broker.js';
 import { defineHandler, type RequestContext } from '../handler.js';
 
@@ -24,7 +24,9 @@ const READ_COMMITTED = 1;
 /** Leader-epoch fencing shared by Fetch, ListOffsets and OffsetForLeaderEpoch. */
 export function checkLeaderEpoch(partition: Partition, currentLeaderEpoch: number): number {
   if (currentLeaderEpoch < 0 || currentLeaderEpoch === partition.leaderEpoch) return ErrorCode.NONE;
-  return currentLeaderEpoch > partition.leaderEpoch ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.FENCED_LEADER_EPOCH;
+  return currentLeaderEpoch > partition.leaderEpoch
+    ? ErrorCode.UNKNOWN_LEADER_EPOCH
+    : ErrorCode.FENCED_LEADER_EPOCH;
 }
 
 interface ReadPass {
@@ -32,6 +34,24 @@ interface ReadPass {
   bytes: number;
   partitions: Partition[];
   anyError: boolean;
+  /** Record data per topic name, for the bytes/records-out metrics of the pass that is answered. */
+  sent: { topic: string; records: Buffer }[];
+}
+
+/** Records in whole batches (header fields only: batchLength at +8, recordCount at +57). */
+function countRecords(records: Buffer): number {
+  let n = 0;
+  let pos = 0;
+  while (pos + 61 <= records.length) {
+    n += records.readInt32BE(pos + 57);
+    pos += 12 + records.readInt32BE(pos + 8);
+  }
+  return n;
+}
+
+function recordTraffic(broker: Broker, pass: ReadPass): void {
+  if (!broker.metrics.enabled) return;
+  for (const s of pass.sent) broker.metrics.topicOut(s.topic, s.records.length, countRecords(s.records));
 }
 
 function readOnce(broker: Broker, req: FetchRequest, version: number): ReadPass {
@@ -40,6 +60,7 @@ function readOnce(broker: Broker, req: FetchRequest, version: number): ReadPass 
   let anyError = false;
   const partitions: Partition[] = [];
   const responses: TopicOut[] = [];
+  const sent: ReadPass['sent'] = [];
   for (const ft of req.topics) {
     const topic = version >= 13 ? broker.topics.getById(ft.topicId) : broker.topics.get(ft.topic);
     const outs: PartitionOut[] = [];
@@ -50,7 +71,9 @@ function readOnce(broker: Broker, req: FetchRequest, version: number): ReadPass 
         outs.push({
           partitionIndex: fp.partition,
           errorCode:
-            version >= 13 && topic === undefined ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            version >= 13 && topic === undefined
+              ? ErrorCode.UNKNOWN_TOPIC_ID
+              : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
           highWatermark: -1,
           lastStableOffset: -1,
           logStartOffset: -1,
@@ -81,14 +104,20 @@ function readOnce(broker: Broker, req: FetchRequest, version: number): ReadPass 
         outs.push({ ...base, errorCode: res.errorCode, records: EMPTY });
         continue;
       }
-      const records = res.chunks.length === 0 ? EMPTY : res.chunks.length === 1 ? (res.chunks[0] as Buffer) : Buffer.concat(res.chunks);
+      const records =
+        res.chunks.length === 0
+          ? EMPTY
+          : res.chunks.length === 1
+            ? (res.chunks[0] as Buffer)
+            : Buffer.concat(res.chunks);
       bytes += res.bytes;
       budget -= res.bytes;
+      if (records.length > 0) sent.push({ topic: partition.topic.name, records });
       outs.push({ ...base, errorCode: ErrorCode.NONE, records });
     }
     responses.push({ topic: ft.topic, topicId: ft.topicId, partitions: outs });
   }
-  return { responses, bytes, partitions, anyError };
+  return { responses, bytes, partitions, anyError, sent };
 }
 
 /** Resolves when any of the partitions gets an append, the deadline passes, or the client goes away. */
@@ -115,16 +144,26 @@ export const fetch = defineHandler<FetchRequest, FetchResponseInput>({
   async handle(ctx: RequestContext, req) {
     const broker = ctx.broker;
     if (req.sessionId !== 0) {
-      return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
+        sessionId: 0,
+        responses: [],
+      };
     }
     const deadline = Date.now() + Math.min(Math.max(req.maxWaitMs, 0), limits.fetchWaitMsMax);
     let pass = readOnce(broker, req, ctx.apiVersion);
+    const parkedAt = performance.now();
+    let parked = false;
     while (pass.bytes < req.minBytes && !pass.anyError && !ctx.signal.aborted) {
       const left = deadline - Date.now();
       if (left <= 0) break;
+      parked = true;
       await waitForAppend(pass.partitions, left, ctx.signal);
       pass = readOnce(broker, req, ctx.apiVersion);
     }
+    if (parked) broker.metrics.longPollWait((performance.now() - parkedAt) / 1000);
+    recordTraffic(broker, pass);
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: pass.responses };
   },
 });

@@ -1,0 +1,108 @@
+// AlterConfigs (key 33), v0-2: the legacy, non-incremental form. A topic resource's overrides are REPLACED
+// by the request's set (keys left out return to their defaults), as in Kafka. Changes take effect at once:
+// TopicManager.alterConfigs persists them and hands the new LogConfig to every partition log.
+//
+// Broker resources: Samsa's broker configuration is static (server.properties and --override), so every
+// broker key is answered with INVALID_REQUEST "Cannot update these configs dynamically", the error Kafka
+// gives for its static-only keys. An empty set of changes is accepted (nothing to do).
+// BROKER_LOGGER and unknown resource types: INVALID_REQUEST.
+
+import { ErrorCode } from '../../protocol/errors.js';
+import type { AlterConfigsRequest } from '../../protocol/generated/alter-configs-request.js';
+import type { AlterConfigsResponseInput } from '../../protocol/generated/alter-configs-response.js';
+import { ApiKey } from '../../protocol/generated/apis.js';
+import type { Broker } from '../broker.js';
+import { defineHandler, type RequestContext } from '../handler.js';
+import { ResourceType } from './32-describe-configs.js';
+
+export interface ResourceResult {
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+export interface ConfigChange {
+  key: string;
+  value: string | null;
+  op: 'set' | 'delete';
+}
+
+const OK: ResourceResult = { errorCode: ErrorCode.NONE, errorMessage: null };
+
+/** Checks the broker id of a BROKER resource ('' = the cluster-wide default, else this node's id). */
+function brokerResourceProblem(broker: Broker, name: string): ResourceResult | null {
+  if (name !== '' && name !== String(broker.nodeId)) {
+    return {
+      errorCode: ErrorCode.INVALID_REQUEST,
+      errorMessage: `Unexpected broker id, expected ${broker.nodeId} or empty string, but received ${name}`,
+    };
+  }
+  return null;
+}
+
+/** Applies config changes to one resource; shared by AlterConfigs and IncrementalAlterConfigs. */
+export function alterResource(
+  ctx: RequestContext,
+  resourceType: number,
+  resourceName: string,
+  changes: ConfigChange[],
+  incremental: boolean,
+  validateOnly: boolean,
+): ResourceResult {
+  const broker = ctx.broker;
+  const seen = new Set<string>();
+  for (const c of changes) {
+    if (seen.has(c.key)) {
+      return {
+        errorCode: ErrorCode.INVALID_REQUEST,
+        errorMessage: `Error due to duplicate config keys: ${c.key}`,
+      };
+    }
+    seen.add(c.key);
+  }
+  if (resourceType === ResourceType.TOPIC) {
+    const res = broker.topics.alterConfigs(resourceName, changes, incremental, validateOnly);
+    if (res.errorCode !== ErrorCode.NONE) {
+      broker.log.warn('alter configs refused', {
+        client: ctx.clientAddress,
+        topic: resourceName,
+        error: res.errorMessage,
+      });
+      return { errorCode: res.errorCode, errorMessage: res.errorMessage };
+    }
+    return OK;
+  }
+  if (resourceType === ResourceType.BROKER) {
+    const problem = brokerResourceProblem(broker, resourceName);
+    if (problem !== null) return problem;
+    if (changes.length === 0) return OK;
+    return {
+      errorCode: ErrorCode.INVALID_REQUEST,
+      errorMessage: `Cannot update these configs dynamically: ${changes.map((c) => c.key).join(', ')} (Samsa's broker configuration is static: change server.properties or --override and restart)`,
+    };
+  }
+  return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type ${resourceType}` };
+}
+
+export const alterConfigs = defineHandler<AlterConfigsRequest, AlterConfigsResponseInput>({
+  apiKey: ApiKey.AlterConfigs,
+  name: 'AlterConfigs',
+  minVersion: 0,
+  maxVersion: 2,
+  handle(ctx, req) {
+    return {
+      throttleTimeMs: 0,
+      responses: req.resources.map((r) => ({
+        resourceType: r.resourceType,
+        resourceName: r.resourceName,
+        ...alterResource(
+          ctx,
+          r.resourceType,
+          r.resourceName,
+          r.configs.map((c) => ({ key: c.name, value: c.value, op: c.value === null ? 'delete' : 'set' })),
+          false,
+          req.validateOnly,
+        ),
+      })),
+    };
+  },
+});

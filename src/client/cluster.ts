@@ -1,0 +1,202 @@
+// The client's view of a cluster, shared by the producer, the consumer, the CLI and the perf tools:
+// a bootstrap connection, metadata lookups and one connection per broker (partition leaders).
+//
+//   const cluster = await Cluster.connect({ bootstrap: '127.0.0.1:9092', clientId: 'me' });
+//   const t = await cluster.topic('orders');          // { name, topicId, partitions: [{ partition, leader, ... }] }
+//   const conn = await cluster.leaderFor('orders', 0); // KafkaConnection to the partition's leader
+//   await cluster.request(ApiKey.CreateTopics, {...}); // any request, sent to the bootstrap broker
+//   cluster.close();
+//
+// Errors: a broker error code surfaces as KafkaError (code + Kafka's error name + the broker's message);
+// transport problems as KafkaClientError from connection.ts.
+
+import { ErrorCode, errorName } from '../protocol/errors.js';
+import { ApiKey } from '../protocol/generated/apis.js';
+import type { MetadataResponse } from '../protocol/generated/metadata-response.js';
+import { type ConnectOptions, KafkaClientError, KafkaConnection } from './connection.js';
+
+/** A Kafka error code returned by a broker. */
+export class KafkaError extends Error {
+  readonly errorName: string;
+  constructor(
+    readonly code: number,
+    message?: string | null,
+  ) {
+    const name = errorName(code);
+    super(message !== null && message !== undefined && message !== '' ? `${name}: ${message}` : name);
+    this.errorName = name;
+  }
+}
+
+/** Throws KafkaError unless code is NONE. */
+export function check(code: number, message?: string | null): void {
+  if (code !== ErrorCode.NONE) throw new KafkaError(code, message);
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** Parses "host:port[,host:port...]" (IPv6 as [::1]:9092). */
+export function parseBootstrap(spec: string): HostPort[] {
+  const out: HostPort[] = [];
+  for (const raw of spec.split(',')) {
+    const s = raw.trim();
+    if (s === '') continue;
+    const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(s);
+    if (m === null) throw new KafkaClientError(`bad bootstrap server "${s}": expected host:port`);
+    const port = Number(m[2]);
+    if (port < 1 || port > 65535) throw new KafkaClientError(`bad port in bootstrap server "${s}"`);
+    out.push({ host: (m[1] as string).replace(/^\[|\]$/g, ''), port });
+  }
+  if (out.length === 0) throw new KafkaClientError('no bootstrap server given');
+  return out;
+}
+
+export interface PartitionInfo {
+  partition: number;
+  leader: number;
+  leaderEpoch: number;
+  replicas: number[];
+  isr: number[];
+  errorCode: number;
+}
+
+export interface TopicInfo {
+  name: string;
+  topicId: string;
+  isInternal: boolean;
+  partitions: PartitionInfo[];
+}
+
+export interface ClusterOptions {
+  /** "host:port[,host:port]" or parsed addresses. */
+  bootstrap: string | HostPort[];
+  clientId?: string;
+  /** Connect timeout per broker (ms). */
+  connectTimeoutMs?: number;
+}
+
+export class Cluster {
+  private readonly nodes = new Map<number, HostPort>();
+  private readonly connections = new Map<number, Promise<KafkaConnection>>();
+  private readonly topics = new Map<string, TopicInfo>();
+  clusterId: string | null = null;
+
+  private constructor(
+    /** The connection to the first reachable bootstrap broker; admin requests go here. */
+    readonly bootstrap: KafkaConnection,
+    private readonly connectOpts: Omit<ConnectOptions, 'host' | 'port'>,
+  ) {}
+
+  static async connect(opts: ClusterOptions): Promise<Cluster> {
+    const addrs = typeof opts.bootstrap === 'string' ? parseBootstrap(opts.bootstrap) : opts.bootstrap;
+    const connectOpts = {
+      clientId: opts.clientId ?? 'samsa-client',
+      timeoutMs: opts.connectTimeoutMs ?? 10_000,
+    };
+    let last: Error | null = null;
+    for (const a of addrs) {
+      try {
+        const conn = await KafkaConnection.connect({ ...a, ...connectOpts });
+        return new Cluster(conn, connectOpts);
+      } catch (e) {
+        last = e as Error;
+      }
+    }
+    throw last ?? new KafkaClientError('no bootstrap server reachable');
+  }
+
+  /** Sends a request to the bootstrap broker with the negotiated version. */
+  request<T>(apiKey: number, body: unknown): Promise<T> {
+    return this.bootstrap.request<T>(apiKey, body);
+  }
+
+  /** Metadata for the given topics (null = all); refreshes the cache of brokers and topics. */
+  async metadata(topics: string[] | null, allowAutoTopicCreation = false): Promise<TopicInfo[]> {
+    const res = await this.bootstrap.request<MetadataResponse>(ApiKey.Metadata, {
+      topics: topics === null ? null : topics.map((name) => ({ name, topicId: '0'.repeat(32) })),
+      allowAutoTopicCreation,
+    });
+    this.clusterId = res.clusterId;
+    for (const b of res.brokers) this.nodes.set(b.nodeId, { host: b.host, port: b.port });
+    const out: TopicInfo[] = [];
+    for (const t of res.topics) {
+      if (t.name === null) continue;
+      if (t.errorCode !== ErrorCode.NONE) {
+        this.topics.delete(t.name);
+        if (topics !== null) throw new KafkaError(t.errorCode, `topic ${t.name}`);
+        continue;
+      }
+      const info: TopicInfo = {
+        name: t.name,
+        topicId: t.topicId,
+        isInternal: t.isInternal,
+        partitions: t.partitions
+          .map((p) => ({
+            partition: p.partitionIndex,
+            leader: p.leaderId,
+            leaderEpoch: p.leaderEpoch,
+            replicas: p.replicaNodes,
+            isr: p.isrNodes,
+            errorCode: p.errorCode,
+          }))
+          .sort((a, b) => a.partition - b.partition),
+      };
+      this.topics.set(t.name, info);
+      out.push(info);
+    }
+    return out;
+  }
+
+  /** A topic's metadata, from the cache unless refresh is set. Throws KafkaError for unknown topics. */
+  async topic(name: string, refresh = false, allowAutoTopicCreation = false): Promise<TopicInfo> {
+    const cached = this.topics.get(name);
+    if (cached !== undefined && !refresh) return cached;
+    const [t] = await this.metadata([name], allowAutoTopicCreation);
+    if (t === undefined) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${name}`);
+    return t;
+  }
+
+  /** Name of the topic with this id, if the cache knows it. */
+  topicNameById(topicId: string): string | undefined {
+    for (const t of this.topics.values()) if (t.topicId === topicId) return t.name;
+    return undefined;
+  }
+
+  /** The connection to a broker by node id (opened on first use; the bootstrap one when it is that node). */
+  connection(nodeId: number): Promise<KafkaConnection> {
+    let c = this.connections.get(nodeId);
+    if (c === undefined) {
+      const addr = this.nodes.get(nodeId);
+      if (addr === undefined) return Promise.reject(new KafkaClientError(`unknown broker ${nodeId}`));
+      const b = this.bootstrap.remote;
+      c =
+        b.host === addr.host && b.port === addr.port
+          ? Promise.resolve(this.bootstrap)
+          : KafkaConnection.connect({ ...addr, ...this.connectOpts });
+      c.catch(() => this.connections.delete(nodeId));
+      this.connections.set(nodeId, c);
+    }
+    return c;
+  }
+
+  async leaderFor(topic: string, partition: number): Promise<KafkaConnection> {
+    const t = await this.topic(topic);
+    const p = t.partitions[partition];
+    if (p === undefined) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${topic}-${partition}`);
+    if (p.leader < 0) throw new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `${topic}-${partition}`);
+    return this.connection(p.leader);
+  }
+
+  close(): void {
+    for (const c of this.connections.values())
+      c.then(
+        (conn) => conn.close(),
+        () => {},
+      );
+    this.connections.clear();
+    this.bootstrap.close();
+  }
+}
