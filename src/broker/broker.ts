@@ -8,6 +8,7 @@
 import { MetadataStore } from '../cluster/metadata-store.js';
 import { TopicManager } from '../cluster/topics.js';
 import type { BrokerConfig } from '../config/broker-config.js';
+import { GroupCoordinator } from '../coordinator/group/coordinator.js';
 import { ProducerIdManager } from '../coordinator/txn/producer-ids.js';
 import { BrokerMetrics, type Metrics, NOOP_METRICS } from '../http/metrics.js';
 import * as limits from '../limits.js';
@@ -28,6 +29,8 @@ export class Broker {
   readonly nodeId: number;
   readonly topics: TopicManager;
   readonly producerIds: ProducerIdManager;
+  /** Consumer groups and committed offsets (src/coordinator/group/). */
+  readonly groups: GroupCoordinator;
   /** Prometheus hooks (no-ops when metrics.http.port is -1). */
   readonly metrics: Metrics;
   private readonly brokerMetrics: BrokerMetrics | null;
@@ -46,6 +49,7 @@ export class Broker {
     this.nodeId = config.nodeId;
     this.topics = new TopicManager(config, metadata, logs, createLogger('topics'));
     this.producerIds = new ProducerIdManager(metadata);
+    this.groups = new GroupCoordinator(config, this.topics, createLogger('group-coordinator'));
     this.handlerMap = new Map(handlers.map((h) => [h.apiKey, h as Handler<unknown, unknown>]));
     this.brokerMetrics =
       config.int('metrics.http.port') >= 0 ? new BrokerMetrics(this.metricsSource()) : null;
@@ -85,6 +89,7 @@ export class Broker {
     const logs = await LogManager.open({ logDirs, logger: createLogger('storage') });
     const broker = new Broker(config, metadata, logs);
     broker.topics.load();
+    await broker.groups.start();
     logs.startBackgroundTasks({
       retentionCheckIntervalMs: config.long('log.retention.check.interval.ms'),
       flushIntervalMs: config.flushIntervalMs(),
@@ -154,6 +159,8 @@ export class Broker {
 
   private async doStop(): Promise<void> {
     this.log.info('shutting down');
+    // Parked JoinGroup/SyncGroup requests are answered first, so the listener can drain.
+    this.groups.stop();
     if (this.server !== null) await this.server.close(limits.shutdownGraceMs);
     if (this.brokerMetrics !== null) await this.brokerMetrics.close();
     await this.logs.close();

@@ -1,0 +1,40 @@
+// OffsetCommit (key 8), v2-9 (v0-1 were dropped by Kafka 4, KIP-896). Commits are validated against
+// the group (generation, member, static instance; generation -1 commits are accepted for groups
+// nobody consumes in), appended to __consumer_offsets as one batch before the response, then served
+// from memory by OffsetFetch. Per partition: UNKNOWN_TOPIC_OR_PARTITION for a partition that does
+// not exist, OFFSET_METADATA_TOO_LARGE beyond offset.metadata.max.bytes. v2-4 may set a retention
+// time for the commit; v6+ carries the leader epoch; v7+ group.instance.id; v9 answers an unknown
+// group with GROUP_ID_NOT_FOUND.
+
+import { ApiKey } from '../../protocol/generated/apis.js';
+import type { OffsetCommitRequest } from '../../protocol/generated/offset-commit-request.js';
+import type { OffsetCommitResponseInput } from '../../protocol/generated/offset-commit-response.js';
+import { defineHandler } from '../handler.js';
+
+export const offsetCommit = defineHandler<OffsetCommitRequest, OffsetCommitResponseInput>({
+  apiKey: ApiKey.OffsetCommit,
+  name: 'OffsetCommit',
+  minVersion: 2,
+  maxVersion: 9,
+  handle(ctx, req) {
+    const v = ctx.apiVersion;
+    const topics = ctx.broker.groups.commit({
+      groupId: req.groupId,
+      generationId: req.generationIdOrMemberEpoch,
+      memberId: req.memberId,
+      groupInstanceId: v >= 7 ? req.groupInstanceId : null,
+      retentionTimeMs: v <= 4 ? req.retentionTimeMs : -1,
+      apiVersion: v,
+      topics: req.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({
+          partitionIndex: p.partitionIndex,
+          committedOffset: p.committedOffset,
+          committedLeaderEpoch: v >= 6 ? p.committedLeaderEpoch : -1,
+          committedMetadata: p.committedMetadata,
+        })),
+      })),
+    });
+    return { throttleTimeMs: 0, topics };
+  },
+});

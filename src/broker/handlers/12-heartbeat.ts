@@ -1,0 +1,24 @@
+// Heartbeat (key 12), v0-4. Keeps a member's session alive and tells it when a rebalance started
+// (REBALANCE_IN_PROGRESS). Errors: UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, FENCED_INSTANCE_ID (v3+
+// carries group.instance.id), COORDINATOR_NOT_AVAILABLE for a group being deleted.
+
+import { ApiKey } from '../../protocol/generated/apis.js';
+import type { HeartbeatRequest } from '../../protocol/generated/heartbeat-request.js';
+import type { HeartbeatResponseInput } from '../../protocol/generated/heartbeat-response.js';
+import { defineHandler } from '../handler.js';
+
+export const heartbeat = defineHandler<HeartbeatRequest, HeartbeatResponseInput>({
+  apiKey: ApiKey.Heartbeat,
+  name: 'Heartbeat',
+  minVersion: 0,
+  maxVersion: 4,
+  handle(ctx, req) {
+    const errorCode = ctx.broker.groups.rebalancer.heartbeat(
+      req.groupId,
+      req.memberId,
+      ctx.apiVersion >= 3 ? req.groupInstanceId : null,
+      req.generationId,
+    );
+    return { throttleTimeMs: 0, errorCode };
+  },
+});

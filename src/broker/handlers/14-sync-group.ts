@@ -1,0 +1,38 @@
+// SyncGroup (key 14), v0-5. The second phase of a classic rebalance: the leader sends every
+// member's assignment, which is written to __consumer_offsets and handed to each member; followers'
+// requests are parked until then. In a stable group the member's current assignment is returned.
+// v3+ carries group.instance.id; v5+ protocol type and name, checked against the group's.
+
+import { ApiKey } from '../../protocol/generated/apis.js';
+import type { SyncGroupRequest } from '../../protocol/generated/sync-group-request.js';
+import type { SyncGroupResponseInput } from '../../protocol/generated/sync-group-response.js';
+import { defineHandler } from '../handler.js';
+
+export const syncGroup = defineHandler<SyncGroupRequest, SyncGroupResponseInput>({
+  apiKey: ApiKey.SyncGroup,
+  name: 'SyncGroup',
+  minVersion: 0,
+  maxVersion: 5,
+  async handle(ctx, req) {
+    const v = ctx.apiVersion;
+    const res = await ctx.broker.groups.rebalancer.sync({
+      groupId: req.groupId,
+      generationId: req.generationId,
+      memberId: req.memberId,
+      groupInstanceId: v >= 3 ? req.groupInstanceId : null,
+      protocolType: v >= 5 ? req.protocolType : null,
+      protocolName: v >= 5 ? req.protocolName : null,
+      assignments: req.assignments.map((a) => ({
+        memberId: a.memberId,
+        assignment: Buffer.from(a.assignment),
+      })),
+    });
+    return {
+      throttleTimeMs: 0,
+      errorCode: res.errorCode,
+      protocolType: res.protocolType,
+      protocolName: res.protocolName,
+      assignment: res.assignment,
+    };
+  },
+});

@@ -1,0 +1,28 @@
+// DescribeGroups (key 15), v0-5. State, protocol type, and members (client id, host, and — once
+// the group is Stable — the chosen protocol, each member's subscription metadata and assignment).
+// An unknown group is described as Dead with no error, as Kafka does up to v5. v3+ may ask for the
+// authorized operations: with no ACLs every group operation is allowed. v4+ group.instance.id.
+
+import { ApiKey } from '../../protocol/generated/apis.js';
+import type { DescribeGroupsRequest } from '../../protocol/generated/describe-groups-request.js';
+import type { DescribeGroupsResponseInput } from '../../protocol/generated/describe-groups-response.js';
+import { defineHandler } from '../handler.js';
+
+/** Kafka's AclOperation codes allowed on a group: READ (3), DELETE (6), DESCRIBE (8). */
+const GROUP_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8);
+const OPERATIONS_NOT_REQUESTED = -2147483648;
+
+export const describeGroups = defineHandler<DescribeGroupsRequest, DescribeGroupsResponseInput>({
+  apiKey: ApiKey.DescribeGroups,
+  name: 'DescribeGroups',
+  minVersion: 0,
+  maxVersion: 5,
+  handle(ctx, req) {
+    const ops =
+      ctx.apiVersion >= 3 && req.includeAuthorizedOperations ? GROUP_OPERATIONS : OPERATIONS_NOT_REQUESTED;
+    return {
+      throttleTimeMs: 0,
+      groups: req.groups.map((id) => ({ ...ctx.broker.groups.describe(id), authorizedOperations: ops })),
+    };
+  },
+});

@@ -1,0 +1,20 @@
+// OffsetDelete (key 47), v0 (KIP-496). Removes committed offsets of a group for partitions it does
+// not consume: refused per partition with GROUP_SUBSCRIBED_TO_TOPIC while a member subscribes to the
+// topic, and for the whole request with NON_EMPTY_GROUP when an active group's protocol is not the
+// consumer protocol (its subscriptions cannot be known). GROUP_ID_NOT_FOUND for an unknown group.
+
+import { ApiKey } from '../../protocol/generated/apis.js';
+import type { OffsetDeleteRequest } from '../../protocol/generated/offset-delete-request.js';
+import type { OffsetDeleteResponseInput } from '../../protocol/generated/offset-delete-response.js';
+import { defineHandler } from '../handler.js';
+
+export const offsetDelete = defineHandler<OffsetDeleteRequest, OffsetDeleteResponseInput>({
+  apiKey: ApiKey.OffsetDelete,
+  name: 'OffsetDelete',
+  minVersion: 0,
+  maxVersion: 0,
+  handle(ctx, req) {
+    const res = ctx.broker.groups.deleteOffsets(req.groupId, req.topics);
+    return { throttleTimeMs: 0, errorCode: res.errorCode, topics: res.topics };
+  },
+});

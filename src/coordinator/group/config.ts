@@ -1,0 +1,40 @@
+// The group coordinator's settings, read once from the broker configuration (Kafka's keys).
+
+import type { BrokerConfig } from '../../config/broker-config.js';
+
+export interface GroupCoordinatorConfig {
+  /** offsets.topic.num.partitions: partitions of __consumer_offsets when it is created. */
+  offsetsTopicPartitions: number;
+  /** offsets.topic.segment.bytes: segment.bytes of __consumer_offsets. */
+  offsetsTopicSegmentBytes: number;
+  /** offsets.retention.minutes, in ms: how long offsets of an empty group are kept. */
+  offsetsRetentionMs: number;
+  /** offsets.retention.check.interval.ms. */
+  offsetsRetentionCheckIntervalMs: number;
+  /** offset.metadata.max.bytes: longest metadata string of a commit. */
+  offsetMetadataMaxBytes: number;
+  /** group.initial.rebalance.delay.ms. */
+  initialRebalanceDelayMs: number;
+  /** group.min.session.timeout.ms / group.max.session.timeout.ms. */
+  minSessionTimeoutMs: number;
+  maxSessionTimeoutMs: number;
+  /** group.max.size. */
+  maxSize: number;
+  /** How long a new member's JoinGroup may stay parked before it is dropped (Kafka: 5 minutes). */
+  newMemberJoinTimeoutMs: number;
+}
+
+export function groupCoordinatorConfig(c: BrokerConfig): GroupCoordinatorConfig {
+  return {
+    offsetsTopicPartitions: c.int('offsets.topic.num.partitions'),
+    offsetsTopicSegmentBytes: c.int('offsets.topic.segment.bytes'),
+    offsetsRetentionMs: c.int('offsets.retention.minutes') * 60_000,
+    offsetsRetentionCheckIntervalMs: c.long('offsets.retention.check.interval.ms'),
+    offsetMetadataMaxBytes: c.int('offset.metadata.max.bytes'),
+    initialRebalanceDelayMs: c.int('group.initial.rebalance.delay.ms'),
+    minSessionTimeoutMs: c.int('group.min.session.timeout.ms'),
+    maxSessionTimeoutMs: c.int('group.max.session.timeout.ms'),
+    maxSize: c.int('group.max.size'),
+    newMemberJoinTimeoutMs: 5 * 60_000,
+  };
+}

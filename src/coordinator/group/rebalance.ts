@@ -1,0 +1,839 @@
+// The classic rebalance protocol: JoinGroup, SyncGroup, Heartbeat and LeaveGroup, with the timers
+// that drive it (Kafka's GroupMetadataManager for classic groups; states are described in group.ts).
+//
+// Every entry point and every timer callback runs to completion on the event loop: it computes,
+// writes the group's record to __consumer_offsets when the transition needs one (a synchronous
+// append), and only then changes the group. Parked JoinGroup/SyncGroup requests are callbacks on
+// the member, answered exactly once; a parked request that is superseded, fenced or whose member is
+// removed is answered with an error at once, because a connection answers in request order.
+// Timers are unref'd: a session expiration per member, a join-phase timer and a sync timer per
+// group, an expiration per pending member id. No polling.
+
+import * as limits from '../../limits.js';
+import type { Logger } from '../../logger.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import type { GroupCoordinator } from './coordinator.js';
+import type { ClassicGroup } from './group.js';
+import {
+  ClassicMember,
+  EMPTY_BYTES,
+  type JoinResult,
+  joinError,
+  type Protocol,
+  type SyncResult,
+  syncError,
+} from './member.js';
+
+export interface JoinRequest {
+  groupId: string;
+  memberId: string;
+  groupInstanceId: string | null;
+  clientId: string;
+  clientHost: string;
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
+  protocolType: string;
+  protocols: Protocol[];
+  /** v4+: a new dynamic member first gets its id with MEMBER_ID_REQUIRED. */
+  requireKnownMemberId: boolean;
+  /** v9+: the leader of a stable group rejoining as a static member may skip the assignment (KIP-814). */
+  supportsSkippingAssignment: boolean;
+  reason: string | null;
+}
+
+export interface SyncRequest {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  protocolType: string | null;
+  protocolName: string | null;
+  assignments: { memberId: string; assignment: Buffer }[];
+}
+
+export interface MemberIdentity {
+  memberId: string;
+  groupInstanceId: string | null;
+  reason: string | null;
+}
+
+export interface LeaveResult {
+  errorCode: number;
+  members: { memberId: string; groupInstanceId: string | null; errorCode: number }[];
+}
+
+const nullIfEmpty = (s: string): string | null => (s === '' ? null : s);
+
+export class Rebalancer {
+  constructor(private readonly c: GroupCoordinator) {}
+
+  private get log(): Logger {
+    return this.c.log;
+  }
+
+  // ---- JoinGroup ----------------------------------------------------------------------------
+
+  join(req: JoinRequest): Promise<JoinResult> {
+    return new Promise((resolve) => this.doJoin(req, resolve));
+  }
+
+  private doJoin(req: JoinRequest, respond: (r: JoinResult) => void): void {
+    const cfg = this.c.config;
+    if (!this.c.active) {
+      respond(joinError(ErrorCode.NOT_COORDINATOR, req.memberId));
+      return;
+    }
+    if (req.groupId === '') {
+      respond(joinError(ErrorCode.INVALID_GROUP_ID, req.memberId));
+      return;
+    }
+    if (req.sessionTimeoutMs < cfg.minSessionTimeoutMs || req.sessionTimeoutMs > cfg.maxSessionTimeoutMs) {
+      respond(joinError(ErrorCode.INVALID_SESSION_TIMEOUT, req.memberId));
+      return;
+    }
+    const isUnknown = req.memberId === '';
+    let group = this.c.groups.get(req.groupId);
+    if (group === undefined) {
+      if (!isUnknown) {
+        respond(joinError(ErrorCode.UNKNOWN_MEMBER_ID, req.memberId));
+        return;
+      }
+      group = this.c.createGroup(req.groupId);
+    }
+    if (!this.acceptJoiningMember(group, req.memberId)) {
+      // In PreparingRebalance, an existing member that has not rejoined yet is dropped when the
+      // group is full, so the last to rejoin make room (Kafka's behaviour when group.max.size shrank).
+      const member = group.member(req.memberId);
+      if (member !== undefined)
+        this.removeMemberAndUpdateGroup(group, member, 'the group is at group.max.size');
+      this.log.info('join refused: group is full', {
+        group: group.groupId,
+        maxSize: cfg.maxSize,
+        client: req.clientId,
+      });
+      respond(joinError(ErrorCode.GROUP_MAX_SIZE_REACHED, ''));
+    } else if (isUnknown) {
+      this.joinNewMember(group, req, respond);
+    } else {
+      this.joinExistingMember(group, req, respond);
+    }
+    this.c.maybeDropUnused(group);
+  }
+
+  private acceptJoiningMember(group: ClassicGroup, memberId: string): boolean {
+    const max = this.c.config.maxSize;
+    switch (group.state) {
+      case 'Empty':
+      case 'Dead':
+        return true;
+      case 'PreparingRebalance':
+        return group.member(memberId)?.isAwaitingJoin === true || group.numAwaitingJoin() < max;
+      default:
+        return group.has(memberId) || group.size < max;
+    }
+  }
+
+  private joinNewMember(group: ClassicGroup, req: JoinRequest, respond: (r: JoinResult) => void): void {
+    if (group.is('Dead')) {
+      respond(joinError(ErrorCode.COORDINATOR_NOT_AVAILABLE, ''));
+      return;
+    }
+    if (!group.supportsProtocols(req.protocolType, req.protocols)) {
+      respond(joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, ''));
+      return;
+    }
+    const newMemberId = group.newMemberId(req.clientId, req.groupInstanceId);
+    if (req.groupInstanceId !== null) {
+      const existing = group.staticMemberId(req.groupInstanceId);
+      if (existing === undefined) this.addMemberAndRebalance(group, req, newMemberId, respond);
+      else this.replaceStaticMember(group, req, existing, newMemberId, respond);
+    } else if (req.requireKnownMemberId) {
+      const pendingMax = Math.min(this.c.config.maxSize, limits.groupPendingMembersMax);
+      if (group.pendingMembers.size >= pendingMax) {
+        respond(joinError(ErrorCode.GROUP_MAX_SIZE_REACHED, ''));
+        return;
+      }
+      // The member must come back with this id; until then it is pending (for its session timeout).
+      const timer = setTimeout(() => this.expirePendingMember(group, newMemberId), req.sessionTimeoutMs);
+      timer.unref();
+      group.pendingMembers.set(newMemberId, timer);
+      respond(joinError(ErrorCode.MEMBER_ID_REQUIRED, newMemberId));
+    } else {
+      this.addMemberAndRebalance(group, req, newMemberId, respond);
+    }
+  }
+
+  private joinExistingMember(group: ClassicGroup, req: JoinRequest, respond: (r: JoinResult) => void): void {
+    const memberId = req.memberId;
+    if (group.is('Dead')) {
+      respond(joinError(ErrorCode.COORDINATOR_NOT_AVAILABLE, memberId));
+      return;
+    }
+    if (!group.supportsProtocols(req.protocolType, req.protocols)) {
+      respond(joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, memberId));
+      return;
+    }
+    if (group.isPending(memberId)) {
+      // Pending ids are only handed to dynamic members.
+      if (req.groupInstanceId !== null) {
+        respond(joinError(ErrorCode.UNKNOWN_MEMBER_ID, memberId));
+        return;
+      }
+      this.addMemberAndRebalance(group, req, memberId, respond);
+      return;
+    }
+    const problem = group.validateMember(memberId, req.groupInstanceId);
+    if (problem !== null) {
+      if (problem === 'FENCED_INSTANCE_ID') {
+        this.log.info('join from a fenced static member', {
+          group: group.groupId,
+          memberId,
+          groupInstanceId: req.groupInstanceId,
+        });
+      }
+      respond(joinError(ErrorCode[problem], memberId));
+      return;
+    }
+    const member = group.member(memberId) as ClassicMember;
+    const reason = `member ${memberId} rejoined (client reason: ${req.reason ?? 'not provided'})`;
+    switch (group.state) {
+      case 'PreparingRebalance':
+        this.updateMemberAndRebalance(group, member, req, respond, reason);
+        return;
+      case 'CompletingRebalance':
+        // Same metadata: it probably missed the JoinGroup response; hand it the current generation.
+        if (member.matches(req.protocols)) {
+          respond(this.currentJoinResult(group, member, group.isLeader(memberId)));
+          return;
+        }
+        this.updateMemberAndRebalance(group, member, req, respond, reason);
+        return;
+      case 'Stable':
+        // The leader rejoining forces a rebalance (e.g. topic metadata changed); so does new metadata.
+        if (group.isLeader(memberId) || !member.matches(req.protocols)) {
+          this.updateMemberAndRebalance(group, member, req, respond, reason);
+          return;
+        }
+        respond(this.currentJoinResult(group, member, false));
+        return;
+      default:
+        respond(joinError(ErrorCode.UNKNOWN_MEMBER_ID, memberId));
+        return;
+    }
+  }
+
+  private addMemberAndRebalance(
+    group: ClassicGroup,
+    req: JoinRequest,
+    memberId: string,
+    respond: (r: JoinResult) => void,
+  ): void {
+    const member = new ClassicMember(
+      memberId,
+      req.groupInstanceId,
+      req.clientId,
+      req.clientHost,
+      req.rebalanceTimeoutMs,
+      req.sessionTimeoutMs,
+      req.protocolType,
+      req.protocols,
+    );
+    member.isNew = true;
+    // A member joining during the initial delayed rebalance extends the delay.
+    if (group.is('PreparingRebalance') && group.previousState === 'Empty') group.newMemberAdded = true;
+    const pending = group.pendingMembers.get(memberId);
+    if (pending !== undefined) {
+      clearTimeout(pending);
+      group.pendingMembers.delete(memberId);
+    }
+    group.add(member);
+    member.joinWaiter = respond;
+    // A parked new member cannot heartbeat; it is dropped if the join phase outlasts this.
+    this.scheduleSession(group, member, this.c.config.newMemberJoinTimeoutMs);
+    this.maybePrepareRebalanceOrCompleteJoin(
+      group,
+      `adding new member ${memberId} with group instance id ${req.groupInstanceId ?? 'null'} (client reason: ${req.reason ?? 'not provided'})`,
+    );
+  }
+
+  private updateMemberAndRebalance(
+    group: ClassicGroup,
+    member: ClassicMember,
+    req: JoinRequest,
+    respond: (r: JoinResult) => void,
+    reason: string,
+  ): void {
+    member.protocols = req.protocols;
+    member.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
+    member.sessionTimeoutMs = req.sessionTimeoutMs;
+    this.parkJoin(member, respond);
+    this.maybePrepareRebalanceOrCompleteJoin(group, reason);
+  }
+
+  /** A known static member joined with an unknown member id: the new id replaces (fences) the old. */
+  private replaceStaticMember(
+    group: ClassicGroup,
+    req: JoinRequest,
+    oldMemberId: string,
+    newMemberId: string,
+    respond: (r: JoinResult) => void,
+  ): void {
+    const instanceId = req.groupInstanceId as string;
+    const currentLeader = group.leaderId;
+    const member = group.member(oldMemberId) as ClassicMember;
+    member.completeJoin(joinError(ErrorCode.FENCED_INSTANCE_ID, oldMemberId));
+    member.completeSync(syncError(ErrorCode.FENCED_INSTANCE_ID));
+    group.replaceStaticMember(instanceId, oldMemberId, newMemberId);
+    const old = {
+      protocols: member.protocols,
+      rebalanceTimeoutMs: member.rebalanceTimeoutMs,
+      sessionTimeoutMs: member.sessionTimeoutMs,
+    };
+    member.protocols = req.protocols;
+    member.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
+    member.sessionTimeoutMs = req.sessionTimeoutMs;
+    member.joinWaiter = respond;
+    this.scheduleSession(group, member);
+    this.log.info('static member rejoined with a new member id', {
+      group: group.groupId,
+      groupInstanceId: instanceId,
+      oldMemberId,
+      memberId: newMemberId,
+      state: group.state,
+    });
+    const reason = `static member ${instanceId} rejoined as ${newMemberId}`;
+    switch (group.state) {
+      case 'Stable': {
+        if (group.protocolName !== group.selectProtocol()) {
+          this.maybePrepareRebalanceOrCompleteJoin(group, `${reason} with a change of protocol`);
+          return;
+        }
+        // Same protocol: no rebalance, just persist the new member id.
+        const err = this.c.storeGroup(group);
+        if (err !== ErrorCode.NONE) {
+          member.joinWaiter = null;
+          member.protocols = old.protocols;
+          member.rebalanceTimeoutMs = old.rebalanceTimeoutMs;
+          member.sessionTimeoutMs = old.sessionTimeoutMs;
+          group.replaceStaticMember(instanceId, newMemberId, oldMemberId);
+          this.scheduleSession(group, member);
+          respond({
+            ...this.currentJoinResult(group, member, false),
+            errorCode: groupWriteError(err),
+            memberId: '',
+            leader: currentLeader ?? '',
+          });
+          return;
+        }
+        if (req.supportsSkippingAssignment) {
+          const isLeader = group.isLeader(newMemberId);
+          member.completeJoin({
+            ...this.currentJoinResult(group, member, isLeader),
+            skipAssignment: isLeader,
+          });
+          return;
+        }
+        // Old clients get the old leader id, so a returning leader does not compute an assignment
+        // that a stable group would never hand out.
+        member.completeJoin({
+          ...this.currentJoinResult(group, member, false),
+          leader: currentLeader ?? '',
+        });
+        return;
+      }
+      case 'CompletingRebalance':
+        // The leader may be assigning to the old member id: rebalance so the new id gets an assignment.
+        this.prepareRebalance(group, reason);
+        return;
+      case 'PreparingRebalance':
+        this.maybeCompleteJoinPhase(group);
+        return;
+      default:
+        throw new Error(`group ${group.groupId}: static member in state ${group.state}`);
+    }
+  }
+
+  private parkJoin(member: ClassicMember, respond: (r: JoinResult) => void): void {
+    // A second JoinGroup supersedes the first; the first still needs its answer.
+    member.completeJoin(joinError(ErrorCode.REBALANCE_IN_PROGRESS, member.memberId));
+    member.joinWaiter = respond;
+  }
+
+  private currentJoinResult(group: ClassicGroup, member: ClassicMember, includeMembers: boolean): JoinResult {
+    return {
+      errorCode: ErrorCode.NONE,
+      generationId: group.generationId,
+      protocolType: nullIfEmpty(group.protocolType),
+      protocolName: group.protocolName,
+      leader: group.leaderId ?? '',
+      memberId: member.memberId,
+      members: includeMembers ? memberList(group) : [],
+      skipAssignment: false,
+    };
+  }
+
+  // ---- the join phase -----------------------------------------------------------------------
+
+  private maybePrepareRebalanceOrCompleteJoin(group: ClassicGroup, reason: string): void {
+    if (group.canRebalance()) this.prepareRebalance(group, reason);
+    else this.maybeCompleteJoinPhase(group);
+  }
+
+  /** Completes the join phase early when everyone is in, except during the initial delay. */
+  private maybeCompleteJoinPhase(group: ClassicGroup): void {
+    if (group.is('PreparingRebalance') && group.hasAllMembersJoined() && group.previousState !== 'Empty') {
+      this.completeJoin(group);
+    }
+  }
+
+  private prepareRebalance(group: ClassicGroup, reason: string): void {
+    if (group.is('CompletingRebalance'))
+      this.resetAndPropagateAssignmentError(group, ErrorCode.REBALANCE_IN_PROGRESS);
+    this.clearSyncTimer(group);
+    const initial = group.is('Empty');
+    group.transitionTo('PreparingRebalance');
+    this.log.info('preparing to rebalance group', {
+      group: group.groupId,
+      generationId: group.generationId,
+      members: group.size,
+      reason,
+    });
+    if (initial) {
+      const delay = this.c.config.initialRebalanceDelayMs;
+      const remaining = Math.max(group.rebalanceTimeoutMs() - delay, 0);
+      this.setJoinTimer(group, delay, () => this.tryCompleteInitialRebalance(group, delay, remaining));
+    } else if (group.hasAllMembersJoined()) {
+      this.completeJoin(group);
+    } else {
+      this.setJoinTimer(group, group.rebalanceTimeoutMs(), () => this.completeJoin(group));
+    }
+  }
+
+  private tryCompleteInitialRebalance(group: ClassicGroup, delayMs: number, remainingMs: number): void {
+    if (group.newMemberAdded && remainingMs !== 0) {
+      group.newMemberAdded = false;
+      const nextDelay = Math.min(this.c.config.initialRebalanceDelayMs, remainingMs);
+      const nextRemaining = Math.max(remainingMs - delayMs, 0);
+      this.setJoinTimer(group, nextDelay, () =>
+        this.tryCompleteInitialRebalance(group, nextDelay, nextRemaining),
+      );
+    } else {
+      this.completeJoin(group);
+    }
+  }
+
+  /** Ends the join phase: drops dynamic members that did not rejoin, starts the next generation. */
+  private completeJoin(group: ClassicGroup): void {
+    this.clearJoinTimer(group);
+    const dropped: string[] = [];
+    for (const m of [...group.members.values()]) {
+      if (!m.isAwaitingJoin && !m.isStatic) {
+        this.clearSession(m);
+        m.completeSync(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+        group.remove(m.memberId);
+        dropped.push(m.memberId);
+      }
+    }
+    if (dropped.length > 0) {
+      this.log.info('removed members that did not rejoin in time', {
+        group: group.groupId,
+        members: dropped,
+      });
+    }
+    if (group.is('Dead')) return;
+    if (!group.maybeElectNewJoinedLeader() && group.size > 0) {
+      // Only static members that did not rejoin are left: wait for them or for their sessions to end.
+      this.log.warn('group could not complete its rebalance because no member rejoined', {
+        group: group.groupId,
+      });
+      this.setJoinTimer(group, group.rebalanceTimeoutMs(), () => this.completeJoin(group));
+      return;
+    }
+    group.initNextGeneration(Date.now());
+    if (group.is('Empty')) {
+      this.log.info('group is now empty', { group: group.groupId, generationId: group.generationId });
+      const err = this.c.storeGroup(group);
+      if (err !== ErrorCode.NONE) {
+        // The previous generation stays on disk; with no members in this one that is harmless.
+        this.log.warn('failed to write the empty group', { group: group.groupId, errorCode: err });
+      }
+      return;
+    }
+    this.log.info('group stabilized', {
+      group: group.groupId,
+      generationId: group.generationId,
+      protocol: group.protocolName,
+      leader: group.leaderId,
+      members: group.size,
+    });
+    const all = memberList(group);
+    for (const m of group.members.values()) {
+      m.completeJoin({
+        errorCode: ErrorCode.NONE,
+        generationId: group.generationId,
+        protocolType: nullIfEmpty(group.protocolType),
+        protocolName: group.protocolName,
+        leader: group.leaderId ?? '',
+        memberId: m.memberId,
+        members: group.isLeader(m.memberId) ? all : [],
+        skipAssignment: false,
+      });
+      this.scheduleSession(group, m);
+      m.isNew = false;
+      group.pendingSyncMembers.add(m.memberId);
+    }
+    const generationId = group.generationId;
+    this.clearSyncTimer(group);
+    group.syncTimer = setTimeout(
+      () => this.expirePendingSync(group, generationId),
+      group.rebalanceTimeoutMs(),
+    );
+    group.syncTimer.unref();
+  }
+
+  /** Members that got their JoinGroup response but never sent SyncGroup are removed. */
+  private expirePendingSync(group: ClassicGroup, generationId: number): void {
+    group.syncTimer = null;
+    if (!this.isLive(group) || generationId !== group.generationId) return;
+    if (!(group.is('CompletingRebalance') || group.is('Stable')) || group.pendingSyncMembers.size === 0)
+      return;
+    const ids = [...group.pendingSyncMembers];
+    for (const id of ids) {
+      const m = group.member(id);
+      if (m === undefined) continue;
+      this.clearSession(m);
+      m.completeJoin(joinError(ErrorCode.UNKNOWN_MEMBER_ID, ''));
+      group.remove(id);
+    }
+    this.prepareRebalance(group, `removing ${ids.join(', ')} on pending sync request expiration`);
+  }
+
+  // ---- SyncGroup ----------------------------------------------------------------------------
+
+  sync(req: SyncRequest): Promise<SyncResult> {
+    return new Promise((resolve) => this.doSync(req, resolve));
+  }
+
+  private doSync(req: SyncRequest, respond: (r: SyncResult) => void): void {
+    if (!this.c.active) {
+      respond(syncError(ErrorCode.NOT_COORDINATOR));
+      return;
+    }
+    if (req.groupId === '') {
+      respond(syncError(ErrorCode.INVALID_GROUP_ID));
+      return;
+    }
+    const group = this.c.groups.get(req.groupId);
+    if (group === undefined) {
+      respond(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+      return;
+    }
+    if (group.is('Dead')) {
+      respond(syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE));
+      return;
+    }
+    const problem = group.validateMember(req.memberId, req.groupInstanceId);
+    if (problem !== null) {
+      respond(syncError(ErrorCode[problem]));
+      return;
+    }
+    if (req.generationId !== group.generationId) {
+      respond(syncError(ErrorCode.ILLEGAL_GENERATION));
+      return;
+    }
+    const inconsistent = (mine: string | null, theirs: string | null): boolean =>
+      theirs !== null && mine !== null && mine !== '' && mine !== theirs;
+    if (
+      inconsistent(group.protocolType, req.protocolType) ||
+      inconsistent(group.protocolName, req.protocolName)
+    ) {
+      respond(syncError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+      return;
+    }
+    const member = group.member(req.memberId) as ClassicMember;
+    switch (group.state) {
+      case 'PreparingRebalance':
+        respond(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
+        return;
+      case 'CompletingRebalance': {
+        member.completeSync(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
+        member.syncWaiter = respond;
+        this.removePendingSyncMember(group, member.memberId);
+        if (!group.isLeader(member.memberId)) return;
+        const assignment = new Map<string, Buffer>();
+        for (const a of req.assignments) assignment.set(a.memberId, a.assignment);
+        const missing: string[] = [];
+        for (const id of group.members.keys()) {
+          if (!assignment.has(id)) {
+            assignment.set(id, EMPTY_BYTES);
+            missing.push(id);
+          }
+        }
+        if (missing.length > 0) {
+          this.log.warn('leader sent no assignment for some members; they get an empty one', {
+            group: group.groupId,
+            generationId: group.generationId,
+            members: missing,
+          });
+        }
+        const err = this.c.storeGroup(group, assignment);
+        if (err !== ErrorCode.NONE) {
+          this.resetAndPropagateAssignmentError(group, groupWriteError(err));
+          this.maybePrepareRebalanceOrCompleteJoin(
+            group,
+            `error ${err} storing the assignment of generation ${group.generationId}`,
+          );
+          return;
+        }
+        for (const m of group.members.values()) m.assignment = assignment.get(m.memberId) ?? EMPTY_BYTES;
+        this.propagateAssignment(group, ErrorCode.NONE);
+        group.transitionTo('Stable');
+        this.log.info('assignment received from the leader; group is stable', {
+          group: group.groupId,
+          generationId: group.generationId,
+          leader: member.memberId,
+        });
+        return;
+      }
+      case 'Stable':
+        this.removePendingSyncMember(group, member.memberId);
+        this.scheduleSession(group, member);
+        respond({
+          errorCode: ErrorCode.NONE,
+          protocolType: nullIfEmpty(group.protocolType),
+          protocolName: group.protocolName,
+          assignment: member.assignment,
+        });
+        return;
+      default:
+        respond(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+        return;
+    }
+  }
+
+  private removePendingSyncMember(group: ClassicGroup, memberId: string): void {
+    group.pendingSyncMembers.delete(memberId);
+    if (group.pendingSyncMembers.size === 0) this.clearSyncTimer(group);
+  }
+
+  private propagateAssignment(group: ClassicGroup, errorCode: number): void {
+    const ok = errorCode === ErrorCode.NONE;
+    for (const m of group.members.values()) {
+      if (!m.isAwaitingSync) continue;
+      m.completeSync({
+        errorCode,
+        protocolType: ok ? nullIfEmpty(group.protocolType) : null,
+        protocolName: ok ? group.protocolName : null,
+        assignment: m.assignment,
+      });
+      // Sessions that ran out while the member waited for the leader start again from now.
+      this.scheduleSession(group, m);
+    }
+  }
+
+  private resetAndPropagateAssignmentError(group: ClassicGroup, errorCode: number): void {
+    for (const m of group.members.values()) m.assignment = EMPTY_BYTES;
+    this.propagateAssignment(group, errorCode);
+  }
+
+  // ---- Heartbeat ----------------------------------------------------------------------------
+
+  heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
+    if (!this.c.active) return ErrorCode.NOT_COORDINATOR;
+    if (groupId === '') return ErrorCode.INVALID_GROUP_ID;
+    const group = this.c.groups.get(groupId);
+    if (group === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const problem = group.validateMember(memberId, groupInstanceId);
+    if (problem !== null) return ErrorCode[problem];
+    if (generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
+    if (group.is('Empty')) return ErrorCode.UNKNOWN_MEMBER_ID;
+    this.scheduleSession(group, group.member(memberId) as ClassicMember);
+    return group.is('PreparingRebalance') ? ErrorCode.REBALANCE_IN_PROGRESS : ErrorCode.NONE;
+  }
+
+  /** Marks a member alive (an offset commit of the current generation counts as a heartbeat). */
+  touch(group: ClassicGroup, member: ClassicMember): void {
+    this.scheduleSession(group, member);
+  }
+
+  // ---- LeaveGroup ---------------------------------------------------------------------------
+
+  leave(groupId: string, members: readonly MemberIdentity[]): LeaveResult {
+    if (!this.c.active) return { errorCode: ErrorCode.NOT_COORDINATOR, members: [] };
+    if (groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID, members: [] };
+    const group = this.c.groups.get(groupId);
+    const out: LeaveResult['members'] = [];
+    const result = (m: MemberIdentity, errorCode: number) =>
+      out.push({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode });
+    if (group === undefined) {
+      for (const m of members) result(m, ErrorCode.UNKNOWN_MEMBER_ID);
+      return { errorCode: ErrorCode.NONE, members: out };
+    }
+    if (group.is('Dead')) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
+    const left: string[] = [];
+    for (const m of members) {
+      const why = m.reason ?? 'not provided';
+      if (m.memberId === '') {
+        // Administrative removal of a static member by its instance id.
+        const id = m.groupInstanceId === null ? undefined : group.staticMemberId(m.groupInstanceId);
+        if (id === undefined) {
+          result(m, ErrorCode.UNKNOWN_MEMBER_ID);
+          continue;
+        }
+        this.removeLeavingMember(group, group.member(id) as ClassicMember, why);
+        left.push(id);
+        result(m, ErrorCode.NONE);
+      } else if (group.isPending(m.memberId)) {
+        clearTimeout(group.pendingMembers.get(m.memberId));
+        group.pendingMembers.delete(m.memberId);
+        this.log.info('pending member left the group', { group: groupId, memberId: m.memberId, reason: why });
+        left.push(m.memberId);
+        result(m, ErrorCode.NONE);
+      } else {
+        const problem = group.validateMember(m.memberId, m.groupInstanceId);
+        if (problem !== null) {
+          result(m, ErrorCode[problem]);
+          continue;
+        }
+        this.removeLeavingMember(group, group.member(m.memberId) as ClassicMember, why);
+        left.push(m.memberId);
+        result(m, ErrorCode.NONE);
+      }
+    }
+    if (left.length > 0) {
+      const reason = `explicit LeaveGroup request for (${left.join(', ')}) members`;
+      if (group.is('Stable') || group.is('CompletingRebalance'))
+        this.maybePrepareRebalanceOrCompleteJoin(group, reason);
+      else if (group.is('PreparingRebalance')) this.maybeCompleteJoinPhase(group);
+    }
+    this.c.maybeDropUnused(group);
+    return { errorCode: ErrorCode.NONE, members: out };
+  }
+
+  private removeLeavingMember(group: ClassicGroup, member: ClassicMember, reason: string): void {
+    this.clearSession(member);
+    this.log.info('member left the group', {
+      group: group.groupId,
+      memberId: member.memberId,
+      groupInstanceId: member.groupInstanceId,
+      reason,
+    });
+    member.completeJoin(joinError(ErrorCode.UNKNOWN_MEMBER_ID, ''));
+    member.completeSync(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+    group.remove(member.memberId);
+  }
+
+  // ---- sessions and timers ------------------------------------------------------------------
+
+  private removeMemberAndUpdateGroup(group: ClassicGroup, member: ClassicMember, reason: string): void {
+    this.clearSession(member);
+    // A parked JoinGroup gets UNKNOWN_MEMBER_ID so a still-running client rejoins.
+    member.completeJoin(joinError(ErrorCode.UNKNOWN_MEMBER_ID, ''));
+    member.completeSync(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+    group.remove(member.memberId);
+    if (group.is('Stable') || group.is('CompletingRebalance'))
+      this.maybePrepareRebalanceOrCompleteJoin(group, reason);
+    else if (group.is('PreparingRebalance') && group.hasAllMembersJoined()) this.completeJoin(group);
+  }
+
+  scheduleSession(group: ClassicGroup, member: ClassicMember, timeoutMs = member.sessionTimeoutMs): void {
+    if (member.sessionTimer !== null) clearTimeout(member.sessionTimer);
+    member.sessionTimer = setTimeout(() => this.onSessionExpired(group, member), timeoutMs);
+    member.sessionTimer.unref();
+  }
+
+  clearSession(member: ClassicMember): void {
+    if (member.sessionTimer !== null) clearTimeout(member.sessionTimer);
+    member.sessionTimer = null;
+  }
+
+  private onSessionExpired(group: ClassicGroup, member: ClassicMember): void {
+    member.sessionTimer = null;
+    if (!this.isLive(group) || group.member(member.memberId) !== member || group.is('Dead')) return;
+    // Members parked in a rebalance need no heartbeat (except new ones, bounded by the join timeout).
+    if (!member.isNew && (member.isAwaitingJoin || member.isAwaitingSync)) return;
+    this.log.info('member session expired; removing it from the group', {
+      group: group.groupId,
+      memberId: member.memberId,
+      groupInstanceId: member.groupInstanceId,
+      sessionTimeoutMs: member.sessionTimeoutMs,
+    });
+    this.removeMemberAndUpdateGroup(
+      group,
+      member,
+      `removing member ${member.memberId} on heartbeat expiration`,
+    );
+    this.c.maybeDropUnused(group);
+  }
+
+  private expirePendingMember(group: ClassicGroup, memberId: string): void {
+    if (!group.pendingMembers.delete(memberId) || !this.isLive(group)) return;
+    this.log.debug('pending member expired', { group: group.groupId, memberId });
+    if (group.is('PreparingRebalance')) this.maybeCompleteJoinPhase(group);
+    this.c.maybeDropUnused(group);
+  }
+
+  private setJoinTimer(group: ClassicGroup, ms: number, fn: () => void): void {
+    this.clearJoinTimer(group);
+    group.joinTimer = setTimeout(() => {
+      group.joinTimer = null;
+      if (this.isLive(group) && group.is('PreparingRebalance')) fn();
+    }, ms);
+    group.joinTimer.unref();
+  }
+
+  private clearJoinTimer(group: ClassicGroup): void {
+    if (group.joinTimer !== null) clearTimeout(group.joinTimer);
+    group.joinTimer = null;
+  }
+
+  private clearSyncTimer(group: ClassicGroup): void {
+    if (group.syncTimer !== null) clearTimeout(group.syncTimer);
+    group.syncTimer = null;
+  }
+
+  private isLive(group: ClassicGroup): boolean {
+    return this.c.active && this.c.groups.get(group.groupId) === group;
+  }
+
+  /** Stops every timer of a group and answers its parked requests (shutdown, deletion). */
+  shutdownGroup(group: ClassicGroup, errorCode: number): void {
+    this.clearJoinTimer(group);
+    this.clearSyncTimer(group);
+    for (const t of group.pendingMembers.values()) clearTimeout(t);
+    group.pendingMembers.clear();
+    for (const m of group.members.values()) {
+      this.clearSession(m);
+      m.completeJoin(joinError(errorCode, m.memberId));
+      m.completeSync(syncError(errorCode));
+    }
+  }
+}
+
+function memberList(group: ClassicGroup): JoinResult['members'] {
+  return [...group.members.values()].map((m) => ({
+    memberId: m.memberId,
+    groupInstanceId: m.groupInstanceId,
+    metadata: m.metadata(group.protocolName),
+  }));
+}
+
+/** Kafka's mapping of a failed group-metadata write to the error the client sees. */
+export function groupWriteError(errorCode: number): number {
+  switch (errorCode) {
+    case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
+    case ErrorCode.NOT_ENOUGH_REPLICAS:
+    case ErrorCode.REQUEST_TIMED_OUT:
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
+    case ErrorCode.KAFKA_STORAGE_ERROR:
+      return ErrorCode.NOT_COORDINATOR;
+    case ErrorCode.MESSAGE_TOO_LARGE:
+    case ErrorCode.RECORD_LIST_TOO_LARGE:
+    case ErrorCode.INVALID_FETCH_SIZE:
+      return ErrorCode.UNKNOWN_SERVER_ERROR;
+    default:
+      return errorCode;
+  }
+}
