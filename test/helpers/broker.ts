@@ -146,6 +146,7 @@ class ManagedBroker implements BrokerHandle {
   readonly bootstrap: string;
   private child: ChildProcess | undefined;
   private alive = false;
+  private signalled: { signal: NodeJS.Signals; at: number } | undefined;
   private exited: Promise<void> = Promise.resolve();
   private chunks: string[] = [];
   private chunkBytes = 0;
@@ -188,6 +189,7 @@ class ManagedBroker implements BrokerHandle {
   async start(): Promise<void> {
     if (this.running()) throw new Error(`${this.target} broker on ${this.bootstrap} is already running`);
     this.current = '';
+    this.signalled = undefined;
     this.append(`--- ${new Date().toISOString()} starting ${this.target} on ${this.bootstrap} ---\n`);
     const child = this.launch();
     this.child = child;
@@ -198,7 +200,11 @@ class ManagedBroker implements BrokerHandle {
     this.exited = new Promise((resolve) => {
       child.once('close', (code, signal) => {
         this.alive = false;
-        this.append(`--- exited with ${code ?? signal} ---\n`);
+        const after =
+          this.signalled === undefined
+            ? ''
+            : ` ${Date.now() - this.signalled.at} ms after ${this.signalled.signal}`;
+        this.append(`--- exited with ${code ?? signal}${after} ---\n`);
         resolve();
       });
       child.once('error', (e) => {
@@ -240,6 +246,7 @@ class ManagedBroker implements BrokerHandle {
       await this.exited;
       return;
     }
+    this.signalled = { signal, at: Date.now() };
     child.kill(signal);
     const give = new AbortController();
     const stopped = await Promise.race([
