@@ -1,9 +1,19 @@
 // `samsa <command> ...`: one file per command in this folder.
 
 import { runBroker } from './broker.js';
+import { runConfigs } from './configs.js';
+import { runConsume } from './consume.js';
+import { runProduce } from './produce.js';
+import { runRecords } from './records.js';
+import { runTopics } from './topics.js';
 
 const commands: Record<string, { run: (args: string[]) => Promise<number>; summary: string }> = {
   broker: { run: runBroker, summary: 'start a broker: samsa broker [server.properties] [--override key=value ...]' },
+  topics: { run: runTopics, summary: 'create, list, describe, delete and alter topics (kafka-topics)' },
+  configs: { run: runConfigs, summary: 'describe and alter topic and broker configs (kafka-configs)' },
+  produce: { run: runProduce, summary: 'send lines of stdin as records (kafka-console-producer)' },
+  consume: { run: runConsume, summary: 'print records of a topic (kafka-console-consumer)' },
+  records: { run: runRecords, summary: 'delete records below an offset (kafka-delete-records)' },
 };
 
 function usage(): string {

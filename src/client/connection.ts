@@ -84,6 +84,11 @@ export class KafkaConnection {
     return conn;
   }
 
+  /** True when the broker advertised the API in ApiVersions. */
+  supports(apiKey: number): boolean {
+    return this.versions.has(apiKey);
+  }
+
   /** The highest version of an API both sides support. */
   version(apiKey: number): number {
     const theirs = this.versions.get(apiKey);

@@ -18,7 +18,9 @@
 //   exactly as the Java client's default partitioner, so keys land where Kafka clients put them; unkeyed
 //   records of one send() call all go to one partition, rotating between calls (sticky, KIP-480 style).
 // - One Produce request per leader per send(): one batch per partition, compressed with `compression`.
-// - Concurrent send() calls are pipelined on the leader's connection; responses come back in order.
+// - Concurrent send() and sendBatch() calls are pipelined on the leader's connection and reach it in call
+//   order (each call waits for its turn only to write its request, not for the previous response), so records
+//   of successive calls keep their order in a partition even when compression finishes out of order.
 // - acks=0 returns offsets of -1 (the broker sends no response).
 // - A partition error becomes a KafkaError (code and Kafka's error name); retriable errors are not retried
 //   here (NOT_LEADER..., a metadata refresh and one retry happen for UNKNOWN_TOPIC_OR_PARTITION and
@@ -32,6 +34,7 @@ import { ApiKey } from '../protocol/generated/apis.js';
 import type { ProduceResponse } from '../protocol/generated/produce-response.js';
 import type { RecordInput } from '../protocol/records.js';
 import { Cluster, type ClusterOptions, KafkaError } from './cluster.js';
+import type { KafkaConnection } from './connection.js';
 
 /** Kafka's murmur2 (Utils.murmur2): 32-bit signed result, as the Java client computes it. */
 export function murmur2(data: Uint8Array): number {
@@ -102,8 +105,15 @@ interface PartitionResult {
   logAppendTime: number;
 }
 
+interface Turn {
+  wait: Promise<void>;
+  release: () => void;
+}
+
 export class Producer {
   private sticky = 0;
+  /** Resolves when the previous call has written its requests (see send order above). */
+  private lastTurn: Promise<void> = Promise.resolve();
   private readonly codec: number;
   private readonly acks: -1 | 0 | 1;
   private readonly timeoutMs: number;
@@ -128,6 +138,15 @@ export class Producer {
     return new Producer(cluster, { ...opts, bootstrap: [] });
   }
 
+  private takeTurn(): Turn {
+    const wait = this.lastTurn;
+    let release: () => void = () => {};
+    this.lastTurn = new Promise<void>((r) => {
+      release = r;
+    });
+    return { wait, release };
+  }
+
   /** Sends records to a topic; resolves with each record's partition and offset, in the order given. */
   async send(topic: string, records: ProducerRecord[]): Promise<RecordMetadata[]> {
     if (records.length === 0) return [];
@@ -146,6 +165,15 @@ export class Producer {
   }
 
   private async sendOnce(topic: string, records: ProducerRecord[]): Promise<RecordMetadata[]> {
+    const turn = this.takeTurn();
+    try {
+      return await this.sendInTurn(topic, records, turn);
+    } finally {
+      turn.release();
+    }
+  }
+
+  private async sendInTurn(topic: string, records: ProducerRecord[], turn: Turn): Promise<RecordMetadata[]> {
     const info = await this.cluster.topic(topic, false, this.autoCreate);
     const n = info.partitions.length;
     if (n === 0) throw new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `topic ${topic} has no partitions`);
@@ -189,14 +217,22 @@ export class Producer {
       byLeader.set(leader, list);
     }
     const out: RecordMetadata[] = new Array(records.length);
-    await Promise.all(
+    const ready = await Promise.all(
       [...byLeader].map(async ([leader, parts]) => {
         const batches = await Promise.all(parts.map((x) => x.batch));
-        const results = await this.produce(
-          leader,
-          topic,
-          parts.map((x, i) => ({ partition: x.partition, batch: batches[i] as Buffer })),
-        );
+        const conn = await this.cluster.connection(leader);
+        return {
+          conn,
+          parts: parts.map((x, i) => ({ partition: x.partition, batch: batches[i] as Buffer })),
+        };
+      }),
+    );
+    await turn.wait;
+    const sent = ready.map((r) => this.produce(r.conn, topic, r.parts));
+    turn.release();
+    await Promise.all(
+      sent.map(async (pending) => {
+        const results = await pending;
         for (const [p, res] of results) {
           const g = byPartition.get(p);
           if (g === undefined) continue;
@@ -216,20 +252,29 @@ export class Producer {
 
   /** Sends one pre-built batch to a partition; resolves with its base offset (-1 with acks=0). */
   async sendBatch(topic: string, partition: number, batch: Buffer): Promise<PartitionResult> {
-    const info = await this.cluster.topic(topic, false, this.autoCreate);
-    const leader = info.partitions[partition]?.leader;
-    if (leader === undefined)
-      throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${topic}-${partition}`);
-    const res = await this.produce(leader, topic, [{ partition, batch }]);
+    const turn = this.takeTurn();
+    let pending: Promise<Map<number, PartitionResult>>;
+    try {
+      const info = await this.cluster.topic(topic, false, this.autoCreate);
+      const leader = info.partitions[partition]?.leader;
+      if (leader === undefined)
+        throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${topic}-${partition}`);
+      const conn = await this.cluster.connection(leader);
+      await turn.wait;
+      pending = this.produce(conn, topic, [{ partition, batch }]);
+    } finally {
+      turn.release();
+    }
+    const res = await pending;
     return res.get(partition) ?? { baseOffset: -1, logAppendTime: -1 };
   }
 
+  /** Writes the Produce request at once (in the caller's turn); resolves when the broker answers. */
   private async produce(
-    leader: number,
+    conn: KafkaConnection,
     topic: string,
     parts: { partition: number; batch: Buffer }[],
   ): Promise<Map<number, PartitionResult>> {
-    const conn = await this.cluster.connection(leader);
     const body = {
       transactionalId: null,
       acks: this.acks,

@@ -1,0 +1,128 @@
+// `samsa configs describe|alter`: Kafka's kafka-configs.sh for topics and brokers. alter uses
+// IncrementalAlterConfigs (--add-config = SET, --delete-config = DELETE), as Kafka's tool does since 2.3.
+// Samsa's broker configuration is static: altering a broker key is refused by the broker with Kafka's
+// "Cannot update these configs dynamically" (INVALID_REQUEST); describe shows it all with --all.
+
+import { alterConfigs, type ConfigEntry, describeConfigs, ResourceType } from '../client/admin.js';
+import {
+  commonHelp,
+  commonOptions,
+  connect,
+  parse,
+  parseConfigList,
+  printHelp,
+  runCommand,
+  UsageError,
+  writeOut,
+} from './common.js';
+
+const help = `Usage: samsa configs <describe|alter> --entity-type topics|brokers --entity-name NAME [options]
+
+Actions (or Kafka's flags --describe, --alter):
+  describe   the entity's dynamic configs (topic overrides); --all for every config with its source
+  alter      --add-config k=v[,k2=v2] and/or --delete-config k[,k2]
+
+Options:
+  --entity-type topics|brokers   what to configure
+  --entity-name NAME             topic name, or broker id
+  --topic T                      short for --entity-type topics --entity-name T
+  --broker ID                    short for --entity-type brokers --entity-name ID
+  --entity-default               the cluster-wide broker default (brokers only)
+  --add-config k=v,...           set configs; bracket list values: cleanup.policy=[compact,delete]; repeatable
+  --delete-config k,...          remove overrides (back to the default); repeatable
+  --all                          describe: every config, not only the dynamic ones
+${commonHelp}
+
+Output of describe, like Kafka's:
+  Dynamic configs for topic T are:
+    retention.ms=1000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=1000, DEFAULT_CONFIG:log.retention.hours=168}
+`;
+
+const options = {
+  ...commonOptions,
+  'entity-type': { type: 'string' },
+  'entity-name': { type: 'string' },
+  'entity-default': { type: 'boolean' },
+  topic: { type: 'string' },
+  broker: { type: 'string' },
+  'add-config': { type: 'string', multiple: true },
+  'delete-config': { type: 'string', multiple: true },
+  all: { type: 'boolean' },
+  describe: { type: 'boolean' },
+  alter: { type: 'boolean' },
+} as const;
+
+function formatEntry(c: ConfigEntry): string {
+  const value = c.isSensitive ? null : c.value;
+  const synonyms = c.synonyms
+    .map((s) => `${s.source}:${s.name}=${c.isSensitive ? null : s.value}`)
+    .join(', ');
+  return `  ${c.name}=${value} sensitive=${c.isSensitive} synonyms={${synonyms}}`;
+}
+
+export function runConfigs(args: string[]): Promise<number> {
+  return runCommand('configs', async () => {
+    const { values, positionals } = parse(args, options);
+    if (values.help === true) return printHelp(help);
+    const chosen = new Set<string>();
+    if (values.describe === true) chosen.add('describe');
+    if (values.alter === true) chosen.add('alter');
+    for (const p of positionals) {
+      if (p !== 'describe' && p !== 'alter') throw new UsageError(`unknown action '${p}' (describe, alter)`);
+      chosen.add(p);
+    }
+    if (chosen.size !== 1) throw new UsageError('give exactly one action: describe or alter');
+    const action = [...chosen][0];
+
+    let entityType = values['entity-type'];
+    let entityName = values['entity-name'];
+    if (values.topic !== undefined) {
+      entityType = 'topics';
+      entityName = values.topic;
+    }
+    if (values.broker !== undefined) {
+      entityType = 'brokers';
+      entityName = values.broker;
+    }
+    if (values['entity-default'] === true) {
+      if (entityType !== 'brokers') throw new UsageError('--entity-default applies to --entity-type brokers');
+      entityName = '';
+    }
+    if (entityType !== 'topics' && entityType !== 'brokers') {
+      throw new UsageError('--entity-type must be topics or brokers');
+    }
+    if (entityName === undefined) throw new UsageError('--entity-name is required');
+    const resourceType = entityType === 'topics' ? ResourceType.TOPIC : ResourceType.BROKER;
+    const noun = entityType === 'topics' ? 'topic' : entityName === '' ? 'the default broker' : 'broker';
+    const label = entityName === '' ? noun : `${noun} ${entityName}`;
+
+    const cluster = await connect(values['bootstrap-server'], 'samsa-configs');
+    try {
+      if (action === 'describe') {
+        const entries = await describeConfigs(cluster, resourceType, entityName);
+        const dynamic = entries.filter((c) => c.source.startsWith('DYNAMIC_'));
+        const shown = values.all === true ? entries : dynamic;
+        const lines = [
+          `${values.all === true ? 'All' : 'Dynamic'} configs for ${label} are:`,
+          ...shown.map(formatEntry),
+        ];
+        await writeOut(`${lines.join('\n')}\n`);
+        return 0;
+      }
+      const set = Object.fromEntries(parseConfigList(values['add-config'] ?? []));
+      const del = (values['delete-config'] ?? [])
+        .flatMap((d) => d.split(','))
+        .map((d) => d.trim())
+        .filter((d) => d !== '');
+      if (Object.keys(set).length === 0 && del.length === 0) {
+        throw new UsageError('alter needs --add-config and/or --delete-config');
+      }
+      for (const k of del) if (k in set) throw new UsageError(`${k} is both added and deleted`);
+      await alterConfigs(cluster, resourceType, entityName, { set, delete: del });
+      await writeOut(`Completed updating config for ${label}.\n`);
+      return 0;
+    } finally {
+      cluster.close();
+    }
+  });
+}
