@@ -6,6 +6,7 @@ import { runConsume } from './consume.js';
 import { runProduce } from './produce.js';
 import { runRecords } from './records.js';
 import { runTopics } from './topics.js';
+import { runPerf } from './perf.js';
 
 const commands: Record<string, { run: (args: string[]) => Promise<number>; summary: string }> = {
   broker: { run: runBroker, summary: 'start a broker: samsa broker [server.properties] [--override key=value ...]' },
@@ -14,6 +15,7 @@ const commands: Record<string, { run: (args: string[]) => Promise<number>; summa
   produce: { run: runProduce, summary: 'send lines of stdin as records (kafka-console-producer)' },
   consume: { run: runConsume, summary: 'print records of a topic (kafka-console-consumer)' },
   records: { run: runRecords, summary: 'delete records below an offset (kafka-delete-records)' },
+  perf: { run: runPerf, summary: 'load generators: samsa perf produce|consume|e2e --bootstrap-server H:P --topic T ...' },
 };
 
 function usage(): string {

@@ -1,0 +1,531 @@
+// `npm run bench [-- --quick] [-- --repeat N] [-- --only P1,C1] [-- --no-kafka]`
+//
+// The side-by-side benchmark: Samsa and a single-node Apache Kafka 4.x run at the same time on
+// fresh data directories on the same disk, each idle while the other is measured, driven by the
+// same load generators (Kafka's ProducerPerformance / ConsumerPerformance / EndToEndLatency and
+// `samsa perf`). Runs alternate which broker goes first, so slow drifts in machine load hit both.
+// Per workload and broker it records throughput, latency, the broker's CPU seconds and its peak
+// RSS, prints one table with Samsa/Kafka ratios and writes bench/results/latest.json (+ .md).
+
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KafkaConnection } from '../src/client/connection.js';
+import { createTopic } from '../src/client/perf/cluster.js';
+import { ApiKey } from '../src/protocol/generated/apis.js';
+import {
+  type BrokerHandle,
+  cpuSeconds,
+  deleteTopic,
+  peakRssMb,
+  resetPeakRss,
+  startKafka,
+  startSamsa,
+} from './lib/brokers.js';
+import { type ConsumeMetrics, type E2eMetrics, type ProduceMetrics, Tools } from './lib/tools.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+type ToolName = 'kafka-tools' | 'samsa-perf';
+
+interface ProduceWorkload {
+  id: string;
+  kind: 'produce';
+  tool: ToolName;
+  recordSize: number;
+  partitions: number;
+  acks: '1' | 'all';
+  compression: 'none' | 'lz4';
+  records: number;
+}
+
+interface ConsumeWorkload {
+  id: string;
+  kind: 'consume';
+  tool: ToolName;
+  recordSize: number;
+  partitions: number;
+  records: number;
+}
+
+interface E2eWorkload {
+  id: string;
+  kind: 'e2e';
+  tool: ToolName;
+  recordSize: number;
+  partitions: number;
+  records: number;
+  /** Records/s for samsa perf e2e (fixed rate); EndToEndLatency is closed-loop. */
+  throughput: number;
+}
+
+type Workload = ProduceWorkload | ConsumeWorkload | E2eWorkload;
+
+interface Measurement {
+  ok: boolean;
+  error?: string;
+  recordsPerSec?: number;
+  mbPerSec?: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  p999Ms?: number;
+  e2eP50Ms?: number;
+  e2eP99Ms?: number;
+  cpuSec?: number;
+  peakRssMb?: number;
+  wallSec?: number;
+}
+
+interface Result {
+  workload: Workload;
+  label: string;
+  runs: Record<string, Measurement[]>;
+  median: Record<string, Measurement>;
+  ratio: Partial<Record<keyof Measurement, number>>;
+}
+
+function workloads(quick: boolean): Workload[] {
+  const n100 = quick ? 500_000 : 2_000_000;
+  const n1k = quick ? 100_000 : 400_000;
+  const produce = (
+    id: string,
+    recordSize: number,
+    partitions: number,
+    acks: '1' | 'all',
+    compression: 'none' | 'lz4',
+    tools: ToolName[] = ['kafka-tools', 'samsa-perf'],
+  ): Workload[] =>
+    tools.map((tool) => ({
+      id: `${id}${tool === 'kafka-tools' ? 'k' : 's'}`,
+      kind: 'produce',
+      tool,
+      recordSize,
+      partitions,
+      acks,
+      compression,
+      records: recordSize >= 1024 ? n1k : n100,
+    }));
+  const consumeRecords = quick ? 1_000_000 : 5_000_000;
+  const consume = (tool: ToolName): ConsumeWorkload => ({
+    id: `C1${tool === 'kafka-tools' ? 'k' : 's'}`,
+    kind: 'consume',
+    tool,
+    recordSize: 100,
+    partitions: 1,
+    records: consumeRecords,
+  });
+  if (quick) {
+    return [
+      ...produce('P1', 100, 1, '1', 'none'),
+      ...produce('P4', 1024, 8, 'all', 'lz4', ['samsa-perf']),
+      consume('samsa-perf'),
+      {
+        id: 'E1s',
+        kind: 'e2e',
+        tool: 'samsa-perf',
+        recordSize: 100,
+        partitions: 1,
+        records: 25_000,
+        throughput: 5000,
+      },
+    ];
+  }
+  return [
+    ...produce('P1', 100, 1, '1', 'none'),
+    ...produce('P2', 100, 8, 'all', 'none'),
+    ...produce('P3', 1024, 1, 'all', 'none'),
+    ...produce('P4', 1024, 8, '1', 'lz4'),
+    ...produce('P5', 100, 1, 'all', 'lz4'),
+    consume('kafka-tools'),
+    consume('samsa-perf'),
+    {
+      id: 'E1s',
+      kind: 'e2e',
+      tool: 'samsa-perf',
+      recordSize: 100,
+      partitions: 1,
+      records: 100_000,
+      throughput: 10_000,
+    },
+    {
+      id: 'E2k',
+      kind: 'e2e',
+      tool: 'kafka-tools',
+      recordSize: 100,
+      partitions: 1,
+      records: 3000,
+      throughput: 0,
+    },
+  ];
+}
+
+function describe(w: Workload): string {
+  const tool = w.tool === 'kafka-tools' ? 'kafka' : 'samsa';
+  const size = w.recordSize >= 1024 ? `${w.recordSize / 1024}KiB` : `${w.recordSize}B`;
+  if (w.kind === 'produce') {
+    return `${w.id} produce ${size} ${w.partitions}p acks=${w.acks} ${w.compression} [${tool}]`;
+  }
+  if (w.kind === 'consume') return `${w.id} consume ${w.records / 1e6}M x ${size} ${w.partitions}p [${tool}]`;
+  return w.tool === 'kafka-tools'
+    ? `${w.id} e2e ${size} closed loop [kafka]`
+    : `${w.id} e2e ${size} @${w.throughput / 1000}k/s [${tool}]`;
+}
+
+const median = (xs: number[]): number => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+const metricKeys: (keyof Measurement)[] = [
+  'recordsPerSec',
+  'mbPerSec',
+  'p50Ms',
+  'p99Ms',
+  'p999Ms',
+  'e2eP50Ms',
+  'e2eP99Ms',
+  'cpuSec',
+  'peakRssMb',
+  'wallSec',
+];
+
+function medianOf(ms: Measurement[]): Measurement {
+  const good = ms.filter((m) => m.ok);
+  if (good.length === 0) return { ok: false, error: ms[0]?.error ?? 'not run' };
+  const out: Measurement = { ok: true };
+  for (const k of metricKeys) {
+    const vals = good.map((m) => m[k] as number | undefined).filter((v): v is number => v !== undefined);
+    if (vals.length > 0) (out as unknown as Record<string, number>)[k] = median(vals);
+  }
+  return out;
+}
+
+interface Ctx {
+  tools: Tools;
+  brokers: BrokerHandle[];
+  pause: (ms: number) => Promise<void>;
+  consumeTopics: Map<string, string>;
+  quick: boolean;
+}
+
+async function ensureTopic(b: BrokerHandle, topic: string, partitions: number): Promise<void> {
+  const c = await KafkaConnection.connect({ host: '127.0.0.1', port: b.port, clientId: 'bench' });
+  try {
+    await createTopic(c, topic, partitions);
+  } finally {
+    c.close();
+  }
+}
+
+/** The 5M-record log the consume workloads read, written once per broker (not measured). */
+async function consumeTopic(ctx: Ctx, b: BrokerHandle, w: ConsumeWorkload): Promise<string> {
+  const key = `${b.name}-${w.records}-${w.recordSize}-${w.partitions}`;
+  const existing = ctx.consumeTopics.get(key);
+  if (existing !== undefined) return existing;
+  const topic = `bench-consume-${w.records}-${Date.now()}`;
+  await ensureTopic(b, topic, w.partitions);
+  process.stderr.write(`  writing ${w.records} records to ${b.label} for the consume workloads\n`);
+  const r = await ctx.tools.samsaProduce(`setup-${key}`, b.port, topic, {
+    records: w.records,
+    recordSize: w.recordSize,
+    acks: '1',
+    compression: 'none',
+  });
+  if (typeof r === 'string') throw new Error(`writing the consume log to ${b.label}: ${r}`);
+  ctx.consumeTopics.set(key, topic);
+  return topic;
+}
+
+async function measure(ctx: Ctx, b: BrokerHandle, w: Workload, rep: number): Promise<Measurement> {
+  const name = `${w.id}-${b.name}-${rep}`;
+  let topic = `bench-${w.id}-${rep}-${Date.now()}`;
+  if (w.kind === 'consume') {
+    if (w.tool === 'kafka-tools' && !b.apis.has(ApiKey.FindCoordinator)) {
+      return {
+        ok: false,
+        error: 'ConsumerPerformance needs consumer groups (FindCoordinator not advertised)',
+      };
+    }
+    topic = await consumeTopic(ctx, b, w);
+  } else {
+    await ensureTopic(b, topic, w.partitions);
+  }
+  await ctx.pause(1000);
+  const rssReset = resetPeakRss(b.pid);
+  const cpu0 = cpuSeconds(b.pid);
+  const t0 = Date.now();
+  let m: Measurement;
+  if (w.kind === 'produce') {
+    const r: ProduceMetrics | string =
+      w.tool === 'kafka-tools'
+        ? await ctx.tools.kafkaProduce(name, b.port, topic, w)
+        : await ctx.tools.samsaProduce(name, b.port, topic, w);
+    m =
+      typeof r === 'string'
+        ? { ok: false, error: r }
+        : {
+            ok: true,
+            recordsPerSec: r.recordsPerSec,
+            mbPerSec: r.mbPerSec,
+            p50Ms: r.p50Ms,
+            p99Ms: r.p99Ms,
+            p999Ms: r.p999Ms,
+          };
+  } else if (w.kind === 'consume') {
+    const r: ConsumeMetrics | string =
+      w.tool === 'kafka-tools'
+        ? await ctx.tools.kafkaConsume(name, b.port, topic, w.records)
+        : await ctx.tools.samsaConsume(name, b.port, topic, w.records);
+    m =
+      typeof r === 'string'
+        ? { ok: false, error: r }
+        : { ok: true, recordsPerSec: r.recordsPerSec, mbPerSec: r.mbPerSec };
+  } else {
+    const r: E2eMetrics | string =
+      w.tool === 'kafka-tools'
+        ? await ctx.tools.kafkaE2e(name, b.port, topic, w.records, w.recordSize)
+        : await ctx.tools.samsaE2e(name, b.port, topic, w);
+    m = typeof r === 'string' ? { ok: false, error: r } : { ok: true, e2eP50Ms: r.p50Ms, e2eP99Ms: r.p99Ms };
+  }
+  m.wallSec = (Date.now() - t0) / 1000;
+  m.cpuSec = cpuSeconds(b.pid) - cpu0;
+  m.peakRssMb = rssReset ? peakRssMb(b.pid) : Number.NaN;
+  if (w.kind !== 'consume') await deleteTopic(b.port, topic).catch(() => {});
+  return m;
+}
+
+// ---- output ------------------------------------------------------------------------------------------------
+
+const columns: { key: keyof Measurement; title: string; higherIsBetter: boolean; digits: number }[] = [
+  { key: 'recordsPerSec', title: 'rec/s', higherIsBetter: true, digits: 0 },
+  { key: 'mbPerSec', title: 'MB/s', higherIsBetter: true, digits: 1 },
+  { key: 'p50Ms', title: 'p50 ms', higherIsBetter: false, digits: 1 },
+  { key: 'p99Ms', title: 'p99 ms', higherIsBetter: false, digits: 1 },
+  { key: 'p999Ms', title: 'p99.9 ms', higherIsBetter: false, digits: 1 },
+  { key: 'e2eP50Ms', title: 'e2e p50', higherIsBetter: false, digits: 2 },
+  { key: 'e2eP99Ms', title: 'e2e p99', higherIsBetter: false, digits: 2 },
+  { key: 'cpuSec', title: 'CPU s', higherIsBetter: false, digits: 1 },
+  { key: 'peakRssMb', title: 'RSS MB', higherIsBetter: false, digits: 0 },
+];
+
+function fmtNum(v: number | undefined, digits: number): string {
+  if (v === undefined || !Number.isFinite(v)) return '';
+  if (digits === 0) return Math.round(v).toLocaleString('en-US');
+  return v.toFixed(digits);
+}
+
+function tableRows(results: Result[], brokers: string[]): string[][] {
+  const rows: string[][] = [];
+  for (const r of results) {
+    let first = true;
+    for (const b of brokers) {
+      const m = r.median[b];
+      const cells = columns.map((c) => (m?.ok ? fmtNum(m[c.key] as number | undefined, c.digits) : ''));
+      const note = m?.ok ? '' : ` (${m?.error ?? 'not run'})`;
+      rows.push([first ? r.label : '', b === 'samsa' ? 'Samsa' : 'Kafka', ...cells, note]);
+      first = false;
+    }
+    if (brokers.length === 2) {
+      rows.push([
+        '',
+        'Samsa/Kafka',
+        ...columns.map((c) => {
+          const v = r.ratio[c.key];
+          return v === undefined || !Number.isFinite(v) ? '' : `${v.toFixed(2)}x`;
+        }),
+        '',
+      ]);
+    }
+  }
+  return rows;
+}
+
+function textTable(results: Result[], brokers: string[]): string {
+  const header = ['workload', 'broker', ...columns.map((c) => c.title), ''];
+  const rows = [header, ...tableRows(results, brokers)];
+  const widths = header.map((_, i) =>
+    Math.max(...rows.map((r) => (i === header.length - 1 ? 0 : (r[i] ?? '').length))),
+  );
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) =>
+          i < 2
+            ? cell.padEnd(widths[i] as number)
+            : i === r.length - 1
+              ? cell
+              : cell.padStart(widths[i] as number),
+        )
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function markdownTable(results: Result[], brokers: string[]): string {
+  const header = ['workload', 'broker', ...columns.map((c) => c.title)];
+  const lines = [
+    `| ${header.join(' | ')} |`,
+    `|${header.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`,
+  ];
+  for (const row of tableRows(results, brokers)) {
+    const note = row[row.length - 1] ?? '';
+    const cells = row.slice(0, -1);
+    if (note !== '') cells[2] = `n/a${note}`;
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+function machine(): Record<string, unknown> {
+  let java = 'none';
+  try {
+    java = execFileSync('java', ['-version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch (e) {
+    java = String((e as { stderr?: string }).stderr ?? '').split('\n')[0] ?? 'none';
+  }
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? '?',
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    kernel: os.release(),
+    node: process.version,
+    java,
+    loadAvgAtStart: os.loadavg(),
+  };
+}
+
+// ---- main --------------------------------------------------------------------------------------------------
+
+async function main(argv: string[]): Promise<number> {
+  const quick = argv.includes('--quick');
+  const noKafka = argv.includes('--no-kafka');
+  const arg = (name: string): string | undefined => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const repeat = Number(arg('--repeat') ?? (quick ? 1 : 2));
+  const only = arg('--only')?.split(',');
+  const outFile = arg('--out') ?? path.join(root, 'bench', 'results', quick ? 'quick.json' : 'latest.json');
+  let list = workloads(quick);
+  if (only !== undefined) list = list.filter((w) => only.some((o) => w.id === o || w.id.startsWith(o)));
+
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-bench-'));
+  const startedAt = new Date().toISOString();
+  const t0 = Date.now();
+  process.stderr.write(
+    `bench: ${quick ? 'quick' : 'full'} run, ${list.length} workloads x ${repeat}, scratch ${workDir}\n`,
+  );
+  const brokers: BrokerHandle[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const b of brokers) await b.stop().catch(() => {});
+  };
+  process.once('SIGINT', () => {
+    void stopAll().then(() => process.exit(130));
+  });
+  let kafkaLibs = path.join(root, '.cache', 'kafka', process.env.KAFKA_VERSION ?? '4.1.1', 'libs');
+  try {
+    brokers.push(await startSamsa(root, workDir));
+    process.stderr.write(`bench: Samsa on port ${brokers[0]?.port} (pid ${brokers[0]?.pid})\n`);
+    if (!noKafka) {
+      const k = await startKafka(root, workDir);
+      if (k !== null) {
+        brokers.push(k);
+        process.stderr.write(`bench: Kafka on port ${k.port} (pid ${k.pid})\n`);
+      }
+    }
+    if (!fs.existsSync(kafkaLibs)) kafkaLibs = '';
+    const tools = new Tools(root, path.join(workDir, 'logs'), kafkaLibs);
+    const ctx: Ctx = {
+      tools,
+      brokers,
+      pause: (ms) => new Promise((r) => setTimeout(r, ms)),
+      consumeTopics: new Map(),
+      quick,
+    };
+    if (kafkaLibs === '') list = list.filter((w) => w.tool !== 'kafka-tools');
+
+    // Warm-up (both JITs), not measured.
+    for (const b of brokers) {
+      const topic = `bench-warmup-${Date.now()}`;
+      await ensureTopic(b, topic, 1);
+      await tools.samsaProduce(`warmup-${b.name}`, b.port, topic, {
+        records: quick ? 200_000 : 500_000,
+        recordSize: 100,
+        acks: '1',
+        compression: 'none',
+      });
+      await tools.samsaConsume(`warmup-consume-${b.name}`, b.port, topic, quick ? 200_000 : 500_000);
+      await deleteTopic(b.port, topic).catch(() => {});
+    }
+
+    const results: Result[] = [];
+    for (const [i, w] of list.entries()) {
+      const runs: Record<string, Measurement[]> = {};
+      for (const b of brokers) runs[b.name] = [];
+      for (let rep = 0; rep < repeat; rep++) {
+        const order = (i + rep) % 2 === 0 ? brokers : [...brokers].reverse();
+        for (const b of order) {
+          const m: Measurement = await measure(ctx, b, w, rep).catch((e: unknown) => ({
+            ok: false,
+            error: e instanceof Error ? e.message : String(e),
+          }));
+          runs[b.name]?.push(m);
+          const summary = m.ok
+            ? columns
+                .filter((c) => m[c.key] !== undefined && Number.isFinite(m[c.key] as number))
+                .map((c) => `${c.title} ${fmtNum(m[c.key] as number, c.digits)}`)
+                .join(', ')
+            : `FAILED: ${m.error}`;
+          process.stderr.write(`  ${describe(w)} ${b.label} #${rep + 1}: ${summary}\n`);
+        }
+      }
+      const med: Record<string, Measurement> = {};
+      for (const b of brokers) med[b.name] = medianOf(runs[b.name] ?? []);
+      const ratio: Partial<Record<keyof Measurement, number>> = {};
+      const s = med.samsa;
+      const k = med.kafka;
+      if (s?.ok && k?.ok) {
+        for (const key of metricKeys) {
+          const a = s[key] as number | undefined;
+          const c = k[key] as number | undefined;
+          if (a !== undefined && c !== undefined && c !== 0) ratio[key] = a / c;
+        }
+      }
+      results.push({ workload: w, label: describe(w), runs, median: med, ratio });
+    }
+
+    const names = brokers.map((b) => b.name);
+    const table = textTable(results, names);
+    const elapsedSec = Math.round((Date.now() - t0) / 1000);
+    process.stdout.write(`\n${table}\n\n`);
+    process.stdout.write(
+      'rec/s, MB/s: throughput (median of runs); p50/p99/p99.9: producer latency in ms as the tool reports it;\n' +
+        'e2e: produce->consume latency in ms; CPU s: broker CPU seconds during the workload; RSS MB: broker peak RSS.\n' +
+        `Samsa/Kafka: ratio of the medians (throughput: higher is better; the rest: lower is better). ${elapsedSec} s.\n`,
+    );
+    fs.mkdirSync(path.dirname(outFile), { recursive: true });
+    const json = { startedAt, elapsedSec, quick, repeat, machine: machine(), brokers: names, results };
+    fs.writeFileSync(outFile, `${JSON.stringify(json, null, 2)}\n`);
+    fs.writeFileSync(outFile.replace(/\.json$/, '.md'), `${markdownTable(results, names)}\n`);
+    process.stderr.write(`bench: wrote ${outFile}\n`);
+    return 0;
+  } finally {
+    await stopAll();
+    if (!argv.includes('--keep')) fs.rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
