@@ -3,19 +3,25 @@
 import { runBroker } from './broker.js';
 import { runConfigs } from './configs.js';
 import { runConsume } from './consume.js';
+import { runPerf } from './perf.js';
 import { runProduce } from './produce.js';
 import { runRecords } from './records.js';
 import { runTopics } from './topics.js';
-import { runPerf } from './perf.js';
 
 const commands: Record<string, { run: (args: string[]) => Promise<number>; summary: string }> = {
-  broker: { run: runBroker, summary: 'start a broker: samsa broker [server.properties] [--override key=value ...]' },
+  broker: {
+    run: runBroker,
+    summary: 'start a broker: samsa broker [server.properties] [--override key=value ...]',
+  },
   topics: { run: runTopics, summary: 'create, list, describe, delete and alter topics (kafka-topics)' },
   configs: { run: runConfigs, summary: 'describe and alter topic and broker configs (kafka-configs)' },
   produce: { run: runProduce, summary: 'send lines of stdin as records (kafka-console-producer)' },
   consume: { run: runConsume, summary: 'print records of a topic (kafka-console-consumer)' },
   records: { run: runRecords, summary: 'delete records below an offset (kafka-delete-records)' },
-  perf: { run: runPerf, summary: 'load generators: samsa perf produce|consume|e2e --bootstrap-server H:P --topic T ...' },
+  perf: {
+    run: runPerf,
+    summary: 'load generators: samsa perf produce|consume|e2e --bootstrap-server H:P --topic T ...',
+  },
 };
 
 function usage(): string {

@@ -60,7 +60,8 @@ export class MetadataStore {
     let doc: Document;
     if (fs.existsSync(file)) {
       const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as Document;
-      if (parsed.version !== 1) throw new Error(`${file}: unsupported metadata version ${String(parsed.version)}`);
+      if (parsed.version !== 1)
+        throw new Error(`${file}: unsupported metadata version ${String(parsed.version)}`);
       doc = parsed;
       if (clusterIdConfig !== null && clusterIdConfig !== doc.clusterId) {
         throw new Error(

@@ -63,7 +63,11 @@ export const definitions: Record<string, Definition> = {
   'log.flush.scheduler.interval.ms': { kind: 'long', default: LONG_MAX, min: 0 },
   'log.index.interval.bytes': { kind: 'int', default: '4096', min: 0 },
   'log.index.size.max.bytes': { kind: 'int', default: String(10 * 1024 * 1024), min: 4 },
-  'log.message.timestamp.type': { kind: 'string', default: 'CreateTime', oneOf: ['CreateTime', 'LogAppendTime'] },
+  'log.message.timestamp.type': {
+    kind: 'string',
+    default: 'CreateTime',
+    oneOf: ['CreateTime', 'LogAppendTime'],
+  },
   'log.cleanup.policy': { kind: 'list', default: 'delete' },
   'log.cleaner.delete.retention.ms': { kind: 'long', default: '86400000', min: 0 },
   'log.segment.delete.delay.ms': { kind: 'long', default: '60000', min: 0 },
@@ -177,8 +181,10 @@ function validate(key: string, def: Definition, value: string): string {
       if (def.kind === 'int' && (n > 2147483647 || n < -2147483648)) {
         throw new ConfigError(key, `must fit in a 32-bit integer; got ${value}`);
       }
-      if (def.min !== undefined && n < def.min) throw new ConfigError(key, `must be >= ${def.min}; got ${value}`);
-      if (def.max !== undefined && n > def.max) throw new ConfigError(key, `must be <= ${def.max}; got ${value}`);
+      if (def.min !== undefined && n < def.min)
+        throw new ConfigError(key, `must be >= ${def.min}; got ${value}`);
+      if (def.max !== undefined && n > def.max)
+        throw new ConfigError(key, `must be <= ${def.max}; got ${value}`);
       return value.trim();
     }
     case 'double':
@@ -212,7 +218,10 @@ export class BrokerConfig {
    * Builds the configuration from a file's entries and command-line overrides.
    * Returns the config and the warnings to log (ignored keys).
    */
-  static from(file: RawConfig, overrides: RawConfig = new Map()): { config: BrokerConfig; warnings: string[] } {
+  static from(
+    file: RawConfig,
+    overrides: RawConfig = new Map(),
+  ): { config: BrokerConfig; warnings: string[] } {
     const merged = new Map<string, string>();
     const warnings: string[] = [];
     const explicit = new Set<string>();
@@ -224,7 +233,10 @@ export class BrokerConfig {
         }
         const def = definitions[key];
         if (def === undefined) {
-          throw new ConfigError(key, 'unknown configuration key (see docs/configuration.md for the supported keys)');
+          throw new ConfigError(
+            key,
+            'unknown configuration key (see docs/configuration.md for the supported keys)',
+          );
         }
         merged.set(key, validate(key, def, value));
         explicit.add(key);

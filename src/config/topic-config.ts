@@ -18,14 +18,24 @@ export interface TopicConfigDefinition {
 const LONG_MAX = '9223372036854775807';
 
 export const topicConfigDefinitions: Record<string, TopicConfigDefinition> = {
-  'cleanup.policy': { kind: 'list', synonym: 'log.cleanup.policy', default: 'delete', oneOf: ['delete', 'compact'] },
+  'cleanup.policy': {
+    kind: 'list',
+    synonym: 'log.cleanup.policy',
+    default: 'delete',
+    oneOf: ['delete', 'compact'],
+  },
   'compression.type': {
     kind: 'string',
     synonym: 'compression.type',
     default: 'producer',
     oneOf: ['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd'],
   },
-  'delete.retention.ms': { kind: 'long', synonym: 'log.cleaner.delete.retention.ms', default: '86400000', min: 0 },
+  'delete.retention.ms': {
+    kind: 'long',
+    synonym: 'log.cleaner.delete.retention.ms',
+    default: '86400000',
+    min: 0,
+  },
   'file.delete.delay.ms': { kind: 'long', synonym: 'log.segment.delete.delay.ms', default: '60000', min: 0 },
   'flush.messages': { kind: 'long', synonym: 'log.flush.interval.messages', default: LONG_MAX, min: 1 },
   'flush.ms': { kind: 'long', synonym: 'log.flush.interval.ms', default: LONG_MAX, min: 0 },
@@ -59,7 +69,8 @@ export function validateTopicConfig(key: string, value: string | null): string |
   switch (def.kind) {
     case 'int':
     case 'long': {
-      if (!/^-?\d+$/.test(v)) return `Invalid value ${value} for configuration ${key}: Not a number of type ${def.kind.toUpperCase()}`;
+      if (!/^-?\d+$/.test(v))
+        return `Invalid value ${value} for configuration ${key}: Not a number of type ${def.kind.toUpperCase()}`;
       if (def.min !== undefined && Number(v) < def.min) {
         return `Invalid value ${value} for configuration ${key}: Value must be at least ${def.min}`;
       }
@@ -71,12 +82,15 @@ export function validateTopicConfig(key: string, value: string | null): string |
     case 'double':
       return Number.isNaN(Number(v)) ? `Invalid value ${value} for configuration ${key}: Not a number` : null;
     case 'boolean':
-      return v === 'true' || v === 'false' ? null : `Invalid value ${value} for configuration ${key}: Expected true or false`;
+      return v === 'true' || v === 'false'
+        ? null
+        : `Invalid value ${value} for configuration ${key}: Expected true or false`;
     case 'list':
       if (def.oneOf !== undefined) {
         const parts = v.split(',').map((s) => s.trim());
         for (const p of parts) {
-          if (!def.oneOf.includes(p)) return `Invalid value ${value} for configuration ${key}: must be among ${def.oneOf.join(', ')}`;
+          if (!def.oneOf.includes(p))
+            return `Invalid value ${value} for configuration ${key}: must be among ${def.oneOf.join(', ')}`;
         }
       }
       return null;
@@ -98,19 +112,34 @@ export interface ResolvedConfig {
 }
 
 /** The broker-side default of a topic config (broker synonym or literal default). */
-export function brokerDefault(broker: BrokerConfig, key: string): { value: string; source: ConfigSource; brokerKey: string | null } {
+export function brokerDefault(
+  broker: BrokerConfig,
+  key: string,
+): { value: string; source: ConfigSource; brokerKey: string | null } {
   const def = topicConfigDefinitions[key];
   if (def === undefined) throw new Error(`unknown topic config ${key}`);
   if (def.synonym !== null) {
     if (def.synonym === 'log.retention.ms') {
-      return { value: String(broker.retentionMs()), source: sourceOf(broker, ['log.retention.ms', 'log.retention.minutes', 'log.retention.hours']), brokerKey: 'log.retention.ms' };
+      return {
+        value: String(broker.retentionMs()),
+        source: sourceOf(broker, ['log.retention.ms', 'log.retention.minutes', 'log.retention.hours']),
+        brokerKey: 'log.retention.ms',
+      };
     }
     if (def.synonym === 'log.roll.ms') {
-      return { value: String(broker.rollMs()), source: sourceOf(broker, ['log.roll.ms', 'log.roll.hours']), brokerKey: 'log.roll.ms' };
+      return {
+        value: String(broker.rollMs()),
+        source: sourceOf(broker, ['log.roll.ms', 'log.roll.hours']),
+        brokerKey: 'log.roll.ms',
+      };
     }
     if (def.synonym === 'log.flush.interval.ms') {
       const v = broker.flushIntervalMs();
-      return { value: v >= Number.MAX_SAFE_INTEGER ? LONG_MAX : String(v), source: sourceOf(broker, ['log.flush.interval.ms']), brokerKey: def.synonym };
+      return {
+        value: v >= Number.MAX_SAFE_INTEGER ? LONG_MAX : String(v),
+        source: sourceOf(broker, ['log.flush.interval.ms']),
+        brokerKey: def.synonym,
+      };
     }
     const v = broker.get(def.synonym);
     if (v !== null) return { value: v, source: sourceOf(broker, [def.synonym]), brokerKey: def.synonym };
@@ -123,7 +152,10 @@ function sourceOf(broker: BrokerConfig, keys: string[]): ConfigSource {
 }
 
 /** Every topic config with its effective value and where it came from. */
-export function resolveTopicConfigs(broker: BrokerConfig, overrides: Readonly<Record<string, string>>): ResolvedConfig[] {
+export function resolveTopicConfigs(
+  broker: BrokerConfig,
+  overrides: Readonly<Record<string, string>>,
+): ResolvedConfig[] {
   const out: ResolvedConfig[] = [];
   for (const key of Object.keys(topicConfigDefinitions).sort()) {
     const base = brokerDefault(broker, key);
@@ -133,7 +165,11 @@ export function resolveTopicConfigs(broker: BrokerConfig, overrides: Readonly<Re
     if (base.brokerKey !== null && base.source !== 'DEFAULT_CONFIG') {
       synonyms.push({ name: base.brokerKey, value: base.value, source: base.source });
     }
-    synonyms.push({ name: base.brokerKey ?? key, value: topicConfigDefinitions[key]?.default ?? base.value, source: 'DEFAULT_CONFIG' });
+    synonyms.push({
+      name: base.brokerKey ?? key,
+      value: topicConfigDefinitions[key]?.default ?? base.value,
+      source: 'DEFAULT_CONFIG',
+    });
     out.push(
       override !== undefined
         ? { name: key, value: override, source: 'TOPIC_CONFIG', synonyms }
@@ -144,6 +180,10 @@ export function resolveTopicConfigs(broker: BrokerConfig, overrides: Readonly<Re
 }
 
 /** The effective value of one topic config. */
-export function topicConfigValue(broker: BrokerConfig, overrides: Readonly<Record<string, string>>, key: string): string {
+export function topicConfigValue(
+  broker: BrokerConfig,
+  overrides: Readonly<Record<string, string>>,
+  key: string,
+): string {
   return overrides[key] ?? brokerDefault(broker, key).value;
 }

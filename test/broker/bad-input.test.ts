@@ -2,21 +2,27 @@
 // line, the broker keeps serving other clients, and stored data stays intact.
 
 import assert from 'node:assert/strict';
+import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { KafkaConnection } from '../../src/client/connection.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
-import { ApiKey } from '../../src/protocol/generated/apis.js';
 import type { ApiVersionsResponse } from '../../src/protocol/generated/api-versions-response.js';
+import { ApiKey } from '../../src/protocol/generated/apis.js';
+import type { CreateTopicsResponse } from '../../src/protocol/generated/create-topics-response.js';
 import type { FetchResponse } from '../../src/protocol/generated/fetch-response.js';
 import type { MetadataResponse } from '../../src/protocol/generated/metadata-response.js';
 import type { ProduceResponse } from '../../src/protocol/generated/produce-response.js';
-import type { CreateTopicsResponse } from '../../src/protocol/generated/create-topics-response.js';
-import { encodeRecordBatch } from '../../src/protocol/records.js';
 import { Reader } from '../../src/protocol/reader.js';
+import { encodeRecordBatch } from '../../src/protocol/records.js';
 import { type InProcessBroker, startInProcess } from '../helpers/in-process.js';
-import * as net from 'node:net';
 
-function frame(apiKey: number, version: number, correlationId: number, body: Buffer, headerVersion = 1): Buffer {
+function frame(
+  apiKey: number,
+  version: number,
+  correlationId: number,
+  body: Buffer,
+  headerVersion = 1,
+): Buffer {
   const clientId = Buffer.from('bad-client');
   const header = Buffer.alloc(8 + 2 + clientId.length + (headerVersion >= 2 ? 1 : 0));
   header.writeInt16BE(apiKey, 0);
@@ -56,7 +62,11 @@ describe('bad input', () => {
   let conn: KafkaConnection;
   let topicId = '';
   before(async () => {
-    b = await startInProcess({ 'auto.create.topics.enable': 'false', 'socket.request.max.bytes': '2000000', 'message.max.bytes': '100000' });
+    b = await startInProcess({
+      'auto.create.topics.enable': 'false',
+      'socket.request.max.bytes': '2000000',
+      'message.max.bytes': '100000',
+    });
     conn = await b.connect();
     const res = await conn.request<CreateTopicsResponse>(ApiKey.CreateTopics, {
       topics: [{ name: 'kept', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }],
@@ -159,7 +169,11 @@ describe('bad input', () => {
   it('answers UNKNOWN_TOPIC_OR_PARTITION for an unknown topic with auto-create off', async () => {
     const r = await produceTo('nope', encodeRecordBatch({ records: [{ value: 'x' }] }));
     assert.equal(r.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-    const md = await conn.request<MetadataResponse>(ApiKey.Metadata, { topics: [{ name: 'nope', topicId: '0'.repeat(32) }], allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false });
+    const md = await conn.request<MetadataResponse>(ApiKey.Metadata, {
+      topics: [{ name: 'nope', topicId: '0'.repeat(32) }],
+      allowAutoTopicCreation: true,
+      includeTopicAuthorizedOperations: false,
+    });
     assert.equal(md.topics[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   });
 
@@ -173,7 +187,10 @@ describe('bad input', () => {
       timeoutMs: 1000,
       validateOnly: false,
     });
-    assert.deepEqual(res.topics.map((t) => t.errorCode), [17, 17, 17]);
+    assert.deepEqual(
+      res.topics.map((t) => t.errorCode),
+      [17, 17, 17],
+    );
   });
 
   it('still serves, and the stored record is intact, after all of the above', async () => {
@@ -187,7 +204,22 @@ describe('bad input', () => {
       isolationLevel: 0,
       sessionId: 0,
       sessionEpoch: -1,
-      topics: [{ topic: 'kept', topicId, partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, logStartOffset: -1, lastFetchedEpoch: -1 }] }],
+      topics: [
+        {
+          topic: 'kept',
+          topicId,
+          partitions: [
+            {
+              partition: 0,
+              fetchOffset: 0,
+              partitionMaxBytes: 1 << 20,
+              currentLeaderEpoch: -1,
+              logStartOffset: -1,
+              lastFetchedEpoch: -1,
+            },
+          ],
+        },
+      ],
       forgottenTopicsData: [],
       rackId: '',
     });

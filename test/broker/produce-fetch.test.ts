@@ -5,15 +5,20 @@ import { after, before, describe, it } from 'node:test';
 import type { KafkaConnection } from '../../src/client/connection.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { ApiKey } from '../../src/protocol/generated/apis.js';
+import type { CreateTopicsResponse } from '../../src/protocol/generated/create-topics-response.js';
 import type { FetchResponse } from '../../src/protocol/generated/fetch-response.js';
 import type { ListOffsetsResponse } from '../../src/protocol/generated/list-offsets-response.js';
 import type { MetadataResponse } from '../../src/protocol/generated/metadata-response.js';
 import type { ProduceResponse } from '../../src/protocol/generated/produce-response.js';
-import type { CreateTopicsResponse } from '../../src/protocol/generated/create-topics-response.js';
 import { decodeRecords, encodeRecordBatch, iterateBatches } from '../../src/protocol/records.js';
 import { type InProcessBroker, startInProcess } from '../helpers/in-process.js';
 
-async function createTopic(conn: KafkaConnection, name: string, partitions: number, configs: Record<string, string> = {}) {
+async function createTopic(
+  conn: KafkaConnection,
+  name: string,
+  partitions: number,
+  configs: Record<string, string> = {},
+) {
   const res = await conn.request<CreateTopicsResponse>(ApiKey.CreateTopics, {
     topics: [
       {
@@ -40,7 +45,13 @@ async function produce(conn: KafkaConnection, topic: string, partition: number, 
   return res.responses[0]!.partitionResponses[0]!;
 }
 
-async function fetchFrom(conn: KafkaConnection, topicId: string, topic: string, offset: number, opts: { maxWaitMs?: number; minBytes?: number; maxBytes?: number } = {}) {
+async function fetchFrom(
+  conn: KafkaConnection,
+  topicId: string,
+  topic: string,
+  offset: number,
+  opts: { maxWaitMs?: number; minBytes?: number; maxBytes?: number } = {},
+) {
   const res = await conn.request<FetchResponse>(ApiKey.Fetch, {
     maxWaitMs: opts.maxWaitMs ?? 0,
     minBytes: opts.minBytes ?? 1,
@@ -48,7 +59,22 @@ async function fetchFrom(conn: KafkaConnection, topicId: string, topic: string, 
     isolationLevel: 0,
     sessionId: 0,
     sessionEpoch: -1,
-    topics: [{ topic, topicId, partitions: [{ partition: 0, fetchOffset: offset, partitionMaxBytes: opts.maxBytes ?? 1024 * 1024, currentLeaderEpoch: -1, logStartOffset: -1, lastFetchedEpoch: -1 }] }],
+    topics: [
+      {
+        topic,
+        topicId,
+        partitions: [
+          {
+            partition: 0,
+            fetchOffset: offset,
+            partitionMaxBytes: opts.maxBytes ?? 1024 * 1024,
+            currentLeaderEpoch: -1,
+            logStartOffset: -1,
+            lastFetchedEpoch: -1,
+          },
+        ],
+      },
+    ],
     forgottenTopicsData: [],
     rackId: '',
   });
@@ -81,7 +107,12 @@ describe('produce and fetch', () => {
     const t = await createTopic(conn, 'orders', 2);
     assert.equal(t.errorCode, ErrorCode.NONE);
     assert.notEqual(t.topicId, '0'.repeat(32));
-    const r1 = await produce(conn, 'orders', 0, encodeRecordBatch({ records: [{ value: 'a' }, { value: 'b' }, { key: 'k', value: null }] }));
+    const r1 = await produce(
+      conn,
+      'orders',
+      0,
+      encodeRecordBatch({ records: [{ value: 'a' }, { value: 'b' }, { key: 'k', value: null }] }),
+    );
     const r2 = await produce(conn, 'orders', 0, encodeRecordBatch({ records: [{ value: 'c' }] }));
     assert.deepEqual([r1.errorCode, r1.baseOffset, r2.errorCode, r2.baseOffset], [0, 0, 0, 3]);
     const f = await fetchFrom(conn, t.topicId, 'orders', 0);
@@ -93,14 +124,26 @@ describe('produce and fetch', () => {
   });
 
   it('answers OFFSET_OUT_OF_RANGE past the end, and lists earliest/latest offsets', async () => {
-    const md = await conn.request<MetadataResponse>(ApiKey.Metadata, { topics: [{ name: 'orders', topicId: '0'.repeat(32) }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    const md = await conn.request<MetadataResponse>(ApiKey.Metadata, {
+      topics: [{ name: 'orders', topicId: '0'.repeat(32) }],
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: false,
+    });
     const topicId = md.topics[0]!.topicId;
     const f = await fetchFrom(conn, topicId, 'orders', 99);
     assert.equal(f.errorCode, ErrorCode.OFFSET_OUT_OF_RANGE);
     const lo = await conn.request<ListOffsetsResponse>(ApiKey.ListOffsets, {
       replicaId: -1,
       isolationLevel: 0,
-      topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, timestamp: -2, currentLeaderEpoch: -1 }, { partitionIndex: 1, timestamp: -1, currentLeaderEpoch: -1 }] }],
+      topics: [
+        {
+          name: 'orders',
+          partitions: [
+            { partitionIndex: 0, timestamp: -2, currentLeaderEpoch: -1 },
+            { partitionIndex: 1, timestamp: -1, currentLeaderEpoch: -1 },
+          ],
+        },
+      ],
       timeoutMs: 1000,
     });
     const [p0, p1] = lo.topics[0]!.partitions;
@@ -127,7 +170,11 @@ describe('produce and fetch', () => {
   it('keeps data across a clean restart', async () => {
     b = await b.restart();
     conn = await b.connect();
-    const md = await conn.request<MetadataResponse>(ApiKey.Metadata, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    const md = await conn.request<MetadataResponse>(ApiKey.Metadata, {
+      topics: null,
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: false,
+    });
     const orders = md.topics.find((x) => x.name === 'orders')!;
     assert.equal(orders.partitions.length, 2);
     const f = await fetchFrom(conn, orders.topicId, 'orders', 0);
@@ -139,7 +186,8 @@ describe('produce and fetch', () => {
   it('deduplicates a retried idempotent batch and rejects a sequence gap', async () => {
     await createTopic(conn, 'idem', 1);
     const pid = 4242;
-    const batch = (seq: number, v: string) => encodeRecordBatch({ producerId: pid, producerEpoch: 0, baseSequence: seq, records: [{ value: v }] });
+    const batch = (seq: number, v: string) =>
+      encodeRecordBatch({ producerId: pid, producerEpoch: 0, baseSequence: seq, records: [{ value: v }] });
     const a = await produce(conn, 'idem', 0, batch(0, 'x'));
     const dup = await produce(conn, 'idem', 0, batch(0, 'x'));
     assert.deepEqual([a.errorCode, dup.errorCode, dup.baseOffset], [0, 0, a.baseOffset]);

@@ -5,7 +5,9 @@ import { resolveTopicConfigs, validateTopicConfig } from '../../src/config/topic
 
 describe('server.properties parsing', () => {
   it('reads Java properties syntax: comments, separators, continuations', () => {
-    const p = parseProperties('# comment\n! also comment\nlisteners=PLAINTEXT://127.0.0.1:9093\nlog.dirs : /tmp/a,\\\n  /tmp/b\nnum.partitions 3\n');
+    const p = parseProperties(
+      '# comment\n! also comment\nlisteners=PLAINTEXT://127.0.0.1:9093\nlog.dirs : /tmp/a,\\\n  /tmp/b\nnum.partitions 3\n',
+    );
     assert.equal(p.get('listeners'), 'PLAINTEXT://127.0.0.1:9093');
     assert.equal(p.get('log.dirs'), '/tmp/a,/tmp/b');
     assert.equal(p.get('num.partitions'), '3');
@@ -47,10 +49,22 @@ describe('server.properties parsing', () => {
   });
 
   it('refuses invalid values with the key and the fix', () => {
-    assert.throws(() => BrokerConfig.from(new Map([['log.segment.bytes', '0']])), /log.segment.bytes: must be >= 14; got 0/);
-    assert.throws(() => BrokerConfig.from(new Map([['num.partitions', 'three']])), /num.partitions: expected an integer/);
-    assert.throws(() => BrokerConfig.from(new Map([['auto.create.topics.enable', 'yes']])), /auto.create.topics.enable/);
-    assert.throws(() => BrokerConfig.from(new Map([['listeners', 'localhost:9092']])), /listeners: expected NAME:\/\/host:port/);
+    assert.throws(
+      () => BrokerConfig.from(new Map([['log.segment.bytes', '0']])),
+      /log.segment.bytes: must be >= 14; got 0/,
+    );
+    assert.throws(
+      () => BrokerConfig.from(new Map([['num.partitions', 'three']])),
+      /num.partitions: expected an integer/,
+    );
+    assert.throws(
+      () => BrokerConfig.from(new Map([['auto.create.topics.enable', 'yes']])),
+      /auto.create.topics.enable/,
+    );
+    assert.throws(
+      () => BrokerConfig.from(new Map([['listeners', 'localhost:9092']])),
+      /listeners: expected NAME:\/\/host:port/,
+    );
     assert.throws(
       () => BrokerConfig.from(new Map([['log.message.timestamp.type', 'Wallclock']])),
       /log.message.timestamp.type: must be one of CreateTime, LogAppendTime/,

@@ -3,10 +3,10 @@
 // (KIP-734), -4 earliest local (= earliest, there is no tiered storage), -5 latest tiered (none:
 // offset -1). Any other timestamp: the first offset whose timestamp is >= it, or -1.
 
+import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { ListOffsetsRequest } from '../../protocol/generated/list-offsets-request.js';
 import type { ListOffsetsResponseInput } from '../../protocol/generated/list-offsets-response.js';
-import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../handler.js';
 import { checkLeaderEpoch } from './01-fetch.js';
 
@@ -29,7 +29,12 @@ export const listOffsets = defineHandler<ListOffsetsRequest, ListOffsetsResponse
         name: t.name,
         partitions: t.partitions.map((p) => {
           const partition = broker.topics.partition(t.name, p.partitionIndex);
-          const fail = (errorCode: number) => ({ partitionIndex: p.partitionIndex, errorCode, timestamp: -1, offset: -1 });
+          const fail = (errorCode: number) => ({
+            partitionIndex: p.partitionIndex,
+            errorCode,
+            timestamp: -1,
+            offset: -1,
+          });
           if (partition === undefined) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
           const epochError = checkLeaderEpoch(partition, p.currentLeaderEpoch);
           if (epochError !== ErrorCode.NONE) return fail(epochError);

@@ -3,12 +3,12 @@
 // auto.create.topics.enable allow it. v10+ may name topics by id; v12 answers with null names
 // for ids it does not know. Every partition is led by this node with its leader epoch.
 
+import type { Topic } from '../../cluster/topics.js';
+import { topicNameProblem } from '../../cluster/topics.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { MetadataRequest } from '../../protocol/generated/metadata-request.js';
 import type { MetadataResponseInput } from '../../protocol/generated/metadata-response.js';
-import { ErrorCode } from '../../protocol/errors.js';
-import type { Topic } from '../../cluster/topics.js';
-import { topicNameProblem } from '../../cluster/topics.js';
 import type { Broker } from '../broker.js';
 import { defineHandler } from '../handler.js';
 
@@ -48,12 +48,19 @@ export const metadata = defineHandler<MetadataRequest, MetadataResponseInput>({
     if (all) {
       for (const t of broker.topics.all()) topics.push(describeTopic(broker, t));
     } else {
-      const autoCreate = (v < 4 || req.allowAutoTopicCreation) && broker.config.bool('auto.create.topics.enable');
+      const autoCreate =
+        (v < 4 || req.allowAutoTopicCreation) && broker.config.bool('auto.create.topics.enable');
       for (const rt of req.topics ?? []) {
         if (rt.name === null || rt.name === '') {
           const t = broker.topics.getById(rt.topicId);
           if (t !== undefined) topics.push(describeTopic(broker, t));
-          else topics.push({ errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: rt.topicId, partitions: [] });
+          else
+            topics.push({
+              errorCode: ErrorCode.UNKNOWN_TOPIC_ID,
+              name: null,
+              topicId: rt.topicId,
+              partitions: [],
+            });
           continue;
         }
         const name = rt.name;
@@ -64,8 +71,16 @@ export const metadata = defineHandler<MetadataRequest, MetadataResponseInput>({
         }
         const problem = topicNameProblem(name);
         if (problem !== null) {
-          broker.log.warn('metadata request for an invalid topic name', { client: ctx.clientAddress, topic: name });
-          topics.push({ errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, name, topicId: ZERO_UUID, partitions: [] });
+          broker.log.warn('metadata request for an invalid topic name', {
+            client: ctx.clientAddress,
+            topic: name,
+          });
+          topics.push({
+            errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION,
+            name,
+            topicId: ZERO_UUID,
+            partitions: [],
+          });
           continue;
         }
         if (autoCreate && !name.startsWith('__')) {
@@ -77,13 +92,20 @@ export const metadata = defineHandler<MetadataRequest, MetadataResponseInput>({
           topics.push({ errorCode: res.errorCode, name, topicId: ZERO_UUID, partitions: [] });
           continue;
         }
-        topics.push({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, topicId: ZERO_UUID, partitions: [] });
+        topics.push({
+          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          name,
+          topicId: ZERO_UUID,
+          partitions: [],
+        });
       }
     }
     const adv = broker.advertised();
     return {
       throttleTimeMs: 0,
-      brokers: [{ nodeId: broker.nodeId, host: adv.host, port: adv.port, rack: broker.config.get('broker.rack') }],
+      brokers: [
+        { nodeId: broker.nodeId, host: adv.host, port: adv.port, rack: broker.config.get('broker.rack') },
+      ],
       clusterId: broker.metadata.clusterId,
       controllerId: broker.nodeId,
       topics,

@@ -2,10 +2,10 @@
 // the client's software name and version (KIP-511). An unsupported ApiVersions version is
 // answered by the connection itself with UNSUPPORTED_VERSION in a v0 body.
 
-import { ApiKey } from '../../protocol/generated/apis.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiVersionsRequest } from '../../protocol/generated/api-versions-request.js';
 import type { ApiVersionsResponseInput } from '../../protocol/generated/api-versions-response.js';
-import { ErrorCode } from '../../protocol/errors.js';
+import { ApiKey } from '../../protocol/generated/apis.js';
 import { defineHandler } from '../handler.js';
 
 export const apiVersions = defineHandler<ApiVersionsRequest, ApiVersionsResponseInput>({

@@ -2,12 +2,12 @@
 // (KIP-464). Manual replica assignments must place every partition on this node. v5+ returns the
 // topic's effective configs; v7 returns the topic id.
 
+import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { CreateTopicsRequest } from '../../protocol/generated/create-topics-request.js';
 import type { CreateTopicsResponseInput } from '../../protocol/generated/create-topics-response.js';
-import { ErrorCode } from '../../protocol/errors.js';
-import { configSourceCode } from './32-describe-configs.js';
 import { defineHandler } from '../handler.js';
+import { configSourceCode } from './32-describe-configs.js';
 
 const ZERO_UUID = '0'.repeat(32);
 
@@ -32,16 +32,23 @@ export const createTopics = defineHandler<CreateTopicsRequest, CreateTopicsRespo
           replicationFactor: -1,
           configs: null,
         });
-        if ((seen.get(t.name) ?? 0) > 1) return fail(ErrorCode.INVALID_REQUEST, 'Duplicate topic in the request');
+        if ((seen.get(t.name) ?? 0) > 1)
+          return fail(ErrorCode.INVALID_REQUEST, 'Duplicate topic in the request');
         let numPartitions = t.numPartitions;
         let replicationFactor = t.replicationFactor;
         if (t.assignments.length > 0) {
           if (numPartitions !== -1 || replicationFactor !== -1) {
-            return fail(ErrorCode.INVALID_REQUEST, 'Both numPartitions or replicationFactor and replicasAssignments were set.');
+            return fail(
+              ErrorCode.INVALID_REQUEST,
+              'Both numPartitions or replicationFactor and replicasAssignments were set.',
+            );
           }
           for (const a of t.assignments) {
             if (a.brokerIds.some((id) => id !== broker.nodeId)) {
-              return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Unknown broker in the assignment of partition ${a.partitionIndex}`);
+              return fail(
+                ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+                `Unknown broker in the assignment of partition ${a.partitionIndex}`,
+              );
             }
           }
           numPartitions = t.assignments.length;
@@ -54,7 +61,11 @@ export const createTopics = defineHandler<CreateTopicsRequest, CreateTopicsRespo
         const res = broker.topics.create(t.name, numPartitions, replicationFactor, configs, req.validateOnly);
         if (res.errorCode !== ErrorCode.NONE) {
           if (res.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
-            broker.log.warn('create topic refused', { client: ctx.clientAddress, topic: t.name, error: res.errorMessage });
+            broker.log.warn('create topic refused', {
+              client: ctx.clientAddress,
+              topic: t.name,
+              error: res.errorMessage,
+            });
           }
           return fail(res.errorCode, res.errorMessage ?? '');
         }
@@ -65,7 +76,9 @@ export const createTopics = defineHandler<CreateTopicsRequest, CreateTopicsRespo
           topicId: topic?.topicId ?? ZERO_UUID,
           errorCode: ErrorCode.NONE,
           errorMessage: null,
-          numPartitions: topic?.partitions.length ?? (numPartitions === -1 ? broker.config.int('num.partitions') : numPartitions),
+          numPartitions:
+            topic?.partitions.length ??
+            (numPartitions === -1 ? broker.config.int('num.partitions') : numPartitions),
           replicationFactor: 1,
           configs: resolved.map((c) => ({
             name: c.name,

@@ -1,10 +1,10 @@
 // DeleteRecords (key 21), v0-2. Advances a partition's log start offset to the given offset
 // (-1 = the high watermark); whole segments below it are deleted. Returns the new low watermark.
 
+import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { DeleteRecordsRequest } from '../../protocol/generated/delete-records-request.js';
 import type { DeleteRecordsResponseInput } from '../../protocol/generated/delete-records-response.js';
-import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../handler.js';
 
 export const deleteRecords = defineHandler<DeleteRecordsRequest, DeleteRecordsResponseInput>({
@@ -21,18 +21,34 @@ export const deleteRecords = defineHandler<DeleteRecordsRequest, DeleteRecordsRe
         partitions: t.partitions.map((p) => {
           const partition = broker.topics.partition(t.name, p.partitionIndex);
           if (partition === undefined) {
-            return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+            return {
+              partitionIndex: p.partitionIndex,
+              lowWatermark: -1,
+              errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            };
           }
           const log = partition.log;
           const target = p.offset === -1 ? log.highWatermark : p.offset;
           if (target < 0 || target > log.highWatermark) {
-            return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
+            return {
+              partitionIndex: p.partitionIndex,
+              lowWatermark: -1,
+              errorCode: ErrorCode.OFFSET_OUT_OF_RANGE,
+            };
           }
           if (target > log.logStartOffset) {
             log.deleteRecordsBefore(target);
-            broker.log.info('records deleted', { topic: t.name, partition: p.partitionIndex, logStartOffset: log.logStartOffset });
+            broker.log.info('records deleted', {
+              topic: t.name,
+              partition: p.partitionIndex,
+              logStartOffset: log.logStartOffset,
+            });
           }
-          return { partitionIndex: p.partitionIndex, lowWatermark: log.logStartOffset, errorCode: ErrorCode.NONE };
+          return {
+            partitionIndex: p.partitionIndex,
+            lowWatermark: log.logStartOffset,
+            errorCode: ErrorCode.NONE,
+          };
         }),
       })),
     };

@@ -2,10 +2,10 @@
 // id with epoch 0, as Kafka's coordinator does; ids come from persisted blocks so they are never
 // reused across restarts. Transactional ids are refused until the transaction coordinator exists.
 
+import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { InitProducerIdRequest } from '../../protocol/generated/init-producer-id-request.js';
 import type { InitProducerIdResponseInput } from '../../protocol/generated/init-producer-id-response.js';
-import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../handler.js';
 
 export const initProducerId = defineHandler<InitProducerIdRequest, InitProducerIdResponseInput>({
@@ -21,8 +21,18 @@ export const initProducerId = defineHandler<InitProducerIdRequest, InitProducerI
         clientId: ctx.clientId,
         transactionalId: req.transactionalId,
       });
-      return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1, producerEpoch: -1 };
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+        producerId: -1,
+        producerEpoch: -1,
+      };
     }
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: broker.producerIds.nextId(), producerEpoch: 0 };
+    return {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      producerId: broker.producerIds.nextId(),
+      producerEpoch: 0,
+    };
   },
 });

@@ -2,14 +2,17 @@
 // epoch (the start offset of the next larger epoch, or the log end offset for the current one),
 // so consumers can detect log truncation after a leader change.
 
+import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { OffsetForLeaderEpochRequest } from '../../protocol/generated/offset-for-leader-epoch-request.js';
 import type { OffsetForLeaderEpochResponseInput } from '../../protocol/generated/offset-for-leader-epoch-response.js';
-import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../handler.js';
 import { checkLeaderEpoch } from './01-fetch.js';
 
-export const offsetForLeaderEpoch = defineHandler<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponseInput>({
+export const offsetForLeaderEpoch = defineHandler<
+  OffsetForLeaderEpochRequest,
+  OffsetForLeaderEpochResponseInput
+>({
   apiKey: ApiKey.OffsetForLeaderEpoch,
   name: 'OffsetForLeaderEpoch',
   minVersion: 2,
@@ -22,12 +25,22 @@ export const offsetForLeaderEpoch = defineHandler<OffsetForLeaderEpochRequest, O
         topic: t.topic,
         partitions: t.partitions.map((p) => {
           const partition = broker.topics.partition(t.topic, p.partition);
-          const fail = (errorCode: number) => ({ errorCode, partition: p.partition, leaderEpoch: -1, endOffset: -1 });
+          const fail = (errorCode: number) => ({
+            errorCode,
+            partition: p.partition,
+            leaderEpoch: -1,
+            endOffset: -1,
+          });
           if (partition === undefined) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
           const epochError = checkLeaderEpoch(partition, p.currentLeaderEpoch);
           if (epochError !== ErrorCode.NONE) return fail(epochError);
           const r = partition.log.endOffsetForEpoch(p.leaderEpoch);
-          return { errorCode: ErrorCode.NONE, partition: p.partition, leaderEpoch: r.leaderEpoch, endOffset: r.endOffset };
+          return {
+            errorCode: ErrorCode.NONE,
+            partition: p.partition,
+            leaderEpoch: r.leaderEpoch,
+            endOffset: r.endOffset,
+          };
         }),
       })),
     };

@@ -2,12 +2,12 @@
 // value and source (a topic override, the broker's server.properties, or Kafka's default) and,
 // when asked, its synonyms; broker resources report the broker's configuration.
 
+import { definitions } from '../../config/broker-config.js';
+import { type ConfigSource, topicConfigDefinitions } from '../../config/topic-config.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { DescribeConfigsRequest } from '../../protocol/generated/describe-configs-request.js';
 import type { DescribeConfigsResponseInput } from '../../protocol/generated/describe-configs-response.js';
-import { ErrorCode } from '../../protocol/errors.js';
-import { definitions } from '../../config/broker-config.js';
-import { type ConfigSource, topicConfigDefinitions } from '../../config/topic-config.js';
 import { defineHandler } from '../handler.js';
 
 export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
@@ -59,7 +59,12 @@ export const describeConfigs = defineHandler<DescribeConfigsRequest, DescribeCon
       if (r.resourceType === ResourceType.TOPIC) {
         const topic = broker.topics.get(r.resourceName);
         if (topic === undefined) {
-          return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${r.resourceName} does not exist`, configs: [] };
+          return {
+            ...base,
+            errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            errorMessage: `Topic ${r.resourceName} does not exist`,
+            configs: [],
+          };
         }
         const configs = broker.topics
           .describeConfigs(topic)
@@ -81,7 +86,12 @@ export const describeConfigs = defineHandler<DescribeConfigsRequest, DescribeCon
       }
       if (r.resourceType === ResourceType.BROKER) {
         if (r.resourceName !== '' && r.resourceName !== String(broker.nodeId)) {
-          return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unexpected broker id ${r.resourceName}`, configs: [] };
+          return {
+            ...base,
+            errorCode: ErrorCode.INVALID_REQUEST,
+            errorMessage: `Unexpected broker id ${r.resourceName}`,
+            configs: [],
+          };
         }
         const configs = [...broker.config.entries()]
           .filter(([k]) => wanted === null || wanted.has(k))
@@ -105,7 +115,12 @@ export const describeConfigs = defineHandler<DescribeConfigsRequest, DescribeCon
       if (r.resourceType === ResourceType.BROKER_LOGGER) {
         return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs: [] };
       }
-      return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type ${r.resourceType}`, configs: [] };
+      return {
+        ...base,
+        errorCode: ErrorCode.INVALID_REQUEST,
+        errorMessage: `Unsupported resource type ${r.resourceType}`,
+        configs: [],
+      };
     });
     return { throttleTimeMs: 0, results };
   },

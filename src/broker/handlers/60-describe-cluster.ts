@@ -1,9 +1,9 @@
 // DescribeCluster (key 60), v0-1: the cluster id, the controller and the brokers (this node).
 
+import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { DescribeClusterRequest } from '../../protocol/generated/describe-cluster-request.js';
 import type { DescribeClusterResponseInput } from '../../protocol/generated/describe-cluster-response.js';
-import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../handler.js';
 
 const BROKERS_ENDPOINT = 1;
@@ -34,7 +34,9 @@ export const describeCluster = defineHandler<DescribeClusterRequest, DescribeClu
       endpointType: BROKERS_ENDPOINT,
       clusterId: broker.metadata.clusterId,
       controllerId: broker.nodeId,
-      brokers: [{ brokerId: broker.nodeId, host: adv.host, port: adv.port, rack: broker.config.get('broker.rack') }],
+      brokers: [
+        { brokerId: broker.nodeId, host: adv.host, port: adv.port, rack: broker.config.get('broker.rack') },
+      ],
     };
   },
 });
