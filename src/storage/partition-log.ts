@@ -35,7 +35,7 @@ import { intField, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import type { LogConfig } from './config.js';
 import { LEADER_EPOCH_CHECKPOINT, LeaderEpochCache } from './leader-epoch-cache.js';
 import { type ProducerEntry, ProducerStateManager, SNAPSHOT_SUFFIX } from './producer-state.js';
-import { defaultReadAlloc, type ReadAlloc } from './read-buffers.js';
+import { defaultReadBufferPool, type ReadBufferPool } from './read-buffers.js';
 import { recoverSegment } from './recovery.js';
 import {
   type AppendedBatch,
@@ -419,14 +419,15 @@ export class PartitionLog {
    * Whole batches from the one holding fetchOffset, at most maxBytes in total (but the first batch whole when
    * minOneBatch, KIP-74), none with an offset >= maxOffsetExclusive (the high watermark for consumers). May
    * span segments. OFFSET_OUT_OF_RANGE when fetchOffset is outside [logStartOffset, logEndOffset].
-   * Chunks are fresh page-aligned buffers from `alloc` (read-buffers.ts); no record is decoded.
+   * Chunks are page-aligned slices from `pool` (read-buffers.ts), valid until passed to releaseReadBuffers
+   * (which a caller may do once it wrote them out, so the memory is recycled). No record is decoded.
    */
   read(
     fetchOffset: number,
     maxBytes: number,
     maxOffsetExclusive: number,
     minOneBatch: boolean,
-    alloc: ReadAlloc = defaultReadAlloc,
+    pool: ReadBufferPool = defaultReadBufferPool,
   ): ReadResult {
     if (fetchOffset < this._logStartOffset || fetchOffset > this._logEndOffset) {
       return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, chunks: [], bytes: 0 };
@@ -440,7 +441,7 @@ export class PartitionLog {
       const remaining = maxBytes - bytes;
       const first = chunks.length === 0;
       if (!first && remaining < BATCH_HEADER_BYTES) break;
-      const r = seg.read(offset, Math.max(remaining, 0), limit, first && minOneBatch, alloc);
+      const r = seg.read(offset, Math.max(remaining, 0), limit, first && minOneBatch, pool);
       if (r === null) continue;
       if (r.data.length === 0) break;
       chunks.push(r.data);

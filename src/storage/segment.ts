@@ -29,7 +29,7 @@ import {
 } from '../protocol/records.js';
 import type { LogConfig } from './config.js';
 import { OffsetIndex, TimeIndex, type TimestampOffset, writeFully } from './indexes.js';
-import type { ReadAlloc } from './read-buffers.js';
+import type { ReadBufferPool } from './read-buffers.js';
 
 export const LOG_SUFFIX = '.log';
 export const INDEX_SUFFIX = '.index';
@@ -51,7 +51,7 @@ export interface AppendedBatch {
 }
 
 export interface SegmentRead {
-  /** Whole batches, a view of a buffer from alloc. */
+  /** Whole batches: a slice from the read pool (or an empty buffer). */
   data: Buffer;
   /** Offset after the last batch in data (== the start offset's batch base when data is empty). */
   nextOffset: number;
@@ -92,6 +92,7 @@ export class LogWindow {
 
 /** Shared scratch for header scans on the read path (all callers are synchronous, so no overlap). */
 const scanScratch = Buffer.allocUnsafe(64 * 1024);
+const EMPTY = Buffer.alloc(0);
 
 export class LogSegment {
   readonly logFile: string;
@@ -333,7 +334,7 @@ export class LogSegment {
     maxBytes: number,
     maxOffsetExclusive: number,
     minOneBatch: boolean,
-    alloc: ReadAlloc,
+    pool: ReadBufferPool,
   ): SegmentRead | null {
     let position: number;
     const cached = this.readCache;
@@ -346,15 +347,13 @@ export class LogSegment {
     }
     const available = this.size - position;
     if (available < BATCH_HEADER_BYTES) return null;
-    let want = Math.min(Math.max(maxBytes, BATCH_HEADER_BYTES), available);
-    let data = this.readAt(position, want, alloc);
+    let slice = pool.alloc(Math.min(Math.max(maxBytes, BATCH_HEADER_BYTES), available));
+    let data = this.readInto(slice, position);
     const firstSize = data.readInt32BE(BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
-    if (firstSize > data.length) {
-      if (!minOneBatch || firstSize > available) {
-        return { data: data.subarray(0, 0), nextOffset: readInt64(data, 0) };
-      }
-      want = firstSize;
-      data = this.readAt(position, want, alloc);
+    if (firstSize > data.length && minOneBatch && firstSize <= available) {
+      pool.release(slice);
+      slice = pool.alloc(firstSize);
+      data = this.readInto(slice, position);
     }
     let pos = 0;
     let nextOffset = readInt64(data, 0);
@@ -367,19 +366,23 @@ export class LogSegment {
       pos += size;
       nextOffset = lastOffset + 1;
     }
-    if (pos > 0) this.readCache = { offset: nextOffset, position: position + pos };
-    return { data: data.subarray(0, pos), nextOffset };
+    if (pos === 0) {
+      pool.release(slice);
+      return { data: EMPTY, nextOffset };
+    }
+    this.readCache = { offset: nextOffset, position: position + pos };
+    return { data: pos === slice.length ? slice : pool.transfer(slice, slice.subarray(0, pos)), nextOffset };
   }
 
-  private readAt(position: number, n: number, alloc: ReadAlloc): Buffer {
-    const buf = alloc(n);
+  /** Fills buf from the .log at position; returns the part actually read. */
+  private readInto(buf: Buffer, position: number): Buffer {
     let got = 0;
-    while (got < n) {
-      const r = fs.readSync(this.fd, buf, got, n - got, position + got);
+    while (got < buf.length) {
+      const r = fs.readSync(this.fd, buf, got, buf.length - got, position + got);
       if (r === 0) break;
       got += r;
     }
-    return buf.subarray(0, got);
+    return got === buf.length ? buf : buf.subarray(0, got);
   }
 
   /** One whole batch at a position (for decoding a single batch, e.g. offsetForTimestamp). */
@@ -389,7 +392,7 @@ export class LogSegment {
     if (h === null) return null;
     const size = h.readInt32BE(BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
     if (size < BATCH_HEADER_BYTES || position + size > this.size) return null;
-    return this.readAt(position, size, (n) => Buffer.allocUnsafe(n));
+    return this.readInto(Buffer.allocUnsafe(size), position);
   }
 
   /**
