@@ -71,7 +71,7 @@ export function validateLogConfig(c: LogConfig): string[] {
   intAtLeast('retention.ms', c.retentionMs, -1);
   intAtLeast('retention.bytes', c.retentionBytes, -1);
   intAtLeast('index.interval.bytes', c.indexIntervalBytes, 0);
-  intAtLeast('segment.index.bytes', c.segmentIndexBytes, 8);
+  intAtLeast('segment.index.bytes', c.segmentIndexBytes, 4);
   intAtLeast('flush.messages', c.flushIntervalMessages, 1);
   intAtLeast('flush.ms', c.flushIntervalMs, 0);
   intAtLeast('file.delete.delay.ms', c.fileDeleteDelayMs, 0);
