@@ -168,7 +168,7 @@ describe('prometheus text parser (strict)', () => {
       '# TYPE c counter\nc -1\n',
       'x 1\nx 2\n',
     ];
-    for (const text of bad) assert.throws(() => parsePrometheusText(text), undefined, JSON.stringify(text));
+    for (const text of bad) assert.throws(() => parsePrometheusText(text), Error, JSON.stringify(text));
     const good = parsePrometheusText(
       '# HELP h help\n# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\nh_sum 3.5\nh_count 2\nx{a="q\\"\\n"} 1e3\n',
     );
