@@ -104,6 +104,11 @@ export class Connection {
   private readonly abort = new AbortController();
   readonly address: string;
   private readonly resumeFn = (): void => this.maybeResume();
+  private flushQueued = false;
+  private readonly flushFn = (): void => {
+    this.flushQueued = false;
+    this.flush();
+  };
   /** Called once the connection is draining and every request read has been answered. */
   onDrained: (() => void) | null = null;
 
@@ -392,7 +397,17 @@ export class Connection {
       response,
     );
     slot.done = true;
-    this.flush();
+    this.scheduleFlush();
+  }
+
+  /**
+   * Responses completed in the same turn of the event loop (every request of one socket read, or every
+   * fetch woken by one append) go out in one corked write: one syscall instead of one per response.
+   */
+  private scheduleFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(this.flushFn);
   }
 
   private respondUnsupportedApiVersions(correlationId: number): void {
@@ -405,7 +420,7 @@ export class Connection {
     });
     w.patchInt32(sizePos, w.length - 4);
     this.queue.push({ done: true, chunks: w.toChunks(), bytes: 0, start: 0 });
-    this.flush();
+    this.scheduleFlush();
   }
 
   private flush(): void {
