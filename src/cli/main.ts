@@ -3,6 +3,7 @@
 import { runBroker } from './broker.js';
 import { runConfigs } from './configs.js';
 import { runConsume } from './consume.js';
+import { runGroups } from './groups.js';
 import { runPerf } from './perf.js';
 import { runProduce } from './produce.js';
 import { runRecords } from './records.js';
@@ -17,6 +18,10 @@ const commands: Record<string, { run: (args: string[]) => Promise<number>; summa
   configs: { run: runConfigs, summary: 'describe and alter topic and broker configs (kafka-configs)' },
   produce: { run: runProduce, summary: 'send lines of stdin as records (kafka-console-producer)' },
   consume: { run: runConsume, summary: 'print records of a topic (kafka-console-consumer)' },
+  groups: {
+    run: runGroups,
+    summary: 'list, describe, reset offsets of and delete consumer groups (kafka-consumer-groups)',
+  },
   records: { run: runRecords, summary: 'delete records below an offset (kafka-delete-records)' },
   perf: {
     run: runPerf,

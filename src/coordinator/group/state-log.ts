@@ -130,7 +130,8 @@ export class GroupStateLog {
       let offset = log.logStartOffset;
       const end = log.logEndOffset;
       while (offset < end) {
-        const res = log.read(offset, loadReadBytes, end, true, (n) => Buffer.allocUnsafe(n));
+        // Never released to the read pool: everything kept is copied out by decodeStateRecord.
+        const res = log.read(offset, loadReadBytes, end, true);
         if (res.errorCode !== ErrorCode.NONE || res.bytes === 0) {
           this.log.warn('offsets topic partition could not be read to its end', {
             partition: partition.index,
