@@ -21,33 +21,23 @@ import {
   BATCH_HEADER_BYTES,
   BATCH_LENGTH_MIN,
   type BatchHeader,
-  compressionOf,
-  decodeRecords,
   LOG_OVERHEAD,
   MAGIC_V2,
   readBatchHeader,
   setBaseOffset,
   setMaxTimestampAndLogAppend,
   setPartitionLeaderEpoch,
-  timestampType,
 } from '../protocol/records.js';
-import { intField, readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { writeCheckpoint } from './checkpoint.js';
 import type { LogConfig } from './config.js';
 import { LEADER_EPOCH_CHECKPOINT, LeaderEpochCache } from './leader-epoch-cache.js';
+import { LOG_START_OFFSET_CHECKPOINT, loadSegments, RECOVERY_POINT_CHECKPOINT } from './log-loader.js';
 import { type ProducerEntry, ProducerStateManager, SNAPSHOT_SUFFIX } from './producer-state.js';
 import { defaultReadBufferPool, type ReadBufferPool } from './read-buffers.js';
-import { recoverSegment } from './recovery.js';
-import {
-  type AppendedBatch,
-  DELETED_SUFFIX,
-  INDEX_SUFFIX,
-  LOG_SUFFIX,
-  LogSegment,
-  TIME_INDEX_SUFFIX,
-} from './segment.js';
+import { type AppendedBatch, LogSegment } from './segment.js';
+import { maxTimestampOffset, offsetForTimestamp, type TimestampAndOffset } from './timestamp-lookup.js';
 
-export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint';
-export const RECOVERY_POINT_CHECKPOINT = 'recovery-point-offset-checkpoint';
+export { LOG_START_OFFSET_CHECKPOINT, RECOVERY_POINT_CHECKPOINT } from './log-loader.js';
 
 export interface AppendResult {
   errorCode: number;
@@ -127,98 +117,27 @@ export class PartitionLog {
 
   /**
    * Opens (or creates) the log in dir. Synchronous. After an unclean stop, segments from the recovery point on
-   * are validated and cut at the first bad batch (recovery.ts); then producer state and the epoch cache load.
+   * are validated and cut at the first bad batch (log-loader.ts, recovery.ts); then producer state and the epoch
+   * cache load.
    */
   static open(dir: string, config: LogConfig, logger: Logger, options: OpenOptions = {}): PartitionLog {
     const now = options.now ?? Date.now();
     const clean = options.cleanShutdown ?? false;
-    fs.mkdirSync(dir, { recursive: true });
-    const files = fs.readdirSync(dir);
-    const bases: number[] = [];
-    for (const f of files) {
-      // Leftovers of interrupted atomic writes and delayed deletions.
-      if (f.endsWith('.tmp') || f.endsWith(DELETED_SUFFIX)) {
-        fs.rmSync(path.join(dir, f), { force: true });
-        continue;
-      }
-      if (f.endsWith(LOG_SUFFIX) && /^\d{20}\.log$/.test(f)) bases.push(Number(f.slice(0, 20)));
-    }
-    bases.sort((a, b) => a - b);
-    const baseSet = new Set(bases);
-    for (const f of files) {
-      const orphan =
-        (f.endsWith(INDEX_SUFFIX) || f.endsWith(TIME_INDEX_SUFFIX)) &&
-        /^\d{20}\./.test(f) &&
-        !baseSet.has(Number(f.slice(0, 20)));
-      if (orphan) fs.rmSync(path.join(dir, f), { force: true });
-    }
-
-    const savedStart = readOffsetCheckpoint(path.join(dir, LOG_START_OFFSET_CHECKPOINT), logger);
-    const savedRecovery = readOffsetCheckpoint(path.join(dir, RECOVERY_POINT_CHECKPOINT), logger);
-    let segments = bases.map((b) => LogSegment.open(dir, b, config, now));
-    if (segments.length === 0) segments = [LogSegment.create(dir, Math.max(savedStart ?? 0, 0), config, now)];
-
-    if (clean) {
-      const active = segments[segments.length - 1]!;
-      const status = active.load();
-      if (status === 'corrupt') {
-        logger.warn('active segment does not parse after a clean shutdown; recovering it', {
-          file: active.logFile,
-        });
-        const prev = segments[segments.length - 2];
-        recoverSegment(active, prev === undefined ? active.baseOffset : prev.baseOffset, logger);
-      } else if (status === 'rebuilt') {
-        logger.warn('rebuilt the indexes of the active segment', { file: active.logFile });
-      }
-    } else {
-      segments = PartitionLog.recover(segments, savedRecovery ?? -1, logger);
-    }
-
-    const first = segments[0]!;
-    const active = segments[segments.length - 1]!;
-    const logEnd = active.nextOffset;
-    const logStart = Math.min(Math.max(savedStart ?? first.baseOffset, first.baseOffset), logEnd);
-    const log = new PartitionLog(dir, config, logger, segments, logStart, logEnd, now);
+    const { segments, logStartOffset, logEndOffset } = loadSegments(dir, config, logger, clean, now);
+    const log = new PartitionLog(dir, config, logger, segments, logStartOffset, logEndOffset, now);
     log.leaderEpochCache.load();
-    log.leaderEpochCache.truncateFromEnd(logEnd);
-    log.leaderEpochCache.truncateFromStart(logStart);
+    log.leaderEpochCache.truncateFromEnd(logEndOffset);
+    log.leaderEpochCache.truncateFromStart(logStartOffset);
     log.loadProducerState();
     logger.info('log loaded', {
       partition: log.name,
       segments: segments.length,
-      logStartOffset: logStart,
-      logEndOffset: logEnd,
+      logStartOffset,
+      logEndOffset,
       recovered: !clean,
       producers: log.producerState.producerCount,
     });
     return log;
-  }
-
-  /** Unclean open: validate segments from the recovery point on; cut at the first bad batch. */
-  private static recover(segments: LogSegment[], recoveryPoint: number, logger: Logger): LogSegment[] {
-    let from = 0;
-    for (let i = 0; i < segments.length; i++) if (segments[i]!.baseOffset <= recoveryPoint) from = i;
-    let minBase = from > 0 ? segments[from]!.baseOffset : segments[0]!.baseOffset;
-    for (let i = from; i < segments.length; i++) {
-      const seg = segments[i]!;
-      const r = recoverSegment(seg, minBase, logger);
-      minBase = r.nextOffset;
-      const cutHere = r.truncatedBytes > 0;
-      if (cutHere) {
-        // Everything after a cut is after a hole: remove later segments.
-        for (const later of segments.slice(i + 1)) {
-          logger.warn('recovery deleted a segment after a truncated one', {
-            file: later.logFile,
-            bytes: later.size,
-          });
-          later.delete(0);
-        }
-        segments = segments.slice(0, i + 1);
-        break;
-      }
-    }
-    // Segments before the recovery point are trusted; the active one's end is known from recovery.
-    return segments;
   }
 
   private loadProducerState(): void {
@@ -458,61 +377,16 @@ export class PartitionLog {
   // ---- timestamps ----------------------------------------------------------------------------------------
 
   /**
-   * ListOffsets by timestamp: the first record with timestamp >= ts at or after logStartOffset. Decodes only the
-   * one batch found; for a compressed batch (not decoded here) it answers the batch's first offset and
-   * maxTimestamp; for a LogAppendTime batch every record carries maxTimestamp. Null when no record qualifies.
+   * ListOffsets by timestamp: the first record with timestamp >= ts at or after logStartOffset (decodes one
+   * batch; see timestamp-lookup.ts for compressed and LogAppendTime batches). Null when none.
    */
-  offsetForTimestamp(ts: number): { offset: number; timestamp: number } | null {
-    for (const seg of this.segments) {
-      if (seg.size === 0 || seg.maxTimestamp < ts) continue;
-      const found = seg.findBatchByTimestamp(ts, this._logStartOffset);
-      if (found === null) continue;
-      return this.recordAtOrAfter(seg, found.position, found.header, (t) => t >= ts);
-    }
-    return null;
+  offsetForTimestamp(ts: number): TimestampAndOffset | null {
+    return offsetForTimestamp(this.segments, this._logStartOffset, ts, this.logger);
   }
 
-  /** ListOffsets MAX_TIMESTAMP (-3): the first record carrying the largest timestamp, null for an empty log. */
-  maxTimestampOffset(): { offset: number; timestamp: number } | null {
-    let best: LogSegment | null = null;
-    for (const seg of this.segments) {
-      if (seg.size > 0 && seg.maxTimestamp >= 0 && (best === null || seg.maxTimestamp > best.maxTimestamp))
-        best = seg;
-    }
-    if (best === null) return null;
-    const max = best.maxTimestamp;
-    const found = best.findBatchByTimestamp(max, this._logStartOffset);
-    if (found === null) return null;
-    return this.recordAtOrAfter(best, found.position, found.header, (t) => t >= max);
-  }
-
-  private recordAtOrAfter(
-    seg: LogSegment,
-    position: number,
-    h: BatchHeader,
-    matches: (timestamp: number) => boolean,
-  ): { offset: number; timestamp: number } {
-    const floor = this._logStartOffset;
-    if (timestampType(h.attributes) === 1 || compressionOf(h.attributes) !== 0) {
-      return { offset: Math.max(h.baseOffset, floor), timestamp: h.maxTimestamp };
-    }
-    const batch = seg.readBatchAt(position);
-    if (batch !== null) {
-      try {
-        for (const r of decodeRecords(batch).records) {
-          const offset = h.baseOffset + r.offsetDelta;
-          const timestamp = h.baseTimestamp + r.timestampDelta;
-          if (offset >= floor && matches(timestamp)) return { offset, timestamp };
-        }
-      } catch (e) {
-        this.logger.warn('could not decode a batch for a timestamp lookup', {
-          partition: this.name,
-          offset: h.baseOffset,
-          error: e,
-        });
-      }
-    }
-    return { offset: Math.max(h.baseOffset, floor), timestamp: h.maxTimestamp };
+  /** ListOffsets MAX_TIMESTAMP (-3): the first record carrying the largest timestamp; null for an empty log. */
+  maxTimestampOffset(): TimestampAndOffset | null {
+    return maxTimestampOffset(this.segments, this._logStartOffset, this.logger);
   }
 
   /** OffsetForLeaderEpoch (Kafka's LeaderEpochFileCache.endOffsetFor). */
@@ -720,16 +594,5 @@ export class PartitionLog {
       .readdirSync(this.dir)
       .filter((f) => f.endsWith(SNAPSHOT_SUFFIX))
       .map((f) => Number(f.slice(0, 20)));
-  }
-}
-
-function readOffsetCheckpoint(file: string, logger: Logger): number | null {
-  try {
-    const rows = readCheckpoint(file, 1);
-    if (rows === null || rows.length !== 1) return null;
-    return intField(file, rows[0]![0]);
-  } catch (e) {
-    logger.warn('checkpoint unreadable, ignoring it', { file, error: (e as Error).message });
-    return null;
   }
 }

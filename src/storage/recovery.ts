@@ -119,3 +119,30 @@ export function recoverSegment(seg: LogSegment, minBaseOffset: number, logger: L
   }
   return { batches, validBytes: pos, truncatedBytes, reason: truncatedBytes > 0 ? reason : null, nextOffset };
 }
+
+/**
+ * Recovers a partition's segments after an unclean stop: those from the one holding recoveryPoint to the end
+ * (all of them when recoveryPoint is -1). Stops at the first segment that had to be cut and deletes the
+ * segments after it. Returns the segments that remain.
+ */
+export function recoverLog(segments: LogSegment[], recoveryPoint: number, logger: Logger): LogSegment[] {
+  let from = 0;
+  for (let i = 0; i < segments.length; i++) if (segments[i]!.baseOffset <= recoveryPoint) from = i;
+  let minBaseOffset = segments[from]!.baseOffset;
+  for (let i = from; i < segments.length; i++) {
+    const r = recoverSegment(segments[i]!, minBaseOffset, logger);
+    minBaseOffset = r.nextOffset;
+    if (r.truncatedBytes > 0) {
+      // Everything after a cut follows a hole.
+      for (const later of segments.slice(i + 1)) {
+        logger.warn('recovery deleted a segment after a truncated one', {
+          file: later.logFile,
+          bytes: later.size,
+        });
+        later.delete(0);
+      }
+      return segments.slice(0, i + 1);
+    }
+  }
+  return segments;
+}

@@ -1,0 +1,92 @@
+// Opening a partition directory (Kafka's LogLoader): find the segments, drop leftovers, read the offset
+// checkpoints, then either trust the files (clean shutdown) or recover them (recovery.ts).
+//
+// Checkpoint files of a partition directory (Kafka's checkpoint text format, see checkpoint.ts), one entry each:
+//   log-start-offset-checkpoint        "0\n1\n<logStartOffset>\n"   written whenever the log start moves
+//   recovery-point-offset-checkpoint   "0\n1\n<recoveryPoint>\n"    offsets below were fsynced; written by the
+//                                                                   LogManager's timer and on close
+// (Kafka keeps these two per log dir with "topic partition offset" lines; Samsa keeps them per partition so a
+// PartitionLog opens on its own.) A checkpoint that does not parse is reported and ignored.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Logger } from '../logger.js';
+import { intField, readCheckpoint } from './checkpoint.js';
+import type { LogConfig } from './config.js';
+import { recoverLog, recoverSegment } from './recovery.js';
+import { DELETED_SUFFIX, INDEX_SUFFIX, LogSegment, TIME_INDEX_SUFFIX } from './segment.js';
+
+export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint';
+export const RECOVERY_POINT_CHECKPOINT = 'recovery-point-offset-checkpoint';
+
+export interface LoadedSegments {
+  /** Oldest first; never empty; the last one is the active segment, loaded. */
+  segments: LogSegment[];
+  logStartOffset: number;
+  logEndOffset: number;
+}
+
+export function loadSegments(
+  dir: string,
+  config: LogConfig,
+  logger: Logger,
+  cleanShutdown: boolean,
+  now: number,
+): LoadedSegments {
+  fs.mkdirSync(dir, { recursive: true });
+  const files = fs.readdirSync(dir);
+  const bases: number[] = [];
+  for (const f of files) {
+    // Leftovers of interrupted atomic writes and of delayed deletions.
+    if (f.endsWith('.tmp') || f.endsWith(DELETED_SUFFIX)) {
+      fs.rmSync(path.join(dir, f), { force: true });
+      continue;
+    }
+    if (/^\d{20}\.log$/.test(f)) bases.push(Number(f.slice(0, 20)));
+  }
+  bases.sort((a, b) => a - b);
+  const baseSet = new Set(bases);
+  for (const f of files) {
+    const isIndex = f.endsWith(INDEX_SUFFIX) || f.endsWith(TIME_INDEX_SUFFIX);
+    if (isIndex && /^\d{20}\./.test(f) && !baseSet.has(Number(f.slice(0, 20)))) {
+      fs.rmSync(path.join(dir, f), { force: true });
+    }
+  }
+
+  const savedStart = readOffsetCheckpoint(path.join(dir, LOG_START_OFFSET_CHECKPOINT), logger);
+  const savedRecovery = readOffsetCheckpoint(path.join(dir, RECOVERY_POINT_CHECKPOINT), logger);
+  let segments = bases.map((b) => LogSegment.open(dir, b, config, now));
+  if (segments.length === 0) segments = [LogSegment.create(dir, Math.max(savedStart ?? 0, 0), config, now)];
+
+  if (cleanShutdown) {
+    const active = segments[segments.length - 1]!;
+    const status = active.load();
+    if (status === 'corrupt') {
+      logger.warn('active segment does not parse after a clean shutdown; recovering it', {
+        file: active.logFile,
+      });
+      const prev = segments[segments.length - 2];
+      recoverSegment(active, prev === undefined ? active.baseOffset : prev.baseOffset, logger);
+    } else if (status === 'rebuilt') {
+      logger.warn('rebuilt the indexes of the active segment', { file: active.logFile });
+    }
+  } else {
+    segments = recoverLog(segments, savedRecovery ?? -1, logger);
+  }
+
+  const first = segments[0]!;
+  const logEndOffset = segments[segments.length - 1]!.nextOffset;
+  const logStartOffset = Math.min(Math.max(savedStart ?? first.baseOffset, first.baseOffset), logEndOffset);
+  return { segments, logStartOffset, logEndOffset };
+}
+
+function readOffsetCheckpoint(file: string, logger: Logger): number | null {
+  try {
+    const rows = readCheckpoint(file, 1);
+    if (rows === null || rows.length !== 1) return null;
+    return intField(file, rows[0]![0]);
+  } catch (e) {
+    logger.warn('checkpoint unreadable, ignoring it', { file, error: (e as Error).message });
+    return null;
+  }
+}
