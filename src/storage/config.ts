@@ -71,7 +71,8 @@ export function validateLogConfig(c: LogConfig): string[] {
   intAtLeast('retention.ms', c.retentionMs, -1);
   intAtLeast('retention.bytes', c.retentionBytes, -1);
   intAtLeast('index.interval.bytes', c.indexIntervalBytes, 0);
-  intAtLeast('segment.index.bytes', c.segmentIndexBytes, 4);
+  // Kafka allows 4, an index that cannot hold one 8-byte entry; Samsa asks for room for one.
+  intAtLeast('segment.index.bytes', c.segmentIndexBytes, 8);
   intAtLeast('flush.messages', c.flushIntervalMessages, 1);
   intAtLeast('flush.ms', c.flushIntervalMs, 0);
   intAtLeast('file.delete.delay.ms', c.fileDeleteDelayMs, 0);
