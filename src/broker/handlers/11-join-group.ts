@@ -23,7 +23,7 @@ export const joinGroup = defineHandler<JoinGroupRequest, JoinGroupResponseInput>
   maxVersion: 9,
   async handle(ctx, req) {
     const v = ctx.apiVersion;
-    const res = await ctx.broker.groups.rebalancer.join({
+    const res = await ctx.broker.groups.join({
       groupId: req.groupId,
       memberId: req.memberId,
       groupInstanceId: v >= 5 ? req.groupInstanceId : null,

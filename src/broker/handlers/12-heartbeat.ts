@@ -13,7 +13,7 @@ export const heartbeat = defineHandler<HeartbeatRequest, HeartbeatResponseInput>
   minVersion: 0,
   maxVersion: 4,
   handle(ctx, req) {
-    const errorCode = ctx.broker.groups.rebalancer.heartbeat(
+    const errorCode = ctx.broker.groups.heartbeat(
       req.groupId,
       req.memberId,
       ctx.apiVersion >= 3 ? req.groupInstanceId : null,

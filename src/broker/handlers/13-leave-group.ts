@@ -24,7 +24,7 @@ export const leaveGroup = defineHandler<LeaveGroupRequest, LeaveGroupResponseInp
             reason: m.reason,
           }))
         : [{ memberId: req.memberId, groupInstanceId: null, reason: null }];
-    const res = ctx.broker.groups.rebalancer.leave(req.groupId, members);
+    const res = ctx.broker.groups.leave(req.groupId, members);
     if (v >= 3) return { throttleTimeMs: 0, errorCode: res.errorCode, members: res.members };
     // One member: its error is the response's.
     const errorCode =

@@ -15,7 +15,7 @@ export const syncGroup = defineHandler<SyncGroupRequest, SyncGroupResponseInput>
   maxVersion: 5,
   async handle(ctx, req) {
     const v = ctx.apiVersion;
-    const res = await ctx.broker.groups.rebalancer.sync({
+    const res = await ctx.broker.groups.sync({
       groupId: req.groupId,
       generationId: req.generationId,
       memberId: req.memberId,

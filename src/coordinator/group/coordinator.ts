@@ -15,9 +15,17 @@ import { ErrorCode } from '../../protocol/errors.js';
 import type { GroupMetadataValue } from '../../protocol/generated/group-metadata-value.js';
 import { type GroupCoordinatorConfig, groupCoordinatorConfig } from './config.js';
 import { ClassicGroup, type GroupState } from './group.js';
+import { Joiner } from './join.js';
+import type { JoinResult, SyncResult } from './member.js';
 import { ClassicMember, EMPTY_BYTES } from './member.js';
 import { expiredOffsets, OffsetStore } from './offsets.js';
-import { Rebalancer } from './rebalance.js';
+import {
+  type JoinRequest,
+  type LeaveResult,
+  type MemberIdentity,
+  Rebalancer,
+  type SyncRequest,
+} from './rebalance.js';
 import {
   type EncodedRecord,
   groupMetadataRecord,
@@ -93,6 +101,7 @@ export class GroupCoordinator {
   readonly offsets = new OffsetStore();
   readonly stateLog: GroupStateLog;
   readonly rebalancer: Rebalancer;
+  private readonly joiner: Joiner;
   active = false;
   /** Groups written to __consumer_offsets: removing them needs a tombstone. */
   private readonly persisted = new Set<string>();
@@ -106,6 +115,7 @@ export class GroupCoordinator {
     this.config = groupCoordinatorConfig(brokerConfig);
     this.stateLog = new GroupStateLog(topics, this.config, log);
     this.rebalancer = new Rebalancer(this);
+    this.joiner = new Joiner(this, this.rebalancer);
   }
 
   // ---- life cycle ---------------------------------------------------------------------------
@@ -155,6 +165,24 @@ export class GroupCoordinator {
     if (this.retentionTimer !== null) clearInterval(this.retentionTimer);
     this.retentionTimer = null;
     for (const group of this.groups.values()) this.rebalancer.shutdownGroup(group, ErrorCode.NOT_COORDINATOR);
+  }
+
+  // ---- the rebalance protocol (join.ts, rebalance.ts) ----------------------------------------
+
+  join(req: JoinRequest): Promise<JoinResult> {
+    return this.joiner.join(req);
+  }
+
+  sync(req: SyncRequest): Promise<SyncResult> {
+    return this.rebalancer.sync(req);
+  }
+
+  heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
+    return this.rebalancer.heartbeat(groupId, memberId, groupInstanceId, generationId);
+  }
+
+  leave(groupId: string, members: readonly MemberIdentity[]): LeaveResult {
+    return this.rebalancer.leave(groupId, members);
   }
 
   // ---- the group registry -------------------------------------------------------------------

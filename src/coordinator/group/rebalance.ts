@@ -1,5 +1,7 @@
-// The classic rebalance protocol: JoinGroup, SyncGroup, Heartbeat and LeaveGroup, with the timers
-// that drive it (Kafka's GroupMetadataManager for classic groups; states are described in group.ts).
+// The classic rebalance protocol once members are in: the join phase (when it completes, the next
+// generation), SyncGroup, Heartbeat, LeaveGroup, and the timers that drive them (Kafka's
+// GroupMetadataManager for classic groups; states are described in group.ts, JoinGroup's admission
+// rules in join.ts).
 //
 // Every entry point and every timer callback runs to completion on the event loop: it computes,
 // writes the group's record to __consumer_offsets when the transition needs one (a synchronous
@@ -15,7 +17,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import type { GroupCoordinator } from './coordinator.js';
 import type { ClassicGroup } from './group.js';
 import {
-  ClassicMember,
+  type ClassicMember,
   EMPTY_BYTES,
   type JoinResult,
   joinError,
@@ -71,322 +73,21 @@ export class Rebalancer {
     return this.c.log;
   }
 
-  // ---- JoinGroup ----------------------------------------------------------------------------
-
-  join(req: JoinRequest): Promise<JoinResult> {
-    return new Promise((resolve) => this.doJoin(req, resolve));
-  }
-
-  private doJoin(req: JoinRequest, respond: (r: JoinResult) => void): void {
-    const cfg = this.c.config;
-    if (!this.c.active) {
-      respond(joinError(ErrorCode.NOT_COORDINATOR, req.memberId));
-      return;
-    }
-    if (req.groupId === '') {
-      respond(joinError(ErrorCode.INVALID_GROUP_ID, req.memberId));
-      return;
-    }
-    if (req.sessionTimeoutMs < cfg.minSessionTimeoutMs || req.sessionTimeoutMs > cfg.maxSessionTimeoutMs) {
-      respond(joinError(ErrorCode.INVALID_SESSION_TIMEOUT, req.memberId));
-      return;
-    }
-    const isUnknown = req.memberId === '';
-    let group = this.c.groups.get(req.groupId);
-    if (group === undefined) {
-      if (!isUnknown) {
-        respond(joinError(ErrorCode.UNKNOWN_MEMBER_ID, req.memberId));
-        return;
-      }
-      group = this.c.createGroup(req.groupId);
-    }
-    if (!this.acceptJoiningMember(group, req.memberId)) {
-      // In PreparingRebalance, an existing member that has not rejoined yet is dropped when the
-      // group is full, so the last to rejoin make room (Kafka's behaviour when group.max.size shrank).
-      const member = group.member(req.memberId);
-      if (member !== undefined)
-        this.removeMemberAndUpdateGroup(group, member, 'the group is at group.max.size');
-      this.log.info('join refused: group is full', {
-        group: group.groupId,
-        maxSize: cfg.maxSize,
-        client: req.clientId,
-      });
-      respond(joinError(ErrorCode.GROUP_MAX_SIZE_REACHED, ''));
-    } else if (isUnknown) {
-      this.joinNewMember(group, req, respond);
-    } else {
-      this.joinExistingMember(group, req, respond);
-    }
-    this.c.maybeDropUnused(group);
-  }
-
-  private acceptJoiningMember(group: ClassicGroup, memberId: string): boolean {
-    const max = this.c.config.maxSize;
-    switch (group.state) {
-      case 'Empty':
-      case 'Dead':
-        return true;
-      case 'PreparingRebalance':
-        return group.member(memberId)?.isAwaitingJoin === true || group.numAwaitingJoin() < max;
-      default:
-        return group.has(memberId) || group.size < max;
-    }
-  }
-
-  private joinNewMember(group: ClassicGroup, req: JoinRequest, respond: (r: JoinResult) => void): void {
-    if (group.is('Dead')) {
-      respond(joinError(ErrorCode.COORDINATOR_NOT_AVAILABLE, ''));
-      return;
-    }
-    if (!group.supportsProtocols(req.protocolType, req.protocols)) {
-      respond(joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, ''));
-      return;
-    }
-    const newMemberId = group.newMemberId(req.clientId, req.groupInstanceId);
-    if (req.groupInstanceId !== null) {
-      const existing = group.staticMemberId(req.groupInstanceId);
-      if (existing === undefined) this.addMemberAndRebalance(group, req, newMemberId, respond);
-      else this.replaceStaticMember(group, req, existing, newMemberId, respond);
-    } else if (req.requireKnownMemberId) {
-      const pendingMax = Math.min(this.c.config.maxSize, limits.groupPendingMembersMax);
-      if (group.pendingMembers.size >= pendingMax) {
-        respond(joinError(ErrorCode.GROUP_MAX_SIZE_REACHED, ''));
-        return;
-      }
-      // The member must come back with this id; until then it is pending (for its session timeout).
-      const timer = setTimeout(() => this.expirePendingMember(group, newMemberId), req.sessionTimeoutMs);
-      timer.unref();
-      group.pendingMembers.set(newMemberId, timer);
-      respond(joinError(ErrorCode.MEMBER_ID_REQUIRED, newMemberId));
-    } else {
-      this.addMemberAndRebalance(group, req, newMemberId, respond);
-    }
-  }
-
-  private joinExistingMember(group: ClassicGroup, req: JoinRequest, respond: (r: JoinResult) => void): void {
-    const memberId = req.memberId;
-    if (group.is('Dead')) {
-      respond(joinError(ErrorCode.COORDINATOR_NOT_AVAILABLE, memberId));
-      return;
-    }
-    if (!group.supportsProtocols(req.protocolType, req.protocols)) {
-      respond(joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, memberId));
-      return;
-    }
-    if (group.isPending(memberId)) {
-      // Pending ids are only handed to dynamic members.
-      if (req.groupInstanceId !== null) {
-        respond(joinError(ErrorCode.UNKNOWN_MEMBER_ID, memberId));
-        return;
-      }
-      this.addMemberAndRebalance(group, req, memberId, respond);
-      return;
-    }
-    const problem = group.validateMember(memberId, req.groupInstanceId);
-    if (problem !== null) {
-      if (problem === 'FENCED_INSTANCE_ID') {
-        this.log.info('join from a fenced static member', {
-          group: group.groupId,
-          memberId,
-          groupInstanceId: req.groupInstanceId,
-        });
-      }
-      respond(joinError(ErrorCode[problem], memberId));
-      return;
-    }
-    const member = group.member(memberId) as ClassicMember;
-    const reason = `member ${memberId} rejoined (client reason: ${req.reason ?? 'not provided'})`;
-    switch (group.state) {
-      case 'PreparingRebalance':
-        this.updateMemberAndRebalance(group, member, req, respond, reason);
-        return;
-      case 'CompletingRebalance':
-        // Same metadata: it probably missed the JoinGroup response; hand it the current generation.
-        if (member.matches(req.protocols)) {
-          respond(this.currentJoinResult(group, member, group.isLeader(memberId)));
-          return;
-        }
-        this.updateMemberAndRebalance(group, member, req, respond, reason);
-        return;
-      case 'Stable':
-        // The leader rejoining forces a rebalance (e.g. topic metadata changed); so does new metadata.
-        if (group.isLeader(memberId) || !member.matches(req.protocols)) {
-          this.updateMemberAndRebalance(group, member, req, respond, reason);
-          return;
-        }
-        respond(this.currentJoinResult(group, member, false));
-        return;
-      default:
-        respond(joinError(ErrorCode.UNKNOWN_MEMBER_ID, memberId));
-        return;
-    }
-  }
-
-  private addMemberAndRebalance(
-    group: ClassicGroup,
-    req: JoinRequest,
-    memberId: string,
-    respond: (r: JoinResult) => void,
-  ): void {
-    const member = new ClassicMember(
-      memberId,
-      req.groupInstanceId,
-      req.clientId,
-      req.clientHost,
-      req.rebalanceTimeoutMs,
-      req.sessionTimeoutMs,
-      req.protocolType,
-      req.protocols,
-    );
-    member.isNew = true;
-    // A member joining during the initial delayed rebalance extends the delay.
-    if (group.is('PreparingRebalance') && group.previousState === 'Empty') group.newMemberAdded = true;
-    const pending = group.pendingMembers.get(memberId);
-    if (pending !== undefined) {
-      clearTimeout(pending);
-      group.pendingMembers.delete(memberId);
-    }
-    group.add(member);
-    member.joinWaiter = respond;
-    // A parked new member cannot heartbeat; it is dropped if the join phase outlasts this.
-    this.scheduleSession(group, member, this.c.config.newMemberJoinTimeoutMs);
-    this.maybePrepareRebalanceOrCompleteJoin(
-      group,
-      `adding new member ${memberId} with group instance id ${req.groupInstanceId ?? 'null'} (client reason: ${req.reason ?? 'not provided'})`,
-    );
-  }
-
-  private updateMemberAndRebalance(
-    group: ClassicGroup,
-    member: ClassicMember,
-    req: JoinRequest,
-    respond: (r: JoinResult) => void,
-    reason: string,
-  ): void {
-    member.protocols = req.protocols;
-    member.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
-    member.sessionTimeoutMs = req.sessionTimeoutMs;
-    this.parkJoin(member, respond);
-    this.maybePrepareRebalanceOrCompleteJoin(group, reason);
-  }
-
-  /** A known static member joined with an unknown member id: the new id replaces (fences) the old. */
-  private replaceStaticMember(
-    group: ClassicGroup,
-    req: JoinRequest,
-    oldMemberId: string,
-    newMemberId: string,
-    respond: (r: JoinResult) => void,
-  ): void {
-    const instanceId = req.groupInstanceId as string;
-    const currentLeader = group.leaderId;
-    const member = group.member(oldMemberId) as ClassicMember;
-    member.completeJoin(joinError(ErrorCode.FENCED_INSTANCE_ID, oldMemberId));
-    member.completeSync(syncError(ErrorCode.FENCED_INSTANCE_ID));
-    group.replaceStaticMember(instanceId, oldMemberId, newMemberId);
-    const old = {
-      protocols: member.protocols,
-      rebalanceTimeoutMs: member.rebalanceTimeoutMs,
-      sessionTimeoutMs: member.sessionTimeoutMs,
-    };
-    member.protocols = req.protocols;
-    member.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
-    member.sessionTimeoutMs = req.sessionTimeoutMs;
-    member.joinWaiter = respond;
-    this.scheduleSession(group, member);
-    this.log.info('static member rejoined with a new member id', {
-      group: group.groupId,
-      groupInstanceId: instanceId,
-      oldMemberId,
-      memberId: newMemberId,
-      state: group.state,
-    });
-    const reason = `static member ${instanceId} rejoined as ${newMemberId}`;
-    switch (group.state) {
-      case 'Stable': {
-        if (group.protocolName !== group.selectProtocol()) {
-          this.maybePrepareRebalanceOrCompleteJoin(group, `${reason} with a change of protocol`);
-          return;
-        }
-        // Same protocol: no rebalance, just persist the new member id.
-        const err = this.c.storeGroup(group);
-        if (err !== ErrorCode.NONE) {
-          member.joinWaiter = null;
-          member.protocols = old.protocols;
-          member.rebalanceTimeoutMs = old.rebalanceTimeoutMs;
-          member.sessionTimeoutMs = old.sessionTimeoutMs;
-          group.replaceStaticMember(instanceId, newMemberId, oldMemberId);
-          this.scheduleSession(group, member);
-          respond({
-            ...this.currentJoinResult(group, member, false),
-            errorCode: groupWriteError(err),
-            memberId: '',
-            leader: currentLeader ?? '',
-          });
-          return;
-        }
-        if (req.supportsSkippingAssignment) {
-          const isLeader = group.isLeader(newMemberId);
-          member.completeJoin({
-            ...this.currentJoinResult(group, member, isLeader),
-            skipAssignment: isLeader,
-          });
-          return;
-        }
-        // Old clients get the old leader id, so a returning leader does not compute an assignment
-        // that a stable group would never hand out.
-        member.completeJoin({
-          ...this.currentJoinResult(group, member, false),
-          leader: currentLeader ?? '',
-        });
-        return;
-      }
-      case 'CompletingRebalance':
-        // The leader may be assigning to the old member id: rebalance so the new id gets an assignment.
-        this.prepareRebalance(group, reason);
-        return;
-      case 'PreparingRebalance':
-        this.maybeCompleteJoinPhase(group);
-        return;
-      default:
-        throw new Error(`group ${group.groupId}: static member in state ${group.state}`);
-    }
-  }
-
-  private parkJoin(member: ClassicMember, respond: (r: JoinResult) => void): void {
-    // A second JoinGroup supersedes the first; the first still needs its answer.
-    member.completeJoin(joinError(ErrorCode.REBALANCE_IN_PROGRESS, member.memberId));
-    member.joinWaiter = respond;
-  }
-
-  private currentJoinResult(group: ClassicGroup, member: ClassicMember, includeMembers: boolean): JoinResult {
-    return {
-      errorCode: ErrorCode.NONE,
-      generationId: group.generationId,
-      protocolType: nullIfEmpty(group.protocolType),
-      protocolName: group.protocolName,
-      leader: group.leaderId ?? '',
-      memberId: member.memberId,
-      members: includeMembers ? memberList(group) : [],
-      skipAssignment: false,
-    };
-  }
-
   // ---- the join phase -----------------------------------------------------------------------
 
-  private maybePrepareRebalanceOrCompleteJoin(group: ClassicGroup, reason: string): void {
+  maybePrepareRebalanceOrCompleteJoin(group: ClassicGroup, reason: string): void {
     if (group.canRebalance()) this.prepareRebalance(group, reason);
     else this.maybeCompleteJoinPhase(group);
   }
 
   /** Completes the join phase early when everyone is in, except during the initial delay. */
-  private maybeCompleteJoinPhase(group: ClassicGroup): void {
+  maybeCompleteJoinPhase(group: ClassicGroup): void {
     if (group.is('PreparingRebalance') && group.hasAllMembersJoined() && group.previousState !== 'Empty') {
       this.completeJoin(group);
     }
   }
 
-  private prepareRebalance(group: ClassicGroup, reason: string): void {
+  prepareRebalance(group: ClassicGroup, reason: string): void {
     if (group.is('CompletingRebalance'))
       this.resetAndPropagateAssignmentError(group, ErrorCode.REBALANCE_IN_PROGRESS);
     this.clearSyncTimer(group);
@@ -511,104 +212,89 @@ export class Rebalancer {
   // ---- SyncGroup ----------------------------------------------------------------------------
 
   sync(req: SyncRequest): Promise<SyncResult> {
-    return new Promise((resolve) => this.doSync(req, resolve));
+    return new Promise((respond) => {
+      const now = this.decideSync(req, respond);
+      if (now !== null) respond(now);
+    });
   }
 
-  private doSync(req: SyncRequest, respond: (r: SyncResult) => void): void {
-    if (!this.c.active) {
-      respond(syncError(ErrorCode.NOT_COORDINATOR));
-      return;
-    }
-    if (req.groupId === '') {
-      respond(syncError(ErrorCode.INVALID_GROUP_ID));
-      return;
-    }
+  /** The immediate answer, or null when the request is parked until the leader's assignment. */
+  private decideSync(req: SyncRequest, respond: (r: SyncResult) => void): SyncResult | null {
+    if (!this.c.active) return syncError(ErrorCode.NOT_COORDINATOR);
+    if (req.groupId === '') return syncError(ErrorCode.INVALID_GROUP_ID);
     const group = this.c.groups.get(req.groupId);
-    if (group === undefined) {
-      respond(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
-      return;
-    }
-    if (group.is('Dead')) {
-      respond(syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE));
-      return;
-    }
+    if (group === undefined) return syncError(ErrorCode.UNKNOWN_MEMBER_ID);
+    if (group.is('Dead')) return syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     const problem = group.validateMember(req.memberId, req.groupInstanceId);
-    if (problem !== null) {
-      respond(syncError(ErrorCode[problem]));
-      return;
-    }
-    if (req.generationId !== group.generationId) {
-      respond(syncError(ErrorCode.ILLEGAL_GENERATION));
-      return;
-    }
+    if (problem !== null) return syncError(ErrorCode[problem]);
+    if (req.generationId !== group.generationId) return syncError(ErrorCode.ILLEGAL_GENERATION);
     const inconsistent = (mine: string | null, theirs: string | null): boolean =>
       theirs !== null && mine !== null && mine !== '' && mine !== theirs;
     if (
       inconsistent(group.protocolType, req.protocolType) ||
       inconsistent(group.protocolName, req.protocolName)
     ) {
-      respond(syncError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
-      return;
+      return syncError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     }
     const member = group.member(req.memberId) as ClassicMember;
     switch (group.state) {
       case 'PreparingRebalance':
-        respond(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
-        return;
-      case 'CompletingRebalance': {
+        return syncError(ErrorCode.REBALANCE_IN_PROGRESS);
+      case 'CompletingRebalance':
         member.completeSync(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
         member.syncWaiter = respond;
         this.removePendingSyncMember(group, member.memberId);
-        if (!group.isLeader(member.memberId)) return;
-        const assignment = new Map<string, Buffer>();
-        for (const a of req.assignments) assignment.set(a.memberId, a.assignment);
-        const missing: string[] = [];
-        for (const id of group.members.keys()) {
-          if (!assignment.has(id)) {
-            assignment.set(id, EMPTY_BYTES);
-            missing.push(id);
-          }
-        }
-        if (missing.length > 0) {
-          this.log.warn('leader sent no assignment for some members; they get an empty one', {
-            group: group.groupId,
-            generationId: group.generationId,
-            members: missing,
-          });
-        }
-        const err = this.c.storeGroup(group, assignment);
-        if (err !== ErrorCode.NONE) {
-          this.resetAndPropagateAssignmentError(group, groupWriteError(err));
-          this.maybePrepareRebalanceOrCompleteJoin(
-            group,
-            `error ${err} storing the assignment of generation ${group.generationId}`,
-          );
-          return;
-        }
-        for (const m of group.members.values()) m.assignment = assignment.get(m.memberId) ?? EMPTY_BYTES;
-        this.propagateAssignment(group, ErrorCode.NONE);
-        group.transitionTo('Stable');
-        this.log.info('assignment received from the leader; group is stable', {
-          group: group.groupId,
-          generationId: group.generationId,
-          leader: member.memberId,
-        });
-        return;
-      }
+        if (group.isLeader(member.memberId)) this.completeSync(group, req.assignments);
+        return null;
       case 'Stable':
         this.removePendingSyncMember(group, member.memberId);
         this.scheduleSession(group, member);
-        respond({
+        return {
           errorCode: ErrorCode.NONE,
           protocolType: nullIfEmpty(group.protocolType),
           protocolName: group.protocolName,
           assignment: member.assignment,
-        });
-        return;
+        };
       default:
-        respond(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
-        return;
+        return syncError(ErrorCode.UNKNOWN_MEMBER_ID);
     }
+  }
+
+  /** The leader's assignment: written to __consumer_offsets, then handed to every member: Stable. */
+  private completeSync(group: ClassicGroup, assignments: SyncRequest['assignments']): void {
+    const assignment = new Map<string, Buffer>();
+    for (const a of assignments) assignment.set(a.memberId, a.assignment);
+    const missing: string[] = [];
+    for (const id of group.members.keys()) {
+      if (!assignment.has(id)) {
+        assignment.set(id, EMPTY_BYTES);
+        missing.push(id);
+      }
+    }
+    if (missing.length > 0) {
+      this.log.warn('leader sent no assignment for some members; they get an empty one', {
+        group: group.groupId,
+        generationId: group.generationId,
+        members: missing,
+      });
+    }
+    const err = this.c.storeGroup(group, assignment);
+    if (err !== ErrorCode.NONE) {
+      this.resetAndPropagateAssignmentError(group, groupWriteError(err));
+      this.maybePrepareRebalanceOrCompleteJoin(
+        group,
+        `error ${err} storing the assignment of generation ${group.generationId}`,
+      );
+      return;
+    }
+    for (const m of group.members.values()) m.assignment = assignment.get(m.memberId) ?? EMPTY_BYTES;
+    this.propagateAssignment(group, ErrorCode.NONE);
+    group.transitionTo('Stable');
+    this.log.info('assignment received from the leader; group is stable', {
+      group: group.groupId,
+      generationId: group.generationId,
+      leader: group.leaderId,
+    });
   }
 
   private removePendingSyncMember(group: ClassicGroup, memberId: string): void {
@@ -685,8 +371,7 @@ export class Rebalancer {
         left.push(id);
         result(m, ErrorCode.NONE);
       } else if (group.isPending(m.memberId)) {
-        clearTimeout(group.pendingMembers.get(m.memberId));
-        group.pendingMembers.delete(m.memberId);
+        this.removePendingMember(group, m.memberId);
         this.log.info('pending member left the group', { group: groupId, memberId: m.memberId, reason: why });
         left.push(m.memberId);
         result(m, ErrorCode.NONE);
@@ -726,7 +411,7 @@ export class Rebalancer {
 
   // ---- sessions and timers ------------------------------------------------------------------
 
-  private removeMemberAndUpdateGroup(group: ClassicGroup, member: ClassicMember, reason: string): void {
+  removeMemberAndUpdateGroup(group: ClassicGroup, member: ClassicMember, reason: string): void {
     this.clearSession(member);
     // A parked JoinGroup gets UNKNOWN_MEMBER_ID so a still-running client rejoins.
     member.completeJoin(joinError(ErrorCode.UNKNOWN_MEMBER_ID, ''));
@@ -765,6 +450,24 @@ export class Rebalancer {
       `removing member ${member.memberId} on heartbeat expiration`,
     );
     this.c.maybeDropUnused(group);
+  }
+
+  /** Remembers a member id handed out with MEMBER_ID_REQUIRED; false when too many are pending. */
+  addPendingMember(group: ClassicGroup, memberId: string, sessionTimeoutMs: number): boolean {
+    if (group.pendingMembers.size >= Math.min(this.c.config.maxSize, limits.groupPendingMembersMax))
+      return false;
+    // The member must come back with this id within its session timeout.
+    const timer = setTimeout(() => this.expirePendingMember(group, memberId), sessionTimeoutMs);
+    timer.unref();
+    group.pendingMembers.set(memberId, timer);
+    return true;
+  }
+
+  removePendingMember(group: ClassicGroup, memberId: string): void {
+    const timer = group.pendingMembers.get(memberId);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    group.pendingMembers.delete(memberId);
   }
 
   private expirePendingMember(group: ClassicGroup, memberId: string): void {
@@ -809,6 +512,24 @@ export class Rebalancer {
       m.completeSync(syncError(errorCode));
     }
   }
+}
+
+/** The current generation as a JoinGroup answer (the leader's includes every member's metadata). */
+export function currentJoinResult(
+  group: ClassicGroup,
+  member: ClassicMember,
+  includeMembers: boolean,
+): JoinResult {
+  return {
+    errorCode: ErrorCode.NONE,
+    generationId: group.generationId,
+    protocolType: nullIfEmpty(group.protocolType),
+    protocolName: group.protocolName,
+    leader: group.leaderId ?? '',
+    memberId: member.memberId,
+    members: includeMembers ? memberList(group) : [],
+    skipAssignment: false,
+  };
 }
 
 function memberList(group: ClassicGroup): JoinResult['members'] {
