@@ -40,6 +40,8 @@ interface Slot {
   bytes: number;
   /** performance.now() when the request was decoded (request latency metric). */
   start: number;
+  /** Callbacks for when the response is written (RequestContext.afterResponseWritten). */
+  afterWrite?: (() => void)[];
 }
 
 export interface ConnectionLimits {
@@ -344,6 +346,9 @@ export class Connection {
       clientId,
       clientAddress: this.address,
       signal: this.abort.signal,
+      afterResponseWritten(fn) {
+        (slot.afterWrite ??= []).push(fn);
+      },
     };
     let result: unknown;
     try {
@@ -437,7 +442,14 @@ export class Connection {
           this.socket.cork();
           corked = true;
         }
-        for (const c of slot.chunks) this.socket.write(c);
+        const chunks = slot.chunks;
+        const last = chunks.length - 1;
+        for (let i = 0; i < last; i++) this.socket.write(chunks[i] as Buffer);
+        const after = slot.afterWrite;
+        if (after === undefined) this.socket.write(chunks[last] as Buffer);
+        else this.socket.write(chunks[last] as Buffer, () => runAll(after));
+      } else if (slot.afterWrite !== undefined) {
+        runAll(slot.afterWrite);
       }
     }
     if (corked) this.socket.uncork();
@@ -447,4 +459,8 @@ export class Connection {
     }
     if (this.draining && this.queue.length === 0) this.onDrained?.();
   }
+}
+
+function runAll(fns: (() => void)[]): void {
+  for (const fn of fns) fn();
 }

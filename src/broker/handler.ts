@@ -17,6 +17,12 @@ export interface RequestContext {
   readonly clientAddress: string;
   /** Set when the connection closes, so long-running handlers can give up early. */
   readonly signal: AbortSignal;
+  /**
+   * Runs fn once the response's bytes have been handed to the kernel (or the write failed): the buffers the
+   * response referenced may then be reused (Fetch recycles its read buffers this way). Not run when the
+   * connection closes before the response is written; unreleased buffers are simply left to the GC.
+   */
+  afterResponseWritten(fn: () => void): void;
 }
 
 export interface Handler<Req = never, Res = unknown> {

@@ -12,6 +12,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { FetchRequest } from '../../protocol/generated/fetch-request.js';
 import type { FetchResponseInput } from '../../protocol/generated/fetch-response.js';
+import { releaseReadBuffers } from '../../storage/read-buffers.js';
 import type { Broker } from '../broker.js';
 import { defineHandler, type RequestContext } from '../handler.js';
 
@@ -36,6 +37,8 @@ interface ReadPass {
   anyError: boolean;
   /** Record data per topic name, for the bytes/records-out metrics of the pass that is answered. */
   sent: { topic: string; records: Buffer }[];
+  /** Read buffers the response refers to: recycled once it is written (releaseReadBuffers). */
+  reads: Buffer[];
 }
 
 /** Records in whole batches (header fields only: batchLength at +8, recordCount at +57). */
@@ -61,6 +64,7 @@ function readOnce(broker: Broker, req: FetchRequest, version: number): ReadPass 
   const partitions: Partition[] = [];
   const responses: TopicOut[] = [];
   const sent: ReadPass['sent'] = [];
+  const reads: Buffer[] = [];
   for (const ft of req.topics) {
     const topic = version >= 13 ? broker.topics.getById(ft.topicId) : broker.topics.get(ft.topic);
     const outs: PartitionOut[] = [];
@@ -104,12 +108,15 @@ function readOnce(broker: Broker, req: FetchRequest, version: number): ReadPass 
         outs.push({ ...base, errorCode: res.errorCode, records: EMPTY });
         continue;
       }
-      const records =
-        res.chunks.length === 0
-          ? EMPTY
-          : res.chunks.length === 1
-            ? (res.chunks[0] as Buffer)
-            : Buffer.concat(res.chunks);
+      let records: Buffer = EMPTY;
+      if (res.chunks.length === 1) {
+        records = res.chunks[0] as Buffer;
+        reads.push(records);
+      } else if (res.chunks.length > 1) {
+        // Only when the read crossed a segment boundary: the copy frees the read buffers at once.
+        records = Buffer.concat(res.chunks, res.bytes);
+        releaseReadBuffers(res.chunks);
+      }
       bytes += res.bytes;
       budget -= res.bytes;
       if (records.length > 0) sent.push({ topic: partition.topic.name, records });
@@ -117,7 +124,7 @@ function readOnce(broker: Broker, req: FetchRequest, version: number): ReadPass 
     }
     responses.push({ topic: ft.topic, topicId: ft.topicId, partitions: outs });
   }
-  return { responses, bytes, partitions, anyError, sent };
+  return { responses, bytes, partitions, anyError, sent, reads };
 }
 
 /** Resolves when any of the partitions gets an append, the deadline passes, or the client goes away. */
@@ -160,10 +167,15 @@ export const fetch = defineHandler<FetchRequest, FetchResponseInput>({
       if (left <= 0) break;
       parked = true;
       await waitForAppend(pass.partitions, left, ctx.signal);
+      releaseReadBuffers(pass.reads);
       pass = readOnce(broker, req, ctx.apiVersion);
     }
     if (parked) broker.metrics.longPollWait((performance.now() - parkedAt) / 1000);
     recordTraffic(broker, pass);
+    if (pass.reads.length > 0) {
+      const reads = pass.reads;
+      ctx.afterResponseWritten(() => releaseReadBuffers(reads));
+    }
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: pass.responses };
   },
 });
