@@ -169,34 +169,39 @@ export function runConsume(args: string[]): Promise<number> {
     let poll: () => Promise<ConsumerRecord[]>;
     let finish: () => Promise<void>;
     let consumed: (r: ConsumerRecord) => void = () => {};
-    if (values.group !== undefined) {
-      const missing = [
-        ApiKey.FindCoordinator,
-        ApiKey.JoinGroup,
-        ApiKey.SyncGroup,
-        ApiKey.Heartbeat,
-        ApiKey.OffsetCommit,
-        ApiKey.OffsetFetch,
-      ].filter((k) => !cluster.bootstrap.supports(k));
-      if (missing.length > 0) {
-        cluster.close();
-        throw new CommandError(
-          `this broker does not support consumer groups (missing API keys ${missing.join(', ')}); consume without --group`,
-        );
+    try {
+      if (values.group !== undefined) {
+        const needed = [
+          ApiKey.FindCoordinator,
+          ApiKey.JoinGroup,
+          ApiKey.SyncGroup,
+          ApiKey.Heartbeat,
+          ApiKey.OffsetCommit,
+          ApiKey.OffsetFetch,
+        ];
+        const missing = needed.filter((k) => !cluster.bootstrap.supports(k));
+        if (missing.length > 0) {
+          throw new CommandError(
+            `this broker does not support consumer groups (missing API keys ${missing.join(', ')}); consume without --group`,
+          );
+        }
+        const group = await GroupConsumer.join(cluster, {
+          groupId: values.group,
+          topics: [topic],
+          ...fetchOpts,
+        });
+        poll = () => group.poll();
+        finish = () => group.close();
+        consumed = (r) => group.markConsumed(r);
+      } else {
+        const consumer = Consumer.on(cluster, fetchOpts);
+        await consumer.assign(topic, partition === undefined ? 'all' : [partition], start);
+        poll = () => consumer.poll();
+        finish = () => consumer.close();
       }
-      const group = await GroupConsumer.join(cluster, {
-        groupId: values.group,
-        topics: [topic],
-        ...fetchOpts,
-      });
-      poll = () => group.poll();
-      finish = () => group.close();
-      consumed = (r) => group.markConsumed(r);
-    } else {
-      const consumer = Consumer.on(cluster, fetchOpts);
-      await consumer.assign(topic, partition === undefined ? 'all' : [partition], start);
-      poll = () => consumer.poll();
-      finish = () => consumer.close();
+    } catch (e) {
+      cluster.close();
+      throw e;
     }
 
     const abort = new AbortController();

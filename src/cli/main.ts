@@ -1,30 +1,39 @@
 // `samsa <command> ...`: one file per command in this folder.
 
-import { runBroker } from './broker.js';
-import { runConfigs } from './configs.js';
-import { runConsume } from './consume.js';
-import { runGroups } from './groups.js';
-import { runPerf } from './perf.js';
-import { runProduce } from './produce.js';
-import { runRecords } from './records.js';
-import { runTopics } from './topics.js';
+// Commands load their module on use, so a client command does not pay for loading the broker.
+type Command = { run: (args: string[]) => Promise<number>; summary: string };
 
-const commands: Record<string, { run: (args: string[]) => Promise<number>; summary: string }> = {
+const commands: Record<string, Command> = {
   broker: {
-    run: runBroker,
+    run: async (a) => (await import('./broker.js')).runBroker(a),
     summary: 'start a broker: samsa broker [server.properties] [--override key=value ...]',
   },
-  topics: { run: runTopics, summary: 'create, list, describe, delete and alter topics (kafka-topics)' },
-  configs: { run: runConfigs, summary: 'describe and alter topic and broker configs (kafka-configs)' },
-  produce: { run: runProduce, summary: 'send lines of stdin as records (kafka-console-producer)' },
-  consume: { run: runConsume, summary: 'print records of a topic (kafka-console-consumer)' },
+  topics: {
+    run: async (a) => (await import('./topics.js')).runTopics(a),
+    summary: 'create, list, describe, delete and alter topics (kafka-topics)',
+  },
+  configs: {
+    run: async (a) => (await import('./configs.js')).runConfigs(a),
+    summary: 'describe and alter topic and broker configs (kafka-configs)',
+  },
+  produce: {
+    run: async (a) => (await import('./produce.js')).runProduce(a),
+    summary: 'send lines of stdin as records (kafka-console-producer)',
+  },
+  consume: {
+    run: async (a) => (await import('./consume.js')).runConsume(a),
+    summary: 'print records of a topic (kafka-console-consumer)',
+  },
   groups: {
-    run: runGroups,
+    run: async (a) => (await import('./groups.js')).runGroups(a),
     summary: 'list, describe, reset offsets of and delete consumer groups (kafka-consumer-groups)',
   },
-  records: { run: runRecords, summary: 'delete records below an offset (kafka-delete-records)' },
+  records: {
+    run: async (a) => (await import('./records.js')).runRecords(a),
+    summary: 'delete records below an offset (kafka-delete-records)',
+  },
   perf: {
-    run: runPerf,
+    run: async (a) => (await import('./perf.js')).runPerf(a),
     summary: 'load generators: samsa perf produce|consume|e2e --bootstrap-server H:P --topic T ...',
   },
 };
