@@ -3,12 +3,8 @@
 // consumer.disconnect(), which commits and sends LeaveGroup).
 //
 // Configured by the SAMSA_GROUP_MEMBER environment variable (JSON); does nothing without it, so the
-// test runner may load this file harmlessly. Reports on stdout, one JSON object per line (stdout is
-// a pipe, written synchronously on Linux, so every line written before a SIGKILL arrives):
-//   {"ev":"join","memberId":...,"leaderId":...,"assignment":[partitions]}   after each rebalance
-//   {"ev":"msg","p":partition,"o":offset}                                  before processing a record
-//   {"ev":"commit","p":partition,"o":offset}                               after a commit succeeded
-//   {"ev":"left"}                                                           after a clean disconnect
+// test runner may load this file harmlessly. Reports on stdout as groups-scenario.ts describes (stdout
+// is a pipe, written synchronously on Linux, so every line written before a SIGKILL arrives).
 
 import kafkajs from 'kafkajs';
 
@@ -45,10 +41,10 @@ async function runMember(cfg: MemberConfig): Promise<void> {
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     const p = e.payload as { memberId: string; leaderId: string; memberAssignment: Record<string, number[]> };
     out({
-      ev: 'join',
+      ev: 'assigned',
       memberId: p.memberId,
       leaderId: p.leaderId,
-      assignment: p.memberAssignment[cfg.topic] ?? [],
+      partitions: p.memberAssignment[cfg.topic] ?? [],
     });
   });
   consumer.on(consumer.events.COMMIT_OFFSETS, (e) => {
