@@ -51,13 +51,15 @@ export const metadata = defineHandler<MetadataRequest, MetadataResponseInput>({
       const autoCreate =
         (v < 4 || req.allowAutoTopicCreation) && broker.config.bool('auto.create.topics.enable');
       for (const rt of req.topics ?? []) {
-        if (rt.name === null || rt.name === '') {
+        // By id only from v10 (before, an empty name is just an invalid name). Response names are
+        // nullable from v12 only. Regression: the fuzz suite sent v6 with an empty name.
+        if (rt.name === null || (rt.name === '' && v >= 10)) {
           const t = broker.topics.getById(rt.topicId);
           if (t !== undefined) topics.push(describeTopic(broker, t));
           else
             topics.push({
               errorCode: ErrorCode.UNKNOWN_TOPIC_ID,
-              name: null,
+              name: v >= 12 ? null : '',
               topicId: rt.topicId,
               partitions: [],
             });
