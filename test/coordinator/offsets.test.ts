@@ -374,3 +374,58 @@ describe('group coordinator: a restart keeps committed offsets and group state',
     }
   });
 });
+
+describe('group coordinator: the offsets topic stays bounded until the log compacts', () => {
+  it('rewrites a partition to its live records and moves the log start; a restart loads the same state', async () => {
+    let b = await startInProcess(overrides);
+    try {
+      let c = await b.connect();
+      await createTopic(c, 'busy', 3);
+      (b.broker.groups.config as { stateRewriteRecordsMin: number }).stateRewriteRecordsMin = 50;
+      // A group mid-rebalance: its last stored generation is what a rewrite must restate.
+      const a = await joinNew(c, { groupId: 'busy-group', sessionTimeoutMs: 30_000 });
+      const aA = assignment({ busy: [0, 1, 2] });
+      await sync(c, 'busy-group', 1, a.memberId, [{ memberId: a.memberId, assignment: aA }]);
+      for (let i = 1; i <= 300; i++) {
+        const res = await commit(
+          c,
+          'busy-group',
+          [{ topic: 'busy', partition: i % 3, offset: i, metadata: `m${i}` }],
+          {
+            generationId: 1,
+            memberId: a.memberId,
+          },
+        );
+        assert.deepEqual(errors(res), [`busy:${i % 3}=0`]);
+      }
+      await commit(c, 'busy-simple', [{ topic: 'busy', partition: 0, offset: 7 }]);
+      await new Promise((r) => setImmediate(r));
+      const topic = b.broker.topics.get(OFFSETS_TOPIC)!;
+      const log = topic.partitions[partitionForGroup('busy-group', 7)]!.log;
+      assert.ok(log.logStartOffset > 0, `log start ${log.logStartOffset}`);
+      assert.ok(
+        log.logEndOffset - log.logStartOffset < 150,
+        `${log.logEndOffset - log.logStartOffset} records left`,
+      );
+      c.close();
+
+      b = await b.restart();
+      c = await b.connect();
+      const got = await fetchOffsets(c, 'busy-group');
+      assert.deepEqual(
+        [0, 1, 2].map((p) => [got.get(`busy:${p}`)?.offset, got.get(`busy:${p}`)?.metadata]),
+        [
+          [300, 'm300'],
+          [298, 'm298'],
+          [299, 'm299'],
+        ],
+      );
+      assert.equal((await fetchOffsets(c, 'busy-simple')).get('busy:0')?.offset, 7);
+      assert.equal(await heartbeat(c, 'busy-group', 1, a.memberId), ErrorCode.NONE);
+      assert.deepEqual((await sync(c, 'busy-group', 1, a.memberId)).assignment, aA);
+      c.close();
+    } finally {
+      await b.stop(true);
+    }
+  });
+});

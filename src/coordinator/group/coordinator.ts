@@ -12,7 +12,10 @@ import type { TopicManager } from '../../cluster/topics.js';
 import type { BrokerConfig } from '../../config/broker-config.js';
 import type { Logger } from '../../logger.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { GroupMetadataValue } from '../../protocol/generated/group-metadata-value.js';
+import type {
+  GroupMetadataValue,
+  GroupMetadataValueInput,
+} from '../../protocol/generated/group-metadata-value.js';
 import { type GroupCoordinatorConfig, groupCoordinatorConfig } from './config.js';
 import { ClassicGroup, type GroupState } from './group.js';
 import { Joiner } from './join.js';
@@ -103,9 +106,14 @@ export class GroupCoordinator {
   readonly rebalancer: Rebalancer;
   private readonly joiner: Joiner;
   active = false;
-  /** Groups written to __consumer_offsets: removing them needs a tombstone. */
-  private readonly persisted = new Set<string>();
+  /**
+   * The last GroupMetadataValue written per group (what a restart would load; mid-rebalance it differs
+   * from the group in memory). Removing a group needs a tombstone exactly when it is here.
+   */
+  private readonly persisted = new Map<string, GroupMetadataValueInput>();
   private retentionTimer: NodeJS.Timeout | null = null;
+  /** Partitions with a rewrite check pending (see write()). */
+  private readonly rewriteChecks = new Set<number>();
 
   constructor(
     brokerConfig: BrokerConfig,
@@ -135,12 +143,13 @@ export class GroupCoordinator {
     for (const [groupId, value] of loadedGroups) {
       if (value === null) continue;
       this.groups.set(groupId, restoreGroup(groupId, value, now));
-      this.persisted.add(groupId);
+      this.persisted.set(groupId, value);
     }
     for (const groupId of this.offsets.groupIds()) {
       if (!this.groups.has(groupId)) this.groups.set(groupId, new ClassicGroup(groupId, now));
     }
     this.active = true;
+    for (let p = 0; p < partitions; p++) this.stateLog.maybeRewrite(p, () => this.liveRecords(p), now, true);
     for (const group of this.groups.values()) {
       for (const m of group.members.values()) this.rebalancer.scheduleSession(group, m);
     }
@@ -227,9 +236,44 @@ export class GroupCoordinator {
         assignment: assignment?.get(m.memberId) ?? m.assignment,
       })),
     };
-    const err = this.stateLog.append(group.groupId, [groupMetadataRecord(group.groupId, value)], Date.now());
-    if (err === ErrorCode.NONE) this.persisted.add(group.groupId);
+    const err = this.write(group.groupId, [groupMetadataRecord(group.groupId, value)], Date.now());
+    if (err === ErrorCode.NONE) this.persisted.set(group.groupId, value);
     return err;
+  }
+
+  /**
+   * Appends a group's records to __consumer_offsets. Returns Kafka's error code. Whether the
+   * partition is due for a rewrite (state-log.ts) is checked in a task of its own, once the caller
+   * has applied the write to memory: a rewrite restates memory, which must include this write.
+   */
+  private write(groupId: string, records: readonly EncodedRecord[], now: number): number {
+    const err = this.stateLog.append(groupId, records, now);
+    if (err === ErrorCode.NONE) {
+      const partition = this.stateLog.partitionFor(groupId);
+      if (!this.rewriteChecks.has(partition)) {
+        this.rewriteChecks.add(partition);
+        setImmediate(() => {
+          this.rewriteChecks.delete(partition);
+          if (this.active)
+            this.stateLog.maybeRewrite(partition, () => this.liveRecords(partition), Date.now());
+        });
+      }
+    }
+    return err;
+  }
+
+  /** Everything a restart must load for the groups of one partition: their offsets and metadata. */
+  liveRecords(partition: number): EncodedRecord[] {
+    const out: EncodedRecord[] = [];
+    const ids = new Set([...this.persisted.keys(), ...this.offsets.groupIds()]);
+    for (const groupId of ids) {
+      if (this.stateLog.partitionFor(groupId) !== partition) continue;
+      const value = this.persisted.get(groupId);
+      if (value !== undefined) out.push(groupMetadataRecord(groupId, value));
+      for (const o of this.offsets.all(groupId))
+        out.push(offsetCommitRecord(groupId, o.topic, o.partition, o.value));
+    }
+    return out;
   }
 
   /** Tombstones every offset and the metadata of an empty group, then forgets it. */
@@ -238,7 +282,7 @@ export class GroupCoordinator {
       .all(group.groupId)
       .map((o) => offsetCommitRecord(group.groupId, o.topic, o.partition, null));
     if (this.persisted.has(group.groupId)) records.push(groupMetadataRecord(group.groupId, null));
-    const err = this.stateLog.append(group.groupId, records, Date.now());
+    const err = this.write(group.groupId, records, Date.now());
     if (err !== ErrorCode.NONE) return err;
     this.rebalancer.shutdownGroup(group, ErrorCode.COORDINATOR_NOT_AVAILABLE);
     this.offsets.deleteGroup(group.groupId);
@@ -286,7 +330,7 @@ export class GroupCoordinator {
       }
     }
     if (records.length > 0) {
-      const err = this.stateLog.append(req.groupId, records, now);
+      const err = this.write(req.groupId, records, now);
       if (err !== ErrorCode.NONE) {
         for (const a of accepted) a.out.errorCode = commitWriteError(err);
       } else {
@@ -402,7 +446,7 @@ export class GroupCoordinator {
         }),
       };
     });
-    const err = this.stateLog.append(groupId, records, Date.now());
+    const err = this.write(groupId, records, Date.now());
     if (err !== ErrorCode.NONE) return { errorCode: commitWriteError(err), topics: [] };
     for (const d of deleted) this.offsets.delete(groupId, d.topic, d.partition);
     return { errorCode: ErrorCode.NONE, topics: out };
@@ -422,7 +466,7 @@ export class GroupCoordinator {
       );
       if (expired.length > 0) {
         const records = expired.map((o) => offsetCommitRecord(group.groupId, o.topic, o.partition, null));
-        if (this.stateLog.append(group.groupId, records, now) !== ErrorCode.NONE) continue;
+        if (this.write(group.groupId, records, now) !== ErrorCode.NONE) continue;
         for (const o of expired) this.offsets.delete(group.groupId, o.topic, o.partition);
         removedOffsets += expired.length;
       }

@@ -4,6 +4,13 @@
 // appends of one uncompressed record batch to the group's partition, after which the high
 // watermark moves to the log end (one replica owns all it has), as a produce does.
 // load() replays every partition from its log start offset when the broker starts.
+//
+// Until the log compacts, maybeRewrite() bounds it: once a partition has grown by
+// max(rewriteRecordsMin, 2 x its live records) since its last rewrite, the live state (every
+// committed offset and the last group metadata of its groups) is appended again, flushed, and the
+// log start offset moved to the first of those copies; whole segments below it are deleted. A crash
+// at any point replays to the same state: before the move the originals come first and the copies
+// restate them; after it the copies are durable (flushed before the move).
 
 import type { Topic, TopicManager } from '../../cluster/topics.js';
 import type { Logger } from '../../logger.js';
@@ -31,9 +38,13 @@ import {
 
 /** Bytes read per step while loading a partition. */
 const loadReadBytes = 8 * 1024 * 1024;
+/** Records per batch when a partition's live state is rewritten. */
+const rewriteBatchRecords = 1000;
 
 export class GroupStateLog {
   private topic: Topic | undefined;
+  /** Per partition: the log end offset at which the next rewrite is due. */
+  private readonly rewriteAt = new Map<number, number>();
 
   constructor(
     private readonly topics: TopicManager,
@@ -118,6 +129,57 @@ export class GroupStateLog {
     partition.log.highWatermark = partition.log.logEndOffset;
     partition.notifyWaiters();
     return ErrorCode.NONE;
+  }
+
+  /**
+   * Rewrites the partition's live state when its log has grown enough since the last rewrite (or, at
+   * start-up, when it holds more than twice the live records and over rewriteRecordsMin).
+   */
+  maybeRewrite(index: number, live: () => EncodedRecord[], now: number, startup = false): void {
+    const partition = this.current()?.partitions[index];
+    if (partition === undefined) return;
+    const log = partition.log;
+    const due = this.rewriteAt.get(index);
+    if (due !== undefined && log.logEndOffset < due) return;
+    const records = live();
+    const slack = Math.max(this.config.stateRewriteRecordsMin, 2 * records.length);
+    if (due === undefined && (!startup || log.logEndOffset - log.logStartOffset <= slack)) {
+      this.rewriteAt.set(index, log.logEndOffset + slack);
+      return;
+    }
+    const began = Date.now();
+    const from = log.logEndOffset;
+    const before = from - log.logStartOffset;
+    try {
+      for (let i = 0; i < records.length; i += rewriteBatchRecords) {
+        const chunk = records.slice(i, i + rewriteBatchRecords);
+        const batch = encodeRecordBatch({
+          records: chunk.map((r) => ({ key: r.key, value: r.value })),
+          timestamp: now,
+        });
+        const res = log.append(batch, partition.leaderEpoch, now);
+        if (res.errorCode !== ErrorCode.NONE) throw new Error(res.errorMessage ?? `error ${res.errorCode}`);
+        log.highWatermark = log.logEndOffset;
+      }
+      // The copies must be on disk before the originals stop being part of the log.
+      log.flush(now);
+      log.deleteRecordsBefore(from);
+    } catch (err) {
+      // The copies restate the current state, so a failure half-way leaves a consistent log.
+      this.log.error('rewriting an offsets topic partition failed', {
+        partition: index,
+        error: (err as Error).message,
+      });
+    }
+    partition.notifyWaiters();
+    this.rewriteAt.set(index, log.logEndOffset + slack);
+    this.log.info('offsets topic partition rewritten to its live records', {
+      partition: index,
+      recordsBefore: before,
+      liveRecords: records.length,
+      logStartOffset: log.logStartOffset,
+      ms: Date.now() - began,
+    });
   }
 
   /** Replays every partition in offset order, calling apply for each record. */
