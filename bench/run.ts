@@ -26,7 +26,22 @@ import {
 } from './lib/brokers.js';
 import { type ConsumeMetrics, type E2eMetrics, type ProduceMetrics, Tools } from './lib/tools.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The compiled tree this file runs from (dist/): Samsa and `samsa perf` are run from the same build. */
+const buildRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const samsaMain = path.join(buildRoot, 'src', 'cli', 'main.js');
+
+/** The repository: the nearest ancestor of the build holding package.json. */
+function repoRoot(from: string): string {
+  for (let d = from; ; d = path.dirname(d)) {
+    if (
+      fs.existsSync(path.join(d, 'package.json')) &&
+      fs.existsSync(path.join(d, 'scripts', 'kafka-start.sh'))
+    )
+      return d;
+    if (path.dirname(d) === d) throw new Error(`no repository above ${from}`);
+  }
+}
+const root = repoRoot(buildRoot);
 
 type ToolName = 'kafka-tools' | 'samsa-perf';
 
@@ -87,8 +102,8 @@ interface Result {
 }
 
 function workloads(quick: boolean): Workload[] {
-  const n100 = quick ? 500_000 : 2_000_000;
-  const n1k = quick ? 100_000 : 400_000;
+  const n100 = quick ? 500_000 : 1_500_000;
+  const n1k = quick ? 100_000 : 300_000;
   const produce = (
     id: string,
     recordSize: number,
@@ -429,7 +444,7 @@ async function main(argv: string[]): Promise<number> {
   });
   let kafkaLibs = path.join(root, '.cache', 'kafka', process.env.KAFKA_VERSION ?? '4.1.1', 'libs');
   try {
-    brokers.push(await startSamsa(root, workDir));
+    brokers.push(await startSamsa(samsaMain, workDir));
     process.stderr.write(`bench: Samsa on port ${brokers[0]?.port} (pid ${brokers[0]?.pid})\n`);
     if (!noKafka) {
       const k = await startKafka(root, workDir);
@@ -439,7 +454,7 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     if (!fs.existsSync(kafkaLibs)) kafkaLibs = '';
-    const tools = new Tools(root, path.join(workDir, 'logs'), kafkaLibs);
+    const tools = new Tools(root, samsaMain, path.join(workDir, 'logs'), kafkaLibs);
     const ctx: Ctx = {
       tools,
       brokers,

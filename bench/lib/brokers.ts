@@ -1,5 +1,5 @@
 // The two brokers under test, started side by side on fresh data directories on the same disk:
-// Samsa (node bin/samsa.js broker) and a single-node Apache Kafka 4.x (scripts/kafka-start.sh).
+// Samsa (`samsa broker`, from the same build as the bench) and a single-node Apache Kafka 4.x (scripts/kafka-start.sh).
 // Both stay up for the whole run; each is idle while the other is measured. Per workload we read
 // the broker process's CPU time (/proc/<pid>/stat utime + stime) and its peak RSS (VmHWM, reset
 // before each workload through /proc/<pid>/clear_refs).
@@ -68,7 +68,8 @@ async function advertisedApis(port: number): Promise<Set<number>> {
   return out;
 }
 
-export async function startSamsa(root: string, workDir: string): Promise<BrokerHandle> {
+/** Starts `samsa broker` from samsaMain (the build's src/cli/main.js). */
+export async function startSamsa(samsaMain: string, workDir: string): Promise<BrokerHandle> {
   const port = await freePort();
   const dataDir = path.join(workDir, 'samsa', 'data');
   fs.mkdirSync(dataDir, { recursive: true });
@@ -78,7 +79,7 @@ export async function startSamsa(root: string, workDir: string): Promise<BrokerH
     process.execPath,
     [
       ...extra,
-      path.join(root, 'bin', 'samsa.js'),
+      samsaMain,
       'broker',
       '--override',
       `listeners=PLAINTEXT://127.0.0.1:${port}`,

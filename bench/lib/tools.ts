@@ -45,6 +45,8 @@ export class Tools {
 
   constructor(
     readonly root: string,
+    /** The build's src/cli/main.js, run as `samsa`. */
+    readonly samsaMain: string,
     readonly logDir: string,
     kafkaLibs: string,
   ) {
@@ -94,12 +96,7 @@ export class Tools {
   }
 
   private samsaPerf(name: string, args: string[], timeoutMs: number): Promise<ToolRun> {
-    return this.exec(
-      name,
-      process.execPath,
-      [path.join(this.root, 'bin', 'samsa.js'), 'perf', ...args, '--json'],
-      timeoutMs,
-    );
+    return this.exec(name, process.execPath, [this.samsaMain, 'perf', ...args, '--json'], timeoutMs);
   }
 
   async kafkaProduce(
