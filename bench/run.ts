@@ -134,7 +134,7 @@ function workloads(quick: boolean): Workload[] {
   if (quick) {
     return [
       ...produce('P1', 100, 1, '1', 'none'),
-      ...produce('P4', 1024, 8, 'all', 'lz4', ['samsa-perf']),
+      ...produce('P4', 1024, 8, '1', 'lz4', ['samsa-perf']),
       consume('samsa-perf'),
       {
         id: 'E1s',
@@ -161,7 +161,7 @@ function workloads(quick: boolean): Workload[] {
       tool: 'samsa-perf',
       recordSize: 100,
       partitions: 1,
-      records: 100_000,
+      records: 60_000,
       throughput: 10_000,
     },
     {
@@ -170,7 +170,7 @@ function workloads(quick: boolean): Workload[] {
       tool: 'kafka-tools',
       recordSize: 100,
       partitions: 1,
-      records: 3000,
+      records: 2000,
       throughput: 0,
     },
   ];
