@@ -313,6 +313,23 @@ describe('group coordinator: committed offsets', () => {
     })) as ListGroupsResponse;
     assert.ok(!listed.groups.some((g) => g.groupId === 'old-simple'));
   });
+
+  it('the retention check also drops offsets of deleted topics', async () => {
+    assert.equal(await createTopic(c, 'short-lived', 2), ErrorCode.NONE);
+    await commit(c, 'uses-short-lived', [
+      { topic: 'short-lived', partition: 1, offset: 3 },
+      { topic: 'audit', partition: 0, offset: 4 },
+    ]);
+    const del = (await c.send(ApiKey.DeleteTopics, 4, {
+      topicNames: ['short-lived'],
+      timeoutMs: 10_000,
+    })) as {
+      responses: { errorCode: number }[];
+    };
+    assert.equal(del.responses[0]!.errorCode, ErrorCode.NONE);
+    b.broker.groups.cleanupExpired(Date.now());
+    assert.deepEqual([...(await fetchOffsets(c, 'uses-short-lived')).keys()], ['audit:0']);
+  });
 });
 
 describe('group coordinator: a restart keeps committed offsets and group state', () => {

@@ -450,3 +450,81 @@ describe('group coordinator: rebalance protocol', () => {
     assert.equal(again.members.length, 1);
   });
 });
+
+describe('group coordinator: a flood of joins', () => {
+  it('100 members joining at once converge on one generation, each with its assignment', async () => {
+    const b = await startInProcess({ ...overrides, 'group.max.size': '1000' });
+    const conns = await Promise.all(Array.from({ length: 100 }, () => b.connect()));
+    let done = false;
+    const g = 'flood';
+    const last = new Map<KafkaConnection, { memberId: string; generationId: number; assignment: string }>();
+    const member = async (conn: KafkaConnection): Promise<void> => {
+      let memberId = '';
+      while (!done) {
+        const j = await join(conn, {
+          groupId: g,
+          memberId,
+          sessionTimeoutMs: 10_000,
+          rebalanceTimeoutMs: 10_000,
+        });
+        if (j.errorCode === ErrorCode.MEMBER_ID_REQUIRED) {
+          memberId = j.memberId;
+          continue;
+        }
+        if (j.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) {
+          memberId = '';
+          continue;
+        }
+        if (j.errorCode === ErrorCode.REBALANCE_IN_PROGRESS) continue;
+        assert.equal(j.errorCode, ErrorCode.NONE);
+        memberId = j.memberId;
+        // The "assignor": every member gets its own id as its assignment.
+        const assignments = j.members.map((m) => ({
+          memberId: m.memberId,
+          assignment: Buffer.from(m.memberId),
+        }));
+        const s = await sync(conn, g, j.generationId, memberId, assignments);
+        if (s.errorCode !== ErrorCode.NONE) continue;
+        last.set(conn, { memberId, generationId: j.generationId, assignment: s.assignment.toString() });
+        while (!done) {
+          await sleep(50);
+          const hb = await heartbeat(conn, g, j.generationId, memberId);
+          if (hb !== ErrorCode.NONE) break;
+        }
+      }
+    };
+    try {
+      const running = conns.map((conn) => member(conn));
+      const admin = await b.connect();
+      let described: DescribeGroupsResponse['groups'][number] | undefined;
+      await eventually(async () => {
+        const d = (await admin.send(ApiKey.DescribeGroups, 5, {
+          groups: [g],
+          includeAuthorizedOperations: false,
+        })) as DescribeGroupsResponse;
+        described = d.groups[0];
+        return (
+          described?.groupState === 'Stable' &&
+          described.members.length === 100 &&
+          last.size === 100 &&
+          [...last.values()].every(
+            (x) => x.generationId === Math.max(...[...last.values()].map((y) => y.generationId)),
+          )
+        );
+      }, 30_000);
+      done = true;
+      await Promise.all(running);
+      admin.close();
+      const ids = new Set(described!.members.map((m) => m.memberId));
+      assert.equal(ids.size, 100);
+      for (const x of last.values()) {
+        assert.ok(ids.has(x.memberId));
+        assert.equal(x.assignment, x.memberId);
+      }
+    } finally {
+      done = true;
+      for (const c of conns) c.close();
+      await b.stop(true);
+    }
+  });
+});

@@ -452,18 +452,22 @@ export class GroupCoordinator {
     return { errorCode: ErrorCode.NONE, topics: out };
   }
 
-  /** Offsets retention: tombstones expired offsets, then removes empty groups left without any. */
+  /**
+   * Offsets retention: tombstones expired offsets and offsets of deleted partitions, then removes
+   * empty groups left without any.
+   */
   cleanupExpired(now: number): void {
     if (!this.active) return;
     let removedOffsets = 0;
     let removedGroups = 0;
     for (const group of [...this.groups.values()]) {
-      const expired = expiredOffsets(
-        group,
-        this.offsets.all(group.groupId),
-        this.config.offsetsRetentionMs,
-        now,
-      );
+      const all = this.offsets.all(group.groupId);
+      const expired = expiredOffsets(group, all, this.config.offsetsRetentionMs, now);
+      // Offsets of partitions that no longer exist (a deleted topic) go too, as Kafka drops them.
+      for (const o of all) {
+        if (this.topics.get(o.topic)?.partitions[o.partition] === undefined && !expired.includes(o))
+          expired.push(o);
+      }
       if (expired.length > 0) {
         const records = expired.map((o) => offsetCommitRecord(group.groupId, o.topic, o.partition, null));
         if (this.write(group.groupId, records, now) !== ErrorCode.NONE) continue;
