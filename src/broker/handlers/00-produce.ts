@@ -11,7 +11,7 @@
 // min.insync.replicas exceeds the in-sync replicas (this node alone): acks=all then gets
 // NOT_ENOUGH_REPLICAS, as in Kafka. acks=0 sends no response at all.
 
-import type { Partition } from '../../cluster/topics.js';
+import type { Partition, Topic } from '../../cluster/topics.js';
 import { topicConfigValue } from '../../config/topic-config.js';
 import * as limits from '../../limits.js';
 import { recompressBatch } from '../../protocol/batch-compression.js';
@@ -20,7 +20,13 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { ProduceRequest } from '../../protocol/generated/produce-request.js';
 import type { ProduceResponseInput } from '../../protocol/generated/produce-response.js';
-import { BATCH_HEADER_BYTES, batchCrcValid, LOG_OVERHEAD, readBatchHeader } from '../../protocol/records.js';
+import {
+  BATCH_HEADER_BYTES,
+  type BatchHeader,
+  batchCrcValid,
+  LOG_OVERHEAD,
+  readBatchHeader,
+} from '../../protocol/records.js';
 import type { Broker } from '../broker.js';
 import { defineHandler, type RequestContext } from '../handler.js';
 
@@ -36,6 +42,12 @@ function failure(index: number, errorCode: number, errorMessage: string | null):
 
 /** Checks the batch framing; returns an error code and message, or null when the bytes are acceptable. */
 export function validateBatches(records: Buffer, maxMessageBytes: number): [number, string] | null {
+  const r = checkBatch(records, maxMessageBytes);
+  return Array.isArray(r) ? r : null;
+}
+
+/** validateBatches, returning the batch header when the bytes are acceptable (read once per batch). */
+function checkBatch(records: Buffer, maxMessageBytes: number): BatchHeader | [number, string] {
   if (records.length < BATCH_HEADER_BYTES) {
     return [
       ErrorCode.CORRUPT_MESSAGE,
@@ -74,7 +86,26 @@ export function validateBatches(records: Buffer, maxMessageBytes: number): [numb
       `record count ${h.recordCount} does not match last offset delta ${h.lastOffsetDelta}`,
     ];
   }
-  return null;
+  return h;
+}
+
+/** The topic-level settings a produce needs, resolved once per topic per request. */
+interface TopicSettings {
+  topic: Topic;
+  maxMessageBytes: number;
+  minInsyncReplicas: number;
+  /** The topic's compression.type as a codec, -1 for 'producer'. */
+  codec: number;
+}
+
+function topicSettings(broker: Broker, topic: Topic): TopicSettings {
+  const compressionType = topicConfigValue(broker.config, topic.configs, 'compression.type');
+  return {
+    topic,
+    maxMessageBytes: Number(topicConfigValue(broker.config, topic.configs, 'max.message.bytes')),
+    minInsyncReplicas: Number(topicConfigValue(broker.config, topic.configs, 'min.insync.replicas')),
+    codec: compressionType === 'producer' ? -1 : codecFromName(compressionType),
+  };
 }
 
 /** Recompressions (and the appends queued behind them) still running, per partition. */
@@ -87,9 +118,9 @@ function appendNow(
   topicName: string,
   records: Buffer,
   now: number,
+  h: BatchHeader = readBatchHeader(records, 0),
 ): PartitionOut {
   const index = partition.index;
-  const h = readBatchHeader(records, 0);
   const res = partition.log.append(records, partition.leaderEpoch, now);
   if (res.errorCode !== ErrorCode.NONE) {
     broker.log.warn('produce rejected by the log', {
@@ -168,15 +199,16 @@ function produceToPartition(
   ctx: RequestContext,
   broker: Broker,
   topicName: string,
+  settings: TopicSettings | undefined,
   index: number,
   records: Buffer | null,
   transactionalId: string | null,
   acks: number,
   now: number,
 ): PartitionOut | Promise<PartitionOut> {
-  const topic = broker.topics.get(topicName);
+  const topic = settings?.topic;
   const partition = topic?.partitions[index];
-  if (topic === undefined || partition === undefined) {
+  if (settings === undefined || topic === undefined || partition === undefined) {
     return failure(
       index,
       ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
@@ -189,9 +221,10 @@ function produceToPartition(
   if (records === null || records.length === 0) {
     return failure(index, ErrorCode.INVALID_RECORD, 'Produce request must contain at least one record batch');
   }
-  const maxMessageBytes = Number(topicConfigValue(broker.config, topic.configs, 'max.message.bytes'));
-  const problem = validateBatches(records, maxMessageBytes);
-  if (problem !== null) {
+  const maxMessageBytes = settings.maxMessageBytes;
+  const checked = checkBatch(records, maxMessageBytes);
+  if (Array.isArray(checked)) {
+    const problem = checked;
     broker.log.warn('produce rejected', {
       client: ctx.clientAddress,
       clientId: ctx.clientId,
@@ -202,7 +235,7 @@ function produceToPartition(
     });
     return failure(index, problem[0], problem[1]);
   }
-  const h = readBatchHeader(records, 0);
+  const h = checked;
   if ((h.attributes & 0x10) !== 0 || transactionalId !== null) {
     return failure(
       index,
@@ -211,7 +244,7 @@ function produceToPartition(
     );
   }
   if (acks === -1) {
-    const minIsr = Number(topicConfigValue(broker.config, topic.configs, 'min.insync.replicas'));
+    const minIsr = settings.minInsyncReplicas;
     const isr = 1;
     if (minIsr > isr) {
       return failure(
@@ -221,11 +254,10 @@ function produceToPartition(
       );
     }
   }
-  const compressionType = topicConfigValue(broker.config, topic.configs, 'compression.type');
-  const codec = compressionType === 'producer' ? -1 : codecFromName(compressionType);
+  const codec = settings.codec;
   const queued = appendQueues.get(partition);
   if (queued === undefined && (codec === -1 || codec === (h.attributes & 0x07))) {
-    return appendNow(ctx, broker, partition, topicName, records, now);
+    return appendNow(ctx, broker, partition, topicName, records, now, h);
   }
   // Recompress (or wait behind a recompression already running for this partition), keeping arrival order.
   const target = codec === -1 ? h.attributes & 0x07 : codec;
@@ -261,11 +293,14 @@ export const produce = defineHandler<ProduceRequest, ProduceResponseInput>({
     const waits: Promise<void>[] = [];
     const responses = req.topicData.map((t) => {
       const partitionResponses: PartitionOut[] = [];
+      const topic = broker.topics.get(t.name);
+      const settings = topic === undefined ? undefined : topicSettings(broker, topic);
       t.partitionData.forEach((p, i) => {
         const out = produceToPartition(
           ctx,
           broker,
           t.name,
+          settings,
           p.index,
           p.records,
           req.transactionalId,
