@@ -79,20 +79,50 @@ export class Broker {
         queuedRequestBytes: this.server?.queuedRequestBytes ?? 0,
         queuedRequestBytesPeak: this.server?.queuedRequestBytesPeak ?? 0,
       }),
+      groupOffsets: () => this.committedOffsets(),
     };
+  }
+
+  /** Committed offsets of every group with the partition's high watermark (the lag metric). */
+  private *committedOffsets(): Generator<{
+    group: string;
+    topic: string;
+    partition: number;
+    offset: number;
+    highWatermark: number;
+  }> {
+    const offsets = this.groups.offsets;
+    for (const group of offsets.groupIds()) {
+      for (const o of offsets.all(group)) {
+        const p = this.topics.partition(o.topic, o.partition);
+        if (p === undefined) continue;
+        yield {
+          group,
+          topic: o.topic,
+          partition: o.partition,
+          offset: o.value.offset,
+          highWatermark: p.log.highWatermark,
+        };
+      }
+    }
   }
 
   static async start(config: BrokerConfig): Promise<Broker> {
     const log = createLogger('broker');
     const logDirs = config.logDirs();
     const metadata = MetadataStore.open(logDirs, config.nodeId, config.get('cluster.id'));
-    const logs = await LogManager.open({ logDirs, logger: createLogger('storage') });
+    const logs = await LogManager.open({
+      logDirs,
+      logger: createLogger('storage'),
+      cleaner: { backoffMs: config.long('log.cleaner.backoff.ms') },
+    });
     const broker = new Broker(config, metadata, logs);
     broker.topics.load();
     await broker.groups.start();
     logs.startBackgroundTasks({
       retentionCheckIntervalMs: config.long('log.retention.check.interval.ms'),
       flushIntervalMs: config.flushIntervalMs(),
+      cleanerEnabled: config.bool('log.cleaner.enable'),
     });
     const listener = config.listeners()[0];
     if (listener === undefined) throw new Error('no listener');

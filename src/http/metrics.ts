@@ -11,6 +11,8 @@
 //   samsa_connections, samsa_connections_accepted_total, samsa_connections_closed_total{reason}
 //   samsa_queued_request_bytes, samsa_queued_request_bytes_peak   (queued.max.request.bytes accounting)
 //   samsa_fetch_long_poll_waits_total, samsa_fetch_long_poll_wait_seconds   fetches that parked for data
+//   samsa_consumer_group_committed_offset, samsa_consumer_group_lag{group,topic,partition}
+//                                                     committed offsets and high watermark - committed offset
 //   process_* and nodejs_* (prom-client's default metrics: memory, CPU, event-loop lag, GC)
 //
 // Hot-path cost: every hook is a Map lookup on a number or a topic name that returns a cached prom-client
@@ -33,6 +35,14 @@ export interface MetricsSource {
     highWatermark: number;
   }>;
   network(): { connections: number; queuedRequestBytes: number; queuedRequestBytesPeak: number };
+  /** Committed offsets of consumer groups, with the partition's high watermark. */
+  groupOffsets?(): Iterable<{
+    group: string;
+    topic: string;
+    partition: number;
+    offset: number;
+    highWatermark: number;
+  }>;
 }
 
 /** The hooks the broker calls. NOOP_METRICS implements them for brokers without a metrics port. */
@@ -244,6 +254,26 @@ export class BrokerMetrics implements Metrics {
       'Largest samsa_queued_request_bytes since start (bounded by queued.max.request.bytes + one request)',
       (n) => n.queuedRequestBytesPeak,
     );
+    const groupGauge = (name: string, help: string, pick: (o: GroupOffsetSample) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['group', 'topic', 'partition'],
+        registers,
+        collect(this: Gauge) {
+          this.reset();
+          for (const o of source.groupOffsets?.() ?? []) {
+            this.set({ group: o.group, topic: o.topic, partition: String(o.partition) }, pick(o));
+          }
+        },
+      });
+    };
+    groupGauge('samsa_consumer_group_committed_offset', 'Offset committed by the group', (o) => o.offset);
+    groupGauge(
+      'samsa_consumer_group_lag',
+      'Records between the committed offset and the high watermark',
+      (o) => Math.max(o.highWatermark - o.offset, 0),
+    );
     collectDefaultMetrics({ register: this.registry });
   }
 
@@ -367,3 +397,5 @@ export class BrokerMetrics implements Metrics {
 
 type PartitionSample = ReturnType<MetricsSource['partitions']> extends Iterable<infer P> ? P : never;
 type NetworkSample = ReturnType<MetricsSource['network']>;
+type GroupOffsetSample =
+  NonNullable<ReturnType<NonNullable<MetricsSource['groupOffsets']>>> extends Iterable<infer O> ? O : never;

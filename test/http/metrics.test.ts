@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { alterConfigs, createTopic, ResourceType } from '../../src/client/admin.js';
 import { Cluster } from '../../src/client/cluster.js';
 import { Consumer } from '../../src/client/consumer.js';
+import { GroupConsumer } from '../../src/client/group.js';
 import { Producer } from '../../src/client/producer.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { ApiKey } from '../../src/protocol/generated/apis.js';
@@ -45,7 +46,7 @@ describe('/metrics', () => {
   };
 
   before(async () => {
-    b = await startInProcess({ 'metrics.http.port': '0' });
+    b = await startInProcess({ 'metrics.http.port': '0', 'group.initial.rebalance.delay.ms': '0' });
     port = b.broker.metricsHttpPort;
     assert.ok(port > 0);
     cluster = await Cluster.connect({ bootstrap: `127.0.0.1:${b.port}` });
@@ -137,6 +138,39 @@ describe('/metrics', () => {
     assert.ok(m.has('nodejs_eventloop_lag_seconds'));
     assert.equal(m.get('samsa_requests_total')?.type, 'counter');
     assert.equal(m.get('samsa_request_duration_seconds')?.type, 'histogram');
+  });
+
+  it('reports consumer group lag from committed offsets', async () => {
+    const g = await GroupConsumer.join(await Cluster.connect({ bootstrap: `127.0.0.1:${b.port}` }), {
+      groupId: 'lagging',
+      topics: ['m1'],
+      autoOffsetReset: 'earliest',
+      maxWaitMs: 100,
+    });
+    let seen = 0;
+    for (let i = 0; i < 10 && seen < 2; i++) {
+      for (const r of await g.poll()) {
+        if (r.partition === 1 && seen < 2) {
+          g.markConsumed(r);
+          seen++;
+        }
+      }
+    }
+    await g.close();
+    const m = await scrape();
+    const hw = b.broker.topics.partition('m1', 1)?.log.highWatermark ?? -1;
+    assert.equal(
+      sampleValue(m, 'samsa_consumer_group_committed_offset', {
+        group: 'lagging',
+        topic: 'm1',
+        partition: '1',
+      }),
+      2,
+    );
+    assert.equal(
+      sampleValue(m, 'samsa_consumer_group_lag', { group: 'lagging', topic: 'm1', partition: '1' }),
+      hw - 2,
+    );
   });
 
   it('counts closed connections by reason and recompressed batches by topic', async () => {
