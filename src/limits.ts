@@ -33,3 +33,15 @@ export const shutdownGraceMs = 5_000;
 export const groupPendingMembersMax = 10_000;
 /** Records an offsets-topic partition may grow by (at least) before its live state is rewritten. */
 export const offsetsLogRewriteRecordsMin = 100_000;
+/**
+ * Distinct keys the log cleaner dedupes in one pass (Kafka sizes this with log.cleaner.dedupe.buffer.size). Each
+ * key costs 24 bytes (16-byte hash + offset) at a load factor of 0.75, so the map peaks at ~32 MiB; it grows from
+ * small as a log needs it. A dirty section with more keys is cleaned over several passes.
+ */
+export const cleanerDedupeKeysMax = 1_000_000;
+/** Bytes of batches the cleaner reads in one synchronous slice before it yields to the event loop. */
+export const cleanerSliceBytesMax = 1024 * 1024;
+/** Longest synchronous slice of cleaning work before it yields to the event loop. */
+export const cleanerSliceMsMax = 5;
+/** Largest decompressed batch the cleaner decodes; larger ones are kept as they are. */
+export const cleanerBatchBytesMax = 64 * 1024 * 1024;

@@ -111,13 +111,18 @@ export class Broker {
     const log = createLogger('broker');
     const logDirs = config.logDirs();
     const metadata = MetadataStore.open(logDirs, config.nodeId, config.get('cluster.id'));
-    const logs = await LogManager.open({ logDirs, logger: createLogger('storage') });
+    const logs = await LogManager.open({
+      logDirs,
+      logger: createLogger('storage'),
+      cleaner: { backoffMs: config.long('log.cleaner.backoff.ms') },
+    });
     const broker = new Broker(config, metadata, logs);
     broker.topics.load();
     await broker.groups.start();
     logs.startBackgroundTasks({
       retentionCheckIntervalMs: config.long('log.retention.check.interval.ms'),
       flushIntervalMs: config.flushIntervalMs(),
+      cleanerEnabled: config.bool('log.cleaner.enable'),
     });
     const listener = config.listeners()[0];
     if (listener === undefined) throw new Error('no listener');

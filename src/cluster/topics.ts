@@ -141,6 +141,10 @@ export class TopicManager {
       fileDeleteDelayMs: num('file.delete.delay.ms'),
       maxMessageBytes: num('max.message.bytes'),
       cleanupPolicy: compact && del ? 'compact,delete' : compact ? 'compact' : 'delete',
+      deleteRetentionMs: num('delete.retention.ms'),
+      minCompactionLagMs: num('min.compaction.lag.ms'),
+      maxCompactionLagMs: num('max.compaction.lag.ms'),
+      minCleanableDirtyRatio: Number(v('min.cleanable.dirty.ratio')),
     };
   }
 

@@ -53,9 +53,24 @@ export const topicConfigDefinitions: Record<string, TopicConfigDefinition> = {
   'segment.bytes': { kind: 'int', synonym: 'log.segment.bytes', default: '1073741824', min: 14 },
   'segment.ms': { kind: 'long', synonym: 'log.roll.ms', default: '604800000', min: 1 },
   'segment.index.bytes': { kind: 'int', synonym: 'log.index.size.max.bytes', default: '10485760', min: 4 },
-  'min.compaction.lag.ms': { kind: 'long', synonym: null, default: '0', min: 0 },
-  'max.compaction.lag.ms': { kind: 'long', synonym: null, default: LONG_MAX, min: 1 },
-  'min.cleanable.dirty.ratio': { kind: 'double', synonym: null, default: '0.5', min: 0 },
+  'min.compaction.lag.ms': {
+    kind: 'long',
+    synonym: 'log.cleaner.min.compaction.lag.ms',
+    default: '0',
+    min: 0,
+  },
+  'max.compaction.lag.ms': {
+    kind: 'long',
+    synonym: 'log.cleaner.max.compaction.lag.ms',
+    default: LONG_MAX,
+    min: 1,
+  },
+  'min.cleanable.dirty.ratio': {
+    kind: 'double',
+    synonym: 'log.cleaner.min.cleanable.ratio',
+    default: '0.5',
+    min: 0,
+  },
   'unclean.leader.election.enable': { kind: 'boolean', synonym: null, default: 'false' },
   preallocate: { kind: 'boolean', synonym: null, default: 'false' },
 };

@@ -27,8 +27,16 @@ export interface LogConfig {
   fileDeleteDelayMs: number;
   /** max.message.bytes: the largest batch accepted (enforced by the broker before append). */
   maxMessageBytes: number;
-  /** cleanup.policy ('compact' is accepted but not implemented by this layer yet). */
+  /** cleanup.policy: 'delete' (retention), 'compact' (the log cleaner, cleaner.ts) or both. */
   cleanupPolicy: 'delete' | 'compact' | 'compact,delete';
+  /** delete.retention.ms: how long a tombstone outlives the first cleaning of its batch (compacted topics). */
+  deleteRetentionMs: number;
+  /** min.compaction.lag.ms: a record stays uncompacted at least this long after it was written. */
+  minCompactionLagMs: number;
+  /** max.compaction.lag.ms: a dirty record older than this makes its log cleanable whatever the dirty ratio. */
+  maxCompactionLagMs: number;
+  /** min.cleanable.dirty.ratio: dirty bytes / (clean + dirty bytes) above which a log is worth cleaning. */
+  minCleanableDirtyRatio: number;
 }
 
 export const defaultLogConfig: Readonly<LogConfig> = Object.freeze({
@@ -44,6 +52,10 @@ export const defaultLogConfig: Readonly<LogConfig> = Object.freeze({
   fileDeleteDelayMs: 60_000,
   maxMessageBytes: 1024 * 1024 + 12,
   cleanupPolicy: 'delete',
+  deleteRetentionMs: 24 * 60 * 60 * 1000,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+  minCleanableDirtyRatio: 0.5,
 });
 
 /** Defaults overlaid with the given values (undefined values are ignored). */
@@ -81,6 +93,12 @@ export function validateLogConfig(c: LogConfig): string[] {
     problems.push(
       `message.timestamp.type must be CreateTime or LogAppendTime; got ${c.messageTimestampType}`,
     );
+  }
+  intAtLeast('delete.retention.ms', c.deleteRetentionMs, 0);
+  intAtLeast('min.compaction.lag.ms', c.minCompactionLagMs, 0);
+  intAtLeast('max.compaction.lag.ms', c.maxCompactionLagMs, 1);
+  if (!(c.minCleanableDirtyRatio >= 0 && c.minCleanableDirtyRatio <= 1)) {
+    problems.push(`min.cleanable.dirty.ratio must be between 0 and 1; got ${c.minCleanableDirtyRatio}`);
   }
   if (!['delete', 'compact', 'compact,delete'].includes(c.cleanupPolicy)) {
     problems.push(`cleanup.policy must be delete, compact or compact,delete; got ${c.cleanupPolicy}`);

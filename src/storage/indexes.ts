@@ -39,7 +39,8 @@ abstract class IndexFile {
   private fd: number | null = null;
 
   constructor(
-    readonly file: string,
+    /** Changes only when the cleaner renames a segment it wrote (the descriptor stays valid). */
+    public file: string,
     readonly baseOffset: number,
     readonly maxEntries: number,
     private readonly entryBytes: number,

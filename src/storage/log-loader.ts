@@ -1,5 +1,6 @@
-// Opening a partition directory (Kafka's LogLoader): find the segments, drop leftovers, read the offset
-// checkpoints, then either trust the files (clean shutdown) or recover them (recovery.ts).
+// Opening a partition directory (Kafka's LogLoader): finish or undo an interrupted cleaner swap
+// (segment-swap.ts), find the segments, drop leftovers, read the offset checkpoints, then either trust the files
+// (clean shutdown) or recover them (recovery.ts).
 //
 // Checkpoint files of a partition directory (Kafka's checkpoint text format, see checkpoint.ts), one entry each:
 //   log-start-offset-checkpoint        "0\n1\n<logStartOffset>\n"   written whenever the log start moves
@@ -15,6 +16,7 @@ import { intField, readCheckpoint } from './checkpoint.js';
 import type { LogConfig } from './config.js';
 import { recoverLog, recoverSegment } from './recovery.js';
 import { DELETED_SUFFIX, INDEX_SUFFIX, LogSegment, TIME_INDEX_SUFFIX } from './segment.js';
+import { completeInterruptedSwaps } from './segment-swap.js';
 
 export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint';
 export const RECOVERY_POINT_CHECKPOINT = 'recovery-point-offset-checkpoint';
@@ -34,6 +36,7 @@ export function loadSegments(
   now: number,
 ): LoadedSegments {
   fs.mkdirSync(dir, { recursive: true });
+  completeInterruptedSwaps(dir, logger);
   const files = fs.readdirSync(dir);
   const bases: number[] = [];
   for (const f of files) {

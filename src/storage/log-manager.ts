@@ -10,13 +10,14 @@
 // removes it, so a crash from then on is seen as unclean. close() flushes and closes every log (segments
 // fsynced, indexes and producer snapshots written) and only then writes the marker, fsynced.
 // Background tasks (unref'd timers): retention every log.retention.check.interval.ms, flush of logs whose
-// flush.ms elapsed, and recovery-point checkpoints.
+// flush.ms elapsed, recovery-point checkpoints, and the log cleaner for compacted logs (cleaner.ts).
 
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../logger.js';
 import { fsyncDir } from './checkpoint.js';
+import { type CleanerOptions, LogCleaner } from './cleaner.js';
 import { defaultLogConfig, type LogConfig, validateLogConfig } from './config.js';
 import { PartitionLog } from './partition-log.js';
 
@@ -29,6 +30,8 @@ export interface LogManagerOptions {
   logger: Logger;
   /** Config for logs loaded from disk until the broker applies the topic's own (updateConfig). */
   defaultConfig?: LogConfig;
+  /** The log cleaner's settings (log.cleaner.backoff.ms, ...). */
+  cleaner?: CleanerOptions;
 }
 
 export interface BackgroundTaskOptions {
@@ -36,6 +39,8 @@ export interface BackgroundTaskOptions {
   retentionCheckIntervalMs: number;
   /** log.flush.scheduler.interval.ms: how often logs are checked against their flush.ms. */
   flushIntervalMs: number;
+  /** log.cleaner.enable (default true): compact logs whose cleanup.policy includes compact. */
+  cleanerEnabled?: boolean;
 }
 
 /** Splits "<topic>-<partition>" at the last '-'; null for names that are not partition dirs. */
@@ -58,12 +63,17 @@ export class LogManager {
   >();
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
+  /** Compacts logs with cleanup.policy compact (started by startBackgroundTasks). */
+  readonly cleaner: LogCleaner;
 
   private constructor(
     readonly logDirs: readonly string[],
     private readonly logger: Logger,
     private readonly defaultConfig: LogConfig,
-  ) {}
+    cleanerOptions: CleanerOptions,
+  ) {
+    this.cleaner = new LogCleaner(logger, cleanerOptions);
+  }
 
   /** Loads every partition directory of every log dir. Synchronous (recovery included). */
   static open(options: LogManagerOptions): LogManager {
@@ -71,7 +81,7 @@ export class LogManager {
     const problems = validateLogConfig(config);
     if (problems.length > 0) throw new Error(`invalid log config: ${problems.join('; ')}`);
     if (options.logDirs.length === 0) throw new Error('log.dirs is empty: name at least one log directory');
-    const mgr = new LogManager(options.logDirs, options.logger, config);
+    const mgr = new LogManager(options.logDirs, options.logger, config, options.cleaner ?? {});
     for (const logDir of options.logDirs) mgr.loadDir(logDir);
     return mgr;
   }
@@ -205,6 +215,7 @@ export class LogManager {
     });
     every(options.flushIntervalMs, () => this.flushDueLogs());
     every(RECOVERY_POINT_CHECKPOINT_INTERVAL_MS, () => this.checkpointRecoveryPoints());
+    if (options.cleanerEnabled ?? true) this.cleaner.start(() => this.logs.values());
   }
 
   /** Flushes and closes every log, then marks each log dir cleanly shut down. */
@@ -212,6 +223,7 @@ export class LogManager {
     if (this.closed) return;
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
+    this.cleaner.stop();
     let failures = 0;
     for (const { log, topic, partition } of this.logs.values()) {
       try {

@@ -29,6 +29,7 @@ import {
   setPartitionLeaderEpoch,
 } from '../protocol/records.js';
 import { writeCheckpoint } from './checkpoint.js';
+import { lowerCleanerCheckpoint } from './cleaner-checkpoint.js';
 import type { LogConfig } from './config.js';
 import { LEADER_EPOCH_CHECKPOINT, LeaderEpochCache } from './leader-epoch-cache.js';
 import { LOG_START_OFFSET_CHECKPOINT, loadSegments, RECOVERY_POINT_CHECKPOINT } from './log-loader.js';
@@ -92,6 +93,8 @@ export class PartitionLog {
   private closed = false;
   /** Set after an I/O error: the log refuses appends until reopened (Kafka takes the log dir offline). */
   private failed: Error | null = null;
+  /** Bumped whenever segments are removed or cut (not by appends and rolls): the cleaner's abort signal. */
+  private _segmentsEpoch = 0;
   readonly producerState: ProducerStateManager;
   readonly leaderEpochCache: LeaderEpochCache;
 
@@ -179,6 +182,31 @@ export class PartitionLog {
 
   get segmentCount(): number {
     return this.segments.length;
+  }
+
+  /**
+   * Changes whenever segments are deleted, truncated or closed (retention, DeleteRecords, truncation, close);
+   * appends and rolls leave it. A cleaning pass that saw another value must start over.
+   */
+  get segmentsEpoch(): number {
+    return this._segmentsEpoch;
+  }
+
+  /** The segments, oldest first; the last is the active one (the cleaner reads the inactive ones). */
+  segmentList(): readonly LogSegment[] {
+    return this.segments;
+  }
+
+  /**
+   * The cleaner's in-memory swap (segment-swap.ts does the files): the consecutive segments `old` leave the list
+   * and `cleaned` takes their place, in one step. False when `old` is not (any more) a run of inactive segments.
+   */
+  replaceSegments(old: readonly LogSegment[], cleaned: LogSegment): boolean {
+    const i = this.segments.indexOf(old[0]!);
+    if (i < 0 || i + old.length >= this.segments.length) return false;
+    for (let j = 0; j < old.length; j++) if (this.segments[i + j] !== old[j]) return false;
+    this.segments = [...this.segments.slice(0, i), cleaned, ...this.segments.slice(i + old.length)];
+    return true;
   }
 
   /** Base offsets of the segments, oldest first (tests, tools). */
@@ -458,6 +486,7 @@ export class PartitionLog {
     const seg = this.segments[0]!;
     const nextBase = this.segments[1]!.baseOffset;
     this.segments = this.segments.slice(1);
+    this._segmentsEpoch++;
     seg.delete(this.config.fileDeleteDelayMs);
     this.logger.info('segment deleted', {
       partition: this.name,
@@ -486,6 +515,8 @@ export class PartitionLog {
     if (offset < this._logStartOffset)
       throw new Error(`truncateTo(${offset}) below the log start ${this._logStartOffset}`);
     const now = Date.now();
+    this._segmentsEpoch++;
+    lowerCleanerCheckpoint(this.dir, offset);
     while (this.segments.length > 1 && this.active.baseOffset >= offset) {
       const seg = this.segments.pop()!;
       seg.delete(0);
@@ -574,6 +605,7 @@ export class PartitionLog {
     this.producerState.takeSnapshot(this._logEndOffset);
     this.checkpointRecoveryPoint();
     this.closed = true;
+    this._segmentsEpoch++;
     for (const s of this.segments) s.close();
   }
 
@@ -581,6 +613,7 @@ export class PartitionLog {
   closeForDelete(): void {
     if (this.closed) return;
     this.closed = true;
+    this._segmentsEpoch++;
     for (const s of this.segments) {
       try {
         s.close();

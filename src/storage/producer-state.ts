@@ -208,6 +208,19 @@ export class ProducerStateManager {
     }
   }
 
+  /**
+   * producerId -> lastOffset of its newest data batch. The cleaner keeps those batches (emptied of records if need
+   * be, as Kafka's RETAIN_EMPTY) so the producer's last sequence survives a reload from the log.
+   */
+  lastBatchOffsets(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const [id, e] of this.producers) {
+      const last = e.batches[e.batches.length - 1];
+      if (last !== undefined) out.set(id, last.lastOffset);
+    }
+    return out;
+  }
+
   /** Forgets producers whose every batch is now below the log start (Kafka's truncateHead). */
   onLogStartOffsetIncremented(logStartOffset: number): void {
     for (const [id, e] of this.producers) {

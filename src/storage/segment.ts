@@ -35,6 +35,10 @@ export const LOG_SUFFIX = '.log';
 export const INDEX_SUFFIX = '.index';
 export const TIME_INDEX_SUFFIX = '.timeindex';
 export const DELETED_SUFFIX = '.deleted';
+/** A segment the log cleaner is writing (removed on open: it never finished). */
+export const CLEANED_SUFFIX = '.cleaned';
+/** A finished cleaned segment being swapped in (completed on open, see segment-swap.ts). */
+export const SWAP_SUFFIX = '.swap';
 
 /** Kafka's file name stem: the offset as 20 zero-padded digits. */
 export function offsetFileStem(offset: number): string {
@@ -95,9 +99,10 @@ const scanScratch = Buffer.allocUnsafe(64 * 1024);
 const EMPTY = Buffer.alloc(0);
 
 export class LogSegment {
-  readonly logFile: string;
-  readonly indexFile: string;
-  readonly timeIndexFile: string;
+  /** File names change only while the cleaner swaps a segment in (suffix .cleaned -> .swap -> none). */
+  logFile: string;
+  indexFile: string;
+  timeIndexFile: string;
   /** Bytes in the .log. */
   size: number;
   /** Offset after the last batch (exact once the segment's end is known: active segments, after load). */
@@ -125,11 +130,12 @@ export class LogSegment {
     size: number,
     created: number,
     fresh: boolean,
+    fileSuffix = '',
   ) {
     const stem = path.join(dir, offsetFileStem(baseOffset));
-    this.logFile = stem + LOG_SUFFIX;
-    this.indexFile = stem + INDEX_SUFFIX;
-    this.timeIndexFile = stem + TIME_INDEX_SUFFIX;
+    this.logFile = stem + LOG_SUFFIX + fileSuffix;
+    this.indexFile = stem + INDEX_SUFFIX + fileSuffix;
+    this.timeIndexFile = stem + TIME_INDEX_SUFFIX + fileSuffix;
     this.fd = fd;
     this.size = size;
     this.nextOffset = baseOffset;
@@ -140,11 +146,20 @@ export class LogSegment {
     this.rollingBaseTimestamp = fresh ? -1 : null;
   }
 
-  /** A new, empty segment (replaces stale files of the same name, e.g. left by a truncation to this offset). */
-  static create(dir: string, baseOffset: number, config: LogConfig, now: number): LogSegment {
+  /**
+   * A new, empty segment (replaces stale files of the same name, e.g. left by a truncation to this offset).
+   * fileSuffix: appended to the three file names (the cleaner writes `<offset>.log.cleaned` etc.).
+   */
+  static create(
+    dir: string,
+    baseOffset: number,
+    config: LogConfig,
+    now: number,
+    fileSuffix = '',
+  ): LogSegment {
     const stem = path.join(dir, offsetFileStem(baseOffset));
-    const fd = fs.openSync(stem + LOG_SUFFIX, 'w+');
-    const seg = new LogSegment(dir, baseOffset, config, fd, 0, now, true);
+    const fd = fs.openSync(stem + LOG_SUFFIX + fileSuffix, 'w+');
+    const seg = new LogSegment(dir, baseOffset, config, fd, 0, now, true, fileSuffix);
     seg.offsetIndex.reset();
     seg.timeIndex.reset();
     return seg;
@@ -278,6 +293,12 @@ export class LogSegment {
     if (waited > this.config.segmentMs) return true;
     if (this.offsetIndex.isFull() || this.timeIndex.isFull()) return true;
     return appendLastOffset - this.baseOffset > 0x7fffffff;
+  }
+
+  /** maxTimestamp of the first batch (Kafka's getFirstBatchTimestamp, for max.compaction.lag.ms); -1 if none. */
+  firstBatchTimestamp(): number {
+    if (this.rollingBaseTimestamp === null) this.readRollingBaseTimestamp();
+    return this.rollingBaseTimestamp ?? -1;
   }
 
   private readRollingBaseTimestamp(): void {
@@ -437,9 +458,9 @@ export class LogSegment {
     }
   }
 
-  /** For recovery: a window over the whole .log. */
-  window(): LogWindow {
-    return new LogWindow(this.fd, this.size, Buffer.allocUnsafe(1024 * 1024));
+  /** For recovery and the cleaner: a window over the whole .log (into buf when given). */
+  window(buf: Buffer = Buffer.allocUnsafe(1024 * 1024)): LogWindow {
+    return new LogWindow(this.fd, this.size, buf);
   }
 
   // ---- truncation, flush, lifecycle ----------------------------------------------------------------------
@@ -506,6 +527,54 @@ export class LogSegment {
   rewriteIndexes(): void {
     this.offsetIndex.rewrite();
     this.timeIndex.rewrite();
+  }
+
+  // ---- the cleaner's segments -----------------------------------------------------------------------------
+
+  /**
+   * Finishes a segment the cleaner wrote: the final time-index entry, both index files written whole (created
+   * even when empty) and fsynced, their descriptors closed. The .log is fsynced by fsyncLog.
+   */
+  sealCleaned(): void {
+    if (this.maxTs >= 0) this.timeIndex.maybeAppend(this.maxTs, this.offsetOfMaxTs);
+    for (const index of [this.offsetIndex, this.timeIndex]) {
+      index.rewrite();
+      index.flush(true);
+      index.close();
+    }
+  }
+
+  /** fsyncs the .log without blocking the event loop. */
+  fsyncLog(): Promise<void> {
+    const fd = this.fd;
+    return new Promise((resolve, reject) => fs.fsync(fd, (err) => (err === null ? resolve() : reject(err))));
+  }
+
+  /** Sets the .log's modification time (a cleaned segment keeps its newest input's, as in Kafka). */
+  setLastModified(ms: number): void {
+    fs.futimesSync(this.fd, ms / 1000, ms / 1000);
+  }
+
+  /**
+   * Renames the three files from suffix `from` to suffix `to` (the .log last, so a renamed .log implies renamed
+   * indexes). Open descriptors stay valid. Index files that do not exist are skipped.
+   */
+  renameFiles(from: string, to: string): void {
+    const rename = (file: string): string => {
+      if (!file.endsWith(from)) throw new Error(`${file} does not end with '${from}'`);
+      const next = file.slice(0, file.length - from.length) + to;
+      try {
+        fs.renameSync(file, next);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || file === this.logFile) throw e;
+      }
+      return next;
+    };
+    this.indexFile = rename(this.indexFile);
+    this.offsetIndex.file = this.indexFile;
+    this.timeIndexFile = rename(this.timeIndexFile);
+    this.timeIndex.file = this.timeIndexFile;
+    this.logFile = rename(this.logFile);
   }
 
   close(): void {
