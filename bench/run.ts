@@ -102,8 +102,8 @@ interface Result {
 }
 
 function workloads(quick: boolean): Workload[] {
-  const n100 = quick ? 500_000 : 1_500_000;
-  const n1k = quick ? 100_000 : 300_000;
+  const n100 = quick ? 500_000 : 1_000_000;
+  const n1k = quick ? 100_000 : 200_000;
   const produce = (
     id: string,
     recordSize: number,

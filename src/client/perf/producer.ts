@@ -18,7 +18,7 @@ import { ApiKey } from '../../protocol/generated/apis.js';
 import type { ProduceResponse } from '../../protocol/generated/produce-response.js';
 import { BATCH_HEADER_BYTES, RECORDS_OFFSET } from '../../protocol/records.js';
 import type { KafkaConnection } from '../connection.js';
-import { BatchBuilder, randomPayload, recordBytesMax } from './batch.js';
+import { BatchBuilder, PayloadPool, recordBytesMax } from './batch.js';
 import type { TopicLayout } from './cluster.js';
 import { Histogram, type LatencySummary } from './histogram.js';
 
@@ -113,7 +113,7 @@ const COMPRESSION_RATIO_DETERIORATE_STEP = 0.05;
 const COMPRESSION_RATE_ESTIMATION_FACTOR = 1.05;
 
 export class PerfProducer {
-  private readonly payload: Buffer;
+  private readonly payload: PayloadPool;
   private readonly partitions: number[];
   private readonly open = new Map<number, BatchBuilder>();
   private readonly ready = new Map<number, QueuedBatch[]>();
@@ -147,7 +147,7 @@ export class PerfProducer {
     private readonly opts: ProducerOptions,
   ) {
     if (opts.stampValues === true && opts.recordSize < 8) throw new Error('e2e needs --record-size >= 8');
-    this.payload = randomPayload(opts.recordSize);
+    this.payload = new PayloadPool(opts.recordSize);
     this.partitions = [...layout.leaders.keys()].sort((a, b) => a - b);
     for (const [node, conn] of conns) {
       const st: NodeState = { node, conn, partitions: [], inFlight: 0, pumping: false };
@@ -277,11 +277,9 @@ export class PerfProducer {
         this.open.set(p, b);
         this.armLinger();
       }
-      if (o.stampValues === true) {
-        if (!throttled) nowPerf = performance.now();
-        this.payload.writeDoubleBE(nowPerf, 0);
-      }
-      b.append(this.payload, nowMs, nowPerf);
+      const stamp = o.stampValues === true;
+      if (stamp && !throttled) nowPerf = performance.now();
+      b.append(this.payload.pool, this.payload.next(), o.recordSize, nowMs, nowPerf, stamp);
       this.generated++;
     }
     if (this.generated >= total) this.finishedGenerating = true;
