@@ -270,7 +270,7 @@ describe('topic configs take effect at runtime', () => {
     assert.ok(existsSync(path.join(dir)));
   });
 
-  it('delete.retention.ms: stored and described with its source (compaction, which uses it, is not implemented)', async () => {
+  it('delete.retention.ms: stored and described with its source (the log cleaner applies it to tombstones)', async () => {
     const name = await topic();
     await set(name, { 'delete.retention.ms': '1234' });
     const c = (await describeConfigs(cluster, ResourceType.TOPIC, name, ['delete.retention.ms']))[0];
