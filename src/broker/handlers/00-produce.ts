@@ -7,6 +7,9 @@
 // decompressed, its records checked and re-encoded with the topic's codec (new batchLength and CRC),
 // as Kafka's LogValidator does. That path is asynchronous, so appends to a partition queue behind any
 // recompression still running for it: the log sees batches in the order the requests arrived.
+// Compacted topics (cleanup.policy includes compact) refuse records without a key with INVALID_RECORD, as
+// Kafka's LogValidator does: the records are walked in place (record-scan.ts), after decompression for a
+// compressed batch (which then takes the asynchronous path).
 // On one node acks=1 and acks=all are satisfied once the append returns, unless the topic's
 // min.insync.replicas exceeds the in-sync replicas (this node alone): acks=all then gets
 // NOT_ENOUGH_REPLICAS, as in Kafka. acks=0 sends no response at all.
@@ -14,12 +17,13 @@
 import type { Partition, Topic } from '../../cluster/topics.js';
 import { topicConfigValue } from '../../config/topic-config.js';
 import * as limits from '../../limits.js';
-import { recompressBatch } from '../../protocol/batch-compression.js';
+import { batchBody, recompressBatch } from '../../protocol/batch-compression.js';
 import { codecFromName } from '../../protocol/compression.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { ProduceRequest } from '../../protocol/generated/produce-request.js';
 import type { ProduceResponseInput } from '../../protocol/generated/produce-response.js';
+import { hasRecordWithoutKey } from '../../protocol/record-scan.js';
 import {
   BATCH_HEADER_BYTES,
   type BatchHeader,
@@ -96,6 +100,39 @@ interface TopicSettings {
   minInsyncReplicas: number;
   /** The topic's compression.type as a codec, -1 for 'producer'. */
   codec: number;
+  /** cleanup.policy includes compact: every record needs a key. */
+  compacted: boolean;
+}
+
+/** Kafka's refusal of a keyless record for a compacted topic, or of records that do not decode; null if fine. */
+function keyProblem(body: Buffer, h: BatchHeader, topicName: string, index: number): [number, string] | null {
+  try {
+    if (!hasRecordWithoutKey(body, 0, body.length, h.recordCount)) return null;
+  } catch (e) {
+    return [ErrorCode.CORRUPT_MESSAGE, `Record batch does not decode: ${(e as Error).message}`];
+  }
+  return [
+    ErrorCode.INVALID_RECORD,
+    `Compacted topic cannot accept message without key in topic partition ${topicName}-${index}.`,
+  ];
+}
+
+function rejected(
+  ctx: RequestContext,
+  broker: Broker,
+  topicName: string,
+  index: number,
+  [errorCode, error]: [number, string],
+): PartitionOut {
+  broker.log.warn('produce rejected', {
+    client: ctx.clientAddress,
+    clientId: ctx.clientId,
+    topic: topicName,
+    partition: index,
+    error,
+    errorCode,
+  });
+  return failure(index, errorCode, error);
 }
 
 function topicSettings(broker: Broker, topic: Topic): TopicSettings {
@@ -105,6 +142,7 @@ function topicSettings(broker: Broker, topic: Topic): TopicSettings {
     maxMessageBytes: Number(topicConfigValue(broker.config, topic.configs, 'max.message.bytes')),
     minInsyncReplicas: Number(topicConfigValue(broker.config, topic.configs, 'min.insync.replicas')),
     codec: compressionType === 'producer' ? -1 : codecFromName(compressionType),
+    compacted: topicConfigValue(broker.config, topic.configs, 'cleanup.policy').includes('compact'),
   };
 }
 
@@ -158,8 +196,22 @@ async function recompressAndAppend(
   records: Buffer,
   codec: number,
   maxMessageBytes: number,
+  compacted: boolean,
 ): Promise<PartitionOut> {
   const index = partition.index;
+  if (compacted) {
+    const h = readBatchHeader(records, 0);
+    let problem: [number, string] | null;
+    try {
+      problem = keyProblem(await batchBody(records, limits.recompressBatchBytesMax), h, topicName, index);
+    } catch (e) {
+      problem = [
+        ErrorCode.CORRUPT_MESSAGE,
+        `Record batch could not be decompressed: ${(e as Error).message}`,
+      ];
+    }
+    if (problem !== null) return rejected(ctx, broker, topicName, index, problem);
+  }
   let batch: Buffer;
   try {
     batch = await recompressBatch(records, codec, limits.recompressBatchBytesMax);
@@ -255,14 +307,29 @@ function produceToPartition(
     }
   }
   const codec = settings.codec;
+  const batchCodec = h.attributes & 0x07;
+  if (settings.compacted && batchCodec === 0) {
+    const problem = keyProblem(records.subarray(BATCH_HEADER_BYTES), h, topicName, index);
+    if (problem !== null) return rejected(ctx, broker, topicName, index, problem);
+  }
   const queued = appendQueues.get(partition);
-  if (queued === undefined && (codec === -1 || codec === (h.attributes & 0x07))) {
+  const checkCompressedKeys = settings.compacted && batchCodec !== 0;
+  if (queued === undefined && !checkCompressedKeys && (codec === -1 || codec === batchCodec)) {
     return appendNow(ctx, broker, partition, topicName, records, now, h);
   }
   // Recompress (or wait behind a recompression already running for this partition), keeping arrival order.
   const target = codec === -1 ? h.attributes & 0x07 : codec;
   const run = (queued ?? Promise.resolve()).then(() =>
-    recompressAndAppend(ctx, broker, partition, topicName, records, target, maxMessageBytes),
+    recompressAndAppend(
+      ctx,
+      broker,
+      partition,
+      topicName,
+      records,
+      target,
+      maxMessageBytes,
+      checkCompressedKeys,
+    ),
   );
   appendQueues.set(partition, run);
   void run.finally(() => {
