@@ -37,7 +37,7 @@ signal.signal(signal.SIGTERM, on_term)
 
 /** confluent-kafka: cooperative-sticky; the library assigns incrementally after the callbacks. */
 const confluentMember = `${common}
-from confluent_kafka import Consumer, KafkaException
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 def on_assign(c, parts):
     owned.update(p.partition for p in parts)
@@ -72,7 +72,12 @@ while not stopping[0]:
         c.commit(message=msg, asynchronous=False)
         out({"ev": "commit", "p": msg.partition(), "o": msg.offset() + 1})
     except KafkaException as e:
-        out({"ev": "commit-failed", "error": str(e)})
+        # Mid-rebalance: read the record again (here, or where the partition goes).
+        out({"ev": "commit-failed", "p": msg.partition(), "o": msg.offset(), "error": str(e)})
+        try:
+            c.seek(TopicPartition(msg.topic(), msg.partition(), msg.offset()))
+        except KafkaException:
+            pass
 c.close()
 out({"ev": "left"})
 `;
@@ -117,7 +122,12 @@ while not stopping[0]:
                 c.commit({tp: OffsetAndMetadata(m.offset + 1, None)})
                 out({"ev": "commit", "p": m.partition, "o": m.offset + 1})
             except (CommitFailedError, KafkaError) as e:
-                out({"ev": "commit-failed", "error": str(e)})
+                # Mid-rebalance: read this batch again from here (here, or where the partition goes).
+                out({"ev": "commit-failed", "p": m.partition, "o": m.offset, "error": str(e)})
+                try:
+                    c.seek(tp, m.offset)
+                except Exception:
+                    pass
                 break
 c.close()
 out({"ev": "left"})

@@ -15,7 +15,7 @@
 
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import kafkajs from 'kafkajs';
+import kafkajs, { type Admin } from 'kafkajs';
 import type { BrokerHandle } from '../helpers/broker.js';
 import { type Running, start } from '../helpers/run.js';
 
@@ -100,6 +100,22 @@ class Member {
   }
 }
 
+/**
+ * The group's committed offsets by partition. Retries while the coordinator is not ready: Kafka
+ * answers NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS for a while after creating or reloading
+ * __consumer_offsets, and kafkajs' admin does not retry those.
+ */
+async function committedOffsets(admin: Admin, groupId: string, topic: string): Promise<Map<number, number>> {
+  for (let deadline = Date.now() + 60_000; ; await sleep(200)) {
+    try {
+      const got = await admin.fetchOffsets({ groupId, topics: [topic] });
+      return new Map(got[0]!.partitions.map((x) => [x.partition, Number(x.offset)]));
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+    }
+  }
+}
+
 async function until(
   what: string,
   cond: () => boolean,
@@ -169,7 +185,7 @@ async function scenario(
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
   // The coordinator answers (and, on Kafka, has loaded __consumer_offsets) before members start.
-  await admin.fetchOffsets({ groupId, topics: [topic] });
+  await committedOffsets(admin, groupId, topic);
   const producer = kafka.producer();
   await producer.connect();
   const produced = new Array<number>(PARTITIONS).fill(0);
@@ -247,12 +263,7 @@ async function scenario(
   await mc.proc.done;
   const readsAtKill = reads.length;
   // c's last commits, as the broker has them: nobody commits c's partitions until a owns them.
-  const cCommitsAtKill = new Map(
-    (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]!.partitions.map((x) => [
-      x.partition,
-      Number(x.offset),
-    ]),
-  );
+  const cCommitsAtKill = await committedOffsets(admin, groupId, topic);
   assert.ok(
     !partitionsCovered([ma]),
     'a took over before the committed offsets were read; lengthen the session',
@@ -295,10 +306,8 @@ async function scenario(
   }
 
   // 4. a commits everything and leaves; the offsets survive a broker restart.
-  const committedAll = async (): Promise<boolean> => {
-    const got = (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]!.partitions;
-    return got.every((x) => Number(x.offset) === produced[x.partition]);
-  };
+  const committedAll = async (): Promise<boolean> =>
+    [...(await committedOffsets(admin, groupId, topic))].every(([p, o]) => o === produced[p]);
   const deadline = Date.now() + 30_000;
   while (!(await committedAll())) {
     if (Date.now() > deadline) throw new Error(`a did not commit everything${progress()}`);
@@ -311,9 +320,7 @@ async function scenario(
   await b.restart();
   const admin2 = kafka.admin();
   await admin2.connect();
-  const committed = (await admin2.fetchOffsets({ groupId, topics: [topic] }))[0]!.partitions
-    .map((x) => [x.partition, Number(x.offset)] as const)
-    .sort((x, y) => x[0] - y[0]);
+  const committed = [...(await committedOffsets(admin2, groupId, topic))].sort((x, y) => x[0] - y[0]);
   assert.deepEqual(
     committed,
     produced.map((n, p) => [p, n] as const),
