@@ -150,6 +150,20 @@ export class Rebalancer {
       this.setJoinTimer(group, group.rebalanceTimeoutMs(), () => this.completeJoin(group));
       return;
     }
+    if (group.size > 0 && group.candidateProtocols().size === 0) {
+      // The members left share no protocol (e.g. a static member came back with other protocols).
+      // No generation can be formed: fail every join with INCONSISTENT_GROUP_PROTOCOL and start
+      // over from an empty group; the first member to rejoin defines the protocols again.
+      this.log.warn('members share no protocol; failing the rebalance', {
+        group: group.groupId,
+        members: group.size,
+      });
+      for (const m of [...group.members.values()]) {
+        this.clearSession(m);
+        m.completeJoin(joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, m.memberId));
+        group.remove(m.memberId);
+      }
+    }
     group.initNextGeneration(Date.now());
     if (group.is('Empty')) {
       this.log.info('group is now empty', { group: group.groupId, generationId: group.generationId });
