@@ -58,6 +58,11 @@ export const defaultLogConfig: Readonly<LogConfig> = Object.freeze({
   minCleanableDirtyRatio: 0.5,
 });
 
+/** cleanup.policy includes compact: the log cleaner (cleaner.ts) works on this log. */
+export function compacts(config: LogConfig): boolean {
+  return config.cleanupPolicy !== 'delete';
+}
+
 /** Defaults overlaid with the given values (undefined values are ignored). */
 export function logConfig(overrides: Partial<LogConfig> = {}): LogConfig {
   const out: LogConfig = { ...defaultLogConfig };
