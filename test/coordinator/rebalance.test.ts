@@ -305,6 +305,29 @@ describe('group coordinator: rebalance protocol', () => {
     assert.equal(otherType.errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
   });
 
+  it('a protocol listed twice in one JoinGroup counts once (fuzz seed 1262077317)', async () => {
+    const g = gid();
+    const meta = subscription(['t']);
+    const twice = [
+      { name: 'range', metadata: meta },
+      { name: 'range', metadata: meta },
+    ];
+    const a = await joinNew(c1, { groupId: g, protocols: twice });
+    assert.equal(a.errorCode, ErrorCode.NONE);
+    assert.equal(a.protocolName, 'range');
+    assert.equal(a.members.length, 1);
+    const bJoin = joinNew(c2, { groupId: g, protocols: [{ name: 'range', metadata: meta }] });
+    await eventually(async () => (await heartbeat(c1, g, 1, a.memberId)) === ErrorCode.REBALANCE_IN_PROGRESS);
+    const [again, bRes] = await Promise.all([
+      join(c1, { groupId: g, memberId: a.memberId, protocols: twice }),
+      bJoin,
+    ]);
+    assert.equal(again.errorCode, ErrorCode.NONE);
+    assert.equal(bRes.errorCode, ErrorCode.NONE);
+    assert.equal(again.protocolName, 'range');
+    assert.equal(again.generationId, 2);
+  });
+
   it('refuses bad joins with Kafka error codes', async () => {
     assert.equal((await join(c1, { groupId: '' })).errorCode, ErrorCode.INVALID_GROUP_ID);
     assert.equal(

@@ -225,7 +225,9 @@ export class ClassicGroup {
   candidateProtocols(): Set<string> {
     const counts = new Map<string, number>();
     for (const m of this.members.values()) {
-      for (const p of m.protocols) counts.set(p.name, (counts.get(p.name) ?? 0) + 1);
+      // Each name once per member, however often a request listed it.
+      for (const name of new Set(m.protocols.map((p) => p.name)))
+        counts.set(name, (counts.get(name) ?? 0) + 1);
     }
     const out = new Set<string>();
     for (const [name, n] of counts) if (n === this.members.size) out.add(name);

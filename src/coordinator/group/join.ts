@@ -24,7 +24,11 @@ export class Joiner {
     private readonly r: Rebalancer,
   ) {}
 
-  join(req: JoinRequest): Promise<JoinResult> {
+  join(request: JoinRequest): Promise<JoinResult> {
+    // A protocol listed twice counts once, at its first (most preferred) position.
+    const seen = new Set<string>();
+    const protocols = request.protocols.filter((p) => !seen.has(p.name) && seen.add(p.name) !== undefined);
+    const req = { ...request, protocols };
     return new Promise((respond) => {
       const now = this.decide(req, respond);
       if (now !== null) respond(now);
