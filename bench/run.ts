@@ -102,8 +102,8 @@ interface Result {
 }
 
 function workloads(quick: boolean): Workload[] {
-  const n100 = quick ? 500_000 : 1_000_000;
-  const n1k = quick ? 100_000 : 200_000;
+  const n100 = quick ? 500_000 : 750_000;
+  const n1k = quick ? 100_000 : 150_000;
   const produce = (
     id: string,
     recordSize: number,
@@ -170,7 +170,7 @@ function workloads(quick: boolean): Workload[] {
       tool: 'kafka-tools',
       recordSize: 100,
       partitions: 1,
-      records: 2000,
+      records: 1000,
       throughput: 0,
     },
   ];
@@ -269,7 +269,7 @@ async function measure(ctx: Ctx, b: BrokerHandle, w: Workload, rep: number): Pro
   } else {
     await ensureTopic(b, topic, w.partitions);
   }
-  await ctx.pause(1000);
+  await ctx.pause(500);
   const rssReset = resetPeakRss(b.pid);
   const cpu0 = cpuSeconds(b.pid);
   const t0 = Date.now();

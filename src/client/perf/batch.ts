@@ -176,7 +176,7 @@ export class PayloadPool {
 
   constructor(
     readonly recordSize: number,
-    poolBytes = 16 * 1024 * 1024,
+    poolBytes = 1024 * 1024,
   ) {
     const n = Math.max(poolBytes, recordSize * 2);
     this.pool = Buffer.allocUnsafe(n);
