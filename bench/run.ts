@@ -134,6 +134,7 @@ function workloads(quick: boolean): Workload[] {
   if (quick) {
     return [
       ...produce('P1', 100, 1, '1', 'none'),
+      ...produce('P3', 1024, 1, 'all', 'none', ['samsa-perf']),
       ...produce('P4', 1024, 8, '1', 'lz4', ['samsa-perf']),
       consume('samsa-perf'),
       {
