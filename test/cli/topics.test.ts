@@ -65,9 +65,10 @@ describe('samsa topics', () => {
     assert.equal(r.stdout, 'defaults\norders\n');
 
     const producer = Producer.on(await Cluster.connect({ bootstrap: `127.0.0.1:${b.port}` }));
+    // 'orders' is compacted: its records need keys.
     await producer.send('orders', [
-      { value: 'a', partition: 1 },
-      { value: 'b', partition: 1 },
+      { key: 'a', value: 'a', partition: 1 },
+      { key: 'b', value: 'b', partition: 1 },
     ]);
     await producer.close();
 
