@@ -136,6 +136,8 @@ export class LogCleaner implements PassOwner {
   private map: OffsetMap | null = null;
   /** The segment a pass is writing, deleted when the cleaner stops. */
   private current: LogSegment | null = null;
+  /** The pass running (or resolved): the next one starts after it. */
+  private passes: Promise<unknown> = Promise.resolve();
   /** Logs that failed or made no progress: not picked again before this time. */
   private readonly retryAt = new WeakMap<PartitionLog, number>();
   private readonly readBuf = Buffer.allocUnsafe(1024 * 1024);
@@ -240,8 +242,15 @@ export class LogCleaner implements PassOwner {
   /**
    * One cleaning pass over `log` when it is due (always when force). Resolves with the pass's numbers, or null
    * when nothing was due or the pass was aborted. Rejects on I/O errors (the unfinished segment is removed).
+   * Passes run one at a time (they share the offset map): a call made during a pass waits for it.
    */
-  async clean(log: PartitionLog, options: { force?: boolean } = {}): Promise<CleanerStats | null> {
+  clean(log: PartitionLog, options: { force?: boolean } = {}): Promise<CleanerStats | null> {
+    const run = this.passes.then(() => this.cleanNow(log, options));
+    this.passes = run.catch(() => {});
+    return run;
+  }
+
+  private async cleanNow(log: PartitionLog, options: { force?: boolean }): Promise<CleanerStats | null> {
     if (this.stopped || !compacts(log.logConfig)) return null;
     const now = this.now();
     const cp = readCleanerCheckpoint(log.dir, this.logger);

@@ -306,6 +306,22 @@ describe('log cleaner: compaction', () => {
     assert.deepEqual(readKeyed(log), w.expectedAfterClean(300));
   });
 
+  test('passes asked for at the same time run one after the other', async () => {
+    const logs = [openLog(partitionDir(), compact), openLog(partitionDir(), compact)];
+    const models = logs.map((log, n) => {
+      const w = new Written();
+      for (let i = 0; i < 100; i++) w.append(log, [[`k${(i * (n + 3)) % 11}`, `v${n}-${i}`]]);
+      log.roll();
+      return w;
+    });
+    const cleaner = newCleaner({ sliceBytesMax: 200, sliceMsMax: 1000 });
+    const stats = await Promise.all(logs.map((log) => cleaner.clean(log, { force: true })));
+    assert.ok(stats.every((x) => x !== null && x.mapKeys === 11));
+    logs.forEach((log, n) => {
+      assert.deepEqual(readKeyed(log), models[n]!.expectedAfterClean(100));
+    });
+  });
+
   test('a small offset map cleans over several passes', async () => {
     const dir = partitionDir();
     const log = openLog(dir, compact);
