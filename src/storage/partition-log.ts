@@ -7,6 +7,7 @@
 //   leader-epoch-checkpoint                       leader epoch cache (leader-epoch-cache.ts)
 //   log-start-offset-checkpoint                   "0\n1\n<logStartOffset>\n", written when it moves
 //   recovery-point-offset-checkpoint              "0\n1\n<recoveryPoint>\n", everything below is fsynced
+//   cleaner-offset-checkpoint, *.cleaned, *.swap  compacted logs: the log cleaner (cleaner.ts, segment-swap.ts)
 //
 // One serial owner, no await: every method runs to completion and changes state only after its I/O succeeded
 // (compute, then commit). Offsets: logStartOffset <= highWatermark <= logEndOffset; recoveryPoint <= LEO.
