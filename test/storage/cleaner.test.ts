@@ -217,6 +217,31 @@ describe('log cleaner: compaction', () => {
     assert.ok(log.segmentCount < before, `segments ${before} -> ${log.segmentCount}`);
   });
 
+  test('LogAppendTime batches keep their timestamp type and maxTimestamp when rewritten', async () => {
+    const log = openLog(partitionDir(), { ...compact, messageTimestampType: 'LogAppendTime' });
+    const w = new Written();
+    w.append(log, [
+      ['a', '1'],
+      ['b', '1'],
+    ]);
+    w.append(log, [['a', '2']]);
+    log.roll();
+    const before = headersOf(log)[0]!;
+    await newCleaner().clean(log, { force: true });
+    const after = headersOf(log)[0]!;
+    assert.equal(after.baseOffset, 0);
+    assert.equal(after.recordCount, 1);
+    assert.equal(after.attributes & 0x08, 0x08, 'LogAppendTime bit kept');
+    assert.equal(after.maxTimestamp, before.maxTimestamp);
+    assert.deepEqual(
+      readKeyed(log).map((r) => [r.offset, r.key, r.value]),
+      [
+        [1, 'b', '1'],
+        [2, 'a', '2'],
+      ],
+    );
+  });
+
   test('records without a key are removed; control batches stay as they are', async () => {
     const log = openLog(partitionDir(), compact);
     const w = new Written();
