@@ -130,7 +130,9 @@ export class TopicManager {
     const del = policy.includes('delete') || !compact;
     return {
       segmentBytes: num('segment.bytes'),
-      segmentMs: num('segment.ms'),
+      // Kafka's LogConfig.maxSegmentMs: a compacted log rolls by max.compaction.lag.ms too, so records in the
+      // active segment (never cleaned) become cleanable within the lag.
+      segmentMs: compact ? Math.min(num('segment.ms'), num('max.compaction.lag.ms')) : num('segment.ms'),
       retentionMs: del ? num('retention.ms') : -1,
       retentionBytes: del ? num('retention.bytes') : -1,
       indexIntervalBytes: num('index.interval.bytes'),

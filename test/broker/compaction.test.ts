@@ -187,6 +187,24 @@ describe('log compaction through the broker', () => {
     assert.ok(reads > 3, `reads ${reads}`);
   });
 
+  it('max.compaction.lag.ms also rolls the active segment of a compacted topic (Kafka maxSegmentMs)', async () => {
+    const name = 'compacted-3';
+    await createTopic(cluster, name, {
+      partitions: 1,
+      configs: { 'cleanup.policy': 'compact', 'max.compaction.lag.ms': '1000' },
+    });
+    const now = Date.now();
+    for (const [i, ts] of [now - 10_000, now - 5_000, now].entries()) {
+      assert.equal((await produce(name, [{ key: 'a', value: `v${i}`, timestamp: ts }])).errorCode, 0);
+    }
+    assert.equal(logOf(name).segmentCount, 3, 'each record is over the lag newer than the segment start');
+    await eventually(async () => (await consumeAll(name)).length === 2, 20_000);
+    assert.deepEqual(
+      (await consumeAll(name)).map((r) => r.value),
+      ['v1', 'v2'],
+    );
+  });
+
   it('refuses records without a key on a compacted topic, compressed or not', async () => {
     const name = 'compacted-2';
     await createTopic(cluster, name, { partitions: 1, configs: { 'cleanup.policy': 'compact,delete' } });
