@@ -183,19 +183,22 @@ export class LogCleaner implements PassOwner {
 
   private async loop(logs: () => Iterable<{ log: PartitionLog }>): Promise<void> {
     while (!this.stopped) {
-      let cleaned = false;
+      let log: PartitionLog | null = null;
       try {
-        const log = this.pickLog(logs());
+        log = this.pickLog(logs());
         if (log !== null) {
-          cleaned = true;
           const stats = await this.clean(log);
+          // Aborted, or no progress (e.g. one batch holds more keys than the map): not again before a backoff.
           if (stats === null || (stats.groupsSwapped === 0 && stats.endOffset === stats.firstDirtyOffset)) {
             this.retryAt.set(log, this.now() + this.backoffMs);
           }
         }
       } catch (e) {
-        this.logger.error('log cleaner round failed', { error: e });
+        // Already logged by the pass (I/O error, a batch that does not parse): the log waits a backoff too.
+        if (log !== null) this.retryAt.set(log, this.now() + this.backoffMs);
+        else this.logger.error('log cleaner round failed', { error: e });
       }
+      const cleaned = log !== null;
       if (this.stopped) break;
       if (cleaned) await yieldToEventLoop();
       else await this.sleep(this.backoffMs);

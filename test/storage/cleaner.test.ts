@@ -87,8 +87,8 @@ class Written {
 }
 
 /** Every record of the log (uncompressed batches only), decoded synchronously. */
-function readKeyed(log: PartitionLog): Keyed[] {
-  const res = log.read(log.logStartOffset, 1 << 30, log.logEndOffset, true);
+function readKeyed(log: PartitionLog, from = log.logStartOffset): Keyed[] {
+  const res = log.read(from, 1 << 30, log.logEndOffset, true);
   assert.equal(res.errorCode, 0);
   const out: Keyed[] = [];
   for (const chunk of res.chunks) {
@@ -580,6 +580,22 @@ describe('log cleaner: the log changing underneath', () => {
       );
     });
   }
+
+  test('a batch that does not parse fails the pass: nothing is swapped, no cleaned file stays', async () => {
+    const log = openLog(partitionDir(), compact);
+    const w = fill(log);
+    const segs = log.segmentBaseOffsets();
+    const victim = path.join(log.dir, `${String(segs[2]).padStart(20, '0')}.log`);
+    const fd = fs.openSync(victim, 'r+');
+    fs.writeSync(fd, Buffer.from([0x7f, 0xff, 0xff, 0xff]), 0, 4, 8); // the first batch's batchLength
+    fs.closeSync(fd);
+    await assert.rejects(newCleaner().clean(log, { force: true }), /bad batch length/);
+    assert.ok(linesWith('log cleaning failed').length > 0);
+    assert.deepEqual(filesEnding(log.dir, '.cleaned', '.swap', CLEANER_SWAP_CHECKPOINT), []);
+    assert.equal(readCleanerCheckpoint(log.dir), null);
+    assert.equal(log.segmentCount, segs.length);
+    assertConsistent(readKeyed(log, segs[3]), w, 'the segments after the damaged one');
+  });
 
   test('switching cleanup.policy to delete aborts the pass', async () => {
     const log = openLog(partitionDir(), compact);
