@@ -343,10 +343,9 @@ export class CleaningPass {
     }
     cleaned.sealCleaned();
     cleaned.setLastModified(group[group.length - 1]!.lastModified());
+    // The marker means nothing until a .swap file exists: written now, it keeps the swap step short.
+    writeSwapMarker(log.dir, base, this.bases[this.segments.indexOf(group[group.length - 1]!) + 1]!);
     await cleaned.fsyncLog();
-    this.checkUnchanged();
-    const groupEnd = this.bases[this.segments.indexOf(group[group.length - 1]!) + 1]!;
-    writeSwapMarker(log.dir, base, groupEnd);
     this.checkUnchanged();
     swapInCleaned(
       log.dir,

@@ -2,10 +2,14 @@
 // that names the replaced range).
 //
 // The cleaner writes a group of consecutive segments [first .. last] as one new segment under the first's base
-// offset X, in files X.log.cleaned, X.index.cleaned, X.timeindex.cleaned, fsynced. Then, in one synchronous step:
+// offset X, in files X.log.cleaned, X.index.cleaned, X.timeindex.cleaned, fsynced, and beside them
 //
 //   0. cleaner-swap-checkpoint  "0\n1\n<X> <groupEnd>\n" written atomically (groupEnd = the offset after the
-//                               group: the next segment's base offset). Written just before the step.
+//                               group: the next segment's base offset). Alone it means nothing: a pass aborted
+//                               after writing it leaves it to be overwritten by the next swap or removed on open.
+//
+// Then steps 1-5 run as one synchronous step:
+//
 //   1. X.*.cleaned -> X.*.swap  the indexes first, the .log last: a X.log.swap is a complete replacement
 //   2. the log's segment list   old segments out, the new one in (readers never see a half state: reads are
 //                               synchronous and this is one assignment)
