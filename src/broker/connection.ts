@@ -347,7 +347,8 @@ export class Connection {
       clientAddress: this.address,
       signal: this.abort.signal,
       afterResponseWritten(fn) {
-        (slot.afterWrite ??= []).push(fn);
+        if (slot.afterWrite === undefined) slot.afterWrite = [fn];
+        else slot.afterWrite.push(fn);
       },
     };
     let result: unknown;
