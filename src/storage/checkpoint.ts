@@ -8,6 +8,7 @@
 // either the old or the new file, never a torn one. A file that does not parse is reported, not trusted.
 
 import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 
 export const CHECKPOINT_VERSION = 0;
@@ -15,6 +16,31 @@ export const CHECKPOINT_VERSION = 0;
 export function writeCheckpoint(file: string, entries: ReadonlyArray<ReadonlyArray<number | string>>): void {
   const text = `${CHECKPOINT_VERSION}\n${entries.length}\n${entries.map((e) => `${e.join(' ')}\n`).join('')}`;
   writeFileAtomic(file, Buffer.from(text, 'utf8'));
+}
+
+/** writeCheckpoint without blocking the event loop (the log cleaner, between slices). */
+export async function writeCheckpointAsync(
+  file: string,
+  entries: ReadonlyArray<ReadonlyArray<number | string>>,
+): Promise<void> {
+  const text = `${CHECKPOINT_VERSION}\n${entries.length}\n${entries.map((e) => `${e.join(' ')}\n`).join('')}`;
+  const tmp = `${file}.tmp`;
+  const h = await fsp.open(tmp, 'w');
+  try {
+    await h.writeFile(text, 'utf8');
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+  await fsp.rename(tmp, file);
+  const dir = await fsp.open(path.dirname(file), 'r');
+  try {
+    await dir.sync();
+  } catch {
+    // As fsyncDir: some file systems refuse fsync on directories.
+  } finally {
+    await dir.close();
+  }
 }
 
 /** Entries as arrays of string fields, null when the file does not exist; throws when it is malformed. */

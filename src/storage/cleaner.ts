@@ -277,7 +277,7 @@ export class LogCleaner implements PassOwner {
     } catch (e) {
       this.current?.delete(0);
       this.current = null;
-      if (e instanceof CleaningAborted || this.stopped) {
+      if (e instanceof CleaningAborted || this.stopped || pass.logChanged()) {
         this.logger.info('log cleaning aborted', {
           partition: log.name,
           reason: (e as Error).message,

@@ -159,6 +159,11 @@ export class CleaningPass {
     return this.stats;
   }
 
+  /** True when the log changed under the pass (an I/O error then is the change's doing, not a failure). */
+  logChanged(): boolean {
+    return this.log.segmentsEpoch !== this.epoch;
+  }
+
   /** Throws CleaningAborted when the log is no longer the one the pass started on. */
   private checkUnchanged(): void {
     if (this.cleaner.isStopped) throw new CleaningAborted('the cleaner stopped');
@@ -341,11 +346,13 @@ export class CleaningPass {
       this.cleaner.setCurrent(null);
       return;
     }
+    await this.maybeYield(this.cleaner.sliceLimits.bytes);
     cleaned.sealCleaned();
     cleaned.setLastModified(group[group.length - 1]!.lastModified());
-    // The marker means nothing until a .swap file exists: written now, it keeps the swap step short.
-    writeSwapMarker(log.dir, base, this.bases[this.segments.indexOf(group[group.length - 1]!) + 1]!);
-    await cleaned.fsyncLog();
+    await cleaned.fsyncCleaned();
+    this.checkUnchanged();
+    // The marker means nothing until a .swap file exists; the swap step right after it stays short.
+    await writeSwapMarker(log.dir, base, this.bases[this.segments.indexOf(group[group.length - 1]!) + 1]!);
     this.checkUnchanged();
     swapInCleaned(
       log.dir,

@@ -34,7 +34,7 @@ import {
   LOG_OVERHEAD,
   readInt64,
 } from '../protocol/records.js';
-import { fsyncDir, intField, readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { fsyncDir, intField, readCheckpoint, writeCheckpointAsync } from './checkpoint.js';
 import {
   CLEANED_SUFFIX,
   INDEX_SUFFIX,
@@ -50,9 +50,9 @@ export const CLEANER_SWAP_CHECKPOINT = 'cleaner-swap-checkpoint';
 /** Test hook: called at each step of a swap (a test kills the process there to check recovery). */
 export type SwapStepHook = (step: 'marker-written' | 'renamed-to-swap' | 'old-deleted') => void;
 
-/** Step 0: records the range the cleaned segment replaces. */
-export function writeSwapMarker(dir: string, baseOffset: number, groupEnd: number): void {
-  writeCheckpoint(path.join(dir, CLEANER_SWAP_CHECKPOINT), [[baseOffset, groupEnd]]);
+/** Step 0: records the range the cleaned segment replaces (asynchronously: it is written between slices). */
+export function writeSwapMarker(dir: string, baseOffset: number, groupEnd: number): Promise<void> {
+  return writeCheckpointAsync(path.join(dir, CLEANER_SWAP_CHECKPOINT), [[baseOffset, groupEnd]]);
 }
 
 /**

@@ -15,6 +15,7 @@
 // at once to find its end (last index entry + a scan of the batches after it).
 
 import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import {
   BATCH_HEADER_BYTES,
@@ -533,21 +534,30 @@ export class LogSegment {
 
   /**
    * Finishes a segment the cleaner wrote: the final time-index entry, both index files written whole (created
-   * even when empty) and fsynced, their descriptors closed. The .log is fsynced by fsyncLog.
+   * even when empty), their descriptors closed. fsyncCleaned makes all three durable.
    */
   sealCleaned(): void {
     if (this.maxTs >= 0) this.timeIndex.maybeAppend(this.maxTs, this.offsetOfMaxTs);
     for (const index of [this.offsetIndex, this.timeIndex]) {
       index.rewrite();
-      index.flush(true);
       index.close();
     }
   }
 
-  /** fsyncs the .log without blocking the event loop. */
-  fsyncLog(): Promise<void> {
+  /** fsyncs the .log and both index files without blocking the event loop. */
+  async fsyncCleaned(): Promise<void> {
     const fd = this.fd;
-    return new Promise((resolve, reject) => fs.fsync(fd, (err) => (err === null ? resolve() : reject(err))));
+    await new Promise<void>((resolve, reject) =>
+      fs.fsync(fd, (err) => (err === null ? resolve() : reject(err))),
+    );
+    for (const file of [this.indexFile, this.timeIndexFile]) {
+      const h = await fsp.open(file, 'r+');
+      try {
+        await h.sync();
+      } finally {
+        await h.close();
+      }
+    }
   }
 
   /** Sets the .log's modification time (a cleaned segment keeps its newest input's, as in Kafka). */
