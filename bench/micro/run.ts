@@ -10,7 +10,14 @@ import { crcBenchmarks } from './crc.js';
 import { type MicroResult, report } from './harness.js';
 import { storageBenchmarks } from './storage.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+/** The repository: the nearest ancestor of this (compiled) file holding package.json. */
+function repoRoot(from: string): string {
+  for (let d = from; ; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, 'package.json')) && fs.existsSync(path.join(d, 'bench'))) return d;
+    if (path.dirname(d) === d) return process.cwd();
+  }
+}
+const root = repoRoot(path.dirname(fileURLToPath(import.meta.url)));
 const only = process.argv[2];
 const sections: [string, () => MicroResult[]][] = [
   ['codec', codecBenchmarks],
