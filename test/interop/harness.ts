@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type BrokerHandle, interopTarget } from '../helpers/broker.js';
 import { type RunResult, repoRoot, run, start, which } from '../helpers/run.js';
-import { newRun, topicName } from './records.js';
+import { newRun, type Profile, type ReadRecord, topicName, verifyRecords } from './records.js';
 
 export const codecs = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
 export type Codec = (typeof codecs)[number];
@@ -245,4 +245,55 @@ export async function roundTripThroughRestart(
     `${client.name}: ${recordCount} records x ${client.codecs.join(',')}: produce ${produced.ms} ms, ` +
       `restart ${restartMs} ms, consume ${consumed.ms} ms`,
   );
+}
+
+/** An in-process Node client under test: produce one codec to one topic, read topics back. */
+export interface NodeClient {
+  name: string;
+  codecs: readonly string[];
+  profile: Profile;
+  produce(o: { bootstrap: string; topic: string; codec: string; count: number; base: number }): Promise<{
+    acked: Set<number>;
+    failed: number;
+    firstError?: string;
+  }>;
+  consume(bootstrap: string, topics: readonly string[]): Promise<Map<string, ReadRecord[]>>;
+}
+
+/**
+ * The common interop round trip: recordCount records per codec, a broker restart, then a read-back
+ * compared byte for byte with the record scheme. Returns a one-line timing summary.
+ */
+export async function restartRoundTrip(b: BrokerHandle, client: NodeClient): Promise<string> {
+  return withBrokerLogs(b, async () => {
+    const { runId, base } = newRun();
+    const topics = client.codecs.map((c) => topicName(client.name, c, runId));
+    const t0 = Date.now();
+    for (const [k, codec] of client.codecs.entries()) {
+      const r = await client.produce({
+        bootstrap: b.bootstrap,
+        topic: topics[k]!,
+        codec,
+        count: recordCount,
+        base,
+      });
+      assert.equal(r.failed, 0, `${codec}: ${r.firstError}`);
+      assert.equal(r.acked.size, recordCount);
+    }
+    const produceMs = Date.now() - t0;
+    const t1 = Date.now();
+    await b.restart();
+    const restartMs = Date.now() - t1;
+    const t2 = Date.now();
+    const read = await client.consume(b.bootstrap, topics);
+    const consumeMs = Date.now() - t2;
+    for (const topic of topics) {
+      const summary = verifyRecords(read.get(topic)!, recordCount, base, client.profile);
+      assert.ok(summary.ok, `${topic}: ${JSON.stringify(summary)}`);
+    }
+    return (
+      `${client.name}: ${recordCount} records x ${client.codecs.join(',')}: produce ${produceMs} ms, ` +
+      `restart ${restartMs} ms, consume ${consumeMs} ms`
+    );
+  });
 }

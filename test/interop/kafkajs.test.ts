@@ -7,7 +7,14 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type BrokerHandle, startTarget } from '../helpers/broker.js';
 import { kafkajsCodecs, kafkajsConsume, kafkajsProduce } from './clients/kafkajs.js';
-import { recordCount, requireAll, skipUnless, targetName, withBrokerLogs } from './harness.js';
+import {
+  recordCount,
+  requireAll,
+  restartRoundTrip,
+  skipUnless,
+  targetName,
+  withBrokerLogs,
+} from './harness.js';
 import { newRun, noNullHeadersProfile, topicName, verifyRecords } from './records.js';
 
 describe(`interop: kafkajs against ${targetName()}`, { skip: skipUnless([]) }, () => {
@@ -25,38 +32,15 @@ describe(`interop: kafkajs against ${targetName()}`, { skip: skipUnless([]) }, (
   test(`${recordCount} records per codec survive a restart byte for byte`, {
     timeout: 240_000,
   }, async (t) => {
-    const b = broker!;
-    await withBrokerLogs(b, async () => {
-      const { runId, base } = newRun();
-      const topics = kafkajsCodecs.map((c) => topicName('kafkajs', c, runId));
-      const t0 = Date.now();
-      for (const [k, codec] of kafkajsCodecs.entries()) {
-        const r = await kafkajsProduce({
-          bootstrap: b.bootstrap,
-          topic: topics[k]!,
-          codec,
-          count: recordCount,
-          base,
-        });
-        assert.equal(r.failed, 0, `${codec}: ${r.firstError}`);
-        assert.equal(r.acked.size, recordCount);
-      }
-      const produceMs = Date.now() - t0;
-      const t1 = Date.now();
-      await b.restart();
-      const restartMs = Date.now() - t1;
-      const t2 = Date.now();
-      const read = await kafkajsConsume(b.bootstrap, topics);
-      const consumeMs = Date.now() - t2;
-      for (const topic of topics) {
-        const summary = verifyRecords(read.get(topic)!, recordCount, base, noNullHeadersProfile);
-        assert.ok(summary.ok, `${topic}: ${JSON.stringify(summary)}`);
-      }
-      t.diagnostic(
-        `kafkajs: ${recordCount} records x ${kafkajsCodecs.join(',')}: produce ${produceMs} ms, ` +
-          `restart ${restartMs} ms, consume ${consumeMs} ms`,
-      );
-    });
+    t.diagnostic(
+      await restartRoundTrip(broker!, {
+        name: 'kafkajs',
+        codecs: kafkajsCodecs,
+        profile: noNullHeadersProfile,
+        produce: kafkajsProduce,
+        consume: kafkajsConsume,
+      }),
+    );
   });
 
   test('kill -9 during production loses no acknowledged record', { timeout: 240_000 }, async (t) => {
