@@ -13,10 +13,12 @@ import { ProducerIdManager } from '../coordinator/txn/producer-ids.js';
 import { BrokerMetrics, type Metrics, NOOP_METRICS } from '../http/metrics.js';
 import * as limits from '../limits.js';
 import { createLogger, type Logger } from '../logger.js';
+import { LogDirError, LogDirLocks } from '../storage/log-dirs.js';
 import { LogManager } from '../storage/log-manager.js';
 import type { Handler } from './handler.js';
 import { handlers } from './handlers/index.js';
 import { Server } from './server.js';
+import { StartupError } from './startup-error.js';
 
 export interface ApiVersionRange {
   apiKey: number;
@@ -33,9 +35,7 @@ export class Broker {
   readonly groups: GroupCoordinator;
   /** Prometheus hooks (no-ops when metrics.http.port is -1). */
   readonly metrics: Metrics;
-  private readonly brokerMetrics: BrokerMetrics | null;
   private metricsPort = -1;
-  private server: Server | null = null;
   private readonly handlerMap: Map<number, Handler<unknown, unknown>>;
   private boundPort = -1;
   private stopping: Promise<void> | null = null;
@@ -44,6 +44,9 @@ export class Broker {
     readonly config: BrokerConfig,
     readonly metadata: MetadataStore,
     readonly logs: LogManager,
+    private readonly server: Server,
+    private readonly brokerMetrics: BrokerMetrics | null,
+    private readonly locks: LogDirLocks,
   ) {
     this.log = createLogger('broker');
     this.nodeId = config.nodeId;
@@ -51,15 +54,17 @@ export class Broker {
     this.producerIds = new ProducerIdManager(metadata);
     this.groups = new GroupCoordinator(config, this.topics, createLogger('group-coordinator'));
     this.handlerMap = new Map(handlers.map((h) => [h.apiKey, h as Handler<unknown, unknown>]));
-    this.brokerMetrics =
-      config.int('metrics.http.port') >= 0 ? new BrokerMetrics(this.metricsSource()) : null;
-    this.metrics = this.brokerMetrics ?? NOOP_METRICS;
+    this.metrics = brokerMetrics ?? NOOP_METRICS;
   }
 
-  private metricsSource(): ConstructorParameters<typeof BrokerMetrics>[0] {
-    const topics = this.topics;
+  /** What /metrics reports; empty until the broker has started (the endpoint is bound before the logs load). */
+  private static metricsSource(ref: {
+    broker: Broker | null;
+  }): ConstructorParameters<typeof BrokerMetrics>[0] {
     return {
       *partitions() {
+        const topics = ref.broker?.topics;
+        if (topics === undefined) return;
         for (const t of topics.all()) {
           for (const p of t.partitions) {
             const l = p.log;
@@ -75,11 +80,11 @@ export class Broker {
         }
       },
       network: () => ({
-        connections: this.server?.connectionCount ?? 0,
-        queuedRequestBytes: this.server?.queuedRequestBytes ?? 0,
-        queuedRequestBytesPeak: this.server?.queuedRequestBytesPeak ?? 0,
+        connections: ref.broker?.server.connectionCount ?? 0,
+        queuedRequestBytes: ref.broker?.server.queuedRequestBytes ?? 0,
+        queuedRequestBytesPeak: ref.broker?.server.queuedRequestBytesPeak ?? 0,
       }),
-      groupOffsets: () => this.committedOffsets(),
+      groupOffsets: () => ref.broker?.committedOffsets() ?? [],
     };
   }
 
@@ -107,57 +112,93 @@ export class Broker {
     }
   }
 
+  /**
+   * Starts a broker. Order: lock the log dirs (creating them if missing), bind every listener, then load
+   * the metadata and the logs, then serve. A failure at any step undoes the steps before it and throws
+   * a StartupError naming the setting at fault.
+   */
   static async start(config: BrokerConfig): Promise<Broker> {
     const log = createLogger('broker');
     const logDirs = config.logDirs();
-    const metadata = MetadataStore.open(logDirs, config.nodeId, config.get('cluster.id'));
-    const logs = await LogManager.open({
-      logDirs,
-      logger: createLogger('storage'),
-      cleaner: { backoffMs: config.long('log.cleaner.backoff.ms') },
-    });
-    const broker = new Broker(config, metadata, logs);
-    broker.topics.load();
-    await broker.groups.start();
-    logs.startBackgroundTasks({
-      retentionCheckIntervalMs: config.long('log.retention.check.interval.ms'),
-      flushIntervalMs: config.flushIntervalMs(),
-      cleanerEnabled: config.bool('log.cleaner.enable'),
-    });
-    const listener = config.listeners()[0];
-    if (listener === undefined) throw new Error('no listener');
-    broker.server = new Server(
-      broker,
-      broker.handlerMap,
-      {
-        host: listener.host === '' ? '0.0.0.0' : listener.host,
-        port: listener.port,
-        requestBytesMax: config.int('socket.request.max.bytes'),
-        queuedRequestBytesMax: config.long('queued.max.request.bytes'),
-        maxConnections: config.int('max.connections'),
-        maxConnectionsPerIp: config.int('max.connections.per.ip'),
-        idleMs: config.long('connections.max.idle.ms'),
-      },
-      createLogger('network'),
-    );
-    broker.boundPort = await broker.server.listen();
-    if (broker.brokerMetrics !== null) {
-      broker.metricsPort = await broker.brokerMetrics.listen(
-        config.string('metrics.http.host'),
-        config.int('metrics.http.port'),
+    const undo: Array<() => unknown> = [];
+    const source: { broker: Broker | null } = { broker: null };
+    try {
+      const locks = step('log.dirs', () => LogDirLocks.acquire(logDirs));
+      undo.push(() => locks.release());
+      const listener = config.listeners()[0];
+      if (listener === undefined) throw new StartupError('listeners', 'no listener configured');
+      const server = new Server(
+        {
+          host: listener.host === '' ? '0.0.0.0' : listener.host,
+          port: listener.port,
+          requestBytesMax: config.int('socket.request.max.bytes'),
+          queuedRequestBytesMax: config.long('queued.max.request.bytes'),
+          maxConnections: config.int('max.connections'),
+          maxConnectionsPerIp: config.int('max.connections.per.ip'),
+          idleMs: config.long('connections.max.idle.ms'),
+        },
+        createLogger('network'),
       );
-      log.info('metrics endpoint listening', {
-        url: `http://${config.string('metrics.http.host')}:${broker.metricsPort}/metrics`,
+      const boundPort = await listen('listeners', `${listener.host}:${listener.port}`, () => server.bind());
+      undo.push(() => server.close(0));
+      let brokerMetrics: BrokerMetrics | null = null;
+      let metricsPort = -1;
+      if (config.int('metrics.http.port') >= 0) {
+        const metrics = new BrokerMetrics(Broker.metricsSource(source));
+        brokerMetrics = metrics;
+        const host = config.string('metrics.http.host');
+        const port = config.int('metrics.http.port');
+        metricsPort = await listen('metrics.http.port', `${host}:${port}`, () => metrics.listen(host, port));
+        undo.push(() => metrics.close());
+      }
+      const metadata = step('log.dirs', () =>
+        MetadataStore.open(logDirs, config.nodeId, config.get('cluster.id')),
+      );
+      const logs = step('log.dirs', () =>
+        LogManager.open({
+          logDirs,
+          logger: createLogger('storage'),
+          cleaner: { backoffMs: config.long('log.cleaner.backoff.ms') },
+        }),
+      );
+      undo.push(() => logs.close());
+      const broker = new Broker(config, metadata, logs, server, brokerMetrics, locks);
+      broker.boundPort = boundPort;
+      broker.metricsPort = metricsPort;
+      broker.topics.load();
+      undo.push(() => broker.groups.stop());
+      await broker.groups.start();
+      logs.startBackgroundTasks({
+        retentionCheckIntervalMs: config.long('log.retention.check.interval.ms'),
+        flushIntervalMs: config.flushIntervalMs(),
+        cleanerEnabled: config.bool('log.cleaner.enable'),
       });
+      source.broker = broker;
+      server.start(broker, broker.handlerMap);
+      if (brokerMetrics !== null) {
+        log.info('metrics endpoint listening', {
+          url: `http://${config.string('metrics.http.host')}:${metricsPort}/metrics`,
+        });
+      }
+      log.info('Samsa broker started', {
+        nodeId: broker.nodeId,
+        clusterId: metadata.clusterId,
+        listener: `${listener.name}://${listener.host}:${boundPort}`,
+        advertised: `${listener.name}://${broker.advertised().host}:${broker.advertised().port}`,
+        logDirs,
+        topics: [...broker.topics.all()].length,
+      });
+      return broker;
+    } catch (err) {
+      for (const fn of undo.reverse()) {
+        try {
+          await fn();
+        } catch (e) {
+          log.warn('undoing a start-up step failed', { error: e });
+        }
+      }
+      throw err instanceof StartupError ? err : new StartupError(null, errorText(err));
     }
-    log.info('Samsa broker started', {
-      nodeId: broker.nodeId,
-      clusterId: metadata.clusterId,
-      listener: `${listener.name}://${listener.host}:${broker.boundPort}`,
-      logDirs,
-      topics: [...broker.topics.all()].length,
-    });
-    return broker;
   }
 
   get port(): number {
@@ -191,9 +232,46 @@ export class Broker {
     this.log.info('shutting down');
     // Parked JoinGroup/SyncGroup requests are answered first, so the listener can drain.
     this.groups.stop();
-    if (this.server !== null) await this.server.close(limits.shutdownGraceMs);
+    await this.server.close(limits.shutdownGraceMs);
     if (this.brokerMetrics !== null) await this.brokerMetrics.close();
     await this.logs.close();
+    this.locks.release();
     this.log.info('shut down cleanly');
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Runs a synchronous start-up step; a failure becomes a StartupError naming `setting`. */
+function step<T>(setting: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof StartupError) throw err;
+    if (err instanceof LogDirError) throw new StartupError(setting, err.message);
+    throw new StartupError(setting, errorText(err));
+  }
+}
+
+/** Binds a listener; EADDRINUSE and friends become a StartupError naming the setting and the address. */
+async function listen(setting: string, address: string, bind: () => Promise<number>): Promise<number> {
+  try {
+    return await bind();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EADDRINUSE'
+        ? 'the address is already in use (is another broker running?)'
+        : code === 'EACCES'
+          ? 'permission denied (ports below 1024 need privileges)'
+          : code === 'EADDRNOTAVAIL'
+            ? 'no such local address'
+            : errorText(err);
+    throw new StartupError(
+      setting,
+      `cannot listen on ${address}: ${why}${code !== undefined ? ` (${code})` : ''}`,
+    );
   }
 }

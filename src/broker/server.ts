@@ -1,5 +1,8 @@
 // The listener: accepts sockets, enforces connection limits (max.connections, max.connections.per.ip,
 // connections.max.idle.ms) and hands each socket to a Connection.
+//
+// Two steps, so that start-up fails on a taken port before any log is loaded: bind() takes the port
+// (sockets that arrive before start() wait, paused, up to max.connections), start(broker) serves.
 
 import * as net from 'node:net';
 import type { Logger } from '../logger.js';
@@ -22,15 +25,19 @@ export class Server {
   private readonly connections = new Set<Connection>();
   private readonly perIp = new Map<string, number>();
   private readonly memory: RequestMemory;
+  private broker: Broker | null = null;
+  private handlers: ReadonlyMap<number, Handler<unknown, unknown>> = new Map();
+  /** Sockets accepted between bind() and start(), paused. */
+  private waiting: net.Socket[] = [];
 
   constructor(
-    private readonly broker: Broker,
-    private readonly handlers: ReadonlyMap<number, Handler<unknown, unknown>>,
     private readonly opts: ServerOptions,
     private readonly log: Logger,
   ) {
     this.memory = new RequestMemory(opts.queuedRequestBytesMax);
-    this.server = net.createServer({ noDelay: true }, (socket) => this.onSocket(socket));
+    this.server = net.createServer({ noDelay: true, pauseOnConnect: true }, (socket) =>
+      this.onAccept(socket),
+    );
   }
 
   get connectionCount(): number {
@@ -45,7 +52,8 @@ export class Server {
     return this.memory.peakBytes;
   }
 
-  listen(): Promise<number> {
+  /** Takes the port; resolves with the bound port. Connections wait (paused) until start(). */
+  bind(): Promise<number> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(this.opts.port, this.opts.host, () => {
@@ -56,14 +64,39 @@ export class Server {
     });
   }
 
-  private onSocket(socket: net.Socket): void {
+  /** Serves requests from now on, the connections that waited for start-up first. */
+  start(broker: Broker, handlers: ReadonlyMap<number, Handler<unknown, unknown>>): void {
+    this.broker = broker;
+    this.handlers = handlers;
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const socket of waiting) if (!socket.destroyed) this.onSocket(socket, broker);
+  }
+
+  private onAccept(socket: net.Socket): void {
+    if (this.broker !== null) {
+      this.onSocket(socket, this.broker);
+      return;
+    }
+    if (this.waiting.length >= this.opts.maxConnections) {
+      socket.destroy();
+      return;
+    }
+    this.waiting.push(socket);
+    socket.once('close', () => {
+      const i = this.waiting.indexOf(socket);
+      if (i >= 0) this.waiting.splice(i, 1);
+    });
+  }
+
+  private onSocket(socket: net.Socket, broker: Broker): void {
     const ip = socket.remoteAddress ?? '?';
     if (this.connections.size >= this.opts.maxConnections) {
       this.log.warn('refusing connection: max.connections reached', {
         client: ip,
         limit: this.opts.maxConnections,
       });
-      this.broker.metrics.connectionClosed('max_connections');
+      broker.metrics.connectionClosed('max_connections');
       socket.destroy();
       return;
     }
@@ -73,14 +106,14 @@ export class Server {
         client: ip,
         limit: this.opts.maxConnectionsPerIp,
       });
-      this.broker.metrics.connectionClosed('max_connections_per_ip');
+      broker.metrics.connectionClosed('max_connections_per_ip');
       socket.destroy();
       return;
     }
     this.perIp.set(ip, n + 1);
     const conn = new Connection(
       socket,
-      this.broker,
+      broker,
       this.handlers,
       this.memory,
       { requestBytesMax: this.opts.requestBytesMax },
@@ -98,6 +131,7 @@ export class Server {
       if (left <= 0) this.perIp.delete(ip);
       else this.perIp.set(ip, left);
     });
+    socket.resume();
   }
 
   /**
@@ -105,6 +139,8 @@ export class Server {
    * short), then each connection is closed once its responses are written, or when graceMs runs out.
    */
   async close(graceMs: number): Promise<void> {
+    for (const socket of this.waiting.splice(0)) socket.destroy();
+    if (!this.server.listening) return;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     const drained = [...this.connections].map(
       (c) =>

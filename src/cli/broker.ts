@@ -4,6 +4,7 @@
 
 import { parseArgs } from 'node:util';
 import { Broker } from '../broker/broker.js';
+import { StartupError } from '../broker/startup-error.js';
 import {
   BrokerConfig,
   ConfigError,
@@ -60,7 +61,15 @@ export async function runBroker(args: string[]): Promise<number> {
   const onSignal = (name: string): void => signalled?.(name);
   process.once('SIGTERM', () => onSignal('SIGTERM'));
   process.once('SIGINT', () => onSignal('SIGINT'));
-  const broker = await Broker.start(config);
+  let broker: Broker;
+  try {
+    broker = await Broker.start(config);
+  } catch (err) {
+    // Broker.start undid what it had started; one line naming the setting, and a non-zero exit.
+    const text = err instanceof StartupError ? err.message : err instanceof Error ? err.message : String(err);
+    process.stderr.write(`samsa broker: cannot start: ${text}\n`);
+    return 1;
+  }
   const name = await signal;
   log.info('signal received, stopping', { signal: name });
   try {

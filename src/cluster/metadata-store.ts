@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ensureDir } from '../storage/log-dirs.js';
 
 export interface TopicRecord {
   name: string;
@@ -55,7 +56,7 @@ export class MetadataStore {
   static open(logDirs: string[], nodeId: number, clusterIdConfig: string | null): MetadataStore {
     const first = logDirs[0];
     if (first === undefined) throw new Error('no log dir');
-    for (const dir of logDirs) fs.mkdirSync(dir, { recursive: true });
+    for (const dir of logDirs) ensureDir(dir);
     const file = path.join(first, 'samsa-metadata.json');
     let doc: Document;
     if (fs.existsSync(file)) {

@@ -7,6 +7,7 @@
 // accepted and ignored with a warning, so an existing server.properties works unchanged.
 
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import * as limits from '../limits.js';
 
 export class ConfigError extends Error {
@@ -321,14 +322,28 @@ export class BrokerConfig {
     return ls;
   }
 
+  /**
+   * What clients are told to connect to (Kafka's rules): advertised.listeners, else the listeners, where an
+   * empty host (PLAINTEXT://:9092: every interface) advertises this machine's host name. The meta-addresses
+   * 0.0.0.0 and :: cannot be connected to, so advertising them is refused.
+   */
   advertisedListeners(): Listener[] {
-    if (!this.has('advertised.listeners')) {
-      return this.listeners().map((l) => ({
-        ...l,
-        host: l.host === '' || l.host === '0.0.0.0' || l.host === '::' ? '127.0.0.1' : l.host,
-      }));
+    const explicit = this.has('advertised.listeners');
+    const ls = explicit
+      ? this.list('advertised.listeners').map((s) => parseListener('advertised.listeners', s))
+      : this.listeners().map((l) => ({ ...l, host: l.host === '' ? hostname() : l.host }));
+    for (const l of ls) {
+      if (l.host === '0.0.0.0' || l.host === '::' || l.host === '') {
+        throw new ConfigError(
+          'advertised.listeners',
+          explicit
+            ? `${l.name}://${l.host}:${l.port} is not an address clients can connect to; advertise this host's name or IP`
+            : `listeners binds ${l.name}://${l.host}:${l.port} (every interface) but clients cannot connect to ${l.host}: ` +
+                `set advertised.listeners=${l.name}://<this host's name or IP>:${l.port}`,
+        );
+      }
     }
-    return this.list('advertised.listeners').map((s) => parseListener('advertised.listeners', s));
+    return ls;
   }
 
   logDirs(): string[] {

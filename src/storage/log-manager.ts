@@ -19,6 +19,7 @@ import type { Logger } from '../logger.js';
 import { fsyncDir } from './checkpoint.js';
 import { type CleanerOptions, LogCleaner } from './cleaner.js';
 import { defaultLogConfig, type LogConfig, validateLogConfig } from './config.js';
+import { ensureDir } from './log-dirs.js';
 import { PartitionLog } from './partition-log.js';
 
 export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
@@ -87,7 +88,7 @@ export class LogManager {
   }
 
   private loadDir(logDir: string): void {
-    fs.mkdirSync(logDir, { recursive: true });
+    ensureDir(logDir);
     const marker = path.join(logDir, CLEAN_SHUTDOWN_FILE);
     const clean = fs.existsSync(marker);
     const started = Date.now();

@@ -113,8 +113,15 @@ export async function startBroker(opts: StartOptions = {}): Promise<BrokerHandle
     `log.dirs=${dataDir}`,
   ];
   for (const [k, v] of Object.entries(opts.overrides ?? {})) args.push('--override', `${k}=${v}`);
-  const b = new ManagedBroker('samsa', port, dataDir, ownDir, opts.startTimeoutMs ?? 60_000, () =>
-    spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }),
+  // The port is bound before the logs load, so readiness is the start-up line, not a connectable port.
+  const b = new ManagedBroker(
+    'samsa',
+    port,
+    dataDir,
+    ownDir,
+    opts.startTimeoutMs ?? 60_000,
+    () => spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }),
+    /Samsa broker started/,
   );
   await b.start();
   return b;
