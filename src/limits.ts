@@ -49,3 +49,5 @@ export const cleanerBatchBytesMax = 64 * 1024 * 1024;
 export const framePoolBufferBytesMax = 4 * 1024 * 1024;
 /** Bytes of recycled request-frame buffers kept across all connections. */
 export const framePoolBytesMax = 16 * 1024 * 1024;
+/** Shortest period of the replica manager's background tasks (ISR expiry, high-watermark checkpoints). */
+export const replicaTaskIntervalMsMin = 100;

@@ -1,0 +1,281 @@
+// The embedded single-node mode's controller: with no zookeeper.connect, this broker is the whole cluster.
+// It keeps the metadata in the local store (metadata-store.ts), and applies every change the way a
+// ZooKeeper controller's requests would: partition states to the metadata cache (as UpdateMetadata does)
+// and to the replica manager (as LeaderAndIsr / StopReplica do). Every partition has one replica, this
+// broker, which leads it with the leader epoch kept in the store; the ISR is this broker alone.
+
+import type { BrokerConfig } from '../config/broker-config.js';
+import type { Logger } from '../logger.js';
+import { ErrorCode } from '../protocol/errors.js';
+import {
+  applyConfigChanges,
+  type ClusterAdmin,
+  type ConfigChange,
+  type CreatePartitionsSpec,
+  type CreateTopicSpec,
+  outcome,
+  planPartitions,
+  planTopic,
+  type TopicOutcome,
+} from './admin.js';
+import {
+  type BrokerInfo,
+  isInternalTopic,
+  LEADER_DURING_DELETE,
+  type MetadataCache,
+} from './metadata-cache.js';
+import { type MetadataStore, newTopicId, type TopicRecord } from './metadata-store.js';
+import type { PartitionStateRequest, ReplicaManager } from './replica-manager.js';
+
+const CONTROLLER_EPOCH = 0;
+
+export class LocalController implements ClusterAdmin {
+  constructor(
+    private readonly config: BrokerConfig,
+    private readonly store: MetadataStore,
+    private readonly cache: MetadataCache,
+    private readonly replicas: ReplicaManager,
+    private readonly self: BrokerInfo,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Publishes this broker and every stored topic, and takes leadership of every partition. */
+  start(): void {
+    this.cache.setBrokers([this.self]);
+    this.cache.controllerId = this.self.id;
+    this.cache.controllerEpoch = CONTROLLER_EPOCH;
+    const states: PartitionStateRequest[] = [];
+    for (const rec of this.store.topics()) {
+      this.cache.setTopicConfig(rec.name, rec.configs);
+      for (let p = 0; p < rec.partitions; p++) states.push(this.stateOf(rec, p));
+    }
+    this.apply(states);
+  }
+
+  private stateOf(rec: TopicRecord, partition: number): PartitionStateRequest {
+    const id = this.self.id;
+    return {
+      topic: rec.name,
+      topicId: rec.topicId,
+      partition,
+      controllerEpoch: CONTROLLER_EPOCH,
+      leader: id,
+      leaderEpoch: rec.leaderEpochs[partition] ?? 0,
+      isr: [id],
+      partitionEpoch: 0,
+      replicas: [id],
+      addingReplicas: [],
+      removingReplicas: [],
+      isNew: false,
+    };
+  }
+
+  private apply(states: PartitionStateRequest[]): void {
+    if (states.length === 0) return;
+    this.cache.updatePartitions(
+      states.map((s) => ({
+        topic: s.topic,
+        topicId: s.topicId,
+        partition: s.partition,
+        leader: s.leader,
+        leaderEpoch: s.leaderEpoch,
+        replicas: s.replicas,
+        isr: s.isr,
+        offlineReplicas: [],
+        partitionEpoch: s.partitionEpoch,
+        controllerEpoch: s.controllerEpoch,
+      })),
+    );
+    const res = this.replicas.becomeLeaderOrFollower({
+      controllerId: this.self.id,
+      controllerEpoch: CONTROLLER_EPOCH,
+      partitionStates: states,
+    });
+    for (const p of res.partitions) {
+      if (p.errorCode !== ErrorCode.NONE) {
+        this.logger.error('a partition could not be brought online', {
+          partition: `${p.topic}-${p.partition}`,
+          errorCode: p.errorCode,
+        });
+      }
+    }
+  }
+
+  /** Writes the store; a failure (a full disk) becomes KAFKA_STORAGE_ERROR for the caller, logged here. */
+  private persist(name: string, write: () => void): TopicOutcome | null {
+    try {
+      write();
+      return null;
+    } catch (err) {
+      this.logger.error('cannot write the metadata store', { topic: name, error: err });
+      return outcome(name, ErrorCode.KAFKA_STORAGE_ERROR, `cannot write the metadata store: ${String(err)}`);
+    }
+  }
+
+  private record(name: string): TopicRecord | undefined {
+    return this.store.topics().find((t) => t.name === name);
+  }
+
+  async createTopics(specs: CreateTopicSpec[], validateOnly: boolean): Promise<TopicOutcome[]> {
+    const out: TopicOutcome[] = [];
+    for (const spec of specs) {
+      const plan = planTopic(spec, this.config, this.cache.topicNames(), [this.self]);
+      if ('errorCode' in plan) {
+        out.push(plan);
+        continue;
+      }
+      const partitions = plan.assignment.length;
+      if (validateOnly) {
+        out.push({ ...outcome(spec.name, ErrorCode.NONE), numPartitions: partitions, replicationFactor: 1 });
+        continue;
+      }
+      const rec: TopicRecord = {
+        name: spec.name,
+        topicId: newTopicId(),
+        partitions,
+        leaderEpochs: new Array<number>(partitions).fill(0),
+        configs: { ...plan.configs },
+      };
+      const failed = this.persist(spec.name, () => this.store.putTopic(rec));
+      if (failed !== null) {
+        out.push(failed);
+        continue;
+      }
+      this.cache.setTopicConfig(rec.name, rec.configs);
+      this.apply(Array.from({ length: partitions }, (_, p) => this.stateOf(rec, p)));
+      this.logger.info('topic created', {
+        topic: rec.name,
+        topicId: rec.topicId,
+        partitions,
+        configs: rec.configs,
+      });
+      out.push({
+        ...outcome(spec.name, ErrorCode.NONE),
+        topicId: rec.topicId,
+        numPartitions: partitions,
+        replicationFactor: 1,
+      });
+    }
+    return out;
+  }
+
+  async deleteTopics(names: string[]): Promise<TopicOutcome[]> {
+    const out: TopicOutcome[] = [];
+    for (const name of names) {
+      const rec = this.record(name);
+      if (rec === undefined) {
+        out.push(
+          outcome(name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic.'),
+        );
+        continue;
+      }
+      if (!this.config.bool('delete.topic.enable')) {
+        out.push(outcome(name, ErrorCode.TOPIC_DELETION_DISABLED, 'Topic deletion is disabled.'));
+        continue;
+      }
+      if (isInternalTopic(name)) {
+        out.push(
+          outcome(
+            name,
+            ErrorCode.INVALID_REQUEST,
+            `Topic ${name} is an internal topic and cannot be deleted.`,
+          ),
+        );
+        continue;
+      }
+      const failed = this.persist(name, () => this.store.removeTopic(name));
+      if (failed !== null) {
+        out.push(failed);
+        continue;
+      }
+      const partitions = Array.from({ length: rec.partitions }, (_, p) => p);
+      this.cache.updatePartitions(
+        partitions.map((partition) => ({
+          topic: name,
+          topicId: rec.topicId,
+          partition,
+          leader: LEADER_DURING_DELETE,
+          leaderEpoch: -1,
+          replicas: [],
+          isr: [],
+          offlineReplicas: [],
+          partitionEpoch: -1,
+          controllerEpoch: CONTROLLER_EPOCH,
+        })),
+      );
+      this.cache.removeTopicConfig(name);
+      this.replicas.stopReplicas(
+        CONTROLLER_EPOCH,
+        partitions.map((partition) => ({ topic: name, partition, deletePartition: true, leaderEpoch: -2 })),
+      );
+      this.logger.info('topic deleted', { topic: name, topicId: rec.topicId });
+      out.push({ ...outcome(name, ErrorCode.NONE), topicId: rec.topicId });
+    }
+    return out;
+  }
+
+  async createPartitions(specs: CreatePartitionsSpec[], validateOnly: boolean): Promise<TopicOutcome[]> {
+    const out: TopicOutcome[] = [];
+    for (const spec of specs) {
+      const rec = this.record(spec.name);
+      if (rec === undefined) {
+        out.push(
+          outcome(spec.name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic.'),
+        );
+        continue;
+      }
+      const current = Array.from({ length: rec.partitions }, () => [this.self.id]);
+      const plan = planPartitions(spec, current, [this.self]);
+      if (!Array.isArray(plan)) {
+        out.push(plan);
+        continue;
+      }
+      if (validateOnly) {
+        out.push(outcome(spec.name, ErrorCode.NONE));
+        continue;
+      }
+      const next: TopicRecord = {
+        ...rec,
+        partitions: spec.count,
+        leaderEpochs: [...rec.leaderEpochs, ...new Array<number>(spec.count - rec.partitions).fill(0)],
+      };
+      const failed = this.persist(spec.name, () => this.store.putTopic(next));
+      if (failed !== null) {
+        out.push(failed);
+        continue;
+      }
+      const states: PartitionStateRequest[] = [];
+      for (let p = rec.partitions; p < spec.count; p++) states.push(this.stateOf(next, p));
+      this.apply(states);
+      this.logger.info('partitions added', { topic: spec.name, from: rec.partitions, to: spec.count });
+      out.push(outcome(spec.name, ErrorCode.NONE));
+    }
+    return out;
+  }
+
+  async alterTopicConfigs(
+    name: string,
+    changes: ConfigChange[],
+    incremental: boolean,
+    validateOnly: boolean,
+  ): Promise<TopicOutcome> {
+    const rec = this.record(name);
+    if (rec === undefined) {
+      return outcome(name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic.');
+    }
+    const next = applyConfigChanges(name, rec.configs, changes, incremental, this.config);
+    if ('refused' in next) return next.refused;
+    const configs = next.configs;
+    if (validateOnly) return outcome(name, ErrorCode.NONE);
+    const failed = this.persist(name, () => this.store.putTopic({ ...rec, configs }));
+    if (failed !== null) return failed;
+    this.cache.setTopicConfig(name, configs);
+    this.replicas.updateTopicConfig(name);
+    this.logger.info('topic configs altered', { topic: name, configs });
+    return outcome(name, ErrorCode.NONE);
+  }
+
+  async allocateProducerIds(count: number): Promise<number> {
+    return this.store.allocateProducerIds(count);
+  }
+}
