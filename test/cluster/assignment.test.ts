@@ -70,7 +70,10 @@ describe('replica assignment (Kafka AdminUtils)', () => {
             id: 100 + i,
             rack: rackCount === 0 ? null : `r${i % rackCount}`,
           }));
-          const a = assignReplicas(brokers, partitions, rf, { startIndex: start % n, replicaShift: shift % n });
+          const a = assignReplicas(brokers, partitions, rf, {
+            startIndex: start % n,
+            replicaShift: shift % n,
+          });
           assert.equal(a.length, partitions);
           for (const r of a) {
             assert.equal(r.length, rf);
