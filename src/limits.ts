@@ -51,3 +51,5 @@ export const framePoolBufferBytesMax = 4 * 1024 * 1024;
 export const framePoolBytesMax = 16 * 1024 * 1024;
 /** Shortest period of the replica manager's background tasks (ISR expiry, high-watermark checkpoints). */
 export const replicaTaskIntervalMsMin = 100;
+/** Bytes a replica fetch response may carry beyond replica.fetch.response.max.bytes (headers, partition fields). */
+export const replicaFetchResponseOverheadBytes = 1024 * 1024;

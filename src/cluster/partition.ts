@@ -281,6 +281,37 @@ export class Partition {
     return res;
   }
 
+  // ---- follower side -------------------------------------------------------------------------------
+
+  /** Appends batches fetched from the leader, as they are (replica-fetcher.ts). */
+  appendAsFollower(records: Buffer): AppendResult {
+    const res = this.log.appendAsFollower(records);
+    if (res.errorCode === ErrorCode.NONE) this.appendWaiters.fire();
+    return res;
+  }
+
+  /** Cuts a diverged tail (truncation by leader epoch). */
+  truncateTo(offset: number): void {
+    this.log.truncateTo(offset);
+  }
+
+  /** The follower's log restarts empty at the leader's log start (it fell behind the leader's retention). */
+  truncateFullyAndStartAt(offset: number): void {
+    this.log.truncateFullyAndStartAt(offset);
+  }
+
+  /** A follower learns the leader's high watermark and log start offset from each fetch response. */
+  updateFollowerOffsets(leaderHighWatermark: number, leaderLogStartOffset: number): void {
+    if (this.isLeader) return;
+    const hw = Math.min(leaderHighWatermark, this.log.logEndOffset);
+    if (hw > this.log.highWatermark) {
+      this.log.highWatermark = hw;
+      this.hwWaiters.fire();
+    }
+    const start = Math.min(leaderLogStartOffset, this.log.highWatermark);
+    if (start > this.log.logStartOffset) this.log.deleteRecordsBefore(start);
+  }
+
   // ---- followers' progress (leader side) --------------------------------------------------------
 
   /**

@@ -403,6 +403,89 @@ export class PartitionLog {
     return { errorCode: ErrorCode.NONE, chunks, bytes };
   }
 
+  // ---- follower appends ----------------------------------------------------------------------------------
+
+  /**
+   * Appends batches fetched from the leader as they are: offsets, leader epochs and timestamps kept, bytes
+   * unchanged (Kafka's appendAsFollower). The first batch must start at or after the log end (a compacted
+   * leader may have gaps). The leader-epoch cache learns each new epoch from the batches; producer state is
+   * rebuilt from them without sequence checks (the leader checked). Returns the new log end offset, or throws
+   * for batches that do not follow on (the fetcher then truncates and refetches). I/O errors take the log
+   * offline as for a leader append.
+   */
+  appendAsFollower(records: Buffer, now = Date.now()): AppendResult {
+    if (this.closed) throw new Error(`log ${this.name} is closed`);
+    if (this.failed !== null) {
+      return appendError(
+        ErrorCode.KAFKA_STORAGE_ERROR,
+        `log is offline after ${this.failed.message}`,
+        this._logStartOffset,
+      );
+    }
+    const headers: BatchHeader[] = [];
+    const appended: AppendedBatch[] = [];
+    let pos = 0;
+    let expected = this._logEndOffset;
+    let maxTimestamp = -1;
+    let messages = 0;
+    while (pos + BATCH_HEADER_BYTES <= records.length) {
+      const h = readBatchHeader(records, pos);
+      const size = LOG_OVERHEAD + h.batchLength;
+      if (h.magic !== MAGIC_V2 || h.batchLength < BATCH_LENGTH_MIN || pos + size > records.length) break;
+      if (h.baseOffset < expected) {
+        return appendError(
+          ErrorCode.CORRUPT_MESSAGE,
+          `batch at offset ${h.baseOffset} from the leader is below the log end ${expected}`,
+          this._logStartOffset,
+        );
+      }
+      headers.push(h);
+      appended.push({
+        bufferPos: pos,
+        size,
+        lastOffset: h.baseOffset + h.lastOffsetDelta,
+        maxTimestamp: h.maxTimestamp,
+      });
+      expected = h.baseOffset + h.lastOffsetDelta + 1;
+      maxTimestamp = Math.max(maxTimestamp, h.maxTimestamp);
+      messages += h.recordCount;
+      pos += size;
+    }
+    if (headers.length === 0) {
+      return appendError(ErrorCode.CORRUPT_MESSAGE, 'no whole record batch', this._logStartOffset);
+    }
+    const first = headers[0]!;
+    const lastOffset = expected - 1;
+    const data = pos === records.length ? records : records.subarray(0, pos);
+    try {
+      if (this.active.shouldRoll(data.length, maxTimestamp, lastOffset, now))
+        this.rollAt(first.baseOffset, now);
+      this.active.append(data, appended);
+    } catch (e) {
+      this.failed = e as Error;
+      this.logger.error('follower append failed, log taken offline', { partition: this.name, error: e });
+      return appendError(ErrorCode.KAFKA_STORAGE_ERROR, (e as Error).message, this._logStartOffset);
+    }
+    this._logEndOffset = expected;
+    for (const h of headers) {
+      this.producerState.replay(h);
+      if (h.partitionLeaderEpoch >= 0 && h.partitionLeaderEpoch > this.leaderEpochCache.latestEpoch()) {
+        this.leaderEpochCache.assign(h.partitionLeaderEpoch, h.baseOffset);
+      }
+    }
+    this.unflushedMessages += messages;
+    if (this.unflushedMessages >= this.config.flushIntervalMessages) this.flush(now);
+    return {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      baseOffset: first.baseOffset,
+      lastOffset,
+      logAppendTime: -1,
+      logStartOffset: this._logStartOffset,
+      duplicate: false,
+    };
+  }
+
   // ---- timestamps ----------------------------------------------------------------------------------------
 
   /**
@@ -536,6 +619,27 @@ export class PartitionLog {
     this.leaderEpochCache.truncateFromEnd(this._logEndOffset);
     this.loadProducerState();
     this.logger.info('log truncated', { partition: this.name, from: removedTo, to: this._logEndOffset });
+  }
+
+  /**
+   * Empties the log and restarts it at `offset` (a follower that fell behind its leader's log start, Kafka's
+   * truncateFullyAndStartAt): every segment goes, log start = log end = high watermark = offset.
+   */
+  truncateFullyAndStartAt(offset: number): void {
+    const now = Date.now();
+    this._segmentsEpoch++;
+    lowerCleanerCheckpoint(this.dir, 0);
+    while (this.segments.length > 0) this.segments.pop()!.delete(0);
+    this.segments.push(LogSegment.create(this.dir, offset, this.config, now));
+    const from = this._logEndOffset;
+    this._logEndOffset = offset;
+    this._highWatermark = offset;
+    this.recoveryPoint = offset;
+    this.setLogStartOffset(offset);
+    this.leaderEpochCache.truncateFromEnd(0);
+    this.producerState.clear();
+    this.producerState.deleteSnapshotsAbove(-1);
+    this.logger.info('log truncated fully', { partition: this.name, from, startAt: offset });
   }
 
   /** Starts a new active segment at the log end (no-op when the active segment is empty). */
