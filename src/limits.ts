@@ -53,3 +53,5 @@ export const framePoolBytesMax = 16 * 1024 * 1024;
 export const replicaTaskIntervalMsMin = 100;
 /** Bytes a replica fetch response may carry beyond replica.fetch.response.max.bytes (headers, partition fields). */
 export const replicaFetchResponseOverheadBytes = 1024 * 1024;
+/** How long creating an internal topic (__consumer_offsets) may take before FindCoordinator gives up. */
+export const internalTopicCreateTimeoutMs = 30_000;

@@ -1,18 +1,28 @@
-// The broker: owns the configuration, the metadata store, the logs, the topic view and the
-// listener, and starts and stops them in order.
+// The broker: owns the configuration, the logs, the replicas, the cluster's metadata as this broker knows
+// it, the coordinators and the listeners, and starts and stops them in order.
 //
-// Start: validate config -> open metadata store -> open logs (recovering after an unclean stop)
-// -> load topics -> listen. Stop (SIGTERM): stop accepting, let in-flight requests finish, flush
-// and close every log, write the clean-shutdown marker so the next start skips recovery.
+// Start: lock the log dirs -> bind the listeners -> open the metadata store and the logs (recovering after
+// an unclean stop) -> take on the partitions the controller assigns (the local controller on a single node)
+// -> load the consumer groups -> serve. Stop (SIGTERM): stop accepting, let in-flight requests finish,
+// checkpoint high watermarks, flush and close every log, write the clean-shutdown marker so the next start
+// skips recovery.
 
+import type { ClusterAdmin } from '../cluster/admin.js';
+import { LocalController } from '../cluster/local-controller.js';
+import { logConfigFor } from '../cluster/log-configs.js';
+import { type BrokerInfo, MetadataCache } from '../cluster/metadata-cache.js';
 import { MetadataStore } from '../cluster/metadata-store.js';
-import { TopicManager } from '../cluster/topics.js';
+import { ReplicaManager } from '../cluster/replica-manager.js';
+import { TopicsView } from '../cluster/topics-view.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { GroupCoordinator } from '../coordinator/group/coordinator.js';
+import { OFFSETS_TOPIC } from '../coordinator/group/records.js';
 import { ProducerIdManager } from '../coordinator/txn/producer-ids.js';
 import { BrokerMetrics, type Metrics, NOOP_METRICS } from '../http/metrics.js';
 import * as limits from '../limits.js';
 import { createLogger, type Logger } from '../logger.js';
+import { ErrorCode } from '../protocol/errors.js';
+import type { LogConfig } from '../storage/config.js';
 import { LogDirError, LogDirLocks } from '../storage/log-dirs.js';
 import { LogManager } from '../storage/log-manager.js';
 import type { Handler } from './handler.js';
@@ -29,7 +39,14 @@ export interface ApiVersionRange {
 export class Broker {
   readonly log: Logger;
   readonly nodeId: number;
-  readonly topics: TopicManager;
+  /** The cluster as this broker knows it: brokers, topics, partition leaders (metadata-cache.ts). */
+  readonly metadataCache: MetadataCache;
+  /** The partition replicas hosted here, led or followed (replica-manager.ts). */
+  readonly replicas: ReplicaManager;
+  /** Topic administration for the admin APIs (the local controller, or ZooKeeper in a cluster). */
+  readonly admin: ClusterAdmin;
+  /** A read-only view joining the metadata cache and the local replicas, by topic. */
+  readonly topics: TopicsView;
   readonly producerIds: ProducerIdManager;
   /** Consumer groups and committed offsets (src/coordinator/group/). */
   readonly groups: GroupCoordinator;
@@ -50,11 +67,109 @@ export class Broker {
   ) {
     this.log = createLogger('broker');
     this.nodeId = config.nodeId;
-    this.topics = new TopicManager(config, metadata, logs, createLogger('topics'));
-    this.producerIds = new ProducerIdManager(metadata);
-    this.groups = new GroupCoordinator(config, this.topics, createLogger('group-coordinator'));
+    this.metadataCache = new MetadataCache(metadata.clusterId, this.nodeId);
+    this.replicas = new ReplicaManager({
+      localBrokerId: this.nodeId,
+      logs,
+      metadata: this.metadataCache,
+      logger: createLogger('replicas'),
+      replicaLagTimeMaxMs: config.long('replica.lag.time.max.ms'),
+      highWatermarkCheckpointIntervalMs: config.long('replica.high.watermark.checkpoint.interval.ms'),
+      logConfigFor: (topic) => this.logConfigFor(topic),
+      // A single node's ISR is itself alone: nothing ever changes it.
+      alterIsr: async () => ({ errorCode: ErrorCode.NOT_CONTROLLER }),
+    });
+    this.topics = new TopicsView(this.metadataCache, this.replicas);
+    const local = new LocalController(
+      config,
+      metadata,
+      this.metadataCache,
+      this.replicas,
+      this.selfInfo(server),
+      createLogger('controller'),
+    );
+    this.localController = local;
+    this.admin = local;
+    this.producerIds = new ProducerIdManager(this.admin);
+    this.groups = new GroupCoordinator(
+      config,
+      {
+        partitionCount: () => this.metadataCache.partitionCount(OFFSETS_TOPIC),
+        leaderPartition: (i) => {
+          const p = this.replicas.partition(OFFSETS_TOPIC, i);
+          return p?.isLeader ? p : undefined;
+        },
+        partitionExists: (topic, partition) => this.metadataCache.partition(topic, partition) !== undefined,
+        createTopic: () => void this.ensureOffsetsTopic(),
+      },
+      createLogger('group-coordinator'),
+    );
     this.handlerMap = new Map(handlers.map((h) => [h.apiKey, h as Handler<unknown, unknown>]));
     this.metrics = brokerMetrics ?? NOOP_METRICS;
+  }
+
+  private readonly localController: LocalController;
+
+  /** This broker as the cluster sees it: id, rack and advertised endpoints. */
+  private selfInfo(server: Server): BrokerInfo {
+    const listeners = this.config.listeners();
+    return {
+      id: this.nodeId,
+      rack: this.config.get('broker.rack'),
+      endpoints: this.config.advertisedListeners().map((a, i) => ({
+        listener: a.name,
+        host: a.host,
+        port: a.port === 0 ? (i === 0 ? server.port : (listeners[i]?.port ?? 0)) : a.port,
+        securityProtocol: 'PLAINTEXT',
+      })),
+    };
+  }
+
+  /** A topic's config overrides (empty for none). */
+  topicConfig(topic: string): Readonly<Record<string, string>> {
+    return this.metadataCache.topicConfig(topic);
+  }
+
+  /** The storage config of a topic's logs: its overrides over this broker's defaults. */
+  logConfigFor(topic: string): LogConfig {
+    return logConfigFor(this.config, this.metadataCache.topicConfig(topic));
+  }
+
+  /**
+   * Creates __consumer_offsets when it does not exist (Kafka does so on the first FindCoordinator for a group),
+   * with offsets.topic.* settings; resolves with an error code.
+   */
+  async ensureOffsetsTopic(): Promise<number> {
+    if (this.metadataCache.topic(OFFSETS_TOPIC) !== undefined) return ErrorCode.NONE;
+    const c = this.groups.config;
+    const [res] = await this.admin.createTopics(
+      [
+        {
+          name: OFFSETS_TOPIC,
+          numPartitions: c.offsetsTopicPartitions,
+          replicationFactor: Math.min(
+            this.config.int('offsets.topic.replication.factor'),
+            Math.max(1, this.metadataCache.brokers().length),
+          ),
+          assignments: [],
+          configs: {
+            'cleanup.policy': 'compact',
+            'segment.bytes': String(c.offsetsTopicSegmentBytes),
+            'compression.type': 'producer',
+          },
+        },
+      ],
+      false,
+      limits.internalTopicCreateTimeoutMs,
+    );
+    if (
+      res === undefined ||
+      (res.errorCode !== ErrorCode.NONE && res.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS)
+    ) {
+      this.log.error('cannot create the offsets topic', { topic: OFFSETS_TOPIC, error: res?.errorMessage });
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    }
+    return ErrorCode.NONE;
   }
 
   /** What /metrics reports; empty until the broker has started (the endpoint is bound before the logs load). */
@@ -63,13 +178,13 @@ export class Broker {
   }): ConstructorParameters<typeof BrokerMetrics>[0] {
     return {
       *partitions() {
-        const topics = ref.broker?.topics;
-        if (topics === undefined) return;
-        for (const t of topics.all()) {
-          for (const p of t.partitions) {
+        const replicas = ref.broker?.replicas;
+        if (replicas === undefined) return;
+        for (const p of replicas.all()) {
+          {
             const l = p.log;
             yield {
-              topic: t.name,
+              topic: p.topic,
               partition: p.index,
               sizeBytes: l.sizeBytes,
               logStartOffset: l.logStartOffset,
@@ -99,8 +214,8 @@ export class Broker {
     const offsets = this.groups.offsets;
     for (const group of offsets.groupIds()) {
       for (const o of offsets.all(group)) {
-        const p = this.topics.partition(o.topic, o.partition);
-        if (p === undefined) continue;
+        const p = this.replicas.partition(o.topic, o.partition);
+        if (p === undefined || !p.isLeader) continue;
         yield {
           group,
           topic: o.topic,
@@ -165,7 +280,9 @@ export class Broker {
       const broker = new Broker(config, metadata, logs, server, brokerMetrics, locks);
       broker.boundPort = boundPort;
       broker.metricsPort = metricsPort;
-      broker.topics.load();
+      undo.push(() => broker.replicas.stop());
+      broker.localController.start();
+      broker.replicas.start();
       undo.push(() => broker.groups.stop());
       await broker.groups.start();
       logs.startBackgroundTasks({
@@ -186,7 +303,7 @@ export class Broker {
         listener: `${listener.name}://${listener.host}:${boundPort}`,
         advertised: `${listener.name}://${broker.advertised().host}:${broker.advertised().port}`,
         logDirs,
-        topics: [...broker.topics.all()].length,
+        topics: broker.metadataCache.topicNames().length,
       });
       return broker;
     } catch (err) {
@@ -234,6 +351,7 @@ export class Broker {
     this.groups.stop();
     await this.server.close(limits.shutdownGraceMs);
     if (this.brokerMetrics !== null) await this.brokerMetrics.close();
+    this.replicas.stop();
     await this.logs.close();
     this.locks.release();
     this.log.info('shut down cleanly');

@@ -29,6 +29,7 @@ export class Server {
   private handlers: ReadonlyMap<number, Handler<unknown, unknown>> = new Map();
   /** Sockets accepted between bind() and start(), paused. */
   private waiting: net.Socket[] = [];
+  private boundPort = -1;
 
   constructor(
     private readonly opts: ServerOptions,
@@ -59,9 +60,15 @@ export class Server {
       this.server.listen(this.opts.port, this.opts.host, () => {
         this.server.off('error', reject);
         const addr = this.server.address();
-        resolve(typeof addr === 'object' && addr !== null ? addr.port : this.opts.port);
+        this.boundPort = typeof addr === 'object' && addr !== null ? addr.port : this.opts.port;
+        resolve(this.boundPort);
       });
     });
+  }
+
+  /** The bound port (-1 before bind()). */
+  get port(): number {
+    return this.boundPort;
   }
 
   /** Serves requests from now on, the connections that waited for start-up first. */

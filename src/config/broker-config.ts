@@ -83,6 +83,8 @@ export const definitions: Record<string, Definition> = {
     oneOf: ['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd'],
   },
   'min.insync.replicas': { kind: 'int', default: '1', min: 1 },
+  'replica.lag.time.max.ms': { kind: 'long', default: '30000', min: 1 },
+  'replica.high.watermark.checkpoint.interval.ms': { kind: 'long', default: '5000', min: 1 },
   'socket.request.max.bytes': { kind: 'int', default: String(limits.requestBytesMaxDefault), min: 1 },
   // Kafka's default (-1) is unbounded; Samsa always bounds what it buffers.
   'queued.max.request.bytes': { kind: 'long', default: String(limits.queuedRequestBytesMaxDefault), min: 1 },

@@ -10,11 +10,15 @@
 // Compacted topics (cleanup.policy includes compact) refuse records without a key with INVALID_RECORD, as
 // Kafka's LogValidator does: the records are walked in place (record-scan.ts), after decompression for a
 // compressed batch (which then takes the asynchronous path).
-// On one node acks=1 and acks=all are satisfied once the append returns, unless the topic's
-// min.insync.replicas exceeds the in-sync replicas (this node alone): acks=all then gets
-// NOT_ENOUGH_REPLICAS, as in Kafka. acks=0 sends no response at all.
+// Appends go through the partition layer (src/cluster/partition.ts) as leader: acks=1 is answered once the
+// leader's log has the batch; acks=all is refused with NOT_ENOUGH_REPLICAS before the append when the ISR
+// is smaller than min.insync.replicas, and otherwise answered once the high watermark passes the batch
+// (every ISR member has it), or with REQUEST_TIMED_OUT after the request's timeout_ms, or
+// NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR shrank below min.insync.replicas meanwhile, as in Kafka.
+// acks=0 sends no response at all.
 
-import type { Partition, Topic } from '../../cluster/topics.js';
+import { isInternalTopic } from '../../cluster/metadata-cache.js';
+import type { Partition } from '../../cluster/partition.js';
 import { topicConfigValue } from '../../config/topic-config.js';
 import * as limits from '../../limits.js';
 import { batchBody, recompressBatch } from '../../protocol/batch-compression.js';
@@ -95,7 +99,7 @@ function checkBatch(records: Buffer, maxMessageBytes: number): BatchHeader | [nu
 
 /** The topic-level settings a produce needs, resolved once per topic per request. */
 interface TopicSettings {
-  topic: Topic;
+  topic: string;
   maxMessageBytes: number;
   minInsyncReplicas: number;
   /** The topic's compression.type as a codec, -1 for 'producer'. */
@@ -135,15 +139,22 @@ function rejected(
   return failure(index, errorCode, error);
 }
 
-function topicSettings(broker: Broker, topic: Topic): TopicSettings {
-  const compressionType = topicConfigValue(broker.config, topic.configs, 'compression.type');
+function topicSettings(broker: Broker, topic: string): TopicSettings {
+  const configs = broker.topicConfig(topic);
+  const compressionType = topicConfigValue(broker.config, configs, 'compression.type');
   return {
     topic,
-    maxMessageBytes: Number(topicConfigValue(broker.config, topic.configs, 'max.message.bytes')),
-    minInsyncReplicas: Number(topicConfigValue(broker.config, topic.configs, 'min.insync.replicas')),
+    maxMessageBytes: Number(topicConfigValue(broker.config, configs, 'max.message.bytes')),
+    minInsyncReplicas: Number(topicConfigValue(broker.config, configs, 'min.insync.replicas')),
     codec: compressionType === 'producer' ? -1 : codecFromName(compressionType),
-    compacted: topicConfigValue(broker.config, topic.configs, 'cleanup.policy').includes('compact'),
+    compacted: topicConfigValue(broker.config, configs, 'cleanup.policy').includes('compact'),
   };
+}
+
+/** How one produce request waits for its acks=all partitions: the request's timeout_ms. */
+interface Acks {
+  acks: number;
+  timeoutMs: number;
 }
 
 /** Recompressions (and the appends queued behind them) still running, per partition. */
@@ -156,10 +167,12 @@ function appendNow(
   topicName: string,
   records: Buffer,
   now: number,
+  acks: Acks,
+  minInsyncReplicas: number,
   h: BatchHeader = readBatchHeader(records, 0),
-): PartitionOut {
+): PartitionOut | Promise<PartitionOut> {
   const index = partition.index;
-  const res = partition.log.append(records, partition.leaderEpoch, now);
+  const res = partition.appendAsLeader(records, acks.acks, minInsyncReplicas, now);
   if (res.errorCode !== ErrorCode.NONE) {
     broker.log.warn('produce rejected by the log', {
       client: ctx.clientAddress,
@@ -172,12 +185,10 @@ function appendNow(
       producerEpoch: h.producerEpoch,
       baseSequence: h.baseSequence,
     });
-    return failure(index, res.errorCode, null);
+    return failure(index, res.errorCode, res.errorMessage);
   }
-  partition.log.highWatermark = partition.log.logEndOffset;
-  partition.notifyWaiters();
   if (!res.duplicate) broker.metrics.topicIn(topicName, records.length, h.recordCount);
-  return {
+  const ok: PartitionOut = {
     index,
     errorCode: ErrorCode.NONE,
     baseOffset: res.baseOffset,
@@ -185,6 +196,10 @@ function appendNow(
     logStartOffset: partition.log.logStartOffset,
     errorMessage: null,
   };
+  if (acks.acks !== -1 || partition.highWatermark > res.lastOffset) return ok;
+  return partition
+    .waitForHighWatermark(res.lastOffset, minInsyncReplicas, acks.timeoutMs)
+    .then((errorCode) => (errorCode === ErrorCode.NONE ? ok : failure(index, errorCode, null)));
 }
 
 /** Recompresses for the topic's codec, then appends (unless the partition went away meanwhile). */
@@ -197,6 +212,8 @@ async function recompressAndAppend(
   codec: number,
   maxMessageBytes: number,
   compacted: boolean,
+  acks: Acks,
+  minInsyncReplicas: number,
 ): Promise<PartitionOut> {
   const index = partition.index;
   if (compacted) {
@@ -229,12 +246,8 @@ async function recompressAndAppend(
       `Record batch could not be recompressed: ${(e as Error).message}`,
     );
   }
-  if (broker.topics.get(topicName)?.partitions[index] !== partition) {
-    return failure(
-      index,
-      ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-      'This server does not host this topic-partition.',
-    );
+  if (broker.replicas.partition(topicName, index) !== partition || !partition.isLeader) {
+    return failure(index, ErrorCode.NOT_LEADER_OR_FOLLOWER, 'This broker no longer leads the partition.');
   }
   if (batch.length > maxMessageBytes) {
     return failure(
@@ -244,7 +257,7 @@ async function recompressAndAppend(
     );
   }
   if (batch !== records) broker.metrics.recompressed(topicName);
-  return appendNow(ctx, broker, partition, topicName, batch, Date.now());
+  return appendNow(ctx, broker, partition, topicName, batch, Date.now(), acks, minInsyncReplicas);
 }
 
 function produceToPartition(
@@ -255,19 +268,21 @@ function produceToPartition(
   index: number,
   records: Buffer | null,
   transactionalId: string | null,
-  acks: number,
+  acks: Acks,
   now: number,
 ): PartitionOut | Promise<PartitionOut> {
-  const topic = settings?.topic;
-  const partition = topic?.partitions[index];
-  if (settings === undefined || topic === undefined || partition === undefined) {
+  const partition = broker.replicas.leaderFor(topicName, index);
+  if (typeof partition === 'number' || settings === undefined) {
+    const code = typeof partition === 'number' ? partition : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     return failure(
       index,
-      ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-      'This server does not host this topic-partition.',
+      code,
+      code === ErrorCode.NOT_LEADER_OR_FOLLOWER
+        ? 'This broker is not the leader of the partition.'
+        : 'This server does not host this topic-partition.',
     );
   }
-  if (topic.isInternal) {
+  if (isInternalTopic(topicName)) {
     return failure(index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topicName}`);
   }
   if (records === null || records.length === 0) {
@@ -295,17 +310,6 @@ function produceToPartition(
       'Transactions are not supported yet',
     );
   }
-  if (acks === -1) {
-    const minIsr = settings.minInsyncReplicas;
-    const isr = 1;
-    if (minIsr > isr) {
-      return failure(
-        index,
-        ErrorCode.NOT_ENOUGH_REPLICAS,
-        `The size of the current ISR [${broker.nodeId}] is insufficient to satisfy the min.isr requirement of ${minIsr} for partition ${topicName}-${index}`,
-      );
-    }
-  }
   const codec = settings.codec;
   const batchCodec = h.attributes & 0x07;
   if (settings.compacted && batchCodec === 0) {
@@ -315,7 +319,7 @@ function produceToPartition(
   const queued = appendQueues.get(partition);
   const checkCompressedKeys = settings.compacted && batchCodec !== 0;
   if (queued === undefined && !checkCompressedKeys && (codec === -1 || codec === batchCodec)) {
-    return appendNow(ctx, broker, partition, topicName, records, now, h);
+    return appendNow(ctx, broker, partition, topicName, records, now, acks, settings.minInsyncReplicas, h);
   }
   // Recompress (or wait behind a recompression already running for this partition), keeping arrival order.
   const target = codec === -1 ? h.attributes & 0x07 : codec;
@@ -329,6 +333,8 @@ function produceToPartition(
       target,
       maxMessageBytes,
       checkCompressedKeys,
+      acks,
+      settings.minInsyncReplicas,
     ),
   );
   appendQueues.set(partition, run);
@@ -358,10 +364,11 @@ export const produce = defineHandler<ProduceRequest, ProduceResponseInput>({
       };
     }
     const waits: Promise<void>[] = [];
+    const acksOf: Acks = { acks: req.acks, timeoutMs: Math.max(0, req.timeoutMs) };
     const responses = req.topicData.map((t) => {
       const partitionResponses: PartitionOut[] = [];
-      const topic = broker.topics.get(t.name);
-      const settings = topic === undefined ? undefined : topicSettings(broker, topic);
+      const settings =
+        broker.metadataCache.topic(t.name) === undefined ? undefined : topicSettings(broker, t.name);
       t.partitionData.forEach((p, i) => {
         const out = produceToPartition(
           ctx,
@@ -371,7 +378,7 @@ export const produce = defineHandler<ProduceRequest, ProduceResponseInput>({
           p.index,
           p.records,
           req.transactionalId,
-          req.acks,
+          acksOf,
           now,
         );
         if (out instanceof Promise) {

@@ -6,7 +6,7 @@
 // Fetch sessions (KIP-227) are not kept: every response carries session id 0, which tells the
 // client to send full fetch requests. v13+ names topics by id.
 
-import type { Partition } from '../../cluster/topics.js';
+import type { Partition } from '../../cluster/partition.js';
 import * as limits from '../../limits.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
@@ -57,7 +57,12 @@ function recordTraffic(broker: Broker, pass: ReadPass): void {
   for (const s of pass.sent) broker.metrics.topicOut(s.topic, s.records.length, countRecords(s.records));
 }
 
-function readOnce(broker: Broker, req: FetchRequest, version: number): ReadPass {
+/** Who is fetching: a consumer (-1), or a follower replica with its broker id (v15+: in replica_state). */
+function replicaIdOf(req: FetchRequest, version: number): number {
+  return version >= 15 ? req.replicaState.replicaId : req.replicaId;
+}
+
+function readOnce(broker: Broker, req: FetchRequest, version: number, first: boolean): ReadPass {
   let budget = Math.min(req.maxBytes, limits.fetchResponseBytesMax);
   let bytes = 0;
   let anyError = false;
@@ -65,19 +70,20 @@ function readOnce(broker: Broker, req: FetchRequest, version: number): ReadPass 
   const responses: TopicOut[] = [];
   const sent: ReadPass['sent'] = [];
   const reads: Buffer[] = [];
+  const replicaId = replicaIdOf(req, version);
+  const follower = replicaId >= 0;
+  const now = Date.now();
   for (const ft of req.topics) {
-    const topic = version >= 13 ? broker.topics.getById(ft.topicId) : broker.topics.get(ft.topic);
+    const name = version >= 13 ? (broker.metadataCache.topicById(ft.topicId)?.name ?? null) : ft.topic;
     const outs: PartitionOut[] = [];
     for (const fp of ft.partitions) {
-      const partition = topic?.partitions[fp.partition];
-      if (partition === undefined) {
+      const partition =
+        name === null ? ErrorCode.UNKNOWN_TOPIC_ID : broker.replicas.leaderFor(name, fp.partition);
+      if (typeof partition === 'number') {
         anyError = true;
         outs.push({
           partitionIndex: fp.partition,
-          errorCode:
-            version >= 13 && topic === undefined
-              ? ErrorCode.UNKNOWN_TOPIC_ID
-              : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          errorCode: partition,
           highWatermark: -1,
           lastStableOffset: -1,
           logStartOffset: -1,
@@ -87,6 +93,24 @@ function readOnce(broker: Broker, req: FetchRequest, version: number): ReadPass 
       }
       partitions.push(partition);
       const log = partition.log;
+      const epochError = checkLeaderEpoch(partition, fp.currentLeaderEpoch);
+      if (epochError === ErrorCode.NONE && follower && first) {
+        // The follower's fetch offset says how far it has the log: it may join the ISR, and the high
+        // watermark may move (waking consumers and acks=all producers).
+        const err = partition.updateFollowerFetchState(replicaId, fp.fetchOffset, fp.logStartOffset, now);
+        if (err !== ErrorCode.NONE) {
+          anyError = true;
+          outs.push({
+            partitionIndex: fp.partition,
+            errorCode: err,
+            highWatermark: -1,
+            lastStableOffset: -1,
+            logStartOffset: -1,
+            records: EMPTY,
+          });
+          continue;
+        }
+      }
       const base = {
         partitionIndex: fp.partition,
         highWatermark: log.highWatermark,
@@ -95,14 +119,15 @@ function readOnce(broker: Broker, req: FetchRequest, version: number): ReadPass 
         abortedTransactions: req.isolationLevel === READ_COMMITTED ? [] : null,
         preferredReadReplica: -1,
       };
-      const epochError = checkLeaderEpoch(partition, fp.currentLeaderEpoch);
       if (epochError !== ErrorCode.NONE) {
         anyError = true;
         outs.push({ ...base, errorCode: epochError, records: EMPTY });
         continue;
       }
       const max = Math.min(fp.partitionMaxBytes, budget);
-      const res = log.read(fp.fetchOffset, Math.max(max, 0), log.highWatermark, bytes === 0);
+      // Followers copy the whole log; consumers see only what the ISR has (the high watermark).
+      const limit = follower ? log.logEndOffset : log.highWatermark;
+      const res = log.read(fp.fetchOffset, Math.max(max, 0), limit, bytes === 0);
       if (res.errorCode !== ErrorCode.NONE) {
         anyError = true;
         outs.push({ ...base, errorCode: res.errorCode, records: EMPTY });
@@ -119,7 +144,7 @@ function readOnce(broker: Broker, req: FetchRequest, version: number): ReadPass 
       }
       bytes += res.bytes;
       budget -= res.bytes;
-      if (records.length > 0) sent.push({ topic: partition.topic.name, records });
+      if (records.length > 0 && !follower) sent.push({ topic: partition.topic, records });
       outs.push({ ...base, errorCode: ErrorCode.NONE, records });
     }
     responses.push({ topic: ft.topic, topicId: ft.topicId, partitions: outs });
@@ -127,18 +152,26 @@ function readOnce(broker: Broker, req: FetchRequest, version: number): ReadPass 
   return { responses, bytes, partitions, anyError, sent, reads };
 }
 
-/** Resolves when any of the partitions gets an append, the deadline passes, or the client goes away. */
-function waitForAppend(partitions: Partition[], ms: number, signal: AbortSignal): Promise<void> {
+/**
+ * Resolves when any of the partitions has new data for this fetcher (log end for followers, high watermark
+ * for consumers; both fire on a leadership change), the deadline passes, or the client goes away.
+ */
+function waitForData(
+  partitions: Partition[],
+  follower: boolean,
+  ms: number,
+  signal: AbortSignal,
+): Promise<void> {
   return new Promise((resolve) => {
     let timer: NodeJS.Timeout | undefined;
     const done = (): void => {
       if (timer !== undefined) clearTimeout(timer);
-      for (const p of partitions) p.removeWaiter(done);
+      for (const p of partitions) (follower ? p.appendWaiters : p.hwWaiters).remove(done);
       signal.removeEventListener('abort', done);
       resolve();
     };
     timer = setTimeout(done, ms);
-    for (const p of partitions) p.addWaiter(done);
+    for (const p of partitions) (follower ? p.appendWaiters : p.hwWaiters).add(done);
     signal.addEventListener('abort', done);
   });
 }
@@ -159,16 +192,17 @@ export const fetch = defineHandler<FetchRequest, FetchResponseInput>({
       };
     }
     const deadline = Date.now() + Math.min(Math.max(req.maxWaitMs, 0), limits.fetchWaitMsMax);
-    let pass = readOnce(broker, req, ctx.apiVersion);
+    let pass = readOnce(broker, req, ctx.apiVersion, true);
+    const follower = replicaIdOf(req, ctx.apiVersion) >= 0;
     const parkedAt = performance.now();
     let parked = false;
     while (pass.bytes < req.minBytes && !pass.anyError && !ctx.signal.aborted) {
       const left = deadline - Date.now();
       if (left <= 0) break;
       parked = true;
-      await waitForAppend(pass.partitions, left, ctx.signal);
+      await waitForData(pass.partitions, follower, left, ctx.signal);
       releaseReadBuffers(pass.reads);
-      pass = readOnce(broker, req, ctx.apiVersion);
+      pass = readOnce(broker, req, ctx.apiVersion, false);
     }
     if (parked) broker.metrics.longPollWait((performance.now() - parkedAt) / 1000);
     recordTraffic(broker, pass);

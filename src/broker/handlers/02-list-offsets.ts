@@ -28,14 +28,14 @@ export const listOffsets = defineHandler<ListOffsetsRequest, ListOffsetsResponse
       topics: req.topics.map((t) => ({
         name: t.name,
         partitions: t.partitions.map((p) => {
-          const partition = broker.topics.partition(t.name, p.partitionIndex);
+          const partition = broker.replicas.leaderFor(t.name, p.partitionIndex);
           const fail = (errorCode: number) => ({
             partitionIndex: p.partitionIndex,
             errorCode,
             timestamp: -1,
             offset: -1,
           });
-          if (partition === undefined) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          if (typeof partition === 'number') return fail(partition);
           const epochError = checkLeaderEpoch(partition, p.currentLeaderEpoch);
           if (epochError !== ErrorCode.NONE) return fail(epochError);
           const log = partition.log;
@@ -48,7 +48,8 @@ export const listOffsets = defineHandler<ListOffsetsRequest, ListOffsetsResponse
           });
           switch (p.timestamp) {
             case LATEST:
-              return ok(log.highWatermark, -1);
+              // A follower (replica id >= 0) reads to the log end, consumers to the high watermark.
+              return ok(req.replicaId >= 0 ? log.logEndOffset : log.highWatermark, -1);
             case EARLIEST:
             case EARLIEST_LOCAL:
               return ok(log.logStartOffset, -1);

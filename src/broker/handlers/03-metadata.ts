@@ -1,10 +1,13 @@
-// Metadata (key 3), v0-12. Lists brokers and the requested topics (all topics when the list is null,
-// or empty in v0). Unknown topics are auto-created when both the request (v4+) and
-// auto.create.topics.enable allow it. v10+ may name topics by id; v12 answers with null names
-// for ids it does not know. Every partition is led by this node with its leader epoch.
+// Metadata (key 3), v0-12. Lists the live brokers (with their racks) and the requested topics (all topics
+// when the list is null, or empty in v0), answered from this broker's metadata cache: per partition its
+// leader, leader epoch, replicas, ISR and the replicas on brokers that are down (offline_replicas; a
+// partition whose leader is down gets LEADER_NOT_AVAILABLE, as Kafka answers). Unknown topics are
+// auto-created when both the request (v4+) and auto.create.topics.enable allow it; Kafka's internal topics
+// are created only by their coordinators. v10+ may name topics by id; v12 answers with null names for ids
+// it does not know.
 
-import type { Topic } from '../../cluster/topics.js';
-import { topicNameProblem } from '../../cluster/topics.js';
+import { topicNameProblem } from '../../cluster/admin.js';
+import { isInternalTopic, type TopicInfo, ZERO_UUID } from '../../cluster/metadata-cache.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { MetadataRequest } from '../../protocol/generated/metadata-request.js';
@@ -12,27 +15,41 @@ import type { MetadataResponseInput } from '../../protocol/generated/metadata-re
 import type { Broker } from '../broker.js';
 import { defineHandler } from '../handler.js';
 
-const ZERO_UUID = '0'.repeat(32);
-
 type TopicOut = NonNullable<MetadataResponseInput['topics']>[number];
 
-export function describeTopic(broker: Broker, topic: Topic): TopicOut {
-  const nodeId = broker.nodeId;
+/** The listener clients of this request connected through: the first one (one listener so far). */
+function listenerName(broker: Broker): string {
+  return broker.config.listeners()[0]?.name ?? 'PLAINTEXT';
+}
+
+export function describeTopic(broker: Broker, topic: TopicInfo): TopicOut {
+  const cache = broker.metadataCache;
   return {
     errorCode: ErrorCode.NONE,
     name: topic.name,
     topicId: topic.topicId,
-    isInternal: topic.isInternal,
-    partitions: topic.partitions.map((p) => ({
-      errorCode: ErrorCode.NONE,
-      partitionIndex: p.index,
-      leaderId: nodeId,
-      leaderEpoch: p.leaderEpoch,
-      replicaNodes: [nodeId],
-      isrNodes: [nodeId],
-      offlineReplicas: [],
-    })),
+    isInternal: isInternalTopic(topic.name),
+    partitions: topic.partitions.flatMap((p) => {
+      if (p === undefined) return [];
+      const offline = p.replicas.filter((id) => !cache.isAlive(id));
+      const leaderUp = p.leader >= 0 && cache.isAlive(p.leader);
+      return [
+        {
+          errorCode: leaderUp ? ErrorCode.NONE : ErrorCode.LEADER_NOT_AVAILABLE,
+          partitionIndex: p.partition,
+          leaderId: leaderUp ? p.leader : -1,
+          leaderEpoch: p.leaderEpoch,
+          replicaNodes: p.replicas,
+          isrNodes: p.isr,
+          offlineReplicas: offline,
+        },
+      ];
+    }),
   };
+}
+
+function unknownTopic(name: string, errorCode: number): TopicOut {
+  return { errorCode, name, topicId: ZERO_UUID, partitions: [] };
 }
 
 export const metadata = defineHandler<MetadataRequest, MetadataResponseInput>({
@@ -40,21 +57,23 @@ export const metadata = defineHandler<MetadataRequest, MetadataResponseInput>({
   name: 'Metadata',
   minVersion: 0,
   maxVersion: 12,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const broker = ctx.broker;
+    const cache = broker.metadataCache;
     const v = ctx.apiVersion;
     const topics: TopicOut[] = [];
     const all = req.topics === null || (v === 0 && req.topics.length === 0);
     if (all) {
-      for (const t of broker.topics.all()) topics.push(describeTopic(broker, t));
+      for (const t of cache.topics()) topics.push(describeTopic(broker, t));
     } else {
       const autoCreate =
         (v < 4 || req.allowAutoTopicCreation) && broker.config.bool('auto.create.topics.enable');
+      const toCreate: string[] = [];
       for (const rt of req.topics ?? []) {
         // By id only from v10 (before, an empty name is just an invalid name). Response names are
         // nullable from v12 only. Regression: the fuzz suite sent v6 with an empty name.
         if (rt.name === null || (rt.name === '' && v >= 10)) {
-          const t = broker.topics.getById(rt.topicId);
+          const t = cache.topicById(rt.topicId);
           if (t !== undefined) topics.push(describeTopic(broker, t));
           else
             topics.push({
@@ -66,7 +85,7 @@ export const metadata = defineHandler<MetadataRequest, MetadataResponseInput>({
           continue;
         }
         const name = rt.name;
-        const existing = broker.topics.get(name);
+        const existing = cache.topic(name);
         if (existing !== undefined) {
           topics.push(describeTopic(broker, existing));
           continue;
@@ -77,39 +96,50 @@ export const metadata = defineHandler<MetadataRequest, MetadataResponseInput>({
             client: ctx.clientAddress,
             topic: name,
           });
-          topics.push({
-            errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION,
+          topics.push(unknownTopic(name, ErrorCode.INVALID_TOPIC_EXCEPTION));
+          continue;
+        }
+        // Internal topics are created by their coordinator (with its configs), never by a Metadata request.
+        if (autoCreate && !isInternalTopic(name)) {
+          toCreate.push(name);
+          topics.push(unknownTopic(name, ErrorCode.LEADER_NOT_AVAILABLE));
+          continue;
+        }
+        topics.push(unknownTopic(name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+      }
+      if (toCreate.length > 0) {
+        const results = await broker.admin.createTopics(
+          toCreate.map((name) => ({
             name,
-            topicId: ZERO_UUID,
-            partitions: [],
-          });
-          continue;
-        }
-        if (autoCreate && !name.startsWith('__')) {
-          const res = broker.topics.create(name, -1, -1, {}, false);
-          if (res.topic !== undefined) {
-            topics.push(describeTopic(broker, res.topic));
-            continue;
+            numPartitions: -1,
+            replicationFactor: -1,
+            assignments: [],
+            configs: {},
+          })),
+          false,
+          0,
+        );
+        for (const r of results) {
+          const i = topics.findIndex((t) => t.name === r.name);
+          const created = cache.topic(r.name);
+          // A single node has the topic at once; a cluster answers LEADER_NOT_AVAILABLE until the controller
+          // has elected its leaders, and the client asks again (as with Kafka).
+          if (created !== undefined) topics[i] = describeTopic(broker, created);
+          else if (r.errorCode !== ErrorCode.NONE && r.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
+            topics[i] = unknownTopic(r.name, r.errorCode);
           }
-          topics.push({ errorCode: res.errorCode, name, topicId: ZERO_UUID, partitions: [] });
-          continue;
         }
-        topics.push({
-          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-          name,
-          topicId: ZERO_UUID,
-          partitions: [],
-        });
       }
     }
-    const adv = broker.advertised();
+    const listener = listenerName(broker);
     return {
       throttleTimeMs: 0,
-      brokers: [
-        { nodeId: broker.nodeId, host: adv.host, port: adv.port, rack: broker.config.get('broker.rack') },
-      ],
-      clusterId: broker.metadata.clusterId,
-      controllerId: broker.nodeId,
+      brokers: cache.brokers().flatMap((b) => {
+        const ep = b.endpoints.find((e) => e.listener === listener) ?? b.endpoints[0];
+        return ep === undefined ? [] : [{ nodeId: b.id, host: ep.host, port: ep.port, rack: b.rack }];
+      }),
+      clusterId: cache.clusterId,
+      controllerId: cache.controllerId,
       topics,
     };
   },

@@ -1,7 +1,11 @@
-// FindCoordinator (key 10), v0-6. One node coordinates everything: group keys (key type 0) and
-// transactional ids (key type 1) are answered with this node. A group lookup creates
-// __consumer_offsets on first use, as Kafka does. v4+ batches the keys (KIP-699).
+// FindCoordinator (key 10), v0-6. A group's coordinator is the leader of its __consumer_offsets partition
+// (hash of the group id modulo the partition count, as Kafka); the first group lookup creates the topic
+// (offsets.topic.num.partitions, offsets.topic.replication.factor capped at the live brokers), as Kafka
+// does. A partition without a live leader answers COORDINATOR_NOT_AVAILABLE and the client asks again.
+// Transactional ids (key type 1) are answered with this broker until the transaction coordinator exists
+// (InitProducerId refuses them). v4+ batches the keys (KIP-699).
 
+import { OFFSETS_TOPIC, partitionForGroup } from '../../coordinator/group/records.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { FindCoordinatorRequest } from '../../protocol/generated/find-coordinator-request.js';
@@ -20,33 +24,39 @@ interface Lookup {
   port: number;
 }
 
-function lookup(broker: Broker, keyType: number, key: string): Lookup {
-  const fail = (errorCode: number, errorMessage: string): Lookup => ({
-    errorCode,
-    errorMessage,
-    nodeId: -1,
-    host: '',
-    port: -1,
-  });
-  if (keyType !== GROUP && keyType !== TRANSACTION)
+function fail(errorCode: number, errorMessage: string): Lookup {
+  return { errorCode, errorMessage, nodeId: -1, host: '', port: -1 };
+}
+
+/** The broker's endpoint on the listener clients use, as a lookup answer. */
+function node(broker: Broker, id: number): Lookup {
+  const listener = broker.config.listeners()[0]?.name ?? 'PLAINTEXT';
+  const b = broker.metadataCache.broker(id);
+  const ep = b?.endpoints.find((e) => e.listener === listener) ?? b?.endpoints[0];
+  if (ep === undefined) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
+  return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: id, host: ep.host, port: ep.port };
+}
+
+async function lookup(broker: Broker, keyType: number, key: string): Promise<Lookup> {
+  if (keyType !== GROUP && keyType !== TRANSACTION) {
     return fail(ErrorCode.INVALID_REQUEST, `Invalid coordinator type ${keyType}`);
-  if (keyType === GROUP) {
-    if (!broker.groups.active)
-      return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
-    if (broker.groups.stateLog.ensureTopic() === undefined) {
-      return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The offsets topic could not be created.');
-    }
-  } else if (key === '') {
-    return fail(ErrorCode.INVALID_REQUEST, 'Transactional id must not be empty');
   }
-  const adv = broker.advertised();
-  return {
-    errorCode: ErrorCode.NONE,
-    errorMessage: null,
-    nodeId: broker.nodeId,
-    host: adv.host,
-    port: adv.port,
-  };
+  if (keyType === TRANSACTION) {
+    if (key === '') return fail(ErrorCode.INVALID_REQUEST, 'Transactional id must not be empty');
+    return node(broker, broker.nodeId);
+  }
+  const cache = broker.metadataCache;
+  if (cache.topic(OFFSETS_TOPIC) === undefined) {
+    const err = await broker.ensureOffsetsTopic();
+    if (err !== ErrorCode.NONE) return fail(err, 'The offsets topic could not be created.');
+  }
+  const count = cache.partitionCount(OFFSETS_TOPIC);
+  if (count === 0) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
+  const p = cache.partition(OFFSETS_TOPIC, partitionForGroup(key, count));
+  if (p === undefined || p.leader < 0 || !cache.isAlive(p.leader)) {
+    return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
+  }
+  return node(broker, p.leader);
 }
 
 export const findCoordinator = defineHandler<FindCoordinatorRequest, FindCoordinatorResponseInput>({
@@ -54,13 +64,14 @@ export const findCoordinator = defineHandler<FindCoordinatorRequest, FindCoordin
   name: 'FindCoordinator',
   minVersion: 0,
   maxVersion: 6,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     if (ctx.apiVersion >= 4) {
-      return {
-        throttleTimeMs: 0,
-        coordinators: req.coordinatorKeys.map((key) => ({ key, ...lookup(ctx.broker, req.keyType, key) })),
-      };
+      const coordinators = [];
+      for (const key of req.coordinatorKeys) {
+        coordinators.push({ key, ...(await lookup(ctx.broker, req.keyType, key)) });
+      }
+      return { throttleTimeMs: 0, coordinators };
     }
-    return { throttleTimeMs: 0, ...lookup(ctx.broker, req.keyType, req.key) };
+    return { throttleTimeMs: 0, ...(await lookup(ctx.broker, req.keyType, req.key)) };
   },
 });

@@ -1,7 +1,10 @@
 // CreateTopics (key 19), v2-7. num_partitions / replication_factor of -1 take the broker defaults
-// (KIP-464). Manual replica assignments must place every partition on this node. v5+ returns the
-// topic's effective configs; v7 returns the topic id.
+// (KIP-464); explicit replica assignments name live brokers. The cluster's admin backend (ClusterAdmin:
+// the local controller, or ZooKeeper) creates the topic; in a cluster the answer waits (up to timeout_ms)
+// until this broker's metadata shows the topic's leaders. v5+ returns the topic's effective configs; v7 the
+// topic id.
 
+import { resolveTopicConfigs } from '../../config/topic-config.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { CreateTopicsRequest } from '../../protocol/generated/create-topics-request.js';
@@ -16,49 +19,45 @@ export const createTopics = defineHandler<CreateTopicsRequest, CreateTopicsRespo
   name: 'CreateTopics',
   minVersion: 2,
   maxVersion: 7,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const broker = ctx.broker;
     const seen = new Map<string, number>();
     for (const t of req.topics) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
+    const fail = (name: string, errorCode: number, errorMessage: string | null) => ({
+      name,
+      topicId: ZERO_UUID,
+      errorCode,
+      errorMessage,
+      numPartitions: -1,
+      replicationFactor: -1,
+      configs: null,
+    });
+    const unique = req.topics.filter((t) => (seen.get(t.name) ?? 0) === 1);
+    const results = await broker.admin.createTopics(
+      unique.map((t) => {
+        const configs: Record<string, string> = {};
+        for (const c of t.configs) if (c.value !== null) configs[c.name] = c.value;
+        return {
+          name: t.name,
+          numPartitions: t.numPartitions,
+          replicationFactor: t.replicationFactor,
+          assignments: t.assignments.map((a) => ({
+            partitionIndex: a.partitionIndex,
+            brokerIds: a.brokerIds,
+          })),
+          configs,
+        };
+      }),
+      req.validateOnly,
+      Math.max(0, req.timeoutMs),
+    );
+    const byName = new Map(results.map((r) => [r.name, r]));
     return {
       throttleTimeMs: 0,
       topics: req.topics.map((t) => {
-        const fail = (errorCode: number, errorMessage: string) => ({
-          name: t.name,
-          topicId: ZERO_UUID,
-          errorCode,
-          errorMessage,
-          numPartitions: -1,
-          replicationFactor: -1,
-          configs: null,
-        });
-        if ((seen.get(t.name) ?? 0) > 1)
-          return fail(ErrorCode.INVALID_REQUEST, 'Duplicate topic in the request');
-        let numPartitions = t.numPartitions;
-        let replicationFactor = t.replicationFactor;
-        if (t.assignments.length > 0) {
-          if (numPartitions !== -1 || replicationFactor !== -1) {
-            return fail(
-              ErrorCode.INVALID_REQUEST,
-              'Both numPartitions or replicationFactor and replicasAssignments were set.',
-            );
-          }
-          for (const a of t.assignments) {
-            if (a.brokerIds.some((id) => id !== broker.nodeId)) {
-              return fail(
-                ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-                `Unknown broker in the assignment of partition ${a.partitionIndex}`,
-              );
-            }
-          }
-          numPartitions = t.assignments.length;
-          replicationFactor = t.assignments[0]?.brokerIds.length ?? 1;
-        }
-        const configs: Record<string, string> = {};
-        for (const c of t.configs) {
-          if (c.value !== null) configs[c.name] = c.value;
-        }
-        const res = broker.topics.create(t.name, numPartitions, replicationFactor, configs, req.validateOnly);
+        const res = byName.get(t.name);
+        if (res === undefined)
+          return fail(t.name, ErrorCode.INVALID_REQUEST, 'Duplicate topic in the request');
         if (res.errorCode !== ErrorCode.NONE) {
           if (res.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
             broker.log.warn('create topic refused', {
@@ -67,19 +66,18 @@ export const createTopics = defineHandler<CreateTopicsRequest, CreateTopicsRespo
               error: res.errorMessage,
             });
           }
-          return fail(res.errorCode, res.errorMessage ?? '');
+          return fail(t.name, res.errorCode, res.errorMessage);
         }
-        const topic = res.topic ?? broker.topics.get(t.name);
-        const resolved = topic !== undefined ? broker.topics.describeConfigs(topic) : [];
+        const configs: Record<string, string> = {};
+        for (const c of t.configs) if (c.value !== null) configs[c.name] = c.value;
+        const resolved = resolveTopicConfigs(broker.config, configs);
         return {
           name: t.name,
-          topicId: topic?.topicId ?? ZERO_UUID,
+          topicId: res.topicId ?? ZERO_UUID,
           errorCode: ErrorCode.NONE,
           errorMessage: null,
-          numPartitions:
-            topic?.partitions.length ??
-            (numPartitions === -1 ? broker.config.int('num.partitions') : numPartitions),
-          replicationFactor: 1,
+          numPartitions: res.numPartitions ?? -1,
+          replicationFactor: res.replicationFactor ?? -1,
           configs: resolved.map((c) => ({
             name: c.name,
             value: c.value,

@@ -1,5 +1,8 @@
-// DeleteTopics (key 20), v1-6. v6 names topics by name or by id. Deleting closes the partition
-// logs and removes their directories in the background.
+// DeleteTopics (key 20), v1-6. v6 names topics by name or by id. The admin backend deletes the topic on
+// every replica (a single node closes the partition logs and removes their directories in the background;
+// a cluster marks the topic for deletion and the controller stops and deletes every replica); the answer
+// waits (up to timeout_ms) until this broker's metadata no longer has the topic. Kafka's internal topics
+// cannot be deleted.
 
 import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
@@ -14,16 +17,25 @@ export const deleteTopics = defineHandler<DeleteTopicsRequest, DeleteTopicsRespo
   name: 'DeleteTopics',
   minVersion: 1,
   maxVersion: 6,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const broker = ctx.broker;
+    const cache = broker.metadataCache;
     const targets: { name: string | null; topicId: string }[] =
       ctx.apiVersion >= 6
         ? req.topics.map((t) => ({ name: t.name, topicId: t.topicId }))
         : req.topicNames.map((n) => ({ name: n, topicId: ZERO_UUID }));
+    const resolved = targets.map((t) => (t.name !== null ? cache.topic(t.name) : cache.topicById(t.topicId)));
+    const names = resolved.flatMap((t) => (t === undefined ? [] : [t.name]));
+    const results = new Map(
+      (await broker.admin.deleteTopics([...new Set(names)], Math.max(0, req.timeoutMs))).map((r) => [
+        r.name,
+        r,
+      ]),
+    );
     return {
       throttleTimeMs: 0,
-      responses: targets.map((t) => {
-        const topic = t.name !== null ? broker.topics.get(t.name) : broker.topics.getById(t.topicId);
+      responses: targets.map((t, i) => {
+        const topic = resolved[i];
         if (topic === undefined) {
           return {
             name: t.name,
@@ -32,20 +44,12 @@ export const deleteTopics = defineHandler<DeleteTopicsRequest, DeleteTopicsRespo
             errorMessage: 'This server does not host this topic.',
           };
         }
-        if (topic.isInternal) {
-          return {
-            name: topic.name,
-            topicId: topic.topicId,
-            errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION,
-            errorMessage: 'Internal topics cannot be deleted',
-          };
-        }
-        const res = broker.topics.delete(topic.name);
+        const res = results.get(topic.name);
         return {
           name: topic.name,
           topicId: topic.topicId,
-          errorCode: res.errorCode,
-          errorMessage: res.errorMessage,
+          errorCode: res?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR,
+          errorMessage: res?.errorMessage ?? null,
         };
       }),
     };

@@ -19,13 +19,9 @@ export const deleteRecords = defineHandler<DeleteRecordsRequest, DeleteRecordsRe
       topics: req.topics.map((t) => ({
         name: t.name,
         partitions: t.partitions.map((p) => {
-          const partition = broker.topics.partition(t.name, p.partitionIndex);
-          if (partition === undefined) {
-            return {
-              partitionIndex: p.partitionIndex,
-              lowWatermark: -1,
-              errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-            };
+          const partition = broker.replicas.leaderFor(t.name, p.partitionIndex);
+          if (typeof partition === 'number') {
+            return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: partition };
           }
           const log = partition.log;
           const target = p.offset === -1 ? log.highWatermark : p.offset;

@@ -13,7 +13,7 @@ export const initProducerId = defineHandler<InitProducerIdRequest, InitProducerI
   name: 'InitProducerId',
   minVersion: 0,
   maxVersion: 5,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const broker = ctx.broker;
     if (req.transactionalId !== null) {
       broker.log.warn('transactional producer refused: transactions are not supported yet', {
@@ -31,7 +31,7 @@ export const initProducerId = defineHandler<InitProducerIdRequest, InitProducerI
     return {
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,
-      producerId: broker.producerIds.nextId(),
+      producerId: await broker.producerIds.nextId(),
       producerEpoch: 0,
     };
   },

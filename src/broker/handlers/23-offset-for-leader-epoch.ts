@@ -24,14 +24,14 @@ export const offsetForLeaderEpoch = defineHandler<
       topics: req.topics.map((t) => ({
         topic: t.topic,
         partitions: t.partitions.map((p) => {
-          const partition = broker.topics.partition(t.topic, p.partition);
+          const partition = broker.replicas.leaderFor(t.topic, p.partition);
           const fail = (errorCode: number) => ({
             errorCode,
             partition: p.partition,
             leaderEpoch: -1,
             endOffset: -1,
           });
-          if (partition === undefined) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          if (typeof partition === 'number') return fail(partition);
           const epochError = checkLeaderEpoch(partition, p.currentLeaderEpoch);
           if (epochError !== ErrorCode.NONE) return fail(epochError);
           const r = partition.log.endOffsetForEpoch(p.leaderEpoch);

@@ -3,7 +3,7 @@
 // when asked, its synonyms; broker resources report the broker's configuration.
 
 import { definitions } from '../../config/broker-config.js';
-import { type ConfigSource, topicConfigDefinitions } from '../../config/topic-config.js';
+import { type ConfigSource, resolveTopicConfigs, topicConfigDefinitions } from '../../config/topic-config.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { DescribeConfigsRequest } from '../../protocol/generated/describe-configs-request.js';
@@ -57,8 +57,7 @@ export const describeConfigs = defineHandler<DescribeConfigsRequest, DescribeCon
       const wanted = r.configurationKeys === null ? null : new Set(r.configurationKeys);
       const base = { resourceType: r.resourceType, resourceName: r.resourceName };
       if (r.resourceType === ResourceType.TOPIC) {
-        const topic = broker.topics.get(r.resourceName);
-        if (topic === undefined) {
+        if (broker.metadataCache.topic(r.resourceName) === undefined) {
           return {
             ...base,
             errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
@@ -66,8 +65,7 @@ export const describeConfigs = defineHandler<DescribeConfigsRequest, DescribeCon
             configs: [],
           };
         }
-        const configs = broker.topics
-          .describeConfigs(topic)
+        const configs = resolveTopicConfigs(broker.config, broker.topicConfig(r.resourceName))
           .filter((c) => wanted === null || wanted.has(c.name))
           .map((c) => ({
             name: c.name,

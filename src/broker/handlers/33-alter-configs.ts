@@ -47,7 +47,7 @@ export function alterResource(
   changes: ConfigChange[],
   incremental: boolean,
   validateOnly: boolean,
-): ResourceResult {
+): ResourceResult | Promise<ResourceResult> {
   const broker = ctx.broker;
   const seen = new Set<string>();
   for (const c of changes) {
@@ -60,16 +60,15 @@ export function alterResource(
     seen.add(c.key);
   }
   if (resourceType === ResourceType.TOPIC) {
-    const res = broker.topics.alterConfigs(resourceName, changes, incremental, validateOnly);
-    if (res.errorCode !== ErrorCode.NONE) {
+    return broker.admin.alterTopicConfigs(resourceName, changes, incremental, validateOnly).then((res) => {
+      if (res.errorCode === ErrorCode.NONE) return OK;
       broker.log.warn('alter configs refused', {
         client: ctx.clientAddress,
         topic: resourceName,
         error: res.errorMessage,
       });
       return { errorCode: res.errorCode, errorMessage: res.errorMessage };
-    }
-    return OK;
+    });
   }
   if (resourceType === ResourceType.BROKER) {
     const problem = brokerResourceProblem(broker, resourceName);
@@ -88,21 +87,20 @@ export const alterConfigs = defineHandler<AlterConfigsRequest, AlterConfigsRespo
   name: 'AlterConfigs',
   minVersion: 0,
   maxVersion: 2,
-  handle(ctx, req) {
-    return {
-      throttleTimeMs: 0,
-      responses: req.resources.map((r) => ({
-        resourceType: r.resourceType,
-        resourceName: r.resourceName,
-        ...alterResource(
-          ctx,
-          r.resourceType,
-          r.resourceName,
-          r.configs.map((c) => ({ key: c.name, value: c.value, op: c.value === null ? 'delete' : 'set' })),
-          false,
-          req.validateOnly,
-        ),
-      })),
-    };
+  async handle(ctx, req) {
+    const responses = [];
+    // One resource at a time, in request order (each may write the cluster's metadata).
+    for (const r of req.resources) {
+      const res = await alterResource(
+        ctx,
+        r.resourceType,
+        r.resourceName,
+        r.configs.map((c) => ({ key: c.name, value: c.value, op: c.value === null ? 'delete' : 'set' })),
+        false,
+        req.validateOnly,
+      );
+      responses.push({ resourceType: r.resourceType, resourceName: r.resourceName, ...res });
+    }
+    return { throttleTimeMs: 0, responses };
   },
 });

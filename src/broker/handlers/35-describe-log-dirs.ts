@@ -41,10 +41,11 @@ export const describeLogDirs = defineHandler<DescribeLogDirsRequest, DescribeLog
     }
     const byDir = new Map<string, Map<string, TopicOut>>();
     for (const dir of broker.logs.logDirs) byDir.set(path.resolve(dir), new Map());
-    for (const topic of broker.topics.all()) {
-      const parts = wanted?.get(topic.name);
+    // Every replica hosted here, led or followed.
+    for (const p of broker.replicas.all()) {
+      const parts = wanted?.get(p.topic);
       if (wanted !== null && parts === undefined) continue;
-      for (const p of topic.partitions) {
+      {
         if (parts !== undefined && !parts.has(p.index)) continue;
         const dir = path.resolve(path.dirname(p.log.dir));
         let topics = byDir.get(dir);
@@ -52,15 +53,15 @@ export const describeLogDirs = defineHandler<DescribeLogDirsRequest, DescribeLog
           topics = new Map();
           byDir.set(dir, topics);
         }
-        let out = topics.get(topic.name);
+        let out = topics.get(p.topic);
         if (out === undefined) {
-          out = { name: topic.name, partitions: [] };
-          topics.set(topic.name, out);
+          out = { name: p.topic, partitions: [] };
+          topics.set(p.topic, out);
         }
         out.partitions?.push({
           partitionIndex: p.index,
           partitionSize: p.log.sizeBytes,
-          offsetLag: 0,
+          offsetLag: Math.max(0, p.log.highWatermark - p.log.logEndOffset),
           isFutureKey: false,
         });
       }

@@ -1,7 +1,6 @@
-// CreatePartitions (key 37), v0-3. Grows a topic to `count` partitions; manual assignments must
-// place the new partitions on this node.
+// CreatePartitions (key 37), v0-3. Grows a topic to `count` partitions, the new ones placed by the
+// cluster (continuing the topic's assignment) or by the request's explicit replica lists.
 
-import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { CreatePartitionsRequest } from '../../protocol/generated/create-partitions-request.js';
 import type { CreatePartitionsResponseInput } from '../../protocol/generated/create-partitions-response.js';
@@ -12,21 +11,19 @@ export const createPartitions = defineHandler<CreatePartitionsRequest, CreatePar
   name: 'CreatePartitions',
   minVersion: 0,
   maxVersion: 3,
-  handle(ctx, req) {
-    const broker = ctx.broker;
+  async handle(ctx, req) {
+    const results = await ctx.broker.admin.createPartitions(
+      req.topics.map((t) => ({
+        name: t.name,
+        count: t.count,
+        assignments: t.assignments === null ? null : t.assignments.map((a) => a.brokerIds),
+      })),
+      req.validateOnly,
+      Math.max(0, req.timeoutMs),
+    );
     return {
       throttleTimeMs: 0,
-      results: req.topics.map((t) => {
-        if (t.assignments?.some((a) => a.brokerIds.some((id) => id !== broker.nodeId))) {
-          return {
-            name: t.name,
-            errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-            errorMessage: 'Unknown broker in the assignment',
-          };
-        }
-        const res = broker.topics.addPartitions(t.name, t.count, req.validateOnly);
-        return { name: t.name, errorCode: res.errorCode, errorMessage: res.errorMessage };
-      }),
+      results: results.map((r) => ({ name: r.name, errorCode: r.errorCode, errorMessage: r.errorMessage })),
     };
   },
 });

@@ -83,28 +83,36 @@ export const incrementalAlterConfigs = defineHandler<
   name: 'IncrementalAlterConfigs',
   minVersion: 0,
   maxVersion: 1,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const broker = ctx.broker;
-    return {
-      throttleTimeMs: 0,
-      responses: req.resources.map((r) => {
-        const base = { resourceType: r.resourceType, resourceName: r.resourceName };
-        const topic = r.resourceType === ResourceType.TOPIC ? broker.topics.get(r.resourceName) : undefined;
-        const current = (key: string): string | null => {
-          if (topic !== undefined) {
-            return topicConfigDefinitions[key] !== undefined
-              ? topicConfigValue(broker.config, topic.configs, key)
-              : null;
-          }
-          return broker.config.get(key);
-        };
-        const parsed = toChanges(current, r);
-        if ('error' in parsed) return { ...base, ...parsed.error };
-        return {
-          ...base,
-          ...alterResource(ctx, r.resourceType, r.resourceName, parsed.changes, true, req.validateOnly),
-        };
-      }),
-    };
+    const responses = [];
+    for (const r of req.resources) {
+      const base = { resourceType: r.resourceType, resourceName: r.resourceName };
+      const isTopic =
+        r.resourceType === ResourceType.TOPIC && broker.metadataCache.topic(r.resourceName) !== undefined;
+      const current = (key: string): string | null => {
+        if (isTopic) {
+          return topicConfigDefinitions[key] !== undefined
+            ? topicConfigValue(broker.config, broker.topicConfig(r.resourceName), key)
+            : null;
+        }
+        return broker.config.get(key);
+      };
+      const parsed = toChanges(current, r);
+      if ('error' in parsed) {
+        responses.push({ ...base, ...parsed.error });
+        continue;
+      }
+      const res = await alterResource(
+        ctx,
+        r.resourceType,
+        r.resourceName,
+        parsed.changes,
+        true,
+        req.validateOnly,
+      );
+      responses.push({ ...base, ...res });
+    }
+    return { throttleTimeMs: 0, responses };
   },
 });

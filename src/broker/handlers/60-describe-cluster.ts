@@ -21,22 +21,24 @@ export const describeCluster = defineHandler<DescribeClusterRequest, DescribeClu
         errorCode: ErrorCode.UNSUPPORTED_ENDPOINT_TYPE,
         errorMessage: 'Only the brokers endpoint type is served',
         endpointType: req.endpointType,
-        clusterId: broker.metadata.clusterId,
+        clusterId: broker.metadataCache.clusterId,
         controllerId: -1,
         brokers: [],
       };
     }
-    const adv = broker.advertised();
+    const cache = broker.metadataCache;
+    const listener = broker.config.listeners()[0]?.name ?? 'PLAINTEXT';
     return {
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,
       errorMessage: null,
       endpointType: BROKERS_ENDPOINT,
-      clusterId: broker.metadata.clusterId,
-      controllerId: broker.nodeId,
-      brokers: [
-        { brokerId: broker.nodeId, host: adv.host, port: adv.port, rack: broker.config.get('broker.rack') },
-      ],
+      clusterId: cache.clusterId,
+      controllerId: cache.controllerId,
+      brokers: cache.brokers().flatMap((b) => {
+        const ep = b.endpoints.find((e) => e.listener === listener) ?? b.endpoints[0];
+        return ep === undefined ? [] : [{ brokerId: b.id, host: ep.host, port: ep.port, rack: b.rack }];
+      }),
     };
   },
 });

@@ -8,7 +8,6 @@
 // every parked JoinGroup/SyncGroup with NOT_COORDINATOR and clears all timers, before the listener
 // drains. Offsets retention runs every offsets.retention.check.interval.ms.
 
-import type { TopicManager } from '../../cluster/topics.js';
 import type { BrokerConfig } from '../../config/broker-config.js';
 import type { Logger } from '../../logger.js';
 import { ErrorCode } from '../../protocol/errors.js';
@@ -35,7 +34,7 @@ import {
   type OffsetAndMetadata,
   offsetCommitRecord,
 } from './records.js';
-import { GroupStateLog } from './state-log.js';
+import { GroupStateLog, type OffsetsTopicHost } from './state-log.js';
 
 export interface CommitRequest {
   groupId: string;
@@ -117,11 +116,11 @@ export class GroupCoordinator {
 
   constructor(
     brokerConfig: BrokerConfig,
-    private readonly topics: TopicManager,
+    private readonly host: OffsetsTopicHost,
     readonly log: Logger,
   ) {
     this.config = groupCoordinatorConfig(brokerConfig);
-    this.stateLog = new GroupStateLog(topics, this.config, log);
+    this.stateLog = new GroupStateLog(host, this.config, log);
     this.rebalancer = new Rebalancer(this);
     this.joiner = new Joiner(this, this.rebalancer);
   }
@@ -302,13 +301,12 @@ export class GroupCoordinator {
     const accepted: { topic: string; partition: number; value: OffsetAndMetadata; out: PartitionError }[] =
       [];
     for (const t of req.topics) {
-      const topic = this.topics.get(t.name);
       const partitions: PartitionError[] = [];
       out.push({ name: t.name, partitions });
       for (const p of t.partitions) {
         const res: PartitionError = { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE };
         partitions.push(res);
-        if (topic?.partitions[p.partitionIndex] === undefined)
+        if (!this.host.partitionExists(t.name, p.partitionIndex))
           res.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         else if (groupError !== ErrorCode.NONE) res.errorCode = groupError;
         else if (
@@ -428,11 +426,10 @@ export class GroupCoordinator {
     const records: EncodedRecord[] = [];
     const deleted: { topic: string; partition: number }[] = [];
     const out: TopicErrors[] = topics.map((t) => {
-      const topic = this.topics.get(t.name);
       return {
         name: t.name,
         partitions: t.partitions.map(({ partitionIndex }) => {
-          if (topic?.partitions[partitionIndex] === undefined) {
+          if (!this.host.partitionExists(t.name, partitionIndex)) {
             return { partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
           }
           if (!group.is('Empty') && group.isSubscribedToTopic(t.name)) {
@@ -465,8 +462,7 @@ export class GroupCoordinator {
       const expired = expiredOffsets(group, all, this.config.offsetsRetentionMs, now);
       // Offsets of partitions that no longer exist (a deleted topic) go too, as Kafka drops them.
       for (const o of all) {
-        if (this.topics.get(o.topic)?.partitions[o.partition] === undefined && !expired.includes(o))
-          expired.push(o);
+        if (!this.host.partitionExists(o.topic, o.partition) && !expired.includes(o)) expired.push(o);
       }
       if (expired.length > 0) {
         const records = expired.map((o) => offsetCommitRecord(group.groupId, o.topic, o.partition, null));

@@ -12,7 +12,7 @@
 // at any point replays to the same state: before the move the originals come first and the copies
 // restate them; after it the copies are durable (flushed before the move).
 
-import type { Topic, TopicManager } from '../../cluster/topics.js';
+import type { Partition } from '../../cluster/partition.js';
 import type { Logger } from '../../logger.js';
 import { decompress } from '../../protocol/compression.js';
 import { ErrorCode } from '../../protocol/errors.js';
@@ -28,69 +28,48 @@ import {
   RECORDS_OFFSET,
 } from '../../protocol/records.js';
 import type { GroupCoordinatorConfig } from './config.js';
-import {
-  decodeStateRecord,
-  type EncodedRecord,
-  OFFSETS_TOPIC,
-  partitionForGroup,
-  type StateRecord,
-} from './records.js';
+import { decodeStateRecord, type EncodedRecord, partitionForGroup, type StateRecord } from './records.js';
 
 /** Bytes read per step while loading a partition. */
 const loadReadBytes = 8 * 1024 * 1024;
 /** Records per batch when a partition's live state is rewritten. */
 const rewriteBatchRecords = 1000;
 
+/** What the coordinator needs of the cluster for __consumer_offsets (the broker provides it). */
+export interface OffsetsTopicHost {
+  /** Partitions of __consumer_offsets in the cluster; 0 while the topic does not exist. */
+  partitionCount(): number;
+  /** This broker's replica of partition `index` when it leads it. */
+  leaderPartition(index: number): Partition | undefined;
+  /** Whether the cluster has this partition (offsets of unknown partitions are refused or expired). */
+  partitionExists(topic: string, partition: number): boolean;
+  /** Starts creating the topic when it is missing (done at once on a single node, later in a cluster). */
+  createTopic(): void;
+}
+
 export class GroupStateLog {
-  private topic: Topic | undefined;
   /** Per partition: the log end offset at which the next rewrite is due. */
   private readonly rewriteAt = new Map<number, number>();
 
   constructor(
-    private readonly topics: TopicManager,
+    private readonly host: OffsetsTopicHost,
     private readonly config: GroupCoordinatorConfig,
     private readonly log: Logger,
   ) {}
 
   /** Partitions of __consumer_offsets: the topic's own count once it exists. */
   partitionCount(): number {
-    return this.current()?.partitions.length ?? this.config.offsetsTopicPartitions;
+    const n = this.host.partitionCount();
+    return n > 0 ? n : this.config.offsetsTopicPartitions;
   }
 
   partitionFor(groupId: string): number {
     return partitionForGroup(groupId, this.partitionCount());
   }
 
-  private current(): Topic | undefined {
-    // The topic object is replaced if someone deletes and recreates it: look it up each time.
-    if (this.topic === undefined || this.topics.get(OFFSETS_TOPIC) !== this.topic) {
-      this.topic = this.topics.get(OFFSETS_TOPIC);
-    }
-    return this.topic;
-  }
-
-  /** The topic, created when missing; undefined when it cannot be created. */
-  ensureTopic(): Topic | undefined {
-    const existing = this.current();
-    if (existing !== undefined) return existing;
-    const res = this.topics.create(
-      OFFSETS_TOPIC,
-      this.config.offsetsTopicPartitions,
-      1,
-      {
-        'cleanup.policy': 'compact',
-        'segment.bytes': String(this.config.offsetsTopicSegmentBytes),
-        // The log does not compact yet; never delete its segments by age in the meantime.
-        'retention.ms': '-1',
-      },
-      false,
-    );
-    if (res.topic === undefined) {
-      this.log.error('cannot create the offsets topic', { topic: OFFSETS_TOPIC, error: res.errorMessage });
-      return undefined;
-    }
-    this.topic = res.topic;
-    return res.topic;
+  /** The local leader replicas of the topic's partitions (undefined where another broker leads). */
+  private partitions(): (Partition | undefined)[] {
+    return Array.from({ length: this.host.partitionCount() }, (_, i) => this.host.leaderPartition(i));
   }
 
   /**
@@ -99,10 +78,11 @@ export class GroupStateLog {
    */
   append(groupId: string, records: readonly EncodedRecord[], now: number): number {
     if (records.length === 0) return ErrorCode.NONE;
-    const topic = this.ensureTopic();
-    if (topic === undefined) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    const partition = topic.partitions[partitionForGroup(groupId, topic.partitions.length)];
-    if (partition === undefined) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (this.host.partitionCount() === 0) this.host.createTopic();
+    const count = this.host.partitionCount();
+    if (count === 0) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const partition = this.host.leaderPartition(partitionForGroup(groupId, count));
+    if (partition === undefined) return ErrorCode.NOT_COORDINATOR;
     const batch = encodeRecordBatch({
       records: records.map((r) => ({ key: r.key, value: r.value })),
       timestamp: now,
@@ -110,7 +90,7 @@ export class GroupStateLog {
     let errorCode: number;
     let errorMessage: string | null = null;
     try {
-      const res = partition.log.append(batch, partition.leaderEpoch, now);
+      const res = partition.appendAsLeader(batch, 1, 1, now);
       errorCode = res.errorCode;
       errorMessage = res.errorMessage;
     } catch (err) {
@@ -126,8 +106,6 @@ export class GroupStateLog {
       });
       return errorCode;
     }
-    partition.log.highWatermark = partition.log.logEndOffset;
-    partition.notifyWaiters();
     return ErrorCode.NONE;
   }
 
@@ -136,7 +114,7 @@ export class GroupStateLog {
    * start-up, when it holds more than twice the live records and over rewriteRecordsMin).
    */
   maybeRewrite(index: number, live: () => EncodedRecord[], now: number, startup = false): void {
-    const partition = this.current()?.partitions[index];
+    const partition = this.host.leaderPartition(index);
     if (partition === undefined) return;
     const log = partition.log;
     const due = this.rewriteAt.get(index);
@@ -157,9 +135,8 @@ export class GroupStateLog {
           records: chunk.map((r) => ({ key: r.key, value: r.value })),
           timestamp: now,
         });
-        const res = log.append(batch, partition.leaderEpoch, now);
+        const res = partition.appendAsLeader(batch, 1, 1, now);
         if (res.errorCode !== ErrorCode.NONE) throw new Error(res.errorMessage ?? `error ${res.errorCode}`);
-        log.highWatermark = log.logEndOffset;
       }
       // The copies must be on disk before the originals stop being part of the log.
       log.flush(now);
@@ -171,7 +148,6 @@ export class GroupStateLog {
         error: (err as Error).message,
       });
     }
-    partition.notifyWaiters();
     this.rewriteAt.set(index, log.logEndOffset + slack);
     this.log.info('offsets topic partition rewritten to its live records', {
       partition: index,
@@ -184,10 +160,10 @@ export class GroupStateLog {
 
   /** Replays every partition in offset order, calling apply for each record. */
   async load(apply: (rec: StateRecord) => void): Promise<{ records: number; partitions: number }> {
-    const topic = this.current();
-    if (topic === undefined) return { records: 0, partitions: 0 };
+    const partitions = this.partitions();
     let count = 0;
-    for (const partition of topic.partitions) {
+    for (const partition of partitions) {
+      if (partition === undefined) continue;
       const log = partition.log;
       let offset = log.logStartOffset;
       const end = log.logEndOffset;
@@ -245,6 +221,6 @@ export class GroupStateLog {
         if (offset === before) break;
       }
     }
-    return { records: count, partitions: topic.partitions.length };
+    return { records: count, partitions: partitions.length };
   }
 }
