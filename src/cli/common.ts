@@ -31,7 +31,9 @@ export function parse<T extends Options>(args: string[], options: T, allowPositi
   try {
     return parseArgs({ args, options, allowPositionals, strict: true });
   } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0] ?? String(e));
+    // Node's message goes on about positionals after `--`; the first sentence is what went wrong.
+    const first = (e as Error).message.split('\n')[0] ?? String(e);
+    throw new UsageError(first.replace(/\. To specify a positional argument.*$/, ''));
   }
 }
 
