@@ -24,7 +24,8 @@ export const commonOptions = {
 } as const satisfies Options;
 
 export const commonHelp = `  --bootstrap-server HOST:PORT[,HOST:PORT]   broker to connect to (default ${DEFAULT_BOOTSTRAP})
-  -h, --help                                 this help`;
+  -h, --help                                 this help
+  --version                                  print the version`;
 
 /** parseArgs, with its errors turned into UsageError. */
 export function parse<T extends Options>(args: string[], options: T, allowPositionals = true) {

@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { refuseForeignDataDirs, SAMSA_META_MARKER } from './foreign-data.js';
 
 export interface TopicRecord {
   name: string;
@@ -55,6 +56,7 @@ export class MetadataStore {
   static open(logDirs: string[], nodeId: number, clusterIdConfig: string | null): MetadataStore {
     const first = logDirs[0];
     if (first === undefined) throw new Error('no log dir');
+    refuseForeignDataDirs(logDirs);
     for (const dir of logDirs) fs.mkdirSync(dir, { recursive: true });
     const file = path.join(first, 'samsa-metadata.json');
     let doc: Document;
@@ -76,7 +78,7 @@ export class MetadataStore {
     for (const dir of logDirs) {
       writeAtomic(
         path.join(dir, 'meta.properties'),
-        `#Written by Samsa\nversion=1\ncluster.id=${doc.clusterId}\nnode.id=${nodeId}\n`,
+        `${SAMSA_META_MARKER}\nversion=1\ncluster.id=${doc.clusterId}\nnode.id=${nodeId}\n`,
       );
     }
     return store;

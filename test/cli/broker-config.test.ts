@@ -3,14 +3,14 @@
 // real process on a free port with a temporary data directory.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { KafkaConnection } from '../../src/client/connection.js';
 import { ApiKey } from '../../src/protocol/generated/apis.js';
 import type { MetadataResponse } from '../../src/protocol/generated/metadata-response.js';
-import { kafka4Properties } from '../config/kafka4-server-properties.js';
+import { kafka4Properties, kafkaMetaProperties } from '../config/kafka4-server-properties.js';
 import { canConnect, freePort } from '../helpers/broker.js';
 import { repoRoot, samsa, startBrokerProcess } from './cli-helpers.js';
 
@@ -78,6 +78,26 @@ describe('samsa broker configuration files', () => {
       const r = await b.stop();
       assert.equal(r.code, 0, r.stderr);
     }
+  });
+
+  it("refuses to start on Kafka's own data (the stock file's log.dirs after Kafka ran) and leaves it as it was", async () => {
+    const dir = tmp();
+    const [port, controllerPort] = [await freePort(), await freePort()];
+    const data = path.join(dir, 'kraft-combined-logs');
+    mkdirSync(path.join(data, 'orders-0'), { recursive: true });
+    writeFileSync(path.join(data, 'meta.properties'), kafkaMetaProperties);
+    const file = path.join(dir, 'server.properties');
+    writeFileSync(file, kafka4Properties(port, controllerPort, data));
+    const r = await samsa(['broker', file]);
+    assert.notEqual(r.code, 0);
+    assert.match(
+      r.stderr,
+      /^samsa broker: .*log\.dirs: .* holds another broker's data .*cluster\.id=MkU3OEVBNTcwNTJENDM2Qk/m,
+    );
+    assert.doesNotMatch(r.stderr, /^\s+at /m);
+    assert.equal(readFileSync(path.join(data, 'meta.properties'), 'utf8'), kafkaMetaProperties);
+    assert.deepEqual(readdirSync(data).sort(), ['meta.properties', 'orders-0']);
+    assert.deepEqual(readdirSync(path.join(data, 'orders-0')), []);
   });
 
   it('starts from the shipped config/server.properties without a warning', async () => {

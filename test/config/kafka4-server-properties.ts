@@ -35,3 +35,7 @@ export function kafka4Properties(port: number, controllerPort: number, logDir: s
     .replaceAll(':9093', `:${controllerPort}`)
     .replace('log.dirs=/tmp/kraft-combined-logs', `log.dirs=${logDir}`);
 }
+
+/** meta.properties as Kafka 4's storage tool (kafka-storage.sh format) writes it in a log dir. */
+export const kafkaMetaProperties =
+  '#\n#Thu Jan 01 00:00:00 UTC 2026\nnode.id=1\ndirectory.id=f0Dqt5WZQ1Kx3cZQyHj0gA\nversion=1\ncluster.id=MkU3OEVBNTcwNTJENDM2Qk\n';
