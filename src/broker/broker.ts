@@ -8,6 +8,7 @@
 // skips recovery.
 
 import type { ClusterAdmin } from '../cluster/admin.js';
+import { refuseForeignDataDirs } from '../cluster/foreign-data.js';
 import { LocalController } from '../cluster/local-controller.js';
 import { logConfigFor } from '../cluster/log-configs.js';
 import { type BrokerInfo, MetadataCache } from '../cluster/metadata-cache.js';
@@ -238,7 +239,11 @@ export class Broker {
     const undo: Array<() => unknown> = [];
     const source: { broker: Broker | null } = { broker: null };
     try {
-      const locks = step('log.dirs', () => LogDirLocks.acquire(logDirs));
+      const locks = step('log.dirs', () => {
+        // Another program's data (Kafka's) is refused before anything, even the lock file, is written there.
+        refuseForeignDataDirs(logDirs);
+        return LogDirLocks.acquire(logDirs);
+      });
       undo.push(() => locks.release());
       const listener = config.listeners()[0];
       if (listener === undefined) throw new StartupError('listeners', 'no listener configured');

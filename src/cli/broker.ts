@@ -2,7 +2,6 @@
 // kafka-server-start.sh does. With no file, the embedded defaults apply: one node listening on
 // 127.0.0.1:9092 with its data in ./data. SIGTERM or SIGINT shuts down cleanly.
 
-import { parseArgs } from 'node:util';
 import { Broker } from '../broker/broker.js';
 import { StartupError } from '../broker/startup-error.js';
 import {
@@ -12,29 +11,42 @@ import {
   type RawConfig,
   readPropertiesFile,
 } from '../config/broker-config.js';
-import { createLogger } from '../logger.js';
+import { configureLogging, createLogger, type Level, type LogFormat } from '../logger.js';
+import { parse } from './common.js';
 
-const help = `Usage: samsa broker [server.properties] [--override key=value ...]
+const help = `Usage: samsa broker [server.properties] [--override key=value ...] [--log-format json|text]
 
 Starts a Samsa broker. Configuration uses Kafka's server.properties keys; each --override
 replaces one key. Defaults: listeners=PLAINTEXT://127.0.0.1:9092, log.dir=./data.
+
+  --override key=value    set one key, over the file (repeatable)
+  --log-format json|text  log lines as JSON objects or as text (default: text on a terminal,
+                          JSON otherwise; the log.format key)
+  --version               print the version
 `;
 
+function usageError(message: string): number {
+  process.stderr.write(`samsa broker: ${message}\nRun 'samsa broker --help' for usage.\n`);
+  return 2;
+}
+
 export async function runBroker(args: string[]): Promise<number> {
-  const parsed = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { override: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
-  });
+  let parsed: ReturnType<typeof parseBrokerArgs>;
+  try {
+    parsed = parseBrokerArgs(args);
+  } catch (e) {
+    return usageError((e as Error).message.split('\n')[0] ?? String(e));
+  }
   if (parsed.values.help === true) {
     process.stdout.write(help);
     return 0;
   }
   if (parsed.positionals.length > 1) {
-    process.stderr.write(
-      `samsa broker: expected at most one properties file; got ${parsed.positionals.join(' ')}\n`,
-    );
-    return 2;
+    return usageError(`expected at most one properties file; got ${parsed.positionals.join(' ')}`);
+  }
+  const logFormat = parsed.values['log-format'];
+  if (logFormat !== undefined && logFormat !== 'json' && logFormat !== 'text') {
+    return usageError(`--log-format must be json or text; got "${logFormat}"`);
   }
   const log = createLogger('broker');
   let config: BrokerConfig;
@@ -43,8 +55,12 @@ export async function runBroker(args: string[]): Promise<number> {
       parsed.positionals[0] !== undefined ? readPropertiesFile(parsed.positionals[0]) : new Map();
     const overrides: RawConfig = new Map((parsed.values.override ?? []).map(parseOverride));
     const built = BrokerConfig.from(file, overrides);
-    for (const w of built.warnings) log.warn(w);
     config = built.config;
+    configureLogging(
+      config.get('log.level') as Level | null,
+      (logFormat ?? config.string('log.format')) as LogFormat | 'auto',
+    );
+    for (const w of built.warnings) log.warn(w);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`samsa broker: invalid configuration: ${err.message}\n`);
@@ -79,4 +95,12 @@ export async function runBroker(args: string[]): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+function parseBrokerArgs(args: string[]) {
+  return parse(args, {
+    override: { type: 'string', multiple: true },
+    'log-format': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
 }

@@ -24,14 +24,17 @@ export const commonOptions = {
 } as const satisfies Options;
 
 export const commonHelp = `  --bootstrap-server HOST:PORT[,HOST:PORT]   broker to connect to (default ${DEFAULT_BOOTSTRAP})
-  -h, --help                                 this help`;
+  -h, --help                                 this help
+  --version                                  print the version`;
 
 /** parseArgs, with its errors turned into UsageError. */
 export function parse<T extends Options>(args: string[], options: T, allowPositionals = true) {
   try {
     return parseArgs({ args, options, allowPositionals, strict: true });
   } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0] ?? String(e));
+    // Node's message goes on about positionals after `--`; the first sentence is what went wrong.
+    const first = (e as Error).message.split('\n')[0] ?? String(e);
+    throw new UsageError(first.replace(/\. To specify a positional argument.*$/, ''));
   }
 }
 

@@ -1,4 +1,14 @@
 // `samsa <command> ...`: one file per command in this folder.
+//
+// Failures follow docs/operations.md: one line on stderr prefixed with the command (`samsa broker: ...`),
+// exit status 1 when the operation failed, 2 for bad usage (with a one-line pointer to --help), no stack
+// traces.
+
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { envLogLevel } from '../logger.js';
+import { describeError } from './common.js';
 
 // Commands load their module on use, so a client command does not pay for loading the broker.
 type Command = { run: (args: string[]) => Promise<number>; summary: string };
@@ -40,29 +50,69 @@ const commands: Record<string, Command> = {
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return `Usage: samsa <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun 'samsa <command> --help' for a command's options.\n`;
+  return `Usage: samsa <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun 'samsa <command> --help' for a command's options; 'samsa --version' prints the version.\n`;
+}
+
+/** The version in the package.json of the package this file belongs to (source tree, dist/ or installed). */
+function version(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'samsa' && pkg.version !== undefined) return pkg.version;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return 'unknown';
+    dir = parent;
+  }
+}
+
+/** A usage failure: one line and a pointer to the help, exit status 2 (docs/operations.md). */
+function usageFailure(prefix: string, message: string, helpCommand: string): number {
+  process.stderr.write(`${prefix}: ${message}\nRun '${helpCommand}' for usage.\n`);
+  return 2;
 }
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());
-    return name === undefined ? 1 : 0;
+    return 0;
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`samsa ${version()}\n`);
+    return 0;
+  }
+  if (name === undefined) {
+    return usageFailure('samsa', `no command given (${Object.keys(commands).join(', ')})`, 'samsa --help');
   }
   const cmd = commands[name];
   if (cmd === undefined) {
-    process.stderr.write(`samsa: unknown command '${name}'\n\n${usage()}`);
+    if (name.startsWith('-')) return usageFailure('samsa', `unknown option '${name}'`, 'samsa --help');
+    return usageFailure('samsa', `unknown command '${name}'`, 'samsa --help');
+  }
+  // Every command answers --version alike (before `--`, which ends the options).
+  const end = rest.indexOf('--');
+  if ((end < 0 ? rest : rest.slice(0, end)).includes('--version')) {
+    process.stdout.write(`samsa ${version()}\n`);
+    return 0;
+  }
+  try {
+    envLogLevel();
+  } catch (e) {
+    process.stderr.write(`samsa ${name}: ${(e as Error).message}\n`);
+    return 2;
+  }
+  try {
+    return await cmd.run(rest);
+  } catch (err) {
+    // Commands report their own failures; this is the net for anything that escaped them.
+    process.stderr.write(`samsa ${name}: ${describeError(err)}\n`);
     return 1;
   }
-  return cmd.run(rest);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code !== 0 || process.exitCode === undefined) process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`samsa: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+main(process.argv.slice(2)).then((code) => {
+  if (code !== 0 || process.exitCode === undefined) process.exitCode = code;
+});

@@ -6,15 +6,25 @@
 // A progress line goes to stderr every ~2 s; the final summary goes to stdout (with --json, one
 // JSON object instead, for bench/run.ts).
 
-import { parseArgs } from 'node:util';
-import { KafkaConnection as Conn, KafkaClientError, type KafkaConnection } from '../client/connection.js';
+import { KafkaConnection as Conn, type KafkaConnection } from '../client/connection.js';
 import { connectLeaders, describeTopic, listOffsets, parseBootstrap } from '../client/perf/cluster.js';
 import { consumerDefaults, PerfConsumer } from '../client/perf/consumer.js';
 import { runE2e } from '../client/perf/e2e.js';
 import { PerfProducer, type ProducerOptions, producerDefaults } from '../client/perf/producer.js';
 import { codecFromName } from '../protocol/compression.js';
+import {
+  CommandError,
+  DEFAULT_BOOTSTRAP,
+  parse,
+  printHelp,
+  required,
+  runCommand,
+  UsageError,
+} from './common.js';
 
-const help = `Usage: samsa perf <produce|consume|e2e> --bootstrap-server HOST:PORT --topic T [options]
+const help = `Usage: samsa perf <produce|consume|e2e> --topic T [--bootstrap-server HOST:PORT] [options]
+
+  --bootstrap-server HOST:PORT   broker to connect to (default ${DEFAULT_BOOTSTRAP})
 
   produce   --records N --record-size B [--acks -1|0|1] [--compression none|gzip|snappy|lz4|zstd]
             [--batch-size BYTES (16384)] [--linger-ms MS (5)] [--throughput REC/S (-1: unlimited)]
@@ -33,8 +43,16 @@ const help = `Usage: samsa perf <produce|consume|e2e> --bootstrap-server HOST:PO
 function num(v: string | undefined, name: string, dflt: number): number {
   if (v === undefined) return dflt;
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new KafkaClientError(`--${name} must be a number; got '${v}'`);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number; got '${v}'`);
   return n;
+}
+
+function codec(name: string): number {
+  try {
+    return codecFromName(name);
+  } catch (e) {
+    throw new UsageError(`--compression: ${(e as Error).message}`);
+  }
 }
 
 const fmt = (n: number, d = 2): string => n.toFixed(d);
@@ -54,51 +72,50 @@ function closeAll(conns: Map<number, KafkaConnection>): void {
   for (const c of conns.values()) c.close();
 }
 
-export async function runPerf(args: string[]): Promise<number> {
+const options = {
+  'bootstrap-server': { type: 'string', default: DEFAULT_BOOTSTRAP },
+  topic: { type: 'string' },
+  records: { type: 'string' },
+  'num-records': { type: 'string' },
+  'record-size': { type: 'string' },
+  acks: { type: 'string' },
+  compression: { type: 'string' },
+  'batch-size': { type: 'string' },
+  'linger-ms': { type: 'string' },
+  throughput: { type: 'string' },
+  'buffer-memory': { type: 'string' },
+  'max-in-flight': { type: 'string' },
+  partitions: { type: 'string' },
+  'fetch-max-bytes': { type: 'string' },
+  'max-partition-fetch-bytes': { type: 'string' },
+  from: { type: 'string' },
+  timeout: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const subcommands = ['produce', 'consume', 'e2e'];
+
+export function runPerf(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub === undefined || sub === '--help' || sub === '-h') {
-    process.stdout.write(help);
-    return sub === undefined ? 2 : 0;
+  if (sub === '--help' || sub === '-h') return Promise.resolve(printHelp(help));
+  if (sub === undefined || !subcommands.includes(sub)) {
+    return runCommand('perf', () => {
+      throw new UsageError(
+        sub === undefined ? 'expected produce, consume or e2e' : `unknown subcommand '${sub}'`,
+      );
+    });
   }
-  const { values: v } = parseArgs({
-    args: rest,
-    options: {
-      'bootstrap-server': { type: 'string' },
-      topic: { type: 'string' },
-      records: { type: 'string' },
-      'num-records': { type: 'string' },
-      'record-size': { type: 'string' },
-      acks: { type: 'string' },
-      compression: { type: 'string' },
-      'batch-size': { type: 'string' },
-      'linger-ms': { type: 'string' },
-      throughput: { type: 'string' },
-      'buffer-memory': { type: 'string' },
-      'max-in-flight': { type: 'string' },
-      partitions: { type: 'string' },
-      'fetch-max-bytes': { type: 'string' },
-      'max-partition-fetch-bytes': { type: 'string' },
-      from: { type: 'string' },
-      timeout: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (v.help === true) {
-    process.stdout.write(help);
-    return 0;
-  }
+  return runCommand(`perf ${sub}`, () => perf(sub, rest));
+}
+
+async function perf(sub: string, rest: string[]): Promise<number> {
+  const { values: v } = parse(rest, options, false);
+  if (v.help === true) return printHelp(help);
   const bootstrap = v['bootstrap-server'];
-  const topic = v.topic;
-  if (bootstrap === undefined || topic === undefined) {
-    process.stderr.write(`samsa perf: --bootstrap-server and --topic are required\n\n${help}`);
-    return 2;
-  }
+  const topic = required('topic', v.topic);
   const records = num(v.records ?? v['num-records'], 'records', -1);
-  if (!(records > 0)) {
-    process.stderr.write('samsa perf: --records N (N > 0) is required\n');
-    return 2;
-  }
+  if (!(records > 0)) throw new UsageError('--records N (N > 0) is required');
   const partitions = num(v.partitions, 'partitions', 0);
   const json = v.json === true;
   const clientId = `samsa-perf-${sub}`;
@@ -106,19 +123,16 @@ export async function runPerf(args: string[]): Promise<number> {
   if (sub === 'produce' || sub === 'e2e') {
     const e2e = sub === 'e2e';
     const recordSize = num(v['record-size'], 'record-size', e2e ? 100 : -1);
-    if (!(recordSize >= 0)) {
-      process.stderr.write('samsa perf produce: --record-size B is required\n');
-      return 2;
-    }
+    if (!(recordSize >= 0)) throw new UsageError('--record-size B is required');
     const acks = num(v.acks, 'acks', e2e ? 1 : producerDefaults.acks);
     if (acks !== -1 && acks !== 0 && acks !== 1)
-      throw new KafkaClientError(`--acks must be -1, 0 or 1; got ${acks}`);
-    if (e2e && acks === 0) throw new KafkaClientError('e2e needs acknowledgements: --acks 1 or -1');
+      throw new UsageError(`--acks must be -1, 0 or 1; got ${acks}`);
+    if (e2e && acks === 0) throw new UsageError('e2e needs acknowledgements: --acks 1 or -1');
     const opts: ProducerOptions = {
       records,
       recordSize,
       acks,
-      codec: codecFromName(v.compression ?? 'none'),
+      codec: codec(v.compression ?? 'none'),
       batchSize: num(v['batch-size'], 'batch-size', producerDefaults.batchSize),
       lingerMs: num(v['linger-ms'], 'linger-ms', e2e ? 0 : producerDefaults.lingerMs),
       throughput: num(v.throughput, 'throughput', e2e ? 1000 : producerDefaults.throughput),
@@ -172,8 +186,7 @@ export async function runPerf(args: string[]): Promise<number> {
         );
       }
       if (r.errors > 0) {
-        process.stderr.write(`samsa perf produce: ${r.errors} records failed (first: ${r.firstError})\n`);
-        return 1;
+        throw new CommandError(`${r.errors} records failed (first: ${r.firstError})`);
       }
       return 0;
     } finally {
@@ -186,8 +199,7 @@ export async function runPerf(args: string[]): Promise<number> {
     const conns = await connectLeaders(layout, clientId);
     try {
       const from = v.from ?? 'earliest';
-      if (from !== 'earliest' && from !== 'latest')
-        throw new KafkaClientError(`--from must be earliest or latest`);
+      if (from !== 'earliest' && from !== 'latest') throw new UsageError('--from must be earliest or latest');
       const start = await listOffsets(conns, layout, from === 'earliest' ? -2 : -1);
       const consumer = new PerfConsumer(layout, conns, start, {
         ...consumerDefaults,
@@ -215,10 +227,7 @@ export async function runPerf(args: string[]): Promise<number> {
         );
       }
       if (r.timedOut) {
-        process.stderr.write(
-          `samsa perf consume: only ${r.records} of ${records} records arrived before the timeout\n`,
-        );
-        return 1;
+        throw new CommandError(`only ${r.records} of ${records} records arrived before the timeout`);
       }
       return 0;
     } finally {
@@ -226,6 +235,5 @@ export async function runPerf(args: string[]): Promise<number> {
     }
   }
 
-  process.stderr.write(`samsa perf: unknown subcommand '${sub}'\n\n${help}`);
-  return 2;
+  throw new UsageError(`unknown subcommand '${sub}'`);
 }

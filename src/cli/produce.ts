@@ -6,10 +6,15 @@
 //   key<sep>value                          with --property parse.key=true (key.separator, default TAB)
 //   h1:v1,h2:v2<TAB>key<TAB>value          with --property parse.headers=true as well
 // --header k=v adds a header to every record.
+//
+// A missing topic is created by the broker when it allows that (auto.create.topics.enable), as with
+// Kafka's console producer; otherwise the command fails and says to run `samsa topics --create`.
 
 import * as readline from 'node:readline';
+import { type Cluster, KafkaError } from '../client/cluster.js';
 import type { ProducerRecord } from '../client/producer.js';
 import { type CompressionName, Producer } from '../client/producer.js';
+import { ErrorCode } from '../protocol/errors.js';
 import {
   CommandError,
   commonHelp,
@@ -115,6 +120,34 @@ export function lineToRecord(line: string, lineNumber: number, f: LineFormat): P
   return rec;
 }
 
+/** How long a topic created on first use may report LEADER_NOT_AVAILABLE (Kafka does, briefly). */
+const NEW_TOPIC_LEADER_WAIT_MS = 10_000;
+
+/**
+ * The topic's metadata, asking the broker to create it when missing (Metadata with
+ * allow_auto_topic_creation, as Kafka's console producer and kcat do). A broker with
+ * auto.create.topics.enable=false answers UNKNOWN_TOPIC_OR_PARTITION: the error says what to run instead.
+ */
+async function topicOrCreate(cluster: Cluster, topic: string): Promise<void> {
+  const deadline = Date.now() + NEW_TOPIC_LEADER_WAIT_MS;
+  for (;;) {
+    try {
+      await cluster.topic(topic, true, true);
+      return;
+    } catch (e) {
+      if (e instanceof KafkaError && e.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) {
+        throw new CommandError(
+          `topic '${topic}' does not exist and the broker does not create topics on first use ` +
+            `(auto.create.topics.enable=false); create it with 'samsa topics --create --topic ${topic}'`,
+        );
+      }
+      if (!(e instanceof KafkaError && e.code === ErrorCode.LEADER_NOT_AVAILABLE) || Date.now() > deadline)
+        throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 export function runProduce(args: string[]): Promise<number> {
   return runCommand('produce', async () => {
     const { values } = parse(args, options, false);
@@ -169,7 +202,7 @@ export function runProduce(args: string[]): Promise<number> {
     };
     try {
       // Learn the topic first so a missing topic fails before stdin is read.
-      await cluster.topic(topic);
+      await topicOrCreate(cluster, topic);
       const rl = readline.createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
       let batch: ProducerRecord[] = [];
       let lineNumber = 0;

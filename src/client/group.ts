@@ -4,7 +4,8 @@
 //   const g = await GroupConsumer.join(cluster, { groupId: 'billing', topics: ['orders'] });
 //   const records = await g.poll();      // fetches from the assigned partitions; rejoins on a rebalance
 //   g.markConsumed(record);               // what poll() returned and the caller finished with
-//   await g.commit();                     // OffsetCommit of what was marked (also every autoCommitIntervalMs)
+//   await g.commit();                     // OffsetCommit of what was marked, and of the starting position of
+//                                         // each assigned partition nothing was marked in (every autoCommitIntervalMs)
 //   g.assignment();                       // [{ topic, partition }]
 //   await g.close();                      // commit, LeaveGroup, close the connection
 //
@@ -262,6 +263,12 @@ export class GroupConsumer {
     for (const a of this.assigned) {
       const offset = committed.get(key(a.topic, a.partition));
       await this.consumer.assign(a.topic, [a.partition], offset === undefined ? reset : { offset });
+    }
+    // Every assigned partition is committed at its position, also one that yields no record, as the
+    // Java consumer's auto-commit does: the group then shows a committed offset and lag for each.
+    for (const a of this.assigned) {
+      const offset = this.consumer.position(a.topic, a.partition);
+      this.consumed.set(key(a.topic, a.partition), { topic: a.topic, partition: a.partition, offset });
     }
   }
 

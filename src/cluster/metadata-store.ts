@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ensureDir } from '../storage/log-dirs.js';
+import { refuseForeignDataDirs, SAMSA_META_MARKER } from './foreign-data.js';
 
 export interface TopicRecord {
   name: string;
@@ -56,6 +57,7 @@ export class MetadataStore {
   static open(logDirs: string[], nodeId: number, clusterIdConfig: string | null): MetadataStore {
     const first = logDirs[0];
     if (first === undefined) throw new Error('no log dir');
+    refuseForeignDataDirs(logDirs);
     for (const dir of logDirs) ensureDir(dir);
     const file = path.join(first, 'samsa-metadata.json');
     let doc: Document;
@@ -77,7 +79,7 @@ export class MetadataStore {
     for (const dir of logDirs) {
       writeAtomic(
         path.join(dir, 'meta.properties'),
-        `#Written by Samsa\nversion=1\ncluster.id=${doc.clusterId}\nnode.id=${nodeId}\n`,
+        `${SAMSA_META_MARKER}\nversion=1\ncluster.id=${doc.clusterId}\nnode.id=${nodeId}\n`,
       );
     }
     return store;

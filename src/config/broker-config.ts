@@ -3,21 +3,26 @@
 // Sources, lowest precedence first: the built-in defaults below, a server.properties file,
 // `--override key=value` on the command line. Every key is validated at start-up; an unknown key or
 // an invalid value stops the broker with a message that names the key and says what is expected.
-// Keys Kafka has that make no sense here (thread pool sizes, KRaft controller settings, ...) are
-// accepted and ignored with a warning, so an existing server.properties works unchanged.
+// Keys Kafka has that make no sense here (thread pool sizes, ...) are accepted and ignored with a
+// warning, and so are the KRaft controller keys of Kafka 4's stock server.properties (listeners.ts),
+// so an existing server.properties works unchanged. Keys Samsa validates but does not act on yet
+// (noEffectYet) warn once at start-up too.
 
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as limits from '../limits.js';
+import { ConfigError } from './config-error.js';
+import {
+  checkListeners,
+  dropKraftSettings,
+  kraftControllerKeys,
+  type Listener,
+  parseListener,
+  parseProtocolMap,
+} from './listeners.js';
 
-export class ConfigError extends Error {
-  constructor(
-    readonly key: string,
-    message: string,
-  ) {
-    super(`${key}: ${message}`);
-  }
-}
+export { ConfigError } from './config-error.js';
+export { type Listener, parseListener } from './listeners.js';
 
 type Kind = 'int' | 'long' | 'boolean' | 'string' | 'list' | 'double';
 
@@ -110,7 +115,32 @@ export const definitions: Record<string, Definition> = {
   'zookeeper.connect': { kind: 'string', default: null },
   'metrics.http.port': { kind: 'int', default: '-1', min: -1, max: 65535 },
   'metrics.http.host': { kind: 'string', default: '127.0.0.1' },
+
+  // Logging (Samsa's own keys; Kafka configures log4j instead). log.level unset: SAMSA_LOG_LEVEL, else
+  // info. log.format auto: text when stderr is a terminal, json otherwise; --log-format overrides it.
+  'log.level': { kind: 'string', default: null, oneOf: ['debug', 'info', 'warn', 'error'] },
+  'log.format': { kind: 'string', default: 'auto', oneOf: ['auto', 'json', 'text'] },
+
+  // ZooKeeper-coordinated clusters (accepted, no effect yet: see noEffectYet).
+  'zookeeper.session.timeout.ms': { kind: 'int', default: '18000', min: 1 },
+  'zookeeper.connection.timeout.ms': { kind: 'int', default: null, min: 1 },
 };
+
+/**
+ * Keys that are validated and accepted but that Samsa does not act on yet, with the reason; each one set
+ * in the configuration warns once at start-up. Remove a key from here when the feature behind it lands.
+ */
+export const noEffectYet: ReadonlyMap<string, string> = new Map([
+  ['zookeeper.connect', 'the broker runs as a single node; ZooKeeper-coordinated clusters are not built'],
+  ['zookeeper.session.timeout.ms', 'ZooKeeper-coordinated clusters are not built'],
+  ['zookeeper.connection.timeout.ms', 'ZooKeeper-coordinated clusters are not built'],
+  ['inter.broker.listener.name', 'a single node has no inter-broker traffic'],
+  ['transaction.state.log.num.partitions', 'transactions are not supported'],
+  ['transaction.state.log.replication.factor', 'transactions are not supported'],
+  ['transactional.id.expiration.ms', 'transactions are not supported'],
+  ['transaction.max.timeout.ms', 'transactions are not supported'],
+  ['producer.id.expiration.ms', 'idle producer ids are not expired'],
+]);
 
 /** Kafka keys accepted for compatibility and ignored (with a warning) because Samsa has no use for them. */
 const ignoredKafkaKeys = new Set([
@@ -120,15 +150,10 @@ const ignoredKafkaKeys = new Set([
   'num.replica.fetchers',
   'socket.send.buffer.bytes',
   'socket.receive.buffer.bytes',
-  'process.roles',
-  'controller.quorum.voters',
-  'controller.quorum.bootstrap.servers',
-  'controller.listener.names',
   'group.coordinator.rebalance.protocols',
   'share.coordinator.state.topic.replication.factor',
   'share.coordinator.state.topic.min.isr',
   'transaction.state.log.min.isr',
-  'zookeeper.connection.timeout.ms',
   'log.cleaner.threads',
   'queued.max.requests',
   'replica.fetch.max.bytes',
@@ -161,22 +186,6 @@ export function readPropertiesFile(path: string): RawConfig {
     throw new ConfigError('config file', `cannot read ${path}: ${(err as Error).message}`);
   }
   return parseProperties(text);
-}
-
-export interface Listener {
-  name: string;
-  host: string;
-  port: number;
-}
-
-export function parseListener(key: string, spec: string): Listener {
-  const m = /^([A-Za-z0-9_]+):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/.exec(spec.trim());
-  if (m === null) throw new ConfigError(key, `expected NAME://host:port, got "${spec}"`);
-  const port = Number(m[3]);
-  if (port > 65535) throw new ConfigError(key, `port must be 0..65535; got ${port}`);
-  let host = m[2] as string;
-  if (host.startsWith('[')) host = host.slice(1, -1);
-  return { name: (m[1] as string).toUpperCase(), host, port };
 }
 
 function validate(key: string, def: Definition, value: string): string {
@@ -223,19 +232,24 @@ export class BrokerConfig {
 
   /**
    * Builds the configuration from a file's entries and command-line overrides.
-   * Returns the config and the warnings to log (ignored keys).
+   * Returns the config and the warnings to log: one per ignored or not-yet-effective key.
    */
   static from(
     file: RawConfig,
     overrides: RawConfig = new Map(),
   ): { config: BrokerConfig; warnings: string[] } {
     const merged = new Map<string, string>();
-    const warnings: string[] = [];
+    const kraft = new Map<string, string>();
+    const warnings = new Map<string, string>();
     const explicit = new Set<string>();
     for (const source of [file, overrides]) {
       for (const [key, value] of source) {
         if (ignoredKafkaKeys.has(key)) {
-          warnings.push(`${key} is a Kafka setting Samsa does not use; ignored`);
+          warnings.set(key, `${key} is a Kafka setting Samsa does not use; ignored`);
+          continue;
+        }
+        if (kraftControllerKeys.has(key)) {
+          kraft.set(key, value.trim());
           continue;
         }
         const def = definitions[key];
@@ -249,17 +263,26 @@ export class BrokerConfig {
         explicit.add(key);
       }
     }
+    const out = [...warnings.values(), ...dropKraftSettings(merged, kraft)];
+    for (const key of explicit) {
+      const reason = noEffectYet.get(key);
+      if (reason !== undefined)
+        out.push(`${key}=${merged.get(key)} is accepted but has no effect yet (${reason})`);
+    }
     for (const [key, def] of Object.entries(definitions)) {
       if (!merged.has(key) && def.default !== null) merged.set(key, def.default);
     }
     const config = new BrokerConfig(merged, explicit);
     config.check();
-    return { config, warnings };
+    return { config, warnings: out };
   }
 
   private check(): void {
-    this.listeners();
-    this.advertisedListeners();
+    checkListeners(
+      this.listeners(),
+      this.advertisedListeners(),
+      parseProtocolMap(this.string('listener.security.protocol.map')),
+    );
     if (this.int('message.max.bytes') > this.int('socket.request.max.bytes')) {
       throw new ConfigError('message.max.bytes', 'must not exceed socket.request.max.bytes');
     }
@@ -313,15 +336,9 @@ export class BrokerConfig {
     return this.has('broker.id') && this.int('broker.id') >= 0 ? this.int('broker.id') : this.int('node.id');
   }
 
+  /** The listeners to serve (controller listeners already dropped); checked at start-up. */
   listeners(): Listener[] {
-    const ls = this.list('listeners').map((s) => parseListener('listeners', s));
-    if (ls.length === 0) throw new ConfigError('listeners', 'at least one listener is required');
-    for (const l of ls) {
-      if (l.name !== 'PLAINTEXT') {
-        throw new ConfigError('listeners', `only PLAINTEXT listeners are supported so far; got ${l.name}`);
-      }
-    }
-    return ls;
+    return this.list('listeners').map((s) => parseListener('listeners', s));
   }
 
   /**

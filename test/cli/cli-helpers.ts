@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type RunResult, start } from '../helpers/run.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fromDist = here.includes(`${path.sep}dist${path.sep}`);
@@ -19,7 +20,8 @@ export interface CliResult {
 export function samsaArgv(args: string[]): string[] {
   return fromDist
     ? [path.join(repoRoot, 'bin/samsa.js'), ...args]
-    : ['--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts'), ...args];
+    : // tsx resolved here, so a child started in another directory finds it
+      ['--import', import.meta.resolve('tsx'), path.join(repoRoot, 'src/cli/main.ts'), ...args];
 }
 
 export function samsa(
@@ -65,4 +67,71 @@ export function oneLineFailure(r: CliResult): string {
     throw new Error(`failure should be one line on stderr:\n${r.stderr}`);
   }
   return first;
+}
+
+/** A `samsa broker` process started by a test, with its stderr lines as they arrive. */
+export interface BrokerProcess {
+  lines: string[];
+  /** Resolves with the first stderr line matching re; rejects if the process exits first. */
+  waitForLine(re: RegExp, timeoutMs?: number): Promise<string>;
+  /** SIGTERM, then the process's result (exit status 0 expected from a clean stop). */
+  stop(): Promise<RunResult>;
+  done: Promise<RunResult>;
+}
+
+/**
+ * Starts `samsa broker ...args` as a process: by default this checkout's (samsaArgv), or `command` (an
+ * installed `samsa`). The process is killed with the test process if the test fails first.
+ */
+export function startBrokerProcess(
+  args: string[],
+  opts: { cwd: string; env?: NodeJS.ProcessEnv; command?: string } = { cwd: repoRoot },
+): BrokerProcess {
+  const lines: string[] = [];
+  const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
+  const argv = opts.command === undefined ? samsaArgv(['broker', ...args]) : ['broker', ...args];
+  const running = start(opts.command ?? process.execPath, argv, {
+    cwd: opts.cwd,
+    env: { ...process.env, ...opts.env },
+    allowFailure: true,
+    timeoutMs: 120_000,
+    onStderrLine: (line) => {
+      lines.push(line);
+      for (const w of [...waiters]) {
+        if (w.re.test(line)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(line);
+        }
+      }
+    },
+  });
+  return {
+    lines,
+    done: running.done,
+    waitForLine(re, timeoutMs = 30_000) {
+      const seen = lines.find((l) => re.test(l));
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          running.kill('SIGKILL');
+          reject(new Error(`no line matching ${re} in ${timeoutMs} ms; stderr:\n${lines.join('\n')}`));
+        }, timeoutMs);
+        waiters.push({
+          re,
+          resolve: (l) => {
+            clearTimeout(timer);
+            resolve(l);
+          },
+        });
+        running.done.then((r) => {
+          clearTimeout(timer);
+          reject(new Error(`broker exited with ${r.code ?? r.signal} before ${re}; stderr:\n${r.stderr}`));
+        }, reject);
+      });
+    },
+    stop() {
+      running.kill('SIGTERM');
+      return running.done;
+    },
+  };
 }

@@ -190,6 +190,39 @@ describe('samsa consume', () => {
     ]);
   });
 
+  it('--group commits every assigned partition, also one without records, so the group shows its lag', async () => {
+    const cluster = await Cluster.connect({ bootstrap: `127.0.0.1:${b.port}` });
+    try {
+      await createTopic(cluster, 'c-sparse', { partitions: 3 });
+      const producer = Producer.on(cluster);
+      await producer.send('c-sparse', [
+        { key: null, value: 'a', partition: 0 },
+        { key: null, value: 'b', partition: 0 },
+      ]);
+      const r = await samsa([
+        'consume',
+        '--topic',
+        'c-sparse',
+        '--group',
+        'g-sparse',
+        '--from-beginning',
+        '--max-messages',
+        '2',
+        ...bs,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(lines(r.stdout), ['a', 'b']);
+      const d = await samsa(['groups', 'describe', '--group', 'g-sparse', ...bs]);
+      assert.equal(d.code, 0, d.stderr);
+      // GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG ...
+      assert.match(d.stdout, /^g-sparse\s+c-sparse\s+0\s+2\s+2\s+0\s/m);
+      assert.match(d.stdout, /^g-sparse\s+c-sparse\s+1\s+0\s+0\s+0\s/m);
+      assert.match(d.stdout, /^g-sparse\s+c-sparse\s+2\s+0\s+0\s+0\s/m);
+    } finally {
+      cluster.close();
+    }
+  });
+
   it('fails with one line and a non-zero status', async () => {
     const cases: [string[], number, RegExp][] = [
       [['consume', '--topic', 'missing', '--timeout-ms', '500', ...bs], 1, /UNKNOWN_TOPIC_OR_PARTITION/],

@@ -164,9 +164,41 @@ describe('samsa produce', () => {
     );
   });
 
+  it('creates a missing topic when the broker creates topics on first use, as the console producer does', async () => {
+    const r = await samsa(['produce', '--topic', 'p-auto', ...bs], { input: 'first\nsecond\n' });
+    assert.equal(r.code, 0, r.stderr);
+    const t = await cluster.topic('p-auto', true);
+    assert.equal(t.partitions.length, 1); // num.partitions
+    assert.deepEqual(
+      (await readAll('p-auto')).map((x) => x.value?.toString()),
+      ['first', 'second'],
+    );
+  });
+
+  it('says to run samsa topics --create when the broker does not create topics', async () => {
+    const strict = await startInProcess({ 'auto.create.topics.enable': 'false' });
+    try {
+      const r = await samsa(
+        ['produce', '--topic', 'p-none', '--bootstrap-server', `127.0.0.1:${strict.port}`],
+        {
+          input: 'x\n',
+        },
+      );
+      assert.equal(r.code, 1);
+      assert.equal(
+        oneLineFailure(r),
+        "samsa produce: topic 'p-none' does not exist and the broker does not create topics on first use " +
+          "(auto.create.topics.enable=false); create it with 'samsa topics --create --topic p-none'",
+      );
+      assert.equal(strict.broker.topics.get('p-none'), undefined);
+    } finally {
+      await strict.stop(true);
+    }
+  });
+
   it('fails with one line and a non-zero status', async () => {
     const cases: [string[], string, number, RegExp][] = [
-      [['produce', '--topic', 'missing', ...bs], 'x\n', 1, /UNKNOWN_TOPIC_OR_PARTITION/],
+      [['produce', '--topic', 'bad/name', ...bs], 'x\n', 1, /INVALID_TOPIC_EXCEPTION/],
       [
         ['produce', '--topic', 'p-keys', '--property', 'parse.key=true', ...bs],
         'no separator here\n',
