@@ -32,15 +32,17 @@ import {
   type BatchHeader,
   LAST_OFFSET_DELTA_OFFSET,
   LOG_OVERHEAD,
-  MAGIC_OFFSET,
-  MAGIC_V2,
   MAX_TIMESTAMP_OFFSET,
   readBatchHeader,
   readInt64,
 } from '../protocol/records.js';
 import type { LogConfig } from './config.js';
+import { offsetEntryMismatch, timeEntryMismatch } from './index-check.js';
 import { OffsetIndex, type OffsetPosition, TimeIndex, type TimestampOffset, writeFully } from './indexes.js';
+import { LogWindow } from './log-window.js';
 import type { ReadBufferPool } from './read-buffers.js';
+
+export { LogWindow } from './log-window.js';
 
 export const LOG_SUFFIX = '.log';
 export const INDEX_SUFFIX = '.index';
@@ -73,37 +75,6 @@ export interface SegmentRead {
 }
 
 export type SegmentLoadStatus = 'ok' | 'rebuilt' | 'corrupt';
-
-/** A moving window over a .log for sequential scans of headers (or whole batches). */
-export class LogWindow {
-  private start = 0;
-  private len = 0;
-
-  constructor(
-    private readonly fd: number,
-    private readonly fileSize: number,
-    private buf: Buffer = Buffer.allocUnsafe(256 * 1024),
-  ) {}
-
-  /** Bytes [pos, pos + n) of the file, or null when the file ends first. Valid until the next call. */
-  view(pos: number, n: number): Buffer | null {
-    if (pos + n > this.fileSize) return null;
-    if (pos >= this.start && pos + n <= this.start + this.len) {
-      return this.buf.subarray(pos - this.start, pos - this.start + n);
-    }
-    if (n > this.buf.length) this.buf = Buffer.allocUnsafe(Math.max(n, this.buf.length * 2));
-    const want = Math.min(this.buf.length, this.fileSize - pos);
-    let got = 0;
-    while (got < want) {
-      const r = fs.readSync(this.fd, this.buf, got, want - got, pos + got);
-      if (r === 0) break;
-      got += r;
-    }
-    this.start = pos;
-    this.len = got;
-    return got >= n ? this.buf.subarray(0, n) : null;
-  }
-}
 
 /** Shared scratch for header scans on the read path (all callers are synchronous, so no overlap). */
 const scanScratch = Buffer.allocUnsafe(64 * 1024);
@@ -253,21 +224,9 @@ export class LogSegment {
    */
   private offsetEntryProblem(win: LogWindow, entry: OffsetPosition): string | null {
     if (entry.position === 0 && entry.offset === this.baseOffset) return null;
-    const at = `${path.basename(this.indexFile)}: entry (offset ${entry.offset}, position ${entry.position})`;
-    const h = win.view(entry.position, BATCH_HEADER_BYTES);
-    if (h === null) return `${at} points beyond the .log's ${this.size} bytes`;
-    const batchLength = h.readInt32BE(BATCH_LENGTH_OFFSET);
-    const magic = h.readInt8(MAGIC_OFFSET);
-    const lastOffset = readInt64(h, 0) + h.readInt32BE(LAST_OFFSET_DELTA_OFFSET);
-    if (
-      batchLength < BATCH_LENGTH_MIN ||
-      entry.position + LOG_OVERHEAD + batchLength > this.size ||
-      magic !== MAGIC_V2 ||
-      lastOffset !== entry.offset
-    ) {
-      return `${at} does not point at that batch (found batchLength ${batchLength}, magic ${magic}, lastOffset ${lastOffset})`;
-    }
-    return null;
+    const mismatch = offsetEntryMismatch(win, this.size, entry);
+    if (mismatch === null) return null;
+    return `${path.basename(this.indexFile)}: entry (offset ${entry.offset}, position ${entry.position}) ${mismatch}`;
   }
 
   /** Why the last time-index entry does not match the batch holding its offset, or null. */
@@ -278,14 +237,9 @@ export class LogSegment {
 
   /** Why a time-index entry does not name a batch whose maxTimestamp is the entry's timestamp, or null. */
   private timeEntryProblem(entry: TimestampOffset): string | null {
-    const loc = this.locateFrom(entry.offset, this.seek(entry.offset));
-    const h = loc?.header;
-    if (h !== undefined && h.baseOffset <= entry.offset && h.maxTimestamp === entry.timestamp) return null;
-    const found =
-      h === undefined
-        ? 'no batch'
-        : `batch ${h.baseOffset}-${h.baseOffset + h.lastOffsetDelta} with maxTimestamp ${h.maxTimestamp}`;
-    return `${path.basename(this.timeIndexFile)}: entry (timestamp ${entry.timestamp}, offset ${entry.offset}) does not match the .log (found ${found})`;
+    const mismatch = timeEntryMismatch(entry, this.locateFrom(entry.offset, this.seek(entry.offset))?.header);
+    if (mismatch === null) return null;
+    return `${path.basename(this.timeIndexFile)}: entry (timestamp ${entry.timestamp}, offset ${entry.offset}) ${mismatch}`;
   }
 
   /**
