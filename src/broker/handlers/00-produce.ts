@@ -13,6 +13,9 @@
 // On one node acks=1 and acks=all are satisfied once the append returns, unless the topic's
 // min.insync.replicas exceeds the in-sync replicas (this node alone): acks=all then gets
 // NOT_ENOUGH_REPLICAS, as in Kafka. acks=0 sends no response at all.
+// CreateTime topics refuse batches whose timestamps are outside message.timestamp.before.max.ms /
+// message.timestamp.after.max.ms of the broker's clock with INVALID_TIMESTAMP and record errors (the header
+// is checked; timestamp-bounds.ts says what exactly and how that differs from Kafka).
 
 import type { Partition, Topic } from '../../cluster/topics.js';
 import { topicConfigValue } from '../../config/topic-config.js';
@@ -33,6 +36,13 @@ import {
 } from '../../protocol/records.js';
 import type { Broker } from '../broker.js';
 import { defineHandler, type RequestContext } from '../handler.js';
+import {
+  headerOutOfRange,
+  type RecordError,
+  type TimestampBounds,
+  timestampBounds,
+  timestampRecordErrors,
+} from '../timestamp-bounds.js';
 
 type PartitionOut = NonNullable<ProduceResponseInput['responses']>[number]['partitionResponses'] extends
   | (infer P)[]
@@ -40,8 +50,21 @@ type PartitionOut = NonNullable<ProduceResponseInput['responses']>[number]['part
   ? P
   : never;
 
-function failure(index: number, errorCode: number, errorMessage: string | null): PartitionOut {
-  return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage };
+function failure(
+  index: number,
+  errorCode: number,
+  errorMessage: string | null,
+  recordErrors: RecordError[] = [],
+): PartitionOut {
+  return {
+    index,
+    errorCode,
+    baseOffset: -1,
+    logAppendTimeMs: -1,
+    logStartOffset: -1,
+    errorMessage,
+    recordErrors,
+  };
 }
 
 /** Checks the batch framing; returns an error code and message, or null when the bytes are acceptable. */
@@ -102,6 +125,8 @@ interface TopicSettings {
   codec: number;
   /** cleanup.policy includes compact: every record needs a key. */
   compacted: boolean;
+  /** message.timestamp.before/after.max.ms of a CreateTime topic; null for LogAppendTime (not checked). */
+  timestampBounds: TimestampBounds | null;
 }
 
 /** Kafka's refusal of a keyless record for a compacted topic, or of records that do not decode; null if fine. */
@@ -143,7 +168,39 @@ function topicSettings(broker: Broker, topic: Topic): TopicSettings {
     minInsyncReplicas: Number(topicConfigValue(broker.config, topic.configs, 'min.insync.replicas')),
     codec: compressionType === 'producer' ? -1 : codecFromName(compressionType),
     compacted: topicConfigValue(broker.config, topic.configs, 'cleanup.policy').includes('compact'),
+    timestampBounds:
+      topicConfigValue(broker.config, topic.configs, 'message.timestamp.type') === 'LogAppendTime'
+        ? null
+        : timestampBounds(
+            topicConfigValue(broker.config, topic.configs, 'message.timestamp.before.max.ms'),
+            topicConfigValue(broker.config, topic.configs, 'message.timestamp.after.max.ms'),
+          ),
   };
+}
+
+/** INVALID_TIMESTAMP with Kafka's record errors (the records are walked only now, on the refusal path). */
+async function timestampRejection(
+  ctx: RequestContext,
+  broker: Broker,
+  topicName: string,
+  index: number,
+  records: Buffer,
+  h: BatchHeader,
+  now: number,
+  bounds: TimestampBounds,
+): Promise<PartitionOut> {
+  const errors = await timestampRecordErrors(records, h, now, bounds, limits.recompressBatchBytesMax);
+  const error = errors[0]!.batchIndexErrorMessage;
+  broker.log.warn('produce rejected', {
+    client: ctx.clientAddress,
+    clientId: ctx.clientId,
+    topic: topicName,
+    partition: index,
+    error,
+    errorCode: ErrorCode.INVALID_TIMESTAMP,
+    recordErrors: errors.length,
+  });
+  return failure(index, ErrorCode.INVALID_TIMESTAMP, error, errors);
 }
 
 /** Recompressions (and the appends queued behind them) still running, per partition. */
@@ -305,6 +362,10 @@ function produceToPartition(
         `The size of the current ISR [${broker.nodeId}] is insufficient to satisfy the min.isr requirement of ${minIsr} for partition ${topicName}-${index}`,
       );
     }
+  }
+  const bounds = settings.timestampBounds;
+  if (bounds !== null && headerOutOfRange(h, now, bounds)) {
+    return timestampRejection(ctx, broker, topicName, index, records, h, now, bounds);
   }
   const codec = settings.codec;
   const batchCodec = h.attributes & 0x07;
