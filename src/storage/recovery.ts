@@ -114,13 +114,15 @@ export function recoverSegment(
   }
   const truncatedBytes = seg.truncateToPosition(pos);
   seg.rewriteIndexes();
-  logger.warn('rebuilt the offset and time indexes of a segment from its .log', {
-    file: seg.indexFile,
-    timeIndexFile: seg.timeIndexFile,
-    reason: why,
-    batches,
-    nextOffset,
-  });
+  // An empty segment has nothing to index: no line for it (a fresh log's first open comes through here too).
+  if (size > 0)
+    logger.warn('rebuilt the offset and time indexes of a segment from its .log', {
+      file: seg.indexFile,
+      timeIndexFile: seg.timeIndexFile,
+      reason: why,
+      batches,
+      nextOffset,
+    });
   if (truncatedBytes > 0) {
     logger.warn('recovery truncated a corrupt or incomplete segment tail', {
       file: seg.logFile,
