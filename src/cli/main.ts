@@ -42,6 +42,10 @@ const commands: Record<string, Command> = {
     run: async (a) => (await import('./records.js')).runRecords(a),
     summary: 'delete records below an offset (kafka-delete-records)',
   },
+  log: {
+    run: async (a) => (await import('./log.js')).runLog(a),
+    summary: 'dump and verify segment files: samsa log dump|verify --files PATH (kafka-dump-log)',
+  },
   perf: {
     run: async (a) => (await import('./perf.js')).runPerf(a),
     summary: 'load generators: samsa perf produce|consume|e2e --bootstrap-server H:P --topic T ...',

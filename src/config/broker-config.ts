@@ -74,6 +74,9 @@ export const definitions: Record<string, Definition> = {
     default: 'CreateTime',
     oneOf: ['CreateTime', 'LogAppendTime'],
   },
+  // KIP-937 bounds on CreateTime timestamps (Kafka 4.0 defaults: the past unbounded, the future 1 hour).
+  'log.message.timestamp.before.max.ms': { kind: 'long', default: LONG_MAX, min: 0 },
+  'log.message.timestamp.after.max.ms': { kind: 'long', default: '3600000', min: 0 },
   'log.cleanup.policy': { kind: 'list', default: 'delete' },
   'log.cleaner.delete.retention.ms': { kind: 'long', default: '86400000', min: 0 },
   'log.cleaner.enable': { kind: 'boolean', default: 'true' },

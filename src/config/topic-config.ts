@@ -47,6 +47,18 @@ export const topicConfigDefinitions: Record<string, TopicConfigDefinition> = {
     default: 'CreateTime',
     oneOf: ['CreateTime', 'LogAppendTime'],
   },
+  'message.timestamp.before.max.ms': {
+    kind: 'long',
+    synonym: 'log.message.timestamp.before.max.ms',
+    default: LONG_MAX,
+    min: 0,
+  },
+  'message.timestamp.after.max.ms': {
+    kind: 'long',
+    synonym: 'log.message.timestamp.after.max.ms',
+    default: '3600000',
+    min: 0,
+  },
   'min.insync.replicas': { kind: 'int', synonym: 'min.insync.replicas', default: '1', min: 1 },
   'retention.bytes': { kind: 'long', synonym: 'log.retention.bytes', default: '-1', min: -1 },
   'retention.ms': { kind: 'long', synonym: 'log.retention.ms', default: '604800000', min: -1 },

@@ -14,7 +14,9 @@
 // Nothing is checksummed. Entries are written to the file lazily (flush, roll, close); the in-memory copy is
 // authoritative while the segment is open. After an unclean shutdown the recovered segments' indexes are
 // rebuilt from the .log; after a clean one a file is loaded on first use and rebuilt when it fails the sanity
-// check (size a multiple of the entry size, increasing entries, positions inside the .log).
+// check (size a multiple of the entry size, increasing entries, positions inside the .log). An entry can pass
+// that check and still be wrong (a flipped bit in a position); segment.ts checks entries against the .log when
+// it uses them and rebuilds both files from the .log when one does not match (every rebuild is logged).
 
 import * as fs from 'node:fs';
 
@@ -105,16 +107,18 @@ abstract class IndexFile {
     return this.fd;
   }
 
-  /** The file's bytes (whole entries only), or null when the file is missing. */
-  protected readFileEntries(): Buffer | null {
+  /** The file's bytes, or why they cannot be used (missing, size not a multiple of the entry size). */
+  protected readFileEntries(): Buffer | string {
     let data: Buffer;
     try {
       data = fs.readFileSync(this.file);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'file missing';
       throw e;
     }
-    if (data.length % this.entryBytes !== 0) return null;
+    if (data.length % this.entryBytes !== 0) {
+      return `size ${data.length} is not a multiple of the entry size ${this.entryBytes}`;
+    }
     return data;
   }
 
@@ -195,12 +199,12 @@ export class OffsetIndex extends IndexFile {
     this.truncateEntries(keep);
   }
 
-  /** Loads and sanity-checks the file; false (and empty) when it is missing or not trustworthy. */
-  load(logSize: number): boolean {
+  /** Loads and sanity-checks the file; null when usable, else why not (the index is then empty). */
+  load(logSize: number): string | null {
     const data = this.readFileEntries();
     this.count = 0;
     this.persisted = 0;
-    if (data === null) return false;
+    if (typeof data === 'string') return data;
     const n = data.length / OFFSET_INDEX_ENTRY_BYTES;
     this.ensureCapacity(n);
     for (let i = 0; i < n; i++) {
@@ -208,16 +212,24 @@ export class OffsetIndex extends IndexFile {
       const position = data.readInt32BE(i * 8 + 4);
       const prevRel = i > 0 ? this.rel[i - 1]! : -1;
       const prevPos = i > 0 ? this.pos[i - 1]! : -1;
-      if (rel <= prevRel || position <= prevPos || position >= logSize) {
+      const problem =
+        rel <= prevRel
+          ? 'offsets do not increase'
+          : position <= prevPos
+            ? 'positions do not increase'
+            : position >= logSize
+              ? `position is beyond the .log's ${logSize} bytes`
+              : null;
+      if (problem !== null) {
         this.count = 0;
-        return false;
+        return `entry ${i} (offset ${this.baseOffset + rel}, position ${position}): ${problem}`;
       }
       this.rel[i] = rel;
       this.pos[i] = position;
       this.count++;
     }
     this.persisted = n;
-    return true;
+    return null;
   }
 }
 
@@ -292,12 +304,12 @@ export class TimeIndex extends IndexFile {
     this.truncateEntries(keep);
   }
 
-  /** Loads and sanity-checks the file; false (and empty) when it is missing or not trustworthy. */
-  load(maxRelativeOffset: number): boolean {
+  /** Loads and sanity-checks the file; null when usable, else why not (the index is then empty). */
+  load(maxRelativeOffset: number): string | null {
     const data = this.readFileEntries();
     this.count = 0;
     this.persisted = 0;
-    if (data === null) return false;
+    if (typeof data === 'string') return data;
     const n = data.length / TIME_INDEX_ENTRY_BYTES;
     this.ensureCapacity(n);
     for (let i = 0; i < n; i++) {
@@ -305,16 +317,24 @@ export class TimeIndex extends IndexFile {
       const rel = data.readInt32BE(i * 12 + 8);
       const prevTs = i > 0 ? this.ts[i - 1]! : Number.NEGATIVE_INFINITY;
       const prevRel = i > 0 ? this.rel[i - 1]! : -1;
-      if (ts <= prevTs || rel <= prevRel || rel > maxRelativeOffset) {
+      const problem =
+        ts <= prevTs
+          ? 'timestamps do not increase'
+          : rel <= prevRel
+            ? 'offsets do not increase'
+            : rel > maxRelativeOffset
+              ? `offset is beyond ${this.baseOffset + maxRelativeOffset}`
+              : null;
+      if (problem !== null) {
         this.count = 0;
-        return false;
+        return `entry ${i} (timestamp ${ts}, offset ${this.baseOffset + rel}): ${problem}`;
       }
       this.ts[i] = ts;
       this.rel[i] = rel;
       this.count++;
     }
     this.persisted = n;
-    return true;
+    return null;
   }
 }
 

@@ -58,20 +58,23 @@ export function loadSegments(
 
   const savedStart = readOffsetCheckpoint(path.join(dir, LOG_START_OFFSET_CHECKPOINT), logger);
   const savedRecovery = readOffsetCheckpoint(path.join(dir, RECOVERY_POINT_CHECKPOINT), logger);
-  let segments = bases.map((b) => LogSegment.open(dir, b, config, now));
+  let segments = bases.map((b) => LogSegment.open(dir, b, config, now, logger));
   if (segments.length === 0) segments = [LogSegment.create(dir, Math.max(savedStart ?? 0, 0), config, now)];
 
   if (cleanShutdown) {
     const active = segments[segments.length - 1]!;
-    const status = active.load();
-    if (status === 'corrupt') {
+    // A rebuild of its indexes ('rebuilt') is logged by the segment itself.
+    if (active.load() === 'corrupt') {
       logger.warn('active segment does not parse after a clean shutdown; recovering it', {
         file: active.logFile,
       });
       const prev = segments[segments.length - 2];
-      recoverSegment(active, prev === undefined ? active.baseOffset : prev.baseOffset, logger);
-    } else if (status === 'rebuilt') {
-      logger.warn('rebuilt the indexes of the active segment', { file: active.logFile });
+      recoverSegment(
+        active,
+        prev === undefined ? active.baseOffset : prev.baseOffset,
+        logger,
+        'the .log does not parse to its end after a clean shutdown',
+      );
     }
   } else {
     segments = recoverLog(segments, savedRecovery ?? -1, logger);

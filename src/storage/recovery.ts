@@ -11,6 +11,8 @@
 // matches. The .log is cut at the first batch failing any check, everything after it (including later
 // segments, which follow a hole) is removed, a warn line names the file, position, bytes cut and reason, and
 // the segment's .index/.timeindex are rebuilt from the batches that remain.
+// Every rebuild of a segment's indexes is logged (warn, naming the .index file and why), also when nothing was
+// cut: after an unclean stop the old index files cannot be trusted, whatever they contain.
 
 import { crc32c } from '@node-rs/crc32';
 import type { Logger } from '../logger.js';
@@ -46,7 +48,12 @@ export interface SegmentRecovery {
  * Validates every batch of a segment, cuts it at the first bad one and rebuilds its indexes.
  * minBaseOffset: where the previous segment ended (offsets must not go back across segments either).
  */
-export function recoverSegment(seg: LogSegment, minBaseOffset: number, logger: Logger): SegmentRecovery {
+export function recoverSegment(
+  seg: LogSegment,
+  minBaseOffset: number,
+  logger: Logger,
+  why = 'recovery after an unclean shutdown',
+): SegmentRecovery {
   seg.resetIndexes();
   const win = seg.window();
   const size = seg.size;
@@ -107,6 +114,15 @@ export function recoverSegment(seg: LogSegment, minBaseOffset: number, logger: L
   }
   const truncatedBytes = seg.truncateToPosition(pos);
   seg.rewriteIndexes();
+  // An empty segment has nothing to index: no line for it (a fresh log's first open comes through here too).
+  if (size > 0)
+    logger.warn('rebuilt the offset and time indexes of a segment from its .log', {
+      file: seg.indexFile,
+      timeIndexFile: seg.timeIndexFile,
+      reason: why,
+      batches,
+      nextOffset,
+    });
   if (truncatedBytes > 0) {
     logger.warn('recovery truncated a corrupt or incomplete segment tail', {
       file: seg.logFile,

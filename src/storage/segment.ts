@@ -13,10 +13,18 @@
 //
 // A segment opened after a clean shutdown loads its indexes lazily, on first use; the active segment is loaded
 // at once to find its end (last index entry + a scan of the batches after it).
+//
+// Index entries are checked against the .log when used (Kafka trusts them): an offset-index entry must point at
+// a batch header whose lastOffset is the entry's offset, the last time-index entry (and any entry a timestamp
+// lookup starts from) at the batch holding its offset with its maxTimestamp. A damaged entry that passed the
+// load-time sanity check would otherwise make a run of offsets unreachable (a fetch reads garbage as a header
+// and returns nothing, forever). On a mismatch both index files are rebuilt from the .log at once (one header
+// scan of the segment) and a warn line names the file and the entry; every other rebuild is logged too.
 
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import { createLogger, type Logger } from '../logger.js';
 import {
   BATCH_HEADER_BYTES,
   BATCH_LENGTH_MIN,
@@ -29,8 +37,12 @@ import {
   readInt64,
 } from '../protocol/records.js';
 import type { LogConfig } from './config.js';
-import { OffsetIndex, TimeIndex, type TimestampOffset, writeFully } from './indexes.js';
+import { offsetEntryMismatch, timeEntryMismatch } from './index-check.js';
+import { OffsetIndex, type OffsetPosition, TimeIndex, type TimestampOffset, writeFully } from './indexes.js';
+import { LogWindow } from './log-window.js';
 import type { ReadBufferPool } from './read-buffers.js';
+
+export { LogWindow } from './log-window.js';
 
 export const LOG_SUFFIX = '.log';
 export const INDEX_SUFFIX = '.index';
@@ -64,40 +76,11 @@ export interface SegmentRead {
 
 export type SegmentLoadStatus = 'ok' | 'rebuilt' | 'corrupt';
 
-/** A moving window over a .log for sequential scans of headers (or whole batches). */
-export class LogWindow {
-  private start = 0;
-  private len = 0;
-
-  constructor(
-    private readonly fd: number,
-    private readonly fileSize: number,
-    private buf: Buffer = Buffer.allocUnsafe(256 * 1024),
-  ) {}
-
-  /** Bytes [pos, pos + n) of the file, or null when the file ends first. Valid until the next call. */
-  view(pos: number, n: number): Buffer | null {
-    if (pos + n > this.fileSize) return null;
-    if (pos >= this.start && pos + n <= this.start + this.len) {
-      return this.buf.subarray(pos - this.start, pos - this.start + n);
-    }
-    if (n > this.buf.length) this.buf = Buffer.allocUnsafe(Math.max(n, this.buf.length * 2));
-    const want = Math.min(this.buf.length, this.fileSize - pos);
-    let got = 0;
-    while (got < want) {
-      const r = fs.readSync(this.fd, this.buf, got, want - got, pos + got);
-      if (r === 0) break;
-      got += r;
-    }
-    this.start = pos;
-    this.len = got;
-    return got >= n ? this.buf.subarray(0, n) : null;
-  }
-}
-
 /** Shared scratch for header scans on the read path (all callers are synchronous, so no overlap). */
 const scanScratch = Buffer.allocUnsafe(64 * 1024);
 const EMPTY = Buffer.alloc(0);
+/** For segments created without a logger (fresh segments: their in-memory indexes are never rebuilt). */
+const defaultLogger = createLogger('storage');
 
 export class LogSegment {
   /** File names change only while the cleaner swaps a segment in (suffix .cleaned -> .swap -> none). */
@@ -131,6 +114,7 @@ export class LogSegment {
     size: number,
     created: number,
     fresh: boolean,
+    private readonly logger: Logger,
     fileSuffix = '',
   ) {
     const stem = path.join(dir, offsetFileStem(baseOffset));
@@ -160,17 +144,17 @@ export class LogSegment {
   ): LogSegment {
     const stem = path.join(dir, offsetFileStem(baseOffset));
     const fd = fs.openSync(stem + LOG_SUFFIX + fileSuffix, 'w+');
-    const seg = new LogSegment(dir, baseOffset, config, fd, 0, now, true, fileSuffix);
+    const seg = new LogSegment(dir, baseOffset, config, fd, 0, now, true, defaultLogger, fileSuffix);
     seg.offsetIndex.reset();
     seg.timeIndex.reset();
     return seg;
   }
 
-  /** An existing segment; its indexes are loaded on first use. */
-  static open(dir: string, baseOffset: number, config: LogConfig, now: number): LogSegment {
+  /** An existing segment; its indexes are loaded on first use (rebuilds are reported to logger). */
+  static open(dir: string, baseOffset: number, config: LogConfig, now: number, logger: Logger): LogSegment {
     const fd = fs.openSync(path.join(dir, offsetFileStem(baseOffset) + LOG_SUFFIX), 'r+');
     const size = fs.fstatSync(fd).size;
-    return new LogSegment(dir, baseOffset, config, fd, size, now, false);
+    return new LogSegment(dir, baseOffset, config, fd, size, now, false, logger);
   }
 
   updateConfig(config: LogConfig): void {
@@ -181,27 +165,96 @@ export class LogSegment {
 
   /**
    * Loads the indexes and finds the segment's end: last index entry, then the batches after it. 'rebuilt' when
-   * the index files failed the sanity check and were rebuilt from the .log, 'corrupt' when the .log does not
-   * parse to its end (the caller then runs recovery).
+   * the index files failed the sanity check (or their last entries do not match the .log) and were rebuilt from
+   * the .log (logged here), 'corrupt' when the .log does not parse to its end (the caller then runs recovery).
    */
   load(): SegmentLoadStatus {
     if (this.indexesLoaded) return 'ok';
     this.indexesLoaded = true;
-    let trusted = this.offsetIndex.load(this.size);
-    trusted = this.timeIndex.load(0x7fffffff) && trusted;
-    if (!trusted) {
-      this.resetIndexes();
-      const complete = this.scanFrom(0, true);
-      this.rewriteIndexes();
-      return complete ? 'rebuilt' : 'corrupt';
+    const offsetProblem = this.offsetIndex.load(this.size);
+    const timeProblem = this.timeIndex.load(0x7fffffff);
+    let problem =
+      offsetProblem !== null
+        ? `${path.basename(this.indexFile)}: ${offsetProblem}`
+        : timeProblem !== null
+          ? `${path.basename(this.timeIndexFile)}: ${timeProblem}`
+          : null;
+    if (problem === null) {
+      const win = new LogWindow(this.fd, this.size, scanScratch);
+      const last = this.offsetIndex.last();
+      problem = this.offsetEntryProblem(win, last) ?? this.lastTimeEntryProblem();
+      if (problem === null) {
+        const lastTime = this.timeIndex.last();
+        if (lastTime !== null) {
+          this.maxTs = lastTime.timestamp;
+          this.offsetOfMaxTs = lastTime.offset;
+        }
+        return this.scanFrom(last.position, false) ? 'ok' : 'corrupt';
+      }
     }
-    const last = this.offsetIndex.last();
-    const lastTime = this.timeIndex.last();
-    if (lastTime !== null) {
-      this.maxTs = lastTime.timestamp;
-      this.offsetOfMaxTs = lastTime.offset;
-    }
-    return this.scanFrom(last.position, false) ? 'ok' : 'corrupt';
+    return this.rebuildIndexes(problem) ? 'rebuilt' : 'corrupt';
+  }
+
+  /**
+   * Rebuilds both indexes (and the end offset, max timestamp) from the .log's batch headers and rewrites the
+   * files; logs why. False when the .log does not parse to its end (the indexes then cover what does).
+   */
+  private rebuildIndexes(reason: string): boolean {
+    const nextBefore = this.nextOffset;
+    this.resetIndexes();
+    const complete = this.scanFrom(0, true);
+    this.rewriteIndexes();
+    this.logger.warn('rebuilt the offset and time indexes of a segment from its .log', {
+      file: this.logFile,
+      reason,
+      entries: this.offsetIndex.entries,
+      timeEntries: this.timeIndex.entries,
+      ...(complete
+        ? {}
+        : { problem: 'the .log does not parse to its end; indexed up to the first bad batch' }),
+    });
+    // A segment whose end was known keeps it when the .log does not parse to its end (recovery's business).
+    if (!complete && nextBefore > this.nextOffset) this.nextOffset = nextBefore;
+    return complete;
+  }
+
+  /**
+   * Why an offset-index entry does not point at the header of the batch it names (a batch whose lastOffset is
+   * the entry's offset), or null when it does. The segment start (no entry) needs no check.
+   */
+  private offsetEntryProblem(win: LogWindow, entry: OffsetPosition): string | null {
+    if (entry.position === 0 && entry.offset === this.baseOffset) return null;
+    const mismatch = offsetEntryMismatch(win, this.size, entry);
+    if (mismatch === null) return null;
+    return `${path.basename(this.indexFile)}: entry (offset ${entry.offset}, position ${entry.position}) ${mismatch}`;
+  }
+
+  /** Why the last time-index entry does not match the batch holding its offset, or null. */
+  private lastTimeEntryProblem(): string | null {
+    const entry = this.timeIndex.last();
+    return entry === null ? null : this.timeEntryProblem(entry);
+  }
+
+  /** Why a time-index entry does not name a batch whose maxTimestamp is the entry's timestamp, or null. */
+  private timeEntryProblem(entry: TimestampOffset): string | null {
+    const mismatch = timeEntryMismatch(entry, this.locateFrom(entry.offset, this.seek(entry.offset))?.header);
+    if (mismatch === null) return null;
+    return `${path.basename(this.timeIndexFile)}: entry (timestamp ${entry.timestamp}, offset ${entry.offset}) ${mismatch}`;
+  }
+
+  /**
+   * Where to start scanning for `offset`: the offset index's entry, checked against the .log. A damaged entry
+   * rebuilds the indexes (logged) and the lookup is repeated on the rebuilt ones; should even that not match (a
+   * .log that does not parse), the scan starts at the segment start.
+   */
+  private seek(offset: number, win: LogWindow = new LogWindow(this.fd, this.size, scanScratch)): number {
+    this.load();
+    const entry = this.offsetIndex.lookup(offset);
+    const problem = this.offsetEntryProblem(win, entry);
+    if (problem === null) return entry.position;
+    this.rebuildIndexes(problem);
+    const again = this.offsetIndex.lookup(offset);
+    return this.offsetEntryProblem(win, again) === null ? again.position : 0;
   }
 
   /** Walks batch headers from pos to the end, updating nextOffset / max timestamp (and indexes when asked). */
@@ -332,9 +385,15 @@ export class LogSegment {
    * the segment ends before it.
    */
   locate(offset: number): { position: number; header: BatchHeader } | null {
-    this.load();
-    const start = this.offsetIndex.lookup(offset).position;
     const win = new LogWindow(this.fd, this.size, scanScratch);
+    return this.locateFrom(offset, this.seek(offset, win), win);
+  }
+
+  private locateFrom(
+    offset: number,
+    start: number,
+    win: LogWindow = new LogWindow(this.fd, this.size, scanScratch),
+  ): { position: number; header: BatchHeader } | null {
     let pos = start;
     while (pos + BATCH_HEADER_BYTES <= this.size) {
       const h = win.view(pos, BATCH_HEADER_BYTES);
@@ -427,10 +486,16 @@ export class LogSegment {
   ): { position: number; header: BatchHeader } | null {
     this.load();
     if (this.maxTs < timestamp) return null;
-    const entry: TimestampOffset | null = this.timeIndex.lookup(timestamp);
+    let entry: TimestampOffset | null = this.timeIndex.lookup(timestamp);
+    const problem = entry === null ? null : this.timeEntryProblem(entry);
+    if (problem !== null) {
+      this.rebuildIndexes(problem);
+      entry = this.timeIndex.lookup(timestamp);
+      if (entry !== null && this.timeEntryProblem(entry) !== null) entry = null;
+    }
     const startOffset = Math.max(entry?.offset ?? this.baseOffset, fromOffset);
-    let pos = this.offsetIndex.lookup(startOffset).position;
     const win = new LogWindow(this.fd, this.size, scanScratch);
+    let pos = this.seek(startOffset, win);
     while (pos + BATCH_HEADER_BYTES <= this.size) {
       const h = win.view(pos, BATCH_HEADER_BYTES);
       if (h === null) return null;
@@ -447,8 +512,8 @@ export class LogSegment {
   /** Calls fn for every batch header from the position of `fromOffset` on (producer-state replay). */
   forEachBatchHeader(fromOffset: number, fn: (header: BatchHeader, position: number) => void): void {
     this.load();
-    let pos = fromOffset <= this.baseOffset ? 0 : this.offsetIndex.lookup(fromOffset).position;
     const win = new LogWindow(this.fd, this.size);
+    let pos = fromOffset <= this.baseOffset ? 0 : this.seek(fromOffset, win);
     while (pos + BATCH_HEADER_BYTES <= this.size) {
       const h = win.view(pos, BATCH_HEADER_BYTES);
       if (h === null) return;

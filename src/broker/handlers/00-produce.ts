@@ -16,6 +16,9 @@
 // (every ISR member has it), or with REQUEST_TIMED_OUT after the request's timeout_ms, or
 // NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR shrank below min.insync.replicas meanwhile, as in Kafka.
 // acks=0 sends no response at all.
+// CreateTime topics refuse batches whose timestamps are outside message.timestamp.before.max.ms /
+// message.timestamp.after.max.ms of the broker's clock with INVALID_TIMESTAMP and record errors (the header
+// is checked; timestamp-bounds.ts says what exactly and how that differs from Kafka).
 
 import { isInternalTopic } from '../../cluster/metadata-cache.js';
 import type { Partition } from '../../cluster/partition.js';
@@ -37,6 +40,13 @@ import {
 } from '../../protocol/records.js';
 import type { Broker } from '../broker.js';
 import { defineHandler, type RequestContext } from '../handler.js';
+import {
+  headerOutOfRange,
+  type RecordError,
+  type TimestampBounds,
+  timestampBounds,
+  timestampRecordErrors,
+} from '../timestamp-bounds.js';
 
 type PartitionOut = NonNullable<ProduceResponseInput['responses']>[number]['partitionResponses'] extends
   | (infer P)[]
@@ -44,8 +54,21 @@ type PartitionOut = NonNullable<ProduceResponseInput['responses']>[number]['part
   ? P
   : never;
 
-function failure(index: number, errorCode: number, errorMessage: string | null): PartitionOut {
-  return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage };
+function failure(
+  index: number,
+  errorCode: number,
+  errorMessage: string | null,
+  recordErrors: RecordError[] = [],
+): PartitionOut {
+  return {
+    index,
+    errorCode,
+    baseOffset: -1,
+    logAppendTimeMs: -1,
+    logStartOffset: -1,
+    errorMessage,
+    recordErrors,
+  };
 }
 
 /** Checks the batch framing; returns an error code and message, or null when the bytes are acceptable. */
@@ -106,6 +129,8 @@ interface TopicSettings {
   codec: number;
   /** cleanup.policy includes compact: every record needs a key. */
   compacted: boolean;
+  /** message.timestamp.before/after.max.ms of a CreateTime topic; null for LogAppendTime (not checked). */
+  timestampBounds: TimestampBounds | null;
 }
 
 /** Kafka's refusal of a keyless record for a compacted topic, or of records that do not decode; null if fine. */
@@ -148,6 +173,13 @@ function topicSettings(broker: Broker, topic: string): TopicSettings {
     minInsyncReplicas: Number(topicConfigValue(broker.config, configs, 'min.insync.replicas')),
     codec: compressionType === 'producer' ? -1 : codecFromName(compressionType),
     compacted: topicConfigValue(broker.config, configs, 'cleanup.policy').includes('compact'),
+    timestampBounds:
+      topicConfigValue(broker.config, configs, 'message.timestamp.type') === 'LogAppendTime'
+        ? null
+        : timestampBounds(
+            topicConfigValue(broker.config, configs, 'message.timestamp.before.max.ms'),
+            topicConfigValue(broker.config, configs, 'message.timestamp.after.max.ms'),
+          ),
   };
 }
 
@@ -155,6 +187,31 @@ function topicSettings(broker: Broker, topic: string): TopicSettings {
 interface Acks {
   acks: number;
   timeoutMs: number;
+}
+
+/** INVALID_TIMESTAMP with Kafka's record errors (the records are walked only now, on the refusal path). */
+async function timestampRejection(
+  ctx: RequestContext,
+  broker: Broker,
+  topicName: string,
+  index: number,
+  records: Buffer,
+  h: BatchHeader,
+  now: number,
+  bounds: TimestampBounds,
+): Promise<PartitionOut> {
+  const errors = await timestampRecordErrors(records, h, now, bounds, limits.recompressBatchBytesMax);
+  const error = errors[0]!.batchIndexErrorMessage;
+  broker.log.warn('produce rejected', {
+    client: ctx.clientAddress,
+    clientId: ctx.clientId,
+    topic: topicName,
+    partition: index,
+    error,
+    errorCode: ErrorCode.INVALID_TIMESTAMP,
+    recordErrors: errors.length,
+  });
+  return failure(index, ErrorCode.INVALID_TIMESTAMP, error, errors);
 }
 
 /** Recompressions (and the appends queued behind them) still running, per partition. */
@@ -309,6 +366,10 @@ function produceToPartition(
       ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
       'Transactions are not supported yet',
     );
+  }
+  const bounds = settings.timestampBounds;
+  if (bounds !== null && headerOutOfRange(h, now, bounds)) {
+    return timestampRejection(ctx, broker, topicName, index, records, h, now, bounds);
   }
   const codec = settings.codec;
   const batchCodec = h.attributes & 0x07;
