@@ -67,6 +67,16 @@ export function readCheckpoint(file: string, fieldsPerEntry: number): string[][]
   });
 }
 
+/** The offset of a one-entry offset checkpoint; null when missing or unreadable (the loader reports those). */
+export function readOffsetCheckpoint(file: string): number | null {
+  try {
+    const rows = readCheckpoint(file, 1);
+    return rows !== null && rows.length === 1 ? intField(file, rows[0]![0]) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Parses a decimal integer field of a checkpoint, throwing on anything else. */
 export function intField(file: string, s: string | undefined): number {
   const n = Number(s);
