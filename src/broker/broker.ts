@@ -123,6 +123,7 @@ export class Broker {
       retentionCheckIntervalMs: config.long('log.retention.check.interval.ms'),
       flushIntervalMs: config.flushIntervalMs(),
       cleanerEnabled: config.bool('log.cleaner.enable'),
+      recoveryPointCheckpointIntervalMs: config.int('log.flush.offset.checkpoint.interval.ms'),
     });
     const listener = config.listeners()[0];
     if (listener === undefined) throw new Error('no listener');

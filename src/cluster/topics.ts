@@ -1,6 +1,10 @@
 // The broker's view of topics and partitions: the single owner of topic lifecycle (create,
 // delete, add partitions, alter configs). Each change is persisted in the metadata store first,
 // then applied to the in-memory view and the partition logs.
+//
+// Storage failures (a full disk, an offline log dir) answer KAFKA_STORAGE_ERROR and leave the view as
+// it was: a metadata write that failed changed nothing; logs created for a change that then failed are
+// deleted again and the metadata change is undone (if even that fails, the next start creates the logs).
 
 import type { BrokerConfig } from '../config/broker-config.js';
 import { resolveTopicConfigs, topicConfigValue, validateTopicConfig } from '../config/topic-config.js';
@@ -8,6 +12,7 @@ import * as limits from '../limits.js';
 import type { Logger } from '../logger.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { type LogConfig, validateLogConfig } from '../storage/config.js';
+import { isIoError, KafkaStorageError } from '../storage/io-errors.js';
 import type { LogManager } from '../storage/log-manager.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { type MetadataStore, newTopicId, type TopicRecord } from './metadata-store.js';
@@ -205,12 +210,11 @@ export class TopicManager {
       leaderEpochs: new Array<number>(partitions).fill(0),
       configs,
     };
-    this.store.putTopic(rec);
+    const stored = this.storeChange('create topic', name, () => this.store.putTopic(rec));
+    if (stored !== null) return stored;
     const topic = new Topic(name, rec.topicId, { ...configs });
-    const logConfig = this.logConfig(configs);
-    for (let i = 0; i < partitions; i++) {
-      topic.partitions.push(new Partition(topic, i, this.logs.createLog(name, i, logConfig), 0));
-    }
+    const failed = this.createLogs(topic, 0, partitions, () => this.store.removeTopic(name));
+    if (failed !== null) return failed;
     this.byName.set(name, topic);
     this.byId.set(topic.topicId, topic);
     this.log.info('topic created', { topic: name, topicId: topic.topicId, partitions, configs });
@@ -228,7 +232,8 @@ export class TopicManager {
     if (!this.config.bool('delete.topic.enable')) {
       return { errorCode: ErrorCode.TOPIC_DELETION_DISABLED, errorMessage: 'Topic deletion is disabled.' };
     }
-    this.store.removeTopic(name);
+    const stored = this.storeChange('delete topic', name, () => this.store.removeTopic(name));
+    if (stored !== null) return stored;
     this.byName.delete(name);
     this.byId.delete(topic.topicId);
     for (const p of topic.partitions) {
@@ -270,11 +275,10 @@ export class TopicManager {
     const rec = this.record(topic);
     rec.partitions = count;
     rec.leaderEpochs = [...rec.leaderEpochs, ...new Array<number>(count - current).fill(0)];
-    this.store.putTopic(rec);
-    const logConfig = this.logConfig(topic.configs);
-    for (let i = current; i < count; i++) {
-      topic.partitions.push(new Partition(topic, i, this.logs.createLog(name, i, logConfig), 0));
-    }
+    const stored = this.storeChange('add partitions', name, () => this.store.putTopic(rec));
+    if (stored !== null) return stored;
+    const failed = this.createLogs(topic, current, count, () => this.store.putTopic(this.record(topic)));
+    if (failed !== null) return failed;
     this.log.info('partitions added', { topic: name, from: current, to: count });
     return { errorCode: ErrorCode.NONE, errorMessage: null, topic };
   }
@@ -305,11 +309,57 @@ export class TopicManager {
     if (logProblems.length > 0)
       return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: logProblems.join('; ') };
     if (validateOnly) return { errorCode: ErrorCode.NONE, errorMessage: null, topic };
+    const rec = { ...this.record(topic), configs: { ...next } };
+    const stored = this.storeChange('alter configs', name, () => this.store.putTopic(rec));
+    if (stored !== null) return stored;
     topic.configs = next;
-    this.store.putTopic(this.record(topic));
     for (const p of topic.partitions) p.log.updateConfig(logConfig);
     this.log.info('topic configs altered', { topic: name, configs: next });
     return { errorCode: ErrorCode.NONE, errorMessage: null, topic };
+  }
+
+  /** Runs a metadata store write; null when it succeeded, else the KAFKA_STORAGE_ERROR answer (logged). */
+  private storeChange(op: string, topic: string, write: () => void): TopicResult | null {
+    try {
+      write();
+      return null;
+    } catch (e) {
+      if (!isIoError(e)) throw e;
+      this.log.error(`${op} failed: the metadata store could not be written`, { topic, error: e.message });
+      return {
+        errorCode: ErrorCode.KAFKA_STORAGE_ERROR,
+        errorMessage: `The metadata store could not be written: ${e.message}`,
+      };
+    }
+  }
+
+  /**
+   * Creates the logs of partitions [from, to) of a topic and adds them to it. On a storage failure the logs just
+   * created are deleted, `undo` reverts the metadata change, and the KAFKA_STORAGE_ERROR answer is returned.
+   */
+  private createLogs(topic: Topic, from: number, to: number, undo: () => void): TopicResult | null {
+    const logConfig = this.logConfig(topic.configs);
+    const created: Partition[] = [];
+    try {
+      for (let i = from; i < to; i++) {
+        created.push(new Partition(topic, i, this.logs.createLog(topic.name, i, logConfig), 0));
+      }
+    } catch (e) {
+      if (!(e instanceof KafkaStorageError)) throw e;
+      for (const p of created) this.logs.deleteLog(topic.name, p.index);
+      try {
+        undo();
+      } catch (undoError) {
+        this.log.warn('could not undo a topic change in the metadata store; the next start completes it', {
+          topic: topic.name,
+          error: undoError,
+        });
+      }
+      this.log.error('could not create the logs of a topic', { topic: topic.name, error: e.message });
+      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, errorMessage: e.message };
+    }
+    topic.partitions.push(...created);
+    return null;
   }
 
   private record(topic: Topic): TopicRecord {

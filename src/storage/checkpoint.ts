@@ -87,14 +87,22 @@ export function intField(file: string, s: string | undefined): number {
 
 export function writeFileAtomic(file: string, data: Buffer): void {
   const tmp = `${file}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
   try {
-    fs.writeSync(fd, data, 0, data.length, 0);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeSync(fd, data, 0, data.length, 0);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    // Do not leave a partial copy behind (it would hold space on a full disk); the old file is intact.
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {}
+    throw e;
   }
-  fs.renameSync(tmp, file);
   fsyncDir(path.dirname(file));
 }
 

@@ -1,7 +1,10 @@
 // Metadata (key 3), v0-12. Lists brokers and the requested topics (all topics when the list is null,
 // or empty in v0). Unknown topics are auto-created when both the request (v4+) and
 // auto.create.topics.enable allow it. v10+ may name topics by id; v12 answers with null names
-// for ids it does not know. Every partition is led by this node with its leader epoch.
+// for ids it does not know. Every partition is led by this node with its leader epoch, except those
+// whose log dir is offline: no leader (LEADER_NOT_AVAILABLE, the node listed as offline replica), as
+// Kafka reports a partition whose only replica is on a failed dir. An auto-creation that fails on
+// storage (a full disk) answers KAFKA_STORAGE_ERROR for that topic.
 
 import type { Topic } from '../../cluster/topics.js';
 import { topicNameProblem } from '../../cluster/topics.js';
@@ -23,15 +26,18 @@ export function describeTopic(broker: Broker, topic: Topic): TopicOut {
     name: topic.name,
     topicId: topic.topicId,
     isInternal: topic.isInternal,
-    partitions: topic.partitions.map((p) => ({
-      errorCode: ErrorCode.NONE,
-      partitionIndex: p.index,
-      leaderId: nodeId,
-      leaderEpoch: p.leaderEpoch,
-      replicaNodes: [nodeId],
-      isrNodes: [nodeId],
-      offlineReplicas: [],
-    })),
+    partitions: topic.partitions.map((p) => {
+      const offline = p.log.isOffline;
+      return {
+        errorCode: offline ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,
+        partitionIndex: p.index,
+        leaderId: offline ? -1 : nodeId,
+        leaderEpoch: p.leaderEpoch,
+        replicaNodes: [nodeId],
+        isrNodes: [nodeId],
+        offlineReplicas: offline ? [nodeId] : [],
+      };
+    }),
   };
 }
 

@@ -1,6 +1,7 @@
 // OffsetForLeaderEpoch (key 23), v2-4. For each partition, the end offset of the requested leader
 // epoch (the start offset of the next larger epoch, or the log end offset for the current one),
-// so consumers can detect log truncation after a leader change.
+// so consumers can detect log truncation after a leader change. KAFKA_STORAGE_ERROR for a partition
+// whose log dir is offline.
 
 import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
@@ -32,6 +33,7 @@ export const offsetForLeaderEpoch = defineHandler<
             endOffset: -1,
           });
           if (partition === undefined) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          if (partition.log.isOffline) return fail(ErrorCode.KAFKA_STORAGE_ERROR);
           const epochError = checkLeaderEpoch(partition, p.currentLeaderEpoch);
           if (epochError !== ErrorCode.NONE) return fail(epochError);
           const r = partition.log.endOffsetForEpoch(p.leaderEpoch);
