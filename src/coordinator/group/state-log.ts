@@ -150,6 +150,7 @@ export class GroupStateLog {
     const began = Date.now();
     const from = log.logEndOffset;
     const before = from - log.logStartOffset;
+    let rewritten = false;
     try {
       for (let i = 0; i < records.length; i += rewriteBatchRecords) {
         const chunk = records.slice(i, i + rewriteBatchRecords);
@@ -164,6 +165,7 @@ export class GroupStateLog {
       // The copies must be on disk before the originals stop being part of the log.
       log.flush(now);
       log.deleteRecordsBefore(from);
+      rewritten = true;
     } catch (err) {
       // The copies restate the current state, so a failure half-way leaves a consistent log.
       this.log.error('rewriting an offsets topic partition failed', {
@@ -173,6 +175,7 @@ export class GroupStateLog {
     }
     partition.notifyWaiters();
     this.rewriteAt.set(index, log.logEndOffset + slack);
+    if (!rewritten) return;
     this.log.info('offsets topic partition rewritten to its live records', {
       partition: index,
       recordsBefore: before,
