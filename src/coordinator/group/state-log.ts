@@ -118,7 +118,9 @@ export class GroupStateLog {
       errorMessage = err instanceof Error ? err.message : String(err);
     }
     if (errorCode !== ErrorCode.NONE) {
-      this.log.error('write to the offsets topic failed', {
+      // Storage errors were logged by the log itself when they began (not once per commit).
+      const level = errorCode === ErrorCode.KAFKA_STORAGE_ERROR ? 'debug' : 'error';
+      this.log[level]('write to the offsets topic failed', {
         group: groupId,
         partition: partition.index,
         errorCode,
