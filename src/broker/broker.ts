@@ -294,6 +294,7 @@ export class Broker {
         retentionCheckIntervalMs: config.long('log.retention.check.interval.ms'),
         flushIntervalMs: config.flushIntervalMs(),
         cleanerEnabled: config.bool('log.cleaner.enable'),
+        recoveryPointCheckpointIntervalMs: config.int('log.flush.offset.checkpoint.interval.ms'),
       });
       source.broker = broker;
       server.start(broker, broker.handlerMap);

@@ -13,6 +13,9 @@
 //
 // Anything malformed (oversized frame, unknown API key, unsupported version, undecodable body)
 // is logged with the client's address and id and the connection is closed: Kafka's behaviour.
+// A handler that throws is logged with its stack and answered with UNKNOWN_SERVER_ERROR (KAFKA_STORAGE_ERROR
+// for a storage failure) in every error field of its response (error-response.ts); the connection is
+// closed only when that response cannot carry an error.
 
 import type { Socket } from 'node:net';
 import type { ClosedReason } from '../http/metrics.js';
@@ -31,6 +34,7 @@ import { decodeRequestHeader } from '../protocol/generated/request-header.js';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
 import type { Broker } from './broker.js';
+import { errorCodeFor, errorResponse } from './error-response.js';
 import type { Handler, RequestContext } from './handler.js';
 
 interface Slot {
@@ -415,34 +419,69 @@ export class Connection {
     try {
       result = handler.handle(ctx, request as never);
     } catch (err) {
-      this.handlerFailed(ctx, err);
+      this.handlerFailed(slot, schema, ctx, request, err);
       return true;
     }
     if (result instanceof Promise) {
       result.then(
-        (res: unknown) => this.complete(slot, schema, ctx, res),
-        (err: unknown) => this.handlerFailed(ctx, err),
+        (res: unknown) => this.complete(slot, schema, ctx, res, request),
+        (err: unknown) => this.handlerFailed(slot, schema, ctx, request, err),
       );
     } else {
       // A Produce answered synchronously has copied its records into the log and keeps no view of them.
       this.frameDead = apiKey === ApiKey.Produce;
-      this.complete(slot, schema, ctx, result);
+      this.complete(slot, schema, ctx, result, request);
     }
     return true;
   }
 
-  private handlerFailed(ctx: RequestContext, err: unknown): void {
+  /**
+   * A handler threw (or its response did not encode): answers with the error in every error field of the
+   * response; closes the connection only when there is no such answer. `request` is null on the second failure.
+   */
+  private handlerFailed(
+    slot: Slot,
+    schema: ApiSchema,
+    ctx: RequestContext,
+    request: unknown,
+    err: unknown,
+  ): void {
+    const errorCode = errorCodeFor(err);
+    let body: unknown;
+    try {
+      const adv = this.broker.advertised();
+      body =
+        request === null
+          ? undefined
+          : errorResponse(
+              schema,
+              { ...ctx, broker: { nodeId: this.broker.nodeId, ...adv } },
+              request,
+              errorCode,
+            );
+    } catch {
+      body = undefined;
+    }
     this.log.error('request handler failed', {
       client: this.address,
       clientId: ctx.clientId,
       apiKey: ctx.apiKey,
       apiVersion: ctx.apiVersion,
+      answered: body === undefined ? 'connection closed' : errorCode,
       error: err instanceof Error ? (err.stack ?? err.message) : String(err),
     });
-    this.close('internal error while handling a request', 'internal_error');
+    if (body === undefined) this.close('internal error while handling a request', 'internal_error');
+    else this.complete(slot, schema, ctx, body, null);
   }
 
-  private complete(slot: Slot, schema: ApiSchema, ctx: RequestContext, response: unknown): void {
+  /** `request` is given for a handler's response (an encoding failure is then answered as an error). */
+  private complete(
+    slot: Slot,
+    schema: ApiSchema,
+    ctx: RequestContext,
+    response: unknown,
+    request: unknown,
+  ): void {
     if (this.closed) return;
     if (response !== null) {
       const w = new Writer(256);
@@ -452,7 +491,7 @@ export class Connection {
       try {
         schema.encodeResponse(w, ctx.apiVersion, response as never);
       } catch (err) {
-        this.handlerFailed(ctx, err);
+        this.handlerFailed(slot, schema, ctx, request, err);
         return;
       }
       w.patchInt32(sizePos, w.length - 4);

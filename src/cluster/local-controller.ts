@@ -70,8 +70,9 @@ export class LocalController implements ClusterAdmin {
     };
   }
 
-  private apply(states: PartitionStateRequest[]): void {
-    if (states.length === 0) return;
+  /** Applies states to the cache and the replicas; returns how many partitions could not be brought online. */
+  private apply(states: PartitionStateRequest[]): number {
+    if (states.length === 0) return 0;
     this.cache.updatePartitions(
       states.map((s) => ({
         topic: s.topic,
@@ -91,14 +92,47 @@ export class LocalController implements ClusterAdmin {
       controllerEpoch: CONTROLLER_EPOCH,
       partitionStates: states,
     });
+    let failures = 0;
     for (const p of res.partitions) {
       if (p.errorCode !== ErrorCode.NONE) {
+        failures++;
         this.logger.error('a partition could not be brought online', {
           partition: `${p.topic}-${p.partition}`,
           errorCode: p.errorCode,
         });
       }
     }
+    return failures;
+  }
+
+  /** Undoes a topic (or the partitions from `from` on) whose logs could not be created: nothing half-made stays. */
+  private rollBack(rec: TopicRecord, from: number, restore: TopicRecord | null): void {
+    try {
+      if (restore === null) this.store.removeTopic(rec.name);
+      else this.store.putTopic(restore);
+    } catch (err) {
+      this.logger.error('cannot undo a topic change in the metadata store', { topic: rec.name, error: err });
+    }
+    const partitions = Array.from({ length: rec.partitions - from }, (_, i) => from + i);
+    this.cache.updatePartitions(
+      partitions.map((partition) => ({
+        topic: rec.name,
+        topicId: rec.topicId,
+        partition,
+        leader: LEADER_DURING_DELETE,
+        leaderEpoch: -1,
+        replicas: [],
+        isr: [],
+        offlineReplicas: [],
+        partitionEpoch: -1,
+        controllerEpoch: CONTROLLER_EPOCH,
+      })),
+    );
+    if (restore === null) this.cache.removeTopicConfig(rec.name);
+    this.replicas.stopReplicas(
+      CONTROLLER_EPOCH,
+      partitions.map((partition) => ({ topic: rec.name, partition, deletePartition: true, leaderEpoch: -2 })),
+    );
   }
 
   /** Writes the store; a failure (a full disk) becomes KAFKA_STORAGE_ERROR for the caller, logged here. */
@@ -142,7 +176,13 @@ export class LocalController implements ClusterAdmin {
         continue;
       }
       this.cache.setTopicConfig(rec.name, rec.configs);
-      this.apply(Array.from({ length: partitions }, (_, p) => this.stateOf(rec, p)));
+      if (this.apply(Array.from({ length: partitions }, (_, p) => this.stateOf(rec, p))) > 0) {
+        this.rollBack(rec, 0, null);
+        out.push(
+          outcome(spec.name, ErrorCode.KAFKA_STORAGE_ERROR, 'the partition logs could not be created'),
+        );
+        continue;
+      }
       this.logger.info('topic created', {
         topic: rec.name,
         topicId: rec.topicId,
@@ -246,7 +286,13 @@ export class LocalController implements ClusterAdmin {
       }
       const states: PartitionStateRequest[] = [];
       for (let p = rec.partitions; p < spec.count; p++) states.push(this.stateOf(next, p));
-      this.apply(states);
+      if (this.apply(states) > 0) {
+        this.rollBack(next, rec.partitions, rec);
+        out.push(
+          outcome(spec.name, ErrorCode.KAFKA_STORAGE_ERROR, 'the partition logs could not be created'),
+        );
+        continue;
+      }
       this.logger.info('partitions added', { topic: spec.name, from: rec.partitions, to: spec.count });
       out.push(outcome(spec.name, ErrorCode.NONE));
     }

@@ -10,6 +10,10 @@
 //
 // meta.properties (Kafka's file) is also written in every log dir with cluster.id and node.id so
 // a data folder can be told apart from another cluster's.
+//
+// Every change is written first and adopted in memory only once the write succeeded, so a failed write
+// (a full disk, a read-only file system) throws and leaves the store as it was; callers answer an error.
+// Files whose content would not change are not rewritten at start-up (a broker starts on a full disk).
 
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -75,9 +79,9 @@ export class MetadataStore {
       doc = { version: 1, clusterId: clusterIdConfig ?? newClusterId(), nextProducerId: 0, topics: [] };
     }
     const store = new MetadataStore(file, doc);
-    store.persist();
+    writeIfChanged(file, serialize(doc));
     for (const dir of logDirs) {
-      writeAtomic(
+      writeIfChanged(
         path.join(dir, 'meta.properties'),
         `${SAMSA_META_MARKER}\nversion=1\ncluster.id=${doc.clusterId}\nnode.id=${nodeId}\n`,
       );
@@ -93,41 +97,63 @@ export class MetadataStore {
     return this.doc.topics;
   }
 
+  /** Adds or replaces a topic. Throws when the document cannot be written (nothing changes then). */
   putTopic(topic: TopicRecord): void {
+    const topics = this.doc.topics.filter((t) => t.name !== topic.name);
     const i = this.doc.topics.findIndex((t) => t.name === topic.name);
-    if (i >= 0) this.doc.topics[i] = topic;
-    else this.doc.topics.push(topic);
-    this.persist();
+    topics.splice(i >= 0 ? i : topics.length, 0, topic);
+    this.commit({ ...this.doc, topics });
   }
 
+  /** Throws when the document cannot be written (nothing changes then). */
   removeTopic(name: string): void {
-    this.doc.topics = this.doc.topics.filter((t) => t.name !== name);
-    this.persist();
+    this.commit({ ...this.doc, topics: this.doc.topics.filter((t) => t.name !== name) });
   }
 
   /** Reserves a block of producer ids; the block is persisted before any id of it is handed out. */
   allocateProducerIds(count: number): number {
     const first = this.doc.nextProducerId;
-    this.doc.nextProducerId += count;
-    this.persist();
+    this.commit({ ...this.doc, nextProducerId: first + count });
     return first;
   }
 
-  private persist(): void {
-    writeAtomic(this.file, `${JSON.stringify(this.doc, null, 1)}\n`);
+  /** Writes the new document, then adopts it. */
+  private commit(next: Document): void {
+    writeAtomic(this.file, serialize(next));
+    this.doc = next;
   }
+}
+
+function serialize(doc: Document): string {
+  return `${JSON.stringify(doc, null, 1)}\n`;
+}
+
+function writeIfChanged(file: string, text: string): void {
+  let current: string | null = null;
+  try {
+    current = fs.readFileSync(file, 'utf8');
+  } catch {}
+  if (current !== text) writeAtomic(file, text);
 }
 
 export function writeAtomic(file: string, text: string): void {
   const tmp = `${file}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
   try {
-    fs.writeSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeSync(fd, text);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    // Do not leave a partial copy behind (it would hold space on a full disk).
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {}
+    throw e;
   }
-  fs.renameSync(tmp, file);
   const dfd = fs.openSync(path.dirname(file), 'r');
   try {
     fs.fsyncSync(dfd);

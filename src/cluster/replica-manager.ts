@@ -118,11 +118,12 @@ export class ReplicaManager {
 
   /**
    * The local leader replica of a partition, or the error a client gets: UNKNOWN_TOPIC_OR_PARTITION when the
-   * cluster does not know the partition, NOT_LEADER_OR_FOLLOWER when another broker (or none) leads it.
+   * cluster does not know the partition, NOT_LEADER_OR_FOLLOWER when another broker (or none) leads it,
+   * KAFKA_STORAGE_ERROR when it is led here but its log dir is offline.
    */
   leaderFor(topic: string, partition: number): Partition | number {
     const p = this.partitions.get(key(topic, partition));
-    if (p?.isLeader) return p;
+    if (p?.isLeader) return p.log.isOffline ? ErrorCode.KAFKA_STORAGE_ERROR : p;
     if (this.opts.metadata.partition(topic, partition) === undefined && p === undefined) {
       return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     }

@@ -67,6 +67,7 @@ export const definitions: Record<string, Definition> = {
   'log.flush.interval.messages': { kind: 'long', default: LONG_MAX, min: 1 },
   'log.flush.interval.ms': { kind: 'long', default: null, min: 0 },
   'log.flush.scheduler.interval.ms': { kind: 'long', default: LONG_MAX, min: 0 },
+  'log.flush.offset.checkpoint.interval.ms': { kind: 'int', default: '60000', min: 0 },
   'log.index.interval.bytes': { kind: 'int', default: '4096', min: 0 },
   'log.index.size.max.bytes': { kind: 'int', default: String(10 * 1024 * 1024), min: 4 },
   'log.message.timestamp.type': {

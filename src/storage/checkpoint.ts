@@ -67,6 +67,16 @@ export function readCheckpoint(file: string, fieldsPerEntry: number): string[][]
   });
 }
 
+/** The offset of a one-entry offset checkpoint; null when missing or unreadable (the loader reports those). */
+export function readOffsetCheckpoint(file: string): number | null {
+  try {
+    const rows = readCheckpoint(file, 1);
+    return rows !== null && rows.length === 1 ? intField(file, rows[0]![0]) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Parses a decimal integer field of a checkpoint, throwing on anything else. */
 export function intField(file: string, s: string | undefined): number {
   const n = Number(s);
@@ -77,14 +87,22 @@ export function intField(file: string, s: string | undefined): number {
 
 export function writeFileAtomic(file: string, data: Buffer): void {
   const tmp = `${file}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
   try {
-    fs.writeSync(fd, data, 0, data.length, 0);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeSync(fd, data, 0, data.length, 0);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    // Do not leave a partial copy behind (it would hold space on a full disk); the old file is intact.
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {}
+    throw e;
   }
-  fs.renameSync(tmp, file);
   fsyncDir(path.dirname(file));
 }
 

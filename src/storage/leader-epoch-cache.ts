@@ -63,10 +63,9 @@ export class LeaderEpochCache {
   assign(epoch: number, startOffset: number): void {
     if (epoch < 0 || epoch <= this.latestEpoch()) return;
     // An older entry starting at or after this offset can only come from a truncated log: drop it.
-    while (this.entries.length > 0 && this.entries[this.entries.length - 1]!.startOffset >= startOffset)
-      this.entries.pop();
-    this.entries.push({ epoch, startOffset });
-    this.persist();
+    const next = this.entries.filter((e) => e.startOffset < startOffset);
+    next.push({ epoch, startOffset });
+    this.replace(next);
   }
 
   /**
@@ -88,9 +87,8 @@ export class LeaderEpochCache {
 
   /** Drops entries starting at or after endOffset (the log was truncated to it). */
   truncateFromEnd(endOffset: number): void {
-    const before = this.entries.length;
-    this.entries = this.entries.filter((e) => e.startOffset < endOffset);
-    if (this.entries.length !== before) this.persist();
+    const kept = this.entries.filter((e) => e.startOffset < endOffset);
+    if (kept.length !== this.entries.length) this.replace(kept);
   }
 
   /** The log now starts at startOffset: entries before it collapse into one starting there. */
@@ -102,8 +100,7 @@ export class LeaderEpochCache {
     const kept = this.entries.slice(lastBefore);
     if (kept[0]!.startOffset === startOffset && lastBefore === 0) return;
     kept[0] = { epoch: kept[0]!.epoch, startOffset };
-    this.entries = kept;
-    this.persist();
+    this.replace(kept);
   }
 
   persist(): void {
@@ -111,5 +108,14 @@ export class LeaderEpochCache {
       this.file,
       this.entries.map((e) => [e.epoch, e.startOffset]),
     );
+  }
+
+  /** Writes the new entries, then adopts them: a failed write (a full disk) leaves the cache as it was. */
+  private replace(entries: EpochEntry[]): void {
+    writeCheckpoint(
+      this.file,
+      entries.map((e) => [e.epoch, e.startOffset]),
+    );
+    this.entries = entries;
   }
 }

@@ -10,7 +10,13 @@
 // removes it, so a crash from then on is seen as unclean. close() flushes and closes every log (segments
 // fsynced, indexes and producer snapshots written) and only then writes the marker, fsynced.
 // Background tasks (unref'd timers): retention every log.retention.check.interval.ms, flush of logs whose
-// flush.ms elapsed, recovery-point checkpoints, and the log cleaner for compacted logs (cleaner.ts).
+// flush.ms elapsed, recovery-point checkpoints every log.flush.offset.checkpoint.interval.ms, and the log
+// cleaner for compacted logs (cleaner.ts).
+//
+// Log dir failure (Kafka's LogDirFailureChannel): an I/O error other than a full disk in any log takes its whole
+// log dir offline. Its logs answer KAFKA_STORAGE_ERROR, new partitions go to the other dirs, close() writes no
+// clean-shutdown marker there; the broker keeps serving the other dirs. A restart brings the dir back (with
+// recovery). Unlike Kafka, a broker whose every dir is offline keeps running and answering errors.
 
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -19,12 +25,14 @@ import type { Logger } from '../logger.js';
 import { fsyncDir } from './checkpoint.js';
 import { type CleanerOptions, LogCleaner } from './cleaner.js';
 import { defaultLogConfig, type LogConfig, validateLogConfig } from './config.js';
+import { isIoError, isNoSpace, KafkaStorageError } from './io-errors.js';
 import { ensureDir } from './log-dirs.js';
 import { PartitionLog } from './partition-log.js';
 
 export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 const DELETE_DIR_SUFFIX = '-delete';
-const RECOVERY_POINT_CHECKPOINT_INTERVAL_MS = 60_000;
+/** log.flush.offset.checkpoint.interval.ms: Kafka's default. */
+export const RECOVERY_POINT_CHECKPOINT_INTERVAL_MS = 60_000;
 
 export interface LogManagerOptions {
   logDirs: string[];
@@ -42,6 +50,8 @@ export interface BackgroundTaskOptions {
   flushIntervalMs: number;
   /** log.cleaner.enable (default true): compact logs whose cleanup.policy includes compact. */
   cleanerEnabled?: boolean;
+  /** log.flush.offset.checkpoint.interval.ms: how often recovery points are checkpointed (default 60000). */
+  recoveryPointCheckpointIntervalMs?: number;
 }
 
 /** Splits "<topic>-<partition>" at the last '-'; null for names that are not partition dirs. */
@@ -64,6 +74,8 @@ export class LogManager {
   >();
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
+  /** Log dirs taken offline by an I/O error, with the error. */
+  private readonly offline = new Map<string, Error>();
   /** Compacts logs with cleanup.policy compact (started by startBackgroundTasks). */
   readonly cleaner: LogCleaner;
 
@@ -108,7 +120,10 @@ export class LogManager {
           `partition ${k} exists in two log dirs (${this.logs.get(k)!.logDir} and ${logDir}); remove one copy`,
         );
       }
-      const log = PartitionLog.open(full, this.defaultConfig, this.logger, { cleanShutdown: clean });
+      const log = PartitionLog.open(full, this.defaultConfig, this.logger, {
+        cleanShutdown: clean,
+        onDirFailure: (e) => this.failDir(logDir, e),
+      });
       this.logs.set(k, { ...tp, logDir, log });
       count++;
     }
@@ -135,15 +150,26 @@ export class LogManager {
     const problems = validateLogConfig(config);
     if (problems.length > 0)
       throw new Error(`invalid config for ${key(topic, partition)}: ${problems.join('; ')}`);
-    const counts = new Map<string, number>(this.logDirs.map((d) => [d, 0]));
-    for (const l of this.logs.values()) counts.set(l.logDir, (counts.get(l.logDir) ?? 0) + 1);
-    let logDir = this.logDirs[0]!;
-    for (const d of this.logDirs) if ((counts.get(d) ?? 0) < (counts.get(logDir) ?? 0)) logDir = d;
+    const online = this.logDirs.filter((d) => !this.offline.has(d));
+    if (online.length === 0) throw new KafkaStorageError('every log dir is offline');
+    const counts = new Map<string, number>(online.map((d) => [d, 0]));
+    for (const l of this.logs.values())
+      if (counts.has(l.logDir)) counts.set(l.logDir, counts.get(l.logDir)! + 1);
+    let logDir = online[0]!;
+    for (const d of online) if (counts.get(d)! < counts.get(logDir)!) logDir = d;
     const dir = path.join(logDir, key(topic, partition));
-    // A new partition: nothing to recover, but stale files of an earlier incarnation must not survive.
-    fs.rmSync(dir, { recursive: true, force: true });
-    const log = PartitionLog.open(dir, config, this.logger, { cleanShutdown: true });
-    fsyncDir(logDir);
+    let log: PartitionLog;
+    try {
+      // A new partition: nothing to recover, but stale files of an earlier incarnation must not survive.
+      fs.rmSync(dir, { recursive: true, force: true });
+      log = PartitionLog.open(dir, config, this.logger, {
+        cleanShutdown: true,
+        onDirFailure: (e) => this.failDir(logDir, e),
+      });
+      fsyncDir(logDir);
+    } catch (e) {
+      throw this.ioFailure(logDir, `creating the log of ${key(topic, partition)}`, e);
+    }
     this.logs.set(key(topic, partition), { topic, partition, logDir, log });
     this.logger.info('log created', { topic, partition, dir });
     return log;
@@ -158,11 +184,56 @@ export class LogManager {
     entry.log.closeForDelete();
     const from = entry.log.dir;
     const to = path.join(entry.logDir, `${k}.${randomUUID().replaceAll('-', '')}${DELETE_DIR_SUFFIX}`);
-    fs.renameSync(from, to);
+    try {
+      fs.renameSync(from, to);
+    } catch (e) {
+      // The partition is gone from the broker either way; its files stay until they can be removed.
+      const err = this.ioFailure(entry.logDir, `deleting the log of ${k}`, e);
+      this.logger.warn('could not rename a deleted partition dir; left in place', { dir: from, error: err });
+      return;
+    }
     fs.rm(to, { recursive: true, force: true }, (err) => {
       if (err !== null) this.logger.warn('could not remove a deleted partition dir', { dir: to, error: err });
     });
     this.logger.info('log deleted', { topic, partition, dir: to });
+  }
+
+  /** Log dirs taken offline by an I/O error since start-up, with the error. */
+  offlineLogDirs(): ReadonlyMap<string, Error> {
+    return this.offline;
+  }
+
+  /**
+   * Takes a log dir offline (any of its logs hit an I/O error other than a full disk): every log in it refuses
+   * further operations with KAFKA_STORAGE_ERROR until the broker restarts.
+   */
+  failDir(logDir: string, cause: Error): void {
+    if (this.offline.has(logDir)) return;
+    this.offline.set(logDir, cause);
+    let partitions = 0;
+    for (const e of this.logs.values()) {
+      if (e.logDir !== logDir) continue;
+      e.log.health.markOffline(cause);
+      partitions++;
+    }
+    this.logger.error(
+      'log dir offline after an I/O error: its partitions answer KAFKA_STORAGE_ERROR until restart',
+      {
+        logDir,
+        partitions,
+        error: cause.message,
+        onlineLogDirs: this.logDirs.filter((d) => !this.offline.has(d)),
+      },
+    );
+  }
+
+  /** An error of a LogManager operation on a dir: a failed dir goes offline; KafkaStorageError for callers. */
+  private ioFailure(logDir: string, op: string, e: unknown): KafkaStorageError {
+    if (e instanceof KafkaStorageError) return e;
+    if (!isIoError(e)) throw e;
+    if (isNoSpace(e)) return new KafkaStorageError(`${op} failed: ${e.message}`, true);
+    this.failDir(logDir, e);
+    return new KafkaStorageError(`${op} failed, the log dir is offline: ${e.message}`);
   }
 
   allLogs(): Array<{ topic: string; partition: number; log: PartitionLog }> {
@@ -176,7 +247,9 @@ export class LogManager {
       try {
         n += log.enforceRetention(now);
       } catch (e) {
-        this.logger.error('retention failed', { topic, partition, error: e });
+        // A storage error was logged by the log itself.
+        if (!(e instanceof KafkaStorageError))
+          this.logger.error('retention failed', { topic, partition, error: e });
       }
     }
     return n;
@@ -188,17 +261,21 @@ export class LogManager {
       try {
         log.flushIfDue(now);
       } catch (e) {
-        this.logger.error('flush failed', { topic, partition, error: e });
+        if (!(e instanceof KafkaStorageError))
+          this.logger.error('flush failed', { topic, partition, error: e });
       }
     }
   }
 
+  /** Writes the recovery point of every log whose recovery point moved (log.flush.offset.checkpoint.interval.ms). */
   checkpointRecoveryPoints(): void {
     for (const { log, topic, partition } of this.logs.values()) {
       try {
         log.checkpointRecoveryPoint();
       } catch (e) {
-        this.logger.error('recovery point checkpoint failed', { topic, partition, error: e });
+        if (!(e instanceof KafkaStorageError)) {
+          this.logger.error('recovery point checkpoint failed', { topic, partition, error: e });
+        }
       }
     }
   }
@@ -215,37 +292,60 @@ export class LogManager {
       if (n > 0) this.logger.info('retention deleted segments', { segments: n });
     });
     every(options.flushIntervalMs, () => this.flushDueLogs());
-    every(RECOVERY_POINT_CHECKPOINT_INTERVAL_MS, () => this.checkpointRecoveryPoints());
-    if (options.cleanerEnabled ?? true) this.cleaner.start(() => this.logs.values());
+    every(options.recoveryPointCheckpointIntervalMs ?? RECOVERY_POINT_CHECKPOINT_INTERVAL_MS, () =>
+      this.checkpointRecoveryPoints(),
+    );
+    if (options.cleanerEnabled ?? true) {
+      this.cleaner.start(() => [...this.logs.values()].filter((e) => !e.log.isOffline));
+    }
   }
 
-  /** Flushes and closes every log, then marks each log dir cleanly shut down. */
+  /**
+   * Flushes and closes every log, then marks each log dir whose logs all closed cleanly shut down (never an
+   * offline one: its logs are recovered at the next start).
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
     this.cleaner.stop();
-    let failures = 0;
-    for (const { log, topic, partition } of this.logs.values()) {
+    const unclean = new Set<string>(this.offline.keys());
+    for (const { log, topic, partition, logDir } of this.logs.values()) {
       try {
         log.close();
       } catch (e) {
-        failures++;
+        unclean.add(logDir);
         this.logger.error('closing a log failed', { topic, partition, error: e });
       }
+      if (log.isOffline) unclean.add(logDir);
     }
     this.logs.clear();
-    if (failures > 0) {
-      this.logger.warn('not writing the clean shutdown marker: some logs failed to close', { failures });
-      return;
-    }
+    const clean: string[] = [];
     for (const logDir of this.logDirs) {
-      const marker = path.join(logDir, CLEAN_SHUTDOWN_FILE);
-      const fd = fs.openSync(marker, 'w');
-      fs.fsyncSync(fd);
-      fs.closeSync(fd);
-      fsyncDir(logDir);
+      if (unclean.has(logDir)) {
+        this.logger.warn(
+          'not writing the clean shutdown marker: the dir is offline or a log failed to close',
+          {
+            logDir,
+          },
+        );
+        continue;
+      }
+      try {
+        const marker = path.join(logDir, CLEAN_SHUTDOWN_FILE);
+        const fd = fs.openSync(marker, 'w');
+        try {
+          fs.fsyncSync(fd);
+        } finally {
+          fs.closeSync(fd);
+        }
+        fsyncDir(logDir);
+        clean.push(logDir);
+      } catch (e) {
+        this.logger.error('could not write the clean shutdown marker', { logDir, error: e });
+      }
     }
-    this.logger.info('logs closed cleanly', { logDirs: this.logDirs });
+    if (clean.length === this.logDirs.length)
+      this.logger.info('logs closed cleanly', { logDirs: this.logDirs });
   }
 }

@@ -13,47 +13,36 @@
 // (compute, then commit). Offsets: logStartOffset <= highWatermark <= logEndOffset; recoveryPoint <= LEO.
 // The high watermark starts at the log end offset on open (a single replica owns all it has); the broker (or
 // later replication) moves it.
+//
+// I/O errors (log-health.ts): a full disk fails appends with KAFKA_STORAGE_ERROR until space is freed (each
+// append checks the segment's tail and retries); any other I/O error takes the log dir offline until restart.
+//
+// Durability: the recovery point (offsets below it are fsynced) moves when flush() fsyncs (flush.messages,
+// flush.ms, close) and when the background flush after a roll has fsynced the segments below the new one. The
+// LogManager writes it to recovery-point-offset-checkpoint every log.flush.offset.checkpoint.interval.ms.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../logger.js';
 import { ErrorCode } from '../protocol/errors.js';
-import {
-  BATCH_HEADER_BYTES,
-  BATCH_LENGTH_MIN,
-  type BatchHeader,
-  LOG_OVERHEAD,
-  MAGIC_V2,
-  readBatchHeader,
-  setBaseOffset,
-  setMaxTimestampAndLogAppend,
-  setPartitionLeaderEpoch,
-} from '../protocol/records.js';
-import { writeCheckpoint } from './checkpoint.js';
+import { BATCH_HEADER_BYTES } from '../protocol/records.js';
+import { type AppendResult, appendError, planAppend, planFollowerAppend } from './append-plan.js';
+import { BackgroundFlush } from './background-flush.js';
+import { fsyncDir, readOffsetCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { lowerCleanerCheckpoint } from './cleaner-checkpoint.js';
 import type { LogConfig } from './config.js';
+import { isIoError, KafkaStorageError } from './io-errors.js';
 import { LEADER_EPOCH_CHECKPOINT, LeaderEpochCache } from './leader-epoch-cache.js';
+import { LogHealth } from './log-health.js';
 import { LOG_START_OFFSET_CHECKPOINT, loadSegments, RECOVERY_POINT_CHECKPOINT } from './log-loader.js';
-import { type ProducerEntry, ProducerStateManager, SNAPSHOT_SUFFIX } from './producer-state.js';
-import { defaultReadBufferPool, type ReadBufferPool } from './read-buffers.js';
-import { type AppendedBatch, LogSegment } from './segment.js';
+import { ProducerStateManager, SNAPSHOT_SUFFIX } from './producer-state.js';
+import { defaultReadBufferPool, type ReadBufferPool, releaseReadBuffers } from './read-buffers.js';
+import { segmentsBreakingRetention } from './retention.js';
+import { LogSegment } from './segment.js';
 import { maxTimestampOffset, offsetForTimestamp, type TimestampAndOffset } from './timestamp-lookup.js';
 
+export type { AppendResult } from './append-plan.js';
 export { LOG_START_OFFSET_CHECKPOINT, RECOVERY_POINT_CHECKPOINT } from './log-loader.js';
-
-export interface AppendResult {
-  errorCode: number;
-  /** Why the append was refused (for the broker's log line), null on success. */
-  errorMessage: string | null;
-  /** Offset of the first record written (or of the original batch, for a duplicate); -1 on error. */
-  baseOffset: number;
-  lastOffset: number;
-  /** The broker's timestamp for LogAppendTime topics, -1 otherwise. */
-  logAppendTime: number;
-  logStartOffset: number;
-  /** True when the batch was a retry of one already in the log: nothing was written. */
-  duplicate: boolean;
-}
 
 export interface ReadResult {
   errorCode: number;
@@ -67,18 +56,11 @@ export interface OpenOptions {
   cleanShutdown?: boolean;
   /** Wall clock for segment creation times (tests). */
   now?: number;
-}
-
-function appendError(errorCode: number, errorMessage: string, logStartOffset: number): AppendResult {
-  return {
-    errorCode,
-    errorMessage,
-    baseOffset: -1,
-    lastOffset: -1,
-    logAppendTime: -1,
-    logStartOffset,
-    duplicate: false,
-  };
+  /**
+   * Called once when an I/O error other than a full disk took this log offline (the LogManager then takes the
+   * rest of the log dir offline too).
+   */
+  onDirFailure?: (cause: Error) => void;
 }
 
 export class PartitionLog {
@@ -92,8 +74,14 @@ export class PartitionLog {
   private unflushedMessages = 0;
   private lastFlushMs: number;
   private closed = false;
-  /** Set after an I/O error: the log refuses appends until reopened (Kafka takes the log dir offline). */
-  private failed: Error | null = null;
+  /** Offline after an I/O error, or out of space (log-health.ts). */
+  readonly health: LogHealth;
+  /** The recovery point last written to recovery-point-offset-checkpoint (-1: none written by this process). */
+  private checkpointedRecoveryPoint = -1;
+  /** The log start offset moved but its checkpoint could not be written: the next checkpoint() writes it. */
+  private logStartCheckpointPending = false;
+  /** The fsync after each roll (background-flush.ts). */
+  private readonly backgroundFlush: BackgroundFlush;
   /** Bumped whenever segments are removed or cut (not by appends and rolls): the cleaner's abort signal. */
   private _segmentsEpoch = 0;
   readonly producerState: ProducerStateManager;
@@ -117,6 +105,29 @@ export class PartitionLog {
     this.lastFlushMs = now;
     this.producerState = new ProducerStateManager(dir, logger);
     this.leaderEpochCache = new LeaderEpochCache(path.join(dir, LEADER_EPOCH_CHECKPOINT), logger);
+    this.health = new LogHealth(this.name, logger, () => {
+      this._segmentsEpoch++;
+    });
+    this.backgroundFlush = new BackgroundFlush(dir, {
+      filesBelow: (upTo) => {
+        const files: string[] = [];
+        for (let i = this.segmentIndexFor(this.recoveryPoint); i < this.segments.length; i++) {
+          const s = this.segments[i]!;
+          if (s.baseOffset >= upTo) break;
+          files.push(s.logFile, s.indexFile, s.timeIndexFile);
+        }
+        return files;
+      },
+      flushed: (upTo) => {
+        const reached = Math.min(upTo, this._logEndOffset);
+        if (this.recoveryPoint < reached) this.recoveryPoint = reached;
+      },
+      failed: (e) => {
+        if (isIoError(e)) this.health.takeOffline('flush after a roll', e);
+        else this.logger.error('flush after a roll failed', { partition: this.name, error: e });
+      },
+      live: () => !this.closed && !this.health.isOffline,
+    });
   }
 
   /**
@@ -128,7 +139,11 @@ export class PartitionLog {
     const now = options.now ?? Date.now();
     const clean = options.cleanShutdown ?? false;
     const { segments, logStartOffset, logEndOffset } = loadSegments(dir, config, logger, clean, now);
-    const log = new PartitionLog(dir, config, logger, segments, logStartOffset, logEndOffset, now);
+    // After a clean shutdown everything was flushed; after a crash only what the last checkpoint says was.
+    const saved = clean ? null : readOffsetCheckpoint(path.join(dir, RECOVERY_POINT_CHECKPOINT));
+    const recoveryPoint = clean ? logEndOffset : Math.min(Math.max(saved ?? 0, logStartOffset), logEndOffset);
+    const log = new PartitionLog(dir, config, logger, segments, logStartOffset, recoveryPoint, now);
+    log.health.onDirFailure = options.onDirFailure ?? null;
     log.leaderEpochCache.load();
     log.leaderEpochCache.truncateFromEnd(logEndOffset);
     log.leaderEpochCache.truncateFromStart(logStartOffset);
@@ -139,6 +154,7 @@ export class PartitionLog {
       logStartOffset,
       logEndOffset,
       recovered: !clean,
+      recoveryPoint,
       producers: log.producerState.producerCount,
     });
     return log;
@@ -247,115 +263,58 @@ export class PartitionLog {
    */
   append(records: Buffer, leaderEpoch: number, now: number): AppendResult {
     if (this.closed) throw new Error(`log ${this.name} is closed`);
-    if (this.failed !== null) {
+    const offline = this.health.offlineCause;
+    if (offline !== null) {
       return appendError(
         ErrorCode.KAFKA_STORAGE_ERROR,
-        `log is offline after ${this.failed.message}`,
+        `the log dir is offline after ${offline.message}`,
         this._logStartOffset,
       );
     }
-    // 1. Walk the batches, assign offsets (tentatively) and check producer state. Nothing is changed yet.
-    const headers: BatchHeader[] = [];
-    const positions: number[] = [];
-    const pending = new Map<number, ProducerEntry>();
-    let next = this._logEndOffset;
-    let pos = 0;
-    let messages = 0;
-    let maxTimestamp = -1;
-    while (pos < records.length) {
-      if (pos + BATCH_HEADER_BYTES > records.length) {
-        return appendError(
-          ErrorCode.CORRUPT_MESSAGE,
-          `${records.length - pos} trailing bytes after the last batch`,
-          this._logStartOffset,
-        );
-      }
-      const h = readBatchHeader(records, pos);
-      if (
-        h.magic !== MAGIC_V2 ||
-        h.batchLength < BATCH_LENGTH_MIN ||
-        pos + LOG_OVERHEAD + h.batchLength > records.length
-      ) {
-        return appendError(ErrorCode.CORRUPT_MESSAGE, `malformed batch at byte ${pos}`, this._logStartOffset);
-      }
-      if (h.lastOffsetDelta < 0) {
-        return appendError(
-          ErrorCode.CORRUPT_MESSAGE,
-          `negative lastOffsetDelta at byte ${pos}`,
-          this._logStartOffset,
-        );
-      }
-      h.baseOffset = next;
-      const check = this.producerState.check(h, pending);
-      if (check.kind === 'duplicate') {
-        return {
-          errorCode: ErrorCode.NONE,
-          errorMessage: null,
-          baseOffset: check.batch.firstOffset,
-          lastOffset: check.batch.lastOffset,
-          logAppendTime: this.config.messageTimestampType === 'LogAppendTime' ? check.batch.timestamp : -1,
-          logStartOffset: this._logStartOffset,
-          duplicate: true,
-        };
-      }
-      if (check.kind === 'error') return appendError(check.errorCode, check.message, this._logStartOffset);
-      headers.push(h);
-      positions.push(pos);
-      next += h.lastOffsetDelta + 1;
-      messages += h.recordCount;
-      maxTimestamp = Math.max(maxTimestamp, h.maxTimestamp);
-      pos += LOG_OVERHEAD + h.batchLength;
-    }
-    if (headers.length === 0)
-      return appendError(ErrorCode.CORRUPT_MESSAGE, 'no record batch', this._logStartOffset);
+    const plan = planAppend(records, {
+      logStartOffset: this._logStartOffset,
+      logEndOffset: this._logEndOffset,
+      producerState: this.producerState,
+      leaderEpoch,
+      logAppendTime: this.config.messageTimestampType === 'LogAppendTime',
+      now,
+    });
+    if (!('appended' in plan)) return plan;
+    const { headers, appended, nextOffset: next, messages, maxTimestamp, firstOffset, lastOffset } = plan;
 
-    // 2. Stamp offsets, leader epoch, log-append time.
-    const logAppend = this.config.messageTimestampType === 'LogAppendTime';
-    const appended: AppendedBatch[] = [];
-    for (let i = 0; i < headers.length; i++) {
-      const h = headers[i]!;
-      const p = positions[i]!;
-      setBaseOffset(records, p, h.baseOffset);
-      setPartitionLeaderEpoch(records, p, leaderEpoch);
-      h.partitionLeaderEpoch = leaderEpoch;
-      if (logAppend) {
-        setMaxTimestampAndLogAppend(records, p, now);
-        h.maxTimestamp = now;
-      }
-      appended.push({
-        bufferPos: p,
-        size: LOG_OVERHEAD + h.batchLength,
-        lastOffset: h.baseOffset + h.lastOffsetDelta,
-        maxTimestamp: h.maxTimestamp,
-      });
-    }
-    if (logAppend) maxTimestamp = now;
-    const firstOffset = headers[0]!.baseOffset;
-    const lastOffset = next - 1;
-
-    // 3. Roll if needed, write, then commit the new state.
+    // 3. Roll if needed, record a new leader epoch (before the data it describes), write; then commit the new
+    // state. A failure changes nothing in memory (at most an empty new segment was started).
     try {
+      if (this.health.outOfSpace) this.checkTail();
       if (this.active.shouldRoll(records.length, maxTimestamp, lastOffset, now))
         this.rollAt(firstOffset, now);
+      if (leaderEpoch >= 0 && leaderEpoch > this.leaderEpochCache.latestEpoch()) {
+        this.leaderEpochCache.assign(leaderEpoch, firstOffset);
+      }
       this.active.append(records, appended);
     } catch (e) {
-      this.failed = e as Error;
-      this.logger.error('append failed, log taken offline', { partition: this.name, error: e });
-      return appendError(ErrorCode.KAFKA_STORAGE_ERROR, (e as Error).message, this._logStartOffset);
+      const err = this.health.classify('append', e);
+      return appendError(ErrorCode.KAFKA_STORAGE_ERROR, err.message, this._logStartOffset);
     }
+    this.health.appended();
     this._logEndOffset = next;
     this.producerState.applyAppended(headers);
-    if (leaderEpoch >= 0 && leaderEpoch > this.leaderEpochCache.latestEpoch()) {
-      this.leaderEpochCache.assign(leaderEpoch, firstOffset);
-    }
     this.unflushedMessages += messages;
-    if (this.unflushedMessages >= this.config.flushIntervalMessages) this.flush(now);
+    if (this.unflushedMessages >= this.config.flushIntervalMessages) {
+      try {
+        this.flush(now);
+      } catch (e) {
+        // The records are in the log but not known to be on disk: not acknowledged (a retry may duplicate them).
+        const err = this.health.classify('flush', e);
+        return appendError(ErrorCode.KAFKA_STORAGE_ERROR, err.message, this._logStartOffset);
+      }
+    }
     return {
       errorCode: ErrorCode.NONE,
       errorMessage: null,
       baseOffset: firstOffset,
       lastOffset,
-      logAppendTime: logAppend ? now : -1,
+      logAppendTime: plan.logAppendTime,
       logStartOffset: this._logStartOffset,
       duplicate: false,
     };
@@ -377,6 +336,7 @@ export class PartitionLog {
     minOneBatch: boolean,
     pool: ReadBufferPool = defaultReadBufferPool,
   ): ReadResult {
+    if (this.health.isOffline) return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, chunks: [], bytes: 0 };
     if (fetchOffset < this._logStartOffset || fetchOffset > this._logEndOffset) {
       return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, chunks: [], bytes: 0 };
     }
@@ -384,21 +344,27 @@ export class PartitionLog {
     let bytes = 0;
     const limit = Math.min(maxOffsetExclusive, this._logEndOffset);
     let offset = fetchOffset;
-    for (let i = this.segmentIndexFor(offset); i < this.segments.length && offset < limit; i++) {
-      const seg = this.segments[i]!;
-      const remaining = maxBytes - bytes;
-      const first = chunks.length === 0;
-      if (!first && remaining < BATCH_HEADER_BYTES) break;
-      const r = seg.read(offset, Math.max(remaining, 0), limit, first && minOneBatch, pool);
-      if (r === null) continue;
-      if (r.data.length === 0) break;
-      chunks.push(r.data);
-      bytes += r.data.length;
-      offset = r.nextOffset;
-      if (r.nextOffset < (this.segments[i + 1]?.baseOffset ?? Number.POSITIVE_INFINITY)) {
-        // Stopped inside this segment: the byte or offset limit was reached.
-        break;
+    try {
+      for (let i = this.segmentIndexFor(offset); i < this.segments.length && offset < limit; i++) {
+        const seg = this.segments[i]!;
+        const remaining = maxBytes - bytes;
+        const first = chunks.length === 0;
+        if (!first && remaining < BATCH_HEADER_BYTES) break;
+        const r = seg.read(offset, Math.max(remaining, 0), limit, first && minOneBatch, pool);
+        if (r === null) continue;
+        if (r.data.length === 0) break;
+        chunks.push(r.data);
+        bytes += r.data.length;
+        offset = r.nextOffset;
+        if (r.nextOffset < (this.segments[i + 1]?.baseOffset ?? Number.POSITIVE_INFINITY)) {
+          // Stopped inside this segment: the byte or offset limit was reached.
+          break;
+        }
       }
+    } catch (e) {
+      this.health.classify('read', e);
+      releaseReadBuffers(chunks);
+      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, chunks: [], bytes: 0 };
     }
     return { errorCode: ErrorCode.NONE, chunks, bytes };
   }
@@ -409,76 +375,53 @@ export class PartitionLog {
    * Appends batches fetched from the leader as they are: offsets, leader epochs and timestamps kept, bytes
    * unchanged (Kafka's appendAsFollower). The first batch must start at or after the log end (a compacted
    * leader may have gaps). The leader-epoch cache learns each new epoch from the batches; producer state is
-   * rebuilt from them without sequence checks (the leader checked). Returns the new log end offset, or throws
-   * for batches that do not follow on (the fetcher then truncates and refetches). I/O errors take the log
-   * offline as for a leader append.
+   * rebuilt from them without sequence checks (the leader checked). Batches that do not follow on get
+   * CORRUPT_MESSAGE (the fetcher then truncates by epoch and refetches); a trailing partial batch is dropped.
+   * I/O errors are handled as for a leader append.
    */
   appendAsFollower(records: Buffer, now = Date.now()): AppendResult {
     if (this.closed) throw new Error(`log ${this.name} is closed`);
-    if (this.failed !== null) {
+    const offline = this.health.offlineCause;
+    if (offline !== null) {
       return appendError(
         ErrorCode.KAFKA_STORAGE_ERROR,
-        `log is offline after ${this.failed.message}`,
+        `the log dir is offline after ${offline.message}`,
         this._logStartOffset,
       );
     }
-    const headers: BatchHeader[] = [];
-    const appended: AppendedBatch[] = [];
-    let pos = 0;
-    let expected = this._logEndOffset;
-    let maxTimestamp = -1;
-    let messages = 0;
-    while (pos + BATCH_HEADER_BYTES <= records.length) {
-      const h = readBatchHeader(records, pos);
-      const size = LOG_OVERHEAD + h.batchLength;
-      if (h.magic !== MAGIC_V2 || h.batchLength < BATCH_LENGTH_MIN || pos + size > records.length) break;
-      if (h.baseOffset < expected) {
-        return appendError(
-          ErrorCode.CORRUPT_MESSAGE,
-          `batch at offset ${h.baseOffset} from the leader is below the log end ${expected}`,
-          this._logStartOffset,
-        );
-      }
-      headers.push(h);
-      appended.push({
-        bufferPos: pos,
-        size,
-        lastOffset: h.baseOffset + h.lastOffsetDelta,
-        maxTimestamp: h.maxTimestamp,
-      });
-      expected = h.baseOffset + h.lastOffsetDelta + 1;
-      maxTimestamp = Math.max(maxTimestamp, h.maxTimestamp);
-      messages += h.recordCount;
-      pos += size;
-    }
-    if (headers.length === 0) {
-      return appendError(ErrorCode.CORRUPT_MESSAGE, 'no whole record batch', this._logStartOffset);
-    }
-    const first = headers[0]!;
-    const lastOffset = expected - 1;
-    const data = pos === records.length ? records : records.subarray(0, pos);
+    const plan = planFollowerAppend(records, this._logStartOffset, this._logEndOffset);
+    if (!('appended' in plan)) return plan;
+    const { headers, appended, nextOffset, messages, maxTimestamp, firstOffset, lastOffset, data } = plan;
     try {
-      if (this.active.shouldRoll(data.length, maxTimestamp, lastOffset, now))
-        this.rollAt(first.baseOffset, now);
+      if (this.health.outOfSpace) this.checkTail();
+      if (this.active.shouldRoll(data.length, maxTimestamp, lastOffset, now)) this.rollAt(firstOffset, now);
+      // Epochs go into the cache before the data they describe, as for a leader append.
+      for (const h of headers) {
+        if (h.partitionLeaderEpoch >= 0 && h.partitionLeaderEpoch > this.leaderEpochCache.latestEpoch()) {
+          this.leaderEpochCache.assign(h.partitionLeaderEpoch, h.baseOffset);
+        }
+      }
       this.active.append(data, appended);
     } catch (e) {
-      this.failed = e as Error;
-      this.logger.error('follower append failed, log taken offline', { partition: this.name, error: e });
-      return appendError(ErrorCode.KAFKA_STORAGE_ERROR, (e as Error).message, this._logStartOffset);
+      const err = this.health.classify('append', e);
+      return appendError(ErrorCode.KAFKA_STORAGE_ERROR, err.message, this._logStartOffset);
     }
-    this._logEndOffset = expected;
-    for (const h of headers) {
-      this.producerState.replay(h);
-      if (h.partitionLeaderEpoch >= 0 && h.partitionLeaderEpoch > this.leaderEpochCache.latestEpoch()) {
-        this.leaderEpochCache.assign(h.partitionLeaderEpoch, h.baseOffset);
+    this.health.appended();
+    this._logEndOffset = nextOffset;
+    for (const h of headers) this.producerState.replay(h);
+    this.unflushedMessages += messages;
+    if (this.unflushedMessages >= this.config.flushIntervalMessages) {
+      try {
+        this.flush(now);
+      } catch (e) {
+        const err = this.health.classify('flush', e);
+        return appendError(ErrorCode.KAFKA_STORAGE_ERROR, err.message, this._logStartOffset);
       }
     }
-    this.unflushedMessages += messages;
-    if (this.unflushedMessages >= this.config.flushIntervalMessages) this.flush(now);
     return {
       errorCode: ErrorCode.NONE,
       errorMessage: null,
-      baseOffset: first.baseOffset,
+      baseOffset: firstOffset,
       lastOffset,
       logAppendTime: -1,
       logStartOffset: this._logStartOffset,
@@ -493,12 +436,16 @@ export class PartitionLog {
    * batch; see timestamp-lookup.ts for compressed and LogAppendTime batches). Null when none.
    */
   offsetForTimestamp(ts: number): TimestampAndOffset | null {
-    return offsetForTimestamp(this.segments, this._logStartOffset, ts, this.logger);
+    return this.health.guard('offset lookup', () =>
+      offsetForTimestamp(this.segments, this._logStartOffset, ts, this.logger),
+    );
   }
 
   /** ListOffsets MAX_TIMESTAMP (-3): the first record carrying the largest timestamp; null for an empty log. */
   maxTimestampOffset(): TimestampAndOffset | null {
-    return maxTimestampOffset(this.segments, this._logStartOffset, this.logger);
+    return this.health.guard('offset lookup', () =>
+      maxTimestampOffset(this.segments, this._logStartOffset, this.logger),
+    );
   }
 
   /** OffsetForLeaderEpoch (Kafka's LeaderEpochFileCache.endOffsetFor). */
@@ -513,13 +460,15 @@ export class PartitionLog {
     if (offset <= this._logStartOffset) return;
     if (offset > this._highWatermark)
       throw new Error(`deleteRecordsBefore(${offset}) beyond the high watermark ${this._highWatermark}`);
-    this.setLogStartOffset(offset);
-    if (offset >= this._logEndOffset && this.active.size > 0) this.rollAt(this._logEndOffset, Date.now());
     let n = 0;
-    while (this.segments.length > 1 && this.segments[1]!.baseOffset <= offset) {
-      this.deleteOldestSegment('log start offset moved past it');
-      n++;
-    }
+    this.health.guard('delete records', () => {
+      this.setLogStartOffset(offset);
+      if (offset >= this._logEndOffset && this.active.size > 0) this.rollAt(this._logEndOffset, Date.now());
+      while (this.segments.length > 1 && this.segments[1]!.baseOffset <= offset) {
+        this.deleteOldestSegment('log start offset moved past it');
+        n++;
+      }
+    });
     this.logger.info('log start offset moved', {
       partition: this.name,
       logStartOffset: offset,
@@ -533,37 +482,12 @@ export class PartitionLog {
    * segment, never one that is not wholly below the high watermark. Returns the number deleted.
    */
   enforceRetention(now: number): number {
-    let deleted = 0;
-    const { retentionMs, retentionBytes } = this.config;
-    if (retentionMs >= 0) {
-      while (this.segments.length > 1 && this.deletableByHighWatermark()) {
-        const seg = this.segments[0]!;
-        const newest = seg.maxTimestamp >= 0 ? seg.maxTimestamp : seg.lastModified();
-        if (now - newest <= retentionMs) break;
-        this.deleteOldestSegment(
-          `retention.ms ${retentionMs} breached: newest timestamp ${newest} is ${now - newest} ms old`,
-        );
-        deleted++;
-      }
-    }
-    if (retentionBytes >= 0) {
-      let excess = this.sizeBytes - retentionBytes;
-      while (
-        this.segments.length > 1 &&
-        this.deletableByHighWatermark() &&
-        excess - this.segments[0]!.size >= 0
-      ) {
-        const size = this.sizeBytes;
-        excess -= this.segments[0]!.size;
-        this.deleteOldestSegment(`retention.bytes ${retentionBytes} breached: log is ${size} bytes`);
-        deleted++;
-      }
-    }
-    return deleted;
-  }
-
-  private deletableByHighWatermark(): boolean {
-    return this.segments.length > 1 && this.segments[1]!.baseOffset <= this._highWatermark;
+    if (this.health.isOffline) return 0;
+    return this.health.guard('retention', () => {
+      const reasons = segmentsBreakingRetention(this.segments, this.config, this._highWatermark, now);
+      for (const reason of reasons) this.deleteOldestSegment(reason);
+      return reasons.length;
+    });
   }
 
   private deleteOldestSegment(reason: string): void {
@@ -581,13 +505,23 @@ export class PartitionLog {
     if (nextBase > this._logStartOffset) this.setLogStartOffset(nextBase);
   }
 
+  /**
+   * Moves the log start in memory, then writes its checkpoint. A failed write throws after memory is consistent
+   * (the segments below may already be gone); the checkpoint is then written by the next checkpoint().
+   */
   private setLogStartOffset(offset: number): void {
     this._logStartOffset = offset;
     if (this._highWatermark < offset) this._highWatermark = offset;
     if (this.recoveryPoint < offset) this.recoveryPoint = offset;
-    writeCheckpoint(path.join(this.dir, LOG_START_OFFSET_CHECKPOINT), [[offset]]);
-    this.leaderEpochCache.truncateFromStart(offset);
     this.producerState.onLogStartOffsetIncremented(offset);
+    this.logStartCheckpointPending = true;
+    this.writeLogStartCheckpoint();
+  }
+
+  private writeLogStartCheckpoint(): void {
+    writeCheckpoint(path.join(this.dir, LOG_START_OFFSET_CHECKPOINT), [[this._logStartOffset]]);
+    this.leaderEpochCache.truncateFromStart(this._logStartOffset);
+    this.logStartCheckpointPending = false;
   }
 
   /**
@@ -598,6 +532,10 @@ export class PartitionLog {
     if (offset >= this._logEndOffset) return;
     if (offset < this._logStartOffset)
       throw new Error(`truncateTo(${offset}) below the log start ${this._logStartOffset}`);
+    this.health.guard('truncation', () => this.truncateNow(offset));
+  }
+
+  private truncateNow(offset: number): void {
     const now = Date.now();
     this._segmentsEpoch++;
     lowerCleanerCheckpoint(this.dir, offset);
@@ -645,53 +583,78 @@ export class PartitionLog {
   /** Starts a new active segment at the log end (no-op when the active segment is empty). */
   roll(now = Date.now()): void {
     if (this.active.size === 0) return;
-    this.rollAt(this._logEndOffset, now);
+    this.health.guard('roll', () => this.rollAt(this._logEndOffset, now));
   }
 
+  /**
+   * What can fail comes first and the segment list changes last, so a roll that failed (a full disk) leaves the
+   * log as it was; the next append rolls again (LogSegment.create replaces a file the failed attempt left).
+   */
   private rollAt(baseOffset: number, now: number): void {
     const old = this.active;
     if (old.size === 0 && old.baseOffset === baseOffset) return;
+    this.producerState.takeSnapshot(baseOffset);
+    if (old.size > 0) old.onBecomeInactive();
     const seg = LogSegment.create(this.dir, baseOffset, this.config, now);
     if (old.size === 0) {
       this.segments.pop();
       old.delete(0);
-    } else {
-      old.onBecomeInactive();
     }
     this.segments.push(seg);
-    this.producerState.takeSnapshot(baseOffset);
     this.logger.info('segment rolled', { partition: this.name, baseOffset, previousBytes: old.size });
-    // Kafka flushes the rolled segment in the background; the recovery point follows once it is on disk.
-    if (old.size > 0) {
-      const fd = fs.openSync(old.logFile, 'r');
-      fs.fsync(fd, (err) => {
-        fs.close(fd, () => {});
-        if (err === null && !this.closed && this.recoveryPoint < baseOffset) this.recoveryPoint = baseOffset;
-      });
-    }
+    if (old.size > 0) this.backgroundFlush.request(baseOffset);
   }
 
   // ---- durability, lifecycle -----------------------------------------------------------------------------
 
-  /** fsyncs segments from the recovery point to the end; the recovery point becomes the log end. */
+  /**
+   * fsyncs segments from the recovery point to the end (and the directory when one of them is new since the
+   * last flush, as Kafka's LocalLog.flush does); the recovery point becomes the log end. Throws
+   * KafkaStorageError on failure.
+   */
   flush(now = Date.now()): void {
-    const from = this.segmentIndexFor(this.recoveryPoint);
-    for (let i = from; i < this.segments.length; i++) this.segments[i]!.flush(true);
-    this.recoveryPoint = this._logEndOffset;
+    const target = this._logEndOffset;
+    this.health.guard('flush', () => {
+      const from = this.segmentIndexFor(this.recoveryPoint);
+      let newSegment = false;
+      for (let i = from; i < this.segments.length; i++) {
+        const seg = this.segments[i]!;
+        seg.flush(true);
+        if (seg.baseOffset >= this.recoveryPoint) newSegment = true;
+      }
+      if (newSegment) fsyncDir(this.dir);
+    });
+    if (this.recoveryPoint < target) this.recoveryPoint = target;
     this.unflushedMessages = 0;
     this.lastFlushMs = now;
   }
 
   /** For the LogManager's flush.ms timer. */
   flushIfDue(now: number): boolean {
+    if (this.health.isOffline) return false;
     if (this.unflushedMessages === 0 || now - this.lastFlushMs < this.config.flushIntervalMs) return false;
     this.flush(now);
     return true;
   }
 
-  /** Persists the recovery point (the LogManager does this periodically and at close). */
+  /** Offsets below this are fsynced (tests, tools). */
+  get recoveryPointOffset(): number {
+    return this.recoveryPoint;
+  }
+
+  /**
+   * Persists the recovery point when it moved since the last write, and a log start offset whose checkpoint
+   * failed earlier (the LogManager calls this every log.flush.offset.checkpoint.interval.ms and at close).
+   */
   checkpointRecoveryPoint(): void {
-    writeCheckpoint(path.join(this.dir, RECOVERY_POINT_CHECKPOINT), [[this.recoveryPoint]]);
+    if (this.health.isOffline || this.closed) return;
+    this.health.guard('checkpoint', () => {
+      if (this.logStartCheckpointPending) this.writeLogStartCheckpoint();
+      const rp = this.recoveryPoint;
+      if (rp === this.checkpointedRecoveryPoint) return;
+      writeCheckpoint(path.join(this.dir, RECOVERY_POINT_CHECKPOINT), [[rp]]);
+      this.checkpointedRecoveryPoint = rp;
+    });
   }
 
   updateConfig(config: LogConfig): void {
@@ -703,11 +666,18 @@ export class PartitionLog {
     return this.config;
   }
 
-  /** flush + indexes + producer-state snapshot + recovery point; the log is unusable afterwards. */
+  /**
+   * flush + indexes + producer-state snapshot + recovery point; the log is unusable afterwards. A log whose dir
+   * is offline only has its files closed.
+   */
   close(): void {
     if (this.closed) return;
+    if (this.health.isOffline) {
+      this.closeForDelete();
+      return;
+    }
     this.flush();
-    this.producerState.takeSnapshot(this._logEndOffset);
+    this.health.guard('close', () => this.producerState.takeSnapshot(this._logEndOffset));
     this.checkpointRecoveryPoint();
     this.closed = true;
     this._segmentsEpoch++;
@@ -723,6 +693,35 @@ export class PartitionLog {
       try {
         s.close();
       } catch {}
+    }
+  }
+
+  // ---- I/O errors ----------------------------------------------------------------------------------------
+
+  /** Offline (an I/O error in its dir) or not; see health. */
+  get isOffline(): boolean {
+    return this.health.isOffline;
+  }
+
+  /**
+   * Before appending after a write failed for lack of space: the failed write cut its partial batch off, but that
+   * cut may have failed too. Bytes past the last complete batch are removed; a file shorter than the log thinks
+   * lost data and takes the log offline.
+   */
+  private checkTail(): void {
+    const seg = this.active;
+    const onDisk = seg.sizeOnDisk();
+    if (onDisk > seg.size) {
+      this.logger.warn('cutting the partial batch a failed append left', {
+        partition: this.name,
+        file: seg.logFile,
+        bytes: onDisk - seg.size,
+      });
+      seg.cutToSize();
+    } else if (onDisk < seg.size) {
+      const err = new Error(`${seg.logFile} is ${onDisk} bytes on disk, ${seg.size} expected: data was lost`);
+      this.health.takeOffline('append', err);
+      throw new KafkaStorageError(err.message);
     }
   }
 

@@ -378,6 +378,16 @@ export class LogSegment {
     for (const b of batches) this.indexBatch(start + b.bufferPos, b.size, b.lastOffset, b.maxTimestamp);
   }
 
+  /** The .log's size on disk: larger than `size` only when a failed append could not cut its partial batch. */
+  sizeOnDisk(): number {
+    return fs.fstatSync(this.fd).size;
+  }
+
+  /** Cuts the .log back to `size` (the bytes a failed append left behind). */
+  cutToSize(): void {
+    fs.ftruncateSync(this.fd, this.size);
+  }
+
   // ---- read ----------------------------------------------------------------------------------------------
 
   /**

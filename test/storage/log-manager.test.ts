@@ -6,7 +6,9 @@ import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { encodeRecordBatch } from '../../src/protocol/records.js';
+import { readOffsetCheckpoint } from '../../src/storage/checkpoint.js';
 import { CLEAN_SHUTDOWN_FILE, LogManager, parseTopicPartitionDir } from '../../src/storage/log-manager.js';
+import { RECOVERY_POINT_CHECKPOINT } from '../../src/storage/partition-log.js';
 import { batch, config, logger, logLines, readAll, tmpDir } from './helpers.js';
 
 const T0 = 1_700_000_000_000;
@@ -107,6 +109,55 @@ describe('LogManager', () => {
     for (let i = 0; i < 100 && log.segmentCount > 1; i++) await sleep(10);
     assert.equal(log.segmentCount, 1);
     assert.equal(log.logStartOffset, 8);
+    mgr.close();
+  });
+
+  test('recovery points are checkpointed on their timer; after kill -9 recovery starts there', () => {
+    const dir = tmpDir();
+    const self = fileURLToPath(import.meta.url);
+    const ext = path.extname(self);
+    const child = path.join(path.dirname(self), 'fixtures', `checkpoint-crash${ext}`);
+    const args = ext === '.ts' ? ['--import', 'tsx', child, dir, '300'] : [child, dir, '300'];
+    const run = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(run.signal, 'SIGKILL', `child ended with ${run.status} ${run.signal}: ${run.stderr}`);
+    const [leo, checkpointed] = run.stdout.trim().split(' ').map(Number) as [number, number];
+    assert.equal(leo, 900);
+
+    const since = logLines.length;
+    const mgr = LogManager.open({ logDirs: [dir], logger });
+    const log = mgr.getLog('cp-topic', 0)!;
+    assert.ok(log.segmentCount > 20, `segments ${log.segmentCount}`);
+    const activeBase = log.segmentBaseOffsets().at(-1)!;
+    assert.equal(checkpointed, activeBase, 'the checkpoint reached the active segment before the kill');
+    const [loaded] = loadedLines(since);
+    assert.equal(loaded?.recovered, true);
+    assert.equal(loaded?.recoveryPoint, activeBase, 'only the active segment is recovered');
+    assert.equal(log.recoveryPointOffset, activeBase, 'not the log end: the tail was never fsynced');
+    assert.equal(log.logEndOffset, 900);
+    assert.equal(readAll(log).length, 900);
+    mgr.close();
+  });
+
+  test('the recovery point follows the fsync after each roll; its checkpoint is rewritten only when it moved', async () => {
+    const dir = tmpDir();
+    const mgr = LogManager.open({ logDirs: [dir], logger });
+    const log = mgr.createLog('rp', 0, config({ segmentBytes: 300 }));
+    for (let i = 0; i < 10; i++) log.append(batch(`m${i}`, 2), 0, T0);
+    const activeBase = log.segmentBaseOffsets().at(-1)!;
+    assert.ok(activeBase > 0);
+    for (let i = 0; i < 500 && log.recoveryPointOffset < activeBase; i++) await sleep(10);
+    assert.equal(log.recoveryPointOffset, activeBase, 'segments below the active one were fsynced');
+    const file = path.join(log.dir, RECOVERY_POINT_CHECKPOINT);
+    mgr.checkpointRecoveryPoints();
+    assert.equal(readOffsetCheckpoint(file), activeBase);
+    const written = fs.statSync(file).mtimeMs;
+    fs.utimesSync(file, 0, 0);
+    mgr.checkpointRecoveryPoints();
+    assert.equal(fs.statSync(file).mtimeMs, 0, 'unchanged: not rewritten');
+    assert.ok(written > 0);
+    log.flush();
+    mgr.checkpointRecoveryPoints();
+    assert.equal(readOffsetCheckpoint(file), log.logEndOffset, 'flush() moves it to the log end');
     mgr.close();
   });
 

@@ -231,7 +231,10 @@ function appendNow(
   const index = partition.index;
   const res = partition.appendAsLeader(records, acks.acks, minInsyncReplicas, now);
   if (res.errorCode !== ErrorCode.NONE) {
-    broker.log.warn('produce rejected by the log', {
+    // A storage error was logged once by the log when it happened (a full disk, an offline dir): not per request,
+    // which on a full disk would only add to what fills it.
+    const level = res.errorCode === ErrorCode.KAFKA_STORAGE_ERROR ? 'debug' : 'warn';
+    broker.log[level]('produce rejected by the log', {
       client: ctx.clientAddress,
       clientId: ctx.clientId,
       topic: topicName,

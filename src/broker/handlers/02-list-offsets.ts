@@ -2,11 +2,13 @@
 // under read_committed), -2 earliest (log start offset), -3 the record with the largest timestamp
 // (KIP-734), -4 earliest local (= earliest, there is no tiered storage), -5 latest tiered (none:
 // offset -1). Any other timestamp: the first offset whose timestamp is >= it, or -1.
+// KAFKA_STORAGE_ERROR for a partition whose log dir is offline or whose files fail to read.
 
 import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { ListOffsetsRequest } from '../../protocol/generated/list-offsets-request.js';
 import type { ListOffsetsResponseInput } from '../../protocol/generated/list-offsets-response.js';
+import { KafkaStorageError } from '../../storage/io-errors.js';
 import { defineHandler } from '../handler.js';
 import { checkLeaderEpoch } from './01-fetch.js';
 
@@ -56,12 +58,14 @@ export const listOffsets = defineHandler<ListOffsetsRequest, ListOffsetsResponse
             case LATEST_TIERED:
               return ok(-1, -1);
             case MAX_TIMESTAMP: {
-              const m = log.maxTimestampOffset();
+              const m = storageRead(() => log.maxTimestampOffset());
+              if (m === undefined) return fail(ErrorCode.KAFKA_STORAGE_ERROR);
               return m === null ? ok(-1, -1) : ok(m.offset, m.timestamp);
             }
             default: {
               if (p.timestamp < 0) return fail(ErrorCode.INVALID_REQUEST);
-              const found = log.offsetForTimestamp(p.timestamp);
+              const found = storageRead(() => log.offsetForTimestamp(p.timestamp));
+              if (found === undefined) return fail(ErrorCode.KAFKA_STORAGE_ERROR);
               if (found === null || found.offset >= log.highWatermark) return ok(-1, -1);
               return ok(found.offset, found.timestamp);
             }
@@ -71,3 +75,13 @@ export const listOffsets = defineHandler<ListOffsetsRequest, ListOffsetsResponse
     };
   },
 });
+
+/** The lookup's answer, or undefined when the log failed to read (logged by the log, which went offline). */
+function storageRead<T>(lookup: () => T): T | undefined {
+  try {
+    return lookup();
+  } catch (e) {
+    if (e instanceof KafkaStorageError) return undefined;
+    throw e;
+  }
+}

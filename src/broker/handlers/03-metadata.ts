@@ -31,8 +31,11 @@ export function describeTopic(broker: Broker, topic: TopicInfo): TopicOut {
     isInternal: isInternalTopic(topic.name),
     partitions: topic.partitions.flatMap((p) => {
       if (p === undefined) return [];
-      const offline = p.replicas.filter((id) => !cache.isAlive(id));
-      const leaderUp = p.leader >= 0 && cache.isAlive(p.leader);
+      // A replica is offline when its broker is down, or (known only for this broker's own) its log dir failed.
+      const localOffline = broker.replicas.partition(p.topic, p.partition)?.log.isOffline === true;
+      const offline = p.replicas.filter((id) => !cache.isAlive(id) || (id === broker.nodeId && localOffline));
+      const leaderUp =
+        p.leader >= 0 && cache.isAlive(p.leader) && !(p.leader === broker.nodeId && localOffline);
       return [
         {
           errorCode: leaderUp ? ErrorCode.NONE : ErrorCode.LEADER_NOT_AVAILABLE,

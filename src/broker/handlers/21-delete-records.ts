@@ -1,10 +1,13 @@
 // DeleteRecords (key 21), v0-2. Advances a partition's log start offset to the given offset
 // (-1 = the high watermark); whole segments below it are deleted. Returns the new low watermark.
+// KAFKA_STORAGE_ERROR when the log dir is offline or the log start offset could not be checkpointed
+// (a full disk: the offset moved in memory and is checkpointed once space is back).
 
 import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { DeleteRecordsRequest } from '../../protocol/generated/delete-records-request.js';
 import type { DeleteRecordsResponseInput } from '../../protocol/generated/delete-records-response.js';
+import { KafkaStorageError } from '../../storage/io-errors.js';
 import { defineHandler } from '../handler.js';
 
 export const deleteRecords = defineHandler<DeleteRecordsRequest, DeleteRecordsResponseInput>({
@@ -33,7 +36,16 @@ export const deleteRecords = defineHandler<DeleteRecordsRequest, DeleteRecordsRe
             };
           }
           if (target > log.logStartOffset) {
-            log.deleteRecordsBefore(target);
+            try {
+              log.deleteRecordsBefore(target);
+            } catch (e) {
+              if (!(e instanceof KafkaStorageError)) throw e;
+              return {
+                partitionIndex: p.partitionIndex,
+                lowWatermark: -1,
+                errorCode: ErrorCode.KAFKA_STORAGE_ERROR,
+              };
+            }
             broker.log.info('records deleted', {
               topic: t.name,
               partition: p.partitionIndex,

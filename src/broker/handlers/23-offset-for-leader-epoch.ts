@@ -1,6 +1,7 @@
 // OffsetForLeaderEpoch (key 23), v2-4. For each partition, the end offset of the requested leader
 // epoch (the start offset of the next larger epoch, or the log end offset for the current one),
-// so consumers can detect log truncation after a leader change.
+// so consumers can detect log truncation after a leader change. KAFKA_STORAGE_ERROR for a partition
+// whose log dir is offline.
 
 import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';

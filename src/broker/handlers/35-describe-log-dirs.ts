@@ -1,7 +1,8 @@
 // DescribeLogDirs (key 35), v0-4. For each log dir: the partitions it holds with their size on disk
 // (PartitionLog.sizeBytes, the sum of the segment files), offsetLag 0 (there are no future replicas being
 // moved between dirs), and in v4 the file system's total and usable bytes. A null topic list means every
-// partition. Partitions asked for that this broker does not host are left out, as in Kafka.
+// partition. Partitions asked for that this broker does not host are left out, as in Kafka. A log dir
+// taken offline by an I/O error is listed with KAFKA_STORAGE_ERROR and no partitions.
 
 import { statfsSync } from 'node:fs';
 import * as path from 'node:path';
@@ -66,12 +67,17 @@ export const describeLogDirs = defineHandler<DescribeLogDirsRequest, DescribeLog
         });
       }
     }
-    const results: ResultOut[] = [...byDir].map(([logDir, topics]) => ({
-      errorCode: ErrorCode.NONE,
-      logDir,
-      topics: [...topics.values()],
-      ...(ctx.apiVersion >= 4 ? diskSpace(logDir) : { totalBytes: -1, usableBytes: -1 }),
-    }));
+    const offline = new Set([...broker.logs.offlineLogDirs().keys()].map((d) => path.resolve(d)));
+    const results: ResultOut[] = [...byDir].map(([logDir, topics]) =>
+      offline.has(logDir)
+        ? { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, logDir, topics: [], totalBytes: -1, usableBytes: -1 }
+        : {
+            errorCode: ErrorCode.NONE,
+            logDir,
+            topics: [...topics.values()],
+            ...(ctx.apiVersion >= 4 ? diskSpace(logDir) : { totalBytes: -1, usableBytes: -1 }),
+          },
+    );
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, results };
   },
 });

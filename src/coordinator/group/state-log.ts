@@ -98,7 +98,9 @@ export class GroupStateLog {
       errorMessage = err instanceof Error ? err.message : String(err);
     }
     if (errorCode !== ErrorCode.NONE) {
-      this.log.error('write to the offsets topic failed', {
+      // Storage errors were logged by the log itself when they began (not once per commit).
+      const level = errorCode === ErrorCode.KAFKA_STORAGE_ERROR ? 'debug' : 'error';
+      this.log[level]('write to the offsets topic failed', {
         group: groupId,
         partition: partition.index,
         errorCode,
@@ -128,6 +130,7 @@ export class GroupStateLog {
     const began = Date.now();
     const from = log.logEndOffset;
     const before = from - log.logStartOffset;
+    let rewritten = false;
     try {
       for (let i = 0; i < records.length; i += rewriteBatchRecords) {
         const chunk = records.slice(i, i + rewriteBatchRecords);
@@ -141,6 +144,7 @@ export class GroupStateLog {
       // The copies must be on disk before the originals stop being part of the log.
       log.flush(now);
       log.deleteRecordsBefore(from);
+      rewritten = true;
     } catch (err) {
       // The copies restate the current state, so a failure half-way leaves a consistent log.
       this.log.error('rewriting an offsets topic partition failed', {
@@ -149,6 +153,7 @@ export class GroupStateLog {
       });
     }
     this.rewriteAt.set(index, log.logEndOffset + slack);
+    if (!rewritten) return;
     this.log.info('offsets topic partition rewritten to its live records', {
       partition: index,
       recordsBefore: before,
