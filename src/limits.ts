@@ -55,3 +55,7 @@ export const replicaTaskIntervalMsMin = 100;
 export const replicaFetchResponseOverheadBytes = 1024 * 1024;
 /** How long creating an internal topic (__consumer_offsets) may take before FindCoordinator gives up. */
 export const internalTopicCreateTimeoutMs = 30_000;
+/** Requests queued by the controller for one broker before its channel is reset (the broker stopped answering). */
+export const controllerQueuedRequestsPerBrokerMax = 100_000;
+/** Wait before the controller resends a request to a broker that did not answer. */
+export const controllerRetryBackoffMs = 500;
