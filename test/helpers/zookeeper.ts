@@ -9,9 +9,10 @@
 // the session over with its id and password and closes it; the client's next reconnect is told "expired".
 
 import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ZkClient } from '../../src/cluster/zk/zk-client.js';
+import type { WatchEvent, ZkClient } from '../../src/cluster/zk/zk-client.js';
 import { ZkSession } from '../../src/cluster/zk/zk-session.js';
 import {
   startZooKeeper,
@@ -120,4 +121,83 @@ export async function expireSession(
     await Promise.race([expired, new Promise((r) => setTimeout(r, 2000))]);
   }
   return victim;
+}
+
+/** A watcher that records its events; next() resolves with the next one not yet taken (10 s at most). */
+export function recorder(): {
+  watcher: (e: WatchEvent) => void;
+  next: () => Promise<WatchEvent>;
+  count: () => number;
+} {
+  const events: WatchEvent[] = [];
+  const waiters: Array<() => void> = [];
+  let taken = 0;
+  return {
+    watcher: (e) => {
+      events.push(e);
+      for (const w of waiters.splice(0)) w();
+    },
+    next: async () => {
+      const deadline = Date.now() + 10_000;
+      while (events.length <= taken) {
+        if (Date.now() > deadline) throw new Error('no watch event within 10 s');
+        await new Promise<void>((r) => {
+          waiters.push(r);
+          setTimeout(r, 200);
+        });
+      }
+      return events[taken++]!;
+    },
+    count: () => events.length,
+  };
+}
+
+export interface TcpProxy {
+  /** Port the proxy listens on (127.0.0.1). */
+  readonly port: number;
+  /** Drops every connection and refuses new ones: a network partition, as the client sees it. */
+  cut(): void;
+  /** Accepts and forwards connections again. */
+  restore(): void;
+  close(): Promise<void>;
+}
+
+/** A TCP proxy to 127.0.0.1:`targetPort` that a test can cut, to partition a client from ZooKeeper. */
+export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+  const sockets = new Set<net.Socket>();
+  let open = true;
+  const server = net.createServer((client) => {
+    if (!open) {
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect({ host: '127.0.0.1', port: targetPort });
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => {});
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (typeof address !== 'object' || address === null) throw new Error('proxy has no port');
+  return {
+    port: address.port,
+    cut: () => {
+      open = false;
+      for (const s of sockets) s.destroy();
+    },
+    restore: () => {
+      open = true;
+    },
+    close: async () => {
+      open = false;
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

@@ -174,6 +174,20 @@ export function fourLetterWord(host: string, port: number, word: string, timeout
   });
 }
 
+/** Whether something accepts TCP connections on host:port. */
+function portTaken(host: string, port: number): Promise<boolean> {
+  return new Promise((resolveTaken) => {
+    const sock = net.connect({ host, port });
+    const done = (taken: boolean): void => {
+      sock.destroy();
+      resolveTaken(taken);
+    };
+    sock.setTimeout(1000, () => done(false));
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
+}
+
 /** The Mode line of a `srvr` answer ('standalone', 'leader', 'follower'), or undefined when not serving. */
 export function serverMode(srvr: string): string | undefined {
   return /^Mode: (\w+)/m.exec(srvr)?.[1];
@@ -359,6 +373,10 @@ class ZooKeeperServer implements ZooKeeperHandle {
     const java = resolveJava(o.java);
     const cp = classPath(o.jarsDir ?? debianJarsDir, this.confDir);
     await writeFile(join(this.confDir, 'zoo.cfg'), this.zooCfg());
+    // Another server on the port would answer the readiness probe for ours.
+    if (await portTaken(this.host, this.port)) {
+      throw new Error(`cannot start ZooKeeper on ${this.connectString}: the port is in use`);
+    }
     const args = [
       `-Xmx${o.heapMb ?? 256}m`,
       '-XX:+UseSerialGC',
