@@ -136,6 +136,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   private epochValue = 0;
   private closed = false;
   private renewing = false;
+  /** Ends the wait between two attempts at a new session (close() calls it). */
+  private cancelBackoff: (() => void) | undefined;
   /** Sessions being opened (connect, chroot, renewal): close() stops them too. */
   private readonly opening = new Set<ZkSession>();
   private readonly sessionWaiters = new Set<Waiter<ZkSession>>();
@@ -202,15 +204,27 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       },
     });
     this.opening.add(session);
+    const deadline = Date.now() + this.connectionTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
     try {
       await session.open(this.connectionTimeoutMs);
-      await session.exists('/');
+      // The first answer; a server that accepted the session but never answers counts as a timeout.
+      await Promise.race([
+        session.exists('/'),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new ZkTimeoutError('connect', undefined)),
+            Math.max(0, deadline - Date.now()),
+          );
+        }),
+      ]);
     } catch (e) {
       await session.close();
       if (isZkError(e, 'OPERATIONTIMEOUT'))
         throw new ZkConnectTimeoutError(connectString, this.connectionTimeoutMs);
       throw e;
     } finally {
+      clearTimeout(timer);
       this.opening.delete(session);
     }
     return session;
@@ -272,7 +286,16 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
           return;
         } catch (e) {
           this.logger.warn('could not open a new ZooKeeper session; retrying', { error: e, backoffMs });
-          await new Promise((r) => setTimeout(r, backoffMs));
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(() => {
+              this.cancelBackoff = undefined;
+              resolve();
+            }, backoffMs);
+            this.cancelBackoff = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
           backoffMs = Math.min(backoffMs * 2, limits.zkSessionRetryBackoffMsMax);
         }
       }
@@ -502,6 +525,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.cancelBackoff?.();
     const closedError = (): ZkError => new ZkError('CLOSED', 'call', undefined, 'the client was closed');
     for (const w of this.sessionWaiters) {
       clearTimeout(w.timer);

@@ -180,7 +180,7 @@ describe('ZkClient sessions', { skip: zooKeeperSkip(), timeout: 240_000 }, () =>
         await disconnected;
         const silentMs = Date.now() - stoppedAt;
         // 2000 ms of silence, checked every 300 ms; node-zookeeper-client alone never notices.
-        assert.ok(silentMs >= 1900 && silentMs < 3000, `noticed after ${silentMs} ms`);
+        assert.ok(silentMs >= 1900 && silentMs < 4500, `noticed after ${silentMs} ms`);
       } finally {
         process.kill(pid, 'SIGCONT');
       }
