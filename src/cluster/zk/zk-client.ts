@@ -29,10 +29,11 @@
 //   is safe to repeat.
 //
 // Session model. Watches are one-shot (ZooKeeper semantics): a watcher fires at most once, for the first
-// change after the call that set it; read again (with a new watcher) to keep watching. When a session
-// expires, its ephemeral znodes and all its watches are gone, and the watchers never fire. The client
-// emits 'expired', opens a new session (retrying with backoff until it succeeds or close()), and emits
-// 'session': owners then re-create their ephemeral znodes and re-read what they watch (Kafka's
+// change after the call that set it; read again to keep watching. A watcher function set several times on
+// one znode before it fires (getData and exists, say) is called once per event, as in the Java client.
+// When a session expires, its ephemeral znodes and all its watches are gone: once the expiry is known, no
+// watcher of it fires. The client emits 'expired', opens a new session (retrying with backoff until it
+// succeeds or close()), and emits 'session': owners then re-create their ephemeral znodes and re-read what they watch (Kafka's
 // StateChangeHandler.afterInitializingSession). Calls made meanwhile wait for the new session (within
 // their timeout); calls that were in flight on the old one fail with SESSIONEXPIRED.
 //
@@ -45,6 +46,7 @@ import * as limits from '../../limits.js';
 import { createLogger, type Logger } from '../../logger.js';
 import {
   isZkError,
+  ZkConnectTimeoutError,
   ZkError,
   ZkMultiError,
   ZkNoNodeError,
@@ -63,6 +65,7 @@ import {
   ZkSession,
   type ZkStat,
 } from './zk-session.js';
+import { Slots } from './zk-slots.js';
 
 export * from './zk-errors.js';
 export type {
@@ -76,7 +79,7 @@ export type {
 } from './zk-session.js';
 
 export interface ZkClientOptions {
-  /** zookeeper.session.timeout.ms; default 18000 (Kafka's). The server may grant another (see sessionTimeoutMs). */
+  /** zookeeper.session.timeout.ms; default 18000 (Kafka's); the server may grant another. */
   sessionTimeoutMs?: number;
   /** zookeeper.connection.timeout.ms: how long connect() waits for a session; default the session timeout. */
   connectionTimeoutMs?: number;
@@ -101,17 +104,6 @@ export interface ZkClientEvents {
 
 export type ZkClientState = SessionState | 'renewing';
 
-/** connect() found no ZooKeeper within zookeeper.connection.timeout.ms. */
-export class ZkConnectTimeoutError extends ZkTimeoutError {
-  constructor(connectString: string, timeoutMs: number) {
-    super('connect', undefined);
-    this.name = 'ZkConnectTimeoutError';
-    this.message =
-      `could not connect to ZooKeeper at ${connectString} (zookeeper.connect) within ${timeoutMs} ms ` +
-      '(zookeeper.connection.timeout.ms); is ZooKeeper running and reachable there?';
-  }
-}
-
 interface Waiter<T> {
   resolve(v: T): void;
   reject(e: Error): void;
@@ -130,7 +122,6 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   private readonly sessionTimeoutOpt: number;
   private readonly connectionTimeoutMs: number;
   private readonly requestTimeoutMs: number;
-  private readonly maxInFlight: number;
   private current: ZkSession | undefined;
   private generationValue = 0;
   private epochValue = 0;
@@ -141,8 +132,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   /** Sessions being opened (connect, chroot, renewal): close() stops them too. */
   private readonly opening = new Set<ZkSession>();
   private readonly sessionWaiters = new Set<Waiter<ZkSession>>();
-  private inFlight = 0;
-  private readonly slotWaiters: Waiter<void>[] = [];
+  private readonly slots: Slots;
 
   private constructor(connectString: string, opts: ZkClientOptions) {
     super();
@@ -152,7 +142,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     this.sessionTimeoutOpt = opts.sessionTimeoutMs ?? 18_000;
     this.connectionTimeoutMs = opts.connectionTimeoutMs ?? this.sessionTimeoutOpt;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? limits.zkRequestTimeoutMsDefault;
-    this.maxInFlight = opts.maxInFlightRequests ?? limits.zkInFlightRequestsMaxDefault;
+    this.slots = new Slots(opts.maxInFlightRequests ?? limits.zkInFlightRequestsMaxDefault);
   }
 
   /**
@@ -356,7 +346,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     return this.run('getChildren', path, (s) => s.getChildren(path)).then((r) => r.children, nullOnNoNode);
   }
 
-  /** Like getChildren(), and `watcher` fires once when a child is added or removed, or the znode is deleted. */
+  /** Like getChildren(); `watcher` fires once when a child is added or removed, or the znode is deleted. */
   async getChildrenWithWatch(path: string, watcher: Watcher): Promise<string[] | null> {
     return this.run('getChildren', path, (s) => s.getChildren(path, watcher)).then(
       (r) => r.children,
@@ -532,10 +522,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       w.reject(closedError());
     }
     this.sessionWaiters.clear();
-    for (const w of this.slotWaiters.splice(0)) {
-      clearTimeout(w.timer);
-      w.reject(closedError());
-    }
+    this.slots.failWaiting(closedError);
     await Promise.all([...this.opening].map((s) => s.close()));
     await this.current?.close();
     this.emit('closed');
@@ -565,7 +552,11 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     }
     if (this.closed) throw new ZkError('CLOSED', op, path, 'the client was closed');
     const deadline = Date.now() + this.requestTimeoutMs;
-    await this.acquireSlot(op, path, deadline);
+    await this.slots.acquire(
+      deadline,
+      () =>
+        new ZkTimeoutError(op, path, `${this.slots.max} requests in flight for ${this.requestTimeoutMs} ms`),
+    );
     let timer: NodeJS.Timeout | undefined;
     try {
       const session = await this.sessionFor(op, path, deadline);
@@ -578,46 +569,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       return await Promise.race([fn(session), timeout]);
     } finally {
       clearTimeout(timer);
-      this.releaseSlot();
+      this.slots.release();
     }
-  }
-
-  private acquireSlot(op: string, path: string | undefined, deadline: number): Promise<void> {
-    if (this.inFlight < this.maxInFlight) {
-      this.inFlight += 1;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve, reject) => {
-      const w: Waiter<void> = {
-        resolve,
-        reject,
-        timer: setTimeout(
-          () => {
-            const i = this.slotWaiters.indexOf(w);
-            if (i >= 0) this.slotWaiters.splice(i, 1);
-            reject(
-              new ZkTimeoutError(
-                op,
-                path,
-                `${this.maxInFlight} requests in flight for ${this.requestTimeoutMs} ms`,
-              ),
-            );
-          },
-          Math.max(0, deadline - Date.now()),
-        ),
-      };
-      this.slotWaiters.push(w);
-    });
-  }
-
-  private releaseSlot(): void {
-    const next = this.slotWaiters.shift();
-    if (next === undefined) {
-      this.inFlight -= 1;
-      return;
-    }
-    clearTimeout(next.timer);
-    next.resolve(); // the slot passes on: inFlight stays
   }
 
   /** The session to send on: the current one, or the next one while an expired one is being replaced. */

@@ -1,26 +1,31 @@
 // Kafka's ZooKeeper layout and znode formats (Kafka 2.x/3.x core/src/main/scala/kafka/zk/ZkData.scala),
 // so that Kafka's tools and a Kafka broker would read what Samsa writes, and the other way round.
 //
-//   /cluster/id                                  {"version":"1","id":"<cluster id>"}
-//   /controller                (ephemeral)       {"version":1,"brokerid":1,"timestamp":"<ms>"}
-//                                                (Kafka 3.4+ writes version 2 with "kraftControllerEpoch":-1)
-//   /controller_epoch                            the epoch as decimal text: 5
-//   /brokers/ids/<id>          (ephemeral)       version 5: {"features":{},"listener_security_protocol_map":
-//                                                {"PLAINTEXT":"PLAINTEXT"},"endpoints":["PLAINTEXT://h:9092"],
-//                                                "jmx_port":-1,"port":9092,"host":"h","version":5,"timestamp":"<ms>"}
-//                                                (+ "rack" when set)
-//   /brokers/topics/<t>                          {"partitions":{"0":[1,2,3]},"topic_id":"<22-char base64url>",
-//                                                "adding_replicas":{},"removing_replicas":{},"version":3}
-//   /brokers/topics/<t>/partitions/<p>/state     {"controller_epoch":1,"leader":3,"version":1,"leader_epoch":55,
-//                                                "isr":[1,2,3]} (+ "leader_recovery_state":1 while recovering)
-//   /config/topics/<t>                           {"version":1,"config":{"retention.ms":"1000"}}
-//   /config/changes/config_change_<seq>          {"version":2,"entity_path":"topics/<t>"}
-//   /admin/delete_topics/<t>                     no data
-//   /admin/reassign_partitions                   {"version":1,"partitions":[{"topic":"t","partition":0,"replicas":[1,2]}]}
-//   /admin/preferred_replica_election            {"version":1,"partitions":[{"topic":"t","partition":0}]}
-//   /isr_change_notification/isr_change_<seq>    {"version":1,"partitions":[{"topic":"t","partition":0}]}
-//   /latest_producer_id_block                    {"version":1,"broker":1,"block_start":"0","block_end":"999"}
-//   /log_dir_event_notification/log_dir_event_<seq>  {"version":1,"broker":1,"event":1}
+//   /cluster/id                        {"version":"1","id":"<cluster id>"}
+//   /controller (ephemeral)            {"version":1,"brokerid":1,"timestamp":"<ms>"}
+//                                      (Kafka 3.4+ writes version 2 with "kraftControllerEpoch":-1)
+//   /controller_epoch                  the epoch as decimal text: 5
+//   /brokers/ids/<id> (ephemeral)      {"features":{},"listener_security_protocol_map":
+//                                      {"PLAINTEXT":"PLAINTEXT"},"endpoints":["PLAINTEXT://h:9092"],
+//                                      "jmx_port":-1,"port":9092,"host":"h","version":5,"timestamp":"<ms>"}
+//                                      (+ "rack" when set)
+//   /brokers/topics/<t>                {"partitions":{"0":[1,2,3]},"topic_id":"<22-char base64url>",
+//                                      "adding_replicas":{},"removing_replicas":{},"version":3}
+//   /brokers/topics/<t>/partitions/<p>/state
+//                                      {"controller_epoch":1,"leader":3,"version":1,"leader_epoch":55,
+//                                      "isr":[1,2,3]} (+ "leader_recovery_state":1 while recovering)
+//   /config/topics/<t>                 {"version":1,"config":{"retention.ms":"1000"}}
+//   /config/changes/config_change_<seq>
+//                                      {"version":2,"entity_path":"topics/<t>"}
+//   /admin/delete_topics/<t>           no data
+//   /admin/reassign_partitions         {"version":1,"partitions":[{"topic":"t","partition":0,
+//                                      "replicas":[1,2]}]}
+//   /admin/preferred_replica_election  {"version":1,"partitions":[{"topic":"t","partition":0}]}
+//   /isr_change_notification/isr_change_<seq>
+//                                      {"version":1,"partitions":[{"topic":"t","partition":0}]}
+//   /latest_producer_id_block          {"version":1,"broker":1,"block_start":"0","block_end":"999"}
+//   /log_dir_event_notification/log_dir_event_<seq>
+//                                      {"version":1,"broker":1,"event":1}
 //
 // Encoders write the keys in the order Kafka's brokers were seen writing them (JSON key order carries no
 // meaning; it only makes the bytes comparable). Decoders trust nothing: every field is type- and
@@ -141,7 +146,7 @@ export interface ControllerRegistration {
   brokerId: number;
   /** When the controller was elected (ms), or null when absent. */
   timestamp: number | null;
-  /** Kafka 3.4+ (migration to KRaft): a KRaft controller's epoch when it holds the znode; -1/absent -> null. */
+  /** Kafka 3.4+ (migrating to KRaft): the KRaft controller's epoch when one holds the znode; else null. */
   kraftControllerEpoch: number | null;
 }
 

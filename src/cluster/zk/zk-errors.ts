@@ -128,6 +128,17 @@ export class ZkTimeoutError extends ZkError {
   }
 }
 
+/** connect() found no ZooKeeper within zookeeper.connection.timeout.ms. */
+export class ZkConnectTimeoutError extends ZkTimeoutError {
+  constructor(connectString: string, timeoutMs: number) {
+    super('connect', undefined);
+    this.name = 'ZkConnectTimeoutError';
+    this.message =
+      `could not connect to ZooKeeper at ${connectString} (zookeeper.connect) within ${timeoutMs} ms ` +
+      '(zookeeper.connection.timeout.ms); is ZooKeeper running and reachable there?';
+  }
+}
+
 /** Which operation of a multi failed, and why; none of its operations was applied. */
 export class ZkMultiError extends ZkError {
   constructor(

@@ -13,7 +13,8 @@
 // - A response the library cannot parse (e.g. an error code it does not know) would throw out of its
 //   socket handler and crash the process; that is caught here and the connection is reset instead.
 //
-// States: connecting -> connected <-> disconnected (same session, the library reconnects) -> expired | closed.
+// States: connecting -> connected <-> disconnected (same session; the library reconnects)
+//         -> expired | closed.
 // A session never comes back from expired or closed; zk-client.ts opens a new one.
 
 import type { Socket } from 'node:net';
@@ -172,8 +173,30 @@ const eventTypes: Record<number, WatchEventType> = {
   [zookeeper.Event.NODE_CHILDREN_CHANGED]: 'childrenChanged',
 };
 
-function libWatcher(watcher: Watcher, path: string, logger: Logger): (e: zookeeper.Event) => void {
-  return (e) => {
+type LibWatcher = (e: zookeeper.Event) => void;
+
+/**
+ * The library function standing for `watcher` on `path`. One per (watcher, path), so that, as with the
+ * Java client, a watcher set several times on a znode (getData and exists, or twice) fires once per event:
+ * the library dedups a function per path and kind, and hands every kind the same event object.
+ */
+function libWatcher(
+  cache: WeakMap<Watcher, Map<string, LibWatcher>>,
+  watcher: Watcher,
+  path: string,
+  logger: Logger,
+): LibWatcher {
+  let byPath = cache.get(watcher);
+  if (byPath === undefined) {
+    byPath = new Map();
+    cache.set(watcher, byPath);
+  }
+  const known = byPath.get(path);
+  if (known !== undefined) return known;
+  let last: zookeeper.Event | undefined;
+  const fn: LibWatcher = (e) => {
+    if (e === last) return;
+    last = e;
     const type = eventTypes[e.getType()];
     if (type === undefined) return;
     try {
@@ -182,6 +205,8 @@ function libWatcher(watcher: Watcher, path: string, logger: Logger): (e: zookeep
       logger.error('ZooKeeper watcher threw', { path, type, error: err });
     }
   };
+  byPath.set(path, fn);
+  return fn;
 }
 
 interface Pending {
@@ -208,6 +233,7 @@ export class ZkSession {
   private socketUp = false;
   private liveness: NodeJS.Timeout | undefined;
   private idBuf: Buffer = Buffer.alloc(8);
+  private readonly watchers = new WeakMap<Watcher, Map<string, LibWatcher>>();
   /** Fails a pending open() (when closed first). */
   private abortOpen: ((e: Error) => void) | undefined;
 
@@ -367,7 +393,14 @@ export class ZkSession {
       try {
         start((error, ...results) => {
           if (!this.pending.delete(p)) return; // already settled by expiry or close
-          if (error === null || error === undefined) return resolve(done(results));
+          if (error === null || error === undefined) {
+            try {
+              resolve(done(results));
+            } catch (e) {
+              reject(new ZkError('MARSHALLINGERROR', op, path, e instanceof Error ? e.message : String(e)));
+            }
+            return;
+          }
           const code = typeof (error as LibException).code === 'number' ? (error as LibException).code : -1;
           reject(zkError(code, op, path, detail));
         });
@@ -385,7 +418,7 @@ export class ZkSession {
   }
 
   getData(path: string, watcher?: Watcher): Promise<{ data: Buffer; stat: ZkStat }> {
-    const w = watcher === undefined ? undefined : libWatcher(watcher, path, this.opts.logger);
+    const w = watcher === undefined ? undefined : libWatcher(this.watchers, watcher, path, this.opts.logger);
     return this.call(
       'getData',
       path,
@@ -396,7 +429,7 @@ export class ZkSession {
 
   /** The znode's stat, or null when it does not exist (a watch is then set on its creation). */
   exists(path: string, watcher?: Watcher): Promise<ZkStat | null> {
-    const w = watcher === undefined ? undefined : libWatcher(watcher, path, this.opts.logger);
+    const w = watcher === undefined ? undefined : libWatcher(this.watchers, watcher, path, this.opts.logger);
     return this.call(
       'exists',
       path,
@@ -406,7 +439,7 @@ export class ZkSession {
   }
 
   getChildren(path: string, watcher?: Watcher): Promise<{ children: string[]; stat: ZkStat }> {
-    const w = watcher === undefined ? undefined : libWatcher(watcher, path, this.opts.logger);
+    const w = watcher === undefined ? undefined : libWatcher(this.watchers, watcher, path, this.opts.logger);
     return this.call(
       'getChildren',
       path,

@@ -6,7 +6,8 @@
 //   <dir>/conf/log4j.properties   console logging at `logLevel` (WARN by default), kept in memory (logs())
 //   <dir>/data/                   ZooKeeper's dataDir (snapshots, transaction logs; myid in an ensemble)
 //
-//   java <jvm options> -cp <jars>:<dir>/conf org.apache.zookeeper.server.quorum.QuorumPeerMain <dir>/conf/zoo.cfg
+//   java <jvm options> -cp <jars>:<dir>/conf org.apache.zookeeper.server.quorum.QuorumPeerMain \
+//        <dir>/conf/zoo.cfg
 //
 // The class path is /usr/share/java/zookeeper.jar (whose manifest names its dependencies: jute, netty,
 // jetty, slf4j-api, ...) plus slf4j-log4j12 and log4j-1.2 for logging, not "/usr/share/java/*": that

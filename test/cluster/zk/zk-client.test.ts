@@ -208,6 +208,17 @@ describe('ZkClient', { skip: zooKeeperSkip(), timeout: 180_000 }, () => {
     await zk.exists('/');
     assert.equal(children.count(), 1);
     assert.equal(nothing.count(), 0);
+
+    // One watcher set three ways on one znode hears each event once (the Java client's rule).
+    const once = recorder();
+    await zk.getWithWatch(`${path}/c2`, once.watcher);
+    await zk.getWithWatch(`${path}/c2`, once.watcher);
+    await zk.existsWithWatch(`${path}/c2`, once.watcher);
+    await zk.getChildrenWithWatch(`${path}/c2`, once.watcher);
+    await zk.delete(`${path}/c2`);
+    assert.deepEqual(await once.next(), { type: 'deleted', path: `${path}/c2` });
+    await zk.exists('/');
+    assert.equal(once.count(), 1);
   });
 
   test('an ephemeral znode goes when its session closes, and watchers hear it', async () => {
