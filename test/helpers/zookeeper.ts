@@ -108,6 +108,7 @@ export async function expireSession(
   });
   while (!done) {
     if (Date.now() > deadline) throw new Error(`session ${victim} did not expire within ${timeoutMs} ms`);
+    if (client.sessionId !== victim) break; // already replaced (the expiry is behind us)
     const thief = new ZkSession(connectString, {
       sessionTimeoutMs: client.sessionTimeoutMs,
       logger: createLogger('test.zookeeper.thief'),
