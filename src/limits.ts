@@ -59,3 +59,29 @@ export const internalTopicCreateTimeoutMs = 30_000;
 export const controllerQueuedRequestsPerBrokerMax = 100_000;
 /** Wait before the controller resends a request to a broker that did not answer. */
 export const controllerRetryBackoffMs = 500;
+
+// ZooKeeper (src/cluster/zk/)
+/**
+ * jute.maxbuffer at its ZooKeeper default (0xfffff): the largest request packet a server reads. A larger one is
+ * not refused but makes the server close the connection, so the client checks each request against it first.
+ */
+export const zkJuteMaxBufferBytes = 0xfffff;
+/**
+ * Largest data one znode write may carry: below jute.maxbuffer with room for the request's header, path and ACL
+ * (Kafka's own znodes are far smaller: a 10,000-partition assignment is ~200 KB).
+ */
+export const znodeDataBytesMax = 1_000_000;
+/** Default time a ZooKeeper call may take, waiting for a connection or a free in-flight slot included. */
+export const zkRequestTimeoutMsDefault = 30_000;
+/** zookeeper.max.in.flight.requests: requests one client has sent and not had answered (Kafka's default). */
+export const zkInFlightRequestsMaxDefault = 10;
+/** Longest wait between attempts to open a new session after the old one expired (doubling from 100 ms). */
+export const zkSessionRetryBackoffMsMax = 5_000;
+/** Znodes deleteRecursive() lists before it refuses (a 10,000-partition topic has ~20,000). */
+export const zkSubtreeNodesMax = 1_000_000;
+/** Bytes of a four-letter-word answer (srvr, mntr, ...) read before giving up on it. */
+export const zkFourLetterAnswerBytesMax = 1024 * 1024;
+/** Characters of a local ZooKeeper server's output kept in memory (zookeeper-process.ts logs()). */
+export const zooKeeperLogCharsMax = 4 * 1024 * 1024;
+/** Producer ids one broker takes from /latest_producer_id_block at a time (Kafka's PRODUCER_ID_BLOCK_SIZE). */
+export const producerIdBlockSize = 1000;
