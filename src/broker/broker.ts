@@ -1,20 +1,31 @@
 // The broker: owns the configuration, the logs, the replicas, the cluster's metadata as this broker knows
 // it, the coordinators and the listeners, and starts and stops them in order.
 //
-// Start: lock the log dirs -> bind the listeners -> open the metadata store and the logs (recovering after
-// an unclean stop) -> take on the partitions the controller assigns (the local controller on a single node)
-// -> load the consumer groups -> serve. Stop (SIGTERM): stop accepting, let in-flight requests finish,
-// checkpoint high watermarks, flush and close every log, write the clean-shutdown marker so the next start
-// skips recovery.
+// Two modes. Embedded (no zookeeper.connect, the default): one node that is its own cluster, with a local
+// controller and the metadata in the data directory. ZooKeeper (zookeeper.connect set): one broker of a
+// cluster; the metadata lives in ZooKeeper, an elected controller (one of the brokers) assigns leaders and
+// tells every broker with LeaderAndIsr / UpdateMetadata / StopReplica, followers copy their leaders' logs.
+//
+// Start: lock the log dirs -> bind the listeners -> (ZooKeeper: connect, cluster id) -> open the metadata
+// store and the logs (recovering after an unclean stop) -> embedded: take on every partition; ZooKeeper:
+// serve, register, run for controller, take on what the controller assigns -> load the consumer groups.
+// Stop (SIGTERM): stop accepting, let in-flight requests finish, checkpoint high watermarks, flush and close
+// every log, write the clean-shutdown marker so the next start skips recovery.
 
 import type { ClusterAdmin } from '../cluster/admin.js';
+import { Controller } from '../cluster/controller/controller.js';
+import { ControllerClient } from '../cluster/controller-client.js';
 import { refuseForeignDataDirs } from '../cluster/foreign-data.js';
 import { LocalController } from '../cluster/local-controller.js';
 import { logConfigFor } from '../cluster/log-configs.js';
 import { type BrokerInfo, MetadataCache } from '../cluster/metadata-cache.js';
-import { MetadataStore } from '../cluster/metadata-store.js';
+import { MetadataStore, newClusterId } from '../cluster/metadata-store.js';
+import type { AlterIsr, Partition } from '../cluster/partition.js';
+import { ReplicaFetcherManager } from '../cluster/replica-fetcher.js';
 import { ReplicaManager } from '../cluster/replica-manager.js';
 import { TopicsView } from '../cluster/topics-view.js';
+import { ZkAdmin } from '../cluster/zk/zk-admin.js';
+import { BrokerIdTakenError, connectZooKeeper, ZkBroker } from '../cluster/zk/zk-broker.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { GroupCoordinator } from '../coordinator/group/coordinator.js';
 import { OFFSETS_TOPIC } from '../coordinator/group/records.js';
@@ -23,6 +34,8 @@ import { BrokerMetrics, type Metrics, NOOP_METRICS } from '../http/metrics.js';
 import * as limits from '../limits.js';
 import { createLogger, type Logger } from '../logger.js';
 import { ErrorCode } from '../protocol/errors.js';
+import type { AlterPartitionResponse } from '../protocol/generated/alter-partition-response.js';
+import { ApiKey } from '../protocol/generated/apis.js';
 import type { LogConfig } from '../storage/config.js';
 import { LogDirError, LogDirLocks } from '../storage/log-dirs.js';
 import { LogManager } from '../storage/log-manager.js';
@@ -53,10 +66,19 @@ export class Broker {
   readonly groups: GroupCoordinator;
   /** Prometheus hooks (no-ops when metrics.http.port is -1). */
   readonly metrics: Metrics;
+  /** ZooKeeper mode: registration, configs (null on a single node). */
+  readonly zk: ZkBroker | null;
+  /** ZooKeeper mode: this broker's controller (active when elected). */
+  readonly controller: Controller | null;
+  /** ZooKeeper mode: the replica fetchers of the partitions this broker follows. */
+  readonly fetchers: ReplicaFetcherManager | null;
+  private readonly controllerClient: ControllerClient | null;
+  private readonly localController: LocalController | null;
   private metricsPort = -1;
   private readonly handlerMap: Map<number, Handler<unknown, unknown>>;
   private boundPort = -1;
   private stopping: Promise<void> | null = null;
+  private offsetsTopicCreation: Promise<number> | null = null;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -65,10 +87,23 @@ export class Broker {
     private readonly server: Server,
     private readonly brokerMetrics: BrokerMetrics | null,
     private readonly locks: LogDirLocks,
+    zk: ZkBroker | null,
   ) {
     this.log = createLogger('broker');
     this.nodeId = config.nodeId;
+    this.zk = zk;
     this.metadataCache = new MetadataCache(metadata.clusterId, this.nodeId);
+    const interBroker = this.interBrokerListener();
+    this.controllerClient =
+      zk === null
+        ? null
+        : new ControllerClient(
+            this.metadataCache,
+            this.nodeId,
+            interBroker,
+            config.int('controller.socket.timeout.ms'),
+            createLogger('controller-client'),
+          );
     this.replicas = new ReplicaManager({
       localBrokerId: this.nodeId,
       logs,
@@ -78,19 +113,48 @@ export class Broker {
       highWatermarkCheckpointIntervalMs: config.long('replica.high.watermark.checkpoint.interval.ms'),
       logConfigFor: (topic) => this.logConfigFor(topic),
       // A single node's ISR is itself alone: nothing ever changes it.
-      alterIsr: async () => ({ errorCode: ErrorCode.NOT_CONTROLLER }),
+      alterIsr:
+        zk === null ? async () => ({ errorCode: ErrorCode.NOT_CONTROLLER }) : this.alterIsrViaController(),
     });
     this.topics = new TopicsView(this.metadataCache, this.replicas);
-    const local = new LocalController(
-      config,
-      metadata,
-      this.metadataCache,
-      this.replicas,
-      this.selfInfo(server),
-      createLogger('controller'),
-    );
-    this.localController = local;
-    this.admin = local;
+    if (zk === null) {
+      const local = new LocalController(
+        config,
+        metadata,
+        this.metadataCache,
+        this.replicas,
+        this.selfInfo(server),
+        createLogger('controller'),
+      );
+      this.localController = local;
+      this.admin = local;
+      this.controller = null;
+      this.fetchers = null;
+    } else {
+      this.localController = null;
+      this.admin = new ZkAdmin(zk.zk, config, this.metadataCache, this.nodeId, createLogger('admin'));
+      this.controller = new Controller({
+        zk: zk.zk,
+        brokerId: this.nodeId,
+        logger: createLogger('controller'),
+        interBrokerListener: interBroker,
+        uncleanLeaderElection: config.bool('unclean.leader.election.enable'),
+        socketTimeoutMs: config.int('controller.socket.timeout.ms'),
+      });
+      this.fetchers = new ReplicaFetcherManager({
+        localBrokerId: this.nodeId,
+        listener: interBroker,
+        metadata: this.metadataCache,
+        logger: createLogger('replicas'),
+        fetchWaitMaxMs: config.int('replica.fetch.wait.max.ms'),
+        fetchMinBytes: config.int('replica.fetch.min.bytes'),
+        fetchMaxBytes: config.int('replica.fetch.max.bytes'),
+        fetchResponseMaxBytes: config.int('replica.fetch.response.max.bytes'),
+        fetchBackoffMs: config.int('replica.fetch.backoff.ms'),
+        socketTimeoutMs: config.int('replica.socket.timeout.ms'),
+      });
+      this.replicas.setFollowerDriver(this.fetchers);
+    }
     this.producerIds = new ProducerIdManager(this.admin);
     this.groups = new GroupCoordinator(
       config,
@@ -109,7 +173,48 @@ export class Broker {
     this.metrics = brokerMetrics ?? NOOP_METRICS;
   }
 
-  private readonly localController: LocalController;
+  /** inter.broker.listener.name, else the first listener's name. */
+  private interBrokerListener(): string {
+    return this.config.get('inter.broker.listener.name') ?? this.config.listeners()[0]?.name ?? 'PLAINTEXT';
+  }
+
+  /** ISR changes go to the active controller as AlterPartition (v1: topics by name). */
+  private alterIsrViaController(): AlterIsr {
+    return async (partition: Partition, newIsr: number[]) => {
+      const client = this.controllerClient;
+      if (client === null || this.zk === null) return { errorCode: ErrorCode.NOT_CONTROLLER };
+      try {
+        const res = await client.send<AlterPartitionResponse>(ApiKey.AlterPartition, 1, {
+          brokerId: this.nodeId,
+          brokerEpoch: this.zk.epoch,
+          topics: [
+            {
+              topicName: partition.topic,
+              partitions: [
+                {
+                  partitionIndex: partition.index,
+                  leaderEpoch: partition.leaderEpoch,
+                  newIsr,
+                  leaderRecoveryState: 0,
+                  partitionEpoch: partition.partitionEpoch,
+                },
+              ],
+            },
+          ],
+        });
+        if (res.errorCode !== ErrorCode.NONE) return { errorCode: res.errorCode };
+        const p = res.topics[0]?.partitions[0];
+        if (p === undefined) return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR };
+        if (p.errorCode !== ErrorCode.NONE) return { errorCode: p.errorCode };
+        return {
+          errorCode: ErrorCode.NONE,
+          state: { leaderEpoch: p.leaderEpoch, isr: p.isr, partitionEpoch: p.partitionEpoch },
+        };
+      } catch {
+        return { errorCode: ErrorCode.REQUEST_TIMED_OUT };
+      }
+    };
+  }
 
   /** This broker as the cluster sees it: id, rack and advertised endpoints. */
   private selfInfo(server: Server): BrokerInfo {
@@ -140,8 +245,17 @@ export class Broker {
    * Creates __consumer_offsets when it does not exist (Kafka does so on the first FindCoordinator for a group),
    * with offsets.topic.* settings; resolves with an error code.
    */
-  async ensureOffsetsTopic(): Promise<number> {
-    if (this.metadataCache.topic(OFFSETS_TOPIC) !== undefined) return ErrorCode.NONE;
+  ensureOffsetsTopic(): Promise<number> {
+    if (this.metadataCache.topic(OFFSETS_TOPIC) !== undefined) return Promise.resolve(ErrorCode.NONE);
+    if (this.offsetsTopicCreation === null) {
+      this.offsetsTopicCreation = this.createOffsetsTopic().finally(() => {
+        this.offsetsTopicCreation = null;
+      });
+    }
+    return this.offsetsTopicCreation;
+  }
+
+  private async createOffsetsTopic(): Promise<number> {
     const c = this.groups.config;
     const [res] = await this.admin.createTopics(
       [
@@ -233,7 +347,7 @@ export class Broker {
    * the metadata and the logs, then serve. A failure at any step undoes the steps before it and throws
    * a StartupError naming the setting at fault.
    */
-  static async start(config: BrokerConfig): Promise<Broker> {
+  static async start(config: BrokerConfig, opts: { signal?: AbortSignal } = {}): Promise<Broker> {
     const log = createLogger('broker');
     const logDirs = config.logDirs();
     const undo: Array<() => unknown> = [];
@@ -271,9 +385,34 @@ export class Broker {
         metricsPort = await listen('metrics.http.port', `${host}:${port}`, () => metrics.listen(host, port));
         undo.push(() => metrics.close());
       }
-      const metadata = step('log.dirs', () =>
-        MetadataStore.open(logDirs, config.nodeId, config.get('cluster.id')),
-      );
+      // ZooKeeper mode: the cluster id is the cluster's (in ZooKeeper); a data dir of another cluster is refused.
+      let zk: ZkBroker | null = null;
+      let clusterId = config.get('cluster.id');
+      const connect = config.get('zookeeper.connect');
+      if (connect !== null) {
+        const client = await connectZooKeeper(connect, {
+          logger: createLogger('zookeeper'),
+          sessionTimeoutMs: config.int('zookeeper.session.timeout.ms'),
+          ...(config.has('zookeeper.connection.timeout.ms')
+            ? { connectionTimeoutMs: config.int('zookeeper.connection.timeout.ms') }
+            : {}),
+          ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+        }).catch((err: unknown) => {
+          throw new StartupError('zookeeper.connect', errorText(err));
+        });
+        zk = new ZkBroker(client, config.nodeId, createLogger('zookeeper'));
+        const zkb = zk;
+        undo.push(() => zkb.close());
+        await zk.ensurePaths();
+        clusterId = await zk.clusterId(clusterId ?? MetadataStore.storedClusterId(logDirs) ?? newClusterId());
+      }
+      const metadata = step('log.dirs', () => MetadataStore.open(logDirs, config.nodeId, clusterId));
+      if (zk !== null && metadata.topics().length > 0) {
+        throw new StartupError(
+          'zookeeper.connect',
+          `the data in ${logDirs.join(',')} belongs to a single-node broker (${metadata.topics().length} topics in its local metadata); a ZooKeeper cluster cannot take it over: use a new log.dirs`,
+        );
+      }
       const logs = step('log.dirs', () =>
         LogManager.open({
           logDirs,
@@ -282,14 +421,10 @@ export class Broker {
         }),
       );
       undo.push(() => logs.close());
-      const broker = new Broker(config, metadata, logs, server, brokerMetrics, locks);
+      const broker = new Broker(config, metadata, logs, server, brokerMetrics, locks, zk);
       broker.boundPort = boundPort;
       broker.metricsPort = metricsPort;
       undo.push(() => broker.replicas.stop());
-      broker.localController.start();
-      broker.replicas.start();
-      undo.push(() => broker.groups.stop());
-      await broker.groups.start();
       logs.startBackgroundTasks({
         retentionCheckIntervalMs: config.long('log.retention.check.interval.ms'),
         flushIntervalMs: config.flushIntervalMs(),
@@ -297,17 +432,52 @@ export class Broker {
         recoveryPointCheckpointIntervalMs: config.int('log.flush.offset.checkpoint.interval.ms'),
       });
       source.broker = broker;
-      server.start(broker, broker.handlerMap);
+      if (zk === null || broker.controller === null) {
+        broker.localController?.start();
+        broker.replicas.start();
+        undo.push(() => broker.groups.stop());
+        await broker.groups.start();
+        server.start(broker, broker.handlerMap);
+      } else {
+        const zkb = zk;
+        const controller = broker.controller;
+        await zkb.startConfigListener(broker.metadataCache, (topic) =>
+          broker.replicas.updateTopicConfig(topic),
+        );
+        broker.replicas.start();
+        undo.push(() => broker.fetchers?.stop());
+        undo.push(() => broker.groups.stop());
+        await broker.groups.start();
+        // Serve before registering: the controller's first LeaderAndIsr comes as soon as we register.
+        server.start(broker, broker.handlerMap);
+        try {
+          await zkb.register(broker.selfInfo(server), opts.signal);
+        } catch (err) {
+          throw err instanceof BrokerIdTakenError ? new StartupError('broker.id', err.message) : err;
+        }
+        undo.push(() => controller.stop());
+        controller.start();
+        zkb.zk.on('session', () => {
+          log.warn('new ZooKeeper session: registering again and re-running the controller election');
+          void zkb
+            .reregister()
+            .then(() => zkb.resumeConfigListener(broker.metadataCache))
+            .catch((err: unknown) => log.error('re-registering in ZooKeeper failed', { error: err }));
+          controller.onNewSession();
+        });
+      }
       if (brokerMetrics !== null) {
         log.info('metrics endpoint listening', {
           url: `http://${config.string('metrics.http.host')}:${metricsPort}/metrics`,
         });
       }
+      const adv = broker.selfInfo(server).endpoints[0];
       log.info('Samsa broker started', {
         nodeId: broker.nodeId,
         clusterId: metadata.clusterId,
+        mode: zk === null ? 'single node' : `ZooKeeper cluster (${connect})`,
         listener: `${listener.name}://${listener.host}:${boundPort}`,
-        advertised: `${listener.name}://${broker.advertised().host}:${broker.advertised().port}`,
+        advertised: adv === undefined ? null : `${adv.listener}://${adv.host}:${adv.port}`,
         logDirs,
         topics: broker.metadataCache.topicNames().length,
       });
@@ -353,10 +523,16 @@ export class Broker {
 
   private async doStop(): Promise<void> {
     this.log.info('shutting down');
+    // Another broker takes the controller role at once rather than after our ZooKeeper session times out.
+    await this.controller?.stop();
     // Parked JoinGroup/SyncGroup requests are answered first, so the listener can drain.
     this.groups.stop();
     await this.server.close(limits.shutdownGraceMs);
     if (this.brokerMetrics !== null) await this.brokerMetrics.close();
+    await this.fetchers?.stop();
+    this.controllerClient?.close();
+    // Closing the session removes the registration: the controller moves this broker's leaderships.
+    await this.zk?.close();
     this.replicas.stop();
     await this.logs.close();
     this.locks.release();

@@ -74,12 +74,17 @@ export async function runBroker(args: string[]): Promise<number> {
   const signal = new Promise<string>((resolve) => {
     signalled = resolve;
   });
-  const onSignal = (name: string): void => signalled?.(name);
+  // A signal during start-up (e.g. while ZooKeeper is unreachable and start-up retries) ends it.
+  const starting = new AbortController();
+  const onSignal = (name: string): void => {
+    starting.abort();
+    signalled?.(name);
+  };
   process.once('SIGTERM', () => onSignal('SIGTERM'));
   process.once('SIGINT', () => onSignal('SIGINT'));
   let broker: Broker;
   try {
-    broker = await Broker.start(config);
+    broker = await Broker.start(config, { signal: starting.signal });
   } catch (err) {
     // Broker.start undid what it had started; one line naming the setting, and a non-zero exit.
     const text = err instanceof StartupError ? err.message : err instanceof Error ? err.message : String(err);

@@ -58,6 +58,20 @@ export class MetadataStore {
     this.doc = doc;
   }
 
+  /** The cluster id stored in the first log dir's metadata, if any (read-only; nothing is created). */
+  static storedClusterId(logDirs: readonly string[]): string | null {
+    const first = logDirs[0];
+    if (first === undefined) return null;
+    try {
+      const doc = JSON.parse(fs.readFileSync(path.join(first, 'samsa-metadata.json'), 'utf8')) as {
+        clusterId?: unknown;
+      };
+      return typeof doc.clusterId === 'string' ? doc.clusterId : null;
+    } catch {
+      return null;
+    }
+  }
+
   static open(logDirs: string[], nodeId: number, clusterIdConfig: string | null): MetadataStore {
     const first = logDirs[0];
     if (first === undefined) throw new Error('no log dir');

@@ -18,8 +18,9 @@ import { ErrorCode } from '../protocol/errors.js';
 import { readCheckpoint, writeCheckpoint } from '../storage/checkpoint.js';
 import type { LogConfig } from '../storage/config.js';
 import type { LogManager } from '../storage/log-manager.js';
-import type { MetadataCache } from './metadata-cache.js';
+import { type MetadataCache, ZERO_UUID } from './metadata-cache.js';
 import { type AlterIsr, type LeaderAndIsrState, Partition, type PartitionEnv } from './partition.js';
+import { readPartitionMetadata, writePartitionMetadata } from './partition-metadata.js';
 
 export const HIGH_WATERMARK_CHECKPOINT = 'replication-offset-checkpoint';
 
@@ -114,6 +115,29 @@ export class ReplicaManager {
 
   all(): IterableIterator<Partition> {
     return this.partitions.values();
+  }
+
+  /** Whether any partition of the topic is hosted here. */
+  hasTopic(topic: string): boolean {
+    for (const p of this.partitions.values()) if (p.topic === topic) return true;
+    return false;
+  }
+
+  /**
+   * After a FULL LeaderAndIsr (every replica this broker should hold): deletes the logs of partitions not
+   * listed, left by topics deleted while this broker was down or by replicas moved away.
+   */
+  deleteStrayLogs(listed: ReadonlySet<string>): void {
+    for (const { topic, partition } of this.opts.logs.allLogs()) {
+      const k = key(topic, partition);
+      if (listed.has(k)) continue;
+      const p = this.partitions.get(k);
+      this.opts.logger.warn('deleting a stray log: the controller lists no replica of it on this broker', {
+        partition: k,
+      });
+      if (p !== undefined) this.removePartition(p, true);
+      else this.opts.logs.deleteLog(topic, partition);
+    }
   }
 
   /**
@@ -234,7 +258,21 @@ export class ReplicaManager {
 
   private createPartition(topic: string, index: number, topicId: string): Partition {
     const config = this.opts.logConfigFor(topic);
+    const existing = this.opts.logs.getLog(topic, index);
+    if (existing !== undefined && topicId !== ZERO_UUID) {
+      const stored = readPartitionMetadata(existing.dir);
+      if (stored !== null && stored !== topicId) {
+        // The log belongs to an earlier topic of the same name (deleted while this broker was away).
+        this.opts.logger.warn('deleting the log of an earlier topic with the same name', {
+          partition: key(topic, index),
+          storedTopicId: stored,
+          topicId,
+        });
+        this.opts.logs.deleteLog(topic, index);
+      }
+    }
     const log = this.opts.logs.getLog(topic, index) ?? this.opts.logs.createLog(topic, index, config);
+    if (topicId !== ZERO_UUID) writePartitionMetadata(log.dir, topicId);
     log.updateConfig(config);
     const hw = this.checkpointed.get(key(topic, index));
     log.highWatermark = hw === undefined ? log.logEndOffset : Math.min(hw, log.logEndOffset);

@@ -125,9 +125,18 @@ export const definitions: Record<string, Definition> = {
   'log.level': { kind: 'string', default: null, oneOf: ['debug', 'info', 'warn', 'error'] },
   'log.format': { kind: 'string', default: 'auto', oneOf: ['auto', 'json', 'text'] },
 
-  // ZooKeeper-coordinated clusters (accepted, no effect yet: see noEffectYet).
+  // ZooKeeper-coordinated clusters (src/cluster/zk/, docs/cluster.md).
   'zookeeper.session.timeout.ms': { kind: 'int', default: '18000', min: 1 },
   'zookeeper.connection.timeout.ms': { kind: 'int', default: null, min: 1 },
+  'controller.socket.timeout.ms': { kind: 'int', default: '30000', min: 1 },
+  'unclean.leader.election.enable': { kind: 'boolean', default: 'false' },
+  // Replication (src/cluster/replica-fetcher.ts).
+  'replica.fetch.wait.max.ms': { kind: 'int', default: '500', min: 0 },
+  'replica.fetch.min.bytes': { kind: 'int', default: '1', min: 1 },
+  'replica.fetch.max.bytes': { kind: 'int', default: '1048576', min: 0 },
+  'replica.fetch.response.max.bytes': { kind: 'int', default: '10485760', min: 0 },
+  'replica.fetch.backoff.ms': { kind: 'int', default: '1000', min: 0 },
+  'replica.socket.timeout.ms': { kind: 'int', default: '30000', min: 1 },
 };
 
 /**
@@ -135,10 +144,6 @@ export const definitions: Record<string, Definition> = {
  * in the configuration warns once at start-up. Remove a key from here when the feature behind it lands.
  */
 export const noEffectYet: ReadonlyMap<string, string> = new Map([
-  ['zookeeper.connect', 'the broker runs as a single node; ZooKeeper-coordinated clusters are not built'],
-  ['zookeeper.session.timeout.ms', 'ZooKeeper-coordinated clusters are not built'],
-  ['zookeeper.connection.timeout.ms', 'ZooKeeper-coordinated clusters are not built'],
-  ['inter.broker.listener.name', 'a single node has no inter-broker traffic'],
   ['transaction.state.log.num.partitions', 'transactions are not supported'],
   ['transaction.state.log.replication.factor', 'transactions are not supported'],
   ['transactional.id.expiration.ms', 'transactions are not supported'],
@@ -160,7 +165,6 @@ const ignoredKafkaKeys = new Set([
   'transaction.state.log.min.isr',
   'log.cleaner.threads',
   'queued.max.requests',
-  'replica.fetch.max.bytes',
 ]);
 
 export type RawConfig = Map<string, string>;

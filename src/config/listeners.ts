@@ -35,7 +35,6 @@ export const kraftControllerKeys: ReadonlySet<string> = new Set([
   'controller.quorum.request.timeout.ms',
   'controller.quorum.retry.backoff.ms',
   'controller.quorum.append.linger.ms',
-  'controller.socket.timeout.ms',
   'metadata.log.dir',
   'metadata.log.segment.bytes',
   'metadata.log.segment.ms',

@@ -6,6 +6,9 @@ import { produce } from './00-produce.js';
 import { fetch } from './01-fetch.js';
 import { listOffsets } from './02-list-offsets.js';
 import { metadata } from './03-metadata.js';
+import { leaderAndIsr } from './04-leader-and-isr.js';
+import { stopReplica } from './05-stop-replica.js';
+import { updateMetadata } from './06-update-metadata.js';
 import { offsetCommit } from './08-offset-commit.js';
 import { offsetFetch } from './09-offset-fetch.js';
 import { findCoordinator } from './10-find-coordinator.js';
@@ -28,6 +31,7 @@ import { createPartitions } from './37-create-partitions.js';
 import { deleteGroups } from './42-delete-groups.js';
 import { incrementalAlterConfigs } from './44-incremental-alter-configs.js';
 import { offsetDelete } from './47-offset-delete.js';
+import { alterPartition } from './56-alter-partition.js';
 import { describeCluster } from './60-describe-cluster.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: handlers differ in request/response types
@@ -36,6 +40,9 @@ export const handlers: readonly Handler<any, any>[] = [
   fetch,
   listOffsets,
   metadata,
+  leaderAndIsr,
+  stopReplica,
+  updateMetadata,
   offsetCommit,
   offsetFetch,
   findCoordinator,
@@ -58,5 +65,6 @@ export const handlers: readonly Handler<any, any>[] = [
   describeLogDirs,
   createPartitions,
   incrementalAlterConfigs,
+  alterPartition,
   describeCluster,
 ];

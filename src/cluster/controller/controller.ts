@@ -1,0 +1,810 @@
+// The cluster's controller (Kafka's ZooKeeper-mode KafkaController). Every broker runs one; the one that
+// creates the ephemeral /controller znode is active and decides, the others wait for that znode to go.
+//
+// Election: create /controller (ephemeral, our id) and bump /controller_epoch in one multi, conditional on the
+// epoch znode's version, so two brokers can never both win the same epoch. Every later decision is written
+// with a check of /controller_epoch at the version we wrote (zk-state.ts): a deposed controller (its session
+// expired, a successor elected) fails its writes instead of overwriting the successor's.
+//
+// Events run one at a time, in arrival order, on one queue (Kafka's ControllerEventManager): watches fire
+// events, never change state themselves. Events:
+//   elect              startup, /controller deleted or changed, a new ZooKeeper session
+//   broker change      children of /brokers/ids: new brokers get a full UpdateMetadata and LeaderAndIsr
+//                      (type FULL: a broker deletes the logs it holds that are not listed); partitions led by
+//                      a dead broker get a new leader from the live ISR, dead replicas leave ISRs
+//   topic change       children of /brokers/topics: new topics' partitions get leaders (first live replica,
+//                      ISR = live replicas), LeaderAndIsr to the replicas, UpdateMetadata to all
+//   partition change   data of /brokers/topics/<t>: partitions added by CreatePartitions
+//   topic deletion     children of /admin/delete_topics: UpdateMetadata marks the partitions deleted everywhere,
+//                      StopReplica(delete) to the live replicas; once they answered, the znodes go
+//   AlterPartition     a leader's ISR change, applied if its leader epoch and partition epoch are current
+//   controlled shutdown / preferred election / reassignment: replication-time events (controlled-shutdown.ts).
+// Every event catches its own errors: a ControllerMovedError resigns; anything else is logged and the
+// controller re-reads ZooKeeper (a failover onto itself) so its view is never half-applied.
+
+import type { Logger } from '../../logger.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import type { AlterPartitionRequest } from '../../protocol/generated/alter-partition-request.js';
+import type { AlterPartitionResponseInput } from '../../protocol/generated/alter-partition-response.js';
+import type { StopReplicaResponse } from '../../protocol/generated/stop-replica-response.js';
+import type { Endpoint } from '../metadata-cache.js';
+import { newTopicId } from '../metadata-store.js';
+import { isZkError, type Watcher, type ZkClient, ZkMultiError } from '../zk/zk-client.js';
+import {
+  decodeController,
+  decodeControllerEpoch,
+  encodeController,
+  encodeControllerEpoch,
+  encodeTopicAssignment,
+  zkPaths,
+} from '../zk/zk-data.js';
+import { ChannelManager } from './channel-manager.js';
+import { ControllerContext, type LiveBroker } from './context.js';
+import { newPartitionLeader, offlinePartitionLeader, withoutReplica } from './election.js';
+import { RequestBatch } from './request-batch.js';
+import {
+  ControllerMovedError,
+  readBrokers,
+  readPartitionState,
+  readTopic,
+  removeTopicZnodes,
+  type StateWrite,
+  writePartitionStates,
+} from './zk-state.js';
+
+export interface ControllerOptions {
+  zk: ZkClient;
+  brokerId: number;
+  logger: Logger;
+  /** inter.broker.listener.name: the listener the controller sends its requests to. */
+  interBrokerListener: string;
+  /** unclean.leader.election.enable */
+  uncleanLeaderElection: boolean;
+  /** controller.socket.timeout.ms */
+  socketTimeoutMs: number;
+}
+
+interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+type AlterPartitionTopicIn = AlterPartitionRequest['topics'][number];
+
+export class Controller {
+  private readonly queue: { name: string; run: () => Promise<void> }[] = [];
+  private processing = false;
+  private stopped = false;
+  private ctx: ControllerContext | null = null;
+  private channels: ChannelManager | null = null;
+  /** The active controller's broker id as last read from /controller (-1: none). */
+  activeControllerId = -1;
+  /** Topics with a deletion whose StopReplica answers are awaited: the brokers still to answer. */
+  private readonly deletionsInFlight = new Map<string, Set<number>>();
+  /** Topics whose /brokers/topics/<t> data is watched (partition additions). */
+  private readonly watchedTopics = new Set<string>();
+  private readonly log: Logger;
+
+  constructor(private readonly opts: ControllerOptions) {
+    this.log = opts.logger;
+  }
+
+  get isActive(): boolean {
+    return this.ctx !== null;
+  }
+
+  /** The epoch of the active controller as this one knows it (its own when active). */
+  get epoch(): number {
+    return this.ctx?.epoch ?? -1;
+  }
+
+  start(): void {
+    this.enqueue('startup', () => this.elect());
+  }
+
+  /** A new ZooKeeper session replaced an expired one: the old /controller is gone with it. */
+  onNewSession(): void {
+    this.enqueue('new session', async () => {
+      this.resign('the ZooKeeper session expired');
+      await this.elect();
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.queue.length = 0;
+    const wasActive = this.isActive;
+    this.resign('shutting down');
+    if (wasActive) {
+      // Let another broker take over at once instead of after our session times out.
+      await this.opts.zk.delete(zkPaths.controller).catch(() => {});
+    }
+  }
+
+  // ---- the event queue ---------------------------------------------------------------------------
+
+  private enqueue(name: string, run: () => Promise<void>): void {
+    if (this.stopped) return;
+    this.queue.push({ name, run });
+    if (!this.processing) void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.processing = true;
+    while (this.queue.length > 0 && !this.stopped) {
+      const ev = this.queue.shift() as { name: string; run: () => Promise<void> };
+      try {
+        await ev.run();
+      } catch (err) {
+        if (err instanceof ControllerMovedError) {
+          this.resign(err.message);
+          this.enqueue('re-elect', () => this.elect());
+        } else if (this.isActive) {
+          this.log.error('controller event failed; reloading the cluster state from ZooKeeper', {
+            event: ev.name,
+            error: err instanceof Error ? err.message : String(err),
+          });
+          this.resign('event failure');
+          this.enqueue('re-elect', () => this.elect());
+        } else {
+          this.log.warn('controller event failed', { event: ev.name, error: err });
+          if (ev.name === 'startup' || ev.name === 're-elect' || ev.name === 'controller change') {
+            setTimeout(() => this.enqueue('re-elect', () => this.elect()), 1000).unref();
+          }
+        }
+      }
+    }
+    this.processing = false;
+  }
+
+  // ---- election ----------------------------------------------------------------------------------
+
+  private readonly onControllerZnode: Watcher = () => this.enqueue('controller change', () => this.elect());
+
+  private async elect(): Promise<void> {
+    if (this.stopped) return;
+    const zk = this.opts.zk;
+    const stat = await zk.existsWithWatch(zkPaths.controller, this.onControllerZnode);
+    if (stat !== null) {
+      const r = await zk.get(zkPaths.controller);
+      if (r !== null) {
+        const id = decodeController(r.data).brokerId;
+        const ours = id === this.opts.brokerId && r.stat.ephemeralOwner === zk.sessionId;
+        if (this.isActive && !ours) this.resign(`broker ${id} is the controller now`);
+        if (!ours && id !== this.activeControllerId)
+          this.log.info('controller is elsewhere', { controller: id });
+        this.activeControllerId = id;
+        if (ours && !this.isActive) {
+          // Our own znode from before a failure of this controller: take the role up again.
+          await this.failover(await this.currentEpoch());
+        }
+        return;
+      }
+    }
+    let won: { epoch: number; version: number } | null;
+    try {
+      won = await this.registerAndBumpEpoch();
+    } catch (err) {
+      if (isZkError(err, 'NODEEXISTS')) {
+        await this.elect();
+        return;
+      }
+      throw err;
+    }
+    if (won === null) return;
+    await this.failover(won);
+  }
+
+  private async currentEpoch(): Promise<{ epoch: number; version: number }> {
+    const r = await this.opts.zk.get(zkPaths.controllerEpoch);
+    if (r === null) throw new Error('/controller_epoch is missing while this broker holds /controller');
+    return { epoch: decodeControllerEpoch(r.data), version: r.stat.version };
+  }
+
+  /** Creates /controller and bumps /controller_epoch atomically; null if another broker won meanwhile. */
+  private async registerAndBumpEpoch(): Promise<{ epoch: number; version: number } | null> {
+    const zk = this.opts.zk;
+    for (;;) {
+      const r = await zk.get(zkPaths.controllerEpoch);
+      const epoch = r === null ? 1 : decodeControllerEpoch(r.data) + 1;
+      const register = {
+        type: 'create' as const,
+        path: zkPaths.controller,
+        data: encodeController(this.opts.brokerId, Date.now()),
+        mode: 'ephemeral' as const,
+      };
+      try {
+        const results = await zk.multi(
+          r === null
+            ? [
+                register,
+                { type: 'create', path: zkPaths.controllerEpoch, data: encodeControllerEpoch(epoch) },
+              ]
+            : [
+                register,
+                {
+                  type: 'set',
+                  path: zkPaths.controllerEpoch,
+                  data: encodeControllerEpoch(epoch),
+                  version: r.stat.version,
+                },
+              ],
+        );
+        const second = results[1];
+        return { epoch, version: second?.type === 'set' ? second.stat.version : 0 };
+      } catch (e) {
+        if (e instanceof ZkMultiError) {
+          if (e.failedIndex === 0 && e.failure.code === 'NODEEXISTS') {
+            const cur = await zk.get(zkPaths.controller);
+            if (cur !== null) this.activeControllerId = decodeController(cur.data).brokerId;
+            return null;
+          }
+          if (e.failedIndex === 1) continue; // the epoch moved under us: read it again
+          throw e.failure;
+        }
+        throw e;
+      }
+    }
+  }
+
+  private resign(why: string): void {
+    if (this.ctx === null) return;
+    this.log.info('resigning as controller', { epoch: this.ctx.epoch, why });
+    this.ctx = null;
+    this.channels?.close();
+    this.channels = null;
+    this.deletionsInFlight.clear();
+    this.watchedTopics.clear();
+    if (this.activeControllerId === this.opts.brokerId) this.activeControllerId = -1;
+  }
+
+  // ---- failover: load everything, bring partitions online, tell every broker ----------------------
+
+  private readonly onBrokersChanged: Watcher = () => this.enqueue('broker change', () => this.brokerChange());
+  private readonly onTopicsChanged: Watcher = () => this.enqueue('topic change', () => this.topicChange());
+  private readonly onDeletionsChanged: Watcher = () =>
+    this.enqueue('topic deletion', () => this.topicDeletion());
+
+  private topicWatcher(topic: string): Watcher {
+    return () => this.enqueue(`partition change ${topic}`, () => this.partitionChange(topic));
+  }
+
+  private async failover(won: { epoch: number; version: number }): Promise<void> {
+    const started = Date.now();
+    const ctx = new ControllerContext();
+    ctx.epoch = won.epoch;
+    ctx.epochZkVersion = won.version;
+    this.ctx = ctx;
+    this.activeControllerId = this.opts.brokerId;
+    this.channels = new ChannelManager(
+      this.opts.brokerId,
+      this.log.child('channel'),
+      this.opts.socketTimeoutMs,
+    );
+    this.log.info('became the controller', { epoch: ctx.epoch });
+    const zk = this.opts.zk;
+    for (const [id, b] of await readBrokers(zk, this.onBrokersChanged, this.log)) this.addLiveBroker(id, b);
+    const names = (await zk.getChildrenWithWatch(zkPaths.topics, this.onTopicsChanged)) ?? [];
+    for (const topic of names) await this.loadTopic(topic);
+    const batch = new RequestBatch(ctx, this.opts.brokerId);
+    // Brokers that died while no controller was active are still in ISRs (and may still lead): as if their
+    // failure happened now.
+    const gone = new Set<number>();
+    for (const s of ctx.states.values()) {
+      for (const id of [s.leader, ...s.isr]) if (id >= 0 && !ctx.isRegistered(id)) gone.add(id);
+    }
+    if (gone.size > 0) await this.onBrokersFailed(batch, [...gone]);
+    await this.bringOnline(batch, [...ctx.partitions()]);
+    for (const id of ctx.liveBrokers.keys()) {
+      batch.markFull(id);
+      for (const p of ctx.partitionsOn(id)) batch.addLeaderAndIsr([id], p.topic, p.partition);
+    }
+    batch.addFullMetadata(ctx.liveBrokers.keys());
+    batch.send(this.channelsOrThrow());
+    await this.topicDeletion();
+    this.log.info('controller failover done', {
+      epoch: ctx.epoch,
+      brokers: [...ctx.liveBrokers.keys()],
+      topics: ctx.topics.size,
+      ms: Date.now() - started,
+    });
+  }
+
+  private channelsOrThrow(): ChannelManager {
+    if (this.channels === null) throw new ControllerMovedError('sending requests');
+    return this.channels;
+  }
+
+  private context(): ControllerContext {
+    if (this.ctx === null) throw new ControllerMovedError('an event');
+    return this.ctx;
+  }
+
+  private endpointOf(b: LiveBroker): Endpoint | undefined {
+    return b.info.endpoints.find((e) => e.listener === this.opts.interBrokerListener) ?? b.info.endpoints[0];
+  }
+
+  private addLiveBroker(id: number, b: LiveBroker): void {
+    const ctx = this.context();
+    ctx.liveBrokers.set(id, b);
+    const ep = this.endpointOf(b);
+    if (ep !== undefined) this.channelsOrThrow().addBroker(id, ep);
+    else this.log.error('a broker registered without an inter-broker endpoint', { broker: id });
+  }
+
+  /** Reads a topic's assignment (watching it) and its partition states into the context. */
+  private async loadTopic(topic: string): Promise<TopicPartition[]> {
+    const ctx = this.context();
+    const zk = this.opts.zk;
+    const t = await readTopic(
+      zk,
+      topic,
+      this.watchedTopics.has(topic) ? undefined : this.topicWatcher(topic),
+    );
+    this.watchedTopics.add(topic);
+    if (t === null) return [];
+    let topicId = t.topicId;
+    if (topicId === null) {
+      // A topic written without an id (by an older tool): give it one, as Kafka's controller does.
+      topicId = newTopicId();
+      const assignment = new Map(
+        t.assignment.map((replicas, p) => [p, { replicas, addingReplicas: [], removingReplicas: [] }]),
+      );
+      await zk.set(zkPaths.topic(topic), encodeTopicAssignment({ topicId, partitions: assignment }), -1);
+    }
+    const known = ctx.topics.get(topic)?.assignment.length ?? 0;
+    ctx.topics.set(topic, { topicId, assignment: t.assignment });
+    const added: TopicPartition[] = [];
+    for (let p = 0; p < t.assignment.length; p++) {
+      const s = await readPartitionState(zk, topic, p);
+      if (s !== null) ctx.states.set(`${topic}\u0000${p}`, s);
+      if (p >= known) added.push({ topic, partition: p });
+    }
+    return added;
+  }
+
+  /**
+   * Elects leaders for partitions that have none (new ones, or led by a dead broker), writes their states and
+   * queues LeaderAndIsr for their live replicas.
+   */
+  private async bringOnline(batch: RequestBatch, partitions: readonly TopicPartition[]): Promise<void> {
+    const ctx = this.context();
+    const isLive = (id: number): boolean => ctx.isLive(id);
+    const writes: StateWrite[] = [];
+    const isNew = new Set<string>();
+    for (const { topic, partition } of partitions) {
+      if (ctx.deleting.has(topic)) continue;
+      const replicas = ctx.replicas(topic, partition);
+      const s = ctx.state(topic, partition);
+      if (s === undefined) {
+        const e = newPartitionLeader(replicas, isLive);
+        if (e === null) {
+          this.log.warn('a new partition has no live replica; it stays offline', {
+            topic,
+            partition,
+            replicas,
+          });
+          continue;
+        }
+        isNew.add(`${topic}\u0000${partition}`);
+        writes.push({
+          topic,
+          partition,
+          leader: e.leader,
+          leaderEpoch: 0,
+          isr: e.isr,
+          leaderRecoveryState: 0,
+          expectedZkVersion: -1,
+        });
+        continue;
+      }
+      if (s.leader >= 0 && isLive(s.leader)) continue;
+      const e = offlinePartitionLeader(replicas, s.isr, isLive, this.opts.uncleanLeaderElection);
+      if (e === null) {
+        if (s.leader !== -1) {
+          writes.push({
+            topic,
+            partition,
+            leader: -1,
+            leaderEpoch: s.leaderEpoch + 1,
+            isr: s.isr,
+            leaderRecoveryState: s.leaderRecoveryState,
+            expectedZkVersion: s.zkVersion,
+          });
+        }
+        this.log.warn('no in-sync replica is alive; the partition is offline', {
+          topic,
+          partition,
+          isr: s.isr,
+          replicas,
+        });
+        continue;
+      }
+      if (e.unclean) {
+        this.log.warn('unclean leader election: records acknowledged by the old ISR may be lost', {
+          topic,
+          partition,
+          leader: e.leader,
+          isr: s.isr,
+        });
+      }
+      writes.push({
+        topic,
+        partition,
+        leader: e.leader,
+        leaderEpoch: s.leaderEpoch + 1,
+        isr: e.isr,
+        leaderRecoveryState: e.unclean ? 1 : 0,
+        expectedZkVersion: s.zkVersion,
+      });
+    }
+    await this.applyWrites(batch, writes, isNew);
+  }
+
+  /** Writes states, records them and queues LeaderAndIsr; a state changed meanwhile is re-read. */
+  private async applyWrites(
+    batch: RequestBatch,
+    writes: StateWrite[],
+    isNew: ReadonlySet<string> = new Set(),
+  ): Promise<void> {
+    if (writes.length === 0) return;
+    const ctx = this.context();
+    const results = await writePartitionStates(this.opts.zk, ctx, writes);
+    for (let i = 0; i < writes.length; i++) {
+      const w = writes[i] as StateWrite;
+      const k = `${w.topic}\u0000${w.partition}`;
+      let s = results[i] ?? null;
+      if (s === null) {
+        this.log.warn('a partition state changed under the controller; re-reading it', {
+          topic: w.topic,
+          partition: w.partition,
+        });
+        s = await readPartitionState(this.opts.zk, w.topic, w.partition);
+        if (s === null) continue;
+      }
+      ctx.states.set(k, s);
+      batch.addLeaderAndIsr(ctx.replicas(w.topic, w.partition), w.topic, w.partition, isNew.has(k));
+    }
+  }
+
+  // ---- brokers come and go ----------------------------------------------------------------------
+
+  private async brokerChange(): Promise<void> {
+    const ctx = this.ctx;
+    if (ctx === null) return;
+    const current = await readBrokers(this.opts.zk, this.onBrokersChanged, this.log);
+    const dead: number[] = [];
+    const born: number[] = [];
+    for (const [id, b] of ctx.liveBrokers) {
+      const now = current.get(id);
+      if (now === undefined || now.epoch !== b.epoch) dead.push(id);
+    }
+    for (const [id, b] of current) {
+      const before = ctx.liveBrokers.get(id);
+      if (before === undefined || before.epoch !== b.epoch) born.push(id);
+    }
+    if (dead.length === 0 && born.length === 0) return;
+    this.log.info('brokers changed', { dead, new: born, live: [...current.keys()] });
+    for (const id of dead) {
+      ctx.liveBrokers.delete(id);
+      ctx.shuttingDown.delete(id);
+      this.channels?.removeBroker(id);
+    }
+    const batch = new RequestBatch(ctx, this.opts.brokerId);
+    batch.markBrokersChanged();
+    if (dead.length > 0) await this.onBrokersFailed(batch, dead);
+    for (const id of born) this.addLiveBroker(id, current.get(id) as LiveBroker);
+    if (born.length > 0) {
+      batch.addFullMetadata(born);
+      const offline: TopicPartition[] = [];
+      for (const p of ctx.partitions()) {
+        const s = ctx.state(p.topic, p.partition);
+        if (
+          (s === undefined || s.leader < 0 || !ctx.isLive(s.leader)) &&
+          p.replicas.some((r) => born.includes(r))
+        ) {
+          offline.push(p);
+        }
+      }
+      await this.bringOnline(batch, offline);
+      for (const id of born) {
+        batch.markFull(id);
+        for (const p of ctx.partitionsOn(id)) batch.addLeaderAndIsr([id], p.topic, p.partition);
+      }
+    }
+    batch.send(this.channelsOrThrow());
+    if (born.length > 0 && ctx.deleting.size > 0) await this.topicDeletion();
+  }
+
+  /** Partitions led by dead brokers get new leaders; dead replicas leave every ISR. */
+  private async onBrokersFailed(batch: RequestBatch, dead: readonly number[]): Promise<void> {
+    const ctx = this.context();
+    const isLive = (id: number): boolean => ctx.isLive(id);
+    const writes: StateWrite[] = [];
+    for (const { topic, partition, replicas } of ctx.partitions()) {
+      if (ctx.deleting.has(topic)) continue;
+      const s = ctx.state(topic, partition);
+      if (s === undefined) continue;
+      const leaderDied = dead.includes(s.leader);
+      const isrLost = s.isr.some((r) => dead.includes(r));
+      if (!leaderDied && !isrLost) continue;
+      if (leaderDied) {
+        const e = offlinePartitionLeader(replicas, s.isr, isLive, this.opts.uncleanLeaderElection);
+        if (e !== null) {
+          if (e.unclean)
+            this.log.warn('unclean leader election: acknowledged records may be lost', {
+              topic,
+              partition,
+              leader: e.leader,
+            });
+          writes.push({
+            topic,
+            partition,
+            leader: e.leader,
+            leaderEpoch: s.leaderEpoch + 1,
+            isr: e.isr,
+            leaderRecoveryState: e.unclean ? 1 : 0,
+            expectedZkVersion: s.zkVersion,
+          });
+          continue;
+        }
+      }
+      let next = { leader: s.leader, isr: [...s.isr] };
+      for (const d of dead) next = withoutReplica(next.leader, next.isr, d);
+      writes.push({
+        topic,
+        partition,
+        leader: next.leader,
+        leaderEpoch: s.leaderEpoch + 1,
+        isr: next.isr,
+        leaderRecoveryState: s.leaderRecoveryState,
+        expectedZkVersion: s.zkVersion,
+      });
+      if (next.leader < 0)
+        this.log.warn('partition offline: no live in-sync replica', { topic, partition, isr: next.isr });
+    }
+    await this.applyWrites(batch, writes);
+  }
+
+  // ---- topics ----------------------------------------------------------------------------------
+
+  private async topicChange(): Promise<void> {
+    const ctx = this.ctx;
+    if (ctx === null) return;
+    const names = new Set(
+      (await this.opts.zk.getChildrenWithWatch(zkPaths.topics, this.onTopicsChanged)) ?? [],
+    );
+    for (const t of [...ctx.topics.keys()]) {
+      if (!names.has(t)) {
+        ctx.removeTopic(t);
+        this.watchedTopics.delete(t);
+      }
+    }
+    const added: TopicPartition[] = [];
+    for (const t of names) {
+      if (ctx.topics.has(t)) continue;
+      added.push(...(await this.loadTopic(t)));
+    }
+    if (added.length === 0) return;
+    this.log.info('new topics', { topics: [...new Set(added.map((p) => p.topic))] });
+    const batch = new RequestBatch(ctx, this.opts.brokerId);
+    await this.bringOnline(batch, added);
+    batch.send(this.channelsOrThrow());
+  }
+
+  private async partitionChange(topic: string): Promise<void> {
+    const ctx = this.ctx;
+    if (ctx === null || !ctx.topics.has(topic)) return;
+    this.watchedTopics.delete(topic);
+    const added = await this.loadTopic(topic);
+    if (added.length === 0) return;
+    this.log.info('partitions added', { topic, partitions: added.map((p) => p.partition) });
+    const batch = new RequestBatch(ctx, this.opts.brokerId);
+    await this.bringOnline(batch, added);
+    batch.send(this.channelsOrThrow());
+  }
+
+  private async topicDeletion(): Promise<void> {
+    const ctx = this.ctx;
+    if (ctx === null) return;
+    const zk = this.opts.zk;
+    const marked = (await zk.getChildrenWithWatch(zkPaths.deleteTopics, this.onDeletionsChanged)) ?? [];
+    for (const topic of marked) {
+      if (!ctx.topics.has(topic)) {
+        // Marked for deletion but already gone (or never existed): drop the marker.
+        await zk.delete(zkPaths.deleteTopic(topic)).catch(() => {});
+        continue;
+      }
+      ctx.deleting.add(topic);
+    }
+    for (const topic of ctx.deleting) {
+      if (this.deletionsInFlight.has(topic)) continue;
+      const t = ctx.topics.get(topic);
+      if (t === undefined) continue;
+      this.log.info('deleting topic', { topic, partitions: t.assignment.length });
+      const batch = new RequestBatch(ctx, this.opts.brokerId);
+      const waiting = new Set<number>();
+      for (let p = 0; p < t.assignment.length; p++) {
+        batch.addDeletedPartition(topic, p, t.topicId);
+        for (const r of t.assignment[p] ?? []) {
+          if (!ctx.isRegistered(r)) continue;
+          batch.addStopReplica(r, { topic, partition: p, deletePartition: true });
+          waiting.add(r);
+        }
+      }
+      this.deletionsInFlight.set(topic, waiting);
+      batch.send(this.channelsOrThrow(), (brokerId, res) =>
+        this.enqueue(`stop replica ${topic}`, () =>
+          this.onStopReplica(topic, brokerId, res as StopReplicaResponse | null),
+        ),
+      );
+      if (waiting.size === 0) await this.finishDeletion(topic);
+    }
+  }
+
+  private async onStopReplica(
+    topic: string,
+    brokerId: number,
+    res: StopReplicaResponse | null,
+  ): Promise<void> {
+    const waiting = this.deletionsInFlight.get(topic);
+    if (waiting === undefined || this.ctx === null) return;
+    if (res !== null && res.errorCode !== ErrorCode.NONE) {
+      this.log.warn('a broker refused StopReplica for a deleted topic', {
+        topic,
+        broker: brokerId,
+        errorCode: res.errorCode,
+      });
+    }
+    // A dead broker (null) deletes the leftover log when it registers again (its full LeaderAndIsr omits it).
+    waiting.delete(brokerId);
+    if (waiting.size === 0) await this.finishDeletion(topic);
+  }
+
+  private async finishDeletion(topic: string): Promise<void> {
+    const ctx = this.context();
+    await removeTopicZnodes(this.opts.zk, ctx, topic);
+    ctx.removeTopic(topic);
+    this.deletionsInFlight.delete(topic);
+    this.watchedTopics.delete(topic);
+    this.log.info('topic deleted', { topic });
+  }
+
+  // ---- AlterPartition: a leader's ISR change -------------------------------------------------------
+
+  /** Handles AlterPartition from a partition leader (handlers/56-alter-partition.ts). */
+  alterPartition(req: AlterPartitionRequest, version: number): Promise<AlterPartitionResponseInput> {
+    return new Promise((resolve) => {
+      if (!this.isActive) {
+        resolve({ throttleTimeMs: 0, errorCode: ErrorCode.NOT_CONTROLLER, topics: [] });
+        return;
+      }
+      this.enqueue('alter partition', async () => {
+        try {
+          resolve(await this.doAlterPartition(req, version));
+        } catch (err) {
+          resolve({ throttleTimeMs: 0, errorCode: ErrorCode.NOT_CONTROLLER, topics: [] });
+          throw err;
+        }
+      });
+    });
+  }
+
+  private async doAlterPartition(
+    req: AlterPartitionRequest,
+    version: number,
+  ): Promise<AlterPartitionResponseInput> {
+    const ctx = this.ctx;
+    if (ctx === null) return { throttleTimeMs: 0, errorCode: ErrorCode.NOT_CONTROLLER, topics: [] };
+    const broker = ctx.liveBrokers.get(req.brokerId);
+    if (broker === undefined || (req.brokerEpoch !== -1 && req.brokerEpoch !== broker.epoch)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.STALE_BROKER_EPOCH, topics: [] };
+    }
+    const byId = new Map([...ctx.topics].map(([name, t]) => [t.topicId, name]));
+    const writes: StateWrite[] = [];
+    const answers: { topic: AlterPartitionTopicIn; name: string | undefined; partitions: unknown[] }[] = [];
+    const pending: { out: Record<string, unknown>; write: StateWrite }[] = [];
+    for (const t of req.topics) {
+      const name = version >= 2 ? byId.get(t.topicId) : t.topicName;
+      const partitions: unknown[] = [];
+      answers.push({ topic: t, name, partitions });
+      for (const p of t.partitions) {
+        const fail = (errorCode: number): void => {
+          partitions.push({
+            partitionIndex: p.partitionIndex,
+            errorCode,
+            leaderId: -1,
+            leaderEpoch: -1,
+            isr: [],
+            leaderRecoveryState: 0,
+            partitionEpoch: -1,
+          });
+        };
+        const s = name === undefined ? undefined : ctx.state(name, p.partitionIndex);
+        if (name === undefined || s === undefined || ctx.deleting.has(name)) {
+          fail(version >= 2 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          continue;
+        }
+        if (s.leader !== req.brokerId) {
+          fail(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+          continue;
+        }
+        if (p.leaderEpoch !== s.leaderEpoch) {
+          fail(ErrorCode.FENCED_LEADER_EPOCH);
+          continue;
+        }
+        if (p.partitionEpoch !== s.zkVersion) {
+          fail(ErrorCode.INVALID_UPDATE_VERSION);
+          continue;
+        }
+        const newIsr = version >= 3 ? p.newIsrWithEpochs.map((b) => b.brokerId) : p.newIsr;
+        const replicas = ctx.replicas(name, p.partitionIndex);
+        if (!newIsr.includes(s.leader) || newIsr.some((r) => !replicas.includes(r))) {
+          fail(ErrorCode.INVALID_REQUEST);
+          continue;
+        }
+        if (newIsr.some((r) => !s.isr.includes(r) && !ctx.isLive(r))) {
+          fail(ErrorCode.INELIGIBLE_REPLICA);
+          continue;
+        }
+        const write: StateWrite = {
+          topic: name,
+          partition: p.partitionIndex,
+          leader: s.leader,
+          leaderEpoch: s.leaderEpoch,
+          isr: newIsr,
+          leaderRecoveryState: 0,
+          expectedZkVersion: s.zkVersion,
+        };
+        writes.push(write);
+        const out: Record<string, unknown> = { partitionIndex: p.partitionIndex };
+        partitions.push(out);
+        pending.push({ out, write });
+      }
+    }
+    if (writes.length > 0) {
+      const batch = new RequestBatch(ctx, this.opts.brokerId);
+      const results = await writePartitionStates(this.opts.zk, ctx, writes);
+      results.forEach((s, i) => {
+        const { out, write } = pending[i] as { out: Record<string, unknown>; write: StateWrite };
+        if (s === null) {
+          Object.assign(out, {
+            errorCode: ErrorCode.INVALID_UPDATE_VERSION,
+            leaderId: -1,
+            leaderEpoch: -1,
+            isr: [],
+            leaderRecoveryState: 0,
+            partitionEpoch: -1,
+          });
+          return;
+        }
+        ctx.states.set(`${write.topic}\u0000${write.partition}`, s);
+        batch.addMetadata(write.topic, write.partition);
+        this.log.info('ISR changed', {
+          topic: write.topic,
+          partition: write.partition,
+          isr: s.isr,
+          leaderEpoch: s.leaderEpoch,
+        });
+        Object.assign(out, {
+          errorCode: ErrorCode.NONE,
+          leaderId: s.leader,
+          leaderEpoch: s.leaderEpoch,
+          isr: s.isr,
+          leaderRecoveryState: s.leaderRecoveryState,
+          partitionEpoch: s.zkVersion,
+        });
+      });
+      batch.send(this.channelsOrThrow());
+    }
+    return {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      topics: answers.map((a) => ({
+        topicName: a.name ?? a.topic.topicName,
+        topicId: a.topic.topicId,
+        partitions: a.partitions as NonNullable<AlterPartitionResponseInput['topics']>[number]['partitions'],
+      })),
+    };
+  }
+}

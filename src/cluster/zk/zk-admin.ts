@@ -1,0 +1,314 @@
+// Topic administration in a ZooKeeper cluster (Kafka's AdminZkClient): any broker that receives an admin
+// request writes ZooKeeper directly and the controller reacts to the change through its watches. The answer
+// waits (up to the request's timeout) until this broker's metadata cache shows the result, which arrives with
+// the controller's UpdateMetadata, as Kafka's DelayedCreatePartitions / DelayedDeleteTopics do.
+//
+// CreateTopics: /config/topics/<t> first, then /brokers/topics/<t> (topic id, replica assignment), so the
+//   controller finds the configs when it sees the topic. The assignment znode's create is the decision: a
+//   second broker creating the same name gets NODEEXISTS -> TOPIC_ALREADY_EXISTS.
+// DeleteTopics: the marker /admin/delete_topics/<t>; the controller deletes every replica, then the znodes.
+// CreatePartitions: the assignment rewritten conditionally on its znode version.
+// AlterConfigs: /config/topics/<t> rewritten conditionally, then a change notification
+//   /config/changes/config_change_<seq> that every broker's config listener (config-listener.ts) applies.
+// Producer ids: blocks from /latest_producer_id_block (producer-id-block.ts).
+
+import type { BrokerConfig } from '../../config/broker-config.js';
+import type { Logger } from '../../logger.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import {
+  applyConfigChanges,
+  type ClusterAdmin,
+  type ConfigChange,
+  type CreatePartitionsSpec,
+  type CreateTopicSpec,
+  outcome,
+  planPartitions,
+  planTopic,
+  type TopicOutcome,
+} from '../admin.js';
+import { isInternalTopic, type MetadataCache } from '../metadata-cache.js';
+import { newTopicId } from '../metadata-store.js';
+import { allocateProducerIdBlock } from './producer-id-block.js';
+import { isZkError, type ZkClient } from './zk-client.js';
+import {
+  decodeEntityConfig,
+  decodeTopicAssignment,
+  encodeConfigChange,
+  encodeEntityConfig,
+  encodeTopicAssignment,
+  zkPaths,
+} from './zk-data.js';
+
+/** How often a waiting admin request re-checks the metadata cache. */
+const METADATA_POLL_MS = 20;
+
+export class ZkAdmin implements ClusterAdmin {
+  constructor(
+    private readonly zk: ZkClient,
+    private readonly config: BrokerConfig,
+    private readonly cache: MetadataCache,
+    private readonly brokerId: number,
+    private readonly logger: Logger,
+  ) {}
+
+  private liveBrokers(): { id: number; rack: string | null }[] {
+    return this.cache.brokers().map((b) => ({ id: b.id, rack: b.rack }));
+  }
+
+  /** Waits until `done()` holds (the controller's UpdateMetadata arrived) or the deadline passes. */
+  private async waitFor(done: () => boolean, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done()) {
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, METADATA_POLL_MS));
+    }
+    return true;
+  }
+
+  private fail(name: string, err: unknown): TopicOutcome {
+    this.logger.error('a ZooKeeper write for an admin request failed', { topic: name, error: err });
+    return outcome(
+      name,
+      ErrorCode.UNKNOWN_SERVER_ERROR,
+      `ZooKeeper: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+
+  async createTopics(
+    specs: CreateTopicSpec[],
+    validateOnly: boolean,
+    timeoutMs: number,
+  ): Promise<TopicOutcome[]> {
+    const out: TopicOutcome[] = [];
+    const created: { name: string; partitions: number }[] = [];
+    const existing = await this.zk.getChildren(zkPaths.topics).catch(() => null);
+    for (const spec of specs) {
+      const plan = planTopic(spec, this.config, existing ?? this.cache.topicNames(), this.liveBrokers());
+      if ('errorCode' in plan) {
+        out.push(plan);
+        continue;
+      }
+      const partitions = plan.assignment.length;
+      const rf = plan.assignment[0]?.length ?? 0;
+      if (validateOnly) {
+        out.push({ ...outcome(spec.name, ErrorCode.NONE), numPartitions: partitions, replicationFactor: rf });
+        continue;
+      }
+      const topicId = newTopicId();
+      try {
+        await this.zk
+          .createRecursive(zkPaths.topicConfig(spec.name), encodeEntityConfig(plan.configs))
+          .catch(async (e: unknown) => {
+            if (!isZkError(e, 'NODEEXISTS')) throw e;
+            await this.zk.set(zkPaths.topicConfig(spec.name), encodeEntityConfig(plan.configs), -1);
+          });
+        await this.zk.create(
+          zkPaths.topic(spec.name),
+          encodeTopicAssignment({
+            topicId,
+            partitions: new Map(
+              plan.assignment.map((replicas, p) => [
+                p,
+                { replicas, addingReplicas: [], removingReplicas: [] },
+              ]),
+            ),
+          }),
+        );
+      } catch (err) {
+        if (isZkError(err, 'NODEEXISTS')) {
+          out.push(
+            outcome(spec.name, ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${spec.name}' already exists.`),
+          );
+        } else {
+          out.push(this.fail(spec.name, err));
+        }
+        continue;
+      }
+      this.logger.info('topic created', {
+        topic: spec.name,
+        topicId,
+        assignment: plan.assignment,
+        configs: plan.configs,
+      });
+      created.push({ name: spec.name, partitions });
+      out.push({
+        ...outcome(spec.name, ErrorCode.NONE),
+        topicId,
+        numPartitions: partitions,
+        replicationFactor: rf,
+      });
+    }
+    if (created.length > 0 && timeoutMs > 0) {
+      const ready = (name: string, n: number): boolean => {
+        const t = this.cache.topic(name);
+        if (t === undefined || t.partitions.length < n) return false;
+        return t.partitions.every((p) => p !== undefined && p.leader >= 0);
+      };
+      await this.waitFor(() => created.every((c) => ready(c.name, c.partitions)), timeoutMs);
+      for (const c of created) {
+        if (ready(c.name, c.partitions)) continue;
+        const o = out.find((x) => x.name === c.name);
+        if (o !== undefined) {
+          o.errorCode = ErrorCode.REQUEST_TIMED_OUT;
+          o.errorMessage =
+            'The topic was created but its leaders were not elected within the request timeout.';
+        }
+      }
+    }
+    return out;
+  }
+
+  async deleteTopics(names: string[], timeoutMs: number): Promise<TopicOutcome[]> {
+    const out: TopicOutcome[] = [];
+    const marked: string[] = [];
+    for (const name of names) {
+      if (!this.config.bool('delete.topic.enable')) {
+        out.push(outcome(name, ErrorCode.TOPIC_DELETION_DISABLED, 'Topic deletion is disabled.'));
+        continue;
+      }
+      if (isInternalTopic(name)) {
+        out.push(
+          outcome(
+            name,
+            ErrorCode.INVALID_REQUEST,
+            `Topic ${name} is an internal topic and cannot be deleted.`,
+          ),
+        );
+        continue;
+      }
+      try {
+        if ((await this.zk.exists(zkPaths.topic(name))) === null) {
+          out.push(
+            outcome(name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic.'),
+          );
+          continue;
+        }
+        await this.zk.create(zkPaths.deleteTopic(name)).catch((e: unknown) => {
+          if (!isZkError(e, 'NODEEXISTS')) throw e;
+        });
+      } catch (err) {
+        out.push(this.fail(name, err));
+        continue;
+      }
+      this.logger.info('topic marked for deletion', { topic: name });
+      marked.push(name);
+      out.push(outcome(name, ErrorCode.NONE));
+    }
+    if (marked.length > 0 && timeoutMs > 0) {
+      await this.waitFor(() => marked.every((n) => this.cache.topic(n) === undefined), timeoutMs);
+      for (const n of marked) {
+        if (this.cache.topic(n) === undefined) continue;
+        const o = out.find((x) => x.name === n);
+        if (o !== undefined) {
+          o.errorCode = ErrorCode.REQUEST_TIMED_OUT;
+          o.errorMessage = 'The topic is marked for deletion but is not deleted yet.';
+        }
+      }
+    }
+    return out;
+  }
+
+  async createPartitions(
+    specs: CreatePartitionsSpec[],
+    validateOnly: boolean,
+    timeoutMs: number,
+  ): Promise<TopicOutcome[]> {
+    const out: TopicOutcome[] = [];
+    const grown: { name: string; count: number }[] = [];
+    for (const spec of specs) {
+      let r: Awaited<ReturnType<ZkClient['get']>>;
+      try {
+        r = await this.zk.get(zkPaths.topic(spec.name));
+      } catch (err) {
+        out.push(this.fail(spec.name, err));
+        continue;
+      }
+      if (r === null) {
+        out.push(
+          outcome(spec.name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic.'),
+        );
+        continue;
+      }
+      const a = decodeTopicAssignment(spec.name, r.data);
+      const current = [...a.partitions].sort(([x], [y]) => x - y).map(([, v]) => v.replicas);
+      const plan = planPartitions(spec, current, this.liveBrokers());
+      if (!Array.isArray(plan)) {
+        out.push(plan);
+        continue;
+      }
+      if (validateOnly) {
+        out.push(outcome(spec.name, ErrorCode.NONE));
+        continue;
+      }
+      for (const [i, replicas] of plan.entries()) {
+        a.partitions.set(current.length + i, { replicas, addingReplicas: [], removingReplicas: [] });
+      }
+      try {
+        await this.zk.set(zkPaths.topic(spec.name), encodeTopicAssignment(a), r.stat.version);
+      } catch (err) {
+        if (isZkError(err, 'BADVERSION')) {
+          out.push(
+            outcome(spec.name, ErrorCode.UNKNOWN_SERVER_ERROR, 'The topic changed meanwhile; try again.'),
+          );
+        } else {
+          out.push(this.fail(spec.name, err));
+        }
+        continue;
+      }
+      this.logger.info('partitions added', { topic: spec.name, from: current.length, to: spec.count });
+      grown.push({ name: spec.name, count: spec.count });
+      out.push(outcome(spec.name, ErrorCode.NONE));
+    }
+    if (grown.length > 0 && timeoutMs > 0) {
+      const ready = (g: { name: string; count: number }): boolean =>
+        (this.cache.topic(g.name)?.partitions.filter((p) => p !== undefined && p.leader >= 0).length ?? 0) >=
+        g.count;
+      await this.waitFor(() => grown.every(ready), timeoutMs);
+      for (const g of grown) {
+        if (ready(g)) continue;
+        const o = out.find((x) => x.name === g.name);
+        if (o !== undefined) o.errorCode = ErrorCode.REQUEST_TIMED_OUT;
+      }
+    }
+    return out;
+  }
+
+  async alterTopicConfigs(
+    name: string,
+    changes: ConfigChange[],
+    incremental: boolean,
+    validateOnly: boolean,
+  ): Promise<TopicOutcome> {
+    try {
+      if ((await this.zk.exists(zkPaths.topic(name))) === null) {
+        return outcome(name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic.');
+      }
+      const r = await this.zk.get(zkPaths.topicConfig(name));
+      const current = r === null ? {} : decodeEntityConfig(zkPaths.topicConfig(name), r.data);
+      const next = applyConfigChanges(name, current, changes, incremental, this.config);
+      if ('refused' in next) return next.refused;
+      if (validateOnly) return outcome(name, ErrorCode.NONE);
+      if (r === null)
+        await this.zk.createRecursive(zkPaths.topicConfig(name), encodeEntityConfig(next.configs));
+      else await this.zk.set(zkPaths.topicConfig(name), encodeEntityConfig(next.configs), r.stat.version);
+      await this.zk.create(zkPaths.configChangePrefix, encodeConfigChange('topics', name), {
+        mode: 'persistentSequential',
+      });
+      this.logger.info('topic configs altered', { topic: name, configs: next.configs });
+      return outcome(name, ErrorCode.NONE);
+    } catch (err) {
+      if (isZkError(err, 'BADVERSION'))
+        return outcome(name, ErrorCode.UNKNOWN_SERVER_ERROR, 'The configs changed meanwhile; try again.');
+      return this.fail(name, err);
+    }
+  }
+
+  async allocateProducerIds(count: number): Promise<number> {
+    const block = await allocateProducerIdBlock(this.zk, {
+      brokerId: this.brokerId,
+      count,
+      logger: this.logger,
+    });
+    return block.blockStart;
+  }
+}

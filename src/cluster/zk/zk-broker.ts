@@ -1,0 +1,257 @@
+// A broker's own duties in a ZooKeeper cluster (Kafka's KafkaServer ZooKeeper start-up and KafkaZkClient
+// broker side):
+// - connect (retrying with backoff while ZooKeeper is unreachable, each failure logged; nothing is served
+//   meanwhile) and make sure Kafka's persistent paths exist;
+// - the cluster id: /cluster/id, created by the first broker;
+// - registration: the ephemeral /brokers/ids/<id> with the broker's endpoints and rack; its czxid is the
+//   broker epoch the controller stamps on its requests. A registration left by this broker's previous,
+//   crashed process lives until that session times out: registration waits for it to go. One that stays
+//   longer belongs to another live broker with the same broker.id: start-up fails, naming the id;
+// - after a session expiry: register again (a new broker epoch) and hand the controller a new session;
+// - topic configs: read /config/topics/<t> for topics this broker learns of, and apply the change
+//   notifications under /config/changes (Kafka's ZkConfigManager / TopicConfigHandler).
+
+import type { Logger } from '../../logger.js';
+import type { BrokerInfo, MetadataCache } from '../metadata-cache.js';
+import { isZkError, ZkClient, type ZkClientOptions } from './zk-client.js';
+import {
+  decodeBrokerRegistration,
+  decodeClusterId,
+  decodeConfigChange,
+  decodeEntityConfig,
+  encodeBrokerRegistration,
+  encodeClusterId,
+  persistentZkPaths,
+  sequenceNumber,
+  zkPaths,
+} from './zk-data.js';
+
+export class BrokerIdTakenError extends Error {}
+
+/** Connects to ZooKeeper, retrying with backoff until it answers or `signal` aborts. */
+export async function connectZooKeeper(
+  connectString: string,
+  opts: ZkClientOptions & { logger: Logger; signal?: AbortSignal },
+): Promise<ZkClient> {
+  let backoff = 500;
+  for (let attempt = 1; ; attempt++) {
+    if (opts.signal?.aborted === true) throw new Error('start-up interrupted while connecting to ZooKeeper');
+    try {
+      const zk = await ZkClient.connect(connectString, opts);
+      if (attempt > 1)
+        opts.logger.info('connected to ZooKeeper', { zookeeper: connectString, attempts: attempt });
+      return zk;
+    } catch (err) {
+      opts.logger.warn('cannot reach ZooKeeper; retrying', {
+        zookeeper: connectString,
+        attempt,
+        retryInMs: backoff,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, backoff);
+        opts.signal?.addEventListener('abort', () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+      backoff = Math.min(backoff * 2, 10_000);
+    }
+  }
+}
+
+export class ZkBroker {
+  /** The czxid of this broker's registration znode (the broker epoch); -1 before registering. */
+  epoch = -1;
+  private self: BrokerInfo | null = null;
+  private lastConfigChange = -1;
+  private stopped = false;
+  private onTopicConfig: ((topic: string, configs: Record<string, string>) => void) | null = null;
+
+  constructor(
+    readonly zk: ZkClient,
+    private readonly brokerId: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Creates Kafka's persistent paths that are missing (every broker does, as Kafka's makeSurePersistentPathsExists). */
+  async ensurePaths(): Promise<void> {
+    for (const p of persistentZkPaths) {
+      await this.zk.createRecursive(p).catch((e: unknown) => {
+        if (!isZkError(e, 'NODEEXISTS')) throw e;
+      });
+    }
+  }
+
+  /** The cluster's id, created by the first broker to ask. */
+  async clusterId(proposed: string): Promise<string> {
+    const existing = await this.zk.get(zkPaths.clusterId);
+    if (existing !== null) return decodeClusterId(existing.data);
+    try {
+      await this.zk.createRecursive(zkPaths.clusterId, encodeClusterId(proposed));
+      this.logger.info('created the cluster id', { clusterId: proposed });
+      return proposed;
+    } catch (e) {
+      if (!isZkError(e, 'NODEEXISTS')) throw e;
+      const r = await this.zk.get(zkPaths.clusterId);
+      if (r === null) throw new Error('/cluster/id vanished');
+      return decodeClusterId(r.data);
+    }
+  }
+
+  /**
+   * Registers this broker. A registration of another session waits up to the session timeout (plus a margin)
+   * to disappear; one still there is another live broker with our id: BrokerIdTakenError.
+   */
+  async register(self: BrokerInfo, signal?: AbortSignal): Promise<number> {
+    this.self = self;
+    const path = zkPaths.brokerId(this.brokerId);
+    const data = encodeBrokerRegistration({
+      endpoints: self.endpoints.map((e) => ({
+        listener: e.listener,
+        host: e.host,
+        port: e.port,
+        securityProtocol: e.securityProtocol,
+      })),
+      rack: self.rack,
+      jmxPort: -1,
+      timestamp: Date.now(),
+      features: {},
+    });
+    const deadline = Date.now() + this.zk.sessionTimeoutMs * 1.5 + 2000;
+    let logged = false;
+    for (;;) {
+      try {
+        const { stat } = await this.zk.createWithStat(path, data, { mode: 'ephemeral' });
+        this.epoch = stat.czxid;
+        this.logger.info('registered in ZooKeeper', { broker: this.brokerId, brokerEpoch: this.epoch });
+        return this.epoch;
+      } catch (e) {
+        if (!isZkError(e, 'NODEEXISTS')) throw e;
+      }
+      const r = await this.zk.get(path);
+      if (r === null) continue;
+      if (r.stat.ephemeralOwner === this.zk.sessionId) {
+        this.epoch = r.stat.czxid;
+        return this.epoch;
+      }
+      if (Date.now() > deadline || signal?.aborted === true) {
+        let where = '';
+        try {
+          const reg = decodeBrokerRegistration(this.brokerId, r.data);
+          where = ` (${reg.endpoints.map((x) => `${x.listener}://${x.host}:${x.port}`).join(',')})`;
+        } catch {
+          // The endpoints only make the message better.
+        }
+        throw new BrokerIdTakenError(
+          `another broker with broker.id=${this.brokerId} is registered in ZooKeeper${where}; each broker needs its own broker.id`,
+        );
+      }
+      if (!logged) {
+        this.logger.warn(
+          'a registration with this broker.id exists; waiting for it to expire (a previous run of this broker?)',
+          {
+            broker: this.brokerId,
+            sessionTimeoutMs: this.zk.sessionTimeoutMs,
+          },
+        );
+        logged = true;
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 1000);
+        void this.zk
+          .existsWithWatch(path, () => {
+            clearTimeout(t);
+            resolve();
+          })
+          .catch(() => {});
+      });
+    }
+  }
+
+  /** Registers again after a new session (the old registration went with the expired one). */
+  async reregister(): Promise<void> {
+    if (this.self === null || this.stopped) return;
+    await this.register(this.self);
+  }
+
+  // ---- topic configs -----------------------------------------------------------------------------
+
+  /** Reads a topic's config overrides ({} when it has none). */
+  async topicConfig(topic: string): Promise<Record<string, string>> {
+    const r = await this.zk.get(zkPaths.topicConfig(topic));
+    return r === null ? {} : decodeEntityConfig(zkPaths.topicConfig(topic), r.data);
+  }
+
+  /** Loads every topic's configs into the cache, then follows /config/changes. */
+  async startConfigListener(cache: MetadataCache, apply: (topic: string) => void): Promise<void> {
+    this.onTopicConfig = (topic, configs) => {
+      cache.setTopicConfig(topic, configs);
+      apply(topic);
+    };
+    const children = (await this.zk.getChildren(zkPaths.configChanges)) ?? [];
+    for (const c of children) {
+      try {
+        this.lastConfigChange = Math.max(
+          this.lastConfigChange,
+          Number(sequenceNumber(c, zkPaths.configChangePrefix)),
+        );
+      } catch {
+        // not a notification
+      }
+    }
+    for (const topic of (await this.zk.getChildren(zkPaths.configEntityType('topics'))) ?? []) {
+      cache.setTopicConfig(topic, await this.topicConfig(topic));
+    }
+    await this.watchConfigChanges();
+  }
+
+  private async watchConfigChanges(): Promise<void> {
+    if (this.stopped) return;
+    const children =
+      (await this.zk.getChildrenWithWatch(zkPaths.configChanges, () => {
+        void this.watchConfigChanges().catch((err: unknown) =>
+          this.logger.warn('reading config change notifications failed', { error: err }),
+        );
+      })) ?? [];
+    const fresh = children
+      .flatMap((c) => {
+        try {
+          return [{ name: c, seq: Number(sequenceNumber(c, zkPaths.configChangePrefix)) }];
+        } catch {
+          return [];
+        }
+      })
+      .filter((c) => c.seq > this.lastConfigChange)
+      .sort((a, b) => a.seq - b.seq);
+    for (const c of fresh) {
+      this.lastConfigChange = c.seq;
+      const r = await this.zk.get(`${zkPaths.configChanges}/${c.name}`);
+      if (r === null) continue;
+      try {
+        const change = decodeConfigChange(c.name, r.data);
+        if (change.entityType !== 'topics') continue;
+        const configs = await this.topicConfig(change.entityName);
+        this.logger.info('topic configs changed', { topic: change.entityName, configs });
+        this.onTopicConfig?.(change.entityName, configs);
+      } catch (err) {
+        this.logger.warn('ignoring an unreadable config change notification', { znode: c.name, error: err });
+      }
+    }
+  }
+
+  /** After a new session: re-read configs (watches were lost with the old session). */
+  async resumeConfigListener(cache: MetadataCache): Promise<void> {
+    for (const topic of (await this.zk.getChildren(zkPaths.configEntityType('topics'))) ?? []) {
+      const configs = await this.topicConfig(topic);
+      cache.setTopicConfig(topic, configs);
+      this.onTopicConfig?.(topic, configs);
+    }
+    await this.watchConfigChanges();
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    await this.zk.close();
+  }
+}
