@@ -49,8 +49,22 @@ export class Topic {
   ) {}
 
   get isInternal(): boolean {
-    return this.name.startsWith('__');
+    return isInternalTopic(this.name);
   }
+}
+
+/**
+ * Kafka's internal topics (Topic.INTERNAL_TOPICS): written only by the broker's coordinators, never deleted.
+ * Any other name, even one starting with '__', is an ordinary topic, as in Kafka.
+ */
+const INTERNAL_TOPICS: ReadonlySet<string> = new Set([
+  '__consumer_offsets',
+  '__transaction_state',
+  '__share_group_state',
+]);
+
+export function isInternalTopic(name: string): boolean {
+  return INTERNAL_TOPICS.has(name);
 }
 
 export interface TopicResult {

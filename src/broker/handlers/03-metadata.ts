@@ -4,7 +4,7 @@
 // for ids it does not know. Every partition is led by this node with its leader epoch.
 
 import type { Topic } from '../../cluster/topics.js';
-import { topicNameProblem } from '../../cluster/topics.js';
+import { isInternalTopic, topicNameProblem } from '../../cluster/topics.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { MetadataRequest } from '../../protocol/generated/metadata-request.js';
@@ -85,7 +85,8 @@ export const metadata = defineHandler<MetadataRequest, MetadataResponseInput>({
           });
           continue;
         }
-        if (autoCreate && !name.startsWith('__')) {
+        // Internal topics are created by their coordinator (with its configs), never by a Metadata request.
+        if (autoCreate && !isInternalTopic(name)) {
           const res = broker.topics.create(name, -1, -1, {}, false);
           if (res.topic !== undefined) {
             topics.push(describeTopic(broker, res.topic));
