@@ -1,16 +1,15 @@
 // The group coordinator's durable state: the internal topic __consumer_offsets (record format in
-// records.ts). The topic is created on first use with offsets.topic.num.partitions partitions,
-// cleanup.policy=compact and segment.bytes=offsets.topic.segment.bytes. Writes are synchronous
+// records.ts). The topic is created on first use with offsets.topic.num.partitions partitions and
+// Kafka's configs for it (GroupCoordinatorConfig / groupMetadataTopicConfigs): cleanup.policy=compact,
+// compression.type=producer, segment.bytes=offsets.topic.segment.bytes. Writes are synchronous
 // appends of one uncompressed record batch to the group's partition, after which the high
 // watermark moves to the log end (one replica owns all it has), as a produce does.
 // load() replays every partition from its log start offset when the broker starts.
 //
-// Until the log compacts, maybeRewrite() bounds it: once a partition has grown by
-// max(rewriteRecordsMin, 2 x its live records) since its last rewrite, the live state (every
-// committed offset and the last group metadata of its groups) is appended again, flushed, and the
-// log start offset moved to the first of those copies; whole segments below it are deleted. A crash
-// at any point replays to the same state: before the move the originals come first and the copies
-// restate them; after it the copies are durable (flushed before the move).
+// The log cleaner (storage/cleaner.ts) keeps the topic bounded: below the active segment only the
+// latest record of each key stays (an offset commit's key is group/topic/partition, a group's
+// metadata key is the group), and tombstones go after delete.retention.ms. Replaying a compacted
+// partition gives the same state as replaying it whole, since only superseded records are removed.
 
 import type { Topic, TopicManager } from '../../cluster/topics.js';
 import type { Logger } from '../../logger.js';
@@ -38,13 +37,21 @@ import {
 
 /** Bytes read per step while loading a partition. */
 const loadReadBytes = 8 * 1024 * 1024;
-/** Records per batch when a partition's live state is rewritten. */
-const rewriteBatchRecords = 1000;
+
+/**
+ * The topic configs of __consumer_offsets, Kafka's (GroupCoordinatorService.groupMetadataTopicConfigs): the
+ * coordinator writes uncompressed batches (offsets.topic.compression.codec's default) and the log keeps them so.
+ */
+export function offsetsTopicConfigs(config: GroupCoordinatorConfig): Record<string, string> {
+  return {
+    'cleanup.policy': 'compact',
+    'compression.type': 'producer',
+    'segment.bytes': String(config.offsetsTopicSegmentBytes),
+  };
+}
 
 export class GroupStateLog {
   private topic: Topic | undefined;
-  /** Per partition: the log end offset at which the next rewrite is due. */
-  private readonly rewriteAt = new Map<number, number>();
 
   constructor(
     private readonly topics: TopicManager,
@@ -77,12 +84,7 @@ export class GroupStateLog {
       OFFSETS_TOPIC,
       this.config.offsetsTopicPartitions,
       1,
-      {
-        'cleanup.policy': 'compact',
-        'segment.bytes': String(this.config.offsetsTopicSegmentBytes),
-        // The log does not compact yet; never delete its segments by age in the meantime.
-        'retention.ms': '-1',
-      },
+      offsetsTopicConfigs(this.config),
       false,
     );
     if (res.topic === undefined) {
@@ -132,54 +134,31 @@ export class GroupStateLog {
   }
 
   /**
-   * Rewrites the partition's live state when its log has grown enough since the last rewrite (or, at
-   * start-up, when it holds more than twice the live records and over rewriteRecordsMin).
+   * Brokers before compaction created the topic with retention.ms=-1 and without compression.type (a stopgap
+   * that kept every segment); with cleanup.policy=compact alone retention is off anyway. Such a topic gets
+   * Kafka's configs back, once, at start-up. Configs someone set by hand are left alone.
    */
-  maybeRewrite(index: number, live: () => EncodedRecord[], now: number, startup = false): void {
-    const partition = this.current()?.partitions[index];
-    if (partition === undefined) return;
-    const log = partition.log;
-    const due = this.rewriteAt.get(index);
-    if (due !== undefined && log.logEndOffset < due) return;
-    const records = live();
-    const slack = Math.max(this.config.stateRewriteRecordsMin, 2 * records.length);
-    if (due === undefined && (!startup || log.logEndOffset - log.logStartOffset <= slack)) {
-      this.rewriteAt.set(index, log.logEndOffset + slack);
-      return;
-    }
-    const began = Date.now();
-    const from = log.logEndOffset;
-    const before = from - log.logStartOffset;
-    try {
-      for (let i = 0; i < records.length; i += rewriteBatchRecords) {
-        const chunk = records.slice(i, i + rewriteBatchRecords);
-        const batch = encodeRecordBatch({
-          records: chunk.map((r) => ({ key: r.key, value: r.value })),
-          timestamp: now,
-        });
-        const res = log.append(batch, partition.leaderEpoch, now);
-        if (res.errorCode !== ErrorCode.NONE) throw new Error(res.errorMessage ?? `error ${res.errorCode}`);
-        log.highWatermark = log.logEndOffset;
-      }
-      // The copies must be on disk before the originals stop being part of the log.
-      log.flush(now);
-      log.deleteRecordsBefore(from);
-    } catch (err) {
-      // The copies restate the current state, so a failure half-way leaves a consistent log.
-      this.log.error('rewriting an offsets topic partition failed', {
-        partition: index,
-        error: (err as Error).message,
+  upgradeConfigs(): void {
+    const topic = this.current();
+    if (topic === undefined) return;
+    const c = topic.configs;
+    const keys = Object.keys(c).sort().join(',');
+    if (keys !== 'cleanup.policy,retention.ms,segment.bytes' || c['retention.ms'] !== '-1') return;
+    if (c['cleanup.policy'] !== 'compact') return;
+    const wanted = { ...offsetsTopicConfigs(this.config), 'segment.bytes': c['segment.bytes']! };
+    const res = this.topics.alterConfigs(
+      OFFSETS_TOPIC,
+      Object.entries(wanted).map(([key, value]) => ({ key, value, op: 'set' as const })),
+      false,
+      false,
+    );
+    if (res.errorCode !== ErrorCode.NONE) {
+      this.log.warn('could not replace the configs of the offsets topic', { error: res.errorMessage });
+    } else {
+      this.log.info('offsets topic configs upgraded: retention.ms=-1 dropped, compacted by the log cleaner', {
+        configs: wanted,
       });
     }
-    partition.notifyWaiters();
-    this.rewriteAt.set(index, log.logEndOffset + slack);
-    this.log.info('offsets topic partition rewritten to its live records', {
-      partition: index,
-      recordsBefore: before,
-      liveRecords: records.length,
-      logStartOffset: log.logStartOffset,
-      ms: Date.now() - began,
-    });
   }
 
   /** Replays every partition in offset order, calling apply for each record. */
