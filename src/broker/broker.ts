@@ -80,6 +80,9 @@ export class Broker {
         queuedRequestBytesPeak: this.server?.queuedRequestBytesPeak ?? 0,
       }),
       groupOffsets: () => this.committedOffsets(),
+      logDirs: () => this.config.logDirs(),
+      // One replica per partition, always in sync, until replication exists.
+      underReplicatedPartitions: () => 0,
     };
   }
 
