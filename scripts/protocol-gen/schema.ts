@@ -132,7 +132,8 @@ export function stripComments(text: string): string {
   return out;
 }
 
-interface RawField {
+/** A field as the schema file writes it. */
+export interface RawField {
   name: string;
   type: string;
   versions?: string;
@@ -144,13 +145,13 @@ interface RawField {
   fields?: RawField[];
 }
 
-interface RawStruct {
+export interface RawStruct {
   name: string;
   versions?: string;
   fields: RawField[];
 }
 
-interface RawMessage {
+export interface RawMessage {
   name: string;
   type: string;
   apiKey?: number;
@@ -164,8 +165,12 @@ export function lowerFirst(s: string): string {
   return s.charAt(0).toLowerCase() + s.slice(1);
 }
 
-export function loadMessage(path: string): Message | undefined {
-  const raw = JSON.parse(stripComments(readFileSync(path, 'utf8'))) as RawMessage;
+/** The schema file as written (comments stripped). */
+export function readRawMessage(path: string): RawMessage {
+  return JSON.parse(stripComments(readFileSync(path, 'utf8'))) as RawMessage;
+}
+
+export function parseMessage(raw: RawMessage): Message | undefined {
   if (!raw.fields) return undefined;
   const name = raw.name;
   const validVersions = parseRange(raw.validVersions, name);

@@ -29,6 +29,7 @@ import { BrokerIdTakenError, connectZooKeeper, ZkBroker } from '../cluster/zk/zk
 import type { BrokerConfig } from '../config/broker-config.js';
 import { GroupCoordinator } from '../coordinator/group/coordinator.js';
 import { OFFSETS_TOPIC } from '../coordinator/group/records.js';
+import { offsetsTopicConfigs } from '../coordinator/group/state-log.js';
 import { ProducerIdManager } from '../coordinator/txn/producer-ids.js';
 import { BrokerMetrics, type Metrics, NOOP_METRICS } from '../http/metrics.js';
 import * as limits from '../limits.js';
@@ -255,6 +256,32 @@ export class Broker {
     return this.offsetsTopicCreation;
   }
 
+  /**
+   * Brokers before compaction created __consumer_offsets with retention.ms=-1 and without compression.type (a
+   * stopgap that kept every segment); such a topic gets Kafka's configs back, once, at start-up. Configs someone
+   * set by hand are left alone.
+   */
+  private async upgradeOffsetsTopicConfigs(): Promise<void> {
+    const c = this.metadataCache.topicConfig(OFFSETS_TOPIC);
+    const keys = Object.keys(c).sort().join(',');
+    if (keys !== 'cleanup.policy,retention.ms,segment.bytes' || c['retention.ms'] !== '-1') return;
+    if (c['cleanup.policy'] !== 'compact') return;
+    const wanted = { ...offsetsTopicConfigs(this.groups.config), 'segment.bytes': c['segment.bytes'] ?? '' };
+    const res = await this.admin.alterTopicConfigs(
+      OFFSETS_TOPIC,
+      Object.entries(wanted).map(([key, value]) => ({ key, value, op: 'set' as const })),
+      false,
+      false,
+    );
+    if (res.errorCode !== ErrorCode.NONE) {
+      this.log.warn('could not replace the configs of the offsets topic', { error: res.errorMessage });
+    } else {
+      this.log.info('offsets topic configs upgraded: retention.ms=-1 dropped, compacted by the log cleaner', {
+        configs: wanted,
+      });
+    }
+  }
+
   private async createOffsetsTopic(): Promise<number> {
     const c = this.groups.config;
     const [res] = await this.admin.createTopics(
@@ -267,11 +294,7 @@ export class Broker {
             Math.max(1, this.metadataCache.brokers().length),
           ),
           assignments: [],
-          configs: {
-            'cleanup.policy': 'compact',
-            'segment.bytes': String(c.offsetsTopicSegmentBytes),
-            'compression.type': 'producer',
-          },
+          configs: offsetsTopicConfigs(c),
         },
       ],
       false,
@@ -315,6 +338,13 @@ export class Broker {
         queuedRequestBytesPeak: ref.broker?.server.queuedRequestBytesPeak ?? 0,
       }),
       groupOffsets: () => ref.broker?.committedOffsets() ?? [],
+      logDirs: () => ref.broker?.config.logDirs() ?? [],
+      underReplicatedPartitions: () => {
+        let n = 0;
+        for (const p of ref.broker?.replicas.all() ?? [])
+          if (p.isLeader && p.isr.length < p.replicas.length) n++;
+        return n;
+      },
     };
   }
 
@@ -434,6 +464,7 @@ export class Broker {
       source.broker = broker;
       if (zk === null || broker.controller === null) {
         broker.localController?.start();
+        await broker.upgradeOffsetsTopicConfigs();
         broker.replicas.start();
         undo.push(() => broker.groups.stop());
         await broker.groups.start();

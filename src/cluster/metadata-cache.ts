@@ -48,7 +48,11 @@ export interface TopicInfo {
 }
 
 /** Kafka's own internal topics; only these are internal (Kafka's Topic.isInternal). */
-export const INTERNAL_TOPICS: ReadonlySet<string> = new Set(['__consumer_offsets', '__transaction_state']);
+export const INTERNAL_TOPICS: ReadonlySet<string> = new Set([
+  '__consumer_offsets',
+  '__transaction_state',
+  '__share_group_state',
+]);
 
 export function isInternalTopic(name: string): boolean {
   return INTERNAL_TOPICS.has(name);

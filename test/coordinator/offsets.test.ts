@@ -25,6 +25,7 @@ import {
   assignment,
   commit,
   createTopic,
+  eventually,
   fetchOffsets,
   heartbeat,
   join,
@@ -392,18 +393,65 @@ describe('group coordinator: a restart keeps committed offsets and group state',
   });
 });
 
-describe('group coordinator: the offsets topic stays bounded until the log compacts', () => {
-  it('rewrites a partition to its live records and moves the log start; a restart loads the same state', async () => {
-    let b = await startInProcess(overrides);
+describe('group coordinator: __consumer_offsets is compacted by the log cleaner', () => {
+  const compacting = {
+    ...overrides,
+    'offsets.topic.segment.bytes': '4096',
+    'log.cleaner.backoff.ms': '20',
+    'log.cleaner.delete.retention.ms': '300',
+  };
+
+  /** Records in the partition's log by key kind: how many, and the groups they belong to. */
+  function scan(b: InProcessBroker, index: number): { records: number; groups: Set<string> } {
+    const log = b.broker.topics.partition(OFFSETS_TOPIC, index)!.log;
+    const read = log.read(log.logStartOffset, 1 << 30, log.logEndOffset, true);
+    const groups = new Set<string>();
+    let records = 0;
+    for (const chunk of read.chunks) {
+      for (const { pos, header } of iterateBatches(chunk)) {
+        for (const r of decodeRecords(chunk.subarray(pos, pos + 12 + header.batchLength)).records) {
+          records++;
+          const rec = decodeStateRecord(r.key!, r.value);
+          if (rec.kind !== 'other') groups.add(rec.group);
+        }
+      }
+    }
+    return { records, groups };
+  }
+
+  it('is created with Kafka’s configs', async () => {
+    const b = await startInProcess(compacting);
+    try {
+      const c = await b.connect();
+      await createTopic(c, 'any', 1);
+      await commit(c, 'configs', [{ topic: 'any', partition: 0, offset: 1 }]);
+      assert.deepEqual(b.broker.topics.get(OFFSETS_TOPIC)?.configs, {
+        'cleanup.policy': 'compact',
+        'compression.type': 'producer',
+        'segment.bytes': '4096',
+      });
+      c.close();
+    } finally {
+      await b.stop(true);
+    }
+  });
+
+  it('keeps the latest offsets and group metadata through compaction and a restart; a deleted group stays deleted', async () => {
+    let b = await startInProcess(compacting);
     try {
       let c = await b.connect();
       await createTopic(c, 'busy', 3);
-      (b.broker.groups.config as { stateRewriteRecordsMin: number }).stateRewriteRecordsMin = 50;
-      // A group mid-rebalance: its last stored generation is what a rewrite must restate.
+      const index = partitionForGroup('busy-group', 7);
+      const samePartition = (prefix: string): string => {
+        for (let i = 0; ; i++) if (partitionForGroup(`${prefix}-${i}`, 7) === index) return `${prefix}-${i}`;
+      };
+      const simple = samePartition('simple');
+      const gone = samePartition('gone');
+      // A group mid-rebalance: its last stored generation is what a restart must load.
       const a = await joinNew(c, { groupId: 'busy-group', sessionTimeoutMs: 30_000 });
       const aA = assignment({ busy: [0, 1, 2] });
       await sync(c, 'busy-group', 1, a.memberId, [{ memberId: a.memberId, assignment: aA }]);
-      for (let i = 1; i <= 300; i++) {
+      const commitBusy = async (i: number): Promise<void> => {
         const res = await commit(
           c,
           'busy-group',
@@ -414,32 +462,82 @@ describe('group coordinator: the offsets topic stays bounded until the log compa
           },
         );
         assert.deepEqual(errors(res), [`busy:${i % 3}=0`]);
-      }
-      await commit(c, 'busy-simple', [{ topic: 'busy', partition: 0, offset: 7 }]);
-      await new Promise((r) => setImmediate(r));
-      const topic = b.broker.topics.get(OFFSETS_TOPIC)!;
-      const log = topic.partitions[partitionForGroup('busy-group', 7)]!.log;
-      assert.ok(log.logStartOffset > 0, `log start ${log.logStartOffset}`);
-      assert.ok(
-        log.logEndOffset - log.logStartOffset < 150,
-        `${log.logEndOffset - log.logStartOffset} records left`,
-      );
+      };
+      for (let i = 1; i <= 300; i++) await commitBusy(i);
+      await commit(c, simple, [{ topic: 'busy', partition: 0, offset: 7 }]);
+      for (let i = 0; i < 30; i++) await commit(c, gone, [{ topic: 'busy', partition: i % 3, offset: i }]);
+      const dg = (await c.send(ApiKey.DeleteGroups, 2, { groupsNames: [gone] })) as DeleteGroupsResponse;
+      assert.equal(dg.results[0]!.errorCode, ErrorCode.NONE);
+      // More commits push the tombstones out of the active segment, which is never cleaned.
+      for (let i = 301; i <= 400; i++) await commitBusy(i);
+
+      const log = b.broker.topics.partition(OFFSETS_TOPIC, index)!.log;
+      const written = log.logEndOffset;
+      // Cleaned below the active segment to one record per key; the deleted group's records and, after
+      // log.cleaner.delete.retention.ms, its tombstones are gone.
+      await eventually(() => {
+        const s = scan(b, index);
+        return s.records < written / 4 && !s.groups.has(gone);
+      }, 20_000);
+      assert.equal(log.logStartOffset, 0, 'compaction never moves the log start');
+      assert.ok(b.logs.some((l) => l.msg === 'log cleaned' && l.partition === `${OFFSETS_TOPIC}-${index}`));
+      assert.ok(!b.logs.some((l) => l.msg === 'log cleaning aborted'), 'no pass was aborted');
+      const before = scan(b, index).records;
       c.close();
 
       b = await b.restart();
       c = await b.connect();
+      assert.ok(scan(b, index).records <= before + 1);
       const got = await fetchOffsets(c, 'busy-group');
       assert.deepEqual(
         [0, 1, 2].map((p) => [got.get(`busy:${p}`)?.offset, got.get(`busy:${p}`)?.metadata]),
         [
-          [300, 'm300'],
-          [298, 'm298'],
-          [299, 'm299'],
+          [399, 'm399'],
+          [400, 'm400'],
+          [398, 'm398'],
         ],
       );
-      assert.equal((await fetchOffsets(c, 'busy-simple')).get('busy:0')?.offset, 7);
+      assert.equal((await fetchOffsets(c, simple)).get('busy:0')?.offset, 7);
+      assert.equal((await fetchOffsets(c, gone)).size, 0);
+      const d = (await c.send(ApiKey.DescribeGroups, 5, {
+        groups: [gone],
+        includeAuthorizedOperations: false,
+      })) as DescribeGroupsResponse;
+      assert.equal(d.groups[0]!.groupState, 'Dead');
       assert.equal(await heartbeat(c, 'busy-group', 1, a.memberId), ErrorCode.NONE);
       assert.deepEqual((await sync(c, 'busy-group', 1, a.memberId)).assignment, aA);
+      c.close();
+    } finally {
+      await b.stop(true);
+    }
+  });
+
+  it('a topic left with the pre-compaction configs (retention.ms=-1) gets Kafka’s configs at start-up', async () => {
+    let b = await startInProcess(compacting);
+    try {
+      let c = await b.connect();
+      await createTopic(c, 'any', 1);
+      await commit(c, 'old', [{ topic: 'any', partition: 0, offset: 3 }]);
+      const res = await b.broker.admin.alterTopicConfigs(
+        OFFSETS_TOPIC,
+        [
+          { key: 'cleanup.policy', value: 'compact', op: 'set' },
+          { key: 'segment.bytes', value: '8192', op: 'set' },
+          { key: 'retention.ms', value: '-1', op: 'set' },
+        ],
+        false,
+        false,
+      );
+      assert.equal(res.errorCode, ErrorCode.NONE);
+      c.close();
+      b = await b.restart();
+      assert.deepEqual(b.broker.topics.get(OFFSETS_TOPIC)?.configs, {
+        'cleanup.policy': 'compact',
+        'compression.type': 'producer',
+        'segment.bytes': '8192',
+      });
+      c = await b.connect();
+      assert.equal((await fetchOffsets(c, 'old')).get('any:0')?.offset, 3);
       c.close();
     } finally {
       await b.stop(true);

@@ -2,7 +2,7 @@
 //
 // Corpus: a valid request for every API and several versions the broker serves (built with the generated
 // encoders), the frames real clients sent (test/protocol/golden/<client>/), and kafkajs' golden request
-// bodies (../shared/kafka-protocol/golden, when present). Mutations: bit flips, byte overwrites with boundary
+// bodies (test/protocol/golden-kafkajs). Mutations: bit flips, byte overwrites with boundary
 // values, truncation, extension, lies in the frame's length prefix, lies in inner length fields (int16/int32
 // windows set to huge, negative or zero), splices of two frames, another API's header on a body, chunked
 // writes. Every case runs on its own connection and ends with a probe (ApiVersions v0): after the bytes, the
@@ -33,6 +33,7 @@ import { Reader } from '../../src/protocol/reader.js';
 import { encodeRecordBatch, rewriteCrc } from '../../src/protocol/records.js';
 import { Writer } from '../../src/protocol/writer.js';
 import { type InProcessBroker, startInProcess } from '../helpers/in-process.js';
+import { kafkajsFixtures, kafkajsRequestDirs } from '../protocol/kafkajs-golden.js';
 
 const seedEnv = process.env.SAMSA_FUZZ_SEED;
 const SEED =
@@ -213,33 +214,26 @@ function loadCorpus(b: InProcessBroker, topicId: string): Frame[] {
       }
     }
   }
-  const kafkajs = path.resolve(repoRoot(), '../shared/kafka-protocol/golden/kafkajs/requests');
-  if (existsSync(kafkajs)) {
-    const byName = new Map([...apiSchemas.values()].map((a) => [a.name.toLowerCase(), a.apiKey]));
-    for (const dir of readdirSync(kafkajs)) {
-      const apiKey = byName.get(dir.toLowerCase());
-      const fixtures = path.join(kafkajs, dir, 'fixtures');
-      if (apiKey === undefined || !existsSync(fixtures)) continue;
-      for (const f of readdirSync(fixtures)) {
-        const m = /^v(\d+)_request\.json$/.exec(f);
-        if (m === null) continue;
-        const version = Number(m[1]);
-        const body = Buffer.from(
-          (JSON.parse(readFileSync(path.join(fixtures, f), 'utf8')) as { data: number[] }).data,
-        );
-        // kafkajs bodies lack the header; in flexible versions they begin with the header's tag byte.
-        const w = new Writer(64);
-        w.int16(apiKey);
-        w.int16(version);
-        w.int32(1);
-        w.string('kafkajs-golden');
-        frames.push({
-          apiKey,
-          version,
-          bytes: Buffer.concat([w.toBuffer(), body]),
-          origin: `kafkajs/${dir}/${f}`,
-        });
-      }
+  const byName = new Map([...apiSchemas.values()].map((a) => [a.name.toLowerCase(), a.apiKey]));
+  for (const dir of kafkajsRequestDirs()) {
+    const apiKey = byName.get(dir.toLowerCase());
+    if (apiKey === undefined) continue;
+    for (const [name, body] of kafkajsFixtures(dir)) {
+      const m = /^v(\d+)_request$/.exec(name);
+      if (m === null) continue;
+      const version = Number(m[1]);
+      // kafkajs bodies lack the header; in flexible versions they begin with the header's tag byte.
+      const w = new Writer(64);
+      w.int16(apiKey);
+      w.int16(version);
+      w.int32(1);
+      w.string('kafkajs-golden');
+      frames.push({
+        apiKey,
+        version,
+        bytes: Buffer.concat([w.toBuffer(), body]),
+        origin: `kafkajs/${dir}/${name}`,
+      });
     }
   }
   return frames;

@@ -1,8 +1,9 @@
 // GET /metrics on a live broker, parsed with a strict Prometheus text parser: request and error counters,
 // latency histograms, per-topic traffic, partition gauges read at scrape time, connections, long polls,
-// recompression and the process/event-loop defaults.
+// recompression, log-dir disk space and the process/event-loop defaults.
 
 import assert from 'node:assert/strict';
+import { statfsSync } from 'node:fs';
 import * as http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { alterConfigs, createTopic, ResourceType } from '../../src/client/admin.js';
@@ -186,6 +187,18 @@ describe('/metrics', () => {
     const m = await scrape();
     assert.equal(sampleValue(m, 'samsa_connections_closed_total', { reason: 'oversized' }), 1);
     assert.equal(sampleValue(m, 'samsa_produce_recompressed_batches_total', { topic: 'm1' }), 1);
+  });
+
+  it('reports the free and total bytes of each log dir (statfs) and no under-replicated partitions', async () => {
+    const m = await scrape();
+    const st = statfsSync(b.dataDir);
+    const free = sampleValue(m, 'samsa_log_dir_free_bytes', { dir: b.dataDir });
+    const size = sampleValue(m, 'samsa_log_dir_size_bytes', { dir: b.dataDir });
+    assert.equal(size, st.blocks * st.bsize);
+    // Other processes write to the same file system between the two statfs calls.
+    assert.ok(Math.abs(free - st.bavail * st.bsize) < 256 * 1024 * 1024, `free ${free}`);
+    assert.ok(free > 0 && free <= size);
+    assert.equal(sampleValue(m, 'samsa_under_replicated_partitions'), 0);
   });
 });
 

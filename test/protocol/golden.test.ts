@@ -1,5 +1,6 @@
 /**
- * Golden frames captured from kafkajs (../shared/kafka-protocol/golden/kafkajs/requests/<api>/fixtures).
+ * Golden frames the kafkajs project captured (test/protocol/golden-kafkajs/, from its
+ * src/protocol/requests/<api>/fixtures).
  *
  * Frame layout, established by inspecting them: no 4-byte size and no request/response header,
  * except that in flexible versions the frame starts with the header's tagged-field section (one 0x00
@@ -7,10 +8,7 @@
  * is always v0). Each frame must decode completely and re-encode to the identical bytes.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { ProtocolDecodeError } from '../../src/protocol/errors.js';
 import { ApiKey, type ApiSchema, apiSchemas } from '../../src/protocol/generated/apis.js';
 import {
@@ -22,25 +20,9 @@ import type { FetchResponse } from '../../src/protocol/generated/fetch-response.
 import type { ProduceRequest } from '../../src/protocol/generated/produce-request.js';
 import { Reader } from '../../src/protocol/reader.js';
 import { Writer } from '../../src/protocol/writer.js';
+import { kafkajsFixture, kafkajsFixtures, kafkajsGoldenDir, kafkajsRequestDirs } from './kafkajs-golden.js';
 
-function findRepoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('package.json not found above the test file');
-    dir = parent;
-  }
-  return dir;
-}
-
-const goldenRoot = path.resolve(findRepoRoot(), '../shared/kafka-protocol/golden/kafkajs/requests');
 const apisByDir = new Map([...apiSchemas.values()].map((a) => [a.name.toLowerCase(), a]));
-
-function load(file: string): Buffer {
-  const json = JSON.parse(readFileSync(file, 'utf8')) as { type: string; data: number[] };
-  assert.equal(json.type, 'Buffer');
-  return Buffer.from(json.data);
-}
 
 interface Frame {
   api: ApiSchema;
@@ -72,21 +54,13 @@ function encode(f: Frame, message: unknown): Buffer {
 }
 
 const frames = new Map<string, Frame>();
-for (const dir of readdirSync(goldenRoot).sort()) {
-  const fixtures = path.join(goldenRoot, dir, 'fixtures');
-  if (!existsSync(fixtures)) continue;
+for (const dir of kafkajsRequestDirs()) {
   const api = apisByDir.get(dir.toLowerCase());
   if (!api) throw new Error(`golden directory ${dir} matches no API`);
-  for (const file of readdirSync(fixtures).sort()) {
-    const m = /^v(\d+)_(?:.*_)?(request|response)(?:_.*)?\.json$/.exec(file);
+  for (const [name, bytes] of [...kafkajsFixtures(dir)].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const m = /^v(\d+)_(?:.*_)?(request|response)(?:_.*)?$/.exec(name);
     if (!m) continue;
-    const kind = m[2] as 'request' | 'response';
-    frames.set(`${dir}/${file.replace(/\.json$/, '')}`, {
-      api,
-      version: Number(m[1]),
-      kind,
-      bytes: load(path.join(fixtures, file)),
-    });
+    frames.set(`${dir}/${name}`, { api, version: Number(m[1]), kind: m[2] as 'request' | 'response', bytes });
   }
 }
 
@@ -107,7 +81,7 @@ function decoded<T>(name: string): T {
 
 describe('golden kafkajs frames', () => {
   it('found the fixtures', () => {
-    assert.ok(frames.size > 150, `only ${frames.size} frames found under ${goldenRoot}`);
+    assert.ok(frames.size > 150, `only ${frames.size} frames found under ${kafkajsGoldenDir}`);
   });
 
   for (const [name, f] of frames) {
@@ -211,7 +185,7 @@ describe('golden kafkajs frames: field values', () => {
   });
 
   it('ConsumerProtocol: kafkajs member assignment v1', () => {
-    const bytes = load(path.join(goldenRoot, 'describeGroups/fixtures/v1_memberAssignment.json'));
+    const bytes = kafkajsFixture('describeGroups', 'v1_memberAssignment');
     const r = new Reader(bytes);
     const version = r.int16();
     assert.equal(version, 1);
@@ -226,7 +200,7 @@ describe('golden kafkajs frames: field values', () => {
 
   it('ConsumerProtocol: kafkajs labels its v0 subscription as v1 (no ownedPartitions)', () => {
     // Worth knowing for the group coordinator: decoding at the claimed version fails; v0 fits.
-    const bytes = load(path.join(goldenRoot, 'describeGroups/fixtures/v1_memberMetadata.json'));
+    const bytes = kafkajsFixture('describeGroups', 'v1_memberMetadata');
     const r = new Reader(bytes);
     assert.equal(r.int16(), 1);
     const at = r.offset;

@@ -1,8 +1,7 @@
 // Record batch v2 helpers against batches captured from real clients and a real broker (kafkajs golden
-// fixtures, /work/shared/kafka-protocol/golden), plus round-trip properties of the codec.
+// fixtures, test/protocol/golden-kafkajs), plus round-trip properties of the codec.
 
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import { describe, test } from 'node:test';
 import { crc32c } from '@node-rs/crc32';
 import fc from 'fast-check';
@@ -25,12 +24,13 @@ import {
   setPartitionLeaderEpoch,
   timestampType,
 } from '../../src/protocol/records.js';
+import { kafkajsFixture } from './kafkajs-golden.js';
 
-const GOLDEN = '/work/shared/kafka-protocol/golden/kafkajs';
-
+/** A kafkajs fixture by its original path, e.g. 'requests/produce/fixtures/v3_request.json'. */
 function golden(file: string): Buffer {
-  const json = JSON.parse(fs.readFileSync(`${GOLDEN}/${file}`, 'utf8')) as { type: 'Buffer'; data: number[] };
-  return Buffer.from(json.data);
+  const m = /^(?:requests\/)?([^/]+)\/fixtures\/(.+)\.json$/.exec(file);
+  if (m === null) throw new Error(`not a fixture path: ${file}`);
+  return kafkajsFixture(m[1]!, m[2]!);
 }
 
 /** The record batch inside a captured frame, at a known position (after the frame's own fields). */

@@ -167,13 +167,7 @@ export class ZkAdmin implements ClusterAdmin {
         continue;
       }
       if (isInternalTopic(name)) {
-        out.push(
-          outcome(
-            name,
-            ErrorCode.INVALID_REQUEST,
-            `Topic ${name} is an internal topic and cannot be deleted.`,
-          ),
-        );
+        out.push(outcome(name, ErrorCode.INVALID_TOPIC_EXCEPTION, 'Internal topics cannot be deleted'));
         continue;
       }
       try {

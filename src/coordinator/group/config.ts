@@ -1,7 +1,6 @@
 // The group coordinator's settings, read once from the broker configuration (Kafka's keys).
 
 import type { BrokerConfig } from '../../config/broker-config.js';
-import * as limits from '../../limits.js';
 
 export interface GroupCoordinatorConfig {
   /** offsets.topic.num.partitions: partitions of __consumer_offsets when it is created. */
@@ -23,8 +22,6 @@ export interface GroupCoordinatorConfig {
   maxSize: number;
   /** How long a new member's JoinGroup may stay parked before it is dropped (Kafka: 5 minutes). */
   newMemberJoinTimeoutMs: number;
-  /** Growth (records) of an offsets-topic partition before its live state is rewritten (state-log.ts). */
-  stateRewriteRecordsMin: number;
 }
 
 export function groupCoordinatorConfig(c: BrokerConfig): GroupCoordinatorConfig {
@@ -39,6 +36,5 @@ export function groupCoordinatorConfig(c: BrokerConfig): GroupCoordinatorConfig 
     maxSessionTimeoutMs: c.int('group.max.session.timeout.ms'),
     maxSize: c.int('group.max.size'),
     newMemberJoinTimeoutMs: 5 * 60_000,
-    stateRewriteRecordsMin: limits.offsetsLogRewriteRecordsMin,
   };
 }

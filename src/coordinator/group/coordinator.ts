@@ -111,8 +111,6 @@ export class GroupCoordinator {
    */
   private readonly persisted = new Map<string, GroupMetadataValueInput>();
   private retentionTimer: NodeJS.Timeout | null = null;
-  /** Partitions with a rewrite check pending (see write()). */
-  private readonly rewriteChecks = new Set<number>();
 
   constructor(
     brokerConfig: BrokerConfig,
@@ -148,7 +146,6 @@ export class GroupCoordinator {
       if (!this.groups.has(groupId)) this.groups.set(groupId, new ClassicGroup(groupId, now));
     }
     this.active = true;
-    for (let p = 0; p < partitions; p++) this.stateLog.maybeRewrite(p, () => this.liveRecords(p), now, true);
     for (const group of this.groups.values()) {
       for (const m of group.members.values()) this.rebalancer.scheduleSession(group, m);
     }
@@ -240,39 +237,9 @@ export class GroupCoordinator {
     return err;
   }
 
-  /**
-   * Appends a group's records to __consumer_offsets. Returns Kafka's error code. Whether the
-   * partition is due for a rewrite (state-log.ts) is checked in a task of its own, once the caller
-   * has applied the write to memory: a rewrite restates memory, which must include this write.
-   */
+  /** Appends a group's records to __consumer_offsets. Returns Kafka's error code. */
   private write(groupId: string, records: readonly EncodedRecord[], now: number): number {
-    const err = this.stateLog.append(groupId, records, now);
-    if (err === ErrorCode.NONE) {
-      const partition = this.stateLog.partitionFor(groupId);
-      if (!this.rewriteChecks.has(partition)) {
-        this.rewriteChecks.add(partition);
-        setImmediate(() => {
-          this.rewriteChecks.delete(partition);
-          if (this.active)
-            this.stateLog.maybeRewrite(partition, () => this.liveRecords(partition), Date.now());
-        });
-      }
-    }
-    return err;
-  }
-
-  /** Everything a restart must load for the groups of one partition: their offsets and metadata. */
-  liveRecords(partition: number): EncodedRecord[] {
-    const out: EncodedRecord[] = [];
-    const ids = new Set([...this.persisted.keys(), ...this.offsets.groupIds()]);
-    for (const groupId of ids) {
-      if (this.stateLog.partitionFor(groupId) !== partition) continue;
-      const value = this.persisted.get(groupId);
-      if (value !== undefined) out.push(groupMetadataRecord(groupId, value));
-      for (const o of this.offsets.all(groupId))
-        out.push(offsetCommitRecord(groupId, o.topic, o.partition, o.value));
-    }
-    return out;
+    return this.stateLog.append(groupId, records, now);
   }
 
   /** Tombstones every offset and the metadata of an empty group, then forgets it. */

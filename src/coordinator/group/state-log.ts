@@ -5,12 +5,10 @@
 // watermark moves to the log end (one replica owns all it has), as a produce does.
 // load() replays every partition from its log start offset when the broker starts.
 //
-// Until the log compacts, maybeRewrite() bounds it: once a partition has grown by
-// max(rewriteRecordsMin, 2 x its live records) since its last rewrite, the live state (every
-// committed offset and the last group metadata of its groups) is appended again, flushed, and the
-// log start offset moved to the first of those copies; whole segments below it are deleted. A crash
-// at any point replays to the same state: before the move the originals come first and the copies
-// restate them; after it the copies are durable (flushed before the move).
+// The log cleaner (storage/cleaner.ts) keeps the topic bounded: below the active segment only the
+// latest record of each key stays (an offset commit's key is group/topic/partition, a group's
+// metadata key is the group), and tombstones go after delete.retention.ms. Replaying a compacted
+// partition gives the same state as replaying it whole, since only superseded records are removed.
 
 import type { Partition } from '../../cluster/partition.js';
 import type { Logger } from '../../logger.js';
@@ -32,8 +30,18 @@ import { decodeStateRecord, type EncodedRecord, partitionForGroup, type StateRec
 
 /** Bytes read per step while loading a partition. */
 const loadReadBytes = 8 * 1024 * 1024;
-/** Records per batch when a partition's live state is rewritten. */
-const rewriteBatchRecords = 1000;
+
+/**
+ * The topic configs of __consumer_offsets, Kafka's (GroupCoordinatorService.groupMetadataTopicConfigs): the
+ * coordinator writes uncompressed batches (offsets.topic.compression.codec's default) and the log keeps them so.
+ */
+export function offsetsTopicConfigs(config: GroupCoordinatorConfig): Record<string, string> {
+  return {
+    'cleanup.policy': 'compact',
+    'compression.type': 'producer',
+    'segment.bytes': String(config.offsetsTopicSegmentBytes),
+  };
+}
 
 /** What the coordinator needs of the cluster for __consumer_offsets (the broker provides it). */
 export interface OffsetsTopicHost {
@@ -48,9 +56,6 @@ export interface OffsetsTopicHost {
 }
 
 export class GroupStateLog {
-  /** Per partition: the log end offset at which the next rewrite is due. */
-  private readonly rewriteAt = new Map<number, number>();
-
   constructor(
     private readonly host: OffsetsTopicHost,
     private readonly config: GroupCoordinatorConfig,
@@ -109,58 +114,6 @@ export class GroupStateLog {
       return errorCode;
     }
     return ErrorCode.NONE;
-  }
-
-  /**
-   * Rewrites the partition's live state when its log has grown enough since the last rewrite (or, at
-   * start-up, when it holds more than twice the live records and over rewriteRecordsMin).
-   */
-  maybeRewrite(index: number, live: () => EncodedRecord[], now: number, startup = false): void {
-    const partition = this.host.leaderPartition(index);
-    if (partition === undefined) return;
-    const log = partition.log;
-    const due = this.rewriteAt.get(index);
-    if (due !== undefined && log.logEndOffset < due) return;
-    const records = live();
-    const slack = Math.max(this.config.stateRewriteRecordsMin, 2 * records.length);
-    if (due === undefined && (!startup || log.logEndOffset - log.logStartOffset <= slack)) {
-      this.rewriteAt.set(index, log.logEndOffset + slack);
-      return;
-    }
-    const began = Date.now();
-    const from = log.logEndOffset;
-    const before = from - log.logStartOffset;
-    let rewritten = false;
-    try {
-      for (let i = 0; i < records.length; i += rewriteBatchRecords) {
-        const chunk = records.slice(i, i + rewriteBatchRecords);
-        const batch = encodeRecordBatch({
-          records: chunk.map((r) => ({ key: r.key, value: r.value })),
-          timestamp: now,
-        });
-        const res = partition.appendAsLeader(batch, 1, 1, now);
-        if (res.errorCode !== ErrorCode.NONE) throw new Error(res.errorMessage ?? `error ${res.errorCode}`);
-      }
-      // The copies must be on disk before the originals stop being part of the log.
-      log.flush(now);
-      log.deleteRecordsBefore(from);
-      rewritten = true;
-    } catch (err) {
-      // The copies restate the current state, so a failure half-way leaves a consistent log.
-      this.log.error('rewriting an offsets topic partition failed', {
-        partition: index,
-        error: (err as Error).message,
-      });
-    }
-    this.rewriteAt.set(index, log.logEndOffset + slack);
-    if (!rewritten) return;
-    this.log.info('offsets topic partition rewritten to its live records', {
-      partition: index,
-      recordsBefore: before,
-      liveRecords: records.length,
-      logStartOffset: log.logStartOffset,
-      ms: Date.now() - began,
-    });
   }
 
   /** Replays every partition in offset order, calling apply for each record. */
