@@ -5,6 +5,16 @@
 export const requestBytesMaxDefault = 100 * 1024 * 1024;
 /** queued.max.request.bytes: request bytes buffered across all connections before reads pause. */
 export const queuedRequestBytesMaxDefault = 256 * 1024 * 1024;
+/**
+ * socket.request.receive.timeout.ms: how long a request may take to arrive once its first byte has (time the broker
+ * paused reading does not count), on top of the credit below.
+ */
+export const requestReceiveTimeoutMsDefault = 30_000;
+/**
+ * The slowest steady rate a request may arrive at without being timed out: each byte received extends the
+ * request's receive deadline by 1/this seconds (1 MiB/s: a 100 MB request gets 30 s + 95 s).
+ */
+export const requestReceiveBytesPerSecMin = 1024 * 1024;
 /** Requests decoded but not yet answered on one connection; reading pauses beyond this. */
 export const inFlightRequestsPerConnectionMax = 128;
 /** message.max.bytes: the largest record batch accepted (Kafka's default). */

@@ -63,6 +63,7 @@ export interface Metrics {
 export type ClosedReason =
   | 'client'
   | 'idle'
+  | 'slow_request'
   | 'malformed'
   | 'oversized'
   | 'unsupported'
