@@ -87,6 +87,8 @@ interface FloodWorkload {
   producers: number;
   /** Records per producer. */
   records: number;
+  /** 0: fire and forget, nothing paces the producers (the hardest case for the consumer). */
+  acks: '0' | '1';
 }
 
 type Workload = ProduceWorkload | ConsumeWorkload | E2eWorkload | FloodWorkload;
@@ -155,8 +157,9 @@ function workloads(quick: boolean): Workload[] {
     tool,
     recordSize: 100,
     partitions: 1,
-    producers: 2,
+    producers: 3,
     records: quick ? 500_000 : 1_000_000,
+    acks: '0',
   });
   if (quick) {
     return [
@@ -215,7 +218,7 @@ function describe(w: Workload): string {
   }
   if (w.kind === 'consume') return `${w.id} consume ${w.records / 1e6}M x ${size} ${w.partitions}p [${tool}]`;
   if (w.kind === 'flood') {
-    return `${w.id} consume during ${w.producers}-producer flood ${size} ${w.partitions}p [${tool}]`;
+    return `${w.id} consume during flood ${w.producers}x ${size} ${w.partitions}p acks=${w.acks} [${tool}]`;
   }
   return w.tool === 'kafka-tools'
     ? `${w.id} e2e ${size} closed loop [kafka]`
@@ -341,7 +344,7 @@ async function measure(ctx: Ctx, b: BrokerHandle, w: Workload, rep: number): Pro
       producers: w.producers,
       records: w.records,
       recordSize: w.recordSize,
-      acks: '1',
+      acks: w.acks,
       tool: w.tool,
     });
     m =

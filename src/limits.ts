@@ -15,6 +15,13 @@ export const requestReceiveTimeoutMsDefault = 30_000;
  * request's receive deadline by 1/this seconds (1 MiB/s: a 100 MB request gets 30 s + 95 s).
  */
 export const requestReceiveBytesPerSecMin = 1024 * 1024;
+/**
+ * Request bytes one connection may have handled in one turn of the event loop before it yields to the others (its
+ * socket is paused until the next turn): a client pipelining requests as fast as it can (a producer with acks=0)
+ * must not push a consumer's fetch behind megabytes of appends. Kafka gets the same fairness by handling one
+ * request per connection at a time.
+ */
+export const connectionTurnBytesMax = 64 * 1024;
 /** Requests decoded but not yet answered on one connection; reading pauses beyond this. */
 export const inFlightRequestsPerConnectionMax = 128;
 /** message.max.bytes: the largest record batch accepted (Kafka's default). */

@@ -1,7 +1,8 @@
-// "Consume during a produce flood": producers (child processes) write to a topic as fast as they can while one
-// consumer (in this process, the `samsa perf consume` reader: one fetch in flight, fetch.min.bytes 1,
-// fetch.max.wait 500 ms, CRC + record walk) reads the same topic from its first offset. A fair broker lets the
-// consumer keep up with the ingest rate; an unfair one answers its fetches behind bursts of produce requests.
+// "Consume during a produce flood": producers (child processes; the bench runs them with acks=0, so nothing but
+// the broker's reading paces them) write to a topic as fast as they can while one consumer (in this process, the
+// `samsa perf consume` reader: one fetch in flight, fetch.min.bytes 1, fetch.max.wait 500 ms, CRC + record walk)
+// reads the same topic from its first offset. A fair broker lets the consumer keep up with the ingest rate; an
+// unfair one answers its fetches behind bursts of produce requests.
 //
 // Every 100 ms the bench samples the log end offset (ListOffsets latest, its own connection) and the records the
 // consumer has read. Over the flood (the first sample with records in the log to the last one before the
@@ -19,7 +20,7 @@ export interface FloodOptions {
   /** Records per producer. */
   records: number;
   recordSize: number;
-  acks: '1' | 'all';
+  acks: '0' | '1' | 'all';
   tool: 'kafka-tools' | 'samsa-perf';
 }
 
@@ -47,17 +48,19 @@ export async function consumeDuringFlood(
   topic: string,
   opts: FloodOptions,
 ): Promise<FloodMetrics | string> {
-  const total = opts.producers * opts.records;
   const boot = await KafkaConnection.connect({ host: '127.0.0.1', port, clientId: 'bench-flood' });
   const layout = await describeTopic(boot, topic).finally(() => boot.close());
   const conns = await connectLeaders(layout, 'bench-flood-consumer');
   const probe = await connectLeaders(layout, 'bench-flood-probe');
   try {
     const start = await listOffsets(conns, layout, -2);
+    // Reads until told to stop: with acks=0 not every record sent need reach the log.
+    const stop = new AbortController();
     const consumer = new PerfConsumer(layout, conns, start, {
       ...consumerDefaults,
-      records: total,
+      records: Number.MAX_SAFE_INTEGER,
       idleTimeoutMs: 60_000,
+      signal: stop.signal,
     });
     const consumed = consumer.run();
     const runs: Promise<ProduceMetrics | string>[] = [];
@@ -73,22 +76,32 @@ export async function consumeDuringFlood(
     const all = Promise.all(runs).finally(() => {
       flooding = false;
     });
+    const logEnd = async (): Promise<number> => {
+      let n = 0;
+      for (const o of (await listOffsets(probe, layout, -1)).values()) n += o;
+      return n;
+    };
     const samples: Sample[] = [];
     while (flooding) {
       const at = performance.now();
       const consumedNow = consumer.consumed;
-      let logEnd = 0;
-      for (const o of (await listOffsets(probe, layout, -1)).values()) logEnd += o;
+      const end = await logEnd();
       // A sample whose request overlapped the end of the flood does not count.
-      if (flooding) samples.push({ at, logEnd, consumed: consumedNow });
+      if (flooding) samples.push({ at, logEnd: end, consumed: consumedNow });
       await new Promise((r) => setTimeout(r, 100));
     }
     const results = await all;
     const floodEnd = performance.now();
     const failed = results.find((r): r is string => typeof r === 'string');
     if (failed !== undefined) return failed;
+    const finalEnd = await logEnd();
+    while (consumer.consumed < finalEnd && performance.now() - floodEnd < 60_000) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const catchUpSec = (performance.now() - floodEnd) / 1000;
+    stop.abort();
     const r = await consumed;
-    if (r.records < total) return `consumer read ${r.records} of ${total} records`;
+    if (r.records < finalEnd) return `consumer read ${r.records} of ${finalEnd} records`;
     const first = samples.find((s) => s.logEnd > 0);
     const last = samples[samples.length - 1];
     if (first === undefined || last === undefined || last.at - first.at < 500) {
@@ -102,7 +115,7 @@ export async function consumeDuringFlood(
       consumeRecordsPerSec: read / sec,
       consumeShare: read / produced,
       lagMax: Math.max(...samples.map((s) => s.logEnd - s.consumed)),
-      catchUpSec: (performance.now() - floodEnd) / 1000,
+      catchUpSec,
     };
   } finally {
     for (const c of [...conns.values(), ...probe.values()]) c.close();

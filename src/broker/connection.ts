@@ -9,6 +9,8 @@
 // so memory stays bounded however fast clients send. Request bytes count against queued.max.request.bytes
 // as they arrive (src/broker/request-memory.ts): announcing a large request reserves nothing, and a client
 // that sends its request too slowly is closed (socket.request.receive.timeout.ms, see checkReceiveTimeout).
+// A connection that has handled limits.connectionTurnBytesMax of requests in one turn of the event loop yields
+// to the other sockets, so a flood of produce requests on some connections cannot starve others' fetches.
 //
 // Anything malformed (oversized frame, unknown API key, unsupported version, undecodable body)
 // is logged with the client's address and id and the connection is closed: Kafka's behaviour.
@@ -97,6 +99,21 @@ class FramePool {
 
 const framePool = new FramePool(16 * 1024, limits.framePoolBufferBytesMax, limits.framePoolBytesMax);
 
+/** Turns of the event loop, counted by one setImmediate per turn in which some connection asked. */
+let loopTurn = 0;
+let loopTurnCounting = false;
+const nextLoopTurn = (): void => {
+  loopTurn++;
+  loopTurnCounting = false;
+};
+function currentLoopTurn(): number {
+  if (!loopTurnCounting) {
+    loopTurnCounting = true;
+    setImmediate(nextLoopTurn);
+  }
+  return loopTurn;
+}
+
 export class Connection {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -114,6 +131,16 @@ export class Connection {
    */
   private receiveMs = 0;
   private receiveSince = -1;
+  /** Request bytes handled in the loop turn `turn`; at limits.connectionTurnBytesMax the connection yields. */
+  private turnBytes = 0;
+  private turn = -1;
+  /** Set while the connection has yielded its turn (until a setImmediate in the next turn). */
+  private yielded = false;
+  private readonly endYieldFn = (): void => {
+    this.yielded = false;
+    this.turnBytes = 0;
+    this.maybeResume();
+  };
   private readonly abort = new AbortController();
   readonly address: string;
   private readonly resumeFn = (): void => this.maybeResume();
@@ -209,9 +236,17 @@ export class Connection {
     this.drainFrames();
   }
 
-  /** Hands every complete frame received to onFrame (unless blocked), then decides whether to read on. */
+  /**
+   * Hands every complete frame received to onFrame (unless blocked, or until the connection has used its share
+   * of this turn of the event loop), then decides whether to read on.
+   */
   private drainFrames(): void {
-    while (!this.closed && !this.blocked() && this.pendingBytes >= 4) {
+    const turn = currentLoopTurn();
+    if (this.turn !== turn) {
+      this.turn = turn;
+      this.turnBytes = 0;
+    }
+    while (!this.closed && !this.yielded && !this.blocked() && this.pendingBytes >= 4) {
       const size = this.peekInt32();
       if (size < 0 || size > this.connLimits.requestBytesMax) {
         this.close('request size out of bounds (socket.request.max.bytes)', 'oversized', {
@@ -233,6 +268,12 @@ export class Connection {
         if (this.frameDead) framePool.release(this.assembled);
         this.assembled = null;
       }
+      this.turnBytes += n;
+      if (this.turnBytes >= limits.connectionTurnBytesMax) {
+        // Other sockets' requests (a consumer's fetch among them) get their turn first.
+        this.yielded = true;
+        setImmediate(this.endYieldFn);
+      }
     }
     if (!this.closed) this.updateReading();
   }
@@ -247,12 +288,13 @@ export class Connection {
   }
 
   /**
-   * Reads on unless the connection is blocked (resumed by flush() or 'drain') or the broker's request memory is
-   * spent (resumed by memory.onAvailable); runs the receive clock while part of a request waits here.
+   * Reads on unless the connection is blocked (resumed by flush() or 'drain'), has yielded its turn (resumed by
+   * endYieldFn) or the broker's request memory is spent (resumed by memory.onAvailable); runs the receive clock
+   * while part of a request waits here.
    */
   private updateReading(): void {
     const blocked = this.blocked();
-    const read = !blocked && this.memory.mayRead(this, this.remaining());
+    const read = !blocked && !this.yielded && this.memory.mayRead(this, this.remaining());
     if (read && this.paused) {
       this.paused = false;
       this.socket.resume();
