@@ -62,7 +62,7 @@ export const cleanerSliceBytesMax = 1024 * 1024;
 export const cleanerSliceMsMax = 5;
 /** Largest decompressed batch the cleaner decodes; larger ones are kept as they are. */
 export const cleanerBatchBytesMax = 64 * 1024 * 1024;
-/** Largest request frame whose assembly buffer is recycled (src/broker/connection.ts FramePool). */
+/** Largest request frame whose assembly buffer is recycled (src/broker/frame-pool.ts). */
 export const framePoolBufferBytesMax = 4 * 1024 * 1024;
 /** Bytes of recycled request-frame buffers kept across all connections. */
 export const framePoolBytesMax = 16 * 1024 * 1024;

@@ -32,6 +32,7 @@ import { decodeRequestHeader } from '../protocol/generated/request-header.js';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
 import type { Broker } from './broker.js';
+import { FramePool } from './frame-pool.js';
 import type { Handler, RequestContext } from './handler.js';
 import type { RequestMemory } from './request-memory.js';
 
@@ -48,53 +49,6 @@ interface Slot {
 
 export interface ConnectionLimits {
   requestBytesMax: number;
-}
-
-/**
- * Buffers for request frames that arrive split across socket reads (Node reads at most 64 KiB at a time, so
- * every produce request larger than that, and many smaller ones, must be copied into one contiguous buffer).
- * A fresh ArrayBuffer per frame costs a malloc, often fresh pages, and external memory that drives V8 into
- * full mark-compact GCs (about a fifth of the broker's CPU under 128 KiB produce requests before this pool).
- * Buffers go back to the pool only when the request is known to be dead after its handler returned: a
- * Produce answered synchronously (its records were written to the log; the asynchronous recompression path
- * keeps them, so it is not recycled). Everything else is left to the GC, so a handler that keeps views of its
- * request stays correct.
- */
-class FramePool {
-  private readonly free = new Map<number, Buffer[]>();
-  private pooledBytes = 0;
-
-  constructor(
-    private readonly classMinBytes: number,
-    private readonly classMaxBytes: number,
-    private readonly pooledBytesMax: number,
-  ) {}
-
-  /** A buffer of at least n bytes (a power of two), or null when n is outside the pooled sizes. */
-  alloc(n: number): Buffer | null {
-    if (n > this.classMaxBytes) return null;
-    let size = this.classMinBytes;
-    while (size < n) size *= 2;
-    const list = this.free.get(size);
-    const buf = list?.pop();
-    if (buf !== undefined) {
-      this.pooledBytes -= buf.length;
-      return buf;
-    }
-    return Buffer.allocUnsafeSlow(size);
-  }
-
-  /** Takes back a buffer from alloc whose contents nobody references any more. */
-  release(buf: Buffer): void {
-    if (this.pooledBytes + buf.length > this.pooledBytesMax) return;
-    let list = this.free.get(buf.length);
-    if (list === undefined) {
-      list = [];
-      this.free.set(buf.length, list);
-    }
-    list.push(buf);
-    this.pooledBytes += buf.length;
-  }
 }
 
 const framePool = new FramePool(16 * 1024, limits.framePoolBufferBytesMax, limits.framePoolBytesMax);
@@ -136,6 +90,7 @@ export class Connection {
   private turn = -1;
   /** Set while the connection has yielded its turn (until a setImmediate in the next turn). */
   private yielded = false;
+  private inDrainFrames = false;
   private readonly endYieldFn = (): void => {
     this.yielded = false;
     this.turnBytes = 0;
@@ -241,6 +196,18 @@ export class Connection {
    * of this turn of the event loop), then decides whether to read on.
    */
   private drainFrames(): void {
+    // Releasing memory below can wake this connection again (memory.onAvailable): the loop running goes on.
+    if (this.inDrainFrames) return;
+    this.inDrainFrames = true;
+    try {
+      this.drainFramesOnce();
+    } finally {
+      this.inDrainFrames = false;
+    }
+    if (!this.closed) this.updateReading();
+  }
+
+  private drainFramesOnce(): void {
     const turn = currentLoopTurn();
     if (this.turn !== turn) {
       this.turn = turn;
@@ -275,7 +242,6 @@ export class Connection {
         setImmediate(this.endYieldFn);
       }
     }
-    if (!this.closed) this.updateReading();
   }
 
   /** Reasons to leave received requests unhandled (and the socket unread) until something changes. */
@@ -308,9 +274,12 @@ export class Connection {
       this.receiveMs += performance.now() - this.receiveSince;
       this.receiveSince = -1;
     }
-    if (blocked)
-      this.memory.requestEnded(this); // a blocked connection does not keep the finisher's turn
-    else if (!read) this.memory.onAvailable(this.resumeFn);
+    if (blocked) {
+      // A blocked connection does not keep a finisher's overdraft.
+      this.memory.requestEnded(this);
+    } else if (!read && !this.yielded) {
+      this.memory.onAvailable(this.resumeFn);
+    }
   }
 
   /** Bytes still to come of the request being received; -1 between requests (or within a size prefix). */
@@ -341,7 +310,14 @@ export class Connection {
 
   /** What the first bytes of a partly received request say (size, API, client id), for the log. */
   private partialHeader(): Record<string, unknown> {
-    const head = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending);
+    const parts: Buffer[] = [];
+    let length = 0;
+    for (const c of this.pending) {
+      parts.push(c);
+      length += c.length;
+      if (length >= 4096) break; // the header (client ids are short); not a 100 MB copy
+    }
+    const head = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, length);
     const out: Record<string, unknown> = {};
     if (head.length >= 4) out.size = head.readInt32BE(0);
     if (head.length < 12) return out;
