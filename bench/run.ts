@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --repeat N] [-- --only P1,C1] [-- --no-kafka]`
+// `npm run bench [-- --quick] [-- --repeat N] [-- --only P1,C1,F1] [-- --no-kafka]`
 //
 // The side-by-side benchmark: Samsa and a single-node Apache Kafka 4.x run at the same time on
 // fresh data directories on the same disk, each idle while the other is measured, driven by the
@@ -24,6 +24,7 @@ import {
   startKafka,
   startSamsa,
 } from './lib/brokers.js';
+import { consumeDuringFlood, type FloodMetrics } from './lib/flood.js';
 import { type ConsumeMetrics, type E2eMetrics, type ProduceMetrics, Tools } from './lib/tools.js';
 
 /** The compiled tree this file runs from (dist/): Samsa and `samsa perf` are run from the same build. */
@@ -76,7 +77,21 @@ interface E2eWorkload {
   throughput: number;
 }
 
-type Workload = ProduceWorkload | ConsumeWorkload | E2eWorkload;
+/** Producers flood a topic while one consumer reads it (bench/lib/flood.ts). */
+interface FloodWorkload {
+  id: string;
+  kind: 'flood';
+  tool: ToolName;
+  recordSize: number;
+  partitions: number;
+  producers: number;
+  /** Records per producer. */
+  records: number;
+  /** 0: fire and forget, nothing paces the producers (the hardest case for the consumer). */
+  acks: '0' | '1';
+}
+
+type Workload = ProduceWorkload | ConsumeWorkload | E2eWorkload | FloodWorkload;
 
 interface Measurement {
   ok: boolean;
@@ -91,6 +106,11 @@ interface Measurement {
   cpuSec?: number;
   peakRssMb?: number;
   wallSec?: number;
+  /** Flood workloads: the consumer's rate during the flood, and its share of the produce rate. */
+  consumeRecordsPerSec?: number;
+  consumeShare?: number;
+  /** Flood workloads: the largest consumer lag sampled during the flood (records; in the JSON only). */
+  consumeLagMax?: number;
 }
 
 interface Result {
@@ -131,6 +151,16 @@ function workloads(quick: boolean): Workload[] {
     partitions: 1,
     records: consumeRecords,
   });
+  const flood = (tool: ToolName): FloodWorkload => ({
+    id: `F1${tool === 'kafka-tools' ? 'k' : 's'}`,
+    kind: 'flood',
+    tool,
+    recordSize: 100,
+    partitions: 1,
+    producers: 3,
+    records: quick ? 500_000 : 1_000_000,
+    acks: '0',
+  });
   if (quick) {
     return [
       ...produce('P1', 100, 1, '1', 'none'),
@@ -146,6 +176,7 @@ function workloads(quick: boolean): Workload[] {
         records: 25_000,
         throughput: 5000,
       },
+      flood('samsa-perf'),
     ];
   }
   return [
@@ -174,6 +205,8 @@ function workloads(quick: boolean): Workload[] {
       records: 1000,
       throughput: 0,
     },
+    flood('samsa-perf'),
+    flood('kafka-tools'),
   ];
 }
 
@@ -184,6 +217,9 @@ function describe(w: Workload): string {
     return `${w.id} produce ${size} ${w.partitions}p acks=${w.acks} ${w.compression} [${tool}]`;
   }
   if (w.kind === 'consume') return `${w.id} consume ${w.records / 1e6}M x ${size} ${w.partitions}p [${tool}]`;
+  if (w.kind === 'flood') {
+    return `${w.id} consume during flood ${w.producers}x ${size} ${w.partitions}p acks=${w.acks} [${tool}]`;
+  }
   return w.tool === 'kafka-tools'
     ? `${w.id} e2e ${size} closed loop [kafka]`
     : `${w.id} e2e ${size} @${w.throughput / 1000}k/s [${tool}]`;
@@ -207,6 +243,9 @@ const metricKeys: (keyof Measurement)[] = [
   'cpuSec',
   'peakRssMb',
   'wallSec',
+  'consumeRecordsPerSec',
+  'consumeShare',
+  'consumeLagMax',
 ];
 
 function medianOf(ms: Measurement[]): Measurement {
@@ -300,6 +339,24 @@ async function measure(ctx: Ctx, b: BrokerHandle, w: Workload, rep: number): Pro
       typeof r === 'string'
         ? { ok: false, error: r }
         : { ok: true, recordsPerSec: r.recordsPerSec, mbPerSec: r.mbPerSec };
+  } else if (w.kind === 'flood') {
+    const r: FloodMetrics | string = await consumeDuringFlood(ctx.tools, name, b.port, topic, {
+      producers: w.producers,
+      records: w.records,
+      recordSize: w.recordSize,
+      acks: w.acks,
+      tool: w.tool,
+    });
+    m =
+      typeof r === 'string'
+        ? { ok: false, error: r }
+        : {
+            ok: true,
+            recordsPerSec: r.produceRecordsPerSec,
+            consumeRecordsPerSec: r.consumeRecordsPerSec,
+            consumeShare: r.consumeShare,
+            consumeLagMax: r.lagMax,
+          };
   } else {
     const r: E2eMetrics | string =
       w.tool === 'kafka-tools'
@@ -324,6 +381,8 @@ const columns: { key: keyof Measurement; title: string; higherIsBetter: boolean;
   { key: 'p999Ms', title: 'p99.9 ms', higherIsBetter: false, digits: 1 },
   { key: 'e2eP50Ms', title: 'e2e p50', higherIsBetter: false, digits: 2 },
   { key: 'e2eP99Ms', title: 'e2e p99', higherIsBetter: false, digits: 2 },
+  { key: 'consumeRecordsPerSec', title: 'cons rec/s', higherIsBetter: true, digits: 0 },
+  { key: 'consumeShare', title: 'cons/prod', higherIsBetter: true, digits: 2 },
   { key: 'cpuSec', title: 'CPU s', higherIsBetter: false, digits: 1 },
   { key: 'peakRssMb', title: 'RSS MB', higherIsBetter: false, digits: 0 },
 ];
@@ -522,6 +581,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(
       'rec/s, MB/s: throughput (median of runs); p50/p99/p99.9: producer latency in ms as the tool reports it;\n' +
         'e2e: produce->consume latency in ms; CPU s: broker CPU seconds during the workload; RSS MB: broker peak RSS.\n' +
+        "F rows: rec/s is the flood's produce rate, cons rec/s the consumer's rate during it, cons/prod its share.\n" +
         `Samsa/Kafka: ratio of the medians (throughput: higher is better; the rest: lower is better). ${elapsedSec} s.\n`,
     );
     fs.mkdirSync(path.dirname(outFile), { recursive: true });

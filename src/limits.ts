@@ -5,6 +5,23 @@
 export const requestBytesMaxDefault = 100 * 1024 * 1024;
 /** queued.max.request.bytes: request bytes buffered across all connections before reads pause. */
 export const queuedRequestBytesMaxDefault = 256 * 1024 * 1024;
+/**
+ * socket.request.receive.timeout.ms: how long a request may take to arrive once its first byte has (time the broker
+ * paused reading does not count), on top of the credit below.
+ */
+export const requestReceiveTimeoutMsDefault = 30_000;
+/**
+ * The slowest steady rate a request may arrive at without being timed out: each byte received extends the
+ * request's receive deadline by 1/this seconds (1 MiB/s: a 100 MB request gets 30 s + 95 s).
+ */
+export const requestReceiveBytesPerSecMin = 1024 * 1024;
+/**
+ * Request bytes one connection may have handled in one turn of the event loop before it yields to the others (its
+ * socket is paused until the next turn): a client pipelining requests as fast as it can (a producer with acks=0)
+ * must not push a consumer's fetch behind megabytes of appends. Kafka gets the same fairness by handling one
+ * request per connection at a time.
+ */
+export const connectionTurnBytesMax = 64 * 1024;
 /** Requests decoded but not yet answered on one connection; reading pauses beyond this. */
 export const inFlightRequestsPerConnectionMax = 128;
 /** message.max.bytes: the largest record batch accepted (Kafka's default). */
@@ -43,7 +60,7 @@ export const cleanerSliceBytesMax = 1024 * 1024;
 export const cleanerSliceMsMax = 5;
 /** Largest decompressed batch the cleaner decodes; larger ones are kept as they are. */
 export const cleanerBatchBytesMax = 64 * 1024 * 1024;
-/** Largest request frame whose assembly buffer is recycled (src/broker/connection.ts FramePool). */
+/** Largest request frame whose assembly buffer is recycled (src/broker/frame-pool.ts). */
 export const framePoolBufferBytesMax = 4 * 1024 * 1024;
 /** Bytes of recycled request-frame buffers kept across all connections. */
 export const framePoolBytesMax = 16 * 1024 * 1024;

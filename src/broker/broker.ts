@@ -397,6 +397,7 @@ export class Broker {
           port: listener.port,
           requestBytesMax: config.int('socket.request.max.bytes'),
           queuedRequestBytesMax: config.long('queued.max.request.bytes'),
+          requestReceiveTimeoutMs: config.long('socket.request.receive.timeout.ms'),
           maxConnections: config.int('max.connections'),
           maxConnectionsPerIp: config.int('max.connections.per.ip'),
           idleMs: config.long('connections.max.idle.ms'),

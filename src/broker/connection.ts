@@ -6,10 +6,11 @@
 //   - the connection has too many requests in flight (limits.inFlightRequestsPerConnectionMax),
 //   - the broker as a whole has too many request bytes queued (queued.max.request.bytes), or
 //   - the client does not read its responses (limits.responseBytesBufferedMax waiting in the socket),
-// so memory stays bounded however fast clients send. A frame still being received counts against
-// queued.max.request.bytes from the moment its size prefix is read (Kafka's MemoryPool does the same),
-// so many half-sent large frames cannot add up either: request memory stays below
-// queued.max.request.bytes + socket.request.max.bytes + one socket read per connection.
+// so memory stays bounded however fast clients send. Request bytes count against queued.max.request.bytes
+// as they arrive (src/broker/request-memory.ts): announcing a large request reserves nothing, and a client
+// that sends its request too slowly is closed (socket.request.receive.timeout.ms, see checkReceiveTimeout).
+// A connection that has handled limits.connectionTurnBytesMax of requests in one turn of the event loop yields
+// to the other sockets, so a flood of produce requests on some connections cannot starve others' fetches.
 //
 // Anything malformed (oversized frame, unknown API key, unsupported version, undecodable body)
 // is logged with the client's address and id and the connection is closed: Kafka's behaviour.
@@ -35,12 +36,14 @@ import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
 import type { Broker } from './broker.js';
 import { errorCodeFor, errorResponse } from './error-response.js';
+import { FramePool } from './frame-pool.js';
 import type { Handler, RequestContext } from './handler.js';
+import type { RequestMemory } from './request-memory.js';
 
 interface Slot {
   done: boolean;
   chunks: Buffer[] | null;
-  /** Request bytes this slot holds against the broker-wide budget until answered. */
+  /** Request bytes (size prefix included) this slot holds against the broker-wide budget until answered. */
   bytes: number;
   /** performance.now() when the request was decoded (request latency metric). */
   start: number;
@@ -52,110 +55,51 @@ export interface ConnectionLimits {
   requestBytesMax: number;
 }
 
-/** Broker-wide accounting of request bytes that have been read but not yet answered. */
-export class RequestMemory {
-  private used = 0;
-  private peak = 0;
-  private readonly waiting = new Set<() => void>();
-
-  constructor(readonly bytesMax: number) {}
-
-  get usedBytes(): number {
-    return this.used;
-  }
-
-  /** The most ever held at once (metrics, tests of the bound). */
-  get peakBytes(): number {
-    return this.peak;
-  }
-
-  overLimit(): boolean {
-    return this.used >= this.bytesMax;
-  }
-
-  acquire(bytes: number): void {
-    this.used += bytes;
-    if (this.used > this.peak) this.peak = this.used;
-  }
-
-  release(bytes: number): void {
-    this.used -= bytes;
-    if (this.used < this.bytesMax && this.waiting.size > 0) {
-      const ws = [...this.waiting];
-      this.waiting.clear();
-      for (const w of ws) w();
-    }
-  }
-
-  onAvailable(fn: () => void): void {
-    this.waiting.add(fn);
-  }
-
-  cancel(fn: () => void): void {
-    this.waiting.delete(fn);
-  }
-}
-
-/**
- * Buffers for request frames that arrive split across socket reads (Node reads at most 64 KiB at a time, so
- * every produce request larger than that, and many smaller ones, must be copied into one contiguous buffer).
- * A fresh ArrayBuffer per frame costs a malloc, often fresh pages, and external memory that drives V8 into
- * full mark-compact GCs (about a fifth of the broker's CPU under 128 KiB produce requests before this pool).
- * Buffers go back to the pool only when the request is known to be dead after its handler returned: a
- * Produce answered synchronously (its records were written to the log; the asynchronous recompression path
- * keeps them, so it is not recycled). Everything else is left to the GC, so a handler that keeps views of its
- * request stays correct.
- */
-class FramePool {
-  private readonly free = new Map<number, Buffer[]>();
-  private pooledBytes = 0;
-
-  constructor(
-    private readonly classMinBytes: number,
-    private readonly classMaxBytes: number,
-    private readonly pooledBytesMax: number,
-  ) {}
-
-  /** A buffer of at least n bytes (a power of two), or null when n is outside the pooled sizes. */
-  alloc(n: number): Buffer | null {
-    if (n > this.classMaxBytes) return null;
-    let size = this.classMinBytes;
-    while (size < n) size *= 2;
-    const list = this.free.get(size);
-    const buf = list?.pop();
-    if (buf !== undefined) {
-      this.pooledBytes -= buf.length;
-      return buf;
-    }
-    return Buffer.allocUnsafeSlow(size);
-  }
-
-  /** Takes back a buffer from alloc whose contents nobody references any more. */
-  release(buf: Buffer): void {
-    if (this.pooledBytes + buf.length > this.pooledBytesMax) return;
-    let list = this.free.get(buf.length);
-    if (list === undefined) {
-      list = [];
-      this.free.set(buf.length, list);
-    }
-    list.push(buf);
-    this.pooledBytes += buf.length;
-  }
-}
-
 const framePool = new FramePool(16 * 1024, limits.framePoolBufferBytesMax, limits.framePoolBytesMax);
+
+/** Turns of the event loop, counted by one setImmediate per turn in which some connection asked. */
+let loopTurn = 0;
+let loopTurnCounting = false;
+const nextLoopTurn = (): void => {
+  loopTurn++;
+  loopTurnCounting = false;
+};
+function currentLoopTurn(): number {
+  if (!loopTurnCounting) {
+    loopTurnCounting = true;
+    setImmediate(nextLoopTurn);
+  }
+  return loopTurn;
+}
 
 export class Connection {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private readonly queue: Slot[] = [];
   private inFlight = 0;
+  /** The socket is not being read (see updateReading for why). */
   private paused = false;
   private closed = false;
   /** Set at shutdown: no new requests are read; in-flight ones are answered. */
   private draining = false;
-  /** Bytes reserved against the broker-wide budget for the frame being received (size known, not complete). */
-  private reserved = 0;
+  /**
+   * How long the request now arriving has been on its way, in ms: receiveMs accumulated plus the time since
+   * receiveSince (performance.now(), -1 while the clock is stopped). It runs only while the socket is read: time
+   * the broker itself paused reading is not the client's.
+   */
+  private receiveMs = 0;
+  private receiveSince = -1;
+  /** Request bytes handled in the loop turn `turn`; at limits.connectionTurnBytesMax the connection yields. */
+  private turnBytes = 0;
+  private turn = -1;
+  /** Set while the connection has yielded its turn (until a setImmediate in the next turn). */
+  private yielded = false;
+  private inDrainFrames = false;
+  private readonly endYieldFn = (): void => {
+    this.yielded = false;
+    this.turnBytes = 0;
+    this.maybeResume();
+  };
   private readonly abort = new AbortController();
   readonly address: string;
   private readonly resumeFn = (): void => this.maybeResume();
@@ -233,24 +177,47 @@ export class Connection {
     this.closed = true;
     this.abort.abort();
     this.memory.cancel(this.resumeFn);
-    let held = this.reserved;
-    this.reserved = 0;
-    for (const s of this.queue) held += s.bytes;
+    this.memory.requestEnded(this);
+    let answering = 0;
+    for (const s of this.queue) answering += s.bytes;
     this.queue.length = 0;
-    if (held > 0) this.memory.release(held);
+    if (answering > 0) this.memory.release(answering, true);
+    if (this.pendingBytes > 0) this.memory.release(this.pendingBytes, false);
     this.pending = [];
     this.pendingBytes = 0;
   }
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
+    this.memory.acquire(chunk.length);
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     this.drainFrames();
   }
 
+  /**
+   * Hands every complete frame received to onFrame (unless blocked, or until the connection has used its share
+   * of this turn of the event loop), then decides whether to read on.
+   */
   private drainFrames(): void {
-    while (!this.closed && !this.paused && this.pendingBytes >= 4) {
+    // Releasing memory below can wake this connection again (memory.onAvailable): the loop running goes on.
+    if (this.inDrainFrames) return;
+    this.inDrainFrames = true;
+    try {
+      this.drainFramesOnce();
+    } finally {
+      this.inDrainFrames = false;
+    }
+    if (!this.closed) this.updateReading();
+  }
+
+  private drainFramesOnce(): void {
+    const turn = currentLoopTurn();
+    if (this.turn !== turn) {
+      this.turn = turn;
+      this.turnBytes = 0;
+    }
+    while (!this.closed && !this.yielded && !this.blocked() && this.pendingBytes >= 4) {
       const size = this.peekInt32();
       if (size < 0 || size > this.connLimits.requestBytesMax) {
         this.close('request size out of bounds (socket.request.max.bytes)', 'oversized', {
@@ -259,42 +226,116 @@ export class Connection {
         });
         return;
       }
-      if (this.pendingBytes < 4 + size) {
-        // A frame on its way: book its size now, or stop reading until the budget has room.
-        if (this.reserved === 0) {
-          if (this.memory.overLimit()) {
-            this.pause();
-            return;
-          }
-          this.reserved = 4 + size;
-          this.memory.acquire(this.reserved);
-        }
-        return;
-      }
-      const frame = this.take(4 + size).subarray(4);
-      this.memory.acquire(frame.length);
-      if (this.reserved > 0) {
-        const r = this.reserved;
-        this.reserved = 0;
-        this.memory.release(r);
-      }
+      if (this.pendingBytes < 4 + size) break;
+      const n = 4 + size;
+      const frame = this.take(n).subarray(4);
+      this.receiveMs = 0;
+      this.receiveSince = -1;
+      this.memory.requestEnded(this);
       this.frameDead = false;
-      if (!this.onFrame(frame)) this.memory.release(frame.length);
+      if (this.onFrame(frame)) this.memory.settle(n);
+      else this.memory.release(n, false);
       if (this.assembled !== null) {
         if (this.frameDead) framePool.release(this.assembled);
         this.assembled = null;
       }
-      if (this.mustPause()) this.pause();
+      this.turnBytes += n;
+      if (this.turnBytes >= limits.connectionTurnBytesMax) {
+        // Other sockets' requests (a consumer's fetch among them) get their turn first.
+        this.yielded = true;
+        setImmediate(this.endYieldFn);
+      }
     }
   }
 
-  private mustPause(): boolean {
+  /** Reasons to leave received requests unhandled (and the socket unread) until something changes. */
+  private blocked(): boolean {
     return (
       this.draining ||
       this.inFlight >= limits.inFlightRequestsPerConnectionMax ||
-      this.memory.overLimit() ||
       this.socket.writableLength > limits.responseBytesBufferedMax
     );
+  }
+
+  /**
+   * Reads on unless the connection is blocked (resumed by flush() or 'drain'), has yielded its turn (resumed by
+   * endYieldFn) or the broker's request memory is spent (resumed by memory.onAvailable); runs the receive clock
+   * while part of a request waits here.
+   */
+  private updateReading(): void {
+    const blocked = this.blocked();
+    const read = !blocked && !this.yielded && this.memory.mayRead(this, this.remaining());
+    if (read && this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    } else if (!read && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+    if (this.pendingBytes > 0 && !this.paused) {
+      if (this.receiveSince < 0) this.receiveSince = performance.now();
+    } else if (this.receiveSince >= 0) {
+      this.receiveMs += performance.now() - this.receiveSince;
+      this.receiveSince = -1;
+    }
+    if (blocked) {
+      // A blocked connection does not keep a finisher's overdraft.
+      this.memory.requestEnded(this);
+    } else if (!read && !this.yielded) {
+      this.memory.onAvailable(this.resumeFn);
+    }
+  }
+
+  /** Bytes still to come of the request being received; -1 between requests (or within a size prefix). */
+  private remaining(): number {
+    if (this.pendingBytes < 4) return -1;
+    return Math.max(0, 4 + this.peekInt32() - this.pendingBytes);
+  }
+
+  /**
+   * Closes the connection when the request arriving on it is overdue: it may take
+   * socket.request.receive.timeout.ms plus one second per limits.requestReceiveBytesPerSecMin bytes received, so
+   * a large request on a slow but steady link gets through while a client trickling bytes (or stopping halfway)
+   * is dropped. The Server calls this periodically.
+   */
+  checkReceiveTimeout(now: number, timeoutMs: number): void {
+    if (this.closed || this.pendingBytes === 0) return;
+    const elapsed = this.receiveMs + (this.receiveSince >= 0 ? now - this.receiveSince : 0);
+    if (elapsed <= timeoutMs || this.remaining() === 0) return;
+    const received = this.pendingBytes;
+    if (elapsed <= timeoutMs + (received / limits.requestReceiveBytesPerSecMin) * 1000) return;
+    this.close('request not received in time (socket.request.receive.timeout.ms)', 'slow_request', {
+      timeoutMs,
+      elapsedMs: Math.round(elapsed),
+      receivedBytes: received,
+      ...this.partialHeader(),
+    });
+  }
+
+  /** What the first bytes of a partly received request say (size, API, client id), for the log. */
+  private partialHeader(): Record<string, unknown> {
+    const parts: Buffer[] = [];
+    let length = 0;
+    for (const c of this.pending) {
+      parts.push(c);
+      length += c.length;
+      if (length >= 4096) break; // the header (client ids are short); not a 100 MB copy
+    }
+    const head = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, length);
+    const out: Record<string, unknown> = {};
+    if (head.length >= 4) out.size = head.readInt32BE(0);
+    if (head.length < 12) return out;
+    const apiKey = head.readInt16BE(4);
+    const apiVersion = head.readInt16BE(6);
+    out.apiKey = apiKey;
+    out.apiVersion = apiVersion;
+    out.correlationId = head.readInt32BE(8);
+    const len = head.length >= 14 ? head.readInt16BE(12) : -2;
+    const withClientId = apiSchemas.has(apiKey) && requestHeaderVersion(apiKey, apiVersion) >= 1;
+    if (withClientId && len >= 0 && head.length >= 14 + len) {
+      out.clientId = head.toString('utf8', 14, 14 + len);
+    }
+    return out;
   }
 
   private peekInt32(): number {
@@ -338,20 +379,15 @@ export class Connection {
     if (this.paused) return;
     this.paused = true;
     this.socket.pause();
-    if (this.memory.overLimit()) this.memory.onAvailable(this.resumeFn);
+    if (this.receiveSince >= 0) {
+      this.receiveMs += performance.now() - this.receiveSince;
+      this.receiveSince = -1;
+    }
   }
 
+  /** Something that blocked reading changed (responses written, socket drained, memory released). */
   private maybeResume(): void {
-    if (!this.paused || this.closed || this.draining) return;
-    if (this.inFlight >= limits.inFlightRequestsPerConnectionMax) return;
-    // Resumed by 'drain' once the client has read its responses.
-    if (this.socket.writableLength > limits.responseBytesBufferedMax) return;
-    if (this.memory.overLimit()) {
-      this.memory.onAvailable(this.resumeFn);
-      return;
-    }
-    this.paused = false;
-    this.socket.resume();
+    if (this.closed || this.draining) return;
     this.drainFrames();
   }
 
@@ -398,7 +434,7 @@ export class Connection {
       }
       throw err;
     }
-    const slot: Slot = { done: false, chunks: null, bytes: frame.length, start: performance.now() };
+    const slot: Slot = { done: false, chunks: null, bytes: frame.length + 4, start: performance.now() };
     this.queue.push(slot);
     this.inFlight++;
     this.broker.metrics.request(apiKey, apiVersion);
@@ -556,7 +592,7 @@ export class Connection {
     }
     if (corked) this.socket.uncork();
     if (released > 0) {
-      this.memory.release(released);
+      this.memory.release(released, true);
       this.maybeResume();
     }
     if (this.draining && this.queue.length === 0) this.onDrained?.();

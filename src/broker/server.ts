@@ -1,5 +1,5 @@
 // The listener: accepts sockets, enforces connection limits (max.connections, max.connections.per.ip,
-// connections.max.idle.ms) and hands each socket to a Connection.
+// connections.max.idle.ms, socket.request.receive.timeout.ms) and hands each socket to a Connection.
 //
 // Two steps, so that start-up fails on a taken port before any log is loaded: bind() takes the port
 // (sockets that arrive before start() wait, paused, up to max.connections), start(broker) serves.
@@ -7,14 +7,17 @@
 import * as net from 'node:net';
 import type { Logger } from '../logger.js';
 import type { Broker } from './broker.js';
-import { Connection, RequestMemory } from './connection.js';
+import { Connection } from './connection.js';
 import type { Handler } from './handler.js';
+import { RequestMemory } from './request-memory.js';
 
 export interface ServerOptions {
   host: string;
   port: number;
   requestBytesMax: number;
   queuedRequestBytesMax: number;
+  /** socket.request.receive.timeout.ms */
+  requestReceiveTimeoutMs: number;
   maxConnections: number;
   maxConnectionsPerIp: number;
   idleMs: number;
@@ -30,15 +33,27 @@ export class Server {
   /** Sockets accepted between bind() and start(), paused. */
   private waiting: net.Socket[] = [];
   private boundPort = -1;
+  private readonly receiveTimer: NodeJS.Timeout;
 
   constructor(
     private readonly opts: ServerOptions,
     private readonly log: Logger,
   ) {
-    this.memory = new RequestMemory(opts.queuedRequestBytesMax);
+    this.memory = new RequestMemory(opts.queuedRequestBytesMax, opts.requestBytesMax);
     this.server = net.createServer({ noDelay: true, pauseOnConnect: true }, (socket) =>
       this.onAccept(socket),
     );
+    // Requests arriving too slowly are found by a sweep (a timer per partial request would be armed and cleared
+    // for most produce requests, which span socket reads); it checks a few times per timeout, at most once a second.
+    const timeoutMs = opts.requestReceiveTimeoutMs;
+    this.receiveTimer = setInterval(
+      () => {
+        const now = performance.now();
+        for (const c of this.connections) c.checkReceiveTimeout(now, timeoutMs);
+      },
+      Math.min(1000, Math.max(10, timeoutMs / 4)),
+    );
+    this.receiveTimer.unref();
   }
 
   get connectionCount(): number {
@@ -146,6 +161,7 @@ export class Server {
    * short), then each connection is closed once its responses are written, or when graceMs runs out.
    */
   async close(graceMs: number): Promise<void> {
+    clearInterval(this.receiveTimer);
     for (const socket of this.waiting.splice(0)) socket.destroy();
     if (!this.server.listening) return;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));

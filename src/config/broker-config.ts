@@ -97,6 +97,12 @@ export const definitions: Record<string, Definition> = {
   'socket.request.max.bytes': { kind: 'int', default: String(limits.requestBytesMaxDefault), min: 1 },
   // Kafka's default (-1) is unbounded; Samsa always bounds what it buffers.
   'queued.max.request.bytes': { kind: 'long', default: String(limits.queuedRequestBytesMaxDefault), min: 1 },
+  // Samsa's own (Kafka has none): a request must arrive within this, plus 1 s per MiB received.
+  'socket.request.receive.timeout.ms': {
+    kind: 'long',
+    default: String(limits.requestReceiveTimeoutMsDefault),
+    min: 1,
+  },
   'max.connections': { kind: 'int', default: '2147483647', min: 0 },
   'max.connections.per.ip': { kind: 'int', default: '2147483647', min: 0 },
   'connections.max.idle.ms': { kind: 'long', default: '600000', min: -1 },

@@ -71,6 +71,7 @@ export interface Metrics {
 export type ClosedReason =
   | 'client'
   | 'idle'
+  | 'slow_request'
   | 'malformed'
   | 'oversized'
   | 'unsupported'

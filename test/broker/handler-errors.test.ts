@@ -65,6 +65,7 @@ describe('a handler that throws', () => {
         port: 0,
         requestBytesMax: 1024 * 1024,
         queuedRequestBytesMax: 16 * 1024 * 1024,
+        requestReceiveTimeoutMs: 30_000,
         maxConnections: 100,
         maxConnectionsPerIp: 100,
         idleMs: 60_000,
