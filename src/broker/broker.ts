@@ -37,6 +37,7 @@ import { createLogger, type Logger } from '../logger.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { AlterPartitionResponse } from '../protocol/generated/alter-partition-response.js';
 import { ApiKey } from '../protocol/generated/apis.js';
+import type { ControlledShutdownResponse } from '../protocol/generated/controlled-shutdown-response.js';
 import type { LogConfig } from '../storage/config.js';
 import { LogDirError, LogDirLocks } from '../storage/log-dirs.js';
 import { LogManager } from '../storage/log-manager.js';
@@ -141,6 +142,9 @@ export class Broker {
         interBrokerListener: interBroker,
         uncleanLeaderElection: config.bool('unclean.leader.election.enable'),
         socketTimeoutMs: config.int('controller.socket.timeout.ms'),
+        autoLeaderRebalance: config.bool('auto.leader.rebalance.enable'),
+        leaderImbalanceCheckIntervalMs: config.long('leader.imbalance.check.interval.seconds') * 1000,
+        leaderImbalancePerBrokerPercentage: config.int('leader.imbalance.per.broker.percentage'),
       });
       this.fetchers = new ReplicaFetcherManager({
         localBrokerId: this.nodeId,
@@ -553,8 +557,46 @@ export class Broker {
     return this.stopping;
   }
 
+  /**
+   * ZooKeeper mode (controlled.shutdown.enable): asks the controller to move this broker's leaderships away
+   * before it stops, retrying controlled.shutdown.max.retries times controlled.shutdown.retry.backoff.ms apart
+   * while it still leads partitions; then stops anyway, as Kafka does.
+   */
+  private async controlledShutdown(): Promise<void> {
+    const client = this.controllerClient;
+    if (client === null || this.zk === null || !this.config.bool('controlled.shutdown.enable')) return;
+    const started = Date.now();
+    const attempts = this.config.int('controlled.shutdown.max.retries') + 1;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        const res = await client.send<ControlledShutdownResponse>(ApiKey.ControlledShutdown, 3, {
+          brokerId: this.nodeId,
+          brokerEpoch: this.zk.epoch,
+        });
+        if (res.errorCode === ErrorCode.NONE && res.remainingPartitions.length === 0) {
+          this.log.info('controlled shutdown: leadership moved to other brokers', {
+            ms: Date.now() - started,
+          });
+          return;
+        }
+        this.log.warn('controlled shutdown incomplete; retrying', {
+          attempt,
+          errorCode: res.errorCode,
+          stillLeading: res.remainingPartitions.map((p) => `${p.topicName}-${p.partitionIndex}`).slice(0, 20),
+        });
+      } catch (err) {
+        this.log.warn('controlled shutdown request failed; retrying', { attempt, error: err });
+      }
+      if (attempt < attempts) {
+        await new Promise((r) => setTimeout(r, this.config.long('controlled.shutdown.retry.backoff.ms')));
+      }
+    }
+    this.log.warn('controlled shutdown did not complete; stopping anyway', { ms: Date.now() - started });
+  }
+
   private async doStop(): Promise<void> {
     this.log.info('shutting down');
+    await this.controlledShutdown();
     // Another broker takes the controller role at once rather than after our ZooKeeper session times out.
     await this.controller?.stop();
     // Parked JoinGroup/SyncGroup requests are answered first, so the listener can drain.

@@ -136,6 +136,12 @@ export const definitions: Record<string, Definition> = {
   'zookeeper.connection.timeout.ms': { kind: 'int', default: null, min: 1 },
   'controller.socket.timeout.ms': { kind: 'int', default: '30000', min: 1 },
   'unclean.leader.election.enable': { kind: 'boolean', default: 'false' },
+  'auto.leader.rebalance.enable': { kind: 'boolean', default: 'true' },
+  'leader.imbalance.check.interval.seconds': { kind: 'long', default: '300', min: 1 },
+  'leader.imbalance.per.broker.percentage': { kind: 'int', default: '10', min: 0 },
+  'controlled.shutdown.enable': { kind: 'boolean', default: 'true' },
+  'controlled.shutdown.max.retries': { kind: 'int', default: '3', min: 0 },
+  'controlled.shutdown.retry.backoff.ms': { kind: 'long', default: '5000', min: 0 },
   // Replication (src/cluster/replica-fetcher.ts).
   'replica.fetch.wait.max.ms': { kind: 'int', default: '500', min: 0 },
   'replica.fetch.min.bytes': { kind: 'int', default: '1', min: 1 },

@@ -9,6 +9,7 @@ import { metadata } from './03-metadata.js';
 import { leaderAndIsr } from './04-leader-and-isr.js';
 import { stopReplica } from './05-stop-replica.js';
 import { updateMetadata } from './06-update-metadata.js';
+import { controlledShutdown } from './07-controlled-shutdown.js';
 import { offsetCommit } from './08-offset-commit.js';
 import { offsetFetch } from './09-offset-fetch.js';
 import { findCoordinator } from './10-find-coordinator.js';
@@ -29,6 +30,7 @@ import { alterConfigs } from './33-alter-configs.js';
 import { describeLogDirs } from './35-describe-log-dirs.js';
 import { createPartitions } from './37-create-partitions.js';
 import { deleteGroups } from './42-delete-groups.js';
+import { electLeaders } from './43-elect-leaders.js';
 import { incrementalAlterConfigs } from './44-incremental-alter-configs.js';
 import { offsetDelete } from './47-offset-delete.js';
 import { alterPartition } from './56-alter-partition.js';
@@ -43,6 +45,7 @@ export const handlers: readonly Handler<any, any>[] = [
   leaderAndIsr,
   stopReplica,
   updateMetadata,
+  controlledShutdown,
   offsetCommit,
   offsetFetch,
   findCoordinator,
@@ -53,6 +56,7 @@ export const handlers: readonly Handler<any, any>[] = [
   describeGroups,
   listGroups,
   deleteGroups,
+  electLeaders,
   offsetDelete,
   apiVersions,
   createTopics,

@@ -38,9 +38,17 @@ import {
   encodeTopicAssignment,
   zkPaths,
 } from '../zk/zk-data.js';
+import { handleAlterPartition } from './alter-partition.js';
 import { ChannelManager } from './channel-manager.js';
 import { ControllerContext, type LiveBroker } from './context.js';
+import type { ControllerCore } from './core.js';
 import { newPartitionLeader, offlinePartitionLeader, withoutReplica } from './election.js';
+import {
+  controlledShutdown,
+  electPreferredLeaders,
+  imbalancedPartitions,
+  type TopicPartitionRef,
+} from './leadership.js';
 import { RequestBatch } from './request-batch.js';
 import {
   ControllerMovedError,
@@ -62,6 +70,12 @@ export interface ControllerOptions {
   uncleanLeaderElection: boolean;
   /** controller.socket.timeout.ms */
   socketTimeoutMs: number;
+  /** auto.leader.rebalance.enable */
+  autoLeaderRebalance: boolean;
+  /** leader.imbalance.check.interval.seconds, in ms */
+  leaderImbalanceCheckIntervalMs: number;
+  /** leader.imbalance.per.broker.percentage */
+  leaderImbalancePerBrokerPercentage: number;
 }
 
 interface TopicPartition {
@@ -69,9 +83,7 @@ interface TopicPartition {
   partition: number;
 }
 
-type AlterPartitionTopicIn = AlterPartitionRequest['topics'][number];
-
-export class Controller {
+export class Controller implements ControllerCore {
   private readonly queue: { name: string; run: () => Promise<void> }[] = [];
   private processing = false;
   private stopped = false;
@@ -83,9 +95,10 @@ export class Controller {
   private readonly deletionsInFlight = new Map<string, Set<number>>();
   /** Topics whose /brokers/topics/<t> data is watched (partition additions). */
   private readonly watchedTopics = new Set<string>();
-  private readonly log: Logger;
+  private rebalanceTimer: NodeJS.Timeout | null = null;
+  readonly log: Logger;
 
-  constructor(private readonly opts: ControllerOptions) {
+  constructor(readonly opts: ControllerOptions) {
     this.log = opts.logger;
   }
 
@@ -251,6 +264,8 @@ export class Controller {
     if (this.ctx === null) return;
     this.log.info('resigning as controller', { epoch: this.ctx.epoch, why });
     this.ctx = null;
+    if (this.rebalanceTimer !== null) clearInterval(this.rebalanceTimer);
+    this.rebalanceTimer = null;
     this.channels?.close();
     this.channels = null;
     this.deletionsInFlight.clear();
@@ -302,6 +317,13 @@ export class Controller {
     batch.addFullMetadata(ctx.liveBrokers.keys());
     batch.send(this.channelsOrThrow());
     await this.topicDeletion();
+    if (this.opts.autoLeaderRebalance) {
+      this.rebalanceTimer = setInterval(
+        () => this.enqueue('auto leader rebalance', () => this.autoRebalance()),
+        this.opts.leaderImbalanceCheckIntervalMs,
+      );
+      this.rebalanceTimer.unref();
+    }
     this.log.info('controller failover done', {
       epoch: ctx.epoch,
       brokers: [...ctx.liveBrokers.keys()],
@@ -310,12 +332,12 @@ export class Controller {
     });
   }
 
-  private channelsOrThrow(): ChannelManager {
+  channelsOrThrow(): ChannelManager {
     if (this.channels === null) throw new ControllerMovedError('sending requests');
     return this.channels;
   }
 
-  private context(): ControllerContext {
+  context(): ControllerContext {
     if (this.ctx === null) throw new ControllerMovedError('an event');
     return this.ctx;
   }
@@ -442,7 +464,7 @@ export class Controller {
   }
 
   /** Writes states, records them and queues LeaderAndIsr; a state changed meanwhile is re-read. */
-  private async applyWrites(
+  async applyWrites(
     batch: RequestBatch,
     writes: StateWrite[],
     isNew: ReadonlySet<string> = new Set(),
@@ -670,6 +692,62 @@ export class Controller {
     this.log.info('topic deleted', { topic });
   }
 
+  // ---- moving leadership on purpose (leadership.ts) ----------------------------------------------
+
+  /** ControlledShutdown from a broker about to stop: resolves with the partitions it still leads. */
+  controlledShutdown(
+    brokerId: number,
+    brokerEpoch: number,
+  ): Promise<{ errorCode: number; remaining: TopicPartitionRef[] }> {
+    return this.onActive('controlled shutdown', { errorCode: ErrorCode.NOT_CONTROLLER, remaining: [] }, () =>
+      controlledShutdown(this, brokerId, brokerEpoch),
+    );
+  }
+
+  /** ElectLeaders (preferred): null partitions means every partition. */
+  electPreferredLeaders(
+    partitions: TopicPartitionRef[] | null,
+  ): Promise<Map<string, { errorCode: number; message: string | null }> | null> {
+    return this.onActive('elect leaders', null, () =>
+      electPreferredLeaders(this, partitions ?? [...this.context().partitions()]),
+    );
+  }
+
+  private async autoRebalance(): Promise<void> {
+    if (this.ctx === null) return;
+    const partitions = imbalancedPartitions(this, this.opts.leaderImbalancePerBrokerPercentage);
+    if (partitions.length === 0) return;
+    this.log.info(
+      'leader imbalance above leader.imbalance.per.broker.percentage: electing preferred leaders',
+      {
+        partitions: partitions.length,
+      },
+    );
+    await electPreferredLeaders(this, partitions);
+  }
+
+  /** Runs `fn` as a controller event when active; resolves with `inactive` otherwise (or if the event fails). */
+  private onActive<T>(name: string, inactive: T, fn: () => Promise<T>): Promise<T> {
+    return new Promise((resolve) => {
+      if (!this.isActive) {
+        resolve(inactive);
+        return;
+      }
+      this.enqueue(name, async () => {
+        if (!this.isActive) {
+          resolve(inactive);
+          return;
+        }
+        try {
+          resolve(await fn());
+        } catch (err) {
+          resolve(inactive);
+          throw err;
+        }
+      });
+    });
+  }
+
   // ---- AlterPartition: a leader's ISR change -------------------------------------------------------
 
   /** Handles AlterPartition from a partition leader (handlers/56-alter-partition.ts). */
@@ -681,130 +759,12 @@ export class Controller {
       }
       this.enqueue('alter partition', async () => {
         try {
-          resolve(await this.doAlterPartition(req, version));
+          resolve(await handleAlterPartition(this, req, version));
         } catch (err) {
           resolve({ throttleTimeMs: 0, errorCode: ErrorCode.NOT_CONTROLLER, topics: [] });
           throw err;
         }
       });
     });
-  }
-
-  private async doAlterPartition(
-    req: AlterPartitionRequest,
-    version: number,
-  ): Promise<AlterPartitionResponseInput> {
-    const ctx = this.ctx;
-    if (ctx === null) return { throttleTimeMs: 0, errorCode: ErrorCode.NOT_CONTROLLER, topics: [] };
-    const broker = ctx.liveBrokers.get(req.brokerId);
-    if (broker === undefined || (req.brokerEpoch !== -1 && req.brokerEpoch !== broker.epoch)) {
-      return { throttleTimeMs: 0, errorCode: ErrorCode.STALE_BROKER_EPOCH, topics: [] };
-    }
-    const byId = new Map([...ctx.topics].map(([name, t]) => [t.topicId, name]));
-    const writes: StateWrite[] = [];
-    const answers: { topic: AlterPartitionTopicIn; name: string | undefined; partitions: unknown[] }[] = [];
-    const pending: { out: Record<string, unknown>; write: StateWrite }[] = [];
-    for (const t of req.topics) {
-      const name = version >= 2 ? byId.get(t.topicId) : t.topicName;
-      const partitions: unknown[] = [];
-      answers.push({ topic: t, name, partitions });
-      for (const p of t.partitions) {
-        const fail = (errorCode: number): void => {
-          partitions.push({
-            partitionIndex: p.partitionIndex,
-            errorCode,
-            leaderId: -1,
-            leaderEpoch: -1,
-            isr: [],
-            leaderRecoveryState: 0,
-            partitionEpoch: -1,
-          });
-        };
-        const s = name === undefined ? undefined : ctx.state(name, p.partitionIndex);
-        if (name === undefined || s === undefined || ctx.deleting.has(name)) {
-          fail(version >= 2 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-          continue;
-        }
-        if (s.leader !== req.brokerId) {
-          fail(ErrorCode.NOT_LEADER_OR_FOLLOWER);
-          continue;
-        }
-        if (p.leaderEpoch !== s.leaderEpoch) {
-          fail(ErrorCode.FENCED_LEADER_EPOCH);
-          continue;
-        }
-        if (p.partitionEpoch !== s.zkVersion) {
-          fail(ErrorCode.INVALID_UPDATE_VERSION);
-          continue;
-        }
-        const newIsr = version >= 3 ? p.newIsrWithEpochs.map((b) => b.brokerId) : p.newIsr;
-        const replicas = ctx.replicas(name, p.partitionIndex);
-        if (!newIsr.includes(s.leader) || newIsr.some((r) => !replicas.includes(r))) {
-          fail(ErrorCode.INVALID_REQUEST);
-          continue;
-        }
-        if (newIsr.some((r) => !s.isr.includes(r) && !ctx.isLive(r))) {
-          fail(ErrorCode.INELIGIBLE_REPLICA);
-          continue;
-        }
-        const write: StateWrite = {
-          topic: name,
-          partition: p.partitionIndex,
-          leader: s.leader,
-          leaderEpoch: s.leaderEpoch,
-          isr: newIsr,
-          leaderRecoveryState: 0,
-          expectedZkVersion: s.zkVersion,
-        };
-        writes.push(write);
-        const out: Record<string, unknown> = { partitionIndex: p.partitionIndex };
-        partitions.push(out);
-        pending.push({ out, write });
-      }
-    }
-    if (writes.length > 0) {
-      const batch = new RequestBatch(ctx, this.opts.brokerId);
-      const results = await writePartitionStates(this.opts.zk, ctx, writes);
-      results.forEach((s, i) => {
-        const { out, write } = pending[i] as { out: Record<string, unknown>; write: StateWrite };
-        if (s === null) {
-          Object.assign(out, {
-            errorCode: ErrorCode.INVALID_UPDATE_VERSION,
-            leaderId: -1,
-            leaderEpoch: -1,
-            isr: [],
-            leaderRecoveryState: 0,
-            partitionEpoch: -1,
-          });
-          return;
-        }
-        ctx.states.set(`${write.topic}\u0000${write.partition}`, s);
-        batch.addMetadata(write.topic, write.partition);
-        this.log.info('ISR changed', {
-          topic: write.topic,
-          partition: write.partition,
-          isr: s.isr,
-          leaderEpoch: s.leaderEpoch,
-        });
-        Object.assign(out, {
-          errorCode: ErrorCode.NONE,
-          leaderId: s.leader,
-          leaderEpoch: s.leaderEpoch,
-          isr: s.isr,
-          leaderRecoveryState: s.leaderRecoveryState,
-          partitionEpoch: s.zkVersion,
-        });
-      });
-      batch.send(this.channelsOrThrow());
-    }
-    return {
-      throttleTimeMs: 0,
-      errorCode: ErrorCode.NONE,
-      topics: answers.map((a) => ({
-        topicName: a.name ?? a.topic.topicName,
-        topicId: a.topic.topicId,
-        partitions: a.partitions as NonNullable<AlterPartitionResponseInput['topics']>[number]['partitions'],
-      })),
-    };
   }
 }
