@@ -31,8 +31,6 @@ export const recompressBatchBytesMax = 64 * 1024 * 1024;
 export const shutdownGraceMs = 5_000;
 /** Member ids handed out with MEMBER_ID_REQUIRED and not yet used, per group (also bounded by group.max.size). */
 export const groupPendingMembersMax = 10_000;
-/** Records an offsets-topic partition may grow by (at least) before its live state is rewritten. */
-export const offsetsLogRewriteRecordsMin = 100_000;
 /**
  * Distinct keys the log cleaner dedupes in one pass (Kafka sizes this with log.cleaner.dedupe.buffer.size). Each
  * key costs 24 bytes (16-byte hash + offset) at a load factor of 0.75, so the map peaks at ~32 MiB; it grows from

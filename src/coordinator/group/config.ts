@@ -1,7 +1,6 @@
 // The group coordinator's settings, read once from the broker configuration (Kafka's keys).
 
 import type { BrokerConfig } from '../../config/broker-config.js';
-import * as limits from '../../limits.js';
 
 export interface GroupCoordinatorConfig {
   /** offsets.topic.num.partitions: partitions of __consumer_offsets when it is created. */
@@ -23,8 +22,8 @@ export interface GroupCoordinatorConfig {
   maxSize: number;
   /** How long a new member's JoinGroup may stay parked before it is dropped (Kafka: 5 minutes). */
   newMemberJoinTimeoutMs: number;
-  /** Growth (records) of an offsets-topic partition before its live state is rewritten (state-log.ts). */
-  stateRewriteRecordsMin: number;
+  /** offsets.commit.timeout.ms: how long a write to __consumer_offsets may take to be committed. */
+  offsetCommitTimeoutMs: number;
 }
 
 export function groupCoordinatorConfig(c: BrokerConfig): GroupCoordinatorConfig {
@@ -39,6 +38,6 @@ export function groupCoordinatorConfig(c: BrokerConfig): GroupCoordinatorConfig 
     maxSessionTimeoutMs: c.int('group.max.session.timeout.ms'),
     maxSize: c.int('group.max.size'),
     newMemberJoinTimeoutMs: 5 * 60_000,
-    stateRewriteRecordsMin: limits.offsetsLogRewriteRecordsMin,
+    offsetCommitTimeoutMs: c.int('offsets.commit.timeout.ms'),
   };
 }

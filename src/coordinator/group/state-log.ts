@@ -1,17 +1,22 @@
 // The group coordinator's durable state: the internal topic __consumer_offsets (record format in
 // records.ts). The topic is created on first use with offsets.topic.num.partitions partitions,
-// cleanup.policy=compact and segment.bytes=offsets.topic.segment.bytes. Writes are synchronous
-// appends of one uncompressed record batch to the group's partition, after which the high
-// watermark moves to the log end (one replica owns all it has), as a produce does.
-// load() replays every partition from its log start offset when the broker starts.
+// cleanup.policy=compact and segment.bytes=offsets.topic.segment.bytes; the log cleaner keeps the last
+// record of each key (and drops tombstones after delete.retention.ms), which is exactly the state a load
+// rebuilds, so the topic stays bounded by the number of live offsets and groups.
 //
-// Until the log compacts, maybeRewrite() bounds it: once a partition has grown by
-// max(rewriteRecordsMin, 2 x its live records) since its last rewrite, the live state (every
-// committed offset and the last group metadata of its groups) is appended again, flushed, and the
-// log start offset moved to the first of those copies; whole segments below it are deleted. A crash
-// at any point replays to the same state: before the move the originals come first and the copies
-// restate them; after it the copies are durable (flushed before the move).
+// write() appends one uncompressed record batch to the group's partition as leader with acks=all
+// semantics: refused at once with NOT_ENOUGH_REPLICAS while the ISR is smaller than the topic's
+// min.insync.replicas, else it resolves once the high watermark passed the batch (the write is committed)
+// or with NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS_AFTER_APPEND or REQUEST_TIMED_OUT after
+// offsets.commit.timeout.ms (partition.ts waitForHighWatermark). The append itself happens before write()
+// returns, so records reach the log in the order write() is called. A write that timed out may still be
+// committed later (as in Kafka): the caller answered with an error and the next load sees the record.
+//
+// replay() reads one partition from its log start offset to its log end and hands every record to the
+// caller, yielding to the event loop between reads; it stops early once the caller says the load no
+// longer applies (the partition was unloaded or re-elected meanwhile).
 
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Partition } from '../../cluster/partition.js';
 import type { Logger } from '../../logger.js';
 import { decompress } from '../../protocol/compression.js';
@@ -32,8 +37,8 @@ import { decodeStateRecord, type EncodedRecord, partitionForGroup, type StateRec
 
 /** Bytes read per step while loading a partition. */
 const loadReadBytes = 8 * 1024 * 1024;
-/** Records per batch when a partition's live state is rewritten. */
-const rewriteBatchRecords = 1000;
+/** Coordinator writes wait for the whole ISR (Kafka's offsets.commit.required.acks default). */
+const REQUIRED_ACKS_ALL = -1;
 
 /** What the coordinator needs of the cluster for __consumer_offsets (the broker provides it). */
 export interface OffsetsTopicHost {
@@ -45,12 +50,11 @@ export interface OffsetsTopicHost {
   partitionExists(topic: string, partition: number): boolean;
   /** Starts creating the topic when it is missing (done at once on a single node, later in a cluster). */
   createTopic(): void;
+  /** min.insync.replicas of __consumer_offsets (its override, else the broker's default). */
+  minInsyncReplicas(): number;
 }
 
 export class GroupStateLog {
-  /** Per partition: the log end offset at which the next rewrite is due. */
-  private readonly rewriteAt = new Map<number, number>();
-
   constructor(
     private readonly host: OffsetsTopicHost,
     private readonly config: GroupCoordinatorConfig,
@@ -67,165 +71,140 @@ export class GroupStateLog {
     return partitionForGroup(groupId, this.partitionCount());
   }
 
-  /** The local leader replicas of the topic's partitions (undefined where another broker leads). */
-  private partitions(): (Partition | undefined)[] {
-    return Array.from({ length: this.host.partitionCount() }, (_, i) => this.host.leaderPartition(i));
-  }
-
   /**
-   * Appends the records to the group's partition. Returns Kafka's error code for the caller's
-   * response (NONE on success); a failure of the log is logged here.
+   * Appends the records to the group's partition and resolves once they are committed: NONE, or the
+   * error of the append or of the wait (Kafka's codes, mapped for clients by the caller). Failures are
+   * logged here.
    */
-  append(groupId: string, records: readonly EncodedRecord[], now: number): number {
-    if (records.length === 0) return ErrorCode.NONE;
-    if (this.host.partitionCount() === 0) this.host.createTopic();
+  write(groupId: string, records: readonly EncodedRecord[], now: number): Promise<number> {
+    if (records.length === 0) return Promise.resolve(ErrorCode.NONE);
     const count = this.host.partitionCount();
-    if (count === 0) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (count === 0) return Promise.resolve(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     const partition = this.host.leaderPartition(partitionForGroup(groupId, count));
-    if (partition === undefined) return ErrorCode.NOT_COORDINATOR;
+    if (partition === undefined) return Promise.resolve(ErrorCode.NOT_LEADER_OR_FOLLOWER);
     const batch = encodeRecordBatch({
       records: records.map((r) => ({ key: r.key, value: r.value })),
       timestamp: now,
     });
+    const minIsr = this.host.minInsyncReplicas();
     let errorCode: number;
     let errorMessage: string | null = null;
+    let lastOffset = -1;
     try {
-      const res = partition.appendAsLeader(batch, 1, 1, now);
+      const res = partition.appendAsLeader(batch, REQUIRED_ACKS_ALL, minIsr, now);
       errorCode = res.errorCode;
       errorMessage = res.errorMessage;
+      lastOffset = res.lastOffset;
     } catch (err) {
       errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
       errorMessage = err instanceof Error ? err.message : String(err);
     }
     if (errorCode !== ErrorCode.NONE) {
-      // Storage errors were logged by the log itself when they began (not once per commit).
-      const level = errorCode === ErrorCode.KAFKA_STORAGE_ERROR ? 'debug' : 'error';
-      this.log[level]('write to the offsets topic failed', {
-        group: groupId,
-        partition: partition.index,
-        errorCode,
-        error: errorMessage,
-      });
-      return errorCode;
+      this.failed(groupId, partition, 'append', errorCode, errorMessage);
+      return Promise.resolve(errorCode);
     }
-    return ErrorCode.NONE;
+    return partition
+      .waitForHighWatermark(lastOffset, minIsr, this.config.offsetCommitTimeoutMs)
+      .then((err) => {
+        if (err !== ErrorCode.NONE) this.failed(groupId, partition, 'commit', err, null);
+        return err;
+      });
+  }
+
+  private failed(
+    groupId: string,
+    partition: Partition,
+    step: 'append' | 'commit',
+    errorCode: number,
+    error: string | null,
+  ): void {
+    // What the cluster's state explains (leadership moved, too few replicas, a storage error that the
+    // log reported when it began) is not logged per write; anything else is.
+    const expected =
+      errorCode === ErrorCode.KAFKA_STORAGE_ERROR ||
+      errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER ||
+      errorCode === ErrorCode.NOT_ENOUGH_REPLICAS ||
+      errorCode === ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND ||
+      errorCode === ErrorCode.REQUEST_TIMED_OUT;
+    this.log[expected ? 'debug' : 'error'](
+      step === 'append' ? 'write to the offsets topic failed' : 'write to the offsets topic not committed',
+      { group: groupId, partition: partition.index, leaderEpoch: partition.leaderEpoch, errorCode, error },
+    );
   }
 
   /**
-   * Rewrites the partition's live state when its log has grown enough since the last rewrite (or, at
-   * start-up, when it holds more than twice the live records and over rewriteRecordsMin).
+   * Replays one partition in offset order from its log start to its log end, calling apply for each
+   * record. Stops (complete: false) when current() turns false after a pause, or when the log cannot be
+   * read to its end.
    */
-  maybeRewrite(index: number, live: () => EncodedRecord[], now: number, startup = false): void {
-    const partition = this.host.leaderPartition(index);
-    if (partition === undefined) return;
+  async replay(
+    partition: Partition,
+    apply: (rec: StateRecord) => void,
+    current: () => boolean,
+  ): Promise<{ records: number; complete: boolean }> {
     const log = partition.log;
-    const due = this.rewriteAt.get(index);
-    if (due !== undefined && log.logEndOffset < due) return;
-    const records = live();
-    const slack = Math.max(this.config.stateRewriteRecordsMin, 2 * records.length);
-    if (due === undefined && (!startup || log.logEndOffset - log.logStartOffset <= slack)) {
-      this.rewriteAt.set(index, log.logEndOffset + slack);
-      return;
-    }
-    const began = Date.now();
-    const from = log.logEndOffset;
-    const before = from - log.logStartOffset;
-    let rewritten = false;
-    try {
-      for (let i = 0; i < records.length; i += rewriteBatchRecords) {
-        const chunk = records.slice(i, i + rewriteBatchRecords);
-        const batch = encodeRecordBatch({
-          records: chunk.map((r) => ({ key: r.key, value: r.value })),
-          timestamp: now,
-        });
-        const res = partition.appendAsLeader(batch, 1, 1, now);
-        if (res.errorCode !== ErrorCode.NONE) throw new Error(res.errorMessage ?? `error ${res.errorCode}`);
-      }
-      // The copies must be on disk before the originals stop being part of the log.
-      log.flush(now);
-      log.deleteRecordsBefore(from);
-      rewritten = true;
-    } catch (err) {
-      // The copies restate the current state, so a failure half-way leaves a consistent log.
-      this.log.error('rewriting an offsets topic partition failed', {
-        partition: index,
-        error: (err as Error).message,
-      });
-    }
-    this.rewriteAt.set(index, log.logEndOffset + slack);
-    if (!rewritten) return;
-    this.log.info('offsets topic partition rewritten to its live records', {
-      partition: index,
-      recordsBefore: before,
-      liveRecords: records.length,
-      logStartOffset: log.logStartOffset,
-      ms: Date.now() - began,
-    });
-  }
-
-  /** Replays every partition in offset order, calling apply for each record. */
-  async load(apply: (rec: StateRecord) => void): Promise<{ records: number; partitions: number }> {
-    const partitions = this.partitions();
     let count = 0;
-    for (const partition of partitions) {
-      if (partition === undefined) continue;
-      const log = partition.log;
-      let offset = log.logStartOffset;
-      const end = log.logEndOffset;
-      while (offset < end) {
-        // Never released to the read pool: everything kept is copied out by decodeStateRecord.
-        const res = log.read(offset, loadReadBytes, end, true);
-        if (res.errorCode !== ErrorCode.NONE || res.bytes === 0) {
-          this.log.warn('offsets topic partition could not be read to its end', {
-            partition: partition.index,
-            offset,
-            logEndOffset: end,
-            errorCode: res.errorCode,
-          });
-          break;
-        }
-        const before = offset;
-        for (const chunk of res.chunks) {
-          for (const { pos, header } of iterateBatches(chunk)) {
-            const next = header.baseOffset + header.lastOffsetDelta + 1;
-            if (next <= offset) continue;
-            offset = next;
-            if (isControl(header.attributes)) continue;
-            const batch = chunk.subarray(pos, pos + LOG_OVERHEAD + header.batchLength);
-            let records: DecodedRecord[];
+    let offset = log.logStartOffset;
+    const end = log.logEndOffset;
+    while (offset < end) {
+      // Never released to the read pool: everything kept is copied out by decodeStateRecord.
+      const res = log.read(offset, loadReadBytes, end, true);
+      if (res.errorCode !== ErrorCode.NONE || res.bytes === 0) {
+        this.log.warn('offsets topic partition could not be read to its end', {
+          partition: partition.index,
+          offset,
+          logEndOffset: end,
+          errorCode: res.errorCode,
+        });
+        return { records: count, complete: false };
+      }
+      const before = offset;
+      for (const chunk of res.chunks) {
+        for (const { pos, header } of iterateBatches(chunk)) {
+          const next = header.baseOffset + header.lastOffsetDelta + 1;
+          if (next <= offset) continue;
+          offset = next;
+          if (isControl(header.attributes)) continue;
+          const batch = chunk.subarray(pos, pos + LOG_OVERHEAD + header.batchLength);
+          let records: DecodedRecord[];
+          try {
+            const codec = compressionOf(header.attributes);
+            if (codec === 0) records = decodeRecords(batch).records;
+            else {
+              const body = await decompress(codec, batch.subarray(RECORDS_OFFSET));
+              if (!current()) return { records: count, complete: false };
+              records = decodeRecordsBody(body, 0, body.length, header.recordCount);
+            }
+          } catch (err) {
+            this.log.warn('skipping an undecodable batch of the offsets topic', {
+              partition: partition.index,
+              baseOffset: header.baseOffset,
+              error: (err as Error).message,
+            });
+            continue;
+          }
+          for (const rec of records) {
+            if (rec.key === null) continue;
             try {
-              const codec = compressionOf(header.attributes);
-              if (codec === 0) records = decodeRecords(batch).records;
-              else {
-                const body = await decompress(codec, batch.subarray(RECORDS_OFFSET));
-                records = decodeRecordsBody(body, 0, body.length, header.recordCount);
-              }
+              apply(decodeStateRecord(rec.key, rec.value));
+              count++;
             } catch (err) {
-              this.log.warn('skipping an undecodable batch of the offsets topic', {
+              this.log.warn('skipping an undecodable record of the offsets topic', {
                 partition: partition.index,
-                baseOffset: header.baseOffset,
+                offset: header.baseOffset + rec.offsetDelta,
                 error: (err as Error).message,
               });
-              continue;
-            }
-            for (const rec of records) {
-              if (rec.key === null) continue;
-              try {
-                apply(decodeStateRecord(rec.key, rec.value));
-                count++;
-              } catch (err) {
-                this.log.warn('skipping an undecodable record of the offsets topic', {
-                  partition: partition.index,
-                  offset: header.baseOffset + rec.offsetDelta,
-                  error: (err as Error).message,
-                });
-              }
             }
           }
         }
-        if (offset === before) break;
+      }
+      if (offset === before) break;
+      if (offset < end) {
+        // Let requests in between reads; they answer COORDINATOR_LOAD_IN_PROGRESS for this partition.
+        await yieldToEventLoop();
+        if (!current()) return { records: count, complete: false };
       }
     }
-    return { records: count, partitions: partitions.length };
+    return { records: count, complete: true };
   }
 }
