@@ -237,10 +237,10 @@ export class Joiner {
         }
         if (!ours) {
           // Fenced, removed or unloaded while the write was in flight.
-          const now = group.staticMemberId(instanceId);
+          const holder = group.staticMemberId(instanceId);
           const errorCode = !this.c.isLive(group)
             ? ErrorCode.NOT_COORDINATOR
-            : now === undefined
+            : holder === undefined
               ? ErrorCode.UNKNOWN_MEMBER_ID
               : ErrorCode.FENCED_INSTANCE_ID;
           respond(joinError(errorCode, newMemberId));

@@ -154,10 +154,12 @@ export class PartitionLoader {
       result = { records: 0, complete: false };
     }
     if (!current()) {
-      this.log.info('dropped the load of an offsets topic partition: its leadership changed meanwhile', {
-        partition: index,
-        leaderEpoch: own.epoch,
-      });
+      if (this.c.active) {
+        this.log.info('dropped the load of an offsets topic partition: its leadership changed meanwhile', {
+          partition: index,
+          leaderEpoch: own.epoch,
+        });
+      }
       return null;
     }
     if (!result.complete) {
