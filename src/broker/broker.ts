@@ -27,6 +27,7 @@ import { TopicsView } from '../cluster/topics-view.js';
 import { ZkAdmin } from '../cluster/zk/zk-admin.js';
 import { BrokerIdTakenError, connectZooKeeper, ZkBroker } from '../cluster/zk/zk-broker.js';
 import type { BrokerConfig } from '../config/broker-config.js';
+import { topicConfigValue } from '../config/topic-config.js';
 import { GroupCoordinator } from '../coordinator/group/coordinator.js';
 import { OFFSETS_TOPIC } from '../coordinator/group/records.js';
 import { offsetsTopicConfigs } from '../coordinator/group/state-log.js';
@@ -171,9 +172,21 @@ export class Broker {
         },
         partitionExists: (topic, partition) => this.metadataCache.partition(topic, partition) !== undefined,
         createTopic: () => void this.ensureOffsetsTopic(),
+        minInsyncReplicas: () =>
+          Number(
+            topicConfigValue(config, this.metadataCache.topicConfig(OFFSETS_TOPIC), 'min.insync.replicas'),
+          ),
       },
       createLogger('group-coordinator'),
     );
+    // The group coordinator owns the groups of the __consumer_offsets partitions this broker leads: it
+    // loads a partition when this broker becomes its leader and unloads it when it stops leading it.
+    const offsetsPartitions = (ps: readonly Partition[]): Partition[] =>
+      ps.filter((p) => p.topic === OFFSETS_TOPIC);
+    this.replicas.addLeadershipListener({
+      onBecomeLeader: (ps) => this.groups.onElection(offsetsPartitions(ps)),
+      onBecomeFollower: (ps) => this.groups.onResignation(offsetsPartitions(ps)),
+    });
     this.handlerMap = new Map(handlers.map((h) => [h.apiKey, h as Handler<unknown, unknown>]));
     this.metrics = brokerMetrics ?? NOOP_METRICS;
   }

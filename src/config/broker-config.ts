@@ -111,6 +111,7 @@ export const definitions: Record<string, Definition> = {
   'offsets.topic.segment.bytes': { kind: 'int', default: String(100 * 1024 * 1024), min: 1 },
   'offsets.retention.minutes': { kind: 'int', default: '10080', min: 1 },
   'offsets.retention.check.interval.ms': { kind: 'long', default: '600000', min: 1 },
+  'offsets.commit.timeout.ms': { kind: 'int', default: '5000', min: 1 },
   'offset.metadata.max.bytes': { kind: 'int', default: '4096', min: 0 },
   'group.initial.rebalance.delay.ms': { kind: 'int', default: '3000', min: 0 },
   'group.min.session.timeout.ms': { kind: 'int', default: '6000', min: 0 },

@@ -132,7 +132,7 @@ describe('samsa broker configuration files', () => {
         '--override',
         `log.dirs=${path.join(dir, 'a')}`,
         '--override',
-        'zookeeper.connect=localhost:2181',
+        'producer.id.expiration.ms=3600000',
         '--log-format',
         'text',
       ],
@@ -142,7 +142,9 @@ describe('samsa broker configuration files', () => {
     assert.match(started, /^\S+Z INFO {2}broker: Samsa broker started nodeId=0 /);
     assert.ok(
       text.lines.some((l) =>
-        /^\S+Z WARN {2}broker: zookeeper\.connect=localhost:2181 is accepted but has no effect yet/.test(l),
+        /^\S+Z WARN {2}broker: producer\.id\.expiration\.ms=3600000 is accepted but has no effect yet/.test(
+          l,
+        ),
       ),
       text.lines.join('\n'),
     );

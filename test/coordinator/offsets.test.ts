@@ -456,10 +456,7 @@ describe('group coordinator: __consumer_offsets is compacted by the log cleaner'
           c,
           'busy-group',
           [{ topic: 'busy', partition: i % 3, offset: i, metadata: `m${i}` }],
-          {
-            generationId: 1,
-            memberId: a.memberId,
-          },
+          { generationId: 1, memberId: a.memberId },
         );
         assert.deepEqual(errors(res), [`busy:${i % 3}=0`]);
       };

@@ -22,7 +22,8 @@ const TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
 function parseValue(s: string, line: number): number {
   if (s === '+Inf') return Number.POSITIVE_INFINITY;
   if (s === '-Inf') return Number.NEGATIVE_INFINITY;
-  if (s === 'NaN') return Number.NaN;
+  // Prometheus parses floats with Go's ParseFloat, which takes NaN in any case (prom-client writes 'Nan').
+  if (s.toLowerCase() === 'nan') return Number.NaN;
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) throw new Error(`line ${line}: bad value "${s}"`);
   return Number(s);
 }

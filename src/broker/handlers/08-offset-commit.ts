@@ -1,7 +1,9 @@
 // OffsetCommit (key 8), v2-9 (v0-1 were dropped by Kafka 4, KIP-896). Commits are validated against
 // the group (generation, member, static instance; generation -1 commits are accepted for groups
-// nobody consumes in), appended to __consumer_offsets as one batch before the response, then served
-// from memory by OffsetFetch. Per partition: UNKNOWN_TOPIC_OR_PARTITION for a partition that does
+// nobody consumes in), appended to __consumer_offsets as one batch and answered once that write is
+// committed (offsets.commit.timeout.ms, else COORDINATOR_NOT_AVAILABLE), then served from memory by
+// OffsetFetch. NOT_COORDINATOR when another broker coordinates the group, COORDINATOR_LOAD_IN_PROGRESS
+// while its partition of __consumer_offsets loads. Per partition: UNKNOWN_TOPIC_OR_PARTITION for a partition that does
 // not exist, OFFSET_METADATA_TOO_LARGE beyond offset.metadata.max.bytes. v2-4 may set a retention
 // time for the commit; v6+ carries the leader epoch; v7+ group.instance.id; v9 answers an unknown
 // group with GROUP_ID_NOT_FOUND.
@@ -16,9 +18,9 @@ export const offsetCommit = defineHandler<OffsetCommitRequest, OffsetCommitRespo
   name: 'OffsetCommit',
   minVersion: 2,
   maxVersion: 9,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const v = ctx.apiVersion;
-    const topics = ctx.broker.groups.commit({
+    const topics = await ctx.broker.groups.commit({
       groupId: req.groupId,
       generationId: req.generationIdOrMemberEpoch,
       memberId: req.memberId,

@@ -3,6 +3,9 @@
 // a null topic list (v2+) asks for every committed offset of the group. v5+ returns the leader
 // epoch; v7 requireStable (no pending transactional commits exist here); v8+ several groups per
 // request; v9 member id/epoch (only meaningful for KIP-848 groups; ignored for classic ones).
+// Only committed writes are visible (a commit still waiting for its replicas is not). NOT_COORDINATOR
+// when another broker coordinates the group, COORDINATOR_LOAD_IN_PROGRESS while its partition of
+// __consumer_offsets loads.
 
 import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';

@@ -4,6 +4,8 @@
 // (the session timeout serves); v4+ makes a new dynamic member fetch its id first
 // (MEMBER_ID_REQUIRED); v5+ static membership (group.instance.id); v7+ protocol type in the
 // response (protocol name nullable); v8+ a reason; v9+ skipAssignment for a returning static leader.
+// NOT_COORDINATOR when another broker coordinates the group (or it moves away while the request is
+// parked), COORDINATOR_LOAD_IN_PROGRESS while its partition of __consumer_offsets loads.
 
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { JoinGroupRequest } from '../../protocol/generated/join-group-request.js';

@@ -1,6 +1,8 @@
 // Heartbeat (key 12), v0-4. Keeps a member's session alive and tells it when a rebalance started
 // (REBALANCE_IN_PROGRESS). Errors: UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, FENCED_INSTANCE_ID (v3+
-// carries group.instance.id), COORDINATOR_NOT_AVAILABLE for a group being deleted.
+// carries group.instance.id), COORDINATOR_NOT_AVAILABLE for a group being deleted, NOT_COORDINATOR
+// when another broker coordinates the group; NONE while its partition of __consumer_offsets loads (as
+// Kafka: the member's next heartbeat finds it loaded).
 
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { HeartbeatRequest } from '../../protocol/generated/heartbeat-request.js';

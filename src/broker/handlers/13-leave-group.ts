@@ -1,7 +1,8 @@
 // LeaveGroup (key 13), v0-5. v0-2 name one member; v3+ a batch of members, each answered on its
 // own (a static member may be removed by group.instance.id alone, with an empty member id); v5+
 // a reason per member. A member leaving a stable group starts a rebalance at once instead of
-// waiting for its session to time out.
+// waiting for its session to time out. NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS (whole request)
+// when the group is coordinated elsewhere or its partition of __consumer_offsets loads.
 
 import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';

@@ -1,6 +1,9 @@
 // SyncGroup (key 14), v0-5. The second phase of a classic rebalance: the leader sends every
-// member's assignment, which is written to __consumer_offsets and handed to each member; followers'
-// requests are parked until then. In a stable group the member's current assignment is returned.
+// member's assignment, which is written to __consumer_offsets and handed to each member once the write
+// is committed; followers' requests are parked until then (a failed write answers them all with the
+// mapped error, e.g. COORDINATOR_NOT_AVAILABLE, and the group rebalances). REBALANCE_IN_PROGRESS while
+// the group's partition of __consumer_offsets loads (the rebalance is lost; the member rejoins),
+// NOT_COORDINATOR when another broker coordinates the group. In a stable group the member's current assignment is returned.
 // v3+ carries group.instance.id; v5+ protocol type and name, checked against the group's.
 
 import { ApiKey } from '../../protocol/generated/apis.js';

@@ -2,6 +2,8 @@
 // the group is Stable — the chosen protocol, each member's subscription metadata and assignment).
 // An unknown group is described as Dead with no error, as Kafka does up to v5. v3+ may ask for the
 // authorized operations: with no ACLs every group operation is allowed. v4+ group.instance.id.
+// Per group NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS when it is coordinated elsewhere or its
+// partition of __consumer_offsets loads.
 
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { DescribeGroupsRequest } from '../../protocol/generated/describe-groups-request.js';

@@ -2,6 +2,7 @@
 // not consume: refused per partition with GROUP_SUBSCRIBED_TO_TOPIC while a member subscribes to the
 // topic, and for the whole request with NON_EMPTY_GROUP when an active group's protocol is not the
 // consumer protocol (its subscriptions cannot be known). GROUP_ID_NOT_FOUND for an unknown group.
+// Answered once the tombstones are committed to __consumer_offsets.
 
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { OffsetDeleteRequest } from '../../protocol/generated/offset-delete-request.js';
@@ -13,8 +14,8 @@ export const offsetDelete = defineHandler<OffsetDeleteRequest, OffsetDeleteRespo
   name: 'OffsetDelete',
   minVersion: 0,
   maxVersion: 0,
-  handle(ctx, req) {
-    const res = ctx.broker.groups.deleteOffsets(req.groupId, req.topics);
+  async handle(ctx, req) {
+    const res = await ctx.broker.groups.deleteOffsets(req.groupId, req.topics);
     return { throttleTimeMs: 0, errorCode: res.errorCode, topics: res.topics };
   },
 });

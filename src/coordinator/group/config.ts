@@ -22,6 +22,8 @@ export interface GroupCoordinatorConfig {
   maxSize: number;
   /** How long a new member's JoinGroup may stay parked before it is dropped (Kafka: 5 minutes). */
   newMemberJoinTimeoutMs: number;
+  /** offsets.commit.timeout.ms: how long a write to __consumer_offsets may take to be committed. */
+  offsetCommitTimeoutMs: number;
 }
 
 export function groupCoordinatorConfig(c: BrokerConfig): GroupCoordinatorConfig {
@@ -36,5 +38,6 @@ export function groupCoordinatorConfig(c: BrokerConfig): GroupCoordinatorConfig 
     maxSessionTimeoutMs: c.int('group.max.session.timeout.ms'),
     maxSize: c.int('group.max.size'),
     newMemberJoinTimeoutMs: 5 * 60_000,
+    offsetCommitTimeoutMs: c.int('offsets.commit.timeout.ms'),
   };
 }

@@ -72,6 +72,8 @@ export class ClassicGroup {
   subscribedTopics: Set<string> | null = null;
   joinTimer: NodeJS.Timeout | null = null;
   syncTimer: NodeJS.Timeout | null = null;
+  /** Offset commits appended and not yet committed, per topic-partition (Kafka's pendingOffsetCommits). */
+  private readonly pendingCommits = new Map<string, { topic: string; partition: number; writes: number }>();
 
   constructor(
     readonly groupId: string,
@@ -314,6 +316,29 @@ export class ClassicGroup {
 
   usesConsumerProtocol(): boolean {
     return this.protocolType === CONSUMER_PROTOCOL_TYPE;
+  }
+
+  addPendingCommit(topic: string, partition: number): void {
+    const key = `${topic}\u0000${partition}`;
+    const p = this.pendingCommits.get(key);
+    if (p === undefined) this.pendingCommits.set(key, { topic, partition, writes: 1 });
+    else p.writes++;
+  }
+
+  removePendingCommit(topic: string, partition: number): void {
+    const key = `${topic}\u0000${partition}`;
+    const p = this.pendingCommits.get(key);
+    if (p === undefined) return;
+    if (--p.writes === 0) this.pendingCommits.delete(key);
+  }
+
+  hasPendingCommits(): boolean {
+    return this.pendingCommits.size > 0;
+  }
+
+  /** The topic-partitions with a commit in flight (a deletion tombstones them too). */
+  pendingCommitPartitions(): { topic: string; partition: number }[] {
+    return [...this.pendingCommits.values()].map(({ topic, partition }) => ({ topic, partition }));
   }
 }
 

@@ -38,8 +38,9 @@ export class Joiner {
   /** The immediate answer, or null when the request is parked on its member. */
   private decide(req: JoinRequest, respond: Respond): JoinResult | null {
     const cfg = this.c.config;
-    if (!this.c.active) return joinError(ErrorCode.NOT_COORDINATOR, req.memberId);
     if (req.groupId === '') return joinError(ErrorCode.INVALID_GROUP_ID, req.memberId);
+    const status = this.c.groupStatus(req.groupId);
+    if (status !== ErrorCode.NONE) return joinError(status, req.memberId);
     if (req.sessionTimeoutMs < cfg.minSessionTimeoutMs || req.sessionTimeoutMs > cfg.maxSessionTimeoutMs) {
       return joinError(ErrorCode.INVALID_SESSION_TIMEOUT, req.memberId);
     }
@@ -214,28 +215,47 @@ export class Joiner {
     });
     const reason = `static member ${instanceId} rejoined as ${newMemberId}`;
     if (group.is('Stable') && group.protocolName === group.selectProtocol()) {
-      // Same protocol: no rebalance, just persist the new member id.
-      const err = this.c.storeGroup(group);
-      if (err !== ErrorCode.NONE) {
-        member.protocols = old.protocols;
-        member.rebalanceTimeoutMs = old.rebalanceTimeoutMs;
-        member.sessionTimeoutMs = old.sessionTimeoutMs;
-        group.replaceStaticMember(instanceId, newMemberId, oldMemberId);
-        this.r.scheduleSession(group, member);
-        return {
-          ...currentJoinResult(group, member, false),
-          errorCode: groupWriteError(err),
-          memberId: '',
-          leader: currentLeader ?? '',
-        };
-      }
-      if (req.supportsSkippingAssignment) {
-        const isLeader = group.isLeader(newMemberId);
-        return { ...currentJoinResult(group, member, isLeader), skipAssignment: isLeader };
-      }
-      // Older clients get the old leader id, so a returning leader does not compute an assignment
-      // that a stable group would never hand out.
-      return { ...currentJoinResult(group, member, false), leader: currentLeader ?? '' };
+      // Same protocol: no rebalance, just persist the new member id; answered once that is committed.
+      void this.c.storeGroup(group).then((err) => {
+        // Reverted only while the new id is still the instance's (else a later join replaced it again).
+        const ours = this.c.isLive(group) && group.staticMemberId(instanceId) === newMemberId;
+        if (err !== ErrorCode.NONE) {
+          if (ours) {
+            member.protocols = old.protocols;
+            member.rebalanceTimeoutMs = old.rebalanceTimeoutMs;
+            member.sessionTimeoutMs = old.sessionTimeoutMs;
+            group.replaceStaticMember(instanceId, newMemberId, oldMemberId);
+            this.r.scheduleSession(group, member);
+          }
+          respond({
+            ...currentJoinResult(group, member, false),
+            errorCode: groupWriteError(err),
+            memberId: '',
+            leader: currentLeader ?? '',
+          });
+          return;
+        }
+        if (!ours) {
+          // Fenced, removed or unloaded while the write was in flight.
+          const holder = group.staticMemberId(instanceId);
+          const errorCode = !this.c.isLive(group)
+            ? ErrorCode.NOT_COORDINATOR
+            : holder === undefined
+              ? ErrorCode.UNKNOWN_MEMBER_ID
+              : ErrorCode.FENCED_INSTANCE_ID;
+          respond(joinError(errorCode, newMemberId));
+          return;
+        }
+        if (req.supportsSkippingAssignment) {
+          const isLeader = group.isLeader(newMemberId);
+          respond({ ...currentJoinResult(group, member, isLeader), skipAssignment: isLeader });
+          return;
+        }
+        // Older clients get the old leader id, so a returning leader does not compute an assignment
+        // that a stable group would never hand out.
+        respond({ ...currentJoinResult(group, member, false), leader: currentLeader ?? '' });
+      });
+      return null;
     }
     member.joinWaiter = respond;
     switch (group.state) {

@@ -1,6 +1,7 @@
-// Committed offsets in memory: group -> topic -> partition -> OffsetAndMetadata. The copy on disk is
-// __consumer_offsets (records.ts); this map is rebuilt from it at start-up and updated only after a
-// write to it succeeded, so OffsetFetch is served from here without touching the log.
+// Committed offsets in memory: group -> topic -> partition -> OffsetAndMetadata, for the groups of the
+// __consumer_offsets partitions loaded here. The copy on disk is __consumer_offsets (records.ts); this
+// map is rebuilt from it when a partition loads and updated only once a write to it is committed, so
+// OffsetFetch is served from here without touching the log.
 
 import type { ClassicGroup } from './group.js';
 import type { OffsetAndMetadata } from './records.js';

@@ -3,13 +3,13 @@
 // GroupMetadataManager for classic groups; states are described in group.ts, JoinGroup's admission
 // rules in join.ts).
 //
-// Every entry point and every timer callback runs to completion on the event loop: it computes,
-// writes the group's record to __consumer_offsets when the transition needs one (a synchronous
-// append), and only then changes the group. Parked JoinGroup/SyncGroup requests are callbacks on
-// the member, answered exactly once; a parked request that is superseded, fenced or whose member is
-// removed is answered with an error at once, because a connection answers in request order.
-// Timers are unref'd: a session expiration per member, a join-phase timer and a sync timer per
-// group, an expiration per pending member id. No polling.
+// Every entry point and every timer callback runs to completion on the event loop. A transition that
+// needs the group's record in __consumer_offsets (the leader's assignment) appends it and completes when
+// the write is committed, after checking that the group is still where it was (coordinator.ts). Parked
+// JoinGroup/SyncGroup requests are callbacks on the member, answered exactly once; a parked request that
+// is superseded, fenced or whose member is removed is answered with an error at once, because a
+// connection answers in request order. Timers are unref'd: a session expiration per member, a join-phase
+// timer and a sync timer per group, an expiration per pending member id. No polling.
 
 import * as limits from '../../limits.js';
 import type { Logger } from '../../logger.js';
@@ -167,11 +167,11 @@ export class Rebalancer {
     group.initNextGeneration(Date.now());
     if (group.is('Empty')) {
       this.log.info('group is now empty', { group: group.groupId, generationId: group.generationId });
-      const err = this.c.storeGroup(group);
-      if (err !== ErrorCode.NONE) {
+      void this.c.storeGroup(group).then((err) => {
         // The previous generation stays on disk; with no members in this one that is harmless.
-        this.log.warn('failed to write the empty group', { group: group.groupId, errorCode: err });
-      }
+        if (err !== ErrorCode.NONE)
+          this.log.warn('failed to write the empty group', { group: group.groupId, errorCode: err });
+      });
       return;
     }
     this.log.info('group stabilized', {
@@ -234,8 +234,11 @@ export class Rebalancer {
 
   /** The immediate answer, or null when the request is parked until the leader's assignment. */
   private decideSync(req: SyncRequest, respond: (r: SyncResult) => void): SyncResult | null {
-    if (!this.c.active) return syncError(ErrorCode.NOT_COORDINATOR);
     if (req.groupId === '') return syncError(ErrorCode.INVALID_GROUP_ID);
+    const status = this.c.groupStatus(req.groupId);
+    // A loading coordinator has lost the rebalance in progress: the member starts over with JoinGroup.
+    if (status === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) return syncError(ErrorCode.REBALANCE_IN_PROGRESS);
+    if (status !== ErrorCode.NONE) return syncError(status);
     const group = this.c.groups.get(req.groupId);
     if (group === undefined) return syncError(ErrorCode.UNKNOWN_MEMBER_ID);
     if (group.is('Dead')) return syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE);
@@ -274,7 +277,10 @@ export class Rebalancer {
     }
   }
 
-  /** The leader's assignment: written to __consumer_offsets, then handed to every member: Stable. */
+  /**
+   * The leader's assignment: written to __consumer_offsets; once committed, handed to every member: Stable.
+   * Meanwhile the group stays CompletingRebalance with the members' SyncGroup requests parked.
+   */
   private completeSync(group: ClassicGroup, assignments: SyncRequest['assignments']): void {
     const assignment = new Map<string, Buffer>();
     for (const a of assignments) assignment.set(a.memberId, a.assignment);
@@ -292,22 +298,28 @@ export class Rebalancer {
         members: missing,
       });
     }
-    const err = this.c.storeGroup(group, assignment);
-    if (err !== ErrorCode.NONE) {
-      this.resetAndPropagateAssignmentError(group, groupWriteError(err));
-      this.maybePrepareRebalanceOrCompleteJoin(
-        group,
-        `error ${err} storing the assignment of generation ${group.generationId}`,
-      );
-      return;
-    }
-    for (const m of group.members.values()) m.assignment = assignment.get(m.memberId) ?? EMPTY_BYTES;
-    this.propagateAssignment(group, ErrorCode.NONE);
-    group.transitionTo('Stable');
-    this.log.info('assignment received from the leader; group is stable', {
-      group: group.groupId,
-      generationId: group.generationId,
-      leader: group.leaderId,
+    const generationId = group.generationId;
+    void this.c.storeGroup(group, assignment).then((err) => {
+      // Moved on meanwhile (a member joined or left, a session expired, the partition was unloaded): what
+      // moved it has answered the parked syncs already; this write's outcome changes nothing (Kafka).
+      if (!this.c.isLive(group) || !group.is('CompletingRebalance') || group.generationId !== generationId)
+        return;
+      if (err !== ErrorCode.NONE) {
+        this.resetAndPropagateAssignmentError(group, groupWriteError(err));
+        this.maybePrepareRebalanceOrCompleteJoin(
+          group,
+          `error ${err} storing the assignment of generation ${group.generationId}`,
+        );
+        return;
+      }
+      for (const m of group.members.values()) m.assignment = assignment.get(m.memberId) ?? EMPTY_BYTES;
+      this.propagateAssignment(group, ErrorCode.NONE);
+      group.transitionTo('Stable');
+      this.log.info('assignment received from the leader; group is stable', {
+        group: group.groupId,
+        generationId: group.generationId,
+        leader: group.leaderId,
+      });
     });
   }
 
@@ -339,8 +351,11 @@ export class Rebalancer {
   // ---- Heartbeat ----------------------------------------------------------------------------
 
   heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
-    if (!this.c.active) return ErrorCode.NOT_COORDINATOR;
     if (groupId === '') return ErrorCode.INVALID_GROUP_ID;
+    const status = this.c.groupStatus(groupId);
+    // Kafka answers blindly while the group loads; the member's next heartbeat finds it loaded.
+    if (status === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) return ErrorCode.NONE;
+    if (status !== ErrorCode.NONE) return status;
     const group = this.c.groups.get(groupId);
     if (group === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
@@ -360,8 +375,9 @@ export class Rebalancer {
   // ---- LeaveGroup ---------------------------------------------------------------------------
 
   leave(groupId: string, members: readonly MemberIdentity[]): LeaveResult {
-    if (!this.c.active) return { errorCode: ErrorCode.NOT_COORDINATOR, members: [] };
     if (groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID, members: [] };
+    const status = this.c.groupStatus(groupId);
+    if (status !== ErrorCode.NONE) return { errorCode: status, members: [] };
     const group = this.c.groups.get(groupId);
     const out: LeaveResult['members'] = [];
     const result = (m: MemberIdentity, errorCode: number) =>
@@ -511,7 +527,7 @@ export class Rebalancer {
   }
 
   private isLive(group: ClassicGroup): boolean {
-    return this.c.active && this.c.groups.get(group.groupId) === group;
+    return this.c.isLive(group);
   }
 
   /** Stops every timer of a group and answers its parked requests (shutdown, deletion). */
@@ -559,6 +575,7 @@ export function groupWriteError(errorCode: number): number {
   switch (errorCode) {
     case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
     case ErrorCode.NOT_ENOUGH_REPLICAS:
+    case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
     case ErrorCode.REQUEST_TIMED_OUT:
       return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     case ErrorCode.NOT_LEADER_OR_FOLLOWER:

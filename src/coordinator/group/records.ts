@@ -18,8 +18,9 @@
 // A null value is a tombstone: the offset or the group is deleted. Records are written as ordinary
 // uncompressed v2 record batches (CRC32C over the batch, checked by the log on append and recovery).
 // The group's records all go to partition abs(javaHashCode(groupId)) % partitions, so the latest
-// record per key in that partition is the state. On start-up each partition is read from its log
-// start offset and replayed: last value per key wins, tombstones delete.
+// record per key in that partition is the state (which is also what compaction keeps). When a broker
+// becomes the partition's leader it reads it from its log start offset and replays it (loader.ts): last
+// value per key wins, tombstones delete.
 
 import {
   decodeGroupMetadataKey,

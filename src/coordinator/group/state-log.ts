@@ -1,15 +1,22 @@
 // The group coordinator's durable state: the internal topic __consumer_offsets (record format in
 // records.ts). The topic is created on first use with offsets.topic.num.partitions partitions,
-// cleanup.policy=compact and segment.bytes=offsets.topic.segment.bytes. Writes are synchronous
-// appends of one uncompressed record batch to the group's partition, after which the high
-// watermark moves to the log end (one replica owns all it has), as a produce does.
-// load() replays every partition from its log start offset when the broker starts.
+// cleanup.policy=compact and segment.bytes=offsets.topic.segment.bytes; the log cleaner keeps the last
+// record of each key (and drops tombstones after delete.retention.ms), which is exactly the state a load
+// rebuilds, so the topic stays bounded by the number of live offsets and groups.
 //
-// The log cleaner (storage/cleaner.ts) keeps the topic bounded: below the active segment only the
-// latest record of each key stays (an offset commit's key is group/topic/partition, a group's
-// metadata key is the group), and tombstones go after delete.retention.ms. Replaying a compacted
-// partition gives the same state as replaying it whole, since only superseded records are removed.
+// write() appends one uncompressed record batch to the group's partition as leader with acks=all
+// semantics: refused at once with NOT_ENOUGH_REPLICAS while the ISR is smaller than the topic's
+// min.insync.replicas, else it resolves once the high watermark passed the batch (the write is committed)
+// or with NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS_AFTER_APPEND or REQUEST_TIMED_OUT after
+// offsets.commit.timeout.ms (partition.ts waitForHighWatermark). The append itself happens before write()
+// returns, so records reach the log in the order write() is called. A write that timed out may still be
+// committed later (as in Kafka): the caller answered with an error and the next load sees the record.
+//
+// replay() reads one partition from its log start offset to its log end and hands every record to the
+// caller, yielding to the event loop between reads; it stops early once the caller says the load no
+// longer applies (the partition was unloaded or re-elected meanwhile).
 
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Partition } from '../../cluster/partition.js';
 import type { Logger } from '../../logger.js';
 import { decompress } from '../../protocol/compression.js';
@@ -42,6 +49,8 @@ export function offsetsTopicConfigs(config: GroupCoordinatorConfig): Record<stri
     'segment.bytes': String(config.offsetsTopicSegmentBytes),
   };
 }
+/** Coordinator writes wait for the whole ISR (Kafka's offsets.commit.required.acks default). */
+const REQUIRED_ACKS_ALL = -1;
 
 /** What the coordinator needs of the cluster for __consumer_offsets (the broker provides it). */
 export interface OffsetsTopicHost {
@@ -53,6 +62,8 @@ export interface OffsetsTopicHost {
   partitionExists(topic: string, partition: number): boolean;
   /** Starts creating the topic when it is missing (done at once on a single node, later in a cluster). */
   createTopic(): void;
+  /** min.insync.replicas of __consumer_offsets (its override, else the broker's default). */
+  minInsyncReplicas(): number;
 }
 
 export class GroupStateLog {
@@ -72,113 +83,140 @@ export class GroupStateLog {
     return partitionForGroup(groupId, this.partitionCount());
   }
 
-  /** The local leader replicas of the topic's partitions (undefined where another broker leads). */
-  private partitions(): (Partition | undefined)[] {
-    return Array.from({ length: this.host.partitionCount() }, (_, i) => this.host.leaderPartition(i));
-  }
-
   /**
-   * Appends the records to the group's partition. Returns Kafka's error code for the caller's
-   * response (NONE on success); a failure of the log is logged here.
+   * Appends the records to the group's partition and resolves once they are committed: NONE, or the
+   * error of the append or of the wait (Kafka's codes, mapped for clients by the caller). Failures are
+   * logged here.
    */
-  append(groupId: string, records: readonly EncodedRecord[], now: number): number {
-    if (records.length === 0) return ErrorCode.NONE;
-    if (this.host.partitionCount() === 0) this.host.createTopic();
+  write(groupId: string, records: readonly EncodedRecord[], now: number): Promise<number> {
+    if (records.length === 0) return Promise.resolve(ErrorCode.NONE);
     const count = this.host.partitionCount();
-    if (count === 0) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (count === 0) return Promise.resolve(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     const partition = this.host.leaderPartition(partitionForGroup(groupId, count));
-    if (partition === undefined) return ErrorCode.NOT_COORDINATOR;
+    if (partition === undefined) return Promise.resolve(ErrorCode.NOT_LEADER_OR_FOLLOWER);
     const batch = encodeRecordBatch({
       records: records.map((r) => ({ key: r.key, value: r.value })),
       timestamp: now,
     });
+    const minIsr = this.host.minInsyncReplicas();
     let errorCode: number;
     let errorMessage: string | null = null;
+    let lastOffset = -1;
     try {
-      const res = partition.appendAsLeader(batch, 1, 1, now);
+      const res = partition.appendAsLeader(batch, REQUIRED_ACKS_ALL, minIsr, now);
       errorCode = res.errorCode;
       errorMessage = res.errorMessage;
+      lastOffset = res.lastOffset;
     } catch (err) {
       errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
       errorMessage = err instanceof Error ? err.message : String(err);
     }
     if (errorCode !== ErrorCode.NONE) {
-      // Storage errors were logged by the log itself when they began (not once per commit).
-      const level = errorCode === ErrorCode.KAFKA_STORAGE_ERROR ? 'debug' : 'error';
-      this.log[level]('write to the offsets topic failed', {
-        group: groupId,
-        partition: partition.index,
-        errorCode,
-        error: errorMessage,
-      });
-      return errorCode;
+      this.failed(groupId, partition, 'append', errorCode, errorMessage);
+      return Promise.resolve(errorCode);
     }
-    return ErrorCode.NONE;
+    return partition
+      .waitForHighWatermark(lastOffset, minIsr, this.config.offsetCommitTimeoutMs)
+      .then((err) => {
+        if (err !== ErrorCode.NONE) this.failed(groupId, partition, 'commit', err, null);
+        return err;
+      });
   }
 
-  /** Replays every partition in offset order, calling apply for each record. */
-  async load(apply: (rec: StateRecord) => void): Promise<{ records: number; partitions: number }> {
-    const partitions = this.partitions();
+  private failed(
+    groupId: string,
+    partition: Partition,
+    step: 'append' | 'commit',
+    errorCode: number,
+    error: string | null,
+  ): void {
+    // What the cluster's state explains (leadership moved, too few replicas, a storage error that the
+    // log reported when it began) is not logged per write; anything else is.
+    const expected =
+      errorCode === ErrorCode.KAFKA_STORAGE_ERROR ||
+      errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER ||
+      errorCode === ErrorCode.NOT_ENOUGH_REPLICAS ||
+      errorCode === ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND ||
+      errorCode === ErrorCode.REQUEST_TIMED_OUT;
+    this.log[expected ? 'debug' : 'error'](
+      step === 'append' ? 'write to the offsets topic failed' : 'write to the offsets topic not committed',
+      { group: groupId, partition: partition.index, leaderEpoch: partition.leaderEpoch, errorCode, error },
+    );
+  }
+
+  /**
+   * Replays one partition in offset order from its log start to its log end, calling apply for each
+   * record. Stops (complete: false) when current() turns false after a pause, or when the log cannot be
+   * read to its end.
+   */
+  async replay(
+    partition: Partition,
+    apply: (rec: StateRecord) => void,
+    current: () => boolean,
+  ): Promise<{ records: number; complete: boolean }> {
+    const log = partition.log;
     let count = 0;
-    for (const partition of partitions) {
-      if (partition === undefined) continue;
-      const log = partition.log;
-      let offset = log.logStartOffset;
-      const end = log.logEndOffset;
-      while (offset < end) {
-        // Never released to the read pool: everything kept is copied out by decodeStateRecord.
-        const res = log.read(offset, loadReadBytes, end, true);
-        if (res.errorCode !== ErrorCode.NONE || res.bytes === 0) {
-          this.log.warn('offsets topic partition could not be read to its end', {
-            partition: partition.index,
-            offset,
-            logEndOffset: end,
-            errorCode: res.errorCode,
-          });
-          break;
-        }
-        const before = offset;
-        for (const chunk of res.chunks) {
-          for (const { pos, header } of iterateBatches(chunk)) {
-            const next = header.baseOffset + header.lastOffsetDelta + 1;
-            if (next <= offset) continue;
-            offset = next;
-            if (isControl(header.attributes)) continue;
-            const batch = chunk.subarray(pos, pos + LOG_OVERHEAD + header.batchLength);
-            let records: DecodedRecord[];
+    let offset = log.logStartOffset;
+    const end = log.logEndOffset;
+    while (offset < end) {
+      // Never released to the read pool: everything kept is copied out by decodeStateRecord.
+      const res = log.read(offset, loadReadBytes, end, true);
+      if (res.errorCode !== ErrorCode.NONE || res.bytes === 0) {
+        this.log.warn('offsets topic partition could not be read to its end', {
+          partition: partition.index,
+          offset,
+          logEndOffset: end,
+          errorCode: res.errorCode,
+        });
+        return { records: count, complete: false };
+      }
+      const before = offset;
+      for (const chunk of res.chunks) {
+        for (const { pos, header } of iterateBatches(chunk)) {
+          const next = header.baseOffset + header.lastOffsetDelta + 1;
+          if (next <= offset) continue;
+          offset = next;
+          if (isControl(header.attributes)) continue;
+          const batch = chunk.subarray(pos, pos + LOG_OVERHEAD + header.batchLength);
+          let records: DecodedRecord[];
+          try {
+            const codec = compressionOf(header.attributes);
+            if (codec === 0) records = decodeRecords(batch).records;
+            else {
+              const body = await decompress(codec, batch.subarray(RECORDS_OFFSET));
+              if (!current()) return { records: count, complete: false };
+              records = decodeRecordsBody(body, 0, body.length, header.recordCount);
+            }
+          } catch (err) {
+            this.log.warn('skipping an undecodable batch of the offsets topic', {
+              partition: partition.index,
+              baseOffset: header.baseOffset,
+              error: (err as Error).message,
+            });
+            continue;
+          }
+          for (const rec of records) {
+            if (rec.key === null) continue;
             try {
-              const codec = compressionOf(header.attributes);
-              if (codec === 0) records = decodeRecords(batch).records;
-              else {
-                const body = await decompress(codec, batch.subarray(RECORDS_OFFSET));
-                records = decodeRecordsBody(body, 0, body.length, header.recordCount);
-              }
+              apply(decodeStateRecord(rec.key, rec.value));
+              count++;
             } catch (err) {
-              this.log.warn('skipping an undecodable batch of the offsets topic', {
+              this.log.warn('skipping an undecodable record of the offsets topic', {
                 partition: partition.index,
-                baseOffset: header.baseOffset,
+                offset: header.baseOffset + rec.offsetDelta,
                 error: (err as Error).message,
               });
-              continue;
-            }
-            for (const rec of records) {
-              if (rec.key === null) continue;
-              try {
-                apply(decodeStateRecord(rec.key, rec.value));
-                count++;
-              } catch (err) {
-                this.log.warn('skipping an undecodable record of the offsets topic', {
-                  partition: partition.index,
-                  offset: header.baseOffset + rec.offsetDelta,
-                  error: (err as Error).message,
-                });
-              }
             }
           }
         }
-        if (offset === before) break;
+      }
+      if (offset === before) break;
+      if (offset < end) {
+        // Let requests in between reads; they answer COORDINATOR_LOAD_IN_PROGRESS for this partition.
+        await yieldToEventLoop();
+        if (!current()) return { records: count, complete: false };
       }
     }
-    return { records: count, partitions: partitions.length };
+    return { records: count, complete: true };
   }
 }

@@ -1,0 +1,302 @@
+// Committed offsets: OffsetCommit, OffsetFetch, OffsetDelete and offsets retention (Kafka's
+// GroupMetadataManager storeOffsets/getOffsets/cleanupGroupMetadata). The offsets in memory (offsets.ts)
+// are what __consumer_offsets holds once committed: a commit is appended, and only when the write is
+// committed (the high watermark passed it) does its value enter memory and the response go out, so
+// OffsetFetch never shows an offset a failover could lose. Writes complete in the order they were
+// appended (the high watermark only moves forward and its waiters wake in the order they parked), so
+// applying each on completion replays the log's order.
+
+import { ErrorCode } from '../../protocol/errors.js';
+import type { GroupCoordinator } from './coordinator.js';
+import { expiredOffsets } from './offsets.js';
+import { type EncodedRecord, type OffsetAndMetadata, offsetCommitRecord } from './records.js';
+
+export interface CommitRequest {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  /** v2-4 retention_time_ms; -1 for the broker's retention. */
+  retentionTimeMs: number;
+  /** v9+ answers an unknown group with GROUP_ID_NOT_FOUND instead of ILLEGAL_GENERATION. */
+  apiVersion: number;
+  topics: {
+    name: string;
+    partitions: {
+      partitionIndex: number;
+      committedOffset: number;
+      committedLeaderEpoch: number;
+      committedMetadata: string | null;
+    }[];
+  }[];
+}
+
+export interface PartitionError {
+  partitionIndex: number;
+  errorCode: number;
+}
+
+export interface TopicErrors {
+  name: string;
+  partitions: PartitionError[];
+}
+
+export interface FetchedOffset {
+  partitionIndex: number;
+  committedOffset: number;
+  committedLeaderEpoch: number;
+  metadata: string | null;
+  errorCode: number;
+}
+
+export class OffsetCommits {
+  constructor(private readonly c: GroupCoordinator) {}
+
+  // ---- OffsetCommit -------------------------------------------------------------------------
+
+  async commit(req: CommitRequest): Promise<TopicErrors[]> {
+    const c = this.c;
+    const now = Date.now();
+    const status = c.groupStatus(req.groupId);
+    const groupError = status !== ErrorCode.NONE ? status : this.validateCommit(req);
+    const out: TopicErrors[] = [];
+    const records: EncodedRecord[] = [];
+    const accepted: { topic: string; partition: number; value: OffsetAndMetadata; out: PartitionError }[] =
+      [];
+    for (const t of req.topics) {
+      const partitions: PartitionError[] = [];
+      out.push({ name: t.name, partitions });
+      for (const p of t.partitions) {
+        const res: PartitionError = { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE };
+        partitions.push(res);
+        if (!c.host.partitionExists(t.name, p.partitionIndex))
+          res.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        else if (groupError !== ErrorCode.NONE) res.errorCode = groupError;
+        else if (
+          p.committedMetadata !== null &&
+          p.committedMetadata.length > c.config.offsetMetadataMaxBytes
+        ) {
+          res.errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
+        } else {
+          const value: OffsetAndMetadata = {
+            offset: p.committedOffset,
+            leaderEpoch: p.committedLeaderEpoch,
+            metadata: p.committedMetadata ?? '',
+            commitTimestamp: now,
+            expireTimestamp: req.retentionTimeMs >= 0 ? now + req.retentionTimeMs : -1,
+          };
+          records.push(offsetCommitRecord(req.groupId, t.name, p.partitionIndex, value));
+          accepted.push({ topic: t.name, partition: p.partitionIndex, value, out: res });
+        }
+      }
+    }
+    if (records.length === 0) return out;
+    // As Kafka: the (simple) group exists from its first commit on; its pending commit keeps it.
+    const group = c.groups.get(req.groupId) ?? c.createGroup(req.groupId);
+    for (const a of accepted) group.addPendingCommit(a.topic, a.partition);
+    const err = await c.write(req.groupId, records, now);
+    for (const a of accepted) group.removePendingCommit(a.topic, a.partition);
+    // A group being deleted (Dead, still registered) takes the value too: its deletion's tombstones come
+    // later in the log and remove it, or the deletion fails and the group keeps it. A group that left
+    // memory (unloaded, or removed by retention) takes nothing: whoever loads the partition reads the log.
+    const live = c.isLive(group);
+    if (err !== ErrorCode.NONE) {
+      for (const a of accepted) a.out.errorCode = commitWriteError(err);
+      if (live) c.maybeDropUnused(group);
+    } else if (live) {
+      for (const a of accepted) c.offsets.put(req.groupId, a.topic, a.partition, a.value);
+    }
+    return out;
+  }
+
+  /** Kafka's ClassicGroup.validateOffsetCommit; generation -1 commits may create a (simple) group. */
+  private validateCommit(req: CommitRequest): number {
+    const group = this.c.groups.get(req.groupId);
+    if (group === undefined) {
+      if (req.generationId < 0) return ErrorCode.NONE;
+      return req.apiVersion >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION;
+    }
+    if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (req.generationId < 0 && group.is('Empty')) return ErrorCode.NONE;
+    if (req.generationId >= 0 || req.memberId !== '' || req.groupInstanceId !== null) {
+      const problem = group.validateMember(req.memberId, req.groupInstanceId);
+      if (problem !== null) return ErrorCode[problem];
+      if (req.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
+    } else if (!group.is('Empty')) {
+      // Commits without member and generation are only accepted while nobody consumes.
+      return ErrorCode.UNKNOWN_MEMBER_ID;
+    }
+    // The member has the new generation's JoinGroup response but not its assignment yet.
+    if (group.is('CompletingRebalance')) return ErrorCode.REBALANCE_IN_PROGRESS;
+    const member = group.member(req.memberId);
+    if (member !== undefined) this.c.rebalancer.touch(group, member);
+    return ErrorCode.NONE;
+  }
+
+  // ---- OffsetFetch --------------------------------------------------------------------------
+
+  /** Committed offsets of a group; topics null means all of them. Unknown ones read as -1. */
+  fetch(
+    groupId: string,
+    topics: { name: string; partitionIndexes: number[] }[] | null,
+  ): { errorCode: number; topics: { name: string; partitions: FetchedOffset[] }[] } {
+    const status = this.c.groupStatus(groupId);
+    if (status !== ErrorCode.NONE) return { errorCode: status, topics: [] };
+    // A group being deleted reads as having no offsets (Kafka's getOffsets for a Dead group).
+    const dead = this.c.groups.get(groupId)?.is('Dead') === true;
+    const found = (topic: string, partitionIndex: number): FetchedOffset => {
+      const v = dead ? undefined : this.c.offsets.get(groupId, topic, partitionIndex);
+      return v === undefined
+        ? {
+            partitionIndex,
+            committedOffset: -1,
+            committedLeaderEpoch: -1,
+            metadata: '',
+            errorCode: ErrorCode.NONE,
+          }
+        : {
+            partitionIndex,
+            committedOffset: v.offset,
+            committedLeaderEpoch: v.leaderEpoch,
+            metadata: v.metadata,
+            errorCode: ErrorCode.NONE,
+          };
+    };
+    if (topics === null) {
+      const byTopic = new Map<string, FetchedOffset[]>();
+      for (const o of dead ? [] : this.c.offsets.all(groupId)) {
+        let list = byTopic.get(o.topic);
+        if (list === undefined) {
+          list = [];
+          byTopic.set(o.topic, list);
+        }
+        list.push(found(o.topic, o.partition));
+      }
+      return {
+        errorCode: ErrorCode.NONE,
+        topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
+      };
+    }
+    return {
+      errorCode: ErrorCode.NONE,
+      topics: topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitionIndexes.map((p) => found(t.name, p)),
+      })),
+    };
+  }
+
+  // ---- OffsetDelete -------------------------------------------------------------------------
+
+  /** OffsetDelete: removes offsets the group does not consume any more, once the tombstones are committed. */
+  async deleteOffsets(
+    groupId: string,
+    topics: { name: string; partitions: { partitionIndex: number }[] }[],
+  ): Promise<{ errorCode: number; topics: TopicErrors[] }> {
+    const c = this.c;
+    const status = c.groupStatus(groupId);
+    if (status !== ErrorCode.NONE) return { errorCode: status, topics: [] };
+    const group = c.groups.get(groupId);
+    if (group === undefined || group.is('Dead'))
+      return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, topics: [] };
+    if (!group.is('Empty') && !group.usesConsumerProtocol())
+      return { errorCode: ErrorCode.NON_EMPTY_GROUP, topics: [] };
+    const records: EncodedRecord[] = [];
+    const deleted: { topic: string; partition: number }[] = [];
+    const out: TopicErrors[] = topics.map((t) => {
+      return {
+        name: t.name,
+        partitions: t.partitions.map(({ partitionIndex }) => {
+          if (!c.host.partitionExists(t.name, partitionIndex)) {
+            return { partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+          }
+          if (!group.is('Empty') && group.isSubscribedToTopic(t.name)) {
+            return { partitionIndex, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC };
+          }
+          if (c.offsets.get(groupId, t.name, partitionIndex) !== undefined) {
+            records.push(offsetCommitRecord(groupId, t.name, partitionIndex, null));
+            deleted.push({ topic: t.name, partition: partitionIndex });
+          }
+          return { partitionIndex, errorCode: ErrorCode.NONE };
+        }),
+      };
+    });
+    if (records.length === 0) return { errorCode: ErrorCode.NONE, topics: out };
+    const err = await c.write(groupId, records, Date.now());
+    if (err !== ErrorCode.NONE) return { errorCode: commitWriteError(err), topics: [] };
+    if (c.isLive(group)) for (const d of deleted) c.offsets.delete(groupId, d.topic, d.partition);
+    return { errorCode: ErrorCode.NONE, topics: out };
+  }
+
+  // ---- retention ----------------------------------------------------------------------------
+
+  /**
+   * Offsets retention (Kafka's cleanupGroupMetadata): removes expired offsets and offsets of deleted
+   * partitions, then empty groups left without any, from memory at once and from the log by tombstones
+   * written in the background. Nobody waits for these writes: a tombstone that does not commit leaves an
+   * expired offset in the log, which the next load brings back and the next check expires again. Groups
+   * with a commit in flight wait for the next check.
+   */
+  cleanupExpired(now: number): void {
+    const c = this.c;
+    if (!c.active) return;
+    let removedOffsets = 0;
+    let removedGroups = 0;
+    for (const group of [...c.groups.values()]) {
+      if (group.is('Dead') || group.hasPendingCommits()) continue;
+      const all = c.offsets.all(group.groupId);
+      const expired = expiredOffsets(group, all, c.config.offsetsRetentionMs, now);
+      // Offsets of partitions that no longer exist (a deleted topic) go too, as Kafka drops them.
+      for (const o of all) {
+        if (!c.host.partitionExists(o.topic, o.partition) && !expired.includes(o)) expired.push(o);
+      }
+      const records = expired.map((o) => offsetCommitRecord(group.groupId, o.topic, o.partition, null));
+      for (const o of expired) c.offsets.delete(group.groupId, o.topic, o.partition);
+      removedOffsets += expired.length;
+      if (group.is('Empty') && group.pendingMembers.size === 0 && !c.offsets.hasOffsets(group.groupId)) {
+        records.push(...c.forgetGroup(group));
+        removedGroups++;
+      }
+      if (records.length > 0) {
+        void c.write(group.groupId, records, now).then((err) => {
+          if (err !== ErrorCode.NONE) {
+            c.log.warn('expired offsets were removed from memory but their tombstones were not committed', {
+              group: group.groupId,
+              errorCode: err,
+            });
+          }
+        });
+      }
+    }
+    if (removedOffsets > 0 || removedGroups > 0) {
+      c.log.info('removed expired offsets and empty groups', {
+        offsets: removedOffsets,
+        groups: removedGroups,
+      });
+    }
+  }
+}
+
+/**
+ * The error a client sees for a failed offsets write (Kafka's storeOffsets mapping; a write that is not
+ * committed within offsets.commit.timeout.ms answers COORDINATOR_NOT_AVAILABLE, as Kafka's group
+ * coordinator service does, so the client finds its coordinator again and retries).
+ */
+export function commitWriteError(errorCode: number): number {
+  switch (errorCode) {
+    case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
+    case ErrorCode.NOT_ENOUGH_REPLICAS:
+    case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+    case ErrorCode.REQUEST_TIMED_OUT:
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
+    case ErrorCode.KAFKA_STORAGE_ERROR:
+      return ErrorCode.NOT_COORDINATOR;
+    case ErrorCode.MESSAGE_TOO_LARGE:
+    case ErrorCode.RECORD_LIST_TOO_LARGE:
+    case ErrorCode.INVALID_FETCH_SIZE:
+      return ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
+    default:
+      return errorCode;
+  }
+}
