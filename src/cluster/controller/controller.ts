@@ -26,29 +26,22 @@ import type { Logger } from '../../logger.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { AlterPartitionRequest } from '../../protocol/generated/alter-partition-request.js';
 import type { AlterPartitionResponseInput } from '../../protocol/generated/alter-partition-response.js';
-import type { StopReplicaResponse } from '../../protocol/generated/stop-replica-response.js';
 import type { Endpoint } from '../metadata-cache.js';
 import { newTopicId } from '../metadata-store.js';
-import { isZkError, type Watcher, type ZkClient, ZkMultiError } from '../zk/zk-client.js';
-import {
-  decodeController,
-  decodeControllerEpoch,
-  encodeController,
-  encodeControllerEpoch,
-  encodeTopicAssignment,
-  zkPaths,
-} from '../zk/zk-data.js';
+import { isZkError, type Watcher, type ZkClient } from '../zk/zk-client.js';
+import { decodeController, encodeTopicAssignment, zkPaths } from '../zk/zk-data.js';
 import { handleAlterPartition } from './alter-partition.js';
 import { ChannelManager } from './channel-manager.js';
 import { ControllerContext, type LiveBroker } from './context.js';
 import type { ControllerCore } from './core.js';
-import { newPartitionLeader, offlinePartitionLeader, withoutReplica } from './election.js';
+import { TopicDeleter } from './deletion.js';
 import {
   controlledShutdown,
   electPreferredLeaders,
   imbalancedPartitions,
   type TopicPartitionRef,
 } from './leadership.js';
+import { failedBrokerStates, onlineStates } from './partition-states.js';
 import {
   alterReassignments,
   maybeCompleteReassignments,
@@ -60,10 +53,11 @@ import {
 import { RequestBatch } from './request-batch.js';
 import {
   ControllerMovedError,
+  currentControllerEpoch,
   readBrokers,
   readPartitionState,
   readTopic,
-  removeTopicZnodes,
+  registerAsController,
   type StateWrite,
   writePartitionStates,
 } from './zk-state.js';
@@ -99,8 +93,8 @@ export class Controller implements ControllerCore {
   private channels: ChannelManager | null = null;
   /** The active controller's broker id as last read from /controller (-1: none). */
   activeControllerId = -1;
-  /** Topics with a deletion whose StopReplica answers are awaited: the brokers still to answer. */
-  private readonly deletionsInFlight = new Map<string, Set<number>>();
+  /** Topic deletions in progress (deletion.ts). */
+  private readonly deleter: TopicDeleter;
   /** Topics whose /brokers/topics/<t> data is watched (partition additions). */
   private readonly watchedTopics = new Set<string>();
   private rebalanceTimer: NodeJS.Timeout | null = null;
@@ -108,6 +102,11 @@ export class Controller implements ControllerCore {
 
   constructor(readonly opts: ControllerOptions) {
     this.log = opts.logger;
+    this.deleter = new TopicDeleter(
+      this,
+      (name, run) => this.enqueue(name, run),
+      (topic) => this.watchedTopics.delete(topic),
+    );
   }
 
   get isActive(): boolean {
@@ -197,14 +196,14 @@ export class Controller implements ControllerCore {
         this.activeControllerId = id;
         if (ours && !this.isActive) {
           // Our own znode from before a failure of this controller: take the role up again.
-          await this.failover(await this.currentEpoch());
+          await this.failover(await currentControllerEpoch(this.opts.zk));
         }
         return;
       }
     }
-    let won: { epoch: number; version: number } | null;
+    let won: { epoch: number; version: number } | { activeId: number };
     try {
-      won = await this.registerAndBumpEpoch();
+      won = await registerAsController(zk, this.opts.brokerId);
     } catch (err) {
       if (isZkError(err, 'NODEEXISTS')) {
         await this.elect();
@@ -212,60 +211,11 @@ export class Controller implements ControllerCore {
       }
       throw err;
     }
-    if (won === null) return;
-    await this.failover(won);
-  }
-
-  private async currentEpoch(): Promise<{ epoch: number; version: number }> {
-    const r = await this.opts.zk.get(zkPaths.controllerEpoch);
-    if (r === null) throw new Error('/controller_epoch is missing while this broker holds /controller');
-    return { epoch: decodeControllerEpoch(r.data), version: r.stat.version };
-  }
-
-  /** Creates /controller and bumps /controller_epoch atomically; null if another broker won meanwhile. */
-  private async registerAndBumpEpoch(): Promise<{ epoch: number; version: number } | null> {
-    const zk = this.opts.zk;
-    for (;;) {
-      const r = await zk.get(zkPaths.controllerEpoch);
-      const epoch = r === null ? 1 : decodeControllerEpoch(r.data) + 1;
-      const register = {
-        type: 'create' as const,
-        path: zkPaths.controller,
-        data: encodeController(this.opts.brokerId, Date.now()),
-        mode: 'ephemeral' as const,
-      };
-      try {
-        const results = await zk.multi(
-          r === null
-            ? [
-                register,
-                { type: 'create', path: zkPaths.controllerEpoch, data: encodeControllerEpoch(epoch) },
-              ]
-            : [
-                register,
-                {
-                  type: 'set',
-                  path: zkPaths.controllerEpoch,
-                  data: encodeControllerEpoch(epoch),
-                  version: r.stat.version,
-                },
-              ],
-        );
-        const second = results[1];
-        return { epoch, version: second?.type === 'set' ? second.stat.version : 0 };
-      } catch (e) {
-        if (e instanceof ZkMultiError) {
-          if (e.failedIndex === 0 && e.failure.code === 'NODEEXISTS') {
-            const cur = await zk.get(zkPaths.controller);
-            if (cur !== null) this.activeControllerId = decodeController(cur.data).brokerId;
-            return null;
-          }
-          if (e.failedIndex === 1) continue; // the epoch moved under us: read it again
-          throw e.failure;
-        }
-        throw e;
-      }
+    if ('activeId' in won) {
+      this.activeControllerId = won.activeId;
+      return;
     }
+    await this.failover(won);
   }
 
   private resign(why: string): void {
@@ -276,7 +226,7 @@ export class Controller implements ControllerCore {
     this.rebalanceTimer = null;
     this.channels?.close();
     this.channels = null;
-    this.deletionsInFlight.clear();
+    this.deleter.clear();
     this.watchedTopics.clear();
     if (this.activeControllerId === this.opts.brokerId) this.activeControllerId = -1;
   }
@@ -401,76 +351,12 @@ export class Controller implements ControllerCore {
    * queues LeaderAndIsr for their live replicas.
    */
   private async bringOnline(batch: RequestBatch, partitions: readonly TopicPartition[]): Promise<void> {
-    const ctx = this.context();
-    const isLive = (id: number): boolean => ctx.isLive(id);
-    const writes: StateWrite[] = [];
-    const isNew = new Set<string>();
-    for (const { topic, partition } of partitions) {
-      if (ctx.deleting.has(topic)) continue;
-      const replicas = ctx.replicas(topic, partition);
-      const s = ctx.state(topic, partition);
-      if (s === undefined) {
-        const e = newPartitionLeader(replicas, isLive);
-        if (e === null) {
-          this.log.warn('a new partition has no live replica; it stays offline', {
-            topic,
-            partition,
-            replicas,
-          });
-          continue;
-        }
-        isNew.add(`${topic}\u0000${partition}`);
-        writes.push({
-          topic,
-          partition,
-          leader: e.leader,
-          leaderEpoch: 0,
-          isr: e.isr,
-          leaderRecoveryState: 0,
-          expectedZkVersion: -1,
-        });
-        continue;
-      }
-      if (s.leader >= 0 && isLive(s.leader)) continue;
-      const e = offlinePartitionLeader(replicas, s.isr, isLive, this.opts.uncleanLeaderElection);
-      if (e === null) {
-        if (s.leader !== -1) {
-          writes.push({
-            topic,
-            partition,
-            leader: -1,
-            leaderEpoch: s.leaderEpoch + 1,
-            isr: s.isr,
-            leaderRecoveryState: s.leaderRecoveryState,
-            expectedZkVersion: s.zkVersion,
-          });
-        }
-        this.log.warn('no in-sync replica is alive; the partition is offline', {
-          topic,
-          partition,
-          isr: s.isr,
-          replicas,
-        });
-        continue;
-      }
-      if (e.unclean) {
-        this.log.warn('unclean leader election: records acknowledged by the old ISR may be lost', {
-          topic,
-          partition,
-          leader: e.leader,
-          isr: s.isr,
-        });
-      }
-      writes.push({
-        topic,
-        partition,
-        leader: e.leader,
-        leaderEpoch: s.leaderEpoch + 1,
-        isr: e.isr,
-        leaderRecoveryState: e.unclean ? 1 : 0,
-        expectedZkVersion: s.zkVersion,
-      });
-    }
+    const { writes, isNew } = onlineStates(
+      this.context(),
+      partitions,
+      this.opts.uncleanLeaderElection,
+      this.log,
+    );
     await this.applyWrites(batch, writes, isNew);
   }
 
@@ -551,52 +437,10 @@ export class Controller implements ControllerCore {
 
   /** Partitions led by dead brokers get new leaders; dead replicas leave every ISR. */
   private async onBrokersFailed(batch: RequestBatch, dead: readonly number[]): Promise<void> {
-    const ctx = this.context();
-    const isLive = (id: number): boolean => ctx.isLive(id);
-    const writes: StateWrite[] = [];
-    for (const { topic, partition, replicas } of ctx.partitions()) {
-      if (ctx.deleting.has(topic)) continue;
-      const s = ctx.state(topic, partition);
-      if (s === undefined) continue;
-      const leaderDied = dead.includes(s.leader);
-      const isrLost = s.isr.some((r) => dead.includes(r));
-      if (!leaderDied && !isrLost) continue;
-      if (leaderDied) {
-        const e = offlinePartitionLeader(replicas, s.isr, isLive, this.opts.uncleanLeaderElection);
-        if (e !== null) {
-          if (e.unclean)
-            this.log.warn('unclean leader election: acknowledged records may be lost', {
-              topic,
-              partition,
-              leader: e.leader,
-            });
-          writes.push({
-            topic,
-            partition,
-            leader: e.leader,
-            leaderEpoch: s.leaderEpoch + 1,
-            isr: e.isr,
-            leaderRecoveryState: e.unclean ? 1 : 0,
-            expectedZkVersion: s.zkVersion,
-          });
-          continue;
-        }
-      }
-      let next = { leader: s.leader, isr: [...s.isr] };
-      for (const d of dead) next = withoutReplica(next.leader, next.isr, d);
-      writes.push({
-        topic,
-        partition,
-        leader: next.leader,
-        leaderEpoch: s.leaderEpoch + 1,
-        isr: next.isr,
-        leaderRecoveryState: s.leaderRecoveryState,
-        expectedZkVersion: s.zkVersion,
-      });
-      if (next.leader < 0)
-        this.log.warn('partition offline: no live in-sync replica', { topic, partition, isr: next.isr });
-    }
-    await this.applyWrites(batch, writes);
+    await this.applyWrites(
+      batch,
+      failedBrokerStates(this.context(), dead, this.opts.uncleanLeaderElection, this.log),
+    );
   }
 
   // ---- topics ----------------------------------------------------------------------------------
@@ -638,69 +482,10 @@ export class Controller implements ControllerCore {
   }
 
   private async topicDeletion(): Promise<void> {
-    const ctx = this.ctx;
-    if (ctx === null) return;
-    const zk = this.opts.zk;
-    const marked = (await zk.getChildrenWithWatch(zkPaths.deleteTopics, this.onDeletionsChanged)) ?? [];
-    for (const topic of marked) {
-      if (!ctx.topics.has(topic)) {
-        // Marked for deletion but already gone (or never existed): drop the marker.
-        await zk.delete(zkPaths.deleteTopic(topic)).catch(() => {});
-        continue;
-      }
-      ctx.deleting.add(topic);
-    }
-    for (const topic of ctx.deleting) {
-      if (this.deletionsInFlight.has(topic)) continue;
-      const t = ctx.topics.get(topic);
-      if (t === undefined) continue;
-      this.log.info('deleting topic', { topic, partitions: t.assignment.length });
-      const batch = new RequestBatch(ctx, this.opts.brokerId);
-      const waiting = new Set<number>();
-      for (let p = 0; p < t.assignment.length; p++) {
-        batch.addDeletedPartition(topic, p, t.topicId);
-        for (const r of t.assignment[p] ?? []) {
-          if (!ctx.isRegistered(r)) continue;
-          batch.addStopReplica(r, { topic, partition: p, deletePartition: true });
-          waiting.add(r);
-        }
-      }
-      this.deletionsInFlight.set(topic, waiting);
-      batch.send(this.channelsOrThrow(), (brokerId, res) =>
-        this.enqueue(`stop replica ${topic}`, () =>
-          this.onStopReplica(topic, brokerId, res as StopReplicaResponse | null),
-        ),
-      );
-      if (waiting.size === 0) await this.finishDeletion(topic);
-    }
-  }
-
-  private async onStopReplica(
-    topic: string,
-    brokerId: number,
-    res: StopReplicaResponse | null,
-  ): Promise<void> {
-    const waiting = this.deletionsInFlight.get(topic);
-    if (waiting === undefined || this.ctx === null) return;
-    if (res !== null && res.errorCode !== ErrorCode.NONE) {
-      this.log.warn('a broker refused StopReplica for a deleted topic', {
-        topic,
-        broker: brokerId,
-        errorCode: res.errorCode,
-      });
-    }
-    // A dead broker (null) deletes the leftover log when it registers again (its full LeaderAndIsr omits it).
-    waiting.delete(brokerId);
-    if (waiting.size === 0) await this.finishDeletion(topic);
-  }
-
-  private async finishDeletion(topic: string): Promise<void> {
-    const ctx = this.context();
-    await removeTopicZnodes(this.opts.zk, ctx, topic);
-    ctx.removeTopic(topic);
-    this.deletionsInFlight.delete(topic);
-    this.watchedTopics.delete(topic);
-    this.log.info('topic deleted', { topic });
+    if (this.ctx === null) return;
+    const marked =
+      (await this.opts.zk.getChildrenWithWatch(zkPaths.deleteTopics, this.onDeletionsChanged)) ?? [];
+    await this.deleter.process(marked);
   }
 
   // ---- moving leadership on purpose (leadership.ts) ----------------------------------------------

@@ -10,8 +10,12 @@ import type { Watcher, ZkClient } from '../zk/zk-client.js';
 import { isZkError, ZkMultiError } from '../zk/zk-client.js';
 import {
   decodeBrokerRegistration,
+  decodeController,
+  decodeControllerEpoch,
   decodePartitionState,
   decodeTopicAssignment,
+  encodeController,
+  encodeControllerEpoch,
   encodePartitionState,
   parseIdSegment,
   zkPaths,
@@ -196,4 +200,54 @@ export async function removeTopicZnodes(zk: ZkClient, ctx: ControllerContext, to
   await zk.delete(zkPaths.deleteTopic(topic)).catch((e: unknown) => {
     if (!isZkError(e, 'NONODE')) throw e;
   });
+}
+
+/** /controller_epoch as it is now (the controller that holds /controller re-reads it after a failure). */
+export async function currentControllerEpoch(zk: ZkClient): Promise<{ epoch: number; version: number }> {
+  const r = await zk.get(zkPaths.controllerEpoch);
+  if (r === null) throw new Error('/controller_epoch is missing while this broker holds /controller');
+  return { epoch: decodeControllerEpoch(r.data), version: r.stat.version };
+}
+
+/**
+ * Creates /controller (ephemeral, this broker) and bumps /controller_epoch in one multi, conditional on the
+ * epoch's version: the won epoch and the version written, or the id of the broker that won instead.
+ */
+export async function registerAsController(
+  zk: ZkClient,
+  brokerId: number,
+): Promise<{ epoch: number; version: number } | { activeId: number }> {
+  for (;;) {
+    const r = await zk.get(zkPaths.controllerEpoch);
+    const epoch = r === null ? 1 : decodeControllerEpoch(r.data) + 1;
+    const register = {
+      type: 'create' as const,
+      path: zkPaths.controller,
+      data: encodeController(brokerId, Date.now()),
+      mode: 'ephemeral' as const,
+    };
+    const bump =
+      r === null
+        ? { type: 'create' as const, path: zkPaths.controllerEpoch, data: encodeControllerEpoch(epoch) }
+        : {
+            type: 'set' as const,
+            path: zkPaths.controllerEpoch,
+            data: encodeControllerEpoch(epoch),
+            version: r.stat.version,
+          };
+    try {
+      const results = await zk.multi([register, bump]);
+      const second = results[1];
+      return { epoch, version: second?.type === 'set' ? second.stat.version : 0 };
+    } catch (e) {
+      if (!(e instanceof ZkMultiError)) throw e;
+      if (e.failedIndex === 0 && e.failure.code === 'NODEEXISTS') {
+        const cur = await zk.get(zkPaths.controller);
+        if (cur === null) continue; // gone meanwhile: try again
+        return { activeId: decodeController(cur.data).brokerId };
+      }
+      if (e.failedIndex === 1) continue; // the epoch moved under us: read it again
+      throw e.failure;
+    }
+  }
 }
