@@ -20,7 +20,7 @@ import { LocalController } from '../cluster/local-controller.js';
 import { logConfigFor } from '../cluster/log-configs.js';
 import { type BrokerInfo, MetadataCache } from '../cluster/metadata-cache.js';
 import { MetadataStore, newClusterId } from '../cluster/metadata-store.js';
-import type { AlterIsr, Partition } from '../cluster/partition.js';
+import type { Partition } from '../cluster/partition.js';
 import { ReplicaFetcherManager } from '../cluster/replica-fetcher.js';
 import { ReplicaManager } from '../cluster/replica-manager.js';
 import { TopicsView } from '../cluster/topics-view.js';
@@ -36,14 +36,12 @@ import { BrokerMetrics, type Metrics, NOOP_METRICS } from '../http/metrics.js';
 import * as limits from '../limits.js';
 import { createLogger, type Logger } from '../logger.js';
 import { ErrorCode } from '../protocol/errors.js';
-import type { AlterPartitionResponse } from '../protocol/generated/alter-partition-response.js';
-import { ApiKey } from '../protocol/generated/apis.js';
-import type { ControlledShutdownResponse } from '../protocol/generated/controlled-shutdown-response.js';
 import type { LogConfig } from '../storage/config.js';
 import { LogDirError, LogDirLocks } from '../storage/log-dirs.js';
 import { LogManager } from '../storage/log-manager.js';
 import type { Handler } from './handler.js';
 import { handlers } from './handlers/index.js';
+import { brokerMetricsSource } from './metrics-source.js';
 import { Server } from './server.js';
 import { StartupError } from './startup-error.js';
 
@@ -117,7 +115,9 @@ export class Broker {
       logConfigFor: (topic) => this.logConfigFor(topic),
       // A single node's ISR is itself alone: nothing ever changes it.
       alterIsr:
-        zk === null ? async () => ({ errorCode: ErrorCode.NOT_CONTROLLER }) : this.alterIsrViaController(),
+        this.controllerClient === null || zk === null
+          ? async () => ({ errorCode: ErrorCode.NOT_CONTROLLER })
+          : this.controllerClient.alterIsr(() => zk.epoch),
     });
     this.topics = new TopicsView(this.metadataCache, this.replicas);
     if (zk === null) {
@@ -194,44 +194,6 @@ export class Broker {
   /** inter.broker.listener.name, else the first listener's name. */
   private interBrokerListener(): string {
     return this.config.get('inter.broker.listener.name') ?? this.config.listeners()[0]?.name ?? 'PLAINTEXT';
-  }
-
-  /** ISR changes go to the active controller as AlterPartition (v1: topics by name). */
-  private alterIsrViaController(): AlterIsr {
-    return async (partition: Partition, newIsr: number[]) => {
-      const client = this.controllerClient;
-      if (client === null || this.zk === null) return { errorCode: ErrorCode.NOT_CONTROLLER };
-      try {
-        const res = await client.send<AlterPartitionResponse>(ApiKey.AlterPartition, 1, {
-          brokerId: this.nodeId,
-          brokerEpoch: this.zk.epoch,
-          topics: [
-            {
-              topicName: partition.topic,
-              partitions: [
-                {
-                  partitionIndex: partition.index,
-                  leaderEpoch: partition.leaderEpoch,
-                  newIsr,
-                  leaderRecoveryState: 0,
-                  partitionEpoch: partition.partitionEpoch,
-                },
-              ],
-            },
-          ],
-        });
-        if (res.errorCode !== ErrorCode.NONE) return { errorCode: res.errorCode };
-        const p = res.topics[0]?.partitions[0];
-        if (p === undefined) return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR };
-        if (p.errorCode !== ErrorCode.NONE) return { errorCode: p.errorCode };
-        return {
-          errorCode: ErrorCode.NONE,
-          state: { leaderEpoch: p.leaderEpoch, isr: p.isr, partitionEpoch: p.partitionEpoch },
-        };
-      } catch {
-        return { errorCode: ErrorCode.REQUEST_TIMED_OUT };
-      }
-    };
   }
 
   /** This broker as the cluster sees it: id, rack and advertised endpoints. */
@@ -327,68 +289,6 @@ export class Broker {
     return ErrorCode.NONE;
   }
 
-  /** What /metrics reports; empty until the broker has started (the endpoint is bound before the logs load). */
-  private static metricsSource(ref: {
-    broker: Broker | null;
-  }): ConstructorParameters<typeof BrokerMetrics>[0] {
-    return {
-      *partitions() {
-        const replicas = ref.broker?.replicas;
-        if (replicas === undefined) return;
-        for (const p of replicas.all()) {
-          {
-            const l = p.log;
-            yield {
-              topic: p.topic,
-              partition: p.index,
-              sizeBytes: l.sizeBytes,
-              logStartOffset: l.logStartOffset,
-              logEndOffset: l.logEndOffset,
-              highWatermark: l.highWatermark,
-            };
-          }
-        }
-      },
-      network: () => ({
-        connections: ref.broker?.server.connectionCount ?? 0,
-        queuedRequestBytes: ref.broker?.server.queuedRequestBytes ?? 0,
-        queuedRequestBytesPeak: ref.broker?.server.queuedRequestBytesPeak ?? 0,
-      }),
-      groupOffsets: () => ref.broker?.committedOffsets() ?? [],
-      logDirs: () => ref.broker?.config.logDirs() ?? [],
-      underReplicatedPartitions: () => {
-        let n = 0;
-        for (const p of ref.broker?.replicas.all() ?? [])
-          if (p.isLeader && p.isr.length < p.replicas.length) n++;
-        return n;
-      },
-    };
-  }
-
-  /** Committed offsets of every group with the partition's high watermark (the lag metric). */
-  private *committedOffsets(): Generator<{
-    group: string;
-    topic: string;
-    partition: number;
-    offset: number;
-    highWatermark: number;
-  }> {
-    const offsets = this.groups.offsets;
-    for (const group of offsets.groupIds()) {
-      for (const o of offsets.all(group)) {
-        const p = this.replicas.partition(o.topic, o.partition);
-        if (p === undefined || !p.isLeader) continue;
-        yield {
-          group,
-          topic: o.topic,
-          partition: o.partition,
-          offset: o.value.offset,
-          highWatermark: p.log.highWatermark,
-        };
-      }
-    }
-  }
-
   /**
    * Starts a broker. Order: lock the log dirs (creating them if missing), bind every listener, then load
    * the metadata and the logs, then serve. A failure at any step undoes the steps before it and throws
@@ -426,7 +326,7 @@ export class Broker {
       let brokerMetrics: BrokerMetrics | null = null;
       let metricsPort = -1;
       if (config.int('metrics.http.port') >= 0) {
-        const metrics = new BrokerMetrics(Broker.metricsSource(source));
+        const metrics = new BrokerMetrics(brokerMetricsSource(source));
         brokerMetrics = metrics;
         const host = config.string('metrics.http.host');
         const port = config.int('metrics.http.port');
@@ -543,6 +443,15 @@ export class Broker {
     }
   }
 
+  /** Connection and request-memory counters of the listener (for /metrics). */
+  networkCounters(): { connections: number; queuedRequestBytes: number; queuedRequestBytesPeak: number } {
+    return {
+      connections: this.server.connectionCount,
+      queuedRequestBytes: this.server.queuedRequestBytes,
+      queuedRequestBytesPeak: this.server.queuedRequestBytesPeak,
+    };
+  }
+
   get port(): number {
     return this.boundPort;
   }
@@ -570,46 +479,20 @@ export class Broker {
     return this.stopping;
   }
 
-  /**
-   * ZooKeeper mode (controlled.shutdown.enable): asks the controller to move this broker's leaderships away
-   * before it stops, retrying controlled.shutdown.max.retries times controlled.shutdown.retry.backoff.ms apart
-   * while it still leads partitions; then stops anyway, as Kafka does.
-   */
-  private async controlledShutdown(): Promise<void> {
-    const client = this.controllerClient;
-    if (client === null || this.zk === null || !this.config.bool('controlled.shutdown.enable')) return;
-    const started = Date.now();
-    const attempts = this.config.int('controlled.shutdown.max.retries') + 1;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      try {
-        const res = await client.send<ControlledShutdownResponse>(ApiKey.ControlledShutdown, 3, {
-          brokerId: this.nodeId,
-          brokerEpoch: this.zk.epoch,
-        });
-        if (res.errorCode === ErrorCode.NONE && res.remainingPartitions.length === 0) {
-          this.log.info('controlled shutdown: leadership moved to other brokers', {
-            ms: Date.now() - started,
-          });
-          return;
-        }
-        this.log.warn('controlled shutdown incomplete; retrying', {
-          attempt,
-          errorCode: res.errorCode,
-          stillLeading: res.remainingPartitions.map((p) => `${p.topicName}-${p.partitionIndex}`).slice(0, 20),
-        });
-      } catch (err) {
-        this.log.warn('controlled shutdown request failed; retrying', { attempt, error: err });
-      }
-      if (attempt < attempts) {
-        await new Promise((r) => setTimeout(r, this.config.long('controlled.shutdown.retry.backoff.ms')));
-      }
-    }
-    this.log.warn('controlled shutdown did not complete; stopping anyway', { ms: Date.now() - started });
-  }
-
   private async doStop(): Promise<void> {
     this.log.info('shutting down');
-    await this.controlledShutdown();
+    if (
+      this.controllerClient !== null &&
+      this.zk !== null &&
+      this.config.bool('controlled.shutdown.enable')
+    ) {
+      const zk = this.zk;
+      await this.controllerClient.controlledShutdown(() => zk.epoch, {
+        attempts: this.config.int('controlled.shutdown.max.retries') + 1,
+        backoffMs: this.config.long('controlled.shutdown.retry.backoff.ms'),
+        logger: this.log,
+      });
+    }
     // Another broker takes the controller role at once rather than after our ZooKeeper session times out.
     await this.controller?.stop();
     // Parked JoinGroup/SyncGroup requests are answered first, so the listener can drain.

@@ -5,7 +5,12 @@
 
 import { KafkaConnection } from '../client/connection.js';
 import type { Logger } from '../logger.js';
+import { ErrorCode } from '../protocol/errors.js';
+import type { AlterPartitionResponse } from '../protocol/generated/alter-partition-response.js';
+import { ApiKey } from '../protocol/generated/apis.js';
+import type { ControlledShutdownResponse } from '../protocol/generated/controlled-shutdown-response.js';
 import type { MetadataCache } from './metadata-cache.js';
+import type { AlterIsr, Partition } from './partition.js';
 
 export class ControllerUnavailableError extends Error {}
 
@@ -73,6 +78,78 @@ export class ControllerClient {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** The AlterIsr a leader's partitions use: AlterPartition v1 (topics by name) to the active controller. */
+  alterIsr(brokerEpoch: () => number): AlterIsr {
+    return async (partition: Partition, newIsr: number[]) => {
+      try {
+        const res = await this.send<AlterPartitionResponse>(ApiKey.AlterPartition, 1, {
+          brokerId: this.localBrokerId,
+          brokerEpoch: brokerEpoch(),
+          topics: [
+            {
+              topicName: partition.topic,
+              partitions: [
+                {
+                  partitionIndex: partition.index,
+                  leaderEpoch: partition.leaderEpoch,
+                  newIsr,
+                  leaderRecoveryState: 0,
+                  partitionEpoch: partition.partitionEpoch,
+                },
+              ],
+            },
+          ],
+        });
+        if (res.errorCode !== ErrorCode.NONE) return { errorCode: res.errorCode };
+        const p = res.topics[0]?.partitions[0];
+        if (p === undefined) return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR };
+        if (p.errorCode !== ErrorCode.NONE) return { errorCode: p.errorCode };
+        return {
+          errorCode: ErrorCode.NONE,
+          state: { leaderEpoch: p.leaderEpoch, isr: p.isr, partitionEpoch: p.partitionEpoch },
+        };
+      } catch {
+        return { errorCode: ErrorCode.REQUEST_TIMED_OUT };
+      }
+    };
+  }
+
+  /**
+   * Controlled shutdown (controlled.shutdown.enable): asks the controller to move this broker's leaderships
+   * away before it stops, `attempts` times `backoffMs` apart while it still leads partitions; then gives up
+   * (the broker stops anyway, as Kafka does). Resolves true when nothing is left.
+   */
+  async controlledShutdown(
+    brokerEpoch: () => number,
+    opts: { attempts: number; backoffMs: number; logger: Logger },
+  ): Promise<boolean> {
+    const started = Date.now();
+    for (let attempt = 1; attempt <= opts.attempts; attempt++) {
+      try {
+        const res = await this.send<ControlledShutdownResponse>(ApiKey.ControlledShutdown, 3, {
+          brokerId: this.localBrokerId,
+          brokerEpoch: brokerEpoch(),
+        });
+        if (res.errorCode === ErrorCode.NONE && res.remainingPartitions.length === 0) {
+          opts.logger.info('controlled shutdown: leadership moved to other brokers', {
+            ms: Date.now() - started,
+          });
+          return true;
+        }
+        opts.logger.warn('controlled shutdown incomplete; retrying', {
+          attempt,
+          errorCode: res.errorCode,
+          stillLeading: res.remainingPartitions.map((p) => `${p.topicName}-${p.partitionIndex}`).slice(0, 20),
+        });
+      } catch (err) {
+        opts.logger.warn('controlled shutdown request failed; retrying', { attempt, error: err });
+      }
+      if (attempt < opts.attempts) await new Promise((r) => setTimeout(r, opts.backoffMs));
+    }
+    opts.logger.warn('controlled shutdown did not complete; stopping anyway', { ms: Date.now() - started });
+    return false;
   }
 
   close(): void {
