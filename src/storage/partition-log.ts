@@ -38,7 +38,7 @@ import { LOG_START_OFFSET_CHECKPOINT, loadSegments, RECOVERY_POINT_CHECKPOINT } 
 import { ProducerStateManager, SNAPSHOT_SUFFIX } from './producer-state.js';
 import { defaultReadBufferPool, type ReadBufferPool, releaseReadBuffers } from './read-buffers.js';
 import { segmentsBreakingRetention } from './retention.js';
-import { LogSegment } from './segment.js';
+import { type AppendedBatch, LogSegment } from './segment.js';
 import { maxTimestampOffset, offsetForTimestamp, type TimestampAndOffset } from './timestamp-lookup.js';
 
 export type { AppendResult } from './append-plan.js';
@@ -262,15 +262,8 @@ export class PartitionLog {
    * modified in place.
    */
   append(records: Buffer, leaderEpoch: number, now: number): AppendResult {
-    if (this.closed) throw new Error(`log ${this.name} is closed`);
-    const offline = this.health.offlineCause;
-    if (offline !== null) {
-      return appendError(
-        ErrorCode.KAFKA_STORAGE_ERROR,
-        `the log dir is offline after ${offline.message}`,
-        this._logStartOffset,
-      );
-    }
+    const refused = this.refuseAppend();
+    if (refused !== null) return refused;
     const plan = planAppend(records, {
       logStartOffset: this._logStartOffset,
       logEndOffset: this._logEndOffset,
@@ -280,26 +273,66 @@ export class PartitionLog {
       now,
     });
     if (!('appended' in plan)) return plan;
-    const { headers, appended, nextOffset: next, messages, maxTimestamp, firstOffset, lastOffset } = plan;
+    return this.write(
+      records,
+      plan,
+      now,
+      plan.logAppendTime,
+      () => {
+        if (leaderEpoch >= 0 && leaderEpoch > this.leaderEpochCache.latestEpoch()) {
+          this.leaderEpochCache.assign(leaderEpoch, plan.firstOffset);
+        }
+      },
+      () => this.producerState.applyAppended(plan.headers),
+    );
+  }
 
-    // 3. Roll if needed, record a new leader epoch (before the data it describes), write; then commit the new
-    // state. A failure changes nothing in memory (at most an empty new segment was started).
+  /** KAFKA_STORAGE_ERROR while the log dir is offline; throws when the log is closed (a programming error). */
+  private refuseAppend(): AppendResult | null {
+    if (this.closed) throw new Error(`log ${this.name} is closed`);
+    const offline = this.health.offlineCause;
+    if (offline === null) return null;
+    return appendError(
+      ErrorCode.KAFKA_STORAGE_ERROR,
+      `the log dir is offline after ${offline.message}`,
+      this._logStartOffset,
+    );
+  }
+
+  /**
+   * The write shared by leader and follower appends: roll if needed, record new leader epochs (before the
+   * data they describe), write; then commit the new state (log end, producer state) and fsync when
+   * flush.messages is reached. A failure changes nothing in memory (at most an empty new segment was started).
+   */
+  private write(
+    data: Buffer,
+    plan: {
+      appended: AppendedBatch[];
+      nextOffset: number;
+      messages: number;
+      maxTimestamp: number;
+      firstOffset: number;
+      lastOffset: number;
+    },
+    now: number,
+    logAppendTime: number,
+    assignEpochs: () => void,
+    commitProducers: () => void,
+  ): AppendResult {
     try {
       if (this.health.outOfSpace) this.checkTail();
-      if (this.active.shouldRoll(records.length, maxTimestamp, lastOffset, now))
-        this.rollAt(firstOffset, now);
-      if (leaderEpoch >= 0 && leaderEpoch > this.leaderEpochCache.latestEpoch()) {
-        this.leaderEpochCache.assign(leaderEpoch, firstOffset);
-      }
-      this.active.append(records, appended);
+      if (this.active.shouldRoll(data.length, plan.maxTimestamp, plan.lastOffset, now))
+        this.rollAt(plan.firstOffset, now);
+      assignEpochs();
+      this.active.append(data, plan.appended);
     } catch (e) {
       const err = this.health.classify('append', e);
       return appendError(ErrorCode.KAFKA_STORAGE_ERROR, err.message, this._logStartOffset);
     }
     this.health.appended();
-    this._logEndOffset = next;
-    this.producerState.applyAppended(headers);
-    this.unflushedMessages += messages;
+    this._logEndOffset = plan.nextOffset;
+    commitProducers();
+    this.unflushedMessages += plan.messages;
     if (this.unflushedMessages >= this.config.flushIntervalMessages) {
       try {
         this.flush(now);
@@ -312,9 +345,9 @@ export class PartitionLog {
     return {
       errorCode: ErrorCode.NONE,
       errorMessage: null,
-      baseOffset: firstOffset,
-      lastOffset,
-      logAppendTime: plan.logAppendTime,
+      baseOffset: plan.firstOffset,
+      lastOffset: plan.lastOffset,
+      logAppendTime,
       logStartOffset: this._logStartOffset,
       duplicate: false,
     };
@@ -380,53 +413,26 @@ export class PartitionLog {
    * I/O errors are handled as for a leader append.
    */
   appendAsFollower(records: Buffer, now = Date.now()): AppendResult {
-    if (this.closed) throw new Error(`log ${this.name} is closed`);
-    const offline = this.health.offlineCause;
-    if (offline !== null) {
-      return appendError(
-        ErrorCode.KAFKA_STORAGE_ERROR,
-        `the log dir is offline after ${offline.message}`,
-        this._logStartOffset,
-      );
-    }
+    const refused = this.refuseAppend();
+    if (refused !== null) return refused;
     const plan = planFollowerAppend(records, this._logStartOffset, this._logEndOffset);
     if (!('appended' in plan)) return plan;
-    const { headers, appended, nextOffset, messages, maxTimestamp, firstOffset, lastOffset, data } = plan;
-    try {
-      if (this.health.outOfSpace) this.checkTail();
-      if (this.active.shouldRoll(data.length, maxTimestamp, lastOffset, now)) this.rollAt(firstOffset, now);
-      // Epochs go into the cache before the data they describe, as for a leader append.
-      for (const h of headers) {
-        if (h.partitionLeaderEpoch >= 0 && h.partitionLeaderEpoch > this.leaderEpochCache.latestEpoch()) {
-          this.leaderEpochCache.assign(h.partitionLeaderEpoch, h.baseOffset);
+    return this.write(
+      plan.data,
+      plan,
+      now,
+      -1,
+      () => {
+        for (const h of plan.headers) {
+          if (h.partitionLeaderEpoch >= 0 && h.partitionLeaderEpoch > this.leaderEpochCache.latestEpoch()) {
+            this.leaderEpochCache.assign(h.partitionLeaderEpoch, h.baseOffset);
+          }
         }
-      }
-      this.active.append(data, appended);
-    } catch (e) {
-      const err = this.health.classify('append', e);
-      return appendError(ErrorCode.KAFKA_STORAGE_ERROR, err.message, this._logStartOffset);
-    }
-    this.health.appended();
-    this._logEndOffset = nextOffset;
-    for (const h of headers) this.producerState.replay(h);
-    this.unflushedMessages += messages;
-    if (this.unflushedMessages >= this.config.flushIntervalMessages) {
-      try {
-        this.flush(now);
-      } catch (e) {
-        const err = this.health.classify('flush', e);
-        return appendError(ErrorCode.KAFKA_STORAGE_ERROR, err.message, this._logStartOffset);
-      }
-    }
-    return {
-      errorCode: ErrorCode.NONE,
-      errorMessage: null,
-      baseOffset: firstOffset,
-      lastOffset,
-      logAppendTime: -1,
-      logStartOffset: this._logStartOffset,
-      duplicate: false,
-    };
+      },
+      () => {
+        for (const h of plan.headers) this.producerState.replay(h);
+      },
+    );
   }
 
   // ---- timestamps ----------------------------------------------------------------------------------------
