@@ -120,6 +120,37 @@ export class KafkaConnection {
     });
   }
 
+  /**
+   * send() with a time limit: a peer that does not answer within timeoutMs has this connection closed (its
+   * other requests fail too) and the promise rejects, naming `what` (e.g. the setting that sets the limit).
+   */
+  async sendWithin(
+    apiKey: number,
+    version: number,
+    body: unknown,
+    timeoutMs: number,
+    what: string,
+  ): Promise<unknown> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        this.send(apiKey, version, body),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            this.close();
+            reject(
+              new KafkaClientError(
+                `no answer from ${this.remote.host}:${this.remote.port} within ${what} (${timeoutMs} ms)`,
+              ),
+            );
+          }, timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Writes raw bytes (tests use this to send malformed frames). */
   writeRaw(buf: Buffer): void {
     this.socket.write(buf);

@@ -59,24 +59,17 @@ export class ControllerClient {
   /** Sends one request to the controller; rejects on a network failure or timeout. */
   async send<T>(apiKey: number, version: number, body: unknown): Promise<T> {
     const conn = await this.connection();
-    let timer: NodeJS.Timeout | undefined;
     try {
-      return (await Promise.race([
-        conn.send(apiKey, version, body),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            conn.close();
-            reject(
-              new ControllerUnavailableError(`the controller did not answer within ${this.timeoutMs} ms`),
-            );
-          }, this.timeoutMs);
-        }),
-      ])) as T;
+      return (await conn.sendWithin(
+        apiKey,
+        version,
+        body,
+        this.timeoutMs,
+        'controller.socket.timeout.ms',
+      )) as T;
     } catch (err) {
       this.logger.debug('request to the controller failed', { apiKey, error: err });
       throw err;
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -113,6 +113,11 @@ export class LocalController implements ClusterAdmin {
     } catch (err) {
       this.logger.error('cannot undo a topic change in the metadata store', { topic: rec.name, error: err });
     }
+    this.removePartitions(rec, from, restore === null);
+  }
+
+  /** Takes partitions [from, count) of a topic off this broker: gone from the metadata, logs deleted. */
+  private removePartitions(rec: TopicRecord, from: number, wholeTopic: boolean): void {
     const partitions = Array.from({ length: rec.partitions - from }, (_, i) => from + i);
     this.cache.updatePartitions(
       partitions.map((partition) => ({
@@ -128,7 +133,7 @@ export class LocalController implements ClusterAdmin {
         controllerEpoch: CONTROLLER_EPOCH,
       })),
     );
-    if (restore === null) this.cache.removeTopicConfig(rec.name);
+    if (wholeTopic) this.cache.removeTopicConfig(rec.name);
     this.replicas.stopReplicas(
       CONTROLLER_EPOCH,
       partitions.map((partition) => ({ topic: rec.name, partition, deletePartition: true, leaderEpoch: -2 })),
@@ -222,26 +227,7 @@ export class LocalController implements ClusterAdmin {
         out.push(failed);
         continue;
       }
-      const partitions = Array.from({ length: rec.partitions }, (_, p) => p);
-      this.cache.updatePartitions(
-        partitions.map((partition) => ({
-          topic: name,
-          topicId: rec.topicId,
-          partition,
-          leader: LEADER_DURING_DELETE,
-          leaderEpoch: -1,
-          replicas: [],
-          isr: [],
-          offlineReplicas: [],
-          partitionEpoch: -1,
-          controllerEpoch: CONTROLLER_EPOCH,
-        })),
-      );
-      this.cache.removeTopicConfig(name);
-      this.replicas.stopReplicas(
-        CONTROLLER_EPOCH,
-        partitions.map((partition) => ({ topic: name, partition, deletePartition: true, leaderEpoch: -2 })),
-      );
+      this.removePartitions(rec, 0, true);
       this.logger.info('topic deleted', { topic: name, topicId: rec.topicId });
       out.push({ ...outcome(name, ErrorCode.NONE), topicId: rec.topicId });
     }

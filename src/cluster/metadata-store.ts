@@ -18,6 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomic } from '../storage/checkpoint.js';
 import { ensureDir } from '../storage/log-dirs.js';
 import { refuseForeignDataDirs, SAMSA_META_MARKER } from './foreign-data.js';
 
@@ -151,27 +152,5 @@ function writeIfChanged(file: string, text: string): void {
 }
 
 export function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp`;
-  try {
-    const fd = fs.openSync(tmp, 'w');
-    try {
-      fs.writeSync(fd, text);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    // Do not leave a partial copy behind (it would hold space on a full disk).
-    try {
-      fs.rmSync(tmp, { force: true });
-    } catch {}
-    throw e;
-  }
-  const dfd = fs.openSync(path.dirname(file), 'r');
-  try {
-    fs.fsyncSync(dfd);
-  } finally {
-    fs.closeSync(dfd);
-  }
+  writeFileAtomic(file, Buffer.from(text, 'utf8'));
 }

@@ -230,20 +230,13 @@ class ReplicaFetcher {
   /** Sends with a time limit: a leader that stops answering has its connection closed. */
   private async send<T>(apiKey: number, version: number, body: unknown): Promise<T> {
     const conn = await this.connection();
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return (await Promise.race([
-        conn.send(apiKey, version, body),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            conn.close();
-            reject(new Error(`no answer from broker ${this.leaderId} within replica.socket.timeout.ms`));
-          }, this.opts.socketTimeoutMs);
-        }),
-      ])) as T;
-    } finally {
-      clearTimeout(timer);
-    }
+    return (await conn.sendWithin(
+      apiKey,
+      version,
+      body,
+      this.opts.socketTimeoutMs,
+      'replica.socket.timeout.ms',
+    )) as T;
   }
 
   private async run(): Promise<void> {

@@ -120,16 +120,13 @@ export class ChannelManager {
       const req = ch.queue[0] as QueuedRequest;
       try {
         const conn = await this.connection(ch);
-        let timer: NodeJS.Timeout | undefined;
-        const res = await Promise.race([
-          conn.send(req.apiKey, req.version, req.body),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => {
-              conn.close();
-              reject(new Error(`no answer within controller.socket.timeout.ms (${this.socketTimeoutMs} ms)`));
-            }, this.socketTimeoutMs);
-          }),
-        ]).finally(() => clearTimeout(timer));
+        const res = await conn.sendWithin(
+          req.apiKey,
+          req.version,
+          req.body,
+          this.socketTimeoutMs,
+          'controller.socket.timeout.ms',
+        );
         if (ch.removed) break;
         ch.queue.shift();
         failures = 0;
