@@ -139,7 +139,7 @@ describe('leadership moved on purpose on a three-broker cluster', {
       );
     }));
 
-  test('rolling restart with controlled shutdown under acks=all writes: short stalls, nothing acknowledged lost', () =>
+  test('rolling restart with controlled shutdown under acks=all writes: short stalls, nothing acknowledged lost', (t) =>
     withClusterLogs(c, async () => {
       const topic = 'rolling';
       await createAssigned(
@@ -215,8 +215,8 @@ describe('leadership moved on purpose on a three-broker cluster', {
         await producer.disconnect();
       }
       assert.deepEqual(errors, [], `failed sends: ${errors.slice(0, 5).join('; ')}`);
-      process.stdout.write(
-        `# rolling restart: ${acked.size} records acknowledged, longest gap between acks ${longestGap} ms\n`,
+      t.diagnostic(
+        `rolling restart: ${acked.size} records acknowledged, longest gap between acks ${longestGap} ms`,
       );
       assert.ok(longestGap < maxProduceGapMs, `writes stalled for ${longestGap} ms`);
 
