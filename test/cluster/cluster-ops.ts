@@ -77,7 +77,7 @@ export function waitForPartitions(
 }
 
 /** The value of record i of a topic-partition: recognisable, and 100 bytes so batches have some size. */
-export function valueOf(topic: string, partition: number, i: number): string {
+export function recordValue(topic: string, partition: number, i: number): string {
   return `${topic}-${partition}:${i}:`.padEnd(100, 'x');
 }
 
@@ -100,7 +100,7 @@ export async function produce(
     for (let start = 0; start < count; start += per) {
       const records = [];
       for (let i = start; i < Math.min(count, start + per); i++)
-        records.push({ value: valueOf(topic, partition, from + i), partition });
+        records.push({ value: recordValue(topic, partition, from + i), partition });
       sends.push(producer.send(topic, records));
     }
     await Promise.all(sends);
@@ -131,7 +131,7 @@ export async function readBack(
     );
     assert.equal(values.length, count, `${topic}-${partition}: record count`);
     for (let i = 0; i < count; i++) {
-      if (values[i] !== valueOf(topic, partition, i))
+      if (values[i] !== recordValue(topic, partition, i))
         assert.fail(`${topic}-${partition} offset ${i}: ${values[i]?.slice(0, 30)}`);
     }
   } finally {
