@@ -44,13 +44,11 @@ const commands: Record<string, Command> = {
   },
   reassign: {
     run: async (a) => (await import('./reassign.js')).runReassign(a),
-    summary:
-      'move partitions to other brokers: --generate, --execute, --verify, --cancel (kafka-reassign-partitions)',
+    summary: 'move partitions between brokers; verify, list and cancel moves (kafka-reassign-partitions)',
   },
   'leader-election': {
     run: async (a) => (await import('./leader-election.js')).runLeaderElection(a),
-    summary:
-      'give partitions back to their preferred leaders: --election-type preferred (kafka-leader-election)',
+    summary: 'give partitions back to their preferred leaders (kafka-leader-election)',
   },
   log: {
     run: async (a) => (await import('./log.js')).runLog(a),
