@@ -268,6 +268,16 @@ describe('partition reassignment on a three-broker cluster', {
       const exec = await samsaOn(c, ['reassign', '--execute', '--reassignment-json-file', file]);
       assert.equal(exec.code, 0, exec.stderr);
       await c.kill9(controller);
+      // Asked at once, while the brokers still name the dead controller: the command keeps looking for the
+      // active one (until the next controller is elected) and answers.
+      const list = await samsaOn(c, ['reassign', '--list']);
+      assert.equal(list.code, 0, list.stderr);
+      assert.match(
+        list.stdout,
+        new RegExp(
+          `^(Current partition reassignments:\nfailover-0: replicas: 3,${source}. adding: 3. removing: ${source}.|No partition reassignments found.)\n$`,
+        ),
+      );
       const next = await c.controllerId(60_000);
       assert.notEqual(next, controller);
       await waitForPartitions(
