@@ -201,6 +201,12 @@ describe('partition reassignment on a three-broker cluster', {
       const list = await samsaOn(c, ['reassign', '--list']);
       assert.equal(list.code, 0, list.stderr);
       assert.equal(list.stdout, 'Current partition reassignments:\ncancel-0: replicas: 1,3. adding: 3.\n');
+      const twice = await samsaOn(c, ['reassign', '--execute', '--reassignment-json-file', file]);
+      assert.equal(twice.code, 1);
+      assert.match(
+        twice.stderr,
+        /^samsa reassign: Cannot execute because there is an existing partition assignment\. Use --additional/,
+      );
       // Broker 3 has started to copy the partition.
       await waitForHoldings(c, topic, { 1: [0], 3: [0] });
       const cancel = await samsaOn(c, ['reassign', '--cancel', '--reassignment-json-file', file]);
