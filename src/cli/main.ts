@@ -42,6 +42,14 @@ const commands: Record<string, Command> = {
     run: async (a) => (await import('./records.js')).runRecords(a),
     summary: 'delete records below an offset (kafka-delete-records)',
   },
+  reassign: {
+    run: async (a) => (await import('./reassign.js')).runReassign(a),
+    summary: 'move partitions between brokers; verify, list and cancel moves (kafka-reassign-partitions)',
+  },
+  'leader-election': {
+    run: async (a) => (await import('./leader-election.js')).runLeaderElection(a),
+    summary: 'give partitions back to their preferred leaders (kafka-leader-election)',
+  },
   log: {
     run: async (a) => (await import('./log.js')).runLog(a),
     summary: 'dump and verify segment files: samsa log dump|verify --files PATH (kafka-dump-log)',
@@ -53,7 +61,8 @@ const commands: Record<string, Command> = {
 };
 
 function usage(): string {
-  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  const width = Math.max(...Object.keys(commands).map((n) => n.length)) + 1;
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)} ${c.summary}`);
   return `Usage: samsa <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun 'samsa <command> --help' for a command's options; 'samsa --version' prints the version.\n`;
 }
 

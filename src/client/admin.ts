@@ -9,8 +9,13 @@
 //   await alterConfigs(cluster, ResourceType.TOPIC, 'orders', { set: { 'retention.ms': '1000' }, delete: [] });
 //   const sizes = await logDirSizes(cluster, ['orders']);   // Map 'orders' -> Map partition -> bytes
 //   const low = await deleteRecords(cluster, 'orders', 0, 100);   // new log start offset
+//   const errs = await alterPartitionReassignments(cluster, [{ topic: 'orders', partition: 0, replicas: [2, 3] }]);
+//   const moving = await listPartitionReassignments(cluster, null);   // [{ topic, partition, replicas, adding, removing }]
+//   const results = await electLeaders(cluster, ElectionType.PREFERRED, null);   // [{ topic, partition, errorCode, message }]
+// The last three go to the active controller (Cluster.controllerRequest), as Kafka's admin client sends them.
 
 import { ErrorCode } from '../protocol/errors.js';
+import type { AlterPartitionReassignmentsResponse } from '../protocol/generated/alter-partition-reassignments-response.js';
 import { ApiKey } from '../protocol/generated/apis.js';
 import type { CreatePartitionsResponse } from '../protocol/generated/create-partitions-response.js';
 import type { CreateTopicsResponse } from '../protocol/generated/create-topics-response.js';
@@ -18,7 +23,9 @@ import type { DeleteRecordsResponse } from '../protocol/generated/delete-records
 import type { DeleteTopicsResponse } from '../protocol/generated/delete-topics-response.js';
 import type { DescribeConfigsResponse } from '../protocol/generated/describe-configs-response.js';
 import type { DescribeLogDirsResponse } from '../protocol/generated/describe-log-dirs-response.js';
+import type { ElectLeadersResponse } from '../protocol/generated/elect-leaders-response.js';
 import type { IncrementalAlterConfigsResponse } from '../protocol/generated/incremental-alter-configs-response.js';
+import type { ListPartitionReassignmentsResponse } from '../protocol/generated/list-partition-reassignments-response.js';
 import { type Cluster, check, KafkaError } from './cluster.js';
 
 export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
@@ -200,4 +207,126 @@ export async function deleteRecords(
   if (p === undefined) throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, 'empty DeleteRecords response');
   check(p.errorCode, `${topic}-${partition} offset ${before}`);
   return p.lowWatermark;
+}
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/** Groups topic-partitions by topic, in first-seen order. */
+function byTopic<T extends TopicPartition>(parts: readonly T[]): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const p of parts) {
+    const list = out.get(p.topic) ?? [];
+    list.push(p);
+    out.set(p.topic, list);
+  }
+  return out;
+}
+
+/**
+ * AlterPartitionReassignments on the controller: moves each partition to `replicas`, or cancels its move in
+ * progress (`replicas` null). Returns the partitions that were refused, `topic-partition` -> KafkaError.
+ */
+export async function alterPartitionReassignments(
+  cluster: Cluster,
+  moves: readonly (TopicPartition & { replicas: number[] | null })[],
+  timeoutMs = 30_000,
+): Promise<Map<string, KafkaError>> {
+  const res = await cluster.controllerRequest<AlterPartitionReassignmentsResponse>(
+    ApiKey.AlterPartitionReassignments,
+    {
+      timeoutMs,
+      topics: [...byTopic(moves)].map(([name, ps]) => ({
+        name,
+        partitions: ps.map((p) => ({ partitionIndex: p.partition, replicas: p.replicas })),
+      })),
+    },
+    timeoutMs,
+  );
+  check(res.errorCode, res.errorMessage);
+  const errors = new Map<string, KafkaError>();
+  for (const t of res.responses) {
+    for (const p of t.partitions) {
+      if (p.errorCode !== ErrorCode.NONE)
+        errors.set(`${t.name}-${p.partitionIndex}`, new KafkaError(p.errorCode, p.errorMessage));
+    }
+  }
+  return errors;
+}
+
+export interface PartitionReassignment extends TopicPartition {
+  /** The replica set while moving: targets and originals. */
+  replicas: number[];
+  adding: number[];
+  removing: number[];
+}
+
+/** ListPartitionReassignments on the controller: the moves in progress (of `partitions`, or all when null). */
+export async function listPartitionReassignments(
+  cluster: Cluster,
+  partitions: readonly TopicPartition[] | null,
+  timeoutMs = 30_000,
+): Promise<PartitionReassignment[]> {
+  const res = await cluster.controllerRequest<ListPartitionReassignmentsResponse>(
+    ApiKey.ListPartitionReassignments,
+    {
+      timeoutMs,
+      topics:
+        partitions === null
+          ? null
+          : [...byTopic(partitions)].map(([name, ps]) => ({
+              name,
+              partitionIndexes: ps.map((p) => p.partition),
+            })),
+    },
+    timeoutMs,
+  );
+  check(res.errorCode, res.errorMessage);
+  return res.topics.flatMap((t) =>
+    t.partitions.map((p) => ({
+      topic: t.name,
+      partition: p.partitionIndex,
+      replicas: p.replicas,
+      adding: p.addingReplicas,
+      removing: p.removingReplicas,
+    })),
+  );
+}
+
+/** ElectLeaders election types. */
+export const ElectionType = { PREFERRED: 0, UNCLEAN: 1 } as const;
+
+/** ElectLeaders on the controller, for `partitions` (null: every partition); one result per partition. */
+export async function electLeaders(
+  cluster: Cluster,
+  electionType: number,
+  partitions: readonly TopicPartition[] | null,
+  timeoutMs = 30_000,
+): Promise<(TopicPartition & { errorCode: number; message: string | null })[]> {
+  const res = await cluster.controllerRequest<ElectLeadersResponse>(
+    ApiKey.ElectLeaders,
+    {
+      electionType,
+      timeoutMs,
+      topicPartitions:
+        partitions === null
+          ? null
+          : [...byTopic(partitions)].map(([topic, ps]) => ({
+              topic,
+              partitions: ps.map((p) => p.partition),
+            })),
+    },
+    timeoutMs,
+  );
+  check(res.errorCode);
+  return res.replicaElectionResults.flatMap((t) =>
+    t.partitionResult.map((p) => ({
+      topic: t.topic,
+      partition: p.partitionId,
+      errorCode: p.errorCode,
+      message: p.errorMessage,
+    })),
+  );
 }

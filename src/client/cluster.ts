@@ -5,11 +5,13 @@
 //   const t = await cluster.topic('orders');          // { name, topicId, partitions: [{ partition, leader, ... }] }
 //   const conn = await cluster.leaderFor('orders', 0); // KafkaConnection to the partition's leader
 //   await cluster.request(ApiKey.CreateTopics, {...}); // any request, sent to the bootstrap broker
+//   await cluster.controllerRequest(ApiKey.ElectLeaders, {...}); // sent to the active controller (retried on NOT_CONTROLLER)
 //   cluster.close();
 //
 // Errors: a broker error code surfaces as KafkaError (code + Kafka's error name + the broker's message);
 // transport problems as KafkaClientError from connection.ts.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, errorName } from '../protocol/errors.js';
 import { ApiKey } from '../protocol/generated/apis.js';
 import type { MetadataResponse } from '../protocol/generated/metadata-response.js';
@@ -83,6 +85,8 @@ export class Cluster {
   private readonly connections = new Map<number, Promise<KafkaConnection>>();
   private readonly topics = new Map<string, TopicInfo>();
   clusterId: string | null = null;
+  /** The active controller as the last Metadata answer named it (-1: none known). */
+  controllerId = -1;
 
   private constructor(
     /** The connection to the first reachable bootstrap broker; admin requests go here. */
@@ -119,8 +123,7 @@ export class Cluster {
       topics: topics === null ? null : topics.map((name) => ({ name, topicId: '0'.repeat(32) })),
       allowAutoTopicCreation,
     });
-    this.clusterId = res.clusterId;
-    for (const b of res.brokers) this.nodes.set(b.nodeId, { host: b.host, port: b.port });
+    this.noteBrokers(res);
     const out: TopicInfo[] = [];
     for (const t of res.topics) {
       if (t.name === null) continue;
@@ -148,6 +151,74 @@ export class Cluster {
       out.push(info);
     }
     return out;
+  }
+
+  private noteBrokers(res: MetadataResponse): void {
+    this.clusterId = res.clusterId;
+    this.controllerId = res.controllerId;
+    for (const b of res.brokers) this.nodes.set(b.nodeId, { host: b.host, port: b.port });
+  }
+
+  /** The live brokers (id, host, port, rack), from a fresh Metadata answer. */
+  async brokers(): Promise<{ nodeId: number; host: string; port: number; rack: string | null }[]> {
+    const res = await this.bootstrap.request<MetadataResponse>(ApiKey.Metadata, {
+      topics: [],
+      allowAutoTopicCreation: false,
+    });
+    this.noteBrokers(res);
+    return res.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack }));
+  }
+
+  /**
+   * Sends a request only the active controller answers (AlterPartitionReassignments, ElectLeaders, ...), as
+   * Kafka's admin client does: finds the controller through Metadata (controller_id) and asks again, after a
+   * short pause, while the answer's top-level error is NOT_CONTROLLER, no controller is known or it cannot be
+   * reached (a controller moving), until timeoutMs has passed.
+   */
+  async controllerRequest<T extends { errorCode: number }>(
+    apiKey: number,
+    body: unknown,
+    timeoutMs = 30_000,
+  ): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (let pause = 50; ; pause = Math.min(1000, pause * 2)) {
+      let why: string;
+      await this.brokers();
+      const id = this.controllerId;
+      if (id < 0) {
+        why = 'no controller is known';
+      } else {
+        try {
+          const res = await (await this.connection(id)).request<T>(apiKey, body);
+          if (res.errorCode !== ErrorCode.NOT_CONTROLLER) return res;
+          why = `broker ${id} is no longer the controller`;
+        } catch (e) {
+          if (!(e instanceof KafkaClientError) && (e as NodeJS.ErrnoException).code === undefined) throw e;
+          this.forget(id);
+          why = `controller ${id}: ${(e as Error).message}`;
+        }
+      }
+      if (Date.now() + pause > deadline) {
+        throw new KafkaError(
+          ErrorCode.NOT_CONTROLLER,
+          `no controller answered within ${timeoutMs} ms (${why})`,
+        );
+      }
+      await sleep(pause);
+    }
+  }
+
+  /** Drops a broker's connection (after it failed); the next use opens a new one. */
+  private forget(nodeId: number): void {
+    const c = this.connections.get(nodeId);
+    if (c === undefined) return;
+    this.connections.delete(nodeId);
+    c.then(
+      (conn) => {
+        if (conn !== this.bootstrap) conn.close();
+      },
+      () => {},
+    );
   }
 
   /** A topic's metadata, from the cache unless refresh is set. Throws KafkaError for unknown topics. */

@@ -21,7 +21,7 @@ function noStack(r: CliResult): void {
 async function commandNames(): Promise<string[]> {
   const r = await samsa(['--help']);
   assert.equal(r.code, 0, r.stderr);
-  const names = [...r.stdout.matchAll(/^ {2}([a-z]+) {2,}/gm)].map((m) => m[1] as string);
+  const names = [...r.stdout.matchAll(/^ {2}([a-z-]+) {2,}/gm)].map((m) => m[1] as string);
   assert.ok(names.includes('broker') && names.includes('perf'), r.stdout);
   return names;
 }

@@ -89,6 +89,9 @@ export async function alterReassignments(
   const ctx = core.context();
   const out = new Map<string, Outcome>();
   const started: { topic: string; partition: number }[] = [];
+  // Replicas a changed or cancelled move no longer needs (adding replicas of the move it replaces): deleted,
+  // as Kafka's updateCurrentReassignment stops them.
+  const unneeded: { topic: string; partition: number; replicas: number[] }[] = [];
   for (const req of requests) {
     const k = `${req.topic}-${req.partition}`;
     const key = tpKey(req.topic, req.partition);
@@ -134,7 +137,11 @@ export async function alterReassignments(
       ctx.reassignments.set(key, { target: [...target], original: [...original] });
     }
     const r = ctx.reassignments.get(key) as { target: number[]; original: number[] };
-    t.assignment[req.partition] = [...new Set([...r.target, ...r.original])];
+    const previous = t.assignment[req.partition] ?? [];
+    const replicas = [...new Set([...r.target, ...r.original])];
+    t.assignment[req.partition] = replicas;
+    const dropped = previous.filter((b) => !replicas.includes(b));
+    if (dropped.length > 0) unneeded.push({ topic: req.topic, partition: req.partition, replicas: dropped });
     started.push({ topic: req.topic, partition: req.partition });
     out.set(k, { errorCode: ErrorCode.NONE, message: null });
   }
@@ -145,18 +152,25 @@ export async function alterReassignments(
   for (const { topic, partition } of started) {
     const s = ctx.state(topic, partition);
     if (s === undefined) continue;
+    // The ISR keeps only replicas still in the replica set (unless that would drop the leader).
+    const replicas = ctx.replicas(topic, partition);
+    const isr = replicas.includes(s.leader) ? s.isr.filter((b) => replicas.includes(b)) : s.isr;
     writes.push({
       topic,
       partition,
       leader: s.leader,
       leaderEpoch: s.leaderEpoch + 1,
-      isr: s.isr,
+      isr,
       leaderRecoveryState: s.leaderRecoveryState,
       expectedZkVersion: s.zkVersion,
     });
   }
   const batch = new RequestBatch(ctx, core.opts.brokerId);
   await core.applyWrites(batch, writes);
+  for (const u of unneeded) {
+    for (const b of u.replicas)
+      batch.addStopReplica(b, { topic: u.topic, partition: u.partition, deletePartition: true });
+  }
   batch.send(core.channelsOrThrow());
   core.log.info('partition reassignment started', {
     partitions: started.map((p) => ({
