@@ -112,6 +112,19 @@ export async function withConnection<T>(
   }
 }
 
+/** A Metadata request (all topics, or `topics`) to the broker at host:port. */
+export function metadataOf(bootstrap: string, topics: string[] | null = null): Promise<Metadata> {
+  return withConnection(
+    bootstrap,
+    (c) =>
+      c.request<Metadata>(ApiKey.Metadata, {
+        topics: topics === null ? null : topics.map((name) => ({ name, topicId: '0'.repeat(32) })),
+        allowAutoTopicCreation: false,
+      }),
+    metadataTimeoutMs,
+  );
+}
+
 /** Polls `probe` until it returns a value other than undefined; throws `what` (and the last error) after timeoutMs. */
 export async function waitFor<T>(
   what: string,
@@ -208,15 +221,7 @@ class Cluster implements TestCluster {
   }
 
   metadata(id: number, topics: string[] | null = null): Promise<Metadata> {
-    return withConnection(
-      this.bootstrapOf(id),
-      (c) =>
-        c.request<Metadata>(ApiKey.Metadata, {
-          topics: topics === null ? null : topics.map((name) => ({ name, topicId: '0'.repeat(32) })),
-          allowAutoTopicCreation: false,
-        }),
-      metadataTimeoutMs,
-    );
+    return metadataOf(this.bootstrapOf(id), topics);
   }
 
   async waitForMetadata(
