@@ -18,6 +18,10 @@ const commands: Record<string, Command> = {
     run: async (a) => (await import('./broker.js')).runBroker(a),
     summary: 'start a broker: samsa broker [server.properties] [--override key=value ...]',
   },
+  'dev-cluster': {
+    run: async (a) => (await import('./dev-cluster.js')).runDevCluster(a),
+    summary: 'a ZooKeeper and N brokers in the foreground: samsa dev-cluster --brokers 3 [--dir ./cluster]',
+  },
   topics: {
     run: async (a) => (await import('./topics.js')).runTopics(a),
     summary: 'create, list, describe, delete and alter topics (kafka-topics)',
@@ -53,7 +57,7 @@ const commands: Record<string, Command> = {
 };
 
 function usage(): string {
-  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
   return `Usage: samsa <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun 'samsa <command> --help' for a command's options; 'samsa --version' prints the version.\n`;
 }
 
