@@ -240,31 +240,59 @@ describe('ZooKeeper cluster faults', { skip: zooKeeperSkip(), timeout: 240_000 }
       }
     }));
 
-  test('a log directory of another cluster refuses to start', () =>
+  test('a log directory of another cluster, or of a cluster ZooKeeper does not know, refuses to start and keeps its data', () =>
     withClusterLogs(c, async () => {
       const dir = await mkdtemp(join(tmpdir(), 'samsa-other-cluster-'));
       let other: BrokerHandle | undefined;
       try {
         const base = { ...clusterDefaults(1), 'broker.id': '7' };
-        other = await startBroker({
-          dataDir: dir,
-          overrides: { ...base, 'zookeeper.connect': `${c.zk.connectString}/another-cluster-${Date.now()}` },
-        });
-        const otherId = (await metadataOf(other.bootstrap)).clusterId;
-        const ours = (await c.metadata(1)).clusterId;
+        const home = `${c.zk.connectString}/another-cluster-${Date.now()}`;
+        other = await startBroker({ dataDir: dir, overrides: { ...base, 'zookeeper.connect': home } });
+        const otherId = (await metadataOf(other.bootstrap)).clusterId!;
+        const ours = (await c.metadata(1)).clusterId!;
         assert.notEqual(otherId, ours);
+        const cl = await Cluster.connect({ bootstrap: other.bootstrap });
+        try {
+          await createTopic(cl, 'precious', { partitions: 1, replicationFactor: 1 });
+        } finally {
+          cl.close();
+        }
+        const producer = await Producer.connect({ bootstrap: other.bootstrap });
+        try {
+          await producer.send('precious', [{ value: 'keep me', partition: 0 }]);
+        } finally {
+          await producer.close();
+        }
         await other.stop();
-        await assert.rejects(
-          startBroker({ dataDir: dir, overrides: { ...base, 'zookeeper.connect': c.zkConnect } }),
-          (e: unknown) => {
-            const text = e instanceof Error ? e.message : String(e);
-            assert.match(text, /cannot start: log\.dirs: cluster\.id \S+ does not match \S+ stored in/);
-            assert.ok(text.includes(ours!) && text.includes(otherId!), 'both cluster ids are named');
-            return true;
-          },
+        const refused = (connect: string, clusterInZk: RegExp) =>
+          assert.rejects(
+            startBroker({ dataDir: dir, overrides: { ...base, 'zookeeper.connect': connect } }),
+            (e: unknown) => {
+              const text = e instanceof Error ? e.message : String(e);
+              assert.match(text, /cannot start: zookeeper\.connect: the cluster in ZooKeeper/);
+              assert.match(text, clusterInZk);
+              assert.match(
+                text,
+                new RegExp(
+                  `holds data of cluster ${otherId}: this broker is trying to join the wrong cluster`,
+                ),
+              );
+              return true;
+            },
+          );
+        // Another cluster's ZooKeeper.
+        await refused(c.zkConnect, new RegExp(`has id ${ours}`));
+        assert.ok(
+          (await c.metadata(1)).brokers.every((b) => b.nodeId !== 7),
+          'broker 7 never joined',
         );
-        // Nothing of broker 7 joined our cluster.
-        assert.ok((await c.metadata(1)).brokers.every((b) => b.nodeId !== 7));
+        // A ZooKeeper that knows no cluster (its data lost, a mistyped chroot): refused as well, where adopting
+        // the log dir's cluster id would have had the controller delete every log as stray.
+        await refused(`${c.zk.connectString}/empty-${Date.now()}`, /has id \S+,/);
+        // Back home, the data is all there.
+        await other.restart();
+        const values = await readValues(other.bootstrap, 'precious', 0, 1);
+        assert.deepEqual(values, ['keep me']);
       } finally {
         await other?.destroy();
         await rm(dir, { recursive: true, force: true });
