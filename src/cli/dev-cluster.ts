@@ -54,8 +54,9 @@ stops the brokers one at a time (controlled shutdown), then ZooKeeper; a second 
   -h, --help              this help
   --version               print the version
 
-Brokers run with zookeeper.session.timeout.ms=6000, group.initial.rebalance.delay.ms=0 and
-offsets.topic.replication.factor=min(3, N) unless overridden. Needs Debian's zookeeper package.
+Brokers run with zookeeper.session.timeout.ms=6000, group.initial.rebalance.delay.ms=0,
+offsets.topic.replication.factor=min(3, N) and controlled.shutdown.retry.backoff.ms=500 unless
+overridden. Needs Debian's zookeeper package.
 `;
 
 /** What every broker of a dev cluster runs with unless --override says otherwise. */
@@ -64,6 +65,9 @@ function brokerDefaults(brokers: number): Record<string, string> {
     'zookeeper.session.timeout.ms': '6000',
     'group.initial.rebalance.delay.ms': '0',
     'offsets.topic.replication.factor': String(Math.min(3, brokers)),
+    // The last broker to stop has nowhere to move its leaderships: its controlled shutdown retries
+    // (controlled.shutdown.max.retries) in vain; 0.5 s apart instead of Kafka's 5 s.
+    'controlled.shutdown.retry.backoff.ms': '500',
   };
 }
 
@@ -183,7 +187,8 @@ class DevCluster {
   private zk: ZooKeeperHandle | null = null;
   private readonly brokers = new Map<number, BrokerProcess>();
   private stopRequested: (() => void) | null = null;
-  private readonly stopSignal: Promise<string>;
+  /** Resolves on SIGINT/SIGTERM, or when every broker has exited. */
+  private readonly stopSignal: Promise<void>;
   private stopping = false;
   /** Every broker exited on its own while the cluster ran. */
   private lostAll = false;
@@ -195,7 +200,7 @@ class DevCluster {
     private readonly overrides: [string, string][],
   ) {
     this.stopSignal = new Promise((resolve) => {
-      this.stopRequested = () => resolve('signal');
+      this.stopRequested = resolve;
     });
   }
 
