@@ -18,10 +18,6 @@ const commands: Record<string, Command> = {
     run: async (a) => (await import('./broker.js')).runBroker(a),
     summary: 'start a broker: samsa broker [server.properties] [--override key=value ...]',
   },
-  'dev-cluster': {
-    run: async (a) => (await import('./dev-cluster.js')).runDevCluster(a),
-    summary: 'a ZooKeeper and N brokers in the foreground: samsa dev-cluster --brokers 3 [--dir ./cluster]',
-  },
   topics: {
     run: async (a) => (await import('./topics.js')).runTopics(a),
     summary: 'create, list, describe, delete and alter topics (kafka-topics)',
@@ -53,6 +49,10 @@ const commands: Record<string, Command> = {
   perf: {
     run: async (a) => (await import('./perf.js')).runPerf(a),
     summary: 'load generators: samsa perf produce|consume|e2e --bootstrap-server H:P --topic T ...',
+  },
+  'dev-cluster': {
+    run: async (a) => (await import('./dev-cluster.js')).runDevCluster(a),
+    summary: 'a ZooKeeper and N brokers in the foreground: samsa dev-cluster --brokers 3 [--dir ./cluster]',
   },
 };
 
