@@ -247,9 +247,10 @@ describe('real clients against a three-broker ZooKeeper cluster', { skip, timeou
         const consumer = kafka.consumer({ groupId: group });
         await consumer.connect();
         let seen = 0;
-        const done = new Promise<void>((resolve) => {
-          void consumer.subscribe({ topics: [topic], fromBeginning: true }).then(() =>
-            consumer.run({
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        const done = new Promise<void>((resolve, reject) => {
+          consumer
+            .run({
               autoCommit: false,
               eachMessage: async ({ partition, message }) => {
                 seen++;
@@ -258,9 +259,17 @@ describe('real clients against a three-broker ZooKeeper cluster', { skip, timeou
                 ]);
                 if (seen === 60) resolve();
               },
-            }),
-          );
+            })
+            .catch(reject);
         });
+        await waitFor(
+          `group ${group} (coordinator ${coordinator}) to consume 60 records`,
+          async () => {
+            if (seen >= 60) return true;
+            throw new Error(`${seen} consumed so far`);
+          },
+          60_000,
+        );
         await done;
         await consumer.disconnect();
         const third = c.ids.find((id) => id !== 1 && id !== coordinator)!;
