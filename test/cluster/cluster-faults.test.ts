@@ -15,6 +15,7 @@ import { ErrorCode } from '../../src/protocol/errors.js';
 import { type BrokerHandle, freePort, startBroker } from '../helpers/broker.js';
 import {
   clusterDefaults,
+  createAssignedTopic,
   type Metadata,
   metadataOf,
   startCluster,
@@ -23,7 +24,23 @@ import {
   waitFor,
   withClusterLogs,
 } from '../helpers/cluster.js';
+import { run } from '../helpers/run.js';
 import { startTestZooKeeper, type TestZooKeeper, zooKeeperSkip } from '../helpers/zookeeper.js';
+import {
+  assertSummaries,
+  javaClientJar,
+  jsonLines,
+  produceThroughCrash,
+  skipUnless,
+  tool,
+  withTempDir,
+} from '../interop/harness.js';
+import { newRun } from '../interop/records.js';
+
+const javaSkip = skipUnless([
+  tool('java', 'apt-get install openjdk-17-jdk-headless'),
+  tool('mvn', 'apt-get install maven'),
+]);
 
 /** Values of records read from topic-partition, from offset 0 up to `count` records. */
 async function readValues(
@@ -146,6 +163,62 @@ describe('ZooKeeper cluster faults', { skip: zooKeeperSkip(), timeout: 240_000 }
         assert.deepEqual(got, acked[p], `partition ${p}: every acknowledged record, in order`);
       }
     }));
+
+  test(
+    'kill -9 of a partition leader under acks=all production (Java client): no acknowledged record lost',
+    {
+      skip: javaSkip,
+    },
+    () =>
+      withClusterLogs(c, () =>
+        withTempDir(async (dir) => {
+          const jar = await javaClientJar();
+          const controller = await c.controllerId();
+          const leader = c.ids.find((id) => id !== controller)!;
+          const others = c.ids.filter((id) => id !== leader);
+          const topic = 'leader-kill';
+          await createAssignedTopic(c, controller, topic, [[leader, ...others]], {
+            'min.insync.replicas': '2',
+          });
+          const { base } = newRun();
+          const acked = join(dir, 'acked.txt');
+          const common = ['--topic', topic, '--count', '20000', '--base-ts', `${base}`];
+          const { result, crash } = await produceThroughCrash(
+            c.broker(leader),
+            'java',
+            ['-jar', jar, 'produce', '--bootstrap', c.bootstrapOf(others[0]!), ...common].concat([
+              '--compression',
+              'lz4',
+              '--rate',
+              '4000',
+              '--acked-file',
+              acked,
+              '--allow-failures',
+            ]),
+            4000,
+          );
+          const produced = jsonLines(result)[0]!;
+          assert.ok(Number(produced.acked) > crash.ackedAtKill, 'acknowledgements after the kill');
+          // The idempotent producer rides out the failover: every record is acknowledged, none twice.
+          assert.equal(produced.failed, 0, JSON.stringify(produced));
+          await c.waitReady();
+          const verified = await run('java', [
+            '-jar',
+            jar,
+            'verify',
+            '--bootstrap',
+            c.bootstrapOf(others[1]!),
+            ...common,
+            '--acked-file',
+            acked,
+          ]);
+          assertSummaries(verified, [topic], 'verify after the leader was killed');
+          process.stdout.write(
+            `# leader kill: ${JSON.stringify(crash)}; producer ${JSON.stringify(produced)}\n`,
+          );
+        }),
+      ),
+  );
 
   test('kill -9 of the controller broker: another broker takes over, leaders move, the old one rejoins', () =>
     withClusterLogs(c, async () => {

@@ -16,7 +16,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KafkaConnection } from '../../src/client/connection.js';
+import { ErrorCode } from '../../src/protocol/errors.js';
 import { ApiKey } from '../../src/protocol/generated/apis.js';
+import type { CreateTopicsResponse } from '../../src/protocol/generated/create-topics-response.js';
 import type { MetadataResponse } from '../../src/protocol/generated/metadata-response.js';
 import { type BrokerHandle, freePort, type StartOptions, startBroker } from './broker.js';
 import { startTestZooKeeper, type TestZooKeeper } from './zookeeper.js';
@@ -320,6 +322,53 @@ export function summarize(m: Metadata): string {
     )
     .join(' ');
   return `brokers ${m.brokers.map((b) => b.nodeId).join(',')} controller ${m.controllerId}${topics === '' ? '' : ` ${topics}`}`;
+}
+
+/**
+ * Creates `topic` with an explicit replica assignment (one broker list per partition, the first one its
+ * preferred leader) through broker `via`, and waits until every running broker shows each partition led by
+ * its first replica with every replica in sync.
+ */
+export async function createAssignedTopic(
+  c: TestCluster,
+  via: number,
+  topic: string,
+  assignment: number[][],
+  configs: Record<string, string> = {},
+): Promise<void> {
+  const res = await withConnection(c.bootstrapOf(via), (conn) =>
+    conn.request<CreateTopicsResponse>(ApiKey.CreateTopics, {
+      topics: [
+        {
+          name: topic,
+          numPartitions: -1,
+          replicationFactor: -1,
+          assignments: assignment.map((brokerIds, partitionIndex) => ({ partitionIndex, brokerIds })),
+          configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
+        },
+      ],
+      timeoutMs: 30_000,
+      validateOnly: false,
+    }),
+  );
+  const t = res.topics[0];
+  if (t?.errorCode !== ErrorCode.NONE)
+    throw new Error(`CreateTopics ${topic}: ${JSON.stringify(res.topics)}`);
+  await c.waitForMetadata(
+    `${topic} led by its preferred replicas with full ISRs`,
+    (m) => {
+      const parts = m.topics[0]?.partitions ?? [];
+      return (
+        parts.length === assignment.length &&
+        parts.every(
+          (p) =>
+            p.leaderId === assignment[p.partitionIndex]?.[0] &&
+            p.isrNodes.length === assignment[p.partitionIndex]?.length,
+        )
+      );
+    },
+    { topics: [topic] },
+  );
 }
 
 /** Runs fn; on failure, appends the tail of every broker's output to the error. */
