@@ -100,3 +100,11 @@ export const zkFourLetterAnswerBytesMax = 1024 * 1024;
 export const zooKeeperLogCharsMax = 4 * 1024 * 1024;
 /** Producer ids one broker takes from /latest_producer_id_block at a time (Kafka's PRODUCER_ID_BLOCK_SIZE). */
 export const producerIdBlockSize = 1000;
+
+// samsa dev-cluster (src/cli/dev-cluster.ts)
+/** Brokers one dev cluster may start on this machine. */
+export const devClusterBrokersMax = 16;
+/** How long a dev cluster may take to start: ZooKeeper, then every broker listing all brokers and a controller. */
+export const devClusterStartTimeoutMs = 120_000;
+/** How long one broker may take to stop after SIGTERM (controlled shutdown included) before it is killed. */
+export const devClusterBrokerStopTimeoutMs = 60_000;

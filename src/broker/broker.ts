@@ -352,7 +352,18 @@ export class Broker {
         const zkb = zk;
         undo.push(() => zkb.close());
         await zk.ensurePaths();
-        clusterId = await zk.clusterId(clusterId ?? MetadataStore.storedClusterId(logDirs) ?? newClusterId());
+        // A cluster new to ZooKeeper gets a new id (cluster.id when set), never the one in log.dirs: data of a
+        // cluster that ZooKeeper does not know (its data lost, a wrong chroot) is refused, not adopted, or the
+        // controller's first full LeaderAndIsr would delete every log here as stray (Kafka refuses the same way:
+        // InconsistentClusterIdException).
+        clusterId = await zk.clusterId(clusterId ?? newClusterId());
+        const stored = MetadataStore.storedClusterId(logDirs);
+        if (stored !== null && stored !== clusterId) {
+          throw new StartupError(
+            'zookeeper.connect',
+            `the cluster in ZooKeeper (${connect}) has id ${clusterId}, but ${logDirs[0]} holds data of cluster ${stored}: this broker is trying to join the wrong cluster; check zookeeper.connect (and its chroot) and that ZooKeeper's data is intact`,
+          );
+        }
       }
       const metadata = step('log.dirs', () => MetadataStore.open(logDirs, config.nodeId, clusterId));
       if (zk !== null && metadata.topics().length > 0) {

@@ -58,6 +58,10 @@ const commands: Record<string, Command> = {
     run: async (a) => (await import('./perf.js')).runPerf(a),
     summary: 'load generators: samsa perf produce|consume|e2e --bootstrap-server H:P --topic T ...',
   },
+  'dev-cluster': {
+    run: async (a) => (await import('./dev-cluster.js')).runDevCluster(a),
+    summary: 'a ZooKeeper and N brokers in the foreground: samsa dev-cluster --brokers 3 [--dir ./cluster]',
+  },
 };
 
 function usage(): string {

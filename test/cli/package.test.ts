@@ -64,6 +64,7 @@ describe('the npm package', () => {
       'bin/samsa.js',
       'dist/src/cli/main.js',
       'config/server.properties',
+      'config/cluster/server-1.properties',
       'README.md',
     ])
       assert.ok(packed.includes(f), `${f} missing from the package`);

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { ApiKey } from '../../src/protocol/generated/apis.js';
-import type { CreateTopicsResponse } from '../../src/protocol/generated/create-topics-response.js';
 import type { FindCoordinatorResponse } from '../../src/protocol/generated/find-coordinator-response.js';
 import {
+  createAssignedTopic,
   startCluster,
   type TestCluster,
   waitFor,
@@ -64,31 +64,7 @@ describe('real clients against a three-broker ZooKeeper cluster', { skip, timeou
   /** Creates a one-partition RF 3 topic whose leader is `leader`, and waits until every broker knows it, fully in sync. */
   async function topicLedBy(client: string, leader: number): Promise<string> {
     const topic = `${client}-${runId}`;
-    const replicas = [leader, ...c.ids.filter((id) => id !== leader)];
-    const res = await withConnection(c.bootstrapOf(leader), (conn) =>
-      conn.request<CreateTopicsResponse>(ApiKey.CreateTopics, {
-        topics: [
-          {
-            name: topic,
-            numPartitions: -1,
-            replicationFactor: -1,
-            assignments: [{ partitionIndex: 0, brokerIds: replicas }],
-            configs: [],
-          },
-        ],
-        timeoutMs: 30_000,
-        validateOnly: false,
-      }),
-    );
-    assert.equal(res.topics[0]?.errorCode, ErrorCode.NONE, JSON.stringify(res.topics));
-    await c.waitForMetadata(
-      `${topic} led by ${leader} with a full ISR`,
-      (m) => {
-        const p = m.topics[0]?.partitions[0];
-        return p?.leaderId === leader && p.isrNodes.length === 3;
-      },
-      { topics: [topic] },
-    );
+    await createAssignedTopic(c, leader, topic, [[leader, ...c.ids.filter((id) => id !== leader)]]);
     return topic;
   }
 
@@ -247,9 +223,10 @@ describe('real clients against a three-broker ZooKeeper cluster', { skip, timeou
         const consumer = kafka.consumer({ groupId: group });
         await consumer.connect();
         let seen = 0;
-        const done = new Promise<void>((resolve) => {
-          void consumer.subscribe({ topics: [topic], fromBeginning: true }).then(() =>
-            consumer.run({
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        const done = new Promise<void>((resolve, reject) => {
+          consumer
+            .run({
               autoCommit: false,
               eachMessage: async ({ partition, message }) => {
                 seen++;
@@ -258,9 +235,17 @@ describe('real clients against a three-broker ZooKeeper cluster', { skip, timeou
                 ]);
                 if (seen === 60) resolve();
               },
-            }),
-          );
+            })
+            .catch(reject);
         });
+        await waitFor(
+          `group ${group} (coordinator ${coordinator}) to consume 60 records`,
+          async () => {
+            if (seen >= 60) return true;
+            throw new Error(`${seen} consumed so far`);
+          },
+          60_000,
+        );
         await done;
         await consumer.disconnect();
         const third = c.ids.find((id) => id !== 1 && id !== coordinator)!;

@@ -28,6 +28,8 @@ export interface StartOptions {
   port?: number;
   /** How long a start may take before it fails; default 60 s (Samsa) or 120 s (Kafka). */
   startTimeoutMs?: number;
+  /** Called with each chunk the broker prints (e.g. to wait for a log line during start-up). */
+  onOutput?: (text: string) => void;
 }
 
 export interface BrokerHandle {
@@ -122,6 +124,7 @@ export async function startBroker(opts: StartOptions = {}): Promise<BrokerHandle
     opts.startTimeoutMs ?? 60_000,
     () => spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }),
     /Samsa broker started/,
+    opts.onOutput,
   );
   await b.start();
   return b;
@@ -144,6 +147,7 @@ export async function startKafka(opts: StartOptions = {}): Promise<BrokerHandle>
     opts.startTimeoutMs ?? 120_000,
     () => spawn('bash', args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }),
     /Kafka Server started/,
+    opts.onOutput,
   );
   await b.start();
   return b;
@@ -168,6 +172,7 @@ class ManagedBroker implements BrokerHandle {
     private readonly startTimeoutMs: number,
     private readonly launch: () => ChildProcess,
     private readonly readyLine?: RegExp,
+    private readonly onOutput?: (text: string) => void,
   ) {
     this.bootstrap = `127.0.0.1:${port}`;
   }
@@ -185,6 +190,7 @@ class ManagedBroker implements BrokerHandle {
   }
 
   private append(s: string): void {
+    this.onOutput?.(s);
     this.chunks.push(s);
     this.chunkBytes += s.length;
     this.current += s;

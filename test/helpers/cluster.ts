@@ -16,7 +16,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KafkaConnection } from '../../src/client/connection.js';
+import { ErrorCode } from '../../src/protocol/errors.js';
 import { ApiKey } from '../../src/protocol/generated/apis.js';
+import type { CreateTopicsResponse } from '../../src/protocol/generated/create-topics-response.js';
 import type { MetadataResponse } from '../../src/protocol/generated/metadata-response.js';
 import { type BrokerHandle, freePort, type StartOptions, startBroker } from './broker.js';
 import { startTestZooKeeper, type TestZooKeeper } from './zookeeper.js';
@@ -110,6 +112,19 @@ export async function withConnection<T>(
     give.abort();
     conn.close();
   }
+}
+
+/** A Metadata request (all topics, or `topics`) to the broker at host:port. */
+export function metadataOf(bootstrap: string, topics: string[] | null = null): Promise<Metadata> {
+  return withConnection(
+    bootstrap,
+    (c) =>
+      c.request<Metadata>(ApiKey.Metadata, {
+        topics: topics === null ? null : topics.map((name) => ({ name, topicId: '0'.repeat(32) })),
+        allowAutoTopicCreation: false,
+      }),
+    metadataTimeoutMs,
+  );
 }
 
 /** Polls `probe` until it returns a value other than undefined; throws `what` (and the last error) after timeoutMs. */
@@ -208,15 +223,7 @@ class Cluster implements TestCluster {
   }
 
   metadata(id: number, topics: string[] | null = null): Promise<Metadata> {
-    return withConnection(
-      this.bootstrapOf(id),
-      (c) =>
-        c.request<Metadata>(ApiKey.Metadata, {
-          topics: topics === null ? null : topics.map((name) => ({ name, topicId: '0'.repeat(32) })),
-          allowAutoTopicCreation: false,
-        }),
-      metadataTimeoutMs,
-    );
+    return metadataOf(this.bootstrapOf(id), topics);
   }
 
   async waitForMetadata(
@@ -315,6 +322,53 @@ export function summarize(m: Metadata): string {
     )
     .join(' ');
   return `brokers ${m.brokers.map((b) => b.nodeId).join(',')} controller ${m.controllerId}${topics === '' ? '' : ` ${topics}`}`;
+}
+
+/**
+ * Creates `topic` with an explicit replica assignment (one broker list per partition, the first one its
+ * preferred leader) through broker `via`, and waits until every running broker shows each partition led by
+ * its first replica with every replica in sync.
+ */
+export async function createAssignedTopic(
+  c: TestCluster,
+  via: number,
+  topic: string,
+  assignment: number[][],
+  configs: Record<string, string> = {},
+): Promise<void> {
+  const res = await withConnection(c.bootstrapOf(via), (conn) =>
+    conn.request<CreateTopicsResponse>(ApiKey.CreateTopics, {
+      topics: [
+        {
+          name: topic,
+          numPartitions: -1,
+          replicationFactor: -1,
+          assignments: assignment.map((brokerIds, partitionIndex) => ({ partitionIndex, brokerIds })),
+          configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
+        },
+      ],
+      timeoutMs: 30_000,
+      validateOnly: false,
+    }),
+  );
+  const t = res.topics[0];
+  if (t?.errorCode !== ErrorCode.NONE)
+    throw new Error(`CreateTopics ${topic}: ${JSON.stringify(res.topics)}`);
+  await c.waitForMetadata(
+    `${topic} led by its preferred replicas with full ISRs`,
+    (m) => {
+      const parts = m.topics[0]?.partitions ?? [];
+      return (
+        parts.length === assignment.length &&
+        parts.every(
+          (p) =>
+            p.leaderId === assignment[p.partitionIndex]?.[0] &&
+            p.isrNodes.length === assignment[p.partitionIndex]?.length,
+        )
+      );
+    },
+    { topics: [topic] },
+  );
 }
 
 /** Runs fn; on failure, appends the tail of every broker's output to the error. */

@@ -62,6 +62,11 @@ export interface ZooKeeperOptions {
   onSpawn?: (child: ChildProcess) => void;
   /** Called with each chunk the server prints. */
   onOutput?: (text: string) => void;
+  /**
+   * Run the JVM in a process group of its own, so a terminal's Ctrl-C reaches only the parent, which then
+   * stops the server when it is ready to (samsa dev-cluster stops its brokers first). Default false.
+   */
+  detached?: boolean;
 }
 
 export interface ZooKeeperHandle {
@@ -394,7 +399,11 @@ class ZooKeeperServer implements ZooKeeperHandle {
     ];
     this.current = '';
     this.append(`--- ${new Date().toISOString()} starting ZooKeeper on ${this.connectString} ---\n`);
-    const child = spawn(java, args, { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(java, args, {
+      cwd: this.dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: o.detached === true,
+    });
     this.child = child;
     this.alive = true;
     o.onSpawn?.(child);
