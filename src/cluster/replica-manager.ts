@@ -124,19 +124,21 @@ export class ReplicaManager {
   }
 
   /**
-   * After a FULL LeaderAndIsr (every replica this broker should hold): deletes the logs of partitions not
-   * listed, left by topics deleted while this broker was down or by replicas moved away.
+   * After a FULL LeaderAndIsr (every replica this broker should hold): the logs of partitions not listed, left
+   * by topics deleted while this broker was down or by replicas moved away, are set aside as stray
+   * (<dir>-stray, kept for the operator to remove), never deleted: a mistaken controller view cannot lose data.
    */
   deleteStrayLogs(listed: ReadonlySet<string>): void {
     for (const { topic, partition } of this.opts.logs.allLogs()) {
       const k = key(topic, partition);
       if (listed.has(k)) continue;
       const p = this.partitions.get(k);
-      this.opts.logger.warn('deleting a stray log: the controller lists no replica of it on this broker', {
-        partition: k,
-      });
-      if (p !== undefined) this.removePartition(p, true);
-      else this.opts.logs.deleteLog(topic, partition);
+      if (p !== undefined) {
+        this.partitions.delete(k);
+        this.checkpointed.delete(k);
+        p.markRemoved();
+      }
+      this.opts.logs.setAsideStrayLog(topic, partition);
     }
   }
 

@@ -31,6 +31,8 @@ import { PartitionLog } from './partition-log.js';
 
 export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 const DELETE_DIR_SUFFIX = '-delete';
+/** Suffix of a partition dir set aside as stray (setAsideStrayLog): kept, never loaded. */
+export const STRAY_DIR_SUFFIX = '-stray';
 /** log.flush.offset.checkpoint.interval.ms: Kafka's default. */
 export const RECOVERY_POINT_CHECKPOINT_INTERVAL_MS = 60_000;
 
@@ -196,6 +198,36 @@ export class LogManager {
       if (err !== null) this.logger.warn('could not remove a deleted partition dir', { dir: to, error: err });
     });
     this.logger.info('log deleted', { topic, partition, dir: to });
+  }
+
+  /**
+   * Closes a log that no replica assignment lists any more and renames its dir to
+   * <name>.<uuid>-stray, where it stays until an operator removes it (Kafka 3.7's stray logs): a wrong
+   * controller view can never delete data. Stray dirs are not loaded at start-up.
+   */
+  setAsideStrayLog(topic: string, partition: number): string | null {
+    const k = key(topic, partition);
+    const entry = this.logs.get(k);
+    if (entry === undefined) return null;
+    this.logs.delete(k);
+    entry.log.close();
+    const to = path.join(entry.logDir, `${k}.${randomUUID().replaceAll('-', '')}${STRAY_DIR_SUFFIX}`);
+    try {
+      fs.renameSync(entry.log.dir, to);
+    } catch (e) {
+      const err = this.ioFailure(entry.logDir, `setting aside the stray log of ${k}`, e);
+      this.logger.warn('could not rename a stray partition dir; left in place', {
+        dir: entry.log.dir,
+        error: err,
+      });
+      return null;
+    }
+    this.logger.warn('stray log set aside (remove it by hand once you are sure it is not needed)', {
+      topic,
+      partition,
+      dir: to,
+    });
+    return to;
   }
 
   /** Log dirs taken offline by an I/O error since start-up, with the error. */

@@ -4,7 +4,7 @@
 // STALE_CONTROLLER_EPOCH, an older broker epoch (meant for a previous run of this broker) STALE_BROKER_EPOCH,
 // an older leader epoch per partition STALE_CONTROLLER_EPOCH. A FULL request (v5+ type 1, sent when this
 // broker registers or a controller takes over) lists every replica this broker holds: logs it has that are
-// not listed belong to deleted topics or moved replicas and are deleted. Topic configs of partitions new to
+// not listed (deleted topics, moved replicas) are set aside as <dir>-stray for the operator, never deleted. Topic configs of partitions new to
 // this broker are read from ZooKeeper before their logs are created.
 
 import type { PartitionStateRequest } from '../../cluster/replica-manager.js';

@@ -2,8 +2,8 @@
 // /admin/delete_topics is first announced deleted to every broker (UpdateMetadata with leader -2: they stop
 // serving it and drop it from their metadata), then each live replica gets StopReplica(delete): it closes and
 // deletes the partition's log. Once every live replica answered, the topic's znodes go. A replica on a broker
-// that is down is deleted when that broker registers again: its FULL LeaderAndIsr no longer lists the
-// partition, and the broker deletes logs that are not listed.
+// that is down is set aside when that broker registers again: its FULL LeaderAndIsr no longer lists the
+// partition, and the broker renames logs that are not listed to <dir>-stray (kept for the operator).
 
 import { ErrorCode } from '../../protocol/errors.js';
 import type { StopReplicaResponse } from '../../protocol/generated/stop-replica-response.js';
