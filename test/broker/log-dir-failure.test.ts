@@ -124,7 +124,8 @@ describe('a log dir that fails', { skip: mountSkipReason('loop') }, () => {
   it('takes the failed dir offline and keeps serving the other', async () => {
     bad.shutdown();
     assert.equal(await produce(1), ErrorCode.KAFKA_STORAGE_ERROR);
-    assert.match(broker.logs(), /log dir offline after an I\/O error/);
+    // The broker's stderr may reach us after its answer does.
+    await broker.waitForLog(/log dir offline after an I\/O error/, 10_000);
     assert.equal(await produce(1), ErrorCode.KAFKA_STORAGE_ERROR, 'stays offline');
     assert.equal(await fetchError(1), ErrorCode.KAFKA_STORAGE_ERROR);
     const lo = (await conn.send(ApiKey.ListOffsets, 7, {

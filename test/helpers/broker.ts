@@ -49,6 +49,8 @@ export interface BrokerHandle {
   restart(): Promise<void>;
   /** Everything the broker printed, across restarts (the most recent 8 MiB). */
   logs(): string;
+  /** Resolves with the first printed line matching `re` (already printed or yet to come); rejects after timeoutMs. */
+  waitForLog(re: RegExp, timeoutMs?: number): Promise<string>;
   /** Stops the broker (SIGKILL if need be) and removes a temporary data directory. */
   destroy(): Promise<void>;
 }
@@ -189,7 +191,33 @@ class ManagedBroker implements BrokerHandle {
     return this.chunks.join('');
   }
 
+  private readonly logWatchers = new Set<() => void>();
+
+  waitForLog(re: RegExp, timeoutMs = 30_000): Promise<string> {
+    const find = (): string | undefined =>
+      this.logs()
+        .split('\n')
+        .find((l) => re.test(l));
+    const now = find();
+    if (now !== undefined) return Promise.resolve(now);
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const line = find();
+        if (line === undefined) return;
+        clearTimeout(timer);
+        this.logWatchers.delete(check);
+        resolve(line);
+      };
+      const timer = setTimeout(() => {
+        this.logWatchers.delete(check);
+        reject(new Error(`no log line matching ${re} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.logWatchers.add(check);
+    });
+  }
+
   private append(s: string): void {
+    for (const w of [...this.logWatchers]) queueMicrotask(w);
     this.onOutput?.(s);
     this.chunks.push(s);
     this.chunkBytes += s.length;
