@@ -27,11 +27,20 @@ import {
 } from '../helpers/faults.js';
 import { createNetwork, netnsSkip, startNetnsCluster, type TestNetwork } from '../helpers/netns.js';
 import { verifyTopic, type Workload } from '../helpers/replication-workload.js';
+import { which } from '../helpers/run.js';
 import { startWorkload } from '../helpers/workload-clients.js';
 import { type TestZooKeeper, zooKeeperSkip } from '../helpers/zookeeper.js';
 
 const partitions = 3;
-const skip = zooKeeperSkip() || netnsSkip();
+const inCi = process.env.CI === 'true' || process.env.CI === '1';
+/** The Java workload runs kafka-clients from the interop project (built with Maven on first use). */
+const javaMissing = ['java', 'mvn'].filter((cmd) => which(cmd) === undefined);
+const skip =
+  zooKeeperSkip() ||
+  netnsSkip() ||
+  (javaMissing.length > 0 && !inCi
+    ? `missing ${javaMissing.join(', ')} (apt-get install openjdk-17-jdk-headless maven)`
+    : false);
 
 describe('replication faults: network partitions', { skip, timeout: 300_000 }, () => {
   let net: TestNetwork | undefined;
@@ -72,13 +81,20 @@ describe('replication faults: network partitions', { skip, timeout: 300_000 }, (
       const leaders = await leadersOf(c!, topic);
       const victim = leaders.get(0)!;
       const hit = [...leaders].filter(([, l]) => l === victim).map(([p]) => p);
+      const mark = c!.broker(victim).logs().length;
       const r = await observeFault(c!, w!, topics, {
         name: `broker ${victim} (leader of partition ${hit.join(',')}) cut off from the cluster, reachable by clients`,
         hit,
+        victim,
         inject: () => net!.cut(`b${victim}`, { clients: true }),
         recover: () => net!.heal(`b${victim}`),
       });
       t.diagnostic(describeReport(r));
+      // The isolated leader took writes its producers sent it, could acknowledge none of them (its followers
+      // were gone), and cut them away when it rejoined as a follower.
+      const cut = divergedRecords(c!.broker(victim).logs().slice(mark), topic);
+      t.diagnostic(`the isolated leader truncated ${cut} unacknowledged records on rejoining`);
+      assert.ok(cut > 0, 'the isolated leader appended writes it could not acknowledge, then truncated them');
     });
   });
 
@@ -90,6 +106,7 @@ describe('replication faults: network partitions', { skip, timeout: 300_000 }, (
       const r = await observeFault(c!, w!, topics, {
         name: `controller ${victim} (leader of partition ${hit.join(',') || 'none'}) cut off from everything`,
         hit,
+        victim,
         inject: () => net!.cut(`b${victim}`),
         recover: () => net!.heal(`b${victim}`),
       });
@@ -109,3 +126,14 @@ describe('replication faults: network partitions', { skip, timeout: 300_000 }, (
     });
   });
 });
+
+/** Records cut by truncation by leader epoch ("truncating a diverged follower log") of `topic`, in broker output. */
+function divergedRecords(logs: string, topic: string): number {
+  let n = 0;
+  for (const line of logs.split('\n')) {
+    if (!line.includes('"truncating a diverged follower log"')) continue;
+    const e = JSON.parse(line) as { partition: string; from: number; to: number };
+    if (e.partition.startsWith(`${topic}-`)) n += e.from - e.to;
+  }
+  return n;
+}

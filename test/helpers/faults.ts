@@ -95,12 +95,14 @@ export async function leadersOf(c: TestCluster, topic: string, via?: number): Pr
 export interface FaultReport {
   name: string;
   /**
-   * ms from the fault (the signal, the cut) to the next acknowledged write on a partition it hit, counting
-   * acknowledgements after the fault took effect (the process exited, the link is down); undefined: none hit.
+   * ms from the fault (the signal, the cut) to the next acknowledged write on a partition it hit, through its
+   * new leader when the step names a victim (else the first after the fault took effect); undefined: none hit.
    */
   hitAckMs?: number;
-  /** The same for any partition. */
+  /** ms from the fault to the first acknowledged write on any partition after the fault took effect. */
   anyAckMs: number;
+  /** ms from the fault until the other brokers named new leaders for the hit partitions (victim steps). */
+  failoverMs?: number;
   /** The longest pause in acknowledgements on the hit partitions (all when none was hit) during the fault. */
   pauseMs: number;
   /** ms from the fault until the cluster was fully in sync again. */
@@ -119,7 +121,13 @@ export interface FaultStep {
   inject: () => Promise<void>;
   /** Undoes it (restart, heal); resolves when done. Recovery is then awaited with waitInSync. */
   recover: () => Promise<void>;
-  /** Whether to wait for the first acknowledged write before recover() (default true). */
+  /**
+   * The broker the fault takes the hit partitions' leadership from. Before recovering, the fault then lasts
+   * until the other brokers name new leaders for them, and the "next acknowledged write" on them is counted
+   * from then on (not a late answer to a request sent before the fault).
+   */
+  victim?: number;
+  /** Whether to wait for the next acknowledged write (and the failover) before recover() (default true). */
   ackBeforeRecover?: boolean;
 }
 
@@ -138,13 +146,22 @@ export async function observeFault(
   const t0 = Date.now();
   await step.inject();
   const effective = Date.now();
-  const since = (p: Promise<number>): Promise<number> => p.then((ms) => ms + effective - t0);
-  const hitAck = step.hit.length > 0 ? since(w.nextAckAfter(effective, step.hit, timeoutMs)) : undefined;
-  const anyAck = since(w.nextAckAfter(effective, undefined, timeoutMs));
-  // Keep rejections handled while the other waits go on.
+  const since = (from: number, p: Promise<number>): Promise<number> => p.then((ms) => ms + from - t0);
+  const anyAck = since(effective, w.nextAckAfter(effective, undefined, timeoutMs));
+  anyAck.catch(() => {}); // handled below; the other waits go on meanwhile
+  const waitFirst = step.ackBeforeRecover !== false;
+  let failoverMs: number | undefined;
+  let hitAck: Promise<number> | undefined;
+  if (step.hit.length > 0 && waitFirst && step.victim !== undefined) {
+    await waitForNewLeaders(c, w.o.topic, step.hit, step.victim, timeoutMs);
+    const moved = Date.now();
+    failoverMs = moved - t0;
+    hitAck = since(moved, w.nextAckAfter(moved, step.hit, timeoutMs));
+  } else if (step.hit.length > 0) {
+    hitAck = since(effective, w.nextAckAfter(effective, step.hit, timeoutMs));
+  }
   hitAck?.catch(() => {});
-  anyAck.catch(() => {});
-  if (step.ackBeforeRecover !== false) await Promise.all([hitAck, anyAck]);
+  if (waitFirst) await Promise.all([hitAck, anyAck]);
   await step.recover();
   await waitInSync(c, topics, timeoutMs);
   const recoveredMs = Date.now() - t0;
@@ -155,12 +172,34 @@ export async function observeFault(
   const commitAgainMs = await w.waitForCommitProgress(after, timeoutMs);
   await w.checkCommitted(after);
   const verify = await verifyTopic(c.bootstrap(), w.o.topic, w.o.partitions, w.tag, w.snapshot());
-  return { name: step.name, hitAckMs, anyAckMs, pauseMs, recoveredMs, commitAgainMs, verify };
+  return { name: step.name, hitAckMs, anyAckMs, failoverMs, pauseMs, recoveredMs, commitAgainMs, verify };
+}
+
+/** Waits until every running broker but `victim` names a leader other than `victim` for each of `partitions`. */
+async function waitForNewLeaders(
+  c: TestCluster,
+  topic: string,
+  partitions: number[],
+  victim: number,
+  timeoutMs: number,
+): Promise<void> {
+  await c.waitForMetadata(
+    `brokers other than ${victim} to name new leaders of ${topic} ${partitions.join(',')}`,
+    (m) => {
+      const t = m.topics.find((x) => x.name === topic);
+      return partitions.every((p) => {
+        const leader = t?.partitions.find((x) => x.partitionIndex === p)?.leaderId ?? -1;
+        return leader >= 0 && leader !== victim;
+      });
+    },
+    { topics: [topic], only: c.running().filter((id) => id !== victim), timeoutMs },
+  );
 }
 
 /** One line for a test diagnostic. */
 export function describeReport(r: FaultReport): string {
-  const hit = r.hitAckMs === undefined ? '' : `next ack on a hit partition ${r.hitAckMs} ms, `;
+  const moved = r.failoverMs === undefined ? '' : `new leaders named ${r.failoverMs} ms, `;
+  const hit = r.hitAckMs === undefined ? '' : `${moved}next ack on a hit partition ${r.hitAckMs} ms, `;
   const pause = `longest pause in acks on ${r.hitAckMs === undefined ? 'any' : 'a hit'} partition ${r.pauseMs} ms`;
   return (
     `${r.name}: failure -> ${hit}next ack on any partition ${r.anyAckMs} ms, ${pause}; in sync again after ${r.recoveredMs} ms; ` +

@@ -40,6 +40,8 @@ export interface WorkloadOptions {
   groupId: string;
   /** Distinguishes this run's values; default random. */
   tag?: string;
+  /** Records per second per partition the producer aims at (default 200; kafkajs: at most). */
+  ratePerPartition?: number;
 }
 
 /** How long one request of committed()/logEnds() may take. */
@@ -60,7 +62,11 @@ export abstract class Workload {
   private readonly events = new EventEmitter();
 
   protected constructor(opts: WorkloadOptions) {
-    this.o = { ...opts, tag: opts.tag ?? Math.random().toString(36).slice(2, 10) };
+    this.o = {
+      ratePerPartition: 200,
+      ...opts,
+      tag: opts.tag ?? Math.random().toString(36).slice(2, 10),
+    };
     this.tag = this.o.tag;
     this.acked = Array.from({ length: opts.partitions }, () => []);
     this.events.setMaxListeners(100);
@@ -97,7 +103,7 @@ export abstract class Workload {
 
   /** A copy of the acknowledgements so far. */
   snapshot(): AckedRecord[][] {
-    return this.acked.map((l) => [...l]);
+    return this.acked.map((l) => l.map((r) => ({ ...r })));
   }
 
   /**

@@ -46,13 +46,16 @@ export class KafkajsWorkload extends Workload {
   private producer!: Producer;
   private consumer!: KConsumer;
 
+  private readonly pauseMs: number;
+
   private constructor(
     opts: WorkloadOptions,
     private readonly batch = 10,
-    private readonly pauseMs = 40,
     private readonly ackTimeoutMs = 5000,
   ) {
     super(opts);
+    // At most ratePerPartition: a batch, then a pause as long as the batch's share of a second.
+    this.pauseMs = Math.round((batch * 1000) / this.o.ratePerPartition);
     this.nextSeq = Array.from({ length: opts.partitions }, () => 0);
   }
 
@@ -144,7 +147,7 @@ export class JavaWorkload extends Workload {
     super(opts);
   }
 
-  static async start(opts: WorkloadOptions, ratePerPartition = 200): Promise<JavaWorkload> {
+  static async start(opts: WorkloadOptions): Promise<JavaWorkload> {
     const w = new JavaWorkload(opts);
     const lib = join(await javaClientJar(), '..', 'lib', '*');
     const source = join(repoRoot(), 'test/interop/java/src/main/java/samsa/interop/FaultWorkload.java');
@@ -156,7 +159,7 @@ export class JavaWorkload extends Workload {
       source,
       ...['--bootstrap', opts.bootstrap.join(','), '--topic', opts.topic],
       ...['--partitions', String(opts.partitions), '--group', opts.groupId, '--tag', w.tag],
-      ...['--rate', String(ratePerPartition)],
+      ...['--rate', String(w.o.ratePerPartition)],
     ];
     // stdin stays open: closing it is how the workload is told to stop.
     const child = spawn('java', args, { stdio: ['pipe', 'pipe', 'pipe'] });
