@@ -351,16 +351,24 @@ export async function verifyTopic(
   acked: AckedRecord[][],
   timeoutMs = 60_000,
 ): Promise<VerifyReport> {
-  // A leader that moves during the read fails it (the consumer does not follow leaders): read again.
+  // A leader that moves during the read fails it (the consumer does not follow leaders): read again. So does a
+  // high watermark still below an acknowledged record (a new leader learns it from its followers' next fetch).
   const deadline = Date.now() + timeoutMs;
   let logs: { offset: number; value: string }[][] | undefined;
   for (let attempt = 1; logs === undefined; attempt++) {
     try {
-      logs = await readTopic(bootstrap, topic, partitions, deadline);
+      const read = await readTopic(bootstrap, topic, partitions, deadline);
+      const above = acked.flatMap((l, p) => l.filter((a) => a.offset >= (read.ends.get(p) ?? 0)));
+      if (above.length === 0) logs = read.logs;
+      else if (Date.now() > deadline) {
+        throw new Error(
+          `${above.length} acknowledged records stayed above the high watermark, e.g. ${JSON.stringify(above[0])}`,
+        );
+      }
     } catch (e) {
       if (Date.now() > deadline) throw new Error(`reading ${topic} back failed ${attempt} times, last: ${e}`);
-      await sleep(500);
     }
+    if (logs === undefined) await sleep(500);
   }
 
   const problems: string[] = [];
@@ -405,13 +413,13 @@ export async function verifyTopic(
   return { acked: count, inLog, unacked: inLog - count };
 }
 
-/** Every record of the topic's partitions below the high watermarks as they were when the read began. */
+/** Every record of the topic's partitions below the high watermarks (`ends`) as they were when the read began. */
 async function readTopic(
   bootstrap: string,
   topic: string,
   partitions: number,
   deadline: number,
-): Promise<{ offset: number; value: string }[][]> {
+): Promise<{ logs: { offset: number; value: string }[][]; ends: Map<number, number> }> {
   const all = [...Array(partitions).keys()];
   const logs: { offset: number; value: string }[][] = all.map(() => []);
   const consumer = await Consumer.connect({ bootstrap, maxWaitMs: 200, autoOffsetReset: 'none' });
@@ -429,8 +437,8 @@ async function readTopic(
         logs[r.partition]!.push({ offset: r.offset, value: r.value?.toString('utf8') ?? '<null>' });
       }
     }
+    return { logs, ends };
   } finally {
     await consumer.close();
   }
-  return logs;
 }
