@@ -30,6 +30,13 @@ export interface StartOptions {
   startTimeoutMs?: number;
   /** Called with each chunk the broker prints (e.g. to wait for a log line during start-up). */
   onOutput?: (text: string) => void;
+  /** Samsa: the address to listen on and advertise; default 127.0.0.1. */
+  host?: string;
+  /**
+   * Samsa: a command the broker runs under, e.g. ['ip', 'netns', 'exec', 'ns1'] (which execs, so the pid and
+   * signals stay the broker's); default none.
+   */
+  wrap?: readonly string[];
 }
 
 export interface BrokerHandle {
@@ -86,10 +93,10 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Whether something accepts TCP connections on 127.0.0.1:port. */
-export function canConnect(port: number, timeoutMs = 500): Promise<boolean> {
+/** Whether something accepts TCP connections on host:port (default 127.0.0.1). */
+export function canConnect(port: number, timeoutMs = 500, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const sock = net.connect({ host: '127.0.0.1', port });
+    const sock = net.connect({ host, port });
     const done = (ok: boolean): void => {
       sock.destroy();
       resolve(ok);
@@ -106,17 +113,19 @@ export async function startBroker(opts: StartOptions = {}): Promise<BrokerHandle
   const main = join(root, 'dist', 'src', 'cli', 'main.js');
   if (!existsSync(main)) throw new Error(`startBroker: ${main} is missing; run 'npm run build' first`);
   const port = opts.port ?? (await freePort());
+  const host = opts.host ?? '127.0.0.1';
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'samsa-broker-')));
   const args = [
     join(root, 'bin', 'samsa.js'),
     'broker',
     '--override',
-    `listeners=PLAINTEXT://127.0.0.1:${port}`,
+    `listeners=PLAINTEXT://${host}:${port}`,
     '--override',
     `log.dirs=${dataDir}`,
   ];
   for (const [k, v] of Object.entries(opts.overrides ?? {})) args.push('--override', `${k}=${v}`);
+  const [cmd, ...pre] = [...(opts.wrap ?? []), process.execPath];
   // The port is bound before the logs load, so readiness is the start-up line, not a connectable port.
   const b = new ManagedBroker(
     'samsa',
@@ -124,9 +133,10 @@ export async function startBroker(opts: StartOptions = {}): Promise<BrokerHandle
     dataDir,
     ownDir,
     opts.startTimeoutMs ?? 60_000,
-    () => spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }),
+    () => spawn(cmd!, [...pre, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }),
     /Samsa broker started/,
     opts.onOutput,
+    host,
   );
   await b.start();
   return b;
@@ -175,8 +185,9 @@ class ManagedBroker implements BrokerHandle {
     private readonly launch: () => ChildProcess,
     private readonly readyLine?: RegExp,
     private readonly onOutput?: (text: string) => void,
+    private readonly host = '127.0.0.1',
   ) {
-    this.bootstrap = `127.0.0.1:${port}`;
+    this.bootstrap = `${host}:${port}`;
   }
 
   pid(): number | undefined {
@@ -263,7 +274,7 @@ class ManagedBroker implements BrokerHandle {
       }
       if (
         (this.readyLine === undefined || this.readyLine.test(this.current)) &&
-        (await canConnect(this.port))
+        (await canConnect(this.port, 500, this.host))
       ) {
         this.append(`--- ready after ${Date.now() - began} ms ---\n`);
         return;

@@ -34,6 +34,11 @@ export interface ClusterOptions {
   zk?: TestZooKeeper;
   /** How long the whole start may take (default 90 s). */
   readyTimeoutMs?: number;
+  /**
+   * Where a broker listens and advertises (host, port) and what it runs under (`wrap`, e.g. a network
+   * namespace: test/helpers/netns.ts); by default 127.0.0.1, a free port, nothing.
+   */
+  placement?: (id: number) => { host?: string; port?: number; wrap?: readonly string[] };
 }
 
 /** What the brokers of a test cluster run with unless a test says otherwise. */
@@ -165,14 +170,17 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   try {
     // Ports first, so every broker's listener is fixed before any of them starts.
     const ports = new Map<number, number>();
-    for (const id of ids) ports.set(id, await freePort());
+    for (const id of ids) ports.set(id, opts.placement?.(id).port ?? (await freePort()));
     await Promise.all(
       ids.map(async (id) => {
         const dataDir = await mkdtemp(join(tmpdir(), `samsa-cluster-b${id}-`));
         dirs.push(dataDir);
+        const place = opts.placement?.(id);
         const start: StartOptions = {
           dataDir,
           port: ports.get(id)!,
+          ...(place?.host === undefined ? {} : { host: place.host }),
+          ...(place?.wrap === undefined ? {} : { wrap: place.wrap }),
           overrides: {
             ...clusterDefaults(n),
             ...opts.overrides,

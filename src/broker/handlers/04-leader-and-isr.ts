@@ -26,7 +26,7 @@ export const leaderAndIsr = defineHandler<LeaderAndIsrRequest, LeaderAndIsrRespo
     const refuse = (errorCode: number): LeaderAndIsrResponseInput => ({ errorCode, topics: [] });
     const zk = broker.zk;
     if (zk === null) return refuse(ErrorCode.STALE_CONTROLLER_EPOCH);
-    if (req.brokerEpoch !== -1 && req.brokerEpoch < zk.epoch) {
+    if (await zk.isStaleBrokerEpoch(req.brokerEpoch)) {
       broker.log.warn('ignoring LeaderAndIsr for an older registration of this broker', {
         brokerEpoch: req.brokerEpoch,
         current: zk.epoch,

@@ -14,11 +14,11 @@ export const stopReplica = defineHandler<StopReplicaRequest, StopReplicaResponse
   name: 'StopReplica',
   minVersion: 3,
   maxVersion: 4,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const broker = ctx.broker;
     const zk = broker.zk;
     if (zk === null) return { errorCode: ErrorCode.STALE_CONTROLLER_EPOCH, partitionErrors: [] };
-    if (req.brokerEpoch !== -1 && req.brokerEpoch < zk.epoch) {
+    if (await zk.isStaleBrokerEpoch(req.brokerEpoch)) {
       return { errorCode: ErrorCode.STALE_BROKER_EPOCH, partitionErrors: [] };
     }
     const partitions = req.topicStates.flatMap((t) =>

@@ -18,11 +18,14 @@ export const updateMetadata = defineHandler<UpdateMetadataRequest, UpdateMetadat
   name: 'UpdateMetadata',
   minVersion: 5,
   maxVersion: 8,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const broker = ctx.broker;
     const cache = broker.metadataCache;
     const zk = broker.zk;
     if (zk === null) return { errorCode: ErrorCode.STALE_CONTROLLER_EPOCH };
+    // First: a request for this broker id's previous run (it may arrive before we have registered) must not
+    // touch the cache, whatever its controller epoch.
+    if (await zk.isStaleBrokerEpoch(req.brokerEpoch)) return { errorCode: ErrorCode.STALE_BROKER_EPOCH };
     if (req.controllerEpoch < cache.controllerEpoch) {
       broker.log.warn('ignoring UpdateMetadata from a stale controller', {
         controller: req.controllerId,
@@ -31,8 +34,6 @@ export const updateMetadata = defineHandler<UpdateMetadataRequest, UpdateMetadat
       });
       return { errorCode: ErrorCode.STALE_CONTROLLER_EPOCH };
     }
-    if (req.brokerEpoch !== -1 && req.brokerEpoch < zk.epoch)
-      return { errorCode: ErrorCode.STALE_BROKER_EPOCH };
     cache.controllerId = req.controllerId;
     cache.controllerEpoch = req.controllerEpoch;
     cache.setBrokers(

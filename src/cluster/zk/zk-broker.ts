@@ -63,6 +63,11 @@ export async function connectZooKeeper(
 export class ZkBroker {
   /** The czxid of this broker's registration znode (the broker epoch); -1 before registering. */
   epoch = -1;
+  private markRegistered: () => void = () => {};
+  /** Resolves once this process has registered (epoch set). */
+  private readonly registered = new Promise<void>((resolve) => {
+    this.markRegistered = resolve;
+  });
   private self: BrokerInfo | null = null;
   private lastConfigChange = -1;
   private stopped = false;
@@ -100,6 +105,21 @@ export class ZkBroker {
   }
 
   /**
+   * Whether a controller request stamped with `brokerEpoch` is meant for an older registration of this broker
+   * id (Kafka's isBrokerEpochStale; -1 is never stale). This process serves before it has registered, and may
+   * wait a whole session timeout for its previous run's registration to expire: meanwhile the controller still
+   * sends that run's requests here. So before registering this waits until it has, and only then compares;
+   * otherwise the previous run's UpdateMetadata would fill the empty metadata cache with a few partitions of a
+   * topic (Metadata answers listing a topic with some of its partitions) and its LeaderAndIsr would move
+   * replicas on stale orders.
+   */
+  async isStaleBrokerEpoch(brokerEpoch: number): Promise<boolean> {
+    if (brokerEpoch === -1) return false;
+    if (this.epoch === -1) await this.registered;
+    return brokerEpoch < this.epoch;
+  }
+
+  /**
    * Registers this broker. A registration of another session waits up to the session timeout (plus a margin)
    * to disappear; one still there is another live broker with our id: BrokerIdTakenError.
    */
@@ -124,6 +144,7 @@ export class ZkBroker {
       try {
         const { stat } = await this.zk.createWithStat(path, data, { mode: 'ephemeral' });
         this.epoch = stat.czxid;
+        this.markRegistered();
         this.logger.info('registered in ZooKeeper', { broker: this.brokerId, brokerEpoch: this.epoch });
         return this.epoch;
       } catch (e) {
@@ -133,6 +154,7 @@ export class ZkBroker {
       if (r === null) continue;
       if (r.stat.ephemeralOwner === this.zk.sessionId) {
         this.epoch = r.stat.czxid;
+        this.markRegistered();
         return this.epoch;
       }
       if (Date.now() > deadline || signal?.aborted === true) {
