@@ -1,4 +1,4 @@
-// ElectLeaders (key 43), v0-2: kafka-leader-election.sh / Admin.electLeaders. PREFERRED (0) gives each
+// ElectLeaders (key 43), v1-2: kafka-leader-election.sh / Admin.electLeaders. PREFERRED (0) gives each
 // partition back to its first replica when that one is live and in the ISR (controller/leadership.ts);
 // UNCLEAN (1) is not offered: unclean.leader.election.enable covers it when no ISR member is left. Only the
 // active controller answers (clients send it there); others say NOT_CONTROLLER. A single node has one replica
@@ -15,7 +15,8 @@ const PREFERRED = 0;
 export const electLeaders = defineHandler<ElectLeadersRequest, ElectLeadersResponseInput>({
   apiKey: ApiKey.ElectLeaders,
   name: 'ElectLeaders',
-  minVersion: 0,
+  // v0 has no top-level error code (NOT_CONTROLLER could not be said); Kafka's admin client sends v1+.
+  minVersion: 1,
   maxVersion: 2,
   async handle(ctx, req) {
     const broker = ctx.broker;
@@ -45,7 +46,7 @@ export const electLeaders = defineHandler<ElectLeadersRequest, ElectLeadersRespo
         replicaElectionResults: [...byTopic].map(([topic, partitionResult]) => ({ topic, partitionResult })),
       };
     };
-    if (ctx.apiVersion >= 1 && req.electionType !== PREFERRED) {
+    if (req.electionType !== PREFERRED) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REQUEST, replicaElectionResults: [] };
     }
     const controller = broker.controller;

@@ -32,6 +32,8 @@ import { createPartitions } from './37-create-partitions.js';
 import { deleteGroups } from './42-delete-groups.js';
 import { electLeaders } from './43-elect-leaders.js';
 import { incrementalAlterConfigs } from './44-incremental-alter-configs.js';
+import { alterPartitionReassignments } from './45-alter-partition-reassignments.js';
+import { listPartitionReassignments } from './46-list-partition-reassignments.js';
 import { offsetDelete } from './47-offset-delete.js';
 import { alterPartition } from './56-alter-partition.js';
 import { describeCluster } from './60-describe-cluster.js';
@@ -69,6 +71,8 @@ export const handlers: readonly Handler<any, any>[] = [
   describeLogDirs,
   createPartitions,
   incrementalAlterConfigs,
+  alterPartitionReassignments,
+  listPartitionReassignments,
   alterPartition,
   describeCluster,
 ];

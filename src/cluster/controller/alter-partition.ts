@@ -119,6 +119,11 @@ export async function handleAlterPartition(
       });
     });
     batch.send(core.channelsOrThrow());
+    await core.afterIsrChange(
+      pending.flatMap((p, i) =>
+        results[i] === null ? [] : [{ topic: p.write.topic, partition: p.write.partition }],
+      ),
+    );
   }
   return {
     throttleTimeMs: 0,

@@ -43,6 +43,8 @@ export class ControllerContext {
   readonly states = new Map<string, PartitionState>();
   /** Topics marked for deletion (children of /admin/delete_topics) not yet removed. */
   readonly deleting = new Set<string>();
+  /** Partitions being reassigned (reassignment.ts): target and original replicas, by tpKey. */
+  readonly reassignments = new Map<string, { target: number[]; original: number[] }>();
 
   isLive(id: number): boolean {
     return this.liveBrokers.has(id) && !this.shuttingDown.has(id);
@@ -76,7 +78,10 @@ export class ControllerContext {
   removeTopic(topic: string): void {
     const t = this.topics.get(topic);
     if (t === undefined) return;
-    for (let p = 0; p < t.assignment.length; p++) this.states.delete(tpKey(topic, p));
+    for (let p = 0; p < t.assignment.length; p++) {
+      this.states.delete(tpKey(topic, p));
+      this.reassignments.delete(tpKey(topic, p));
+    }
     this.topics.delete(topic);
     this.deleting.delete(topic);
   }

@@ -49,6 +49,14 @@ import {
   imbalancedPartitions,
   type TopicPartitionRef,
 } from './leadership.js';
+import {
+  alterReassignments,
+  maybeCompleteReassignments,
+  type Outcome,
+  type ReassignmentRequest,
+  reassignmentSets,
+  resumeReassignment,
+} from './reassignment.js';
 import { RequestBatch } from './request-batch.js';
 import {
   ControllerMovedError,
@@ -376,6 +384,9 @@ export class Controller implements ControllerCore {
     }
     const known = ctx.topics.get(topic)?.assignment.length ?? 0;
     ctx.topics.set(topic, { topicId, assignment: t.assignment });
+    for (let p = 0; p < t.assignment.length; p++) {
+      resumeReassignment(ctx, topic, p, t.assignment[p] ?? [], t.adding[p] ?? [], t.removing[p] ?? []);
+    }
     const added: TopicPartition[] = [];
     for (let p = 0; p < t.assignment.length; p++) {
       const s = await readPartitionState(zk, topic, p);
@@ -746,6 +757,52 @@ export class Controller implements ControllerCore {
         }
       });
     });
+  }
+
+  // ---- partition reassignment (reassignment.ts) ----------------------------------------------------
+
+  /** AlterPartitionReassignments: null when this broker is not the active controller. */
+  alterPartitionReassignments(requests: ReassignmentRequest[]): Promise<Map<string, Outcome> | null> {
+    return this.onActive('alter reassignments', null, () => alterReassignments(this, requests));
+  }
+
+  /** ListPartitionReassignments: the moves in progress (all, or those of the given partitions). */
+  listPartitionReassignments(
+    filter: { topic: string; partition: number }[] | null,
+  ): Promise<
+    { topic: string; partition: number; replicas: number[]; adding: number[]; removing: number[] }[] | null
+  > {
+    return this.onActive('list reassignments', null, async () => {
+      const ctx = this.context();
+      const out: {
+        topic: string;
+        partition: number;
+        replicas: number[];
+        adding: number[];
+        removing: number[];
+      }[] = [];
+      const wanted = filter === null ? null : new Set(filter.map((p) => `${p.topic}\u0000${p.partition}`));
+      for (const key of ctx.reassignments.keys()) {
+        if (wanted !== null && !wanted.has(key)) continue;
+        const [topic, p] = key.split('\u0000') as [string, string];
+        const partition = Number(p);
+        out.push({
+          topic,
+          partition,
+          replicas: ctx.replicas(topic, partition),
+          ...reassignmentSets(ctx, topic, partition),
+        });
+      }
+      return out;
+    });
+  }
+
+  /** After committed ISR changes: partitions whose target replicas all caught up finish their move. */
+  async afterIsrChange(partitions: { topic: string; partition: number }[]): Promise<void> {
+    const ctx = this.ctx;
+    if (ctx === null) return;
+    const moving = partitions.filter((p) => ctx.reassignments.has(`${p.topic}\u0000${p.partition}`));
+    if (moving.length > 0) await maybeCompleteReassignments(this, moving);
   }
 
   // ---- AlterPartition: a leader's ISR change -------------------------------------------------------

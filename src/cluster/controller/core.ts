@@ -16,4 +16,6 @@ export interface ControllerCore {
   channelsOrThrow(): ChannelManager;
   /** Writes partition states (conditionally), records them and queues LeaderAndIsr for their replicas. */
   applyWrites(batch: RequestBatch, writes: StateWrite[], isNew?: ReadonlySet<string>): Promise<void>;
+  /** After committed ISR changes (reassignments waiting for their targets to catch up). */
+  afterIsrChange(partitions: { topic: string; partition: number }[]): Promise<void>;
 }

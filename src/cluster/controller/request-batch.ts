@@ -141,8 +141,7 @@ export class RequestBatch {
               isr: e.state.isr,
               partitionEpoch: e.state.zkVersion,
               replicas: ctx.replicas(topic, e.partition),
-              addingReplicas: [],
-              removingReplicas: [],
+              ...this.reassignmentSets(topic, e.partition),
               isNew: e.isNew,
               leaderRecoveryState: e.state.leaderRecoveryState,
             })),
@@ -201,6 +200,19 @@ export class RequestBatch {
         onResponse: (res) => onStopReplica?.(brokerId, res),
       });
     }
+  }
+
+  /** The adding/removing replica sets of a partition being reassigned (empty otherwise). */
+  private reassignmentSets(
+    topic: string,
+    partition: number,
+  ): { addingReplicas: number[]; removingReplicas: number[] } {
+    const r = this.ctx.reassignments.get(tpKey(topic, partition));
+    if (r === undefined) return { addingReplicas: [], removingReplicas: [] };
+    return {
+      addingReplicas: r.target.filter((b) => !r.original.includes(b)),
+      removingReplicas: r.original.filter((b) => !r.target.includes(b)),
+    };
   }
 
   private deltaStates(): Map<string, { topic: string; partition: number }> {

@@ -71,7 +71,12 @@ export async function readTopic(
   zk: ZkClient,
   topic: string,
   watcher?: Watcher,
-): Promise<{ topicId: string | null; assignment: number[][] } | null> {
+): Promise<{
+  topicId: string | null;
+  assignment: number[][];
+  adding: number[][];
+  removing: number[][];
+} | null> {
   const r =
     watcher === undefined
       ? await zk.get(zkPaths.topic(topic))
@@ -79,13 +84,17 @@ export async function readTopic(
   if (r === null) return null;
   const a = decodeTopicAssignment(topic, r.data);
   const assignment: number[][] = [];
+  const adding: number[][] = [];
+  const removing: number[][] = [];
   const n = a.partitions.size;
   for (let p = 0; p < n; p++) {
     const replicas = a.partitions.get(p);
     if (replicas === undefined) throw new Error(`topic ${topic}: partitions are not numbered 0..${n - 1}`);
     assignment.push(replicas.replicas);
+    adding.push(replicas.addingReplicas);
+    removing.push(replicas.removingReplicas);
   }
-  return { topicId: a.topicId, assignment };
+  return { topicId: a.topicId, assignment, adding, removing };
 }
 
 /** The state znode of a partition, or null when it has none yet (a new partition). */
