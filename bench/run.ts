@@ -1,9 +1,10 @@
-// `npm run bench [-- --quick] [-- --repeat N] [-- --only P1,C1,F1] [-- --no-kafka]`
+// `npm run bench [-- --quick] [-- --repeat N] [-- --only P1,C1,F1,R] [-- --no-kafka]`
 //
 // The side-by-side benchmark: Samsa and a single-node Apache Kafka 4.x run at the same time on
 // fresh data directories on the same disk, each idle while the other is measured, driven by the
 // same load generators (Kafka's ProducerPerformance / ConsumerPerformance / EndToEndLatency and
-// `samsa perf`). Runs alternate which broker goes first, so slow drifts in machine load hit both.
+// `samsa perf`). The R workloads do the same with a three-broker cluster of each
+// (bench/lib/cluster-workloads.ts: replicated acks=all produce, failover after kill -9). Runs alternate which broker goes first, so slow drifts in machine load hit both.
 // Per workload and broker it records throughput, latency, the broker's CPU seconds and its peak
 // RSS, prints one table with Samsa/Kafka ratios and writes bench/results/latest.json (+ .md).
 
@@ -24,6 +25,15 @@ import {
   startKafka,
   startSamsa,
 } from './lib/brokers.js';
+import {
+  type ClusterWorkload,
+  clusterWorkloads,
+  describeClusterWorkload,
+  isClusterWorkload,
+  measureClusterWorkload,
+  warmUpCluster,
+} from './lib/cluster-workloads.js';
+import { type ClusterHandle, startKafkaCluster, startSamsaCluster } from './lib/clusters.js';
 import { consumeDuringFlood, type FloodMetrics } from './lib/flood.js';
 import { type ConsumeMetrics, type E2eMetrics, type ProduceMetrics, Tools } from './lib/tools.js';
 
@@ -91,7 +101,7 @@ interface FloodWorkload {
   acks: '0' | '1';
 }
 
-type Workload = ProduceWorkload | ConsumeWorkload | E2eWorkload | FloodWorkload;
+type Workload = ProduceWorkload | ConsumeWorkload | E2eWorkload | FloodWorkload | ClusterWorkload;
 
 interface Measurement {
   ok: boolean;
@@ -111,6 +121,18 @@ interface Measurement {
   consumeShare?: number;
   /** Flood workloads: the largest consumer lag sampled during the flood (records; in the JSON only). */
   consumeLagMax?: number;
+  /** Failover: kill -9 of the leader -> next acknowledged write to its partition. */
+  failoverMs?: number;
+  /** Failover: kill -9 -> the controller acts on it (its log). */
+  detectMs?: number;
+  /** Failover: failoverMs - detectMs (election, propagation, the client finding the new leader). */
+  recoverMs?: number;
+  /** Failover: kill -9 -> a surviving broker's Metadata names a new leader (JSON only). */
+  leaderMs?: number;
+  /** Failover: the partition's silence, last acknowledgement before the kill -> first after (JSON only). */
+  gapMs?: number;
+  /** Failover: the slowest of the partitions the victim led (JSON only). */
+  worstPartitionMs?: number;
 }
 
 interface Result {
@@ -207,10 +229,12 @@ function workloads(quick: boolean): Workload[] {
     },
     flood('samsa-perf'),
     flood('kafka-tools'),
+    ...clusterWorkloads(),
   ];
 }
 
 function describe(w: Workload): string {
+  if (isClusterWorkload(w)) return describeClusterWorkload(w);
   const tool = w.tool === 'kafka-tools' ? 'kafka' : 'samsa';
   const size = w.recordSize >= 1024 ? `${w.recordSize / 1024}KiB` : `${w.recordSize}B`;
   if (w.kind === 'produce') {
@@ -246,6 +270,12 @@ const metricKeys: (keyof Measurement)[] = [
   'consumeRecordsPerSec',
   'consumeShare',
   'consumeLagMax',
+  'failoverMs',
+  'detectMs',
+  'recoverMs',
+  'leaderMs',
+  'gapMs',
+  'worstPartitionMs',
 ];
 
 function medianOf(ms: Measurement[]): Measurement {
@@ -262,6 +292,9 @@ function medianOf(ms: Measurement[]): Measurement {
 interface Ctx {
   tools: Tools;
   brokers: BrokerHandle[];
+  clusters: ClusterHandle[];
+  root: string;
+  logDir: string;
   pause: (ms: number) => Promise<void>;
   consumeTopics: Map<string, string>;
   quick: boolean;
@@ -296,6 +329,7 @@ async function consumeTopic(ctx: Ctx, b: BrokerHandle, w: ConsumeWorkload): Prom
 }
 
 async function measure(ctx: Ctx, b: BrokerHandle, w: Workload, rep: number): Promise<Measurement> {
+  if (isClusterWorkload(w)) throw new Error(`${w.id} runs on a cluster`);
   const name = `${w.id}-${b.name}-${rep}`;
   let topic = `bench-${w.id}-${rep}-${Date.now()}`;
   if (w.kind === 'consume') {
@@ -383,6 +417,9 @@ const columns: { key: keyof Measurement; title: string; higherIsBetter: boolean;
   { key: 'e2eP99Ms', title: 'e2e p99', higherIsBetter: false, digits: 2 },
   { key: 'consumeRecordsPerSec', title: 'cons rec/s', higherIsBetter: true, digits: 0 },
   { key: 'consumeShare', title: 'cons/prod', higherIsBetter: true, digits: 2 },
+  { key: 'failoverMs', title: 'failover ms', higherIsBetter: false, digits: 0 },
+  { key: 'detectMs', title: 'detect ms', higherIsBetter: false, digits: 0 },
+  { key: 'recoverMs', title: 'recover ms', higherIsBetter: false, digits: 0 },
   { key: 'cpuSec', title: 'CPU s', higherIsBetter: false, digits: 1 },
   { key: 'peakRssMb', title: 'RSS MB', higherIsBetter: false, digits: 0 },
 ];
@@ -496,28 +533,50 @@ async function main(argv: string[]): Promise<number> {
     `bench: ${quick ? 'quick' : 'full'} run, ${list.length} workloads x ${repeat}, scratch ${workDir}\n`,
   );
   const brokers: BrokerHandle[] = [];
+  const clusters: ClusterHandle[] = [];
   const stopAll = async (): Promise<void> => {
     for (const b of brokers) await b.stop().catch(() => {});
+    for (const c of clusters) await c.stop().catch(() => {});
   };
   process.once('SIGINT', () => {
     void stopAll().then(() => process.exit(130));
   });
   let kafkaLibs = path.join(root, '.cache', 'kafka', process.env.KAFKA_VERSION ?? '4.1.1', 'libs');
   try {
-    brokers.push(await startSamsa(samsaMain, workDir));
-    process.stderr.write(`bench: Samsa on port ${brokers[0]?.port} (pid ${brokers[0]?.pid})\n`);
-    if (!noKafka) {
-      const k = await startKafka(root, workDir);
-      if (k !== null) {
-        brokers.push(k);
-        process.stderr.write(`bench: Kafka on port ${k.port} (pid ${k.pid})\n`);
+    const logDir = path.join(workDir, 'logs');
+    if (list.some((w) => !isClusterWorkload(w))) {
+      brokers.push(await startSamsa(samsaMain, workDir));
+      process.stderr.write(`bench: Samsa on port ${brokers[0]?.port} (pid ${brokers[0]?.pid})\n`);
+      if (!noKafka) {
+        const k = await startKafka(root, workDir);
+        if (k !== null) {
+          brokers.push(k);
+          process.stderr.write(`bench: Kafka on port ${k.port} (pid ${k.pid})\n`);
+        }
+      }
+    }
+    if (list.some(isClusterWorkload)) {
+      clusters.push(await startSamsaCluster(samsaMain, workDir));
+      process.stderr.write(`bench: Samsa cluster (ZooKeeper + 3 brokers) on ${clusters[0]?.bootstrap()}\n`);
+      if (!noKafka) {
+        const k = await startKafkaCluster(root, workDir).catch((e: unknown) => {
+          process.stderr.write(`bench: the Kafka cluster did not start, measuring Samsa alone: ${e}\n`);
+          return null;
+        });
+        if (k !== null) {
+          clusters.push(k);
+          process.stderr.write(`bench: Kafka cluster (KRaft controller + 3 brokers) on ${k.bootstrap()}\n`);
+        }
       }
     }
     if (!fs.existsSync(kafkaLibs)) kafkaLibs = '';
-    const tools = new Tools(root, samsaMain, path.join(workDir, 'logs'), kafkaLibs);
+    const tools = new Tools(root, samsaMain, logDir, kafkaLibs);
     const ctx: Ctx = {
       tools,
       brokers,
+      clusters,
+      root,
+      logDir,
       pause: (ms) => new Promise((r) => setTimeout(r, ms)),
       consumeTopics: new Map(),
       quick,
@@ -537,15 +596,20 @@ async function main(argv: string[]): Promise<number> {
       await tools.samsaConsume(`warmup-consume-${b.name}`, b.port, topic, quick ? 200_000 : 500_000);
       await deleteTopic(b.port, topic).catch(() => {});
     }
+    for (const c of clusters) await warmUpCluster(tools, c);
 
     const results: Result[] = [];
     for (const [i, w] of list.entries()) {
+      const targets: { name: string; label: string }[] = isClusterWorkload(w) ? clusters : brokers;
       const runs: Record<string, Measurement[]> = {};
-      for (const b of brokers) runs[b.name] = [];
+      for (const b of targets) runs[b.name] = [];
       for (let rep = 0; rep < repeat; rep++) {
-        const order = (i + rep) % 2 === 0 ? brokers : [...brokers].reverse();
+        const order = (i + rep) % 2 === 0 ? targets : [...targets].reverse();
         for (const b of order) {
-          const m: Measurement = await measure(ctx, b, w, rep).catch((e: unknown) => ({
+          const m: Measurement = await (isClusterWorkload(w)
+            ? measureClusterWorkload(root, tools, logDir, b as ClusterHandle, w, rep)
+            : measure(ctx, b as BrokerHandle, w, rep)
+          ).catch((e: unknown) => ({
             ok: false,
             error: e instanceof Error ? e.message : String(e),
           }));
@@ -560,7 +624,7 @@ async function main(argv: string[]): Promise<number> {
         }
       }
       const med: Record<string, Measurement> = {};
-      for (const b of brokers) med[b.name] = medianOf(runs[b.name] ?? []);
+      for (const b of targets) med[b.name] = medianOf(runs[b.name] ?? []);
       const ratio: Partial<Record<keyof Measurement, number>> = {};
       const s = med.samsa;
       const k = med.kafka;
@@ -574,7 +638,7 @@ async function main(argv: string[]): Promise<number> {
       results.push({ workload: w, label: describe(w), runs, median: med, ratio });
     }
 
-    const names = brokers.map((b) => b.name);
+    const names = [...new Set([...brokers, ...clusters].map((b) => b.name))];
     const table = textTable(results, names);
     const elapsedSec = Math.round((Date.now() - t0) / 1000);
     process.stdout.write(`\n${table}\n\n`);
@@ -582,6 +646,9 @@ async function main(argv: string[]): Promise<number> {
       'rec/s, MB/s: throughput (median of runs); p50/p99/p99.9: producer latency in ms as the tool reports it;\n' +
         'e2e: produce->consume latency in ms; CPU s: broker CPU seconds during the workload; RSS MB: broker peak RSS.\n' +
         "F rows: rec/s is the flood's produce rate, cons rec/s the consumer's rate during it, cons/prod its share.\n" +
+        'R rows: three-broker clusters; CPU s and RSS MB summed over the cluster (brokers + ZooKeeper / KRaft controller);\n' +
+        'failover ms: kill -9 of a leader -> next acknowledged write to its partition = detect ms (the controller acts on\n' +
+        'the expired session) + recover ms (election, propagation, the producer finding the new leader).\n' +
         `Samsa/Kafka: ratio of the medians (throughput: higher is better; the rest: lower is better). ${elapsedSec} s.\n`,
     );
     fs.mkdirSync(path.dirname(outFile), { recursive: true });
