@@ -3,7 +3,8 @@
 // Java producer with its defaults (acks=all, idempotence, retries) writing round-robin to every partition at a
 // fixed rate and printing each silence in a partition's acknowledgements ("gap P FROM TO", epoch ms).
 //
-//   1. topic: 6 partitions, RF 3, min.insync.replicas 2; the probe runs until every partition has acks, then 2 s
+//   1. topic: 6 partitions, RF 3, min.insync.replicas 2; the probe runs until every partition has acks, then 2-4 s
+//      (random, so that the time since the victim's last heartbeat is random too)
 //   2. the victim: the leader of the first partition whose leader is not the controller (Kafka: partition 0,
 //      its controller is a node of its own; Samsa: the controller is a broker, and killing it is a different
 //      failure: the controller moves too)
@@ -127,7 +128,10 @@ export async function measureFailover(
   let stopPolling = false;
   try {
     await out.wait('acknowledgements on every partition', (l) => l === 'ready', 90_000);
-    await sleep(2000);
+    // A random moment: the victim's last heartbeat (Kafka) or ZooKeeper ping (Samsa) before the kill, which decides
+    // how much of the session timeout is left, must not line up with the bench's own steps (topic creation
+    // touches ZooKeeper from every Samsa broker).
+    await sleep(2000 + Math.random() * 2000);
     const controller = await cluster.controllerBroker();
     const before = await metadataOf(cluster.port(cluster.running()[0] as number), [topic]);
     const parts = [...(before.topics[0]?.partitions ?? [])].sort(
