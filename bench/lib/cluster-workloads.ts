@@ -6,6 +6,9 @@
 //              both connected to every partition's leader. Throughput and latency as the tool reports them;
 //              CPU s and RSS MB are summed over every process of the cluster (3 brokers + ZooKeeper or the
 //              KRaft controller).
+//   R3s        the same at a fixed 3,000 records/s (`samsa perf produce --throughput 3000`, latency in microseconds):
+//              far from saturation, so the latency is the broker's (append, follower fetch round trip, high
+//              watermark), not time queued in the producer's buffer
 //   R2k        failover (bench/lib/failover.ts): kill -9 of a leader during acks=all production by Kafka's
 //              Java producer, to the next acknowledged write to that partition.
 
@@ -25,6 +28,8 @@ export interface ClusterProduceWorkload {
   compression: 'none';
   records: number;
   minInsyncReplicas: number;
+  /** Records/s; unset: as fast as the tool goes. */
+  throughput?: number;
 }
 
 export interface FailoverWorkload {
@@ -59,6 +64,8 @@ export function clusterWorkloads(): ClusterWorkload[] {
   return [
     produce('kafka-tools'),
     produce('samsa-perf'),
+    // At a fixed rate far below saturation, latency is the broker's: append, follower fetch round trip, high watermark.
+    { ...produce('samsa-perf'), id: 'R3s', records: 15_000, throughput: 3000 },
     {
       id: 'R2k',
       kind: 'failover',
@@ -76,7 +83,8 @@ export function describeClusterWorkload(w: ClusterWorkload): string {
     return `${w.id} failover: kill -9 a leader, acks=all RF3 ${w.partitions}p @${w.rate / 1000}k/s [java producer]`;
   }
   const size = w.recordSize >= 1024 ? `${w.recordSize / 1024}KiB` : `${w.recordSize}B`;
-  return `${w.id} produce ${size} RF3 acks=all ${w.partitions}p 3 brokers [${w.tool === 'kafka-tools' ? 'kafka' : 'samsa'}]`;
+  const rate = w.throughput === undefined ? '' : ` @${w.throughput / 1000}k/s`;
+  return `${w.id} produce ${size} RF3 acks=all ${w.partitions}p 3 brokers${rate} [${w.tool === 'kafka-tools' ? 'kafka' : 'samsa'}]`;
 }
 
 export interface ClusterMeasurement {
@@ -100,10 +108,11 @@ export interface ClusterMeasurement {
 
 /**
  * Unmeasured acks=all runs on replicated topics, so that no JIT (broker or replica fetcher) is cold: Kafka's
- * brokers need about 300k such records before their CPU per record settles (27 -> 9 CPU s per 60k records here).
+ * brokers need 200-300k such records before their CPU per record settles (21-27 -> 9-10 CPU s per 60k records
+ * here); 4 x 60k, the same for both.
  */
 export async function warmUpCluster(tools: Tools, c: ClusterHandle): Promise<void> {
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 4; i++) {
     const topic = `bench-warmup-rf3-${i}-${Date.now()}`;
     await createReplicatedTopic(c, topic, 6, { 'min.insync.replicas': '2' });
     await tools.samsaProduce(`warmup-${c.name}-cluster-${i}`, c.bootstrap(), topic, {
