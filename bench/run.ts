@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --repeat N] [-- --only P1,C1,F1,R] [-- --no-kafka]`
+// `npm run bench [-- --quick] [-- --repeat N] [-- --only P1,C1,F1,R] [-- --no-kafka] [-- --out FILE]`
 //
 // The side-by-side benchmark: Samsa and a single-node Apache Kafka 4.x run at the same time on
 // fresh data directories on the same disk, each idle while the other is measured, driven by the
@@ -364,9 +364,12 @@ async function main(argv: string[]): Promise<number> {
   };
   const repeat = Number(arg('--repeat') ?? (quick ? 1 : 2));
   const only = arg('--only')?.split(',');
-  const outFile = arg('--out') ?? path.join(root, 'bench', 'results', quick ? 'quick.json' : 'latest.json');
   let list = workloads(quick);
   if (only !== undefined) list = list.filter((w) => only.some((o) => w.id === o || w.id.startsWith(o)));
+  // The cluster workloads alone (--only R) write their own file, next to the full run's.
+  const defaultOut =
+    list.length > 0 && list.every(isClusterWorkload) ? 'cluster.json' : quick ? 'quick.json' : 'latest.json';
+  const outFile = arg('--out') ?? path.join(root, 'bench', 'results', defaultOut);
 
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-bench-'));
   const startedAt = new Date().toISOString();
