@@ -104,13 +104,24 @@ export function fmtNum(v: number | undefined, digits: number): string {
   return v.toFixed(digits);
 }
 
-function tableRows(results: Result[], brokers: string[]): string[][] {
+type Column = (typeof columns)[number];
+
+/** The columns some result has a number in (a run of the cluster workloads alone has no e2e column, ...). */
+function usedColumns(results: Result[]): Column[] {
+  return columns.filter((c) =>
+    results.some((r) =>
+      Object.values(r.median).some((m) => m.ok && Number.isFinite(m[c.key] as number | undefined)),
+    ),
+  );
+}
+
+function tableRows(results: Result[], brokers: string[], cols: Column[]): string[][] {
   const rows: string[][] = [];
   for (const r of results) {
     let first = true;
     for (const b of brokers) {
       const m = r.median[b];
-      const cells = columns.map((c) => (m?.ok ? fmtNum(m[c.key] as number | undefined, c.digits) : ''));
+      const cells = cols.map((c) => (m?.ok ? fmtNum(m[c.key] as number | undefined, c.digits) : ''));
       const note = m?.ok ? '' : ` (${m?.error ?? 'not run'})`;
       rows.push([first ? r.label : '', b === 'samsa' ? 'Samsa' : 'Kafka', ...cells, note]);
       first = false;
@@ -119,7 +130,7 @@ function tableRows(results: Result[], brokers: string[]): string[][] {
       rows.push([
         '',
         'Samsa/Kafka',
-        ...columns.map((c) => {
+        ...cols.map((c) => {
           const v = r.ratio[c.key];
           return v === undefined || !Number.isFinite(v) ? '' : `${v.toFixed(2)}x`;
         }),
@@ -131,8 +142,9 @@ function tableRows(results: Result[], brokers: string[]): string[][] {
 }
 
 export function textTable(results: Result[], brokers: string[]): string {
-  const header = ['workload', 'broker', ...columns.map((c) => c.title), ''];
-  const rows = [header, ...tableRows(results, brokers)];
+  const cols = usedColumns(results);
+  const header = ['workload', 'broker', ...cols.map((c) => c.title), ''];
+  const rows = [header, ...tableRows(results, brokers, cols)];
   const widths = header.map((_, i) =>
     Math.max(...rows.map((r) => (i === header.length - 1 ? 0 : (r[i] ?? '').length))),
   );
@@ -153,12 +165,13 @@ export function textTable(results: Result[], brokers: string[]): string {
 }
 
 export function markdownTable(results: Result[], brokers: string[]): string {
-  const header = ['workload', 'broker', ...columns.map((c) => c.title)];
+  const cols = usedColumns(results);
+  const header = ['workload', 'broker', ...cols.map((c) => c.title)];
   const lines = [
     `| ${header.join(' | ')} |`,
     `|${header.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`,
   ];
-  for (const row of tableRows(results, brokers)) {
+  for (const row of tableRows(results, brokers, cols)) {
     const note = row[row.length - 1] ?? '';
     const cells = row.slice(0, -1);
     if (note !== '') cells[2] = `n/a${note}`;
