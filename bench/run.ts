@@ -222,9 +222,6 @@ function describe(w: Workload): string {
 interface Ctx {
   tools: Tools;
   brokers: BrokerHandle[];
-  clusters: ClusterHandle[];
-  root: string;
-  logDir: string;
   pause: (ms: number) => Promise<void>;
   consumeTopics: Map<string, string>;
   quick: boolean;
@@ -400,28 +397,11 @@ async function main(argv: string[]): Promise<number> {
         }
       }
     }
-    if (list.some(isClusterWorkload)) {
-      clusters.push(await startSamsaCluster(samsaMain, workDir));
-      process.stderr.write(`bench: Samsa cluster (ZooKeeper + 3 brokers) on ${clusters[0]?.bootstrap()}\n`);
-      if (!noKafka) {
-        const k = await startKafkaCluster(root, workDir).catch((e: unknown) => {
-          process.stderr.write(`bench: the Kafka cluster did not start, measuring Samsa alone: ${e}\n`);
-          return null;
-        });
-        if (k !== null) {
-          clusters.push(k);
-          process.stderr.write(`bench: Kafka cluster (KRaft controller + 3 brokers) on ${k.bootstrap()}\n`);
-        }
-      }
-    }
     if (!fs.existsSync(kafkaLibs)) kafkaLibs = '';
     const tools = new Tools(root, samsaMain, logDir, kafkaLibs);
     const ctx: Ctx = {
       tools,
       brokers,
-      clusters,
-      root,
-      logDir,
       pause: (ms) => new Promise((r) => setTimeout(r, ms)),
       consumeTopics: new Map(),
       quick,
@@ -441,10 +421,42 @@ async function main(argv: string[]): Promise<number> {
       await tools.samsaConsume(`warmup-consume-${b.name}`, b.port, topic, quick ? 200_000 : 500_000);
       await deleteTopic(b.port, topic).catch(() => {});
     }
-    for (const c of clusters) await warmUpCluster(tools, c);
+    // The clusters start when the first cluster workload comes, after the single brokers have stopped: neither
+    // setup idles in the background of the other's measurements.
+    let clusterError: string | null = null;
+    const startClusters = async (): Promise<void> => {
+      for (const b of brokers) await b.stop().catch(() => {});
+      clusters.push(await startSamsaCluster(samsaMain, workDir));
+      process.stderr.write(`bench: Samsa cluster (ZooKeeper + 3 brokers) on ${clusters[0]?.bootstrap()}\n`);
+      if (!noKafka) {
+        const k = await startKafkaCluster(root, workDir).catch((e: unknown) => {
+          process.stderr.write(`bench: the Kafka cluster did not start, measuring Samsa alone: ${e}\n`);
+          return null;
+        });
+        if (k !== null) {
+          clusters.push(k);
+          process.stderr.write(`bench: Kafka cluster (KRaft controller + 3 brokers) on ${k.bootstrap()}\n`);
+        }
+      }
+      for (const c of clusters) await warmUpCluster(tools, c);
+    };
 
     const results: Result<Workload>[] = [];
     for (const [i, w] of list.entries()) {
+      if (isClusterWorkload(w) && clusters.length === 0) {
+        if (clusterError !== null) continue;
+        try {
+          await startClusters();
+        } catch (e) {
+          // E.g. no ZooKeeper here: the single-broker results are kept, the cluster workloads are skipped.
+          clusterError = e instanceof Error ? e.message : String(e);
+          process.stderr.write(
+            `bench: the clusters did not start, skipping the R workloads: ${clusterError}\n`,
+          );
+          for (const c of clusters.splice(0)) await c.stop().catch(() => {});
+          continue;
+        }
+      }
       const targets: { name: string; label: string }[] = isClusterWorkload(w) ? clusters : brokers;
       const runs: Record<string, Measurement[]> = {};
       for (const b of targets) runs[b.name] = [];
