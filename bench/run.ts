@@ -1,9 +1,10 @@
-// `npm run bench [-- --quick] [-- --repeat N] [-- --only P1,C1,F1] [-- --no-kafka]`
+// `npm run bench [-- --quick] [-- --repeat N] [-- --only P1,C1,F1,R] [-- --no-kafka] [-- --out FILE]`
 //
 // The side-by-side benchmark: Samsa and a single-node Apache Kafka 4.x run at the same time on
 // fresh data directories on the same disk, each idle while the other is measured, driven by the
 // same load generators (Kafka's ProducerPerformance / ConsumerPerformance / EndToEndLatency and
-// `samsa perf`). Runs alternate which broker goes first, so slow drifts in machine load hit both.
+// `samsa perf`). The R workloads do the same with a three-broker cluster of each
+// (bench/lib/cluster-workloads.ts: replicated acks=all produce, failover after kill -9). Runs alternate which broker goes first, so slow drifts in machine load hit both.
 // Per workload and broker it records throughput, latency, the broker's CPU seconds and its peak
 // RSS, prints one table with Samsa/Kafka ratios and writes bench/results/latest.json (+ .md).
 
@@ -24,7 +25,26 @@ import {
   startKafka,
   startSamsa,
 } from './lib/brokers.js';
+import {
+  type ClusterWorkload,
+  clusterWorkloads,
+  describeClusterWorkload,
+  isClusterWorkload,
+  measureClusterWorkload,
+  warmUpCluster,
+} from './lib/cluster-workloads.js';
+import { type ClusterHandle, startKafkaCluster, startSamsaCluster } from './lib/clusters.js';
 import { consumeDuringFlood, type FloodMetrics } from './lib/flood.js';
+import {
+  columns,
+  fmtNum,
+  type Measurement,
+  markdownTable,
+  medianOf,
+  metricKeys,
+  type Result,
+  textTable,
+} from './lib/report.js';
 import { type ConsumeMetrics, type E2eMetrics, type ProduceMetrics, Tools } from './lib/tools.js';
 
 /** The compiled tree this file runs from (dist/): Samsa and `samsa perf` are run from the same build. */
@@ -91,35 +111,7 @@ interface FloodWorkload {
   acks: '0' | '1';
 }
 
-type Workload = ProduceWorkload | ConsumeWorkload | E2eWorkload | FloodWorkload;
-
-interface Measurement {
-  ok: boolean;
-  error?: string;
-  recordsPerSec?: number;
-  mbPerSec?: number;
-  p50Ms?: number;
-  p99Ms?: number;
-  p999Ms?: number;
-  e2eP50Ms?: number;
-  e2eP99Ms?: number;
-  cpuSec?: number;
-  peakRssMb?: number;
-  wallSec?: number;
-  /** Flood workloads: the consumer's rate during the flood, and its share of the produce rate. */
-  consumeRecordsPerSec?: number;
-  consumeShare?: number;
-  /** Flood workloads: the largest consumer lag sampled during the flood (records; in the JSON only). */
-  consumeLagMax?: number;
-}
-
-interface Result {
-  workload: Workload;
-  label: string;
-  runs: Record<string, Measurement[]>;
-  median: Record<string, Measurement>;
-  ratio: Partial<Record<keyof Measurement, number>>;
-}
+type Workload = ProduceWorkload | ConsumeWorkload | E2eWorkload | FloodWorkload | ClusterWorkload;
 
 function workloads(quick: boolean): Workload[] {
   const n100 = quick ? 500_000 : 750_000;
@@ -207,10 +199,12 @@ function workloads(quick: boolean): Workload[] {
     },
     flood('samsa-perf'),
     flood('kafka-tools'),
+    ...clusterWorkloads(),
   ];
 }
 
 function describe(w: Workload): string {
+  if (isClusterWorkload(w)) return describeClusterWorkload(w);
   const tool = w.tool === 'kafka-tools' ? 'kafka' : 'samsa';
   const size = w.recordSize >= 1024 ? `${w.recordSize / 1024}KiB` : `${w.recordSize}B`;
   if (w.kind === 'produce') {
@@ -223,40 +217,6 @@ function describe(w: Workload): string {
   return w.tool === 'kafka-tools'
     ? `${w.id} e2e ${size} closed loop [kafka]`
     : `${w.id} e2e ${size} @${w.throughput / 1000}k/s [${tool}]`;
-}
-
-const median = (xs: number[]): number => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-
-const metricKeys: (keyof Measurement)[] = [
-  'recordsPerSec',
-  'mbPerSec',
-  'p50Ms',
-  'p99Ms',
-  'p999Ms',
-  'e2eP50Ms',
-  'e2eP99Ms',
-  'cpuSec',
-  'peakRssMb',
-  'wallSec',
-  'consumeRecordsPerSec',
-  'consumeShare',
-  'consumeLagMax',
-];
-
-function medianOf(ms: Measurement[]): Measurement {
-  const good = ms.filter((m) => m.ok);
-  if (good.length === 0) return { ok: false, error: ms[0]?.error ?? 'not run' };
-  const out: Measurement = { ok: true };
-  for (const k of metricKeys) {
-    const vals = good.map((m) => m[k] as number | undefined).filter((v): v is number => v !== undefined);
-    if (vals.length > 0) (out as unknown as Record<string, number>)[k] = median(vals);
-  }
-  return out;
 }
 
 interface Ctx {
@@ -296,6 +256,7 @@ async function consumeTopic(ctx: Ctx, b: BrokerHandle, w: ConsumeWorkload): Prom
 }
 
 async function measure(ctx: Ctx, b: BrokerHandle, w: Workload, rep: number): Promise<Measurement> {
+  if (isClusterWorkload(w)) throw new Error(`${w.id} runs on a cluster`);
   const name = `${w.id}-${b.name}-${rep}`;
   let topic = `bench-${w.id}-${rep}-${Date.now()}`;
   if (w.kind === 'consume') {
@@ -371,91 +332,6 @@ async function measure(ctx: Ctx, b: BrokerHandle, w: Workload, rep: number): Pro
   return m;
 }
 
-// ---- output ------------------------------------------------------------------------------------------------
-
-const columns: { key: keyof Measurement; title: string; higherIsBetter: boolean; digits: number }[] = [
-  { key: 'recordsPerSec', title: 'rec/s', higherIsBetter: true, digits: 0 },
-  { key: 'mbPerSec', title: 'MB/s', higherIsBetter: true, digits: 1 },
-  { key: 'p50Ms', title: 'p50 ms', higherIsBetter: false, digits: 1 },
-  { key: 'p99Ms', title: 'p99 ms', higherIsBetter: false, digits: 1 },
-  { key: 'p999Ms', title: 'p99.9 ms', higherIsBetter: false, digits: 1 },
-  { key: 'e2eP50Ms', title: 'e2e p50', higherIsBetter: false, digits: 2 },
-  { key: 'e2eP99Ms', title: 'e2e p99', higherIsBetter: false, digits: 2 },
-  { key: 'consumeRecordsPerSec', title: 'cons rec/s', higherIsBetter: true, digits: 0 },
-  { key: 'consumeShare', title: 'cons/prod', higherIsBetter: true, digits: 2 },
-  { key: 'cpuSec', title: 'CPU s', higherIsBetter: false, digits: 1 },
-  { key: 'peakRssMb', title: 'RSS MB', higherIsBetter: false, digits: 0 },
-];
-
-function fmtNum(v: number | undefined, digits: number): string {
-  if (v === undefined || !Number.isFinite(v)) return '';
-  if (digits === 0) return Math.round(v).toLocaleString('en-US');
-  return v.toFixed(digits);
-}
-
-function tableRows(results: Result[], brokers: string[]): string[][] {
-  const rows: string[][] = [];
-  for (const r of results) {
-    let first = true;
-    for (const b of brokers) {
-      const m = r.median[b];
-      const cells = columns.map((c) => (m?.ok ? fmtNum(m[c.key] as number | undefined, c.digits) : ''));
-      const note = m?.ok ? '' : ` (${m?.error ?? 'not run'})`;
-      rows.push([first ? r.label : '', b === 'samsa' ? 'Samsa' : 'Kafka', ...cells, note]);
-      first = false;
-    }
-    if (brokers.length === 2) {
-      rows.push([
-        '',
-        'Samsa/Kafka',
-        ...columns.map((c) => {
-          const v = r.ratio[c.key];
-          return v === undefined || !Number.isFinite(v) ? '' : `${v.toFixed(2)}x`;
-        }),
-        '',
-      ]);
-    }
-  }
-  return rows;
-}
-
-function textTable(results: Result[], brokers: string[]): string {
-  const header = ['workload', 'broker', ...columns.map((c) => c.title), ''];
-  const rows = [header, ...tableRows(results, brokers)];
-  const widths = header.map((_, i) =>
-    Math.max(...rows.map((r) => (i === header.length - 1 ? 0 : (r[i] ?? '').length))),
-  );
-  return rows
-    .map((r) =>
-      r
-        .map((cell, i) =>
-          i < 2
-            ? cell.padEnd(widths[i] as number)
-            : i === r.length - 1
-              ? cell
-              : cell.padStart(widths[i] as number),
-        )
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-
-function markdownTable(results: Result[], brokers: string[]): string {
-  const header = ['workload', 'broker', ...columns.map((c) => c.title)];
-  const lines = [
-    `| ${header.join(' | ')} |`,
-    `|${header.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`,
-  ];
-  for (const row of tableRows(results, brokers)) {
-    const note = row[row.length - 1] ?? '';
-    const cells = row.slice(0, -1);
-    if (note !== '') cells[2] = `n/a${note}`;
-    lines.push(`| ${cells.join(' | ')} |`);
-  }
-  return lines.join('\n');
-}
-
 function machine(): Record<string, unknown> {
   let java = 'none';
   try {
@@ -485,9 +361,12 @@ async function main(argv: string[]): Promise<number> {
   };
   const repeat = Number(arg('--repeat') ?? (quick ? 1 : 2));
   const only = arg('--only')?.split(',');
-  const outFile = arg('--out') ?? path.join(root, 'bench', 'results', quick ? 'quick.json' : 'latest.json');
   let list = workloads(quick);
   if (only !== undefined) list = list.filter((w) => only.some((o) => w.id === o || w.id.startsWith(o)));
+  // The cluster workloads alone (--only R) write their own file, next to the full run's.
+  const defaultOut =
+    list.length > 0 && list.every(isClusterWorkload) ? 'cluster.json' : quick ? 'quick.json' : 'latest.json';
+  const outFile = arg('--out') ?? path.join(root, 'bench', 'results', defaultOut);
 
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-bench-'));
   const startedAt = new Date().toISOString();
@@ -496,25 +375,30 @@ async function main(argv: string[]): Promise<number> {
     `bench: ${quick ? 'quick' : 'full'} run, ${list.length} workloads x ${repeat}, scratch ${workDir}\n`,
   );
   const brokers: BrokerHandle[] = [];
+  const clusters: ClusterHandle[] = [];
   const stopAll = async (): Promise<void> => {
     for (const b of brokers) await b.stop().catch(() => {});
+    for (const c of clusters) await c.stop().catch(() => {});
   };
   process.once('SIGINT', () => {
     void stopAll().then(() => process.exit(130));
   });
   let kafkaLibs = path.join(root, '.cache', 'kafka', process.env.KAFKA_VERSION ?? '4.1.1', 'libs');
   try {
-    brokers.push(await startSamsa(samsaMain, workDir));
-    process.stderr.write(`bench: Samsa on port ${brokers[0]?.port} (pid ${brokers[0]?.pid})\n`);
-    if (!noKafka) {
-      const k = await startKafka(root, workDir);
-      if (k !== null) {
-        brokers.push(k);
-        process.stderr.write(`bench: Kafka on port ${k.port} (pid ${k.pid})\n`);
+    const logDir = path.join(workDir, 'logs');
+    if (list.some((w) => !isClusterWorkload(w))) {
+      brokers.push(await startSamsa(samsaMain, workDir));
+      process.stderr.write(`bench: Samsa on port ${brokers[0]?.port} (pid ${brokers[0]?.pid})\n`);
+      if (!noKafka) {
+        const k = await startKafka(root, workDir);
+        if (k !== null) {
+          brokers.push(k);
+          process.stderr.write(`bench: Kafka on port ${k.port} (pid ${k.pid})\n`);
+        }
       }
     }
     if (!fs.existsSync(kafkaLibs)) kafkaLibs = '';
-    const tools = new Tools(root, samsaMain, path.join(workDir, 'logs'), kafkaLibs);
+    const tools = new Tools(root, samsaMain, logDir, kafkaLibs);
     const ctx: Ctx = {
       tools,
       brokers,
@@ -537,15 +421,55 @@ async function main(argv: string[]): Promise<number> {
       await tools.samsaConsume(`warmup-consume-${b.name}`, b.port, topic, quick ? 200_000 : 500_000);
       await deleteTopic(b.port, topic).catch(() => {});
     }
+    // The clusters start when the first cluster workload comes, after the single brokers have stopped: neither
+    // setup idles in the background of the other's measurements.
+    let clusterError: string | null = null;
+    const startClusters = async (): Promise<void> => {
+      for (const b of brokers) await b.stop().catch(() => {});
+      clusters.push(await startSamsaCluster(samsaMain, workDir));
+      process.stderr.write(`bench: Samsa cluster (ZooKeeper + 3 brokers) on ${clusters[0]?.bootstrap()}\n`);
+      if (!noKafka) {
+        const k = await startKafkaCluster(root, workDir).catch((e: unknown) => {
+          process.stderr.write(`bench: the Kafka cluster did not start, measuring Samsa alone: ${e}\n`);
+          return null;
+        });
+        if (k !== null) {
+          clusters.push(k);
+          process.stderr.write(`bench: Kafka cluster (KRaft controller + 3 brokers) on ${k.bootstrap()}\n`);
+        }
+      }
+      for (const c of clusters) await warmUpCluster(tools, c);
+    };
 
-    const results: Result[] = [];
+    const results: Result<Workload>[] = [];
     for (const [i, w] of list.entries()) {
+      if (isClusterWorkload(w) && clusters.length === 0) {
+        if (clusterError !== null) continue;
+        try {
+          await startClusters();
+        } catch (e) {
+          // E.g. no ZooKeeper here: the single-broker results are kept, the cluster workloads are skipped.
+          clusterError = e instanceof Error ? e.message : String(e);
+          process.stderr.write(
+            `bench: the clusters did not start, skipping the R workloads: ${clusterError}\n`,
+          );
+          for (const c of clusters.splice(0)) await c.stop().catch(() => {});
+          continue;
+        }
+      }
+      const targets: { name: string; label: string }[] = isClusterWorkload(w) ? clusters : brokers;
       const runs: Record<string, Measurement[]> = {};
-      for (const b of brokers) runs[b.name] = [];
-      for (let rep = 0; rep < repeat; rep++) {
-        const order = (i + rep) % 2 === 0 ? brokers : [...brokers].reverse();
+      for (const b of targets) runs[b.name] = [];
+      // A failover time is mostly the session timeout less the time since the victim's last heartbeat (0-2 s, by
+      // chance): at least 3 runs per broker.
+      const reps = w.kind === 'failover' ? Math.max(repeat, 3) : repeat;
+      for (let rep = 0; rep < reps; rep++) {
+        const order = (i + rep) % 2 === 0 ? targets : [...targets].reverse();
         for (const b of order) {
-          const m: Measurement = await measure(ctx, b, w, rep).catch((e: unknown) => ({
+          const m: Measurement = await (isClusterWorkload(w)
+            ? measureClusterWorkload(root, tools, logDir, b as ClusterHandle, w, rep)
+            : measure(ctx, b as BrokerHandle, w, rep)
+          ).catch((e: unknown) => ({
             ok: false,
             error: e instanceof Error ? e.message : String(e),
           }));
@@ -560,7 +484,7 @@ async function main(argv: string[]): Promise<number> {
         }
       }
       const med: Record<string, Measurement> = {};
-      for (const b of brokers) med[b.name] = medianOf(runs[b.name] ?? []);
+      for (const b of targets) med[b.name] = medianOf(runs[b.name] ?? []);
       const ratio: Partial<Record<keyof Measurement, number>> = {};
       const s = med.samsa;
       const k = med.kafka;
@@ -574,7 +498,7 @@ async function main(argv: string[]): Promise<number> {
       results.push({ workload: w, label: describe(w), runs, median: med, ratio });
     }
 
-    const names = brokers.map((b) => b.name);
+    const names = [...new Set([...brokers, ...clusters].map((b) => b.name))];
     const table = textTable(results, names);
     const elapsedSec = Math.round((Date.now() - t0) / 1000);
     process.stdout.write(`\n${table}\n\n`);
@@ -582,6 +506,9 @@ async function main(argv: string[]): Promise<number> {
       'rec/s, MB/s: throughput (median of runs); p50/p99/p99.9: producer latency in ms as the tool reports it;\n' +
         'e2e: produce->consume latency in ms; CPU s: broker CPU seconds during the workload; RSS MB: broker peak RSS.\n' +
         "F rows: rec/s is the flood's produce rate, cons rec/s the consumer's rate during it, cons/prod its share.\n" +
+        'R rows: three-broker clusters; CPU s and RSS MB summed over the cluster (brokers + ZooKeeper / KRaft controller);\n' +
+        'failover ms: kill -9 of a leader -> next acknowledged write to its partition = detect ms (the controller acts on\n' +
+        'the expired session) + recover ms (election, propagation, the producer finding the new leader).\n' +
         `Samsa/Kafka: ratio of the medians (throughput: higher is better; the rest: lower is better). ${elapsedSec} s.\n`,
     );
     fs.mkdirSync(path.dirname(outFile), { recursive: true });

@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# Starts a single Apache Kafka 4.x node (KRaft, combined broker + controller) for interop tests and
-# side-by-side benchmarks. Jars come from scripts/kafka-dist.sh (Maven Central, cached).
+# Starts one Apache Kafka 4.x node (KRaft) for interop tests and side-by-side benchmarks: by default a
+# single-node cluster (combined broker + controller); with --roles and --voters one node of a larger
+# cluster (scripts/kafka-cluster.sh). Jars come from scripts/kafka-dist.sh (Maven Central, cached).
 #
 # Usage: scripts/kafka-start.sh --port PORT --dir DIR [--controller-port PORT] [--fresh] [--daemon]
 #                               [--version V] [--override key=value]...
+#                               [--roles broker,controller|broker|controller] [--node-id N]
+#                               [--voters ID@HOST:PORT,...] [--cluster-id ID]
+#   --roles    process.roles (default broker,controller). A controller-only node listens on PORT with
+#              its CONTROLLER listener (no client listener); a broker-only node needs --voters.
+#   --voters   controller.quorum.voters (default: this node alone, 1@127.0.0.1:<controller port>)
+#   --cluster-id  the id to format with (every node of one cluster needs the same); default random
 #   --dir      the node's home: DIR/server.properties, DIR/data (log.dirs), DIR/kafka.out (daemon)
 #              It is formatted (kafka.tools.StorageTool format) when DIR/data has no meta.properties,
 #              so restarting with the same DIR keeps the data.
@@ -18,6 +25,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 port="" dir="" cport="" fresh=0 daemon=0 version="${KAFKA_VERSION:-4.1.1}"
+roles="broker,controller" node_id=1 voters="" cluster_id=""
 overrides=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -28,6 +36,10 @@ while [[ $# -gt 0 ]]; do
   --daemon) daemon=1; shift ;;
   --version) version="$2"; shift 2 ;;
   --override) overrides+=("$2"); shift 2 ;;
+  --roles) roles="$2"; shift 2 ;;
+  --node-id) node_id="$2"; shift 2 ;;
+  --voters) voters="$2"; shift 2 ;;
+  --cluster-id) cluster_id="$2"; shift 2 ;;
   *) echo "kafka-start: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -44,21 +56,39 @@ mkdir -p "$dir"
 dir="$(cd "$dir" && pwd)"
 props="$dir/server.properties"
 
-# The controller port is part of the KRaft quorum configuration: keep the one chosen at format time.
-if [[ -z "$cport" && -f "$props" ]]; then
-  cport="$(sed -n 's/^controller.quorum.voters=1@127.0.0.1://p' "$props")"
-fi
-[[ -n "$cport" ]] || cport="$(free_port)"
+case "$roles" in
+broker,controller | controller,broker)
+  # The controller port is part of the KRaft quorum configuration: keep the one chosen at format time.
+  if [[ -z "$cport" && -f "$props" ]]; then
+    cport="$(sed -n 's/^controller.quorum.voters=[0-9]*@127.0.0.1://p' "$props")"
+  fi
+  [[ -n "$cport" ]] || cport="$(free_port)"
+  [[ -n "$voters" ]] || voters="$node_id@127.0.0.1:$cport"
+  listeners="PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport"
+  advertised="PLAINTEXT://127.0.0.1:$port"
+  ;;
+broker)
+  [[ -n "$voters" ]] || { echo "kafka-start: --roles broker needs --voters" >&2; exit 2; }
+  listeners="PLAINTEXT://127.0.0.1:$port"
+  advertised="PLAINTEXT://127.0.0.1:$port"
+  ;;
+controller)
+  [[ -n "$voters" ]] || voters="$node_id@127.0.0.1:$port"
+  listeners="CONTROLLER://127.0.0.1:$port"
+  advertised=""
+  ;;
+*) echo "kafka-start: --roles must be broker,controller, broker or controller; got $roles" >&2; exit 2 ;;
+esac
 
 {
   echo "# Written by scripts/kafka-start.sh"
-  echo "process.roles=broker,controller"
-  echo "node.id=1"
-  echo "controller.quorum.voters=1@127.0.0.1:$cport"
-  echo "listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport"
-  echo "advertised.listeners=PLAINTEXT://127.0.0.1:$port"
+  echo "process.roles=$roles"
+  echo "node.id=$node_id"
+  echo "controller.quorum.voters=$voters"
+  echo "listeners=$listeners"
+  if [[ -n "$advertised" ]]; then echo "advertised.listeners=$advertised"; fi
   echo "controller.listener.names=CONTROLLER"
-  echo "inter.broker.listener.name=PLAINTEXT"
+  if [[ "$roles" != controller ]]; then echo "inter.broker.listener.name=PLAINTEXT"; fi
   echo "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
   echo "log.dirs=$dir/data"
   echo "num.partitions=1"
@@ -80,7 +110,7 @@ jvm=($heap -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPerce
   -Dlog4j2.configurationFile="$root/bench/kafka/log4j2.properties" ${KAFKA_JVM_OPTS:-})
 
 if [[ ! -f "$dir/data/meta.properties" ]]; then
-  cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+  [[ -n "$cluster_id" ]] || cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
   if ! out="$(java "${jvm[@]}" -cp "$libs/*" kafka.tools.StorageTool format -t "$cluster_id" -c "$props" 2>&1)"; then
     echo "$out" >&2
     echo "kafka-start: formatting $dir/data failed" >&2

@@ -101,7 +101,7 @@ export class Tools {
 
   async kafkaProduce(
     name: string,
-    port: number,
+    port: number | string,
     topic: string,
     w: { records: number; recordSize: number; acks: string; compression: string; throughput?: number },
   ): Promise<ProduceMetrics | string> {
@@ -118,7 +118,7 @@ export class Tools {
         '--throughput',
         String(w.throughput ?? -1),
         '--producer-props',
-        `bootstrap.servers=127.0.0.1:${port}`,
+        `bootstrap.servers=${bootstrap(port)}`,
         `acks=${w.acks}`,
         `compression.type=${w.compression}`,
       ],
@@ -143,7 +143,7 @@ export class Tools {
 
   async samsaProduce(
     name: string,
-    port: number,
+    port: number | string,
     topic: string,
     w: { records: number; recordSize: number; acks: string; compression: string; throughput?: number },
   ): Promise<ProduceMetrics | string> {
@@ -152,7 +152,7 @@ export class Tools {
       [
         'produce',
         '--bootstrap-server',
-        `127.0.0.1:${port}`,
+        bootstrap(port),
         '--topic',
         topic,
         '--records',
@@ -307,6 +307,11 @@ export class Tools {
       maxMs: Number.NaN,
     };
   }
+}
+
+/** A port on this machine, or a bootstrap list as it is. */
+function bootstrap(port: number | string): string {
+  return typeof port === 'number' ? `127.0.0.1:${port}` : port;
 }
 
 function lastJson(s: string): Record<string, unknown> | null {

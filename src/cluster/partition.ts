@@ -90,11 +90,14 @@ export class ReplicaState {
     this.lastFetchTimeMs = now;
   }
 
-  reset(now: number, inIsr: boolean): void {
-    this.logEndOffset = -1;
-    this.logStartOffset = -1;
-    this.lastFetchLeaderLogEndOffset = -1;
-    this.lastFetchTimeMs = 0;
+  /** A new leader epoch; keepOffsets when this broker led before it too (Kafka's isNewLeader = false). */
+  reset(now: number, inIsr: boolean, keepOffsets = false): void {
+    if (!keepOffsets) {
+      this.logEndOffset = -1;
+      this.logStartOffset = -1;
+      this.lastFetchLeaderLogEndOffset = -1;
+      this.lastFetchTimeMs = 0;
+    }
     // Kafka gives ISR members a fresh caught-up time when a leader takes over, so they are not dropped
     // before they had a chance to fetch from it.
     this.lastCaughtUpTimeMs = inIsr ? now : 0;
@@ -136,6 +139,12 @@ export class Partition {
   readonly hwWaiters = new Waiters();
   /** Set once the partition is removed from this broker (StopReplica, topic deleted). */
   removed = false;
+  /**
+   * Counts the times this broker stopped leading (became follower, or lost the partition). A write waiting for
+   * the high watermark fails when it moved: its offset may since have been truncated and reused. A new leader
+   * epoch alone (the controller shrank or grew the ISR, this broker still leads) does not move it.
+   */
+  private leadershipLosses = 0;
 
   constructor(
     readonly topic: string,
@@ -175,16 +184,21 @@ export class Partition {
    * to it (OffsetForLeaderEpoch).
    */
   makeLeader(state: LeaderAndIsrState, now: number): boolean {
-    const wasLeaderAtEpoch = this.isLeader && this.leaderEpoch === state.leaderEpoch;
+    const wasLeader = this.isLeader;
+    const wasLeaderAtEpoch = wasLeader && this.leaderEpoch === state.leaderEpoch;
     this.applyState(state);
     if (!wasLeaderAtEpoch) {
       this.log.leaderEpochCache.assign(state.leaderEpoch, this.log.logEndOffset);
       this.leaderEpochStartOffset = this.log.logEndOffset;
+      // As Kafka's Replica.resetReplicaState: a broker that takes over forgets what it knew of the followers; one
+      // that keeps leading under a new epoch (an ISR change by the controller) keeps their log end offsets, so the
+      // high watermark can move at once over the new ISR instead of waiting for every follower's next fetch.
+      const known = wasLeader ? new Map(this.remote) : new Map<number, ReplicaState>();
       this.remote.clear();
       for (const id of state.replicas) {
         if (id === this.env.localBrokerId) continue;
-        const r = new ReplicaState(id);
-        r.reset(now, state.isr.includes(id));
+        const r = known.get(id) ?? new ReplicaState(id);
+        r.reset(now, state.isr.includes(id), known.has(id));
         this.remote.set(id, r);
       }
       this.env.logger.info('became leader', {
@@ -214,6 +228,7 @@ export class Partition {
   makeFollower(state: LeaderAndIsrState): boolean {
     const changed = this.leaderId !== state.leader || this.leaderEpoch !== state.leaderEpoch;
     const wasLeader = this.isLeader;
+    if (wasLeader) this.leadershipLosses++;
     this.applyState(state);
     this.remote.clear();
     this.leaderEpochStartOffset = -1;
@@ -248,6 +263,7 @@ export class Partition {
   /** The partition leaves this broker: parked requests wake and find it gone. */
   markRemoved(): void {
     this.removed = true;
+    this.leadershipLosses++;
     this.wakeAll();
   }
 
@@ -421,13 +437,15 @@ export class Partition {
 
   /**
    * Resolves once `offset` is below the high watermark (the write is committed): NONE; or with
-   * NOT_LEADER_OR_FOLLOWER when this broker stops leading, NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR fell
-   * below min.insync.replicas meanwhile, REQUEST_TIMED_OUT after timeoutMs.
+   * NOT_LEADER_OR_FOLLOWER when this broker stops leading (even for a moment: a follower may have truncated the
+   * offset), NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR fell below min.insync.replicas meanwhile,
+   * REQUEST_TIMED_OUT after timeoutMs. A new leader epoch with this broker still leading (the controller changed
+   * the ISR) is no failure: the write is still in the log, as in Kafka's DelayedProduce.
    */
   waitForHighWatermark(offset: number, minInsyncReplicas: number, timeoutMs: number): Promise<number> {
-    const epoch = this.leaderEpoch;
+    const losses = this.leadershipLosses;
     const check = (): number | null => {
-      if (!this.isLeader || this.leaderEpoch !== epoch) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+      if (!this.isLeader || this.leadershipLosses !== losses) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
       if (this.log.highWatermark > offset) return ErrorCode.NONE;
       if (this.isr.length < minInsyncReplicas) return ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND;
       return null;

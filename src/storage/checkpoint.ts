@@ -18,13 +18,17 @@ export function writeCheckpoint(file: string, entries: ReadonlyArray<ReadonlyArr
   writeFileAtomic(file, Buffer.from(text, 'utf8'));
 }
 
-/** writeCheckpoint without blocking the event loop (the log cleaner, between slices). */
+/**
+ * writeCheckpoint without blocking the event loop (the log cleaner between slices; the periodic high-watermark
+ * checkpoint). `tmp` lets a background writer use a file of its own, so that it never shares "<name>.tmp" with a
+ * synchronous write of the same checkpoint.
+ */
 export async function writeCheckpointAsync(
   file: string,
   entries: ReadonlyArray<ReadonlyArray<number | string>>,
+  tmp = `${file}.tmp`,
 ): Promise<void> {
   const text = `${CHECKPOINT_VERSION}\n${entries.length}\n${entries.map((e) => `${e.join(' ')}\n`).join('')}`;
-  const tmp = `${file}.tmp`;
   const h = await fsp.open(tmp, 'w');
   try {
     await h.writeFile(text, 'utf8');

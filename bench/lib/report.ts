@@ -1,0 +1,181 @@
+// The numbers of a bench run and how they are printed: per-run measurements, medians, Samsa/Kafka ratios, the
+// text table on stdout and the markdown table of bench/results/*.md.
+
+export interface Measurement {
+  ok: boolean;
+  error?: string;
+  recordsPerSec?: number;
+  mbPerSec?: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  p999Ms?: number;
+  e2eP50Ms?: number;
+  e2eP99Ms?: number;
+  cpuSec?: number;
+  peakRssMb?: number;
+  wallSec?: number;
+  /** Flood workloads: the consumer's rate during the flood, and its share of the produce rate. */
+  consumeRecordsPerSec?: number;
+  consumeShare?: number;
+  /** Flood workloads: the largest consumer lag sampled during the flood (records; in the JSON only). */
+  consumeLagMax?: number;
+  /** Failover: kill -9 of the leader -> next acknowledged write to its partition. */
+  failoverMs?: number;
+  /** Failover: kill -9 -> the controller acts on it (its log). */
+  detectMs?: number;
+  /** Failover: failoverMs - detectMs (election, propagation, the client finding the new leader). */
+  recoverMs?: number;
+  /** Failover: kill -9 -> a surviving broker's Metadata names a new leader (JSON only). */
+  leaderMs?: number;
+  /** Failover: the partition's silence, last acknowledgement before the kill -> first after (JSON only). */
+  gapMs?: number;
+  /** Failover: the slowest of the partitions the victim led (JSON only). */
+  worstPartitionMs?: number;
+}
+
+export interface Result<W = unknown> {
+  workload: W;
+  label: string;
+  runs: Record<string, Measurement[]>;
+  median: Record<string, Measurement>;
+  ratio: Partial<Record<keyof Measurement, number>>;
+}
+
+const median = (xs: number[]): number => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+export const metricKeys: (keyof Measurement)[] = [
+  'recordsPerSec',
+  'mbPerSec',
+  'p50Ms',
+  'p99Ms',
+  'p999Ms',
+  'e2eP50Ms',
+  'e2eP99Ms',
+  'cpuSec',
+  'peakRssMb',
+  'wallSec',
+  'consumeRecordsPerSec',
+  'consumeShare',
+  'consumeLagMax',
+  'failoverMs',
+  'detectMs',
+  'recoverMs',
+  'leaderMs',
+  'gapMs',
+  'worstPartitionMs',
+];
+
+export function medianOf(ms: Measurement[]): Measurement {
+  const good = ms.filter((m) => m.ok);
+  if (good.length === 0) return { ok: false, error: ms[0]?.error ?? 'not run' };
+  const out: Measurement = { ok: true };
+  for (const k of metricKeys) {
+    const vals = good.map((m) => m[k] as number | undefined).filter((v): v is number => v !== undefined);
+    if (vals.length > 0) (out as unknown as Record<string, number>)[k] = median(vals);
+  }
+  return out;
+}
+
+export const columns: { key: keyof Measurement; title: string; higherIsBetter: boolean; digits: number }[] = [
+  { key: 'recordsPerSec', title: 'rec/s', higherIsBetter: true, digits: 0 },
+  { key: 'mbPerSec', title: 'MB/s', higherIsBetter: true, digits: 1 },
+  { key: 'p50Ms', title: 'p50 ms', higherIsBetter: false, digits: 1 },
+  { key: 'p99Ms', title: 'p99 ms', higherIsBetter: false, digits: 1 },
+  { key: 'p999Ms', title: 'p99.9 ms', higherIsBetter: false, digits: 1 },
+  { key: 'e2eP50Ms', title: 'e2e p50', higherIsBetter: false, digits: 2 },
+  { key: 'e2eP99Ms', title: 'e2e p99', higherIsBetter: false, digits: 2 },
+  { key: 'consumeRecordsPerSec', title: 'cons rec/s', higherIsBetter: true, digits: 0 },
+  { key: 'consumeShare', title: 'cons/prod', higherIsBetter: true, digits: 2 },
+  { key: 'failoverMs', title: 'failover ms', higherIsBetter: false, digits: 0 },
+  { key: 'detectMs', title: 'detect ms', higherIsBetter: false, digits: 0 },
+  { key: 'recoverMs', title: 'recover ms', higherIsBetter: false, digits: 0 },
+  { key: 'cpuSec', title: 'CPU s', higherIsBetter: false, digits: 1 },
+  { key: 'peakRssMb', title: 'RSS MB', higherIsBetter: false, digits: 0 },
+];
+
+export function fmtNum(v: number | undefined, digits: number): string {
+  if (v === undefined || !Number.isFinite(v)) return '';
+  if (digits === 0) return Math.round(v).toLocaleString('en-US');
+  return v.toFixed(digits);
+}
+
+type Column = (typeof columns)[number];
+
+/** The columns some result has a number in (a run of the cluster workloads alone has no e2e column, ...). */
+function usedColumns(results: Result[]): Column[] {
+  return columns.filter((c) =>
+    results.some((r) =>
+      Object.values(r.median).some((m) => m.ok && Number.isFinite(m[c.key] as number | undefined)),
+    ),
+  );
+}
+
+function tableRows(results: Result[], brokers: string[], cols: Column[]): string[][] {
+  const rows: string[][] = [];
+  for (const r of results) {
+    let first = true;
+    for (const b of brokers) {
+      const m = r.median[b];
+      const cells = cols.map((c) => (m?.ok ? fmtNum(m[c.key] as number | undefined, c.digits) : ''));
+      const note = m?.ok ? '' : ` (${m?.error ?? 'not run'})`;
+      rows.push([first ? r.label : '', b === 'samsa' ? 'Samsa' : 'Kafka', ...cells, note]);
+      first = false;
+    }
+    if (brokers.length === 2) {
+      rows.push([
+        '',
+        'Samsa/Kafka',
+        ...cols.map((c) => {
+          const v = r.ratio[c.key];
+          return v === undefined || !Number.isFinite(v) ? '' : `${v.toFixed(2)}x`;
+        }),
+        '',
+      ]);
+    }
+  }
+  return rows;
+}
+
+export function textTable(results: Result[], brokers: string[]): string {
+  const cols = usedColumns(results);
+  const header = ['workload', 'broker', ...cols.map((c) => c.title), ''];
+  const rows = [header, ...tableRows(results, brokers, cols)];
+  const widths = header.map((_, i) =>
+    Math.max(...rows.map((r) => (i === header.length - 1 ? 0 : (r[i] ?? '').length))),
+  );
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) =>
+          i < 2
+            ? cell.padEnd(widths[i] as number)
+            : i === r.length - 1
+              ? cell
+              : cell.padStart(widths[i] as number),
+        )
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export function markdownTable(results: Result[], brokers: string[]): string {
+  const cols = usedColumns(results);
+  const header = ['workload', 'broker', ...cols.map((c) => c.title)];
+  const lines = [
+    `| ${header.join(' | ')} |`,
+    `|${header.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`,
+  ];
+  for (const row of tableRows(results, brokers, cols)) {
+    const note = row[row.length - 1] ?? '';
+    const cells = row.slice(0, -1);
+    if (note !== '') cells[2] = `n/a${note}`;
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
