@@ -364,6 +364,11 @@ describe('ZooKeeper cluster faults', { skip: zooKeeperSkip(), timeout: 240_000 }
         await refused(`${c.zk.connectString}/empty-${Date.now()}`, /has id \S+,/);
         // Back home, the data is all there.
         await other.restart();
+        // A restarted broker learns its topics from the controller (itself) just after it says it started.
+        await waitFor('precious led after the restart', async () => {
+          const m = await metadataOf(other!.bootstrap, ['precious']);
+          return (m.topics[0]?.partitions[0]?.leaderId ?? -1) >= 0 ? true : undefined;
+        });
         const values = await readValues(other.bootstrap, 'precious', 0, 1);
         assert.deepEqual(values, ['keep me']);
       } finally {
