@@ -125,3 +125,5 @@ export const txnMarkerRequestTimeoutMs = 30_000;
 export const txnMarkersQueuedMax = 1_000_000;
 /** Partitions one transaction may hold; AddPartitionsToTxn beyond it is refused with INVALID_REQUEST. */
 export const txnPartitionsPerTransactionMax = 100_000;
+/** How long WriteTxnMarkers waits for a marker to be replicated (Kafka's request.timeout.ms default). */
+export const txnMarkerReplicationTimeoutMs = 30_000;

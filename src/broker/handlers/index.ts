@@ -28,6 +28,7 @@ import { offsetForLeaderEpoch } from './23-offset-for-leader-epoch.js';
 import { addPartitionsToTxn } from './24-add-partitions-to-txn.js';
 import { addOffsetsToTxn } from './25-add-offsets-to-txn.js';
 import { endTxn } from './26-end-txn.js';
+import { writeTxnMarkers } from './27-write-txn-markers.js';
 import { describeConfigs } from './32-describe-configs.js';
 import { alterConfigs } from './33-alter-configs.js';
 import { describeLogDirs } from './35-describe-log-dirs.js';
@@ -74,6 +75,7 @@ export const handlers: readonly Handler<any, any>[] = [
   addPartitionsToTxn,
   addOffsetsToTxn,
   endTxn,
+  writeTxnMarkers,
   describeConfigs,
   alterConfigs,
   describeLogDirs,
