@@ -249,7 +249,11 @@ describe('error responses of every implemented API and version', () => {
         const out = new Writer();
         schema.encodeResponse(out, v, body);
         const back = JSON.stringify(schema.decodeResponse(new Reader(out.toBuffer()), v));
-        assert.match(back, /"(errorCode|partitionErrorCode)":-1/, `${h.name} v${v} carries the error: ${back}`);
+        assert.match(
+          back,
+          /"(errorCode|partitionErrorCode)":-1/,
+          `${h.name} v${v} carries the error: ${back}`,
+        );
         answered++;
       }
     }
