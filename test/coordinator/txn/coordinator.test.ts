@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { KafkaConnection } from '../../../src/client/connection.js';
 import { ErrorCode } from '../../../src/protocol/errors.js';
 import { ApiKey } from '../../../src/protocol/generated/apis.js';
+import type { DeleteTopicsResponse } from '../../../src/protocol/generated/delete-topics-response.js';
 import type { FetchResponse } from '../../../src/protocol/generated/fetch-response.js';
 import { decodeRecords, isControl, iterateBatches, LOG_OVERHEAD } from '../../../src/protocol/records.js';
 import { type BrokerHandle, startBroker } from '../../helpers/broker.js';
@@ -269,6 +270,24 @@ describe('transaction coordinator (one broker process)', () => {
     assert.equal(await endTxn(c, p, true), ErrorCode.PRODUCER_FENCED);
     assert.equal((await addPartitions(c, p, { 'tx-b': [0] })).get('tx-b:0'), ErrorCode.PRODUCER_FENCED);
     await b.waitForLog(/aborting a transaction past its timeout/);
+  });
+
+  it('a partition whose topic was deleted meanwhile is dropped from the markers; the commit completes', async () => {
+    assert.equal(await createTopic(c, 'doomed', 1), ErrorCode.NONE);
+    const p = await newProducer(c, 'loses-a-topic');
+    assert.equal((await addPartitions(c, p, { doomed: [0], 'tx-b': [0] })).get('doomed:0'), ErrorCode.NONE);
+    const del = await c.request<DeleteTopicsResponse>(
+      ApiKey.DeleteTopics,
+      { topicNames: ['doomed'], timeoutMs: 10_000 },
+      5,
+    );
+    assert.equal(del.responses[0]?.errorCode, ErrorCode.NONE);
+    assert.equal(await endTxn(c, p, true), ErrorCode.NONE);
+    await waitForState(c, 'loses-a-topic', 'CompleteCommit');
+    assert.deepEqual(
+      (await markersOf(c, 'tx-b', 0)).filter((m) => m.producerId === p.producerId).map((m) => m.commit),
+      [true],
+    );
   });
 
   it('the state survives a restart: ids, epochs and open transactions are loaded again', async () => {
