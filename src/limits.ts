@@ -116,8 +116,11 @@ export const transactionLogWriteTimeoutMs = 30_000;
 export const txnMarkerPartitionsPerRequestMax = 1000;
 /** Wait before a marker without a leader, or refused with a retriable error, is routed again. */
 export const txnMarkerRetryBackoffMs = 100;
-/** How long a broker may take to answer WriteTxnMarkers (it waits for the marker to replicate) before a retry. */
-export const txnMarkerRequestTimeoutMs = 30_000;
+/**
+ * How long a broker may take to answer WriteTxnMarkers before the markers are sent again: longer than the 30 s it
+ * may wait for them to replicate (txnMarkerReplicationTimeoutMs), so its own REQUEST_TIMED_OUT comes first.
+ */
+export const txnMarkerRequestTimeoutMs = 40_000;
 /**
  * Partitions waiting for their markers across all transactions this coordinator completes. EndTxn beyond it is
  * answered CONCURRENT_TRANSACTIONS (the producer retries) instead of queueing more.

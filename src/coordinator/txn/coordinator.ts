@@ -346,7 +346,10 @@ export class TransactionCoordinator {
     });
   }
 
-  /** Writes Complete*, again after a backoff while the write fails and this coordinator still owns the id. */
+  /**
+   * Writes Complete*, again after a backoff while the write fails and this coordinator still owns the id (Kafka
+   * retries only COORDINATOR_NOT_AVAILABLE; any other failure would leave the id in Prepare* until it moves).
+   */
   private async writeComplete(
     md: TransactionMetadata,
     coordinatorEpoch: number,
@@ -364,7 +367,6 @@ export class TransactionCoordinator {
         });
         return;
       }
-      if (err === ErrorCode.NOT_COORDINATOR) return;
       if (attempt === 1 || attempt % 50 === 0) {
         this.log.warn('could not write the completion of a transaction; retrying', {
           transactionalId: md.transactionalId,

@@ -17,8 +17,8 @@
 //
 // appendTransition() writes a prepared transition and, once committed, applies it, provided the id is still
 // owned at the same coordinator epoch by the same metadata object; otherwise the caller gets NOT_COORDINATOR.
-// A failed write clears the pending state (unless keepPending, for the completion writes that are retried) and
-// maps the error as Kafka's appendTransactionToLog does.
+// A failed write clears the pending state (unless keepPending: the completion writes, retried until they succeed
+// or the id moves) and maps the error as Kafka's appendTransactionToLog does.
 
 import type { Logger } from '../../logger.js';
 import { ErrorCode } from '../../protocol/errors.js';
@@ -154,10 +154,8 @@ export class TxnStateManager {
       if (transit.state === TxnState.Dead) this.owned.get(index)?.txns.delete(md.transactionalId);
       return ErrorCode.NONE;
     }
-    const mapped = txnWriteError(err);
-    const retriable = mapped === ErrorCode.COORDINATOR_NOT_AVAILABLE && opts.keepPending === true;
-    if (current && md.pendingState === transit.state && !retriable) md.pendingState = null;
-    return mapped;
+    if (current && md.pendingState === transit.state && opts.keepPending !== true) md.pendingState = null;
+    return txnWriteError(err);
   }
 
   // ---- ownership ---------------------------------------------------------------------------------
