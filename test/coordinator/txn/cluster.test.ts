@@ -90,6 +90,11 @@ describe('transaction coordinator in a 3-broker cluster', () => {
       const id = 'killed-mid-commit';
       const coord = await coordinatorOf(c, id);
       const [x, y] = c.ids.filter((i) => i !== coord) as [number, number];
+      // Another broker does not coordinate the id.
+      const elsewhere = await withConnection(c.bootstrapOf(c.ids.find((i) => i !== coord)!), (k) =>
+        describeTxn(k, id),
+      );
+      assert.equal(elsewhere.errorCode, ErrorCode.NOT_COORDINATOR);
       // solo-0 lives on x alone (down during the commit); shared-0 on all three, led by the coordinator.
       await createAssignedTopic(c, y, 'solo', [[x]]);
       await createAssignedTopic(c, y, 'shared', [[coord, y, x]]);
