@@ -28,6 +28,7 @@ import type { OffsetCommitRequest } from '../protocol/generated/offset-commit-re
 import type { OffsetFetchRequest } from '../protocol/generated/offset-fetch-request.js';
 import type { OffsetForLeaderEpochRequest } from '../protocol/generated/offset-for-leader-epoch-request.js';
 import type { ProduceRequest } from '../protocol/generated/produce-request.js';
+import type { WriteTxnMarkersRequest } from '../protocol/generated/write-txn-markers-request.js';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
 import { KafkaStorageError } from '../storage/io-errors.js';
@@ -274,6 +275,16 @@ export function errorResponse(
         })),
       };
     }
+    case ApiKey.WriteTxnMarkers:
+      return {
+        markers: (request as WriteTxnMarkersRequest).markers.map((m) => ({
+          producerId: m.producerId,
+          topics: m.topics.map((t) => ({
+            name: t.name,
+            partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, errorCode })),
+          })),
+        })),
+      };
     case ApiKey.DescribeTransactions:
       return {
         throttleTimeMs: 0,

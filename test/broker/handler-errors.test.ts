@@ -218,6 +218,15 @@ const sampleRequest = {
   coordinatorKeys: ['g'],
   v3AndBelowTopics: [{ name: 't', partitions: [0] }],
   transactionalIds: ['tx'],
+  markers: [
+    {
+      producerId: 1,
+      producerEpoch: 0,
+      transactionResult: true,
+      topics: [{ name: 't', partitionIndexes: [0] }],
+      coordinatorEpoch: 0,
+    },
+  ],
   resources: [{ resourceType: 2, resourceName: 't', configurationKeys: null, configs: [] }],
 };
 
