@@ -333,6 +333,11 @@ export class TransactionCoordinator {
 
   /** `md` is in PrepareCommit/PrepareAbort (committed): send its markers, then write Complete*. */
   private sendMarkers(md: TransactionMetadata, coordinatorEpoch: number): void {
+    if (md.pending) {
+      // Another completion of this very transaction is under way (cannot happen: one path calls this per write).
+      this.log.error('transaction markers already being sent', { transactionalId: md.transactionalId });
+      return;
+    }
     const complete = md.prepareComplete(Date.now());
     this.markers.add({
       transactionalId: md.transactionalId,
@@ -342,7 +347,8 @@ export class TransactionCoordinator {
       commit: md.state === TxnState.PrepareCommit,
       remaining: copyPartitions(md.partitions),
       valid: () => this.state.isCurrent(md, coordinatorEpoch) && md.pendingState === complete.state,
-      onDone: () => void this.writeComplete(md, coordinatorEpoch, complete),
+      onDone: () =>
+        this.background('completing a transaction', this.writeComplete(md, coordinatorEpoch, complete)),
     });
   }
 
@@ -378,6 +384,11 @@ export class TransactionCoordinator {
     }
   }
 
+  /** Work nobody awaits: a bug in it is logged, never an unhandled rejection that would stop the broker. */
+  private background(what: string, p: Promise<unknown>): void {
+    p.catch((err: unknown) => this.log.error(`${what} failed`, { error: err }));
+  }
+
   // ---- timeouts and expiration -------------------------------------------------------------------
 
   /** Aborts every Ongoing transaction past its timeout, fencing its producer (Kafka's abortTimedOutTransactions). */
@@ -391,15 +402,17 @@ export class TransactionCoordinator {
         timeoutMs: md.timeoutMs,
         startedMsAgo: now - md.startTimestamp,
       });
-      void this.prepareAndSend(md, coordinatorEpoch, md.prepareAbortOrCommit(false, now, true)).then(
-        (err) => {
+      const abort = md.prepareAbortOrCommit(false, now, true);
+      this.background(
+        'aborting a timed-out transaction',
+        this.prepareAndSend(md, coordinatorEpoch, abort).then((err) => {
           if (err !== ErrorCode.NONE) {
             this.log.warn('could not abort a timed-out transaction; trying again later', {
               transactionalId: md.transactionalId,
               errorCode: err,
             });
           }
-        },
+        }),
       );
     }
   }
@@ -412,12 +425,16 @@ export class TransactionCoordinator {
         md.state === TxnState.CompleteCommit ||
         md.state === TxnState.CompleteAbort;
       if (!idle || md.pending || md.lastUpdateTimestamp + this.config.idExpirationMs > now) continue;
-      void this.state.appendTransition(md, coordinatorEpoch, md.prepareDead(now)).then((err) => {
-        this.log[err === ErrorCode.NONE ? 'info' : 'warn'](
-          err === ErrorCode.NONE ? 'transactional id expired' : 'could not expire a transactional id',
-          { transactionalId: md.transactionalId, producerId: md.producerId, errorCode: err },
-        );
-      });
+      const dead = md.prepareDead(now);
+      this.background(
+        'expiring a transactional id',
+        this.state.appendTransition(md, coordinatorEpoch, dead).then((err) => {
+          this.log[err === ErrorCode.NONE ? 'info' : 'warn'](
+            err === ErrorCode.NONE ? 'transactional id expired' : 'could not expire a transactional id',
+            { transactionalId: md.transactionalId, producerId: md.producerId, errorCode: err },
+          );
+        }),
+      );
     }
   }
 
