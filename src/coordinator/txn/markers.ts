@@ -64,6 +64,8 @@ interface BrokerQueue {
   items: Item[];
   conn: KafkaConnection | null;
   running: boolean;
+  /** Requests that failed in a row (logged at the first and every 20th). */
+  failures: number;
 }
 
 export class TxnMarkerChannel {
@@ -162,7 +164,7 @@ export class TxnMarkerChannel {
     }
     let q = this.queues.get(leader);
     if (q === undefined) {
-      q = { id: leader, items: [], conn: null, running: false };
+      q = { id: leader, items: [], conn: null, running: false, failures: 0 };
       this.queues.set(leader, q);
     }
     q.items.push(item);
@@ -213,7 +215,6 @@ export class TxnMarkerChannel {
 
   private async run(q: BrokerQueue): Promise<void> {
     q.running = true;
-    let failures = 0;
     while (!this.stopped && q.items.length > 0) {
       const batch: Item[] = [];
       while (q.items.length > 0 && batch.length < limits.txnMarkerPartitionsPerRequestMax) {
@@ -235,10 +236,10 @@ export class TxnMarkerChannel {
           limits.txnMarkerRequestTimeoutMs,
           'the transaction marker request timeout',
         )) as WriteTxnMarkersResponse;
-        failures = 0;
+        q.failures = 0;
       } catch (err) {
         if (this.stopped) break;
-        failures++;
+        const failures = ++q.failures;
         q.conn?.close();
         q.conn = null;
         if (failures === 1 || failures % 20 === 0) {
