@@ -230,6 +230,14 @@ describe('transaction coordinator (one broker process)', () => {
       ]);
     }
     assert.deepEqual(await markersOf(c, 'tx-a', 1), [], 'a partition outside the transaction has no marker');
+    // AddOffsetsToTxn put the group's __consumer_offsets partition in the transaction: it has the marker too.
+    const offsetsPartition = topics.get('__consumer_offsets')?.[0] ?? -1;
+    assert.deepEqual(
+      (await markersOf(c, '__consumer_offsets', offsetsPartition)).filter(
+        (m) => m.producerId === p.producerId,
+      ),
+      [{ producerId: p.producerId, producerEpoch: p.producerEpoch, commit: true }],
+    );
     // A retried EndTxn with the same outcome is fine; the other outcome is not.
     assert.equal(await endTxn(c, p, true), ErrorCode.NONE);
     assert.equal(await endTxn(c, p, false), ErrorCode.INVALID_TXN_STATE);
