@@ -108,3 +108,25 @@ export const devClusterBrokersMax = 16;
 export const devClusterStartTimeoutMs = 120_000;
 /** How long one broker may take to stop after SIGTERM (controlled shutdown included) before it is killed. */
 export const devClusterBrokerStopTimeoutMs = 60_000;
+
+// Transaction coordinator (src/coordinator/txn/)
+/** How long a write to __transaction_state may take to be committed (Kafka: request.timeout.ms for it). */
+export const transactionLogWriteTimeoutMs = 30_000;
+/** Partitions one WriteTxnMarkers request to a broker carries at most (the rest go in the next request). */
+export const txnMarkerPartitionsPerRequestMax = 1000;
+/** Wait before a marker without a leader, or refused with a retriable error, is routed again. */
+export const txnMarkerRetryBackoffMs = 100;
+/**
+ * How long a broker may take to answer WriteTxnMarkers before the markers are sent again: longer than the 30 s it
+ * may wait for them to replicate (txnMarkerReplicationTimeoutMs), so its own REQUEST_TIMED_OUT comes first.
+ */
+export const txnMarkerRequestTimeoutMs = 40_000;
+/**
+ * Partitions waiting for their markers across all transactions this coordinator completes. EndTxn beyond it is
+ * answered CONCURRENT_TRANSACTIONS (the producer retries) instead of queueing more.
+ */
+export const txnMarkersQueuedMax = 1_000_000;
+/** Partitions one transaction may hold; AddPartitionsToTxn beyond it is refused with INVALID_REQUEST. */
+export const txnPartitionsPerTransactionMax = 100_000;
+/** How long WriteTxnMarkers waits for a marker to be replicated (Kafka's request.timeout.ms default). */
+export const txnMarkerReplicationTimeoutMs = 30_000;

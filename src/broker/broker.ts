@@ -31,7 +31,10 @@ import { topicConfigValue } from '../config/topic-config.js';
 import { GroupCoordinator } from '../coordinator/group/coordinator.js';
 import { OFFSETS_TOPIC } from '../coordinator/group/records.js';
 import { offsetsTopicConfigs } from '../coordinator/group/state-log.js';
+import { TransactionCoordinator } from '../coordinator/txn/coordinator.js';
 import { ProducerIdManager } from '../coordinator/txn/producer-ids.js';
+import { TRANSACTION_STATE_TOPIC } from '../coordinator/txn/records.js';
+import { transactionTopicConfigs } from '../coordinator/txn/state-log.js';
 import { BrokerMetrics, type Metrics, NOOP_METRICS } from '../http/metrics.js';
 import * as limits from '../limits.js';
 import { createLogger, type Logger } from '../logger.js';
@@ -65,6 +68,8 @@ export class Broker {
   readonly producerIds: ProducerIdManager;
   /** Consumer groups and committed offsets (src/coordinator/group/). */
   readonly groups: GroupCoordinator;
+  /** Transactional ids and their transactions (src/coordinator/txn/). */
+  readonly transactions: TransactionCoordinator;
   /** Prometheus hooks (no-ops when metrics.http.port is -1). */
   readonly metrics: Metrics;
   /** ZooKeeper mode: registration, configs (null on a single node). */
@@ -80,6 +85,7 @@ export class Broker {
   private boundPort = -1;
   private stopping: Promise<void> | null = null;
   private offsetsTopicCreation: Promise<number> | null = null;
+  private transactionTopicCreation: Promise<number> | null = null;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -187,6 +193,42 @@ export class Broker {
       onBecomeLeader: (ps) => this.groups.onElection(offsetsPartitions(ps)),
       onBecomeFollower: (ps) => this.groups.onResignation(offsetsPartitions(ps)),
     });
+    this.transactions = new TransactionCoordinator(
+      config,
+      this.nodeId,
+      {
+        partitionCount: () => this.metadataCache.partitionCount(TRANSACTION_STATE_TOPIC),
+        leaderPartition: (i) => {
+          const p = this.replicas.partition(TRANSACTION_STATE_TOPIC, i);
+          return p?.isLeader ? p : undefined;
+        },
+        createTopic: () => this.ensureTransactionTopic(),
+        minInsyncReplicas: () =>
+          Number(
+            topicConfigValue(
+              config,
+              this.metadataCache.topicConfig(TRANSACTION_STATE_TOPIC),
+              'min.insync.replicas',
+            ),
+          ),
+        nextProducerId: () => this.producerIds.nextId(),
+        leaderOf: (topic, partition) => {
+          const p = this.metadataCache.partition(topic, partition);
+          if (p === undefined) return null;
+          return p.leader >= 0 && this.metadataCache.isAlive(p.leader) ? p.leader : -1;
+        },
+        endpoint: (id) =>
+          this.metadataCache.isAlive(id) ? this.metadataCache.endpoint(id, interBroker) : undefined,
+      },
+      createLogger('txn-coordinator'),
+    );
+    // Likewise the transaction coordinator with the __transaction_state partitions.
+    const txnPartitions = (ps: readonly Partition[]): Partition[] =>
+      ps.filter((p) => p.topic === TRANSACTION_STATE_TOPIC);
+    this.replicas.addLeadershipListener({
+      onBecomeLeader: (ps) => this.transactions.onElection(txnPartitions(ps)),
+      onBecomeFollower: (ps) => this.transactions.onResignation(txnPartitions(ps)),
+    });
     this.handlerMap = new Map(handlers.map((h) => [h.apiKey, h as Handler<unknown, unknown>]));
     this.metrics = brokerMetrics ?? NOOP_METRICS;
   }
@@ -233,6 +275,53 @@ export class Broker {
       });
     }
     return this.offsetsTopicCreation;
+  }
+
+  /**
+   * Creates __transaction_state when it does not exist (on the first FindCoordinator for a transactional id or
+   * InitProducerId with one), with transaction.state.log.* settings; resolves with an error code.
+   */
+  ensureTransactionTopic(): Promise<number> {
+    if (this.metadataCache.topic(TRANSACTION_STATE_TOPIC) !== undefined)
+      return Promise.resolve(ErrorCode.NONE);
+    if (this.transactionTopicCreation === null) {
+      this.transactionTopicCreation = this.createTransactionTopic().finally(() => {
+        this.transactionTopicCreation = null;
+      });
+    }
+    return this.transactionTopicCreation;
+  }
+
+  private async createTransactionTopic(): Promise<number> {
+    const c = this.transactions.config;
+    const replicationFactor = Math.min(
+      c.stateLogReplicationFactor,
+      Math.max(1, this.metadataCache.brokers().length),
+    );
+    const [res] = await this.admin.createTopics(
+      [
+        {
+          name: TRANSACTION_STATE_TOPIC,
+          numPartitions: c.stateLogPartitions,
+          replicationFactor,
+          assignments: [],
+          configs: transactionTopicConfigs(c, replicationFactor),
+        },
+      ],
+      false,
+      limits.internalTopicCreateTimeoutMs,
+    );
+    if (
+      res === undefined ||
+      (res.errorCode !== ErrorCode.NONE && res.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS)
+    ) {
+      this.log.error('cannot create the transaction state topic', {
+        topic: TRANSACTION_STATE_TOPIC,
+        error: res?.errorMessage,
+      });
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    }
+    return ErrorCode.NONE;
   }
 
   /**
@@ -397,6 +486,8 @@ export class Broker {
         broker.replicas.start();
         undo.push(() => broker.groups.stop());
         await broker.groups.start();
+        undo.push(() => broker.transactions.stop());
+        await broker.transactions.start();
         server.start(broker, broker.handlerMap);
       } else {
         const zkb = zk;
@@ -408,6 +499,8 @@ export class Broker {
         undo.push(() => broker.fetchers?.stop());
         undo.push(() => broker.groups.stop());
         await broker.groups.start();
+        undo.push(() => broker.transactions.stop());
+        await broker.transactions.start();
         // Serve before registering: the controller's first LeaderAndIsr comes as soon as we register.
         server.start(broker, broker.handlerMap);
         try {
@@ -508,6 +601,7 @@ export class Broker {
     await this.controller?.stop();
     // Parked JoinGroup/SyncGroup requests are answered first, so the listener can drain.
     this.groups.stop();
+    this.transactions.stop();
     await this.server.close(limits.shutdownGraceMs);
     if (this.brokerMetrics !== null) await this.brokerMetrics.close();
     await this.fetchers?.stop();

@@ -8,6 +8,7 @@
 // anything else (a bug; the stack is logged).
 
 import { ErrorCode } from '../protocol/errors.js';
+import type { AddPartitionsToTxnRequest } from '../protocol/generated/add-partitions-to-txn-request.js';
 import type { ApiSchema } from '../protocol/generated/apis.js';
 import { ApiKey } from '../protocol/generated/apis.js';
 import type { CreatePartitionsRequest } from '../protocol/generated/create-partitions-request.js';
@@ -17,6 +18,7 @@ import type { DeleteRecordsRequest } from '../protocol/generated/delete-records-
 import type { DeleteTopicsRequest } from '../protocol/generated/delete-topics-request.js';
 import type { DescribeConfigsRequest } from '../protocol/generated/describe-configs-request.js';
 import type { DescribeGroupsRequest } from '../protocol/generated/describe-groups-request.js';
+import type { DescribeTransactionsRequest } from '../protocol/generated/describe-transactions-request.js';
 import type { FetchRequest } from '../protocol/generated/fetch-request.js';
 import type { FindCoordinatorRequest } from '../protocol/generated/find-coordinator-request.js';
 import type { IncrementalAlterConfigsRequest } from '../protocol/generated/incremental-alter-configs-request.js';
@@ -26,6 +28,7 @@ import type { OffsetCommitRequest } from '../protocol/generated/offset-commit-re
 import type { OffsetFetchRequest } from '../protocol/generated/offset-fetch-request.js';
 import type { OffsetForLeaderEpochRequest } from '../protocol/generated/offset-for-leader-epoch-request.js';
 import type { ProduceRequest } from '../protocol/generated/produce-request.js';
+import type { WriteTxnMarkersRequest } from '../protocol/generated/write-txn-markers-request.js';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
 import { KafkaStorageError } from '../storage/io-errors.js';
@@ -257,6 +260,46 @@ export function errorResponse(
           errorCode,
           errorMessage: message,
         })),
+      };
+    case ApiKey.AddPartitionsToTxn: {
+      const req = request as AddPartitionsToTxnRequest;
+      if (v >= 4) return topLevelError(schema, v, errorCode, message);
+      return {
+        throttleTimeMs: 0,
+        resultsByTopicV3AndBelow: req.v3AndBelowTopics.map((t) => ({
+          name: t.name,
+          resultsByPartition: t.partitions.map((partitionIndex) => ({
+            partitionIndex,
+            partitionErrorCode: errorCode,
+          })),
+        })),
+      };
+    }
+    case ApiKey.WriteTxnMarkers:
+      return {
+        markers: (request as WriteTxnMarkersRequest).markers.map((m) => ({
+          producerId: m.producerId,
+          topics: m.topics.map((t) => ({
+            name: t.name,
+            partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, errorCode })),
+          })),
+        })),
+      };
+    case ApiKey.DescribeTransactions:
+      return {
+        throttleTimeMs: 0,
+        transactionStates: (request as DescribeTransactionsRequest).transactionalIds.map(
+          (transactionalId) => ({
+            errorCode,
+            transactionalId,
+            transactionState: '',
+            transactionTimeoutMs: 0,
+            transactionStartTimeMs: -1,
+            producerId: -1,
+            producerEpoch: -1,
+            topics: [],
+          }),
+        ),
       };
     default:
       return topLevelError(schema, v, errorCode, message);

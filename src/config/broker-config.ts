@@ -118,9 +118,13 @@ export const definitions: Record<string, Definition> = {
   'group.max.session.timeout.ms': { kind: 'int', default: '1800000', min: 0 },
   'group.max.size': { kind: 'int', default: '2147483647', min: 1 },
   'transaction.state.log.num.partitions': { kind: 'int', default: '50', min: 1 },
-  'transaction.state.log.replication.factor': { kind: 'int', default: '1', min: 1 },
+  'transaction.state.log.replication.factor': { kind: 'int', default: '3', min: 1 },
+  'transaction.state.log.min.isr': { kind: 'int', default: '2', min: 1 },
+  'transaction.state.log.segment.bytes': { kind: 'int', default: String(100 * 1024 * 1024), min: 1 },
   'transactional.id.expiration.ms': { kind: 'int', default: '604800000', min: 1 },
   'transaction.max.timeout.ms': { kind: 'int', default: '900000', min: 1 },
+  'transaction.abort.timed.out.transaction.cleanup.interval.ms': { kind: 'int', default: '10000', min: 1 },
+  'transaction.remove.expired.transaction.cleanup.interval.ms': { kind: 'int', default: '3600000', min: 1 },
   'producer.id.expiration.ms': { kind: 'int', default: '86400000', min: 1 },
   'cluster.id': { kind: 'string', default: null },
   'zookeeper.connect': { kind: 'string', default: null },
@@ -157,10 +161,6 @@ export const definitions: Record<string, Definition> = {
  * in the configuration warns once at start-up. Remove a key from here when the feature behind it lands.
  */
 export const noEffectYet: ReadonlyMap<string, string> = new Map([
-  ['transaction.state.log.num.partitions', 'transactions are not supported'],
-  ['transaction.state.log.replication.factor', 'transactions are not supported'],
-  ['transactional.id.expiration.ms', 'transactions are not supported'],
-  ['transaction.max.timeout.ms', 'transactions are not supported'],
   ['producer.id.expiration.ms', 'idle producer ids are not expired'],
 ]);
 
@@ -175,7 +175,6 @@ const ignoredKafkaKeys = new Set([
   'group.coordinator.rebalance.protocols',
   'share.coordinator.state.topic.replication.factor',
   'share.coordinator.state.topic.min.isr',
-  'transaction.state.log.min.isr',
   'log.cleaner.threads',
   'queued.max.requests',
 ]);

@@ -22,17 +22,22 @@ describe('configuration warnings', () => {
     }
   });
 
-  it('names transactions and producer id expiry among them; ZooKeeper keys work now', () => {
-    for (const key of ['producer.id.expiration.ms', 'transaction.max.timeout.ms'])
-      assert.ok(noEffectYet.has(key), key);
-    for (const key of ['zookeeper.connect', 'zookeeper.session.timeout.ms', 'inter.broker.listener.name'])
+  it('names producer id expiry among them; ZooKeeper and transaction keys work now', () => {
+    assert.ok(noEffectYet.has('producer.id.expiration.ms'));
+    for (const key of [
+      'zookeeper.connect',
+      'zookeeper.session.timeout.ms',
+      'inter.broker.listener.name',
+      'transaction.max.timeout.ms',
+      'transaction.state.log.min.isr',
+    ])
       assert.ok(!noEffectYet.has(key), key);
   });
 
   it('a key with no effect yet is still validated', () => {
     assert.throws(
-      () => BrokerConfig.from(new Map([['transaction.max.timeout.ms', 'soon']])),
-      (e: unknown) => e instanceof ConfigError && e.key === 'transaction.max.timeout.ms',
+      () => BrokerConfig.from(new Map([['producer.id.expiration.ms', 'soon']])),
+      (e: unknown) => e instanceof ConfigError && e.key === 'producer.id.expiration.ms',
     );
   });
 

@@ -2,10 +2,11 @@
 // (hash of the group id modulo the partition count, as Kafka); the first group lookup creates the topic
 // (offsets.topic.num.partitions, offsets.topic.replication.factor capped at the live brokers), as Kafka
 // does. A partition without a live leader answers COORDINATOR_NOT_AVAILABLE and the client asks again.
-// Transactional ids (key type 1) are answered with this broker until the transaction coordinator exists
-// (InitProducerId refuses them). v4+ batches the keys (KIP-699).
+// A transactional id's (key type 1) is the leader of its __transaction_state partition, the topic created on the
+// first lookup likewise (transaction.state.log.*). v4+ batches the keys (KIP-699).
 
 import { OFFSETS_TOPIC, partitionForGroup } from '../../coordinator/group/records.js';
+import { TRANSACTION_STATE_TOPIC } from '../../coordinator/txn/records.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { FindCoordinatorRequest } from '../../protocol/generated/find-coordinator-request.js';
@@ -41,18 +42,21 @@ async function lookup(broker: Broker, keyType: number, key: string): Promise<Loo
   if (keyType !== GROUP && keyType !== TRANSACTION) {
     return fail(ErrorCode.INVALID_REQUEST, `Invalid coordinator type ${keyType}`);
   }
-  if (keyType === TRANSACTION) {
-    if (key === '') return fail(ErrorCode.INVALID_REQUEST, 'Transactional id must not be empty');
-    return node(broker, broker.nodeId);
-  }
   const cache = broker.metadataCache;
-  if (cache.topic(OFFSETS_TOPIC) === undefined) {
-    const err = await broker.ensureOffsetsTopic();
-    if (err !== ErrorCode.NONE) return fail(err, 'The offsets topic could not be created.');
+  const topic = keyType === TRANSACTION ? TRANSACTION_STATE_TOPIC : OFFSETS_TOPIC;
+  if (keyType === TRANSACTION && key === '') {
+    return fail(ErrorCode.INVALID_REQUEST, 'Transactional id must not be empty');
   }
-  const count = cache.partitionCount(OFFSETS_TOPIC);
+  if (cache.topic(topic) === undefined) {
+    const err = await (keyType === TRANSACTION
+      ? broker.ensureTransactionTopic()
+      : broker.ensureOffsetsTopic());
+    const what = keyType === TRANSACTION ? 'transaction state' : 'offsets';
+    if (err !== ErrorCode.NONE) return fail(err, `The ${what} topic could not be created.`);
+  }
+  const count = cache.partitionCount(topic);
   if (count === 0) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
-  const p = cache.partition(OFFSETS_TOPIC, partitionForGroup(key, count));
+  const p = cache.partition(topic, partitionForGroup(key, count));
   if (p === undefined || p.leader < 0 || !cache.isAlive(p.leader)) {
     return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
   }

@@ -25,6 +25,10 @@ import { deleteTopics } from './20-delete-topics.js';
 import { deleteRecords } from './21-delete-records.js';
 import { initProducerId } from './22-init-producer-id.js';
 import { offsetForLeaderEpoch } from './23-offset-for-leader-epoch.js';
+import { addPartitionsToTxn } from './24-add-partitions-to-txn.js';
+import { addOffsetsToTxn } from './25-add-offsets-to-txn.js';
+import { endTxn } from './26-end-txn.js';
+import { writeTxnMarkers } from './27-write-txn-markers.js';
 import { describeConfigs } from './32-describe-configs.js';
 import { alterConfigs } from './33-alter-configs.js';
 import { describeLogDirs } from './35-describe-log-dirs.js';
@@ -37,6 +41,8 @@ import { listPartitionReassignments } from './46-list-partition-reassignments.js
 import { offsetDelete } from './47-offset-delete.js';
 import { alterPartition } from './56-alter-partition.js';
 import { describeCluster } from './60-describe-cluster.js';
+import { describeTransactions } from './65-describe-transactions.js';
+import { listTransactions } from './66-list-transactions.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: handlers differ in request/response types
 export const handlers: readonly Handler<any, any>[] = [
@@ -66,6 +72,10 @@ export const handlers: readonly Handler<any, any>[] = [
   deleteRecords,
   initProducerId,
   offsetForLeaderEpoch,
+  addPartitionsToTxn,
+  addOffsetsToTxn,
+  endTxn,
+  writeTxnMarkers,
   describeConfigs,
   alterConfigs,
   describeLogDirs,
@@ -75,4 +85,6 @@ export const handlers: readonly Handler<any, any>[] = [
   listPartitionReassignments,
   alterPartition,
   describeCluster,
+  describeTransactions,
+  listTransactions,
 ];

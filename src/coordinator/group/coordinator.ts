@@ -143,6 +143,13 @@ export class GroupCoordinator {
     this.loader.onElection(partitions);
   }
 
+  /**
+   * A transaction marker for producerId was replicated on __consumer_offsets partition offsetsPartition: apply
+   * (commit) or drop (abort) its pending transactional offsets (WriteTxnMarkers, Kafka's onTransactionCompleted).
+   * Stub on the log branch (i11-log); the group branch (i11-coord's sibling i11-groups) implements it.
+   */
+  completeTransaction(_offsetsPartition: number, _producerId: number, _commit: boolean): void {}
+
   /** This broker stopped leading these __consumer_offsets partitions (follower, or removed): unload them. */
   onResignation(partitions: readonly ElectedPartition[]): void {
     this.loader.onResignation(partitions);
