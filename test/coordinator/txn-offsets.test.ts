@@ -302,6 +302,23 @@ describe('group coordinator: transactional offset commits', () => {
     assert.deepEqual((await fetchStable(c, g, t0)).get('t:1'), [-1, ErrorCode.NONE]);
   });
 
+  it('retention keeps an offset pending in a transaction, and its group', async () => {
+    const g = groupOn(p, PARTITIONS, 'retention');
+    const producer = await newProducer(c);
+    await commit(c, g, [
+      { topic: 't', partition: 0, offset: 1 },
+      { topic: 't', partition: 1, offset: 2 },
+    ]);
+    await txnCommit(c, g, producer, [{ topic: 't', partition: 0, offset: 3 }]);
+    const coordinator = b.broker.groups;
+    coordinator.cleanupExpired(Date.now() + coordinator.config.offsetsRetentionMs + 60_000);
+    const kept = await fetchOffsets(c, g, t0);
+    assert.equal(kept.get('t:0')?.offset, 1, 'the offset with a transaction pending is kept');
+    assert.equal(kept.get('t:1')?.offset, -1, 'the other one expired');
+    await endTxn(b, c, p, producer, false);
+    assert.equal((await fetchOffsets(c, g, t0)).get('t:0')?.offset, 1);
+  });
+
   it('DeleteGroups tombstones the pending offsets too: a later commit marker brings nothing back', async () => {
     const g = groupOn(p, PARTITIONS, 'deleted');
     const producer = await newProducer(c);
