@@ -38,6 +38,7 @@ import { listPartitionReassignments } from './46-list-partition-reassignments.js
 import { offsetDelete } from './47-offset-delete.js';
 import { alterPartition } from './56-alter-partition.js';
 import { describeCluster } from './60-describe-cluster.js';
+import { describeProducers } from './61-describe-producers.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: handlers differ in request/response types
 export const handlers: readonly Handler<any, any>[] = [
@@ -77,4 +78,5 @@ export const handlers: readonly Handler<any, any>[] = [
   listPartitionReassignments,
   alterPartition,
   describeCluster,
+  describeProducers,
 ];
