@@ -108,3 +108,5 @@ export const devClusterBrokersMax = 16;
 export const devClusterStartTimeoutMs = 120_000;
 /** How long one broker may take to stop after SIGTERM (controlled shutdown included) before it is killed. */
 export const devClusterBrokerStopTimeoutMs = 60_000;
+/** How long WriteTxnMarkers waits for a marker to be replicated (Kafka's request.timeout.ms default). */
+export const txnMarkerReplicationTimeoutMs = 30_000;

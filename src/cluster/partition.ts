@@ -20,7 +20,8 @@
 
 import type { Logger } from '../logger.js';
 import { ErrorCode } from '../protocol/errors.js';
-import type { AppendResult, PartitionLog } from '../storage/partition-log.js';
+import type { AppendOptions, AppendResult, PartitionLog } from '../storage/partition-log.js';
+import type { TxnMarkerInput } from '../storage/txn-markers.js';
 
 /** A set of one-shot callbacks, fired (and cleared) together. */
 export class Waiters {
@@ -279,6 +280,27 @@ export class Partition {
     requiredAcks: number,
     minInsyncReplicas: number,
     now: number,
+    opts: AppendOptions = {},
+  ): AppendResult {
+    return this.leaderAppend(requiredAcks, minInsyncReplicas, () =>
+      this.log.append(records, this.leaderEpoch, now, opts),
+    );
+  }
+
+  /**
+   * Appends a transaction marker as leader (WriteTxnMarkers), acks=all: NOT_ENOUGH_REPLICAS when the ISR is
+   * below min.insync.replicas. The caller waits for the high watermark to pass it.
+   */
+  appendTxnMarkerAsLeader(marker: TxnMarkerInput, minInsyncReplicas: number, now: number): AppendResult {
+    return this.leaderAppend(-1, minInsyncReplicas, () =>
+      this.log.appendTxnMarker(marker, this.leaderEpoch, now),
+    );
+  }
+
+  private leaderAppend(
+    requiredAcks: number,
+    minInsyncReplicas: number,
+    append: () => AppendResult,
   ): AppendResult {
     if (!this.isLeader) {
       return failed(ErrorCode.NOT_LEADER_OR_FOLLOWER, `this broker is not the leader of ${this.name}`);
@@ -289,7 +311,7 @@ export class Partition {
         `The size of the current ISR [${this.isr.join(', ')}] is insufficient to satisfy the min.isr requirement of ${minInsyncReplicas} for partition ${this.name}`,
       );
     }
-    const res = this.log.append(records, this.leaderEpoch, now);
+    const res = append();
     if (res.errorCode === ErrorCode.NONE && !res.duplicate) {
       this.appendWaiters.fire();
       this.maybeIncrementHighWatermark();

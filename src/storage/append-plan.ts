@@ -9,6 +9,7 @@ import {
   BATCH_HEADER_BYTES,
   BATCH_LENGTH_MIN,
   type BatchHeader,
+  CONTROL_FLAG_MASK,
   LOG_OVERHEAD,
   MAGIC_V2,
   readBatchHeader,
@@ -16,8 +17,9 @@ import {
   setMaxTimestampAndLogAppend,
   setPartitionLeaderEpoch,
 } from '../protocol/records.js';
-import type { ProducerEntry, ProducerStateManager } from './producer-state.js';
+import type { AppendOrigin, ProducerEntry, ProducerStateManager, TxnMarker } from './producer-state.js';
 import type { AppendedBatch } from './segment.js';
+import { markersOf, parseTxnMarker } from './txn-markers.js';
 
 export interface AppendResult {
   errorCode: number;
@@ -53,11 +55,15 @@ export interface AppendInput {
   /** message.timestamp.type is LogAppendTime. */
   logAppendTime: boolean;
   now: number;
+  /** 'coordinator' skips the duplicate and sequence checks (Kafka's AppendOrigin.COORDINATOR). */
+  origin: AppendOrigin;
 }
 
 /** What to write: the batches' headers (offsets assigned) and where each sits in the buffer. */
 export interface AppendPlan {
   headers: BatchHeader[];
+  /** What each control batch says (null for data batches); empty when there is no control batch. */
+  markers: (TxnMarker | null)[];
   appended: AppendedBatch[];
   /** The log end offset once written. */
   nextOffset: number;
@@ -80,6 +86,7 @@ export function planAppend(records: Buffer, o: AppendInput): AppendPlan | Append
   let pos = 0;
   let messages = 0;
   let maxTimestamp = -1;
+  let anyControl = false;
   while (pos < records.length) {
     if (pos + BATCH_HEADER_BYTES > records.length) {
       return appendError(
@@ -104,7 +111,9 @@ export function planAppend(records: Buffer, o: AppendInput): AppendPlan | Append
       );
     }
     h.baseOffset = next;
-    const check = o.producerState.check(h, pending);
+    const control = h.producerId >= 0 && (h.attributes & CONTROL_FLAG_MASK) !== 0;
+    anyControl ||= control;
+    const check = o.producerState.check(h, pending, o.origin, control ? parseTxnMarker(records, pos) : null);
     if (check.kind === 'duplicate') {
       return {
         errorCode: ErrorCode.NONE,
@@ -153,6 +162,7 @@ export function planAppend(records: Buffer, o: AppendInput): AppendPlan | Append
 
   return {
     headers,
+    markers: anyControl ? markersOf(records, headers, positions) : [],
     appended,
     nextOffset: next,
     messages,
@@ -166,6 +176,7 @@ export function planAppend(records: Buffer, o: AppendInput): AppendPlan | Append
 /** A follower's append (appendAsFollower): the leader's batches as they are, offsets kept. */
 export interface FollowerAppendPlan {
   headers: BatchHeader[];
+  markers: (TxnMarker | null)[];
   appended: AppendedBatch[];
   nextOffset: number;
   messages: number;
@@ -220,6 +231,11 @@ export function planFollowerAppend(
     return appendError(ErrorCode.CORRUPT_MESSAGE, 'no whole record batch', logStartOffset);
   return {
     headers,
+    markers: markersOf(
+      records,
+      headers,
+      appended.map((a) => a.bufferPos),
+    ),
     appended,
     nextOffset: expected,
     messages,

@@ -17,6 +17,7 @@ import type { LogConfig } from './config.js';
 import { recoverLog, recoverSegment } from './recovery.js';
 import { DELETED_SUFFIX, INDEX_SUFFIX, LogSegment, TIME_INDEX_SUFFIX } from './segment.js';
 import { completeInterruptedSwaps } from './segment-swap.js';
+import { TXN_INDEX_SUFFIX } from './txn-index.js';
 
 export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint';
 export const RECOVERY_POINT_CHECKPOINT = 'recovery-point-offset-checkpoint';
@@ -26,6 +27,8 @@ export interface LoadedSegments {
   segments: LogSegment[];
   logStartOffset: number;
   logEndOffset: number;
+  /** Base offset of the first segment recovery rewrote (its .txnindex and later ones are rebuilt), or null. */
+  recoveredFrom: number | null;
 }
 
 export function loadSegments(
@@ -50,7 +53,7 @@ export function loadSegments(
   bases.sort((a, b) => a - b);
   const baseSet = new Set(bases);
   for (const f of files) {
-    const isIndex = f.endsWith(INDEX_SUFFIX) || f.endsWith(TIME_INDEX_SUFFIX);
+    const isIndex = f.endsWith(INDEX_SUFFIX) || f.endsWith(TIME_INDEX_SUFFIX) || f.endsWith(TXN_INDEX_SUFFIX);
     if (isIndex && /^\d{20}\./.test(f) && !baseSet.has(Number(f.slice(0, 20)))) {
       fs.rmSync(path.join(dir, f), { force: true });
     }
@@ -61,6 +64,7 @@ export function loadSegments(
   let segments = bases.map((b) => LogSegment.open(dir, b, config, now, logger));
   if (segments.length === 0) segments = [LogSegment.create(dir, Math.max(savedStart ?? 0, 0), config, now)];
 
+  let recoveredFrom: number | null = null;
   if (cleanShutdown) {
     const active = segments[segments.length - 1]!;
     // A rebuild of its indexes ('rebuilt') is logged by the segment itself.
@@ -75,15 +79,18 @@ export function loadSegments(
         logger,
         'the .log does not parse to its end after a clean shutdown',
       );
+      recoveredFrom = active.baseOffset;
     }
   } else {
-    segments = recoverLog(segments, savedRecovery ?? -1, logger);
+    const recovered = recoverLog(segments, savedRecovery ?? -1, logger);
+    segments = recovered.segments;
+    recoveredFrom = recovered.from;
   }
 
   const first = segments[0]!;
   const logEndOffset = segments[segments.length - 1]!.nextOffset;
   const logStartOffset = Math.min(Math.max(savedStart ?? first.baseOffset, first.baseOffset), logEndOffset);
-  return { segments, logStartOffset, logEndOffset };
+  return { segments, logStartOffset, logEndOffset, recoveredFrom };
 }
 
 function readOffsetCheckpoint(file: string, logger: Logger): number | null {

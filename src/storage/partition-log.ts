@@ -3,6 +3,7 @@
 //
 // Directory <topic>-<partition>/:
 //   <20-digit offset>.log / .index / .timeindex   segments (segment.ts, indexes.ts)
+//   <20-digit offset>.txnindex                    aborted transactions (txn-index.ts; transactions.ts)
 //   <20-digit offset>.snapshot                    producer state (producer-state.ts)
 //   leader-epoch-checkpoint                       leader epoch cache (leader-epoch-cache.ts)
 //   log-start-offset-checkpoint                   "0\n1\n<logStartOffset>\n", written when it moves
@@ -35,11 +36,19 @@ import { isIoError, KafkaStorageError } from './io-errors.js';
 import { LEADER_EPOCH_CHECKPOINT, LeaderEpochCache } from './leader-epoch-cache.js';
 import { LogHealth } from './log-health.js';
 import { LOG_START_OFFSET_CHECKPOINT, loadSegments, RECOVERY_POINT_CHECKPOINT } from './log-loader.js';
-import { ProducerStateManager, SNAPSHOT_SUFFIX } from './producer-state.js';
+import type { CompletedTxn } from './producer-state.js';
+import { type AppendOrigin, ProducerStateManager, SNAPSHOT_SUFFIX } from './producer-state.js';
 import { defaultReadBufferPool, type ReadBufferPool, releaseReadBuffers } from './read-buffers.js';
 import { segmentsBreakingRetention } from './retention.js';
 import { type AppendedBatch, LogSegment } from './segment.js';
 import { maxTimestampOffset, offsetForTimestamp, type TimestampAndOffset } from './timestamp-lookup.js';
+import {
+  collectAbortedTransactions,
+  indexAborted,
+  lastStableOffset,
+  replayProducerState,
+} from './transactions.js';
+import { buildTxnMarkerBatch, type TxnMarkerInput } from './txn-markers.js';
 
 export type { AppendResult } from './append-plan.js';
 export { LOG_START_OFFSET_CHECKPOINT, RECOVERY_POINT_CHECKPOINT } from './log-loader.js';
@@ -49,6 +58,11 @@ export interface ReadResult {
   /** Whole batches, in offset order. */
   chunks: Buffer[];
   bytes: number;
+}
+
+export interface AppendOptions {
+  /** 'coordinator': a coordinator's own batches, no duplicate or sequence checks (Kafka's AppendOrigin). */
+  origin?: AppendOrigin;
 }
 
 export interface OpenOptions {
@@ -138,7 +152,13 @@ export class PartitionLog {
   static open(dir: string, config: LogConfig, logger: Logger, options: OpenOptions = {}): PartitionLog {
     const now = options.now ?? Date.now();
     const clean = options.cleanShutdown ?? false;
-    const { segments, logStartOffset, logEndOffset } = loadSegments(dir, config, logger, clean, now);
+    const { segments, logStartOffset, logEndOffset, recoveredFrom } = loadSegments(
+      dir,
+      config,
+      logger,
+      clean,
+      now,
+    );
     // After a clean shutdown everything was flushed; after a crash only what the last checkpoint says was.
     const saved = clean ? null : readOffsetCheckpoint(path.join(dir, RECOVERY_POINT_CHECKPOINT));
     const recoveryPoint = clean ? logEndOffset : Math.min(Math.max(saved ?? 0, logStartOffset), logEndOffset);
@@ -147,7 +167,7 @@ export class PartitionLog {
     log.leaderEpochCache.load();
     log.leaderEpochCache.truncateFromEnd(logEndOffset);
     log.leaderEpochCache.truncateFromStart(logStartOffset);
-    log.loadProducerState();
+    log.loadProducerState(recoveredFrom);
     logger.info('log loaded', {
       partition: log.name,
       segments: segments.length,
@@ -160,16 +180,17 @@ export class PartitionLog {
     return log;
   }
 
-  private loadProducerState(): void {
-    const psm = this.producerState;
-    psm.deleteSnapshotsAbove(this._logEndOffset);
-    let from = psm.loadLatestSnapshot(this._logEndOffset);
-    if (from < 0) from = this._logStartOffset;
-    const start = this.segmentIndexFor(from);
-    for (let i = start; i < this.segments.length; i++) {
-      this.segments[i]!.forEachBatchHeader(from, (h) => psm.replay(h));
-    }
-    psm.onLogStartOffsetIncremented(this._logStartOffset);
+  /** Producer state from the newest snapshot plus a replay; rebuilds the .txnindex of recovered segments. */
+  private loadProducerState(rebuildTxnIndexFrom: number | null = null): void {
+    replayProducerState(
+      this.segments,
+      this.producerState,
+      this._logStartOffset,
+      this._logEndOffset,
+      rebuildTxnIndexFrom,
+      (o) => this.segmentIndexFor(o),
+      this.logger,
+    );
   }
 
   // ---- offsets -------------------------------------------------------------------------------------------
@@ -189,6 +210,35 @@ export class PartitionLog {
   /** Clamped to [logStartOffset, logEndOffset]. */
   set highWatermark(offset: number) {
     this._highWatermark = Math.min(Math.max(offset, this._logStartOffset), this._logEndOffset);
+  }
+
+  /** min(first offset of the oldest open transaction, high watermark): where read_committed consumers stop. */
+  get lastStableOffset(): number {
+    return lastStableOffset(this.producerState, this._highWatermark, this._logStartOffset);
+  }
+
+  /**
+   * Transactions aborted with data in [fetchOffset, upperBoundOffset) (read_committed fetches); null when the
+   * log dir is offline or the index failed to read (KAFKA_STORAGE_ERROR).
+   */
+  abortedTransactions(
+    fetchOffset: number,
+    upperBoundOffset: number,
+  ): { producerId: number; firstOffset: number }[] | null {
+    try {
+      const found = this.health.guard('transaction index', () =>
+        collectAbortedTransactions(
+          this.segments,
+          this.segmentIndexFor(fetchOffset),
+          fetchOffset,
+          upperBoundOffset,
+        ),
+      );
+      return found.map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset }));
+    } catch (e) {
+      if (e instanceof KafkaStorageError) return null;
+      throw e;
+    }
   }
 
   get sizeBytes(): number {
@@ -261,7 +311,7 @@ export class PartitionLog {
    * when needed, writes the bytes as received and fsyncs when flush.messages is reached. The buffer is
    * modified in place.
    */
-  append(records: Buffer, leaderEpoch: number, now: number): AppendResult {
+  append(records: Buffer, leaderEpoch: number, now: number, opts: AppendOptions = {}): AppendResult {
     const refused = this.refuseAppend();
     if (refused !== null) return refused;
     const plan = planAppend(records, {
@@ -271,6 +321,7 @@ export class PartitionLog {
       leaderEpoch,
       logAppendTime: this.config.messageTimestampType === 'LogAppendTime',
       now,
+      origin: opts.origin ?? 'client',
     });
     if (!('appended' in plan)) return plan;
     return this.write(
@@ -283,8 +334,31 @@ export class PartitionLog {
           this.leaderEpochCache.assign(leaderEpoch, plan.firstOffset);
         }
       },
-      () => this.producerState.applyAppended(plan.headers),
+      () => this.completed(this.producerState.applyAppended(plan.headers, plan.markers)),
     );
+  }
+
+  /**
+   * Writes a transaction marker (Kafka's appendEndTxnMarker, origin coordinator): the producer's open
+   * transaction ends; an abort gets its .txnindex entry. INVALID_PRODUCER_EPOCH for an epoch older than the
+   * producer's, TRANSACTION_COORDINATOR_FENCED for a coordinator epoch older than the last marker's.
+   */
+  appendTxnMarker(m: TxnMarkerInput, leaderEpoch: number, now: number): AppendResult {
+    return this.append(buildTxnMarkerBatch(m, now), leaderEpoch, now, { origin: 'coordinator' });
+  }
+
+  /**
+   * Indexes the transactions markers aborted. The marker is already in the log: any I/O failure (a full disk
+   * too) takes the dir offline, so that the next start recovers the segment and rebuilds its index.
+   */
+  private completed(txns: readonly CompletedTxn[]): void {
+    if (txns.length === 0) return;
+    try {
+      indexAborted(txns, this.producerState, this.active);
+    } catch (e) {
+      if (!isIoError(e)) throw e;
+      this.health.takeOffline('transaction index', e as Error);
+    }
   }
 
   /** KAFKA_STORAGE_ERROR while the log dir is offline; throws when the log is closed (a programming error). */
@@ -430,7 +504,10 @@ export class PartitionLog {
         }
       },
       () => {
-        for (const h of plan.headers) this.producerState.replay(h);
+        plan.headers.forEach((h, i) => {
+          const done = this.producerState.replay(h, plan.markers[i] ?? null);
+          if (done !== null) this.completed([done]);
+        });
       },
     );
   }

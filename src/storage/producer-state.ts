@@ -9,7 +9,15 @@
 //   - same epoch: baseSequence must be lastSequence + 1 (2^31-1 wraps to 0), else 45
 //   - unknown producer (never seen, or all its batches removed by retention/DeleteRecords): any sequence is
 //     accepted, as Kafka does since 2.x (UNKNOWN_PRODUCER_ID is not returned any more)
-//   - control batches (transaction markers) skip the sequence checks
+//   - control batches (transaction markers) skip the sequence checks; a marker with an older coordinator epoch
+//     than the producer's stored one -> TRANSACTION_COORDINATOR_FENCED (52)
+//   - origin 'coordinator' (a coordinator's own writes, Kafka's AppendOrigin.COORDINATOR) skips the duplicate
+//     and sequence checks; the epoch checks stay
+//   - a non-transactional batch from a producer with an open transaction -> INVALID_TXN_STATE (48)
+//
+// Transactions: a transactional batch opens a transaction for its producer (currentTxnFirstOffset = its offset)
+// unless one is open; a control batch (commit or abort marker) closes it. The open transactions, in the order of
+// their first offsets, give the first unstable offset (the last stable offset is min(that, high watermark)).
 //
 // Snapshot file <offset as 20 digits>.snapshot: the state after every batch below <offset>. Big-endian:
 //    0 version               int16   1
@@ -59,6 +67,24 @@ export interface ProducerEntry {
   batches: BatchMetadata[];
 }
 
+/** Who writes: a producer (sequence checks) or a coordinator writing its own batches (Kafka's AppendOrigin). */
+export type AppendOrigin = 'client' | 'coordinator';
+
+/** What a control batch carries (Kafka's EndTransactionMarker). */
+export interface TxnMarker {
+  commit: boolean;
+  coordinatorEpoch: number;
+}
+
+/** A transaction closed by a marker (Kafka's CompletedTxn). */
+export interface CompletedTxn {
+  producerId: number;
+  firstOffset: number;
+  /** The marker's offset. */
+  lastOffset: number;
+  aborted: boolean;
+}
+
 export type SequenceCheck =
   | { kind: 'ok' }
   | { kind: 'duplicate'; batch: BatchMetadata }
@@ -76,6 +102,8 @@ function cloneEntry(e: ProducerEntry): ProducerEntry {
 
 export class ProducerStateManager {
   private readonly producers = new Map<number, ProducerEntry>();
+  /** Open transactions: producerId -> currentTxnFirstOffset, in first-offset order. */
+  private readonly ongoing = new Map<number, number>();
 
   constructor(
     readonly dir: string,
@@ -94,11 +122,23 @@ export class ProducerStateManager {
    * Checks one incoming batch. `pending` holds entries already updated by earlier batches of the same append
    * (pass the same map for every batch of one append, then commit it with applyPending after the write).
    */
-  check(h: BatchHeader, pending: Map<number, ProducerEntry>): SequenceCheck {
+  check(
+    h: BatchHeader,
+    pending: Map<number, ProducerEntry>,
+    origin: AppendOrigin = 'client',
+    marker: TxnMarker | null = null,
+  ): SequenceCheck {
     if (h.producerId < 0) return OK;
     const entry = pending.get(h.producerId) ?? this.producers.get(h.producerId);
     const control = isControl(h.attributes);
-    if (h.baseSequence >= 0 && !control && entry !== undefined && entry.producerEpoch === h.producerEpoch) {
+    const client = origin === 'client';
+    if (
+      client &&
+      h.baseSequence >= 0 &&
+      !control &&
+      entry !== undefined &&
+      entry.producerEpoch === h.producerEpoch
+    ) {
       const lastSeq = lastSequenceOf(h.baseSequence, h.lastOffsetDelta);
       const dup = entry.batches.find((b) => b.firstSeq === h.baseSequence && b.lastSeq === lastSeq);
       if (dup !== undefined) return { kind: 'duplicate', batch: dup };
@@ -110,7 +150,32 @@ export class ProducerStateManager {
         message: `producer ${h.producerId} epoch ${h.producerEpoch} is older than the current epoch ${entry.producerEpoch}`,
       };
     }
-    if (!control && h.baseSequence >= 0 && entry !== undefined) {
+    if (
+      control &&
+      marker !== null &&
+      entry !== undefined &&
+      marker.coordinatorEpoch < entry.coordinatorEpoch
+    ) {
+      return {
+        kind: 'error',
+        errorCode: ErrorCode.TRANSACTION_COORDINATOR_FENCED,
+        message: `producer ${h.producerId}: marker coordinator epoch ${marker.coordinatorEpoch} is older than ${entry.coordinatorEpoch}`,
+      };
+    }
+    if (
+      !control &&
+      !isTransactional(h.attributes) &&
+      entry !== undefined &&
+      entry.currentTxnFirstOffset >= 0 &&
+      entry.producerEpoch === h.producerEpoch
+    ) {
+      return {
+        kind: 'error',
+        errorCode: ErrorCode.INVALID_TXN_STATE,
+        message: `Expected transactional write from producer ${h.producerId} (transaction open at offset ${entry.currentTxnFirstOffset})`,
+      };
+    }
+    if (client && !control && h.baseSequence >= 0 && entry !== undefined) {
       if (h.producerEpoch !== entry.producerEpoch) {
         if (h.baseSequence !== 0) {
           return {
@@ -131,13 +196,20 @@ export class ProducerStateManager {
         }
       }
     }
-    this.record(h, pending);
+    this.record(h, pending, marker);
     return OK;
   }
 
-  /** Folds a batch (offsets assigned) into the entry in `into` (copy-on-write from the committed map). */
-  private record(h: BatchHeader, into: Map<number, ProducerEntry>): void {
-    if (h.producerId < 0) return;
+  /**
+   * Folds a batch (offsets assigned) into the entry in `into` (copy-on-write from the committed map). Returns the
+   * transaction a control batch closed, if one was open.
+   */
+  private record(
+    h: BatchHeader,
+    into: Map<number, ProducerEntry>,
+    marker: TxnMarker | null,
+  ): CompletedTxn | null {
+    if (h.producerId < 0) return null;
     let e = into.get(h.producerId);
     if (e === undefined) {
       const committed = this.producers.get(h.producerId);
@@ -159,8 +231,19 @@ export class ProducerStateManager {
       e.batches = [];
     }
     const lastOffset = h.baseOffset + h.lastOffsetDelta;
+    let completed: CompletedTxn | null = null;
     if (isControl(h.attributes)) {
+      if (e.currentTxnFirstOffset >= 0) {
+        completed = {
+          producerId: h.producerId,
+          firstOffset: e.currentTxnFirstOffset,
+          lastOffset,
+          // A control batch that is no transaction marker (none are written to data logs) counts as a commit.
+          aborted: marker !== null && !marker.commit,
+        };
+      }
       e.currentTxnFirstOffset = -1;
+      if (marker !== null) e.coordinatorEpoch = marker.coordinatorEpoch;
     } else {
       if (h.baseSequence >= 0) {
         e.batches.push({
@@ -176,24 +259,37 @@ export class ProducerStateManager {
         e.currentTxnFirstOffset = h.baseOffset;
     }
     e.lastTimestamp = Math.max(e.lastTimestamp, h.maxTimestamp);
+    return completed;
   }
 
   /**
    * Commits entries of a successful append. Offsets were assigned after check(): fix them up from the
    * headers as written (baseOffset is the one thing check() could not know).
    */
-  applyAppended(headers: readonly BatchHeader[]): void {
+  applyAppended(
+    headers: readonly BatchHeader[],
+    markers: readonly (TxnMarker | null)[] = [],
+  ): CompletedTxn[] {
     const next = new Map<number, ProducerEntry>();
-    for (const h of headers) this.record(h, next);
+    const completed: CompletedTxn[] = [];
+    headers.forEach((h, i) => {
+      const c = this.record(h, next, markers[i] ?? null);
+      if (c !== null) completed.push(c);
+    });
     this.commit(next);
+    return completed;
   }
 
-  /** Replays one batch header read back from the log (open, truncation). */
-  replay(h: BatchHeader): void {
-    if (h.producerId < 0) return;
+  /**
+   * Replays one batch header read back from the log (open, truncation) or fetched from the leader; `marker` is
+   * what a control batch says. Returns the transaction it closed.
+   */
+  replay(h: BatchHeader, marker: TxnMarker | null = null): CompletedTxn | null {
+    if (h.producerId < 0) return null;
     const next = new Map<number, ProducerEntry>();
-    this.record(h, next);
+    const completed = this.record(h, next, marker);
     this.commit(next);
+    return completed;
   }
 
   private commit(entries: Map<number, ProducerEntry>): void {
@@ -201,11 +297,40 @@ export class ProducerStateManager {
       // Re-insert so Map order is least recently written first, which makes eviction cheap.
       this.producers.delete(id);
       this.producers.set(id, e);
+      // New transactions start at the log end, so insertion order is first-offset order.
+      if (e.currentTxnFirstOffset < 0) this.ongoing.delete(id);
+      else if (!this.ongoing.has(id)) this.ongoing.set(id, e.currentTxnFirstOffset);
     }
-    while (this.producers.size > producerIdsPerPartitionMax) {
-      const oldest = this.producers.keys().next().value as number;
-      this.producers.delete(oldest);
+    if (this.producers.size > producerIdsPerPartitionMax) {
+      // Producers with an open transaction stay: they hold the last stable offset.
+      for (const id of this.producers.keys()) {
+        if (this.producers.size <= producerIdsPerPartitionMax) break;
+        if (!this.ongoing.has(id)) this.producers.delete(id);
+      }
     }
+  }
+
+  /** The first offset of the oldest open transaction, or -1 when none is open. */
+  firstUnstableOffset(): number {
+    for (const first of this.ongoing.values()) return first;
+    return -1;
+  }
+
+  /** Open transactions: producerId -> first offset, oldest first. */
+  ongoingTransactions(): ReadonlyMap<number, number> {
+    return this.ongoing;
+  }
+
+  /** Every producer entry (DescribeProducers). */
+  entries(): IterableIterator<ProducerEntry> {
+    return this.producers.values();
+  }
+
+  private rebuildOngoing(): void {
+    this.ongoing.clear();
+    const open = [...this.producers.values()].filter((e) => e.currentTxnFirstOffset >= 0);
+    open.sort((a, b) => a.currentTxnFirstOffset - b.currentTxnFirstOffset);
+    for (const e of open) this.ongoing.set(e.producerId, e.currentTxnFirstOffset);
   }
 
   /**
@@ -233,6 +358,7 @@ export class ProducerStateManager {
 
   clear(): void {
     this.producers.clear();
+    this.ongoing.clear();
   }
 
   // ---- snapshots -----------------------------------------------------------------------------------------
@@ -296,20 +422,21 @@ export class ProducerStateManager {
    * there is none (the state is then empty). Unreadable snapshots are reported and deleted.
    */
   loadLatestSnapshot(maxOffset: number): number {
-    this.producers.clear();
+    this.clear();
     const offsets = this.listSnapshots().filter((o) => o <= maxOffset);
     for (let i = offsets.length - 1; i >= 0; i--) {
       const offset = offsets[i]!;
       const file = this.snapshotFile(offset);
       try {
         this.parseSnapshot(fs.readFileSync(file));
+        this.rebuildOngoing();
         return offset;
       } catch (e) {
         this.logger.warn('producer state snapshot unreadable, deleting it', {
           file,
           error: (e as Error).message,
         });
-        this.producers.clear();
+        this.clear();
         this.deleteSnapshot(offset);
       }
     }

@@ -11,6 +11,7 @@
 // matches. The .log is cut at the first batch failing any check, everything after it (including later
 // segments, which follow a hole) is removed, a warn line names the file, position, bytes cut and reason, and
 // the segment's .index/.timeindex are rebuilt from the batches that remain.
+// Each recovered segment's .txnindex is rebuilt afterwards, by the producer-state replay (transactions.ts).
 // Every rebuild of a segment's indexes is logged (warn, naming the .index file and why), also when nothing was
 // cut: after an unclean stop the old index files cannot be trusted, whatever they contain.
 
@@ -139,12 +140,18 @@ export function recoverSegment(
 /**
  * Recovers a partition's segments after an unclean stop: those from the one holding recoveryPoint to the end
  * (all of them when recoveryPoint is -1). Stops at the first segment that had to be cut and deletes the
- * segments after it. Returns the segments that remain.
+ * segments after it. Returns the segments that remain and the base offset of the first one recovered (their
+ * .txnindex files are rebuilt when producer state is replayed, transactions.ts).
  */
-export function recoverLog(segments: LogSegment[], recoveryPoint: number, logger: Logger): LogSegment[] {
+export function recoverLog(
+  segments: LogSegment[],
+  recoveryPoint: number,
+  logger: Logger,
+): { segments: LogSegment[]; from: number } {
   let from = 0;
   for (let i = 0; i < segments.length; i++) if (segments[i]!.baseOffset <= recoveryPoint) from = i;
   let minBaseOffset = segments[from]!.baseOffset;
+  const recoveredFrom = minBaseOffset;
   for (let i = from; i < segments.length; i++) {
     const r = recoverSegment(segments[i]!, minBaseOffset, logger);
     minBaseOffset = r.nextOffset;
@@ -157,8 +164,8 @@ export function recoverLog(segments: LogSegment[], recoveryPoint: number, logger
         });
         later.delete(0);
       }
-      return segments.slice(0, i + 1);
+      return { segments: segments.slice(0, i + 1), from: recoveredFrom };
     }
   }
-  return segments;
+  return { segments, from: recoveredFrom };
 }

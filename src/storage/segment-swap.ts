@@ -44,6 +44,7 @@ import {
   SWAP_SUFFIX,
   TIME_INDEX_SUFFIX,
 } from './segment.js';
+import { TXN_INDEX_SUFFIX } from './txn-index.js';
 
 export const CLEANER_SWAP_CHECKPOINT = 'cleaner-swap-checkpoint';
 
@@ -106,13 +107,13 @@ export function completeInterruptedSwaps(dir: string, logger: Logger): void {
       if (!plainLog.test(g)) continue;
       const b = Number(g.slice(0, 20));
       if (b < base || b >= end) continue;
-      for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+      for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX]) {
         fs.rmSync(path.join(dir, offsetFileStem(b) + suffix), { force: true });
       }
       replaced.push(b);
     }
     const stem = path.join(dir, offsetFileStem(base));
-    for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX, LOG_SUFFIX]) {
+    for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX, LOG_SUFFIX]) {
       if (fs.existsSync(stem + suffix + SWAP_SUFFIX))
         fs.renameSync(stem + suffix + SWAP_SUFFIX, stem + suffix);
     }

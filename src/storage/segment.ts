@@ -1,4 +1,5 @@
-// One segment of a partition log: <baseOffset as 20 digits>.log plus its .index and .timeindex (Kafka's names).
+// One segment of a partition log: <baseOffset as 20 digits>.log plus its .index and .timeindex (Kafka's names),
+// and a .txnindex once a transaction was aborted in it (txn-index.ts).
 //
 // <baseOffset>.log is a plain concatenation of record batches exactly as they travel on the wire (v2, see
 // src/protocol/records.ts): baseOffset int64, batchLength int32, then batchLength bytes. No file header, no
@@ -41,6 +42,7 @@ import { offsetEntryMismatch, timeEntryMismatch } from './index-check.js';
 import { OffsetIndex, type OffsetPosition, TimeIndex, type TimestampOffset, writeFully } from './indexes.js';
 import { LogWindow } from './log-window.js';
 import type { ReadBufferPool } from './read-buffers.js';
+import { TransactionIndex } from './txn-index.js';
 
 export { LogWindow } from './log-window.js';
 
@@ -97,6 +99,8 @@ export class LogSegment {
   private fd: number;
   private readonly offsetIndex: OffsetIndex;
   private readonly timeIndex: TimeIndex;
+  /** Transactions aborted by markers in this segment (the file exists once there is one). */
+  readonly txnIndex: TransactionIndex;
   private indexesLoaded: boolean;
   private bytesSinceLastIndexEntry = 0;
   private maxTs = -1;
@@ -127,6 +131,10 @@ export class LogSegment {
     this.created = created;
     this.offsetIndex = new OffsetIndex(this.indexFile, baseOffset, config.segmentIndexBytes);
     this.timeIndex = new TimeIndex(this.timeIndexFile, baseOffset, config.segmentIndexBytes);
+    this.txnIndex = new TransactionIndex(
+      TransactionIndex.fileFor(dir, offsetFileStem(baseOffset), fileSuffix),
+      logger,
+    );
     this.indexesLoaded = fresh;
     this.rollingBaseTimestamp = fresh ? -1 : null;
   }
@@ -147,6 +155,7 @@ export class LogSegment {
     const seg = new LogSegment(dir, baseOffset, config, fd, 0, now, true, defaultLogger, fileSuffix);
     seg.offsetIndex.reset();
     seg.timeIndex.reset();
+    seg.txnIndex.reset();
     return seg;
   }
 
@@ -577,6 +586,7 @@ export class LogSegment {
     this.rollingBaseTimestamp = null;
     this.scanFrom(this.offsetIndex.last().position, false);
     this.bytesSinceLastIndexEntry = 0;
+    this.txnIndex.truncateTo(offset);
     return removed;
   }
 
@@ -586,7 +596,10 @@ export class LogSegment {
       this.offsetIndex.flush(sync);
       this.timeIndex.flush(sync);
     }
-    if (sync) fs.fsyncSync(this.fd);
+    if (sync) {
+      fs.fsyncSync(this.fd);
+      this.txnIndex.flush();
+    }
   }
 
   /** The segment stops being the active one: final time-index entry (as Kafka does), indexes to disk. */
@@ -625,7 +638,8 @@ export class LogSegment {
     await new Promise<void>((resolve, reject) =>
       fs.fsync(fd, (err) => (err === null ? resolve() : reject(err))),
     );
-    for (const file of [this.indexFile, this.timeIndexFile]) {
+    for (const file of [this.indexFile, this.timeIndexFile, this.txnIndex.file]) {
+      if (file === this.txnIndex.file && !fs.existsSync(file)) continue;
       const h = await fsp.open(file, 'r+');
       try {
         await h.sync();
@@ -659,6 +673,7 @@ export class LogSegment {
     this.offsetIndex.file = this.indexFile;
     this.timeIndexFile = rename(this.timeIndexFile);
     this.timeIndex.file = this.timeIndexFile;
+    this.txnIndex.file = rename(this.txnIndex.file);
     this.logFile = rename(this.logFile);
   }
 
@@ -676,7 +691,7 @@ export class LogSegment {
       fs.closeSync(this.fd);
     } catch {}
     this.fd = -1;
-    for (const file of [this.logFile, this.indexFile, this.timeIndexFile]) {
+    for (const file of [this.logFile, this.indexFile, this.timeIndexFile, this.txnIndex.file]) {
       if (delayMs <= 0) {
         fs.rmSync(file, { force: true });
         continue;

@@ -14,7 +14,7 @@ import type { InitProducerIdResponse } from '../../src/protocol/generated/init-p
 import type { OffsetFetchResponse } from '../../src/protocol/generated/offset-fetch-response.js';
 import type { TxnOffsetCommitResponse } from '../../src/protocol/generated/txn-offset-commit-response.js';
 import type { WriteTxnMarkersResponse } from '../../src/protocol/generated/write-txn-markers-response.js';
-import { encodeRecordBatch, isTransactional, iterateBatches } from '../../src/protocol/records.js';
+import { isTransactional, iterateBatches } from '../../src/protocol/records.js';
 import { type InProcessBroker, startInProcess } from '../helpers/in-process.js';
 import { commit, createTopic, fetchOffsets, joinNew, sync } from './group-client.js';
 import { groupOn } from './leadership.js';
@@ -94,36 +94,13 @@ async function fetchStable(
   return out;
 }
 
-/**
- * WriteTxnMarkers v1 for one __consumer_offsets partition, as the transaction coordinator sends it. Until the
- * log side's handler is in (branch i11-log), the same steps in process: append the control batch, wait until
- * it is replicated, completeTransaction.
- */
+/** WriteTxnMarkers v1 for one __consumer_offsets partition, as the transaction coordinator sends it. */
 async function endTxn(
-  b: InProcessBroker,
   c: KafkaConnection,
   offsetsPartition: number,
   p: Producer,
   commit: boolean,
 ): Promise<void> {
-  if (!c.supports(ApiKey.WriteTxnMarkers)) {
-    const part = b.broker.replicas.partition(OFFSETS_TOPIC, offsetsPartition)!;
-    const key = Buffer.alloc(4);
-    key.writeInt16BE(commit ? 1 : 0, 2);
-    const value = Buffer.alloc(6);
-    const marker = encodeRecordBatch({
-      records: [{ key, value }],
-      producerId: p.producerId,
-      producerEpoch: p.producerEpoch,
-      isTransactional: true,
-      isControl: true,
-    });
-    const res = part.appendAsLeader(marker, -1, 1, Date.now());
-    assert.equal(res.errorCode, ErrorCode.NONE);
-    assert.equal(await part.waitForHighWatermark(res.lastOffset, 1, 5_000), ErrorCode.NONE);
-    b.broker.groups.completeTransaction(offsetsPartition, p.producerId, commit);
-    return;
-  }
   const res = (await c.send(ApiKey.WriteTxnMarkers, 1, {
     markers: [
       {
@@ -183,7 +160,7 @@ describe('group coordinator: transactional offset commits', () => {
       ]),
     );
 
-    await endTxn(b, c, p, producer, true);
+    await endTxn(c, p, producer, true);
     const after = await fetchOffsets(c, g, t0);
     assert.equal(after.get('t:0')?.offset, 5);
     assert.equal(after.get('t:0')?.metadata, 'm5');
@@ -207,7 +184,7 @@ describe('group coordinator: transactional offset commits', () => {
       new Map([['t:1', [-1, ErrorCode.UNSTABLE_OFFSET_COMMIT]]]),
       'all-partitions fetch: the committed partition is unstable, the pending-only one is not listed',
     );
-    await endTxn(b, c, p, producer, false);
+    await endTxn(c, p, producer, false);
     const after = await fetchOffsets(c, g, t0);
     assert.equal(after.get('t:0')?.offset, -1);
     assert.equal(after.get('t:1')?.offset, 3);
@@ -226,7 +203,7 @@ describe('group coordinator: transactional offset commits', () => {
     await txnCommit(c, g, producer, [{ topic: 't', partition: 0, offset: 10 }]);
     await commit(c, g, [{ topic: 't', partition: 0, offset: 20 }]);
     assert.equal((await fetchOffsets(c, g, t0)).get('t:0')?.offset, 20);
-    await endTxn(b, c, p, producer, true);
+    await endTxn(c, p, producer, true);
     assert.equal((await fetchOffsets(c, g, t0)).get('t:0')?.offset, 20);
   });
 
@@ -238,7 +215,7 @@ describe('group coordinator: transactional offset commits', () => {
     await txnCommit(c, g, a, [{ topic: 't', partition: 0, offset: 1 }]);
     await txnCommit(c, g, z, [{ topic: 't', partition: 1, offset: 2 }]);
     await txnCommit(c, other, a, [{ topic: 't', partition: 0, offset: 3 }]);
-    await endTxn(b, c, p, a, true);
+    await endTxn(c, p, a, true);
     assert.deepEqual(
       await fetchStable(c, g, t0),
       new Map([
@@ -247,9 +224,9 @@ describe('group coordinator: transactional offset commits', () => {
       ]),
     );
     assert.deepEqual((await fetchStable(c, other, t0)).get('t:0'), [-1, ErrorCode.UNSTABLE_OFFSET_COMMIT]);
-    await endTxn(b, c, (p + 1) % PARTITIONS, a, true);
+    await endTxn(c, (p + 1) % PARTITIONS, a, true);
     assert.equal((await fetchOffsets(c, other, t0)).get('t:0')?.offset, 3);
-    await endTxn(b, c, p, z, true);
+    await endTxn(c, p, z, true);
     assert.equal((await fetchOffsets(c, g, t0)).get('t:1')?.offset, 2);
   });
 
@@ -285,7 +262,7 @@ describe('group coordinator: transactional offset commits', () => {
       (await txnCommit(c, g, producer, [{ topic: 'missing', partition: 0, offset: 1 }])).get('missing:0'),
       ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
     );
-    await endTxn(b, c, p, producer, true);
+    await endTxn(c, p, producer, true);
     assert.equal((await fetchOffsets(c, g, t0)).get('t:0')?.offset, 4);
   });
 
@@ -294,7 +271,7 @@ describe('group coordinator: transactional offset commits', () => {
     const producer = await newProducer(c);
     const bumped = { ...producer, producerEpoch: producer.producerEpoch + 1 };
     assert.equal((await txnCommit(c, g, bumped, [{ topic: 't', partition: 0, offset: 1 }])).get('t:0'), 0);
-    await endTxn(b, c, p, bumped, true);
+    await endTxn(c, p, bumped, true);
     assert.equal(
       (await txnCommit(c, g, producer, [{ topic: 't', partition: 1, offset: 9 }])).get('t:1'),
       ErrorCode.INVALID_PRODUCER_EPOCH,
@@ -315,7 +292,7 @@ describe('group coordinator: transactional offset commits', () => {
     const kept = await fetchOffsets(c, g, t0);
     assert.equal(kept.get('t:0')?.offset, 1, 'the offset with a transaction pending is kept');
     assert.equal(kept.get('t:1')?.offset, -1, 'the other one expired');
-    await endTxn(b, c, p, producer, false);
+    await endTxn(c, p, producer, false);
     assert.equal((await fetchOffsets(c, g, t0)).get('t:0')?.offset, 1);
   });
 
@@ -327,7 +304,7 @@ describe('group coordinator: transactional offset commits', () => {
       results: { errorCode: number }[];
     };
     assert.equal(del.results[0]!.errorCode, ErrorCode.NONE);
-    await endTxn(b, c, p, producer, true);
+    await endTxn(c, p, producer, true);
     assert.deepEqual(
       await fetchStable(c, g, t0),
       new Map([
@@ -358,9 +335,9 @@ describe('group coordinator: loading transactional offset commits', () => {
       const only = groupOn(p, PARTITIONS, 'pending-only');
       await txnCommit(c, only, stale, [{ topic: 't', partition: 0, offset: 70 }]);
       await commit(c, only, [{ topic: 't', partition: 0, offset: 80 }]);
-      await endTxn(b, c, p, stale, true);
-      await endTxn(b, c, p, committed, true);
-      await endTxn(b, c, p, aborted, false);
+      await endTxn(c, p, stale, true);
+      await endTxn(c, p, committed, true);
+      await endTxn(c, p, aborted, false);
       const before = await fetchStable(c, g, t0);
       c.close();
 
@@ -378,7 +355,7 @@ describe('group coordinator: loading transactional offset commits', () => {
         assert.equal((await fetchOffsets(c, g, t0)).get('t:1')?.offset, 50);
         assert.equal((await fetchOffsets(c, only, t0)).get('t:0')?.offset, 80);
         // The transaction still open after the restart ends as usual.
-        await endTxn(b, c, p, pending, true);
+        await endTxn(c, p, pending, true);
         assert.deepEqual((await fetchStable(c, g, t0)).get('t:1'), [12, ErrorCode.NONE]);
       } finally {
         c.close();

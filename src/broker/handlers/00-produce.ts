@@ -35,8 +35,10 @@ import {
   BATCH_HEADER_BYTES,
   type BatchHeader,
   batchCrcValid,
+  CONTROL_FLAG_MASK,
   LOG_OVERHEAD,
   readBatchHeader,
+  TRANSACTIONAL_FLAG_MASK,
 } from '../../protocol/records.js';
 import type { Broker } from '../broker.js';
 import { defineHandler, type RequestContext } from '../handler.js';
@@ -118,6 +120,22 @@ function checkBatch(records: Buffer, maxMessageBytes: number): BatchHeader | [nu
     ];
   }
   return h;
+}
+
+/**
+ * Kafka's checks of a batch's transactional bits: control batches are the coordinators' (INVALID_RECORD); a
+ * transactional batch needs a transactional id on the request (TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as
+ * Kafka answers when it is missing) and a producer id (INVALID_RECORD). The log opens the transaction.
+ */
+function transactionProblem(h: BatchHeader, transactionalId: string | null): [number, string] | null {
+  if ((h.attributes & CONTROL_FLAG_MASK) !== 0)
+    return [ErrorCode.INVALID_RECORD, 'Clients are not allowed to write control records'];
+  if ((h.attributes & TRANSACTIONAL_FLAG_MASK) === 0) return null;
+  if (transactionalId === null)
+    return [ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'Transactional records need a transactional id'];
+  if (h.producerId < 0)
+    return [ErrorCode.INVALID_RECORD, 'Transactional records need a producer id (InitProducerId)'];
+  return null;
 }
 
 /** The topic-level settings a produce needs, resolved once per topic per request. */
@@ -363,13 +381,8 @@ function produceToPartition(
     return failure(index, problem[0], problem[1]);
   }
   const h = checked;
-  if ((h.attributes & 0x10) !== 0 || transactionalId !== null) {
-    return failure(
-      index,
-      ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-      'Transactions are not supported yet',
-    );
-  }
+  const problem = transactionProblem(h, transactionalId);
+  if (problem !== null) return rejected(ctx, broker, topicName, index, problem);
   const bounds = settings.timestampBounds;
   if (bounds !== null && headerOutOfRange(h, now, bounds)) {
     return timestampRejection(ctx, broker, topicName, index, records, h, now, bounds);

@@ -5,6 +5,9 @@
 // except that the first partition with data returns at least one whole batch (KIP-74).
 // Fetch sessions (KIP-227) are not kept: every response carries session id 0, which tells the
 // client to send full fetch requests. v13+ names topics by id.
+// Transactions: every partition reports its last stable offset; consumers with isolation_level=1
+// (read_committed) read up to it and get the aborted transactions overlapping the batches returned;
+// followers (replica id >= 0) read to the log end.
 
 import type { Partition } from '../../cluster/partition.js';
 import * as limits from '../../limits.js';
@@ -12,6 +15,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { FetchRequest } from '../../protocol/generated/fetch-request.js';
 import type { FetchResponseInput } from '../../protocol/generated/fetch-response.js';
+import { readInt64 } from '../../protocol/records.js';
 import { releaseReadBuffers } from '../../storage/read-buffers.js';
 import type { Broker } from '../broker.js';
 import { defineHandler, type RequestContext } from '../handler.js';
@@ -39,6 +43,17 @@ interface ReadPass {
   sent: { topic: string; records: Buffer }[];
   /** Read buffers the response refers to: recycled once it is written (releaseReadBuffers). */
   reads: Buffer[];
+}
+
+/** Offset after the last whole batch of records (header fields only), -1 when there is none. */
+function nextOffsetOf(records: Buffer): number {
+  let next = -1;
+  let pos = 0;
+  while (pos + 61 <= records.length) {
+    next = readInt64(records, pos) + records.readInt32BE(pos + 23) + 1;
+    pos += 12 + records.readInt32BE(pos + 8);
+  }
+  return next;
 }
 
 /** Records in whole batches (header fields only: batchLength at +8, recordCount at +57). */
@@ -111,12 +126,16 @@ function readOnce(broker: Broker, req: FetchRequest, version: number, first: boo
           continue;
         }
       }
+      const readCommitted = !follower && req.isolationLevel === READ_COMMITTED;
+      const lastStableOffset = log.lastStableOffset;
       const base = {
         partitionIndex: fp.partition,
         highWatermark: log.highWatermark,
-        lastStableOffset: log.highWatermark,
+        lastStableOffset,
         logStartOffset: log.logStartOffset,
-        abortedTransactions: req.isolationLevel === READ_COMMITTED ? [] : null,
+        abortedTransactions: (readCommitted ? [] : null) as
+          | { producerId: number; firstOffset: number }[]
+          | null,
         preferredReadReplica: -1,
       };
       if (epochError !== ErrorCode.NONE) {
@@ -125,8 +144,9 @@ function readOnce(broker: Broker, req: FetchRequest, version: number, first: boo
         continue;
       }
       const max = Math.min(fp.partitionMaxBytes, budget);
-      // Followers copy the whole log; consumers see only what the ISR has (the high watermark).
-      const limit = follower ? log.logEndOffset : log.highWatermark;
+      // Followers copy the whole log; consumers see only what the ISR has (the high watermark), and
+      // read_committed consumers only what no open transaction holds (the last stable offset).
+      const limit = follower ? log.logEndOffset : readCommitted ? lastStableOffset : log.highWatermark;
       const res = log.read(fp.fetchOffset, Math.max(max, 0), limit, bytes === 0);
       if (res.errorCode !== ErrorCode.NONE) {
         anyError = true;
@@ -145,6 +165,15 @@ function readOnce(broker: Broker, req: FetchRequest, version: number, first: boo
       bytes += res.bytes;
       budget -= res.bytes;
       if (records.length > 0 && !follower) sent.push({ topic: partition.topic, records });
+      if (readCommitted && records.length > 0) {
+        const aborted = log.abortedTransactions(fp.fetchOffset, nextOffsetOf(records));
+        if (aborted === null) {
+          anyError = true;
+          outs.push({ ...base, errorCode: ErrorCode.KAFKA_STORAGE_ERROR, records: EMPTY });
+          continue;
+        }
+        base.abortedTransactions = aborted;
+      }
       outs.push({ ...base, errorCode: ErrorCode.NONE, records });
     }
     responses.push({ topic: ft.topic, topicId: ft.topicId, partitions: outs });

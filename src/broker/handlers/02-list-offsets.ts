@@ -17,6 +17,7 @@ const EARLIEST = -2;
 const MAX_TIMESTAMP = -3;
 const EARLIEST_LOCAL = -4;
 const LATEST_TIERED = -5;
+const READ_COMMITTED = 1;
 
 export const listOffsets = defineHandler<ListOffsetsRequest, ListOffsetsResponseInput>({
   apiKey: ApiKey.ListOffsets,
@@ -41,6 +42,7 @@ export const listOffsets = defineHandler<ListOffsetsRequest, ListOffsetsResponse
           const epochError = checkLeaderEpoch(partition, p.currentLeaderEpoch);
           if (epochError !== ErrorCode.NONE) return fail(epochError);
           const log = partition.log;
+          const visibleEnd = req.isolationLevel === READ_COMMITTED ? log.lastStableOffset : log.highWatermark;
           const ok = (offset: number, timestamp: number) => ({
             partitionIndex: p.partitionIndex,
             errorCode: ErrorCode.NONE,
@@ -50,8 +52,9 @@ export const listOffsets = defineHandler<ListOffsetsRequest, ListOffsetsResponse
           });
           switch (p.timestamp) {
             case LATEST:
-              // A follower (replica id >= 0) reads to the log end, consumers to the high watermark.
-              return ok(req.replicaId >= 0 ? log.logEndOffset : log.highWatermark, -1);
+              // A follower (replica id >= 0) reads to the log end, consumers to the high watermark,
+              // read_committed consumers to the last stable offset.
+              return ok(req.replicaId >= 0 ? log.logEndOffset : visibleEnd, -1);
             case EARLIEST:
             case EARLIEST_LOCAL:
               return ok(log.logStartOffset, -1);
@@ -66,7 +69,7 @@ export const listOffsets = defineHandler<ListOffsetsRequest, ListOffsetsResponse
               if (p.timestamp < 0) return fail(ErrorCode.INVALID_REQUEST);
               const found = storageRead(() => log.offsetForTimestamp(p.timestamp));
               if (found === undefined) return fail(ErrorCode.KAFKA_STORAGE_ERROR);
-              if (found === null || found.offset >= log.highWatermark) return ok(-1, -1);
+              if (found === null || found.offset >= visibleEnd) return ok(-1, -1);
               return ok(found.offset, found.timestamp);
             }
           }

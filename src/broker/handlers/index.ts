@@ -25,6 +25,7 @@ import { deleteTopics } from './20-delete-topics.js';
 import { deleteRecords } from './21-delete-records.js';
 import { initProducerId } from './22-init-producer-id.js';
 import { offsetForLeaderEpoch } from './23-offset-for-leader-epoch.js';
+import { writeTxnMarkers } from './27-write-txn-markers.js';
 import { txnOffsetCommit } from './28-txn-offset-commit.js';
 import { describeConfigs } from './32-describe-configs.js';
 import { alterConfigs } from './33-alter-configs.js';
@@ -38,6 +39,7 @@ import { listPartitionReassignments } from './46-list-partition-reassignments.js
 import { offsetDelete } from './47-offset-delete.js';
 import { alterPartition } from './56-alter-partition.js';
 import { describeCluster } from './60-describe-cluster.js';
+import { describeProducers } from './61-describe-producers.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: handlers differ in request/response types
 export const handlers: readonly Handler<any, any>[] = [
@@ -67,6 +69,7 @@ export const handlers: readonly Handler<any, any>[] = [
   deleteRecords,
   initProducerId,
   offsetForLeaderEpoch,
+  writeTxnMarkers,
   txnOffsetCommit,
   describeConfigs,
   alterConfigs,
@@ -77,4 +80,5 @@ export const handlers: readonly Handler<any, any>[] = [
   listPartitionReassignments,
   alterPartition,
   describeCluster,
+  describeProducers,
 ];

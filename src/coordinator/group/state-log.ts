@@ -139,7 +139,7 @@ export class GroupStateLog {
     let lastOffset = -1;
     let baseOffset = -1;
     try {
-      const res = partition.appendAsLeader(batch, REQUIRED_ACKS_ALL, minIsr, now);
+      const res = partition.appendAsLeader(batch, REQUIRED_ACKS_ALL, minIsr, now, { origin: 'coordinator' });
       errorCode = res.errorCode;
       errorMessage = res.errorMessage;
       lastOffset = res.lastOffset;

@@ -1,0 +1,101 @@
+// WriteTxnMarkers (key 27), v0-1: a transaction coordinator (B's marker sender, this broker's or another's)
+// asks the leaders of a transaction's partitions to write its commit or abort marker (txn-markers.ts).
+//
+// Per marker, per partition: NOT_LEADER_OR_FOLLOWER / UNKNOWN_TOPIC_OR_PARTITION when not led here; the marker is
+// appended with acks=all semantics (NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas) and the answer
+// waits until the high watermark passes it (REQUEST_TIMED_OUT after txnMarkerReplicationTimeoutMs). The log
+// refuses an older producer epoch (INVALID_PRODUCER_EPOCH) and an older coordinator epoch
+// (TRANSACTION_COORDINATOR_FENCED). Internal topics are written too: for a partition of __consumer_offsets
+// the group coordinator applies or drops the transaction's pending offsets once the marker is replicated
+// (Kafka's GroupCoordinator.onTransactionCompleted).
+
+import { topicConfigValue } from '../../config/topic-config.js';
+import { OFFSETS_TOPIC } from '../../coordinator/group/records.js';
+import * as limits from '../../limits.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { ApiKey } from '../../protocol/generated/apis.js';
+import type {
+  WriteTxnMarkersRequest,
+  WriteTxnMarkersRequestWritableTxnMarker,
+} from '../../protocol/generated/write-txn-markers-request.js';
+import type { WriteTxnMarkersResponseInput } from '../../protocol/generated/write-txn-markers-response.js';
+import type { Broker } from '../broker.js';
+import { defineHandler, type RequestContext } from '../handler.js';
+
+/** Writes one marker to one partition; resolves with the partition's error code once replicated (or failed). */
+async function writeMarker(
+  ctx: RequestContext,
+  broker: Broker,
+  marker: WriteTxnMarkersRequestWritableTxnMarker,
+  topic: string,
+  index: number,
+): Promise<number> {
+  const partition = broker.replicas.leaderFor(topic, index);
+  if (typeof partition === 'number') return partition;
+  const minIsr = Number(topicConfigValue(broker.config, broker.topicConfig(topic), 'min.insync.replicas'));
+  const res = partition.appendTxnMarkerAsLeader(
+    {
+      producerId: marker.producerId,
+      producerEpoch: marker.producerEpoch,
+      coordinatorEpoch: marker.coordinatorEpoch,
+      commit: marker.transactionResult,
+    },
+    minIsr,
+    Date.now(),
+  );
+  let errorCode = res.errorCode;
+  if (errorCode === ErrorCode.NONE && partition.highWatermark <= res.lastOffset) {
+    errorCode = await partition.waitForHighWatermark(
+      res.lastOffset,
+      minIsr,
+      limits.txnMarkerReplicationTimeoutMs,
+    );
+  }
+  if (errorCode !== ErrorCode.NONE) {
+    broker.log[errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER ? 'debug' : 'warn'](
+      'transaction marker not written',
+      {
+        client: ctx.clientAddress,
+        topic,
+        partition: index,
+        producerId: marker.producerId,
+        producerEpoch: marker.producerEpoch,
+        coordinatorEpoch: marker.coordinatorEpoch,
+        commit: marker.transactionResult,
+        errorCode,
+        error: res.errorMessage,
+      },
+    );
+    return errorCode;
+  }
+  if (topic === OFFSETS_TOPIC)
+    broker.groups.completeTransaction(index, marker.producerId, marker.transactionResult);
+  return ErrorCode.NONE;
+}
+
+export const writeTxnMarkers = defineHandler<WriteTxnMarkersRequest, WriteTxnMarkersResponseInput>({
+  apiKey: ApiKey.WriteTxnMarkers,
+  name: 'WriteTxnMarkers',
+  minVersion: 0,
+  maxVersion: 1,
+  async handle(ctx, req) {
+    const broker = ctx.broker;
+    const markers = await Promise.all(
+      req.markers.map(async (m) => ({
+        producerId: m.producerId,
+        topics: await Promise.all(
+          m.topics.map(async (t) => ({
+            name: t.name,
+            partitions: await Promise.all(
+              t.partitionIndexes.map(async (index) => ({
+                partitionIndex: index,
+                errorCode: await writeMarker(ctx, broker, m, t.name, index),
+              })),
+            ),
+          })),
+        ),
+      })),
+    );
+    return { markers };
+  },
+});
