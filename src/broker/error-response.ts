@@ -26,6 +26,7 @@ import type { OffsetCommitRequest } from '../protocol/generated/offset-commit-re
 import type { OffsetFetchRequest } from '../protocol/generated/offset-fetch-request.js';
 import type { OffsetForLeaderEpochRequest } from '../protocol/generated/offset-for-leader-epoch-request.js';
 import type { ProduceRequest } from '../protocol/generated/produce-request.js';
+import type { TxnOffsetCommitRequest } from '../protocol/generated/txn-offset-commit-request.js';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
 import { KafkaStorageError } from '../storage/io-errors.js';
@@ -127,9 +128,10 @@ export function errorResponse(
         })),
       };
     case ApiKey.OffsetCommit:
+    case ApiKey.TxnOffsetCommit:
       return {
         throttleTimeMs: 0,
-        topics: (request as OffsetCommitRequest).topics.map((t) => ({
+        topics: (request as OffsetCommitRequest | TxnOffsetCommitRequest).topics.map((t) => ({
           name: t.name,
           partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
         })),
