@@ -207,6 +207,23 @@ describe('group coordinator: transactional offset commits', () => {
     assert.equal((await fetchOffsets(c, g, t0)).get('t:0')?.offset, 20);
   });
 
+  it('of two transactions committing the same partition, the later record wins whatever the marker order', async () => {
+    const g = groupOn(p, PARTITIONS, 'two-txns');
+    const first = await newProducer(c);
+    const second = await newProducer(c);
+    await txnCommit(c, g, first, [{ topic: 't', partition: 0, offset: 1 }]);
+    await txnCommit(c, g, second, [{ topic: 't', partition: 0, offset: 2 }]);
+    await endTxn(c, p, second, true);
+    assert.deepEqual(
+      (await fetchStable(c, g, t0)).get('t:0'),
+      [-1, ErrorCode.UNSTABLE_OFFSET_COMMIT],
+      'still unstable: the first transaction is open',
+    );
+    assert.equal((await fetchOffsets(c, g, t0)).get('t:0')?.offset, 2);
+    await endTxn(c, p, first, true);
+    assert.deepEqual((await fetchStable(c, g, t0)).get('t:0'), [2, ErrorCode.NONE]);
+  });
+
   it('markers end only their producer, and only for groups of their partition', async () => {
     const g = groupOn(p, PARTITIONS, 'two-producers');
     const other = groupOn((p + 1) % PARTITIONS, PARTITIONS, 'elsewhere');
