@@ -10,13 +10,19 @@ import type { KafkaConnection } from '../../src/client/connection.js';
 import { OFFSETS_TOPIC, partitionForGroup } from '../../src/coordinator/group/records.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { ApiKey } from '../../src/protocol/generated/apis.js';
-import type { InitProducerIdResponse } from '../../src/protocol/generated/init-producer-id-response.js';
-import type { OffsetFetchResponse } from '../../src/protocol/generated/offset-fetch-response.js';
-import type { TxnOffsetCommitResponse } from '../../src/protocol/generated/txn-offset-commit-response.js';
-import type { WriteTxnMarkersResponse } from '../../src/protocol/generated/write-txn-markers-response.js';
 import { isTransactional, iterateBatches } from '../../src/protocol/records.js';
 import { type InProcessBroker, startInProcess } from '../helpers/in-process.js';
-import { commit, createTopic, fetchOffsets, joinNew, sync } from './group-client.js';
+import {
+  commit,
+  createTopic,
+  endTxn,
+  fetchOffsets,
+  fetchStable,
+  joinNew,
+  newProducer,
+  sync,
+  txnCommit,
+} from './group-client.js';
 import { groupOn } from './leadership.js';
 
 const PARTITIONS = 3;
@@ -25,95 +31,6 @@ const overrides = {
   'group.min.session.timeout.ms': '50',
   'offsets.topic.num.partitions': String(PARTITIONS),
 };
-
-interface Producer {
-  producerId: number;
-  producerEpoch: number;
-}
-
-async function newProducer(c: KafkaConnection): Promise<Producer> {
-  const res = (await c.send(ApiKey.InitProducerId, 4, {
-    transactionalId: null,
-    transactionTimeoutMs: 60_000,
-    producerId: -1,
-    producerEpoch: -1,
-  })) as InitProducerIdResponse;
-  assert.equal(res.errorCode, ErrorCode.NONE);
-  return { producerId: res.producerId, producerEpoch: res.producerEpoch };
-}
-
-async function txnCommit(
-  c: KafkaConnection,
-  groupId: string,
-  p: Producer,
-  offsets: { topic: string; partition: number; offset: number }[],
-  opts: { version?: number; generationId?: number; memberId?: string } = {},
-): Promise<Map<string, number>> {
-  const res = (await c.send(ApiKey.TxnOffsetCommit, opts.version ?? 3, {
-    transactionalId: 'txn-test',
-    groupId,
-    producerId: p.producerId,
-    producerEpoch: p.producerEpoch,
-    generationId: opts.generationId ?? -1,
-    memberId: opts.memberId ?? '',
-    groupInstanceId: null,
-    topics: [...new Set(offsets.map((o) => o.topic))].map((name) => ({
-      name,
-      partitions: offsets
-        .filter((o) => o.topic === name)
-        .map((o) => ({
-          partitionIndex: o.partition,
-          committedOffset: o.offset,
-          committedLeaderEpoch: 2,
-          committedMetadata: `m${o.offset}`,
-        })),
-    })),
-  })) as TxnOffsetCommitResponse;
-  const out = new Map<string, number>();
-  for (const t of res.topics)
-    for (const q of t.partitions) out.set(`${t.name}:${q.partitionIndex}`, q.errorCode);
-  return out;
-}
-
-/** OffsetFetch v7 (one group, top-level topics) with require_stable: topic:partition -> [offset, errorCode]. */
-async function fetchStable(
-  c: KafkaConnection,
-  groupId: string,
-  topics: { name: string; partitionIndexes: number[] }[] | null,
-): Promise<Map<string, [number, number]>> {
-  const res = (await c.send(ApiKey.OffsetFetch, 7, {
-    groupId,
-    topics,
-    requireStable: true,
-  })) as OffsetFetchResponse;
-  assert.equal(res.errorCode, ErrorCode.NONE);
-  const out = new Map<string, [number, number]>();
-  for (const t of res.topics) {
-    for (const q of t.partitions) out.set(`${t.name}:${q.partitionIndex}`, [q.committedOffset, q.errorCode]);
-  }
-  return out;
-}
-
-/** WriteTxnMarkers v1 for one __consumer_offsets partition, as the transaction coordinator sends it. */
-async function endTxn(
-  c: KafkaConnection,
-  offsetsPartition: number,
-  p: Producer,
-  commit: boolean,
-): Promise<void> {
-  const res = (await c.send(ApiKey.WriteTxnMarkers, 1, {
-    markers: [
-      {
-        producerId: p.producerId,
-        producerEpoch: p.producerEpoch,
-        transactionResult: commit,
-        topics: [{ name: OFFSETS_TOPIC, partitionIndexes: [offsetsPartition] }],
-        coordinatorEpoch: 0,
-      },
-    ],
-  })) as WriteTxnMarkersResponse;
-  assert.equal(res.markers[0]!.topics[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
-}
 
 const t0 = [{ name: 't', partitionIndexes: [0, 1] }];
 
