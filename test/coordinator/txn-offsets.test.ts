@@ -200,7 +200,7 @@ describe('group coordinator: transactional offset commits', () => {
     assert.equal((await fetchOffsets(c, g, t0)).get('t:0')?.offset, 4);
   });
 
-  it('an older producer epoch is fenced with INVALID_PRODUCER_EPOCH and leaves nothing pending', async () => {
+  it('an older producer epoch is fenced with INVALID_PRODUCER_EPOCH and leaves nothing pending; no producer id is refused', async () => {
     const g = groupOn(p, PARTITIONS, 'fenced');
     const producer = await newProducer(c);
     const bumped = { ...producer, producerEpoch: producer.producerEpoch + 1 };
@@ -211,6 +211,15 @@ describe('group coordinator: transactional offset commits', () => {
       ErrorCode.INVALID_PRODUCER_EPOCH,
     );
     assert.deepEqual((await fetchStable(c, g, t0)).get('t:1'), [-1, ErrorCode.NONE]);
+    const one = [{ topic: 't', partition: 0, offset: 1 }];
+    assert.equal(
+      (await txnCommit(c, g, { producerId: -1, producerEpoch: 0 }, one)).get('t:0'),
+      ErrorCode.INVALID_PRODUCER_ID_MAPPING,
+    );
+    assert.equal(
+      (await txnCommit(c, g, { producerId: producer.producerId, producerEpoch: -1 }, one)).get('t:0'),
+      ErrorCode.INVALID_PRODUCER_EPOCH,
+    );
   });
 
   it('retention keeps an offset pending in a transaction, and its group', async () => {

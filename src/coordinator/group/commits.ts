@@ -128,7 +128,9 @@ export class OffsetCommits {
     const now = Date.now();
     const status = c.groupStatus(req.groupId);
     const groupError =
-      status !== ErrorCode.NONE ? status : this.validateCommit(req, true, ErrorCode.ILLEGAL_GENERATION);
+      status !== ErrorCode.NONE
+        ? status
+        : (this.producerProblem(req) ?? this.validateCommit(req, true, ErrorCode.ILLEGAL_GENERATION));
     const { out, records, accepted } = this.accept(req.groupId, groupError, req.topics, now, -1);
     if (records.length === 0) return out;
     const group = c.groups.get(req.groupId) ?? c.createGroup(req.groupId);
@@ -145,6 +147,25 @@ export class OffsetCommits {
       if (c.isLive(group)) c.maybeDropUnused(group);
     }
     return out;
+  }
+
+  /** A transactional commit needs a producer id and epoch (Kafka's batch builder refuses the batch without). */
+  private producerProblem(req: TxnCommitRequest): number | null {
+    const code =
+      req.producerId < 0
+        ? ErrorCode.INVALID_PRODUCER_ID_MAPPING
+        : req.producerEpoch < 0
+          ? ErrorCode.INVALID_PRODUCER_EPOCH
+          : null;
+    if (code !== null) {
+      this.c.log.warn('TxnOffsetCommit refused: no valid producer id and epoch', {
+        group: req.groupId,
+        transactionalId: req.transactionalId,
+        producerId: req.producerId,
+        producerEpoch: req.producerEpoch,
+      });
+    }
+    return code;
   }
 
   /** The per-partition checks of a commit and the records of the offsets that pass them. */

@@ -12,8 +12,8 @@
 // returns, so records reach the log in the order write() is called. A write that timed out may still be
 // committed later (as in Kafka): the caller answered with an error and the next load sees the record.
 // A transactional write (TxnOffsetCommit) is one transactional batch with the producer's id and epoch,
-// appended with origin 'coordinator' (no sequence checks; an older epoch is refused with
-// INVALID_PRODUCER_EPOCH) and baseSequence -1, so nothing on the log side mistakes it for a retry.
+// appended with origin 'coordinator': no duplicate or sequence checks, so its baseSequence is 0 every time as
+// Kafka's coordinator writes it; an older epoch than the partition knows is refused (INVALID_PRODUCER_EPOCH).
 //
 // replay() reads one partition from its log start offset to its log end and hands every record to the
 // caller, with its offset and, for a transactional batch, its producer id; a transaction marker (control
@@ -37,7 +37,6 @@ import {
   isTransactional,
   iterateBatches,
   LOG_OVERHEAD,
-  NO_SEQUENCE,
   RECORDS_OFFSET,
 } from '../../protocol/records.js';
 import type { GroupCoordinatorConfig } from './config.js';
@@ -129,7 +128,7 @@ export class GroupStateLog {
         : {
             producerId: txn.producerId,
             producerEpoch: txn.producerEpoch,
-            baseSequence: NO_SEQUENCE,
+            baseSequence: 0,
             isTransactional: true,
           }),
     });
