@@ -10,6 +10,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import type { GroupCoordinator } from './coordinator.js';
 import { expiredOffsets } from './offsets.js';
 import { type EncodedRecord, type OffsetAndMetadata, offsetCommitRecord } from './records.js';
+import { clientWriteError } from './state-log.js';
 
 /** Who commits: the member and generation (all unset for a commit without group management). */
 interface Committer {
@@ -398,26 +399,7 @@ export class OffsetCommits {
   }
 }
 
-/**
- * The error a client sees for a failed offsets write (Kafka's storeOffsets mapping; a write that is not
- * committed within offsets.commit.timeout.ms answers COORDINATOR_NOT_AVAILABLE, as Kafka's group
- * coordinator service does, so the client finds its coordinator again and retries).
- */
+/** The error a client sees for a failed offsets write (a record too large: INVALID_COMMIT_OFFSET_SIZE). */
 export function commitWriteError(errorCode: number): number {
-  switch (errorCode) {
-    case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
-    case ErrorCode.NOT_ENOUGH_REPLICAS:
-    case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
-    case ErrorCode.REQUEST_TIMED_OUT:
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
-    case ErrorCode.KAFKA_STORAGE_ERROR:
-      return ErrorCode.NOT_COORDINATOR;
-    case ErrorCode.MESSAGE_TOO_LARGE:
-    case ErrorCode.RECORD_LIST_TOO_LARGE:
-    case ErrorCode.INVALID_FETCH_SIZE:
-      return ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
-    default:
-      return errorCode;
-  }
+  return clientWriteError(errorCode, ErrorCode.INVALID_COMMIT_OFFSET_SIZE);
 }

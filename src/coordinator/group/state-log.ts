@@ -289,3 +289,28 @@ function markerType(batch: Buffer): boolean | null {
     return null;
   }
 }
+
+/**
+ * The error a client sees for a failed write to __consumer_offsets (Kafka's mapping in GroupMetadataManager's
+ * storeOffsets / storeGroup callbacks): not enough replicas or a write not committed within
+ * offsets.commit.timeout.ms -> COORDINATOR_NOT_AVAILABLE (the client finds its coordinator again and retries);
+ * leadership or the log dir lost -> NOT_COORDINATOR; a record too large -> `tooLarge`, which differs by API.
+ */
+export function clientWriteError(errorCode: number, tooLarge: number): number {
+  switch (errorCode) {
+    case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
+    case ErrorCode.NOT_ENOUGH_REPLICAS:
+    case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+    case ErrorCode.REQUEST_TIMED_OUT:
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
+    case ErrorCode.KAFKA_STORAGE_ERROR:
+      return ErrorCode.NOT_COORDINATOR;
+    case ErrorCode.MESSAGE_TOO_LARGE:
+    case ErrorCode.RECORD_LIST_TOO_LARGE:
+    case ErrorCode.INVALID_FETCH_SIZE:
+      return tooLarge;
+    default:
+      return errorCode;
+  }
+}
