@@ -4,7 +4,12 @@
 // committed (the high watermark passed it) does its value enter memory and the response go out, so
 // OffsetFetch never shows an offset a failover could lose. Writes complete in the order they were
 // appended (the high watermark only moves forward and its waiters wake in the order they parked), so
-// applying each on completion replays the log's order.
+// applying each on completion replays the log's order; a transaction's marker may complete in between, so
+// every value keeps its record's offset and the newer record wins (OffsetStore.putIfNewer).
+//
+// TxnOffsetCommit shares the checks and the record building; its offsets are pending for the producer from
+// the append on and enter memory only when the transaction's marker commits them (txn-offsets.ts). OffsetFetch
+// with require_stable answers UNSTABLE_OFFSET_COMMIT for partitions with such pending offsets.
 
 import { ErrorCode } from '../../protocol/errors.js';
 import type { GroupCoordinator } from './coordinator.js';
@@ -113,7 +118,8 @@ export class OffsetCommits {
       for (const a of accepted) a.out.errorCode = commitWriteError(err);
       if (live) c.maybeDropUnused(group);
     } else if (live) {
-      for (const a of accepted) c.offsets.put(req.groupId, a.topic, a.partition, a.value);
+      // A transaction's commit of a newer record may have completed first (txn-offsets.ts).
+      for (const a of accepted) c.offsets.putIfNewer(req.groupId, a.topic, a.partition, a.value);
     }
     return out;
   }

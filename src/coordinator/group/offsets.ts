@@ -33,6 +33,16 @@ export class OffsetStore {
     partitions.set(partition, value);
   }
 
+  /**
+   * Puts the value unless the offset held comes from a newer record of __consumer_offsets: completions of
+   * writes and of transactions may run in another order than their records (Kafka's olderThan check).
+   */
+  putIfNewer(groupId: string, topic: string, partition: number, value: OffsetAndMetadata): void {
+    const current = this.get(groupId, topic, partition);
+    if (current === undefined || current.recordOffset < value.recordOffset)
+      this.put(groupId, topic, partition, value);
+  }
+
   delete(groupId: string, topic: string, partition: number): void {
     const topics = this.byGroup.get(groupId);
     const partitions = topics?.get(topic);

@@ -137,11 +137,7 @@ export function endTransaction(
   const ended = pending.take(producerId, inScope);
   if (commit) {
     for (const [groupId, offsets] of ended) {
-      for (const o of offsets) {
-        const current = committed.get(groupId, o.topic, o.partition);
-        if (current === undefined || current.recordOffset < o.value.recordOffset)
-          committed.put(groupId, o.topic, o.partition, o.value);
-      }
+      for (const o of offsets) committed.putIfNewer(groupId, o.topic, o.partition, o.value);
     }
   }
   return [...ended.keys()];
