@@ -239,6 +239,26 @@ describe('group coordinator: transactional offset commits', () => {
     assert.equal((await fetchOffsets(c, g, t0)).get('t:0')?.offset, 1);
   });
 
+  it('OffsetDelete drops the offsets of open transactions too, as a load of its tombstone does', async () => {
+    const g = groupOn(p, PARTITIONS, 'offset-delete');
+    const producer = await newProducer(c);
+    await commit(c, g, [{ topic: 't', partition: 0, offset: 1 }]);
+    await txnCommit(c, g, producer, [{ topic: 't', partition: 0, offset: 5 }]);
+    const del = (await c.send(ApiKey.OffsetDelete, 0, {
+      groupId: g,
+      topics: [{ name: 't', partitions: [{ partitionIndex: 0 }] }],
+    })) as { errorCode: number; topics: { partitions: { errorCode: number }[] }[] };
+    assert.equal(del.errorCode, ErrorCode.NONE);
+    assert.equal(del.topics[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
+    assert.deepEqual(
+      (await fetchStable(c, g, t0)).get('t:0'),
+      [-1, ErrorCode.NONE],
+      'nothing pending any more',
+    );
+    await endTxn(c, p, producer, true);
+    assert.equal((await fetchOffsets(c, g, t0)).get('t:0')?.offset, -1);
+  });
+
   it('DeleteGroups tombstones the pending offsets too: a later commit marker brings nothing back', async () => {
     const g = groupOn(p, PARTITIONS, 'deleted');
     const producer = await newProducer(c);
@@ -255,6 +275,33 @@ describe('group coordinator: transactional offset commits', () => {
         ['t:1', [-1, 0]],
       ]),
     );
+  });
+
+  it('a restart loads what memory held for every group above, an open transaction included', async () => {
+    const producer = await newProducer(c);
+    await txnCommit(c, groupOn(p, PARTITIONS, 'open-at-restart'), producer, [
+      { topic: 't', partition: 1, offset: 77 },
+    ]);
+    const labels = 'commit abort newer two-txns two-producers members fenced retention offset-delete deleted';
+    const groups = [
+      ...[...labels.split(' '), 'open-at-restart'].map((l) => groupOn(p, PARTITIONS, l)),
+      groupOn((p + 1) % PARTITIONS, PARTITIONS, 'elsewhere'),
+    ];
+    const state = async () => {
+      const out: unknown[] = [];
+      for (const g of groups)
+        out.push([g, [...(await fetchStable(c, g, t0))], [...(await fetchOffsets(c, g, t0))]]);
+      return out;
+    };
+    const before = await state();
+    c.close();
+    b = await b.restart();
+    c = await b.connect();
+    assert.deepEqual(await state(), before);
+    assert.deepEqual((await fetchStable(c, groups.at(-2)!, t0)).get('t:1'), [
+      -1,
+      ErrorCode.UNSTABLE_OFFSET_COMMIT,
+    ]);
   });
 });
 

@@ -336,13 +336,19 @@ export class OffsetCommits {
       };
     });
     if (records.length === 0) return { errorCode: ErrorCode.NONE, topics: out };
-    const err = await c.write(groupId, records, Date.now());
+    let baseOffset = -1;
+    const err = await c.write(groupId, records, Date.now(), {
+      onAppended: (offset) => {
+        baseOffset = offset;
+      },
+    });
     if (err !== ErrorCode.NONE) return { errorCode: commitWriteError(err), topics: [] };
     if (c.isLive(group)) {
-      for (const d of deleted) {
-        c.offsets.delete(groupId, d.topic, d.partition);
-        c.txnOffsets.deleteKey(groupId, d.topic, d.partition);
-      }
+      // What older records put there goes: offsets and transactions' pending ones (as a load replays it).
+      deleted.forEach((d, i) => {
+        c.offsets.deleteIfOlder(groupId, d.topic, d.partition, baseOffset + i);
+        c.txnOffsets.deleteKey(groupId, d.topic, d.partition, baseOffset + i);
+      });
     }
     return { errorCode: ErrorCode.NONE, topics: out };
   }

@@ -151,7 +151,7 @@ export class PartitionLoader {
                 else pending.put(txnProducerId, group, topic, p, { ...value, recordOffset: offset });
               } else if (value === null) {
                 offsets.delete(group, topic, p);
-                pending.deleteKey(group, topic, p);
+                pending.deleteKey(group, topic, p, offset);
               } else {
                 offsets.put(group, topic, p, { ...value, recordOffset: offset });
               }

@@ -43,6 +43,12 @@ export class OffsetStore {
       this.put(groupId, topic, partition, value);
   }
 
+  /** A tombstone at recordOffset completed: deletes the offset unless a newer record put it there. */
+  deleteIfOlder(groupId: string, topic: string, partition: number, recordOffset: number): void {
+    const current = this.get(groupId, topic, partition);
+    if (current !== undefined && current.recordOffset < recordOffset) this.delete(groupId, topic, partition);
+  }
+
   delete(groupId: string, topic: string, partition: number): void {
     const topics = this.byGroup.get(groupId);
     const partitions = topics?.get(topic);

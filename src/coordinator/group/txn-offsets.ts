@@ -100,10 +100,13 @@ export class PendingTxnOffsets {
     return out;
   }
 
-  /** A plain tombstone of the key: every open transaction's offset of it goes too. */
-  deleteKey(groupId: string, topic: string, partition: number): void {
+  /** A plain tombstone of the key at recordOffset: every open transaction's older offset of it goes too. */
+  deleteKey(groupId: string, topic: string, partition: number, recordOffset: number): void {
+    const key = keyOf(topic, partition);
     for (const [producerId, offsets] of [...(this.byGroup.get(groupId) ?? [])]) {
-      offsets.delete(keyOf(topic, partition));
+      const o = offsets.get(key);
+      if (o === undefined || o.value.recordOffset >= recordOffset) continue;
+      offsets.delete(key);
       if (offsets.size === 0) this.forget(producerId, groupId);
     }
   }
