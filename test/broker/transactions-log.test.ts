@@ -10,20 +10,22 @@ import { ErrorCode } from '../../src/protocol/errors.js';
 import { ApiKey } from '../../src/protocol/generated/apis.js';
 import type { CreateTopicsResponse } from '../../src/protocol/generated/create-topics-response.js';
 import type { DescribeProducersResponse } from '../../src/protocol/generated/describe-producers-response.js';
-import type {
-  FetchResponse,
-  FetchResponsePartitionData,
-} from '../../src/protocol/generated/fetch-response.js';
-import type { InitProducerIdResponse } from '../../src/protocol/generated/init-producer-id-response.js';
-import type { ListOffsetsResponse } from '../../src/protocol/generated/list-offsets-response.js';
-import type { ProduceResponse } from '../../src/protocol/generated/produce-response.js';
-import type { WriteTxnMarkersResponse } from '../../src/protocol/generated/write-txn-markers-response.js';
+import type { FetchResponsePartitionData } from '../../src/protocol/generated/fetch-response.js';
 import { decodeRecords, encodeRecordBatch, iterateBatches } from '../../src/protocol/records.js';
 import { type BrokerHandle, startBroker } from '../helpers/broker.js';
+import * as txn from '../helpers/txn-log-client.js';
+import {
+  batchesOf,
+  fetchPartition,
+  latestOffset,
+  type MarkerSpec,
+  READ_COMMITTED,
+  READ_UNCOMMITTED,
+  txnBatch,
+  writeMarkers,
+} from '../helpers/txn-log-client.js';
 
 const TOPIC = 'txn-log';
-const READ_UNCOMMITTED = 0;
-const READ_COMMITTED = 1;
 
 describe('transactional log on a broker process', () => {
   let broker: BrokerHandle;
@@ -51,119 +53,13 @@ describe('transactional log on a broker process', () => {
     conn = await KafkaConnection.connect({ host: '127.0.0.1', port: broker.port });
   }
 
-  async function producerId(): Promise<number> {
-    const res = await conn.request<InitProducerIdResponse>(ApiKey.InitProducerId, {
-      transactionalId: null,
-      transactionTimeoutMs: 60_000,
-      producerId: -1,
-      producerEpoch: -1,
-    });
-    assert.equal(res.errorCode, ErrorCode.NONE);
-    return res.producerId;
-  }
-
-  async function produce(
-    batch: Buffer,
-    transactionalId: string | null,
-  ): Promise<{ errorCode: number; baseOffset: number }> {
-    const res = await conn.request<ProduceResponse>(ApiKey.Produce, {
-      transactionalId,
-      acks: -1,
-      timeoutMs: 10_000,
-      topicData: [{ name: TOPIC, partitionData: [{ index: 0, records: batch }] }],
-    });
-    return res.responses[0]!.partitionResponses[0]!;
-  }
-
-  function txnBatch(pid: number, seq: number, values: string[]): Buffer {
-    return encodeRecordBatch({
-      records: values.map((value) => ({ value })),
-      producerId: pid,
-      producerEpoch: 0,
-      baseSequence: seq,
-      isTransactional: true,
-    });
-  }
-
-  async function markers(
-    list: {
-      pid: number;
-      commit: boolean;
-      coordinatorEpoch?: number;
-      partitions?: number[];
-      topic?: string;
-    }[],
-  ): Promise<number[]> {
-    const res = await conn.request<WriteTxnMarkersResponse>(ApiKey.WriteTxnMarkers, {
-      markers: list.map((m) => ({
-        producerId: m.pid,
-        producerEpoch: 0,
-        transactionResult: m.commit,
-        coordinatorEpoch: m.coordinatorEpoch ?? 3,
-        topics: [{ name: m.topic ?? TOPIC, partitionIndexes: m.partitions ?? [0] }],
-      })),
-    });
-    return res.markers.flatMap((m) => m.topics.flatMap((t) => t.partitions.map((p) => p.errorCode)));
-  }
-
-  async function fetch(
-    offset: number,
-    isolationLevel: number,
-    maxWaitMs = 0,
-  ): Promise<FetchResponsePartitionData> {
-    const res = await conn.request<FetchResponse>(ApiKey.Fetch, {
-      replicaId: -1,
-      maxWaitMs,
-      minBytes: 1,
-      maxBytes: 1 << 20,
-      isolationLevel,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [
-        {
-          topic: TOPIC,
-          topicId: metadataTopicId,
-          partitions: [
-            {
-              partition: 0,
-              fetchOffset: offset,
-              partitionMaxBytes: 1 << 20,
-              currentLeaderEpoch: -1,
-              logStartOffset: -1,
-              lastFetchedEpoch: -1,
-            },
-          ],
-        },
-      ],
-      forgottenTopicsData: [],
-      rackId: '',
-    });
-    return res.responses[0]!.partitions[0]!;
-  }
-
-  async function latest(isolationLevel: number): Promise<number> {
-    const res = await conn.request<ListOffsetsResponse>(ApiKey.ListOffsets, {
-      replicaId: -1,
-      isolationLevel,
-      topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1 }] }],
-    });
-    const p = res.topics[0]!.partitions[0]!;
-    assert.equal(p.errorCode, ErrorCode.NONE);
-    return p.offset;
-  }
-
-  /** Offsets of the batches in a fetch: [baseOffset, lastOffset, isControl]. */
-  function batchesOf(p: FetchResponsePartitionData): [number, number, boolean][] {
-    const out: [number, number, boolean][] = [];
-    for (const { header } of iterateBatches(p.records ?? Buffer.alloc(0))) {
-      out.push([
-        header.baseOffset,
-        header.baseOffset + header.lastOffsetDelta,
-        (header.attributes & 0x20) !== 0,
-      ]);
-    }
-    return out;
-  }
+  const producerId = () => txn.producerId(conn);
+  const produce = (batch: Buffer, transactionalId: string | null) =>
+    txn.produce(conn, TOPIC, batch, transactionalId);
+  const markers = (list: MarkerSpec[]) => writeMarkers(conn, TOPIC, list);
+  const fetch = (offset: number, isolationLevel: number, maxWaitMs = 0) =>
+    fetchPartition(conn, TOPIC, metadataTopicId, offset, isolationLevel, maxWaitMs);
+  const latest = (isolationLevel: number) => latestOffset(conn, TOPIC, isolationLevel);
 
   let metadataTopicId = '';
   let pidA = -1;
