@@ -192,6 +192,7 @@ describe('group coordinator: transactional offset commits', () => {
       ).get('t:0'),
       ErrorCode.ILLEGAL_GENERATION,
     );
+    assert.equal((await txnCommit(c, '', producer, one)).get('t:0'), ErrorCode.INVALID_GROUP_ID);
     assert.equal(
       (await txnCommit(c, g, producer, [{ topic: 'missing', partition: 0, offset: 1 }])).get('missing:0'),
       ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,

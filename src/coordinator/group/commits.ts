@@ -133,7 +133,8 @@ export class OffsetCommits {
   async txnCommit(req: TxnCommitRequest): Promise<TopicErrors[]> {
     const c = this.c;
     const now = Date.now();
-    const status = c.groupStatus(req.groupId);
+    // Kafka refuses an empty group id here (older Kafka accepted it for OffsetCommit only).
+    const status = req.groupId === '' ? ErrorCode.INVALID_GROUP_ID : c.groupStatus(req.groupId);
     const groupError =
       status !== ErrorCode.NONE
         ? status
