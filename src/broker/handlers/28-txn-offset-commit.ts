@@ -9,8 +9,9 @@
 // flexible; v4 (KIP-890) only adds TRANSACTION_ABORTABLE, which this broker does not return.
 // Errors as OffsetCommit: NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS, per partition
 // UNKNOWN_TOPIC_OR_PARTITION, OFFSET_METADATA_TOO_LARGE, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID,
-// FENCED_INSTANCE_ID, REBALANCE_IN_PROGRESS; INVALID_GROUP_ID for an empty group id. Not done: KIP-890's check with the transaction coordinator
-// that the group was added to the transaction (Kafka's transaction.partition.verification.enable).
+// FENCED_INSTANCE_ID, REBALANCE_IN_PROGRESS; INVALID_GROUP_ID for an empty group id; no producer id
+// INVALID_PRODUCER_ID_MAPPING. Not done: KIP-890's check with the transaction coordinator that the group
+// was added to the transaction (Kafka's transaction.partition.verification.enable).
 
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { TxnOffsetCommitRequest } from '../../protocol/generated/txn-offset-commit-request.js';
