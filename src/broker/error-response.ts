@@ -17,6 +17,7 @@ import type { DeleteRecordsRequest } from '../protocol/generated/delete-records-
 import type { DeleteTopicsRequest } from '../protocol/generated/delete-topics-request.js';
 import type { DescribeConfigsRequest } from '../protocol/generated/describe-configs-request.js';
 import type { DescribeGroupsRequest } from '../protocol/generated/describe-groups-request.js';
+import type { DescribeProducersRequest } from '../protocol/generated/describe-producers-request.js';
 import type { FetchRequest } from '../protocol/generated/fetch-request.js';
 import type { FindCoordinatorRequest } from '../protocol/generated/find-coordinator-request.js';
 import type { IncrementalAlterConfigsRequest } from '../protocol/generated/incremental-alter-configs-request.js';
@@ -27,6 +28,7 @@ import type { OffsetFetchRequest } from '../protocol/generated/offset-fetch-requ
 import type { OffsetForLeaderEpochRequest } from '../protocol/generated/offset-for-leader-epoch-request.js';
 import type { ProduceRequest } from '../protocol/generated/produce-request.js';
 import type { TxnOffsetCommitRequest } from '../protocol/generated/txn-offset-commit-request.js';
+import type { WriteTxnMarkersRequest } from '../protocol/generated/write-txn-markers-request.js';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
 import { KafkaStorageError } from '../storage/io-errors.js';
@@ -258,6 +260,29 @@ export function errorResponse(
           name: t.name,
           errorCode,
           errorMessage: message,
+        })),
+      };
+    case ApiKey.WriteTxnMarkers:
+      return {
+        markers: (request as WriteTxnMarkersRequest).markers.map((m) => ({
+          producerId: m.producerId,
+          topics: m.topics.map((t) => ({
+            name: t.name,
+            partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, errorCode })),
+          })),
+        })),
+      };
+    case ApiKey.DescribeProducers:
+      return {
+        throttleTimeMs: 0,
+        topics: (request as DescribeProducersRequest).topics.map((t) => ({
+          name: t.name,
+          partitions: t.partitionIndexes.map((partitionIndex) => ({
+            partitionIndex,
+            errorCode,
+            errorMessage: message,
+            activeProducers: [],
+          })),
         })),
       };
     default:

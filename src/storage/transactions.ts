@@ -115,10 +115,10 @@ function markerAt(seg: LogSegment, h: BatchHeader, position: number): TxnMarker 
 }
 
 /**
- * Rebuilds producer state: the newest snapshot at or below `upTo` (the log end, or the first recovered segment
- * when `rebuildTxnIndexFrom` is set), then every batch header after it. Segments with a base offset at or
- * above rebuildTxnIndexFrom (recovered after an unclean stop) get their .txnindex rewritten from what the replay
- * finds; the others' are trusted.
+ * Rebuilds producer state: the newest snapshot at or below the log end (or at or below rebuildTxnIndexFrom when
+ * set), then every batch header after it. Segments with a base offset at or above rebuildTxnIndexFrom (recovered
+ * after an unclean stop, their .txnindex emptied by recovery) get an entry for every abort marker the replay
+ * meets; the others' are trusted.
  */
 export function replayProducerState(
   segments: readonly LogSegment[],
@@ -134,9 +134,6 @@ export function replayProducerState(
   let from = psm.loadLatestSnapshot(rebuild ? Math.min(rebuildTxnIndexFrom, logEndOffset) : logEndOffset);
   if (from < 0) from = logStartOffset;
   let rebuilt = 0;
-  if (rebuild) {
-    for (const seg of segments) if (seg.baseOffset >= rebuildTxnIndexFrom) seg.txnIndex.reset();
-  }
   for (let i = segmentIndexFor(from); i < segments.length; i++) {
     const seg = segments[i]!;
     const rebuildHere = rebuild && seg.baseOffset >= rebuildTxnIndexFrom;

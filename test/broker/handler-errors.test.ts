@@ -216,6 +216,15 @@ const sampleRequest = {
   groups: [],
   groupsNames: ['g'],
   coordinatorKeys: ['g'],
+  markers: [
+    {
+      producerId: 1,
+      producerEpoch: 0,
+      transactionResult: true,
+      coordinatorEpoch: 0,
+      topics: [{ name: 't', partitionIndexes: [0] }],
+    },
+  ],
   resources: [{ resourceType: 2, resourceName: 't', configurationKeys: null, configs: [] }],
 };
 
