@@ -18,6 +18,7 @@ import type { DeleteRecordsRequest } from '../protocol/generated/delete-records-
 import type { DeleteTopicsRequest } from '../protocol/generated/delete-topics-request.js';
 import type { DescribeConfigsRequest } from '../protocol/generated/describe-configs-request.js';
 import type { DescribeGroupsRequest } from '../protocol/generated/describe-groups-request.js';
+import type { DescribeProducersRequest } from '../protocol/generated/describe-producers-request.js';
 import type { DescribeTransactionsRequest } from '../protocol/generated/describe-transactions-request.js';
 import type { FetchRequest } from '../protocol/generated/fetch-request.js';
 import type { FindCoordinatorRequest } from '../protocol/generated/find-coordinator-request.js';
@@ -28,6 +29,7 @@ import type { OffsetCommitRequest } from '../protocol/generated/offset-commit-re
 import type { OffsetFetchRequest } from '../protocol/generated/offset-fetch-request.js';
 import type { OffsetForLeaderEpochRequest } from '../protocol/generated/offset-for-leader-epoch-request.js';
 import type { ProduceRequest } from '../protocol/generated/produce-request.js';
+import type { TxnOffsetCommitRequest } from '../protocol/generated/txn-offset-commit-request.js';
 import type { WriteTxnMarkersRequest } from '../protocol/generated/write-txn-markers-request.js';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
@@ -130,9 +132,10 @@ export function errorResponse(
         })),
       };
     case ApiKey.OffsetCommit:
+    case ApiKey.TxnOffsetCommit:
       return {
         throttleTimeMs: 0,
-        topics: (request as OffsetCommitRequest).topics.map((t) => ({
+        topics: (request as OffsetCommitRequest | TxnOffsetCommitRequest).topics.map((t) => ({
           name: t.name,
           partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
         })),
@@ -300,6 +303,19 @@ export function errorResponse(
             topics: [],
           }),
         ),
+      };
+    case ApiKey.DescribeProducers:
+      return {
+        throttleTimeMs: 0,
+        topics: (request as DescribeProducersRequest).topics.map((t) => ({
+          name: t.name,
+          partitions: t.partitionIndexes.map((partitionIndex) => ({
+            partitionIndex,
+            errorCode,
+            errorMessage: message,
+            activeProducers: [],
+          })),
+        })),
       };
     default:
       return topLevelError(schema, v, errorCode, message);

@@ -30,9 +30,12 @@
 // delete horizon passed. The cleanable range ends at the first of: the active segment, the high watermark, the
 // first segment with a record newer than min.compaction.lag.ms.
 //
-// Batches kept as they are: control and transactional batches (no transactions yet) and batches at or above
-// endOffset. An emptied batch that is the last batch of a producer still in producer state is kept with no
-// records (Kafka's RETAIN_EMPTY); other emptied batches go.
+// Transactions (cleaner-txns.ts): the cleanable range ends at the last stable offset; committed transactional
+// records are compacted like any others; aborted transactional batches are removed whole (their keys supersede
+// nothing); transaction markers are kept, and the .txnindex entries the cleaned segment still needs go with it.
+// Batches kept as they are: control batches and batches at or above endOffset. An emptied batch that is the last
+// batch of a producer still in producer state is kept with no records (Kafka's RETAIN_EMPTY); other emptied
+// batches go.
 
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { cleanerDedupeKeysMax, cleanerSliceBytesMax, cleanerSliceMsMax } from '../limits.js';
@@ -82,7 +85,8 @@ export function cleanableRange(log: PartitionLog, now: number, cp: CleanerCheckp
   const segs = log.segmentList();
   const config = log.logConfig;
   const active = segs[segs.length - 1]!;
-  let uncleanable = Math.min(active.baseOffset, log.highWatermark);
+  // Kafka's firstUncleanableDirtyOffset: open transactions (the last stable offset) are not cleaned either.
+  let uncleanable = Math.min(active.baseOffset, log.lastStableOffset);
   let firstDirty = cp?.firstDirtyOffset ?? log.logStartOffset;
   if (firstDirty < log.logStartOffset || firstDirty > log.logEndOffset) firstDirty = log.logStartOffset;
   if (config.minCompactionLagMs > 0) {

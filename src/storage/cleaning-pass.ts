@@ -20,11 +20,14 @@ import {
 import { assembleBatch, emptyBatch, encodeKept, mapKeys, selectRecords } from './batch-filter.js';
 import type { CleanableRange } from './cleaner.js';
 import { writeCleanerCheckpoint } from './cleaner-checkpoint.js';
+import { CleanerTransactions } from './cleaner-txns.js';
 import { compacts } from './config.js';
 import type { OffsetMap } from './offset-map.js';
 import type { PartitionLog } from './partition-log.js';
 import { type AppendedBatch, CLEANED_SUFFIX, LogSegment, type LogWindow } from './segment.js';
 import { type SwapStepHook, swapInCleaned, writeSwapMarker } from './segment-swap.js';
+import { collectAbortedTransactions } from './transactions.js';
+import { parseTxnMarker } from './txn-markers.js';
 
 export interface CleanerStats {
   partition: string;
@@ -46,6 +49,8 @@ export interface CleanerStats {
   durationMs: number;
   /** Earliest delete horizon of the tombstones still in the cleaned part, -1 when none. */
   deleteHorizonMs: number;
+  /** Batches of aborted transactions removed (or emptied). */
+  abortedBatchesRemoved: number;
 }
 
 /** The log changed under a pass (or the cleaner stopped): the pass ends without moving the checkpoint. */
@@ -139,6 +144,7 @@ export class CleaningPass {
       slices: 1,
       durationMs: 0,
       deleteHorizonMs: -1,
+      abortedBatchesRemoved: 0,
     };
   }
 
@@ -233,8 +239,17 @@ export class CleaningPass {
 
   // ---- mapping -------------------------------------------------------------------------------------------
 
+  /** The transactions aborted with data in [from, to), from the .txnindex files of the segments from `from`. */
+  private transactions(from: number, to: number): CleanerTransactions {
+    const segs = this.log.segmentList();
+    let i = 0;
+    while (i + 1 < segs.length && segs[i + 1]!.baseOffset <= from) i++;
+    return new CleanerTransactions(collectAbortedTransactions(segs, i, from, to));
+  }
+
   private async buildMap(): Promise<void> {
     const { firstDirtyOffset, firstUncleanableOffset } = this.range;
+    const txns = this.transactions(firstDirtyOffset, firstUncleanableOffset);
     for (let i = 0; i < this.segments.length; i++) {
       const seg = this.segments[i]!;
       if (this.bases[i + 1]! <= firstDirtyOffset) continue;
@@ -245,7 +260,13 @@ export class CleaningPass {
         const last = h.baseOffset + h.lastOffsetDelta;
         if (last < firstDirtyOffset) continue;
         if (last >= firstUncleanableOffset) return;
-        if (!isControl(h.attributes) && !isTransactional(h.attributes)) {
+        if (isControl(h.attributes)) {
+          txns.onMarker(
+            h.producerId,
+            last,
+            h.producerId < 0 ? null : (parseTxnMarker(view(), 0)?.commit ?? null),
+          );
+        } else if (!txns.isAborted(h.producerId, isTransactional(h.attributes), last)) {
           if (this.map.wouldOverflow(h.recordCount)) return;
           const body = await this.body(h, view(), seg.logFile);
           if (body !== null) {
@@ -302,6 +323,8 @@ export class CleaningPass {
     const log = this.log;
     const base = group[0]!.baseOffset;
     const cleaned = LogSegment.create(log.dir, base, log.logConfig, this.now, CLEANED_SUFFIX);
+    const groupEnd = this.bases[this.segments.indexOf(group[group.length - 1]!) + 1]!;
+    const txns = this.transactions(base, groupEnd);
     this.cleaner.setCurrent(cleaned);
     let changed = group.length > 1;
     const out: PendingOutput = { buffers: [], batches: [], bytes: 0 };
@@ -320,7 +343,7 @@ export class CleaningPass {
     for (const seg of group) {
       for (const { h, view } of this.batches(seg, 0)) {
         const size = LOG_OVERHEAD + h.batchLength;
-        const result = await this.filterBatch(h, view(), seg.logFile);
+        const result = await this.filterBatch(h, view(), seg.logFile, txns);
         if (result !== 'same') changed = true;
         const batch = result === 'same' ? Buffer.from(view()) : result;
         if (batch !== null) {
@@ -347,12 +370,13 @@ export class CleaningPass {
       return;
     }
     await this.maybeYield(this.cleaner.sliceLimits.bytes);
+    cleaned.txnIndex.replaceAll(txns.cleanedIndex);
     cleaned.sealCleaned();
     cleaned.setLastModified(group[group.length - 1]!.lastModified());
     await cleaned.fsyncCleaned();
     this.checkUnchanged();
     // The marker means nothing until a .swap file exists; the swap step right after it stays short.
-    await writeSwapMarker(log.dir, base, this.bases[this.segments.indexOf(group[group.length - 1]!) + 1]!);
+    await writeSwapMarker(log.dir, base, groupEnd);
     this.checkUnchanged();
     swapInCleaned(
       log.dir,
@@ -374,9 +398,28 @@ export class CleaningPass {
   /**
    * The batch as it goes into the cleaned segment: 'same' (copied as is), a rewritten batch, or null (dropped).
    */
-  private async filterBatch(h: BatchHeader, batch: Buffer, file: string): Promise<Buffer | 'same' | null> {
-    if (isControl(h.attributes) || isTransactional(h.attributes) || h.baseOffset >= this.endOffset)
+  private async filterBatch(
+    h: BatchHeader,
+    batch: Buffer,
+    file: string,
+    txns: CleanerTransactions,
+  ): Promise<Buffer | 'same' | null> {
+    const lastOffset = h.baseOffset + h.lastOffsetDelta;
+    if (isControl(h.attributes)) {
+      const marker = h.producerId < 0 ? null : parseTxnMarker(batch, 0);
+      txns.onMarker(h.producerId, lastOffset, marker === null ? null : marker.commit);
       return 'same';
+    }
+    const aborted = txns.isAborted(h.producerId, isTransactional(h.attributes), lastOffset);
+    if (h.baseOffset >= this.endOffset) return 'same';
+    if (aborted) {
+      this.stats.recordsRead += h.recordCount;
+      this.stats.recordsRemoved += h.recordCount;
+      this.stats.abortedBatchesRemoved++;
+      if (h.producerId >= 0 && this.producerLastOffsets.get(h.producerId) === lastOffset)
+        return h.recordCount === 0 ? 'same' : emptyBatch(h, batch);
+      return null;
+    }
     const body = await this.body(h, batch, file);
     if (body === null) return 'same';
     let sel: ReturnType<typeof selectRecords>;

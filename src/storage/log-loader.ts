@@ -27,7 +27,10 @@ export interface LoadedSegments {
   segments: LogSegment[];
   logStartOffset: number;
   logEndOffset: number;
-  /** Base offset of the first segment recovery rewrote (its .txnindex and later ones are rebuilt), or null. */
+  /**
+   * Base offset of the first recovered segment holding transaction markers, or null: the .txnindex files from
+   * there on are rebuilt by the producer-state replay (recovered segments without markers have none).
+   */
   recoveredFrom: number | null;
 }
 
@@ -73,18 +76,18 @@ export function loadSegments(
         file: active.logFile,
       });
       const prev = segments[segments.length - 2];
-      recoverSegment(
+      const r = recoverSegment(
         active,
         prev === undefined ? active.baseOffset : prev.baseOffset,
         logger,
         'the .log does not parse to its end after a clean shutdown',
       );
-      recoveredFrom = active.baseOffset;
+      if (r.controlBatches > 0) recoveredFrom = active.baseOffset;
     }
   } else {
     const recovered = recoverLog(segments, savedRecovery ?? -1, logger);
     segments = recovered.segments;
-    recoveredFrom = recovered.from;
+    recoveredFrom = recovered.txnIndexFrom;
   }
 
   const first = segments[0]!;

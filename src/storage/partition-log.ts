@@ -36,14 +36,14 @@ import { isIoError, KafkaStorageError } from './io-errors.js';
 import { LEADER_EPOCH_CHECKPOINT, LeaderEpochCache } from './leader-epoch-cache.js';
 import { LogHealth } from './log-health.js';
 import { LOG_START_OFFSET_CHECKPOINT, loadSegments, RECOVERY_POINT_CHECKPOINT } from './log-loader.js';
-import type { CompletedTxn } from './producer-state.js';
 import { type AppendOrigin, ProducerStateManager, SNAPSHOT_SUFFIX } from './producer-state.js';
 import { defaultReadBufferPool, type ReadBufferPool, releaseReadBuffers } from './read-buffers.js';
 import { segmentsBreakingRetention } from './retention.js';
 import { type AppendedBatch, LogSegment } from './segment.js';
 import { maxTimestampOffset, offsetForTimestamp, type TimestampAndOffset } from './timestamp-lookup.js';
 import {
-  collectAbortedTransactions,
+  type AbortedTxnRef,
+  abortedTransactions,
   indexAborted,
   lastStableOffset,
   replayProducerState,
@@ -152,13 +152,8 @@ export class PartitionLog {
   static open(dir: string, config: LogConfig, logger: Logger, options: OpenOptions = {}): PartitionLog {
     const now = options.now ?? Date.now();
     const clean = options.cleanShutdown ?? false;
-    const { segments, logStartOffset, logEndOffset, recoveredFrom } = loadSegments(
-      dir,
-      config,
-      logger,
-      clean,
-      now,
-    );
+    const loaded = loadSegments(dir, config, logger, clean, now);
+    const { segments, logStartOffset, logEndOffset } = loaded;
     // After a clean shutdown everything was flushed; after a crash only what the last checkpoint says was.
     const saved = clean ? null : readOffsetCheckpoint(path.join(dir, RECOVERY_POINT_CHECKPOINT));
     const recoveryPoint = clean ? logEndOffset : Math.min(Math.max(saved ?? 0, logStartOffset), logEndOffset);
@@ -167,7 +162,7 @@ export class PartitionLog {
     log.leaderEpochCache.load();
     log.leaderEpochCache.truncateFromEnd(logEndOffset);
     log.leaderEpochCache.truncateFromStart(logStartOffset);
-    log.loadProducerState(recoveredFrom);
+    log.loadProducerState(loaded.recoveredFrom);
     logger.info('log loaded', {
       partition: log.name,
       segments: segments.length,
@@ -217,28 +212,15 @@ export class PartitionLog {
     return lastStableOffset(this.producerState, this._highWatermark, this._logStartOffset);
   }
 
-  /**
-   * Transactions aborted with data in [fetchOffset, upperBoundOffset) (read_committed fetches); null when the
-   * log dir is offline or the index failed to read (KAFKA_STORAGE_ERROR).
-   */
-  abortedTransactions(
-    fetchOffset: number,
-    upperBoundOffset: number,
-  ): { producerId: number; firstOffset: number }[] | null {
-    try {
-      const found = this.health.guard('transaction index', () =>
-        collectAbortedTransactions(
-          this.segments,
-          this.segmentIndexFor(fetchOffset),
-          fetchOffset,
-          upperBoundOffset,
-        ),
-      );
-      return found.map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset }));
-    } catch (e) {
-      if (e instanceof KafkaStorageError) return null;
-      throw e;
-    }
+  /** Aborted transactions with data in [fetchOffset, upperBound) (read_committed); null on a storage error. */
+  abortedTransactions(fetchOffset: number, upperBound: number): AbortedTxnRef[] | null {
+    return abortedTransactions(
+      this.segments,
+      this.segmentIndexFor(fetchOffset),
+      fetchOffset,
+      upperBound,
+      this.health,
+    );
   }
 
   get sizeBytes(): number {
@@ -334,7 +316,13 @@ export class PartitionLog {
           this.leaderEpochCache.assign(leaderEpoch, plan.firstOffset);
         }
       },
-      () => this.completed(this.producerState.applyAppended(plan.headers, plan.markers)),
+      () =>
+        indexAborted(
+          this.producerState.applyAppended(plan.headers, plan.markers),
+          this.producerState,
+          this.active,
+          this.health,
+        ),
     );
   }
 
@@ -345,20 +333,6 @@ export class PartitionLog {
    */
   appendTxnMarker(m: TxnMarkerInput, leaderEpoch: number, now: number): AppendResult {
     return this.append(buildTxnMarkerBatch(m, now), leaderEpoch, now, { origin: 'coordinator' });
-  }
-
-  /**
-   * Indexes the transactions markers aborted. The marker is already in the log: any I/O failure (a full disk
-   * too) takes the dir offline, so that the next start recovers the segment and rebuilds its index.
-   */
-  private completed(txns: readonly CompletedTxn[]): void {
-    if (txns.length === 0) return;
-    try {
-      indexAborted(txns, this.producerState, this.active);
-    } catch (e) {
-      if (!isIoError(e)) throw e;
-      this.health.takeOffline('transaction index', e as Error);
-    }
   }
 
   /** KAFKA_STORAGE_ERROR while the log dir is offline; throws when the log is closed (a programming error). */
@@ -504,10 +478,9 @@ export class PartitionLog {
         }
       },
       () => {
-        plan.headers.forEach((h, i) => {
-          const done = this.producerState.replay(h, plan.markers[i] ?? null);
-          if (done !== null) this.completed([done]);
-        });
+        const psm = this.producerState;
+        const done = plan.headers.map((h, i) => psm.replay(h, plan.markers[i] ?? null));
+        indexAborted(done, psm, this.active, this.health);
       },
     );
   }

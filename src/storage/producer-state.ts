@@ -91,6 +91,7 @@ export type SequenceCheck =
   | { kind: 'error'; errorCode: number; message: string };
 
 const OK: SequenceCheck = { kind: 'ok' };
+const NO_COMPLETED: CompletedTxn[] = [];
 
 function inSequence(lastSeq: number, nextSeq: number): boolean {
   return nextSeq === lastSeq + 1 || (nextSeq === 0 && lastSeq === 2147483647);
@@ -271,11 +272,11 @@ export class ProducerStateManager {
     markers: readonly (TxnMarker | null)[] = [],
   ): CompletedTxn[] {
     const next = new Map<number, ProducerEntry>();
-    const completed: CompletedTxn[] = [];
-    headers.forEach((h, i) => {
-      const c = this.record(h, next, markers[i] ?? null);
-      if (c !== null) completed.push(c);
-    });
+    let completed: CompletedTxn[] = NO_COMPLETED;
+    for (let i = 0; i < headers.length; i++) {
+      const c = this.record(headers[i]!, next, markers[i] ?? null);
+      if (c !== null) completed = completed === NO_COMPLETED ? [c] : [...completed, c];
+    }
     this.commit(next);
     return completed;
   }

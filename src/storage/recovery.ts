@@ -22,6 +22,7 @@ import {
   BATCH_HEADER_BYTES,
   BATCH_LENGTH_MIN,
   BATCH_LENGTH_OFFSET,
+  CONTROL_FLAG_MASK,
   CRC_OFFSET,
   LAST_OFFSET_DELTA_OFFSET,
   LOG_OVERHEAD,
@@ -43,6 +44,8 @@ export interface SegmentRecovery {
   reason: string | null;
   /** Offset after the last kept batch. */
   nextOffset: number;
+  /** Control batches (transaction markers) kept: the segment's .txnindex is then rebuilt by the replay. */
+  controlBatches: number;
 }
 
 /**
@@ -56,7 +59,10 @@ export function recoverSegment(
   why = 'recovery after an unclean shutdown',
 ): SegmentRecovery {
   seg.resetIndexes();
+  // Rebuilt by the producer-state replay when the segment holds markers (transactions.ts), else empty.
+  seg.txnIndex.reset();
   const win = seg.window();
+  let controlBatches = 0;
   const size = seg.size;
   let pos = 0;
   let expected = Math.max(minBaseOffset, seg.baseOffset);
@@ -107,6 +113,7 @@ export function recoverSegment(
       break;
     }
     const lastOffset = baseOffset + lastOffsetDelta;
+    if ((h.readInt16BE(ATTRIBUTES_OFFSET) & CONTROL_FLAG_MASK) !== 0) controlBatches++;
     seg.indexBatch(pos, LOG_OVERHEAD + batchLength, lastOffset, maxTimestamp);
     expected = lastOffset + 1;
     nextOffset = lastOffset + 1;
@@ -134,27 +141,36 @@ export function recoverSegment(
       nextOffset,
     });
   }
-  return { batches, validBytes: pos, truncatedBytes, reason: truncatedBytes > 0 ? reason : null, nextOffset };
+  return {
+    batches,
+    validBytes: pos,
+    truncatedBytes,
+    reason: truncatedBytes > 0 ? reason : null,
+    nextOffset,
+    controlBatches,
+  };
 }
 
 /**
  * Recovers a partition's segments after an unclean stop: those from the one holding recoveryPoint to the end
  * (all of them when recoveryPoint is -1). Stops at the first segment that had to be cut and deletes the
- * segments after it. Returns the segments that remain and the base offset of the first one recovered (their
- * .txnindex files are rebuilt when producer state is replayed, transactions.ts).
+ * segments after it. Returns the segments that remain and the base offset of the first recovered one holding
+ * transaction markers, null when none does (from there on the .txnindex files are rebuilt when producer state
+ * is replayed, transactions.ts; a log without transactions replays from its newest snapshot as before).
  */
 export function recoverLog(
   segments: LogSegment[],
   recoveryPoint: number,
   logger: Logger,
-): { segments: LogSegment[]; from: number } {
+): { segments: LogSegment[]; txnIndexFrom: number | null } {
   let from = 0;
   for (let i = 0; i < segments.length; i++) if (segments[i]!.baseOffset <= recoveryPoint) from = i;
   let minBaseOffset = segments[from]!.baseOffset;
-  const recoveredFrom = minBaseOffset;
+  let txnIndexFrom: number | null = null;
   for (let i = from; i < segments.length; i++) {
     const r = recoverSegment(segments[i]!, minBaseOffset, logger);
     minBaseOffset = r.nextOffset;
+    if (r.controlBatches > 0 && txnIndexFrom === null) txnIndexFrom = segments[i]!.baseOffset;
     if (r.truncatedBytes > 0) {
       // Everything after a cut follows a hole.
       for (const later of segments.slice(i + 1)) {
@@ -164,8 +180,8 @@ export function recoverLog(
         });
         later.delete(0);
       }
-      return { segments: segments.slice(0, i + 1), from: recoveredFrom };
+      return { segments: segments.slice(0, i + 1), txnIndexFrom };
     }
   }
-  return { segments, from: recoveredFrom };
+  return { segments, txnIndexFrom };
 }

@@ -8,6 +8,8 @@
 
 import type { Logger } from '../logger.js';
 import { type BatchHeader, isControl } from '../protocol/records.js';
+import { isIoError, KafkaStorageError } from './io-errors.js';
+import type { LogHealth } from './log-health.js';
 import type { CompletedTxn, ProducerStateManager, TxnMarker } from './producer-state.js';
 import type { LogSegment } from './segment.js';
 import type { AbortedTxn } from './txn-index.js';
@@ -43,18 +45,58 @@ export function collectAbortedTransactions(
   return out;
 }
 
+/** What a Fetch response lists of an aborted transaction. */
+export interface AbortedTxnRef {
+  producerId: number;
+  firstOffset: number;
+}
+
+/** collectAbortedTransactions for Fetch: null when the log dir is offline or an index failed to read. */
+export function abortedTransactions(
+  segments: readonly LogSegment[],
+  fromIndex: number,
+  fetchOffset: number,
+  upperBoundOffset: number,
+  health: LogHealth,
+): AbortedTxnRef[] | null {
+  try {
+    const found = health.guard('transaction index', () =>
+      collectAbortedTransactions(segments, fromIndex, fetchOffset, upperBoundOffset),
+    );
+    return found.map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset }));
+  } catch (e) {
+    if (e instanceof KafkaStorageError) return null;
+    throw e;
+  }
+}
+
 /**
  * Writes the .txnindex entries of transactions that markers just aborted (segment: the one holding the markers).
  * lastStableOffset is the first offset still unstable once they completed (Kafka's ProducerStateManager
- * .lastStableOffset(completedTxn)).
+ * .lastStableOffset(completedTxn)). With `health` (appends: the marker is already in the log), an I/O failure,
+ * a full disk too, takes the dir offline, so that the next start recovers the segment and rebuilds its index.
  */
 export function indexAborted(
-  completed: readonly CompletedTxn[],
+  completed: readonly (CompletedTxn | null)[],
+  psm: ProducerStateManager,
+  segment: LogSegment,
+  health?: LogHealth,
+): void {
+  try {
+    writeAborted(completed, psm, segment);
+  } catch (e) {
+    if (health === undefined || !isIoError(e)) throw e;
+    health.takeOffline('transaction index', e as Error);
+  }
+}
+
+function writeAborted(
+  completed: readonly (CompletedTxn | null)[],
   psm: ProducerStateManager,
   segment: LogSegment,
 ): void {
   for (const c of completed) {
-    if (!c.aborted) continue;
+    if (c === null || !c.aborted) continue;
     const first = psm.firstUnstableOffset();
     segment.txnIndex.append({
       producerId: c.producerId,
@@ -73,10 +115,10 @@ function markerAt(seg: LogSegment, h: BatchHeader, position: number): TxnMarker 
 }
 
 /**
- * Rebuilds producer state: the newest snapshot at or below `upTo` (the log end, or the first recovered segment
- * when `rebuildTxnIndexFrom` is set), then every batch header after it. Segments with a base offset at or
- * above rebuildTxnIndexFrom (recovered after an unclean stop) get their .txnindex rewritten from what the replay
- * finds; the others' are trusted.
+ * Rebuilds producer state: the newest snapshot at or below the log end (or at or below rebuildTxnIndexFrom when
+ * set), then every batch header after it. Segments with a base offset at or above rebuildTxnIndexFrom (recovered
+ * after an unclean stop, their .txnindex emptied by recovery) get an entry for every abort marker the replay
+ * meets; the others' are trusted.
  */
 export function replayProducerState(
   segments: readonly LogSegment[],
@@ -92,9 +134,6 @@ export function replayProducerState(
   let from = psm.loadLatestSnapshot(rebuild ? Math.min(rebuildTxnIndexFrom, logEndOffset) : logEndOffset);
   if (from < 0) from = logStartOffset;
   let rebuilt = 0;
-  if (rebuild) {
-    for (const seg of segments) if (seg.baseOffset >= rebuildTxnIndexFrom) seg.txnIndex.reset();
-  }
   for (let i = segmentIndexFor(from); i < segments.length; i++) {
     const seg = segments[i]!;
     const rebuildHere = rebuild && seg.baseOffset >= rebuildTxnIndexFrom;

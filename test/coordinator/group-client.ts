@@ -1,17 +1,23 @@
 // Small typed wrappers over the internal client for the group coordinator tests: each sends one
 // request at a chosen version and returns the decoded response.
 
+import assert from 'node:assert/strict';
 import type { KafkaConnection } from '../../src/client/connection.js';
+import { OFFSETS_TOPIC } from '../../src/coordinator/group/records.js';
+import { ErrorCode } from '../../src/protocol/errors.js';
 import { ApiKey } from '../../src/protocol/generated/apis.js';
 import { encodeConsumerProtocolAssignment } from '../../src/protocol/generated/consumer-protocol-assignment.js';
 import { encodeConsumerProtocolSubscription } from '../../src/protocol/generated/consumer-protocol-subscription.js';
 import type { CreateTopicsResponse } from '../../src/protocol/generated/create-topics-response.js';
 import type { HeartbeatResponse } from '../../src/protocol/generated/heartbeat-response.js';
+import type { InitProducerIdResponse } from '../../src/protocol/generated/init-producer-id-response.js';
 import type { JoinGroupResponse } from '../../src/protocol/generated/join-group-response.js';
 import type { LeaveGroupResponse } from '../../src/protocol/generated/leave-group-response.js';
 import type { OffsetCommitResponse } from '../../src/protocol/generated/offset-commit-response.js';
 import type { OffsetFetchResponse } from '../../src/protocol/generated/offset-fetch-response.js';
 import type { SyncGroupResponse } from '../../src/protocol/generated/sync-group-response.js';
+import type { TxnOffsetCommitResponse } from '../../src/protocol/generated/txn-offset-commit-response.js';
+import type { WriteTxnMarkersResponse } from '../../src/protocol/generated/write-txn-markers-response.js';
 import { Writer } from '../../src/protocol/writer.js';
 
 export async function createTopic(conn: KafkaConnection, name: string, partitions: number): Promise<number> {
@@ -186,6 +192,97 @@ export async function fetchOffsets(
     }
   }
   return out;
+}
+
+// ---- transactions ----------------------------------------------------------------------------
+
+export interface Producer {
+  producerId: number;
+  producerEpoch: number;
+}
+
+export async function newProducer(c: KafkaConnection): Promise<Producer> {
+  const res = (await c.send(ApiKey.InitProducerId, 4, {
+    transactionalId: null,
+    transactionTimeoutMs: 60_000,
+    producerId: -1,
+    producerEpoch: -1,
+  })) as InitProducerIdResponse;
+  assert.equal(res.errorCode, ErrorCode.NONE);
+  return { producerId: res.producerId, producerEpoch: res.producerEpoch };
+}
+
+export async function txnCommit(
+  c: KafkaConnection,
+  groupId: string,
+  p: Producer,
+  offsets: { topic: string; partition: number; offset: number }[],
+  opts: { version?: number; generationId?: number; memberId?: string } = {},
+): Promise<Map<string, number>> {
+  const res = (await c.send(ApiKey.TxnOffsetCommit, opts.version ?? 3, {
+    transactionalId: 'txn-test',
+    groupId,
+    producerId: p.producerId,
+    producerEpoch: p.producerEpoch,
+    generationId: opts.generationId ?? -1,
+    memberId: opts.memberId ?? '',
+    groupInstanceId: null,
+    topics: [...new Set(offsets.map((o) => o.topic))].map((name) => ({
+      name,
+      partitions: offsets
+        .filter((o) => o.topic === name)
+        .map((o) => ({
+          partitionIndex: o.partition,
+          committedOffset: o.offset,
+          committedLeaderEpoch: 2,
+          committedMetadata: `m${o.offset}`,
+        })),
+    })),
+  })) as TxnOffsetCommitResponse;
+  const out = new Map<string, number>();
+  for (const t of res.topics)
+    for (const q of t.partitions) out.set(`${t.name}:${q.partitionIndex}`, q.errorCode);
+  return out;
+}
+
+/** OffsetFetch v7 (one group, top-level topics) with require_stable: topic:partition -> [offset, errorCode]. */
+export async function fetchStable(
+  c: KafkaConnection,
+  groupId: string,
+  topics: { name: string; partitionIndexes: number[] }[] | null,
+): Promise<Map<string, [number, number]>> {
+  const res = (await c.send(ApiKey.OffsetFetch, 7, {
+    groupId,
+    topics,
+    requireStable: true,
+  })) as OffsetFetchResponse;
+  assert.equal(res.errorCode, ErrorCode.NONE);
+  const out = new Map<string, [number, number]>();
+  for (const t of res.topics) {
+    for (const q of t.partitions) out.set(`${t.name}:${q.partitionIndex}`, [q.committedOffset, q.errorCode]);
+  }
+  return out;
+}
+
+/** WriteTxnMarkers v1 for one __consumer_offsets partition, as the transaction coordinator sends it. */
+export async function endTxn(
+  c: KafkaConnection,
+  offsetsPartition: number,
+  p: Producer,
+  commit: boolean,
+): Promise<void> {
+  const res = (await c.send(ApiKey.WriteTxnMarkers, 1, {
+    markers: [
+      {
+        producerId: p.producerId,
+        producerEpoch: p.producerEpoch,
+        transactionResult: commit,
+        topics: [{ name: OFFSETS_TOPIC, partitionIndexes: [offsetsPartition] }],
+        coordinatorEpoch: 0,
+      },
+    ],
+  })) as WriteTxnMarkersResponse;
+  assert.equal(res.markers[0]!.topics[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -258,6 +258,26 @@ describe('.txnindex and aborted transactions', () => {
     again.close();
   });
 
+  test('a marker lost in a crash: its entry goes and the transaction is open again', () => {
+    const dir = partitionDir();
+    const log = openLog(dir);
+    ok(log, txn(1, 0)); // 0-1
+    const logFile = path.join(dir, '00000000000000000000.log');
+    const sizeBefore = fs.statSync(logFile).size;
+    marker(log, 1, false); // 2
+    const file = path.join(dir, '00000000000000000000.txnindex');
+    assert.equal(fs.statSync(file).size, 34);
+    // Crash: the index entry reached the disk, the marker's bytes only partly.
+    fs.truncateSync(logFile, sizeBefore + 20);
+    fs.rmSync(path.join(dir, 'recovery-point-offset-checkpoint'), { force: true });
+    const again = openLog(dir);
+    assert.equal(again.logEndOffset, 2);
+    assert.equal(lso(again), 0);
+    assert.deepEqual(again.abortedTransactions(0, 2), []);
+    assert.equal(fs.existsSync(file), false);
+    again.close();
+  });
+
   test('a torn .txnindex is cut at the first bad entry', () => {
     const dir = partitionDir();
     let log = openLog(dir);

@@ -1,7 +1,8 @@
 // OffsetFetch (key 9), v1-9 (v0 read ZooKeeper offsets; Kafka 4 dropped it). Answered from the
 // coordinator's memory. A partition without a committed offset reads as offset -1 with no error;
 // a null topic list (v2+) asks for every committed offset of the group. v5+ returns the leader
-// epoch; v7 requireStable (no pending transactional commits exist here); v8+ several groups per
+// epoch; v7 requireStable: a partition with an offset pending in an open transaction (TxnOffsetCommit)
+// answers UNSTABLE_OFFSET_COMMIT instead of the committed offset, so the client retries; v8+ several groups per
 // request; v9 member id/epoch (only meaningful for KIP-848 groups; ignored for classic ones).
 // Only committed writes are visible (a commit still waiting for its replicas is not). NOT_COORDINATOR
 // when another broker coordinates the group, COORDINATOR_LOAD_IN_PROGRESS while its partition of
@@ -25,12 +26,12 @@ export const offsetFetch = defineHandler<OffsetFetchRequest, OffsetFetchResponse
       return {
         throttleTimeMs: 0,
         groups: req.groups.map((g) => {
-          const res = groups.fetch(g.groupId, g.topics);
+          const res = groups.fetch(g.groupId, g.topics, req.requireStable);
           return { groupId: g.groupId, errorCode: res.errorCode, topics: res.topics };
         }),
       };
     }
-    const res = groups.fetch(req.groupId, v >= 2 ? req.topics : (req.topics ?? []));
+    const res = groups.fetch(req.groupId, v >= 2 ? req.topics : (req.topics ?? []), req.requireStable);
     if (v < 2 && res.errorCode !== ErrorCode.NONE) {
       // v1 has no top-level error: every requested partition carries it.
       return {

@@ -29,6 +29,7 @@ import { addPartitionsToTxn } from './24-add-partitions-to-txn.js';
 import { addOffsetsToTxn } from './25-add-offsets-to-txn.js';
 import { endTxn } from './26-end-txn.js';
 import { writeTxnMarkers } from './27-write-txn-markers.js';
+import { txnOffsetCommit } from './28-txn-offset-commit.js';
 import { describeConfigs } from './32-describe-configs.js';
 import { alterConfigs } from './33-alter-configs.js';
 import { describeLogDirs } from './35-describe-log-dirs.js';
@@ -41,6 +42,7 @@ import { listPartitionReassignments } from './46-list-partition-reassignments.js
 import { offsetDelete } from './47-offset-delete.js';
 import { alterPartition } from './56-alter-partition.js';
 import { describeCluster } from './60-describe-cluster.js';
+import { describeProducers } from './61-describe-producers.js';
 import { describeTransactions } from './65-describe-transactions.js';
 import { listTransactions } from './66-list-transactions.js';
 
@@ -76,6 +78,7 @@ export const handlers: readonly Handler<any, any>[] = [
   addOffsetsToTxn,
   endTxn,
   writeTxnMarkers,
+  txnOffsetCommit,
   describeConfigs,
   alterConfigs,
   describeLogDirs,
@@ -87,4 +90,5 @@ export const handlers: readonly Handler<any, any>[] = [
   describeCluster,
   describeTransactions,
   listTransactions,
+  describeProducers,
 ];

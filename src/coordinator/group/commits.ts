@@ -4,31 +4,59 @@
 // committed (the high watermark passed it) does its value enter memory and the response go out, so
 // OffsetFetch never shows an offset a failover could lose. Writes complete in the order they were
 // appended (the high watermark only moves forward and its waiters wake in the order they parked), so
-// applying each on completion replays the log's order.
+// applying each on completion replays the log's order; a transaction's marker may complete in between, so
+// every value keeps its record's offset and the newer record wins (OffsetStore.putIfNewer).
+//
+// TxnOffsetCommit shares the checks and the record building; its offsets are pending for the producer from
+// the append on and enter memory only when the transaction's marker commits them (txn-offsets.ts). OffsetFetch
+// with require_stable answers UNSTABLE_OFFSET_COMMIT for partitions with such pending offsets.
 
 import { ErrorCode } from '../../protocol/errors.js';
 import type { GroupCoordinator } from './coordinator.js';
 import { expiredOffsets } from './offsets.js';
 import { type EncodedRecord, type OffsetAndMetadata, offsetCommitRecord } from './records.js';
+import { clientWriteError } from './state-log.js';
 
-export interface CommitRequest {
+/** Who commits: the member and generation (all unset for a commit without group management). */
+interface Committer {
   groupId: string;
   generationId: number;
   memberId: string;
   groupInstanceId: string | null;
+}
+
+interface CommitTopic {
+  name: string;
+  partitions: {
+    partitionIndex: number;
+    committedOffset: number;
+    committedLeaderEpoch: number;
+    committedMetadata: string | null;
+  }[];
+}
+
+export interface CommitRequest extends Committer {
   /** v2-4 retention_time_ms; -1 for the broker's retention. */
   retentionTimeMs: number;
   /** v9+ answers an unknown group with GROUP_ID_NOT_FOUND instead of ILLEGAL_GENERATION. */
   apiVersion: number;
-  topics: {
-    name: string;
-    partitions: {
-      partitionIndex: number;
-      committedOffset: number;
-      committedLeaderEpoch: number;
-      committedMetadata: string | null;
-    }[];
-  }[];
+  topics: CommitTopic[];
+}
+
+/** TxnOffsetCommit: offsets committed inside the producer's transaction (v0-2 carry no member/generation). */
+export interface TxnCommitRequest extends Committer {
+  transactionalId: string;
+  producerId: number;
+  producerEpoch: number;
+  topics: CommitTopic[];
+}
+
+/** An offset that passed the checks, its record and its place in the response. */
+interface AcceptedOffset {
+  topic: string;
+  partition: number;
+  value: OffsetAndMetadata;
+  out: PartitionError;
 }
 
 export interface PartitionError {
@@ -39,6 +67,13 @@ export interface PartitionError {
 export interface TopicErrors {
   name: string;
   partitions: PartitionError[];
+}
+
+/** Records of one batch are numbered from its base offset, in the order they were written. */
+function setRecordOffsets(accepted: readonly AcceptedOffset[], baseOffset: number): void {
+  accepted.forEach((a, i) => {
+    a.value.recordOffset = baseOffset + i;
+  });
 }
 
 export interface FetchedOffset {
@@ -58,12 +93,102 @@ export class OffsetCommits {
     const c = this.c;
     const now = Date.now();
     const status = c.groupStatus(req.groupId);
-    const groupError = status !== ErrorCode.NONE ? status : this.validateCommit(req);
+    const unknownGroup = req.apiVersion >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION;
+    const groupError = status !== ErrorCode.NONE ? status : this.validateCommit(req, false, unknownGroup);
+    const { out, records, accepted } = this.accept(
+      req.groupId,
+      groupError,
+      req.topics,
+      now,
+      req.retentionTimeMs,
+    );
+    if (records.length === 0) return out;
+    // As Kafka: the (simple) group exists from its first commit on; its pending commit keeps it.
+    const group = c.groups.get(req.groupId) ?? c.createGroup(req.groupId);
+    for (const a of accepted) group.addPendingCommit(a.topic, a.partition);
+    const err = await c.write(req.groupId, records, now, {
+      onAppended: (baseOffset) => setRecordOffsets(accepted, baseOffset),
+    });
+    for (const a of accepted) group.removePendingCommit(a.topic, a.partition);
+    // A group being deleted (Dead, still registered) takes the value too: its deletion's tombstones come
+    // later in the log and remove it, or the deletion fails and the group keeps it. A group that left
+    // memory (unloaded, or removed by retention) takes nothing: whoever loads the partition reads the log.
+    const live = c.isLive(group);
+    if (err !== ErrorCode.NONE) {
+      for (const a of accepted) a.out.errorCode = commitWriteError(err);
+      if (live) c.maybeDropUnused(group);
+    } else if (live) {
+      // A transaction's commit of a newer record may have completed first (txn-offsets.ts).
+      for (const a of accepted) c.offsets.putIfNewer(req.groupId, a.topic, a.partition, a.value);
+    }
+    return out;
+  }
+
+  /**
+   * TxnOffsetCommit (Kafka's commitTransactionalOffsets): checked as OffsetCommit (v3+ member and generation;
+   * without them any group state is accepted, as older clients send none), appended as one transactional batch
+   * of the producer and answered once committed. The offsets are pending from the append on (txn-offsets.ts)
+   * until the transaction's marker ends them; a failed append leaves nothing pending.
+   */
+  async txnCommit(req: TxnCommitRequest): Promise<TopicErrors[]> {
+    const c = this.c;
+    const now = Date.now();
+    // Kafka refuses an empty group id here (older Kafka accepted it for OffsetCommit only).
+    const status = req.groupId === '' ? ErrorCode.INVALID_GROUP_ID : c.groupStatus(req.groupId);
+    const groupError =
+      status !== ErrorCode.NONE
+        ? status
+        : (this.producerProblem(req) ?? this.validateCommit(req, true, ErrorCode.ILLEGAL_GENERATION));
+    const { out, records, accepted } = this.accept(req.groupId, groupError, req.topics, now, -1);
+    if (records.length === 0) return out;
+    const group = c.groups.get(req.groupId) ?? c.createGroup(req.groupId);
+    const err = await c.write(req.groupId, records, now, {
+      txn: { producerId: req.producerId, producerEpoch: req.producerEpoch },
+      onAppended: (baseOffset) => {
+        setRecordOffsets(accepted, baseOffset);
+        for (const a of accepted)
+          c.txnOffsets.put(req.producerId, req.groupId, a.topic, a.partition, a.value);
+      },
+    });
+    if (err !== ErrorCode.NONE) {
+      for (const a of accepted) a.out.errorCode = commitWriteError(err);
+      if (c.isLive(group)) c.maybeDropUnused(group);
+    }
+    return out;
+  }
+
+  /** A transactional commit needs a producer id and epoch (Kafka's batch builder refuses the batch without). */
+  private producerProblem(req: TxnCommitRequest): number | null {
+    const code =
+      req.producerId < 0
+        ? ErrorCode.INVALID_PRODUCER_ID_MAPPING
+        : req.producerEpoch < 0
+          ? ErrorCode.INVALID_PRODUCER_EPOCH
+          : null;
+    if (code !== null) {
+      this.c.log.warn('TxnOffsetCommit refused: no valid producer id and epoch', {
+        group: req.groupId,
+        transactionalId: req.transactionalId,
+        producerId: req.producerId,
+        producerEpoch: req.producerEpoch,
+      });
+    }
+    return code;
+  }
+
+  /** The per-partition checks of a commit and the records of the offsets that pass them. */
+  private accept(
+    groupId: string,
+    groupError: number,
+    topics: readonly CommitTopic[],
+    now: number,
+    retentionTimeMs: number,
+  ): { out: TopicErrors[]; records: EncodedRecord[]; accepted: AcceptedOffset[] } {
+    const c = this.c;
     const out: TopicErrors[] = [];
     const records: EncodedRecord[] = [];
-    const accepted: { topic: string; partition: number; value: OffsetAndMetadata; out: PartitionError }[] =
-      [];
-    for (const t of req.topics) {
+    const accepted: AcceptedOffset[] = [];
+    for (const t of topics) {
       const partitions: PartitionError[] = [];
       out.push({ name: t.name, partitions });
       for (const p of t.partitions) {
@@ -83,46 +208,31 @@ export class OffsetCommits {
             leaderEpoch: p.committedLeaderEpoch,
             metadata: p.committedMetadata ?? '',
             commitTimestamp: now,
-            expireTimestamp: req.retentionTimeMs >= 0 ? now + req.retentionTimeMs : -1,
+            expireTimestamp: retentionTimeMs >= 0 ? now + retentionTimeMs : -1,
+            recordOffset: -1,
           };
-          records.push(offsetCommitRecord(req.groupId, t.name, p.partitionIndex, value));
+          records.push(offsetCommitRecord(groupId, t.name, p.partitionIndex, value));
           accepted.push({ topic: t.name, partition: p.partitionIndex, value, out: res });
         }
       }
     }
-    if (records.length === 0) return out;
-    // As Kafka: the (simple) group exists from its first commit on; its pending commit keeps it.
-    const group = c.groups.get(req.groupId) ?? c.createGroup(req.groupId);
-    for (const a of accepted) group.addPendingCommit(a.topic, a.partition);
-    const err = await c.write(req.groupId, records, now);
-    for (const a of accepted) group.removePendingCommit(a.topic, a.partition);
-    // A group being deleted (Dead, still registered) takes the value too: its deletion's tombstones come
-    // later in the log and remove it, or the deletion fails and the group keeps it. A group that left
-    // memory (unloaded, or removed by retention) takes nothing: whoever loads the partition reads the log.
-    const live = c.isLive(group);
-    if (err !== ErrorCode.NONE) {
-      for (const a of accepted) a.out.errorCode = commitWriteError(err);
-      if (live) c.maybeDropUnused(group);
-    } else if (live) {
-      for (const a of accepted) c.offsets.put(req.groupId, a.topic, a.partition, a.value);
-    }
-    return out;
+    return { out, records, accepted };
   }
 
-  /** Kafka's ClassicGroup.validateOffsetCommit; generation -1 commits may create a (simple) group. */
-  private validateCommit(req: CommitRequest): number {
+  /**
+   * Kafka's ClassicGroup.validateOffsetCommit; generation -1 commits may create a (simple) group. A
+   * transactional commit without member and generation (TxnOffsetCommit v0-2) is accepted whatever the state.
+   */
+  private validateCommit(req: Committer, transactional: boolean, unknownGroup: number): number {
     const group = this.c.groups.get(req.groupId);
-    if (group === undefined) {
-      if (req.generationId < 0) return ErrorCode.NONE;
-      return req.apiVersion >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION;
-    }
+    if (group === undefined) return req.generationId < 0 ? ErrorCode.NONE : unknownGroup;
     if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     if (req.generationId < 0 && group.is('Empty')) return ErrorCode.NONE;
     if (req.generationId >= 0 || req.memberId !== '' || req.groupInstanceId !== null) {
       const problem = group.validateMember(req.memberId, req.groupInstanceId);
       if (problem !== null) return ErrorCode[problem];
       if (req.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
-    } else if (!group.is('Empty')) {
+    } else if (!transactional && !group.is('Empty')) {
       // Commits without member and generation are only accepted while nobody consumes.
       return ErrorCode.UNKNOWN_MEMBER_ID;
     }
@@ -135,24 +245,29 @@ export class OffsetCommits {
 
   // ---- OffsetFetch --------------------------------------------------------------------------
 
-  /** Committed offsets of a group; topics null means all of them. Unknown ones read as -1. */
+  /**
+   * Committed offsets of a group; topics null means all of them. Unknown ones read as -1. With requireStable a
+   * partition with an offset pending in a transaction answers UNSTABLE_OFFSET_COMMIT (the client retries).
+   */
   fetch(
     groupId: string,
     topics: { name: string; partitionIndexes: number[] }[] | null,
+    requireStable: boolean,
   ): { errorCode: number; topics: { name: string; partitions: FetchedOffset[] }[] } {
     const status = this.c.groupStatus(groupId);
     if (status !== ErrorCode.NONE) return { errorCode: status, topics: [] };
     // A group being deleted reads as having no offsets (Kafka's getOffsets for a Dead group).
     const dead = this.c.groups.get(groupId)?.is('Dead') === true;
     const found = (topic: string, partitionIndex: number): FetchedOffset => {
-      const v = dead ? undefined : this.c.offsets.get(groupId, topic, partitionIndex);
+      const unstable = requireStable && !dead && this.c.txnOffsets.has(groupId, topic, partitionIndex);
+      const v = dead || unstable ? undefined : this.c.offsets.get(groupId, topic, partitionIndex);
       return v === undefined
         ? {
             partitionIndex,
             committedOffset: -1,
             committedLeaderEpoch: -1,
             metadata: '',
-            errorCode: ErrorCode.NONE,
+            errorCode: unstable ? ErrorCode.UNSTABLE_OFFSET_COMMIT : ErrorCode.NONE,
           }
         : {
             partitionIndex,
@@ -222,9 +337,20 @@ export class OffsetCommits {
       };
     });
     if (records.length === 0) return { errorCode: ErrorCode.NONE, topics: out };
-    const err = await c.write(groupId, records, Date.now());
+    let baseOffset = -1;
+    const err = await c.write(groupId, records, Date.now(), {
+      onAppended: (offset) => {
+        baseOffset = offset;
+      },
+    });
     if (err !== ErrorCode.NONE) return { errorCode: commitWriteError(err), topics: [] };
-    if (c.isLive(group)) for (const d of deleted) c.offsets.delete(groupId, d.topic, d.partition);
+    if (c.isLive(group)) {
+      // What older records put there goes: offsets and transactions' pending ones (as a load replays it).
+      deleted.forEach((d, i) => {
+        c.offsets.deleteIfOlder(groupId, d.topic, d.partition, baseOffset + i);
+        c.txnOffsets.deleteKey(groupId, d.topic, d.partition, baseOffset + i);
+      });
+    }
     return { errorCode: ErrorCode.NONE, topics: out };
   }
 
@@ -235,7 +361,8 @@ export class OffsetCommits {
    * partitions, then empty groups left without any, from memory at once and from the log by tombstones
    * written in the background. Nobody waits for these writes: a tombstone that does not commit leaves an
    * expired offset in the log, which the next load brings back and the next check expires again. Groups
-   * with a commit in flight wait for the next check.
+   * with a commit in flight wait for the next check; an offset pending in a transaction keeps its
+   * topic-partition's offset and its group (Kafka's cleanupExpiredOffsets).
    */
   cleanupExpired(now: number): void {
     const c = this.c;
@@ -245,15 +372,23 @@ export class OffsetCommits {
     for (const group of [...c.groups.values()]) {
       if (group.is('Dead') || group.hasPendingCommits()) continue;
       const all = c.offsets.all(group.groupId);
-      const expired = expiredOffsets(group, all, c.config.offsetsRetentionMs, now);
+      const inTxn = (o: { topic: string; partition: number }): boolean =>
+        c.txnOffsets.has(group.groupId, o.topic, o.partition);
+      const expired = expiredOffsets(group, all, c.config.offsetsRetentionMs, now).filter((o) => !inTxn(o));
       // Offsets of partitions that no longer exist (a deleted topic) go too, as Kafka drops them.
       for (const o of all) {
-        if (!c.host.partitionExists(o.topic, o.partition) && !expired.includes(o)) expired.push(o);
+        if (!c.host.partitionExists(o.topic, o.partition) && !expired.includes(o) && !inTxn(o))
+          expired.push(o);
       }
       const records = expired.map((o) => offsetCommitRecord(group.groupId, o.topic, o.partition, null));
       for (const o of expired) c.offsets.delete(group.groupId, o.topic, o.partition);
       removedOffsets += expired.length;
-      if (group.is('Empty') && group.pendingMembers.size === 0 && !c.offsets.hasOffsets(group.groupId)) {
+      if (
+        group.is('Empty') &&
+        group.pendingMembers.size === 0 &&
+        !c.offsets.hasOffsets(group.groupId) &&
+        !c.txnOffsets.hasGroup(group.groupId)
+      ) {
         records.push(...c.forgetGroup(group));
         removedGroups++;
       }
@@ -277,26 +412,7 @@ export class OffsetCommits {
   }
 }
 
-/**
- * The error a client sees for a failed offsets write (Kafka's storeOffsets mapping; a write that is not
- * committed within offsets.commit.timeout.ms answers COORDINATOR_NOT_AVAILABLE, as Kafka's group
- * coordinator service does, so the client finds its coordinator again and retries).
- */
+/** The error a client sees for a failed offsets write (a record too large: INVALID_COMMIT_OFFSET_SIZE). */
 export function commitWriteError(errorCode: number): number {
-  switch (errorCode) {
-    case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
-    case ErrorCode.NOT_ENOUGH_REPLICAS:
-    case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
-    case ErrorCode.REQUEST_TIMED_OUT:
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
-    case ErrorCode.KAFKA_STORAGE_ERROR:
-      return ErrorCode.NOT_COORDINATOR;
-    case ErrorCode.MESSAGE_TOO_LARGE:
-    case ErrorCode.RECORD_LIST_TOO_LARGE:
-    case ErrorCode.INVALID_FETCH_SIZE:
-      return ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
-    default:
-      return errorCode;
-  }
+  return clientWriteError(errorCode, ErrorCode.INVALID_COMMIT_OFFSET_SIZE);
 }

@@ -29,6 +29,9 @@
 //   - DeleteGroups: the empty group turns Dead (requests for it get COORDINATOR_NOT_AVAILABLE), its
 //     tombstones are written, and once committed it leaves memory; a failed write brings it back as it was.
 //   - OffsetDelete: tombstones written, the offsets leave memory once committed.
+//   - TxnOffsetCommit: validated, appended as the producer's transactional batch, answered once committed;
+//     its offsets are pending from the append on and enter memory (or are dropped) only when the
+//     transaction's marker is replicated: completeTransaction (txn-offsets.ts).
 //   - A group emptied at the end of a join phase, and offsets retention: written in the background, nobody
 //     waits (Kafka's behaviour).
 // A write not committed within offsets.commit.timeout.ms answers COORDINATOR_NOT_AVAILABLE; its record may
@@ -42,7 +45,13 @@
 import type { BrokerConfig } from '../../config/broker-config.js';
 import type { Logger } from '../../logger.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import { type CommitRequest, type FetchedOffset, OffsetCommits, type TopicErrors } from './commits.js';
+import {
+  type CommitRequest,
+  type FetchedOffset,
+  OffsetCommits,
+  type TopicErrors,
+  type TxnCommitRequest,
+} from './commits.js';
 import { type GroupCoordinatorConfig, groupCoordinatorConfig } from './config.js';
 import { ClassicGroup, type GroupState } from './group.js';
 import { Joiner } from './join.js';
@@ -59,9 +68,16 @@ import {
   type SyncRequest,
 } from './rebalance.js';
 import { type EncodedRecord, groupMetadataRecord, offsetCommitRecord } from './records.js';
-import { GroupStateLog, type OffsetsTopicHost } from './state-log.js';
+import { GroupStateLog, type OffsetsTopicHost, type WriteOptions } from './state-log.js';
+import { endTransaction, PendingTxnOffsets } from './txn-offsets.js';
 
-export type { CommitRequest, FetchedOffset, PartitionError, TopicErrors } from './commits.js';
+export type {
+  CommitRequest,
+  FetchedOffset,
+  PartitionError,
+  TopicErrors,
+  TxnCommitRequest,
+} from './commits.js';
 export { commitWriteError } from './commits.js';
 
 export interface GroupDescription {
@@ -93,6 +109,8 @@ export class GroupCoordinator {
   readonly groups = new Map<string, ClassicGroup>();
   /** Their committed offsets. */
   readonly offsets = new OffsetStore();
+  /** Offsets committed in transactions that have not ended yet (txn-offsets.ts). */
+  readonly txnOffsets = new PendingTxnOffsets();
   /** Groups that may have a metadata record in the log: removing one writes its tombstone. */
   readonly metadataInLog = new Set<string>();
   readonly stateLog: GroupStateLog;
@@ -143,13 +161,6 @@ export class GroupCoordinator {
     this.loader.onElection(partitions);
   }
 
-  /**
-   * A transaction marker for producerId was replicated on __consumer_offsets partition offsetsPartition: apply
-   * (commit) or drop (abort) its pending transactional offsets (WriteTxnMarkers, Kafka's onTransactionCompleted).
-   * Stub on the log branch (i11-log); the group branch (i11-coord's sibling i11-groups) implements it.
-   */
-  completeTransaction(_offsetsPartition: number, _producerId: number, _commit: boolean): void {}
-
   /** This broker stopped leading these __consumer_offsets partitions (follower, or removed): unload them. */
   onResignation(partitions: readonly ElectedPartition[]): void {
     this.loader.onResignation(partitions);
@@ -198,11 +209,46 @@ export class GroupCoordinator {
     return this.commits.commit(req);
   }
 
+  /** OffsetFetch; requireStable (v7+) answers UNSTABLE_OFFSET_COMMIT where a transaction has a pending offset. */
   fetch(
     groupId: string,
     topics: { name: string; partitionIndexes: number[] }[] | null,
+    requireStable = false,
   ): { errorCode: number; topics: { name: string; partitions: FetchedOffset[] }[] } {
-    return this.commits.fetch(groupId, topics);
+    return this.commits.fetch(groupId, topics, requireStable);
+  }
+
+  txnCommit(req: TxnCommitRequest): Promise<TopicErrors[]> {
+    return this.commits.txnCommit(req);
+  }
+
+  /**
+   * The producer's transaction ended with a marker now replicated on this __consumer_offsets partition
+   * (called by the WriteTxnMarkers handler): its pending offsets in every group of the partition are committed
+   * or dropped. Nothing to do for a partition not loaded here: a load replays the marker from the log (one
+   * loading now reads to the log end as it gets there, so it sees this marker too).
+   */
+  completeTransaction(offsetsPartition: number, producerId: number, commit: boolean): void {
+    if (!this.active || this.loader.status(offsetsPartition) !== ErrorCode.NONE) return;
+    const groupIds = endTransaction(
+      this.offsets,
+      this.txnOffsets,
+      producerId,
+      commit,
+      (groupId) => this.stateLog.partitionFor(groupId) === offsetsPartition,
+    );
+    if (groupIds.length === 0) return;
+    this.log.debug('transactional offsets ended', {
+      partition: offsetsPartition,
+      producerId,
+      commit,
+      groupIds,
+    });
+    if (commit) return;
+    for (const groupId of groupIds) {
+      const group = this.groups.get(groupId);
+      if (group !== undefined) this.maybeDropUnused(group);
+    }
   }
 
   deleteOffsets(
@@ -233,6 +279,7 @@ export class GroupCoordinator {
       group.pendingMembers.size === 0 &&
       !group.hasPendingCommits() &&
       !this.offsets.hasOffsets(group.groupId) &&
+      !this.txnOffsets.hasGroup(group.groupId) &&
       !this.metadataInLog.has(group.groupId) &&
       this.groups.get(group.groupId) === group
     ) {
@@ -268,8 +315,13 @@ export class GroupCoordinator {
   }
 
   /** Appends a group's records to __consumer_offsets; resolves once committed (state-log.ts). */
-  write(groupId: string, records: readonly EncodedRecord[], now: number): Promise<number> {
-    return this.stateLog.write(groupId, records, now);
+  write(
+    groupId: string,
+    records: readonly EncodedRecord[],
+    now: number,
+    opts?: WriteOptions,
+  ): Promise<number> {
+    return this.stateLog.write(groupId, records, now, opts);
   }
 
   /**
@@ -282,14 +334,16 @@ export class GroupCoordinator {
     group.transitionTo('Dead');
     this.groups.delete(group.groupId);
     this.offsets.deleteGroup(group.groupId);
+    this.txnOffsets.deleteGroup(group.groupId);
     this.metadataInLog.delete(group.groupId);
     return records;
   }
 
-  /** Tombstones for every offset of the group (committed or in flight) and for its metadata. */
+  /** Tombstones for every offset of the group (committed, in flight or in a transaction) and its metadata. */
   private tombstones(group: ClassicGroup): EncodedRecord[] {
     const keys = new Map<string, { topic: string; partition: number }>();
-    for (const o of [...this.offsets.all(group.groupId), ...group.pendingCommitPartitions()])
+    const id = group.groupId;
+    for (const o of [...this.offsets.all(id), ...group.pendingCommitPartitions(), ...this.txnOffsets.all(id)])
       keys.set(`${o.topic}\u0000${o.partition}`, o);
     const records = [...keys.values()].map((o) =>
       offsetCommitRecord(group.groupId, o.topic, o.partition, null),
@@ -379,6 +433,7 @@ export class GroupCoordinator {
     }
     this.groups.delete(groupId);
     this.offsets.deleteGroup(groupId);
+    this.txnOffsets.deleteGroup(groupId);
     this.metadataInLog.delete(groupId);
     this.log.info('group deleted', { group: groupId });
     return ErrorCode.NONE;

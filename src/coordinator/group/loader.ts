@@ -6,8 +6,9 @@
 // States per partition index:
 //   (absent)  not owned here: requests for its groups get NOT_COORDINATOR.
 //   Loading   this broker leads it at `epoch` and replays its log from the log start into a fresh snapshot
-//             (offsets, the last metadata of each group, tombstones delete); requests for its groups get
-//             COORDINATOR_LOAD_IN_PROGRESS.
+//             (offsets, the last metadata of each group, tombstones delete; offsets of a transactional batch
+//             pending for its producer until a marker commits or aborts them, txn-offsets.ts); requests for
+//             its groups get COORDINATOR_LOAD_IN_PROGRESS.
 //   Loaded    the snapshot is installed in the coordinator's maps; its groups are served.
 //
 // Transitions:
@@ -31,6 +32,7 @@ import { ClassicGroup } from './group.js';
 import { ClassicMember } from './member.js';
 import { OffsetStore } from './offsets.js';
 import type { OffsetsTopicHost } from './state-log.js';
+import { endTransaction, PendingTxnOffsets } from './txn-offsets.js';
 
 /** A partition as the replica manager reports it. */
 export interface ElectedPartition {
@@ -134,18 +136,32 @@ export class PartitionLoader {
     const current = (): boolean => this.c.active && this.owned.get(index) === own;
     if (partition === undefined) return null;
     const offsets = new OffsetStore();
+    const pending = new PendingTxnOffsets();
     const groups = new Map<string, GroupMetadataValue | null>();
     let result: { records: number; complete: boolean };
     try {
       result = await this.c.stateLog.replay(
         partition,
-        (rec) => {
-          if (rec.kind === 'offset') {
-            if (rec.value === null) offsets.delete(rec.group, rec.topic, rec.partition);
-            else offsets.put(rec.group, rec.topic, rec.partition, rec.value);
-          } else if (rec.kind === 'group') {
-            groups.set(rec.group, rec.value);
-          }
+        {
+          record: (rec, offset, txnProducerId) => {
+            if (rec.kind === 'offset') {
+              const { group, topic, partition: p, value } = rec;
+              if (txnProducerId >= 0) {
+                if (value === null) pending.remove(txnProducerId, group, topic, p);
+                else pending.put(txnProducerId, group, topic, p, { ...value, recordOffset: offset });
+              } else if (value === null) {
+                offsets.delete(group, topic, p);
+                pending.deleteKey(group, topic, p, offset);
+              } else {
+                offsets.put(group, topic, p, { ...value, recordOffset: offset });
+              }
+            } else if (rec.kind === 'group') {
+              groups.set(rec.group, rec.value);
+            }
+          },
+          marker: (producerId, commit) => {
+            endTransaction(offsets, pending, producerId, commit, () => true);
+          },
         },
         current,
       );
@@ -173,7 +189,7 @@ export class PartitionLoader {
       );
       return null;
     }
-    const loadedGroups = this.install(own, offsets, groups);
+    const loadedGroups = this.install(own, offsets, pending, groups);
     this.log[quiet ? 'debug' : 'info']('loaded consumer groups of an offsets topic partition', {
       partition: index,
       leaderEpoch: own.epoch,
@@ -188,6 +204,7 @@ export class PartitionLoader {
   private install(
     own: Ownership,
     offsets: OffsetStore,
+    pending: PendingTxnOffsets,
     groups: ReadonlyMap<string, GroupMetadataValue | null>,
   ): number {
     own.state = 'loaded';
@@ -202,6 +219,13 @@ export class PartitionLoader {
     }
     for (const groupId of offsets.groupIds()) {
       for (const o of offsets.all(groupId)) this.c.offsets.put(groupId, o.topic, o.partition, o.value);
+    }
+    // Offsets of transactions still open stay pending; their groups exist (Kafka loads them too).
+    for (const groupId of pending.groupIds()) {
+      for (const o of pending.all(groupId))
+        this.c.txnOffsets.put(o.producerId, groupId, o.topic, o.partition, o.value);
+    }
+    for (const groupId of new Set([...offsets.groupIds(), ...pending.groupIds()])) {
       if (!this.c.groups.has(groupId)) {
         const group = new ClassicGroup(groupId, now);
         this.c.groups.set(groupId, group);
@@ -233,6 +257,9 @@ export class PartitionLoader {
     }
     for (const groupId of [...this.c.offsets.groupIds()]) {
       if (indexes.has(partitionOf(groupId))) this.c.offsets.deleteGroup(groupId);
+    }
+    for (const groupId of [...this.c.txnOffsets.groupIds()]) {
+      if (indexes.has(partitionOf(groupId))) this.c.txnOffsets.deleteGroup(groupId);
     }
     for (const groupId of [...this.c.metadataInLog]) {
       if (indexes.has(partitionOf(groupId))) this.c.metadataInLog.delete(groupId);

@@ -33,6 +33,22 @@ export class OffsetStore {
     partitions.set(partition, value);
   }
 
+  /**
+   * Puts the value unless the offset held comes from a newer record of __consumer_offsets: completions of
+   * writes and of transactions may run in another order than their records (Kafka's olderThan check).
+   */
+  putIfNewer(groupId: string, topic: string, partition: number, value: OffsetAndMetadata): void {
+    const current = this.get(groupId, topic, partition);
+    if (current === undefined || current.recordOffset < value.recordOffset)
+      this.put(groupId, topic, partition, value);
+  }
+
+  /** A tombstone at recordOffset completed: deletes the offset unless a newer record put it there. */
+  deleteIfOlder(groupId: string, topic: string, partition: number, recordOffset: number): void {
+    const current = this.get(groupId, topic, partition);
+    if (current !== undefined && current.recordOffset < recordOffset) this.delete(groupId, topic, partition);
+  }
+
   delete(groupId: string, topic: string, partition: number): void {
     const topics = this.byGroup.get(groupId);
     const partitions = topics?.get(topic);

@@ -25,6 +25,7 @@ import {
   type SyncResult,
   syncError,
 } from './member.js';
+import { clientWriteError } from './state-log.js';
 
 export interface JoinRequest {
   groupId: string;
@@ -572,20 +573,5 @@ function memberList(group: ClassicGroup): JoinResult['members'] {
 
 /** Kafka's mapping of a failed group-metadata write to the error the client sees. */
 export function groupWriteError(errorCode: number): number {
-  switch (errorCode) {
-    case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
-    case ErrorCode.NOT_ENOUGH_REPLICAS:
-    case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
-    case ErrorCode.REQUEST_TIMED_OUT:
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
-    case ErrorCode.KAFKA_STORAGE_ERROR:
-      return ErrorCode.NOT_COORDINATOR;
-    case ErrorCode.MESSAGE_TOO_LARGE:
-    case ErrorCode.RECORD_LIST_TOO_LARGE:
-    case ErrorCode.INVALID_FETCH_SIZE:
-      return ErrorCode.UNKNOWN_SERVER_ERROR;
-    default:
-      return errorCode;
-  }
+  return clientWriteError(errorCode, ErrorCode.UNKNOWN_SERVER_ERROR);
 }

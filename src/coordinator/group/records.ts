@@ -15,7 +15,9 @@
 //                        members: [{ memberId, groupInstanceId?, clientId, clientHost, rebalanceTimeout,
 //                        sessionTimeout, subscription: bytes, assignment: bytes }] }
 //
-// A null value is a tombstone: the offset or the group is deleted. Records are written as ordinary
+// A null value is a tombstone: the offset or the group is deleted. Offsets committed in a transaction
+// (TxnOffsetCommit) are the same records in a transactional batch carrying the producer's id and epoch; they
+// take effect only once the transaction's marker (a control batch) commits them (txn-offsets.ts). Records are written as ordinary
 // uncompressed v2 record batches (CRC32C over the batch, checked by the log on append and recovery).
 // The group's records all go to partition abs(javaHashCode(groupId)) % partitions, so the latest
 // record per key in that partition is the state (which is also what compaction keeps). When a broker
@@ -72,6 +74,11 @@ export interface OffsetAndMetadata {
   commitTimestamp: number;
   /** -1 unless the commit asked for its own retention (OffsetCommit v2-4 retentionTimeMs). */
   expireTimestamp: number;
+  /**
+   * Offset of its record in __consumer_offsets (-1 until appended; not part of the record). When a transaction
+   * commits, its offset replaces the committed one only if its record is the newer (Kafka's recordOffset).
+   */
+  recordOffset: number;
 }
 
 export type StateRecord =
@@ -137,6 +144,7 @@ export function decodeStateRecord(key: Buffer, value: Buffer | null): StateRecor
         metadata: v.metadata,
         commitTimestamp: v.commitTimestamp,
         expireTimestamp: v.expireTimestamp,
+        recordOffset: -1,
       },
     };
   }

@@ -11,10 +11,16 @@
 // offsets.commit.timeout.ms (partition.ts waitForHighWatermark). The append itself happens before write()
 // returns, so records reach the log in the order write() is called. A write that timed out may still be
 // committed later (as in Kafka): the caller answered with an error and the next load sees the record.
+// A transactional write (TxnOffsetCommit) is one transactional batch with the producer's id and epoch,
+// appended with origin 'coordinator': no duplicate or sequence checks, so its baseSequence is 0 every time as
+// Kafka's coordinator writes it; an older epoch than the partition knows is refused (INVALID_PRODUCER_EPOCH).
 //
 // replay() reads one partition from its log start offset to its log end and hands every record to the
-// caller, yielding to the event loop between reads; it stops early once the caller says the load no
-// longer applies (the partition was unloaded or re-elected meanwhile).
+// caller, with its offset and, for a transactional batch, its producer id; a transaction marker (control
+// batch) is handed over as such. It yields to the event loop between reads and stops early once the
+// caller says the load no longer applies (the partition was unloaded or re-elected meanwhile). It reads
+// to the log end as it is when it gets there, so a marker appended while the partition loads (the only
+// write that can happen then) is replayed too.
 
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Partition } from '../../cluster/partition.js';
@@ -28,6 +34,7 @@ import {
   decodeRecordsBody,
   encodeRecordBatch,
   isControl,
+  isTransactional,
   iterateBatches,
   LOG_OVERHEAD,
   RECORDS_OFFSET,
@@ -51,6 +58,19 @@ export function offsetsTopicConfigs(config: GroupCoordinatorConfig): Record<stri
 }
 /** Coordinator writes wait for the whole ISR (Kafka's offsets.commit.required.acks default). */
 const REQUIRED_ACKS_ALL = -1;
+
+/** A write's options: a transactional batch, and a callback once appended (with the batch's base offset). */
+export interface WriteOptions {
+  txn?: { producerId: number; producerEpoch: number };
+  onAppended?: (baseOffset: number) => void;
+}
+
+/** What replay() hands over: each record with its offset and producer id (-1 unless transactional). */
+export interface ReplaySink {
+  record(rec: StateRecord, offset: number, txnProducerId: number): void;
+  /** A transaction marker (control batch) of this producer: commit or abort. */
+  marker(producerId: number, commit: boolean): void;
+}
 
 /** What the coordinator needs of the cluster for __consumer_offsets (the broker provides it). */
 export interface OffsetsTopicHost {
@@ -88,25 +108,41 @@ export class GroupStateLog {
    * error of the append or of the wait (Kafka's codes, mapped for clients by the caller). Failures are
    * logged here.
    */
-  write(groupId: string, records: readonly EncodedRecord[], now: number): Promise<number> {
+  write(
+    groupId: string,
+    records: readonly EncodedRecord[],
+    now: number,
+    opts: WriteOptions = {},
+  ): Promise<number> {
     if (records.length === 0) return Promise.resolve(ErrorCode.NONE);
     const count = this.host.partitionCount();
     if (count === 0) return Promise.resolve(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     const partition = this.host.leaderPartition(partitionForGroup(groupId, count));
     if (partition === undefined) return Promise.resolve(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    const txn = opts.txn;
     const batch = encodeRecordBatch({
       records: records.map((r) => ({ key: r.key, value: r.value })),
       timestamp: now,
+      ...(txn === undefined
+        ? {}
+        : {
+            producerId: txn.producerId,
+            producerEpoch: txn.producerEpoch,
+            baseSequence: 0,
+            isTransactional: true,
+          }),
     });
     const minIsr = this.host.minInsyncReplicas();
     let errorCode: number;
     let errorMessage: string | null = null;
     let lastOffset = -1;
+    let baseOffset = -1;
     try {
-      const res = partition.appendAsLeader(batch, REQUIRED_ACKS_ALL, minIsr, now);
+      const res = partition.appendAsLeader(batch, REQUIRED_ACKS_ALL, minIsr, now, { origin: 'coordinator' });
       errorCode = res.errorCode;
       errorMessage = res.errorMessage;
       lastOffset = res.lastOffset;
+      baseOffset = res.baseOffset;
     } catch (err) {
       errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
       errorMessage = err instanceof Error ? err.message : String(err);
@@ -115,6 +151,7 @@ export class GroupStateLog {
       this.failed(groupId, partition, 'append', errorCode, errorMessage);
       return Promise.resolve(errorCode);
     }
+    opts.onAppended?.(baseOffset);
     return partition
       .waitForHighWatermark(lastOffset, minIsr, this.config.offsetCommitTimeoutMs)
       .then((err) => {
@@ -145,20 +182,20 @@ export class GroupStateLog {
   }
 
   /**
-   * Replays one partition in offset order from its log start to its log end, calling apply for each
-   * record. Stops (complete: false) when current() turns false after a pause, or when the log cannot be
-   * read to its end.
+   * Replays one partition in offset order from its log start to its log end, handing each record and
+   * marker to the sink. Stops (complete: false) when current() turns false after a pause, or when the log
+   * cannot be read to its end.
    */
   async replay(
     partition: Partition,
-    apply: (rec: StateRecord) => void,
+    sink: ReplaySink,
     current: () => boolean,
   ): Promise<{ records: number; complete: boolean }> {
     const log = partition.log;
     let count = 0;
     let offset = log.logStartOffset;
-    const end = log.logEndOffset;
-    while (offset < end) {
+    while (offset < log.logEndOffset) {
+      const end = log.logEndOffset;
       // Never released to the read pool: everything kept is copied out by decodeStateRecord.
       const res = log.read(offset, loadReadBytes, end, true);
       if (res.errorCode !== ErrorCode.NONE || res.bytes === 0) {
@@ -176,8 +213,20 @@ export class GroupStateLog {
           const next = header.baseOffset + header.lastOffsetDelta + 1;
           if (next <= offset) continue;
           offset = next;
-          if (isControl(header.attributes)) continue;
           const batch = chunk.subarray(pos, pos + LOG_OVERHEAD + header.batchLength);
+          if (isControl(header.attributes)) {
+            const commit = markerType(batch);
+            if (commit !== null) sink.marker(header.producerId, commit);
+            else {
+              this.log.warn('skipping an unreadable transaction marker of the offsets topic', {
+                partition: partition.index,
+                baseOffset: header.baseOffset,
+                producerId: header.producerId,
+              });
+            }
+            continue;
+          }
+          const txnProducerId = isTransactional(header.attributes) ? header.producerId : -1;
           let records: DecodedRecord[];
           try {
             const codec = compressionOf(header.attributes);
@@ -198,7 +247,11 @@ export class GroupStateLog {
           for (const rec of records) {
             if (rec.key === null) continue;
             try {
-              apply(decodeStateRecord(rec.key, rec.value));
+              sink.record(
+                decodeStateRecord(rec.key, rec.value),
+                header.baseOffset + rec.offsetDelta,
+                txnProducerId,
+              );
               count++;
             } catch (err) {
               this.log.warn('skipping an undecodable record of the offsets topic', {
@@ -211,12 +264,53 @@ export class GroupStateLog {
         }
       }
       if (offset === before) break;
-      if (offset < end) {
+      if (offset < log.logEndOffset) {
         // Let requests in between reads; they answer COORDINATOR_LOAD_IN_PROGRESS for this partition.
         await yieldToEventLoop();
         if (!current()) return { records: count, complete: false };
       }
     }
     return { records: count, complete: true };
+  }
+}
+
+/**
+ * The kind of a transaction marker: true commit, false abort, null when unreadable. The control record's key
+ * is int16 version + int16 type (0 abort, 1 commit; Kafka's ControlRecordType), its value the
+ * EndTransactionMarker (version, coordinatorEpoch), not needed here.
+ */
+function markerType(batch: Buffer): boolean | null {
+  try {
+    const rec = decodeRecords(batch).records[0];
+    if (rec === undefined || rec.key === null || rec.key.length < 4) return null;
+    const type = rec.key.readInt16BE(2);
+    return type === 1 ? true : type === 0 ? false : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The error a client sees for a failed write to __consumer_offsets (Kafka's mapping in GroupMetadataManager's
+ * storeOffsets / storeGroup callbacks): not enough replicas or a write not committed within
+ * offsets.commit.timeout.ms -> COORDINATOR_NOT_AVAILABLE (the client finds its coordinator again and retries);
+ * leadership or the log dir lost -> NOT_COORDINATOR; a record too large -> `tooLarge`, which differs by API.
+ */
+export function clientWriteError(errorCode: number, tooLarge: number): number {
+  switch (errorCode) {
+    case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
+    case ErrorCode.NOT_ENOUGH_REPLICAS:
+    case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+    case ErrorCode.REQUEST_TIMED_OUT:
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
+    case ErrorCode.KAFKA_STORAGE_ERROR:
+      return ErrorCode.NOT_COORDINATOR;
+    case ErrorCode.MESSAGE_TOO_LARGE:
+    case ErrorCode.RECORD_LIST_TOO_LARGE:
+    case ErrorCode.INVALID_FETCH_SIZE:
+      return tooLarge;
+    default:
+      return errorCode;
   }
 }
