@@ -76,7 +76,7 @@ const commands = ['list', 'describe', 'describe-producers', 'abort', 'find-hangi
 
 export function runTransactions(args: string[]): Promise<number> {
   return runCommand('transactions', async () => {
-    const { values, positionals } = parse(args, options);
+    const { values, positionals } = parse(negativeValues(args), options);
     if (values.help === true) return printHelp(help);
     const [command, ...extra] = positionals;
     if (command === undefined) throw new UsageError(`a command is required: ${commands.join(', ')}`);
@@ -92,6 +92,24 @@ export function runTransactions(args: string[]): Promise<number> {
       cluster.close();
     }
   });
+}
+
+/**
+ * `--coordinator-epoch -1` as `--coordinator-epoch=-1`: DescribeProducers prints -1 for a transaction without a
+ * marker yet, and parseArgs would take "-1" for an option.
+ */
+function negativeValues(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const next = args[i + 1];
+    const name = a.startsWith('--') ? a.slice(2) : '';
+    if (name in options && next !== undefined && /^-\d+$/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
 }
 
 function plan(command: string, v: Values): (c: Cluster) => Promise<number> {

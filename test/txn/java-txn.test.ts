@@ -15,10 +15,12 @@ import {
   duplicates,
   JavaTxnSession,
   javaRead,
+  kafkaFeatures,
   makeTopic,
   producePlain,
   startProcessor,
   supportsTransactions,
+  txnBrokerOverrides,
 } from './txn-clients.js';
 
 const requirements = [
@@ -26,20 +28,6 @@ const requirements = [
   tool('javac', 'apt-get install openjdk-17-jdk-headless'),
   tool('mvn', 'apt-get install maven'),
 ];
-
-/** The broker's transaction keys for these tests: a short timeout cap and a frequent timeout check. */
-export const txnBrokerOverrides: Record<string, string> = {
-  'transaction.max.timeout.ms': '30000',
-  'transaction.abort.timed.out.transaction.cleanup.interval.ms': '500',
-  'transaction.state.log.num.partitions': '3',
-  'transaction.state.log.replication.factor': '1',
-  'transaction.state.log.min.isr': '1',
-  'offsets.topic.num.partitions': '3',
-  'group.initial.rebalance.delay.ms': '0',
-};
-
-/** Apache Kafka 4.x formats new clusters with transaction.version 2 (KIP-890); Samsa implements version 1. */
-export const kafkaFeatures = { 'transaction.version': 1 };
 
 const run = Date.now().toString(36);
 

@@ -17,6 +17,20 @@ import { ApiKey } from '../../src/protocol/generated/apis.js';
 import { type Running, repoRoot, run, start } from '../helpers/run.js';
 import { javaClientJar } from '../interop/harness.js';
 
+/** The broker's transaction keys for these tests: a short timeout cap and a frequent timeout check. */
+export const txnBrokerOverrides: Record<string, string> = {
+  'transaction.max.timeout.ms': '30000',
+  'transaction.abort.timed.out.transaction.cleanup.interval.ms': '500',
+  'transaction.state.log.num.partitions': '3',
+  'transaction.state.log.replication.factor': '1',
+  'transaction.state.log.min.isr': '1',
+  'offsets.topic.num.partitions': '3',
+  'group.initial.rebalance.delay.ms': '0',
+};
+
+/** Apache Kafka 4.x formats new clusters with transaction.version 2 (KIP-890); Samsa implements version 1. */
+export const kafkaFeatures = { 'transaction.version': 1 };
+
 /** Whether the broker at host:port advertises EndTxn (transactions) in ApiVersions. */
 export async function supportsTransactions(bootstrap: string): Promise<boolean> {
   const [host, port] = bootstrap.split(',')[0]!.split(':');
