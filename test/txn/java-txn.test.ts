@@ -232,6 +232,40 @@ describe(`transactions: Java kafka-clients 4.x against ${targetName()}`, {
         assert.deepEqual(released.values.slice(5, 10), ['open-0', 'open-1', 'open-2', 'open-3', 'open-4']);
       }),
   );
+});
+
+describe(`transactions: a timed-out transaction aborted by ${targetName()}`, {
+  skip: skipUnless(requirements),
+}, () => {
+  let broker: BrokerHandle | undefined;
+  let bootstrap = '';
+  const sessions: JavaTxnSession[] = [];
+
+  const session = async (
+    id: string,
+    opts: { transactionTimeoutMs?: number } = {},
+  ): Promise<JavaTxnSession> => {
+    const s = await JavaTxnSession.start(bootstrap, `${id}-${run}`, opts);
+    sessions.push(s);
+    return s;
+  };
+
+  before(async () => {
+    requireAll(requirements);
+    broker = await startTarget({
+      overrides: {
+        ...txnBrokerOverrides,
+        'transaction.abort.timed.out.transaction.cleanup.interval.ms': '500',
+      },
+      kafkaFeatures,
+    });
+    bootstrap = broker.bootstrap;
+  });
+
+  after(async () => {
+    await Promise.all(sessions.map((s) => s.kill9()));
+    await broker?.destroy();
+  });
 
   test('a transaction left open past its timeout is aborted by the broker', { timeout: 120_000 }, () =>
     withBrokerLogs(broker, async () => {

@@ -17,10 +17,12 @@ import { ApiKey } from '../../src/protocol/generated/apis.js';
 import { type Running, repoRoot, run, start } from '../helpers/run.js';
 import { javaClientJar } from '../interop/harness.js';
 
-/** The broker's transaction keys for these tests: a short timeout cap and a frequent timeout check. */
+/**
+ * The broker's transaction keys for these tests: a short cap on transaction timeouts and small state topics.
+ * The timeout test adds a frequent timeout check (transaction.abort.timed.out.transaction.cleanup.interval.ms).
+ */
 export const txnBrokerOverrides: Record<string, string> = {
   'transaction.max.timeout.ms': '30000',
-  'transaction.abort.timed.out.transaction.cleanup.interval.ms': '500',
   'transaction.state.log.num.partitions': '3',
   'transaction.state.log.replication.factor': '1',
   'transaction.state.log.min.isr': '1',

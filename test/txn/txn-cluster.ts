@@ -21,13 +21,12 @@ export interface TxnCluster {
   destroy(): Promise<void>;
 }
 
-/** Keys for every broker of the cluster: small state topics, a prompt timeout check, quick failure detection. */
+/** Keys for every broker of the cluster: small, replicated state topics; data topics need 2 replicas in sync. */
 const clusterTxnOverrides: Record<string, string> = {
   'transaction.state.log.num.partitions': '3',
   'transaction.state.log.replication.factor': '3',
   'transaction.state.log.min.isr': '2',
   'transaction.max.timeout.ms': '60000',
-  'transaction.abort.timed.out.transaction.cleanup.interval.ms': '1000',
   'min.insync.replicas': '2',
   'default.replication.factor': '3',
 };
