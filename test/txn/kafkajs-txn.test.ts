@@ -5,6 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import kafkajs, { type Kafka as KafkaClient } from 'kafkajs';
 import { type BrokerHandle, startTarget } from '../helpers/broker.js';
 import { requireAll, skipUnless, targetName, withBrokerLogs } from '../interop/harness.js';
@@ -54,6 +55,26 @@ async function readAll(kafka: KafkaClient, topic: string, groupId: string, readU
   return values;
 }
 
+/** Asks the group's committed offsets until the coordinator answers without a retriable error (60 s at most). */
+async function groupCoordinatorReady(kafka: KafkaClient, groupId: string, topic: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        await admin.fetchOffsets({ groupId, topics: [topic] });
+        return;
+      } catch (e) {
+        if ((e as { retriable?: boolean }).retriable !== true || Date.now() > deadline) throw e;
+        await sleep(200);
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 describe(`transactions: kafkajs against ${targetName()}`, { skip: skipUnless([]) }, () => {
   let broker: BrokerHandle | undefined;
 
@@ -79,6 +100,9 @@ describe(`transactions: kafkajs against ${targetName()}`, { skip: skipUnless([])
         const group = `txn-kafkajs-offsets-${id}`;
         await makeTopic(b.bootstrap, topic, 2);
         const kafka = client(b.bootstrap);
+        // kafkajs retries neither TxnOffsetCommit nor OffsetFetch on NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE /
+        // LOAD_IN_PROGRESS (the Java client does): wait until the group's coordinator answers before using it.
+        await groupCoordinatorReady(kafka, group, topic);
         const producer = kafka.producer({
           transactionalId: `kafkajs-${id}`,
           idempotent: true,
