@@ -115,7 +115,8 @@ jvm=($heap -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPerce
 
 if [[ ! -f "$dir/data/meta.properties" ]]; then
   [[ -n "$cluster_id" ]] || cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
-  if ! out="$(java "${jvm[@]}" -cp "$libs/*" kafka.tools.StorageTool format -t "$cluster_id" -c "$props" "${features[@]}" 2>&1)"; then
+  # --cluster-id=ID: a random id may begin with '-', which the tool would take for an option.
+  if ! out="$(java "${jvm[@]}" -cp "$libs/*" kafka.tools.StorageTool format --cluster-id="$cluster_id" -c "$props" "${features[@]}" 2>&1)"; then
     echo "$out" >&2
     echo "kafka-start: formatting $dir/data failed" >&2
     exit 2

@@ -1,16 +1,26 @@
 // `samsa transactions` (kafka-transactions.sh) run as a process against the target broker (SAMSA_INTEROP_TARGET),
 // with open transactions made by the Java client (test/txn/txn-clients.ts): list (filters), describe,
-// describe-producers, find-hanging, abort by start offset and by producer id/epoch; errors and usage.
+// describe-producers, find-hanging, abort by start offset and by producer id/epoch; errors and usage. Then a
+// hanging transaction (a transactional batch no coordinator knows about, written with the internal client) found
+// by find-hanging and released by abort.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type BrokerHandle, startTarget } from '../helpers/broker.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Cluster } from '../../src/client/cluster.js';
+import { ErrorCode } from '../../src/protocol/errors.js';
+import { ApiKey } from '../../src/protocol/generated/apis.js';
+import type { InitProducerIdResponse } from '../../src/protocol/generated/init-producer-id-response.js';
+import type { ProduceResponse } from '../../src/protocol/generated/produce-response.js';
+import { encodeRecordBatch } from '../../src/protocol/records.js';
+import { type BrokerHandle, interopTarget, startTarget } from '../helpers/broker.js';
 import { requireAll, skipUnless, targetName, tool, withBrokerLogs } from '../interop/harness.js';
 import {
   JavaTxnSession,
   javaRead,
   kafkaFeatures,
   makeTopic,
+  producePlain,
   txnBrokerOverrides,
 } from '../txn/txn-clients.js';
 import { type CliResult, oneLineFailure, samsa } from './cli-helpers.js';
@@ -185,4 +195,136 @@ describe(`samsa transactions against ${targetName()}`, { skip: skipUnless(requir
     assert.equal(r.code, 1, r.stdout);
     assert.match(oneLineFailure(r), /TRANSACTIONAL_ID_NOT_FOUND/);
   });
+});
+
+/**
+ * A transactional batch written straight to a partition, as a producer whose coordinator lost track of it would
+ * leave it: the producer id of an idempotent producer (no transactional id known to any coordinator), records
+ * two hours old. Returns the producer id.
+ */
+async function writeHangingTransaction(
+  bootstrap: string,
+  topic: string,
+  transactionalId: string,
+): Promise<number> {
+  const c = await Cluster.connect({ bootstrap, clientId: 'samsa-txn-hanging' });
+  try {
+    // Kafka answers COORDINATOR_LOAD_IN_PROGRESS while its transaction coordinator starts: ask again.
+    let init: InitProducerIdResponse;
+    for (let tries = 0; ; tries++) {
+      init = await c.request<InitProducerIdResponse>(ApiKey.InitProducerId, {
+        transactionalId: null,
+        transactionTimeoutMs: -1,
+        producerId: -1,
+        producerEpoch: -1,
+      });
+      const retriable = [
+        ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+        ErrorCode.COORDINATOR_NOT_AVAILABLE,
+      ] as number[];
+      if (!retriable.includes(init.errorCode) || tries >= 100) break;
+      await sleep(200);
+    }
+    assert.equal(init.errorCode, ErrorCode.NONE);
+    const old = Date.now() - 2 * 3600_000;
+    const records = encodeRecordBatch({
+      records: [0, 1, 2].map((i) => ({ value: `hanging-${i}`, timestamp: old })),
+      producerId: init.producerId,
+      producerEpoch: init.producerEpoch,
+      baseSequence: 0,
+      isTransactional: true,
+    });
+    const conn = await c.leaderFor(topic, 0);
+    const res = await conn.request<ProduceResponse>(ApiKey.Produce, {
+      transactionalId,
+      acks: -1,
+      timeoutMs: 10_000,
+      topicData: [{ name: topic, partitionData: [{ index: 0, records }] }],
+    });
+    const p = res.responses[0]?.partitionResponses[0];
+    assert.equal(p?.errorCode, ErrorCode.NONE, JSON.stringify(p));
+    assert.equal(p?.baseOffset, 0);
+    return init.producerId;
+  } finally {
+    c.close();
+  }
+}
+
+describe(`samsa transactions find-hanging and abort on ${targetName()}`, {
+  skip: skipUnless(requirements),
+}, () => {
+  let broker: BrokerHandle | undefined;
+  let bootstrap = '';
+  const run = Date.now().toString(36);
+  const tx = (...args: string[]): Promise<CliResult> =>
+    samsa(['transactions', '--bootstrap-server', bootstrap, ...args]);
+
+  before(async () => {
+    requireAll(requirements);
+    // Kafka 3.6+ checks with the coordinator that a transactional batch's partition is in a transaction
+    // (KIP-890 part 1); switched off so that the test can write a hanging transaction as older brokers allowed.
+    const overrides =
+      interopTarget() === 'kafka'
+        ? { ...txnBrokerOverrides, 'transaction.partition.verification.enable': 'false' }
+        : txnBrokerOverrides;
+    broker = await startTarget({ overrides, kafkaFeatures });
+    bootstrap = broker.bootstrap;
+  });
+
+  after(async () => {
+    await broker?.destroy();
+  });
+
+  test(
+    'a transaction no coordinator knows is found by find-hanging and released by abort',
+    {
+      timeout: 120_000,
+    },
+    () =>
+      withBrokerLogs(broker, async () => {
+        const topic = `cli-hanging-${run}`;
+        await makeTopic(bootstrap, topic, 1);
+        const producerId = await writeHangingTransaction(bootstrap, topic, `hanging-${run}`);
+        await producePlain(bootstrap, topic, 1, 'plain', 1); // offset 3, behind the open transaction
+        const held = await javaRead(bootstrap, topic, 'read_committed', { minCount: 1, timeoutMs: 2000 });
+        assert.deepEqual(held.ends, [0], 'the hanging transaction holds the last stable offset at its start');
+
+        const leader = await (async () => {
+          const c = await Cluster.connect({ bootstrap, clientId: 'samsa-txn-test' });
+          try {
+            return (await c.topic(topic)).partitions[0]?.leader;
+          } finally {
+            c.close();
+          }
+        })();
+        for (const scope of [
+          ['--topic', topic],
+          ['--topic', topic, '--partition', '0'],
+          ['--broker-id', String(leader)],
+        ]) {
+          const found = records(await tx('find-hanging', ...scope, '--max-transaction-timeout', '60'));
+          const row = found.find((r) => r.Topic === topic);
+          assert.ok(row !== undefined, `${scope.join(' ')}: ${JSON.stringify(found)}`);
+          assert.equal(row.Partition, '0');
+          assert.equal(row.ProducerId, String(producerId));
+          assert.equal(row.StartOffset, '0');
+          assert.ok(Number(row['Duration(min)']) >= 119, JSON.stringify(row));
+        }
+        // Younger than the timeout given: not a candidate.
+        assert.deepEqual(
+          records(await tx('find-hanging', '--topic', topic, '--max-transaction-timeout', '180')),
+          [],
+        );
+
+        const aborted = await tx('abort', '--topic', topic, '--partition', '0', '--start-offset', '0');
+        assert.equal(aborted.code, 0, aborted.stderr);
+        assert.deepEqual(
+          records(await tx('find-hanging', '--topic', topic, '--max-transaction-timeout', '60')),
+          [],
+        );
+        const released = await javaRead(bootstrap, topic, 'read_committed', { minCount: 1 });
+        assert.deepEqual(released.values, ['plain-p0-0']);
+        assert.deepEqual(released.ends, [5], '3 aborted records, the plain one, the abort marker');
+      }),
+  );
 });
