@@ -5,6 +5,9 @@
 // open and nothing half visible, before and after the killed broker comes back; the transactional id then
 // works again.
 //
+// Then a partition leader (not the coordinator) is killed while a transaction is open: the commit must still
+// reach every partition (the coordinator retries its markers until the partition's new leader takes them).
+//
 // Skipped with a message when the target does not offer transactions yet (ApiVersions without EndTxn).
 
 import assert from 'node:assert/strict';
@@ -61,7 +64,7 @@ async function waitForEnd(bootstrap: string, id: string, timeoutMs: number): Pro
   throw new Error(`${id}: the transaction did not end within ${timeoutMs} ms (last: ${last})`);
 }
 
-describe(`transactions on 3 brokers (${targetName()}): kill -9 of the transaction coordinator`, {
+describe(`transactions on 3 brokers (${targetName()}): brokers killed mid-transaction`, {
   skip: skipReason(),
 }, () => {
   let cluster: TxnCluster | undefined;
@@ -149,6 +152,55 @@ describe(`transactions on 3 brokers (${targetName()}): kill -9 of the transactio
       await check('after the restart');
       const last = await javaRead(c.bootstrap(), topic, 'read_committed');
       assert.equal(last.values.filter((v) => v.startsWith('post')).length, 3);
+    } catch (e) {
+      if (e instanceof Error) e.message += `\n${c.logs()}`;
+      throw e;
+    }
+  });
+  test('markers reach a partition whose leader died while the transaction was open', {
+    timeout: 300_000,
+  }, async (t) => {
+    if (unsupported !== undefined) {
+      t.skip(unsupported);
+      return;
+    }
+    const c = cluster!;
+    try {
+      const run = Date.now().toString(36);
+      const topic = `txn-cluster-leader-${run}`;
+      const id = `cluster-leader-${run}`;
+      await makeTopic(c.bootstrap(), topic, 3, 3, { 'min.insync.replicas': '2' });
+      const p = await JavaTxnSession.start(c.bootstrap(), id, {
+        transactionTimeoutMs: 30_000,
+        maxBlockMs: 60_000,
+      });
+      sessions.push(p);
+      await p.ok('init');
+      await p.ok('begin');
+      for (const part of [0, 1, 2]) await p.send(topic, part, `m${part}`, 3);
+
+      // A broker other than the coordinator, leading a partition of the transaction if one does.
+      const { coordinator, leaders } = await withAdmin(c.bootstrap(), async (a) => ({
+        coordinator: await findTransactionCoordinator(a, id),
+        leaders: (await a.topic(topic, true)).partitions.map((x) => x.leader),
+      }));
+      const victim = leaders.find((l) => l !== coordinator) ?? c.ids.find((b) => b !== coordinator)!;
+      t.diagnostic(
+        `coordinator ${coordinator}, partition leaders ${leaders.join(',')}: killing broker ${victim}`,
+      );
+      await c.kill9(victim);
+      await p.ok('commit', 120_000);
+      const ended = await waitForEnd(c.bootstrap(), id, 90_000);
+      assert.equal(ended.state, 'CompleteCommit');
+
+      const committed = await javaRead(c.bootstrap(), topic, 'read_committed');
+      const all = await javaRead(c.bootstrap(), topic, 'read_uncommitted');
+      assert.deepEqual(committed.ends, all.ends, 'every partition has its commit marker: nothing left open');
+      assert.deepEqual(
+        [...committed.values].sort(),
+        [0, 1, 2].flatMap((part) => [0, 1, 2].map((i) => `m${part}-${i}`)).sort(),
+      );
+      await c.restart(victim);
     } catch (e) {
       if (e instanceof Error) e.message += `\n${c.logs()}`;
       throw e;
