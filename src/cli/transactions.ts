@@ -72,7 +72,15 @@ const options = {
 
 type Values = ReturnType<typeof parse<typeof options>>['values'];
 
-const commands = ['list', 'describe', 'describe-producers', 'abort', 'find-hanging'];
+/** The options of each command (besides --bootstrap-server and --help), as kafka-transactions.sh has them. */
+const commandOptions: Record<string, readonly string[]> = {
+  list: ['duration-filter', 'transactional-id-pattern'],
+  describe: ['transactional-id'],
+  'describe-producers': ['topic', 'partition', 'broker-id'],
+  abort: ['topic', 'partition', 'start-offset', 'producer-id', 'producer-epoch', 'coordinator-epoch'],
+  'find-hanging': ['broker-id', 'max-transaction-timeout', 'topic', 'partition'],
+};
+const commands = Object.keys(commandOptions);
 
 export function runTransactions(args: string[]): Promise<number> {
   return runCommand('transactions', async () => {
@@ -83,6 +91,9 @@ export function runTransactions(args: string[]): Promise<number> {
     if (!commands.includes(command))
       throw new UsageError(`unknown command '${command}' (${commands.join(', ')})`);
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
+    const allowed = new Set(['bootstrap-server', 'help', ...(commandOptions[command] ?? [])]);
+    const stray = Object.keys(values).find((k) => !allowed.has(k));
+    if (stray !== undefined) throw new UsageError(`--${stray} is not an option of ${command}`);
     // Options are checked before connecting, so bad usage never waits on the network.
     const run = plan(command, values);
     const cluster = await connect(values['bootstrap-server'], 'samsa-transactions');

@@ -57,6 +57,8 @@ describe('samsa transactions: usage', () => {
       ['find-hanging', '--partition', '1', '--broker-id', '1'],
       ['describe'],
       ['list', '--transactional-id-pattern', '('],
+      ['list', '--topic', 't'],
+      ['describe', '--transactional-id', 'x', '--start-offset', '1'],
     ]) {
       const r = await samsa(['transactions', '--bootstrap-server', '127.0.0.1:1', ...args]);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
