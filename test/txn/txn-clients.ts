@@ -1,5 +1,6 @@
 // What the transaction tests share: the Java transactional client (test/interop/java/.../TxnWorkload.java,
-// run from source on kafka-clients 4.x) driven line by line, its read_committed / read_uncommitted reader,
+// compiled once per test process with javac against the interop project's kafka-clients 4.x jars in
+// target/lib) driven line by line, its read_committed / read_uncommitted reader,
 // its consume-transform-produce processor, and the check whether a broker offers transactions at all
 // (ApiVersions listing EndTxn).
 
