@@ -5,11 +5,12 @@
 # under DIR/controller and DIR/broker-<id>, formatted with one cluster id.
 #
 # Usage:
-#   scripts/kafka-cluster.sh start --dir DIR [--brokers 3] [--fresh] [--override key=value]...
+#   scripts/kafka-cluster.sh start --dir DIR [--brokers 3] [--fresh] [--override key=value]... [--feature k=v]...
 #        Starts the controller, then the brokers in parallel; waits until every broker says
 #        "Kafka Server started". Prints "bootstrap=127.0.0.1:P1,127.0.0.1:P2,..." as the last line.
 #        Per node: DIR/<node>/kafka.pid, kafka.out, server.properties; DIR/<node>.args (its start line).
 #        --override keys go to every node (e.g. broker.session.timeout.ms, read by the controller).
+#        --feature name=level is passed to every node's format (e.g. transaction.version=1).
 #   scripts/kafka-cluster.sh restart-node --dir DIR --node broker-<id>|controller
 #        Starts a node again (after a kill) with the same ports and data.
 #   scripts/kafka-cluster.sh stop --dir DIR [--kill]
@@ -22,12 +23,14 @@ cmd="${1:-}"
 shift || true
 dir="" brokers=3 fresh=0 node="" kill=()
 overrides=()
+features=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
   --dir) dir="$2"; shift 2 ;;
   --brokers) brokers="$2"; shift 2 ;;
   --fresh) fresh=1; shift ;;
   --override) overrides+=(--override "$2"); shift 2 ;;
+  --feature) features+=(--feature "$2"); shift 2 ;;
   --node) node="$2"; shift 2 ;;
   --kill) kill=(--kill); shift ;;
   *) echo "kafka-cluster: unknown argument $1" >&2; exit 2 ;;
@@ -60,7 +63,7 @@ start)
     --override "offsets.topic.replication.factor=$((brokers < 3 ? brokers : 3))"
     --override "transaction.state.log.replication.factor=$((brokers < 3 ? brokers : 3))"
     --override "share.coordinator.state.topic.replication.factor=$((brokers < 3 ? brokers : 3))"
-    ${overrides[@]+"${overrides[@]}"})
+    ${overrides[@]+"${overrides[@]}"} ${features[@]+"${features[@]}"})
   printf '%s\n' --port "$cport" --dir "$dir/controller" --roles controller --node-id 100 "${common[@]}" \
     >"$dir/controller.args"
   bootstrap=()

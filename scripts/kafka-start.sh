@@ -6,11 +6,13 @@
 # Usage: scripts/kafka-start.sh --port PORT --dir DIR [--controller-port PORT] [--fresh] [--daemon]
 #                               [--version V] [--override key=value]...
 #                               [--roles broker,controller|broker|controller] [--node-id N]
-#                               [--voters ID@HOST:PORT,...] [--cluster-id ID]
+#                               [--voters ID@HOST:PORT,...] [--cluster-id ID] [--feature name=level]...
 #   --roles    process.roles (default broker,controller). A controller-only node listens on PORT with
 #              its CONTROLLER listener (no client listener); a broker-only node needs --voters.
 #   --voters   controller.quorum.voters (default: this node alone, 1@127.0.0.1:<controller port>)
 #   --cluster-id  the id to format with (every node of one cluster needs the same); default random
+#   --feature  a feature level to format with, e.g. transaction.version=1 (Kafka 4.x formats new clusters
+#              with transaction.version=2, KIP-890; Samsa implements version 1)
 #   --dir      the node's home: DIR/server.properties, DIR/data (log.dirs), DIR/kafka.out (daemon)
 #              It is formatted (kafka.tools.StorageTool format) when DIR/data has no meta.properties,
 #              so restarting with the same DIR keeps the data.
@@ -27,6 +29,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 port="" dir="" cport="" fresh=0 daemon=0 version="${KAFKA_VERSION:-4.1.1}"
 roles="broker,controller" node_id=1 voters="" cluster_id=""
 overrides=()
+features=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
   --port) port="$2"; shift 2 ;;
@@ -40,6 +43,7 @@ while [[ $# -gt 0 ]]; do
   --node-id) node_id="$2"; shift 2 ;;
   --voters) voters="$2"; shift 2 ;;
   --cluster-id) cluster_id="$2"; shift 2 ;;
+  --feature) features+=(--feature "$2"); shift 2 ;;
   *) echo "kafka-start: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -111,7 +115,8 @@ jvm=($heap -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPerce
 
 if [[ ! -f "$dir/data/meta.properties" ]]; then
   [[ -n "$cluster_id" ]] || cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
-  if ! out="$(java "${jvm[@]}" -cp "$libs/*" kafka.tools.StorageTool format -t "$cluster_id" -c "$props" 2>&1)"; then
+  # --cluster-id=ID: a random id may begin with '-', which the tool would take for an option.
+  if ! out="$(java "${jvm[@]}" -cp "$libs/*" kafka.tools.StorageTool format --cluster-id="$cluster_id" -c "$props" "${features[@]}" 2>&1)"; then
     echo "$out" >&2
     echo "kafka-start: formatting $dir/data failed" >&2
     exit 2

@@ -38,6 +38,10 @@ const commands: Record<string, Command> = {
     run: async (a) => (await import('./groups.js')).runGroups(a),
     summary: 'list, describe, reset offsets of and delete consumer groups (kafka-consumer-groups)',
   },
+  transactions: {
+    run: async (a) => (await import('./transactions.js')).runTransactions(a),
+    summary: 'list, describe, find and abort hanging transactions (kafka-transactions)',
+  },
   records: {
     run: async (a) => (await import('./records.js')).runRecords(a),
     summary: 'delete records below an offset (kafka-delete-records)',

@@ -13,6 +13,7 @@
 //   const moving = await listPartitionReassignments(cluster, null);   // [{ topic, partition, replicas, adding, removing }]
 //   const results = await electLeaders(cluster, ElectionType.PREFERRED, null);   // [{ topic, partition, errorCode, message }]
 // The last three go to the active controller (Cluster.controllerRequest), as Kafka's admin client sends them.
+// Transactions (listTransactions, describeTransactions, describeProducers, abortTransaction): see their section.
 
 import { ErrorCode } from '../protocol/errors.js';
 import type { AlterPartitionReassignmentsResponse } from '../protocol/generated/alter-partition-reassignments-response.js';
@@ -23,10 +24,16 @@ import type { DeleteRecordsResponse } from '../protocol/generated/delete-records
 import type { DeleteTopicsResponse } from '../protocol/generated/delete-topics-response.js';
 import type { DescribeConfigsResponse } from '../protocol/generated/describe-configs-response.js';
 import type { DescribeLogDirsResponse } from '../protocol/generated/describe-log-dirs-response.js';
+import type { DescribeProducersResponse } from '../protocol/generated/describe-producers-response.js';
+import type { DescribeTransactionsResponse } from '../protocol/generated/describe-transactions-response.js';
 import type { ElectLeadersResponse } from '../protocol/generated/elect-leaders-response.js';
+import type { FindCoordinatorResponse } from '../protocol/generated/find-coordinator-response.js';
 import type { IncrementalAlterConfigsResponse } from '../protocol/generated/incremental-alter-configs-response.js';
 import type { ListPartitionReassignmentsResponse } from '../protocol/generated/list-partition-reassignments-response.js';
+import type { ListTransactionsResponse } from '../protocol/generated/list-transactions-response.js';
+import type { WriteTxnMarkersResponse } from '../protocol/generated/write-txn-markers-response.js';
 import { type Cluster, check, KafkaError } from './cluster.js';
+import type { KafkaConnection } from './connection.js';
 
 export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
 
@@ -329,4 +336,194 @@ export async function electLeaders(
       message: p.errorMessage,
     })),
   );
+}
+
+// ---- Transactions (kafka-transactions.sh; src/cli/transactions.ts) ----
+//   const node = await findTransactionCoordinator(cluster, 'tx-1');           // broker id
+//   const open = await listTransactions(cluster, { durationFilterMs: 60_000 }); // every broker's listing
+//   const [d] = await describeTransactions(cluster, ['tx-1']);                  // from the coordinator
+//   const producers = await describeProducers(cluster, 'orders', 0);            // the leader's producer states
+//   await abortTransaction(cluster, { topic: 'orders', partition: 0, producerId, producerEpoch, coordinatorEpoch });
+
+/** FindCoordinator key types. */
+export const CoordinatorType = { GROUP: 0, TRANSACTION: 1 } as const;
+
+/** The broker id of the coordinator of `key` (a group or a transactional id); its address is known afterwards. */
+export async function findCoordinator(cluster: Cluster, keyType: number, key: string): Promise<number> {
+  const res = await cluster.request<FindCoordinatorResponse>(ApiKey.FindCoordinator, {
+    key,
+    keyType,
+    coordinatorKeys: [key],
+  });
+  const c = res.coordinators[0] ?? res;
+  check(c.errorCode, c.errorMessage);
+  await cluster.brokers();
+  return c.nodeId;
+}
+
+export function findTransactionCoordinator(cluster: Cluster, transactionalId: string): Promise<number> {
+  return findCoordinator(cluster, CoordinatorType.TRANSACTION, transactionalId);
+}
+
+export interface TransactionListing {
+  /** The broker (transaction coordinator) that listed it. */
+  coordinatorId: number;
+  transactionalId: string;
+  producerId: number;
+  /** Kafka's TransactionState name: Empty, Ongoing, PrepareCommit, PrepareAbort, CompleteCommit, ... */
+  state: string;
+}
+
+/**
+ * ListTransactions on every live broker (each lists the transactional ids it coordinates), as Kafka's admin
+ * client does. Filters: states (empty = all), producer ids (empty = all), duration (ms; -1 = all, needs
+ * ListTransactions v1).
+ */
+export async function listTransactions(
+  cluster: Cluster,
+  filters: { states?: string[]; producerIds?: number[]; durationFilterMs?: number } = {},
+): Promise<TransactionListing[]> {
+  const brokers = await cluster.brokers();
+  const durationFilter = filters.durationFilterMs ?? -1;
+  const out: TransactionListing[] = [];
+  for (const b of brokers.sort((x, y) => x.nodeId - y.nodeId)) {
+    const conn = await cluster.connection(b.nodeId);
+    if (durationFilter >= 0 && conn.version(ApiKey.ListTransactions) < 1) {
+      throw new KafkaError(
+        ErrorCode.UNSUPPORTED_VERSION,
+        `broker ${b.nodeId} does not filter transactions by duration (ListTransactions v1)`,
+      );
+    }
+    const res = await conn.request<ListTransactionsResponse>(ApiKey.ListTransactions, {
+      stateFilters: filters.states ?? [],
+      producerIdFilters: filters.producerIds ?? [],
+      durationFilter,
+    });
+    check(res.errorCode, `ListTransactions on broker ${b.nodeId}`);
+    for (const t of res.transactionStates) {
+      out.push({
+        coordinatorId: b.nodeId,
+        transactionalId: t.transactionalId,
+        producerId: t.producerId,
+        state: t.transactionState,
+      });
+    }
+  }
+  return out;
+}
+
+export interface TransactionDescription {
+  coordinatorId: number;
+  transactionalId: string;
+  /** KafkaError code for this id (TRANSACTIONAL_ID_NOT_FOUND, COORDINATOR_NOT_AVAILABLE, ...); NONE when described. */
+  errorCode: number;
+  state: string;
+  transactionTimeoutMs: number;
+  /** -1 when no transaction is open. */
+  transactionStartTimeMs: number;
+  producerId: number;
+  producerEpoch: number;
+  partitions: TopicPartition[];
+}
+
+/** DescribeTransactions, each id asked of its coordinator. Per-id errors are in `errorCode`, not thrown. */
+export async function describeTransactions(
+  cluster: Cluster,
+  transactionalIds: readonly string[],
+): Promise<TransactionDescription[]> {
+  const out: TransactionDescription[] = [];
+  for (const transactionalId of transactionalIds) {
+    const coordinatorId = await findTransactionCoordinator(cluster, transactionalId);
+    const conn = await cluster.connection(coordinatorId);
+    const res = await conn.request<DescribeTransactionsResponse>(ApiKey.DescribeTransactions, {
+      transactionalIds: [transactionalId],
+    });
+    const s = res.transactionStates.find((x) => x.transactionalId === transactionalId);
+    if (s === undefined)
+      throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `no description of '${transactionalId}'`);
+    out.push({
+      coordinatorId,
+      transactionalId,
+      errorCode: s.errorCode,
+      state: s.transactionState,
+      transactionTimeoutMs: s.transactionTimeoutMs,
+      transactionStartTimeMs: s.transactionStartTimeMs,
+      producerId: s.producerId,
+      producerEpoch: s.producerEpoch,
+      partitions: s.topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition }))),
+    });
+  }
+  return out;
+}
+
+export interface ProducerState {
+  producerId: number;
+  producerEpoch: number;
+  lastSequence: number;
+  lastTimestamp: number;
+  /** -1 when unknown (Kafka prints it as "None" / -1). */
+  coordinatorEpoch: number;
+  /** First offset of the producer's open transaction, -1 when none is open. */
+  currentTxnStartOffset: number;
+}
+
+/** DescribeProducers for one partition, asked of its leader (or of broker `brokerId`, any replica). */
+export async function describeProducers(
+  cluster: Cluster,
+  topic: string,
+  partition: number,
+  brokerId?: number,
+): Promise<ProducerState[]> {
+  let conn: KafkaConnection;
+  if (brokerId === undefined) {
+    await cluster.topic(topic, true);
+    conn = await cluster.leaderFor(topic, partition);
+  } else {
+    await cluster.brokers();
+    conn = await cluster.connection(brokerId);
+  }
+  const res = await conn.request<DescribeProducersResponse>(ApiKey.DescribeProducers, {
+    topics: [{ name: topic, partitionIndexes: [partition] }],
+  });
+  const p = res.topics.find((t) => t.name === topic)?.partitions.find((x) => x.partitionIndex === partition);
+  if (p === undefined)
+    throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `no producer states for ${topic}-${partition}`);
+  check(p.errorCode, p.errorMessage ?? `${topic}-${partition}`);
+  return p.activeProducers.map((s) => ({
+    producerId: s.producerId,
+    producerEpoch: s.producerEpoch,
+    lastSequence: s.lastSequence,
+    lastTimestamp: s.lastTimestamp,
+    coordinatorEpoch: s.coordinatorEpoch,
+    currentTxnStartOffset: s.currentTxnStartOffset,
+  }));
+}
+
+export interface AbortTransactionSpec extends TopicPartition {
+  producerId: number;
+  producerEpoch: number;
+  coordinatorEpoch: number;
+}
+
+/**
+ * Aborts a (hanging) transaction on one partition, as Kafka's Admin.abortTransaction: WriteTxnMarkers with an
+ * abort marker for the producer, sent to the partition's leader.
+ */
+export async function abortTransaction(cluster: Cluster, spec: AbortTransactionSpec): Promise<void> {
+  await cluster.topic(spec.topic, true);
+  const conn = await cluster.leaderFor(spec.topic, spec.partition);
+  const res = await conn.request<WriteTxnMarkersResponse>(ApiKey.WriteTxnMarkers, {
+    markers: [
+      {
+        producerId: spec.producerId,
+        producerEpoch: spec.producerEpoch,
+        transactionResult: false,
+        coordinatorEpoch: spec.coordinatorEpoch,
+        topics: [{ name: spec.topic, partitionIndexes: [spec.partition] }],
+      },
+    ],
+  });
+  const p = res.markers[0]?.topics.find((t) => t.name === spec.topic)?.partitions[0];
+  if (p === undefined) throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, 'empty WriteTxnMarkers response');
+  check(p.errorCode, `${spec.topic}-${spec.partition}`);
 }

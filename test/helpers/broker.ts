@@ -37,6 +37,8 @@ export interface StartOptions {
    * signals stay the broker's); default none.
    */
   wrap?: readonly string[];
+  /** Kafka: feature levels to format the node with, e.g. { 'transaction.version': 1 }. */
+  kafkaFeatures?: Record<string, number>;
 }
 
 export interface BrokerHandle {
@@ -150,6 +152,7 @@ export async function startKafka(opts: StartOptions = {}): Promise<BrokerHandle>
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'samsa-kafka-')));
   const args = [join(root, 'scripts', 'kafka-start.sh'), '--port', String(port), '--dir', dataDir];
   for (const [k, v] of Object.entries(opts.overrides ?? {})) args.push('--override', `${k}=${v}`);
+  for (const [k, v] of Object.entries(opts.kafkaFeatures ?? {})) args.push('--feature', `${k}=${v}`);
   // The script execs the JVM, so the child's pid is the broker's and signals reach it directly.
   const b = new ManagedBroker(
     'kafka',

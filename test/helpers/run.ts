@@ -12,8 +12,10 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** Killed (SIGTERM, then SIGKILL 5 s later) after this long; default 120 s. */
   timeoutMs?: number;
-  /** Written to stdin, which is then closed. Without it stdin is closed at once. */
+  /** Written to stdin, which is then closed. Without it stdin is closed at once (unless keepStdin). */
   input?: string | Buffer;
+  /** Leave stdin open for the caller to write to (child.stdin); `input` is ignored. */
+  keepStdin?: boolean;
   /** Return instead of throwing on a non-zero exit (timeouts still throw). */
   allowFailure?: boolean;
   /** Called with each complete line of stderr as it arrives. */
@@ -99,7 +101,7 @@ export function start(cmd: string, args: readonly string[], opts: RunOptions = {
     onErr(c);
   });
   child.stdin?.on('error', () => {}); // the child may exit before reading its input
-  child.stdin?.end(opts.input);
+  if (opts.keepStdin !== true) child.stdin?.end(opts.input);
   live.add(child);
 
   let timedOut = false;
