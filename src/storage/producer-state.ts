@@ -91,7 +91,7 @@ export type SequenceCheck =
   | { kind: 'error'; errorCode: number; message: string };
 
 const OK: SequenceCheck = { kind: 'ok' };
-const NO_COMPLETED: CompletedTxn[] = [];
+const NO_COMPLETED: readonly CompletedTxn[] = [];
 
 function inSequence(lastSeq: number, nextSeq: number): boolean {
   return nextSeq === lastSeq + 1 || (nextSeq === 0 && lastSeq === 2147483647);
@@ -270,9 +270,9 @@ export class ProducerStateManager {
   applyAppended(
     headers: readonly BatchHeader[],
     markers: readonly (TxnMarker | null)[] = [],
-  ): CompletedTxn[] {
+  ): readonly CompletedTxn[] {
     const next = new Map<number, ProducerEntry>();
-    let completed: CompletedTxn[] = NO_COMPLETED;
+    let completed: readonly CompletedTxn[] = NO_COMPLETED;
     for (let i = 0; i < headers.length; i++) {
       const c = this.record(headers[i]!, next, markers[i] ?? null);
       if (c !== null) completed = completed === NO_COMPLETED ? [c] : [...completed, c];
