@@ -5,7 +5,8 @@
 //   dump    prints every batch of a .log (Kafka's line: baseOffset, lastOffset, count, sequences, producer,
 //           partitionLeaderEpoch, flags, position, timestamp, size, magic, codec, crc, isvalid); with
 //           --deep-iteration each record too, with --print-data-log its key and payload. For .index and
-//           .timeindex files, every entry, and the entries that do not match the .log beside them.
+//           .timeindex files, every entry, and the entries that do not match the .log beside them; for
+//           .txnindex files, every aborted transaction.
 //   verify  checks every batch (frame, offsets, CRC32C; records with --deep-iteration) and every index entry
 //           against its .log, prints one summary line per file on stdout and one line per problem on stderr
 //           (`samsa log: <file>: <problem>`); exit 0 when all is well, 1 when anything is wrong.
@@ -13,6 +14,7 @@
 // A directory given to --files stands for the segment files in it and in its subdirectories (a log dir or a
 // partition dir).
 
+import * as fs from 'node:fs';
 import * as limits from '../limits.js';
 import { decodeBatch } from '../protocol/batch-compression.js';
 import {
@@ -33,12 +35,13 @@ import {
   segmentFileKind,
   walkLog,
 } from '../storage/log-inspect.js';
+import { parseTxnIndex } from '../storage/txn-index.js';
 import { describeError, parse, printHelp, runCommand, UsageError } from './common.js';
 
 const help = `Usage: samsa log dump --files FILE[,FILE...] [--deep-iteration] [--print-data-log]
        samsa log verify --files FILE[,FILE...] [--deep-iteration]
 
-Reads segment files (.log, .index, .timeindex) directly, like Kafka's kafka-dump-log.sh. A directory stands
+Reads segment files (.log, .index, .timeindex, .txnindex) directly, like Kafka's kafka-dump-log.sh. A directory stands
 for the segment files in it and in its subdirectories.
 
   dump     print every batch of a .log, every entry of an index (and entries that do not match the .log)
@@ -190,6 +193,24 @@ async function doIndex(run: Run, file: string, kind: 'index' | 'timeindex'): Pro
   }
 }
 
+/** A .txnindex: every aborted transaction (Kafka's DumpLogSegments line), and where the file goes bad. */
+async function doTxnIndex(run: Run, file: string): Promise<void> {
+  const { entries, problem: bad } = parseTxnIndex(fs.readFileSync(file));
+  if (!run.verify) {
+    await emit(run, `Dumping ${file}`);
+    for (const e of entries) {
+      await emit(
+        run,
+        `version: 0 producerId: ${e.producerId} firstOffset: ${e.firstOffset} lastOffset: ${e.lastOffset} lastStableOffset: ${e.lastStableOffset}`,
+      );
+    }
+  }
+  await flush(run);
+  if (bad !== null) problem(run, file, bad);
+  if (run.verify)
+    await emit(run, `${file}: ${bad === null ? 'ok' : '1 problem(s)'}, ${entries.length} entries`);
+}
+
 /** An I/O error as one phrase: `no such file or directory (ENOENT)`, without Node's repetition of the path. */
 function fileError(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
@@ -227,7 +248,8 @@ export function runLog(args: string[]): Promise<number> {
       try {
         if (kind === 'log') await doLog(run, file);
         else if (kind === 'index' || kind === 'timeindex') await doIndex(run, file, kind);
-        else problem(run, file, 'not a .log, .index or .timeindex file');
+        else if (kind === 'txnindex') await doTxnIndex(run, file);
+        else problem(run, file, 'not a .log, .index, .timeindex or .txnindex file');
       } catch (e) {
         if (e instanceof OutputClosed) return 0;
         await flush(run);

@@ -282,8 +282,9 @@ export class Partition {
     now: number,
     opts: AppendOptions = {},
   ): AppendResult {
-    return this.leaderAppend(requiredAcks, minInsyncReplicas, () =>
-      this.log.append(records, this.leaderEpoch, now, opts),
+    return (
+      this.refuseLeaderAppend(requiredAcks, minInsyncReplicas) ??
+      this.appendedAsLeader(this.log.append(records, this.leaderEpoch, now, opts))
     );
   }
 
@@ -292,16 +293,14 @@ export class Partition {
    * below min.insync.replicas. The caller waits for the high watermark to pass it.
    */
   appendTxnMarkerAsLeader(marker: TxnMarkerInput, minInsyncReplicas: number, now: number): AppendResult {
-    return this.leaderAppend(-1, minInsyncReplicas, () =>
-      this.log.appendTxnMarker(marker, this.leaderEpoch, now),
+    return (
+      this.refuseLeaderAppend(-1, minInsyncReplicas) ??
+      this.appendedAsLeader(this.log.appendTxnMarker(marker, this.leaderEpoch, now))
     );
   }
 
-  private leaderAppend(
-    requiredAcks: number,
-    minInsyncReplicas: number,
-    append: () => AppendResult,
-  ): AppendResult {
+  /** NOT_LEADER_OR_FOLLOWER, or NOT_ENOUGH_REPLICAS for acks=all with too small an ISR; null to go ahead. */
+  private refuseLeaderAppend(requiredAcks: number, minInsyncReplicas: number): AppendResult | null {
     if (!this.isLeader) {
       return failed(ErrorCode.NOT_LEADER_OR_FOLLOWER, `this broker is not the leader of ${this.name}`);
     }
@@ -311,7 +310,11 @@ export class Partition {
         `The size of the current ISR [${this.isr.join(', ')}] is insufficient to satisfy the min.isr requirement of ${minInsyncReplicas} for partition ${this.name}`,
       );
     }
-    const res = append();
+    return null;
+  }
+
+  /** After a leader append: followers and the high watermark learn of new data. */
+  private appendedAsLeader(res: AppendResult): AppendResult {
     if (res.errorCode === ErrorCode.NONE && !res.duplicate) {
       this.appendWaiters.fire();
       this.maybeIncrementHighWatermark();

@@ -173,6 +173,27 @@ export function assembleBatch(
 }
 
 /**
+ * An uncompressed batch (a transaction marker) with every record kept and a delete horizon set (KIP-534: the
+ * horizon becomes baseTimestamp, record timestamps stay).
+ */
+export function withDeleteHorizon(h: BatchHeader, batch: Buffer, deleteHorizonMs: number): Buffer {
+  const body = batch.subarray(BATCH_HEADER_BYTES, LOG_OVERHEAD + h.batchLength);
+  const kept: KeptRecord[] = [];
+  const c = new RecordCursor(body, 0, body.length, h.recordCount);
+  while (c.next()) {
+    kept.push({
+      end: c.end,
+      tailPos: c.tailPos,
+      attributes: c.attributes,
+      timestampDelta: c.timestampDelta,
+      offsetDelta: c.offsetDelta,
+    });
+  }
+  const retained = encodeKept(h, body, kept, deleteHorizonMs);
+  return assembleBatch(batch, retained.records, kept.length, retained, deleteHorizonMs);
+}
+
+/**
  * A batch with no records that keeps the original's offsets and producer fields (Kafka's writeEmptyHeader): left
  * in place of a producer's last batch so its sequence survives a reload of producer state from the log.
  */

@@ -32,7 +32,8 @@
 //
 // Transactions (cleaner-txns.ts): the cleanable range ends at the last stable offset; committed transactional
 // records are compacted like any others; aborted transactional batches are removed whole (their keys supersede
-// nothing); transaction markers are kept, and the .txnindex entries the cleaned segment still needs go with it.
+// nothing); a marker whose transaction left no data goes after delete.retention.ms; the .txnindex entries the
+// cleaned segment still needs go with it.
 // Batches kept as they are: control batches and batches at or above endOffset. An emptied batch that is the last
 // batch of a producer still in producer state is kept with no records (Kafka's RETAIN_EMPTY); other emptied
 // batches go.

@@ -17,7 +17,14 @@ import {
   LOG_OVERHEAD,
   readBatchHeader,
 } from '../protocol/records.js';
-import { assembleBatch, emptyBatch, encodeKept, mapKeys, selectRecords } from './batch-filter.js';
+import {
+  assembleBatch,
+  emptyBatch,
+  encodeKept,
+  mapKeys,
+  selectRecords,
+  withDeleteHorizon,
+} from './batch-filter.js';
 import type { CleanableRange } from './cleaner.js';
 import { writeCleanerCheckpoint } from './cleaner-checkpoint.js';
 import { CleanerTransactions } from './cleaner-txns.js';
@@ -51,6 +58,8 @@ export interface CleanerStats {
   deleteHorizonMs: number;
   /** Batches of aborted transactions removed (or emptied). */
   abortedBatchesRemoved: number;
+  /** Transaction markers removed (their transaction's data gone, their delete horizon passed). */
+  markersRemoved: number;
 }
 
 /** The log changed under a pass (or the cleaner stopped): the pass ends without moving the checkpoint. */
@@ -145,6 +154,7 @@ export class CleaningPass {
       durationMs: 0,
       deleteHorizonMs: -1,
       abortedBatchesRemoved: 0,
+      markersRemoved: 0,
     };
   }
 
@@ -244,7 +254,10 @@ export class CleaningPass {
     const segs = this.log.segmentList();
     let i = 0;
     while (i + 1 < segs.length && segs[i + 1]!.baseOffset <= from) i++;
-    return new CleanerTransactions(collectAbortedTransactions(segs, i, from, to));
+    return new CleanerTransactions(
+      collectAbortedTransactions(segs, i, from, to),
+      from <= segs[0]!.baseOffset,
+    );
   }
 
   private async buildMap(): Promise<void> {
@@ -407,8 +420,19 @@ export class CleaningPass {
     const lastOffset = h.baseOffset + h.lastOffsetDelta;
     if (isControl(h.attributes)) {
       const marker = h.producerId < 0 ? null : parseTxnMarker(batch, 0);
-      txns.onMarker(h.producerId, lastOffset, marker === null ? null : marker.commit);
-      return 'same';
+      const empty = txns.onMarker(h.producerId, lastOffset, marker === null ? null : marker.commit);
+      if (!empty || h.baseOffset >= this.endOffset || compressionOf(h.attributes) !== 0) return 'same';
+      if (!hasDeleteHorizon(h.attributes)) {
+        const horizon = this.now + this.log.logConfig.deleteRetentionMs;
+        this.noteHorizon(horizon);
+        return withDeleteHorizon(h, batch, horizon);
+      }
+      if (h.baseTimestamp > this.now) {
+        this.noteHorizon(h.baseTimestamp);
+        return 'same';
+      }
+      this.stats.markersRemoved++;
+      return null;
     }
     const aborted = txns.isAborted(h.producerId, isTransactional(h.attributes), lastOffset);
     if (h.baseOffset >= this.endOffset) return 'same';

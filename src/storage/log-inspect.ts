@@ -20,13 +20,15 @@ import { offsetEntryMismatch, timeEntryMismatch } from './index-check.js';
 import { OFFSET_INDEX_ENTRY_BYTES, TIME_INDEX_ENTRY_BYTES } from './indexes.js';
 import { LogWindow } from './log-window.js';
 import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX } from './segment.js';
+import { TXN_INDEX_SUFFIX } from './txn-index.js';
 
-export type SegmentFileKind = 'log' | 'index' | 'timeindex';
+export type SegmentFileKind = 'log' | 'index' | 'timeindex' | 'txnindex';
 
 export function segmentFileKind(file: string): SegmentFileKind | null {
   if (file.endsWith(LOG_SUFFIX)) return 'log';
   if (file.endsWith(INDEX_SUFFIX)) return 'index';
   if (file.endsWith(TIME_INDEX_SUFFIX)) return 'timeindex';
+  if (file.endsWith(TXN_INDEX_SUFFIX)) return 'txnindex';
   return null;
 }
 

@@ -205,6 +205,7 @@ export class PartitionLog {
   /** Clamped to [logStartOffset, logEndOffset]. */
   set highWatermark(offset: number) {
     this._highWatermark = Math.min(Math.max(offset, this._logStartOffset), this._logEndOffset);
+    this.producerState.onHighWatermark(this._highWatermark);
   }
 
   /** min(first offset of the oldest open transaction, high watermark): where read_committed consumers stop. */

@@ -91,7 +91,7 @@ export type SequenceCheck =
   | { kind: 'error'; errorCode: number; message: string };
 
 const OK: SequenceCheck = { kind: 'ok' };
-const NO_COMPLETED: CompletedTxn[] = [];
+const NO_COMPLETED: readonly CompletedTxn[] = [];
 
 function inSequence(lastSeq: number, nextSeq: number): boolean {
   return nextSeq === lastSeq + 1 || (nextSeq === 0 && lastSeq === 2147483647);
@@ -105,6 +105,12 @@ export class ProducerStateManager {
   private readonly producers = new Map<number, ProducerEntry>();
   /** Open transactions: producerId -> currentTxnFirstOffset, in first-offset order. */
   private readonly ongoing = new Map<number, number>();
+  /**
+   * Transactions whose marker is not below the high watermark yet, in marker order (Kafka's unreplicatedTxns):
+   * they still hold the last stable offset, so a consumer never sees a transaction's data as stable before
+   * its marker is committed.
+   */
+  private readonly unreplicated: CompletedTxn[] = [];
 
   constructor(
     readonly dir: string,
@@ -270,14 +276,15 @@ export class ProducerStateManager {
   applyAppended(
     headers: readonly BatchHeader[],
     markers: readonly (TxnMarker | null)[] = [],
-  ): CompletedTxn[] {
+  ): readonly CompletedTxn[] {
     const next = new Map<number, ProducerEntry>();
-    let completed: CompletedTxn[] = NO_COMPLETED;
+    let completed: readonly CompletedTxn[] = NO_COMPLETED;
     for (let i = 0; i < headers.length; i++) {
       const c = this.record(headers[i]!, next, markers[i] ?? null);
       if (c !== null) completed = completed === NO_COMPLETED ? [c] : [...completed, c];
     }
     this.commit(next);
+    for (const c of completed) this.unreplicated.push(c);
     return completed;
   }
 
@@ -290,6 +297,7 @@ export class ProducerStateManager {
     const next = new Map<number, ProducerEntry>();
     const completed = this.record(h, next, marker);
     this.commit(next);
+    if (completed !== null) this.unreplicated.push(completed);
     return completed;
   }
 
@@ -312,9 +320,27 @@ export class ProducerStateManager {
   }
 
   /** The first offset of the oldest open transaction, or -1 when none is open. */
-  firstUnstableOffset(): number {
+  firstOngoingOffset(): number {
     for (const first of this.ongoing.values()) return first;
     return -1;
+  }
+
+  /**
+   * The first offset of the oldest transaction that is open or whose marker is at or above the high watermark
+   * (Kafka's firstUnstableOffset), -1 when there is none. Forgets the completions below the high watermark.
+   */
+  firstUnstableOffset(highWatermark: number): number {
+    this.onHighWatermark(highWatermark);
+    let first = this.firstOngoingOffset();
+    for (const c of this.unreplicated) if (first < 0 || c.firstOffset < first) first = c.firstOffset;
+    return first;
+  }
+
+  /** Forgets the completed transactions whose marker is below the high watermark (committed). */
+  onHighWatermark(highWatermark: number): void {
+    let n = 0;
+    while (n < this.unreplicated.length && this.unreplicated[n]!.lastOffset < highWatermark) n++;
+    if (n > 0) this.unreplicated.splice(0, n);
   }
 
   /** Open transactions: producerId -> first offset, oldest first. */
@@ -360,6 +386,7 @@ export class ProducerStateManager {
   clear(): void {
     this.producers.clear();
     this.ongoing.clear();
+    this.unreplicated.length = 0;
   }
 
   // ---- snapshots -----------------------------------------------------------------------------------------

@@ -15,13 +15,16 @@ import type { LogSegment } from './segment.js';
 import type { AbortedTxn } from './txn-index.js';
 import { parseTxnMarker } from './txn-markers.js';
 
-/** Kafka's lastStableOffset: never above the high watermark, never below the log start. */
+/**
+ * Kafka's lastStableOffset: the first offset of the oldest transaction still open or whose marker is not
+ * committed yet (not below the high watermark), else the high watermark; never below the log start.
+ */
 export function lastStableOffset(
   psm: ProducerStateManager,
   highWatermark: number,
   logStartOffset: number,
 ): number {
-  const first = psm.firstUnstableOffset();
+  const first = psm.firstUnstableOffset(highWatermark);
   if (first < 0 || first >= highWatermark) return highWatermark;
   return Math.max(first, logStartOffset);
 }
@@ -97,7 +100,7 @@ function writeAborted(
 ): void {
   for (const c of completed) {
     if (c === null || !c.aborted) continue;
-    const first = psm.firstUnstableOffset();
+    const first = psm.firstOngoingOffset();
     segment.txnIndex.append({
       producerId: c.producerId,
       firstOffset: c.firstOffset,

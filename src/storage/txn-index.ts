@@ -48,6 +48,33 @@ function encode(e: AbortedTxn): Buffer {
   return b;
 }
 
+/**
+ * The entries of a .txnindex file's bytes up to the first bad one (another version, out of order, a partial
+ * entry at the end), and what is wrong there (null when nothing is).
+ */
+export function parseTxnIndex(buf: Buffer): { entries: AbortedTxn[]; problem: string | null } {
+  const entries: AbortedTxn[] = [];
+  let problem: string | null = null;
+  let pos = 0;
+  for (; pos + ABORTED_TXN_BYTES <= buf.length; pos += ABORTED_TXN_BYTES) {
+    const version = buf.readInt16BE(pos);
+    const e: AbortedTxn = {
+      producerId: readInt64(buf, pos + 2),
+      firstOffset: readInt64(buf, pos + 10),
+      lastOffset: readInt64(buf, pos + 18),
+      lastStableOffset: readInt64(buf, pos + 26),
+    };
+    const prev = entries[entries.length - 1];
+    if (version !== VERSION) problem = `entry ${entries.length} has version ${version}`;
+    else if (e.firstOffset > e.lastOffset || (prev !== undefined && e.lastOffset <= prev.lastOffset))
+      problem = `entry ${entries.length} (first ${e.firstOffset}, last ${e.lastOffset}) is out of order`;
+    if (problem !== null) break;
+    entries.push(e);
+  }
+  if (problem === null && pos < buf.length) problem = `${buf.length - pos} trailing bytes`;
+  return { entries, problem };
+}
+
 export class TransactionIndex {
   private entries: AbortedTxn[] | null = null;
   /** Entries appended since the last fsync. */
@@ -60,7 +87,6 @@ export class TransactionIndex {
 
   private load(): AbortedTxn[] {
     if (this.entries !== null) return this.entries;
-    const entries: AbortedTxn[] = [];
     let buf: Buffer;
     try {
       buf = fs.readFileSync(this.file);
@@ -68,24 +94,7 @@ export class TransactionIndex {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       buf = Buffer.alloc(0);
     }
-    let problem: string | null = null;
-    let pos = 0;
-    for (; pos + ABORTED_TXN_BYTES <= buf.length; pos += ABORTED_TXN_BYTES) {
-      const version = buf.readInt16BE(pos);
-      const e: AbortedTxn = {
-        producerId: readInt64(buf, pos + 2),
-        firstOffset: readInt64(buf, pos + 10),
-        lastOffset: readInt64(buf, pos + 18),
-        lastStableOffset: readInt64(buf, pos + 26),
-      };
-      const prev = entries[entries.length - 1];
-      if (version !== VERSION) problem = `entry ${entries.length} has version ${version}`;
-      else if (e.firstOffset > e.lastOffset || (prev !== undefined && e.lastOffset <= prev.lastOffset))
-        problem = `entry ${entries.length} (first ${e.firstOffset}, last ${e.lastOffset}) is out of order`;
-      if (problem !== null) break;
-      entries.push(e);
-    }
-    if (problem === null && pos < buf.length) problem = `${buf.length - pos} trailing bytes`;
+    const { entries, problem } = parseTxnIndex(buf);
     this.entries = entries;
     if (problem !== null) {
       this.logger.warn('transaction index damaged, cut at the first bad entry', {

@@ -131,4 +131,67 @@ describe('log cleaner: transactions', () => {
     ]);
     log.close();
   });
+
+  test('a marker whose transaction left no data gets a delete horizon, then goes; state replays clean', async () => {
+    const dir = partitionDir();
+    const log = openLog(dir, compact);
+    append(log, [['a', '1']], 1, 0); // 0
+    marker(log, 1, true); // 1
+    append(log, [['b', 'X']], 2, 0); // 2
+    marker(log, 2, false); // 3
+    append(log, [['a', '2']], 1, 1); // 4
+    marker(log, 1, true); // 5
+    append(log, [['c', '1']], 2, 1); // 6
+    marker(log, 2, true); // 7
+    log.roll();
+    append(log, [['z', '1']]); // 8
+    const retention = log.logConfig.deleteRetentionMs;
+    const clean = (now: number) => new LogCleaner(logger, { now: () => now }).clean(log, { force: true });
+    await clean(T0);
+    assert.deepEqual(contents(log).controls, [1, 3, 5, 7], 'first pass: the data was there');
+    assert.deepEqual(log.abortedTransactions(0, 9), [{ producerId: 2, firstOffset: 2 }]);
+    await clean(T0 + 1);
+    assert.deepEqual(contents(log).controls, [1, 3, 5, 7], 'second pass: horizons set');
+    assert.deepEqual(log.abortedTransactions(0, 9), [], 'no data left for the abort entry');
+    const stats = await clean(T0 + 2 + retention);
+    assert.equal(stats?.markersRemoved, 2);
+    const { data, controls } = contents(log);
+    assert.deepEqual(data, [
+      [4, 'a', '2'],
+      [6, 'c', '1'],
+      [8, 'z', '1'],
+    ]);
+    assert.deepEqual(controls, [5, 7]);
+    log.close();
+    // A replica rebuilding producer state from the log alone finds no transaction left open.
+    for (const f of fs.readdirSync(dir)) if (f.endsWith('.snapshot')) fs.rmSync(`${dir}/${f}`);
+    const again = openLog(dir, compact, { cleanShutdown: true });
+    again.highWatermark = again.logEndOffset;
+    assert.equal(again.lastStableOffset, again.logEndOffset);
+    again.close();
+  });
+
+  test('a commit marker in a later segment group than its surviving records stays', async () => {
+    const dir = partitionDir();
+    const small: Partial<LogConfig> = { cleanupPolicy: 'compact', segmentBytes: 200 };
+    const log = openLog(dir, small);
+    append(log, [['a', 'kept-forever']], 1, 0); // 0, the latest value of a
+    append(log, [['f', 'x'.repeat(60)]]); // 1
+    log.roll();
+    marker(log, 1, true); // 2, a segment (and group) of its own
+    append(log, [['g', 'y'.repeat(60)]]); // 3
+    log.roll();
+    append(log, [['z', '1']]); // 4, active
+    const retention = log.logConfig.deleteRetentionMs;
+    for (const now of [T0, T0 + 1, T0 + 2 + retention, T0 + 3 + 2 * retention]) {
+      await new LogCleaner(logger, { now: () => now }).clean(log, { force: true });
+    }
+    assert.deepEqual(contents(log).controls, [2]);
+    log.close();
+    for (const f of fs.readdirSync(dir)) if (f.endsWith('.snapshot')) fs.rmSync(`${dir}/${f}`);
+    const again = openLog(dir, small, { cleanShutdown: true });
+    again.highWatermark = again.logEndOffset;
+    assert.equal(again.lastStableOffset, again.logEndOffset, 'the transaction still ends');
+    again.close();
+  });
 });

@@ -91,12 +91,26 @@ describe('transaction markers and the last stable offset', () => {
     assert.equal(log.producerState.entry(7)?.currentTxnFirstOffset, -1);
   });
 
+  test('a marker above the high watermark still holds the LSO (Kafka: unreplicated transactions)', () => {
+    const log = openLog(partitionDir());
+    ok(log, txn(7, 0)); // 0-1
+    ok(log, txn(8, 0, 1)); // 2
+    log.highWatermark = 3;
+    marker(log, 7, true); // 3
+    marker(log, 8, false); // 4
+    assert.equal(log.lastStableOffset, 0, "7's marker is not committed yet");
+    log.highWatermark = 4;
+    assert.equal(log.lastStableOffset, 2, "7's marker is; 8's is not");
+    log.highWatermark = 5;
+    assert.equal(log.lastStableOffset, 5);
+  });
+
   test('the LSO never passes the high watermark', () => {
     const log = openLog(partitionDir());
     ok(log, txn(7, 0));
     marker(log, 7, true);
     log.highWatermark = 1;
-    assert.equal(log.lastStableOffset, 1);
+    assert.equal(log.lastStableOffset, 0, 'the marker is not committed');
     assert.equal(lso(log), 3);
   });
 

@@ -20,15 +20,25 @@ import type {
 } from '../../protocol/generated/write-txn-markers-request.js';
 import type { WriteTxnMarkersResponseInput } from '../../protocol/generated/write-txn-markers-response.js';
 import type { Broker } from '../broker.js';
-import { defineHandler, type RequestContext } from '../handler.js';
+import { defineHandler } from '../handler.js';
 
-/** Writes one marker to one partition; resolves with the partition's error code once replicated (or failed). */
-async function writeMarker(
-  ctx: RequestContext,
+/** One marker as WriteTxnMarkers carries it. */
+export type TxnMarkerRequest = Pick<
+  WriteTxnMarkersRequestWritableTxnMarker,
+  'producerId' | 'producerEpoch' | 'coordinatorEpoch' | 'transactionResult'
+>;
+
+/**
+ * Writes one marker to one partition led here; resolves with the partition's error code once replicated (or
+ * failed). What handler 27 does per partition; a transaction coordinator may call it directly for this broker's
+ * own partitions (`from` names the caller in log lines).
+ */
+export async function writeTxnMarker(
   broker: Broker,
-  marker: WriteTxnMarkersRequestWritableTxnMarker,
+  marker: TxnMarkerRequest,
   topic: string,
   index: number,
+  from = 'local',
 ): Promise<number> {
   const partition = broker.replicas.leaderFor(topic, index);
   if (typeof partition === 'number') return partition;
@@ -55,7 +65,7 @@ async function writeMarker(
     broker.log[errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER ? 'debug' : 'warn'](
       'transaction marker not written',
       {
-        client: ctx.clientAddress,
+        client: from,
         topic,
         partition: index,
         producerId: marker.producerId,
@@ -89,7 +99,7 @@ export const writeTxnMarkers = defineHandler<WriteTxnMarkersRequest, WriteTxnMar
             partitions: await Promise.all(
               t.partitionIndexes.map(async (index) => ({
                 partitionIndex: index,
-                errorCode: await writeMarker(ctx, broker, m, t.name, index),
+                errorCode: await writeTxnMarker(broker, m, t.name, index, ctx.clientAddress),
               })),
             ),
           })),
