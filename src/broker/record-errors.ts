@@ -37,6 +37,11 @@ export interface RecordChecks {
   compacted: boolean;
   /** message.timestamp.before/after.max.ms of a CreateTime topic; null for a LogAppendTime topic. */
   bounds: TimestampBounds | null;
+  /**
+   * The batch is compressed and keeps its codec: Kafka then reads its records with skipKeyValueIterator, whose
+   * records print as PartialDefaultRecord (a null key or value as -1 bytes); otherwise as DefaultRecord (0 bytes).
+   */
+  partialRecords: boolean;
 }
 
 /** A batch refused for its records: the partition's error code and message, and the record errors. */
@@ -80,9 +85,18 @@ interface Found {
   error: RecordError;
 }
 
-/** Java's Record.toString for a v2 record (DefaultRecord), as Kafka prints it in messages. */
-function describeRecord(offset: number, ts: number, keyLength: number, valueLength: number): string {
-  return `DefaultRecord(offset=${offset}, timestamp=${ts}, key=${Math.max(0, keyLength)} bytes, value=${Math.max(0, valueLength)} bytes)`;
+/** Java's Record.toString for a v2 record (DefaultRecord or PartialDefaultRecord), as Kafka prints it. */
+function describeRecord(
+  partial: boolean,
+  offset: number,
+  ts: number,
+  keyLength: number,
+  valueLength: number,
+): string {
+  const key = partial ? keyLength : Math.max(0, keyLength);
+  const value = partial ? valueLength : Math.max(0, valueLength);
+  const name = partial ? 'PartialDefaultRecord' : 'DefaultRecord';
+  return `${name}(offset=${offset}, timestamp=${ts}, key=${key} bytes, value=${value} bytes)`;
 }
 
 /** Kafka's validateKey then validateTimestamp for the cursor's record; null when it passes. */
@@ -113,7 +127,7 @@ function recordProblem(
     };
   }
   if (!appendTimeBatch(h)) return null;
-  const record = describeRecord(offset, ts, c.keyLength, c.valueLength);
+  const record = describeRecord(checks.partialRecords, offset, ts, c.keyLength, c.valueLength);
   return {
     timestamp: true,
     error: {

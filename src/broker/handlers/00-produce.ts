@@ -401,15 +401,15 @@ function produceToPartition(
   const h = checked;
   const problem = transactionProblem(h, transactionalId);
   if (problem !== null) return rejected(ctx, broker, topicName, index, problem);
+  const codec = settings.codec;
+  const batchCodec = h.attributes & 0x07;
   const checks: RecordChecks = {
     topicPartition: `${topicName}-${index}`,
     compacted: settings.compacted,
     bounds: settings.timestampBounds,
+    partialRecords: batchCodec !== 0 && (codec === -1 || codec === batchCodec),
   };
   const walk = recordWalk(h, checks, now);
-  // Refused from the header alone: walk the records only to name the bad ones (nothing is appended, no queue).
-  const codec = settings.codec;
-  const batchCodec = h.attributes & 0x07;
   const refuse = walk === 'refuse';
   // A batch refused from its header alone: the records are walked only to name the bad ones (nothing is appended,
   // so no need to queue); checkRecords refuses it even if they all pass.
