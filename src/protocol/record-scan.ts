@@ -1,6 +1,6 @@
 // Walking the records of an uncompressed batch body in place, without allocating per record: where each record
 // and each of its fields starts. For the log cleaner (which keeps some records of a batch and copies their bytes)
-// and the produce path's key check on compacted topics. The record layout is described in records.ts:
+// and the produce path's per-record checks (src/broker/record-errors.ts). The record layout is described in records.ts:
 //
 //   length varint, attributes int8, timestampDelta varlong, offsetDelta varint,
 //   keyLength varint + key, valueLength varint + value, headerCount varint, headers
@@ -119,13 +119,6 @@ export class RecordCursor {
     }
     return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
   }
-}
-
-/** True when some record of the uncompressed body buf[pos, end) has a null key. Throws RecordDecodeError. */
-export function hasRecordWithoutKey(buf: Buffer, pos: number, end: number, recordCount: number): boolean {
-  const c = new RecordCursor(buf, pos, end, recordCount);
-  while (c.next()) if (c.keyLength < 0) return true;
-  return false;
 }
 
 /** Bytes of a zig-zag varlong (varints are varlongs of int32 values). */

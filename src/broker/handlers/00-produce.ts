@@ -7,18 +7,17 @@
 // decompressed, its records checked and re-encoded with the topic's codec (new batchLength and CRC),
 // as Kafka's LogValidator does. That path is asynchronous, so appends to a partition queue behind any
 // recompression still running for it: the log sees batches in the order the requests arrived.
-// Compacted topics (cleanup.policy includes compact) refuse records without a key with INVALID_RECORD, as
-// Kafka's LogValidator does: the records are walked in place (record-scan.ts), after decompression for a
-// compressed batch (which then takes the asynchronous path).
+// Kafka's per-record checks (a key on a compacted topic, timestamps within message.timestamp.before/after.max.ms
+// on a CreateTime topic) are decided from the header where they can be (record-errors.ts); when the records must
+// be walked they are walked in place (record-scan.ts), after decompression for a compressed batch (which then
+// takes the asynchronous path). A batch with bad records is refused whole, as Kafka does, with INVALID_RECORD or
+// INVALID_TIMESTAMP, Kafka's message and record errors naming every bad record (KIP-467, Produce v8+).
 // Appends go through the partition layer (src/cluster/partition.ts) as leader: acks=1 is answered once the
 // leader's log has the batch; acks=all is refused with NOT_ENOUGH_REPLICAS before the append when the ISR
 // is smaller than min.insync.replicas, and otherwise answered once the high watermark passes the batch
 // (every ISR member has it), or with REQUEST_TIMED_OUT after the request's timeout_ms, or
 // NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR shrank below min.insync.replicas meanwhile, as in Kafka.
 // acks=0 sends no response at all.
-// CreateTime topics refuse batches whose timestamps are outside message.timestamp.before.max.ms /
-// message.timestamp.after.max.ms of the broker's clock with INVALID_TIMESTAMP and record errors (the header
-// is checked; timestamp-bounds.ts says what exactly and how that differs from Kafka).
 
 import { isInternalTopic } from '../../cluster/metadata-cache.js';
 import type { Partition } from '../../cluster/partition.js';
@@ -30,7 +29,6 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { ProduceRequest } from '../../protocol/generated/produce-request.js';
 import type { ProduceResponseInput } from '../../protocol/generated/produce-response.js';
-import { hasRecordWithoutKey } from '../../protocol/record-scan.js';
 import {
   BATCH_HEADER_BYTES,
   type BatchHeader,
@@ -43,12 +41,13 @@ import {
 import type { Broker } from '../broker.js';
 import { defineHandler, type RequestContext } from '../handler.js';
 import {
-  headerOutOfRange,
+  checkRecords,
+  type RecordChecks,
   type RecordError,
-  type TimestampBounds,
-  timestampBounds,
-  timestampRecordErrors,
-} from '../timestamp-bounds.js';
+  type RecordRefusal,
+  recordWalk,
+} from '../record-errors.js';
+import { type TimestampBounds, timestampBounds } from '../timestamp-bounds.js';
 
 type PartitionOut = NonNullable<ProduceResponseInput['responses']>[number]['partitionResponses'] extends
   | (infer P)[]
@@ -61,13 +60,14 @@ function failure(
   errorCode: number,
   errorMessage: string | null,
   recordErrors: RecordError[] = [],
+  logStartOffset = -1,
 ): PartitionOut {
   return {
     index,
     errorCode,
     baseOffset: -1,
     logAppendTimeMs: -1,
-    logStartOffset: -1,
+    logStartOffset,
     errorMessage,
     recordErrors,
   };
@@ -151,19 +151,6 @@ interface TopicSettings {
   timestampBounds: TimestampBounds | null;
 }
 
-/** Kafka's refusal of a keyless record for a compacted topic, or of records that do not decode; null if fine. */
-function keyProblem(body: Buffer, h: BatchHeader, topicName: string, index: number): [number, string] | null {
-  try {
-    if (!hasRecordWithoutKey(body, 0, body.length, h.recordCount)) return null;
-  } catch (e) {
-    return [ErrorCode.CORRUPT_MESSAGE, `Record batch does not decode: ${(e as Error).message}`];
-  }
-  return [
-    ErrorCode.INVALID_RECORD,
-    `Compacted topic cannot accept message without key in topic partition ${topicName}-${index}.`,
-  ];
-}
-
 function rejected(
   ctx: RequestContext,
   broker: Broker,
@@ -207,29 +194,67 @@ interface Acks {
   timeoutMs: number;
 }
 
-/** INVALID_TIMESTAMP with Kafka's record errors (the records are walked only now, on the refusal path). */
-async function timestampRejection(
+/**
+ * Walks the records of a batch (decompressing a compressed one) for Kafka's per-record checks: null when they
+ * pass, else the partition's refusal, logged. Records that do not decode give CORRUPT_MESSAGE.
+ */
+async function recordRefusal(
   ctx: RequestContext,
   broker: Broker,
+  partition: Partition,
   topicName: string,
-  index: number,
   records: Buffer,
   h: BatchHeader,
   now: number,
-  bounds: TimestampBounds,
-): Promise<PartitionOut> {
-  const errors = await timestampRecordErrors(records, h, now, bounds, limits.recompressBatchBytesMax);
-  const error = errors[0]!.batchIndexErrorMessage;
+  checks: RecordChecks,
+  refuse: boolean,
+): Promise<PartitionOut | null> {
+  let body: Buffer;
+  try {
+    body = await batchBody(records, limits.recompressBatchBytesMax);
+  } catch (e) {
+    return rejected(ctx, broker, topicName, partition.index, [
+      ErrorCode.CORRUPT_MESSAGE,
+      `Record batch could not be decompressed: ${(e as Error).message}`,
+    ]);
+  }
+  return checkedRecords(ctx, broker, partition, topicName, body, h, now, checks, refuse);
+}
+
+/** checkRecords on an uncompressed body, answered as the partition's response (null when the records pass). */
+function checkedRecords(
+  ctx: RequestContext,
+  broker: Broker,
+  partition: Partition,
+  topicName: string,
+  body: Buffer,
+  h: BatchHeader,
+  now: number,
+  checks: RecordChecks,
+  refuse: boolean,
+): PartitionOut | null {
+  let r: RecordRefusal | null;
+  try {
+    r = checkRecords(body, h, now, checks, refuse);
+  } catch (e) {
+    return rejected(ctx, broker, topicName, partition.index, [
+      ErrorCode.CORRUPT_MESSAGE,
+      `Record batch does not decode: ${(e as Error).message}`,
+    ]);
+  }
+  if (r === null) return null;
   broker.log.warn('produce rejected', {
     client: ctx.clientAddress,
     clientId: ctx.clientId,
     topic: topicName,
-    partition: index,
-    error,
-    errorCode: ErrorCode.INVALID_TIMESTAMP,
-    recordErrors: errors.length,
+    partition: partition.index,
+    error: r.errorMessage,
+    errorCode: r.errorCode,
+    recordErrors: r.recordErrors.length,
+    firstRecordError: r.recordErrors[0]?.batchIndexErrorMessage,
   });
-  return failure(index, ErrorCode.INVALID_TIMESTAMP, error, errors);
+  // Kafka answers a RecordValidationException with the partition's log start offset.
+  return failure(partition.index, r.errorCode, r.errorMessage, r.recordErrors, partition.log.logStartOffset);
 }
 
 /** Recompressions (and the appends queued behind them) still running, per partition. */
@@ -289,23 +314,16 @@ async function recompressAndAppend(
   records: Buffer,
   codec: number,
   maxMessageBytes: number,
-  compacted: boolean,
+  checks: RecordChecks | null,
+  now: number,
   acks: Acks,
   minInsyncReplicas: number,
 ): Promise<PartitionOut> {
   const index = partition.index;
-  if (compacted) {
+  if (checks !== null) {
     const h = readBatchHeader(records, 0);
-    let problem: [number, string] | null;
-    try {
-      problem = keyProblem(await batchBody(records, limits.recompressBatchBytesMax), h, topicName, index);
-    } catch (e) {
-      problem = [
-        ErrorCode.CORRUPT_MESSAGE,
-        `Record batch could not be decompressed: ${(e as Error).message}`,
-      ];
-    }
-    if (problem !== null) return rejected(ctx, broker, topicName, index, problem);
+    const refused = await recordRefusal(ctx, broker, partition, topicName, records, h, now, checks, false);
+    if (refused !== null) return refused;
   }
   let batch: Buffer;
   try {
@@ -383,19 +401,32 @@ function produceToPartition(
   const h = checked;
   const problem = transactionProblem(h, transactionalId);
   if (problem !== null) return rejected(ctx, broker, topicName, index, problem);
-  const bounds = settings.timestampBounds;
-  if (bounds !== null && headerOutOfRange(h, now, bounds)) {
-    return timestampRejection(ctx, broker, topicName, index, records, h, now, bounds);
-  }
   const codec = settings.codec;
   const batchCodec = h.attributes & 0x07;
-  if (settings.compacted && batchCodec === 0) {
-    const problem = keyProblem(records.subarray(BATCH_HEADER_BYTES), h, topicName, index);
-    if (problem !== null) return rejected(ctx, broker, topicName, index, problem);
+  const checks: RecordChecks = {
+    topicPartition: `${topicName}-${index}`,
+    compacted: settings.compacted,
+    bounds: settings.timestampBounds,
+    partialRecords: batchCodec !== 0 && (codec === -1 || codec === batchCodec),
+  };
+  const walk = recordWalk(h, checks, now);
+  const refuse = walk === 'refuse';
+  // A batch refused from its header alone: the records are walked only to name the bad ones (nothing is appended,
+  // so no need to queue); checkRecords refuses it even if they all pass.
+  if (refuse && batchCodec !== 0) {
+    return recordRefusal(ctx, broker, partition, topicName, records, h, now, checks, true).then(
+      (r) => r ?? failure(index, ErrorCode.UNKNOWN_SERVER_ERROR, null),
+    );
+  }
+  if (refuse || (walk === 'check' && batchCodec === 0)) {
+    const body = records.subarray(BATCH_HEADER_BYTES);
+    const refused = checkedRecords(ctx, broker, partition, topicName, body, h, now, checks, refuse);
+    if (refused !== null) return refused;
+    if (refuse) return failure(index, ErrorCode.UNKNOWN_SERVER_ERROR, null);
   }
   const queued = appendQueues.get(partition);
-  const checkCompressedKeys = settings.compacted && batchCodec !== 0;
-  if (queued === undefined && !checkCompressedKeys && (codec === -1 || codec === batchCodec)) {
+  const checkCompressed = walk === 'check' && batchCodec !== 0;
+  if (queued === undefined && !checkCompressed && (codec === -1 || codec === batchCodec)) {
     return appendNow(ctx, broker, partition, topicName, records, now, acks, settings.minInsyncReplicas, h);
   }
   // Recompress (or wait behind a recompression already running for this partition), keeping arrival order.
@@ -409,7 +440,8 @@ function produceToPartition(
       records,
       target,
       maxMessageBytes,
-      checkCompressedKeys,
+      checkCompressed ? checks : null,
+      now,
       acks,
       settings.minInsyncReplicas,
     ),
