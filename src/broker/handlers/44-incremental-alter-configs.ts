@@ -48,7 +48,8 @@ function toChanges(
             : r.resourceType === ResourceType.BROKER
               ? definitions[c.name]?.kind
               : undefined;
-        if (kind !== 'list') {
+        const checked = [ResourceType.TOPIC, ResourceType.BROKER, ResourceType.GROUP] as number[];
+        if (checked.includes(r.resourceType) && kind !== 'list') {
           return {
             error: {
               errorCode: ErrorCode.INVALID_CONFIG,
