@@ -134,8 +134,11 @@ export class Broker {
         this.replicas,
         this.selfInfo(server),
         createLogger('controller'),
+        (perBroker, clusterDefault) => this.applyDynamicConfigs(perBroker, clusterDefault),
       );
       this.localController = local;
+      const stored = local.storedBrokerConfigs();
+      this.applyDynamicConfigs(stored.perBroker, stored.clusterDefault);
       this.admin = local;
       this.controller = null;
       this.fetchers = null;
@@ -251,6 +254,25 @@ export class Broker {
         securityProtocol: 'PLAINTEXT',
       })),
     };
+  }
+
+  /**
+   * Applies dynamic broker configs (already validated; dynamic-broker-config.ts): the effective configuration
+   * changes at once, every log gets its topic's config again (topics without an override follow the new
+   * log.* defaults) and the listener takes the new connection limits.
+   */
+  applyDynamicConfigs(
+    perBroker: Readonly<Record<string, string>>,
+    clusterDefault: Readonly<Record<string, string>>,
+  ): void {
+    const changed = this.config.setDynamic(perBroker, clusterDefault);
+    if (changed.length === 0) return;
+    this.log.info('dynamic broker configs applied', { changed, perBroker, clusterDefault });
+    this.replicas.updateAllTopicConfigs();
+    this.server.setConnectionLimits(
+      this.config.int('max.connections'),
+      this.config.int('max.connections.per.ip'),
+    );
   }
 
   /** A topic's config overrides (empty for none). */
@@ -492,8 +514,10 @@ export class Broker {
       } else {
         const zkb = zk;
         const controller = broker.controller;
-        await zkb.startConfigListener(broker.metadataCache, (topic) =>
-          broker.replicas.updateTopicConfig(topic),
+        await zkb.startConfigListener(
+          broker.metadataCache,
+          (topic) => broker.replicas.updateTopicConfig(topic),
+          (c) => broker.applyDynamicConfigs(c.perBroker, c.clusterDefault),
         );
         broker.replicas.start();
         undo.push(() => broker.fetchers?.stop());

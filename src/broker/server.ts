@@ -56,6 +56,12 @@ export class Server {
     this.receiveTimer.unref();
   }
 
+  /** Dynamic max.connections / max.connections.per.ip: new connections are checked against the new limits. */
+  setConnectionLimits(maxConnections: number, maxConnectionsPerIp: number): void {
+    this.opts.maxConnections = maxConnections;
+    this.opts.maxConnectionsPerIp = maxConnectionsPerIp;
+  }
+
   get connectionCount(): number {
     return this.connections.size;
   }

@@ -1,7 +1,9 @@
-// `samsa configs describe|alter`: Kafka's kafka-configs.sh for topics and brokers. alter uses
+// `samsa configs describe|alter`: Kafka's kafka-configs.sh for topics, brokers and groups. alter uses
 // IncrementalAlterConfigs (--add-config = SET, --delete-config = DELETE), as Kafka's tool does since 2.3.
-// Samsa's broker configuration is static: altering a broker key is refused by the broker with Kafka's
-// "Cannot update these configs dynamically" (INVALID_REQUEST); describe shows it all with --all.
+// Brokers: --entity-name N (that broker's dynamic configs; the request goes to broker N) or --entity-default
+// (the cluster-wide default); keys Kafka cannot change at runtime are refused by the broker with Kafka's
+// "Cannot update these configs dynamically" (INVALID_REQUEST); describe shows every key with --all.
+// Groups: KIP-848 group configs (consumer.session.timeout.ms, consumer.heartbeat.interval.ms).
 
 import { alterConfigs, type ConfigEntry, describeConfigs, ResourceType } from '../client/admin.js';
 import {
@@ -16,17 +18,19 @@ import {
   writeOut,
 } from './common.js';
 
-const help = `Usage: samsa configs <describe|alter> --entity-type topics|brokers --entity-name NAME [options]
+const help = `Usage: samsa configs <describe|alter> --entity-type topics|brokers|groups --entity-name NAME [options]
 
 Actions (or Kafka's flags --describe, --alter):
-  describe   the entity's dynamic configs (topic overrides); --all for every config with its source
+  describe   the entity's dynamic configs (topic or group overrides, dynamic broker configs); --all for
+             every config with its source
   alter      --add-config k=v[,k2=v2] and/or --delete-config k[,k2]
 
 Options:
-  --entity-type topics|brokers   what to configure
-  --entity-name NAME             topic name, or broker id
+  --entity-type topics|brokers|groups   what to configure
+  --entity-name NAME             topic name, broker id or group id
   --topic T                      short for --entity-type topics --entity-name T
   --broker ID                    short for --entity-type brokers --entity-name ID
+  --group G                      short for --entity-type groups --entity-name G
   --entity-default               the cluster-wide broker default (brokers only)
   --add-config k=v,...           set configs; bracket list values: cleanup.policy=[compact,delete]; repeatable
   --delete-config k,...          remove overrides (back to the default); repeatable
@@ -45,6 +49,7 @@ const options = {
   'entity-default': { type: 'boolean' },
   topic: { type: 'string' },
   broker: { type: 'string' },
+  group: { type: 'string' },
   'add-config': { type: 'string', multiple: true },
   'delete-config': { type: 'string', multiple: true },
   all: { type: 'boolean' },
@@ -84,26 +89,49 @@ export function runConfigs(args: string[]): Promise<number> {
       entityType = 'brokers';
       entityName = values.broker;
     }
+    if (values.group !== undefined) {
+      entityType = 'groups';
+      entityName = values.group;
+    }
     if (values['entity-default'] === true) {
       if (entityType !== 'brokers') throw new UsageError('--entity-default applies to --entity-type brokers');
       entityName = '';
     }
-    if (entityType !== 'topics' && entityType !== 'brokers') {
-      throw new UsageError('--entity-type must be topics or brokers');
+    if (entityType !== 'topics' && entityType !== 'brokers' && entityType !== 'groups') {
+      throw new UsageError('--entity-type must be topics, brokers or groups');
     }
     if (entityName === undefined) throw new UsageError('--entity-name is required');
-    const resourceType = entityType === 'topics' ? ResourceType.TOPIC : ResourceType.BROKER;
-    const noun = entityType === 'topics' ? 'topic' : entityName === '' ? 'the default broker' : 'broker';
-    const label = entityName === '' ? noun : `${noun} ${entityName}`;
+    if (entityType === 'brokers' && entityName !== '' && !/^\d+$/.test(entityName)) {
+      throw new UsageError(`--entity-name for brokers must be a broker id; got '${entityName}'`);
+    }
+    const resourceType =
+      entityType === 'topics'
+        ? ResourceType.TOPIC
+        : entityType === 'groups'
+          ? ResourceType.GROUP
+          : ResourceType.BROKER;
+    const noun = entityType.slice(0, -1);
+    const label = entityName === '' ? 'the default broker' : `${noun} ${entityName}`;
+    // Kafka's ConfigCommand: the source a plain describe lists.
+    const dynamicSource =
+      entityType === 'topics'
+        ? 'DYNAMIC_TOPIC_CONFIG'
+        : entityType === 'groups'
+          ? 'GROUP_CONFIG'
+          : entityName === ''
+            ? 'DYNAMIC_DEFAULT_BROKER_CONFIG'
+            : 'DYNAMIC_BROKER_CONFIG';
 
     const cluster = await connect(values['bootstrap-server'], 'samsa-configs');
     try {
       if (action === 'describe') {
         const entries = await describeConfigs(cluster, resourceType, entityName);
-        const dynamic = entries.filter((c) => c.source.startsWith('DYNAMIC_'));
+        const dynamic = entries.filter((c) => c.source === dynamicSource);
         const shown = values.all === true ? entries : dynamic;
         const lines = [
-          `${values.all === true ? 'All' : 'Dynamic'} configs for ${label} are:`,
+          entityName === '' && entityType === 'brokers'
+            ? 'Default configs for brokers in the cluster are:'
+            : `${values.all === true ? 'All' : 'Dynamic'} configs for ${label} are:`,
           ...shown.map(formatEntry),
         ];
         await writeOut(`${lines.join('\n')}\n`);
@@ -119,7 +147,11 @@ export function runConfigs(args: string[]): Promise<number> {
       }
       for (const k of del) if (k in set) throw new UsageError(`${k} is both added and deleted`);
       await alterConfigs(cluster, resourceType, entityName, { set, delete: del });
-      await writeOut(`Completed updating config for ${label}.\n`);
+      await writeOut(
+        entityName === '' && entityType === 'brokers'
+          ? 'Completed updating default config for brokers in the cluster.\n'
+          : `Completed updating config for ${label}.\n`,
+      );
       return 0;
     } finally {
       cluster.close();

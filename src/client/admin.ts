@@ -35,7 +35,25 @@ import type { WriteTxnMarkersResponse } from '../protocol/generated/write-txn-ma
 import { type Cluster, check, KafkaError } from './cluster.js';
 import type { KafkaConnection } from './connection.js';
 
-export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
+export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8, GROUP: 32 } as const;
+
+/**
+ * Where a config request goes: a BROKER resource naming a broker id to that broker (only it can describe or
+ * alter its own dynamic configs, as Kafka's admin client routes them), anything else to the bootstrap broker.
+ */
+async function configRequest<T>(
+  cluster: Cluster,
+  resourceType: number,
+  name: string,
+  apiKey: number,
+  body: unknown,
+): Promise<T> {
+  if (resourceType === ResourceType.BROKER && /^\d+$/.test(name)) {
+    await cluster.brokers();
+    return (await cluster.connection(Number(name))).request<T>(apiKey, body);
+  }
+  return cluster.request<T>(apiKey, body);
+}
 
 /** Kafka's ConfigSource names by wire id. */
 export const ConfigSourceName: Record<number, string> = {
@@ -46,6 +64,8 @@ export const ConfigSourceName: Record<number, string> = {
   4: 'STATIC_BROKER_CONFIG',
   5: 'DEFAULT_CONFIG',
   6: 'DYNAMIC_BROKER_LOGGER_CONFIG',
+  7: 'CLIENT_METRICS_CONFIG',
+  8: 'GROUP_CONFIG',
 };
 
 export interface CreateTopicOptions {
@@ -127,11 +147,17 @@ export async function describeConfigs(
   resourceName: string,
   keys: string[] | null = null,
 ): Promise<ConfigEntry[]> {
-  const res = await cluster.request<DescribeConfigsResponse>(ApiKey.DescribeConfigs, {
-    resources: [{ resourceType, resourceName, configurationKeys: keys }],
-    includeSynonyms: true,
-    includeDocumentation: false,
-  });
+  const res = await configRequest<DescribeConfigsResponse>(
+    cluster,
+    resourceType,
+    resourceName,
+    ApiKey.DescribeConfigs,
+    {
+      resources: [{ resourceType, resourceName, configurationKeys: keys }],
+      includeSynonyms: true,
+      includeDocumentation: false,
+    },
+  );
   const r = res.results[0];
   if (r === undefined) throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, 'empty DescribeConfigs response');
   check(r.errorCode, r.errorMessage);
@@ -163,10 +189,13 @@ export async function alterConfigs(
     ...Object.entries(changes.set ?? {}).map(([name, value]) => ({ name, configOperation: 0, value })),
     ...(changes.delete ?? []).map((name) => ({ name, configOperation: 1, value: null })),
   ];
-  const res = await cluster.request<IncrementalAlterConfigsResponse>(ApiKey.IncrementalAlterConfigs, {
-    resources: [{ resourceType, resourceName, configs }],
-    validateOnly,
-  });
+  const res = await configRequest<IncrementalAlterConfigsResponse>(
+    cluster,
+    resourceType,
+    resourceName,
+    ApiKey.IncrementalAlterConfigs,
+    { resources: [{ resourceType, resourceName, configs }], validateOnly },
+  );
   const r = res.responses[0];
   if (r === undefined)
     throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, 'empty IncrementalAlterConfigs response');

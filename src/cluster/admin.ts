@@ -5,6 +5,8 @@
 // configs, with Kafka's error codes and messages.
 
 import type { BrokerConfig } from '../config/broker-config.js';
+import { effectiveConfigProblem, validateDynamicBrokerConfigs } from '../config/dynamic-broker-config.js';
+import { validateGroupConfigs } from '../config/group-config.js';
 import { validateTopicConfig } from '../config/topic-config.js';
 import * as limits from '../limits.js';
 import { ErrorCode } from '../protocol/errors.js';
@@ -38,6 +40,54 @@ export interface ConfigChange {
   op: 'set' | 'delete';
 }
 
+export interface ConfigOutcome {
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+/** An entity's config set after a request's changes (non-incremental: the changes replace the set). */
+export function mergeConfigChanges(
+  current: Readonly<Record<string, string>>,
+  changes: readonly ConfigChange[],
+  incremental: boolean,
+): Record<string, string> {
+  const next: Record<string, string> = incremental ? { ...current } : {};
+  for (const c of changes) {
+    if (c.op === 'delete' || c.value === null) delete next[c.key];
+    else next[c.key] = c.value;
+  }
+  return next;
+}
+
+/** The new dynamic config set of a BROKER entity, checked against the keys and the effective configuration. */
+export function planBrokerConfigs(
+  config: BrokerConfig,
+  brokerId: number | null,
+  current: Readonly<Record<string, string>>,
+  changes: readonly ConfigChange[],
+  incremental: boolean,
+): { configs: Record<string, string> } | { refused: ConfigOutcome } {
+  const checked = validateDynamicBrokerConfigs(brokerId, mergeConfigChanges(current, changes, incremental));
+  if ('problem' in checked) return { refused: checked.problem };
+  const perBroker = brokerId === null ? Object.fromEntries(config.dynamicBrokerConfigs()) : checked.configs;
+  const clusterDefault =
+    brokerId === null ? checked.configs : Object.fromEntries(config.dynamicDefaultConfigs());
+  const problem = effectiveConfigProblem(config.withDynamic(perBroker, clusterDefault));
+  if (problem !== null) return { refused: { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: problem } };
+  return checked;
+}
+
+/** The new config overrides of a GROUP entity, checked. */
+export function planGroupConfigs(
+  config: BrokerConfig,
+  current: Readonly<Record<string, string>>,
+  changes: readonly ConfigChange[],
+  incremental: boolean,
+): { configs: Record<string, string> } | { refused: ConfigOutcome } {
+  const checked = validateGroupConfigs(config, mergeConfigChanges(current, changes, incremental));
+  return 'problem' in checked ? { refused: checked.problem } : checked;
+}
+
 export interface CreatePartitionsSpec {
   name: string;
   count: number;
@@ -60,6 +110,25 @@ export interface ClusterAdmin {
     incremental: boolean,
     validateOnly: boolean,
   ): Promise<TopicOutcome>;
+  /**
+   * BROKER resource: this broker's dynamic configs (brokerId = this broker's id) or the cluster-wide default
+   * (null). Checked (dynamic-broker-config.ts), persisted, then applied by every broker it concerns.
+   */
+  alterBrokerConfigs(
+    brokerId: number | null,
+    changes: ConfigChange[],
+    incremental: boolean,
+    validateOnly: boolean,
+  ): Promise<ConfigOutcome>;
+  /** GROUP resource (KIP-848 group configs): checked (group-config.ts) and persisted. */
+  alterGroupConfigs(
+    group: string,
+    changes: ConfigChange[],
+    incremental: boolean,
+    validateOnly: boolean,
+  ): Promise<ConfigOutcome>;
+  /** A group's config overrides ({} for none). */
+  groupConfigs(group: string): Promise<Record<string, string>>;
   /** Reserves a block of producer ids unique in the cluster; resolves with its first id. */
   allocateProducerIds(count: number): Promise<number>;
 }

@@ -5,15 +5,19 @@
 // broker, which leads it with the leader epoch kept in the store; the ISR is this broker alone.
 
 import type { BrokerConfig } from '../config/broker-config.js';
+import { DEFAULT_BROKER_ENTITY, loadDynamicBrokerConfigs } from '../config/dynamic-broker-config.js';
 import type { Logger } from '../logger.js';
 import { ErrorCode } from '../protocol/errors.js';
 import {
   applyConfigChanges,
   type ClusterAdmin,
   type ConfigChange,
+  type ConfigOutcome,
   type CreatePartitionsSpec,
   type CreateTopicSpec,
   outcome,
+  planBrokerConfigs,
+  planGroupConfigs,
   planPartitions,
   planTopic,
   type TopicOutcome,
@@ -37,7 +41,24 @@ export class LocalController implements ClusterAdmin {
     private readonly replicas: ReplicaManager,
     private readonly self: BrokerInfo,
     private readonly logger: Logger,
+    /** Applies dynamic broker configs (this broker's, the cluster-wide default) to the running broker. */
+    private readonly applyBrokerConfigs: (
+      perBroker: Readonly<Record<string, string>>,
+      clusterDefault: Readonly<Record<string, string>>,
+    ) => void,
   ) {}
+
+  /** The stored dynamic broker configs, read leniently (invalid entries dropped with a warning each). */
+  storedBrokerConfigs(): { perBroker: Record<string, string>; clusterDefault: Record<string, string> } {
+    const load = (brokerId: number | null): Record<string, string> => {
+      const entity = brokerId === null ? DEFAULT_BROKER_ENTITY : String(brokerId);
+      const r = loadDynamicBrokerConfigs(brokerId, this.store.brokerConfigs(entity));
+      for (const why of r.dropped)
+        this.logger.warn('ignoring a stored dynamic broker config', { entity, why });
+      return r.configs;
+    };
+    return { perBroker: load(this.self.id), clusterDefault: load(null) };
+  }
 
   /** Publishes this broker and every stored topic, and takes leadership of every partition. */
   start(): void {
@@ -299,6 +320,49 @@ export class LocalController implements ClusterAdmin {
     this.replicas.updateTopicConfig(name);
     this.logger.info('topic configs altered', { topic: name, configs });
     return outcome(name, ErrorCode.NONE);
+  }
+
+  async alterBrokerConfigs(
+    brokerId: number | null,
+    changes: ConfigChange[],
+    incremental: boolean,
+    validateOnly: boolean,
+  ): Promise<ConfigOutcome> {
+    const entity = brokerId === null ? DEFAULT_BROKER_ENTITY : String(brokerId);
+    const plan = planBrokerConfigs(
+      this.config,
+      brokerId,
+      this.store.brokerConfigs(entity),
+      changes,
+      incremental,
+    );
+    if ('refused' in plan) return plan.refused;
+    if (validateOnly) return { errorCode: ErrorCode.NONE, errorMessage: null };
+    const failed = this.persist(entity, () => this.store.putBrokerConfigs(entity, plan.configs));
+    if (failed !== null) return failed;
+    this.logger.info('dynamic broker configs altered', { entity, configs: plan.configs });
+    const stored = this.storedBrokerConfigs();
+    this.applyBrokerConfigs(stored.perBroker, stored.clusterDefault);
+    return { errorCode: ErrorCode.NONE, errorMessage: null };
+  }
+
+  async alterGroupConfigs(
+    group: string,
+    changes: ConfigChange[],
+    incremental: boolean,
+    validateOnly: boolean,
+  ): Promise<ConfigOutcome> {
+    const plan = planGroupConfigs(this.config, this.store.groupConfigs(group), changes, incremental);
+    if ('refused' in plan) return plan.refused;
+    if (validateOnly) return { errorCode: ErrorCode.NONE, errorMessage: null };
+    const failed = this.persist(group, () => this.store.putGroupConfigs(group, plan.configs));
+    if (failed !== null) return failed;
+    this.logger.info('group configs altered', { group, configs: plan.configs });
+    return { errorCode: ErrorCode.NONE, errorMessage: null };
+  }
+
+  async groupConfigs(group: string): Promise<Record<string, string>> {
+    return { ...this.store.groupConfigs(group) };
   }
 
   async allocateProducerIds(count: number): Promise<number> {

@@ -6,7 +6,10 @@
 // either the old or the new document, never a mix. Changes to topics are rare (create, delete,
 // add partitions, alter configs), so rewriting the document is cheap and keeps the format obvious.
 // Document: { version: 1, clusterId, nextProducerId, topics: [{ name, topicId, partitions,
-// leaderEpochs: number[], configs: {key: value} }] }
+// leaderEpochs: number[], configs: {key: value} }], brokerConfigs?: { <entity>: {key: value} },
+// groupConfigs?: { <group id>: {key: value} } }. brokerConfigs holds the dynamic broker configs by entity:
+// the broker id, or '<default>' for the cluster-wide default (ZooKeeper's /config/brokers naming); both
+// optional fields were added later within version 1 (absent = none), so older documents read unchanged.
 //
 // meta.properties (Kafka's file) is also written in every log dir with cluster.id and node.id so
 // a data folder can be told apart from another cluster's.
@@ -36,6 +39,8 @@ interface Document {
   clusterId: string;
   nextProducerId: number;
   topics: TopicRecord[];
+  brokerConfigs?: Record<string, Record<string, string>>;
+  groupConfigs?: Record<string, Record<string, string>>;
 }
 
 /** Kafka prints cluster ids as URL-safe base64 of 16 random bytes. */
@@ -125,6 +130,26 @@ export class MetadataStore {
     this.commit({ ...this.doc, topics: this.doc.topics.filter((t) => t.name !== name) });
   }
 
+  /** The dynamic broker configs of an entity (a broker id or '<default>'); {} for none. */
+  brokerConfigs(entity: string): Readonly<Record<string, string>> {
+    return this.doc.brokerConfigs?.[entity] ?? {};
+  }
+
+  /** Replaces an entity's dynamic broker configs (empty removes it). Throws when the document cannot be written. */
+  putBrokerConfigs(entity: string, configs: Record<string, string>): void {
+    this.commit({ ...this.doc, brokerConfigs: withEntry(this.doc.brokerConfigs, entity, configs) });
+  }
+
+  /** A group's config overrides; {} for none. */
+  groupConfigs(group: string): Readonly<Record<string, string>> {
+    return this.doc.groupConfigs?.[group] ?? {};
+  }
+
+  /** Replaces a group's config overrides (empty removes them). Throws when the document cannot be written. */
+  putGroupConfigs(group: string, configs: Record<string, string>): void {
+    this.commit({ ...this.doc, groupConfigs: withEntry(this.doc.groupConfigs, group, configs) });
+  }
+
   /** Reserves a block of producer ids; the block is persisted before any id of it is handed out. */
   allocateProducerIds(count: number): number {
     const first = this.doc.nextProducerId;
@@ -137,6 +162,17 @@ export class MetadataStore {
     writeAtomic(this.file, serialize(next));
     this.doc = next;
   }
+}
+
+function withEntry(
+  map: Record<string, Record<string, string>> | undefined,
+  key: string,
+  value: Record<string, string>,
+): Record<string, Record<string, string>> {
+  const next = { ...(map ?? {}) };
+  if (Object.keys(value).length === 0) delete next[key];
+  else next[key] = { ...value };
+  return next;
 }
 
 function serialize(doc: Document): string {

@@ -297,6 +297,19 @@ export class ReplicaManager {
   }
 
   /** Applies a topic's changed configs to the logs of its local partitions. */
+  /** After the broker's topic defaults changed (dynamic broker configs): every log gets its topic's config again. */
+  updateAllTopicConfigs(): void {
+    const byTopic = new Map<string, ReturnType<typeof this.opts.logConfigFor>>();
+    for (const p of this.partitions.values()) {
+      let config = byTopic.get(p.topic);
+      if (config === undefined) {
+        config = this.opts.logConfigFor(p.topic);
+        byTopic.set(p.topic, config);
+      }
+      p.log.updateConfig(config);
+    }
+  }
+
   updateTopicConfig(topic: string): void {
     const config = this.opts.logConfigFor(topic);
     for (const p of this.partitions.values()) if (p.topic === topic) p.log.updateConfig(config);

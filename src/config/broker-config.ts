@@ -126,6 +126,13 @@ export const definitions: Record<string, Definition> = {
   'transaction.abort.timed.out.transaction.cleanup.interval.ms': { kind: 'int', default: '10000', min: 1 },
   'transaction.remove.expired.transaction.cleanup.interval.ms': { kind: 'int', default: '3600000', min: 1 },
   'producer.id.expiration.ms': { kind: 'int', default: '86400000', min: 1 },
+  // KIP-848 consumer groups: the defaults and bounds of a GROUP resource's consumer.* configs.
+  'group.consumer.session.timeout.ms': { kind: 'int', default: '45000', min: 1 },
+  'group.consumer.min.session.timeout.ms': { kind: 'int', default: '45000', min: 1 },
+  'group.consumer.max.session.timeout.ms': { kind: 'int', default: '60000', min: 1 },
+  'group.consumer.heartbeat.interval.ms': { kind: 'int', default: '5000', min: 1 },
+  'group.consumer.min.heartbeat.interval.ms': { kind: 'int', default: '5000', min: 1 },
+  'group.consumer.max.heartbeat.interval.ms': { kind: 'int', default: '15000', min: 1 },
   'cluster.id': { kind: 'string', default: null },
   'zookeeper.connect': { kind: 'string', default: null },
   'metrics.http.port': { kind: 'int', default: '-1', min: -1, max: 65535 },
@@ -162,10 +169,21 @@ export const definitions: Record<string, Definition> = {
  */
 export const noEffectYet: ReadonlyMap<string, string> = new Map([
   ['producer.id.expiration.ms', 'idle producer ids are not expired'],
+  ...[
+    'group.consumer.session.timeout.ms',
+    'group.consumer.min.session.timeout.ms',
+    'group.consumer.max.session.timeout.ms',
+    'group.consumer.heartbeat.interval.ms',
+    'group.consumer.min.heartbeat.interval.ms',
+    'group.consumer.max.heartbeat.interval.ms',
+  ].map((k): [string, string] => [
+    k,
+    'KIP-848 consumer groups (ConsumerGroupHeartbeat) are not implemented yet',
+  ]),
 ]);
 
 /** Kafka keys accepted for compatibility and ignored (with a warning) because Samsa has no use for them. */
-const ignoredKafkaKeys = new Set([
+export const ignoredKafkaKeys: ReadonlySet<string> = new Set([
   'num.network.threads',
   'num.io.threads',
   'num.recovery.threads.per.data.dir',
@@ -208,6 +226,13 @@ export function readPropertiesFile(path: string): RawConfig {
   return parseProperties(text);
 }
 
+/** Checks a value against a key's definition; returns the normalized value or throws ConfigError. */
+export function validateBrokerValue(key: string, value: string): string {
+  const def = definitions[key];
+  if (def === undefined) throw new ConfigError(key, 'unknown configuration key');
+  return validate(key, def, value);
+}
+
 function validate(key: string, def: Definition, value: string): string {
   switch (def.kind) {
     case 'int':
@@ -239,14 +264,34 @@ function validate(key: string, def: Definition, value: string): string {
   }
 }
 
-/** Validated broker configuration: raw values by key plus typed accessors for what the broker uses. */
+/** Where a broker config's effective value comes from (Kafka's ConfigSource names). */
+export type BrokerConfigSource =
+  | 'DYNAMIC_BROKER_CONFIG'
+  | 'DYNAMIC_DEFAULT_BROKER_CONFIG'
+  | 'STATIC_BROKER_CONFIG'
+  | 'DEFAULT_CONFIG';
+
+/**
+ * Validated broker configuration: raw values by key plus typed accessors for what the broker uses.
+ * Layers, highest precedence first (Kafka's DynamicBrokerConfig): this broker's dynamic configs, the
+ * cluster-wide dynamic default, the static configuration (file and --override), the built-in defaults.
+ * Readers always see the effective value; setDynamic (dynamic-broker-config.ts validated them) swaps the
+ * dynamic layers in one step.
+ */
 export class BrokerConfig {
-  private readonly values: Map<string, string>;
+  /** The effective values: static values with the dynamic layers on top. */
+  private values: Map<string, string>;
+  /** File and overrides over the built-in defaults. */
+  private readonly staticValues: ReadonlyMap<string, string>;
+  private dynamicBroker: ReadonlyMap<string, string> = new Map();
+  private dynamicDefault: ReadonlyMap<string, string> = new Map();
+  private staticOnly: BrokerConfig | null = null;
   /** Keys explicitly set (file or override), for DescribeConfigs' source reporting. */
   readonly explicit: ReadonlySet<string>;
 
-  private constructor(values: Map<string, string>, explicit: Set<string>) {
+  private constructor(values: Map<string, string>, explicit: ReadonlySet<string>) {
     this.values = values;
+    this.staticValues = new Map(values);
     this.explicit = explicit;
   }
 
@@ -306,6 +351,72 @@ export class BrokerConfig {
     if (this.int('message.max.bytes') > this.int('socket.request.max.bytes')) {
       throw new ConfigError('message.max.bytes', 'must not exceed socket.request.max.bytes');
     }
+  }
+
+  /**
+   * Replaces the dynamic layers (already validated); returns the keys whose effective value changed.
+   * An empty record removes a layer.
+   */
+  setDynamic(
+    perBroker: Readonly<Record<string, string>>,
+    clusterDefault: Readonly<Record<string, string>>,
+  ): string[] {
+    const next = new Map(this.staticValues);
+    for (const [k, v] of Object.entries(clusterDefault)) next.set(k, v);
+    for (const [k, v] of Object.entries(perBroker)) next.set(k, v);
+    const changed = new Set<string>();
+    for (const [k, v] of next) if (this.values.get(k) !== v) changed.add(k);
+    for (const k of this.values.keys()) if (!next.has(k)) changed.add(k);
+    this.values = next;
+    this.dynamicBroker = new Map(Object.entries(perBroker));
+    this.dynamicDefault = new Map(Object.entries(clusterDefault));
+    return [...changed].sort();
+  }
+
+  /** This broker's dynamic configs (DYNAMIC_BROKER_CONFIG). */
+  dynamicBrokerConfigs(): ReadonlyMap<string, string> {
+    return this.dynamicBroker;
+  }
+
+  /** The cluster-wide dynamic default (DYNAMIC_DEFAULT_BROKER_CONFIG). */
+  dynamicDefaultConfigs(): ReadonlyMap<string, string> {
+    return this.dynamicDefault;
+  }
+
+  /** The value set in server.properties or --override, or null. */
+  staticConfig(key: string): string | null {
+    return this.explicit.has(key) ? (this.staticValues.get(key) ?? null) : null;
+  }
+
+  /** The built-in default, or null. */
+  defaultConfig(key: string): string | null {
+    return definitions[key]?.default ?? null;
+  }
+
+  /** Where `key`'s effective value comes from. */
+  sourceOf(key: string): BrokerConfigSource {
+    if (this.dynamicBroker.has(key)) return 'DYNAMIC_BROKER_CONFIG';
+    if (this.dynamicDefault.has(key)) return 'DYNAMIC_DEFAULT_BROKER_CONFIG';
+    if (this.explicit.has(key)) return 'STATIC_BROKER_CONFIG';
+    return 'DEFAULT_CONFIG';
+  }
+
+  /** The same configuration without its dynamic layers (the static view, for synonyms). */
+  withoutDynamic(): BrokerConfig {
+    if (this.dynamicBroker.size === 0 && this.dynamicDefault.size === 0) return this;
+    if (this.staticOnly === null)
+      this.staticOnly = new BrokerConfig(new Map(this.staticValues), this.explicit);
+    return this.staticOnly;
+  }
+
+  /** A copy with other dynamic layers, to check a change before it is made. */
+  withDynamic(
+    perBroker: Readonly<Record<string, string>>,
+    clusterDefault: Readonly<Record<string, string>>,
+  ): BrokerConfig {
+    const c = new BrokerConfig(new Map(this.staticValues), this.explicit);
+    c.setDynamic(perBroker, clusterDefault);
+    return c;
   }
 
   has(key: string): boolean {

@@ -2,7 +2,7 @@
 // that supplies its default (retention.ms <- log.retention.ms, ...). A topic stores only its
 // overrides; the effective value is the override, else the broker's value, else Kafka's default.
 
-import type { BrokerConfig } from './broker-config.js';
+import type { BrokerConfig, BrokerConfigSource } from './broker-config.js';
 
 type Kind = 'int' | 'long' | 'boolean' | 'string' | 'list' | 'double';
 
@@ -129,7 +129,7 @@ export function validateTopicConfig(key: string, value: string | null): string |
   }
 }
 
-export type ConfigSource = 'TOPIC_CONFIG' | 'STATIC_BROKER_CONFIG' | 'DEFAULT_CONFIG';
+export type ConfigSource = 'TOPIC_CONFIG' | BrokerConfigSource;
 
 export interface ResolvedConfig {
   name: string;
@@ -174,8 +174,16 @@ export function brokerDefault(
   return { value: def.default, source: 'DEFAULT_CONFIG', brokerKey: null };
 }
 
-function sourceOf(broker: BrokerConfig, keys: string[]): ConfigSource {
-  return keys.some((k) => broker.explicit.has(k)) ? 'STATIC_BROKER_CONFIG' : 'DEFAULT_CONFIG';
+/** The highest-precedence source among a broker key's synonyms. */
+function sourceOf(broker: BrokerConfig, keys: string[]): BrokerConfigSource {
+  const order: BrokerConfigSource[] = [
+    'DYNAMIC_BROKER_CONFIG',
+    'DYNAMIC_DEFAULT_BROKER_CONFIG',
+    'STATIC_BROKER_CONFIG',
+    'DEFAULT_CONFIG',
+  ];
+  const found = new Set(keys.map((k) => broker.sourceOf(k)));
+  return order.find((s) => found.has(s)) ?? 'DEFAULT_CONFIG';
 }
 
 /** Every topic config with its effective value and where it came from. */
@@ -189,8 +197,19 @@ export function resolveTopicConfigs(
     const synonyms: ResolvedConfig['synonyms'] = [];
     const override = overrides[key];
     if (override !== undefined) synonyms.push({ name: key, value: override, source: 'TOPIC_CONFIG' });
-    if (base.brokerKey !== null && base.source !== 'DEFAULT_CONFIG') {
-      synonyms.push({ name: base.brokerKey, value: base.value, source: base.source });
+    if (base.brokerKey !== null) {
+      // Kafka's order: this broker's dynamic value, the cluster-wide dynamic default, the static value.
+      const k = base.brokerKey;
+      const perBroker = broker.dynamicBrokerConfigs().get(k);
+      if (perBroker !== undefined)
+        synonyms.push({ name: k, value: perBroker, source: 'DYNAMIC_BROKER_CONFIG' });
+      const clusterDefault = broker.dynamicDefaultConfigs().get(k);
+      if (clusterDefault !== undefined) {
+        synonyms.push({ name: k, value: clusterDefault, source: 'DYNAMIC_DEFAULT_BROKER_CONFIG' });
+      }
+      const stat = brokerDefault(broker.withoutDynamic(), key);
+      if (stat.source === 'STATIC_BROKER_CONFIG')
+        synonyms.push({ name: k, value: stat.value, source: stat.source });
     }
     synonyms.push({
       name: base.brokerKey ?? key,

@@ -98,7 +98,7 @@ describe('samsa configs', () => {
     assert.match(r.stdout, /^All configs for broker 0 are:\n/);
     assert.match(
       r.stdout,
-      /\n {2}log\.retention\.hours=100 sensitive=false synonyms=\{STATIC_BROKER_CONFIG:log\.retention\.hours=100\}\n/,
+      /\n {2}log\.retention\.hours=100 sensitive=false synonyms=\{STATIC_BROKER_CONFIG:log\.retention\.hours=100, DEFAULT_CONFIG:log\.retention\.hours=168\}\n/,
     );
     r = await samsa(['configs', 'describe', '--broker', '0', ...bs]);
     assert.equal(r.stdout, 'Dynamic configs for broker 0 are:\n');
@@ -109,13 +109,13 @@ describe('samsa configs', () => {
       'brokers',
       '--entity-default',
       '--add-config',
-      'log.retention.ms=1',
+      'log.retention.hours=1',
       ...bs,
     ]);
     assert.equal(r.code, 1);
     assert.match(
       oneLineFailure(r),
-      /^samsa configs: INVALID_REQUEST: Cannot update these configs dynamically: log\.retention\.ms/,
+      /^samsa configs: INVALID_REQUEST: Invalid config value for resource ConfigResource\(type=BROKER, name=''\): Cannot update these configs dynamically: Set\(log\.retention\.hours\)/,
     );
   });
 
@@ -135,7 +135,7 @@ describe('samsa configs', () => {
       [
         ['configs', 'describe', '--entity-type', 'users', '--entity-name', 'x', ...bs],
         2,
-        /topics or brokers/,
+        /topics, brokers or groups/,
       ],
       [['configs', 'describe', '--entity-type', 'topics', ...bs], 2, /--entity-name is required/],
     ];

@@ -1,8 +1,15 @@
 // DescribeConfigs (key 32), v1-4. Topic resources report every topic config with its effective
-// value and source (a topic override, the broker's server.properties, or Kafka's default) and,
-// when asked, its synonyms; broker resources report the broker's configuration.
+// value and source (a topic override, a dynamic broker config, the broker's server.properties, or Kafka's
+// default) and, when asked, its synonyms. Broker resources as Kafka (ConfigHelper): a broker id reports the
+// broker's whole configuration, each key with the source of its effective value and its synonyms in
+// precedence order (DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG, STATIC_BROKER_CONFIG,
+// DEFAULT_CONFIG), readOnly unless the key can change at runtime; the empty name reports the cluster-wide
+// dynamic default only. Group resources (type 32, KIP-848) report consumer.session.timeout.ms and
+// consumer.heartbeat.interval.ms: the group's override (GROUP_CONFIG) or the broker's group.consumer.* key.
 
-import { definitions } from '../../config/broker-config.js';
+import { type BrokerConfig, definitions } from '../../config/broker-config.js';
+import { brokerConfigSynonyms, isDynamicBrokerKey } from '../../config/dynamic-broker-config.js';
+import { type GroupConfigSource, resolveGroupConfigs } from '../../config/group-config.js';
 import { type ConfigSource, resolveTopicConfigs, topicConfigDefinitions } from '../../config/topic-config.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
@@ -10,18 +17,54 @@ import type { DescribeConfigsRequest } from '../../protocol/generated/describe-c
 import type { DescribeConfigsResponseInput } from '../../protocol/generated/describe-configs-response.js';
 import { defineHandler } from '../handler.js';
 
-export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
+export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8, GROUP: 32 } as const;
 
 /** Kafka's ConfigSource ids as sent on the wire. */
-export function configSourceCode(source: ConfigSource): number {
+export function configSourceCode(source: ConfigSource | GroupConfigSource): number {
   switch (source) {
     case 'TOPIC_CONFIG':
       return 1; // DYNAMIC_TOPIC_CONFIG
+    case 'DYNAMIC_BROKER_CONFIG':
+      return 2;
+    case 'DYNAMIC_DEFAULT_BROKER_CONFIG':
+      return 3;
     case 'STATIC_BROKER_CONFIG':
       return 4;
+    case 'GROUP_CONFIG':
+      return 8;
     default:
       return 5; // DEFAULT_CONFIG
   }
+}
+
+interface Synonym {
+  name: string;
+  value: string;
+  source: number;
+}
+
+/**
+ * Kafka's ConfigHelper.configSynonyms: every layer's value of the key's synonyms, in precedence order, from
+ * the first entry that names the key itself (log.retention.hours does not list a log.retention.ms above it).
+ * Without `perBroker` (the cluster-wide default resource), this broker's own dynamic values are left out.
+ */
+function brokerSynonyms(config: BrokerConfig, name: string, perBroker: boolean): Synonym[] {
+  const names = brokerConfigSynonyms(name);
+  const out: Synonym[] = [];
+  const layers: [(n: string) => string | null | undefined, number][] = [
+    [(n) => (perBroker ? config.dynamicBrokerConfigs().get(n) : undefined), 2],
+    [(n) => config.dynamicDefaultConfigs().get(n), 3],
+    [(n) => config.staticConfig(n), 4],
+    [(n) => config.defaultConfig(n), 5],
+  ];
+  for (const [get, source] of layers) {
+    for (const n of names) {
+      const value = get(n);
+      if (value !== null && value !== undefined) out.push({ name: n, value, source });
+    }
+  }
+  const first = out.findIndex((s) => s.name === name);
+  return first < 0 ? [] : out.slice(first);
 }
 
 /** Kafka's ConfigType ids (v3+). */
@@ -51,9 +94,9 @@ export const describeConfigs = defineHandler<DescribeConfigsRequest, DescribeCon
   name: 'DescribeConfigs',
   minVersion: 1,
   maxVersion: 4,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const broker = ctx.broker;
-    const results: ResultOut[] = req.resources.map((r): ResultOut => {
+    const results = req.resources.map((r): ResultOut | Promise<ResultOut> => {
       const wanted = r.configurationKeys === null ? null : new Set(r.configurationKeys);
       const base = { resourceType: r.resourceType, resourceName: r.resourceName };
       if (r.resourceType === ResourceType.TOPIC) {
@@ -87,28 +130,74 @@ export const describeConfigs = defineHandler<DescribeConfigsRequest, DescribeCon
           return {
             ...base,
             errorCode: ErrorCode.INVALID_REQUEST,
-            errorMessage: `Unexpected broker id ${r.resourceName}`,
+            errorMessage: `Unexpected broker id, expected ${broker.nodeId}, but received ${r.resourceName}`,
             configs: [],
           };
         }
-        const configs = [...broker.config.entries()]
+        const config = broker.config;
+        const perBroker = r.resourceName !== '';
+        const entries: [string, string][] = perBroker
+          ? [...config.entries()]
+          : [...config.dynamicDefaultConfigs().entries()];
+        const configs = entries
           .filter(([k]) => wanted === null || wanted.has(k))
           .sort(([a], [b]) => a.localeCompare(b))
           .map(([k, v]) => {
-            const source = broker.config.explicit.has(k) ? 4 : 5;
+            const synonyms = brokerSynonyms(config, k, perBroker);
+            const source = synonyms[0]?.source ?? 5;
             return {
               name: k,
               value: v,
-              readOnly: true,
+              readOnly: !isDynamicBrokerKey(k),
               isDefault: source === 5,
               configSource: source,
               isSensitive: false,
-              synonyms: req.includeSynonyms ? [{ name: k, value: v, source }] : [],
-              configType: configTypeCode(definitions[k]?.kind),
+              synonyms: req.includeSynonyms ? synonyms : [],
+              configType: configTypeCode(definitions[k]?.kind ?? 'int'),
               documentation: null,
             };
           });
         return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs };
+      }
+      if (r.resourceType === ResourceType.GROUP) {
+        if (r.resourceName === '') {
+          return {
+            ...base,
+            errorCode: ErrorCode.INVALID_REQUEST,
+            errorMessage: 'A group config resource needs a group id',
+            configs: [],
+          };
+        }
+        return broker.admin.groupConfigs(r.resourceName).then(
+          (overrides): ResultOut => {
+            const configs = resolveGroupConfigs(broker.config, overrides)
+              .filter((c) => wanted === null || wanted.has(c.name))
+              .map((c) => ({
+                name: c.name,
+                value: c.value,
+                readOnly: false,
+                isDefault: c.source === 'DEFAULT_CONFIG',
+                configSource: configSourceCode(c.source),
+                isSensitive: false,
+                synonyms: req.includeSynonyms
+                  ? c.synonyms.map((s) => ({
+                      name: s.name,
+                      value: s.value,
+                      source: configSourceCode(s.source),
+                    }))
+                  : [],
+                configType: 3,
+                documentation: null,
+              }));
+            return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs };
+          },
+          (err: unknown): ResultOut => ({
+            ...base,
+            errorCode: ErrorCode.UNKNOWN_SERVER_ERROR,
+            errorMessage: `cannot read the group's configs: ${err instanceof Error ? err.message : String(err)}`,
+            configs: [],
+          }),
+        );
       }
       if (r.resourceType === ResourceType.BROKER_LOGGER) {
         return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs: [] };
@@ -120,6 +209,6 @@ export const describeConfigs = defineHandler<DescribeConfigsRequest, DescribeCon
         configs: [],
       };
     });
-    return { throttleTimeMs: 0, results };
+    return { throttleTimeMs: 0, results: await Promise.all(results) };
   },
 });

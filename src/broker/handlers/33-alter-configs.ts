@@ -2,9 +2,11 @@
 // by the request's set (keys left out return to their defaults), as in Kafka. Changes take effect at once:
 // TopicManager.alterConfigs persists them and hands the new LogConfig to every partition log.
 //
-// Broker resources: Samsa's broker configuration is static (server.properties and --override), so every
-// broker key is answered with INVALID_REQUEST "Cannot update these configs dynamically", the error Kafka
-// gives for its static-only keys. An empty set of changes is accepted (nothing to do).
+// Broker resources: Kafka's dynamic broker configs (dynamic-broker-config.ts), this broker's (name = its
+// id) or the cluster-wide default (name ''); for AlterConfigs the request's set replaces the entity's
+// dynamic configs. Keys Kafka cannot change at runtime: INVALID_REQUEST "Cannot update these configs
+// dynamically". The cluster's admin backend persists them and every broker concerned applies them.
+// Group resources (type 32): KIP-848 group configs (group-config.ts), persisted.
 // BROKER_LOGGER and unknown resource types: INVALID_REQUEST.
 
 import { ErrorCode } from '../../protocol/errors.js';
@@ -33,7 +35,7 @@ function brokerResourceProblem(broker: Broker, name: string): ResourceResult | n
   if (name !== '' && name !== String(broker.nodeId)) {
     return {
       errorCode: ErrorCode.INVALID_REQUEST,
-      errorMessage: `Unexpected broker id, expected ${broker.nodeId} or empty string, but received ${name}`,
+      errorMessage: `Unexpected broker id, expected ${broker.nodeId}, but received ${name}`,
     };
   }
   return null;
@@ -70,14 +72,30 @@ export function alterResource(
       return { errorCode: res.errorCode, errorMessage: res.errorMessage };
     });
   }
+  const logRefusal = (res: ResourceResult): ResourceResult => {
+    if (res.errorCode === ErrorCode.NONE) return OK;
+    broker.log.warn('alter configs refused', {
+      client: ctx.clientAddress,
+      resourceType,
+      resourceName,
+      error: res.errorMessage,
+    });
+    return { errorCode: res.errorCode, errorMessage: res.errorMessage };
+  };
   if (resourceType === ResourceType.BROKER) {
     const problem = brokerResourceProblem(broker, resourceName);
     if (problem !== null) return problem;
-    if (changes.length === 0) return OK;
-    return {
-      errorCode: ErrorCode.INVALID_REQUEST,
-      errorMessage: `Cannot update these configs dynamically: ${changes.map((c) => c.key).join(', ')} (Samsa's broker configuration is static: change server.properties or --override and restart)`,
-    };
+    const brokerId = resourceName === '' ? null : broker.nodeId;
+    return broker.admin.alterBrokerConfigs(brokerId, changes, incremental, validateOnly).then(logRefusal);
+  }
+  if (resourceType === ResourceType.GROUP) {
+    if (resourceName === '') {
+      return {
+        errorCode: ErrorCode.INVALID_REQUEST,
+        errorMessage: 'A group config resource needs a group id',
+      };
+    }
+    return broker.admin.alterGroupConfigs(resourceName, changes, incremental, validateOnly).then(logRefusal);
   }
   return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type ${resourceType}` };
 }

@@ -1,8 +1,10 @@
 // IncrementalAlterConfigs (key 44), v0-1 (KIP-339): per-key operations on a resource's overrides.
 // Operations: 0 SET, 1 DELETE (back to the default), 2 APPEND and 3 SUBTRACT (list configs only, e.g.
 // cleanup.policy; they start from the topic's current value). Keys not named are left as they are.
-// Resource handling (topics take effect at once, broker keys are static) is shared with AlterConfigs.
+// Resource handling (topics and dynamic broker configs take effect at once) is shared with AlterConfigs.
+// APPEND/SUBTRACT on a broker resource start from the entity's effective value.
 
+import { definitions } from '../../config/broker-config.js';
 import { topicConfigDefinitions, topicConfigValue } from '../../config/topic-config.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
@@ -40,7 +42,14 @@ function toChanges(
         break;
       case ConfigOp.APPEND:
       case ConfigOp.SUBTRACT: {
-        if (r.resourceType === ResourceType.TOPIC && topicConfigDefinitions[c.name]?.kind !== 'list') {
+        const kind =
+          r.resourceType === ResourceType.TOPIC
+            ? topicConfigDefinitions[c.name]?.kind
+            : r.resourceType === ResourceType.BROKER
+              ? definitions[c.name]?.kind
+              : undefined;
+        const checked = [ResourceType.TOPIC, ResourceType.BROKER, ResourceType.GROUP] as number[];
+        if (checked.includes(r.resourceType) && kind !== 'list') {
           return {
             error: {
               errorCode: ErrorCode.INVALID_CONFIG,
@@ -95,6 +104,9 @@ export const incrementalAlterConfigs = defineHandler<
           return topicConfigDefinitions[key] !== undefined
             ? topicConfigValue(broker.config, broker.topicConfig(r.resourceName), key)
             : null;
+        }
+        if (r.resourceType === ResourceType.BROKER && r.resourceName === '') {
+          return broker.config.dynamicDefaultConfigs().get(key) ?? broker.config.get(key);
         }
         return broker.config.get(key);
       };

@@ -9,19 +9,25 @@
 // DeleteTopics: the marker /admin/delete_topics/<t>; the controller deletes every replica, then the znodes.
 // CreatePartitions: the assignment rewritten conditionally on its znode version.
 // AlterConfigs: /config/topics/<t> rewritten conditionally, then a change notification
-//   /config/changes/config_change_<seq> that every broker's config listener (config-listener.ts) applies.
+//   /config/changes/config_change_<seq> that every broker's config listener (zk-broker.ts) applies. Broker
+//   resources alike with /config/brokers/<id> and /config/brokers/<default> (dynamic broker configs); group
+//   resources in /config/groups/<group> (no notification: read when described).
 // Producer ids: blocks from /latest_producer_id_block (producer-id-block.ts).
 
 import type { BrokerConfig } from '../../config/broker-config.js';
+import { DEFAULT_BROKER_ENTITY } from '../../config/dynamic-broker-config.js';
 import type { Logger } from '../../logger.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import {
   applyConfigChanges,
   type ClusterAdmin,
   type ConfigChange,
+  type ConfigOutcome,
   type CreatePartitionsSpec,
   type CreateTopicSpec,
   outcome,
+  planBrokerConfigs,
+  planGroupConfigs,
   planPartitions,
   planTopic,
   type TopicOutcome,
@@ -38,9 +44,17 @@ import {
   encodeTopicAssignment,
   zkPaths,
 } from './zk-data.js';
+import { groupEntityName } from './zk-paths.js';
 
 /** How often a waiting admin request re-checks the metadata cache. */
 const METADATA_POLL_MS = 20;
+/** How long an AlterConfigs of a broker resource waits for this broker to apply its own change. */
+const BROKER_CONFIG_APPLY_WAIT_MS = 5000;
+
+function sameConfigs(a: ReadonlyMap<string, string>, b: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(b);
+  return a.size === keys.length && keys.every((k) => a.get(k) === b[k]);
+}
 
 export class ZkAdmin implements ClusterAdmin {
   constructor(
@@ -295,6 +309,96 @@ export class ZkAdmin implements ClusterAdmin {
         return outcome(name, ErrorCode.UNKNOWN_SERVER_ERROR, 'The configs changed meanwhile; try again.');
       return this.fail(name, err);
     }
+  }
+
+  /** Reads an entity's config znode: its configs and version (-1: no znode). */
+  private async readEntityConfig(
+    path: string,
+  ): Promise<{ configs: Record<string, string>; version: number }> {
+    const r = await this.zk.get(path);
+    return r === null
+      ? { configs: {}, version: -1 }
+      : { configs: decodeEntityConfig(path, r.data), version: r.stat.version };
+  }
+
+  /** Writes an entity's config znode conditionally on the version read (-1: create it). */
+  private async writeEntityConfig(
+    path: string,
+    configs: Record<string, string>,
+    version: number,
+  ): Promise<void> {
+    if (version === -1) await this.zk.createRecursive(path, encodeEntityConfig(configs));
+    else await this.zk.set(path, encodeEntityConfig(configs), version);
+  }
+
+  private configFailure(entity: string, err: unknown): ConfigOutcome {
+    if (isZkError(err, 'BADVERSION') || isZkError(err, 'NODEEXISTS')) {
+      return {
+        errorCode: ErrorCode.UNKNOWN_SERVER_ERROR,
+        errorMessage: 'The configs changed meanwhile; try again.',
+      };
+    }
+    return this.fail(entity, err);
+  }
+
+  /**
+   * Kafka's AdminZkClient.changeBrokerConfig: /config/brokers/<id> or /config/brokers/<default>, then a change
+   * notification every broker's config listener applies. Answers once this broker has applied it (when it
+   * concerns this broker), so a DescribeConfigs that follows sees the new values.
+   */
+  async alterBrokerConfigs(
+    brokerId: number | null,
+    changes: ConfigChange[],
+    incremental: boolean,
+    validateOnly: boolean,
+  ): Promise<ConfigOutcome> {
+    const entity = brokerId === null ? DEFAULT_BROKER_ENTITY : String(brokerId);
+    const path = zkPaths.entityConfig('brokers', entity);
+    try {
+      const current = await this.readEntityConfig(path);
+      const plan = planBrokerConfigs(this.config, brokerId, current.configs, changes, incremental);
+      if ('refused' in plan) return plan.refused;
+      if (validateOnly) return { errorCode: ErrorCode.NONE, errorMessage: null };
+      await this.writeEntityConfig(path, plan.configs, current.version);
+      await this.zk.create(zkPaths.configChangePrefix, encodeConfigChange('brokers', entity), {
+        mode: 'persistentSequential',
+      });
+      this.logger.info('dynamic broker configs altered', { entity, configs: plan.configs });
+      const applied = (): boolean =>
+        sameConfigs(
+          brokerId === null ? this.config.dynamicDefaultConfigs() : this.config.dynamicBrokerConfigs(),
+          plan.configs,
+        );
+      await this.waitFor(applied, BROKER_CONFIG_APPLY_WAIT_MS);
+      return { errorCode: ErrorCode.NONE, errorMessage: null };
+    } catch (err) {
+      return this.configFailure(entity, err);
+    }
+  }
+
+  /** /config/groups/<group> (percent-encoded); read by DescribeConfigs, no notification (nothing applies it yet). */
+  async alterGroupConfigs(
+    group: string,
+    changes: ConfigChange[],
+    incremental: boolean,
+    validateOnly: boolean,
+  ): Promise<ConfigOutcome> {
+    const path = zkPaths.entityConfig('groups', groupEntityName(group));
+    try {
+      const current = await this.readEntityConfig(path);
+      const plan = planGroupConfigs(this.config, current.configs, changes, incremental);
+      if ('refused' in plan) return plan.refused;
+      if (validateOnly) return { errorCode: ErrorCode.NONE, errorMessage: null };
+      await this.writeEntityConfig(path, plan.configs, current.version);
+      this.logger.info('group configs altered', { group, configs: plan.configs });
+      return { errorCode: ErrorCode.NONE, errorMessage: null };
+    } catch (err) {
+      return this.configFailure(group, err);
+    }
+  }
+
+  async groupConfigs(group: string): Promise<Record<string, string>> {
+    return (await this.readEntityConfig(zkPaths.entityConfig('groups', groupEntityName(group)))).configs;
   }
 
   async allocateProducerIds(count: number): Promise<number> {

@@ -9,8 +9,11 @@
 //   longer belongs to another live broker with the same broker.id: start-up fails, naming the id;
 // - after a session expiry: register again (a new broker epoch) and hand the controller a new session;
 // - topic configs: read /config/topics/<t> for topics this broker learns of, and apply the change
-//   notifications under /config/changes (Kafka's ZkConfigManager / TopicConfigHandler).
+//   notifications under /config/changes (Kafka's ZkConfigManager / TopicConfigHandler);
+// - dynamic broker configs: /config/brokers/<default> and /config/brokers/<id>, read before serving and
+//   re-read on their change notifications (Kafka's BrokerConfigHandler).
 
+import { DEFAULT_BROKER_ENTITY, loadDynamicBrokerConfigs } from '../../config/dynamic-broker-config.js';
 import type { Logger } from '../../logger.js';
 import type { BrokerInfo, MetadataCache } from '../metadata-cache.js';
 import { isZkError, ZkClient, type ZkClientOptions } from './zk-client.js';
@@ -27,6 +30,12 @@ import {
 } from './zk-data.js';
 
 export class BrokerIdTakenError extends Error {}
+
+/** The dynamic broker configs that concern one broker. */
+export interface DynamicBrokerConfigs {
+  perBroker: Record<string, string>;
+  clusterDefault: Record<string, string>;
+}
 
 /** Connects to ZooKeeper, retrying with backoff until it answers or `signal` aborts. */
 export async function connectZooKeeper(
@@ -72,6 +81,7 @@ export class ZkBroker {
   private lastConfigChange = -1;
   private stopped = false;
   private onTopicConfig: ((topic: string, configs: Record<string, string>) => void) | null = null;
+  private onBrokerConfigs: ((configs: DynamicBrokerConfigs) => void) | null = null;
 
   constructor(
     readonly zk: ZkClient,
@@ -205,12 +215,41 @@ export class ZkBroker {
     return r === null ? {} : decodeEntityConfig(zkPaths.topicConfig(topic), r.data);
   }
 
-  /** Loads every topic's configs into the cache, then follows /config/changes. */
-  async startConfigListener(cache: MetadataCache, apply: (topic: string) => void): Promise<void> {
+  /**
+   * Reads the dynamic broker configs that concern this broker: its own and the cluster-wide default. Stored
+   * entries that are not dynamic or not valid are dropped with a warning each (Kafka ignores them the same way).
+   */
+  async dynamicBrokerConfigs(): Promise<DynamicBrokerConfigs> {
+    const load = async (brokerId: number | null): Promise<Record<string, string>> => {
+      const path = zkPaths.entityConfig(
+        'brokers',
+        brokerId === null ? DEFAULT_BROKER_ENTITY : String(brokerId),
+      );
+      const r = await this.zk.get(path);
+      const stored = r === null ? {} : decodeEntityConfig(path, r.data);
+      const loaded = loadDynamicBrokerConfigs(brokerId, stored);
+      for (const why of loaded.dropped)
+        this.logger.warn('ignoring a stored dynamic broker config', { znode: path, why });
+      return loaded.configs;
+    };
+    return { perBroker: await load(this.brokerId), clusterDefault: await load(null) };
+  }
+
+  /**
+   * Loads every topic's configs into the cache and applies the dynamic broker configs, then follows
+   * /config/changes.
+   */
+  async startConfigListener(
+    cache: MetadataCache,
+    apply: (topic: string) => void,
+    applyBrokerConfigs: (configs: DynamicBrokerConfigs) => void,
+  ): Promise<void> {
     this.onTopicConfig = (topic, configs) => {
       cache.setTopicConfig(topic, configs);
       apply(topic);
     };
+    this.onBrokerConfigs = applyBrokerConfigs;
+    applyBrokerConfigs(await this.dynamicBrokerConfigs());
     const children = (await this.zk.getChildren(zkPaths.configChanges)) ?? [];
     for (const c of children) {
       try {
@@ -252,6 +291,14 @@ export class ZkBroker {
       if (r === null) continue;
       try {
         const change = decodeConfigChange(c.name, r.data);
+        if (change.entityType === 'brokers') {
+          if (change.entityName === DEFAULT_BROKER_ENTITY || change.entityName === String(this.brokerId)) {
+            const configs = await this.dynamicBrokerConfigs();
+            this.logger.info('dynamic broker configs changed', { entity: change.entityName, ...configs });
+            this.onBrokerConfigs?.(configs);
+          }
+          continue;
+        }
         if (change.entityType !== 'topics') continue;
         const configs = await this.topicConfig(change.entityName);
         this.logger.info('topic configs changed', { topic: change.entityName, configs });
@@ -269,6 +316,7 @@ export class ZkBroker {
       cache.setTopicConfig(topic, configs);
       this.onTopicConfig?.(topic, configs);
     }
+    this.onBrokerConfigs?.(await this.dynamicBrokerConfigs());
     await this.watchConfigChanges();
   }
 

@@ -72,6 +72,24 @@ function entitySegment(entityType: string): string {
   return entityType;
 }
 
+function entityNameSegment(name: string): string {
+  if (
+    name === '' ||
+    name === '.' ||
+    name === '..' ||
+    name.includes('/') ||
+    zkPathProblem(`/${name}`) !== undefined
+  ) {
+    throw new Error(`not a config entity name for a ZooKeeper path: '${name}'`);
+  }
+  return name;
+}
+
+/** A group id as a znode name: percent-encoded (group ids may hold '/', '.' alone, any character). */
+export function groupEntityName(group: string): string {
+  return encodeURIComponent(group).replace(/\./g, '%2E').replace(/\*/g, '%2A');
+}
+
 /** Kafka's znode paths (ZkData.scala objects of the same names). Topic names are checked (no '/'). */
 export const zkPaths = {
   clusterId: '/cluster/id',
@@ -91,6 +109,9 @@ export const zkPaths = {
   config: '/config',
   configEntityType: (entityType: string): string => `/config/${entitySegment(entityType)}`,
   topicConfig: (topic: string): string => `/config/topics/${topicSegment(topic)}`,
+  /** /config/brokers/<id> or /config/brokers/<default> (dynamic broker configs), /config/groups/<group>. */
+  entityConfig: (entityType: string, name: string): string =>
+    `/config/${entitySegment(entityType)}/${entityNameSegment(name)}`,
   configChanges: '/config/changes',
   /** Create with mode persistentSequential; ZooKeeper appends the 10-digit sequence number. */
   configChangePrefix: '/config/changes/config_change_',
