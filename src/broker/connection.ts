@@ -155,9 +155,11 @@ export class Connection {
       this.log.warn(`closing connection: ${reason}`, { client: this.address, ...fields });
     } else {
       // What the client sent: a client reconnecting to send it again must not flood the log.
+      // The client id the request being refused carries (a partial header's), else the latest one seen.
+      const clientId = typeof fields.clientId === 'string' ? fields.clientId : this.clientId;
       this.warnings.warn(
-        { clientAddress: this.address, clientId: this.clientId },
-        `connection.${kind}`,
+        { clientAddress: this.address, clientId },
+        `connection: ${reason}`,
         `closing connection: ${reason}`,
         fields,
       );
