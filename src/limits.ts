@@ -130,3 +130,9 @@ export const txnMarkersQueuedMax = 1_000_000;
 export const txnPartitionsPerTransactionMax = 100_000;
 /** How long WriteTxnMarkers waits for a marker to be replicated (Kafka's request.timeout.ms default). */
 export const txnMarkerReplicationTimeoutMs = 30_000;
+
+// Client warnings (src/broker/client-warnings.ts)
+/** A warning about a client's input repeated by the same client is logged at most once per this, with a count. */
+export const clientWarningIntervalMs = 30_000;
+/** (client, kind) groups of warnings tracked at once; warnings beyond are only counted. */
+export const clientWarningKeysMax = 1000;

@@ -42,6 +42,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import type { LogConfig } from '../storage/config.js';
 import { LogDirError, LogDirLocks } from '../storage/log-dirs.js';
 import { LogManager } from '../storage/log-manager.js';
+import { ClientWarnings } from './client-warnings.js';
 import type { Handler } from './handler.js';
 import { handlers } from './handlers/index.js';
 import { brokerMetricsSource } from './metrics-source.js';
@@ -70,6 +71,8 @@ export class Broker {
   readonly groups: GroupCoordinator;
   /** Transactional ids and their transactions (src/coordinator/txn/). */
   readonly transactions: TransactionCoordinator;
+  /** Warnings about client requests, rate-limited per client and kind (client-warnings.ts). */
+  readonly clientWarnings: ClientWarnings;
   /** Prometheus hooks (no-ops when metrics.http.port is -1). */
   readonly metrics: Metrics;
   /** ZooKeeper mode: registration, configs (null on a single node). */
@@ -97,6 +100,7 @@ export class Broker {
     zk: ZkBroker | null,
   ) {
     this.log = createLogger('broker');
+    this.clientWarnings = new ClientWarnings(this.log);
     this.nodeId = config.nodeId;
     this.zk = zk;
     this.metadataCache = new MetadataCache(metadata.clusterId, this.nodeId);
@@ -627,6 +631,7 @@ export class Broker {
     this.groups.stop();
     this.transactions.stop();
     await this.server.close(limits.shutdownGraceMs);
+    this.clientWarnings.close();
     if (this.brokerMetrics !== null) await this.brokerMetrics.close();
     await this.fetchers?.stop();
     this.controllerClient?.close();

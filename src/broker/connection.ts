@@ -35,6 +35,7 @@ import { decodeRequestHeader } from '../protocol/generated/request-header.js';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
 import type { Broker } from './broker.js';
+import type { ClientWarnings } from './client-warnings.js';
 import { errorCodeFor, errorResponse } from './error-response.js';
 import { FramePool } from './frame-pool.js';
 import type { Handler, RequestContext } from './handler.js';
@@ -112,6 +113,8 @@ export class Connection {
     this.flushQueued = false;
     this.flush();
   };
+  /** The client id of the latest request header decoded (null before one), for warnings. */
+  private clientId: string | null = null;
   /** Called once the connection is draining and every request read has been answered. */
   onDrained: (() => void) | null = null;
 
@@ -122,6 +125,7 @@ export class Connection {
     private readonly memory: RequestMemory,
     private readonly connLimits: ConnectionLimits,
     private readonly log: Logger,
+    private readonly warnings: ClientWarnings,
   ) {
     this.address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     socket.setNoDelay(true);
@@ -147,8 +151,18 @@ export class Connection {
     if (this.closed) return;
     if (kind === 'shutdown' || kind === 'idle') {
       this.log.info(`closing connection: ${reason}`, { client: this.address, ...fields });
-    } else {
+    } else if (kind === 'internal_error') {
       this.log.warn(`closing connection: ${reason}`, { client: this.address, ...fields });
+    } else {
+      // What the client sent: a client reconnecting to send it again must not flood the log.
+      // The client id the request being refused carries (a partial header's), else the latest one seen.
+      const clientId = typeof fields.clientId === 'string' ? fields.clientId : this.clientId;
+      this.warnings.warn(
+        { clientAddress: this.address, clientId },
+        `connection: ${reason}`,
+        `closing connection: ${reason}`,
+        fields,
+      );
     }
     this.broker.metrics.connectionClosed(kind);
     this.closed = true;
@@ -426,6 +440,7 @@ export class Connection {
       const r = new Reader(frame);
       const header = decodeRequestHeader(r, requestHeaderVersion(apiKey, apiVersion));
       clientId = header.clientId;
+      this.clientId = clientId;
       request = schema.decodeRequest(r, apiVersion);
     } catch (err) {
       if (err instanceof ProtocolDecodeError) {

@@ -19,6 +19,7 @@ import type { DeleteTopicsRequest } from '../protocol/generated/delete-topics-re
 import type { DescribeConfigsRequest } from '../protocol/generated/describe-configs-request.js';
 import type { DescribeGroupsRequest } from '../protocol/generated/describe-groups-request.js';
 import type { DescribeProducersRequest } from '../protocol/generated/describe-producers-request.js';
+import type { DescribeTopicPartitionsRequest } from '../protocol/generated/describe-topic-partitions-request.js';
 import type { DescribeTransactionsRequest } from '../protocol/generated/describe-transactions-request.js';
 import type { FetchRequest } from '../protocol/generated/fetch-request.js';
 import type { FindCoordinatorRequest } from '../protocol/generated/find-coordinator-request.js';
@@ -316,6 +317,18 @@ export function errorResponse(
             activeProducers: [],
           })),
         })),
+      };
+    case ApiKey.DescribeTopicPartitions:
+      return {
+        throttleTimeMs: 0,
+        topics: (request as DescribeTopicPartitionsRequest).topics.map((t) => ({
+          errorCode,
+          name: t.name,
+          topicId: ZERO_UUID,
+          isInternal: false,
+          partitions: [],
+        })),
+        nextCursor: null,
       };
     default:
       return topLevelError(schema, v, errorCode, message);

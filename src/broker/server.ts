@@ -7,6 +7,7 @@
 import * as net from 'node:net';
 import type { Logger } from '../logger.js';
 import type { Broker } from './broker.js';
+import { ClientWarnings } from './client-warnings.js';
 import { Connection } from './connection.js';
 import type { Handler } from './handler.js';
 import { RequestMemory } from './request-memory.js';
@@ -34,11 +35,14 @@ export class Server {
   private waiting: net.Socket[] = [];
   private boundPort = -1;
   private readonly receiveTimer: NodeJS.Timeout;
+  /** Warnings about what clients send or do, rate-limited per client (client-warnings.ts). */
+  readonly warnings: ClientWarnings;
 
   constructor(
     private readonly opts: ServerOptions,
     private readonly log: Logger,
   ) {
+    this.warnings = new ClientWarnings(log);
     this.memory = new RequestMemory(opts.queuedRequestBytesMax, opts.requestBytesMax);
     this.server = net.createServer({ noDelay: true, pauseOnConnect: true }, (socket) =>
       this.onAccept(socket),
@@ -120,20 +124,24 @@ export class Server {
   private onSocket(socket: net.Socket, broker: Broker): void {
     const ip = socket.remoteAddress ?? '?';
     if (this.connections.size >= this.opts.maxConnections) {
-      this.log.warn('refusing connection: max.connections reached', {
-        client: ip,
-        limit: this.opts.maxConnections,
-      });
+      this.warnings.warn(
+        { clientAddress: `${ip}:${socket.remotePort ?? '?'}`, clientId: null },
+        'max_connections',
+        'refusing connection: max.connections reached',
+        { limit: this.opts.maxConnections },
+      );
       broker.metrics.connectionClosed('max_connections');
       socket.destroy();
       return;
     }
     const n = this.perIp.get(ip) ?? 0;
     if (n >= this.opts.maxConnectionsPerIp) {
-      this.log.warn('refusing connection: max.connections.per.ip reached', {
-        client: ip,
-        limit: this.opts.maxConnectionsPerIp,
-      });
+      this.warnings.warn(
+        { clientAddress: `${ip}:${socket.remotePort ?? '?'}`, clientId: null },
+        'max_connections_per_ip',
+        'refusing connection: max.connections.per.ip reached',
+        { limit: this.opts.maxConnectionsPerIp },
+      );
       broker.metrics.connectionClosed('max_connections_per_ip');
       socket.destroy();
       return;
@@ -146,6 +154,7 @@ export class Server {
       this.memory,
       { requestBytesMax: this.opts.requestBytesMax },
       this.log,
+      this.warnings,
     );
     this.connections.add(conn);
     if (this.opts.idleMs > 0) {
@@ -169,7 +178,10 @@ export class Server {
   async close(graceMs: number): Promise<void> {
     clearInterval(this.receiveTimer);
     for (const socket of this.waiting.splice(0)) socket.destroy();
-    if (!this.server.listening) return;
+    if (!this.server.listening) {
+      this.warnings.close();
+      return;
+    }
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     const drained = [...this.connections].map(
       (c) =>
@@ -189,5 +201,6 @@ export class Server {
     clearTimeout(timer);
     for (const c of this.connections) c.close('broker shutting down', 'shutdown');
     await closed;
+    this.warnings.close();
   }
 }

@@ -103,6 +103,8 @@ export const definitions: Record<string, Definition> = {
     default: String(limits.requestReceiveTimeoutMsDefault),
     min: 1,
   },
+  // DescribeTopicPartitions: the most partitions one response describes (Kafka's default).
+  'max.request.partition.size.limit': { kind: 'int', default: '2000', min: 1 },
   'max.connections': { kind: 'int', default: '2147483647', min: 0 },
   'max.connections.per.ip': { kind: 'int', default: '2147483647', min: 0 },
   'connections.max.idle.ms': { kind: 'long', default: '600000', min: -1 },

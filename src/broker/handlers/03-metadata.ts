@@ -4,14 +4,25 @@
 // partition whose leader is down gets LEADER_NOT_AVAILABLE, as Kafka answers). Unknown topics are
 // auto-created when both the request (v4+) and auto.create.topics.enable allow it; Kafka's internal topics
 // are created only by their coordinators. v10+ may name topics by id; v12 answers with null names for ids
-// it does not know.
+// it does not know. v8+ answers the authorized operations of each topic (and, v8-10, of the cluster) when asked:
+// with no authorizer, every operation (authorized-operations.ts); unknown topic ids get none, as in Kafka.
 
 import { topicNameProblem } from '../../cluster/admin.js';
-import { isInternalTopic, type TopicInfo, ZERO_UUID } from '../../cluster/metadata-cache.js';
+import {
+  isInternalTopic,
+  type PartitionInfo,
+  type TopicInfo,
+  ZERO_UUID,
+} from '../../cluster/metadata-cache.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { MetadataRequest } from '../../protocol/generated/metadata-request.js';
 import type { MetadataResponseInput } from '../../protocol/generated/metadata-response.js';
+import {
+  AUTHORIZED_OPERATIONS_OMITTED,
+  clusterAuthorizedOperations,
+  topicAuthorizedOperations,
+} from '../authorized-operations.js';
 import type { Broker } from '../broker.js';
 import { defineHandler } from '../handler.js';
 
@@ -22,8 +33,27 @@ function listenerName(broker: Broker): string {
   return broker.config.listeners()[0]?.name ?? 'PLAINTEXT';
 }
 
-export function describeTopic(broker: Broker, topic: TopicInfo): TopicOut {
+/**
+ * One partition as Metadata and DescribeTopicPartitions describe it: a replica is offline when its broker is down,
+ * or (known only for this broker's own) its log dir failed; leaderId is -1 when the leader is not up.
+ */
+export function describePartition(broker: Broker, p: PartitionInfo) {
   const cache = broker.metadataCache;
+  const localOffline = broker.replicas.partition(p.topic, p.partition)?.log.isOffline === true;
+  const offline = p.replicas.filter((id) => !cache.isAlive(id) || (id === broker.nodeId && localOffline));
+  const leaderUp = p.leader >= 0 && cache.isAlive(p.leader) && !(p.leader === broker.nodeId && localOffline);
+  return {
+    partitionIndex: p.partition,
+    leaderUp,
+    leaderId: leaderUp ? p.leader : -1,
+    leaderEpoch: p.leaderEpoch,
+    replicaNodes: p.replicas,
+    isrNodes: p.isr,
+    offlineReplicas: offline,
+  };
+}
+
+export function describeTopic(broker: Broker, topic: TopicInfo): TopicOut {
   return {
     errorCode: ErrorCode.NONE,
     name: topic.name,
@@ -31,22 +61,8 @@ export function describeTopic(broker: Broker, topic: TopicInfo): TopicOut {
     isInternal: isInternalTopic(topic.name),
     partitions: topic.partitions.flatMap((p) => {
       if (p === undefined) return [];
-      // A replica is offline when its broker is down, or (known only for this broker's own) its log dir failed.
-      const localOffline = broker.replicas.partition(p.topic, p.partition)?.log.isOffline === true;
-      const offline = p.replicas.filter((id) => !cache.isAlive(id) || (id === broker.nodeId && localOffline));
-      const leaderUp =
-        p.leader >= 0 && cache.isAlive(p.leader) && !(p.leader === broker.nodeId && localOffline);
-      return [
-        {
-          errorCode: leaderUp ? ErrorCode.NONE : ErrorCode.LEADER_NOT_AVAILABLE,
-          partitionIndex: p.partition,
-          leaderId: leaderUp ? p.leader : -1,
-          leaderEpoch: p.leaderEpoch,
-          replicaNodes: p.replicas,
-          isrNodes: p.isr,
-          offlineReplicas: offline,
-        },
-      ];
+      const { leaderUp, ...d } = describePartition(broker, p);
+      return [{ errorCode: leaderUp ? ErrorCode.NONE : ErrorCode.LEADER_NOT_AVAILABLE, ...d }];
     }),
   };
 }
@@ -95,10 +111,14 @@ export const metadata = defineHandler<MetadataRequest, MetadataResponseInput>({
         }
         const problem = topicNameProblem(name);
         if (problem !== null) {
-          broker.log.warn('metadata request for an invalid topic name', {
-            client: ctx.clientAddress,
-            topic: name,
-          });
+          broker.clientWarnings.warn(
+            ctx,
+            'metadata.invalid_topic',
+            'metadata request for an invalid topic name',
+            {
+              topic: name,
+            },
+          );
           topics.push(unknownTopic(name, ErrorCode.INVALID_TOPIC_EXCEPTION));
           continue;
         }
@@ -134,6 +154,12 @@ export const metadata = defineHandler<MetadataRequest, MetadataResponseInput>({
         }
       }
     }
+    if (v >= 8 && req.includeTopicAuthorizedOperations) {
+      for (const t of topics) {
+        if (t.name !== null && t.name !== undefined && t.errorCode !== ErrorCode.UNKNOWN_TOPIC_ID)
+          t.topicAuthorizedOperations = topicAuthorizedOperations(t.name);
+      }
+    }
     const listener = listenerName(broker);
     return {
       throttleTimeMs: 0,
@@ -144,6 +170,10 @@ export const metadata = defineHandler<MetadataRequest, MetadataResponseInput>({
       clusterId: cache.clusterId,
       controllerId: cache.controllerId,
       topics,
+      clusterAuthorizedOperations:
+        v >= 8 && v <= 10 && req.includeClusterAuthorizedOperations
+          ? clusterAuthorizedOperations()
+          : AUTHORIZED_OPERATIONS_OMITTED,
     };
   },
 });

@@ -60,8 +60,7 @@ export const createTopics = defineHandler<CreateTopicsRequest, CreateTopicsRespo
           return fail(t.name, ErrorCode.INVALID_REQUEST, 'Duplicate topic in the request');
         if (res.errorCode !== ErrorCode.NONE) {
           if (res.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
-            broker.log.warn('create topic refused', {
-              client: ctx.clientAddress,
+            broker.clientWarnings.warn(ctx, 'create_topics.refused', 'create topic refused', {
               topic: t.name,
               error: res.errorMessage,
             });

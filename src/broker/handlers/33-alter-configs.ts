@@ -64,8 +64,7 @@ export function alterResource(
   if (resourceType === ResourceType.TOPIC) {
     return broker.admin.alterTopicConfigs(resourceName, changes, incremental, validateOnly).then((res) => {
       if (res.errorCode === ErrorCode.NONE) return OK;
-      broker.log.warn('alter configs refused', {
-        client: ctx.clientAddress,
+      broker.clientWarnings.warn(ctx, 'alter_configs.refused', 'alter configs refused', {
         topic: resourceName,
         error: res.errorMessage,
       });

@@ -53,8 +53,7 @@ export const alterPartitionReassignments = defineHandler<
     }
     for (const [k, r] of results) {
       if (r.errorCode !== ErrorCode.NONE) {
-        broker.log.warn('reassignment refused', {
-          client: ctx.clientAddress,
+        broker.clientWarnings.warn(ctx, 'reassignment.refused', 'reassignment refused', {
           partition: k,
           errorCode: r.errorCode,
           error: r.message,

@@ -1,9 +1,11 @@
-// DescribeCluster (key 60), v0-1: the cluster id, the controller and the brokers (this node).
+// DescribeCluster (key 60), v0-1: the cluster id, the controller and the brokers. The cluster's authorized
+// operations when asked: with no authorizer, every operation the cluster supports (authorized-operations.ts).
 
 import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { DescribeClusterRequest } from '../../protocol/generated/describe-cluster-request.js';
 import type { DescribeClusterResponseInput } from '../../protocol/generated/describe-cluster-response.js';
+import { AUTHORIZED_OPERATIONS_OMITTED, clusterAuthorizedOperations } from '../authorized-operations.js';
 import { defineHandler } from '../handler.js';
 
 const BROKERS_ENDPOINT = 1;
@@ -39,6 +41,9 @@ export const describeCluster = defineHandler<DescribeClusterRequest, DescribeClu
         const ep = b.endpoints.find((e) => e.listener === listener) ?? b.endpoints[0];
         return ep === undefined ? [] : [{ brokerId: b.id, host: ep.host, port: ep.port, rack: b.rack }];
       }),
+      clusterAuthorizedOperations: req.includeClusterAuthorizedOperations
+        ? clusterAuthorizedOperations()
+        : AUTHORIZED_OPERATIONS_OMITTED,
     };
   },
 });
