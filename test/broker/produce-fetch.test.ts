@@ -167,6 +167,46 @@ describe('produce and fetch', () => {
     other.close();
   });
 
+  it('waits max_wait_ms for an unknown topic id, and keeps the long poll of the partitions that are fine', async () => {
+    const unknownId = 'ab'.repeat(16);
+    let start = Date.now();
+    const gone = await fetchFrom(conn, unknownId, '', 0, { maxWaitMs: 400, minBytes: 1 });
+    assert.equal(gone.errorCode, ErrorCode.UNKNOWN_TOPIC_ID);
+    assert.ok(
+      Date.now() - start >= 350,
+      'a fetch of an unknown topic id is answered at max_wait_ms, not at once',
+    );
+    // Mixed: the unknown topic id does not cut short the wait of a known, empty partition.
+    const t = await createTopic(conn, 'poll-mixed', 1);
+    const partition = {
+      partition: 0,
+      fetchOffset: 0,
+      partitionMaxBytes: 1024 * 1024,
+      currentLeaderEpoch: -1,
+      logStartOffset: -1,
+      lastFetchedEpoch: -1,
+    };
+    start = Date.now();
+    const res = await conn.request<FetchResponse>(ApiKey.Fetch, {
+      maxWaitMs: 400,
+      minBytes: 1,
+      maxBytes: 1024 * 1024,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [
+        { topic: '', topicId: unknownId, partitions: [partition] },
+        { topic: 'poll-mixed', topicId: t.topicId, partitions: [partition] },
+      ],
+      forgottenTopicsData: [],
+      rackId: '',
+    });
+    assert.ok(Date.now() - start >= 350, 'the known partition kept its long poll');
+    const [unknown, known] = res.responses;
+    assert.equal(unknown!.partitions[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_ID);
+    assert.equal(known!.partitions[0]!.errorCode, ErrorCode.NONE);
+  });
+
   it('keeps data across a clean restart', async () => {
     b = await b.restart();
     conn = await b.connect();

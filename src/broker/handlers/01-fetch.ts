@@ -77,6 +77,10 @@ function replicaIdOf(req: FetchRequest, version: number): number {
   return version >= 15 ? req.replicaState.replicaId : req.replicaId;
 }
 
+function unknownTopic(errorCode: number): boolean {
+  return errorCode === ErrorCode.UNKNOWN_TOPIC_ID || errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+}
+
 function readOnce(broker: Broker, req: FetchRequest, version: number, first: boolean): ReadPass {
   let budget = Math.min(req.maxBytes, limits.fetchResponseBytesMax);
   let bytes = 0;
@@ -95,7 +99,10 @@ function readOnce(broker: Broker, req: FetchRequest, version: number, first: boo
       const partition =
         name === null ? ErrorCode.UNKNOWN_TOPIC_ID : broker.replicas.leaderFor(name, fp.partition);
       if (typeof partition === 'number') {
-        anyError = true;
+        // A topic this broker does not know (by name or id) is answered with its error but does not cut the long
+        // poll short, as in Kafka (those partitions never reach its delayed fetch): a client that keeps asking for
+        // a deleted topic asks once per max_wait_ms, and the partitions that are fine still wait for data.
+        if (!unknownTopic(partition)) anyError = true;
         outs.push({
           partitionIndex: fp.partition,
           errorCode: partition,
