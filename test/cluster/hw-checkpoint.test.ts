@@ -66,11 +66,16 @@ describe('high-watermark checkpoint', () => {
     } finally {
       conn.close();
     }
-    await sleep(300); // a few more periods: nothing left half-written
-    assert.deepEqual(
-      readdirSync(b.dataDir).filter((f) => f.startsWith(FILE)),
-      [FILE],
-    );
+    // A write in progress has its temporary file (every 100 ms here); none may stay behind: the listing must
+    // come back to the checkpoint alone.
+    const listing = () => readdirSync(b.dataDir).filter((f) => f.startsWith(FILE));
+    const deadline = Date.now() + 5_000;
+    let files = listing();
+    while (files.length !== 1 && Date.now() < deadline) {
+      await sleep(5);
+      files = listing();
+    }
+    assert.deepEqual(files, [FILE]);
   });
 
   it('writes the last high watermark at shutdown', async () => {
