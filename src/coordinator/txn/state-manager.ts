@@ -22,6 +22,7 @@
 
 import type { Logger } from '../../logger.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import { clientWriteError } from '../group/state-log.js';
 import type { TxnCoordinatorConfig } from './config.js';
 import { partitionList, TransactionMetadata, type TxnTransit } from './metadata.js';
 import { partitionForTransactionalId, type TxnLogValue, TxnState, transactionLogRecord } from './records.js';
@@ -46,23 +47,12 @@ export interface OwnedId {
   txns: Map<string, TransactionMetadata>;
 }
 
-/** Kafka's mapping of a failed state write to what clients are told (appendTransactionToLog). */
+/**
+ * Kafka's mapping of a failed state write to what clients are told (appendTransactionToLog): the group
+ * coordinator's mapping, with a record too large reported as UNKNOWN_SERVER_ERROR.
+ */
 export function txnWriteError(errorCode: number): number {
-  switch (errorCode) {
-    case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
-    case ErrorCode.NOT_ENOUGH_REPLICAS:
-    case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
-    case ErrorCode.REQUEST_TIMED_OUT:
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
-    case ErrorCode.KAFKA_STORAGE_ERROR:
-      return ErrorCode.NOT_COORDINATOR;
-    case ErrorCode.MESSAGE_TOO_LARGE:
-    case ErrorCode.RECORD_LIST_TOO_LARGE:
-      return ErrorCode.UNKNOWN_SERVER_ERROR;
-    default:
-      return errorCode;
-  }
+  return clientWriteError(errorCode, ErrorCode.UNKNOWN_SERVER_ERROR);
 }
 
 export class TxnStateManager {
