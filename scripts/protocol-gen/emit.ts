@@ -514,7 +514,8 @@ export class MessageEmitter {
       `// ${m.name}: ${facts.join(', ')}`,
       '',
     ];
-    if (this.imports.has('ProtocolDecodeError'))
+    // Asked for by every array read, but a tagged nullable array's code never throws it: import it only when used.
+    if (this.imports.has('ProtocolDecodeError') && code.some((l) => l.includes('new ProtocolDecodeError(')))
       head.push("import { ProtocolDecodeError } from '../errors.js';");
     head.push("import type { Reader } from '../reader.js';");
     const values = ['nullField', 'Writer'].filter((n) => this.imports.has(n));

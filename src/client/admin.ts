@@ -165,8 +165,8 @@ export async function describeConfigs(
     name: c.name,
     value: c.value,
     readOnly: c.readOnly,
-    // v1+ replaced isDefault with configSource (5 = DEFAULT_CONFIG).
-    isDefault: c.isDefault || c.configSource === 5,
+    // configSource 5 is DEFAULT_CONFIG (v0, with its isDefault flag, is gone since Kafka 4).
+    isDefault: c.configSource === 5,
     source: ConfigSourceName[c.configSource] ?? String(c.configSource),
     isSensitive: c.isSensitive,
     synonyms: c.synonyms.map((s) => ({

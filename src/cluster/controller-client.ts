@@ -73,16 +73,16 @@ export class ControllerClient {
     }
   }
 
-  /** The AlterIsr a leader's partitions use: AlterPartition v1 (topics by name) to the active controller. */
+  /** The AlterIsr a leader's partitions use: AlterPartition v2 (topics by id; Kafka 4 dropped v0-1) to the active controller. */
   alterIsr(brokerEpoch: () => number): AlterIsr {
     return async (partition: Partition, newIsr: number[]) => {
       try {
-        const res = await this.send<AlterPartitionResponse>(ApiKey.AlterPartition, 1, {
+        const res = await this.send<AlterPartitionResponse>(ApiKey.AlterPartition, 2, {
           brokerId: this.localBrokerId,
           brokerEpoch: brokerEpoch(),
           topics: [
             {
-              topicName: partition.topic,
+              topicId: partition.topicId,
               partitions: [
                 {
                   partitionIndex: partition.index,

@@ -16,7 +16,11 @@ describe('apis registry', () => {
       assert.ok(api.minVersion <= api.maxVersion);
     }
     const produce = apiSchemas.get(ApiKey.Produce)!;
-    assert.deepEqual([produce.minVersion, produce.maxVersion, produce.flexibleMinVersion], [0, 11, 9]);
+    assert.deepEqual([produce.minVersion, produce.maxVersion, produce.flexibleMinVersion], [3, 13, 9]);
+    // Kafka 4.4 retired the ZooKeeper-era controller requests; their 4.0 definitions are generated instead.
+    const leaderAndIsr = apiSchemas.get(ApiKey.LeaderAndIsr)!;
+    assert.deepEqual([leaderAndIsr.minVersion, leaderAndIsr.maxVersion], [0, 7]);
+    assert.equal(apiSchemas.get(ApiKey.Fetch)!.maxVersion, 18);
     assert.equal(apiSchemas.get(ApiKey.SaslHandshake)!.flexibleMinVersion, Number.POSITIVE_INFINITY);
     assert.equal(ApiKey.ApiVersions, 18);
     assert.equal(ApiKey.CreateTopics, 19);

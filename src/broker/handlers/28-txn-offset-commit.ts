@@ -30,7 +30,7 @@ export const txnOffsetCommit = defineHandler<TxnOffsetCommitRequest, TxnOffsetCo
       groupId: req.groupId,
       producerId: req.producerId,
       producerEpoch: req.producerEpoch,
-      generationId: v >= 3 ? req.generationId : -1,
+      generationId: v >= 3 ? req.generationIdOrMemberEpoch : -1,
       memberId: v >= 3 ? req.memberId : '',
       groupInstanceId: v >= 3 ? req.groupInstanceId : null,
       topics: req.topics.map((t) => ({

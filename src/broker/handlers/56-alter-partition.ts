@@ -11,7 +11,7 @@ import { defineHandler } from '../handler.js';
 export const alterPartition = defineHandler<AlterPartitionRequest, AlterPartitionResponseInput>({
   apiKey: ApiKey.AlterPartition,
   name: 'AlterPartition',
-  minVersion: 0,
+  minVersion: 2,
   maxVersion: 3,
   handle(ctx, req) {
     const controller = ctx.broker.controller;

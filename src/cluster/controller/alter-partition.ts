@@ -28,7 +28,7 @@ export async function handleAlterPartition(
   const answers: { topic: AlterPartitionTopicIn; name: string | undefined; partitions: unknown[] }[] = [];
   const pending: { out: Record<string, unknown>; write: StateWrite }[] = [];
   for (const t of req.topics) {
-    const name = version >= 2 ? byId.get(t.topicId) : t.topicName;
+    const name = byId.get(t.topicId);
     const partitions: unknown[] = [];
     answers.push({ topic: t, name, partitions });
     for (const p of t.partitions) {
@@ -45,7 +45,7 @@ export async function handleAlterPartition(
       };
       const s = name === undefined ? undefined : ctx.state(name, p.partitionIndex);
       if (name === undefined || s === undefined || ctx.deleting.has(name)) {
-        fail(version >= 2 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        fail(ErrorCode.UNKNOWN_TOPIC_ID);
         continue;
       }
       if (s.leader !== req.brokerId) {
@@ -129,7 +129,6 @@ export async function handleAlterPartition(
     throttleTimeMs: 0,
     errorCode: ErrorCode.NONE,
     topics: answers.map((a) => ({
-      topicName: a.name ?? a.topic.topicName,
       topicId: a.topic.topicId,
       partitions: a.partitions as NonNullable<AlterPartitionResponseInput['topics']>[number]['partitions'],
     })),

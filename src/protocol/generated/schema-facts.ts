@@ -32,6 +32,15 @@ export interface MessageFacts {
 
 export const messageFacts: readonly MessageFacts[] = [
   {
+    name: 'AbortedTxn', type: 'data', validVersions: '0', flexibleVersions: 'none',
+    fields: [
+      { name: 'ProducerId', type: 'int64', versions: '0+' },
+      { name: 'FirstOffset', type: 'int64', versions: '0+' },
+      { name: 'LastOffset', type: 'int64', versions: '0+' },
+      { name: 'LastStableOffset', type: 'int64', versions: '0+' },
+    ],
+  },
+  {
     name: 'AddOffsetsToTxnRequest', type: 'request', apiKey: 25, validVersions: '0-4', flexibleVersions: '3+',
     fields: [
       { name: 'TransactionalId', type: 'string', versions: '0+' },
@@ -92,7 +101,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'AddRaftVoterRequest', type: 'request', apiKey: 80, validVersions: '0', flexibleVersions: '0+',
+    name: 'AddRaftVoterRequest', type: 'request', apiKey: 80, validVersions: '0-1', flexibleVersions: '0+',
     fields: [
       { name: 'ClusterId', type: 'string', versions: '0+', nullableVersions: '0+' },
       { name: 'TimeoutMs', type: 'int32', versions: '0+' },
@@ -103,10 +112,11 @@ export const messageFacts: readonly MessageFacts[] = [
         { name: 'Host', type: 'string', versions: '0+' },
         { name: 'Port', type: 'uint16', versions: '0+' },
       ] },
+      { name: 'AckWhenCommitted', type: 'bool', versions: '1+', default: 'true' },
     ],
   },
   {
-    name: 'AddRaftVoterResponse', type: 'response', apiKey: 80, validVersions: '0', flexibleVersions: '0+',
+    name: 'AddRaftVoterResponse', type: 'response', apiKey: 80, validVersions: '0-1', flexibleVersions: '0+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
       { name: 'ErrorCode', type: 'int16', versions: '0+' },
@@ -187,9 +197,10 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'AlterPartitionReassignmentsRequest', type: 'request', apiKey: 45, validVersions: '0', flexibleVersions: '0+',
+    name: 'AlterPartitionReassignmentsRequest', type: 'request', apiKey: 45, validVersions: '0-1', flexibleVersions: '0+',
     fields: [
       { name: 'TimeoutMs', type: 'int32', versions: '0+', default: '60000' },
+      { name: 'AllowReplicationFactorChange', type: 'bool', versions: '1+', default: 'true' },
       { name: 'Topics', type: '[]ReassignableTopic', versions: '0+', fields: [
         { name: 'Name', type: 'string', versions: '0+' },
         { name: 'Partitions', type: '[]ReassignablePartition', versions: '0+', fields: [
@@ -200,9 +211,10 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'AlterPartitionReassignmentsResponse', type: 'response', apiKey: 45, validVersions: '0', flexibleVersions: '0+',
+    name: 'AlterPartitionReassignmentsResponse', type: 'response', apiKey: 45, validVersions: '0-1', flexibleVersions: '0+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+      { name: 'AllowReplicationFactorChange', type: 'bool', versions: '1+', default: 'true' },
       { name: 'ErrorCode', type: 'int16', versions: '0+' },
       { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
       { name: 'Responses', type: '[]ReassignableTopicResponse', versions: '0+', fields: [
@@ -216,12 +228,11 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'AlterPartitionRequest', type: 'request', apiKey: 56, validVersions: '0-3', flexibleVersions: '0+',
+    name: 'AlterPartitionRequest', type: 'request', apiKey: 56, validVersions: '2-3', flexibleVersions: '0+',
     fields: [
       { name: 'BrokerId', type: 'int32', versions: '0+' },
       { name: 'BrokerEpoch', type: 'int64', versions: '0+', default: '-1' },
       { name: 'Topics', type: '[]TopicData', versions: '0+', fields: [
-        { name: 'TopicName', type: 'string', versions: '0-1' },
         { name: 'TopicId', type: 'uuid', versions: '2+' },
         { name: 'Partitions', type: '[]PartitionData', versions: '0+', fields: [
           { name: 'PartitionIndex', type: 'int32', versions: '0+' },
@@ -238,12 +249,11 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'AlterPartitionResponse', type: 'response', apiKey: 56, validVersions: '0-3', flexibleVersions: '0+',
+    name: 'AlterPartitionResponse', type: 'response', apiKey: 56, validVersions: '2-3', flexibleVersions: '0+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
       { name: 'ErrorCode', type: 'int16', versions: '0+' },
       { name: 'Topics', type: '[]TopicData', versions: '0+', fields: [
-        { name: 'TopicName', type: 'string', versions: '0-1' },
         { name: 'TopicId', type: 'uuid', versions: '2+' },
         { name: 'Partitions', type: '[]PartitionData', versions: '0+', fields: [
           { name: 'PartitionIndex', type: 'int32', versions: '0+' },
@@ -258,7 +268,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'AlterReplicaLogDirsRequest', type: 'request', apiKey: 34, validVersions: '0-2', flexibleVersions: '2+',
+    name: 'AlterReplicaLogDirsRequest', type: 'request', apiKey: 34, validVersions: '1-2', flexibleVersions: '2+',
     fields: [
       { name: 'Dirs', type: '[]AlterReplicaLogDir', versions: '0+', fields: [
         { name: 'Path', type: 'string', versions: '0+' },
@@ -270,7 +280,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'AlterReplicaLogDirsResponse', type: 'response', apiKey: 34, validVersions: '0-2', flexibleVersions: '2+',
+    name: 'AlterReplicaLogDirsResponse', type: 'response', apiKey: 34, validVersions: '1-2', flexibleVersions: '2+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
       { name: 'Results', type: '[]AlterReplicaLogDirTopicResult', versions: '0+', fields: [
@@ -278,6 +288,36 @@ export const messageFacts: readonly MessageFacts[] = [
         { name: 'Partitions', type: '[]AlterReplicaLogDirPartitionResult', versions: '0+', fields: [
           { name: 'PartitionIndex', type: 'int32', versions: '0+' },
           { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        ] },
+      ] },
+    ],
+  },
+  {
+    name: 'AlterShareGroupOffsetsRequest', type: 'request', apiKey: 91, validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'GroupId', type: 'string', versions: '0+' },
+      { name: 'Topics', type: '[]AlterShareGroupOffsetsRequestTopic', versions: '0+', fields: [
+        { name: 'TopicName', type: 'string', versions: '0+' },
+        { name: 'Partitions', type: '[]AlterShareGroupOffsetsRequestPartition', versions: '0+', fields: [
+          { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+          { name: 'StartOffset', type: 'int64', versions: '0+' },
+        ] },
+      ] },
+    ],
+  },
+  {
+    name: 'AlterShareGroupOffsetsResponse', type: 'response', apiKey: 91, validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+      { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+      { name: 'Responses', type: '[]AlterShareGroupOffsetsResponseTopic', versions: '0+', fields: [
+        { name: 'TopicName', type: 'string', versions: '0+' },
+        { name: 'TopicId', type: 'uuid', versions: '0+' },
+        { name: 'Partitions', type: '[]AlterShareGroupOffsetsResponsePartition', versions: '0+', fields: [
+          { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+          { name: 'ErrorCode', type: 'int16', versions: '0+' },
+          { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
         ] },
       ] },
     ],
@@ -310,14 +350,16 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'ApiVersionsRequest', type: 'request', apiKey: 18, validVersions: '0-4', flexibleVersions: '3+',
+    name: 'ApiVersionsRequest', type: 'request', apiKey: 18, validVersions: '0-5', flexibleVersions: '3+',
     fields: [
       { name: 'ClientSoftwareName', type: 'string', versions: '3+' },
       { name: 'ClientSoftwareVersion', type: 'string', versions: '3+' },
+      { name: 'ClusterId', type: 'string', versions: '5+', nullableVersions: '5+', default: 'null' },
+      { name: 'NodeId', type: 'int32', versions: '5+', default: -1 },
     ],
   },
   {
-    name: 'ApiVersionsResponse', type: 'response', apiKey: 18, validVersions: '0-4', flexibleVersions: '3+',
+    name: 'ApiVersionsResponse', type: 'response', apiKey: 18, validVersions: '0-5', flexibleVersions: '3+',
     fields: [
       { name: 'ErrorCode', type: 'int16', versions: '0+' },
       { name: 'ApiKeys', type: '[]ApiVersion', versions: '0+', fields: [
@@ -415,18 +457,19 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'BrokerHeartbeatRequest', type: 'request', apiKey: 63, validVersions: '0-1', flexibleVersions: '0+',
+    name: 'BrokerHeartbeatRequest', type: 'request', apiKey: 63, validVersions: '0-2', flexibleVersions: '0+',
     fields: [
       { name: 'BrokerId', type: 'int32', versions: '0+' },
       { name: 'BrokerEpoch', type: 'int64', versions: '0+', default: '-1' },
       { name: 'CurrentMetadataOffset', type: 'int64', versions: '0+' },
       { name: 'WantFence', type: 'bool', versions: '0+' },
       { name: 'WantShutDown', type: 'bool', versions: '0+' },
-      { name: 'OfflineLogDirs', type: '[]uuid', versions: '1+', taggedVersions: '1+', tag: '0' },
+      { name: 'OfflineLogDirs', type: '[]uuid', versions: '1+', taggedVersions: '1+', tag: 0 },
+      { name: 'CordonedLogDirs', type: '[]uuid', versions: '2+', nullableVersions: '2+', taggedVersions: '2+', tag: 1, default: 'null' },
     ],
   },
   {
-    name: 'BrokerHeartbeatResponse', type: 'response', apiKey: 63, validVersions: '0-1', flexibleVersions: '0+',
+    name: 'BrokerHeartbeatResponse', type: 'response', apiKey: 63, validVersions: '0-2', flexibleVersions: '0+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
       { name: 'ErrorCode', type: 'int16', versions: '0+' },
@@ -467,14 +510,14 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'ConsumerGroupDescribeRequest', type: 'request', apiKey: 69, validVersions: '0', flexibleVersions: '0+',
+    name: 'ConsumerGroupDescribeRequest', type: 'request', apiKey: 69, validVersions: '0-1', flexibleVersions: '0+',
     fields: [
       { name: 'GroupIds', type: '[]string', versions: '0+' },
       { name: 'IncludeAuthorizedOperations', type: 'bool', versions: '0+' },
     ],
   },
   {
-    name: 'ConsumerGroupDescribeResponse', type: 'response', apiKey: 69, validVersions: '0', flexibleVersions: '0+',
+    name: 'ConsumerGroupDescribeResponse', type: 'response', apiKey: 69, validVersions: '0-1', flexibleVersions: '0+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
       { name: 'Groups', type: '[]DescribedGroup', versions: '0+', fields: [
@@ -496,6 +539,7 @@ export const messageFacts: readonly MessageFacts[] = [
           { name: 'SubscribedTopicRegex', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
           { name: 'Assignment', type: 'Assignment', versions: '0+' },
           { name: 'TargetAssignment', type: 'Assignment', versions: '0+' },
+          { name: 'MemberType', type: 'int8', versions: '1+', default: '-1' },
         ] },
         { name: 'AuthorizedOperations', type: 'int32', versions: '0+', default: '-2147483648' },
       ] },
@@ -573,6 +617,12 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
+    name: 'ControlRecordTypeSchema', type: 'data', validVersions: '0', flexibleVersions: 'none',
+    fields: [
+      { name: 'Type', type: 'int16', versions: '0+' },
+    ],
+  },
+  {
     name: 'ControlledShutdownRequest', type: 'request', apiKey: 7, validVersions: '0-3', flexibleVersions: '3+',
     fields: [
       { name: 'BrokerId', type: 'int32', versions: '0+' },
@@ -617,7 +667,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'CreateAclsRequest', type: 'request', apiKey: 30, validVersions: '0-3', flexibleVersions: '2+',
+    name: 'CreateAclsRequest', type: 'request', apiKey: 30, validVersions: '1-3', flexibleVersions: '2+',
     fields: [
       { name: 'Creations', type: '[]AclCreation', versions: '0+', fields: [
         { name: 'ResourceType', type: 'int8', versions: '0+' },
@@ -631,7 +681,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'CreateAclsResponse', type: 'response', apiKey: 30, validVersions: '0-3', flexibleVersions: '2+',
+    name: 'CreateAclsResponse', type: 'response', apiKey: 30, validVersions: '1-3', flexibleVersions: '2+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
       { name: 'Results', type: '[]AclCreationResult', versions: '0+', fields: [
@@ -641,7 +691,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'CreateDelegationTokenRequest', type: 'request', apiKey: 38, validVersions: '0-3', flexibleVersions: '2+',
+    name: 'CreateDelegationTokenRequest', type: 'request', apiKey: 38, validVersions: '1-3', flexibleVersions: '2+',
     fields: [
       { name: 'OwnerPrincipalType', type: 'string', versions: '3+', nullableVersions: '3+' },
       { name: 'OwnerPrincipalName', type: 'string', versions: '3+', nullableVersions: '3+' },
@@ -653,7 +703,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'CreateDelegationTokenResponse', type: 'response', apiKey: 38, validVersions: '0-3', flexibleVersions: '2+',
+    name: 'CreateDelegationTokenResponse', type: 'response', apiKey: 38, validVersions: '1-3', flexibleVersions: '2+',
     fields: [
       { name: 'ErrorCode', type: 'int16', versions: '0+' },
       { name: 'PrincipalType', type: 'string', versions: '0+' },
@@ -694,7 +744,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'CreateTopicsRequest', type: 'request', apiKey: 19, validVersions: '0-7', flexibleVersions: '5+',
+    name: 'CreateTopicsRequest', type: 'request', apiKey: 19, validVersions: '2-7', flexibleVersions: '5+',
     fields: [
       { name: 'Topics', type: '[]CreatableTopic', versions: '0+', fields: [
         { name: 'Name', type: 'string', versions: '0+' },
@@ -714,7 +764,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'CreateTopicsResponse', type: 'response', apiKey: 19, validVersions: '0-7', flexibleVersions: '5+',
+    name: 'CreateTopicsResponse', type: 'response', apiKey: 19, validVersions: '2-7', flexibleVersions: '5+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '2+' },
       { name: 'Topics', type: '[]CreatableTopicResult', versions: '0+', fields: [
@@ -744,7 +794,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'DeleteAclsRequest', type: 'request', apiKey: 31, validVersions: '0-3', flexibleVersions: '2+',
+    name: 'DeleteAclsRequest', type: 'request', apiKey: 31, validVersions: '1-3', flexibleVersions: '2+',
     fields: [
       { name: 'Filters', type: '[]DeleteAclsFilter', versions: '0+', fields: [
         { name: 'ResourceTypeFilter', type: 'int8', versions: '0+' },
@@ -758,7 +808,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'DeleteAclsResponse', type: 'response', apiKey: 31, validVersions: '0-3', flexibleVersions: '2+',
+    name: 'DeleteAclsResponse', type: 'response', apiKey: 31, validVersions: '1-3', flexibleVersions: '2+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
       { name: 'FilterResults', type: '[]DeleteAclsFilterResult', versions: '0+', fields: [
@@ -779,18 +829,19 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'DeleteGroupsRequest', type: 'request', apiKey: 42, validVersions: '0-2', flexibleVersions: '2+',
+    name: 'DeleteGroupsRequest', type: 'request', apiKey: 42, validVersions: '0-3', flexibleVersions: '2+',
     fields: [
       { name: 'GroupsNames', type: '[]string', versions: '0+' },
     ],
   },
   {
-    name: 'DeleteGroupsResponse', type: 'response', apiKey: 42, validVersions: '0-2', flexibleVersions: '2+',
+    name: 'DeleteGroupsResponse', type: 'response', apiKey: 42, validVersions: '0-3', flexibleVersions: '2+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
       { name: 'Results', type: '[]DeletableGroupResult', versions: '0+', fields: [
         { name: 'GroupId', type: 'string', versions: '0+' },
         { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'ErrorMessage', type: 'string', versions: '3+', nullableVersions: '3+', default: 'null' },
       ] },
     ],
   },
@@ -822,6 +873,29 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
+    name: 'DeleteShareGroupOffsetsRequest', type: 'request', apiKey: 92, validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'GroupId', type: 'string', versions: '0+' },
+      { name: 'Topics', type: '[]DeleteShareGroupOffsetsRequestTopic', versions: '0+', fields: [
+        { name: 'TopicName', type: 'string', versions: '0+' },
+      ] },
+    ],
+  },
+  {
+    name: 'DeleteShareGroupOffsetsResponse', type: 'response', apiKey: 92, validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+      { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+      { name: 'Responses', type: '[]DeleteShareGroupOffsetsResponseTopic', versions: '0+', fields: [
+        { name: 'TopicName', type: 'string', versions: '0+' },
+        { name: 'TopicId', type: 'uuid', versions: '0+' },
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+      ] },
+    ],
+  },
+  {
     name: 'DeleteShareGroupStateRequest', type: 'request', apiKey: 86, validVersions: '0', flexibleVersions: '0+',
     fields: [
       { name: 'GroupId', type: 'string', versions: '0+' },
@@ -847,7 +921,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'DeleteTopicsRequest', type: 'request', apiKey: 20, validVersions: '0-6', flexibleVersions: '4+',
+    name: 'DeleteTopicsRequest', type: 'request', apiKey: 20, validVersions: '1-6', flexibleVersions: '4+',
     fields: [
       { name: 'Topics', type: '[]DeleteTopicState', versions: '6+', fields: [
         { name: 'Name', type: 'string', versions: '6+', nullableVersions: '6+', default: 'null' },
@@ -858,7 +932,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'DeleteTopicsResponse', type: 'response', apiKey: 20, validVersions: '0-6', flexibleVersions: '4+',
+    name: 'DeleteTopicsResponse', type: 'response', apiKey: 20, validVersions: '1-6', flexibleVersions: '4+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '1+' },
       { name: 'Responses', type: '[]DeletableTopicResult', versions: '0+', fields: [
@@ -870,7 +944,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'DescribeAclsRequest', type: 'request', apiKey: 29, validVersions: '0-3', flexibleVersions: '2+',
+    name: 'DescribeAclsRequest', type: 'request', apiKey: 29, validVersions: '1-3', flexibleVersions: '2+',
     fields: [
       { name: 'ResourceTypeFilter', type: 'int8', versions: '0+' },
       { name: 'ResourceNameFilter', type: 'string', versions: '0+', nullableVersions: '0+' },
@@ -882,7 +956,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'DescribeAclsResponse', type: 'response', apiKey: 29, validVersions: '0-3', flexibleVersions: '2+',
+    name: 'DescribeAclsResponse', type: 'response', apiKey: 29, validVersions: '1-3', flexibleVersions: '2+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
       { name: 'ErrorCode', type: 'int16', versions: '0+' },
@@ -930,14 +1004,15 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'DescribeClusterRequest', type: 'request', apiKey: 60, validVersions: '0-1', flexibleVersions: '0+',
+    name: 'DescribeClusterRequest', type: 'request', apiKey: 60, validVersions: '0-2', flexibleVersions: '0+',
     fields: [
       { name: 'IncludeClusterAuthorizedOperations', type: 'bool', versions: '0+' },
       { name: 'EndpointType', type: 'int8', versions: '1+', default: '1' },
+      { name: 'IncludeFencedBrokers', type: 'bool', versions: '2+' },
     ],
   },
   {
-    name: 'DescribeClusterResponse', type: 'response', apiKey: 60, validVersions: '0-1', flexibleVersions: '0+',
+    name: 'DescribeClusterResponse', type: 'response', apiKey: 60, validVersions: '0-2', flexibleVersions: '0+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
       { name: 'ErrorCode', type: 'int16', versions: '0+' },
@@ -950,12 +1025,13 @@ export const messageFacts: readonly MessageFacts[] = [
         { name: 'Host', type: 'string', versions: '0+' },
         { name: 'Port', type: 'int32', versions: '0+' },
         { name: 'Rack', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+        { name: 'IsFenced', type: 'bool', versions: '2+' },
       ] },
       { name: 'ClusterAuthorizedOperations', type: 'int32', versions: '0+', default: '-2147483648' },
     ],
   },
   {
-    name: 'DescribeConfigsRequest', type: 'request', apiKey: 32, validVersions: '0-4', flexibleVersions: '4+',
+    name: 'DescribeConfigsRequest', type: 'request', apiKey: 32, validVersions: '1-4', flexibleVersions: '4+',
     fields: [
       { name: 'Resources', type: '[]DescribeConfigsResource', versions: '0+', fields: [
         { name: 'ResourceType', type: 'int8', versions: '0+' },
@@ -967,7 +1043,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'DescribeConfigsResponse', type: 'response', apiKey: 32, validVersions: '0-4', flexibleVersions: '4+',
+    name: 'DescribeConfigsResponse', type: 'response', apiKey: 32, validVersions: '1-4', flexibleVersions: '4+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
       { name: 'Results', type: '[]DescribeConfigsResult', versions: '0+', fields: [
@@ -979,7 +1055,6 @@ export const messageFacts: readonly MessageFacts[] = [
           { name: 'Name', type: 'string', versions: '0+' },
           { name: 'Value', type: 'string', versions: '0+', nullableVersions: '0+' },
           { name: 'ReadOnly', type: 'bool', versions: '0+' },
-          { name: 'IsDefault', type: 'bool', versions: '0' },
           { name: 'ConfigSource', type: 'int8', versions: '1+', default: '-1' },
           { name: 'IsSensitive', type: 'bool', versions: '0+' },
           { name: 'Synonyms', type: '[]DescribeConfigsSynonym', versions: '1+', fields: [
@@ -994,7 +1069,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'DescribeDelegationTokenRequest', type: 'request', apiKey: 41, validVersions: '0-3', flexibleVersions: '2+',
+    name: 'DescribeDelegationTokenRequest', type: 'request', apiKey: 41, validVersions: '1-3', flexibleVersions: '2+',
     fields: [
       { name: 'Owners', type: '[]DescribeDelegationTokenOwner', versions: '0+', nullableVersions: '0+', fields: [
         { name: 'PrincipalType', type: 'string', versions: '0+' },
@@ -1003,7 +1078,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'DescribeDelegationTokenResponse', type: 'response', apiKey: 41, validVersions: '0-3', flexibleVersions: '2+',
+    name: 'DescribeDelegationTokenResponse', type: 'response', apiKey: 41, validVersions: '1-3', flexibleVersions: '2+',
     fields: [
       { name: 'ErrorCode', type: 'int16', versions: '0+' },
       { name: 'Tokens', type: '[]DescribedDelegationToken', versions: '0+', fields: [
@@ -1025,18 +1100,19 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'DescribeGroupsRequest', type: 'request', apiKey: 15, validVersions: '0-5', flexibleVersions: '5+',
+    name: 'DescribeGroupsRequest', type: 'request', apiKey: 15, validVersions: '0-6', flexibleVersions: '5+',
     fields: [
       { name: 'Groups', type: '[]string', versions: '0+' },
       { name: 'IncludeAuthorizedOperations', type: 'bool', versions: '3+' },
     ],
   },
   {
-    name: 'DescribeGroupsResponse', type: 'response', apiKey: 15, validVersions: '0-5', flexibleVersions: '5+',
+    name: 'DescribeGroupsResponse', type: 'response', apiKey: 15, validVersions: '0-6', flexibleVersions: '5+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '1+' },
       { name: 'Groups', type: '[]DescribedGroup', versions: '0+', fields: [
         { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'ErrorMessage', type: 'string', versions: '6+', nullableVersions: '6+', default: 'null' },
         { name: 'GroupId', type: 'string', versions: '0+' },
         { name: 'GroupState', type: 'string', versions: '0+' },
         { name: 'ProtocolType', type: 'string', versions: '0+' },
@@ -1054,7 +1130,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'DescribeLogDirsRequest', type: 'request', apiKey: 35, validVersions: '0-4', flexibleVersions: '2+',
+    name: 'DescribeLogDirsRequest', type: 'request', apiKey: 35, validVersions: '1-5', flexibleVersions: '2+',
     fields: [
       { name: 'Topics', type: '[]DescribableLogDirTopic', versions: '0+', nullableVersions: '0+', fields: [
         { name: 'Topic', type: 'string', versions: '0+' },
@@ -1063,7 +1139,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'DescribeLogDirsResponse', type: 'response', apiKey: 35, validVersions: '0-4', flexibleVersions: '2+',
+    name: 'DescribeLogDirsResponse', type: 'response', apiKey: 35, validVersions: '1-5', flexibleVersions: '2+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
       { name: 'ErrorCode', type: 'int16', versions: '3+' },
@@ -1081,6 +1157,7 @@ export const messageFacts: readonly MessageFacts[] = [
         ] },
         { name: 'TotalBytes', type: 'int64', versions: '4+', default: '-1' },
         { name: 'UsableBytes', type: 'int64', versions: '4+', default: '-1' },
+        { name: 'IsCordoned', type: 'bool', versions: '5+', default: false },
       ] },
     ],
   },
@@ -1160,6 +1237,41 @@ export const messageFacts: readonly MessageFacts[] = [
         { name: 'LogEndOffset', type: 'int64', versions: '0+' },
         { name: 'LastFetchTimestamp', type: 'int64', versions: '1+', default: -1 },
         { name: 'LastCaughtUpTimestamp', type: 'int64', versions: '1+', default: -1 },
+      ] },
+    ],
+  },
+  {
+    name: 'DescribeShareGroupOffsetsRequest', type: 'request', apiKey: 90, validVersions: '0-1', flexibleVersions: '0+',
+    fields: [
+      { name: 'Groups', type: '[]DescribeShareGroupOffsetsRequestGroup', versions: '0+', fields: [
+        { name: 'GroupId', type: 'string', versions: '0+' },
+        { name: 'Topics', type: '[]DescribeShareGroupOffsetsRequestTopic', versions: '0+', nullableVersions: '0+', fields: [
+          { name: 'TopicName', type: 'string', versions: '0+' },
+          { name: 'Partitions', type: '[]int32', versions: '0+' },
+        ] },
+      ] },
+    ],
+  },
+  {
+    name: 'DescribeShareGroupOffsetsResponse', type: 'response', apiKey: 90, validVersions: '0-1', flexibleVersions: '0+',
+    fields: [
+      { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+      { name: 'Groups', type: '[]DescribeShareGroupOffsetsResponseGroup', versions: '0+', fields: [
+        { name: 'GroupId', type: 'string', versions: '0+' },
+        { name: 'Topics', type: '[]DescribeShareGroupOffsetsResponseTopic', versions: '0+', fields: [
+          { name: 'TopicName', type: 'string', versions: '0+' },
+          { name: 'TopicId', type: 'uuid', versions: '0+' },
+          { name: 'Partitions', type: '[]DescribeShareGroupOffsetsResponsePartition', versions: '0+', fields: [
+            { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+            { name: 'StartOffset', type: 'int64', versions: '0+' },
+            { name: 'LeaderEpoch', type: 'int32', versions: '0+' },
+            { name: 'Lag', type: 'int64', versions: '1+', default: -1 },
+            { name: 'ErrorCode', type: 'int16', versions: '0+' },
+            { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+          ] },
+        ] },
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
       ] },
     ],
   },
@@ -1325,6 +1437,12 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
+    name: 'EndTxnMarker', type: 'data', validVersions: '0', flexibleVersions: 'none',
+    fields: [
+      { name: 'CoordinatorEpoch', type: 'int32', versions: '0+' },
+    ],
+  },
+  {
     name: 'EndTxnRequest', type: 'request', apiKey: 26, validVersions: '0-5', flexibleVersions: '3+',
     fields: [
       { name: 'TransactionalId', type: 'string', versions: '0+' },
@@ -1358,14 +1476,14 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'ExpireDelegationTokenRequest', type: 'request', apiKey: 40, validVersions: '0-2', flexibleVersions: '2+',
+    name: 'ExpireDelegationTokenRequest', type: 'request', apiKey: 40, validVersions: '1-2', flexibleVersions: '2+',
     fields: [
       { name: 'Hmac', type: 'bytes', versions: '0+' },
       { name: 'ExpiryTimePeriodMs', type: 'int64', versions: '0+' },
     ],
   },
   {
-    name: 'ExpireDelegationTokenResponse', type: 'response', apiKey: 40, validVersions: '0-2', flexibleVersions: '2+',
+    name: 'ExpireDelegationTokenResponse', type: 'response', apiKey: 40, validVersions: '1-2', flexibleVersions: '2+',
     fields: [
       { name: 'ErrorCode', type: 'int16', versions: '0+' },
       { name: 'ExpiryTimestampMs', type: 'int64', versions: '0+' },
@@ -1373,7 +1491,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'FetchRequest', type: 'request', apiKey: 1, validVersions: '0-17', flexibleVersions: '12+',
+    name: 'FetchRequest', type: 'request', apiKey: 1, validVersions: '4-18', flexibleVersions: '12+',
     fields: [
       { name: 'ClusterId', type: 'string', versions: '12+', nullableVersions: '12+', taggedVersions: '12+', tag: 0, default: 'null' },
       { name: 'ReplicaId', type: 'int32', versions: '0-14', default: '-1' },
@@ -1398,6 +1516,7 @@ export const messageFacts: readonly MessageFacts[] = [
           { name: 'LogStartOffset', type: 'int64', versions: '5+', default: '-1' },
           { name: 'PartitionMaxBytes', type: 'int32', versions: '0+' },
           { name: 'ReplicaDirectoryId', type: 'uuid', versions: '17+', taggedVersions: '17+', tag: 0 },
+          { name: 'HighWatermark', type: 'int64', versions: '18+', taggedVersions: '18+', tag: 1, default: '9223372036854775807' },
         ] },
       ] },
       { name: 'ForgottenTopicsData', type: '[]ForgottenTopic', versions: '7+', fields: [
@@ -1409,7 +1528,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'FetchResponse', type: 'response', apiKey: 1, validVersions: '0-17', flexibleVersions: '12+',
+    name: 'FetchResponse', type: 'response', apiKey: 1, validVersions: '4-18', flexibleVersions: '12+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '1+' },
       { name: 'ErrorCode', type: 'int16', versions: '7+' },
@@ -1593,21 +1712,25 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'InitProducerIdRequest', type: 'request', apiKey: 22, validVersions: '0-5', flexibleVersions: '2+',
+    name: 'InitProducerIdRequest', type: 'request', apiKey: 22, validVersions: '0-6', flexibleVersions: '2+',
     fields: [
       { name: 'TransactionalId', type: 'string', versions: '0+', nullableVersions: '0+' },
       { name: 'TransactionTimeoutMs', type: 'int32', versions: '0+' },
       { name: 'ProducerId', type: 'int64', versions: '3+', default: '-1' },
       { name: 'ProducerEpoch', type: 'int16', versions: '3+', default: '-1' },
+      { name: 'Enable2Pc', type: 'bool', versions: '6+', default: 'false' },
+      { name: 'KeepPreparedTxn', type: 'bool', versions: '6+', default: 'false' },
     ],
   },
   {
-    name: 'InitProducerIdResponse', type: 'response', apiKey: 22, validVersions: '0-5', flexibleVersions: '2+',
+    name: 'InitProducerIdResponse', type: 'response', apiKey: 22, validVersions: '0-6', flexibleVersions: '2+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
       { name: 'ErrorCode', type: 'int16', versions: '0+' },
       { name: 'ProducerId', type: 'int64', versions: '0+', default: -1 },
       { name: 'ProducerEpoch', type: 'int16', versions: '0+' },
+      { name: 'OngoingTxnProducerId', type: 'int64', versions: '6+', default: -1 },
+      { name: 'OngoingTxnProducerEpoch', type: 'int16', versions: '6+', default: -1 },
     ],
   },
   {
@@ -1773,17 +1896,19 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'ListClientMetricsResourcesRequest', type: 'request', apiKey: 74, validVersions: '0', flexibleVersions: '0+',
+    name: 'ListConfigResourcesRequest', type: 'request', apiKey: 74, validVersions: '0-1', flexibleVersions: '0+',
     fields: [
+      { name: 'ResourceTypes', type: '[]int8', versions: '1+' },
     ],
   },
   {
-    name: 'ListClientMetricsResourcesResponse', type: 'response', apiKey: 74, validVersions: '0', flexibleVersions: '0+',
+    name: 'ListConfigResourcesResponse', type: 'response', apiKey: 74, validVersions: '0-1', flexibleVersions: '0+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
       { name: 'ErrorCode', type: 'int16', versions: '0+' },
-      { name: 'ClientMetricsResources', type: '[]ClientMetricsResource', versions: '0+', fields: [
-        { name: 'Name', type: 'string', versions: '0+' },
+      { name: 'ConfigResources', type: '[]ConfigResource', versions: '0+', fields: [
+        { name: 'ResourceName', type: 'string', versions: '0+' },
+        { name: 'ResourceType', type: 'int8', versions: '1+', default: 16 },
       ] },
     ],
   },
@@ -1808,7 +1933,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'ListOffsetsRequest', type: 'request', apiKey: 2, validVersions: '0-10', flexibleVersions: '6+',
+    name: 'ListOffsetsRequest', type: 'request', apiKey: 2, validVersions: '1-11', flexibleVersions: '6+',
     fields: [
       { name: 'ReplicaId', type: 'int32', versions: '0+' },
       { name: 'IsolationLevel', type: 'int8', versions: '2+' },
@@ -1818,14 +1943,13 @@ export const messageFacts: readonly MessageFacts[] = [
           { name: 'PartitionIndex', type: 'int32', versions: '0+' },
           { name: 'CurrentLeaderEpoch', type: 'int32', versions: '4+', default: '-1' },
           { name: 'Timestamp', type: 'int64', versions: '0+' },
-          { name: 'MaxNumOffsets', type: 'int32', versions: '0', default: '1' },
         ] },
       ] },
       { name: 'TimeoutMs', type: 'int32', versions: '10+' },
     ],
   },
   {
-    name: 'ListOffsetsResponse', type: 'response', apiKey: 2, validVersions: '0-10', flexibleVersions: '6+',
+    name: 'ListOffsetsResponse', type: 'response', apiKey: 2, validVersions: '1-11', flexibleVersions: '6+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '2+' },
       { name: 'Topics', type: '[]ListOffsetsTopicResponse', versions: '0+', fields: [
@@ -1833,7 +1957,6 @@ export const messageFacts: readonly MessageFacts[] = [
         { name: 'Partitions', type: '[]ListOffsetsPartitionResponse', versions: '0+', fields: [
           { name: 'PartitionIndex', type: 'int32', versions: '0+' },
           { name: 'ErrorCode', type: 'int16', versions: '0+' },
-          { name: 'OldStyleOffsets', type: '[]int64', versions: '0' },
           { name: 'Timestamp', type: 'int64', versions: '1+', default: '-1' },
           { name: 'Offset', type: 'int64', versions: '1+', default: '-1' },
           { name: 'LeaderEpoch', type: 'int32', versions: '4+', default: '-1' },
@@ -1869,15 +1992,16 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'ListTransactionsRequest', type: 'request', apiKey: 66, validVersions: '0-1', flexibleVersions: '0+',
+    name: 'ListTransactionsRequest', type: 'request', apiKey: 66, validVersions: '0-2', flexibleVersions: '0+',
     fields: [
       { name: 'StateFilters', type: '[]string', versions: '0+' },
       { name: 'ProducerIdFilters', type: '[]int64', versions: '0+' },
       { name: 'DurationFilter', type: 'int64', versions: '1+', default: -1 },
+      { name: 'TransactionalIdPattern', type: 'string', versions: '2+', nullableVersions: '2+', default: 'null' },
     ],
   },
   {
-    name: 'ListTransactionsResponse', type: 'response', apiKey: 66, validVersions: '0-1', flexibleVersions: '0+',
+    name: 'ListTransactionsResponse', type: 'response', apiKey: 66, validVersions: '0-2', flexibleVersions: '0+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
       { name: 'ErrorCode', type: 'int16', versions: '0+' },
@@ -1890,7 +2014,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'MetadataRequest', type: 'request', apiKey: 3, validVersions: '0-12', flexibleVersions: '9+',
+    name: 'MetadataRequest', type: 'request', apiKey: 3, validVersions: '0-13', flexibleVersions: '9+',
     fields: [
       { name: 'Topics', type: '[]MetadataRequestTopic', versions: '0+', nullableVersions: '1+', fields: [
         { name: 'TopicId', type: 'uuid', versions: '10+' },
@@ -1902,7 +2026,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'MetadataResponse', type: 'response', apiKey: 3, validVersions: '0-12', flexibleVersions: '9+',
+    name: 'MetadataResponse', type: 'response', apiKey: 3, validVersions: '0-13', flexibleVersions: '9+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '3+' },
       { name: 'Brokers', type: '[]MetadataResponseBroker', versions: '0+', fields: [
@@ -1930,10 +2054,11 @@ export const messageFacts: readonly MessageFacts[] = [
         { name: 'TopicAuthorizedOperations', type: 'int32', versions: '8+', default: '-2147483648' },
       ] },
       { name: 'ClusterAuthorizedOperations', type: 'int32', versions: '8-10', default: '-2147483648' },
+      { name: 'ErrorCode', type: 'int16', versions: '13+' },
     ],
   },
   {
-    name: 'OffsetCommitRequest', type: 'request', apiKey: 8, validVersions: '0-9', flexibleVersions: '8+',
+    name: 'OffsetCommitRequest', type: 'request', apiKey: 8, validVersions: '2-10', flexibleVersions: '8+',
     fields: [
       { name: 'GroupId', type: 'string', versions: '0+' },
       { name: 'GenerationIdOrMemberEpoch', type: 'int32', versions: '1+', default: '-1' },
@@ -1941,23 +2066,24 @@ export const messageFacts: readonly MessageFacts[] = [
       { name: 'GroupInstanceId', type: 'string', versions: '7+', nullableVersions: '7+', default: 'null' },
       { name: 'RetentionTimeMs', type: 'int64', versions: '2-4', default: '-1' },
       { name: 'Topics', type: '[]OffsetCommitRequestTopic', versions: '0+', fields: [
-        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'Name', type: 'string', versions: '0-9' },
+        { name: 'TopicId', type: 'uuid', versions: '10+' },
         { name: 'Partitions', type: '[]OffsetCommitRequestPartition', versions: '0+', fields: [
           { name: 'PartitionIndex', type: 'int32', versions: '0+' },
           { name: 'CommittedOffset', type: 'int64', versions: '0+' },
           { name: 'CommittedLeaderEpoch', type: 'int32', versions: '6+', default: '-1' },
-          { name: 'CommitTimestamp', type: 'int64', versions: '1', default: '-1' },
           { name: 'CommittedMetadata', type: 'string', versions: '0+', nullableVersions: '0+' },
         ] },
       ] },
     ],
   },
   {
-    name: 'OffsetCommitResponse', type: 'response', apiKey: 8, validVersions: '0-9', flexibleVersions: '8+',
+    name: 'OffsetCommitResponse', type: 'response', apiKey: 8, validVersions: '2-10', flexibleVersions: '8+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '3+' },
       { name: 'Topics', type: '[]OffsetCommitResponseTopic', versions: '0+', fields: [
-        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'Name', type: 'string', versions: '0-9' },
+        { name: 'TopicId', type: 'uuid', versions: '10+' },
         { name: 'Partitions', type: '[]OffsetCommitResponsePartition', versions: '0+', fields: [
           { name: 'PartitionIndex', type: 'int32', versions: '0+' },
           { name: 'ErrorCode', type: 'int16', versions: '0+' },
@@ -1992,7 +2118,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'OffsetFetchRequest', type: 'request', apiKey: 9, validVersions: '0-9', flexibleVersions: '6+',
+    name: 'OffsetFetchRequest', type: 'request', apiKey: 9, validVersions: '1-10', flexibleVersions: '6+',
     fields: [
       { name: 'GroupId', type: 'string', versions: '0-7' },
       { name: 'Topics', type: '[]OffsetFetchRequestTopic', versions: '0-7', nullableVersions: '2-7', fields: [
@@ -2004,7 +2130,8 @@ export const messageFacts: readonly MessageFacts[] = [
         { name: 'MemberId', type: 'string', versions: '9+', nullableVersions: '9+', default: 'null' },
         { name: 'MemberEpoch', type: 'int32', versions: '9+', default: '-1' },
         { name: 'Topics', type: '[]OffsetFetchRequestTopics', versions: '8+', nullableVersions: '8+', fields: [
-          { name: 'Name', type: 'string', versions: '8+' },
+          { name: 'Name', type: 'string', versions: '8-9' },
+          { name: 'TopicId', type: 'uuid', versions: '10+' },
           { name: 'PartitionIndexes', type: '[]int32', versions: '8+' },
         ] },
       ] },
@@ -2012,7 +2139,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'OffsetFetchResponse', type: 'response', apiKey: 9, validVersions: '0-9', flexibleVersions: '6+',
+    name: 'OffsetFetchResponse', type: 'response', apiKey: 9, validVersions: '1-10', flexibleVersions: '6+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '3+' },
       { name: 'Topics', type: '[]OffsetFetchResponseTopic', versions: '0-7', fields: [
@@ -2029,7 +2156,8 @@ export const messageFacts: readonly MessageFacts[] = [
       { name: 'Groups', type: '[]OffsetFetchResponseGroup', versions: '8+', fields: [
         { name: 'GroupId', type: 'string', versions: '8+' },
         { name: 'Topics', type: '[]OffsetFetchResponseTopics', versions: '8+', fields: [
-          { name: 'Name', type: 'string', versions: '8+' },
+          { name: 'Name', type: 'string', versions: '8-9' },
+          { name: 'TopicId', type: 'uuid', versions: '10+' },
           { name: 'Partitions', type: '[]OffsetFetchResponsePartitions', versions: '8+', fields: [
             { name: 'PartitionIndex', type: 'int32', versions: '8+' },
             { name: 'CommittedOffset', type: 'int64', versions: '8+' },
@@ -2043,7 +2171,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'OffsetForLeaderEpochRequest', type: 'request', apiKey: 23, validVersions: '0-4', flexibleVersions: '4+',
+    name: 'OffsetForLeaderEpochRequest', type: 'request', apiKey: 23, validVersions: '2-4', flexibleVersions: '4+',
     fields: [
       { name: 'ReplicaId', type: 'int32', versions: '3+', default: -2 },
       { name: 'Topics', type: '[]OffsetForLeaderTopic', versions: '0+', fields: [
@@ -2057,7 +2185,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'OffsetForLeaderEpochResponse', type: 'response', apiKey: 23, validVersions: '0-4', flexibleVersions: '4+',
+    name: 'OffsetForLeaderEpochResponse', type: 'response', apiKey: 23, validVersions: '2-4', flexibleVersions: '4+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '2+' },
       { name: 'Topics', type: '[]OffsetForLeaderTopicResult', versions: '0+', fields: [
@@ -2072,13 +2200,14 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'ProduceRequest', type: 'request', apiKey: 0, validVersions: '0-11', flexibleVersions: '9+',
+    name: 'ProduceRequest', type: 'request', apiKey: 0, validVersions: '3-13', flexibleVersions: '9+',
     fields: [
       { name: 'TransactionalId', type: 'string', versions: '3+', nullableVersions: '3+', default: 'null' },
       { name: 'Acks', type: 'int16', versions: '0+' },
       { name: 'TimeoutMs', type: 'int32', versions: '0+' },
       { name: 'TopicData', type: '[]TopicProduceData', versions: '0+', fields: [
-        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'Name', type: 'string', versions: '0-12' },
+        { name: 'TopicId', type: 'uuid', versions: '13+' },
         { name: 'PartitionData', type: '[]PartitionProduceData', versions: '0+', fields: [
           { name: 'Index', type: 'int32', versions: '0+' },
           { name: 'Records', type: 'records', versions: '0+', nullableVersions: '0+' },
@@ -2087,10 +2216,11 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'ProduceResponse', type: 'response', apiKey: 0, validVersions: '0-11', flexibleVersions: '9+',
+    name: 'ProduceResponse', type: 'response', apiKey: 0, validVersions: '3-13', flexibleVersions: '9+',
     fields: [
       { name: 'Responses', type: '[]TopicProduceResponse', versions: '0+', fields: [
-        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'Name', type: 'string', versions: '0-12' },
+        { name: 'TopicId', type: 'uuid', versions: '13+' },
         { name: 'PartitionResponses', type: '[]PartitionProduceResponse', versions: '0+', fields: [
           { name: 'Index', type: 'int32', versions: '0+' },
           { name: 'ErrorCode', type: 'int16', versions: '0+' },
@@ -2169,7 +2299,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'ReadShareGroupStateSummaryRequest', type: 'request', apiKey: 87, validVersions: '0', flexibleVersions: '0+',
+    name: 'ReadShareGroupStateSummaryRequest', type: 'request', apiKey: 87, validVersions: '0-1', flexibleVersions: '0+',
     fields: [
       { name: 'GroupId', type: 'string', versions: '0+' },
       { name: 'Topics', type: '[]ReadStateSummaryData', versions: '0+', fields: [
@@ -2182,7 +2312,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'ReadShareGroupStateSummaryResponse', type: 'response', apiKey: 87, validVersions: '0', flexibleVersions: '0+',
+    name: 'ReadShareGroupStateSummaryResponse', type: 'response', apiKey: 87, validVersions: '0-1', flexibleVersions: '0+',
     fields: [
       { name: 'Results', type: '[]ReadStateSummaryResult', versions: '0+', fields: [
         { name: 'TopicId', type: 'uuid', versions: '0+' },
@@ -2191,7 +2321,9 @@ export const messageFacts: readonly MessageFacts[] = [
           { name: 'ErrorCode', type: 'int16', versions: '0+' },
           { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
           { name: 'StateEpoch', type: 'int32', versions: '0+' },
+          { name: 'LeaderEpoch', type: 'int32', versions: '0+' },
           { name: 'StartOffset', type: 'int64', versions: '0+' },
+          { name: 'DeliveryCompleteCount', type: 'int32', versions: '1+', default: '-1' },
         ] },
       ] },
     ],
@@ -2213,14 +2345,14 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'RenewDelegationTokenRequest', type: 'request', apiKey: 39, validVersions: '0-2', flexibleVersions: '2+',
+    name: 'RenewDelegationTokenRequest', type: 'request', apiKey: 39, validVersions: '1-2', flexibleVersions: '2+',
     fields: [
       { name: 'Hmac', type: 'bytes', versions: '0+' },
       { name: 'RenewPeriodMs', type: 'int64', versions: '0+' },
     ],
   },
   {
-    name: 'RenewDelegationTokenResponse', type: 'response', apiKey: 39, validVersions: '0-2', flexibleVersions: '2+',
+    name: 'RenewDelegationTokenResponse', type: 'response', apiKey: 39, validVersions: '1-2', flexibleVersions: '2+',
     fields: [
       { name: 'ErrorCode', type: 'int16', versions: '0+' },
       { name: 'ExpiryTimestampMs', type: 'int64', versions: '0+' },
@@ -2228,7 +2360,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'RequestHeader', type: 'header', validVersions: '0-2', flexibleVersions: '2+',
+    name: 'RequestHeader', type: 'header', validVersions: '1-2', flexibleVersions: '2+',
     fields: [
       { name: 'RequestApiKey', type: 'int16', versions: '0+' },
       { name: 'RequestApiVersion', type: 'int16', versions: '0+' },
@@ -2271,11 +2403,12 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'ShareAcknowledgeRequest', type: 'request', apiKey: 79, validVersions: '0', flexibleVersions: '0+',
+    name: 'ShareAcknowledgeRequest', type: 'request', apiKey: 79, validVersions: '1-2', flexibleVersions: '0+',
     fields: [
       { name: 'GroupId', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
       { name: 'MemberId', type: 'string', versions: '0+', nullableVersions: '0+' },
       { name: 'ShareSessionEpoch', type: 'int32', versions: '0+' },
+      { name: 'IsRenewAck', type: 'bool', versions: '2+', default: 'false' },
       { name: 'Topics', type: '[]AcknowledgeTopic', versions: '0+', fields: [
         { name: 'TopicId', type: 'uuid', versions: '0+' },
         { name: 'Partitions', type: '[]AcknowledgePartition', versions: '0+', fields: [
@@ -2290,11 +2423,12 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'ShareAcknowledgeResponse', type: 'response', apiKey: 79, validVersions: '0', flexibleVersions: '0+',
+    name: 'ShareAcknowledgeResponse', type: 'response', apiKey: 79, validVersions: '1-2', flexibleVersions: '0+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
       { name: 'ErrorCode', type: 'int16', versions: '0+' },
       { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+      { name: 'AcquisitionLockTimeoutMs', type: 'int32', versions: '2+' },
       { name: 'Responses', type: '[]ShareAcknowledgeTopicResponse', versions: '0+', fields: [
         { name: 'TopicId', type: 'uuid', versions: '0+' },
         { name: 'Partitions', type: '[]PartitionData', versions: '0+', fields: [
@@ -2316,7 +2450,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'ShareFetchRequest', type: 'request', apiKey: 78, validVersions: '0', flexibleVersions: '0+',
+    name: 'ShareFetchRequest', type: 'request', apiKey: 78, validVersions: '1-2', flexibleVersions: '0+',
     fields: [
       { name: 'GroupId', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
       { name: 'MemberId', type: 'string', versions: '0+', nullableVersions: '0+' },
@@ -2324,11 +2458,15 @@ export const messageFacts: readonly MessageFacts[] = [
       { name: 'MaxWaitMs', type: 'int32', versions: '0+' },
       { name: 'MinBytes', type: 'int32', versions: '0+' },
       { name: 'MaxBytes', type: 'int32', versions: '0+', default: '0x7fffffff' },
+      { name: 'MaxRecords', type: 'int32', versions: '1+' },
+      { name: 'BatchSize', type: 'int32', versions: '1+' },
+      { name: 'ShareAcquireMode', type: 'int8', versions: '2+', default: '0' },
+      { name: 'IsRenewAck', type: 'bool', versions: '2+', default: 'false' },
       { name: 'Topics', type: '[]FetchTopic', versions: '0+', fields: [
         { name: 'TopicId', type: 'uuid', versions: '0+' },
         { name: 'Partitions', type: '[]FetchPartition', versions: '0+', fields: [
           { name: 'PartitionIndex', type: 'int32', versions: '0+' },
-          { name: 'PartitionMaxBytes', type: 'int32', versions: '0+' },
+          { name: 'PartitionMaxBytes', type: 'int32', versions: '0' },
           { name: 'AcknowledgementBatches', type: '[]AcknowledgementBatch', versions: '0+', fields: [
             { name: 'FirstOffset', type: 'int64', versions: '0+' },
             { name: 'LastOffset', type: 'int64', versions: '0+' },
@@ -2343,11 +2481,12 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'ShareFetchResponse', type: 'response', apiKey: 78, validVersions: '0', flexibleVersions: '0+',
+    name: 'ShareFetchResponse', type: 'response', apiKey: 78, validVersions: '1-2', flexibleVersions: '0+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
       { name: 'ErrorCode', type: 'int16', versions: '0+' },
       { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+      { name: 'AcquisitionLockTimeoutMs', type: 'int32', versions: '1+' },
       { name: 'Responses', type: '[]ShareFetchableTopicResponse', versions: '0+', fields: [
         { name: 'TopicId', type: 'uuid', versions: '0+' },
         { name: 'Partitions', type: '[]PartitionData', versions: '0+', fields: [
@@ -2360,7 +2499,7 @@ export const messageFacts: readonly MessageFacts[] = [
             { name: 'LeaderId', type: 'int32', versions: '0+' },
             { name: 'LeaderEpoch', type: 'int32', versions: '0+' },
           ] },
-          { name: 'Records', type: 'records', versions: '0+', nullableVersions: '0+' },
+          { name: 'Records', type: 'records', versions: '0+', nullableVersions: '0' },
           { name: 'AcquiredRecords', type: '[]AcquiredRecords', versions: '0+', fields: [
             { name: 'FirstOffset', type: 'int64', versions: '0+' },
             { name: 'LastOffset', type: 'int64', versions: '0+' },
@@ -2377,14 +2516,14 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'ShareGroupDescribeRequest', type: 'request', apiKey: 77, validVersions: '0', flexibleVersions: '0+',
+    name: 'ShareGroupDescribeRequest', type: 'request', apiKey: 77, validVersions: '1', flexibleVersions: '0+',
     fields: [
       { name: 'GroupIds', type: '[]string', versions: '0+' },
       { name: 'IncludeAuthorizedOperations', type: 'bool', versions: '0+' },
     ],
   },
   {
-    name: 'ShareGroupDescribeResponse', type: 'response', apiKey: 77, validVersions: '0', flexibleVersions: '0+',
+    name: 'ShareGroupDescribeResponse', type: 'response', apiKey: 77, validVersions: '1', flexibleVersions: '0+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
       { name: 'Groups', type: '[]DescribedGroup', versions: '0+', fields: [
@@ -2419,7 +2558,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'ShareGroupHeartbeatRequest', type: 'request', apiKey: 76, validVersions: '0', flexibleVersions: '0+',
+    name: 'ShareGroupHeartbeatRequest', type: 'request', apiKey: 76, validVersions: '1', flexibleVersions: '0+',
     fields: [
       { name: 'GroupId', type: 'string', versions: '0+' },
       { name: 'MemberId', type: 'string', versions: '0+' },
@@ -2429,7 +2568,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'ShareGroupHeartbeatResponse', type: 'response', apiKey: 76, validVersions: '0', flexibleVersions: '0+',
+    name: 'ShareGroupHeartbeatResponse', type: 'response', apiKey: 76, validVersions: '1', flexibleVersions: '0+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
       { name: 'ErrorCode', type: 'int16', versions: '0+' },
@@ -2499,6 +2638,253 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
+    name: 'StreamsGroupDescribeRequest', type: 'request', apiKey: 89, validVersions: '0-1', flexibleVersions: '0+',
+    fields: [
+      { name: 'GroupIds', type: '[]string', versions: '0+' },
+      { name: 'IncludeAuthorizedOperations', type: 'bool', versions: '0+' },
+      { name: 'IncludeTopologyDescription', type: 'bool', versions: '1+', default: 'false' },
+    ],
+  },
+  {
+    name: 'StreamsGroupDescribeResponse', type: 'response', apiKey: 89, validVersions: '0-1', flexibleVersions: '0+',
+    fields: [
+      { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+      { name: 'Groups', type: '[]DescribedGroup', versions: '0+', fields: [
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+        { name: 'GroupId', type: 'string', versions: '0+' },
+        { name: 'GroupState', type: 'string', versions: '0+' },
+        { name: 'GroupEpoch', type: 'int32', versions: '0+' },
+        { name: 'AssignmentEpoch', type: 'int32', versions: '0+' },
+        { name: 'Topology', type: 'Topology', versions: '0+', nullableVersions: '0+', default: 'null', fields: [
+          { name: 'Epoch', type: 'int32', versions: '0+' },
+          { name: 'Subtopologies', type: '[]Subtopology', versions: '0+', nullableVersions: '0+', default: 'null', fields: [
+            { name: 'SubtopologyId', type: 'string', versions: '0+' },
+            { name: 'SourceTopics', type: '[]string', versions: '0+' },
+            { name: 'RepartitionSinkTopics', type: '[]string', versions: '0+' },
+            { name: 'StateChangelogTopics', type: '[]TopicInfo', versions: '0+' },
+            { name: 'RepartitionSourceTopics', type: '[]TopicInfo', versions: '0+' },
+          ] },
+        ] },
+        { name: 'Members', type: '[]Member', versions: '0+', fields: [
+          { name: 'MemberId', type: 'string', versions: '0+' },
+          { name: 'MemberEpoch', type: 'int32', versions: '0+' },
+          { name: 'InstanceId', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+          { name: 'RackId', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+          { name: 'ClientId', type: 'string', versions: '0+' },
+          { name: 'ClientHost', type: 'string', versions: '0+' },
+          { name: 'TopologyEpoch', type: 'int32', versions: '0+' },
+          { name: 'ProcessId', type: 'string', versions: '0+' },
+          { name: 'UserEndpoint', type: 'Endpoint', versions: '0+', nullableVersions: '0+', default: 'null' },
+          { name: 'ClientTags', type: '[]KeyValue', versions: '0+' },
+          { name: 'TaskOffsets', type: '[]TaskOffset', versions: '0+' },
+          { name: 'TaskEndOffsets', type: '[]TaskOffset', versions: '0+' },
+          { name: 'Assignment', type: 'Assignment', versions: '0+' },
+          { name: 'TargetAssignment', type: 'Assignment', versions: '0+' },
+          { name: 'IsClassic', type: 'bool', versions: '0+' },
+        ] },
+        { name: 'AuthorizedOperations', type: 'int32', versions: '0+', default: '-2147483648' },
+        { name: 'TopologyDescription', type: 'TopologyDescription', versions: '1+', nullableVersions: '1+', default: 'null' },
+        { name: 'TopologyDescriptionStatus', type: 'int8', versions: '1+', default: '0' },
+        { name: 'AssignorName', type: 'string', versions: '1+', nullableVersions: '1+', default: 'null' },
+      ] },
+    ],
+    commonStructs: [
+      { name: 'Endpoint', versions: '0+', fields: [
+        { name: 'Host', type: 'string', versions: '0+' },
+        { name: 'Port', type: 'uint16', versions: '0+' },
+      ] },
+      { name: 'TaskOffset', versions: '0+', fields: [
+        { name: 'SubtopologyId', type: 'string', versions: '0+' },
+        { name: 'Partition', type: 'int32', versions: '0+' },
+        { name: 'Offset', type: 'int64', versions: '0+' },
+      ] },
+      { name: 'Assignment', versions: '0+', fields: [
+        { name: 'ActiveTasks', type: '[]TaskIds', versions: '0+' },
+        { name: 'StandbyTasks', type: '[]TaskIds', versions: '0+' },
+        { name: 'WarmupTasks', type: '[]TaskIds', versions: '0+' },
+      ] },
+      { name: 'TaskIds', versions: '0+', fields: [
+        { name: 'SubtopologyId', type: 'string', versions: '0+' },
+        { name: 'Partitions', type: '[]int32', versions: '0+' },
+      ] },
+      { name: 'KeyValue', versions: '0+', fields: [
+        { name: 'Key', type: 'string', versions: '0+' },
+        { name: 'Value', type: 'string', versions: '0+' },
+      ] },
+      { name: 'TopicInfo', versions: '0+', fields: [
+        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'Partitions', type: 'int32', versions: '0+' },
+        { name: 'ReplicationFactor', type: 'int16', versions: '0+' },
+        { name: 'TopicConfigs', type: '[]KeyValue', versions: '0+' },
+      ] },
+      { name: 'TopologyDescription', versions: '1+', fields: [
+        { name: 'Subtopologies', type: '[]TopologyDescriptionSubtopology', versions: '1+' },
+        { name: 'GlobalStores', type: '[]TopologyDescriptionGlobalStore', versions: '1+' },
+      ] },
+      { name: 'TopologyDescriptionSubtopology', versions: '1+', fields: [
+        { name: 'SubtopologyId', type: 'string', versions: '1+' },
+        { name: 'Nodes', type: '[]TopologyDescriptionNode', versions: '1+' },
+      ] },
+      { name: 'TopologyDescriptionNode', versions: '1+', fields: [
+        { name: 'Name', type: 'string', versions: '1+' },
+        { name: 'NodeType', type: 'int8', versions: '1+' },
+        { name: 'SourceTopics', type: '[]string', versions: '1+' },
+        { name: 'SinkTopic', type: 'string', versions: '1+', nullableVersions: '1+', default: 'null' },
+        { name: 'Stores', type: '[]string', versions: '1+' },
+        { name: 'Successors', type: '[]string', versions: '1+' },
+      ] },
+      { name: 'TopologyDescriptionGlobalStore', versions: '1+', fields: [
+        { name: 'Source', type: 'TopologyDescriptionNode', versions: '1+' },
+        { name: 'Processor', type: 'TopologyDescriptionNode', versions: '1+' },
+      ] },
+    ],
+  },
+  {
+    name: 'StreamsGroupHeartbeatRequest', type: 'request', apiKey: 88, validVersions: '0-1', flexibleVersions: '0+',
+    fields: [
+      { name: 'GroupId', type: 'string', versions: '0+' },
+      { name: 'MemberId', type: 'string', versions: '0+' },
+      { name: 'MemberEpoch', type: 'int32', versions: '0+' },
+      { name: 'EndpointInformationEpoch', type: 'int32', versions: '0+' },
+      { name: 'InstanceId', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+      { name: 'RackId', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+      { name: 'RebalanceTimeoutMs', type: 'int32', versions: '0+', default: -1 },
+      { name: 'Topology', type: 'Topology', versions: '0+', nullableVersions: '0+', default: 'null', fields: [
+        { name: 'Epoch', type: 'int32', versions: '0+' },
+        { name: 'Subtopologies', type: '[]Subtopology', versions: '0+', fields: [
+          { name: 'SubtopologyId', type: 'string', versions: '0+' },
+          { name: 'SourceTopics', type: '[]string', versions: '0+' },
+          { name: 'SourceTopicRegex', type: '[]string', versions: '0+' },
+          { name: 'StateChangelogTopics', type: '[]TopicInfo', versions: '0+' },
+          { name: 'RepartitionSinkTopics', type: '[]string', versions: '0+' },
+          { name: 'RepartitionSourceTopics', type: '[]TopicInfo', versions: '0+' },
+          { name: 'CopartitionGroups', type: '[]CopartitionGroup', versions: '0+', fields: [
+            { name: 'SourceTopics', type: '[]int16', versions: '0+' },
+            { name: 'SourceTopicRegex', type: '[]int16', versions: '0+' },
+            { name: 'RepartitionSourceTopics', type: '[]int16', versions: '0+' },
+          ] },
+        ] },
+      ] },
+      { name: 'ActiveTasks', type: '[]TaskIds', versions: '0+', nullableVersions: '0+', default: 'null' },
+      { name: 'StandbyTasks', type: '[]TaskIds', versions: '0+', nullableVersions: '0+', default: 'null' },
+      { name: 'WarmupTasks', type: '[]TaskIds', versions: '0+', nullableVersions: '0+', default: 'null' },
+      { name: 'ProcessId', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+      { name: 'UserEndpoint', type: 'Endpoint', versions: '0+', nullableVersions: '0+', default: 'null' },
+      { name: 'ClientTags', type: '[]KeyValue', versions: '0+', nullableVersions: '0+', default: 'null' },
+      { name: 'TaskOffsets', type: '[]TaskOffset', versions: '0+', nullableVersions: '0+', default: 'null' },
+      { name: 'TaskEndOffsets', type: '[]TaskOffset', versions: '0+', nullableVersions: '0+', default: 'null' },
+      { name: 'ShutdownApplication', type: 'bool', versions: '0+', default: false },
+    ],
+    commonStructs: [
+      { name: 'KeyValue', versions: '0+', fields: [
+        { name: 'Key', type: 'string', versions: '0+' },
+        { name: 'Value', type: 'string', versions: '0+' },
+      ] },
+      { name: 'TopicInfo', versions: '0+', fields: [
+        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'Partitions', type: 'int32', versions: '0+' },
+        { name: 'ReplicationFactor', type: 'int16', versions: '0+' },
+        { name: 'TopicConfigs', type: '[]KeyValue', versions: '0+' },
+      ] },
+      { name: 'Endpoint', versions: '0+', fields: [
+        { name: 'Host', type: 'string', versions: '0+' },
+        { name: 'Port', type: 'uint16', versions: '0+' },
+      ] },
+      { name: 'TaskOffset', versions: '0+', fields: [
+        { name: 'SubtopologyId', type: 'string', versions: '0+' },
+        { name: 'Partition', type: 'int32', versions: '0+' },
+        { name: 'Offset', type: 'int64', versions: '0+' },
+      ] },
+      { name: 'TaskIds', versions: '0+', fields: [
+        { name: 'SubtopologyId', type: 'string', versions: '0+' },
+        { name: 'Partitions', type: '[]int32', versions: '0+' },
+      ] },
+    ],
+  },
+  {
+    name: 'StreamsGroupHeartbeatResponse', type: 'response', apiKey: 88, validVersions: '0-1', flexibleVersions: '0+',
+    fields: [
+      { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+      { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+      { name: 'MemberId', type: 'string', versions: '0+' },
+      { name: 'MemberEpoch', type: 'int32', versions: '0+' },
+      { name: 'HeartbeatIntervalMs', type: 'int32', versions: '0+' },
+      { name: 'AcceptableRecoveryLagLegacy', type: 'int32', versions: '0' },
+      { name: 'TaskOffsetIntervalMs', type: 'int32', versions: '0+' },
+      { name: 'AcceptableRecoveryLag', type: 'int64', versions: '1+', default: '-1' },
+      { name: 'Status', type: '[]Status', versions: '0+', nullableVersions: '0+' },
+      { name: 'ActiveTasks', type: '[]TaskIds', versions: '0+', nullableVersions: '0+', default: 'null' },
+      { name: 'StandbyTasks', type: '[]TaskIds', versions: '0+', nullableVersions: '0+', default: 'null' },
+      { name: 'WarmupTasks', type: '[]TaskIds', versions: '0+', nullableVersions: '0+', default: 'null' },
+      { name: 'TopologyDescriptionRequired', type: 'bool', versions: '1+', default: 'false' },
+      { name: 'EndpointInformationEpoch', type: 'int32', versions: '0+' },
+      { name: 'PartitionsByUserEndpoint', type: '[]EndpointToPartitions', versions: '0+', nullableVersions: '0+', default: 'null', fields: [
+        { name: 'UserEndpoint', type: 'Endpoint', versions: '0+' },
+        { name: 'ActivePartitions', type: '[]TopicPartition', versions: '0+' },
+        { name: 'StandbyPartitions', type: '[]TopicPartition', versions: '0+' },
+      ] },
+    ],
+    commonStructs: [
+      { name: 'Status', versions: '0+', fields: [
+        { name: 'StatusCode', type: 'int8', versions: '0+' },
+        { name: 'StatusDetail', type: 'string', versions: '0+' },
+      ] },
+      { name: 'TopicPartition', versions: '0+', fields: [
+        { name: 'Topic', type: 'string', versions: '0+' },
+        { name: 'Partitions', type: '[]int32', versions: '0+' },
+      ] },
+      { name: 'TaskIds', versions: '0+', fields: [
+        { name: 'SubtopologyId', type: 'string', versions: '0+' },
+        { name: 'Partitions', type: '[]int32', versions: '0+' },
+      ] },
+      { name: 'Endpoint', versions: '0+', fields: [
+        { name: 'Host', type: 'string', versions: '0+' },
+        { name: 'Port', type: 'uint16', versions: '0+' },
+      ] },
+    ],
+  },
+  {
+    name: 'StreamsGroupTopologyDescriptionUpdateRequest', type: 'request', apiKey: 93, validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'GroupId', type: 'string', versions: '0+' },
+      { name: 'MemberId', type: 'string', versions: '0+' },
+      { name: 'TopologyEpoch', type: 'int32', versions: '0+' },
+      { name: 'TopologyDescription', type: 'TopologyDescription', versions: '0+' },
+    ],
+    commonStructs: [
+      { name: 'TopologyDescription', versions: '0+', fields: [
+        { name: 'Subtopologies', type: '[]TopologyDescriptionSubtopology', versions: '0+' },
+        { name: 'GlobalStores', type: '[]TopologyDescriptionGlobalStore', versions: '0+' },
+      ] },
+      { name: 'TopologyDescriptionSubtopology', versions: '0+', fields: [
+        { name: 'SubtopologyId', type: 'string', versions: '0+' },
+        { name: 'Nodes', type: '[]TopologyDescriptionNode', versions: '0+' },
+      ] },
+      { name: 'TopologyDescriptionNode', versions: '0+', fields: [
+        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'NodeType', type: 'int8', versions: '0+' },
+        { name: 'SourceTopics', type: '[]string', versions: '0+' },
+        { name: 'SinkTopic', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+        { name: 'Stores', type: '[]string', versions: '0+' },
+        { name: 'Successors', type: '[]string', versions: '0+' },
+      ] },
+      { name: 'TopologyDescriptionGlobalStore', versions: '0+', fields: [
+        { name: 'Source', type: 'TopologyDescriptionNode', versions: '0+' },
+        { name: 'Processor', type: 'TopologyDescriptionNode', versions: '0+' },
+      ] },
+    ],
+  },
+  {
+    name: 'StreamsGroupTopologyDescriptionUpdateResponse', type: 'response', apiKey: 93, validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+      { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
+    ],
+  },
+  {
     name: 'SyncGroupRequest', type: 'request', apiKey: 14, validVersions: '0-5', flexibleVersions: '4+',
     fields: [
       { name: 'GroupId', type: 'string', versions: '0+' },
@@ -2524,17 +2910,18 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'TxnOffsetCommitRequest', type: 'request', apiKey: 28, validVersions: '0-4', flexibleVersions: '3+',
+    name: 'TxnOffsetCommitRequest', type: 'request', apiKey: 28, validVersions: '0-6', flexibleVersions: '3+',
     fields: [
       { name: 'TransactionalId', type: 'string', versions: '0+' },
       { name: 'GroupId', type: 'string', versions: '0+' },
       { name: 'ProducerId', type: 'int64', versions: '0+' },
       { name: 'ProducerEpoch', type: 'int16', versions: '0+' },
-      { name: 'GenerationId', type: 'int32', versions: '3+', default: '-1' },
+      { name: 'GenerationIdOrMemberEpoch', type: 'int32', versions: '3+', default: '-1' },
       { name: 'MemberId', type: 'string', versions: '3+', default: '' },
       { name: 'GroupInstanceId', type: 'string', versions: '3+', nullableVersions: '3+', default: 'null' },
       { name: 'Topics', type: '[]TxnOffsetCommitRequestTopic', versions: '0+', fields: [
-        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'Name', type: 'string', versions: '0-5' },
+        { name: 'TopicId', type: 'uuid', versions: '6+' },
         { name: 'Partitions', type: '[]TxnOffsetCommitRequestPartition', versions: '0+', fields: [
           { name: 'PartitionIndex', type: 'int32', versions: '0+' },
           { name: 'CommittedOffset', type: 'int64', versions: '0+' },
@@ -2545,11 +2932,12 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'TxnOffsetCommitResponse', type: 'response', apiKey: 28, validVersions: '0-4', flexibleVersions: '3+',
+    name: 'TxnOffsetCommitResponse', type: 'response', apiKey: 28, validVersions: '0-6', flexibleVersions: '3+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
       { name: 'Topics', type: '[]TxnOffsetCommitResponseTopic', versions: '0+', fields: [
-        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'Name', type: 'string', versions: '0-5' },
+        { name: 'TopicId', type: 'uuid', versions: '6+' },
         { name: 'Partitions', type: '[]TxnOffsetCommitResponsePartition', versions: '0+', fields: [
           { name: 'PartitionIndex', type: 'int32', versions: '0+' },
           { name: 'ErrorCode', type: 'int16', versions: '0+' },
@@ -2565,6 +2953,20 @@ export const messageFacts: readonly MessageFacts[] = [
   },
   {
     name: 'UnregisterBrokerResponse', type: 'response', apiKey: 64, validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+      { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+    ],
+  },
+  {
+    name: 'UnregisterControllerRequest', type: 'request', apiKey: 94, validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'ControllerId', type: 'int32', versions: '0+' },
+    ],
+  },
+  {
+    name: 'UnregisterControllerResponse', type: 'response', apiKey: 94, validVersions: '0', flexibleVersions: '0+',
     fields: [
       { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
       { name: 'ErrorCode', type: 'int16', versions: '0+' },
@@ -2676,7 +3078,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'VoteRequest', type: 'request', apiKey: 52, validVersions: '0-1', flexibleVersions: '0+',
+    name: 'VoteRequest', type: 'request', apiKey: 52, validVersions: '0-2', flexibleVersions: '0+',
     fields: [
       { name: 'ClusterId', type: 'string', versions: '0+', nullableVersions: '0+', default: 'null' },
       { name: 'VoterId', type: 'int32', versions: '1+', default: '-1' },
@@ -2684,18 +3086,19 @@ export const messageFacts: readonly MessageFacts[] = [
         { name: 'TopicName', type: 'string', versions: '0+' },
         { name: 'Partitions', type: '[]PartitionData', versions: '0+', fields: [
           { name: 'PartitionIndex', type: 'int32', versions: '0+' },
-          { name: 'CandidateEpoch', type: 'int32', versions: '0+' },
-          { name: 'CandidateId', type: 'int32', versions: '0+' },
-          { name: 'CandidateDirectoryId', type: 'uuid', versions: '1+' },
+          { name: 'ReplicaEpoch', type: 'int32', versions: '0+' },
+          { name: 'ReplicaId', type: 'int32', versions: '0+' },
+          { name: 'ReplicaDirectoryId', type: 'uuid', versions: '1+' },
           { name: 'VoterDirectoryId', type: 'uuid', versions: '1+' },
           { name: 'LastOffsetEpoch', type: 'int32', versions: '0+' },
           { name: 'LastOffset', type: 'int64', versions: '0+' },
+          { name: 'PreVote', type: 'bool', versions: '2+' },
         ] },
       ] },
     ],
   },
   {
-    name: 'VoteResponse', type: 'response', apiKey: 52, validVersions: '0-1', flexibleVersions: '0+',
+    name: 'VoteResponse', type: 'response', apiKey: 52, validVersions: '0-2', flexibleVersions: '0+',
     fields: [
       { name: 'ErrorCode', type: 'int16', versions: '0+' },
       { name: 'Topics', type: '[]TopicData', versions: '0+', fields: [
@@ -2735,7 +3138,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'WriteShareGroupStateRequest', type: 'request', apiKey: 85, validVersions: '0', flexibleVersions: '0+',
+    name: 'WriteShareGroupStateRequest', type: 'request', apiKey: 85, validVersions: '0-1', flexibleVersions: '0+',
     fields: [
       { name: 'GroupId', type: 'string', versions: '0+' },
       { name: 'Topics', type: '[]WriteStateData', versions: '0+', fields: [
@@ -2745,6 +3148,7 @@ export const messageFacts: readonly MessageFacts[] = [
           { name: 'StateEpoch', type: 'int32', versions: '0+' },
           { name: 'LeaderEpoch', type: 'int32', versions: '0+' },
           { name: 'StartOffset', type: 'int64', versions: '0+' },
+          { name: 'DeliveryCompleteCount', type: 'int32', versions: '1+', default: '-1' },
           { name: 'StateBatches', type: '[]StateBatch', versions: '0+', fields: [
             { name: 'FirstOffset', type: 'int64', versions: '0+' },
             { name: 'LastOffset', type: 'int64', versions: '0+' },
@@ -2756,7 +3160,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'WriteShareGroupStateResponse', type: 'response', apiKey: 85, validVersions: '0', flexibleVersions: '0+',
+    name: 'WriteShareGroupStateResponse', type: 'response', apiKey: 85, validVersions: '0-1', flexibleVersions: '0+',
     fields: [
       { name: 'Results', type: '[]WriteStateResult', versions: '0+', fields: [
         { name: 'TopicId', type: 'uuid', versions: '0+' },
@@ -2769,7 +3173,7 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'WriteTxnMarkersRequest', type: 'request', apiKey: 27, validVersions: '0-1', flexibleVersions: '1+',
+    name: 'WriteTxnMarkersRequest', type: 'request', apiKey: 27, validVersions: '1-2', flexibleVersions: '1+',
     fields: [
       { name: 'Markers', type: '[]WritableTxnMarker', versions: '0+', fields: [
         { name: 'ProducerId', type: 'int64', versions: '0+' },
@@ -2780,11 +3184,12 @@ export const messageFacts: readonly MessageFacts[] = [
           { name: 'PartitionIndexes', type: '[]int32', versions: '0+' },
         ] },
         { name: 'CoordinatorEpoch', type: 'int32', versions: '0+' },
+        { name: 'TransactionVersion', type: 'int8', versions: '2+', default: '0' },
       ] },
     ],
   },
   {
-    name: 'WriteTxnMarkersResponse', type: 'response', apiKey: 27, validVersions: '0-1', flexibleVersions: '1+',
+    name: 'WriteTxnMarkersResponse', type: 'response', apiKey: 27, validVersions: '1-2', flexibleVersions: '1+',
     fields: [
       { name: 'Markers', type: '[]WritableTxnMarkerResult', versions: '0+', fields: [
         { name: 'ProducerId', type: 'int64', versions: '0+' },
@@ -2799,14 +3204,14 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'ConsumerGroupCurrentMemberAssignmentKey', type: 'data', validVersions: '8', flexibleVersions: 'none',
+    name: 'ConsumerGroupCurrentMemberAssignmentKey', type: 'coordinator-key', apiKey: 8, validVersions: '0', flexibleVersions: 'none',
     fields: [
-      { name: 'GroupId', type: 'string', versions: '8' },
-      { name: 'MemberId', type: 'string', versions: '8' },
+      { name: 'GroupId', type: 'string', versions: '0' },
+      { name: 'MemberId', type: 'string', versions: '0' },
     ],
   },
   {
-    name: 'ConsumerGroupCurrentMemberAssignmentValue', type: 'data', validVersions: '0', flexibleVersions: '0+',
+    name: 'ConsumerGroupCurrentMemberAssignmentValue', type: 'coordinator-value', apiKey: 8, validVersions: '0', flexibleVersions: '0+',
     fields: [
       { name: 'MemberEpoch', type: 'int32', versions: '0+' },
       { name: 'PreviousMemberEpoch', type: 'int32', versions: '0+' },
@@ -2818,18 +3223,19 @@ export const messageFacts: readonly MessageFacts[] = [
       { name: 'TopicPartitions', versions: '0+', fields: [
         { name: 'TopicId', type: 'uuid', versions: '0+' },
         { name: 'Partitions', type: '[]int32', versions: '0+' },
+        { name: 'AssignmentEpochs', type: '[]int32', versions: '0+', nullableVersions: '0+', taggedVersions: '0+', tag: 0, default: null },
       ] },
     ],
   },
   {
-    name: 'ConsumerGroupMemberMetadataKey', type: 'data', validVersions: '5', flexibleVersions: 'none',
+    name: 'ConsumerGroupMemberMetadataKey', type: 'coordinator-key', apiKey: 5, validVersions: '0', flexibleVersions: 'none',
     fields: [
-      { name: 'GroupId', type: 'string', versions: '5' },
-      { name: 'MemberId', type: 'string', versions: '5' },
+      { name: 'GroupId', type: 'string', versions: '0' },
+      { name: 'MemberId', type: 'string', versions: '0' },
     ],
   },
   {
-    name: 'ConsumerGroupMemberMetadataValue', type: 'data', validVersions: '0', flexibleVersions: '0+',
+    name: 'ConsumerGroupMemberMetadataValue', type: 'coordinator-value', apiKey: 5, validVersions: '0', flexibleVersions: '0+',
     fields: [
       { name: 'InstanceId', type: 'string', versions: '0+', nullableVersions: '0+' },
       { name: 'RackId', type: 'string', versions: '0+', nullableVersions: '0+' },
@@ -2849,25 +3255,26 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'ConsumerGroupMetadataKey', type: 'data', validVersions: '3', flexibleVersions: 'none',
+    name: 'ConsumerGroupMetadataKey', type: 'coordinator-key', apiKey: 3, validVersions: '0', flexibleVersions: 'none',
     fields: [
-      { name: 'GroupId', type: 'string', versions: '3' },
+      { name: 'GroupId', type: 'string', versions: '0' },
     ],
   },
   {
-    name: 'ConsumerGroupMetadataValue', type: 'data', validVersions: '0', flexibleVersions: '0+',
+    name: 'ConsumerGroupMetadataValue', type: 'coordinator-value', apiKey: 3, validVersions: '0', flexibleVersions: '0+',
     fields: [
       { name: 'Epoch', type: 'int32', versions: '0+' },
+      { name: 'MetadataHash', type: 'int64', versions: '0+', taggedVersions: '0+', tag: 0, default: 0 },
     ],
   },
   {
-    name: 'ConsumerGroupPartitionMetadataKey', type: 'data', validVersions: '4', flexibleVersions: 'none',
+    name: 'ConsumerGroupPartitionMetadataKey', type: 'coordinator-key', apiKey: 4, validVersions: '0', flexibleVersions: 'none',
     fields: [
-      { name: 'GroupId', type: 'string', versions: '4' },
+      { name: 'GroupId', type: 'string', versions: '0' },
     ],
   },
   {
-    name: 'ConsumerGroupPartitionMetadataValue', type: 'data', validVersions: '0', flexibleVersions: '0+',
+    name: 'ConsumerGroupPartitionMetadataValue', type: 'coordinator-value', apiKey: 4, validVersions: '0', flexibleVersions: '0+',
     fields: [
       { name: 'Topics', type: '[]TopicMetadata', versions: '0+', fields: [
         { name: 'TopicId', type: 'uuid', versions: '0+' },
@@ -2881,14 +3288,29 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'ConsumerGroupTargetAssignmentMemberKey', type: 'data', validVersions: '7', flexibleVersions: 'none',
+    name: 'ConsumerGroupRegularExpressionKey', type: 'coordinator-key', apiKey: 16, validVersions: '0', flexibleVersions: 'none',
     fields: [
-      { name: 'GroupId', type: 'string', versions: '7' },
-      { name: 'MemberId', type: 'string', versions: '7' },
+      { name: 'GroupId', type: 'string', versions: '0' },
+      { name: 'RegularExpression', type: 'string', versions: '0' },
     ],
   },
   {
-    name: 'ConsumerGroupTargetAssignmentMemberValue', type: 'data', validVersions: '0', flexibleVersions: '0+',
+    name: 'ConsumerGroupRegularExpressionValue', type: 'coordinator-value', apiKey: 16, validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'Topics', type: '[]string', versions: '0+' },
+      { name: 'Version', type: 'int64', versions: '0+' },
+      { name: 'Timestamp', type: 'int64', versions: '0+' },
+    ],
+  },
+  {
+    name: 'ConsumerGroupTargetAssignmentMemberKey', type: 'coordinator-key', apiKey: 7, validVersions: '0', flexibleVersions: 'none',
+    fields: [
+      { name: 'GroupId', type: 'string', versions: '0' },
+      { name: 'MemberId', type: 'string', versions: '0' },
+    ],
+  },
+  {
+    name: 'ConsumerGroupTargetAssignmentMemberValue', type: 'coordinator-value', apiKey: 7, validVersions: '0', flexibleVersions: '0+',
     fields: [
       { name: 'TopicPartitions', type: '[]TopicPartition', versions: '0+', fields: [
         { name: 'TopicId', type: 'uuid', versions: '0+' },
@@ -2897,25 +3319,26 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'ConsumerGroupTargetAssignmentMetadataKey', type: 'data', validVersions: '6', flexibleVersions: 'none',
+    name: 'ConsumerGroupTargetAssignmentMetadataKey', type: 'coordinator-key', apiKey: 6, validVersions: '0', flexibleVersions: 'none',
     fields: [
-      { name: 'GroupId', type: 'string', versions: '6' },
+      { name: 'GroupId', type: 'string', versions: '0' },
     ],
   },
   {
-    name: 'ConsumerGroupTargetAssignmentMetadataValue', type: 'data', validVersions: '0', flexibleVersions: '0+',
+    name: 'ConsumerGroupTargetAssignmentMetadataValue', type: 'coordinator-value', apiKey: 6, validVersions: '0', flexibleVersions: '0+',
     fields: [
       { name: 'AssignmentEpoch', type: 'int32', versions: '0+' },
+      { name: 'AssignmentTimestamp', type: 'int64', versions: '0+', taggedVersions: '0+', tag: 0, default: 0 },
     ],
   },
   {
-    name: 'GroupMetadataKey', type: 'data', validVersions: '2', flexibleVersions: 'none',
+    name: 'GroupMetadataKey', type: 'coordinator-key', apiKey: 2, validVersions: '0', flexibleVersions: 'none',
     fields: [
-      { name: 'group', type: 'string', versions: '2' },
+      { name: 'group', type: 'string', versions: '0' },
     ],
   },
   {
-    name: 'GroupMetadataValue', type: 'data', validVersions: '0-4', flexibleVersions: '4+',
+    name: 'GroupMetadataValue', type: 'coordinator-value', apiKey: 2, validVersions: '0-4', flexibleVersions: '4+',
     fields: [
       { name: 'protocolType', type: 'string', versions: '0+' },
       { name: 'generation', type: 'int32', versions: '0+' },
@@ -2938,36 +3361,361 @@ export const messageFacts: readonly MessageFacts[] = [
     ],
   },
   {
-    name: 'OffsetCommitKey', type: 'data', validVersions: '0-1', flexibleVersions: 'none',
+    name: 'LegacyOffsetCommitKey', type: 'coordinator-key', apiKey: 0, validVersions: '0', flexibleVersions: 'none',
     fields: [
-      { name: 'group', type: 'string', versions: '0-1' },
-      { name: 'topic', type: 'string', versions: '0-1' },
-      { name: 'partition', type: 'int32', versions: '0-1' },
+      { name: 'group', type: 'string', versions: '0' },
+      { name: 'topic', type: 'string', versions: '0' },
+      { name: 'partition', type: 'int32', versions: '0' },
     ],
   },
   {
-    name: 'OffsetCommitValue', type: 'data', validVersions: '0-4', flexibleVersions: '4+',
+    name: 'LegacyOffsetCommitValue', type: 'coordinator-value', apiKey: 0, validVersions: '0', flexibleVersions: 'none',
+    fields: [
+      { name: 'offset', type: 'int64', versions: '0' },
+      { name: 'metadata', type: 'string', versions: '0' },
+      { name: 'commitTimestamp', type: 'int64', versions: '0' },
+    ],
+  },
+  {
+    name: 'OffsetCommitKey', type: 'coordinator-key', apiKey: 1, validVersions: '0', flexibleVersions: 'none',
+    fields: [
+      { name: 'group', type: 'string', versions: '0' },
+      { name: 'topic', type: 'string', versions: '0' },
+      { name: 'partition', type: 'int32', versions: '0' },
+    ],
+  },
+  {
+    name: 'OffsetCommitValue', type: 'coordinator-value', apiKey: 1, validVersions: '0-4', flexibleVersions: '4+',
     fields: [
       { name: 'offset', type: 'int64', versions: '0+' },
       { name: 'leaderEpoch', type: 'int32', versions: '3+', default: -1 },
       { name: 'metadata', type: 'string', versions: '0+' },
       { name: 'commitTimestamp', type: 'int64', versions: '0+' },
       { name: 'expireTimestamp', type: 'int64', versions: '1', default: -1 },
+      { name: 'topicId', type: 'uuid', versions: '4+', taggedVersions: '4+', tag: 0 },
     ],
   },
   {
-    name: 'TransactionLogKey', type: 'data', validVersions: '0', flexibleVersions: 'none',
+    name: 'ShareGroupCurrentMemberAssignmentKey', type: 'coordinator-key', apiKey: 14, validVersions: '0', flexibleVersions: 'none',
+    fields: [
+      { name: 'GroupId', type: 'string', versions: '0' },
+      { name: 'MemberId', type: 'string', versions: '0' },
+    ],
+  },
+  {
+    name: 'ShareGroupCurrentMemberAssignmentValue', type: 'coordinator-value', apiKey: 14, validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'MemberEpoch', type: 'int32', versions: '0+' },
+      { name: 'PreviousMemberEpoch', type: 'int32', versions: '0+' },
+      { name: 'State', type: 'int8', versions: '0+' },
+      { name: 'AssignedPartitions', type: '[]TopicPartitions', versions: '0+' },
+    ],
+    commonStructs: [
+      { name: 'TopicPartitions', versions: '0+', fields: [
+        { name: 'TopicId', type: 'uuid', versions: '0+' },
+        { name: 'Partitions', type: '[]int32', versions: '0+' },
+      ] },
+    ],
+  },
+  {
+    name: 'ShareGroupMemberMetadataKey', type: 'coordinator-key', apiKey: 10, validVersions: '0', flexibleVersions: 'none',
+    fields: [
+      { name: 'GroupId', type: 'string', versions: '0' },
+      { name: 'MemberId', type: 'string', versions: '0' },
+    ],
+  },
+  {
+    name: 'ShareGroupMemberMetadataValue', type: 'coordinator-value', apiKey: 10, validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'RackId', type: 'string', versions: '0+', nullableVersions: '0+' },
+      { name: 'ClientId', type: 'string', versions: '0+' },
+      { name: 'ClientHost', type: 'string', versions: '0+' },
+      { name: 'SubscribedTopicNames', type: '[]string', versions: '0+' },
+    ],
+  },
+  {
+    name: 'ShareGroupMetadataKey', type: 'coordinator-key', apiKey: 11, validVersions: '0', flexibleVersions: 'none',
+    fields: [
+      { name: 'GroupId', type: 'string', versions: '0' },
+    ],
+  },
+  {
+    name: 'ShareGroupMetadataValue', type: 'coordinator-value', apiKey: 11, validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'Epoch', type: 'int32', versions: '0+' },
+      { name: 'MetadataHash', type: 'int64', versions: '0+' },
+    ],
+  },
+  {
+    name: 'ShareGroupStatePartitionMetadataKey', type: 'coordinator-key', apiKey: 15, validVersions: '0', flexibleVersions: 'none',
+    fields: [
+      { name: 'GroupId', type: 'string', versions: '0' },
+    ],
+  },
+  {
+    name: 'ShareGroupStatePartitionMetadataValue', type: 'coordinator-value', apiKey: 15, validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'InitializingTopics', type: '[]TopicPartitionsInfo', versions: '0+' },
+      { name: 'InitializedTopics', type: '[]TopicPartitionsInfo', versions: '0+' },
+      { name: 'DeletingTopics', type: '[]TopicInfo', versions: '0+' },
+    ],
+    commonStructs: [
+      { name: 'TopicPartitionsInfo', versions: '0+', fields: [
+        { name: 'TopicId', type: 'uuid', versions: '0+' },
+        { name: 'TopicName', type: 'string', versions: '0+' },
+        { name: 'Partitions', type: '[]int32', versions: '0+' },
+      ] },
+      { name: 'TopicInfo', versions: '0+', fields: [
+        { name: 'TopicId', type: 'uuid', versions: '0+' },
+        { name: 'TopicName', type: 'string', versions: '0+' },
+      ] },
+    ],
+  },
+  {
+    name: 'ShareGroupTargetAssignmentMemberKey', type: 'coordinator-key', apiKey: 13, validVersions: '0', flexibleVersions: 'none',
+    fields: [
+      { name: 'GroupId', type: 'string', versions: '0' },
+      { name: 'MemberId', type: 'string', versions: '0' },
+    ],
+  },
+  {
+    name: 'ShareGroupTargetAssignmentMemberValue', type: 'coordinator-value', apiKey: 13, validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'TopicPartitions', type: '[]TopicPartition', versions: '0+', fields: [
+        { name: 'TopicId', type: 'uuid', versions: '0+' },
+        { name: 'Partitions', type: '[]int32', versions: '0+' },
+      ] },
+    ],
+  },
+  {
+    name: 'ShareGroupTargetAssignmentMetadataKey', type: 'coordinator-key', apiKey: 12, validVersions: '0', flexibleVersions: 'none',
+    fields: [
+      { name: 'GroupId', type: 'string', versions: '0' },
+    ],
+  },
+  {
+    name: 'ShareGroupTargetAssignmentMetadataValue', type: 'coordinator-value', apiKey: 12, validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'AssignmentEpoch', type: 'int32', versions: '0+' },
+      { name: 'AssignmentTimestamp', type: 'int64', versions: '0+', taggedVersions: '0+', tag: 0, default: 0 },
+    ],
+  },
+  {
+    name: 'ShareSnapshotKey', type: 'coordinator-key', apiKey: 0, validVersions: '0', flexibleVersions: 'none',
+    fields: [
+      { name: 'GroupId', type: 'string', versions: '0' },
+      { name: 'TopicId', type: 'uuid', versions: '0' },
+      { name: 'Partition', type: 'int32', versions: '0' },
+    ],
+  },
+  {
+    name: 'ShareSnapshotValue', type: 'coordinator-value', apiKey: 0, validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'SnapshotEpoch', type: 'int32', versions: '0+' },
+      { name: 'StateEpoch', type: 'int32', versions: '0+' },
+      { name: 'LeaderEpoch', type: 'int32', versions: '0+' },
+      { name: 'StartOffset', type: 'int64', versions: '0+' },
+      { name: 'DeliveryCompleteCount', type: 'int32', versions: '0+', taggedVersions: '0+', tag: 0, default: '-1' },
+      { name: 'CreateTimestamp', type: 'int64', versions: '0+' },
+      { name: 'WriteTimestamp', type: 'int64', versions: '0+' },
+      { name: 'StateBatches', type: '[]StateBatch', versions: '0+', fields: [
+        { name: 'FirstOffset', type: 'int64', versions: '0+' },
+        { name: 'LastOffset', type: 'int64', versions: '0+' },
+        { name: 'DeliveryState', type: 'int8', versions: '0+' },
+        { name: 'DeliveryCount', type: 'int16', versions: '0+' },
+      ] },
+    ],
+  },
+  {
+    name: 'ShareUpdateKey', type: 'coordinator-key', apiKey: 1, validVersions: '0', flexibleVersions: 'none',
+    fields: [
+      { name: 'GroupId', type: 'string', versions: '0' },
+      { name: 'TopicId', type: 'uuid', versions: '0' },
+      { name: 'Partition', type: 'int32', versions: '0' },
+    ],
+  },
+  {
+    name: 'ShareUpdateValue', type: 'coordinator-value', apiKey: 1, validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'SnapshotEpoch', type: 'int32', versions: '0+' },
+      { name: 'LeaderEpoch', type: 'int32', versions: '0+' },
+      { name: 'StartOffset', type: 'int64', versions: '0+' },
+      { name: 'DeliveryCompleteCount', type: 'int32', versions: '0+', taggedVersions: '0+', tag: 0, default: '-1' },
+      { name: 'StateBatches', type: '[]StateBatch', versions: '0+', fields: [
+        { name: 'FirstOffset', type: 'int64', versions: '0+' },
+        { name: 'LastOffset', type: 'int64', versions: '0+' },
+        { name: 'DeliveryState', type: 'int8', versions: '0+' },
+        { name: 'DeliveryCount', type: 'int16', versions: '0+' },
+      ] },
+    ],
+  },
+  {
+    name: 'StreamsGroupCurrentMemberAssignmentKey', type: 'coordinator-key', apiKey: 22, validVersions: '0', flexibleVersions: 'none',
+    fields: [
+      { name: 'GroupId', type: 'string', versions: '0' },
+      { name: 'MemberId', type: 'string', versions: '0' },
+    ],
+  },
+  {
+    name: 'StreamsGroupCurrentMemberAssignmentValue', type: 'coordinator-value', apiKey: 22, validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'MemberEpoch', type: 'int32', versions: '0+' },
+      { name: 'PreviousMemberEpoch', type: 'int32', versions: '0+' },
+      { name: 'State', type: 'int8', versions: '0+' },
+      { name: 'ActiveTasks', type: '[]TaskIds', versions: '0+' },
+      { name: 'StandbyTasks', type: '[]TaskIds', versions: '0+' },
+      { name: 'WarmupTasks', type: '[]TaskIds', versions: '0+' },
+      { name: 'ActiveTasksPendingRevocation', type: '[]TaskIds', versions: '0+' },
+      { name: 'StandbyTasksPendingRevocation', type: '[]TaskIds', versions: '0+' },
+      { name: 'WarmupTasksPendingRevocation', type: '[]TaskIds', versions: '0+' },
+    ],
+    commonStructs: [
+      { name: 'TaskIds', versions: '0+', fields: [
+        { name: 'SubtopologyId', type: 'string', versions: '0+' },
+        { name: 'Partitions', type: '[]int32', versions: '0+' },
+        { name: 'AssignmentEpochs', type: '[]int32', versions: '0+', nullableVersions: '0+', taggedVersions: '0+', tag: 0, default: null },
+      ] },
+    ],
+  },
+  {
+    name: 'StreamsGroupMemberMetadataKey', type: 'coordinator-key', apiKey: 19, validVersions: '0', flexibleVersions: 'none',
+    fields: [
+      { name: 'GroupId', type: 'string', versions: '0' },
+      { name: 'MemberId', type: 'string', versions: '0' },
+    ],
+  },
+  {
+    name: 'StreamsGroupMemberMetadataValue', type: 'coordinator-value', apiKey: 19, validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'InstanceId', type: 'string', versions: '0+', nullableVersions: '0+' },
+      { name: 'RackId', type: 'string', versions: '0+', nullableVersions: '0+' },
+      { name: 'ClientId', type: 'string', versions: '0+' },
+      { name: 'ClientHost', type: 'string', versions: '0+' },
+      { name: 'RebalanceTimeoutMs', type: 'int32', versions: '0+', default: -1 },
+      { name: 'TopologyEpoch', type: 'int32', versions: '0+' },
+      { name: 'ProcessId', type: 'string', versions: '0+' },
+      { name: 'UserEndpoint', type: 'Endpoint', versions: '0+', nullableVersions: '0+', default: 'null' },
+      { name: 'ClientTags', type: '[]KeyValue', versions: '0+' },
+    ],
+    commonStructs: [
+      { name: 'Endpoint', versions: '0+', fields: [
+        { name: 'Host', type: 'string', versions: '0+' },
+        { name: 'Port', type: 'uint16', versions: '0+' },
+      ] },
+      { name: 'KeyValue', versions: '0+', fields: [
+        { name: 'Key', type: 'string', versions: '0+' },
+        { name: 'Value', type: 'string', versions: '0+' },
+      ] },
+    ],
+  },
+  {
+    name: 'StreamsGroupMetadataKey', type: 'coordinator-key', apiKey: 17, validVersions: '0', flexibleVersions: 'none',
+    fields: [
+      { name: 'GroupId', type: 'string', versions: '0' },
+    ],
+  },
+  {
+    name: 'StreamsGroupMetadataValue', type: 'coordinator-value', apiKey: 17, validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'Epoch', type: 'int32', versions: '0+' },
+      { name: 'MetadataHash', type: 'int64', versions: '0+' },
+      { name: 'ValidatedTopologyEpoch', type: 'int32', versions: '0+', taggedVersions: '0+', tag: 0, default: -1 },
+      { name: 'LastAssignmentConfigs', type: '[]LastAssignmentConfig', nullableVersions: '0+', taggedVersions: '0+', tag: 1, default: null },
+      { name: 'StoredDescriptionTopologyEpoch', type: 'int32', versions: '0+', taggedVersions: '0+', tag: 2, default: -1 },
+      { name: 'FailedDescriptionTopologyEpoch', type: 'int32', versions: '0+', taggedVersions: '0+', tag: 3, default: -1 },
+    ],
+    commonStructs: [
+      { name: 'LastAssignmentConfig', versions: '0+', fields: [
+        { name: 'Key', type: 'string', versions: '0+' },
+        { name: 'Value', type: 'string', versions: '0+' },
+      ] },
+    ],
+  },
+  {
+    name: 'StreamsGroupTargetAssignmentMemberKey', type: 'coordinator-key', apiKey: 21, validVersions: '0', flexibleVersions: 'none',
+    fields: [
+      { name: 'GroupId', type: 'string', versions: '0' },
+      { name: 'MemberId', type: 'string', versions: '0' },
+    ],
+  },
+  {
+    name: 'StreamsGroupTargetAssignmentMemberValue', type: 'coordinator-value', apiKey: 21, validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'ActiveTasks', type: '[]TaskIds', versions: '0+' },
+      { name: 'StandbyTasks', type: '[]TaskIds', versions: '0+' },
+      { name: 'WarmupTasks', type: '[]TaskIds', versions: '0+' },
+    ],
+    commonStructs: [
+      { name: 'TaskIds', versions: '0+', fields: [
+        { name: 'SubtopologyId', type: 'string', versions: '0+' },
+        { name: 'Partitions', type: '[]int32', versions: '0+' },
+      ] },
+    ],
+  },
+  {
+    name: 'StreamsGroupTargetAssignmentMetadataKey', type: 'coordinator-key', apiKey: 20, validVersions: '0', flexibleVersions: 'none',
+    fields: [
+      { name: 'GroupId', type: 'string', versions: '0' },
+    ],
+  },
+  {
+    name: 'StreamsGroupTargetAssignmentMetadataValue', type: 'coordinator-value', apiKey: 20, validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'AssignmentEpoch', type: 'int32', versions: '0+' },
+      { name: 'AssignmentTimestamp', type: 'int64', versions: '0+', taggedVersions: '0+', tag: 0, default: 0 },
+    ],
+  },
+  {
+    name: 'StreamsGroupTopologyKey', type: 'coordinator-key', apiKey: 23, validVersions: '0', flexibleVersions: 'none',
+    fields: [
+      { name: 'GroupId', type: 'string', versions: '0' },
+    ],
+  },
+  {
+    name: 'StreamsGroupTopologyValue', type: 'coordinator-value', apiKey: 23, validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'Epoch', type: 'int32', versions: '0+' },
+      { name: 'Subtopologies', type: '[]Subtopology', versions: '0+', fields: [
+        { name: 'SubtopologyId', type: 'string', versions: '0+' },
+        { name: 'SourceTopics', type: '[]string', versions: '0+' },
+        { name: 'SourceTopicRegex', type: '[]string', versions: '0+' },
+        { name: 'StateChangelogTopics', type: '[]TopicInfo', versions: '0+' },
+        { name: 'RepartitionSinkTopics', type: '[]string', versions: '0+' },
+        { name: 'RepartitionSourceTopics', type: '[]TopicInfo', versions: '0+' },
+        { name: 'CopartitionGroups', type: '[]CopartitionGroup', versions: '0+', fields: [
+          { name: 'SourceTopics', type: '[]int16', versions: '0+' },
+          { name: 'SourceTopicRegex', type: '[]int16', versions: '0+' },
+          { name: 'RepartitionSourceTopics', type: '[]int16', versions: '0+' },
+        ] },
+      ] },
+    ],
+    commonStructs: [
+      { name: 'TopicConfig', versions: '0+', fields: [
+        { name: 'key', type: 'string', versions: '0+' },
+        { name: 'value', type: 'string', versions: '0+' },
+      ] },
+      { name: 'TopicInfo', versions: '0+', fields: [
+        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'Partitions', type: 'int32', versions: '0+' },
+        { name: 'ReplicationFactor', type: 'int16', versions: '0+' },
+        { name: 'TopicConfigs', type: '[]TopicConfig', versions: '0+' },
+      ] },
+    ],
+  },
+  {
+    name: 'TransactionLogKey', type: 'coordinator-key', apiKey: 0, validVersions: '0', flexibleVersions: 'none',
     fields: [
       { name: 'TransactionalId', type: 'string', versions: '0' },
     ],
   },
   {
-    name: 'TransactionLogValue', type: 'data', validVersions: '0-1', flexibleVersions: '1+',
+    name: 'TransactionLogValue', type: 'coordinator-value', apiKey: 0, validVersions: '0-1', flexibleVersions: '1+',
     fields: [
       { name: 'ProducerId', type: 'int64', versions: '0+' },
       { name: 'PreviousProducerId', type: 'int64', taggedVersions: '1+', tag: 0, default: -1 },
       { name: 'NextProducerId', type: 'int64', taggedVersions: '1+', tag: 1, default: -1 },
       { name: 'ProducerEpoch', type: 'int16', versions: '0+' },
+      { name: 'NextProducerEpoch', type: 'int16', taggedVersions: '1+', tag: 3, default: -1 },
       { name: 'TransactionTimeoutMs', type: 'int32', versions: '0+' },
       { name: 'TransactionStatus', type: 'int8', versions: '0+' },
       { name: 'TransactionPartitions', type: '[]PartitionsSchema', versions: '0+', nullableVersions: '0+', fields: [
