@@ -49,6 +49,8 @@ export class KafkaStore {
     private readonly admin: Cluster,
     private readonly producer: Producer,
     private readonly consumer: Consumer,
+    /** ListOffsets on the admin connection: the reader's connection is busy with long-poll fetches. */
+    private readonly offsets: Consumer,
   ) {
     this.state = new RegistryState(opts.logger);
   }
@@ -64,7 +66,7 @@ export class KafkaStore {
       const reader = await Cluster.connect({ bootstrap: opts.bootstrap, clientId });
       const consumer = Consumer.on(reader, { maxWaitMs: 500, autoOffsetReset: 'earliest' });
       await consumer.assign(opts.topic, [0], 'earliest');
-      const store = new KafkaStore(opts, admin, producer, consumer);
+      const store = new KafkaStore(opts, admin, producer, consumer, Consumer.on(admin));
       store.position = consumer.position(opts.topic, 0);
       store.loop = store.readLoop();
       return store;
@@ -120,7 +122,7 @@ export class KafkaStore {
 
   /** Resolves once the state has applied every record the topic held when called. */
   async sync(timeoutMs = registryStoreTimeoutMs): Promise<void> {
-    const ends = await this.consumer.listOffsets(this.opts.topic, [0], LATEST_TIMESTAMP);
+    const ends = await this.offsets.listOffsets(this.opts.topic, [0], LATEST_TIMESTAMP);
     await this.waitFor(ends.get(0) ?? 0, timeoutMs);
   }
 
