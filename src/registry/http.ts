@@ -114,12 +114,19 @@ export class RegistryHttp {
         return;
       }
     }
-    const r: Request = {
-      method: req.method ?? 'GET',
-      parts: url.pathname
+    let parts: string[];
+    try {
+      parts = url.pathname
         .split('/')
         .filter((p) => p !== '')
-        .map((p) => decodeURIComponent(p)),
+        .map((p) => decodeURIComponent(p));
+    } catch {
+      send(res, 404, { error_code: 404, message: 'HTTP 404 Not Found' });
+      return;
+    }
+    const r: Request = {
+      method: req.method ?? 'GET',
+      parts,
       query: url.searchParams,
       body,
       raw,

@@ -26,7 +26,7 @@ describe('samsa registry', { timeout: 300_000 }, () => {
   });
 
   after(async () => {
-    for (const r of [reg, ...extra]) await r?.stop().catch(() => {});
+    for (const r of new Set([reg, ...extra])) await r?.stop().catch(() => {});
     await broker?.destroy();
   });
 
@@ -473,6 +473,20 @@ describe('samsa registry', { timeout: 300_000 }, () => {
     await sr(follower.url, 'PUT', '/config/two-value', { compatibility: 'NONE' });
     assert.deepEqual((await sr(leader.url, 'GET', '/config/two-value')).body, { compatibilityLevel: 'NONE' });
     assert.deepEqual(await snapshot(reg.url), await snapshot(second.url));
+
+    // The leader stops (leaving the group): the other takes over and goes on allocating above every id.
+    const maxId = viaLeader.body.id as number;
+    await leader.stop();
+    await follower.waitForLog(new RegExp(`registry leader elected.*"leader":"${follower.url}"`), 60_000);
+    const after = await register(
+      'two-value',
+      record([A, withDefault, { name: 'c', type: 'int', default: 0 }], 'Two'),
+      follower.url,
+    );
+    assert.equal(after.status, 200, JSON.stringify(after.body));
+    assert.ok(after.body.id > maxId);
+    assert.deepEqual((await sr(follower.url, 'GET', '/subjects/two-value/versions')).body, [1, 2, 3]);
+    if (leader === reg) reg = follower;
   });
 });
 

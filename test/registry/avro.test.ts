@@ -1,0 +1,112 @@
+// The registry's Avro rules without a broker: the stored form (same schema, same text), compatibility
+// by level following Avro's schema resolution, and the view built from `_schemas` records as Confluent
+// writes them (including records this registry never writes itself, e.g. from a Confluent registry).
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { createLogger } from '../../src/logger.js';
+import { compatibilityErrors, parseAvro } from '../../src/registry/avro.js';
+import { RegistryState } from '../../src/registry/state.js';
+
+const type = (s: unknown) => parseAvro(JSON.stringify(s)).type;
+const rec = (fields: unknown[], name = 'R') => ({ type: 'record', name, fields });
+
+describe('registry avro', () => {
+  test('the stored form ignores whitespace, attribute order and how the namespace is spelled', () => {
+    const a = parseAvro('{"type":"record","name":"R","namespace":"n","fields":[{"name":"x","type":"int"}]}');
+    const b = parseAvro(' { "fields" : [ {"type":"int","name":"x"} ], "name":"n.R", "type":"record" } ');
+    assert.equal(a.canonical, b.canonical);
+    const docs = parseAvro(
+      '{"type":"record","name":"R","doc":"kept","fields":[{"name":"x","type":"int","default":1}]}',
+    );
+    assert.match(docs.canonical, /"doc":"kept"/);
+    assert.match(docs.canonical, /"default":1/);
+    assert.throws(() => parseAvro('{"type":"record","name":"R"}'), /Invalid schema/);
+    assert.throws(() =>
+      parseAvro('{"type":"record","name":"R","fields":[{"name":"x","type":"int","default":"s"}]}'),
+    );
+    assert.throws(() => parseAvro('nope'), /not JSON/);
+    assert.equal(parseAvro('"string"').canonical, '"string"');
+  });
+
+  test('compatibility levels: direction and transitivity', () => {
+    const v1 = { version: 1, type: type(rec([{ name: 'a', type: 'int' }])) };
+    const v2 = {
+      version: 2,
+      type: type(
+        rec([
+          { name: 'a', type: 'int' },
+          { name: 'b', type: 'string', default: '' },
+        ]),
+      ),
+    };
+    const noDefault = type(
+      rec([
+        { name: 'a', type: 'int' },
+        { name: 'b', type: 'string' },
+      ]),
+    );
+    assert.deepEqual(compatibilityErrors('BACKWARD', noDefault, [v1, v2]), []);
+    const transitive = compatibilityErrors('BACKWARD_TRANSITIVE', noDefault, [v1, v2]);
+    assert.equal(transitive.length, 1);
+    assert.match(transitive[0]!, /version 1/);
+    assert.deepEqual(compatibilityErrors('FORWARD', noDefault, [v1, v2]), []);
+    assert.equal(compatibilityErrors('FULL_TRANSITIVE', noDefault, [v1, v2]).length, 1);
+    assert.deepEqual(compatibilityErrors('NONE', type('string'), [v1]), []);
+    // Promotions go one way only.
+    const long = type(rec([{ name: 'a', type: 'long' }]));
+    assert.deepEqual(compatibilityErrors('BACKWARD', long, [v1]), []);
+    assert.equal(compatibilityErrors('FORWARD', long, [v1]).length, 1);
+    // Unions: a union reader reads a branch; a non-union reader must read every writer branch.
+    const s = { version: 1, type: type('string') };
+    assert.deepEqual(compatibilityErrors('BACKWARD', type(['null', 'string']), [s]), []);
+    assert.equal(compatibilityErrors('FORWARD', type(['null', 'string']), [s]).length, 1);
+  });
+
+  test("the view from Confluent's records: soft and hard deletes, DELETE_SUBJECT, config and mode", () => {
+    const state = new RegistryState(createLogger('test'));
+    const put = (k: unknown, v: unknown) =>
+      state.apply(Buffer.from(JSON.stringify(k)), v === null ? null : Buffer.from(JSON.stringify(v)), 0);
+    const schema = '"string"';
+    put(
+      { keytype: 'SCHEMA', subject: 's', version: 1, magic: 1 },
+      { subject: 's', version: 1, id: 7, schema, deleted: false },
+    );
+    put(
+      { keytype: 'SCHEMA', subject: 't', version: 1, magic: 1 },
+      { subject: 't', version: 1, id: 7, schema, deleted: false },
+    );
+    put(
+      { keytype: 'SCHEMA', subject: 's', version: 2, magic: 1 },
+      { subject: 's', version: 2, id: 9, schema: '"int"', deleted: false },
+    );
+    assert.equal(state.maxId, 9);
+    assert.deepEqual(state.subjectNames(false), ['s', 't']);
+    assert.equal(state.idOf(schema), 7);
+    put({ keytype: 'DELETE_SUBJECT', subject: 's', magic: 0 }, { subject: 's', version: 2 });
+    assert.deepEqual(state.subjectNames(false), ['t']);
+    assert.deepEqual(state.subjectNames(true), ['s', 't']);
+    put({ keytype: 'SCHEMA', subject: 's', version: 2, magic: 1 }, null);
+    assert.equal(state.schemaById(9), undefined, 'no version holds id 9 any more');
+    assert.equal(state.maxId, 9, 'ids are never handed out twice');
+    put({ keytype: 'CONFIG', subject: null, magic: 0 }, { compatibilityLevel: 'FULL' });
+    put({ keytype: 'CONFIG', subject: 't', magic: 0 }, { compatibilityLevel: 'NONE' });
+    assert.equal(state.effectiveCompatibility('s'), 'FULL');
+    assert.equal(state.effectiveCompatibility('t'), 'NONE');
+    put({ keytype: 'CONFIG', subject: 't', magic: 0 }, null);
+    assert.equal(state.effectiveCompatibility('t'), 'FULL');
+    put({ keytype: 'MODE', subject: null, magic: 0 }, { mode: 'READONLY' });
+    assert.equal(state.effectiveMode('t'), 'READONLY');
+    // Records it cannot read are skipped, not fatal.
+    state.apply(Buffer.from('not json'), Buffer.from('{}'), 1);
+    state.apply(
+      Buffer.from('{"keytype":"SCHEMA","subject":"s","version":3,"magic":1}'),
+      Buffer.from('[1]'),
+      2,
+    );
+    put({ keytype: 'CONFIG', subject: null, magic: 0 }, { compatibilityLevel: 'WHATEVER' });
+    put({ keytype: 'NOOP', magic: 0 }, null);
+    assert.equal(state.effectiveCompatibility('s'), 'FULL');
+    assert.deepEqual(state.subjectNames(true), ['s', 't']);
+  });
+});
