@@ -148,3 +148,5 @@ export const registryForwardTimeoutMs = 10_000;
 export const registrySessionTimeoutMs = 10_000;
 /** Heartbeat interval in the election group (Confluent: 3 s; shorter so a rebalance is noticed sooner). */
 export const registryHeartbeatIntervalMs = 1_000;
+/** Parsed schemas a registry keeps for compatibility checks (the cache starts over when full). */
+export const registryParsedSchemasMax = 10_000;

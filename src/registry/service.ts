@@ -2,7 +2,15 @@
 // writes (on the leader only; http.ts forwards a follower's writes) computed from an up-to-date state and
 // appended to `_schemas` one at a time.
 
-import { type CompatibilityLevel, compatibilityErrors, isCompatibilityLevel, parseAvro } from './avro.js';
+import type avro from 'avsc';
+import { registryParsedSchemasMax } from '../limits.js';
+import {
+  type CompatibilityLevel,
+  compatibilityErrors,
+  isCompatibilityLevel,
+  type PriorSchema,
+  parseAvro,
+} from './avro.js';
 import {
   RegistryErrorCode as E,
   invalidCompatibility,
@@ -57,6 +65,8 @@ function parseRequestSchema(body: SchemaRequest) {
 export class RegistryService {
   /** Writes run one after another on the leader. */
   private writeChain: Promise<unknown> = Promise.resolve();
+  /** Parsed stored schemas, for compatibility checks (a subject's history is parsed once, not per request). */
+  private readonly types = new Map<string, avro.Type>();
 
   constructor(readonly store: KafkaStore) {}
 
@@ -84,6 +94,29 @@ export class RegistryService {
     );
     this.writeChain = run.catch(() => {});
     return run;
+  }
+
+  /** The prior versions as avsc types, from the cache. */
+  private prior(versions: SchemaValue[]): PriorSchema[] {
+    // Versions of other schema types (written by a Confluent registry) are not Avro's to judge.
+    return versions
+      .filter((v) => (v.schemaType ?? 'AVRO') === 'AVRO')
+      .map((v) => {
+        let type = this.types.get(v.schema);
+        if (type === undefined) {
+          try {
+            type = parseAvro(v.schema).type;
+          } catch (e) {
+            throw new RegistryError(
+              E.STORE_ERROR,
+              `Stored schema of subject '${v.subject}' version ${v.version} cannot be read: ${(e as Error).message}`,
+            );
+          }
+          if (this.types.size >= registryParsedSchemasMax) this.types.clear();
+          this.types.set(v.schema, type);
+        }
+        return { version: v.version, type };
+      });
   }
 
   // --- reads ---
@@ -144,11 +177,7 @@ export class RegistryService {
       if (!this.state.hasSubject(subject)) throw subjectNotFound(subject);
       prior = [this.getVersion(subject, version, false)];
     }
-    return compatibilityErrors(
-      level,
-      parsed.type,
-      prior.map((p) => ({ version: p.version, type: parseAvro(p.schema).type })),
-    );
+    return compatibilityErrors(level, parsed.type, this.prior(prior));
   }
 
   getConfig(subject: string | null, defaultToGlobal: boolean): CompatibilityLevel {
@@ -200,7 +229,7 @@ export class RegistryService {
       const errors = compatibilityErrors(
         this.state.effectiveCompatibility(subject),
         parsed.type,
-        live.map((p) => ({ version: p.version, type: parseAvro(p.schema).type })),
+        this.prior(live),
       );
       if (errors.length > 0) {
         throw new RegistryError(

@@ -75,14 +75,17 @@ export async function startRegistry(bootstrap: string, extraArgs: string[] = [])
   };
 }
 
+/** A registry answer's JSON: of many shapes, which the tests' assertions check. */
+// biome-ignore lint/suspicious/noExplicitAny: see above
+type Json = any;
+
 /** A registry HTTP call: status and parsed JSON body. */
-// biome-ignore lint/suspicious/noExplicitAny: JSON answers of many shapes, checked by the tests' assertions
 export async function sr(
   base: string,
   method: string,
   path: string,
   body?: unknown,
-): Promise<{ status: number; body: any }> {
+): Promise<{ status: number; body: Json }> {
   const res = await fetch(`${base}${path}`, {
     method,
     headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
