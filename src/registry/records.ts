@@ -29,6 +29,8 @@ export interface SchemaValue {
   schema: string;
   deleted: boolean;
   schemaType?: string;
+  /** Not in the record: the form schemas are compared in (state.ts canonicalOf), set when applied. */
+  canonical?: string;
 }
 
 /** The key's JSON, fields in Confluent's order. */

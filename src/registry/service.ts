@@ -161,7 +161,7 @@ export class RegistryService {
     if (!this.state.hasSubject(subject)) throw subjectNotFound(subject);
     const match = this.state
       .versions(subject, deleted)
-      .filter((v) => v.schema === parsed.canonical)
+      .filter((v) => v.canonical === parsed.canonical)
       .pop();
     if (match === undefined) throw schemaNotFound();
     return match;
@@ -223,7 +223,7 @@ export class RegistryService {
     if (!importing && body.id !== undefined && body.id !== null && Number(body.id) >= 0) {
       throw notPermitted(`Subject ${subject} is not in import mode`);
     }
-    const same = live.find((v) => v.schema === parsed.canonical);
+    const same = live.find((v) => v.canonical === parsed.canonical);
     if (same !== undefined && (!importing || body.id === undefined || body.id === same.id)) return same.id;
     if (!importing) {
       const errors = compatibilityErrors(
@@ -246,7 +246,7 @@ export class RegistryService {
       }
       id = body.id as number;
       const held = this.state.schemaById(id);
-      if (held !== undefined && held.schema !== parsed.canonical) {
+      if (held !== undefined && held.canonical !== parsed.canonical) {
         throw new RegistryError(E.ID_DOES_NOT_MATCH, `Overwrite new schema with id ${id} is not permitted.`);
       }
       if (body.version !== undefined) {

@@ -2,12 +2,13 @@
 // and every answer is computed from here. One owner: the store's reader loop calls apply(); handlers only
 // read (and the leader computes a write from a view that has read the whole topic first).
 //
-// Ids: a schema's id is shared by every subject version holding the same canonical text (Confluent's
-// behaviour); the next id is one more than the largest id ever read (maxId never goes down, even when a hard
+// Ids: a schema's id is shared by every subject version holding the same schema (Confluent's behaviour),
+// compared on the stored form of avro.ts (canonicalOf): a schema text written by a Confluent registry (Java's
+// Schema.toString) and the same schema registered here are one schema; the next id is one more than the largest id ever read (maxId never goes down, even when a hard
 // delete removed the schema holding it).
 
 import type { Logger } from '../logger.js';
-import { type CompatibilityLevel, isCompatibilityLevel } from './avro.js';
+import { type CompatibilityLevel, isCompatibilityLevel, parseAvro } from './avro.js';
 import { asSchemaValue, decodeKey, decodeValue, type SchemaValue } from './records.js';
 
 export const modes = ['READWRITE', 'READONLY', 'READONLY_OVERRIDE', 'IMPORT'] as const;
@@ -15,14 +16,27 @@ export type Mode = (typeof modes)[number];
 export const isMode = (s: unknown): s is Mode =>
   typeof s === 'string' && (modes as readonly string[]).includes(s);
 
+/** The form schemas are compared in: avro.ts's stored form for Avro, the text itself otherwise or if unparsable. */
+export function canonicalOf(schema: string, schemaType: string): string {
+  if (schemaType !== 'AVRO') return `${schemaType}:${schema}`;
+  try {
+    return parseAvro(schema).canonical;
+  } catch {
+    return schema;
+  }
+}
+
 export const DEFAULT_COMPATIBILITY: CompatibilityLevel = 'BACKWARD';
 
 export class RegistryState {
   /** subject -> version -> entry (soft-deleted ones included). */
   private readonly subjects = new Map<string, Map<number, SchemaValue>>();
   /** id -> schema text, while some version (soft-deleted included) holds it. */
-  private readonly byId = new Map<number, { schema: string; schemaType: string; refs: Set<string> }>();
-  /** canonical schema text -> id. */
+  private readonly byId = new Map<
+    number,
+    { schema: string; canonical: string; schemaType: string; refs: Set<string> }
+  >();
+  /** stored form (canonicalOf) -> id. */
   private readonly idByText = new Map<string, number>();
   maxId = 0;
   globalCompatibility: CompatibilityLevel | null = null;
@@ -112,11 +126,13 @@ export class RegistryState {
     const ref = `${v.subject}\u0000${v.version}`;
     let s = this.byId.get(v.id);
     if (s === undefined) {
-      s = { schema: v.schema, schemaType: v.schemaType ?? 'AVRO', refs: new Set() };
+      const schemaType = v.schemaType ?? 'AVRO';
+      s = { schema: v.schema, canonical: canonicalOf(v.schema, schemaType), schemaType, refs: new Set() };
       this.byId.set(v.id, s);
     }
     s.refs.add(ref);
-    if (!this.idByText.has(v.schema)) this.idByText.set(v.schema, v.id);
+    v.canonical = s.canonical;
+    if (!this.idByText.has(s.canonical)) this.idByText.set(s.canonical, v.id);
     if (v.id > this.maxId) this.maxId = v.id;
   }
 
@@ -131,7 +147,7 @@ export class RegistryState {
     s.refs.delete(`${subject}\u0000${version}`);
     if (s.refs.size === 0) {
       this.byId.delete(v.id);
-      if (this.idByText.get(s.schema) === v.id) this.idByText.delete(s.schema);
+      if (this.idByText.get(s.canonical) === v.id) this.idByText.delete(s.canonical);
     }
   }
 
@@ -166,7 +182,7 @@ export class RegistryState {
     return max;
   }
 
-  schemaById(id: number): { schema: string; schemaType: string } | undefined {
+  schemaById(id: number): { schema: string; canonical: string; schemaType: string } | undefined {
     return this.byId.get(id);
   }
 

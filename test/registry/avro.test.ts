@@ -97,6 +97,16 @@ describe('registry avro', () => {
     assert.equal(state.effectiveCompatibility('t'), 'FULL');
     put({ keytype: 'MODE', subject: null, magic: 0 }, { mode: 'READONLY' });
     assert.equal(state.effectiveMode('t'), 'READONLY');
+    // A schema as Confluent's Java registry stores it is the same schema as another spelling registered here.
+    const java =
+      '{"type":"record","name":"Payment","namespace":"io.x","fields":[{"name":"id","type":"long"}]}';
+    put(
+      { keytype: 'SCHEMA', subject: 'j', version: 1, magic: 1 },
+      { subject: 'j', version: 1, id: 20, schema: java, deleted: false },
+    );
+    const here = parseAvro('{"name":"io.x.Payment","type":"record","fields":[{"type":"long","name":"id"}]}');
+    assert.equal(state.idOf(here.canonical), 20);
+    assert.equal(state.schemaById(20)?.schema, java, 'served as stored');
     // Records it cannot read are skipped, not fatal.
     state.apply(Buffer.from('not json'), Buffer.from('{}'), 1);
     state.apply(
@@ -107,6 +117,6 @@ describe('registry avro', () => {
     put({ keytype: 'CONFIG', subject: null, magic: 0 }, { compatibilityLevel: 'WHATEVER' });
     put({ keytype: 'NOOP', magic: 0 }, null);
     assert.equal(state.effectiveCompatibility('s'), 'FULL');
-    assert.deepEqual(state.subjectNames(true), ['s', 't']);
+    assert.deepEqual(state.subjectNames(true), ['j', 's', 't']);
   });
 });
