@@ -91,6 +91,7 @@ export class LeaderElector {
   private loop: Promise<void> = Promise.resolve();
   private waiters: (() => void)[] = [];
   private wake: (() => void) | null = null;
+  private failing = false;
 
   constructor(
     private readonly bootstrap: string,
@@ -112,10 +113,14 @@ export class LeaderElector {
     return this.current !== null && identityUrl(this.current) === identityUrl(this.identity);
   }
 
-  /** Resolves with the leader once one is known; null after timeoutMs. */
-  async waitForLeader(timeoutMs: number): Promise<Identity | null> {
+  /**
+   * Resolves with the leader once one is known (and, with `not`, once it is another than that URL: after a
+   * forward to it failed); null after timeoutMs.
+   */
+  async waitForLeader(timeoutMs: number, not?: string): Promise<Identity | null> {
     const deadline = Date.now() + timeoutMs;
-    while (this.current === null && this.running && Date.now() < deadline) {
+    const wanted = () => this.current !== null && (not === undefined || identityUrl(this.current) !== not);
+    while (!wanted() && this.running && Date.now() < deadline) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
         this.waiters.push(() => {
@@ -124,7 +129,7 @@ export class LeaderElector {
         });
       });
     }
-    return this.current;
+    return wanted() ? this.current : null;
   }
 
   private setLeader(l: Identity | null): void {
@@ -149,7 +154,10 @@ export class LeaderElector {
         await this.heartbeatUntilRebalance(this.coordinator);
       } catch (e) {
         if (!this.running) return;
-        this.log.warn('registry election: rejoining', { error: e });
+        // One warning per streak of failures (e.g. while the cluster is down), not one per retry.
+        if (this.failing) this.log.debug('registry election: rejoining', { error: e });
+        else this.log.warn('registry election: rejoining', { error: e });
+        this.failing = true;
         this.setLeader(null);
         this.coordinator = null;
         this.cluster?.close();
@@ -227,6 +235,7 @@ export class LeaderElector {
         {},
       );
     }
+    this.failing = false;
     this.setLeader(leader);
   }
 

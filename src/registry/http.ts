@@ -151,20 +151,39 @@ export class RegistryHttp {
     }
   }
 
-  /** A write: run here when leader, else sent on to the leader. */
+  /**
+   * A write: run here when leader, else sent on to the leader. A leader that cannot be reached (it stopped
+   * or crashed) is waited out: the write goes to the next leader the group elects, within
+   * registryForwardTimeoutMs; no leader by then is 50004, as in Confluent.
+   */
   private async write(r: Request, fn: () => Promise<unknown>): Promise<Answer> {
-    if (this.elector.isLeader()) return { body: await this.service.write(fn) };
-    const leader = await this.elector.waitForLeader(registryForwardTimeoutMs);
-    if (leader === null) throw new RegistryError(E.UNKNOWN_LEADER, 'Leader not known.');
-    if (identityUrl(leader) === identityUrl(this.elector.identity))
-      return { body: await this.service.write(fn) };
-    if (r.headers[FORWARDED_HEADER] !== undefined) {
-      throw new RegistryError(
-        E.REQUEST_FORWARDING_FAILED,
-        'Request was forwarded to a registry that is not the leader',
-      );
+    const deadline = Date.now() + registryForwardTimeoutMs;
+    let unreachable: string | undefined;
+    for (;;) {
+      if (this.elector.isLeader()) return { body: await this.service.write(fn) };
+      const leader = await this.elector.waitForLeader(Math.max(0, deadline - Date.now()), unreachable);
+      if (leader === null) {
+        if (unreachable !== undefined) {
+          throw new RegistryError(
+            E.REQUEST_FORWARDING_FAILED,
+            `Error while forwarding the request to the leader ${unreachable}`,
+          );
+        }
+        throw new RegistryError(E.UNKNOWN_LEADER, 'Leader not known.');
+      }
+      const url = identityUrl(leader);
+      if (url === identityUrl(this.elector.identity)) return { body: await this.service.write(fn) };
+      if (r.headers[FORWARDED_HEADER] !== undefined) {
+        throw new RegistryError(
+          E.REQUEST_FORWARDING_FAILED,
+          'Request was forwarded to a registry that is not the leader',
+        );
+      }
+      const answer = await forward(url, r);
+      if (answer !== null) return answer;
+      this.log.warn('the leader cannot be reached; waiting for the next one', { leader: url });
+      unreachable = url;
     }
-    return forward(identityUrl(leader), r);
   }
 
   private async route(r: Request): Promise<Answer> {
@@ -288,8 +307,8 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-/** Sends a write on to the leader and relays its answer (status and body). */
-async function forward(leaderUrl: string, r: Request): Promise<Answer> {
+/** Sends a write on to the leader and relays its answer (status and body); null when it cannot be reached. */
+async function forward(leaderUrl: string, r: Request): Promise<Answer | null> {
   const headers: Record<string, string> = { 'content-type': CONTENT_TYPE, [FORWARDED_HEADER]: '1' };
   let res: Response;
   try {
@@ -299,11 +318,8 @@ async function forward(leaderUrl: string, r: Request): Promise<Answer> {
       body: r.raw.length > 0 ? r.raw.toString('utf8') : undefined,
       signal: AbortSignal.timeout(registryForwardTimeoutMs),
     });
-  } catch (e) {
-    throw new RegistryError(
-      E.REQUEST_FORWARDING_FAILED,
-      `Error while forwarding the request to the leader ${leaderUrl}: ${(e as Error).message}`,
-    );
+  } catch {
+    return null;
   }
   const text = await res.text();
   let body: unknown;

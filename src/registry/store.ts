@@ -43,53 +43,93 @@ export class KafkaStore {
   private running = true;
   private loop: Promise<void> = Promise.resolve();
   private readError: Error | null = null;
+  private producer: Producer | null = null;
+  private consumer: Consumer | null = null;
+  /** ListOffsets on its own connection: the reader's connection is busy with long-poll fetches. */
+  private offsets: Consumer | null = null;
 
-  private constructor(
-    private readonly opts: StoreOptions,
-    private readonly admin: Cluster,
-    private readonly producer: Producer,
-    private readonly consumer: Consumer,
-    /** ListOffsets on the admin connection: the reader's connection is busy with long-poll fetches. */
-    private readonly offsets: Consumer,
-  ) {
+  private constructor(private readonly opts: StoreOptions) {
     this.state = new RegistryState(opts.logger);
   }
 
   static async open(opts: StoreOptions): Promise<KafkaStore> {
-    const clientId = opts.clientId ?? 'samsa-registry';
-    const admin = await Cluster.connect({ bootstrap: opts.bootstrap, clientId });
+    const store = new KafkaStore(opts);
+    const admin = await store.connect();
     try {
       await ensureTopic(admin, opts.topic, opts.logger);
-      const producer = Producer.on(await Cluster.connect({ bootstrap: opts.bootstrap, clientId }), {
-        acks: -1,
-      });
-      const reader = await Cluster.connect({ bootstrap: opts.bootstrap, clientId });
-      const consumer = Consumer.on(reader, { maxWaitMs: 500, autoOffsetReset: 'earliest' });
-      await consumer.assign(opts.topic, [0], 'earliest');
-      const store = new KafkaStore(opts, admin, producer, consumer, Consumer.on(admin));
-      store.position = consumer.position(opts.topic, 0);
-      store.loop = store.readLoop();
-      return store;
-    } catch (e) {
+    } finally {
       admin.close();
+    }
+    store.consumer = await store.openReader(0);
+    store.position = store.consumer.position(opts.topic, 0);
+    store.loop = store.readLoop();
+    return store;
+  }
+
+  private connect(): Promise<Cluster> {
+    return Cluster.connect({
+      bootstrap: this.opts.bootstrap,
+      clientId: this.opts.clientId ?? 'samsa-registry',
+    });
+  }
+
+  private async openReader(offset: number): Promise<Consumer> {
+    const consumer = Consumer.on(await this.connect(), { maxWaitMs: 500, autoOffsetReset: 'earliest' });
+    try {
+      await consumer.assign(this.opts.topic, [0], { offset });
+    } catch (e) {
+      await consumer.close().catch(() => {});
       throw e;
+    }
+    return consumer;
+  }
+
+  /**
+   * Runs fn with a client, opened on first use; a failure closes that client so the next call connects
+   * afresh (a broker restarted or gone, a partition leader moved), and fn is tried once more on a new one.
+   */
+  private async withClient<C extends { close(): Promise<void> }, T>(
+    get: () => C | null,
+    set: (c: C | null) => void,
+    open: () => Promise<C>,
+    fn: (c: C) => Promise<T>,
+  ): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      let c = get();
+      if (c === null) {
+        c = await open();
+        set(c);
+      }
+      try {
+        return await fn(c);
+      } catch (e) {
+        set(null);
+        await c.close().catch(() => {});
+        if (attempt >= 1 || !this.running) throw e;
+      }
     }
   }
 
   private async readLoop(): Promise<void> {
     while (this.running) {
       try {
+        this.consumer ??= await this.openReader(this.position);
         const records = await this.consumer.poll();
         for (const r of records) this.state.apply(r.key, r.value, r.offset);
+        this.position = this.consumer.position(this.opts.topic, 0);
+        if (this.readError !== null)
+          this.opts.logger.info('reading _schemas again', { offset: this.position });
         this.readError = null;
       } catch (e) {
         if (!this.running) return;
         if (this.readError === null) this.opts.logger.warn('reading _schemas failed; retrying', { error: e });
         this.readError = e as Error;
+        const c = this.consumer;
+        this.consumer = null;
+        await c?.close().catch(() => {});
         await new Promise((r) => setTimeout(r, 500));
         continue;
       }
-      this.position = this.consumer.position(this.opts.topic, 0);
       const ready = this.waiters.filter((w) => w.offset <= this.position);
       this.waiters = this.waiters.filter((w) => w.offset > this.position);
       for (const w of ready) w.resolve();
@@ -122,13 +162,28 @@ export class KafkaStore {
 
   /** Resolves once the state has applied every record the topic held when called. */
   async sync(timeoutMs = registryStoreTimeoutMs): Promise<void> {
-    const ends = await this.offsets.listOffsets(this.opts.topic, [0], LATEST_TIMESTAMP);
+    const ends = await this.withClient(
+      () => this.offsets,
+      (c) => {
+        this.offsets = c;
+      },
+      async () => Consumer.on(await this.connect()),
+      (c) => c.listOffsets(this.opts.topic, [0], LATEST_TIMESTAMP),
+    );
     await this.waitFor(ends.get(0) ?? 0, timeoutMs);
   }
 
   /** Appends one record and resolves once the state has applied it. */
   async write(key: string, value: string | null, timeoutMs = registryStoreTimeoutMs): Promise<number> {
-    const [meta] = await this.producer.send(this.opts.topic, [{ key, value, partition: 0 }]);
+    // A retried send may store the record twice: harmless, the registry's records are idempotent by key.
+    const [meta] = await this.withClient(
+      () => this.producer,
+      (c) => {
+        this.producer = c;
+      },
+      async () => Producer.on(await this.connect(), { acks: -1 }),
+      (p) => p.send(this.opts.topic, [{ key, value, partition: 0 }]),
+    );
     if (meta === undefined) throw new Error('no produce result');
     await this.waitFor(meta.offset + 1, timeoutMs);
     return meta.offset;
@@ -138,10 +193,10 @@ export class KafkaStore {
     this.running = false;
     for (const w of this.waiters) w.resolve();
     this.waiters = [];
-    await this.producer.close().catch(() => {});
-    await this.consumer.close().catch(() => {});
+    await this.producer?.close().catch(() => {});
+    await this.offsets?.close().catch(() => {});
+    await this.consumer?.close().catch(() => {});
     await this.loop.catch(() => {});
-    this.admin.close();
   }
 }
 

@@ -411,6 +411,16 @@ describe('samsa registry', { timeout: 300_000 }, () => {
     }
   });
 
+  test('the broker restarts under a running registry: it reconnects, reads and writes again', async () => {
+    const before = await snapshot(reg.url);
+    await broker.restart();
+    await reg.waitForLog(/reading _schemas again|registry leader elected/, 60_000);
+    assert.deepEqual(await snapshot(reg.url), before);
+    const r = await register('broker-restart-value', record([A], 'AfterBrokerRestart'));
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal((await sr(reg.url, 'GET', '/subjects/broker-restart-value/versions/1')).body.id, r.body.id);
+  });
+
   test('a restarted registry serves the same ids and versions, and allocates above them', async () => {
     const before = await snapshot(reg.url);
     await reg.stop();
@@ -474,10 +484,10 @@ describe('samsa registry', { timeout: 300_000 }, () => {
     assert.deepEqual((await sr(leader.url, 'GET', '/config/two-value')).body, { compatibilityLevel: 'NONE' });
     assert.deepEqual(await snapshot(reg.url), await snapshot(second.url));
 
-    // The leader stops (leaving the group): the other takes over and goes on allocating above every id.
+    // The leader stops (leaving the group): the other takes over and goes on allocating above every id. The
+    // write is sent at once: the follower finds the old leader gone and waits for the next election.
     const maxId = viaLeader.body.id as number;
     await leader.stop();
-    await follower.waitForLog(new RegExp(`registry leader elected.*"leader":"${follower.url}"`), 60_000);
     const after = await register(
       'two-value',
       record([A, withDefault, { name: 'c', type: 'int', default: 0 }], 'Two'),
@@ -486,6 +496,8 @@ describe('samsa registry', { timeout: 300_000 }, () => {
     assert.equal(after.status, 200, JSON.stringify(after.body));
     assert.ok(after.body.id > maxId);
     assert.deepEqual((await sr(follower.url, 'GET', '/subjects/two-value/versions')).body, [1, 2, 3]);
+    const elected = follower.logs().split('\n').filter((l) => l.includes('registry leader elected'));
+    assert.match(elected[elected.length - 1] ?? '', new RegExp(`"leader":"${follower.url}","self":true`));
     if (leader === reg) reg = follower;
   });
 });
