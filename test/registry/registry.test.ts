@@ -496,7 +496,10 @@ describe('samsa registry', { timeout: 300_000 }, () => {
     assert.equal(after.status, 200, JSON.stringify(after.body));
     assert.ok(after.body.id > maxId);
     assert.deepEqual((await sr(follower.url, 'GET', '/subjects/two-value/versions')).body, [1, 2, 3]);
-    const elected = follower.logs().split('\n').filter((l) => l.includes('registry leader elected'));
+    const elected = follower
+      .logs()
+      .split('\n')
+      .filter((l) => l.includes('registry leader elected'));
     assert.match(elected[elected.length - 1] ?? '', new RegExp(`"leader":"${follower.url}","self":true`));
     if (leader === reg) reg = follower;
   });
