@@ -29,12 +29,70 @@ export function isCompatibilityLevel(s: unknown): s is CompatibilityLevel {
 
 export interface ParsedSchema {
   type: avro.Type;
+  /** What is stored and served: the schema's JSON as the client sent it, without whitespace (all kept). */
+  stored: string;
   /**
-   * The form stored and served: avsc's schema JSON with every attribute kept (docs, defaults, aliases,
-   * custom properties), names fully qualified, no whitespace. Two texts of the same schema that differ in
-   * whitespace, attribute order or namespace spelling get the same form, hence the same id.
+   * The form schemas are compared in, so that the same schema gets the same id: object keys sorted, names
+   * fully qualified (no "namespace" attributes), `{"type":"int"}` written "int". Texts that differ only in
+   * whitespace, attribute order or how names are spelled compare equal (as Confluent's canonical string,
+   * Avro's Schema.toString, makes them); a different doc, default or property is a different schema.
    */
   canonical: string;
+}
+
+const primitives = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string']);
+const named = new Set(['record', 'error', 'enum', 'fixed']);
+
+function qualify(name: string, namespace: string): string {
+  return name.includes('.') || namespace === '' || primitives.has(name) ? name : `${namespace}.${name}`;
+}
+
+function namespaceOf(fullName: string): string {
+  const dot = fullName.lastIndexOf('.');
+  return dot < 0 ? '' : fullName.slice(0, dot);
+}
+
+/** The comparison form of a parsed schema JSON (see ParsedSchema.canonical). */
+function comparable(j: unknown, namespace: string): unknown {
+  if (typeof j === 'string') return qualify(j, namespace);
+  if (Array.isArray(j)) return j.map((x) => comparable(x, namespace));
+  if (typeof j !== 'object' || j === null) return j;
+  const o = j as Record<string, unknown>;
+  const type = o.type;
+  if (typeof type === 'string' && primitives.has(type) && Object.keys(o).length === 1) return type;
+  const out: Record<string, unknown> = {};
+  let inner = namespace;
+  if (typeof type === 'string' && named.has(type) && typeof o.name === 'string') {
+    const explicit = typeof o.namespace === 'string' ? o.namespace : namespace;
+    const full = o.name.includes('.') ? o.name : explicit === '' ? o.name : `${explicit}.${o.name}`;
+    inner = namespaceOf(full);
+    out.name = full;
+    if (Array.isArray(o.aliases)) {
+      out.aliases = o.aliases.map((a) => (typeof a === 'string' ? qualify(a, inner) : a));
+    }
+  }
+  for (const [k, v] of Object.entries(o)) {
+    if (k === 'namespace' || k in out) continue;
+    if (k === 'fields' && Array.isArray(v)) {
+      out.fields = v.map((f) => {
+        if (typeof f !== 'object' || f === null) return f;
+        const field: Record<string, unknown> = {};
+        for (const [fk, fv] of Object.entries(f as Record<string, unknown>)) {
+          field[fk] = fk === 'type' ? comparable(fv, inner) : fv;
+        }
+        return sortKeys(field);
+      });
+    } else if (k === 'type' || k === 'items' || k === 'values') {
+      out[k] = comparable(v, inner);
+    } else {
+      out[k] = v;
+    }
+  }
+  return sortKeys(out);
+}
+
+function sortKeys(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** Parses a schema text; throws Error with a message for the client (Confluent's 42201) when invalid. */
@@ -51,8 +109,7 @@ export function parseAvro(text: string): ParsedSchema {
   } catch (e) {
     throw new Error(`Invalid schema ${text}: ${(e as Error).message}`);
   }
-  const canonical = JSON.stringify(type.schema({ exportAttrs: true }));
-  return { type, canonical };
+  return { type, stored: JSON.stringify(json), canonical: JSON.stringify(comparable(json, '')) };
 }
 
 /** Null when `reader` can read data written with `writer`, else why not. */

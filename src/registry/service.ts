@@ -257,7 +257,7 @@ export class RegistryService {
     }
     await this.store.write(
       encodeKey({ keytype: 'SCHEMA', subject, version }),
-      encodeSchemaValue({ subject, version, id, schema: parsed.canonical, deleted: false }),
+      encodeSchemaValue({ subject, version, id, schema: parsed.stored, deleted: false }),
     );
     return id;
   }

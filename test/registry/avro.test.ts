@@ -21,6 +21,27 @@ describe('registry avro', () => {
     );
     assert.match(docs.canonical, /"doc":"kept"/);
     assert.match(docs.canonical, /"default":1/);
+    // Stored as sent (less whitespace): logical types, enum defaults and custom properties are kept.
+    const rich = parseAvro(
+      '{"type":"record","name":"R","p":1,"fields":[{"name":"d","type":{"type":"int","logicalType":"date"}},' +
+        '{"name":"e","type":{"type":"enum","name":"E","symbols":["A","B"],"default":"A"}}]}',
+    );
+    assert.match(rich.stored, /"logicalType":"date"/);
+    assert.match(rich.stored, /"default":"A"/);
+    assert.match(rich.stored, /"p":1/);
+    assert.equal(parseAvro('{"type":"int"}').canonical, parseAvro('"int"').canonical);
+    assert.notEqual(
+      parseAvro('{"type":"record","name":"R","doc":"a","fields":[]}').canonical,
+      parseAvro('{"type":"record","name":"R","doc":"b","fields":[]}').canonical,
+    );
+    // A nested type referenced by its short name in the enclosing namespace, or by its full name.
+    const shortRef = parseAvro(
+      '{"type":"record","name":"R","namespace":"n","fields":[{"name":"a","type":{"type":"fixed","name":"F","size":2}},{"name":"b","type":"F"}]}',
+    );
+    const fullRef = parseAvro(
+      '{"type":"record","name":"n.R","fields":[{"name":"a","type":{"type":"fixed","name":"n.F","size":2}},{"name":"b","type":"n.F"}]}',
+    );
+    assert.equal(shortRef.canonical, fullRef.canonical);
     assert.throws(() => parseAvro('{"type":"record","name":"R"}'), /Invalid schema/);
     assert.throws(() =>
       parseAvro('{"type":"record","name":"R","fields":[{"name":"x","type":"int","default":"s"}]}'),
