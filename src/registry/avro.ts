@@ -1,4 +1,4 @@
-// Avro schemas for the registry, through avsc: parsing, the stored form, and compatibility checks that
+// Avro schemas for the registry, through avsc: parsing, the stored and comparison forms, and compatibility checks that
 // follow Avro's schema resolution (the reader/writer rules of the Avro specification), as Confluent's
 // AvroCompatibilityChecker does:
 //   - records: a reader field missing from the writer needs a default; writer fields the reader lacks are

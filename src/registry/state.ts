@@ -3,7 +3,7 @@
 // read (and the leader computes a write from a view that has read the whole topic first).
 //
 // Ids: a schema's id is shared by every subject version holding the same schema (Confluent's behaviour),
-// compared on the stored form of avro.ts (canonicalOf): a schema text written by a Confluent registry (Java's
+// compared in the comparison form of avro.ts (canonicalOf): a schema text written by a Confluent registry (Java's
 // Schema.toString) and the same schema registered here are one schema; the next id is one more than the largest id ever read (maxId never goes down, even when a hard
 // delete removed the schema holding it).
 
@@ -16,7 +16,7 @@ export type Mode = (typeof modes)[number];
 export const isMode = (s: unknown): s is Mode =>
   typeof s === 'string' && (modes as readonly string[]).includes(s);
 
-/** The form schemas are compared in: avro.ts's stored form for Avro, the text itself otherwise or if unparsable. */
+/** The form schemas are compared in: avro.ts's comparison form (ParsedSchema.canonical) for Avro, the text itself otherwise or if unparsable. */
 export function canonicalOf(schema: string, schemaType: string): string {
   if (schemaType !== 'AVRO') return `${schemaType}:${schema}`;
   try {
@@ -36,7 +36,7 @@ export class RegistryState {
     number,
     { schema: string; canonical: string; schemaType: string; refs: Set<string> }
   >();
-  /** stored form (canonicalOf) -> id. */
+  /** comparison form (canonicalOf) -> id. */
   private readonly idByText = new Map<string, number>();
   maxId = 0;
   globalCompatibility: CompatibilityLevel | null = null;
