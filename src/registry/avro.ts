@@ -1,5 +1,5 @@
-// Avro schemas for the registry, through avsc: parsing, the stored and comparison forms, and compatibility checks that
-// follow Avro's schema resolution (the reader/writer rules of the Avro specification), as Confluent's
+// Avro schemas for the registry, through avsc: parsing, the stored and comparison forms, and compatibility
+// checks that follow Avro's schema resolution (the reader/writer rules of the Avro specification), as Confluent's
 // AvroCompatibilityChecker does:
 //   - records: a reader field missing from the writer needs a default; writer fields the reader lacks are
 //     skipped; names must match (or the reader's aliases must name the writer);

@@ -3,9 +3,9 @@
 // read (and the leader computes a write from a view that has read the whole topic first).
 //
 // Ids: a schema's id is shared by every subject version holding the same schema (Confluent's behaviour),
-// compared in the comparison form of avro.ts (canonicalOf): a schema text written by a Confluent registry (Java's
-// Schema.toString) and the same schema registered here are one schema; the next id is one more than the largest id ever read (maxId never goes down, even when a hard
-// delete removed the schema holding it).
+// compared in avro.ts's comparison form (canonicalOf), so a schema text written by a Confluent registry
+// (Java's Schema.toString) and the same schema registered here are one schema. The next id is one more than
+// the largest id ever read (maxId never goes down, even when a hard delete removed the schema holding it).
 
 import type { Logger } from '../logger.js';
 import { type CompatibilityLevel, isCompatibilityLevel, parseAvro } from './avro.js';
@@ -16,7 +16,10 @@ export type Mode = (typeof modes)[number];
 export const isMode = (s: unknown): s is Mode =>
   typeof s === 'string' && (modes as readonly string[]).includes(s);
 
-/** The form schemas are compared in: avro.ts's comparison form (ParsedSchema.canonical) for Avro, the text itself otherwise or if unparsable. */
+/**
+ * The form schemas are compared in: avro.ts's comparison form (ParsedSchema.canonical) for Avro; the text
+ * itself for other types, or when it cannot be parsed.
+ */
 export function canonicalOf(schema: string, schemaType: string): string {
   if (schemaType !== 'AVRO') return `${schemaType}:${schema}`;
   try {
