@@ -136,3 +136,17 @@ export const txnMarkerReplicationTimeoutMs = 30_000;
 export const clientWarningIntervalMs = 30_000;
 /** (client, kind) groups of warnings tracked at once; warnings beyond are only counted. */
 export const clientWarningKeysMax = 1000;
+
+// Schema registry (src/registry/)
+/** How long a registry waits to read `_schemas` up to its end, or for its own write to come back (Confluent: kafkastore.timeout.ms, 500 ms there). */
+export const registryStoreTimeoutMs = 5_000;
+/** Largest request body the registry reads (a schema and its JSON envelope); larger ones get 413. */
+export const registryRequestBytesMax = 4 * 1024 * 1024;
+/** How long a follower waits for a leader to be elected, and for the leader's answer to a forwarded write. */
+export const registryForwardTimeoutMs = 10_000;
+/** Session timeout of a registry's membership in its election group (Confluent's default 10 s). */
+export const registrySessionTimeoutMs = 10_000;
+/** Heartbeat interval in the election group (Confluent: 3 s; shorter so a rebalance is noticed sooner). */
+export const registryHeartbeatIntervalMs = 1_000;
+/** Parsed schemas a registry keeps for compatibility checks (the cache starts over when full). */
+export const registryParsedSchemasMax = 10_000;

@@ -62,6 +62,11 @@ const commands: Record<string, Command> = {
     run: async (a) => (await import('./perf.js')).runPerf(a),
     summary: 'load generators: samsa perf produce|consume|e2e --bootstrap-server H:P --topic T ...',
   },
+  registry: {
+    run: async (a) => (await import('./registry.js')).runRegistry(a),
+    summary:
+      'a Confluent Schema Registry compatible server: samsa registry --bootstrap H:P --listeners http://H:P',
+  },
   'dev-cluster': {
     run: async (a) => (await import('./dev-cluster.js')).runDevCluster(a),
     summary: 'a ZooKeeper and N brokers in the foreground: samsa dev-cluster --brokers 3 [--dir ./cluster]',
