@@ -136,3 +136,15 @@ export const txnMarkerReplicationTimeoutMs = 30_000;
 export const clientWarningIntervalMs = 30_000;
 /** (client, kind) groups of warnings tracked at once; warnings beyond are only counted. */
 export const clientWarningKeysMax = 1000;
+
+// samsa sink (src/pipeline/sink*.ts)
+/** Rows per Parquet row group; a file with more rows has several. */
+export const sinkParquetRowGroupRowsMax = 100_000;
+/** Bytes (keys, values, headers) buffered for one partition before it is flushed whatever --flush-records says. */
+export const sinkPartitionBufferBytesMax = 128 * 1024 * 1024;
+/** Bytes buffered over all partitions before every partition is flushed. */
+export const sinkBufferBytesMax = 512 * 1024 * 1024;
+/** Schemas (by id) a sink keeps from the schema registry. */
+export const sinkRegistrySchemasMax = 10_000;
+/** How long a request to the schema registry may take. */
+export const sinkRegistryRequestTimeoutMs = 10_000;

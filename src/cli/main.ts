@@ -62,6 +62,10 @@ const commands: Record<string, Command> = {
     run: async (a) => (await import('./perf.js')).runPerf(a),
     summary: 'load generators: samsa perf produce|consume|e2e --bootstrap-server H:P --topic T ...',
   },
+  sink: {
+    run: async (a) => (await import('./sink.js')).runSink(a),
+    summary: 'load topics into Parquet or JSON-lines files by hour: samsa sink --topics RE --group G --to DIR',
+  },
   'dev-cluster': {
     run: async (a) => (await import('./dev-cluster.js')).runDevCluster(a),
     summary: 'a ZooKeeper and N brokers in the foreground: samsa dev-cluster --brokers 3 [--dir ./cluster]',
