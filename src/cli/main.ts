@@ -64,7 +64,8 @@ const commands: Record<string, Command> = {
   },
   sink: {
     run: async (a) => (await import('./sink.js')).runSink(a),
-    summary: 'load topics into Parquet or JSON-lines files by hour: samsa sink --topics RE --group G --to DIR',
+    summary:
+      'load topics into Parquet or JSON-lines files by hour: samsa sink --topics RE --group G --to DIR',
   },
   'dev-cluster': {
     run: async (a) => (await import('./dev-cluster.js')).runDevCluster(a),

@@ -2,11 +2,20 @@
 // offsets committed to a consumer group once the files are durable. See docs/sink.md and src/pipeline/sink.ts.
 
 import { configureLogging, createLogger } from '../logger.js';
+import { Sink, type SinkStats } from '../pipeline/sink.js';
 import { AvroDecoder } from '../pipeline/sink-avro.js';
 import type { PartitionBy, SinkFormat } from '../pipeline/sink-files.js';
+import type { ParquetCompression } from '../pipeline/sink-format.js';
 import { SinkMetrics } from '../pipeline/sink-metrics.js';
-import { Sink, type SinkStats } from '../pipeline/sink.js';
-import { DEFAULT_BOOTSTRAP, intOption, parse, printHelp, required, runCommand, UsageError } from './common.js';
+import {
+  DEFAULT_BOOTSTRAP,
+  intOption,
+  parse,
+  printHelp,
+  required,
+  runCommand,
+  UsageError,
+} from './common.js';
 
 const help = `Usage: samsa sink --topics REGEX --group G --to DIR [options]
 
@@ -19,6 +28,7 @@ only once the files are on disk. Stop with Ctrl-C (or SIGTERM): what is buffered
   --group G                      consumer group whose committed offsets say where to resume
   --to DIR                       folder of the data lake
   --format parquet|jsonl         file format (default parquet)
+  --compression snappy|none      Parquet page compression (default snappy)
   --partition-by hour|day|none   folders per hour (default), per day, or none
   --flush-records N              write a partition's file(s) at N buffered records (default 100000)
   --flush-interval DURATION      ... or when its oldest buffered record is this old (default 30s; 500ms, 10s, 5m)
@@ -38,6 +48,7 @@ const options = {
   group: { type: 'string' },
   to: { type: 'string' },
   format: { type: 'string', default: 'parquet' },
+  compression: { type: 'string', default: 'snappy' },
   'partition-by': { type: 'string', default: 'hour' },
   'flush-records': { type: 'string', default: '100000' },
   'flush-interval': { type: 'string', default: '30s' },
@@ -76,6 +87,7 @@ export function runSink(args: string[]): Promise<number> {
       throw new UsageError(`--topics is not a valid regex: ${(e as Error).message}`);
     }
     const format = oneOf<SinkFormat>('format', v.format, ['parquet', 'jsonl']);
+    const compression = oneOf<ParquetCompression>('compression', v.compression, ['snappy', 'none']);
     const partitionBy = oneOf<PartitionBy>('partition-by', v['partition-by'], ['hour', 'day', 'none']);
     const flushRecords = intOption('flush-records', v['flush-records'], 1) ?? 100_000;
     const flushIntervalMs = parseDuration('flush-interval', v['flush-interval']);
@@ -98,6 +110,7 @@ export function runSink(args: string[]): Promise<number> {
       groupId: required('group', v.group),
       dir: required('to', v.to),
       format,
+      compression,
       partitionBy,
       flushRecords,
       flushIntervalMs,

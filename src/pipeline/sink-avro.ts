@@ -189,7 +189,11 @@ export class AvroDecoder {
     } catch (e) {
       // Not cached: the registry may come back; the next record with this id asks again.
       this.metrics?.avroErrors.inc({ reason: 'registry' });
-      this.log.warn('schema registry unreachable', { url: this.url, schemaId: id, error: (e as Error).message });
+      this.log.warn('schema registry unreachable', {
+        url: this.url,
+        schemaId: id,
+        error: (e as Error).message,
+      });
       return null;
     }
     if (this.schemas.size >= sinkRegistrySchemasMax) this.schemas.clear();

@@ -40,12 +40,18 @@ function pad2(n: number): string {
 /** The folder of a record, relative to DIR/<topic>, for its timestamp (UTC). */
 export function bucketOf(timestamp: number, by: PartitionBy): string {
   if (by === 'none') return '';
-  const d = new Date(timestamp < 0 ? 0 : timestamp);
+  const d = new Date(Math.max(timestamp, 0));
   const date = `date=${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}`;
   return by === 'day' ? date : `${date}/hour=${pad2(d.getUTCHours())}`;
 }
 
-export function fileName(topic: string, partition: number, first: number, last: number, format: SinkFormat): string {
+export function fileName(
+  topic: string,
+  partition: number,
+  first: number,
+  last: number,
+  format: SinkFormat,
+): string {
   return `${topic}-${partition}-${first}-${last}.${format}`;
 }
 
@@ -156,7 +162,11 @@ async function walk(dir: string, depth: number, out: string[]): Promise<void> {
  * forward, deletes temporary files of sets that never became visible, and reports the highest lastOffset found.
  * Files of other partitions are left alone (another sink of the group may be writing them).
  */
-export async function recoverTopic(root: string, topic: string, partitions: Set<number>): Promise<RecoveryResult> {
+export async function recoverTopic(
+  root: string,
+  topic: string,
+  partitions: Set<number>,
+): Promise<RecoveryResult> {
   const files: string[] = [];
   await walk(path.join(root, topic), 0, files);
   const lastOffsets = new Map<number, number>();
@@ -175,7 +185,8 @@ export async function recoverTopic(root: string, topic: string, partitions: Set<
     }
     finalFiles++;
     finals.add(rangeKey(range));
-    if ((lastOffsets.get(range.partition) ?? -1) < range.lastOffset) lastOffsets.set(range.partition, range.lastOffset);
+    if ((lastOffsets.get(range.partition) ?? -1) < range.lastOffset)
+      lastOffsets.set(range.partition, range.lastOffset);
   }
   const rolledForward: string[] = [];
   const deleted: string[] = [];

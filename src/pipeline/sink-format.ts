@@ -19,6 +19,8 @@ import { ByteWriter, type ColumnSource, parquetWrite, type SchemaElement } from 
 import type { ConsumerRecord } from '../client/consumer.js';
 import { sinkParquetRowGroupRowsMax } from '../limits.js';
 
+export type ParquetCompression = 'snappy' | 'none';
+
 export type SinkRow = ConsumerRecord & {
   /** The value decoded by its Avro schema (--registry), else undefined. */
   decoded?: Record<string, unknown> | null;
@@ -74,7 +76,11 @@ const BASE_COLUMNS = 7;
 export const AVRO_COLUMN_PREFIX = 'value_';
 
 /** One Parquet file holding the rows (in the order given). */
-export function encodeParquet(rows: readonly SinkRow[], extra: readonly ExtraColumn[] = []): Uint8Array {
+export function encodeParquet(
+  rows: readonly SinkRow[],
+  extra: readonly ExtraColumn[] = [],
+  compression: ParquetCompression = 'snappy',
+): Uint8Array {
   const n = rows.length;
   const topic = new Array<string>(n);
   const partition = new Int32Array(n);
@@ -98,8 +104,9 @@ export function encodeParquet(rows: readonly SinkRow[], extra: readonly ExtraCol
     { name: 'partition', data: partition },
     { name: 'offset', data: offset },
     { name: 'timestamp', data: timestamp },
-    { name: 'key', data: key, statistics: false },
-    { name: 'value', data: value, statistics: false },
+    // PLAIN: keys and values rarely repeat, and trying a dictionary first costs as much as the write.
+    { name: 'key', data: key, statistics: false, encoding: 'PLAIN' },
+    { name: 'value', data: value, statistics: false, encoding: 'PLAIN' },
     { name: 'headers', data: headers, statistics: false },
     ...extra.map((c) => ({ name: c.name, data: c.data as ColumnSource['data'], statistics: false })),
   ];
@@ -113,15 +120,15 @@ export function encodeParquet(rows: readonly SinkRow[], extra: readonly ExtraCol
     writer,
     schema,
     columnData,
-    codec: 'SNAPPY',
+    codec: compression === 'snappy' ? 'SNAPPY' : 'UNCOMPRESSED',
     rowGroupSize: sinkParquetRowGroupRowsMax,
     createdBy: 'samsa sink (hyparquet-writer)',
   });
   return writer.getBytes();
 }
 
-function b64(b: Buffer | null): string | null {
-  return b === null ? null : b.toString('base64');
+function b64json(b: Buffer | null): string {
+  return b === null ? 'null' : `"${b.toString('base64')}"`;
 }
 
 /** JSON lines: one object per row, the Parquet column names; bytes as padded base64, timestamp epoch ms. */
@@ -129,18 +136,27 @@ export function encodeJsonl(rows: readonly SinkRow[]): Buffer[] {
   const out: Buffer[] = [];
   let lines: string[] = [];
   let chars = 0;
+  let topicJson = '';
+  let topicOf = '';
   for (const r of rows) {
-    const o: Record<string, unknown> = {
-      topic: r.topic,
-      partition: r.partition,
-      offset: r.offset,
-      timestamp: r.timestamp,
-      key: b64(r.key),
-      value: b64(r.value),
-      headers: r.headers.map((h) => ({ key: h.key, value: b64(h.value) })),
-    };
-    if (r.decoded != null) for (const [k, v] of Object.entries(r.decoded)) o[`${AVRO_COLUMN_PREFIX}${k}`] = v;
-    const line = JSON.stringify(o, jsonReplacer);
+    if (r.topic !== topicOf) {
+      topicOf = r.topic;
+      topicJson = JSON.stringify(r.topic);
+    }
+    // Built by hand (base64 and numbers need no escaping): twice as fast as JSON.stringify of an object.
+    let headers = '';
+    for (const h of r.headers) {
+      headers += `${headers === '' ? '' : ','}{"key":${JSON.stringify(h.key)},"value":${b64json(h.value)}}`;
+    }
+    let line =
+      `{"topic":${topicJson},"partition":${r.partition},"offset":${r.offset},"timestamp":${r.timestamp},` +
+      `"key":${b64json(r.key)},"value":${b64json(r.value)},"headers":[${headers}]`;
+    if (r.decoded != null) {
+      for (const [k, v] of Object.entries(r.decoded)) {
+        line += `,${JSON.stringify(`${AVRO_COLUMN_PREFIX}${k}`)}:${JSON.stringify(v, jsonReplacer) ?? 'null'}`;
+      }
+    }
+    line += '}';
     lines.push(line);
     chars += line.length;
     // Joined in pieces of a few MiB: one string per file would cap the file size at V8's string limit.

@@ -36,7 +36,7 @@ import {
   type SinkFormat,
   writeFileSet,
 } from './sink-files.js';
-import { encodeJsonl, encodeParquet, type SinkRow } from './sink-format.js';
+import { encodeJsonl, encodeParquet, type ParquetCompression, type SinkRow } from './sink-format.js';
 import type { SinkMetrics } from './sink-metrics.js';
 
 export interface SinkOptions {
@@ -46,6 +46,8 @@ export interface SinkOptions {
   groupId: string;
   dir: string;
   format: SinkFormat;
+  /** Parquet page compression (default snappy). */
+  compression?: ParquetCompression;
   partitionBy: PartitionBy;
   flushRecords: number;
   flushIntervalMs: number;
@@ -314,10 +316,11 @@ export class Sink {
     for (const [bucket, rows] of b.buckets) {
       const chunks =
         this.o.format === 'parquet'
-          ? [encodeParquet(rows, this.o.avro?.columns(rows) ?? [])]
+          ? [encodeParquet(rows, this.o.avro?.columns(rows) ?? [], this.o.compression)]
           : encodeJsonl(rows);
       files.push({ dir: `${this.o.dir}/${b.topic}${bucket === '' ? '' : `/${bucket}`}`, name, chunks });
     }
+    const encoded = process.hrtime.bigint();
     const bytes = await writeFileSet(files);
     this.s.recordsWritten += b.count;
     this.s.filesWritten += files.length;
@@ -336,6 +339,8 @@ export class Sink {
       lastOffset: b.lastOffset,
       files: files.length,
       bytes,
+      encodeMs: Number(encoded - started) / 1e6,
+      writeMs: Number(process.hrtime.bigint() - encoded) / 1e6,
     });
   }
 
