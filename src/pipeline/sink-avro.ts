@@ -73,10 +73,10 @@ function element(name: string, kind: Kind): SchemaElement {
       return { ...optional, type: kind };
     case 'BYTES':
       return { ...optional, type: 'BYTE_ARRAY' };
+    // JSON text in a plain string column: every reader shows it as a string and has JSON functions for it.
     case 'STRING':
-      return { ...optional, type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } };
     case 'JSON':
-      return { ...optional, type: 'BYTE_ARRAY', converted_type: 'JSON', logical_type: { type: 'JSON' } };
+      return { ...optional, type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } };
   }
 }
 
@@ -202,7 +202,11 @@ export class AvroDecoder {
   }
 
   private async compile(id: number, json: unknown): Promise<Schema | null> {
-    this.avsc ??= (await import('avsc')) as unknown as Avsc;
+    if (this.avsc === null) {
+      // CommonJS: its exports are the default export of the ES module.
+      const m = (await import('avsc')) as unknown as { default?: Avsc } & Avsc;
+      this.avsc = m.default ?? m;
+    }
     let type: AvscType;
     try {
       type = this.avsc.Type.forSchema(json);

@@ -8,6 +8,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -74,7 +76,7 @@ function check(dir: string, format: string, base: number): CheckResult {
 }
 
 /** Offsets covered by the final files' names (each flush's range once). */
-async function coveredOffsets(dir: string): Promise<number> {
+async function coveredOffsets(dir: string, topic = TOPIC): Promise<number> {
   const ranges = new Set<string>();
   const walk = async (d: string): Promise<void> => {
     for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
@@ -85,7 +87,7 @@ async function coveredOffsets(dir: string): Promise<number> {
       }
     }
   };
-  await walk(join(dir, TOPIC));
+  await walk(join(dir, topic));
   let n = 0;
   for (const k of ranges) {
     const [, first, last] = k.split(':').map(Number) as [number, number, number];
@@ -100,13 +102,14 @@ function startSink(
   dir: string,
   format: string,
   extra: string[] = [],
+  topics = 'sink-ev.*',
 ): Running {
   const args = samsaArgv([
     'sink',
     '--bootstrap',
     bootstrap,
     '--topics',
-    'sink-ev.*',
+    topics,
     '--group',
     group,
     '--to',
@@ -298,6 +301,144 @@ describe('samsa sink against a broker', { timeout: 900_000 }, () => {
     const r = check(dir, 'jsonl', base);
     assert.deepEqual(r.errors, []);
     assert.equal(r.rows, N);
+  });
+
+  test('--registry: Avro values become value_<field> columns; a newer schema adds nullable columns', {
+    skip: hasPyarrow ? false : 'pyarrow is not installed (pip install pyarrow)',
+  }, async (t) => {
+    let avsc: { Type: { forSchema(s: unknown): { toBuffer(v: unknown): Buffer } } };
+    try {
+      const m = (await import('avsc')) as unknown as { default?: typeof avsc } & typeof avsc;
+      avsc = m.default ?? m;
+    } catch {
+      t.skip('avsc is not installed (the schema registry branch adds it)');
+      return;
+    }
+    const v1 = {
+      type: 'record',
+      name: 'Order',
+      fields: [
+        { name: 'id', type: 'long' },
+        { name: 'name', type: 'string' },
+        { name: 'amount', type: 'double' },
+      ],
+    };
+    const v2 = {
+      ...v1,
+      fields: [
+        ...v1.fields,
+        { name: 'note', type: ['null', 'string'], default: null },
+        { name: 'tags', type: { type: 'array', items: 'string' }, default: [] },
+      ],
+    };
+    const schemas = new Map<number, unknown>([
+      [1, v1],
+      [2, v2],
+    ]);
+    const asked: string[] = [];
+    // Confluent's REST API, the one call a consumer makes: GET /schemas/ids/{id}.
+    const registry = http.createServer((req, res) => {
+      asked.push(req.url ?? '');
+      const m = /^\/schemas\/ids\/(\d+)$/.exec(req.url ?? '');
+      const schema = m === null ? undefined : schemas.get(Number(m[1]));
+      if (schema === undefined) {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error_code: 40403, message: 'Schema not found' }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/vnd.schemaregistry.v1+json' });
+      res.end(JSON.stringify({ schema: JSON.stringify(schema) }));
+    });
+    await new Promise<void>((r) => registry.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(registry.address() as AddressInfo).port}`;
+    const framed = (id: number, schema: unknown, v: unknown): Buffer => {
+      const head = Buffer.alloc(5);
+      head.writeInt32BE(id, 1);
+      return Buffer.concat([head, avsc.Type.forSchema(schema).toBuffer(v)]);
+    };
+    const topic = 'sink-avro';
+    const cluster = await Cluster.connect({ bootstrap: broker.bootstrap });
+    try {
+      await createTopic(cluster, topic, { partitions: 1 });
+      const producer = Producer.on(cluster, {});
+      const records: ProducerRecord[] = [];
+      for (let i = 0; i < 10; i++)
+        records.push({ value: framed(1, v1, { id: i, name: `n${i}`, amount: i / 2 }) });
+      for (let i = 10; i < 20; i++) {
+        records.push({
+          value: framed(2, v2, {
+            id: i,
+            name: `n${i}`,
+            amount: i / 2,
+            note: i % 2 ? `odd ${i}` : null,
+            tags: ['a', String(i)],
+          }),
+        });
+      }
+      records.push({ value: framed(99, v1, { id: 99, name: 'unknown schema', amount: 0 }) });
+      records.push({ value: 'not avro' });
+      await producer.send(topic, records);
+      await producer.close();
+      const dir = join(work, 'avro');
+      const sink = startSink(broker.bootstrap, 'lake-avro', dir, 'parquet', ['--registry', url], topic);
+      await waitFor(sink, 'every record in files', async () => (await coveredOffsets(dir, topic)) >= 22);
+      sink.kill('SIGTERM');
+      assert.equal((await sink.done).code, 0);
+      const out = execFileSync(
+        'python3',
+        [
+          '-c',
+          'import sys, json, pyarrow.dataset as ds\n' +
+            't = ds.dataset(sys.argv[1], format="parquet").to_table().sort_by("offset")\n' +
+            'print(json.dumps({"schema": {f.name: str(f.type) for f in t.schema}, "rows": t.drop_columns(["key", "value", "headers", "timestamp"]).to_pylist()}))',
+          join(dir, topic),
+        ],
+        { encoding: 'utf8' },
+      );
+      const r = JSON.parse(out) as { schema: Record<string, string>; rows: Record<string, unknown>[] };
+      assert.equal(r.schema.value_id, 'int64');
+      assert.equal(r.schema.value_name, 'string');
+      assert.equal(r.schema.value_amount, 'double');
+      assert.equal(r.schema.value_note, 'string');
+      assert.equal(r.rows.length, 22);
+      assert.deepEqual(r.rows[3], {
+        topic,
+        partition: 0,
+        offset: 3,
+        value_id: 3,
+        value_name: 'n3',
+        value_amount: 1.5,
+        value_note: null,
+        value_tags: null,
+      });
+      assert.deepEqual(r.rows[13], {
+        topic,
+        partition: 0,
+        offset: 13,
+        value_id: 13,
+        value_name: 'n13',
+        value_amount: 6.5,
+        value_note: 'odd 13',
+        value_tags: '["a","13"]',
+      });
+      for (const i of [20, 21]) {
+        assert.deepEqual(r.rows[i], {
+          topic,
+          partition: 0,
+          offset: i,
+          value_id: null,
+          value_name: null,
+          value_amount: null,
+          value_note: null,
+          value_tags: null,
+        });
+      }
+      assert.deepEqual([...new Set(asked)].sort(), ['/schemas/ids/1', '/schemas/ids/2', '/schemas/ids/99']);
+    } finally {
+      cluster.close();
+      registry.closeAllConnections();
+      await new Promise((r) => registry.close(r));
+    }
   });
 
   test('usage errors exit 2 with one line', async () => {
