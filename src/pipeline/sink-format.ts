@@ -12,10 +12,11 @@
 //   plus, with --registry, one nullable column per field of the Avro record in the value (sink-avro.ts).
 //
 // Parquet files are written by hyparquet-writer (pure JS, one dependency): one row group per file up to
-// parquetRowGroupRowsMax rows, Snappy pages, statistics on partition, offset and timestamp only (the byte
+// parquetRowGroupRowsMax rows, Snappy pages (the native `snappy` package), statistics on partition, offset and timestamp only (the byte
 // columns' min/max are of no use to a reader and cost time).
 
 import { ByteWriter, type ColumnSource, parquetWrite, type SchemaElement } from 'hyparquet-writer';
+import { compressSync as snappyCompressSync } from 'snappy';
 import type { ConsumerRecord } from '../client/consumer.js';
 import { sinkParquetRowGroupRowsMax } from '../limits.js';
 
@@ -121,10 +122,16 @@ export function encodeParquet(
     schema,
     columnData,
     codec: compression === 'snappy' ? 'SNAPPY' : 'UNCOMPRESSED',
+    // The native snappy the broker uses (raw blocks, Parquet's SNAPPY): several times faster than the JS one.
+    compressors: { SNAPPY: snappyPage },
     rowGroupSize: sinkParquetRowGroupRowsMax,
     createdBy: 'samsa sink (hyparquet-writer)',
   });
   return writer.getBytes();
+}
+
+function snappyPage(input: Uint8Array): Uint8Array {
+  return snappyCompressSync(Buffer.from(input.buffer, input.byteOffset, input.byteLength));
 }
 
 function b64json(b: Buffer | null): string {
