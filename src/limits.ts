@@ -148,3 +148,8 @@ export const sinkBufferBytesMax = 512 * 1024 * 1024;
 export const sinkRegistrySchemasMax = 10_000;
 /** How long a request to the schema registry may take. */
 export const sinkRegistryRequestTimeoutMs = 10_000;
+/** Bytes one fetch asks for per partition (the consumer default is 1 MiB; a sink catching up wants more). */
+export const sinkFetchPartitionBytesMax = 8 * 1024 * 1024;
+/** First and longest wait before a sink joins again after a broker or network error. */
+export const sinkRetryBackoffMsMin = 500;
+export const sinkRetryBackoffMsMax = 10_000;

@@ -24,7 +24,13 @@
 import { Cluster, KafkaError } from '../client/cluster.js';
 import { Consumer, LATEST_TIMESTAMP } from '../client/consumer.js';
 import { GroupConsumer } from '../client/group.js';
-import { sinkBufferBytesMax, sinkPartitionBufferBytesMax } from '../limits.js';
+import {
+  sinkBufferBytesMax,
+  sinkFetchPartitionBytesMax,
+  sinkPartitionBufferBytesMax,
+  sinkRetryBackoffMsMax,
+  sinkRetryBackoffMsMin,
+} from '../limits.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { AvroDecoder } from './sink-avro.js';
 import {
@@ -124,22 +130,42 @@ export class Sink {
   }
 
   async run(signal: AbortSignal): Promise<void> {
-    const cluster = await Cluster.connect({ bootstrap: this.o.bootstrap, clientId: 'samsa-sink' });
+    // The first connection failing is an error for the operator (wrong address); later ones are retried.
+    let cluster: Cluster | null = await Cluster.connect({
+      bootstrap: this.o.bootstrap,
+      clientId: 'samsa-sink',
+    });
+    let backoffMs = sinkRetryBackoffMsMin;
     try {
       let waiting = false;
       while (!signal.aborted) {
-        const topics = await this.matchingTopics(cluster);
-        if (topics.length === 0) {
-          if (!waiting) this.log.info('no topic matches yet', { topics: this.o.topics.source });
-          waiting = true;
-          await sleep(this.o.topicRefreshMs ?? 30_000, signal);
-          continue;
+        try {
+          cluster ??= await Cluster.connect({ bootstrap: this.o.bootstrap, clientId: 'samsa-sink' });
+          const topics = await this.matchingTopics(cluster);
+          if (topics.length === 0) {
+            if (!waiting) this.log.info('no topic matches yet', { topics: this.o.topics.source });
+            waiting = true;
+            await sleep(this.o.topicRefreshMs ?? 30_000, signal);
+            continue;
+          }
+          waiting = false;
+          await this.consume(cluster, topics, signal);
+          backoffMs = sinkRetryBackoffMsMin;
+        } catch (e) {
+          // A file-system error (ENOSPC, EACCES, EIO) stops the sink: retrying would only repeat it. Broker and
+          // network errors are retried with a new connection; what was buffered is fetched again.
+          if (isFileSystemError(e) || signal.aborted) throw e;
+          this.log.warn('consuming failed; joining again', { error: String(e), retryInMs: backoffMs });
+          this.buffers.clear();
+          this.bufferedBytes = 0;
+          cluster?.close();
+          cluster = null;
+          await sleep(backoffMs, signal);
+          backoffMs = Math.min(backoffMs * 2, sinkRetryBackoffMsMax);
         }
-        waiting = false;
-        await this.consume(cluster, topics, signal);
       }
     } finally {
-      cluster.close();
+      cluster?.close();
     }
   }
 
@@ -159,6 +185,7 @@ export class Sink {
       topics,
       autoOffsetReset: 'earliest',
       maxWaitMs: Math.max(10, Math.min(500, this.o.flushIntervalMs)),
+      partitionMaxBytes: sinkFetchPartitionBytesMax,
     });
     const offsets = Consumer.on(cluster, {});
     let generation = Number.NaN;
@@ -373,6 +400,24 @@ export class Sink {
         this.lagPending = false;
       });
   }
+}
+
+/** Errors of the folder being written (not of the network): retrying would repeat them. */
+const FILE_SYSTEM_CODES = new Set([
+  'ENOSPC',
+  'EDQUOT',
+  'EACCES',
+  'EPERM',
+  'EROFS',
+  'EIO',
+  'ENOTDIR',
+  'EISDIR',
+  'EMFILE',
+]);
+
+function isFileSystemError(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && FILE_SYSTEM_CODES.has(code);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

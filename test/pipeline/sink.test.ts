@@ -265,8 +265,22 @@ describe('samsa sink against a broker', { timeout: 900_000 }, () => {
       const midway = await coveredOffsets(dir);
       assert.ok(midway < N, `the sink was killed before the end (${midway} of ${N} written)`);
 
-      const second = startSink(broker.bootstrap, group, dir, format);
+      const second = startSink(broker.bootstrap, group, dir, format, ['--metrics-port', '0']);
+      if (format === 'jsonl') {
+        // The broker going away and coming back midway: the sink joins again and goes on.
+        await waitFor(
+          second,
+          'two thirds of the records in files',
+          async () => (await coveredOffsets(dir)) >= (2 * N) / 3,
+        );
+        await broker.restart();
+      }
       await waitFor(second, 'every record in files', async () => (await coveredOffsets(dir)) >= N);
+      const port = /"msg":"metrics on \/metrics","port":(\d+)/.exec(second.stderr())?.[1];
+      assert.ok(port !== undefined, 'the metrics port is logged');
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      assert.match(metrics, /samsa_sink_records_total\{topic="sink-events"\} \d+/);
+      assert.match(metrics, /samsa_sink_lag_records\{topic="sink-events",partition="0"\}/);
       second.kill('SIGTERM');
       const stopped = await second.done;
       assert.equal(stopped.code, 0, stopped.stderr.slice(-2000));
