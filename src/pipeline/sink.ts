@@ -113,7 +113,8 @@ export class Sink {
     assigned: 0,
     commitFailures: 0,
   };
-  private lagPending = false;
+  /** When the lag lookup in flight began (0: none); one that hangs (a dead connection) is given up after 10 s. */
+  private lagSince = 0;
 
   constructor(private readonly o: SinkOptions) {
     this.log = o.logger ?? createLogger('sink');
@@ -373,8 +374,9 @@ export class Sink {
 
   /** Lag from the log end offsets (ListOffsets), in the background: the loop does not wait for it. */
   private updateLag(offsets: Consumer): void {
-    if (this.lagPending || this.assigned.length === 0) return;
-    this.lagPending = true;
+    if (Date.now() - this.lagSince < 10_000 || this.assigned.length === 0) return;
+    const since = Date.now();
+    this.lagSince = since;
     const byTopic = new Map<string, number[]>();
     for (const a of this.assigned) byTopic.set(a.topic, [...(byTopic.get(a.topic) ?? []), a.partition]);
     Promise.all(
@@ -397,7 +399,7 @@ export class Sink {
       })
       .catch((e: unknown) => this.log.debug('lag lookup failed', { error: String(e) }))
       .finally(() => {
-        this.lagPending = false;
+        if (this.lagSince === since) this.lagSince = 0;
       });
   }
 }
