@@ -150,3 +150,20 @@ export const registrySessionTimeoutMs = 10_000;
 export const registryHeartbeatIntervalMs = 1_000;
 /** Parsed schemas a registry keeps for compatibility checks (the cache starts over when full). */
 export const registryParsedSchemasMax = 10_000;
+
+// samsa sink (src/pipeline/sink*.ts)
+/** Rows per Parquet row group; a file with more rows has several. */
+export const sinkParquetRowGroupRowsMax = 100_000;
+/** Bytes (keys, values, headers) buffered for one partition before it is flushed whatever --flush-records says. */
+export const sinkPartitionBufferBytesMax = 128 * 1024 * 1024;
+/** Bytes buffered over all partitions before every partition is flushed. */
+export const sinkBufferBytesMax = 512 * 1024 * 1024;
+/** Schemas (by id) a sink keeps from the schema registry. */
+export const sinkRegistrySchemasMax = 10_000;
+/** How long a request to the schema registry may take. */
+export const sinkRegistryRequestTimeoutMs = 10_000;
+/** Bytes one fetch asks for per partition (the consumer default is 1 MiB; a sink catching up wants more). */
+export const sinkFetchPartitionBytesMax = 8 * 1024 * 1024;
+/** First and longest wait before a sink joins again after a broker or network error. */
+export const sinkRetryBackoffMsMin = 500;
+export const sinkRetryBackoffMsMax = 10_000;

@@ -67,6 +67,11 @@ const commands: Record<string, Command> = {
     summary:
       'a Confluent Schema Registry compatible server: samsa registry --bootstrap H:P --listeners http://H:P',
   },
+  sink: {
+    run: async (a) => (await import('./sink.js')).runSink(a),
+    summary:
+      'load topics into Parquet or JSON-lines files by hour: samsa sink --topics RE --group G --to DIR',
+  },
   'dev-cluster': {
     run: async (a) => (await import('./dev-cluster.js')).runDevCluster(a),
     summary: 'a ZooKeeper and N brokers in the foreground: samsa dev-cluster --brokers 3 [--dir ./cluster]',
