@@ -100,7 +100,11 @@ describe('listeners', () => {
   });
 
   it('refuses a per-listener key that is not a security key', () => {
-    refuses({ 'listener.name.clients.log.retention.ms': '5' }, 'listener.name.clients.log.retention.ms', /unknown/);
+    refuses(
+      { 'listener.name.clients.log.retention.ms': '5' },
+      'listener.name.clients.log.retention.ms',
+      /unknown/,
+    );
   });
 
   it('refuses what it cannot serve, naming the key', () => {

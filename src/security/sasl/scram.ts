@@ -1,5 +1,5 @@
 // SCRAM-SHA-256 and SCRAM-SHA-512 (RFC 5802, RFC 7677), the server side, as strict as Kafka 4.x: the
-// client-final message must carry the whole nonce the server sent (client nonce + server nonce), the channel
+// client-final message must end with the whole nonce the server sent (client nonce + server nonce), the channel
 // binding must be the gs2 header of the first message (no channel binding: "n,,"), and the proof must verify.
 //
 // Credentials are stored as Kafka stores them: salt, StoredKey = H(HMAC(SaltedPassword, "Client Key")),
@@ -182,7 +182,9 @@ export class ScramServer {
     const withoutProof = text.slice(0, proofAt);
     const attrs = parseAttributes(withoutProof);
     const proof = Buffer.from(text.slice(proofAt + 3), 'base64');
-    if (attrs.get('r') !== this.nonce) {
+    // Kafka 3.8.1+ (CVE-2024-56128): the nonce must end with the server's whole nonce. Not equality: librdkafka
+    // before 2.7 sends its client nonce followed by the server's nonce (which already begins with it).
+    if (!(attrs.get('r') ?? '').endsWith(this.nonce)) {
       throw new SaslFailure('Authentication failed: Invalid client nonce in the final client message.');
     }
     if (attrs.get('c') !== Buffer.from(this.gs2Header, 'utf8').toString('base64')) {
