@@ -6,11 +6,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Kafka, logLevel } from 'kafkajs';
 import { type ClientSecurity, KafkaConnection } from '../../src/client/connection.js';
 import { ApiKey } from '../../src/protocol/generated/apis.js';
 import { ScramClient, saltedPassword } from '../../src/security/sasl/scram.js';
@@ -300,6 +301,154 @@ describe('listeners with TLS and SASL', () => {
     const wrong = await kcat([...sasl.slice(0, -1), 'sasl.password=bad', '-L']);
     assert.notEqual(wrong.code, 0);
     assert.match(wrong.stderr, /Authentication failed|SASL authentication error/i);
+  });
+
+  it('kafka-python (SaslHandshake v0, raw SASL tokens): PLAIN and SCRAM-SHA-256 produce and consume', async () => {
+    await addScramUser('gina', 'gina-secret', 1);
+    const script = join(process.cwd(), 'test', 'security', 'clients', 'kafka_python_sasl.py');
+    for (const [topic, mechanism, user, password] of [
+      ['py-plain', 'PLAIN', 'bob', 'bob-secret'],
+      ['py-scram', 'SCRAM-SHA-256', 'gina', 'gina-secret'],
+    ] as const) {
+      const out = await new Promise<string>((resolve, reject) => {
+        execFile(
+          '/usr/bin/python3',
+          [script, `127.0.0.1:${ports.saslPlain}`, topic, '20', 'SASL_PLAINTEXT', mechanism, user, password],
+          { timeout: 60_000 },
+          (err, stdout, stderr) =>
+            err === null ? resolve(stdout) : reject(new Error(`${err.message}\n${stderr}`)),
+        );
+      });
+      const r = JSON.parse(out) as { produced: number; consumed: number; values: string[] };
+      assert.equal(r.consumed, 20, out);
+      assert.deepEqual(
+        r.values,
+        Array.from({ length: 20 }, (_, i) => `v${i}`),
+      );
+    }
+  });
+
+  it('kafkajs: SCRAM-SHA-512 over SASL_SSL produces and consumes', async () => {
+    await addScramUser('hank', 'hank-secret', 2);
+    const kafka = new Kafka({
+      clientId: 'samsa-security-test',
+      brokers: [`127.0.0.1:${ports.saslSsl}`],
+      ssl: { ca: [pki.caPem] },
+      sasl: { mechanism: 'scram-sha-512', username: 'hank', password: 'hank-secret' },
+      logLevel: logLevel.NOTHING,
+    });
+    const producer = kafka.producer({ allowAutoTopicCreation: true });
+    await producer.connect();
+    await producer.send({ topic: 'js-secure', messages: [{ value: 'a' }, { value: 'b' }] });
+    await producer.disconnect();
+    const admin = kafka.admin();
+    await admin.connect();
+    const offsets = await admin.fetchTopicOffsets('js-secure');
+    await admin.disconnect();
+    assert.equal(offsets[0]?.high, '2');
+    const bad = new Kafka({
+      clientId: 'samsa-security-test',
+      brokers: [`127.0.0.1:${ports.saslSsl}`],
+      ssl: { ca: [pki.caPem] },
+      sasl: { mechanism: 'scram-sha-512', username: 'hank', password: 'wrong' },
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+    });
+    const badAdmin = bad.admin();
+    await assert.rejects(
+      badAdmin.connect(),
+      /SASL SCRAM SHA512 authentication failed|Invalid user credentials/,
+    );
+  });
+
+  it('samsa configs --entity-type users over SASL_SSL with --command-config: creates, describes, deletes SCRAM users', async () => {
+    const props = join(dir, 'admin.properties');
+    writeFileSync(
+      props,
+      [
+        'security.protocol=SASL_SSL',
+        'ssl.truststore.type=PEM',
+        `ssl.truststore.location=${pki.ca}`,
+        'sasl.mechanism=SCRAM-SHA-512',
+        'sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="carol" password="carol-secret-512";',
+      ].join('\n'),
+    );
+    const samsa = (...args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          [
+            join(process.cwd(), 'bin', 'samsa.js'),
+            'configs',
+            '--bootstrap-server',
+            `127.0.0.1:${ports.saslSsl}`,
+            '--command-config',
+            props,
+            ...args,
+          ],
+          { timeout: 30_000 },
+          (err, stdout, stderr) =>
+            resolve({ code: err === null ? 0 : ((err as { code?: number }).code ?? 1), stdout, stderr }),
+        );
+      });
+    const added = await samsa(
+      '--alter',
+      '--entity-type',
+      'users',
+      '--entity-name',
+      'ivan',
+      '--add-config',
+      'SCRAM-SHA-512=[iterations=5000,password=ivan-secret]',
+    );
+    assert.equal(added.code, 0, added.stderr);
+    const described = await samsa('--describe', '--entity-type', 'users', '--entity-name', 'ivan');
+    assert.equal(
+      described.stdout.trim(),
+      "SCRAM credential configs for user-principal 'ivan' are SCRAM-SHA-512=iterations=5000",
+    );
+    const login = await connect(ports.saslSsl, {
+      protocol: 'SASL_SSL',
+      tls: tlsOpts,
+      sasl: { mechanism: 'SCRAM-SHA-512', username: 'ivan', password: 'ivan-secret' },
+    });
+    login.close();
+    const deleted = await samsa(
+      '--alter',
+      '--entity-type',
+      'users',
+      '--entity-name',
+      'ivan',
+      '--delete-config',
+      'SCRAM-SHA-512',
+    );
+    assert.equal(deleted.code, 0, deleted.stderr);
+    await assert.rejects(
+      connect(ports.saslSsl, {
+        protocol: 'SASL_SSL',
+        tls: tlsOpts,
+        sasl: { mechanism: 'SCRAM-SHA-512', username: 'ivan', password: 'ivan-secret' },
+      }),
+      /Invalid user credentials/,
+    );
+    const wrong = join(dir, 'wrong.properties');
+    writeFileSync(wrong, 'security.protocol=SASL_SSL\nsasl.mechanism=GSSAPI\n');
+    const refused = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [
+          join(process.cwd(), 'bin', 'samsa.js'),
+          'topics',
+          '--list',
+          '--bootstrap-server',
+          `127.0.0.1:${ports.saslSsl}`,
+          '--command-config',
+          wrong,
+        ],
+        (err, _stdout, stderr) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, stderr }),
+      );
+    });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /sasl.mechanism: GSSAPI is not supported/);
   });
 
   it('SCRAM credentials survive a restart; TLS listeners come back', async () => {
