@@ -27,6 +27,7 @@ import { TopicsView } from '../cluster/topics-view.js';
 import { ZkAdmin } from '../cluster/zk/zk-admin.js';
 import { BrokerIdTakenError, connectZooKeeper, ZkBroker } from '../cluster/zk/zk-broker.js';
 import type { BrokerConfig } from '../config/broker-config.js';
+import { parseProtocolMap, protocolOf } from '../config/listeners.js';
 import { topicConfigValue } from '../config/topic-config.js';
 import { GroupCoordinator } from '../coordinator/group/coordinator.js';
 import { OFFSETS_TOPIC } from '../coordinator/group/records.js';
@@ -39,14 +40,15 @@ import { BrokerMetrics, type Metrics, NOOP_METRICS } from '../http/metrics.js';
 import * as limits from '../limits.js';
 import { createLogger, type Logger } from '../logger.js';
 import { ErrorCode } from '../protocol/errors.js';
+import { ScramCredentialCache } from '../security/scram-credentials.js';
 import type { LogConfig } from '../storage/config.js';
 import { LogDirError, LogDirLocks } from '../storage/log-dirs.js';
 import { LogManager } from '../storage/log-manager.js';
 import { ClientWarnings } from './client-warnings.js';
 import type { Handler } from './handler.js';
 import { handlers } from './handlers/index.js';
+import { ListenerSet } from './listener-set.js';
 import { brokerMetricsSource } from './metrics-source.js';
-import { Server } from './server.js';
 import { StartupError } from './startup-error.js';
 
 export interface ApiVersionRange {
@@ -94,10 +96,12 @@ export class Broker {
     readonly config: BrokerConfig,
     readonly metadata: MetadataStore,
     readonly logs: LogManager,
-    private readonly server: Server,
+    private readonly server: ListenerSet,
     private readonly brokerMetrics: BrokerMetrics | null,
     private readonly locks: LogDirLocks,
     zk: ZkBroker | null,
+    /** The SCRAM credentials the listeners authenticate against; filled here from the metadata. */
+    readonly scramCredentials: ScramCredentialCache = new ScramCredentialCache(),
   ) {
     this.log = createLogger('broker');
     this.clientWarnings = new ClientWarnings(this.log);
@@ -136,19 +140,25 @@ export class Broker {
         metadata,
         this.metadataCache,
         this.replicas,
-        this.selfInfo(server),
+        this.selfInfo(),
         createLogger('controller'),
         (perBroker, clusterDefault) => this.applyDynamicConfigs(perBroker, clusterDefault),
       );
       this.localController = local;
       const stored = local.storedBrokerConfigs();
       this.applyDynamicConfigs(stored.perBroker, stored.clusterDefault);
+      for (const user of metadata.userNames())
+        scramCredentials.setUserConfigs(user, metadata.userConfigs(user));
+      local.onUserConfigs = (user, configs) => scramCredentials.setUserConfigs(user, configs);
       this.admin = local;
       this.controller = null;
       this.fetchers = null;
     } else {
       this.localController = null;
-      this.admin = new ZkAdmin(zk.zk, config, this.metadataCache, this.nodeId, createLogger('admin'));
+      const zkAdmin = new ZkAdmin(zk.zk, config, this.metadataCache, this.nodeId, createLogger('admin'));
+      zkAdmin.onUserConfigs = (user, configs) => scramCredentials.setUserConfigs(user, configs);
+      zk.onUserConfigs = (user, configs) => scramCredentials.setUserConfigs(user, configs);
+      this.admin = zkAdmin;
       this.controller = new Controller({
         zk: zk.zk,
         brokerId: this.nodeId,
@@ -246,16 +256,16 @@ export class Broker {
   }
 
   /** This broker as the cluster sees it: id, rack and advertised endpoints. */
-  private selfInfo(server: Server): BrokerInfo {
-    const listeners = this.config.listeners();
+  private selfInfo(): BrokerInfo {
+    const map = parseProtocolMap(this.config.string('listener.security.protocol.map'));
     return {
       id: this.nodeId,
       rack: this.config.get('broker.rack'),
-      endpoints: this.config.advertisedListeners().map((a, i) => ({
+      endpoints: this.config.advertisedListeners().map((a) => ({
         listener: a.name,
         host: a.host,
-        port: a.port === 0 ? (i === 0 ? server.port : (listeners[i]?.port ?? 0)) : a.port,
-        securityProtocol: 'PLAINTEXT',
+        port: a.port === 0 ? this.server.portOf(a.name) : a.port,
+        securityProtocol: protocolOf(a.name, map),
       })),
     };
   }
@@ -421,22 +431,9 @@ export class Broker {
         return LogDirLocks.acquire(logDirs);
       });
       undo.push(() => locks.release());
-      const listener = config.listeners()[0];
-      if (listener === undefined) throw new StartupError('listeners', 'no listener configured');
-      const server = new Server(
-        {
-          host: listener.host === '' ? '0.0.0.0' : listener.host,
-          port: listener.port,
-          requestBytesMax: config.int('socket.request.max.bytes'),
-          queuedRequestBytesMax: config.long('queued.max.request.bytes'),
-          requestReceiveTimeoutMs: config.long('socket.request.receive.timeout.ms'),
-          maxConnections: config.int('max.connections'),
-          maxConnectionsPerIp: config.int('max.connections.per.ip'),
-          idleMs: config.long('connections.max.idle.ms'),
-        },
-        createLogger('network'),
-      );
-      const boundPort = await listen('listeners', `${listener.host}:${listener.port}`, () => server.bind());
+      const credentials = new ScramCredentialCache();
+      const server = ListenerSet.create(config, credentials.lookup, createLogger('network'));
+      await server.bind((address, bind) => listen('listeners', address, bind));
       undo.push(() => server.close(0));
       let brokerMetrics: BrokerMetrics | null = null;
       let metricsPort = -1;
@@ -495,8 +492,8 @@ export class Broker {
         }),
       );
       undo.push(() => logs.close());
-      const broker = new Broker(config, metadata, logs, server, brokerMetrics, locks, zk);
-      broker.boundPort = boundPort;
+      const broker = new Broker(config, metadata, logs, server, brokerMetrics, locks, zk, credentials);
+      broker.boundPort = server.port;
       broker.metricsPort = metricsPort;
       undo.push(() => broker.replicas.stop());
       logs.startBackgroundTasks({
@@ -532,7 +529,7 @@ export class Broker {
         // Serve before registering: the controller's first LeaderAndIsr comes as soon as we register.
         server.start(broker, broker.handlerMap);
         try {
-          await zkb.register(broker.selfInfo(server), opts.signal);
+          await zkb.register(broker.selfInfo(), opts.signal);
         } catch (err) {
           throw err instanceof BrokerIdTakenError ? new StartupError('broker.id', err.message) : err;
         }
@@ -552,13 +549,13 @@ export class Broker {
           url: `http://${config.string('metrics.http.host')}:${metricsPort}/metrics`,
         });
       }
-      const adv = broker.selfInfo(server).endpoints[0];
+      const adv = broker.selfInfo().endpoints;
       log.info('Samsa broker started', {
         nodeId: broker.nodeId,
         clusterId: metadata.clusterId,
         mode: zk === null ? 'single node' : `ZooKeeper cluster (${connect})`,
-        listener: `${listener.name}://${listener.host}:${boundPort}`,
-        advertised: adv === undefined ? null : `${adv.listener}://${adv.host}:${adv.port}`,
+        listeners: server.describe(),
+        advertised: adv.map((a) => `${a.listener}://${a.host}:${a.port}`),
         logDirs,
         topics: broker.metadataCache.topicNames().length,
       });

@@ -34,6 +34,7 @@ import {
 import { decodeRequestHeader } from '../protocol/generated/request-header.js';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
+import { SaslFailure, type SecuritySession } from '../security/session.js';
 import type { Broker } from './broker.js';
 import type { ClientWarnings } from './client-warnings.js';
 import { errorCodeFor, errorResponse } from './error-response.js';
@@ -126,6 +127,8 @@ export class Connection {
     private readonly connLimits: ConnectionLimits,
     private readonly log: Logger,
     private readonly warnings: ClientWarnings,
+    /** The client's principal and SASL state; this connection owns it. */
+    private readonly session: SecuritySession,
   ) {
     this.address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     socket.setNoDelay(true);
@@ -407,6 +410,7 @@ export class Connection {
 
   /** Handles one frame; true when a slot now holds the frame's bytes against the budget. */
   private onFrame(frame: Buffer): boolean {
+    if (this.session.raw) return this.onRawSaslToken(frame);
     if (frame.length < 8) {
       this.close('request frame shorter than a request header', 'malformed', { bytes: frame.length });
       return false;
@@ -414,6 +418,11 @@ export class Connection {
     const apiKey = frame.readInt16BE(0);
     const apiVersion = frame.readInt16BE(2);
     const correlationId = frame.readInt32BE(4);
+    const refusal = this.session.refusal(apiKey, performance.now());
+    if (refusal !== null) {
+      this.close(refusal, 'authentication', { apiKey, listener: this.session.listener.listenerName });
+      return false;
+    }
     const handler = this.handlers.get(apiKey);
     const schema = apiSchemas.get(apiKey);
     if (handler === undefined || schema === undefined) {
@@ -465,6 +474,8 @@ export class Connection {
         if (slot.afterWrite === undefined) slot.afterWrite = [fn];
         else slot.afterWrite.push(fn);
       },
+      session: this.session,
+      closeAfterResponse: (reason, delayMs) => this.closeAfterResponse(slot, reason, delayMs),
     };
     let result: unknown;
     try {
@@ -523,6 +534,41 @@ export class Connection {
     });
     if (body === undefined) this.close('internal error while handling a request', 'internal_error');
     else this.complete(slot, schema, ctx, body, null);
+  }
+
+  /** Stops reading now; closes the connection delayMs after the slot's response is written. */
+  private closeAfterResponse(slot: Slot, reason: string, delayMs: number): void {
+    this.draining = true;
+    this.pause();
+    const close = (): void => {
+      setTimeout(() => this.close(reason, 'authentication'), delayMs).unref();
+    };
+    if (slot.afterWrite === undefined) slot.afterWrite = [close];
+    else slot.afterWrite.push(close);
+  }
+
+  /** A raw SASL token after SaslHandshake v0: answered with a raw token (size + bytes), no Kafka header. */
+  private onRawSaslToken(token: Buffer): boolean {
+    let response: Buffer;
+    try {
+      response = this.session.authenticate(token, performance.now()).response;
+    } catch (err) {
+      if (!(err instanceof SaslFailure)) throw err;
+      const delay = this.session.listener.sasl?.failedAuthDelayMs ?? 0;
+      this.draining = true;
+      this.pause();
+      setTimeout(
+        () => this.close(`SASL authentication failed: ${err.message}`, 'authentication'),
+        delay,
+      ).unref();
+      return false;
+    }
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(response.length);
+    // Even PLAIN's empty answer is sent (a zero size), as Kafka does: v0 clients wait for it.
+    this.queue.push({ done: true, chunks: [size, response], bytes: 0, start: 0 });
+    this.scheduleFlush();
+    return false;
   }
 
   /** `request` is given for a handler's response (an encoding failure is then answered as an error). */

@@ -5,6 +5,7 @@
 // the response body (or a promise of it, for long polls), or `null` when the API sends no response
 // (Produce with acks=0).
 
+import type { SecuritySession } from '../security/session.js';
 import type { Broker } from './broker.js';
 
 export interface RequestContext {
@@ -23,6 +24,10 @@ export interface RequestContext {
    * connection closes before the response is written; unreleased buffers are simply left to the GC.
    */
   afterResponseWritten(fn: () => void): void;
+  /** The connection's listener, principal and SASL state (src/security/session.ts). */
+  readonly session: SecuritySession;
+  /** Closes the connection delayMs after this request's response is written (a failed authentication). */
+  closeAfterResponse(reason: string, delayMs: number): void;
 }
 
 export interface Handler<Req = never, Res = unknown> {

@@ -5,7 +5,11 @@
 // (sockets that arrive before start() wait, paused, up to max.connections), start(broker) serves.
 
 import * as net from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../logger.js';
+import { type ListenerSecurity, PLAINTEXT_SECURITY } from '../security/listener-security.js';
+import { SecuritySession } from '../security/session.js';
+import { tlsPrincipal, wrapServerSocket } from '../security/tls.js';
 import type { Broker } from './broker.js';
 import { ClientWarnings } from './client-warnings.js';
 import { Connection } from './connection.js';
@@ -22,6 +26,8 @@ export interface ServerOptions {
   maxConnections: number;
   maxConnectionsPerIp: number;
   idleMs: number;
+  /** The listener's name and security (TLS, SASL); PLAINTEXT when absent. */
+  security?: ListenerSecurity;
 }
 
 export class Server {
@@ -147,6 +153,28 @@ export class Server {
       return;
     }
     this.perIp.set(ip, n + 1);
+    const security = this.opts.security ?? PLAINTEXT_SECURITY('PLAINTEXT');
+    const session = new SecuritySession(security, null);
+    const raw = socket;
+    if (security.tls !== null) {
+      const t = security.tls;
+      const secured: TLSSocket = wrapServerSocket(raw, t);
+      let handshakeDone = false;
+      secured.once('secure', () => {
+        handshakeDone = true;
+        if (security.protocol === 'SSL') session.principal = tlsPrincipal(secured, t);
+      });
+      secured.on('error', (err) => {
+        if (handshakeDone) return;
+        this.warnings.warn(
+          { clientAddress: `${ip}:${raw.remotePort ?? '?'}`, clientId: null },
+          'tls_handshake',
+          'TLS handshake failed',
+          { listener: security.listenerName, error: err.message },
+        );
+      });
+      socket = secured;
+    }
     const conn = new Connection(
       socket,
       broker,
@@ -155,6 +183,7 @@ export class Server {
       { requestBytesMax: this.opts.requestBytesMax },
       this.log,
       this.warnings,
+      session,
     );
     this.connections.add(conn);
     if (this.opts.idleMs > 0) {
@@ -168,7 +197,7 @@ export class Server {
       if (left <= 0) this.perIp.delete(ip);
       else this.perIp.set(ip, left);
     });
-    socket.resume();
+    raw.resume();
   }
 
   /**

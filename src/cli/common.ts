@@ -4,8 +4,10 @@
 // Exit status: 0 success, 1 the operation failed (the broker refused, the network failed), 2 bad usage.
 
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { clientSecurity } from '../client/client-security.js';
 import { Cluster, KafkaError } from '../client/cluster.js';
 import { KafkaClientError } from '../client/connection.js';
+import { readPropertiesFile } from '../config/broker-config.js';
 
 export const DEFAULT_BOOTSTRAP = '127.0.0.1:9092';
 
@@ -20,10 +22,13 @@ export type Options = NonNullable<ParseArgsConfig['options']>;
 /** Options every client command takes. */
 export const commonOptions = {
   'bootstrap-server': { type: 'string', default: DEFAULT_BOOTSTRAP },
+  'command-config': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Options;
 
 export const commonHelp = `  --bootstrap-server HOST:PORT[,HOST:PORT]   broker to connect to (default ${DEFAULT_BOOTSTRAP})
+  --command-config FILE                      client properties: security.protocol, ssl.*, sasl.mechanism,
+                                             sasl.jaas.config (docs/security.md)
   -h, --help                                 this help
   --version                                  print the version`;
 
@@ -71,8 +76,16 @@ export function printHelp(help: string): number {
   return 0;
 }
 
-export function connect(bootstrap: string, clientId: string): Promise<Cluster> {
-  return Cluster.connect({ bootstrap, clientId });
+/** Connects to the cluster; `commandConfig` is a Kafka client properties file (TLS, SASL). */
+export function connect(bootstrap: string, clientId: string, commandConfig?: string): Promise<Cluster> {
+  if (commandConfig === undefined) return Cluster.connect({ bootstrap, clientId });
+  let security: ReturnType<typeof clientSecurity>;
+  try {
+    security = clientSecurity(readPropertiesFile(commandConfig));
+  } catch (err) {
+    throw new CommandError(`--command-config ${commandConfig}: ${(err as Error).message}`);
+  }
+  return Cluster.connect({ bootstrap, clientId, ...(security === undefined ? {} : { security }) });
 }
 
 /** An integer option; throws UsageError naming the option otherwise. */

@@ -4,6 +4,7 @@
 // (the cluster-wide default); keys Kafka cannot change at runtime are refused by the broker with Kafka's
 // "Cannot update these configs dynamically" (INVALID_REQUEST); describe shows every key with --all.
 // Groups: KIP-848 group configs (consumer.session.timeout.ms, consumer.heartbeat.interval.ms).
+// Users: SCRAM credentials (configs-users.ts).
 
 import { alterConfigs, type ConfigEntry, describeConfigs, ResourceType } from '../client/admin.js';
 import {
@@ -17,8 +18,9 @@ import {
   UsageError,
   writeOut,
 } from './common.js';
+import { alterUser, describeUsers } from './configs-users.js';
 
-const help = `Usage: samsa configs <describe|alter> --entity-type topics|brokers|groups --entity-name NAME [options]
+const help = `Usage: samsa configs <describe|alter> --entity-type topics|brokers|groups|users --entity-name NAME [options]
 
 Actions (or Kafka's flags --describe, --alter):
   describe   the entity's dynamic configs (topic or group overrides, dynamic broker configs); --all for
@@ -26,8 +28,9 @@ Actions (or Kafka's flags --describe, --alter):
   alter      --add-config k=v[,k2=v2] and/or --delete-config k[,k2]
 
 Options:
-  --entity-type topics|brokers|groups   what to configure
-  --entity-name NAME             topic name, broker id or group id
+  --entity-type topics|brokers|groups|users   what to configure
+  --entity-name NAME             topic name, broker id, group id or user name
+  (users: --add-config 'SCRAM-SHA-256=[iterations=8192,password=secret]', --delete-config SCRAM-SHA-512)
   --topic T                      short for --entity-type topics --entity-name T
   --broker ID                    short for --entity-type brokers --entity-name ID
   --group G                      short for --entity-type groups --entity-name G
@@ -97,8 +100,31 @@ export function runConfigs(args: string[]): Promise<number> {
       if (entityType !== 'brokers') throw new UsageError('--entity-default applies to --entity-type brokers');
       entityName = '';
     }
+    if (entityType === 'users') {
+      const cluster = await connect(values['bootstrap-server'], 'samsa-configs', values['command-config']);
+      try {
+        if (action === 'describe') {
+          await writeOut(`${(await describeUsers(cluster, entityName)).join('\n')}\n`);
+          return 0;
+        }
+        if (entityName === undefined) throw new UsageError('--entity-name is required');
+        await alterUser(
+          cluster,
+          entityName,
+          values['add-config'] ?? [],
+          (values['delete-config'] ?? [])
+            .flatMap((d) => d.split(','))
+            .map((d) => d.trim())
+            .filter((d) => d !== ''),
+        );
+        await writeOut(`Completed updating config for user ${entityName}.\n`);
+        return 0;
+      } finally {
+        cluster.close();
+      }
+    }
     if (entityType !== 'topics' && entityType !== 'brokers' && entityType !== 'groups') {
-      throw new UsageError('--entity-type must be topics, brokers or groups');
+      throw new UsageError('--entity-type must be topics, brokers, groups or users');
     }
     if (entityName === undefined) throw new UsageError('--entity-name is required');
     if (entityType === 'brokers' && entityName !== '' && !/^\d+$/.test(entityName)) {
@@ -122,7 +148,7 @@ export function runConfigs(args: string[]): Promise<number> {
             ? 'DYNAMIC_DEFAULT_BROKER_CONFIG'
             : 'DYNAMIC_BROKER_CONFIG';
 
-    const cluster = await connect(values['bootstrap-server'], 'samsa-configs');
+    const cluster = await connect(values['bootstrap-server'], 'samsa-configs', values['command-config']);
     try {
       if (action === 'describe') {
         const entries = await describeConfigs(cluster, resourceType, entityName);

@@ -160,7 +160,11 @@ export function runConsume(args: string[]): Promise<number> {
       );
     }
 
-    const cluster = await connect(values['bootstrap-server'], 'samsa-console-consumer');
+    const cluster = await connect(
+      values['bootstrap-server'],
+      'samsa-console-consumer',
+      values['command-config'],
+    );
     const fetchOpts = {
       maxWaitMs: Math.min(500, timeoutMs ?? 500),
       isolationLevel: (iso === 'read_committed' ? 1 : 0) as 0 | 1,

@@ -72,7 +72,7 @@ export function runGroups(args: string[]): Promise<number> {
     const [action, ...rest] = positionals;
     if (action === undefined)
       throw new UsageError('an action is required: list, describe, reset-offsets or delete');
-    const cluster = await connect(values['bootstrap-server'], 'samsa-groups');
+    const cluster = await connect(values['bootstrap-server'], 'samsa-groups', values['command-config']);
     try {
       switch (action) {
         case 'list':

@@ -92,7 +92,11 @@ export function runLeaderElection(args: string[]): Promise<number> {
       if (partitions.length === 0) throw new CommandError(`${file}: the list of partitions is empty`);
     }
 
-    const cluster = await connect(values['bootstrap-server'], 'samsa-leader-election');
+    const cluster = await connect(
+      values['bootstrap-server'],
+      'samsa-leader-election',
+      values['command-config'],
+    );
     try {
       const results = (await electLeaders(cluster, ElectionType.PREFERRED, partitions)).sort(
         comparePartitions,

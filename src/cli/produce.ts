@@ -177,7 +177,11 @@ export function runProduce(args: string[]): Promise<number> {
     if (format.parseKey && format.keySeparator === '')
       throw new UsageError('the key separator must not be empty');
 
-    const cluster = await connect(values['bootstrap-server'], 'samsa-console-producer');
+    const cluster = await connect(
+      values['bootstrap-server'],
+      'samsa-console-producer',
+      values['command-config'],
+    );
     const producer = Producer.on(cluster, { acks, compression: codec as CompressionName });
     const progress = new Progress();
     const started = Date.now();

@@ -153,7 +153,7 @@ export function runReassign(args: string[]): Promise<number> {
           )
         : [];
 
-    const cluster = await connect(values['bootstrap-server'], 'samsa-reassign');
+    const cluster = await connect(values['bootstrap-server'], 'samsa-reassign', values['command-config']);
     try {
       switch (action) {
         case 'generate':

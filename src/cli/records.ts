@@ -86,7 +86,7 @@ export function runRecords(args: string[]): Promise<number> {
         { topic: values.topic, partition: intOption('partition', values.partition, 0) ?? 0, offset: before },
       ];
     }
-    const cluster = await connect(values['bootstrap-server'], 'samsa-records');
+    const cluster = await connect(values['bootstrap-server'], 'samsa-records', values['command-config']);
     try {
       const lines = ['Records delete operation completed:'];
       for (const t of targets) {

@@ -84,7 +84,7 @@ export function runTopics(args: string[]): Promise<number> {
     }
     if (chosen.size !== 1) throw new UsageError(`give exactly one action: ${actions.join(', ')}`);
     const action = [...chosen][0] as Action;
-    const cluster = await connect(values['bootstrap-server'], 'samsa-topics');
+    const cluster = await connect(values['bootstrap-server'], 'samsa-topics', values['command-config']);
     try {
       switch (action) {
         case 'create': {

@@ -96,7 +96,7 @@ export function runTransactions(args: string[]): Promise<number> {
     if (stray !== undefined) throw new UsageError(`--${stray} is not an option of ${command}`);
     // Options are checked before connecting, so bad usage never waits on the network.
     const run = plan(command, values);
-    const cluster = await connect(values['bootstrap-server'], 'samsa-transactions');
+    const cluster = await connect(values['bootstrap-server'], 'samsa-transactions', values['command-config']);
     try {
       return await run(cluster);
     } finally {

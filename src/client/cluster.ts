@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, errorName } from '../protocol/errors.js';
 import { ApiKey } from '../protocol/generated/apis.js';
 import type { MetadataResponse } from '../protocol/generated/metadata-response.js';
-import { type ConnectOptions, KafkaClientError, KafkaConnection } from './connection.js';
+import { type ClientSecurity, type ConnectOptions, KafkaClientError, KafkaConnection } from './connection.js';
 
 /** A Kafka error code returned by a broker. */
 export class KafkaError extends Error {
@@ -78,6 +78,8 @@ export interface ClusterOptions {
   clientId?: string;
   /** Connect timeout per broker (ms). */
   connectTimeoutMs?: number;
+  /** TLS and SASL for every broker connection (Kafka's security.protocol, ssl.*, sasl.*). */
+  security?: ClientSecurity;
 }
 
 export class Cluster {
@@ -99,6 +101,7 @@ export class Cluster {
     const connectOpts = {
       clientId: opts.clientId ?? 'samsa-client',
       timeoutMs: opts.connectTimeoutMs ?? 10_000,
+      ...(opts.security === undefined ? {} : { security: opts.security }),
     };
     let last: Error | null = null;
     for (const a of addrs) {

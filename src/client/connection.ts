@@ -3,6 +3,7 @@
 // tools, the tests and (later) broker-to-broker traffic.
 
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import {
   ApiKey,
   apiSchemas,
@@ -12,6 +13,7 @@ import {
 import { encodeRequestHeader } from '../protocol/generated/request-header.js';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
+import { ScramClient } from '../security/sasl/scram.js';
 
 export class KafkaClientError extends Error {}
 
@@ -29,6 +31,16 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Largest response frame accepted. */
   responseBytesMax?: number;
+  /** TLS and SASL, as the listener connected to requires (PLAINTEXT when absent). */
+  security?: ClientSecurity;
+}
+
+/** A client's security settings (Kafka's security.protocol, ssl.*, sasl.mechanism and JAAS login). */
+export interface ClientSecurity {
+  protocol: 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
+  /** ca, cert, key, servername, checkServerIdentity... (Node's tls.connect options). */
+  tls?: tls.ConnectionOptions;
+  sasl?: { mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; username: string; password: string };
 }
 
 export class KafkaConnection {
@@ -57,13 +69,22 @@ export class KafkaConnection {
   }
 
   static async connect(opts: ConnectOptions): Promise<KafkaConnection> {
+    const sec = opts.security;
+    const useTls = sec !== undefined && (sec.protocol === 'SSL' || sec.protocol === 'SASL_SSL');
     const socket = await new Promise<net.Socket>((resolve, reject) => {
-      const s = net.connect({ host: opts.host, port: opts.port });
+      const s = useTls
+        ? tls.connect({
+            servername: net.isIP(opts.host) === 0 ? opts.host : undefined,
+            ...sec?.tls,
+            host: opts.host,
+            port: opts.port,
+          })
+        : net.connect({ host: opts.host, port: opts.port });
       const timer = setTimeout(() => {
         s.destroy();
         reject(new KafkaClientError(`timed out connecting to ${opts.host}:${opts.port}`));
       }, opts.timeoutMs ?? 10_000);
-      s.once('connect', () => {
+      s.once(useTls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         resolve(s);
       });
@@ -81,7 +102,45 @@ export class KafkaConnection {
       apiKeys: { apiKey: number; minVersion: number; maxVersion: number }[];
     };
     for (const k of res.apiKeys) conn.versions.set(k.apiKey, { min: k.minVersion, max: k.maxVersion });
+    if (sec?.sasl !== undefined && (sec.protocol === 'SASL_PLAINTEXT' || sec.protocol === 'SASL_SSL')) {
+      try {
+        await conn.authenticate(sec.sasl);
+      } catch (err) {
+        conn.close();
+        throw err;
+      }
+    }
     return conn;
+  }
+
+  /** SaslHandshake v1 and SaslAuthenticate with the mechanism's messages; throws KafkaClientError on failure. */
+  async authenticate(sasl: NonNullable<ClientSecurity['sasl']>): Promise<void> {
+    const hs = (await this.send(ApiKey.SaslHandshake, 1, { mechanism: sasl.mechanism })) as {
+      errorCode: number;
+      mechanisms: string[];
+    };
+    if (hs.errorCode !== 0) {
+      throw new KafkaClientError(
+        `SASL mechanism ${sasl.mechanism} refused (error ${hs.errorCode}); the listener offers ${hs.mechanisms.join(', ')}`,
+      );
+    }
+    const step = async (bytes: Buffer): Promise<Buffer> => {
+      const r = (await this.send(ApiKey.SaslAuthenticate, 2, { authBytes: bytes })) as {
+        errorCode: number;
+        errorMessage: string | null;
+        authBytes: Uint8Array;
+      };
+      if (r.errorCode !== 0)
+        throw new KafkaClientError(`SASL authentication failed: ${r.errorMessage ?? r.errorCode}`);
+      return Buffer.from(r.authBytes);
+    };
+    if (sasl.mechanism === 'PLAIN') {
+      await step(Buffer.from(`\u0000${sasl.username}\u0000${sasl.password}`, 'utf8'));
+      return;
+    }
+    const scram = new ScramClient(sasl.mechanism, sasl.username, sasl.password);
+    const serverFirst = await step(scram.first());
+    scram.verify(await step(scram.final(serverFirst)));
   }
 
   /** True when the broker advertised the API in ApiVersions. */

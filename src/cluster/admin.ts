@@ -131,6 +131,18 @@ export interface ClusterAdmin {
   groupConfigs(group: string): Promise<Record<string, string>>;
   /** Reserves a block of producer ids unique in the cluster; resolves with its first id. */
   allocateProducerIds(count: number): Promise<number>;
+  /**
+   * USER entities (Kafka's /config/users/<user>): configs by key, SCRAM credentials under the mechanism's name
+   * ("SCRAM-SHA-256": "salt=...,stored_key=...,server_key=...,iterations=..."). {} for none.
+   */
+  userConfigs(user: string): Promise<Record<string, string>>;
+  /** Every user entity with configs. */
+  userNames(): Promise<string[]>;
+  /**
+   * Replaces a user's configs (empty removes the entity); every broker's SCRAM credentials follow (this one's
+   * before the promise resolves).
+   */
+  putUserConfigs(user: string, configs: Record<string, string>): Promise<void>;
 }
 
 const legalTopicName = /^[a-zA-Z0-9._-]+$/;

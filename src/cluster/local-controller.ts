@@ -368,4 +368,20 @@ export class LocalController implements ClusterAdmin {
   async allocateProducerIds(count: number): Promise<number> {
     return this.store.allocateProducerIds(count);
   }
+
+  async userConfigs(user: string): Promise<Record<string, string>> {
+    return { ...this.store.userConfigs(user) };
+  }
+
+  async userNames(): Promise<string[]> {
+    return this.store.userNames();
+  }
+
+  async putUserConfigs(user: string, configs: Record<string, string>): Promise<void> {
+    this.store.putUserConfigs(user, configs);
+    this.onUserConfigs?.(user, configs);
+  }
+
+  /** Called after a user's configs change (the broker's SCRAM credential cache follows). */
+  onUserConfigs: ((user: string, configs: Readonly<Record<string, string>>) => void) | null = null;
 }

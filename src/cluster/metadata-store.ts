@@ -7,9 +7,9 @@
 // add partitions, alter configs), so rewriting the document is cheap and keeps the format obvious.
 // Document: { version: 1, clusterId, nextProducerId, topics: [{ name, topicId, partitions,
 // leaderEpochs: number[], configs: {key: value} }], brokerConfigs?: { <entity>: {key: value} },
-// groupConfigs?: { <group id>: {key: value} } }. brokerConfigs holds the dynamic broker configs by entity:
+// groupConfigs?: { <group id>: {key: value} }, userConfigs?: { <user>: {key: value} } }. brokerConfigs holds the dynamic broker configs by entity:
 // the broker id, or '<default>' for the cluster-wide default (ZooKeeper's /config/brokers naming); both
-// optional fields were added later within version 1 (absent = none), so older documents read unchanged.
+// optional fields (and userConfigs: SCRAM credentials as Kafka's /config/users) were added later within version 1 (absent = none), so older documents read unchanged.
 //
 // meta.properties (Kafka's file) is also written in every log dir with cluster.id and node.id so
 // a data folder can be told apart from another cluster's.
@@ -41,6 +41,7 @@ interface Document {
   topics: TopicRecord[];
   brokerConfigs?: Record<string, Record<string, string>>;
   groupConfigs?: Record<string, Record<string, string>>;
+  userConfigs?: Record<string, Record<string, string>>;
 }
 
 /** Kafka prints cluster ids as URL-safe base64 of 16 random bytes. */
@@ -148,6 +149,20 @@ export class MetadataStore {
   /** Replaces a group's config overrides (empty removes them). Throws when the document cannot be written. */
   putGroupConfigs(group: string, configs: Record<string, string>): void {
     this.commit({ ...this.doc, groupConfigs: withEntry(this.doc.groupConfigs, group, configs) });
+  }
+
+  /** A user entity's configs (SCRAM credentials by mechanism); {} for none. */
+  userConfigs(user: string): Readonly<Record<string, string>> {
+    return this.doc.userConfigs?.[user] ?? {};
+  }
+
+  userNames(): string[] {
+    return Object.keys(this.doc.userConfigs ?? {}).sort();
+  }
+
+  /** Replaces a user's configs (empty removes them). Throws when the document cannot be written. */
+  putUserConfigs(user: string, configs: Record<string, string>): void {
+    this.commit({ ...this.doc, userConfigs: withEntry(this.doc.userConfigs, user, configs) });
   }
 
   /** Reserves a block of producer ids; the block is persisted before any id of it is handed out. */

@@ -20,6 +20,7 @@ import {
   parseListener,
   parseProtocolMap,
 } from './listeners.js';
+import { listenerKeyDefinition, securityDefinitions } from './security-config.js';
 
 export { ConfigError } from './config-error.js';
 export { type Listener, parseListener } from './listeners.js';
@@ -163,6 +164,7 @@ export const definitions: Record<string, Definition> = {
   'replica.fetch.response.max.bytes': { kind: 'int', default: '10485760', min: 0 },
   'replica.fetch.backoff.ms': { kind: 'int', default: '1000', min: 0 },
   'replica.socket.timeout.ms': { kind: 'int', default: '30000', min: 1 },
+  ...securityDefinitions,
 };
 
 /**
@@ -230,7 +232,7 @@ export function readPropertiesFile(path: string): RawConfig {
 
 /** Checks a value against a key's definition; returns the normalized value or throws ConfigError. */
 export function validateBrokerValue(key: string, value: string): string {
-  const def = definitions[key];
+  const def = definitions[key] ?? listenerKeyDefinition(key);
   if (def === undefined) throw new ConfigError(key, 'unknown configuration key');
   return validate(key, def, value);
 }
@@ -319,7 +321,7 @@ export class BrokerConfig {
           kraft.set(key, value.trim());
           continue;
         }
-        const def = definitions[key];
+        const def = definitions[key] ?? listenerKeyDefinition(key);
         if (def === undefined) {
           throw new ConfigError(
             key,

@@ -20,7 +20,7 @@ export interface Listener {
   port: number;
 }
 
-/** Kafka's security protocols; only PLAINTEXT is served so far. */
+/** Kafka's security protocols (src/security/listener-security.ts). */
 const securityProtocols = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'];
 
 /** Settings of a KRaft controller quorum: none applies to Samsa, which has no controller. */
@@ -132,8 +132,9 @@ export function dropKraftSettings(merged: Map<string, string>, kraft: Map<string
 }
 
 /**
- * The listener the broker serves, checked: one listener (after controller listeners are dropped), whose
- * security protocol is PLAINTEXT; advertised listeners only for names that are listened on.
+ * The listeners the broker serves, checked: names unique, each with a security protocol (the map's, or the
+ * name itself when that is a protocol: Kafka's default map), distinct ports (0 excepted); advertised listeners
+ * only for names that are listened on.
  */
 export function checkListeners(
   listeners: Listener[],
@@ -142,6 +143,7 @@ export function checkListeners(
 ): void {
   if (listeners.length === 0) throw new ConfigError('listeners', 'at least one listener is required');
   const names = new Set<string>();
+  const ports = new Map<number, string>();
   for (const l of listeners) {
     if (names.has(l.name))
       throw new ConfigError('listeners', `listener name ${l.name} appears more than once`);
@@ -150,21 +152,14 @@ export function checkListeners(
     if (!securityProtocols.includes(protocol)) {
       throw new ConfigError(
         'listener.security.protocol.map',
-        `no security protocol for listener ${l.name}; add ${l.name}:PLAINTEXT`,
+        `no security protocol for listener ${l.name}; add ${l.name}:PLAINTEXT (or SSL, SASL_PLAINTEXT, SASL_SSL)`,
       );
     }
-    if (protocol !== 'PLAINTEXT') {
-      throw new ConfigError(
-        'listeners',
-        `only PLAINTEXT listeners are supported so far; ${l.name} uses ${protocol} (listener.security.protocol.map)`,
-      );
+    const other = ports.get(l.port);
+    if (l.port !== 0 && other !== undefined) {
+      throw new ConfigError('listeners', `listeners ${other} and ${l.name} both use port ${l.port}`);
     }
-  }
-  if (listeners.length > 1) {
-    throw new ConfigError(
-      'listeners',
-      `Samsa serves one listener so far; got ${listeners.map((l) => `${l.name}://${l.host}:${l.port}`).join(',')}`,
-    );
+    ports.set(l.port, l.name);
   }
   for (const a of advertised) {
     if (!names.has(a.name)) {

@@ -78,6 +78,7 @@ export type ClosedReason =
   | 'internal_error'
   | 'max_connections'
   | 'max_connections_per_ip'
+  | 'authentication'
   | 'shutdown';
 
 export const NOOP_METRICS: Metrics = {

@@ -84,13 +84,30 @@ describe('listeners', () => {
     assert.deepEqual(config.listeners(), [{ name: 'CLIENTS', host: '127.0.0.1', port: 9092 }]);
   });
 
-  it('refuses what it cannot serve, naming the key', () => {
-    refuses({ listeners: 'SSL://:9093' }, 'listeners', /only PLAINTEXT listeners.*SSL uses SSL/);
-    refuses(
-      { listeners: 'CLIENTS://:9093', 'listener.security.protocol.map': 'CLIENTS:SASL_SSL' },
-      'listeners',
-      /CLIENTS uses SASL_SSL/,
+  it('accepts several listeners of every security protocol, with per-listener security keys', () => {
+    const { config } = from({
+      listeners: 'PLAINTEXT://127.0.0.1:9092,SSL://127.0.0.1:9093,CLIENTS://127.0.0.1:9094',
+      'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,SSL:SSL,CLIENTS:SASL_SSL',
+      'listener.name.clients.sasl.enabled.mechanisms': 'SCRAM-SHA-512',
+      'listener.name.clients.scram-sha-512.sasl.jaas.config':
+        'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    });
+    assert.deepEqual(
+      config.listeners().map((l) => l.name),
+      ['PLAINTEXT', 'SSL', 'CLIENTS'],
     );
+    assert.equal(config.get('listener.name.clients.sasl.enabled.mechanisms'), 'SCRAM-SHA-512');
+  });
+
+  it('refuses a per-listener key that is not a security key', () => {
+    refuses(
+      { 'listener.name.clients.log.retention.ms': '5' },
+      'listener.name.clients.log.retention.ms',
+      /unknown/,
+    );
+  });
+
+  it('refuses what it cannot serve, naming the key', () => {
     refuses(
       { listeners: 'CLIENTS://:9093' },
       'listener.security.protocol.map',
@@ -108,11 +125,11 @@ describe('listeners', () => {
     );
     refuses(
       {
-        listeners: 'PLAINTEXT://127.0.0.1:9092,OTHER://127.0.0.1:9094',
+        listeners: 'PLAINTEXT://127.0.0.1:9092,OTHER://127.0.0.1:9092',
         'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,OTHER:PLAINTEXT',
       },
       'listeners',
-      /one listener so far/,
+      /PLAINTEXT and OTHER both use port 9092/,
     );
     refuses(
       { 'advertised.listeners': 'EXTERNAL://example.com:9092' },

@@ -29,10 +29,6 @@ import { defineHandler } from '../handler.js';
 type TopicOut = NonNullable<MetadataResponseInput['topics']>[number];
 
 /** The listener clients of this request connected through: the first one (one listener so far). */
-function listenerName(broker: Broker): string {
-  return broker.config.listeners()[0]?.name ?? 'PLAINTEXT';
-}
-
 /**
  * One partition as Metadata and DescribeTopicPartitions describe it: a replica is offline when its broker is down,
  * or (known only for this broker's own) its log dir failed; leaderId is -1 when the leader is not up.
@@ -160,11 +156,12 @@ export const metadata = defineHandler<MetadataRequest, MetadataResponseInput>({
           t.topicAuthorizedOperations = topicAuthorizedOperations(t.name);
       }
     }
-    const listener = listenerName(broker);
+    // Brokers as reached through the listener this request came in on (a broker without it is left out).
+    const listener = ctx.session.listener.listenerName;
     return {
       throttleTimeMs: 0,
       brokers: cache.brokers().flatMap((b) => {
-        const ep = b.endpoints.find((e) => e.listener === listener) ?? b.endpoints[0];
+        const ep = b.endpoints.find((e) => e.listener === listener);
         return ep === undefined ? [] : [{ nodeId: b.id, host: ep.host, port: ep.port, rack: b.rack }];
       }),
       clusterId: cache.clusterId,

@@ -29,16 +29,15 @@ function fail(errorCode: number, errorMessage: string): Lookup {
   return { errorCode, errorMessage, nodeId: -1, host: '', port: -1 };
 }
 
-/** The broker's endpoint on the listener clients use, as a lookup answer. */
-function node(broker: Broker, id: number): Lookup {
-  const listener = broker.config.listeners()[0]?.name ?? 'PLAINTEXT';
+/** The broker's endpoint on the listener the request came in on, as a lookup answer. */
+function node(broker: Broker, listener: string, id: number): Lookup {
   const b = broker.metadataCache.broker(id);
-  const ep = b?.endpoints.find((e) => e.listener === listener) ?? b?.endpoints[0];
+  const ep = b?.endpoints.find((e) => e.listener === listener);
   if (ep === undefined) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
   return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: id, host: ep.host, port: ep.port };
 }
 
-async function lookup(broker: Broker, keyType: number, key: string): Promise<Lookup> {
+async function lookup(broker: Broker, listener: string, keyType: number, key: string): Promise<Lookup> {
   if (keyType !== GROUP && keyType !== TRANSACTION) {
     return fail(ErrorCode.INVALID_REQUEST, `Invalid coordinator type ${keyType}`);
   }
@@ -60,7 +59,7 @@ async function lookup(broker: Broker, keyType: number, key: string): Promise<Loo
   if (p === undefined || p.leader < 0 || !cache.isAlive(p.leader)) {
     return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
   }
-  return node(broker, p.leader);
+  return node(broker, listener, p.leader);
 }
 
 export const findCoordinator = defineHandler<FindCoordinatorRequest, FindCoordinatorResponseInput>({
@@ -69,13 +68,14 @@ export const findCoordinator = defineHandler<FindCoordinatorRequest, FindCoordin
   minVersion: 0,
   maxVersion: 6,
   async handle(ctx, req) {
+    const listener = ctx.session.listener.listenerName;
     if (ctx.apiVersion >= 4) {
       const coordinators = [];
       for (const key of req.coordinatorKeys) {
-        coordinators.push({ key, ...(await lookup(ctx.broker, req.keyType, key)) });
+        coordinators.push({ key, ...(await lookup(ctx.broker, listener, req.keyType, key)) });
       }
       return { throttleTimeMs: 0, coordinators };
     }
-    return { throttleTimeMs: 0, ...(await lookup(ctx.broker, req.keyType, req.key)) };
+    return { throttleTimeMs: 0, ...(await lookup(ctx.broker, listener, req.keyType, req.key)) };
   },
 });

@@ -10,6 +10,7 @@
 import { type BrokerConfig, definitions } from '../../config/broker-config.js';
 import { brokerConfigSynonyms, isDynamicBrokerKey } from '../../config/dynamic-broker-config.js';
 import { type GroupConfigSource, resolveGroupConfigs } from '../../config/group-config.js';
+import { isSensitiveKey } from '../../config/security-config.js';
 import { type ConfigSource, resolveTopicConfigs, topicConfigDefinitions } from '../../config/topic-config.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
@@ -145,14 +146,17 @@ export const describeConfigs = defineHandler<DescribeConfigsRequest, DescribeCon
           .map(([k, v]) => {
             const synonyms = brokerSynonyms(config, k, perBroker);
             const source = synonyms[0]?.source ?? 5;
+            const sensitive = isSensitiveKey(k);
             return {
               name: k,
-              value: v,
+              value: sensitive ? null : v,
               readOnly: !isDynamicBrokerKey(k),
               isDefault: source === 5,
               configSource: source,
-              isSensitive: false,
-              synonyms: req.includeSynonyms ? synonyms : [],
+              isSensitive: sensitive,
+              synonyms: req.includeSynonyms
+                ? synonyms.map((syn) => (sensitive ? { ...syn, value: null } : syn))
+                : [],
               configType: configTypeCode(definitions[k]?.kind ?? 'int'),
               documentation: null,
             };

@@ -29,7 +29,7 @@ export const describeCluster = defineHandler<DescribeClusterRequest, DescribeClu
       };
     }
     const cache = broker.metadataCache;
-    const listener = broker.config.listeners()[0]?.name ?? 'PLAINTEXT';
+    const listener = ctx.session.listener.listenerName;
     return {
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,
@@ -38,7 +38,7 @@ export const describeCluster = defineHandler<DescribeClusterRequest, DescribeClu
       clusterId: cache.clusterId,
       controllerId: cache.controllerId,
       brokers: cache.brokers().flatMap((b) => {
-        const ep = b.endpoints.find((e) => e.listener === listener) ?? b.endpoints[0];
+        const ep = b.endpoints.find((e) => e.listener === listener);
         return ep === undefined ? [] : [{ brokerId: b.id, host: ep.host, port: ep.port, rack: b.rack }];
       }),
       clusterAuthorizedOperations: req.includeClusterAuthorizedOperations

@@ -401,6 +401,30 @@ export class ZkAdmin implements ClusterAdmin {
     return (await this.readEntityConfig(zkPaths.entityConfig('groups', groupEntityName(group)))).configs;
   }
 
+  async userConfigs(user: string): Promise<Record<string, string>> {
+    return (await this.readEntityConfig(zkPaths.entityConfig('users', groupEntityName(user)))).configs;
+  }
+
+  async userNames(): Promise<string[]> {
+    const children = (await this.zk.getChildren(zkPaths.configEntityType('users'))) ?? [];
+    return children.map((c) => decodeURIComponent(c)).sort();
+  }
+
+  /** Kafka's changeUserOrUserClientIdConfig: /config/users/<user>, then a change notification for every broker. */
+  async putUserConfigs(user: string, configs: Record<string, string>): Promise<void> {
+    const entity = groupEntityName(user);
+    const path = zkPaths.entityConfig('users', entity);
+    const current = await this.readEntityConfig(path);
+    await this.writeEntityConfig(path, configs, current.version);
+    await this.zk.create(zkPaths.configChangePrefix, encodeConfigChange('users', entity), {
+      mode: 'persistentSequential',
+    });
+    this.onUserConfigs?.(user, configs);
+  }
+
+  /** Called after this broker changed a user's configs (its SCRAM credential cache follows at once). */
+  onUserConfigs: ((user: string, configs: Readonly<Record<string, string>>) => void) | null = null;
+
   async allocateProducerIds(count: number): Promise<number> {
     const block = await allocateProducerIdBlock(this.zk, {
       brokerId: this.brokerId,

@@ -28,6 +28,7 @@ import {
   sequenceNumber,
   zkPaths,
 } from './zk-data.js';
+import { groupEntityName } from './zk-paths.js';
 
 export class BrokerIdTakenError extends Error {}
 
@@ -82,6 +83,8 @@ export class ZkBroker {
   private stopped = false;
   private onTopicConfig: ((topic: string, configs: Record<string, string>) => void) | null = null;
   private onBrokerConfigs: ((configs: DynamicBrokerConfigs) => void) | null = null;
+  /** Called with a user entity's configs (SCRAM credentials) at start-up and on every change. */
+  onUserConfigs: ((user: string, configs: Record<string, string>) => void) | null = null;
 
   constructor(
     readonly zk: ZkClient,
@@ -250,6 +253,7 @@ export class ZkBroker {
     };
     this.onBrokerConfigs = applyBrokerConfigs;
     applyBrokerConfigs(await this.dynamicBrokerConfigs());
+    await this.loadUserConfigs();
     const children = (await this.zk.getChildren(zkPaths.configChanges)) ?? [];
     for (const c of children) {
       try {
@@ -299,6 +303,12 @@ export class ZkBroker {
           }
           continue;
         }
+        if (change.entityType === 'users') {
+          const user = decodeURIComponent(change.entityName);
+          this.onUserConfigs?.(user, await this.userConfigs(user));
+          this.logger.info('user configs changed', { user });
+          continue;
+        }
         if (change.entityType !== 'topics') continue;
         const configs = await this.topicConfig(change.entityName);
         this.logger.info('topic configs changed', { topic: change.entityName, configs });
@@ -317,7 +327,23 @@ export class ZkBroker {
       this.onTopicConfig?.(topic, configs);
     }
     this.onBrokerConfigs?.(await this.dynamicBrokerConfigs());
+    await this.loadUserConfigs();
     await this.watchConfigChanges();
+  }
+
+  /** /config/users/<user> (the name percent-encoded as groups are); {} for none. */
+  async userConfigs(user: string): Promise<Record<string, string>> {
+    const path = zkPaths.entityConfig('users', groupEntityName(user));
+    const r = await this.zk.get(path);
+    return r === null ? {} : decodeEntityConfig(path, r.data);
+  }
+
+  /** Every user entity's configs, handed to onUserConfigs. */
+  async loadUserConfigs(): Promise<void> {
+    for (const entity of (await this.zk.getChildren(zkPaths.configEntityType('users'))) ?? []) {
+      const user = decodeURIComponent(entity);
+      this.onUserConfigs?.(user, await this.userConfigs(user));
+    }
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,50 @@
+// SaslAuthenticate (36): one SASL message of the mechanism chosen by SaslHandshake v1, and the server's
+// answer. A failure is answered with SASL_AUTHENTICATION_FAILED and its message, then the connection is
+// closed after connection.failed.authentication.delay.ms, as Kafka does. v1+ tells the client how long its
+// session lasts (connections.max.reauth.ms, KIP-368).
+
+import { createLogger } from '../../logger.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { ApiKey } from '../../protocol/generated/apis.js';
+import type { SaslAuthenticateRequest } from '../../protocol/generated/sasl-authenticate-request.js';
+import type { SaslAuthenticateResponseInput } from '../../protocol/generated/sasl-authenticate-response.js';
+import { SaslFailure } from '../../security/session.js';
+import { defineHandler } from '../handler.js';
+
+const log = createLogger('security');
+
+export const saslAuthenticate = defineHandler<SaslAuthenticateRequest, SaslAuthenticateResponseInput>({
+  apiKey: ApiKey.SaslAuthenticate,
+  name: 'SaslAuthenticate',
+  minVersion: 0,
+  maxVersion: 2,
+  handle(ctx, req) {
+    const session = ctx.session;
+    const delay = session.listener.sasl?.failedAuthDelayMs ?? 0;
+    try {
+      const r = session.authenticate(Buffer.from(req.authBytes), performance.now());
+      if (r.complete) {
+        log.info('client authenticated', {
+          client: ctx.clientAddress,
+          listener: session.listener.listenerName,
+          principal: session.principal,
+        });
+      }
+      return {
+        errorCode: ErrorCode.NONE,
+        errorMessage: null,
+        authBytes: r.response,
+        sessionLifetimeMs: r.sessionLifetimeMs,
+      };
+    } catch (err) {
+      if (!(err instanceof SaslFailure)) throw err;
+      ctx.closeAfterResponse(`SASL authentication failed: ${err.message}`, delay);
+      return {
+        errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED,
+        errorMessage: err.message,
+        authBytes: Buffer.alloc(0),
+        sessionLifetimeMs: 0,
+      };
+    }
+  },
+});
