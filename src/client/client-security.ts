@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import type * as tls from 'node:tls';
 import { parseJaasConfig } from '../security/sasl/jaas.js';
+import { PEM_CERT, PEM_KEY, pemBlocks } from '../security/tls.js';
 import type { ClientSecurity } from './connection.js';
 
 export class ClientConfigError extends Error {}
@@ -57,9 +58,9 @@ export function clientSecurity(props: ReadonlyMap<string, string>): ClientSecuri
         const pw = props.get('ssl.keystore.password');
         if (pw !== undefined) t.passphrase = pw;
       } else {
-        const pem = read(keyFile, 'ssl.keystore.location');
-        t.key = pem;
-        t.cert = pem;
+        const pem = read(keyFile, 'ssl.keystore.location').toString('utf8');
+        t.key = pemBlocks(pem, PEM_KEY);
+        t.cert = pemBlocks(pem, PEM_CERT).join('\n');
       }
     }
     if (keyPassword !== undefined) t.passphrase = keyPassword;

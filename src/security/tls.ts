@@ -23,15 +23,15 @@ export interface ServerTls {
   rules: PrincipalMappingRule[];
 }
 
-function pemBlocks(text: string, kind: RegExp): string[] {
+export function pemBlocks(text: string, kind: RegExp): string[] {
   const out: string[] = [];
   const re = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
   for (const m of text.matchAll(re)) if (kind.test(m[1] as string)) out.push(m[0]);
   return out;
 }
 
-const KEY = /PRIVATE KEY$/;
-const CERT = /^CERTIFICATE$/;
+export const PEM_KEY = /PRIVATE KEY$/;
+export const PEM_CERT = /^CERTIFICATE$/;
 
 function readFile(cfg: ListenerSecurityConfig, key: string): Buffer {
   const path = cfg.string(key);
@@ -80,8 +80,8 @@ export function opensslCiphers(suites: readonly string[]): string {
     .join(':');
 }
 
-/** The key material of a listener: PEM or PKCS12. */
-function keyMaterial(cfg: ListenerSecurityConfig): tls.SecureContextOptions {
+/** The key material of a listener: PEM or PKCS12 (also the client certificate of inter-broker connections). */
+export function keyMaterial(cfg: ListenerSecurityConfig): tls.SecureContextOptions {
   const type = cfg.string('ssl.keystore.type').toUpperCase();
   const inlineKey = cfg.get('ssl.keystore.key');
   const inlineChain = cfg.get('ssl.keystore.certificate.chain');
@@ -115,8 +115,8 @@ function keyMaterial(cfg: ListenerSecurityConfig): tls.SecureContextOptions {
     );
   }
   const text = readFile(cfg, 'ssl.keystore.location').toString('utf8');
-  const keys = pemBlocks(text, KEY);
-  const certs = pemBlocks(text, CERT);
+  const keys = pemBlocks(text, PEM_KEY);
+  const certs = pemBlocks(text, PEM_CERT);
   if (keys.length !== 1 || certs.length === 0) {
     throw new ConfigError(
       cfg.keyOf('ssl.keystore.location'),
@@ -138,7 +138,7 @@ export function trustedCertificates(cfg: ListenerSecurityConfig): string | undef
       `${type} trust stores cannot be read by Samsa: use ssl.truststore.type=PEM (a file of CA certificates)`,
     );
   }
-  const certs = pemBlocks(readFile(cfg, 'ssl.truststore.location').toString('utf8'), CERT);
+  const certs = pemBlocks(readFile(cfg, 'ssl.truststore.location').toString('utf8'), PEM_CERT);
   if (certs.length === 0) {
     throw new ConfigError(
       cfg.keyOf('ssl.truststore.location'),
