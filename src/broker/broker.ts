@@ -40,6 +40,7 @@ import { BrokerMetrics, type Metrics, NOOP_METRICS } from '../http/metrics.js';
 import * as limits from '../limits.js';
 import { createLogger, type Logger } from '../logger.js';
 import { ErrorCode } from '../protocol/errors.js';
+import { interBrokerSecurity } from '../security/inter-broker.js';
 import { ScramCredentialCache } from '../security/scram-credentials.js';
 import type { LogConfig } from '../storage/config.js';
 import { LogDirError, LogDirLocks } from '../storage/log-dirs.js';
@@ -109,6 +110,7 @@ export class Broker {
     this.zk = zk;
     this.metadataCache = new MetadataCache(metadata.clusterId, this.nodeId);
     const interBroker = this.interBrokerListener();
+    const interSecurity = zk === null ? undefined : interBrokerSecurity(config);
     this.controllerClient =
       zk === null
         ? null
@@ -118,6 +120,7 @@ export class Broker {
             interBroker,
             config.int('controller.socket.timeout.ms'),
             createLogger('controller-client'),
+            interSecurity,
           );
     this.replicas = new ReplicaManager({
       localBrokerId: this.nodeId,
@@ -169,6 +172,7 @@ export class Broker {
         autoLeaderRebalance: config.bool('auto.leader.rebalance.enable'),
         leaderImbalanceCheckIntervalMs: config.long('leader.imbalance.check.interval.seconds') * 1000,
         leaderImbalancePerBrokerPercentage: config.int('leader.imbalance.per.broker.percentage'),
+        ...(interSecurity === undefined ? {} : { interBrokerSecurity: interSecurity }),
       });
       this.fetchers = new ReplicaFetcherManager({
         localBrokerId: this.nodeId,

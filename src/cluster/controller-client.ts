@@ -3,6 +3,7 @@
 // UpdateMetadata named; the connection follows it when it moves. A request is sent once: the caller decides
 // what a failure means (a leader proposes its ISR change again at its next check).
 
+import type { ClientSecurity } from '../client/connection.js';
 import { KafkaConnection } from '../client/connection.js';
 import type { Logger } from '../logger.js';
 import { ErrorCode } from '../protocol/errors.js';
@@ -24,6 +25,8 @@ export class ControllerClient {
     private readonly listener: string,
     private readonly timeoutMs: number,
     private readonly logger: Logger,
+    /** The inter-broker listener's TLS/SASL; undefined for PLAINTEXT. */
+    private readonly security?: ClientSecurity,
   ) {}
 
   private async connection(): Promise<KafkaConnection> {
@@ -42,6 +45,7 @@ export class ControllerClient {
       port: ep.port,
       clientId: `samsa-broker-${this.localBrokerId}-to-controller`,
       timeoutMs: this.timeoutMs,
+      ...(this.security === undefined ? {} : { security: this.security }),
     })
       .then((conn) => {
         this.conn = { id, host: ep.host, port: ep.port, conn };

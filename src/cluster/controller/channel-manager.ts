@@ -7,6 +7,7 @@
 //
 // The controller's own broker is reached over the network too, as in Kafka: one path for every broker.
 
+import type { ClientSecurity } from '../../client/connection.js';
 import { KafkaConnection } from '../../client/connection.js';
 import * as limits from '../../limits.js';
 import type { Logger } from '../../logger.js';
@@ -37,6 +38,8 @@ export class ChannelManager {
     private readonly controllerId: number,
     private readonly logger: Logger,
     private readonly socketTimeoutMs: number,
+    /** The inter-broker listener's TLS/SASL (src/security/inter-broker.ts); undefined for PLAINTEXT. */
+    private readonly security?: ClientSecurity,
   ) {}
 
   addBroker(id: number, endpoint: Endpoint): void {
@@ -105,6 +108,7 @@ export class ChannelManager {
       port: ch.endpoint.port,
       clientId: `samsa-controller-${this.controllerId}`,
       timeoutMs: this.socketTimeoutMs,
+      ...(this.security === undefined ? {} : { security: this.security }),
     });
     ch.conn = conn;
     void conn.closed().then(() => {

@@ -22,6 +22,7 @@
 // Every event catches its own errors: a ControllerMovedError resigns; anything else is logged and the
 // controller re-reads ZooKeeper (a failover onto itself) so its view is never half-applied.
 
+import type { ClientSecurity } from '../../client/connection.js';
 import type { Logger } from '../../logger.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { AlterPartitionRequest } from '../../protocol/generated/alter-partition-request.js';
@@ -78,6 +79,8 @@ export interface ControllerOptions {
   leaderImbalanceCheckIntervalMs: number;
   /** leader.imbalance.per.broker.percentage */
   leaderImbalancePerBrokerPercentage: number;
+  /** The inter-broker listener's TLS/SASL; undefined for PLAINTEXT. */
+  interBrokerSecurity?: ClientSecurity;
 }
 
 interface TopicPartition {
@@ -253,6 +256,7 @@ export class Controller implements ControllerCore {
       this.opts.brokerId,
       this.log.child('channel'),
       this.opts.socketTimeoutMs,
+      this.opts.interBrokerSecurity,
     );
     this.log.info('became the controller', { epoch: ctx.epoch });
     const zk = this.opts.zk;
