@@ -136,3 +136,14 @@ export const txnMarkerReplicationTimeoutMs = 30_000;
 export const clientWarningIntervalMs = 30_000;
 /** (client, kind) groups of warnings tracked at once; warnings beyond are only counted. */
 export const clientWarningKeysMax = 1000;
+
+// samsa mirror (src/pipeline/mirror*.ts)
+/**
+ * Largest batch the mirror makes by joining small uncompressed source batches of a partition: well under
+ * Kafka's default max.message.bytes (1 MiB); a target topic that takes less makes the mirror stop joining for it.
+ */
+export const mirrorJoinedBatchBytesMax = 256 * 1024;
+/** Longest wait between mirror sessions that fail one after the other (retry.backoff.ms doubles up to it). */
+export const mirrorRetryBackoffMsMax = 10_000;
+/** How long the mirror waits for the leaders of a target topic it created or grew. */
+export const mirrorTargetLeaderWaitMs = 30_000;

@@ -22,10 +22,13 @@
 // is made, run() resolves.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Cluster } from '../client/cluster.js';
+import { Cluster, KafkaError } from '../client/cluster.js';
 import { BatchProducer } from '../client/txn-producer.js';
+import { mirrorJoinedBatchBytesMax, mirrorRetryBackoffMsMax, mirrorTargetLeaderWaitMs } from '../limits.js';
 import { createLogger } from '../logger.js';
+import { ErrorCode } from '../protocol/errors.js';
 import { type FetchOptions, type FetchRound, type MirrorPartition, SourceFetcher } from './mirror-fetch.js';
+import { coalesce } from './mirror-merge.js';
 import { GroupOffsets, offsetKey } from './mirror-offsets.js';
 import { discover, ensureTargets, type TopicFilter } from './mirror-topics.js';
 
@@ -82,6 +85,8 @@ export class Mirror {
   private stopping = false;
   private readonly abort = new AbortController();
   private parts: MirrorPartition[] = [];
+  /** Source topics whose batches are copied without joining them (see mirror-merge.ts). */
+  readonly unjoined = new Set<string>();
 
   constructor(
     readonly opts: MirrorOptions,
@@ -120,7 +125,7 @@ export class Mirror {
         } catch {
           return;
         }
-        backoff = Math.min(10_000, backoff * 2);
+        backoff = Math.min(mirrorRetryBackoffMsMax, backoff * 2);
       }
     }
   }
@@ -262,7 +267,8 @@ class Copy {
   private async write(round: FetchRound): Promise<void> {
     const producer = this.producer as BatchProducer;
     if (round.batches.length > 0) {
-      const out = round.batches.map((b) => ({
+      const batches = coalesce(round.batches, mirrorJoinedBatchBytesMax, this.mirror.unjoined);
+      const out = batches.map((b) => ({
         topic: b.part.targetTopic,
         partition: b.part.partition,
         batch: b.batch,
@@ -274,7 +280,18 @@ class Copy {
         }
         await producer.addPartitions(out);
       }
-      await producer.send(out);
+      try {
+        await producer.send(out);
+      } catch (e) {
+        // A target topic with a smaller max.message.bytes than a joined batch: send its batches as they came.
+        if (
+          e instanceof KafkaError &&
+          (e.code === ErrorCode.MESSAGE_TOO_LARGE || e.code === ErrorCode.RECORD_LIST_TOO_LARGE)
+        ) {
+          for (const b of batches) if (b.records > 1) this.mirror.unjoined.add(b.part.topic);
+        }
+        throw e;
+      }
     }
     for (const [p, end] of round.ends) if (end >= 0) p.acked = end;
     this.mirror.noteCopied(round);
@@ -345,7 +362,7 @@ class Copy {
       }
       return false;
     });
-    await ensureTargets(this.source, this.target, topics, o.replicationFactor, 30_000);
+    await ensureTargets(this.source, this.target, topics, o.replicationFactor, mirrorTargetLeaderWaitMs);
     const seen = new Set<string>();
     for (const t of topics) {
       for (const sp of t.source.partitions) {
