@@ -11,6 +11,7 @@ import { waitFor } from '../helpers/cluster.js';
 import {
   assertNothingLost,
   assertSameRecords,
+  committedOffsets,
   endOffsets,
   killMirrors,
   makeTopic,
@@ -129,6 +130,40 @@ describe('samsa mirror (Samsa to Samsa)', { timeout: 600_000 }, () => {
       m.lines.some((l) => /stopped; 30400 records copied/.test(l)),
       m.lines.join('\n'),
     );
+  });
+
+  test('SIGTERM while copying: exits 0 within seconds with exactly what the target has committed', async () => {
+    const topic = 'stop-midway';
+    await makeTopic(a.bootstrap, topic, 3);
+    await produceRecords(a.bootstrap, topic, 3, 2000, { chunk: 100 });
+    // A commit interval longer than the test: the only commit is the one made on the way out.
+    const m = startMirror([
+      '--from',
+      a.bootstrap,
+      '--to',
+      b.bootstrap,
+      '--topics',
+      topic,
+      '--group',
+      'g-stop',
+      '--commit-interval-ms',
+      '600000',
+    ]);
+    const more = produceRecords(a.bootstrap, topic, 3, 5000, { chunk: 20, from: 2000 });
+    await waitFor(
+      'the mirror to copy the first records',
+      async () =>
+        [...(await endOffsets(b.bootstrap, topic)).values()].some((o) => o > 2500) ? true : undefined,
+      60_000,
+      20,
+    );
+    await stopWithin(m, 5000);
+    await more;
+    const committed = await committedOffsets(a.bootstrap, 'g-stop');
+    const copied = await endOffsets(b.bootstrap, topic);
+    for (const [p, end] of copied) {
+      assert.equal(committed.get(`${topic}\u0000${p}`), end, `partition ${p}: committed vs copied`);
+    }
   });
 
   for (const exactlyOnce of [false, true]) {
