@@ -159,10 +159,14 @@ export class BatchProducer {
 
   /** AddPartitionsToTxn for the partitions not yet in the open transaction. */
   async addPartitions(parts: { topic: string; partition: number }[]): Promise<void> {
-    const todo = parts.filter((p) => !this.inTxn.has(key(p.topic, p.partition)));
-    if (todo.length === 0) return;
+    const todo = new Map<string, { topic: string; partition: number }>();
+    for (const p of parts) {
+      const k = key(p.topic, p.partition);
+      if (!this.inTxn.has(k)) todo.set(k, p);
+    }
+    if (todo.size === 0) return;
     const byTopic = new Map<string, number[]>();
-    for (const p of todo) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
+    for (const p of todo.values()) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
     const body = {
       v3AndBelowTransactionalId: this.opts.transactionalId,
       v3AndBelowProducerId: this.producerId,
@@ -185,7 +189,7 @@ export class BatchProducer {
       }
       return { errorCode };
     });
-    for (const p of todo) this.inTxn.add(key(p.topic, p.partition));
+    for (const k of todo.keys()) this.inTxn.add(k);
   }
 
   /** Stamps and produces the batches; resolves when every one was acknowledged (acks=all). */

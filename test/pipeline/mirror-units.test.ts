@@ -13,6 +13,7 @@ import type { MirrorPartition } from '../../src/pipeline/mirror-fetch.js';
 import { coalesce, joinable, joinBatches } from '../../src/pipeline/mirror-merge.js';
 import { isMirrored, targetName } from '../../src/pipeline/mirror-topics.js';
 import { batchCrcValid, decodeRecords, encodeRecordBatch, rewriteCrc } from '../../src/protocol/records.js';
+import { oneLineFailure, samsa } from '../cli/cli-helpers.js';
 
 const recordArb = fc.record({
   key: fc.option(fc.uint8Array({ maxLength: 20 }), { nil: null }),
@@ -174,4 +175,14 @@ test('options: flags win over the config file; bad values name the key', () => {
     () => mirrorOptions([...base, '--commit-interval-ms', 'soon']),
     /offset\.flush\.interval\.ms must be an integer/,
   );
+});
+
+test('samsa mirror: usage errors exit 2 with one line; --help documents the options', async () => {
+  const r = await samsa(['mirror', '--from', '127.0.0.1:1']);
+  assert.equal(r.code, 2);
+  assert.match(oneLineFailure(r), /^samsa mirror: --to \(target\.bootstrap\.servers\) is required/);
+  const help = await samsa(['mirror', '--help']);
+  assert.equal(help.code, 0);
+  for (const flag of ['--exactly-once', '--rename-format', '--metrics-port', '--config', '--group'])
+    assert.ok(help.stdout.includes(flag), `--help lacks ${flag}`);
 });
