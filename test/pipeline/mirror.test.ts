@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createPartitions, describeConfigs, ResourceType } from '../../src/client/admin.js';
 import { Cluster } from '../../src/client/cluster.js';
+import { GroupOffsets } from '../../src/pipeline/mirror-offsets.js';
 import { type BrokerHandle, startBroker } from '../helpers/broker.js';
 import { waitFor } from '../helpers/cluster.js';
 import {
@@ -65,6 +66,17 @@ describe('samsa mirror (Samsa to Samsa)', { timeout: 600_000 }, () => {
     const orders = await produceRecords(a.bootstrap, 'orders', 3, 8000);
     const events = await produceRecords(a.bootstrap, 'events', 2, 3000, { compression: 'lz4', chunk: 200 });
     await produceRecords(a.bootstrap, 'not-mirrored', 1, 10);
+    // A group offset inside a batch (as a reset to an offset leaves it): the copy starts at that record.
+    await makeTopic(a.bootstrap, 'midbatch', 1);
+    const midbatch = await produceRecords(a.bootstrap, 'midbatch', 1, 100, { chunk: 100 });
+    const src = await Cluster.connect({ bootstrap: a.bootstrap });
+    try {
+      const part = { topic: 'midbatch', partition: 0, targetTopic: 'midbatch', position: 37, acked: 37 };
+      await new GroupOffsets(src, 'g-copy', 'source').commit([{ ...part, committed: -1, highWatermark: -1 }]);
+    } finally {
+      src.close();
+    }
+    midbatch.set(0, midbatch.get(0)!.slice(37));
 
     const m = startMirror([
       '--from',
@@ -72,7 +84,7 @@ describe('samsa mirror (Samsa to Samsa)', { timeout: 600_000 }, () => {
       '--to',
       b.bootstrap,
       '--topics',
-      'orders|events|late',
+      'orders|events|late|midbatch',
       '--group',
       'g-copy',
       '--metadata-max-age-ms',
@@ -87,6 +99,8 @@ describe('samsa mirror (Samsa to Samsa)', { timeout: 600_000 }, () => {
     await waitForCommitted(a.bootstrap, 'g-copy', 'events', await endOffsets(a.bootstrap, 'events'));
     assertSameRecords(orders, await readTopic(b.bootstrap, 'orders'), 'orders');
     assertSameRecords(events, await readTopic(b.bootstrap, 'events'), 'events');
+    await waitForCommitted(a.bootstrap, 'g-copy', 'midbatch', new Map([[0, 100]]));
+    assertSameRecords(midbatch, await readTopic(b.bootstrap, 'midbatch'), 'midbatch');
 
     // The source topic's own configs came along; broker defaults did not.
     const target = await Cluster.connect({ bootstrap: b.bootstrap });
@@ -108,7 +122,7 @@ describe('samsa mirror (Samsa to Samsa)', { timeout: 600_000 }, () => {
     assert.match(text, /samsa_mirror_records_total\{topic="orders"\} 24000/);
     assert.match(text, /samsa_mirror_records_total\{topic="events"\} 6000/);
     assert.match(text, /samsa_mirror_lag_records\{topic="orders"\} 0/);
-    await m.waitForLine(/mirror: \d+ records\/s .* 30000 copied, 5 partitions, lag .*orders=0/);
+    await m.waitForLine(/mirror: \d+ records\/s .* 30063 copied, 6 partitions, lag .*orders=0/);
 
     // A topic created while the mirror runs, then grown.
     await makeTopic(a.bootstrap, 'late', 2, { 'retention.bytes': '100000000' });
@@ -127,7 +141,7 @@ describe('samsa mirror (Samsa to Samsa)', { timeout: 600_000 }, () => {
 
     await stopWithin(m, 5000);
     assert.ok(
-      m.lines.some((l) => /stopped; 30400 records copied/.test(l)),
+      m.lines.some((l) => /stopped; 30463 records copied/.test(l)),
       m.lines.join('\n'),
     );
   });
