@@ -147,3 +147,5 @@ export const mirrorJoinedBatchBytesMax = 256 * 1024;
 export const mirrorRetryBackoffMsMax = 10_000;
 /** How long the mirror waits for the leaders of a target topic it created or grew. */
 export const mirrorTargetLeaderWaitMs = 30_000;
+/** Wait before the mirror asks for metadata again after a fetch found moved leaders or unknown partitions. */
+export const mirrorStaleMetadataBackoffMs = 100;

@@ -24,7 +24,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster, KafkaError } from '../client/cluster.js';
 import { BatchProducer } from '../client/txn-producer.js';
-import { mirrorJoinedBatchBytesMax, mirrorRetryBackoffMsMax, mirrorTargetLeaderWaitMs } from '../limits.js';
+import {
+  mirrorJoinedBatchBytesMax,
+  mirrorRetryBackoffMsMax,
+  mirrorTargetLeaderWaitMs,
+  mirrorStaleMetadataBackoffMs as staleMetadataBackoffMs,
+} from '../limits.js';
 import { createLogger } from '../logger.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { type FetchOptions, type FetchRound, type MirrorPartition, SourceFetcher } from './mirror-fetch.js';
@@ -96,6 +101,15 @@ export class Mirror {
   stop(): void {
     this.stopping = true;
     this.abort.abort();
+  }
+
+  /** Waits ms, or less if stop() is called meanwhile. */
+  async pause(ms: number): Promise<void> {
+    try {
+      await sleep(ms, undefined, { signal: this.abort.signal });
+    } catch {
+      // stopped
+    }
   }
 
   get stopped(): boolean {
@@ -237,7 +251,10 @@ class Copy {
       for (;;) {
         const round = await inflight;
         if (this.mirror.stopped) break;
-        if (round.stale.length > 0) await this.refreshLeaders(round);
+        if (round.stale.length > 0) {
+          await this.mirror.pause(staleMetadataBackoffMs);
+          await this.refreshLeaders(round);
+        }
         inflight = this.fetchRound();
         await this.write(round);
         const now = Date.now();
@@ -259,9 +276,15 @@ class Copy {
     await this.commit();
   }
 
-  private fetchRound(): Promise<FetchRound> {
+  private async fetchRound(): Promise<FetchRound> {
     const list = this.list();
-    return this.fetcher.resolve(list).then(() => this.fetcher.fetch(list));
+    if (list.length === 0) {
+      // Nothing matches yet: wait as a fetch would, so the loop does not spin until the next metadata refresh.
+      await this.mirror.pause(this.mirror.opts.fetch.maxWaitMs);
+      return { batches: [], ends: new Map(), stale: [] };
+    }
+    await this.fetcher.resolve(list);
+    return this.fetcher.fetch(list);
   }
 
   private async write(round: FetchRound): Promise<void> {

@@ -146,6 +146,27 @@ describe('samsa mirror (Samsa to Samsa)', { timeout: 600_000 }, () => {
     );
   });
 
+  test('started before any topic matches: waits, picks the first one up, stops on SIGTERM', async () => {
+    const m = startMirror([
+      '--from',
+      a.bootstrap,
+      '--to',
+      b.bootstrap,
+      '--topics',
+      'nothing-yet.*',
+      '--group',
+      'g-empty',
+      '--metadata-max-age-ms',
+      '300',
+    ]);
+    await m.waitForLine(/"msg":"mirroring".*"partitions":0/);
+    await makeTopic(a.bootstrap, 'nothing-yet-1', 1);
+    const recs = await produceRecords(a.bootstrap, 'nothing-yet-1', 1, 10);
+    await waitForCommitted(a.bootstrap, 'g-empty', 'nothing-yet-1', new Map([[0, 10]]));
+    assertSameRecords(recs, await readTopic(b.bootstrap, 'nothing-yet-1'), 'nothing-yet-1');
+    await stopWithin(m, 5000);
+  });
+
   test('SIGTERM while copying: exits 0 within seconds with exactly what the target has committed', async () => {
     const topic = 'stop-midway';
     await makeTopic(a.bootstrap, topic, 3);
