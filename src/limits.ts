@@ -167,3 +167,15 @@ export const sinkFetchPartitionBytesMax = 8 * 1024 * 1024;
 /** First and longest wait before a sink joins again after a broker or network error. */
 export const sinkRetryBackoffMsMin = 500;
 export const sinkRetryBackoffMsMax = 10_000;
+// samsa mirror (src/pipeline/mirror*.ts)
+/**
+ * Largest batch the mirror makes by joining small uncompressed source batches of a partition: well under
+ * Kafka's default max.message.bytes (1 MiB); a target topic that takes less makes the mirror stop joining for it.
+ */
+export const mirrorJoinedBatchBytesMax = 256 * 1024;
+/** Longest wait between mirror sessions that fail one after the other (retry.backoff.ms doubles up to it). */
+export const mirrorRetryBackoffMsMax = 10_000;
+/** How long the mirror waits for the leaders of a target topic it created or grew. */
+export const mirrorTargetLeaderWaitMs = 30_000;
+/** Wait before the mirror asks for metadata again after a fetch found moved leaders or unknown partitions. */
+export const mirrorStaleMetadataBackoffMs = 100;

@@ -58,6 +58,10 @@ const commands: Record<string, Command> = {
     run: async (a) => (await import('./log.js')).runLog(a),
     summary: 'dump and verify segment files: samsa log dump|verify --files PATH (kafka-dump-log)',
   },
+  mirror: {
+    run: async (a) => (await import('./mirror.js')).runMirror(a),
+    summary: 'copy topics between clusters: samsa mirror --from H:P --to H:P --topics REGEX (MirrorMaker 2)',
+  },
   perf: {
     run: async (a) => (await import('./perf.js')).runPerf(a),
     summary: 'load generators: samsa perf produce|consume|e2e --bootstrap-server H:P --topic T ...',

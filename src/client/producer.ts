@@ -228,7 +228,7 @@ export class Producer {
       }),
     );
     await turn.wait;
-    const sent = ready.map((r) => this.produce(r.conn, topic, r.parts));
+    const sent = ready.map((r) => this.produce(r.conn, topic, info.topicId, r.parts));
     turn.release();
     await Promise.all(
       sent.map(async (pending) => {
@@ -261,7 +261,7 @@ export class Producer {
         throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${topic}-${partition}`);
       const conn = await this.cluster.connection(leader);
       await turn.wait;
-      pending = this.produce(conn, topic, [{ partition, batch }]);
+      pending = this.produce(conn, topic, info.topicId, [{ partition, batch }]);
     } finally {
       turn.release();
     }
@@ -273,6 +273,7 @@ export class Producer {
   private async produce(
     conn: KafkaConnection,
     topic: string,
+    topicId: string,
     parts: { partition: number; batch: Buffer }[],
   ): Promise<Map<number, PartitionResult>> {
     const body = {
@@ -280,7 +281,8 @@ export class Producer {
       acks: this.acks,
       timeoutMs: this.timeoutMs,
       topicData: [
-        { name: topic, partitionData: parts.map((p) => ({ index: p.partition, records: p.batch })) },
+        // v13+ (Kafka 4.1) names the topic by id only.
+        { name: topic, topicId, partitionData: parts.map((p) => ({ index: p.partition, records: p.batch })) },
       ],
     };
     const out = new Map<number, PartitionResult>();
