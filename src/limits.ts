@@ -136,3 +136,13 @@ export const txnMarkerReplicationTimeoutMs = 30_000;
 export const clientWarningIntervalMs = 30_000;
 /** (client, kind) groups of warnings tracked at once; warnings beyond are only counted. */
 export const clientWarningKeysMax = 1000;
+
+// Audit (`samsa audit`, src/pipeline/audit*.ts): the client's bounds; memory is one fetch response per cluster
+/** Bytes one audit Fetch asks for (all partitions of one leader). */
+export const auditFetchBytesMax = 32 * 1024 * 1024;
+/** Bytes one audit Fetch asks for per partition. */
+export const auditPartitionFetchBytesMax = 8 * 1024 * 1024;
+/** How long an audit Fetch may wait on the broker for data (the range read is known to exist). */
+export const auditFetchWaitMs = 100;
+/** Empty Fetch answers in a row below a partition's end offset before the audit gives up on it. */
+export const auditEmptyFetchesMax = 20;

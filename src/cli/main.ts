@@ -62,6 +62,11 @@ const commands: Record<string, Command> = {
     run: async (a) => (await import('./perf.js')).runPerf(a),
     summary: 'load generators: samsa perf produce|consume|e2e --bootstrap-server H:P --topic T ...',
   },
+  audit: {
+    run: async (a) => (await import('./audit.js')).runAudit(a),
+    summary:
+      'count a topic per time window on two clusters and name what the target lacks: samsa audit --source H:P --target H:P --topic T',
+  },
   'dev-cluster': {
     run: async (a) => (await import('./dev-cluster.js')).runDevCluster(a),
     summary: 'a ZooKeeper and N brokers in the foreground: samsa dev-cluster --brokers 3 [--dir ./cluster]',
