@@ -56,6 +56,9 @@ export interface ScanOptions {
   toMs?: number;
   /** partition -> committed offset of a group: records below it are also counted as consumed. */
   consumedBelow?: Map<number, number>;
+  /** Bytes per Fetch and per partition in it (limits.ts by default; tests make them small to read in many fetches). */
+  fetchBytes?: number;
+  partitionFetchBytes?: number;
 }
 
 export interface ScanResult {
@@ -117,7 +120,11 @@ export async function scanTopic(cluster: Cluster, opts: ScanOptions): Promise<Sc
   return result;
 }
 
-/** Fetches from one leader until its partitions are done; true when metadata must be refreshed first. */
+/**
+ * Fetches from one leader until its partitions are done; true when metadata must be refreshed first. The next
+ * request goes out before an answer is counted, at the positions the answer's batch headers lead to, so the broker
+ * reads while the client counts; when counting ends elsewhere (an error, no progress) that answer is dropped.
+ */
 async function fetchLoop(
   cluster: Cluster,
   topicId: string,
@@ -127,14 +134,12 @@ async function fetchLoop(
 ): Promise<boolean> {
   const conn = await cluster.connection(leader);
   const topic = counter.opts.topic;
-  for (;;) {
-    const todo = parts.filter((p) => p.position < p.end);
-    if (todo.length === 0) return false;
-    const res = await conn.request<FetchResponse>(ApiKey.Fetch, {
+  const fetch = (at: Map<number, number>): Promise<FetchResponse> => {
+    const req = conn.request<FetchResponse>(ApiKey.Fetch, {
       replicaId: -1,
       maxWaitMs: auditFetchWaitMs,
       minBytes: 1,
-      maxBytes: auditFetchBytesMax,
+      maxBytes: counter.opts.fetchBytes ?? auditFetchBytesMax,
       isolationLevel: READ_COMMITTED,
       sessionId: 0,
       sessionEpoch: -1,
@@ -142,49 +147,119 @@ async function fetchLoop(
         {
           topic,
           topicId,
-          partitions: todo.map((p) => ({
-            partition: p.partition,
+          partitions: [...at].map(([partition, fetchOffset]) => ({
+            partition,
             currentLeaderEpoch: -1,
-            fetchOffset: p.position,
+            fetchOffset,
             lastFetchedEpoch: -1,
             logStartOffset: -1,
-            partitionMaxBytes: auditPartitionFetchBytesMax,
+            partitionMaxBytes: counter.opts.partitionFetchBytes ?? auditPartitionFetchBytesMax,
           })),
         },
       ],
       forgottenTopicsData: [],
       rackId: '',
     });
+    req.catch(() => {}); // an answer dropped unread must not become an unhandled rejection
+    return req;
+  };
+  const positions = () =>
+    new Map(parts.filter((p) => p.position < p.end).map((p) => [p.partition, p.position]));
+  let asked = positions();
+  let next: Promise<FetchResponse> | null = asked.size > 0 ? fetch(asked) : null;
+  while (next !== null) {
+    const res: FetchResponse = await next;
     if (res.errorCode !== ErrorCode.NONE) throw new KafkaError(res.errorCode, `fetch ${topic}`);
-    let refresh = false;
-    for (const t of res.responses) {
-      for (const data of t.partitions) {
-        const p = todo.find((x) => x.partition === data.partitionIndex);
-        if (p === undefined) continue;
-        if (
-          data.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER ||
-          data.errorCode === ErrorCode.FENCED_LEADER_EPOCH
-        ) {
-          refresh = true;
-          continue;
-        }
-        if (data.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
-          // Retention (or DeleteRecords) removed records below the position: they are gone, read on from the
-          // log start; a position past the end means there is nothing left to read.
-          if (data.logStartOffset > p.position) p.position = data.logStartOffset;
-          else p.position = p.end;
-          continue;
-        }
-        if (data.errorCode !== ErrorCode.NONE)
-          throw new KafkaError(
-            data.errorCode,
-            `fetch ${topic}-${data.partitionIndex} at offset ${p.position}`,
-          );
-        await counter.partition(p, data);
-      }
+    const guess = predictPositions(res, asked, parts);
+    next = guess !== null && guess.size > 0 ? fetch(guess) : null;
+    if (await countAnswer(res, asked, parts, counter)) return true;
+    const now = positions();
+    if (guess === null || !sameEntries(now, guess)) next = null;
+    if (next === null) {
+      if (now.size === 0) return false;
+      next = fetch(now);
+      asked = now;
+    } else {
+      asked = guess as Map<number, number>;
     }
-    if (refresh) return true;
   }
+  return false;
+}
+
+/** Counts one Fetch answer; true when a partition's leader moved. */
+async function countAnswer(
+  res: FetchResponse,
+  asked: Map<number, number>,
+  parts: PartitionScan[],
+  counter: BatchCounter,
+): Promise<boolean> {
+  const topic = counter.opts.topic;
+  let refresh = false;
+  for (const t of res.responses) {
+    for (const data of t.partitions) {
+      const p = parts.find((x) => x.partition === data.partitionIndex);
+      if (p === undefined || asked.get(p.partition) !== p.position) continue;
+      if (
+        data.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER ||
+        data.errorCode === ErrorCode.FENCED_LEADER_EPOCH
+      ) {
+        refresh = true;
+        continue;
+      }
+      if (data.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
+        // Retention (or DeleteRecords) removed records below the position: they are gone, read on from the
+        // log start; a position past the end means there is nothing left to read.
+        if (data.logStartOffset > p.position) p.position = data.logStartOffset;
+        else p.position = p.end;
+        continue;
+      }
+      if (data.errorCode !== ErrorCode.NONE)
+        throw new KafkaError(data.errorCode, `fetch ${topic}-${data.partitionIndex} at offset ${p.position}`);
+      await counter.partition(p, data);
+    }
+  }
+  return refresh;
+}
+
+/**
+ * The positions counting this answer will leave the partitions at (those still short of their end), from batch
+ * headers alone; null when any partition has an error or made no progress (the next request waits for counting).
+ */
+function predictPositions(
+  res: FetchResponse,
+  asked: Map<number, number>,
+  parts: PartitionScan[],
+): Map<number, number> | null {
+  const out = new Map<number, number>();
+  let answered = 0;
+  for (const t of res.responses) {
+    for (const data of t.partitions) {
+      const p = parts.find((x) => x.partition === data.partitionIndex);
+      const from = asked.get(data.partitionIndex);
+      if (p === undefined || from === undefined) continue;
+      if (data.errorCode !== ErrorCode.NONE) return null;
+      answered++;
+      let pos = from;
+      for (const { header } of iterateBatches(data.records ?? Buffer.alloc(0))) {
+        const last = header.baseOffset + header.lastOffsetDelta;
+        if (last < pos) continue;
+        if (header.baseOffset >= p.end) {
+          pos = p.end;
+          break;
+        }
+        pos = last + 1;
+      }
+      if (pos === from) return null;
+      if (pos < p.end) out.set(p.partition, pos);
+    }
+  }
+  return answered === asked.size ? out : null;
+}
+
+function sameEntries(a: Map<number, number>, b: Map<number, number>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
 }
 
 class BatchCounter {

@@ -33,6 +33,9 @@ export interface AuditOptions {
   group?: string;
   fromMs?: number;
   toMs?: number;
+  /** Fetch sizes (limits.ts by default). */
+  fetchBytes?: number;
+  partitionFetchBytes?: number;
 }
 
 export interface AuditWindow {
@@ -64,7 +67,13 @@ export async function audit(opts: AuditOptions): Promise<AuditReport> {
     offsetRanges(opts.target, targetTopic, opts.fromMs, opts.toMs),
     opts.group === undefined ? undefined : committedOffsets(opts.target, opts.group, targetTopic),
   ]);
-  const common = { windowMs: opts.windowMs, fromMs: opts.fromMs, toMs: opts.toMs };
+  const common = {
+    windowMs: opts.windowMs,
+    fromMs: opts.fromMs,
+    toMs: opts.toMs,
+    fetchBytes: opts.fetchBytes,
+    partitionFetchBytes: opts.partitionFetchBytes,
+  };
   const [sourceScan, targetScan] = await Promise.all([
     scanTopic(opts.source, { ...common, topic: opts.topic, ranges: sourceRanges }),
     scanTopic(opts.target, { ...common, topic: targetTopic, ranges: targetRanges, consumedBelow: committed }),

@@ -311,6 +311,36 @@ describe('samsa audit', () => {
     assert.match(r.stdout, new RegExp(`^  ${W0} missing 1$`, 'm'));
   });
 
+  it('counts the same reading one batch per fetch (positions and aborted transactions carried across fetches)', async () => {
+    for (const topic of ['a-full', 'a-txn', 'a-lz4']) {
+      const whole = await audit({ source, target, topic, windowMs: MINUTE });
+      const small = await audit({
+        source,
+        target,
+        topic,
+        windowMs: MINUTE,
+        fetchBytes: 1,
+        partitionFetchBytes: 1,
+      });
+      assert.deepEqual(small.windows, whole.windows, topic);
+      assert.ok(small.windows.length >= 3, topic);
+    }
+    // With a group, the committed offsets cut batches read one at a time.
+    const grouped = await audit({
+      source,
+      target,
+      topic: 'a-full',
+      windowMs: MINUTE,
+      group: 'billing',
+      fetchBytes: 1,
+      partitionFetchBytes: 1,
+    });
+    assert.deepEqual(
+      grouped.windows.map((w) => w.consumed),
+      [10, 1, 0],
+    );
+  });
+
   it('refuses bad usage with exit status 2', async () => {
     const bad = await run('a-full', '--window', '1 minute');
     assert.equal(bad.code, 2);
