@@ -146,3 +146,11 @@ export const auditPartitionFetchBytesMax = 8 * 1024 * 1024;
 export const auditFetchWaitMs = 100;
 /** Empty Fetch answers in a row below a partition's end offset before the audit gives up on it. */
 export const auditEmptyFetchesMax = 20;
+/** Broker-side audit counters (samsa.audit.enable) kept in memory at most; idle written ones are dropped first. */
+export const auditCountersMax = 1_000_000;
+/** How long a stopping broker waits for its last audit counters to be written. */
+export const auditCountersStopTimeoutMs = 10_000;
+/** Partitions of __samsa_audit when a broker creates it (its records are keyed, so any count works). */
+export const auditTopicPartitions = 1;
+/** Replicas of __samsa_audit at most (fewer when fewer brokers are alive when it is created). */
+export const auditTopicReplicationFactorMax = 3;

@@ -20,7 +20,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { ApiKey } from '../protocol/generated/apis.js';
 import type { OffsetFetchResponse } from '../protocol/generated/offset-fetch-response.js';
 import { type ScanRange, type ScanResult, scanTopic } from './audit-scan.js';
-import { formatWindow } from './audit-window.js';
+import { formatWindow, type WindowCounts } from './audit-window.js';
 
 export interface AuditOptions {
   source: Cluster;
@@ -54,9 +54,42 @@ export interface AuditReport {
   windows: AuditWindow[];
   /** Windows where the target holds fewer records than the source. */
   short: AuditWindow[];
-  sourceScan: ScanResult;
-  targetScan: ScanResult;
+  /** What was read on each side, for the report's last lines. */
+  sourceRead: string;
+  targetRead: string;
+  /** The log scans (null when the broker-side counters were compared). */
+  sourceScan: ScanResult | null;
+  targetScan: ScanResult | null;
   elapsedMs: number;
+}
+
+/** The windows holding records on either side, with what the target lacks. */
+export function compareWindows(
+  source: WindowCounts,
+  target: WindowCounts,
+  consumed: WindowCounts | null,
+): { windows: AuditWindow[]; short: AuditWindow[] } {
+  const starts = new Set([...source.counts.keys(), ...target.counts.keys()]);
+  const windows = [...starts]
+    .sort((a, b) => a - b)
+    .map((startMs): AuditWindow => {
+      const s = source.get(startMs);
+      const t = target.get(startMs);
+      return {
+        start: formatWindow(startMs),
+        startMs,
+        source: s,
+        target: t,
+        consumed: consumed === null ? null : consumed.get(startMs),
+        missing: Math.max(0, s - t),
+      };
+    });
+  return { windows, short: windows.filter((w) => w.missing > 0) };
+}
+
+function scanLine(s: ScanResult): string {
+  const mib = (s.bytes / (1024 * 1024)).toFixed(1);
+  return `${s.records.total()} records, ${mib} MiB, ${s.batchesByHeader} batches counted by header, ${s.batchesWalked} walked (${s.batchesDecompressed} decompressed)`;
 }
 
 export async function audit(opts: AuditOptions): Promise<AuditReport> {
@@ -78,25 +111,11 @@ export async function audit(opts: AuditOptions): Promise<AuditReport> {
     scanTopic(opts.source, { ...common, topic: opts.topic, ranges: sourceRanges }),
     scanTopic(opts.target, { ...common, topic: targetTopic, ranges: targetRanges, consumedBelow: committed }),
   ]);
-  const starts = new Set([...sourceScan.records.counts.keys(), ...targetScan.records.counts.keys()]);
-  const windows = [...starts]
-    .sort((a, b) => a - b)
-    .map((startMs): AuditWindow => {
-      const source = sourceScan.records.get(startMs);
-      const target = targetScan.records.get(startMs);
-      return {
-        start: formatWindow(startMs),
-        startMs,
-        source,
-        target,
-        consumed: targetScan.consumed === null ? null : targetScan.consumed.get(startMs),
-        missing: Math.max(0, source - target),
-      };
-    });
   return {
     topic: opts.topic,
-    windows,
-    short: windows.filter((w) => w.missing > 0),
+    ...compareWindows(sourceScan.records, targetScan.records, targetScan.consumed),
+    sourceRead: scanLine(sourceScan),
+    targetRead: scanLine(targetScan),
     sourceScan,
     targetScan,
     elapsedMs: Date.now() - started,

@@ -299,9 +299,9 @@ describe('samsa audit', () => {
     );
     assert.equal(sent.length, 23);
     // Source: 3 + 2 + 1 batches in one window each, counted by header; the straddling one decompressed.
-    assert.equal(report.sourceScan.batchesByHeader, 6);
-    assert.equal(report.sourceScan.batchesWalked, 1);
-    assert.equal(report.sourceScan.batchesDecompressed, 1);
+    assert.equal(report.sourceScan?.batchesByHeader, 6);
+    assert.equal(report.sourceScan?.batchesWalked, 1);
+    assert.equal(report.sourceScan?.batchesDecompressed, 1);
     assert.deepEqual(
       report.short.map((w) => [w.start, w.missing]),
       [[W0, 1]],
