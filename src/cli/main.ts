@@ -65,7 +65,7 @@ const commands: Record<string, Command> = {
   audit: {
     run: async (a) => (await import('./audit.js')).runAudit(a),
     summary:
-      'count a topic per time window on two clusters and name what the target lacks: samsa audit --source H:P --target H:P --topic T',
+      'count a topic per time window on two clusters and name the windows the target lacks (mirror audit)',
   },
   'dev-cluster': {
     run: async (a) => (await import('./dev-cluster.js')).runDevCluster(a),
