@@ -148,6 +148,8 @@ export const auditFetchWaitMs = 100;
 export const auditEmptyFetchesMax = 20;
 /** Broker-side audit counters (samsa.audit.enable) kept in memory at most; idle written ones are dropped first. */
 export const auditCountersMax = 1_000_000;
+/** Counter records per write to __samsa_audit (each ~150 bytes: one batch stays far below message.max.bytes). */
+export const auditCounterRecordsPerWriteMax = 2000;
 /** How long a stopping broker waits for its last audit counters to be written. */
 export const auditCountersStopTimeoutMs = 10_000;
 /** Partitions of __samsa_audit when a broker creates it (its records are keyed, so any count works). */

@@ -22,6 +22,7 @@
 // as a follower, or before samsa.audit.enable was set, are not counted; retention of __samsa_audit itself is
 // compaction only.
 
+import { auditCounterRecordsPerWriteMax } from '../limits.js';
 import type { Logger } from '../logger.js';
 import { batchBody } from '../protocol/batch-compression.js';
 import { RecordCursor } from '../protocol/record-scan.js';
@@ -220,21 +221,23 @@ export class AuditCounters {
   private async doFlush(): Promise<void> {
     while (this.decompressing.size > 0) await Promise.all([...this.decompressing]);
     const dirty = [...this.counters.values()].filter((c) => c.count !== c.written);
-    if (dirty.length > 0) {
-      const counts = dirty.map((c) => c.count);
+    // In slices, so one write stays far below message.max.bytes however many counters changed.
+    for (let i = 0; i < dirty.length; i += auditCounterRecordsPerWriteMax) {
+      const slice = dirty.slice(i, i + auditCounterRecordsPerWriteMax);
+      const counts = slice.map((c) => c.count);
       try {
-        await this.opts.write(dirty.map((c) => encodeCounter(c.key, c.count)));
-        dirty.forEach((c, i) => {
-          c.written = counts[i] as number;
-        });
+        await this.opts.write(slice.map((c) => encodeCounter(c.key, c.count)));
       } catch (e) {
         this.opts.logger.warn('audit counters not written; retrying at the next flush', {
           topic: AUDIT_TOPIC,
-          counters: dirty.length,
+          counters: dirty.length - i,
           error: e,
         });
         return;
       }
+      slice.forEach((c, j) => {
+        c.written = counts[j] as number;
+      });
     }
     // Written counters idle for two windows leave memory; late records for their window start a new writer.
     const idleBefore = this.now() - 2 * Math.max(this.opts.windowMs, this.opts.flushIntervalMs);

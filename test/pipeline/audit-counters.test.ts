@@ -17,12 +17,15 @@ const MINUTE = 60_000;
 function setup(opts: { countersMax?: number; now?: () => number } = {}) {
   const writes: CounterRecord[][] = [];
   let fail = false;
+  let calls = 0;
+  /** Write calls (1-based) that fail. */
+  let failing = new Set<number>();
   const counters = new AuditCounters({
     nodeId: 7,
     windowMs: MINUTE,
     flushIntervalMs: 1000,
     write: async (records) => {
-      if (fail) throw new Error('no leader');
+      if (fail || failing.has(++calls)) throw new Error('no leader');
       writes.push(records);
     },
     logger: createLogger('test'),
@@ -46,7 +49,15 @@ function setup(opts: { countersMax?: number; now?: () => number } = {}) {
     for (const { window, count } of latest.values()) out.set(window, (out.get(window) ?? 0) + count);
     return out;
   };
-  return { counters, writes, totals, failWrites: (f: boolean) => (fail = f) };
+  return {
+    counters,
+    writes,
+    totals,
+    failWrites: (f: boolean) => (fail = f),
+    failCalls: (n: number[]) => {
+      failing = new Set(n);
+    },
+  };
 }
 
 const batch = (
@@ -142,6 +153,30 @@ describe('broker-side audit counters', () => {
     );
     assert.equal(writers.size, 2);
     assert.deepEqual(totals(), new Map([[T0, 3]]));
+  });
+
+  it('writes many changed counters in slices; a failed slice is written at the next flush', async () => {
+    const { counters, writes, totals, failCalls } = setup({ countersMax: 10_000 });
+    for (let p = 0; p < 4500; p++) counters.onAppend('t', p, batch([T0 + 1000]));
+    await counters.flush();
+    assert.deepEqual(
+      writes.map((w) => w.length),
+      [2000, 2000, 500],
+    );
+    for (let p = 0; p < 4500; p++) counters.onAppend('t', p, batch([T0 + 2000]));
+    failCalls([5]); // the second slice of the next flush
+    await counters.flush();
+    assert.deepEqual(
+      writes.slice(3).map((w) => w.length),
+      [2000],
+      'the second slice failed: the flush stopped there',
+    );
+    await counters.flush();
+    assert.deepEqual(
+      writes.slice(4).map((w) => w.length),
+      [2000, 500],
+    );
+    assert.deepEqual(totals(), new Map([[T0, 9000]]));
   });
 
   it('decodes only counter records', () => {
