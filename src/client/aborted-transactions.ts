@@ -4,7 +4,7 @@
 // a producer's transaction is aborted from its first offset until its abort marker; its transactional batches in
 // between are dropped. Control batches (the markers themselves) are never delivered.
 //
-//   const aborted = new AbortedTransactions();              // one per partition, kept across fetches
+//   const aborted = new AbortedTransactions();              // one per partition
 //   aborted.note(partitionData.abortedTransactions);
 //   for (const { pos, header } of iterateBatches(records)) if (!aborted.skip(records, pos, header)) deliver(...);
 
@@ -22,13 +22,14 @@ export class AbortedTransactions {
   /** Producers whose transactional batches are aborted until their abort marker. */
   private readonly producers = new Set<number>();
 
-  /** Adds the aborted transactions of a Fetch answer (null for read_uncommitted); repeats are ignored. */
+  /**
+   * Starts a Fetch answer's batches with its list of aborted transactions (null for read_uncommitted). As in Kafka's
+   * consumer the state is per answer: the broker lists every aborted transaction overlapping the range it returns,
+   * those begun before the fetch offset included.
+   */
   note(list: readonly AbortedTxn[] | null): void {
-    if (list === null || list.length === 0) return;
-    for (const a of list) {
-      if (!this.pending.some((x) => x.producerId === a.producerId && x.firstOffset === a.firstOffset))
-        this.pending.push({ producerId: a.producerId, firstOffset: a.firstOffset });
-    }
+    this.producers.clear();
+    this.pending = (list ?? []).map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset }));
     this.pending.sort((x, y) => x.firstOffset - y.firstOffset);
   }
 
@@ -46,11 +47,5 @@ export class AbortedTransactions {
       return true;
     }
     return isTransactional(header.attributes) && this.producers.has(header.producerId);
-  }
-
-  /** Forgets everything (after the reader seeks). */
-  clear(): void {
-    this.pending = [];
-    this.producers.clear();
   }
 }

@@ -67,7 +67,7 @@ interface Assigned {
   partition: number;
   position: number;
   highWatermark: number;
-  /** read_committed: the aborted transactions of this partition's fetch answers. */
+  /** read_committed: the aborted transactions of the partition's latest fetch answer. */
   aborted: AbortedTransactions;
 }
 
@@ -193,9 +193,7 @@ export class Consumer {
   }
 
   seek(topic: string, partition: number, offset: number): void {
-    const a = this.get(topic, partition);
-    a.position = offset;
-    a.aborted.clear();
+    this.get(topic, partition).position = offset;
   }
 
   /** The high watermark seen in the last fetch (-1 before any). */

@@ -311,7 +311,7 @@ describe('samsa audit', () => {
     assert.match(r.stdout, new RegExp(`^  ${W0} missing 1$`, 'm'));
   });
 
-  it('counts the same reading one batch per fetch (positions and aborted transactions carried across fetches)', async () => {
+  it('counts the same reading one batch per fetch (positions carried across fetches, aborted transactions per answer)', async () => {
     for (const topic of ['a-full', 'a-txn', 'a-lz4']) {
       const whole = await audit({ source, target, topic, windowMs: MINUTE });
       const small = await audit({
