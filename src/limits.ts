@@ -179,3 +179,22 @@ export const mirrorRetryBackoffMsMax = 10_000;
 export const mirrorTargetLeaderWaitMs = 30_000;
 /** Wait before the mirror asks for metadata again after a fetch found moved leaders or unknown partitions. */
 export const mirrorStaleMetadataBackoffMs = 100;
+// Audit (`samsa audit`, src/pipeline/audit*.ts): the client's bounds; memory is one fetch response per cluster
+/** Bytes one audit Fetch asks for (all partitions of one leader). */
+export const auditFetchBytesMax = 32 * 1024 * 1024;
+/** Bytes one audit Fetch asks for per partition. */
+export const auditPartitionFetchBytesMax = 8 * 1024 * 1024;
+/** How long an audit Fetch may wait on the broker for data (the range read is known to exist). */
+export const auditFetchWaitMs = 100;
+/** Empty Fetch answers in a row below a partition's end offset before the audit gives up on it. */
+export const auditEmptyFetchesMax = 20;
+/** Broker-side audit counters (samsa.audit.enable) kept in memory at most; idle written ones are dropped first. */
+export const auditCountersMax = 1_000_000;
+/** Counter records per write to __samsa_audit (each ~150 bytes: one batch stays far below message.max.bytes). */
+export const auditCounterRecordsPerWriteMax = 2000;
+/** How long a stopping broker waits for its last audit counters to be written. */
+export const auditCountersStopTimeoutMs = 10_000;
+/** Partitions of __samsa_audit when a broker creates it (its records are keyed, so any count works). */
+export const auditTopicPartitions = 1;
+/** Replicas of __samsa_audit at most (fewer when fewer brokers are alive when it is created). */
+export const auditTopicReplicationFactorMax = 3;

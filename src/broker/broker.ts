@@ -39,6 +39,8 @@ import { transactionTopicConfigs } from '../coordinator/txn/state-log.js';
 import { BrokerMetrics, type Metrics, NOOP_METRICS } from '../http/metrics.js';
 import * as limits from '../limits.js';
 import { createLogger, type Logger } from '../logger.js';
+import type { AuditCounters } from '../pipeline/audit-counters.js';
+import { brokerAuditCounters } from '../pipeline/audit-counters-writer.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { interBrokerSecurity } from '../security/inter-broker.js';
 import { ScramCredentialCache } from '../security/scram-credentials.js';
@@ -78,6 +80,8 @@ export class Broker {
   readonly clientWarnings: ClientWarnings;
   /** Prometheus hooks (no-ops when metrics.http.port is -1). */
   readonly metrics: Metrics;
+  /** Records appended per partition and time window, for `samsa audit --use-counters` (null: samsa.audit.enable off). */
+  readonly auditCounters: AuditCounters | null;
   /** ZooKeeper mode: registration, configs (null on a single node). */
   readonly zk: ZkBroker | null;
   /** ZooKeeper mode: this broker's controller (active when elected). */
@@ -252,6 +256,7 @@ export class Broker {
     });
     this.handlerMap = new Map(handlers.map((h) => [h.apiKey, h as Handler<unknown, unknown>]));
     this.metrics = brokerMetrics ?? NOOP_METRICS;
+    this.auditCounters = brokerAuditCounters(config, this.nodeId, () => this.advertised());
   }
 
   /** inter.broker.listener.name, else the first listener's name. */
@@ -548,6 +553,7 @@ export class Broker {
           controller.onNewSession();
         });
       }
+      broker.auditCounters?.start();
       if (brokerMetrics !== null) {
         log.info('metrics endpoint listening', {
           url: `http://${config.string('metrics.http.host')}:${metricsPort}/metrics`,
@@ -631,6 +637,8 @@ export class Broker {
     // Parked JoinGroup/SyncGroup requests are answered first, so the listener can drain.
     this.groups.stop();
     this.transactions.stop();
+    // The last counts are written while this broker still serves (it may lead __samsa_audit).
+    await this.auditCounters?.stop();
     await this.server.close(limits.shutdownGraceMs);
     this.clientWarnings.close();
     if (this.brokerMetrics !== null) await this.brokerMetrics.close();

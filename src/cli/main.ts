@@ -76,6 +76,11 @@ const commands: Record<string, Command> = {
     summary:
       'load topics into Parquet or JSON-lines files by hour: samsa sink --topics RE --group G --to DIR',
   },
+  audit: {
+    run: async (a) => (await import('./audit.js')).runAudit(a),
+    summary:
+      'count a topic per time window on two clusters and name the windows the target lacks (mirror audit)',
+  },
   'dev-cluster': {
     run: async (a) => (await import('./dev-cluster.js')).runDevCluster(a),
     summary: 'a ZooKeeper and N brokers in the foreground: samsa dev-cluster --brokers 3 [--dir ./cluster]',

@@ -22,7 +22,8 @@ import { ErrorCode } from '../protocol/errors.js';
 import { ApiKey } from '../protocol/generated/apis.js';
 import type { FetchResponse } from '../protocol/generated/fetch-response.js';
 import type { ListOffsetsResponse } from '../protocol/generated/list-offsets-response.js';
-import { isControl, iterateBatches, TIMESTAMP_TYPE_MASK } from '../protocol/records.js';
+import { iterateBatches, TIMESTAMP_TYPE_MASK } from '../protocol/records.js';
+import { AbortedTransactions } from './aborted-transactions.js';
 import { Cluster, type ClusterOptions, KafkaError } from './cluster.js';
 
 export type StartPosition = 'earliest' | 'latest' | { offset: number } | { timestamp: number };
@@ -66,6 +67,8 @@ interface Assigned {
   partition: number;
   position: number;
   highWatermark: number;
+  /** read_committed: the aborted transactions of the partition's latest fetch answer. */
+  aborted: AbortedTransactions;
 }
 
 /** ListOffsets timestamps: -2 earliest, -1 latest. */
@@ -124,6 +127,7 @@ export class Consumer {
         partition: p,
         position: offsets.get(p) ?? 0,
         highWatermark: -1,
+        aborted: new AbortedTransactions(),
       });
     }
   }
@@ -224,7 +228,7 @@ export class Consumer {
       for (const { pos, header } of iterateBatches(records)) {
         const next = header.baseOffset + header.lastOffsetDelta + 1;
         if (next <= a.position) continue;
-        if (!isControl(header.attributes)) {
+        if (!a.aborted.skip(records, pos, header)) {
           const batch = records.subarray(pos, pos + 12 + header.batchLength);
           const { records: recs } = await decodeBatch(batch);
           const logAppend = (header.attributes & TIMESTAMP_TYPE_MASK) !== 0;
@@ -311,6 +315,7 @@ export class Consumer {
         if (p.errorCode !== ErrorCode.NONE)
           throw new KafkaError(p.errorCode, `fetch ${name}-${p.partitionIndex}`);
         a.highWatermark = p.highWatermark;
+        a.aborted.note(p.abortedTransactions);
         if (p.records !== null && p.records.length > 0) await onData(a, p.records);
       }
     }

@@ -146,6 +146,12 @@ export const definitions: Record<string, Definition> = {
   'log.level': { kind: 'string', default: null, oneOf: ['debug', 'info', 'warn', 'error'] },
   'log.format': { kind: 'string', default: 'auto', oneOf: ['auto', 'json', 'text'] },
 
+  // Broker-side audit counters (Samsa's own keys; src/pipeline/audit-counters.ts, docs/pipeline-audit.md): records
+  // appended per partition and window of record timestamps, written to the compacted topic __samsa_audit.
+  'samsa.audit.enable': { kind: 'boolean', default: 'false' },
+  'samsa.audit.window.ms': { kind: 'long', default: '60000', min: 1000 },
+  'samsa.audit.flush.interval.ms': { kind: 'long', default: '10000', min: 10 },
+
   // ZooKeeper-coordinated clusters (src/cluster/zk/, docs/cluster.md).
   'zookeeper.session.timeout.ms': { kind: 'int', default: '18000', min: 1 },
   'zookeeper.connection.timeout.ms': { kind: 'int', default: null, min: 1 },

@@ -290,7 +290,10 @@ function appendNow(
     });
     return failure(index, res.errorCode, res.errorMessage);
   }
-  if (!res.duplicate) broker.metrics.topicIn(topicName, records.length, h.recordCount);
+  if (!res.duplicate) {
+    broker.metrics.topicIn(topicName, records.length, h.recordCount);
+    broker.auditCounters?.onAppend(topicName, index, records);
+  }
   const ok: PartitionOut = {
     index,
     errorCode: ErrorCode.NONE,

@@ -80,6 +80,7 @@ export async function writeTxnMarker(
   }
   if (topic === OFFSETS_TOPIC)
     broker.groups.completeTransaction(index, marker.producerId, marker.transactionResult);
+  broker.auditCounters?.onMarker(topic, index, marker.producerId, marker.transactionResult);
   return ErrorCode.NONE;
 }
 
