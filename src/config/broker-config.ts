@@ -135,6 +135,11 @@ export const definitions: Record<string, Definition> = {
   'group.consumer.heartbeat.interval.ms': { kind: 'int', default: '5000', min: 1 },
   'group.consumer.min.heartbeat.interval.ms': { kind: 'int', default: '5000', min: 1 },
   'group.consumer.max.heartbeat.interval.ms': { kind: 'int', default: '15000', min: 1 },
+  // The broker-side assignors of consumer groups, the first the default (Kafka's short names).
+  'group.consumer.assignors': { kind: 'list', default: 'uniform,range' },
+  'group.consumer.max.size': { kind: 'int', default: '2147483647', min: 1 },
+  // Which group protocols the coordinator serves: without consumer, ConsumerGroupHeartbeat is refused.
+  'group.coordinator.rebalance.protocols': { kind: 'list', default: 'classic,consumer' },
   'cluster.id': { kind: 'string', default: null },
   'zookeeper.connect': { kind: 'string', default: null },
   'metrics.http.port': { kind: 'int', default: '-1', min: -1, max: 65535 },
@@ -171,17 +176,6 @@ export const definitions: Record<string, Definition> = {
  */
 export const noEffectYet: ReadonlyMap<string, string> = new Map([
   ['producer.id.expiration.ms', 'idle producer ids are not expired'],
-  ...[
-    'group.consumer.session.timeout.ms',
-    'group.consumer.min.session.timeout.ms',
-    'group.consumer.max.session.timeout.ms',
-    'group.consumer.heartbeat.interval.ms',
-    'group.consumer.min.heartbeat.interval.ms',
-    'group.consumer.max.heartbeat.interval.ms',
-  ].map((k): [string, string] => [
-    k,
-    'KIP-848 consumer groups (ConsumerGroupHeartbeat) are not implemented yet',
-  ]),
 ]);
 
 /** Kafka keys accepted for compatibility and ignored (with a warning) because Samsa has no use for them. */
@@ -192,7 +186,6 @@ export const ignoredKafkaKeys: ReadonlySet<string> = new Set([
   'num.replica.fetchers',
   'socket.send.buffer.bytes',
   'socket.receive.buffer.bytes',
-  'group.coordinator.rebalance.protocols',
   'share.coordinator.state.topic.replication.factor',
   'share.coordinator.state.topic.min.isr',
   'log.cleaner.threads',
