@@ -165,9 +165,24 @@ export class ConsumerHeartbeats {
           ? this.leave(req, records)
           : this.joinOrHeartbeat(req, records);
     } catch (err) {
-      if (err instanceof HeartbeatError) return fail(err.errorCode, err.message);
-      throw err;
+      if (!(err instanceof HeartbeatError)) throw err;
+      c.log.info('consumer group heartbeat refused', {
+        group: req.groupId,
+        memberId: req.memberId,
+        memberEpoch: req.memberEpoch,
+        errorCode: err.errorCode,
+        reason: err.message,
+      });
+      return fail(err.errorCode, err.message);
     }
+    c.log.debug('consumer group heartbeat', {
+      group: req.groupId,
+      memberId: req.memberId,
+      memberEpoch: req.memberEpoch,
+      owned: req.topicPartitions?.map((t) => t.partitions.join(',')).join(';') ?? null,
+      answerEpoch: result.memberEpoch,
+      assignment: result.assignment?.topicPartitions.map((t) => t.partitions.join(',')).join(';') ?? null,
+    });
     if (records.length === 0) return result;
     const err = await c.write(req.groupId, records, Date.now());
     if (err !== ErrorCode.NONE) return fail(groupWriteError(err));

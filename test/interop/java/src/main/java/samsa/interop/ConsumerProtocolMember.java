@@ -130,10 +130,12 @@ public final class ConsumerProtocolMember {
               if (owned.contains(e2.getKey())) consumer.seek(e2.getKey(), e2.getValue());
             }
             break;
+          } catch (WakeupException e) {
+            throw e;
           } catch (KafkaException e) {
             // e.g. STALE_MEMBER_EPOCH surfaced after retries: report it and read again from the last commit.
             out("{\"ev\":\"commit-failed\",\"p\":" + r.partition() + ",\"o\":" + r.offset() + ",\"error\":\""
-                + e.getClass().getSimpleName() + ": " + e.getMessage().replace('"', '\'') + "\"}");
+                + e.getClass().getSimpleName() + ": " + String.valueOf(e.getMessage()).replace('"', '\'') + "\"}");
             for (Map.Entry<TopicPartition, Long> e2 : next.entrySet()) {
               if (owned.contains(e2.getKey())) consumer.seek(e2.getKey(), e2.getValue());
             }
