@@ -27,14 +27,7 @@ import { ErrorCode } from '../../../protocol/errors.js';
 import type { GroupCoordinator } from '../coordinator.js';
 import { groupWriteError } from '../rebalance.js';
 import { groupMetadataRecord as classicGroupRecord, type EncodedRecord } from '../records.js';
-import {
-  type Assignment,
-  assignmentEquals,
-  assignmentFromList,
-  assignmentToList,
-  isSubset,
-} from './assignment.js';
-import { ASSIGNORS, type AssignorMember, type AssignorTopic } from './assignors.js';
+import { assignmentEquals, assignmentFromList, assignmentToList, isSubset } from './assignment.js';
 import {
   ConsumerGroup,
   type ConsumerMember,
@@ -48,11 +41,10 @@ import {
   currentAssignmentRecord,
   groupMetadataRecord,
   memberMetadataRecord,
-  regexRecord,
   targetMemberRecord,
-  targetMetadataRecord,
 } from './records.js';
-import { compileTopicRegex, metadataHash } from './topics.js';
+import { assignorNames, assignTargets, refreshRegexes, sameNames, subscribedTopics } from './target.js';
+import { compileTopicRegex } from './topics.js';
 
 export interface ConsumerHeartbeatRequest {
   apiVersion: number;
@@ -153,7 +145,7 @@ export class ConsumerHeartbeats {
         'The consumer group protocol is not enabled (group.coordinator.rebalance.protocols).',
       );
     }
-    const problem = requestProblem(req, this.assignorNames());
+    const problem = requestProblem(req, assignorNames(this.c));
     if (problem !== null) return fail(problem.errorCode, problem.message);
     const status = c.groupStatus(req.groupId);
     if (status !== ErrorCode.NONE) return fail(status);
@@ -187,10 +179,6 @@ export class ConsumerHeartbeats {
     const err = await c.write(req.groupId, records, Date.now());
     if (err !== ErrorCode.NONE) return fail(groupWriteError(err));
     return result;
-  }
-
-  private assignorNames(): string[] {
-    return this.c.config.consumerAssignors.filter((a) => ASSIGNORS.has(a));
   }
 
   /** The group for a heartbeat: created (or converted from an empty classic group) by a joining member. */
@@ -313,8 +301,8 @@ export class ConsumerHeartbeats {
     }
     if (subscriptionChanged) bump = true;
     group.updateMember(updated);
-    if (this.refreshRegexes(group, records, now)) bump = true;
-    const { topics, hash } = this.subscribedTopics(group);
+    if (refreshRegexes(c, group, records, now)) bump = true;
+    const { topics, hash } = subscribedTopics(c, group);
     if (hash !== group.metadataHash) bump = true;
     if (bump) {
       group.groupEpoch++;
@@ -323,7 +311,7 @@ export class ConsumerHeartbeats {
     }
 
     // 3. The target assignment.
-    if (group.groupEpoch > group.assignmentEpoch) this.assign(group, topics, records, now);
+    if (group.groupEpoch > group.assignmentEpoch) assignTargets(c, group, topics, records, now);
 
     // 4. One reconciliation step for this member.
     const current = group.member(memberId) as ConsumerMember;
@@ -544,97 +532,11 @@ export class ConsumerHeartbeats {
     }
     group.timers.clear();
   }
-
-  /**
-   * Resolves the group's regular expressions against the cluster's topics (internal topics excluded);
-   * true when one resolves to other topics than before. Records the resolutions, tombstones unused ones.
-   */
-  private refreshRegexes(group: ConsumerGroup, records: EncodedRecord[], now: number): boolean {
-    const { regexes } = group.subscriptions();
-    let changed = false;
-    for (const old of [...group.resolvedRegexes.keys()]) {
-      if (!regexes.has(old)) {
-        group.resolvedRegexes.delete(old);
-        records.push(regexRecord(group.groupId, old, null));
-        changed = true;
-      }
-    }
-    if (regexes.size === 0) return changed;
-    const names = this.c.host
-      .topicNames()
-      .filter((t) => !t.startsWith('__consumer_offsets') && !isInternal(t));
-    for (const regex of regexes) {
-      const re = compileTopicRegex(regex);
-      const topics = re === null ? [] : names.filter((t) => re.test(t)).sort();
-      const prev = group.resolvedRegexes.get(regex);
-      if (prev !== undefined && sameNames(prev.topics, topics)) continue;
-      const v = { topics, version: (prev?.version ?? 0) + 1, timestamp: now };
-      group.resolvedRegexes.set(regex, v);
-      records.push(regexRecord(group.groupId, regex, v));
-      changed = true;
-    }
-    return changed;
-  }
-
-  /** The subscribed topics that exist, with their ids and partition counts, and their hash. */
-  subscribedTopics(group: ConsumerGroup): { topics: Map<string, AssignorTopic>; hash: number } {
-    const topics = new Map<string, AssignorTopic>();
-    for (const m of group.members.values()) {
-      for (const name of group.memberTopics(m)) {
-        if (topics.has(name)) continue;
-        const t = this.c.host.topic(name);
-        if (t !== undefined && t.partitions > 0) topics.set(name, t);
-      }
-    }
-    return { topics, hash: metadataHash(topics) };
-  }
-
-  /** Runs the assignor for the group epoch and records the target assignment's changes. */
-  private assign(
-    group: ConsumerGroup,
-    topics: ReadonlyMap<string, AssignorTopic>,
-    records: EncodedRecord[],
-    now: number,
-  ): void {
-    const name = group.preferredAssignor(this.assignorNames()[0] ?? 'uniform');
-    const assignor = ASSIGNORS.get(name) ?? ASSIGNORS.get('uniform');
-    if (assignor === undefined) return;
-    const members: AssignorMember[] = [...group.members.values()].map((m) => ({
-      memberId: m.memberId,
-      topics: new Set([...group.memberTopics(m)].filter((t) => topics.has(t))),
-    }));
-    const next = assignor(members, topics, group.targetAssignment);
-    for (const m of members) {
-      const a: Assignment = next.get(m.memberId) ?? new Map();
-      const prev = group.targetAssignment.get(m.memberId);
-      if (prev === undefined || !assignmentEquals(prev, a))
-        records.push(targetMemberRecord(group.groupId, m.memberId, a));
-      group.targetAssignment.set(m.memberId, a);
-    }
-    group.assignmentEpoch = group.groupEpoch;
-    records.push(targetMetadataRecord(group.groupId, group.assignmentEpoch, now));
-    this.c.log.debug('consumer group target assignment computed', {
-      group: group.groupId,
-      assignor: name,
-      assignmentEpoch: group.assignmentEpoch,
-      members: members.length,
-    });
-  }
-}
-
-function isInternal(name: string): boolean {
-  return name === '__consumer_offsets' || name === '__transaction_state' || name === '__share_group_state';
 }
 
 function newMemberId(): string {
   // Kafka's Uuid.randomUuid().toString(): 22 characters of URL-safe base64.
   return Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('base64url');
-}
-
-function sameNames(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  const s = new Set(a);
-  return b.every((x) => s.has(x));
 }
 
 function metadataChanged(a: ConsumerMember | undefined, b: ConsumerMember): boolean {
