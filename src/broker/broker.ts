@@ -191,6 +191,7 @@ export class Broker {
         },
         topicName: (topicId) => this.metadataCache.topicById(topicId)?.name,
         topicNames: () => this.metadataCache.topicNames(),
+        groupConfigs: (groupId) => this.admin.groupConfigs(groupId),
         minInsyncReplicas: () =>
           Number(
             topicConfigValue(config, this.metadataCache.topicConfig(OFFSETS_TOPIC), 'min.insync.replicas'),

@@ -19,6 +19,8 @@ import type { OffsetFetchResponse } from '../../src/protocol/generated/offset-fe
 import { type InProcessBroker, startInProcess } from '../helpers/in-process.js';
 import { createTopic, eventually, joinNew } from './group-client.js';
 
+const sleepMs = (ms: number): Promise<false> => new Promise((r) => setTimeout(() => r(false), ms));
+
 const overrides = {
   'group.initial.rebalance.delay.ms': '0',
   'group.min.session.timeout.ms': '50',
@@ -316,6 +318,36 @@ describe('consumer groups (KIP-848): ConsumerGroupHeartbeat', () => {
     await hb(c, { groupId: g, memberId: 'cm', memberEpoch: -1 });
     assert.equal((await del()).results[0]!.errorCode, ErrorCode.NONE);
     assert.equal((await fetch(null, -1)).groups[0]!.topics.length, 0);
+  });
+
+  it("the group's consumer.heartbeat.interval.ms and consumer.session.timeout.ms apply from a join on", async () => {
+    const g = 'g-configs';
+    const alter = (await c.send(ApiKey.IncrementalAlterConfigs, 1, {
+      resources: [
+        {
+          resourceType: 32,
+          resourceName: g,
+          configs: [
+            { name: 'consumer.heartbeat.interval.ms', configOperation: 0, value: '150' },
+            { name: 'consumer.session.timeout.ms', configOperation: 0, value: '600' },
+          ],
+        },
+      ],
+      validateOnly: false,
+    })) as { responses: { errorCode: number; errorMessage: string | null }[] };
+    assert.equal(alter.responses[0]!.errorCode, ErrorCode.NONE, `${alter.responses[0]!.errorMessage}`);
+    const a = await hb(c, joinReq(g, 'short', ['u2']));
+    assert.equal(a.heartbeatIntervalMs, 150);
+    const began = Date.now();
+    const members = async () =>
+      (
+        (await c.send(ApiKey.ConsumerGroupDescribe, 1, {
+          groupIds: [g],
+          includeAuthorizedOperations: false,
+        })) as ConsumerGroupDescribeResponse
+      ).groups[0]!.members.length;
+    await eventually(async () => (await members()) === 0 || (await sleepMs(50)), 3000);
+    assert.ok(Date.now() - began < 1400, "removed after the group's session timeout, not the broker's");
   });
 
   it('a restart keeps the group: members, epochs, assignments and offsets', async () => {

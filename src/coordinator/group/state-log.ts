@@ -90,6 +90,8 @@ export interface OffsetsTopicHost {
   topicName(topicId: string): string | undefined;
   /** Every topic's name (regular expression subscriptions match against them). */
   topicNames(): string[];
+  /** A group's config overrides (GROUP resource: consumer.session.timeout.ms, consumer.heartbeat.interval.ms). */
+  groupConfigs?(groupId: string): Promise<Record<string, string>>;
 }
 
 export class GroupStateLog {

@@ -82,6 +82,9 @@ export class ConsumerGroup {
   metadataHash = 0;
   assignmentEpoch = 0;
   dead = false;
+  /** The group's consumer.session.timeout.ms / consumer.heartbeat.interval.ms overrides (read at each join). */
+  sessionTimeoutMs: number | null = null;
+  heartbeatIntervalMs: number | null = null;
   readonly members = new Map<string, ConsumerMember>();
   /** instance id -> member id. */
   readonly staticMembers = new Map<string, string>();

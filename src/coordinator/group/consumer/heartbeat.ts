@@ -19,7 +19,8 @@
 // ahead of the log until the next load (Kafka reverts it; a member that then meets a new coordinator is
 // fenced and rejoins).
 //
-// Timers: a member's session (group.consumer.session.timeout.ms) restarts with each heartbeat; when it ends
+// Timers: a member's session (the group's consumer.session.timeout.ms, else group.consumer.session.timeout.ms;
+// the group's configs are read when a member joins, consumer.heartbeat.interval.ms likewise) restarts with each heartbeat; when it ends
 // the member is removed and the group epoch bumped. A member that must revoke partitions has its rebalance
 // timeout to do so, or it is removed the same way.
 
@@ -149,13 +150,17 @@ export class ConsumerHeartbeats {
     if (problem !== null) return fail(problem.errorCode, problem.message);
     const status = c.groupStatus(req.groupId);
     if (status !== ErrorCode.NONE) return fail(status);
+    // A joining member reads the group's config overrides first (they apply from the next join on).
+    const overrides = req.memberEpoch === 0 ? await this.groupConfigs(req.groupId) : null;
+    const again = c.groupStatus(req.groupId);
+    if (again !== ErrorCode.NONE) return fail(again);
     const records: EncodedRecord[] = [];
     let result: ConsumerHeartbeatResult;
     try {
       result =
         req.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH || req.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH
           ? this.leave(req, records)
-          : this.joinOrHeartbeat(req, records);
+          : this.joinOrHeartbeat(req, records, overrides);
     } catch (err) {
       if (!(err instanceof HeartbeatError)) throw err;
       c.log.info('consumer group heartbeat refused', {
@@ -179,6 +184,22 @@ export class ConsumerHeartbeats {
     const err = await c.write(req.groupId, records, Date.now());
     if (err !== ErrorCode.NONE) return fail(groupWriteError(err));
     return result;
+  }
+
+  private async groupConfigs(
+    groupId: string,
+  ): Promise<{ sessionTimeoutMs: number | null; heartbeatIntervalMs: number | null }> {
+    let o: Record<string, string> = {};
+    try {
+      o = (await this.c.host.groupConfigs?.(groupId)) ?? {};
+    } catch (err) {
+      this.c.log.warn('group configs not read; the broker defaults apply', { group: groupId, error: err });
+    }
+    const num = (v: string | undefined): number | null => (v === undefined ? null : Number(v));
+    return {
+      sessionTimeoutMs: num(o['consumer.session.timeout.ms']),
+      heartbeatIntervalMs: num(o['consumer.heartbeat.interval.ms']),
+    };
   }
 
   /** The group for a heartbeat: created (or converted from an empty classic group) by a joining member. */
@@ -216,11 +237,19 @@ export class ConsumerHeartbeats {
     return group;
   }
 
-  private joinOrHeartbeat(req: ConsumerHeartbeatRequest, records: EncodedRecord[]): ConsumerHeartbeatResult {
+  private joinOrHeartbeat(
+    req: ConsumerHeartbeatRequest,
+    records: EncodedRecord[],
+    overrides: { sessionTimeoutMs: number | null; heartbeatIntervalMs: number | null } | null,
+  ): ConsumerHeartbeatResult {
     const c = this.c;
     const now = Date.now();
     const joining = req.memberEpoch === 0;
     const group = this.groupFor(req.groupId, joining, records);
+    if (overrides !== null) {
+      group.sessionTimeoutMs = overrides.sessionTimeoutMs;
+      group.heartbeatIntervalMs = overrides.heartbeatIntervalMs;
+    }
     const owned = req.topicPartitions === null ? null : assignmentFromList(req.topicPartitions);
     let memberId = req.memberId;
     if (memberId === '') memberId = newMemberId();
@@ -345,7 +374,7 @@ export class ConsumerHeartbeats {
       errorMessage: null,
       memberId,
       memberEpoch: next.memberEpoch,
-      heartbeatIntervalMs: c.config.consumerHeartbeatIntervalMs,
+      heartbeatIntervalMs: group.heartbeatIntervalMs ?? c.config.consumerHeartbeatIntervalMs,
       assignment: sendAssignment ? { topicPartitions: assignmentToList(next.assignedPartitions) } : null,
     };
   }
@@ -493,7 +522,7 @@ export class ConsumerHeartbeats {
     if (t.session !== null) clearTimeout(t.session);
     t.session = setTimeout(
       () => this.fence(group, memberId, 'session timeout'),
-      this.c.config.consumerSessionTimeoutMs,
+      group.sessionTimeoutMs ?? this.c.config.consumerSessionTimeoutMs,
     );
     t.session.unref();
   }
