@@ -374,3 +374,18 @@ describe('consumer groups (KIP-848): ConsumerGroupHeartbeat', () => {
     assert.deepEqual(m.assignment.topicPartitions[0]!.partitions, [0, 1, 2, 3, 4, 5]);
   });
 });
+
+describe('consumer groups (KIP-848): group.coordinator.rebalance.protocols=classic', () => {
+  it('neither advertises nor serves ConsumerGroupHeartbeat', async () => {
+    const b = await startInProcess({ ...overrides, 'group.coordinator.rebalance.protocols': 'classic' });
+    const c = await b.connect();
+    try {
+      assert.equal(c.supports(ApiKey.ConsumerGroupHeartbeat), false);
+      assert.equal(c.supports(ApiKey.ConsumerGroupDescribe), false);
+      assert.equal(c.supports(ApiKey.JoinGroup), true);
+    } finally {
+      c.close();
+      await b.stop(true);
+    }
+  });
+});
