@@ -18,6 +18,7 @@ import type { OffsetCommitResponse } from '../../src/protocol/generated/offset-c
 import type { OffsetFetchResponse } from '../../src/protocol/generated/offset-fetch-response.js';
 import { type InProcessBroker, startInProcess } from '../helpers/in-process.js';
 import { createTopic, eventually, joinNew } from './group-client.js';
+import { groupOn, setOffsetsPartitionState } from './leadership.js';
 
 const sleepMs = (ms: number): Promise<false> => new Promise((r) => setTimeout(() => r(false), ms));
 
@@ -348,6 +349,25 @@ describe('consumer groups (KIP-848): ConsumerGroupHeartbeat', () => {
       ).groups[0]!.members.length;
     await eventually(async () => (await members()) === 0 || (await sleepMs(50)), 3000);
     assert.ok(Date.now() - began < 1400, "removed after the group's session timeout, not the broker's");
+  });
+
+  it('a follower answers NOT_COORDINATOR; leader again, it loads the consumer group back', async () => {
+    const g = groupOn(1, 3, 'g-move');
+    const a = await converge(c, g, 'mv', await hb(c, joinReq(g, 'mv', ['u2'])));
+    const self = b.broker.nodeId;
+    setOffsetsPartitionState(b, 1, { leader: 99, isr: [99, self], replicas: [self, 99] });
+    const away = await hb(c, { groupId: g, memberId: 'mv', memberEpoch: a.memberEpoch });
+    assert.equal(away.errorCode, ErrorCode.NOT_COORDINATOR);
+    assert.equal(b.broker.groups.consumerGroups.has(g), false, 'unloaded');
+    setOffsetsPartitionState(b, 1, { leader: self, isr: [self], replicas: [self, 99] });
+    await eventually(
+      async () =>
+        (await hb(c, { groupId: g, memberId: 'mv', memberEpoch: a.memberEpoch })).errorCode ===
+        ErrorCode.NONE,
+    );
+    const back = b.broker.groups.consumerGroups.get(g)!;
+    assert.equal(back.member('mv')?.memberEpoch, a.memberEpoch);
+    assert.equal(back.groupEpoch, 1);
   });
 
   it('a restart keeps the group: members, epochs, assignments and offsets', async () => {
