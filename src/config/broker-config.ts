@@ -346,6 +346,7 @@ export class BrokerConfig {
     if (this.int('message.max.bytes') > this.int('socket.request.max.bytes')) {
       throw new ConfigError('message.max.bytes', 'must not exceed socket.request.max.bytes');
     }
+    checkConsumerGroupConfig(this);
   }
 
   /**
@@ -523,4 +524,44 @@ export function parseOverride(arg: string): [string, string] {
   const i = arg.indexOf('=');
   if (i <= 0) throw new ConfigError(arg, 'an override must look like key=value');
   return [arg.slice(0, i).trim(), arg.slice(i + 1)];
+}
+
+/** Kafka's GroupCoordinatorConfig checks of the KIP-848 keys (start-up refuses a configuration that breaks them). */
+function checkConsumerGroupConfig(c: BrokerConfig): void {
+  for (const [what, key] of [
+    ['session.timeout.ms', 'group.consumer.session.timeout.ms'],
+    ['heartbeat.interval.ms', 'group.consumer.heartbeat.interval.ms'],
+  ] as const) {
+    const min = `group.consumer.min.${what}`;
+    const max = `group.consumer.max.${what}`;
+    if (c.int(key) < c.int(min)) throw new ConfigError(key, `must be greater than or equal to ${min}`);
+    if (c.int(key) > c.int(max)) throw new ConfigError(key, `must be less than or equal to ${max}`);
+  }
+  if (c.int('group.consumer.heartbeat.interval.ms') >= c.int('group.consumer.session.timeout.ms')) {
+    throw new ConfigError(
+      'group.consumer.heartbeat.interval.ms',
+      'must be less than group.consumer.session.timeout.ms',
+    );
+  }
+  const known = ['uniform', 'range'];
+  for (const a of c.list('group.consumer.assignors')) {
+    if (!known.includes(consumerAssignorName(a))) {
+      throw new ConfigError(
+        'group.consumer.assignors',
+        `unknown assignor "${a}"; Samsa has ${known.join(', ')}`,
+      );
+    }
+  }
+  for (const p of c.list('group.coordinator.rebalance.protocols')) {
+    if (!['classic', 'consumer', 'share', 'streams'].includes(p.trim().toLowerCase())) {
+      throw new ConfigError('group.coordinator.rebalance.protocols', `unknown protocol "${p}"`);
+    }
+  }
+}
+
+/** An assignor's short name; Kafka's class names (org.apache.kafka.coordinator.group.assignor.UniformAssignor) too. */
+export function consumerAssignorName(a: string): string {
+  const name = a.trim();
+  const m = /(?:^|\.)(Uniform|Range)Assignor$/.exec(name);
+  return m === null ? name.toLowerCase() : (m[1] as string).toLowerCase();
 }

@@ -1,6 +1,6 @@
 // The group coordinator's settings, read once from the broker configuration (Kafka's keys).
 
-import type { BrokerConfig } from '../../config/broker-config.js';
+import { type BrokerConfig, consumerAssignorName } from '../../config/broker-config.js';
 
 export interface GroupCoordinatorConfig {
   /** offsets.topic.num.partitions: partitions of __consumer_offsets when it is created. */
@@ -51,7 +51,7 @@ export function groupCoordinatorConfig(c: BrokerConfig): GroupCoordinatorConfig 
     consumerSessionTimeoutMs: c.int('group.consumer.session.timeout.ms'),
     consumerHeartbeatIntervalMs: c.int('group.consumer.heartbeat.interval.ms'),
     // Kafka also takes class names; the short names are what members send as ServerAssignor.
-    consumerAssignors: c.list('group.consumer.assignors').map((a) => a.trim().toLowerCase()),
+    consumerAssignors: c.list('group.consumer.assignors').map(consumerAssignorName),
     consumerMaxSize: c.int('group.consumer.max.size'),
     consumerProtocolEnabled: c
       .list('group.coordinator.rebalance.protocols')
