@@ -48,6 +48,10 @@ export const recompressBatchBytesMax = 64 * 1024 * 1024;
 export const shutdownGraceMs = 5_000;
 /** Member ids handed out with MEMBER_ID_REQUIRED and not yet used, per group (also bounded by group.max.size). */
 export const groupPendingMembersMax = 10_000;
+/** Longest SubscribedTopicRegex a consumer group member may send (characters). */
+export const consumerGroupRegexLengthMax = 4096;
+/** Compiled topic regular expressions kept (cleared when full). */
+export const consumerGroupRegexCacheMax = 1000;
 /**
  * Distinct keys the log cleaner dedupes in one pass (Kafka sizes this with log.cleaner.dedupe.buffer.size). Each
  * key costs 24 bytes (16-byte hash + offset) at a load factor of 0.75, so the map peaks at ~32 MiB; it grows from

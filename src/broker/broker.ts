@@ -203,6 +203,13 @@ export class Broker {
         },
         partitionExists: (topic, partition) => this.metadataCache.partition(topic, partition) !== undefined,
         createTopic: () => void this.ensureOffsetsTopic(),
+        topic: (name) => {
+          const t = this.metadataCache.topic(name);
+          return t === undefined ? undefined : { topicId: t.topicId, partitions: t.partitions.length };
+        },
+        topicName: (topicId) => this.metadataCache.topicById(topicId)?.name,
+        topicNames: () => this.metadataCache.topicNames(),
+        groupConfigs: (groupId) => this.admin.groupConfigs(groupId),
         minInsyncReplicas: () =>
           Number(
             topicConfigValue(config, this.metadataCache.topicConfig(OFFSETS_TOPIC), 'min.insync.replicas'),
@@ -608,7 +615,10 @@ export class Broker {
   }
 
   apiVersionRanges(): ApiVersionRange[] {
+    // As Kafka: the consumer group APIs are advertised only when group.coordinator.rebalance.protocols has consumer.
+    const consumerGroups = this.groups.config.consumerProtocolEnabled;
     return [...this.handlerMap.values()]
+      .filter((h) => consumerGroups || (h.apiKey !== 68 && h.apiKey !== 69))
       .map((h) => ({ apiKey: h.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }))
       .sort((a, b) => a.apiKey - b.apiKey);
   }

@@ -11,6 +11,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import type { AddPartitionsToTxnRequest } from '../protocol/generated/add-partitions-to-txn-request.js';
 import type { ApiSchema } from '../protocol/generated/apis.js';
 import { ApiKey } from '../protocol/generated/apis.js';
+import type { ConsumerGroupDescribeRequest } from '../protocol/generated/consumer-group-describe-request.js';
 import type { CreatePartitionsRequest } from '../protocol/generated/create-partitions-request.js';
 import type { CreateTopicsRequest } from '../protocol/generated/create-topics-request.js';
 import type { DeleteGroupsRequest } from '../protocol/generated/delete-groups-request.js';
@@ -181,6 +182,15 @@ export function errorResponse(
           protocolType: '',
           protocolData: '',
           members: [],
+        })),
+      };
+    case ApiKey.ConsumerGroupDescribe:
+      return {
+        throttleTimeMs: 0,
+        groups: (request as ConsumerGroupDescribeRequest).groupIds.map((groupId) => ({
+          errorCode,
+          errorMessage: message,
+          groupId,
         })),
       };
     case ApiKey.DeleteGroups:

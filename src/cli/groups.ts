@@ -8,6 +8,11 @@ import type { KafkaConnection } from '../client/connection.js';
 import { Consumer, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../client/consumer.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { ApiKey } from '../protocol/generated/apis.js';
+import type {
+  ConsumerGroupDescribeResponse,
+  ConsumerGroupDescribeResponseAssignment,
+  ConsumerGroupDescribeResponseDescribedGroup,
+} from '../protocol/generated/consumer-group-describe-response.js';
 import { decodeConsumerProtocolAssignment } from '../protocol/generated/consumer-protocol-assignment.js';
 import type { DeleteGroupsResponse } from '../protocol/generated/delete-groups-response.js';
 import type { DescribeGroupsResponse } from '../protocol/generated/describe-groups-response.js';
@@ -32,9 +37,10 @@ import {
 const help = `Usage: samsa groups <action> [options]
 
 Actions:
-  list            [--state]                      group ids (with --state: their type and state)
-  describe        <group> | --group G            state, members and their assignments, then per partition the
-                                                 committed offset, log end offset and lag
+  list            [--state]                      group ids (with --state: their type, classic or consumer, and state)
+  describe        <group> | --group G            state, members and their assignments (consumer groups: epochs and
+                                                 target assignments too), then per partition the committed offset,
+                                                 log end offset and lag
   reset-offsets   --group G --topic T[:P,P...] (--to-earliest | --to-latest | --to-datetime ISO | --to-offset N)
                   [--execute]                    prints the new offsets; commits them only with --execute
                                                  (the group must have no members)
@@ -198,8 +204,12 @@ async function describe(cluster: Cluster, groupId: string): Promise<number> {
 
   const lines: string[] = [];
   const protocol = g.protocolData === '' ? '' : `, protocol ${g.protocolData}`;
+  // A KIP-848 consumer group: its epochs, and each member's epoch and target assignment.
+  const cg = await consumerGroupDescription(conn, groupId);
   lines.push(
-    `Group ${groupId}: state ${g.groupState}, protocol type ${g.protocolType || '-'}${protocol}, ${g.members.length} member(s)`,
+    cg === null
+      ? `Group ${groupId}: state ${g.groupState}, protocol type ${g.protocolType || '-'}${protocol}, ${g.members.length} member(s)`
+      : `Group ${groupId}: type consumer, state ${cg.groupState}, group epoch ${cg.groupEpoch}, assignment epoch ${cg.assignmentEpoch}, assignor ${cg.assignorName}, ${cg.members.length} member(s)`,
   );
   // Who owns what, from the members' assignments (consumer protocol only).
   const owner = new Map<string, Assigned>();
@@ -207,6 +217,7 @@ async function describe(cluster: Cluster, groupId: string): Promise<number> {
     lines.push(`Consumer group '${groupId}' has no active members.`);
   } else {
     const rows = [['CONSUMER-ID', 'GROUP-INSTANCE-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', 'ASSIGNMENT']];
+    if (cg !== null) rows[0]?.push('MEMBER-EPOCH', 'TARGET-ASSIGNMENT');
     for (const m of g.members) {
       const a = g.protocolType === 'consumer' ? decodeAssignment(m.memberAssignment) : null;
       let count = '-';
@@ -220,7 +231,14 @@ async function describe(cluster: Cluster, groupId: string): Promise<number> {
             owner.set(`${t}:${p}`, { memberId: m.memberId, clientId: m.clientId, host: m.clientHost });
         }
       }
-      rows.push([m.memberId, m.groupInstanceId ?? '-', m.clientHost, m.clientId, count, text]);
+      const row = [m.memberId, m.groupInstanceId ?? '-', m.clientHost, m.clientId, count, text];
+      const cm = cg?.members.find((x) => x.memberId === m.memberId);
+      if (cg !== null)
+        row.push(
+          cm === undefined ? '-' : String(cm.memberEpoch),
+          cm === undefined ? '-' : named(cm.targetAssignment),
+        );
+      rows.push(row);
     }
     lines.push('', table(rows));
   }
@@ -277,6 +295,28 @@ async function describe(cluster: Cluster, groupId: string): Promise<number> {
   }
   await writeOut(`${lines.join('\n')}\n`);
   return 0;
+}
+
+/** ConsumerGroupDescribe (KIP-848) of the group, or null: not a consumer group, or the broker has no such API. */
+async function consumerGroupDescription(
+  conn: KafkaConnection,
+  groupId: string,
+): Promise<ConsumerGroupDescribeResponseDescribedGroup | null> {
+  if (!conn.supports(ApiKey.ConsumerGroupDescribe)) return null;
+  const res = await conn.request<ConsumerGroupDescribeResponse>(ApiKey.ConsumerGroupDescribe, {
+    groupIds: [groupId],
+    includeAuthorizedOperations: false,
+  });
+  const g = res.groups[0];
+  return g !== undefined && g.errorCode === ErrorCode.NONE ? g : null;
+}
+
+/** "t(0,1) u(2)" */
+function named(a: ConsumerGroupDescribeResponseAssignment): string {
+  const parts = [...a.topicPartitions].sort((x, y) => x.topicName.localeCompare(y.topicName));
+  return (
+    parts.map((t) => `${t.topicName}(${[...t.partitions].sort((x, y) => x - y).join(',')})`).join(' ') || '-'
+  );
 }
 
 /** "t" or "t:0,2,5". */

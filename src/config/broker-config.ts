@@ -136,6 +136,11 @@ export const definitions: Record<string, Definition> = {
   'group.consumer.heartbeat.interval.ms': { kind: 'int', default: '5000', min: 1 },
   'group.consumer.min.heartbeat.interval.ms': { kind: 'int', default: '5000', min: 1 },
   'group.consumer.max.heartbeat.interval.ms': { kind: 'int', default: '15000', min: 1 },
+  // The broker-side assignors of consumer groups, the first the default (Kafka's short names).
+  'group.consumer.assignors': { kind: 'list', default: 'uniform,range' },
+  'group.consumer.max.size': { kind: 'int', default: '2147483647', min: 1 },
+  // Which group protocols the coordinator serves: without consumer, ConsumerGroupHeartbeat is refused.
+  'group.coordinator.rebalance.protocols': { kind: 'list', default: 'classic,consumer' },
   'cluster.id': { kind: 'string', default: null },
   'zookeeper.connect': { kind: 'string', default: null },
   'metrics.http.port': { kind: 'int', default: '-1', min: -1, max: 65535 },
@@ -179,17 +184,6 @@ export const definitions: Record<string, Definition> = {
  */
 export const noEffectYet: ReadonlyMap<string, string> = new Map([
   ['producer.id.expiration.ms', 'idle producer ids are not expired'],
-  ...[
-    'group.consumer.session.timeout.ms',
-    'group.consumer.min.session.timeout.ms',
-    'group.consumer.max.session.timeout.ms',
-    'group.consumer.heartbeat.interval.ms',
-    'group.consumer.min.heartbeat.interval.ms',
-    'group.consumer.max.heartbeat.interval.ms',
-  ].map((k): [string, string] => [
-    k,
-    'KIP-848 consumer groups (ConsumerGroupHeartbeat) are not implemented yet',
-  ]),
 ]);
 
 /** Kafka keys accepted for compatibility and ignored (with a warning) because Samsa has no use for them. */
@@ -200,7 +194,6 @@ export const ignoredKafkaKeys: ReadonlySet<string> = new Set([
   'num.replica.fetchers',
   'socket.send.buffer.bytes',
   'socket.receive.buffer.bytes',
-  'group.coordinator.rebalance.protocols',
   'share.coordinator.state.topic.replication.factor',
   'share.coordinator.state.topic.min.isr',
   'log.cleaner.threads',
@@ -361,6 +354,7 @@ export class BrokerConfig {
     if (this.int('message.max.bytes') > this.int('socket.request.max.bytes')) {
       throw new ConfigError('message.max.bytes', 'must not exceed socket.request.max.bytes');
     }
+    checkConsumerGroupConfig(this);
   }
 
   /**
@@ -538,4 +532,44 @@ export function parseOverride(arg: string): [string, string] {
   const i = arg.indexOf('=');
   if (i <= 0) throw new ConfigError(arg, 'an override must look like key=value');
   return [arg.slice(0, i).trim(), arg.slice(i + 1)];
+}
+
+/** Kafka's GroupCoordinatorConfig checks of the KIP-848 keys (start-up refuses a configuration that breaks them). */
+function checkConsumerGroupConfig(c: BrokerConfig): void {
+  for (const [what, key] of [
+    ['session.timeout.ms', 'group.consumer.session.timeout.ms'],
+    ['heartbeat.interval.ms', 'group.consumer.heartbeat.interval.ms'],
+  ] as const) {
+    const min = `group.consumer.min.${what}`;
+    const max = `group.consumer.max.${what}`;
+    if (c.int(key) < c.int(min)) throw new ConfigError(key, `must be greater than or equal to ${min}`);
+    if (c.int(key) > c.int(max)) throw new ConfigError(key, `must be less than or equal to ${max}`);
+  }
+  if (c.int('group.consumer.heartbeat.interval.ms') >= c.int('group.consumer.session.timeout.ms')) {
+    throw new ConfigError(
+      'group.consumer.heartbeat.interval.ms',
+      'must be less than group.consumer.session.timeout.ms',
+    );
+  }
+  const known = ['uniform', 'range'];
+  for (const a of c.list('group.consumer.assignors')) {
+    if (!known.includes(consumerAssignorName(a))) {
+      throw new ConfigError(
+        'group.consumer.assignors',
+        `unknown assignor "${a}"; Samsa has ${known.join(', ')}`,
+      );
+    }
+  }
+  for (const p of c.list('group.coordinator.rebalance.protocols')) {
+    if (!['classic', 'consumer', 'share', 'streams'].includes(p.trim().toLowerCase())) {
+      throw new ConfigError('group.coordinator.rebalance.protocols', `unknown protocol "${p}"`);
+    }
+  }
+}
+
+/** An assignor's short name; Kafka's class names (org.apache.kafka.coordinator.group.assignor.UniformAssignor) too. */
+export function consumerAssignorName(a: string): string {
+  const name = a.trim();
+  const m = /(?:^|\.)(Uniform|Range)Assignor$/.exec(name);
+  return m === null ? name.toLowerCase() : (m[1] as string).toLowerCase();
 }

@@ -1,8 +1,8 @@
 // Group configs (KIP-848, Kafka's GroupConfig): the GROUP config resource (type 32) of DescribeConfigs,
 // AlterConfigs and IncrementalAlterConfigs. A group stores only its overrides; the default of each key is the
-// broker's group.consumer.* synonym. The values are persisted and described; they take effect once Samsa has
-// KIP-848 consumer groups (ConsumerGroupHeartbeat), which it does not yet: classic groups take their session
-// timeout from JoinGroup, as in Kafka.
+// broker's group.consumer.* synonym. The values are persisted and described; KIP-848 consumer groups read them
+// when a member joins (src/coordinator/group/consumer/heartbeat.ts); classic groups take their session timeout
+// from JoinGroup, as in Kafka.
 
 import { ErrorCode } from '../protocol/errors.js';
 import type { BrokerConfig, BrokerConfigSource } from './broker-config.js';

@@ -243,6 +243,7 @@ describe('error responses of every implemented API and version', () => {
         const input: Record<string, unknown> = { ...sampleRequest };
         if (h.apiKey === ApiKey.OffsetFetch && v >= 8) input.groups = [{ groupId: 'g', topics: null }];
         if (h.apiKey === ApiKey.DescribeGroups) input.groups = ['g'];
+        if (h.apiKey === ApiKey.ConsumerGroupDescribe) input.groupIds = ['g'];
         try {
           schema.encodeRequest(w, v, input);
         } catch {

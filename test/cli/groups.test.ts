@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { KafkaConnection } from '../../src/client/connection.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { ApiKey } from '../../src/protocol/generated/apis.js';
+import type { ConsumerGroupHeartbeatResponse } from '../../src/protocol/generated/consumer-group-heartbeat-response.js';
 import type { ProduceResponse } from '../../src/protocol/generated/produce-response.js';
 import { encodeRecordBatch } from '../../src/protocol/records.js';
 import {
@@ -130,6 +131,34 @@ describe('samsa groups', () => {
     const notEmpty = await samsa('delete', '--group', 'cli-active');
     assert.equal(notEmpty.code, 1);
     assert.match(notEmpty.stderr, /is not empty/);
+  });
+
+  it('lists and describes a consumer group (KIP-848): type, epochs, member epoch and target assignment', async () => {
+    const res = (await c.send(ApiKey.ConsumerGroupHeartbeat, 1, {
+      groupId: 'cli-kip848',
+      memberId: 'cli-member',
+      memberEpoch: 0,
+      instanceId: null,
+      rackId: null,
+      rebalanceTimeoutMs: 30_000,
+      subscribedTopicNames: ['cli-t'],
+      subscribedTopicRegex: null,
+      serverAssignor: null,
+      topicPartitions: [],
+    })) as ConsumerGroupHeartbeatResponse;
+    assert.equal(res.errorCode, ErrorCode.NONE);
+    const l = await samsa('list', '--state');
+    assert.match(l.stdout, /^cli-kip848\s+consumer\s+consumer\s+Stable$/m);
+    const r = await samsa('describe', 'cli-kip848');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /type consumer, state Stable, group epoch 1, assignment epoch 1, assignor uniform, 1 member/,
+    );
+    assert.match(
+      r.stdout,
+      /^cli-member\s+-\s+\/127\.0\.0\.1\s+samsa-client\s+3\s+cli-t\(0,1,2\)\s+1\s+cli-t\(0,1,2\)$/m,
+    );
   });
 
   it('reset-offsets is a dry run unless --execute; earliest, latest, datetime and offset', async () => {

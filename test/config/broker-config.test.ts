@@ -98,4 +98,26 @@ describe('topic configs', () => {
     assert.deepEqual([pol?.value, pol?.source], ['delete', 'DEFAULT_CONFIG']);
     assert.equal(ret?.synonyms[0]?.name, 'log.retention.ms');
   });
+
+  it('checks the KIP-848 keys as Kafka: timeouts within their bounds, known assignors (short or class names)', () => {
+    const from = (kv: Record<string, string>) => BrokerConfig.from(new Map(Object.entries(kv))).config;
+    assert.throws(
+      () => from({ 'group.consumer.session.timeout.ms': '1000' }),
+      /must be greater than or equal to group\.consumer\.min\.session\.timeout\.ms/,
+    );
+    assert.throws(
+      () =>
+        from({
+          'group.consumer.min.heartbeat.interval.ms': '100',
+          'group.consumer.heartbeat.interval.ms': '50000',
+          'group.consumer.max.heartbeat.interval.ms': '60000',
+        }),
+      /must be less than group\.consumer\.session\.timeout\.ms/,
+    );
+    assert.throws(() => from({ 'group.consumer.assignors': 'uniform,sticky' }), /unknown assignor "sticky"/);
+    const c = from({
+      'group.consumer.assignors': 'org.apache.kafka.coordinator.group.assignor.RangeAssignor,uniform',
+    });
+    assert.deepEqual(c.list('group.consumer.assignors').length, 2);
+  });
 });

@@ -412,7 +412,7 @@ describe('group coordinator: __consumer_offsets is compacted by the log cleaner'
         for (const r of decodeRecords(chunk.subarray(pos, pos + 12 + header.batchLength)).records) {
           records++;
           const rec = decodeStateRecord(r.key!, r.value);
-          if (rec.kind !== 'other') groups.add(rec.group);
+          if (rec.kind === 'offset' || rec.kind === 'group') groups.add(rec.group);
         }
       }
     }

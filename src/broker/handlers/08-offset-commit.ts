@@ -6,7 +6,8 @@
 // while its partition of __consumer_offsets loads. Per partition: UNKNOWN_TOPIC_OR_PARTITION for a partition that does
 // not exist, OFFSET_METADATA_TOO_LARGE beyond offset.metadata.max.bytes. v2-4 may set a retention
 // time for the commit; v6+ carries the leader epoch; v7+ group.instance.id; v9 answers an unknown
-// group with GROUP_ID_NOT_FOUND.
+// group with GROUP_ID_NOT_FOUND. A KIP-848 consumer group checks the member epoch instead of the generation
+// (STALE_MEMBER_EPOCH, UNKNOWN_MEMBER_ID; UNSUPPORTED_VERSION below v9 for its members).
 
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { OffsetCommitRequest } from '../../protocol/generated/offset-commit-request.js';

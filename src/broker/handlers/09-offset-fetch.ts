@@ -3,7 +3,8 @@
 // a null topic list (v2+) asks for every committed offset of the group. v5+ returns the leader
 // epoch; v7 requireStable: a partition with an offset pending in an open transaction (TxnOffsetCommit)
 // answers UNSTABLE_OFFSET_COMMIT instead of the committed offset, so the client retries; v8+ several groups per
-// request; v9 member id/epoch (only meaningful for KIP-848 groups; ignored for classic ones).
+// request; v9 member id/epoch: checked for KIP-848 consumer groups (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH), ignored
+// for classic ones.
 // Only committed writes are visible (a commit still waiting for its replicas is not). NOT_COORDINATOR
 // when another broker coordinates the group, COORDINATOR_LOAD_IN_PROGRESS while its partition of
 // __consumer_offsets loads.
@@ -26,7 +27,8 @@ export const offsetFetch = defineHandler<OffsetFetchRequest, OffsetFetchResponse
       return {
         throttleTimeMs: 0,
         groups: req.groups.map((g) => {
-          const res = groups.fetch(g.groupId, g.topics, req.requireStable);
+          const member = v >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : undefined;
+          const res = groups.fetch(g.groupId, g.topics, req.requireStable, member);
           return { groupId: g.groupId, errorCode: res.errorCode, topics: res.topics };
         }),
       };

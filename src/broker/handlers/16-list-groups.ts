@@ -2,7 +2,8 @@
 // groups that only store offsets (protocol type ""): those of the __consumer_offsets partitions this
 // broker leads and has loaded; COORDINATOR_LOAD_IN_PROGRESS while any of them still loads (with the
 // groups loaded so far), COORDINATOR_NOT_AVAILABLE while the broker shuts down. v4+ filters by state (case-insensitive, e.g.
-// "Stable", "Empty"); v5+ filters by group type: every group here is "classic".
+// "Stable", "Empty"; consumer groups: "Assigning", "Reconciling"); v5+ filters by group type: "classic" or
+// "consumer" (KIP-848 groups, consumer/admin.ts), each group listed with its type.
 
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { ListGroupsRequest } from '../../protocol/generated/list-groups-request.js';

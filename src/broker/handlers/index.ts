@@ -49,6 +49,8 @@ import { describeCluster } from './60-describe-cluster.js';
 import { describeProducers } from './61-describe-producers.js';
 import { describeTransactions } from './65-describe-transactions.js';
 import { listTransactions } from './66-list-transactions.js';
+import { consumerGroupHeartbeat } from './68-consumer-group-heartbeat.js';
+import { consumerGroupDescribe } from './69-consumer-group-describe.js';
 import { describeTopicPartitions } from './75-describe-topic-partitions.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: handlers differ in request/response types
@@ -101,4 +103,6 @@ export const handlers: readonly Handler<any, any>[] = [
   listTransactions,
   describeProducers,
   describeTopicPartitions,
+  consumerGroupHeartbeat,
+  consumerGroupDescribe,
 ];

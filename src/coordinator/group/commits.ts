@@ -94,7 +94,14 @@ export class OffsetCommits {
     const now = Date.now();
     const status = c.groupStatus(req.groupId);
     const unknownGroup = req.apiVersion >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION;
-    const groupError = status !== ErrorCode.NONE ? status : this.validateCommit(req, false, unknownGroup);
+    // A KIP-848 consumer group checks the member epoch (generationIdOrMemberEpoch) instead.
+    const consumerGroup = c.consumerGroups.get(req.groupId);
+    const groupError =
+      status !== ErrorCode.NONE
+        ? status
+        : consumerGroup !== undefined
+          ? consumerGroup.validateOffsetCommit(req.memberId, req.generationId, req.apiVersion, false)
+          : this.validateCommit(req, false, unknownGroup);
     const { out, records, accepted } = this.accept(
       req.groupId,
       groupError,
@@ -104,7 +111,7 @@ export class OffsetCommits {
     );
     if (records.length === 0) return out;
     // As Kafka: the (simple) group exists from its first commit on; its pending commit keeps it.
-    const group = c.groups.get(req.groupId) ?? c.createGroup(req.groupId);
+    const group = consumerGroup ?? c.groups.get(req.groupId) ?? c.createGroup(req.groupId);
     for (const a of accepted) group.addPendingCommit(a.topic, a.partition);
     const err = await c.write(req.groupId, records, now, {
       onAppended: (baseOffset) => setRecordOffsets(accepted, baseOffset),
@@ -135,13 +142,17 @@ export class OffsetCommits {
     const now = Date.now();
     // Kafka refuses an empty group id here (older Kafka accepted it for OffsetCommit only).
     const status = req.groupId === '' ? ErrorCode.INVALID_GROUP_ID : c.groupStatus(req.groupId);
+    const consumerGroup = c.consumerGroups.get(req.groupId);
     const groupError =
       status !== ErrorCode.NONE
         ? status
-        : (this.producerProblem(req) ?? this.validateCommit(req, true, ErrorCode.ILLEGAL_GENERATION));
+        : (this.producerProblem(req) ??
+          (consumerGroup !== undefined
+            ? consumerGroup.validateOffsetCommit(req.memberId, req.generationId, 9, true)
+            : this.validateCommit(req, true, ErrorCode.ILLEGAL_GENERATION)));
     const { out, records, accepted } = this.accept(req.groupId, groupError, req.topics, now, -1);
     if (records.length === 0) return out;
-    const group = c.groups.get(req.groupId) ?? c.createGroup(req.groupId);
+    const group = consumerGroup ?? c.groups.get(req.groupId) ?? c.createGroup(req.groupId);
     const err = await c.write(req.groupId, records, now, {
       txn: { producerId: req.producerId, producerEpoch: req.producerEpoch },
       onAppended: (baseOffset) => {
@@ -253,11 +264,18 @@ export class OffsetCommits {
     groupId: string,
     topics: { name: string; partitionIndexes: number[] }[] | null,
     requireStable: boolean,
+    member?: { memberId: string | null; memberEpoch: number },
   ): { errorCode: number; topics: { name: string; partitions: FetchedOffset[] }[] } {
     const status = this.c.groupStatus(groupId);
     if (status !== ErrorCode.NONE) return { errorCode: status, topics: [] };
+    // OffsetFetch v9+ from a member of a KIP-848 consumer group: its member epoch must be current.
+    const consumerGroup = this.c.consumerGroups.get(groupId);
+    if (consumerGroup !== undefined && member !== undefined) {
+      const err = consumerGroup.validateOffsetFetch(member.memberId, member.memberEpoch);
+      if (err !== ErrorCode.NONE) return { errorCode: err, topics: [] };
+    }
     // A group being deleted reads as having no offsets (Kafka's getOffsets for a Dead group).
-    const dead = this.c.groups.get(groupId)?.is('Dead') === true;
+    const dead = this.c.groups.get(groupId)?.is('Dead') === true || consumerGroup?.dead === true;
     const found = (topic: string, partitionIndex: number): FetchedOffset => {
       const unstable = requireStable && !dead && this.c.txnOffsets.has(groupId, topic, partitionIndex);
       const v = dead || unstable ? undefined : this.c.offsets.get(groupId, topic, partitionIndex);
@@ -311,11 +329,17 @@ export class OffsetCommits {
     const c = this.c;
     const status = c.groupStatus(groupId);
     if (status !== ErrorCode.NONE) return { errorCode: status, topics: [] };
-    const group = c.groups.get(groupId);
+    const consumerGroup = c.consumerGroups.get(groupId);
+    const classic = consumerGroup === undefined ? c.groups.get(groupId) : undefined;
+    const group = consumerGroup ?? classic;
     if (group === undefined || group.is('Dead'))
       return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, topics: [] };
-    if (!group.is('Empty') && !group.usesConsumerProtocol())
+    if (classic !== undefined && !classic.is('Empty') && !classic.usesConsumerProtocol())
       return { errorCode: ErrorCode.NON_EMPTY_GROUP, topics: [] };
+    const subscribed = (topic: string): boolean =>
+      classic !== undefined
+        ? !classic.is('Empty') && classic.isSubscribedToTopic(topic)
+        : consumerGroup?.isSubscribedToTopic(topic) === true;
     const records: EncodedRecord[] = [];
     const deleted: { topic: string; partition: number }[] = [];
     const out: TopicErrors[] = topics.map((t) => {
@@ -325,7 +349,7 @@ export class OffsetCommits {
           if (!c.host.partitionExists(t.name, partitionIndex)) {
             return { partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
           }
-          if (!group.is('Empty') && group.isSubscribedToTopic(t.name)) {
+          if (subscribed(t.name)) {
             return { partitionIndex, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC };
           }
           if (c.offsets.get(groupId, t.name, partitionIndex) !== undefined) {

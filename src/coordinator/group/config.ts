@@ -1,6 +1,6 @@
 // The group coordinator's settings, read once from the broker configuration (Kafka's keys).
 
-import type { BrokerConfig } from '../../config/broker-config.js';
+import { type BrokerConfig, consumerAssignorName } from '../../config/broker-config.js';
 
 export interface GroupCoordinatorConfig {
   /** offsets.topic.num.partitions: partitions of __consumer_offsets when it is created. */
@@ -24,6 +24,15 @@ export interface GroupCoordinatorConfig {
   newMemberJoinTimeoutMs: number;
   /** offsets.commit.timeout.ms: how long a write to __consumer_offsets may take to be committed. */
   offsetCommitTimeoutMs: number;
+  /** KIP-848 consumer groups: group.consumer.session.timeout.ms / heartbeat.interval.ms. */
+  consumerSessionTimeoutMs: number;
+  consumerHeartbeatIntervalMs: number;
+  /** group.consumer.assignors: the broker-side assignors, the first the default. */
+  consumerAssignors: string[];
+  /** group.consumer.max.size. */
+  consumerMaxSize: number;
+  /** Whether group.coordinator.rebalance.protocols lists consumer (ConsumerGroupHeartbeat served). */
+  consumerProtocolEnabled: boolean;
 }
 
 export function groupCoordinatorConfig(c: BrokerConfig): GroupCoordinatorConfig {
@@ -39,5 +48,13 @@ export function groupCoordinatorConfig(c: BrokerConfig): GroupCoordinatorConfig 
     maxSize: c.int('group.max.size'),
     newMemberJoinTimeoutMs: 5 * 60_000,
     offsetCommitTimeoutMs: c.int('offsets.commit.timeout.ms'),
+    consumerSessionTimeoutMs: c.int('group.consumer.session.timeout.ms'),
+    consumerHeartbeatIntervalMs: c.int('group.consumer.heartbeat.interval.ms'),
+    // Kafka also takes class names; the short names are what members send as ServerAssignor.
+    consumerAssignors: c.list('group.consumer.assignors').map(consumerAssignorName),
+    consumerMaxSize: c.int('group.consumer.max.size'),
+    consumerProtocolEnabled: c
+      .list('group.coordinator.rebalance.protocols')
+      .some((p) => p.trim().toLowerCase() === 'consumer'),
   };
 }

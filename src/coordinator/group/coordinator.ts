@@ -2,7 +2,8 @@
 // the __consumer_offsets partitions this broker leads (Kafka's GroupCoordinator and GroupMetadataManager,
 // classic protocol). The rebalance protocol lives in join.ts and rebalance.ts, the group state machine in
 // group.ts, committed offsets in commits.ts, partition ownership in loader.ts, the durable state in
-// __consumer_offsets (state-log.ts, records.ts).
+// __consumer_offsets (state-log.ts, records.ts). KIP-848 consumer groups (ConsumerGroupHeartbeat: the broker
+// assigns, members reconcile) live in consumer/ and in `consumerGroups`; a group id is either kind, never both.
 //
 // Ownership. Group G belongs to partition partitionFor(G) of __consumer_offsets and is coordinated by that
 // partition's leader. The replica manager reports leadership changes (onElection / onResignation, wired in
@@ -53,6 +54,13 @@ import {
   type TxnCommitRequest,
 } from './commits.js';
 import { type GroupCoordinatorConfig, groupCoordinatorConfig } from './config.js';
+import { ConsumerGroupAdmin } from './consumer/admin.js';
+import type { ConsumerGroup, ConsumerGroupState } from './consumer/group.js';
+import {
+  type ConsumerHeartbeatRequest,
+  type ConsumerHeartbeatResult,
+  ConsumerHeartbeats,
+} from './consumer/heartbeat.js';
 import { ClassicGroup, type GroupState } from './group.js';
 import { Joiner } from './join.js';
 import { type ElectedPartition, PartitionLoader } from './loader.js';
@@ -99,7 +107,7 @@ export interface GroupDescription {
 export interface ListedGroup {
   groupId: string;
   protocolType: string;
-  groupState: GroupState;
+  groupState: GroupState | ConsumerGroupState;
   groupType: string;
 }
 
@@ -107,6 +115,12 @@ export class GroupCoordinator {
   readonly config: GroupCoordinatorConfig;
   /** The groups of the loaded partitions (and nothing else). */
   readonly groups = new Map<string, ClassicGroup>();
+  /** The KIP-848 consumer groups of the loaded partitions (a group id is in one map or the other). */
+  readonly consumerGroups = new Map<string, ConsumerGroup>();
+  /** ConsumerGroupHeartbeat (consumer/heartbeat.ts). */
+  readonly consumer: ConsumerHeartbeats;
+  /** Describe, list, delete and offsets retention of consumer groups (consumer/admin.ts). */
+  readonly consumerAdmin: ConsumerGroupAdmin;
   /** Their committed offsets. */
   readonly offsets = new OffsetStore();
   /** Offsets committed in transactions that have not ended yet (txn-offsets.ts). */
@@ -132,6 +146,8 @@ export class GroupCoordinator {
     this.joiner = new Joiner(this, this.rebalancer);
     this.commits = new OffsetCommits(this);
     this.loader = new PartitionLoader(this, host);
+    this.consumer = new ConsumerHeartbeats(this);
+    this.consumerAdmin = new ConsumerGroupAdmin(this);
   }
 
   // ---- life cycle and ownership ---------------------------------------------------------------
@@ -154,6 +170,7 @@ export class GroupCoordinator {
     this.retentionTimer = null;
     this.loader.clear();
     for (const group of this.groups.values()) this.rebalancer.shutdownGroup(group, ErrorCode.NOT_COORDINATOR);
+    for (const group of this.consumerGroups.values()) this.consumer.stopTimers(group);
   }
 
   /** This broker became leader of these __consumer_offsets partitions: load them. */
@@ -181,8 +198,15 @@ export class GroupCoordinator {
   }
 
   /** Whether the group is still the one registered (not unloaded, removed or replaced meanwhile). */
-  isLive(group: ClassicGroup): boolean {
-    return this.active && this.groups.get(group.groupId) === group;
+  isLive(group: ClassicGroup | ConsumerGroup): boolean {
+    if (!this.active) return false;
+    return (this.groups.get(group.groupId) ?? this.consumerGroups.get(group.groupId)) === group;
+  }
+
+  // ---- the consumer group protocol (consumer/) -----------------------------------------------
+
+  consumerGroupHeartbeat(req: ConsumerHeartbeatRequest): Promise<ConsumerHeartbeatResult> {
+    return this.consumer.heartbeat(req);
   }
 
   // ---- the rebalance protocol (join.ts, rebalance.ts) ----------------------------------------
@@ -214,8 +238,9 @@ export class GroupCoordinator {
     groupId: string,
     topics: { name: string; partitionIndexes: number[] }[] | null,
     requireStable = false,
+    member?: { memberId: string | null; memberEpoch: number },
   ): { errorCode: number; topics: { name: string; partitions: FetchedOffset[] }[] } {
-    return this.commits.fetch(groupId, topics, requireStable);
+    return this.commits.fetch(groupId, topics, requireStable, member);
   }
 
   txnCommit(req: TxnCommitRequest): Promise<TopicErrors[]> {
@@ -260,6 +285,7 @@ export class GroupCoordinator {
 
   cleanupExpired(now: number): void {
     this.commits.cleanupExpired(now);
+    this.consumerAdmin.cleanupExpired(now);
   }
 
   // ---- the group registry and its writes ----------------------------------------------------
@@ -271,7 +297,8 @@ export class GroupCoordinator {
   }
 
   /** Forgets a group that never held anything (e.g. a join that was refused). */
-  maybeDropUnused(group: ClassicGroup): void {
+  maybeDropUnused(group: ClassicGroup | ConsumerGroup): void {
+    if (!(group instanceof ClassicGroup)) return;
     if (
       group.is('Empty') &&
       group.generationId === 0 &&
@@ -356,6 +383,8 @@ export class GroupCoordinator {
 
   describe(groupId: string): GroupDescription {
     const status = this.groupStatus(groupId);
+    const consumerGroup = status === ErrorCode.NONE ? this.consumerGroups.get(groupId) : undefined;
+    if (consumerGroup !== undefined) return this.consumerAdmin.describeAsClassic(consumerGroup);
     const group = status === ErrorCode.NONE ? this.groups.get(groupId) : undefined;
     if (group === undefined || group.is('Dead')) {
       return {
@@ -409,6 +438,7 @@ export class GroupCoordinator {
         groupType: 'classic',
       });
     }
+    out.push(...this.consumerAdmin.list(states, types));
     const errorCode = this.loader.anyLoading() ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE;
     return { errorCode, groups: out };
   }
@@ -417,6 +447,8 @@ export class GroupCoordinator {
   async deleteGroup(groupId: string): Promise<number> {
     const status = this.groupStatus(groupId);
     if (status !== ErrorCode.NONE) return status;
+    const consumerGroup = this.consumerGroups.get(groupId);
+    if (consumerGroup !== undefined) return this.consumerAdmin.deleteGroup(consumerGroup);
     const group = this.groups.get(groupId);
     if (group === undefined || group.is('Dead')) return ErrorCode.GROUP_ID_NOT_FOUND;
     if (!group.is('Empty')) return ErrorCode.NON_EMPTY_GROUP;

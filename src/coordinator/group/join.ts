@@ -44,6 +44,9 @@ export class Joiner {
     if (req.sessionTimeoutMs < cfg.minSessionTimeoutMs || req.sessionTimeoutMs > cfg.maxSessionTimeoutMs) {
       return joinError(ErrorCode.INVALID_SESSION_TIMEOUT, req.memberId);
     }
+    // A consumer group (KIP-848) of this id: an empty one turns classic, a live one refuses.
+    const consumerGroupError = this.c.consumerAdmin.yieldToClassic(req.groupId);
+    if (consumerGroupError !== ErrorCode.NONE) return joinError(consumerGroupError, req.memberId);
     const isUnknown = req.memberId === '';
     let group = this.c.groups.get(req.groupId);
     if (group === undefined) {

@@ -27,6 +27,7 @@
 import type { Logger } from '../../logger.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { GroupMetadataValue } from '../../protocol/generated/group-metadata-value.js';
+import { ConsumerGroupReplay } from './consumer/replay.js';
 import type { GroupCoordinator } from './coordinator.js';
 import { ClassicGroup } from './group.js';
 import { ClassicMember } from './member.js';
@@ -138,6 +139,7 @@ export class PartitionLoader {
     const offsets = new OffsetStore();
     const pending = new PendingTxnOffsets();
     const groups = new Map<string, GroupMetadataValue | null>();
+    const consumerGroups = new ConsumerGroupReplay();
     let result: { records: number; complete: boolean };
     try {
       result = await this.c.stateLog.replay(
@@ -157,6 +159,11 @@ export class PartitionLoader {
               }
             } else if (rec.kind === 'group') {
               groups.set(rec.group, rec.value);
+              if (rec.value !== null) consumerGroups.dropGroup(rec.group);
+            } else if (rec.kind === 'consumer') {
+              consumerGroups.apply(rec.record);
+              // A consumer group record after a classic group's: the id is a consumer group now.
+              if (rec.record.type === 3 && rec.record.value !== null) groups.delete(rec.record.groupId);
             }
           },
           marker: (producerId, commit) => {
@@ -189,7 +196,7 @@ export class PartitionLoader {
       );
       return null;
     }
-    const loadedGroups = this.install(own, offsets, pending, groups);
+    const loadedGroups = this.install(own, offsets, pending, groups, consumerGroups);
     this.log[quiet ? 'debug' : 'info']('loaded consumer groups of an offsets topic partition', {
       partition: index,
       leaderEpoch: own.epoch,
@@ -206,10 +213,12 @@ export class PartitionLoader {
     offsets: OffsetStore,
     pending: PendingTxnOffsets,
     groups: ReadonlyMap<string, GroupMetadataValue | null>,
+    consumerGroups: ConsumerGroupReplay,
   ): number {
     own.state = 'loaded';
     const now = Date.now();
     const installed: ClassicGroup[] = [];
+    const consumerCount = consumerGroups.install(this.c);
     for (const [groupId, value] of groups) {
       if (value === null || this.c.groups.has(groupId)) continue;
       const group = restoreGroup(groupId, value, now);
@@ -226,7 +235,7 @@ export class PartitionLoader {
         this.c.txnOffsets.put(o.producerId, groupId, o.topic, o.partition, o.value);
     }
     for (const groupId of new Set([...offsets.groupIds(), ...pending.groupIds()])) {
-      if (!this.c.groups.has(groupId)) {
+      if (!this.c.groups.has(groupId) && !this.c.consumerGroups.has(groupId)) {
         const group = new ClassicGroup(groupId, now);
         this.c.groups.set(groupId, group);
         installed.push(group);
@@ -235,7 +244,7 @@ export class PartitionLoader {
     for (const group of installed) {
       for (const m of group.members.values()) this.c.rebalancer.scheduleSession(group, m);
     }
-    return installed.length;
+    return installed.length + consumerCount;
   }
 
   /** Drops every group of the partitions from memory (Kafka's removeGroupsForPartition / onGroupUnloaded). */
@@ -254,6 +263,15 @@ export class PartitionLoader {
       this.c.rebalancer.shutdownGroup(group, ErrorCode.NOT_COORDINATOR);
       group.transitionTo('Dead');
       this.c.groups.delete(group.groupId);
+    }
+    for (const group of [...this.c.consumerGroups.values()]) {
+      const index = partitionOf(group.groupId);
+      const n = counts.get(index);
+      if (n === undefined) continue;
+      counts.set(index, n + 1);
+      this.c.consumer.stopTimers(group);
+      group.dead = true;
+      this.c.consumerGroups.delete(group.groupId);
     }
     for (const groupId of [...this.c.offsets.groupIds()]) {
       if (indexes.has(partitionOf(groupId))) this.c.offsets.deleteGroup(groupId);

@@ -6,7 +6,8 @@
 //
 //   key version 0|1  OffsetCommitKey     { group: string, topic: string, partition: int32 }
 //   key version 2    GroupMetadataKey    { group: string }
-//   key version >= 3 records of the KIP-848 consumer-group protocol: not written, skipped on load
+//   key version 3-8, 16  records of KIP-848 consumer groups (consumer/records.ts)
+//   other key versions   share and streams groups: skipped on load
 //
 //   OffsetCommitValue  version 3 (version 1 when the commit carried a retention time, v2-4 requests)
 //                      { offset: int64, leaderEpoch: int32 (v3+), metadata: string,
@@ -41,6 +42,11 @@ import {
 } from '../../protocol/generated/offset-commit-value.js';
 import { Reader } from '../../protocol/reader.js';
 import { Writer } from '../../protocol/writer.js';
+import {
+  type ConsumerGroupRecord,
+  decodeConsumerGroupRecord,
+  isConsumerGroupRecordType,
+} from './consumer/records.js';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
 
@@ -84,6 +90,7 @@ export interface OffsetAndMetadata {
 export type StateRecord =
   | { kind: 'offset'; group: string; topic: string; partition: number; value: OffsetAndMetadata | null }
   | { kind: 'group'; group: string; value: GroupMetadataValue | null }
+  | { kind: 'consumer'; record: ConsumerGroupRecord }
   | { kind: 'other'; keyVersion: number };
 
 export interface EncodedRecord {
@@ -159,6 +166,9 @@ export function decodeStateRecord(key: Buffer, value: Buffer | null): StateRecor
       m.assignment = Buffer.from(m.assignment);
     }
     return { kind: 'group', group: k.group, value: v };
+  }
+  if (isConsumerGroupRecordType(keyVersion)) {
+    return { kind: 'consumer', record: decodeConsumerGroupRecord(keyVersion, kr, value) };
   }
   return { kind: 'other', keyVersion };
 }

@@ -84,6 +84,14 @@ export interface OffsetsTopicHost {
   createTopic(): void;
   /** min.insync.replicas of __consumer_offsets (its override, else the broker's default). */
   minInsyncReplicas(): number;
+  /** A topic's id and partition count (consumer groups assign by topic id). */
+  topic(name: string): { topicId: string; partitions: number } | undefined;
+  /** A topic's name by id. */
+  topicName(topicId: string): string | undefined;
+  /** Every topic's name (regular expression subscriptions match against them). */
+  topicNames(): string[];
+  /** A group's config overrides (GROUP resource: consumer.session.timeout.ms, consumer.heartbeat.interval.ms). */
+  groupConfigs?(groupId: string): Promise<Record<string, string>>;
 }
 
 export class GroupStateLog {
