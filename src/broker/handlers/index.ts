@@ -45,6 +45,7 @@ import { describeCluster } from './60-describe-cluster.js';
 import { describeProducers } from './61-describe-producers.js';
 import { describeTransactions } from './65-describe-transactions.js';
 import { listTransactions } from './66-list-transactions.js';
+import { listConfigResources } from './74-list-config-resources.js';
 import { describeTopicPartitions } from './75-describe-topic-partitions.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: handlers differ in request/response types
@@ -92,5 +93,6 @@ export const handlers: readonly Handler<any, any>[] = [
   describeTransactions,
   listTransactions,
   describeProducers,
+  listConfigResources,
   describeTopicPartitions,
 ];
