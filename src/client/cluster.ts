@@ -246,7 +246,11 @@ export class Cluster {
       c =
         b.host === addr.host && b.port === addr.port
           ? Promise.resolve(this.bootstrap)
-          : KafkaConnection.connect({ ...addr, ...this.connectOpts });
+          : KafkaConnection.connect({
+              ...addr,
+              ...this.connectOpts,
+              ...(this.clusterId === null ? {} : { expect: { clusterId: this.clusterId, nodeId } }),
+            });
       c.catch(() => this.connections.delete(nodeId));
       this.connections.set(nodeId, c);
     }
