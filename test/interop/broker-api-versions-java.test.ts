@@ -141,4 +141,34 @@ describe(`Kafka ${KAFKA_VERSION}'s BrokerApiVersionsCommand against Samsa`, { ti
       assert.equal(ranges.get(name)?.max, max, `${name} in:\n${r.stdout}`);
     }
   });
+  it("Kafka 4.4's ConfigCommand lists group config resources (ListConfigResources v1)", async (t) => {
+    if (skipReason !== undefined || libs === undefined || broker === undefined) {
+      t.skip(`Java/Maven unavailable: ${skipReason}`);
+      return;
+    }
+    const tool = (cls: string, ...args: string[]) =>
+      run('java', ['-cp', `${libs}/*`, cls, '--bootstrap-server', broker?.bootstrap ?? '', ...args], {
+        timeoutMs: 120_000,
+      });
+    const configs = 'org.apache.kafka.tools.ConfigCommand';
+    await tool(
+      configs,
+      '--alter',
+      '--entity-type',
+      'groups',
+      '--entity-name',
+      'lcr-group',
+      '--add-config',
+      'consumer.session.timeout.ms=50000',
+    );
+    // Without --entity-name the tool asks the broker which groups have configs, then describes each.
+    const described = await tool(configs, '--describe', '--entity-type', 'groups');
+    assert.match(
+      described.stdout,
+      /Dynamic configs for group lcr-group are:\n\s+consumer\.session\.timeout\.ms=50000/,
+    );
+    // Client metrics subscriptions: none (ListConfigResources of type CLIENT_METRICS).
+    const metrics = await tool('org.apache.kafka.tools.ClientMetricsCommand', '--list');
+    assert.equal(metrics.stdout.trim(), '');
+  });
 });
