@@ -10,6 +10,7 @@
 // name, so each id is mapped to its name through this broker's metadata; an id it does not know gets
 // UNKNOWN_TOPIC_ID on every partition (and is not committed), and the answer names topics by id again.
 
+import { ZERO_UUID } from '../../cluster/metadata-cache.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { OffsetCommitRequest } from '../../protocol/generated/offset-commit-request.js';
@@ -63,10 +64,9 @@ export const offsetCommit = defineHandler<OffsetCommitRequest, OffsetCommitRespo
         })),
       })),
     });
-    const topics: TopicOut[] = committed.map((t) => ({
-      ...t,
-      topicId: v >= 10 ? (cache.topic(t.name)?.topicId ?? '0'.repeat(32)) : '0'.repeat(32),
-    }));
+    // v10 answers with the ids asked for (the coordinator answers by name).
+    const idOf = new Map(v >= 10 ? req.topics.map((t) => [cache.topicById(t.topicId)?.name, t.topicId]) : []);
+    const topics: TopicOut[] = committed.map((t) => ({ ...t, topicId: idOf.get(t.name) ?? ZERO_UUID }));
     return { throttleTimeMs: 0, topics: [...topics, ...unknownIds] };
   },
 });

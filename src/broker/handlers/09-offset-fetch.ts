@@ -11,14 +11,13 @@
 // when another broker coordinates the group, COORDINATOR_LOAD_IN_PROGRESS while its partition of
 // __consumer_offsets loads.
 
+import { ZERO_UUID } from '../../cluster/metadata-cache.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { OffsetFetchRequest } from '../../protocol/generated/offset-fetch-request.js';
 import type { OffsetFetchResponseInput } from '../../protocol/generated/offset-fetch-response.js';
 import type { Broker } from '../broker.js';
 import { defineHandler } from '../handler.js';
-
-const ZERO_UUID = '0'.repeat(32);
 
 /** One group of a v10 request: topic ids in and out, names for the coordinator. */
 function fetchByTopicId(
