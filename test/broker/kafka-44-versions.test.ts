@@ -281,6 +281,15 @@ describe("Kafka 4.4's new versions", { timeout: 120_000 }, () => {
       assert.equal(wrong.errorCode, ErrorCode.REBOOTSTRAP_REQUIRED);
       assert.deepEqual(wrong.apiKeys, []);
     }
+    // A version newer than the broker's: UNSUPPORTED_VERSION in a v0 body with the ApiVersions range (KIP-511),
+    // which our client decodes as v0 to retry at the highest common version.
+    const newer = (await conn.send(ApiKey.ApiVersions, 6, {
+      clientSoftwareName: 'test',
+      clientSoftwareVersion: '1',
+    })) as ApiVersionsResponse;
+    assert.equal(newer.errorCode, ErrorCode.UNSUPPORTED_VERSION);
+    const range = newer.apiKeys.find((k) => k.apiKey === ApiKey.ApiVersions);
+    assert.deepEqual([range?.minVersion, range?.maxVersion], [0, 5]);
     // Our client sends what it expects, and refuses a broker that is not that node.
     await assert.rejects(
       KafkaConnection.connect({
