@@ -154,6 +154,8 @@ export class Cluster {
   }
 
   private noteBrokers(res: MetadataResponse): void {
+    // v13+: a top-level error (REBOOTSTRAP_REQUIRED from a proxy or a moved address) makes the answer unusable.
+    check(res.errorCode, 'Metadata');
     this.clusterId = res.clusterId;
     this.controllerId = res.controllerId;
     for (const b of res.brokers) this.nodes.set(b.nodeId, { host: b.host, port: b.port });
