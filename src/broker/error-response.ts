@@ -132,6 +132,7 @@ export function errorResponse(
           topicId: t.topicId ?? ZERO_UUID,
           partitions: [],
         })),
+        errorCode, // v13+: the top-level error too, as Kafka's MetadataRequest.getErrorResponse
       };
     case ApiKey.OffsetCommit:
     case ApiKey.TxnOffsetCommit:
@@ -139,6 +140,7 @@ export function errorResponse(
         throttleTimeMs: 0,
         topics: (request as OffsetCommitRequest | TxnOffsetCommitRequest).topics.map((t) => ({
           name: t.name,
+          topicId: 'topicId' in t ? t.topicId : ZERO_UUID,
           partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
         })),
       };
@@ -196,7 +198,11 @@ export function errorResponse(
     case ApiKey.DeleteGroups:
       return {
         throttleTimeMs: 0,
-        results: (request as DeleteGroupsRequest).groupsNames.map((groupId) => ({ groupId, errorCode })),
+        results: (request as DeleteGroupsRequest).groupsNames.map((groupId) => ({
+          groupId,
+          errorCode,
+          errorMessage: message,
+        })),
       };
     case ApiKey.CreateTopics:
       return {

@@ -6,6 +6,7 @@
 import { type Cluster, check, KafkaError } from '../client/cluster.js';
 import type { KafkaConnection } from '../client/connection.js';
 import { Consumer, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../client/consumer.js';
+import { commitOffsets, fetchCommitted } from '../client/group-offsets.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { ApiKey } from '../protocol/generated/apis.js';
 import type {
@@ -18,8 +19,6 @@ import type { DeleteGroupsResponse } from '../protocol/generated/delete-groups-r
 import type { DescribeGroupsResponse } from '../protocol/generated/describe-groups-response.js';
 import type { FindCoordinatorResponse } from '../protocol/generated/find-coordinator-response.js';
 import type { ListGroupsResponse } from '../protocol/generated/list-groups-response.js';
-import type { OffsetCommitResponse } from '../protocol/generated/offset-commit-response.js';
-import type { OffsetFetchResponse } from '../protocol/generated/offset-fetch-response.js';
 import { Reader } from '../protocol/reader.js';
 import {
   CommandError,
@@ -165,26 +164,18 @@ function decodeAssignment(bytes: Buffer): Map<string, number[]> | null {
 }
 
 async function committedOffsets(
+  cluster: Cluster,
   conn: KafkaConnection,
   groupId: string,
 ): Promise<Map<string, Map<number, number>>> {
-  const res = await conn.request<OffsetFetchResponse>(ApiKey.OffsetFetch, {
-    groupId,
-    topics: null,
-    groups: [{ groupId, memberId: null, memberEpoch: -1, topics: null }],
-    requireStable: false,
-  });
+  const res = await fetchCommitted(cluster, conn, groupId, null);
   const out = new Map<string, Map<number, number>>();
-  const group = res.groups[0];
-  const topics = group?.topics ?? res.topics;
-  check(group?.errorCode ?? res.errorCode);
-  for (const t of topics) {
-    for (const p of t.partitions) {
-      if (p.errorCode !== ErrorCode.NONE || p.committedOffset < 0) continue;
-      const m = out.get(t.name) ?? new Map<number, number>();
-      m.set(p.partitionIndex, p.committedOffset);
-      out.set(t.name, m);
-    }
+  check(res.errorCode);
+  for (const o of res.offsets) {
+    if (o.errorCode !== ErrorCode.NONE || o.offset < 0) continue;
+    const m = out.get(o.topic) ?? new Map<number, number>();
+    m.set(o.partition, o.offset);
+    out.set(o.topic, m);
   }
   return out;
 }
@@ -197,8 +188,9 @@ async function describe(cluster: Cluster, groupId: string): Promise<number> {
   });
   const g = res.groups[0];
   if (g === undefined) throw new CommandError(`no description of group '${groupId}'`);
-  check(g.errorCode);
-  const committed = await committedOffsets(conn, groupId);
+  // DescribeGroups v6+ answers an unknown group GROUP_ID_NOT_FOUND (KIP-1043); older versions say Dead.
+  if (g.errorCode !== ErrorCode.GROUP_ID_NOT_FOUND) check(g.errorCode);
+  const committed = await committedOffsets(cluster, conn, groupId);
   if (g.groupState === 'Dead' && committed.size === 0)
     throw new CommandError(`Consumer group '${groupId}' does not exist.`);
 
@@ -411,26 +403,18 @@ async function resetOffsets(cluster: Cluster, v: Values): Promise<number> {
   }
   const plan = partitions.map((p) => ({ partition: p, offset: next.get(p) ?? ends.get(p) ?? 0 }));
   if (execute) {
-    const commit = await conn.request<OffsetCommitResponse>(ApiKey.OffsetCommit, {
+    const commit = await commitOffsets(cluster, conn, {
       groupId,
       generationIdOrMemberEpoch: -1,
       memberId: '',
-      groupInstanceId: null,
-      retentionTimeMs: -1,
       topics: [
         {
           name: topic,
-          partitions: plan.map((x) => ({
-            partitionIndex: x.partition,
-            committedOffset: x.offset,
-            committedLeaderEpoch: -1,
-            committedMetadata: '',
-          })),
+          partitions: plan.map((x) => ({ partitionIndex: x.partition, committedOffset: x.offset })),
         },
       ],
     });
-    for (const t of commit.topics)
-      for (const p of t.partitions) check(p.errorCode, `${t.name}-${p.partitionIndex}`);
+    for (const p of commit) check(p.errorCode, `${p.topic}-${p.partition}`);
   }
   const rows = [['GROUP', 'TOPIC', 'PARTITION', 'NEW-OFFSET']];
   for (const x of plan) rows.push([groupId, topic, String(x.partition), String(x.offset)]);

@@ -39,7 +39,8 @@ Analyses the transactional state of producers; finds and aborts hanging transact
 Commands:
   list                [--duration-filter MS] [--transactional-id-pattern REGEX]
                                      transactional ids, their coordinator, producer id and state
-                                     (--duration-filter: only transactions open longer than MS; < 0 all)
+                                     (--duration-filter: only transactions open longer than MS; < 0 all;
+                                     --transactional-id-pattern: ids the REGEX matches whole)
   describe            --transactional-id ID
                                      the state of a transactional id, its open transaction and its partitions
   describe-producers  --topic T --partition P [--broker-id B]
@@ -127,7 +128,8 @@ function plan(command: string, v: Values): (c: Cluster) => Promise<number> {
   switch (command) {
     case 'list': {
       const durationFilterMs = intOption('duration-filter', v['duration-filter']) ?? -1;
-      const pattern = regex(v['transactional-id-pattern']);
+      const pattern = v['transactional-id-pattern'];
+      regex(pattern); // a usage error before connecting when it does not compile
       return (c) => list(c, durationFilterMs, pattern);
     }
     case 'describe': {
@@ -199,12 +201,14 @@ function table(headers: string[], rows: string[][]): string {
 async function list(
   cluster: Cluster,
   durationFilterMs: number,
-  pattern: RegExp | undefined,
+  pattern: string | undefined,
 ): Promise<number> {
-  const all = await listTransactions(cluster, { durationFilterMs });
-  const rows = all
-    .filter((t) => pattern === undefined || pattern.test(t.transactionalId))
-    .map((t) => [t.transactionalId, String(t.coordinatorId), String(t.producerId), t.state]);
+  // The whole id must match (KIP-1152, as kafka-transactions.sh): the brokers filter (ListTransactions v2).
+  const all = await listTransactions(cluster, {
+    durationFilterMs,
+    ...(pattern === undefined ? {} : { transactionalIdPattern: pattern }),
+  });
+  const rows = all.map((t) => [t.transactionalId, String(t.coordinatorId), String(t.producerId), t.state]);
   await writeOut(table(['TransactionalId', 'Coordinator', 'ProducerId', 'TransactionState'], rows));
   return 0;
 }

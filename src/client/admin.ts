@@ -406,14 +406,22 @@ export interface TransactionListing {
 /**
  * ListTransactions on every live broker (each lists the transactional ids it coordinates), as Kafka's admin
  * client does. Filters: states (empty = all), producer ids (empty = all), duration (ms; -1 = all, needs
- * ListTransactions v1).
+ * ListTransactions v1), transactionalIdPattern: a regular expression the whole id must match (KIP-1152; sent
+ * to brokers that serve ListTransactions v2, applied here to the answers of older ones).
  */
 export async function listTransactions(
   cluster: Cluster,
-  filters: { states?: string[]; producerIds?: number[]; durationFilterMs?: number } = {},
+  filters: {
+    states?: string[];
+    producerIds?: number[];
+    durationFilterMs?: number;
+    transactionalIdPattern?: string;
+  } = {},
 ): Promise<TransactionListing[]> {
   const brokers = await cluster.brokers();
   const durationFilter = filters.durationFilterMs ?? -1;
+  const pattern = filters.transactionalIdPattern ?? null;
+  const wholeId = pattern === null || pattern === '' ? null : new RegExp(`^(?:${pattern})$`);
   const out: TransactionListing[] = [];
   for (const b of brokers.sort((x, y) => x.nodeId - y.nodeId)) {
     const conn = await cluster.connection(b.nodeId);
@@ -423,13 +431,16 @@ export async function listTransactions(
         `broker ${b.nodeId} does not filter transactions by duration (ListTransactions v1)`,
       );
     }
+    const brokerFilters = conn.version(ApiKey.ListTransactions) >= 2;
     const res = await conn.request<ListTransactionsResponse>(ApiKey.ListTransactions, {
       stateFilters: filters.states ?? [],
       producerIdFilters: filters.producerIds ?? [],
       durationFilter,
+      transactionalIdPattern: pattern,
     });
     check(res.errorCode, `ListTransactions on broker ${b.nodeId}`);
     for (const t of res.transactionStates) {
+      if (!brokerFilters && wholeId !== null && !wholeId.test(t.transactionalId)) continue;
       out.push({
         coordinatorId: b.nodeId,
         transactionalId: t.transactionalId,

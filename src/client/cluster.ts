@@ -157,6 +157,8 @@ export class Cluster {
   }
 
   private noteBrokers(res: MetadataResponse): void {
+    // v13+: a top-level error (REBOOTSTRAP_REQUIRED from a proxy or a moved address) makes the answer unusable.
+    check(res.errorCode, 'Metadata');
     this.clusterId = res.clusterId;
     this.controllerId = res.controllerId;
     for (const b of res.brokers) this.nodes.set(b.nodeId, { host: b.host, port: b.port });
@@ -249,7 +251,11 @@ export class Cluster {
       c =
         b.host === addr.host && b.port === addr.port
           ? Promise.resolve(this.bootstrap)
-          : KafkaConnection.connect({ ...addr, ...this.connectOpts });
+          : KafkaConnection.connect({
+              ...addr,
+              ...this.connectOpts,
+              ...(this.clusterId === null ? {} : { expect: { clusterId: this.clusterId, nodeId } }),
+            });
       c.catch(() => this.connections.delete(nodeId));
       this.connections.set(nodeId, c);
     }

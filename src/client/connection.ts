@@ -1,6 +1,12 @@
 // The internal client's connection: one socket, pipelined requests matched to responses by
 // correlation id, versions negotiated with ApiVersions on connect. Shared by the CLI, the perf
 // tools, the tests and (later) broker-to-broker traffic.
+//
+// ApiVersions goes out at the highest version this client knows (v5, KIP-1242: with the cluster id and node
+// id it means to reach when the caller knows them; a broker that is not that node answers
+// REBOOTSTRAP_REQUIRED, and connect() fails with a KafkaClientError saying so). A broker that does not know
+// that version answers UNSUPPORTED_VERSION in a v0 body with its own ApiVersions range (KIP-511), and the
+// request is sent again at the highest version both know, as Kafka's clients do.
 
 import * as net from 'node:net';
 import * as tls from 'node:tls';
@@ -33,6 +39,8 @@ export interface ConnectOptions {
   responseBytesMax?: number;
   /** TLS and SASL, as the listener connected to requires (PLAINTEXT when absent). */
   security?: ClientSecurity;
+  /** The cluster and node this connection is meant to reach (ApiVersions v5 checks both; set both or neither). */
+  expect?: { clusterId: string; nodeId: number };
 }
 
 /** A client's security settings (Kafka's security.protocol, ssl.*, sasl.mechanism and JAAS login). */
@@ -41,6 +49,14 @@ export interface ClientSecurity {
   /** ca, cert, key, servername, checkServerIdentity... (Node's tls.connect options). */
   tls?: tls.ConnectionOptions;
   sasl?: { mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; username: string; password: string };
+}
+
+const UNSUPPORTED_VERSION = 35;
+const REBOOTSTRAP_REQUIRED = 129;
+
+interface ApiVersionsAnswer {
+  errorCode: number;
+  apiKeys: { apiKey: number; minVersion: number; maxVersion: number }[];
 }
 
 export class KafkaConnection {
@@ -94,13 +110,31 @@ export class KafkaConnection {
       });
     });
     const conn = new KafkaConnection(socket, opts);
-    const res = (await conn.send(ApiKey.ApiVersions, 3, {
+    const ours = apiSchemas.get(ApiKey.ApiVersions)?.maxVersion ?? 3;
+    const body = {
       clientSoftwareName: 'samsa',
       clientSoftwareVersion: '0.1.0',
-    })) as {
-      errorCode: number;
-      apiKeys: { apiKey: number; minVersion: number; maxVersion: number }[];
+      clusterId: opts.expect?.clusterId ?? null,
+      nodeId: opts.expect?.nodeId ?? -1,
     };
+    let res = (await conn.send(ApiKey.ApiVersions, ours, body)) as ApiVersionsAnswer;
+    if (res.errorCode === UNSUPPORTED_VERSION) {
+      const theirs = res.apiKeys.find((k) => k.apiKey === ApiKey.ApiVersions);
+      const v = Math.min(theirs?.maxVersion ?? 0, ours);
+      res = (await conn.send(ApiKey.ApiVersions, v, body)) as ApiVersionsAnswer;
+    }
+    if (res.errorCode === REBOOTSTRAP_REQUIRED) {
+      conn.close();
+      throw new KafkaClientError(
+        `${opts.host}:${opts.port} is not node ${opts.expect?.nodeId} of cluster ${opts.expect?.clusterId} (REBOOTSTRAP_REQUIRED)`,
+      );
+    }
+    if (res.errorCode !== 0) {
+      conn.close();
+      throw new KafkaClientError(
+        `ApiVersions to ${opts.host}:${opts.port} failed with error ${res.errorCode}`,
+      );
+    }
     for (const k of res.apiKeys) conn.versions.set(k.apiKey, { min: k.minVersion, max: k.maxVersion });
     if (sec?.sasl !== undefined && (sec.protocol === 'SASL_PLAINTEXT' || sec.protocol === 'SASL_SSL')) {
       try {
@@ -271,7 +305,12 @@ export class KafkaConnection {
       if (responseHeaderVersion(p.apiKey, p.version) >= 1) r.skipTaggedFields();
       const schema = apiSchemas.get(p.apiKey);
       if (schema === undefined) throw new KafkaClientError(`unknown API ${p.apiKey}`);
-      p.resolve(schema.decodeResponse(r, p.version));
+      // A broker answers an ApiVersions version it does not know with UNSUPPORTED_VERSION in a v0 body.
+      const unsupportedApiVersions =
+        p.apiKey === ApiKey.ApiVersions &&
+        r.remaining() >= 2 &&
+        frame.readInt16BE(r.offset) === UNSUPPORTED_VERSION;
+      p.resolve(schema.decodeResponse(r, unsupportedApiVersions ? 0 : p.version));
     } catch (e) {
       p.reject(e instanceof Error ? e : new Error(String(e)));
     }

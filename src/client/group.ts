@@ -28,14 +28,13 @@ import {
 import type { FindCoordinatorResponse } from '../protocol/generated/find-coordinator-response.js';
 import type { HeartbeatResponse } from '../protocol/generated/heartbeat-response.js';
 import type { JoinGroupResponse } from '../protocol/generated/join-group-response.js';
-import type { OffsetCommitResponse } from '../protocol/generated/offset-commit-response.js';
-import type { OffsetFetchResponse } from '../protocol/generated/offset-fetch-response.js';
 import type { SyncGroupResponse } from '../protocol/generated/sync-group-response.js';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
 import { type Cluster, check, KafkaError } from './cluster.js';
 import type { KafkaConnection } from './connection.js';
 import { Consumer, type ConsumerOptions, type ConsumerRecord } from './consumer.js';
+import { commitOffsets, fetchCommitted } from './group-offsets.js';
 
 export interface GroupOptions extends Omit<ConsumerOptions, 'bootstrap' | 'clientId' | 'connectTimeoutMs'> {
   groupId: string;
@@ -244,20 +243,11 @@ export class GroupConsumer {
     const byTopic = new Map<string, number[]>();
     for (const a of this.assigned) byTopic.set(a.topic, [...(byTopic.get(a.topic) ?? []), a.partition]);
     const topics = [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
-    const res = await conn.request<OffsetFetchResponse>(ApiKey.OffsetFetch, {
-      groupId: this.opts.groupId,
-      topics,
-      groups: [{ groupId: this.opts.groupId, memberId: null, memberEpoch: -1, topics }],
-      requireStable: false,
-    });
-    const group = res.groups[0];
-    check(group?.errorCode ?? res.errorCode, `OffsetFetch ${this.opts.groupId}`);
+    const res = await fetchCommitted(this.cluster, conn, this.opts.groupId, topics);
+    check(res.errorCode, `OffsetFetch ${this.opts.groupId}`);
     const committed = new Map<string, number>();
-    for (const t of group?.topics ?? res.topics) {
-      for (const p of t.partitions) {
-        if (p.errorCode === ErrorCode.NONE && p.committedOffset >= 0)
-          committed.set(key(t.name, p.partitionIndex), p.committedOffset);
-      }
+    for (const o of res.offsets) {
+      if (o.errorCode === ErrorCode.NONE && o.offset >= 0) committed.set(key(o.topic, o.partition), o.offset);
     }
     const reset = this.opts.autoOffsetReset === 'earliest' ? 'earliest' : 'latest';
     for (const a of this.assigned) {
@@ -325,34 +315,22 @@ export class GroupConsumer {
         { partitionIndex: c.partition, committedOffset: c.offset },
       ]);
     }
-    const res = await conn.request<OffsetCommitResponse>(ApiKey.OffsetCommit, {
+    const res = await commitOffsets(this.cluster, conn, {
       groupId: this.opts.groupId,
       generationIdOrMemberEpoch: this.generationId,
       memberId: this.memberId,
-      groupInstanceId: null,
-      retentionTimeMs: -1,
-      topics: [...byTopic].map(([name, ps]) => ({
-        name,
-        partitions: ps.map((p) => ({
-          ...p,
-          committedLeaderEpoch: -1,
-          commitTimestamp: -1,
-          committedMetadata: '',
-        })),
-      })),
+      topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
     });
-    for (const t of res.topics) {
-      for (const p of t.partitions) {
-        if (
-          p.errorCode === ErrorCode.REBALANCE_IN_PROGRESS ||
-          p.errorCode === ErrorCode.ILLEGAL_GENERATION ||
-          p.errorCode === ErrorCode.UNKNOWN_MEMBER_ID
-        ) {
-          this.rejoin = true;
-          return;
-        }
-        check(p.errorCode, `OffsetCommit ${t.name}-${p.partitionIndex}`);
+    for (const p of res) {
+      if (
+        p.errorCode === ErrorCode.REBALANCE_IN_PROGRESS ||
+        p.errorCode === ErrorCode.ILLEGAL_GENERATION ||
+        p.errorCode === ErrorCode.UNKNOWN_MEMBER_ID
+      ) {
+        this.rejoin = true;
+        return;
       }
+      check(p.errorCode, `OffsetCommit ${p.topic}-${p.partition}`);
     }
   }
 

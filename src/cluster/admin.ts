@@ -129,6 +129,8 @@ export interface ClusterAdmin {
   ): Promise<ConfigOutcome>;
   /** A group's config overrides ({} for none). */
   groupConfigs(group: string): Promise<Record<string, string>>;
+  /** The groups that have config overrides (ListConfigResources), sorted. */
+  configuredGroups(): Promise<string[]>;
   /** Reserves a block of producer ids unique in the cluster; resolves with its first id. */
   allocateProducerIds(count: number): Promise<number>;
   /**

@@ -365,6 +365,10 @@ export class LocalController implements ClusterAdmin {
     return { ...this.store.groupConfigs(group) };
   }
 
+  async configuredGroups(): Promise<string[]> {
+    return this.store.configuredGroups();
+  }
+
   async allocateProducerIds(count: number): Promise<number> {
     return this.store.allocateProducerIds(count);
   }

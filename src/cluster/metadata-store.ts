@@ -146,6 +146,14 @@ export class MetadataStore {
     return this.doc.groupConfigs?.[group] ?? {};
   }
 
+  /** The groups with config overrides, sorted. */
+  configuredGroups(): string[] {
+    return Object.entries(this.doc.groupConfigs ?? {})
+      .filter(([, c]) => Object.keys(c).length > 0)
+      .map(([g]) => g)
+      .sort();
+  }
+
   /** Replaces a group's config overrides (empty removes them). Throws when the document cannot be written. */
   putGroupConfigs(group: string, configs: Record<string, string>): void {
     this.commit({ ...this.doc, groupConfigs: withEntry(this.doc.groupConfigs, group, configs) });

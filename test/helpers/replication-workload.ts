@@ -184,12 +184,17 @@ export abstract class Workload {
           const res = await withConnection(
             `${co.host}:${co.port}`,
             (c) =>
-              c.request<OffsetFetchResponse>(ApiKey.OffsetFetch, {
-                groupId,
-                topics,
-                groups: [{ groupId, memberId: null, memberEpoch: -1, topics }],
-                requireStable: false,
-              }),
+              // By name: v10 names topics by id only (see src/client/group-offsets.ts).
+              c.request<OffsetFetchResponse>(
+                ApiKey.OffsetFetch,
+                {
+                  groupId,
+                  topics,
+                  groups: [{ groupId, memberId: null, memberEpoch: -1, topics }],
+                  requireStable: false,
+                },
+                Math.min(c.version(ApiKey.OffsetFetch), 9),
+              ),
             probeRequestMs,
           );
           const g = res.groups[0];

@@ -1,7 +1,9 @@
-// ListOffsets (key 2), v1-10. Special timestamps: -1 latest (high watermark, or last stable offset
-// under read_committed), -2 earliest (log start offset), -3 the record with the largest timestamp
-// (KIP-734), -4 earliest local (= earliest, there is no tiered storage), -5 latest tiered (none:
-// offset -1). Any other timestamp: the first offset whose timestamp is >= it, or -1.
+// ListOffsets (key 2), v1-11. Special timestamps: -1 latest (high watermark, or last stable offset
+// under read_committed), -2 earliest (log start offset, with the leader epoch it was written in),
+// -3 the record with the largest timestamp (KIP-734), -4 earliest local (= earliest, as Kafka answers
+// without tiered storage), -5 latest tiered and -6 earliest pending upload (v11, KIP-1023): with no
+// tiered storage Kafka answers offset -1, timestamp -1, leader epoch -1, and so does Samsa. Any other
+// timestamp: the first offset whose timestamp is >= it, or -1.
 // KAFKA_STORAGE_ERROR for a partition whose log dir is offline or whose files fail to read.
 
 import { ErrorCode } from '../../protocol/errors.js';
@@ -17,13 +19,14 @@ const EARLIEST = -2;
 const MAX_TIMESTAMP = -3;
 const EARLIEST_LOCAL = -4;
 const LATEST_TIERED = -5;
+const EARLIEST_PENDING_UPLOAD = -6;
 const READ_COMMITTED = 1;
 
 export const listOffsets = defineHandler<ListOffsetsRequest, ListOffsetsResponseInput>({
   apiKey: ApiKey.ListOffsets,
   name: 'ListOffsets',
   minVersion: 1,
-  maxVersion: 10,
+  maxVersion: 11,
   handle(ctx, req) {
     const broker = ctx.broker;
     return {
@@ -43,12 +46,12 @@ export const listOffsets = defineHandler<ListOffsetsRequest, ListOffsetsResponse
           if (epochError !== ErrorCode.NONE) return fail(epochError);
           const log = partition.log;
           const visibleEnd = req.isolationLevel === READ_COMMITTED ? log.lastStableOffset : log.highWatermark;
-          const ok = (offset: number, timestamp: number) => ({
+          const ok = (offset: number, timestamp: number, leaderEpoch = partition.leaderEpoch) => ({
             partitionIndex: p.partitionIndex,
             errorCode: ErrorCode.NONE,
             timestamp,
             offset,
-            leaderEpoch: partition.leaderEpoch,
+            leaderEpoch,
           });
           switch (p.timestamp) {
             case LATEST:
@@ -57,9 +60,11 @@ export const listOffsets = defineHandler<ListOffsetsRequest, ListOffsetsResponse
               return ok(req.replicaId >= 0 ? log.logEndOffset : visibleEnd, -1);
             case EARLIEST:
             case EARLIEST_LOCAL:
-              return ok(log.logStartOffset, -1);
+              return ok(log.logStartOffset, -1, epochAt(log.leaderEpochCache.all(), log.logStartOffset));
             case LATEST_TIERED:
-              return ok(-1, -1);
+            case EARLIEST_PENDING_UPLOAD:
+              // Nothing is tiered: no offset, and leader epoch -1 (not the current one), as Kafka answers.
+              return ok(-1, -1, -1);
             case MAX_TIMESTAMP: {
               const m = storageRead(() => log.maxTimestampOffset());
               if (m === undefined) return fail(ErrorCode.KAFKA_STORAGE_ERROR);
@@ -78,6 +83,16 @@ export const listOffsets = defineHandler<ListOffsetsRequest, ListOffsetsResponse
     };
   },
 });
+
+/** The leader epoch that wrote `offset` (the last epoch starting at or before it), -1 when none is known. */
+function epochAt(entries: readonly { epoch: number; startOffset: number }[], offset: number): number {
+  let epoch = -1;
+  for (const e of entries) {
+    if (e.startOffset > offset) break;
+    epoch = e.epoch;
+  }
+  return epoch;
+}
 
 /** The lookup's answer, or undefined when the log failed to read (logged by the log, which went offline). */
 function storageRead<T>(lookup: () => T): T | undefined {

@@ -1,4 +1,4 @@
-// Metadata (key 3), v0-12. Lists the live brokers (with their racks) and the requested topics (all topics
+// Metadata (key 3), v0-13. Lists the live brokers (with their racks) and the requested topics (all topics
 // when the list is null, or empty in v0), answered from this broker's metadata cache: per partition its
 // leader, leader epoch, replicas, ISR and the replicas on brokers that are down (offline_replicas; a
 // partition whose leader is down gets LEADER_NOT_AVAILABLE, as Kafka answers). Unknown topics are
@@ -6,6 +6,8 @@
 // are created only by their coordinators. v10+ may name topics by id; v12 answers with null names for ids
 // it does not know. v8+ answers the authorized operations of each topic (and, v8-10, of the cluster) when asked:
 // with no authorizer, every operation (authorized-operations.ts); unknown topic ids get none, as in Kafka.
+// v13 adds a top-level error code (KIP-1102): REBOOTSTRAP_REQUIRED tells a client to go back to its bootstrap
+// servers. Kafka's broker never sets it (it is for proxies and cluster moves); neither does Samsa: always NONE.
 
 import { topicNameProblem } from '../../cluster/admin.js';
 import {
@@ -71,7 +73,7 @@ export const metadata = defineHandler<MetadataRequest, MetadataResponseInput>({
   apiKey: ApiKey.Metadata,
   name: 'Metadata',
   minVersion: 0,
-  maxVersion: 12,
+  maxVersion: 13,
   async handle(ctx, req) {
     const broker = ctx.broker;
     const cache = broker.metadataCache;
@@ -171,6 +173,7 @@ export const metadata = defineHandler<MetadataRequest, MetadataResponseInput>({
         v >= 8 && v <= 10 && req.includeClusterAuthorizedOperations
           ? clusterAuthorizedOperations()
           : AUTHORIZED_OPERATIONS_OMITTED,
+      errorCode: ErrorCode.NONE,
     };
   },
 });

@@ -1,25 +1,72 @@
-// OffsetFetch (key 9), v1-9 (v0 read ZooKeeper offsets; Kafka 4 dropped it). Answered from the
+// OffsetFetch (key 9), v1-10 (v0 read ZooKeeper offsets; Kafka 4 dropped it). Answered from the
 // coordinator's memory. A partition without a committed offset reads as offset -1 with no error;
 // a null topic list (v2+) asks for every committed offset of the group. v5+ returns the leader
 // epoch; v7 requireStable: a partition with an offset pending in an open transaction (TxnOffsetCommit)
 // answers UNSTABLE_OFFSET_COMMIT instead of the committed offset, so the client retries; v8+ several groups per
 // request; v9 member id/epoch: checked for KIP-848 consumer groups (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH), ignored
-// for classic ones.
+// for classic ones; v10 (KIP-848) names topics by id only: the coordinator keeps offsets by name, so ids are
+// mapped through this broker's metadata; an unknown id answers UNKNOWN_TOPIC_ID on each of its partitions, and
+// fetching every offset of the group leaves out topics that no longer exist (no id to name them by), as Kafka does.
 // Only committed writes are visible (a commit still waiting for its replicas is not). NOT_COORDINATOR
 // when another broker coordinates the group, COORDINATOR_LOAD_IN_PROGRESS while its partition of
 // __consumer_offsets loads.
 
+import { ZERO_UUID } from '../../cluster/metadata-cache.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { OffsetFetchRequest } from '../../protocol/generated/offset-fetch-request.js';
 import type { OffsetFetchResponseInput } from '../../protocol/generated/offset-fetch-response.js';
+import type { Broker } from '../broker.js';
 import { defineHandler } from '../handler.js';
+
+/** One group of a v10 request: topic ids in and out, names for the coordinator. */
+function fetchByTopicId(
+  broker: Broker,
+  groupId: string,
+  topics: { topicId: string; partitionIndexes: number[] }[] | null,
+  requireStable: boolean,
+  member: { memberId: string | null; memberEpoch: number } | undefined,
+) {
+  const cache = broker.metadataCache;
+  const unknown: { topicId: string; partitionIndexes: number[] }[] = [];
+  let byName: { name: string; partitionIndexes: number[] }[] | null = null;
+  if (topics !== null) {
+    byName = [];
+    for (const t of topics) {
+      const name = cache.topicById(t.topicId)?.name;
+      if (name === undefined) unknown.push(t);
+      else byName.push({ name, partitionIndexes: t.partitionIndexes });
+    }
+  }
+  const res =
+    byName !== null && byName.length === 0
+      ? { errorCode: ErrorCode.NONE, topics: [] }
+      : broker.groups.fetch(groupId, byName, requireStable, member);
+  if (res.errorCode !== ErrorCode.NONE) return { groupId, errorCode: res.errorCode, topics: [] };
+  const found = res.topics.flatMap((t) => {
+    const topicId = cache.topic(t.name)?.topicId ?? ZERO_UUID;
+    // Fetching all: a topic deleted since its offsets were committed has no id to be named by.
+    return topicId === ZERO_UUID ? [] : [{ ...t, topicId }];
+  });
+  const failed = unknown.map((t) => ({
+    name: '',
+    topicId: t.topicId,
+    partitions: t.partitionIndexes.map((partitionIndex) => ({
+      partitionIndex,
+      committedOffset: -1,
+      committedLeaderEpoch: -1,
+      metadata: '',
+      errorCode: ErrorCode.UNKNOWN_TOPIC_ID,
+    })),
+  }));
+  return { groupId, errorCode: ErrorCode.NONE, topics: [...found, ...failed] };
+}
 
 export const offsetFetch = defineHandler<OffsetFetchRequest, OffsetFetchResponseInput>({
   apiKey: ApiKey.OffsetFetch,
   name: 'OffsetFetch',
   minVersion: 1,
-  maxVersion: 9,
+  maxVersion: 10,
   handle(ctx, req) {
     const v = ctx.apiVersion;
     const groups = ctx.broker.groups;
@@ -28,8 +75,11 @@ export const offsetFetch = defineHandler<OffsetFetchRequest, OffsetFetchResponse
         throttleTimeMs: 0,
         groups: req.groups.map((g) => {
           const member = v >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : undefined;
-          const res = groups.fetch(g.groupId, g.topics, req.requireStable, member);
-          return { groupId: g.groupId, errorCode: res.errorCode, topics: res.topics };
+          if (v < 10) {
+            const res = groups.fetch(g.groupId, g.topics, req.requireStable, member);
+            return { groupId: g.groupId, errorCode: res.errorCode, topics: res.topics };
+          }
+          return fetchByTopicId(ctx.broker, g.groupId, g.topics, req.requireStable, member);
         }),
       };
     }

@@ -1,8 +1,9 @@
-// DescribeLogDirs (key 35), v0-4. For each log dir: the partitions it holds with their size on disk
+// DescribeLogDirs (key 35), v0-5. For each log dir: the partitions it holds with their size on disk
 // (PartitionLog.sizeBytes, the sum of the segment files), offsetLag 0 (there are no future replicas being
 // moved between dirs), and in v4 the file system's total and usable bytes. A null topic list means every
 // partition. Partitions asked for that this broker does not host are left out, as in Kafka. A log dir
-// taken offline by an I/O error is listed with KAFKA_STORAGE_ERROR and no partitions.
+// taken offline by an I/O error is listed with KAFKA_STORAGE_ERROR and no partitions. v5 adds IsCordoned
+// (KIP-1066: a cordoned dir takes no new partitions); Samsa has no cordoning, so every dir says false.
 
 import { statfsSync } from 'node:fs';
 import * as path from 'node:path';
@@ -28,7 +29,7 @@ export const describeLogDirs = defineHandler<DescribeLogDirsRequest, DescribeLog
   apiKey: ApiKey.DescribeLogDirs,
   name: 'DescribeLogDirs',
   minVersion: 0,
-  maxVersion: 4,
+  maxVersion: 5,
   handle(ctx, req) {
     const broker = ctx.broker;
     let wanted: Map<string, Set<number>> | null = null;
@@ -70,12 +71,20 @@ export const describeLogDirs = defineHandler<DescribeLogDirsRequest, DescribeLog
     const offline = new Set([...broker.logs.offlineLogDirs().keys()].map((d) => path.resolve(d)));
     const results: ResultOut[] = [...byDir].map(([logDir, topics]) =>
       offline.has(logDir)
-        ? { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, logDir, topics: [], totalBytes: -1, usableBytes: -1 }
+        ? {
+            errorCode: ErrorCode.KAFKA_STORAGE_ERROR,
+            logDir,
+            topics: [],
+            totalBytes: -1,
+            usableBytes: -1,
+            isCordoned: false,
+          }
         : {
             errorCode: ErrorCode.NONE,
             logDir,
             topics: [...topics.values()],
             ...(ctx.apiVersion >= 4 ? diskSpace(logDir) : { totalBytes: -1, usableBytes: -1 }),
+            isCordoned: false,
           },
     );
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, results };

@@ -1,5 +1,8 @@
-// DescribeCluster (key 60), v0-1: the cluster id, the controller and the brokers. The cluster's authorized
+// DescribeCluster (key 60), v0-2: the cluster id, the controller and the brokers. The cluster's authorized
 // operations when asked: with no authorizer, every operation the cluster supports (authorized-operations.ts).
+// v2 (KIP-1073) may ask for fenced brokers too and marks each broker IsFenced. In a ZooKeeper cluster (as in
+// Kafka's ZK mode) a broker is either registered (alive, unfenced) or absent: none is ever fenced, so every
+// listed broker says IsFenced false whatever IncludeFencedBrokers asks.
 
 import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
@@ -14,7 +17,7 @@ export const describeCluster = defineHandler<DescribeClusterRequest, DescribeClu
   apiKey: ApiKey.DescribeCluster,
   name: 'DescribeCluster',
   minVersion: 0,
-  maxVersion: 1,
+  maxVersion: 2,
   handle(ctx, req) {
     const broker = ctx.broker;
     if (ctx.apiVersion >= 1 && req.endpointType !== BROKERS_ENDPOINT) {
@@ -39,7 +42,9 @@ export const describeCluster = defineHandler<DescribeClusterRequest, DescribeClu
       controllerId: cache.controllerId,
       brokers: cache.brokers().flatMap((b) => {
         const ep = b.endpoints.find((e) => e.listener === listener);
-        return ep === undefined ? [] : [{ brokerId: b.id, host: ep.host, port: ep.port, rack: b.rack }];
+        return ep === undefined
+          ? []
+          : [{ brokerId: b.id, host: ep.host, port: ep.port, rack: b.rack, isFenced: false }];
       }),
       clusterAuthorizedOperations: req.includeClusterAuthorizedOperations
         ? clusterAuthorizedOperations()

@@ -51,6 +51,7 @@ import { describeTransactions } from './65-describe-transactions.js';
 import { listTransactions } from './66-list-transactions.js';
 import { consumerGroupHeartbeat } from './68-consumer-group-heartbeat.js';
 import { consumerGroupDescribe } from './69-consumer-group-describe.js';
+import { listConfigResources } from './74-list-config-resources.js';
 import { describeTopicPartitions } from './75-describe-topic-partitions.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: handlers differ in request/response types
@@ -102,6 +103,7 @@ export const handlers: readonly Handler<any, any>[] = [
   describeTransactions,
   listTransactions,
   describeProducers,
+  listConfigResources,
   describeTopicPartitions,
   consumerGroupHeartbeat,
   consumerGroupDescribe,

@@ -425,6 +425,18 @@ export class ZkAdmin implements ClusterAdmin {
   /** Called after this broker changed a user's configs (its SCRAM credential cache follows at once). */
   onUserConfigs: ((user: string, configs: Readonly<Record<string, string>>) => void) | null = null;
 
+  /** The children of /config/groups whose znode still holds a config (an override removed leaves {}). */
+  async configuredGroups(): Promise<string[]> {
+    const names = (await this.zk.getChildren(zkPaths.configEntityType('groups')).catch(() => null)) ?? [];
+    const groups: string[] = [];
+    for (const name of names) {
+      const path = `${zkPaths.configEntityType('groups')}/${name}`;
+      const { configs } = await this.readEntityConfig(path).catch(() => ({ configs: {} }));
+      if (Object.keys(configs).length > 0) groups.push(decodeURIComponent(name));
+    }
+    return groups.sort();
+  }
+
   async allocateProducerIds(count: number): Promise<number> {
     const block = await allocateProducerIdBlock(this.zk, {
       brokerId: this.brokerId,
