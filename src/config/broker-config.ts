@@ -163,6 +163,12 @@ export const definitions: Record<string, Definition> = {
   'replica.fetch.response.max.bytes': { kind: 'int', default: '10485760', min: 0 },
   'replica.fetch.backoff.ms': { kind: 'int', default: '1000', min: 0 },
   'replica.socket.timeout.ms': { kind: 'int', default: '30000', min: 1 },
+  // Fetch sessions (KIP-227, src/broker/fetch-session.ts); 0 turns them off.
+  'max.incremental.fetch.session.cache.slots': {
+    kind: 'int',
+    default: String(limits.fetchSessionCacheSlotsDefault),
+    min: 0,
+  },
 };
 
 /**

@@ -16,6 +16,10 @@
 //   samsa_log_dir_free_bytes, samsa_log_dir_size_bytes{dir}   the file system of each log dir (statfs at scrape
 //                                                     time; free = available to this unprivileged process)
 //   samsa_under_replicated_partitions                 [UnderReplicatedPartitions]; 0 until replication exists
+//   samsa_fetch_sessions, samsa_fetch_session_partitions, samsa_fetch_session_evictions_total
+//                                                     fetch sessions (KIP-227) [NumIncrementalFetchSessions,
+//                                                     NumIncrementalFetchPartitionsCached,
+//                                                     IncrementalFetchSessionEvictionsPerSec]
 //   process_* and nodejs_* (prom-client's default metrics: memory, CPU, event-loop lag, GC)
 //
 // Hot-path cost: every hook is a Map lookup on a number or a topic name that returns a cached prom-client
@@ -43,6 +47,8 @@ export interface MetricsSource {
   logDirs?(): readonly string[];
   /** Partitions led here whose ISR is smaller than their replica set (none while each has one replica). */
   underReplicatedPartitions?(): number;
+  /** The fetch session cache: sessions, partitions they hold, evictions since start. */
+  fetchSessions?(): { sessions: number; partitions: number; evictions: number };
   /** Committed offsets of consumer groups, with the partition's high watermark. */
   groupOffsets?(): Iterable<{
     group: string;
@@ -91,6 +97,8 @@ export const NOOP_METRICS: Metrics = {
   connectionClosed() {},
   longPollWait() {},
 };
+
+type FetchSessionSample = { sessions: number; partitions: number; evictions: number };
 
 interface ApiChildren {
   requests: Counter.Internal;
@@ -318,6 +326,31 @@ export class BrokerMetrics implements Metrics {
       registers,
       collect(this: Gauge) {
         this.set(source.underReplicatedPartitions?.() ?? 0);
+      },
+    });
+    const sessionGauge = (name: string, help: string, pick: (s: FetchSessionSample) => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect(this: Gauge) {
+          this.set(pick(source.fetchSessions?.() ?? { sessions: 0, partitions: 0, evictions: 0 }));
+        },
+      });
+    };
+    sessionGauge('samsa_fetch_sessions', 'Fetch sessions (KIP-227) in the cache', (f) => f.sessions);
+    sessionGauge(
+      'samsa_fetch_session_partitions',
+      'Partitions held by the fetch sessions in the cache',
+      (f) => f.partitions,
+    );
+    new Counter({
+      name: 'samsa_fetch_session_evictions_total',
+      help: 'Fetch sessions evicted to make room for new ones (max.incremental.fetch.session.cache.slots)',
+      registers,
+      collect(this: Counter) {
+        this.reset();
+        this.inc(source.fetchSessions?.().evictions ?? 0);
       },
     });
     collectDefaultMetrics({ register: this.registry });
