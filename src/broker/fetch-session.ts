@@ -180,6 +180,10 @@ export interface FetchSessionStats {
   sessions: number;
   partitions: number;
   evictions: number;
+  /** Sessions created since start. */
+  created: number;
+  /** Incremental fetches served since start (session errors not counted). */
+  incremental: number;
 }
 
 export interface FetchSessionCacheOptions {
@@ -193,6 +197,8 @@ export class FetchSessionCache {
   private readonly sessions = new Map<number, FetchSession>();
   private numPartitions = 0;
   private evictionsTotal = 0;
+  private createdTotal = 0;
+  private incrementalTotal = 0;
 
   constructor(private readonly opts: FetchSessionCacheOptions) {}
 
@@ -205,7 +211,13 @@ export class FetchSessionCache {
   }
 
   stats(): FetchSessionStats {
-    return { sessions: this.sessions.size, partitions: this.numPartitions, evictions: this.evictionsTotal };
+    return {
+      sessions: this.sessions.size,
+      partitions: this.numPartitions,
+      evictions: this.evictionsTotal,
+      created: this.createdTotal,
+      incremental: this.incrementalTotal,
+    };
   }
 
   /**
@@ -242,6 +254,7 @@ export class FetchSessionCache {
     }
     this.touch(session, now);
     session.epoch = nextEpoch(session.epoch);
+    this.incrementalTotal++;
     return { kind: 'incremental', session, epoch: session.epoch };
   }
 
@@ -268,6 +281,7 @@ export class FetchSessionCache {
     for (const p of partitions) session.partitions.set(session.keyOf(p), p);
     this.sessions.set(session.id, session);
     this.touch(session, now);
+    this.createdTotal++;
     return session.id;
   }
 

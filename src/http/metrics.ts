@@ -20,6 +20,8 @@
 //                                                     fetch sessions (KIP-227) [NumIncrementalFetchSessions,
 //                                                     NumIncrementalFetchPartitionsCached,
 //                                                     IncrementalFetchSessionEvictionsPerSec]
+//   samsa_fetch_sessions_created_total, samsa_fetch_session_incremental_requests_total
+//                                                     full fetches that opened a session; incremental fetches
 //   process_* and nodejs_* (prom-client's default metrics: memory, CPU, event-loop lag, GC)
 //
 // Hot-path cost: every hook is a Map lookup on a number or a topic name that returns a cached prom-client
@@ -48,7 +50,7 @@ export interface MetricsSource {
   /** Partitions led here whose ISR is smaller than their replica set (none while each has one replica). */
   underReplicatedPartitions?(): number;
   /** The fetch session cache: sessions, partitions they hold, evictions since start. */
-  fetchSessions?(): { sessions: number; partitions: number; evictions: number };
+  fetchSessions?(): FetchSessionSample;
   /** Committed offsets of consumer groups, with the partition's high watermark. */
   groupOffsets?(): Iterable<{
     group: string;
@@ -98,7 +100,21 @@ export const NOOP_METRICS: Metrics = {
   longPollWait() {},
 };
 
-type FetchSessionSample = { sessions: number; partitions: number; evictions: number };
+type FetchSessionSample = {
+  sessions: number;
+  partitions: number;
+  evictions: number;
+  created: number;
+  incremental: number;
+};
+
+const NO_FETCH_SESSIONS: FetchSessionSample = {
+  sessions: 0,
+  partitions: 0,
+  evictions: 0,
+  created: 0,
+  incremental: 0,
+};
 
 interface ApiChildren {
   requests: Counter.Internal;
@@ -334,7 +350,7 @@ export class BrokerMetrics implements Metrics {
         help,
         registers,
         collect(this: Gauge) {
-          this.set(pick(source.fetchSessions?.() ?? { sessions: 0, partitions: 0, evictions: 0 }));
+          this.set(pick(source.fetchSessions?.() ?? NO_FETCH_SESSIONS));
         },
       });
     };
@@ -344,15 +360,32 @@ export class BrokerMetrics implements Metrics {
       'Partitions held by the fetch sessions in the cache',
       (f) => f.partitions,
     );
-    new Counter({
-      name: 'samsa_fetch_session_evictions_total',
-      help: 'Fetch sessions evicted to make room for new ones (max.incremental.fetch.session.cache.slots)',
-      registers,
-      collect(this: Counter) {
-        this.reset();
-        this.inc(source.fetchSessions?.().evictions ?? 0);
-      },
-    });
+    const sessionCounter = (name: string, help: string, pick: (s: FetchSessionSample) => number): void => {
+      new Counter({
+        name,
+        help,
+        registers,
+        collect(this: Counter) {
+          this.reset();
+          this.inc(pick(source.fetchSessions?.() ?? NO_FETCH_SESSIONS));
+        },
+      });
+    };
+    sessionCounter(
+      'samsa_fetch_session_evictions_total',
+      'Fetch sessions evicted to make room for new ones (max.incremental.fetch.session.cache.slots)',
+      (f) => f.evictions,
+    );
+    sessionCounter(
+      'samsa_fetch_sessions_created_total',
+      'Fetch sessions created by full fetches',
+      (f) => f.created,
+    );
+    sessionCounter(
+      'samsa_fetch_session_incremental_requests_total',
+      'Incremental fetches served in a fetch session',
+      (f) => f.incremental,
+    );
     collectDefaultMetrics({ register: this.registry });
   }
 

@@ -40,7 +40,7 @@ describe('FetchSessionCache eviction', () => {
     assert.notEqual(c, 0);
     assert.equal(cache.get(b), undefined, 'the stale session went');
     assert.ok(cache.get(a) !== undefined);
-    assert.deepEqual(cache.stats(), { sessions: 2, partitions: 6, evictions: 1 });
+    assert.deepEqual(cache.stats(), { sessions: 2, partitions: 6, evictions: 1, created: 3, incremental: 1 });
   });
 
   it('lets a larger consumer session evict an older, smaller one that is still in use', () => {
