@@ -409,14 +409,24 @@ class ReplicaFetcher {
       this.session.handleError();
       throw err;
     }
+    const before = this.session.id;
     if (!this.session.handleResponse(session, res.errorCode, res.sessionId)) {
-      // A session error: the next round sends a full fetch (no back-off; the leader answers a full fetch).
-      this.log.debug('fetch session error; sending a full fetch', {
+      // A session error (Kafka logs it at info too): the next round sends a full fetch, without back-off.
+      this.log.info('fetch session error; the next fetch is a full fetch', {
         leader: this.leaderId,
+        sessionId: session.sessionId,
+        sessionEpoch: session.sessionEpoch,
         error: errorName(res.errorCode),
       });
       if (session.full) throw new Error(`Fetch failed: ${errorName(res.errorCode)}`);
       return;
+    }
+    if (session.full && this.session.id !== 0 && this.session.id !== before) {
+      this.log.info('fetch session opened', {
+        leader: this.leaderId,
+        sessionId: this.session.id,
+        partitions: session.send.length,
+      });
     }
     const names = new Map(wanted.map((p) => [p.topicId, p.topic]));
     const answers = new Map<string, FetchResponse['responses'][number]['partitions'][number]>();
