@@ -64,7 +64,7 @@ describe('fetch sessions between replicas', { skip: zooKeeperSkip(), timeout: 24
   }
 
   async function produce(n: number, acks: -1 | 1 = -1): Promise<void> {
-    const producer = await Producer.connect({ bootstrap: c.bootstrap(), acks });
+    const producer = await Producer.connect({ bootstrap: c.bootstrapOf(c.running()[0] as number), acks });
     try {
       for (let p = 0; p < partitions; p++) {
         await producer.send(
@@ -139,6 +139,11 @@ describe('fetch sessions between replicas', { skip: zooKeeperSkip(), timeout: 24
     withClusterLogs(c, async () => {
       const opened = sessionsOpened(3, 1).length;
       await c.kill9(3);
+      await c.waitForMetadata(
+        `${topic}: no partition led by the dead broker 3`,
+        (m) => (m.topics[0]?.partitions ?? []).every((p) => p.leaderId !== 3 && p.leaderId >= 0),
+        { topics: [topic], timeoutMs: 60_000 },
+      );
       await produce(10, 1);
       await c.restart(3);
       await until(
