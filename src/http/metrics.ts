@@ -4,6 +4,7 @@
 //   samsa_requests_total{api,version}                 requests handled [RequestsPerSec]
 //   samsa_request_errors_total{api,version,error}     error codes in responses, by Kafka error name [ErrorsPerSec]
 //   samsa_request_duration_seconds{api}               time from decode to response queued [TotalTimeMs]
+//   samsa_request_bytes_total{api}, samsa_response_bytes_total{api}   frame bytes in and out [RequestBytes]
 //   samsa_topic_{bytes,records}_{in,out}_total{topic} produce and fetch traffic [BytesInPerSec, ...]
 //   samsa_produce_recompressed_batches_total{topic}   batches rewritten for the topic's compression.type
 //   samsa_partition_{log_size_bytes,log_start_offset,log_end_offset,high_watermark}{topic,partition}
@@ -65,9 +66,10 @@ export interface MetricsSource {
 export interface Metrics {
   /** False for NOOP_METRICS: callers skip work done only to feed a hook. */
   readonly enabled: boolean;
-  request(apiKey: number, apiVersion: number): void;
+  /** A request was decoded; `bytes` is its frame with the size prefix. */
+  request(apiKey: number, apiVersion: number, bytes?: number): void;
   /** A response was queued `seconds` after the request was decoded; its error codes are counted. */
-  response(apiKey: number, apiVersion: number, seconds: number, body: unknown): void;
+  response(apiKey: number, apiVersion: number, seconds: number, body: unknown, bytes?: number): void;
   topicIn(topic: string, bytes: number, records: number): void;
   topicOut(topic: string, bytes: number, records: number): void;
   recompressed(topic: string): void;
@@ -118,6 +120,8 @@ const NO_FETCH_SESSIONS: FetchSessionSample = {
 
 interface ApiChildren {
   requests: Counter.Internal;
+  requestBytes: Counter.Internal;
+  responseBytes: Counter.Internal;
   duration: Histogram.Internal<string>;
   errors: Map<number, Counter.Internal>;
   api: string;
@@ -163,6 +167,8 @@ export class BrokerMetrics implements Metrics {
 
   private readonly requestsTotal: Counter;
   private readonly errorsTotal: Counter;
+  private readonly requestBytesTotal: Counter;
+  private readonly responseBytesTotal: Counter;
   private readonly requestDuration: Histogram;
   private readonly bytesIn: Counter;
   private readonly recordsIn: Counter;
@@ -186,6 +192,18 @@ export class BrokerMetrics implements Metrics {
       name: 'samsa_request_errors_total',
       help: 'Non-zero error codes in responses, by API, version and Kafka error name',
       labelNames: ['api', 'version', 'error'],
+      registers,
+    });
+    this.requestBytesTotal = new Counter({
+      name: 'samsa_request_bytes_total',
+      help: 'Bytes of request frames received (size prefix included), by API',
+      labelNames: ['api'],
+      registers,
+    });
+    this.responseBytesTotal = new Counter({
+      name: 'samsa_response_bytes_total',
+      help: 'Bytes of response frames sent (size prefix included), by API',
+      labelNames: ['api'],
       registers,
     });
     this.requestDuration = new Histogram({
@@ -399,6 +417,8 @@ export class BrokerMetrics implements Metrics {
         api,
         version,
         requests: this.requestsTotal.labels(api, version),
+        requestBytes: this.requestBytesTotal.labels(api),
+        responseBytes: this.responseBytesTotal.labels(api),
         duration: this.requestDuration.labels(api),
         errors: new Map(),
       };
@@ -422,13 +442,16 @@ export class BrokerMetrics implements Metrics {
     return c;
   }
 
-  request(apiKey: number, apiVersion: number): void {
-    this.api(apiKey, apiVersion).requests.inc();
+  request(apiKey: number, apiVersion: number, bytes = 0): void {
+    const c = this.api(apiKey, apiVersion);
+    c.requests.inc();
+    if (bytes > 0) c.requestBytes.inc(bytes);
   }
 
-  response(apiKey: number, apiVersion: number, seconds: number, body: unknown): void {
+  response(apiKey: number, apiVersion: number, seconds: number, body: unknown, bytes = 0): void {
     const c = this.api(apiKey, apiVersion);
     c.duration.observe(seconds);
+    if (bytes > 0) c.responseBytes.inc(bytes);
     forEachErrorCode(body, (code) => {
       let e = c.errors.get(code);
       if (e === undefined) {

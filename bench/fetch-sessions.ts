@@ -1,0 +1,144 @@
+// What fetch sessions (KIP-227) save a follower that fetches many partitions: a two-broker ZooKeeper cluster,
+// one topic of 1000 partitions led by broker 1 and followed by broker 2, run twice: with sessions (Kafka's
+// default max.incremental.fetch.session.cache.slots=1000 on the leader) and without (slots=0: the leader opens
+// no session, so every follower fetch is a full fetch of all 1000 partitions). Each run measures two phases:
+// idle (no producer) and light load (100 records/s spread over the partitions), each for `phaseMs`:
+//   Fetch requests/s, bytes per Fetch request and response (samsa_request_bytes_total /
+//   samsa_response_bytes_total on the leader), and CPU (user+system, /proc) of the leader and the follower.
+// replica.fetch.wait.max.ms is Kafka's default (500 ms).
+//
+//   npm run build && node dist/bench/fetch-sessions.js [--partitions 1000] [--phase-ms 20000]
+
+import { parseArgs } from 'node:util';
+import { Producer } from '../src/client/producer.js';
+import { freePort } from '../test/helpers/broker.js';
+import { createAssignedTopic, startCluster, type TestCluster } from '../test/helpers/cluster.js';
+import { cpuSeconds } from './lib/brokers.js';
+
+const { values } = parseArgs({
+  options: {
+    partitions: { type: 'string', default: '1000' },
+    'phase-ms': { type: 'string', default: '20000' },
+  },
+});
+const partitions = Number(values.partitions);
+const phaseMs = Number(values['phase-ms']);
+
+interface Sample {
+  fetches: number;
+  requestBytes: number;
+  responseBytes: number;
+  leaderCpu: number;
+  followerCpu: number;
+  at: number;
+}
+
+interface PhaseResult {
+  fetchesPerSec: number;
+  requestBytesPerFetch: number;
+  responseBytesPerFetch: number;
+  leaderCpuPct: number;
+  followerCpuPct: number;
+}
+
+async function scrape(port: number): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+}
+
+function sum(text: string, re: RegExp): number {
+  let n = 0;
+  for (const m of text.matchAll(re)) n += Number(m[1]);
+  return n;
+}
+
+async function sample(c: TestCluster, leaderMetrics: number): Promise<Sample> {
+  const text = await scrape(leaderMetrics);
+  return {
+    fetches: sum(text, /^samsa_requests_total\{api="Fetch",version="\d+"\} (\S+)$/gm),
+    requestBytes: sum(text, /^samsa_request_bytes_total\{api="Fetch"\} (\S+)$/gm),
+    responseBytes: sum(text, /^samsa_response_bytes_total\{api="Fetch"\} (\S+)$/gm),
+    leaderCpu: cpuSeconds(c.broker(1).pid() as number),
+    followerCpu: cpuSeconds(c.broker(2).pid() as number),
+    at: performance.now(),
+  };
+}
+
+function diff(a: Sample, b: Sample): PhaseResult {
+  const secs = (b.at - a.at) / 1000;
+  const fetches = b.fetches - a.fetches;
+  return {
+    fetchesPerSec: fetches / secs,
+    requestBytesPerFetch: (b.requestBytes - a.requestBytes) / fetches,
+    responseBytesPerFetch: (b.responseBytes - a.responseBytes) / fetches,
+    leaderCpuPct: ((b.leaderCpu - a.leaderCpu) / secs) * 100,
+    followerCpuPct: ((b.followerCpu - a.followerCpu) / secs) * 100,
+  };
+}
+
+async function runOnce(sessions: boolean): Promise<{ idle: PhaseResult; load: PhaseResult }> {
+  const leaderMetrics = await freePort();
+  const followerMetrics = await freePort();
+  const c = await startCluster({
+    brokers: 2,
+    overrides: { 'replica.fetch.wait.max.ms': '500' },
+    brokerOverrides: {
+      1: {
+        'metrics.http.port': String(leaderMetrics),
+        'max.incremental.fetch.session.cache.slots': sessions ? '1000' : '0',
+      },
+      2: { 'metrics.http.port': String(followerMetrics) },
+    },
+    readyTimeoutMs: 120_000,
+  });
+  try {
+    await createAssignedTopic(
+      c,
+      1,
+      'bench',
+      Array.from({ length: partitions }, () => [1, 2]),
+    );
+    await new Promise((r) => setTimeout(r, 3000));
+    const s0 = await sample(c, leaderMetrics);
+    await new Promise((r) => setTimeout(r, phaseMs));
+    const s1 = await sample(c, leaderMetrics);
+    const producer = await Producer.connect({ bootstrap: c.bootstrapOf(1), acks: 1 });
+    let stop = false;
+    const load = (async () => {
+      let i = 0;
+      while (!stop) {
+        await producer.send('bench', [{ value: `r${i}`, partition: (i * 7919) % partitions }]);
+        i++;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 2000));
+    const s2 = await sample(c, leaderMetrics);
+    await new Promise((r) => setTimeout(r, phaseMs));
+    const s3 = await sample(c, leaderMetrics);
+    stop = true;
+    await load;
+    await producer.close();
+    return { idle: diff(s0, s1), load: diff(s2, s3) };
+  } finally {
+    await c.destroy();
+  }
+}
+
+function fmt(r: PhaseResult): string {
+  return [
+    r.fetchesPerSec.toFixed(1).padStart(8),
+    r.requestBytesPerFetch.toFixed(0).padStart(10),
+    r.responseBytesPerFetch.toFixed(0).padStart(10),
+    `${r.leaderCpuPct.toFixed(1)}%`.padStart(8),
+    `${r.followerCpuPct.toFixed(1)}%`.padStart(8),
+  ].join(' ');
+}
+
+const withSessions = await runOnce(true);
+const without = await runOnce(false);
+console.log(`follower fetching ${partitions} partitions from one leader, phases of ${phaseMs} ms`);
+console.log('run                       fetch/s  req B/fetch resp B/fetch  leader  follower');
+console.log(`sessions     idle        ${fmt(withSessions.idle)}`);
+console.log(`sessions     100 rec/s   ${fmt(withSessions.load)}`);
+console.log(`no sessions  idle        ${fmt(without.idle)}`);
+console.log(`no sessions  100 rec/s   ${fmt(without.load)}`);
