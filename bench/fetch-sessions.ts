@@ -1,18 +1,22 @@
 // What fetch sessions (KIP-227) save a follower that fetches many partitions: a two-broker ZooKeeper cluster,
-// one topic of 1000 partitions led by broker 1 and followed by broker 2, run twice: with sessions (Kafka's
-// default max.incremental.fetch.session.cache.slots=1000 on the leader) and without (slots=0: the leader opens
-// no session, so every follower fetch is a full fetch of all 1000 partitions). Each run measures two phases:
+// one topic of 1000 partitions with replicas on both (the controller picks one leader for all), run twice: with
+// sessions (Kafka's default max.incremental.fetch.session.cache.slots=1000) and without (slots=0: the leader
+// opens no session, so every follower fetch is a full fetch of all 1000 partitions). Each run measures two phases:
 // idle (no producer) and light load (100 records/s spread over the partitions), each for `phaseMs`:
 //   Fetch requests/s, bytes per Fetch request and response (samsa_request_bytes_total /
-//   samsa_response_bytes_total on the leader), and CPU (user+system, /proc) of the leader and the follower.
+//   samsa_response_bytes_total of both brokers: the follower's fetches, and the leader's fetches of
+//   __consumer_offsets if any), and CPU (user+system, /proc) of the leader and the follower.
 // replica.fetch.wait.max.ms is Kafka's default (500 ms).
 //
 //   npm run build && node dist/bench/fetch-sessions.js [--partitions 1000] [--phase-ms 20000]
 
 import { parseArgs } from 'node:util';
+import { KafkaConnection } from '../src/client/connection.js';
 import { Producer } from '../src/client/producer.js';
+import { ApiKey } from '../src/protocol/generated/apis.js';
+import type { CreateTopicsResponse } from '../src/protocol/generated/create-topics-response.js';
 import { freePort } from '../test/helpers/broker.js';
-import { createAssignedTopic, startCluster, type TestCluster } from '../test/helpers/cluster.js';
+import { startCluster, type TestCluster } from '../test/helpers/cluster.js';
 import { cpuSeconds } from './lib/brokers.js';
 
 const { values } = parseArgs({
@@ -51,17 +55,21 @@ function sum(text: string, re: RegExp): number {
   return n;
 }
 
-async function sample(c: TestCluster, leaderMetrics: number): Promise<Sample> {
-  const text = await scrape(leaderMetrics);
+async function sample(c: TestCluster, ports: number[]): Promise<Sample> {
+  const texts = await Promise.all(ports.map((p) => scrape(p)));
+  const total = (re: RegExp): number => texts.reduce((n, t) => n + sum(t, re), 0);
   return {
-    fetches: sum(text, /^samsa_requests_total\{api="Fetch",version="\d+"\} (\S+)$/gm),
-    requestBytes: sum(text, /^samsa_request_bytes_total\{api="Fetch"\} (\S+)$/gm),
-    responseBytes: sum(text, /^samsa_response_bytes_total\{api="Fetch"\} (\S+)$/gm),
-    leaderCpu: cpuSeconds(c.broker(1).pid() as number),
-    followerCpu: cpuSeconds(c.broker(2).pid() as number),
+    fetches: total(/^samsa_requests_total\{api="Fetch",version="\d+"\} (\S+)$/gm),
+    requestBytes: total(/^samsa_request_bytes_total\{api="Fetch"\} (\S+)$/gm),
+    responseBytes: total(/^samsa_response_bytes_total\{api="Fetch"\} (\S+)$/gm),
+    leaderCpu: cpuSeconds(c.broker(leader).pid() as number),
+    followerCpu: cpuSeconds(c.broker(3 - leader).pid() as number),
     at: performance.now(),
   };
 }
+
+/** The broker that leads the topic's partitions (the controller picks it; all partitions share one). */
+let leader = 1;
 
 function diff(a: Sample, b: Sample): PhaseResult {
   const secs = (b.at - a.at) / 1000;
@@ -76,32 +84,59 @@ function diff(a: Sample, b: Sample): PhaseResult {
 }
 
 async function runOnce(sessions: boolean): Promise<{ idle: PhaseResult; load: PhaseResult }> {
-  const leaderMetrics = await freePort();
-  const followerMetrics = await freePort();
+  const ports = [await freePort(), await freePort()];
   const c = await startCluster({
     brokers: 2,
-    overrides: { 'replica.fetch.wait.max.ms': '500' },
+    overrides: {
+      'replica.fetch.wait.max.ms': '500',
+      'max.incremental.fetch.session.cache.slots': sessions ? '1000' : '0',
+    },
     brokerOverrides: {
-      1: {
-        'metrics.http.port': String(leaderMetrics),
-        'max.incremental.fetch.session.cache.slots': sessions ? '1000' : '0',
-      },
-      2: { 'metrics.http.port': String(followerMetrics) },
+      1: { 'metrics.http.port': String(ports[0]) },
+      2: { 'metrics.http.port': String(ports[1]) },
     },
     readyTimeoutMs: 120_000,
   });
   try {
-    await createAssignedTopic(
-      c,
-      1,
-      'bench',
-      Array.from({ length: partitions }, () => [1, 2]),
-    );
+    const conn = await KafkaConnection.connect({ host: '127.0.0.1', port: c.broker(1).port });
+    try {
+      const res = await conn.request<CreateTopicsResponse>(ApiKey.CreateTopics, {
+        topics: [
+          {
+            name: 'bench',
+            numPartitions: -1,
+            replicationFactor: -1,
+            assignments: Array.from({ length: partitions }, (_, partitionIndex) => ({
+              partitionIndex,
+              brokerIds: [1, 2],
+            })),
+            configs: [],
+          },
+        ],
+        timeoutMs: 60_000,
+        validateOnly: false,
+      });
+      if (res.topics[0]?.errorCode !== 0) throw new Error(`CreateTopics: ${JSON.stringify(res.topics[0])}`);
+    } finally {
+      conn.close();
+    }
+    const deadline = Date.now() + 180_000;
+    for (;;) {
+      const m = await c.metadata(1, ['bench']);
+      const ps = m.topics[0]?.partitions ?? [];
+      const leaders = new Set(ps.map((p) => p.leaderId));
+      if (ps.length === partitions && ps.every((p) => p.isrNodes.length === 2) && leaders.size === 1) {
+        leader = ps[0]?.leaderId as number;
+        break;
+      }
+      if (Date.now() > deadline) throw new Error('the topic did not get one leader and full ISRs in 180 s');
+      await new Promise((r) => setTimeout(r, 500));
+    }
     await new Promise((r) => setTimeout(r, 3000));
-    const s0 = await sample(c, leaderMetrics);
+    const s0 = await sample(c, ports);
     await new Promise((r) => setTimeout(r, phaseMs));
-    const s1 = await sample(c, leaderMetrics);
-    const producer = await Producer.connect({ bootstrap: c.bootstrapOf(1), acks: 1 });
+    const s1 = await sample(c, ports);
+    const producer = await Producer.connect({ bootstrap: c.bootstrapOf(leader), acks: 1 });
     let stop = false;
     const load = (async () => {
       let i = 0;
@@ -112,9 +147,9 @@ async function runOnce(sessions: boolean): Promise<{ idle: PhaseResult; load: Ph
       }
     })();
     await new Promise((r) => setTimeout(r, 2000));
-    const s2 = await sample(c, leaderMetrics);
+    const s2 = await sample(c, ports);
     await new Promise((r) => setTimeout(r, phaseMs));
-    const s3 = await sample(c, leaderMetrics);
+    const s3 = await sample(c, ports);
     stop = true;
     await load;
     await producer.close();
