@@ -122,10 +122,10 @@ async function runOnce(sessions: boolean): Promise<{ idle: PhaseResult; load: Ph
     }
     const deadline = Date.now() + 180_000;
     for (;;) {
-      const m = await c.metadata(1, ['bench']);
-      const ps = m.topics[0]?.partitions ?? [];
+      const views = await Promise.all([1, 2].map((id) => c.metadata(id, ['bench'])));
+      const ps = views.flatMap((m) => m.topics[0]?.partitions ?? []);
       const leaders = new Set(ps.map((p) => p.leaderId));
-      if (ps.length === partitions && ps.every((p) => p.isrNodes.length === 2) && leaders.size === 1) {
+      if (ps.length === 2 * partitions && ps.every((p) => p.isrNodes.length === 2) && leaders.size === 1) {
         leader = ps[0]?.leaderId as number;
         break;
       }
@@ -141,7 +141,11 @@ async function runOnce(sessions: boolean): Promise<{ idle: PhaseResult; load: Ph
     const load = (async () => {
       let i = 0;
       while (!stop) {
-        await producer.send('bench', [{ value: `r${i}`, partition: (i * 7919) % partitions }]);
+        try {
+          await producer.send('bench', [{ value: `r${i}`, partition: (i * 7919) % partitions }]);
+        } catch (err) {
+          console.error(`produce failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
         i++;
         await new Promise((r) => setTimeout(r, 10));
       }
