@@ -89,6 +89,7 @@ async function runOnce(sessions: boolean): Promise<{ idle: PhaseResult; load: Ph
     brokers: 2,
     overrides: {
       'replica.fetch.wait.max.ms': '500',
+      'zookeeper.session.timeout.ms': '30000',
       'max.incremental.fetch.session.cache.slots': sessions ? '1000' : '0',
     },
     brokerOverrides: {
@@ -129,7 +130,23 @@ async function runOnce(sessions: boolean): Promise<{ idle: PhaseResult; load: Ph
         leader = ps[0]?.leaderId as number;
         break;
       }
-      if (Date.now() > deadline) throw new Error('the topic did not get one leader and full ISRs in 180 s');
+      if (Date.now() > deadline) {
+        const count = (id: number, f: (p: { leaderId: number; isrNodes: number[] }) => boolean) =>
+          (views[id - 1]?.topics[0]?.partitions ?? []).filter(f).length;
+        for (const id of [1, 2]) {
+          const lines = c.broker(id).logs().split('\n');
+          const bad = lines.filter((l) => /"level":"(warn|error)"/.test(l));
+          console.error(`broker ${id}: ${bad.length} warn/error lines; last:\n${bad.slice(-5).join('\n')}`);
+        }
+        throw new Error(
+          `the topic did not get one leader and full ISRs in 180 s: ${[1, 2]
+            .map(
+              (id) =>
+                `broker ${id} sees ${count(id, () => true)} partitions, led by 1: ${count(id, (p) => p.leaderId === 1)}, by 2: ${count(id, (p) => p.leaderId === 2)}, full ISR: ${count(id, (p) => p.isrNodes.length === 2)}`,
+            )
+            .join('; ')}`,
+        );
+      }
       await new Promise((r) => setTimeout(r, 500));
     }
     await new Promise((r) => setTimeout(r, 3000));
