@@ -21,6 +21,7 @@ import {
 import { zooKeeperSkip } from '../helpers/zookeeper.js';
 
 const topic = 'sessions';
+const followerWaitMs = 4000;
 const partitions = 6;
 /** Partition p is led by broker (p % 3) + 1 and followed by the two others. */
 const assignment = Array.from({ length: partitions }, (_, p) => [0, 1, 2].map((i) => ((p + i) % 3) + 1));
@@ -49,6 +50,8 @@ describe('fetch sessions between replicas', { skip: zooKeeperSkip(), timeout: 24
     for (const id of [1, 2, 3]) metricsPort.set(id, await freePort());
     c = await startCluster({
       brokers: 3,
+      // A long follower wait: a follower learns a new high watermark at once only through KIP-1166 (Fetch v18).
+      overrides: { 'replica.fetch.wait.max.ms': String(followerWaitMs) },
       brokerOverrides: Object.fromEntries(
         [1, 2, 3].map((id) => [id, { 'metrics.http.port': String(metricsPort.get(id)) }]),
       ),
@@ -133,6 +136,25 @@ describe('fetch sessions between replicas', { skip: zooKeeperSkip(), timeout: 24
       // Produced records reached the followers through incremental fetches.
       await produce(5);
       await waitInSync('all replicas in sync after more records');
+    }));
+
+  test('followers learn a new high watermark at once (Fetch v18, KIP-1166), not at replica.fetch.wait.max.ms', () =>
+    withClusterLogs(c, async () => {
+      await waitInSync('in sync before');
+      const producer = await Producer.connect({ bootstrap: c.bootstrapOf(1), acks: -1 });
+      try {
+        for (let round = 0; round < 3; round++) {
+          // acks=all: answered once the followers' next fetches moved the leader's high watermark; those
+          // fetches are then answered at once (their high watermark is behind), not after the 4 s wait.
+          await producer.send(topic, [{ value: `hw-${round}`, partition: 0 }]);
+          const sent = Date.now();
+          await waitInSync('followers have the new high watermark');
+          const ms = Date.now() - sent;
+          assert.ok(ms < followerWaitMs / 2, `followers learned the high watermark in ${ms} ms`);
+        }
+      } finally {
+        await producer.close();
+      }
     }));
 
   test('a restarted follower opens new sessions and catches up', () =>
