@@ -144,7 +144,7 @@ class ReplicaFetcher {
   private readonly loop: Promise<void>;
   /** Wakes the loop when partitions are added while it sleeps. */
   private wake: (() => void) | null = null;
-  /** Leader log end offsets seen in the last responses, for lag reporting. */
+  /** The leaders' high watermarks seen in the last responses: for lag reporting and Fetch v18. */
   private readonly leaderEnds = new Map<string, number>();
   private readonly log: Logger;
   /** This fetcher's fetch session with the leader (KIP-227): requests list only the partitions that changed. */
@@ -362,7 +362,9 @@ class ReplicaFetcher {
       logStartOffset: s.partition.log.logStartOffset,
       partitionMaxBytes: this.opts.fetchMaxBytes,
       lastFetchedEpoch: -1,
-      highWatermark: version >= 18 ? s.partition.log.highWatermark : Number.MAX_SAFE_INTEGER,
+      // The leader's high watermark as last heard (KIP-1166: the one this replica knows), not the local one,
+      // which a lagging follower caps at its log end: the leader parks the fetch until its own moves on.
+      highWatermark: version >= 18 ? (this.leaderEnds.get(key(s.partition)) ?? -1) : Number.MAX_SAFE_INTEGER,
     }));
     const session = this.session.build(wanted, usesTopicIds);
     const grouped = (list: SessionPartition[]): SessionPartition[][] => {
