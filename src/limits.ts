@@ -30,6 +30,13 @@ export const messageBytesMaxDefault = 1024 * 1024 + 12;
 export const fetchWaitMsMax = 30_000;
 /** Upper bound on the bytes one fetch response may carry, whatever the client asks. */
 export const fetchResponseBytesMax = 64 * 1024 * 1024;
+/** max.incremental.fetch.session.cache.slots: fetch sessions (KIP-227) kept by one broker. */
+export const fetchSessionCacheSlotsDefault = 1000;
+/**
+ * A fetch session unused this long may be evicted by any new session; a younger one only by a more valuable one
+ * (Kafka's MIN_INCREMENTAL_FETCH_SESSION_EVICTION_MS, not configurable there either).
+ */
+export const fetchSessionEvictionMsMin = 120_000;
 /** Longest topic name (Kafka's limit). */
 export const topicNameLengthMax = 249;
 /** Partitions one topic may have. */

@@ -48,6 +48,7 @@ import type { LogConfig } from '../storage/config.js';
 import { LogDirError, LogDirLocks } from '../storage/log-dirs.js';
 import { LogManager } from '../storage/log-manager.js';
 import { ClientWarnings } from './client-warnings.js';
+import { FetchSessionCache } from './fetch-session.js';
 import type { Handler } from './handler.js';
 import { handlers } from './handlers/index.js';
 import { ListenerSet } from './listener-set.js';
@@ -78,6 +79,8 @@ export class Broker {
   readonly transactions: TransactionCoordinator;
   /** Warnings about client requests, rate-limited per client and kind (client-warnings.ts). */
   readonly clientWarnings: ClientWarnings;
+  /** Fetch sessions (KIP-227) of the fetchers of this broker (fetch-session.ts). */
+  readonly fetchSessions: FetchSessionCache;
   /** Prometheus hooks (no-ops when metrics.http.port is -1). */
   readonly metrics: Metrics;
   /** Records appended per partition and time window, for `samsa audit --use-counters` (null: samsa.audit.enable off). */
@@ -110,6 +113,10 @@ export class Broker {
   ) {
     this.log = createLogger('broker');
     this.clientWarnings = new ClientWarnings(this.log);
+    this.fetchSessions = new FetchSessionCache({
+      maxEntries: config.int('max.incremental.fetch.session.cache.slots'),
+      evictionMs: limits.fetchSessionEvictionMsMin,
+    });
     this.nodeId = config.nodeId;
     this.zk = zk;
     this.metadataCache = new MetadataCache(metadata.clusterId, this.nodeId);

@@ -461,7 +461,7 @@ export class Connection {
     const slot: Slot = { done: false, chunks: null, bytes: frame.length + 4, start: performance.now() };
     this.queue.push(slot);
     this.inFlight++;
-    this.broker.metrics.request(apiKey, apiVersion);
+    this.broker.metrics.request(apiKey, apiVersion, frame.length + 4);
     const ctx: RequestContext = {
       broker: this.broker,
       apiKey,
@@ -580,6 +580,7 @@ export class Connection {
     request: unknown,
   ): void {
     if (this.closed) return;
+    let bytes = 0;
     if (response !== null) {
       const w = new Writer(256);
       const sizePos = w.reserveInt32();
@@ -592,6 +593,7 @@ export class Connection {
         return;
       }
       w.patchInt32(sizePos, w.length - 4);
+      bytes = w.length;
       slot.chunks = w.toChunks();
     }
     this.broker.metrics.response(
@@ -599,6 +601,7 @@ export class Connection {
       ctx.apiVersion,
       (performance.now() - slot.start) / 1000,
       response,
+      bytes,
     );
     slot.done = true;
     this.scheduleFlush();

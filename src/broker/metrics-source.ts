@@ -29,6 +29,14 @@ export function brokerMetricsSource(ref: { broker: Broker | null }): MetricsSour
       ref.broker?.networkCounters() ?? { connections: 0, queuedRequestBytes: 0, queuedRequestBytesPeak: 0 },
     groupOffsets: () => (ref.broker === null ? [] : committedOffsets(ref.broker)),
     logDirs: () => ref.broker?.config.logDirs() ?? [],
+    fetchSessions: () =>
+      ref.broker?.fetchSessions.stats() ?? {
+        sessions: 0,
+        partitions: 0,
+        evictions: 0,
+        created: 0,
+        incremental: 0,
+      },
     underReplicatedPartitions: () => {
       let n = 0;
       for (const p of ref.broker?.replicas.all() ?? [])

@@ -10,6 +10,10 @@
 // offset is followed. A fetch answered with an error for a partition pauses it (fenced or not-leader: until
 // the controller's next LeaderAndIsr moves it; others: replica.fetch.backoff.ms).
 //
+// Fetches use a fetch session (KIP-227, fetch-session-handler.ts), as Kafka's followers do: after a full fetch
+// the requests list only the partitions whose fetch position moved, and the leader answers only the partitions
+// with something new; a session error sends a full fetch again.
+//
 // Every response is checked against the partition's current state before it is applied: a LeaderAndIsr that
 // arrived meanwhile (a new leader or epoch) makes the fetched data stale, and it is dropped.
 
@@ -21,12 +25,18 @@ import { ApiKey } from '../protocol/generated/apis.js';
 import type { FetchResponse } from '../protocol/generated/fetch-response.js';
 import type { ListOffsetsResponse } from '../protocol/generated/list-offsets-response.js';
 import type { OffsetForLeaderEpochResponse } from '../protocol/generated/offset-for-leader-epoch-response.js';
+import { FetchSessionHandler, type SessionPartition } from './fetch-session-handler.js';
 import type { MetadataCache } from './metadata-cache.js';
 import type { Partition } from './partition.js';
 import type { FollowerDriver } from './replica-manager.js';
 
-/** Fetch v12: flexible, topics by name, the replica id in the body (v15+ moves it into a tagged field). */
-const FETCH_VERSION = 12;
+/**
+ * Fetch v18 (topic ids, the replica id in replica_state, the follower's high watermark: KIP-1166), or the highest
+ * version the leader has; v12 (topics by name) while a partition has no topic id.
+ */
+const FETCH_VERSION_MAX = 18;
+const FETCH_VERSION_BY_NAME = 12;
+const ZERO_UUID = '0'.repeat(32);
 const OFFSET_FOR_LEADER_EPOCH_VERSION = 4;
 const LIST_OFFSETS_VERSION = 4;
 const EARLIEST = -2;
@@ -134,9 +144,11 @@ class ReplicaFetcher {
   private readonly loop: Promise<void>;
   /** Wakes the loop when partitions are added while it sleeps. */
   private wake: (() => void) | null = null;
-  /** Leader log end offsets seen in the last responses, for lag reporting. */
+  /** The leaders' high watermarks seen in the last responses: for lag reporting and Fetch v18. */
   private readonly leaderEnds = new Map<string, number>();
   private readonly log: Logger;
+  /** This fetcher's fetch session with the leader (KIP-227): requests list only the partitions that changed. */
+  readonly session = new FetchSessionHandler();
 
   constructor(
     readonly leaderId: number,
@@ -335,38 +347,96 @@ class ReplicaFetcher {
   }
 
   private async fetch(states: FetchState[]): Promise<void> {
-    const byTopic = new Map<string, FetchState[]>();
-    for (const s of states) {
-      const list = byTopic.get(s.partition.topic) ?? [];
-      list.push(s);
-      byTopic.set(s.partition.topic, list);
-    }
-    const res = await this.send<FetchResponse>(ApiKey.Fetch, FETCH_VERSION, {
-      replicaId: this.opts.localBrokerId,
-      maxWaitMs: this.opts.fetchWaitMaxMs,
-      minBytes: this.opts.fetchMinBytes,
-      maxBytes: this.opts.fetchResponseMaxBytes,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [...byTopic].map(([topic, list]) => ({
-        topic,
-        partitions: list.map((s) => ({
-          partition: s.partition.index,
-          currentLeaderEpoch: s.leaderEpoch,
-          fetchOffset: s.partition.log.logEndOffset,
-          lastFetchedEpoch: -1,
-          logStartOffset: s.partition.log.logStartOffset,
-          partitionMaxBytes: this.opts.fetchMaxBytes,
+    const conn = await this.connection();
+    const negotiated = Math.min(conn.version(ApiKey.Fetch), FETCH_VERSION_MAX);
+    // Topic ids (v13+) when every partition has one; the leader's session is tied to one way or the other.
+    const usesTopicIds = negotiated >= 13 && states.every((s) => s.partition.topicId !== ZERO_UUID);
+    const version = usesTopicIds ? negotiated : Math.min(negotiated, FETCH_VERSION_BY_NAME);
+    const wanted: SessionPartition[] = states.map((s) => ({
+      key: key(s.partition),
+      topic: s.partition.topic,
+      topicId: usesTopicIds ? s.partition.topicId : ZERO_UUID,
+      partition: s.partition.index,
+      fetchOffset: s.partition.log.logEndOffset,
+      currentLeaderEpoch: s.leaderEpoch,
+      logStartOffset: s.partition.log.logStartOffset,
+      partitionMaxBytes: this.opts.fetchMaxBytes,
+      lastFetchedEpoch: -1,
+      // The leader's high watermark as last heard (KIP-1166: the one this replica knows), not the local one,
+      // which a lagging follower caps at its log end: the leader parks the fetch until its own moves on.
+      highWatermark: version >= 18 ? (this.leaderEnds.get(key(s.partition)) ?? -1) : Number.MAX_SAFE_INTEGER,
+    }));
+    const session = this.session.build(wanted, usesTopicIds);
+    const grouped = (list: SessionPartition[]): SessionPartition[][] => {
+      const byTopic = new Map<string, SessionPartition[]>();
+      for (const p of list) {
+        const group = byTopic.get(p.topic) ?? [];
+        group.push(p);
+        byTopic.set(p.topic, group);
+      }
+      return [...byTopic.values()];
+    };
+    let res: FetchResponse;
+    try {
+      res = await this.send<FetchResponse>(ApiKey.Fetch, version, {
+        replicaId: this.opts.localBrokerId,
+        replicaState: { replicaId: this.opts.localBrokerId, replicaEpoch: -1 },
+        maxWaitMs: this.opts.fetchWaitMaxMs,
+        minBytes: this.opts.fetchMinBytes,
+        maxBytes: this.opts.fetchResponseMaxBytes,
+        isolationLevel: 0,
+        sessionId: session.sessionId,
+        sessionEpoch: session.sessionEpoch,
+        topics: grouped(session.send).map((list) => ({
+          topic: list[0]?.topic,
+          topicId: list[0]?.topicId,
+          partitions: list.map((p) => ({
+            partition: p.partition,
+            currentLeaderEpoch: p.currentLeaderEpoch,
+            fetchOffset: p.fetchOffset,
+            lastFetchedEpoch: p.lastFetchedEpoch,
+            logStartOffset: p.logStartOffset,
+            partitionMaxBytes: p.partitionMaxBytes,
+            ...(version >= 18 ? { highWatermark: p.highWatermark } : {}),
+          })),
         })),
-      })),
-      forgottenTopicsData: [],
-      rackId: '',
-    });
-    if (res.errorCode !== ErrorCode.NONE) throw new Error(`Fetch failed: ${errorName(res.errorCode)}`);
+        forgottenTopicsData: grouped(session.forget).map((list) => ({
+          topic: list[0]?.topic,
+          topicId: list[0]?.topicId,
+          partitions: list.map((p) => p.partition),
+        })),
+        rackId: '',
+      });
+    } catch (err) {
+      this.session.handleError();
+      throw err;
+    }
+    const before = this.session.id;
+    if (!this.session.handleResponse(session, res.errorCode, res.sessionId)) {
+      // A session error (Kafka logs it at info too): the next round sends a full fetch, without back-off.
+      this.log.info('fetch session error; the next fetch is a full fetch', {
+        leader: this.leaderId,
+        sessionId: session.sessionId,
+        sessionEpoch: session.sessionEpoch,
+        error: errorName(res.errorCode),
+      });
+      if (session.full) throw new Error(`Fetch failed: ${errorName(res.errorCode)}`);
+      return;
+    }
+    if (session.full && this.session.id !== 0 && this.session.id !== before) {
+      this.log.info('fetch session opened', {
+        leader: this.leaderId,
+        sessionId: this.session.id,
+        partitions: session.send.length,
+      });
+    }
+    const names = new Map(wanted.map((p) => [p.topicId, p.topic]));
     const answers = new Map<string, FetchResponse['responses'][number]['partitions'][number]>();
-    for (const t of res.responses)
-      for (const p of t.partitions) answers.set(`${t.topic}-${p.partitionIndex}`, p);
+    for (const t of res.responses) {
+      const topic = usesTopicIds ? names.get(t.topicId) : t.topic;
+      if (topic === undefined) continue;
+      for (const p of t.partitions) answers.set(`${topic}-${p.partitionIndex}`, p);
+    }
     for (const s of states) {
       const a = answers.get(key(s.partition));
       if (a === undefined || !this.current(s)) continue;

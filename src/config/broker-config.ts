@@ -176,6 +176,12 @@ export const definitions: Record<string, Definition> = {
   'replica.fetch.backoff.ms': { kind: 'int', default: '1000', min: 0 },
   'replica.socket.timeout.ms': { kind: 'int', default: '30000', min: 1 },
   ...securityDefinitions,
+  // Fetch sessions (KIP-227, src/broker/fetch-session.ts); 0 turns them off.
+  'max.incremental.fetch.session.cache.slots': {
+    kind: 'int',
+    default: String(limits.fetchSessionCacheSlotsDefault),
+    min: 0,
+  },
 };
 
 /**

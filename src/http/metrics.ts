@@ -4,6 +4,7 @@
 //   samsa_requests_total{api,version}                 requests handled [RequestsPerSec]
 //   samsa_request_errors_total{api,version,error}     error codes in responses, by Kafka error name [ErrorsPerSec]
 //   samsa_request_duration_seconds{api}               time from decode to response queued [TotalTimeMs]
+//   samsa_request_bytes_total{api}, samsa_response_bytes_total{api}   frame bytes in and out [RequestBytes]
 //   samsa_topic_{bytes,records}_{in,out}_total{topic} produce and fetch traffic [BytesInPerSec, ...]
 //   samsa_produce_recompressed_batches_total{topic}   batches rewritten for the topic's compression.type
 //   samsa_partition_{log_size_bytes,log_start_offset,log_end_offset,high_watermark}{topic,partition}
@@ -16,6 +17,12 @@
 //   samsa_log_dir_free_bytes, samsa_log_dir_size_bytes{dir}   the file system of each log dir (statfs at scrape
 //                                                     time; free = available to this unprivileged process)
 //   samsa_under_replicated_partitions                 [UnderReplicatedPartitions]; 0 until replication exists
+//   samsa_fetch_sessions, samsa_fetch_session_partitions, samsa_fetch_session_evictions_total
+//                                                     fetch sessions (KIP-227) [NumIncrementalFetchSessions,
+//                                                     NumIncrementalFetchPartitionsCached,
+//                                                     IncrementalFetchSessionEvictionsPerSec]
+//   samsa_fetch_sessions_created_total, samsa_fetch_session_incremental_requests_total
+//                                                     full fetches that opened a session; incremental fetches
 //   process_* and nodejs_* (prom-client's default metrics: memory, CPU, event-loop lag, GC)
 //
 // Hot-path cost: every hook is a Map lookup on a number or a topic name that returns a cached prom-client
@@ -43,6 +50,8 @@ export interface MetricsSource {
   logDirs?(): readonly string[];
   /** Partitions led here whose ISR is smaller than their replica set (none while each has one replica). */
   underReplicatedPartitions?(): number;
+  /** The fetch session cache: sessions, partitions they hold, evictions since start. */
+  fetchSessions?(): FetchSessionSample;
   /** Committed offsets of consumer groups, with the partition's high watermark. */
   groupOffsets?(): Iterable<{
     group: string;
@@ -57,9 +66,10 @@ export interface MetricsSource {
 export interface Metrics {
   /** False for NOOP_METRICS: callers skip work done only to feed a hook. */
   readonly enabled: boolean;
-  request(apiKey: number, apiVersion: number): void;
+  /** A request was decoded; `bytes` is its frame with the size prefix. */
+  request(apiKey: number, apiVersion: number, bytes?: number): void;
   /** A response was queued `seconds` after the request was decoded; its error codes are counted. */
-  response(apiKey: number, apiVersion: number, seconds: number, body: unknown): void;
+  response(apiKey: number, apiVersion: number, seconds: number, body: unknown, bytes?: number): void;
   topicIn(topic: string, bytes: number, records: number): void;
   topicOut(topic: string, bytes: number, records: number): void;
   recompressed(topic: string): void;
@@ -93,8 +103,26 @@ export const NOOP_METRICS: Metrics = {
   longPollWait() {},
 };
 
+type FetchSessionSample = {
+  sessions: number;
+  partitions: number;
+  evictions: number;
+  created: number;
+  incremental: number;
+};
+
+const NO_FETCH_SESSIONS: FetchSessionSample = {
+  sessions: 0,
+  partitions: 0,
+  evictions: 0,
+  created: 0,
+  incremental: 0,
+};
+
 interface ApiChildren {
   requests: Counter.Internal;
+  requestBytes: Counter.Internal;
+  responseBytes: Counter.Internal;
   duration: Histogram.Internal<string>;
   errors: Map<number, Counter.Internal>;
   api: string;
@@ -140,6 +168,8 @@ export class BrokerMetrics implements Metrics {
 
   private readonly requestsTotal: Counter;
   private readonly errorsTotal: Counter;
+  private readonly requestBytesTotal: Counter;
+  private readonly responseBytesTotal: Counter;
   private readonly requestDuration: Histogram;
   private readonly bytesIn: Counter;
   private readonly recordsIn: Counter;
@@ -163,6 +193,18 @@ export class BrokerMetrics implements Metrics {
       name: 'samsa_request_errors_total',
       help: 'Non-zero error codes in responses, by API, version and Kafka error name',
       labelNames: ['api', 'version', 'error'],
+      registers,
+    });
+    this.requestBytesTotal = new Counter({
+      name: 'samsa_request_bytes_total',
+      help: 'Bytes of request frames received (size prefix included), by API',
+      labelNames: ['api'],
+      registers,
+    });
+    this.responseBytesTotal = new Counter({
+      name: 'samsa_response_bytes_total',
+      help: 'Bytes of response frames sent (size prefix included), by API',
+      labelNames: ['api'],
       registers,
     });
     this.requestDuration = new Histogram({
@@ -321,6 +363,48 @@ export class BrokerMetrics implements Metrics {
         this.set(source.underReplicatedPartitions?.() ?? 0);
       },
     });
+    const sessionGauge = (name: string, help: string, pick: (s: FetchSessionSample) => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect(this: Gauge) {
+          this.set(pick(source.fetchSessions?.() ?? NO_FETCH_SESSIONS));
+        },
+      });
+    };
+    sessionGauge('samsa_fetch_sessions', 'Fetch sessions (KIP-227) in the cache', (f) => f.sessions);
+    sessionGauge(
+      'samsa_fetch_session_partitions',
+      'Partitions held by the fetch sessions in the cache',
+      (f) => f.partitions,
+    );
+    const sessionCounter = (name: string, help: string, pick: (s: FetchSessionSample) => number): void => {
+      new Counter({
+        name,
+        help,
+        registers,
+        collect(this: Counter) {
+          this.reset();
+          this.inc(pick(source.fetchSessions?.() ?? NO_FETCH_SESSIONS));
+        },
+      });
+    };
+    sessionCounter(
+      'samsa_fetch_session_evictions_total',
+      'Fetch sessions evicted to make room for new ones (max.incremental.fetch.session.cache.slots)',
+      (f) => f.evictions,
+    );
+    sessionCounter(
+      'samsa_fetch_sessions_created_total',
+      'Fetch sessions created by full fetches',
+      (f) => f.created,
+    );
+    sessionCounter(
+      'samsa_fetch_session_incremental_requests_total',
+      'Incremental fetches served in a fetch session',
+      (f) => f.incremental,
+    );
     collectDefaultMetrics({ register: this.registry });
   }
 
@@ -334,6 +418,8 @@ export class BrokerMetrics implements Metrics {
         api,
         version,
         requests: this.requestsTotal.labels(api, version),
+        requestBytes: this.requestBytesTotal.labels(api),
+        responseBytes: this.responseBytesTotal.labels(api),
         duration: this.requestDuration.labels(api),
         errors: new Map(),
       };
@@ -357,13 +443,16 @@ export class BrokerMetrics implements Metrics {
     return c;
   }
 
-  request(apiKey: number, apiVersion: number): void {
-    this.api(apiKey, apiVersion).requests.inc();
+  request(apiKey: number, apiVersion: number, bytes = 0): void {
+    const c = this.api(apiKey, apiVersion);
+    c.requests.inc();
+    if (bytes > 0) c.requestBytes.inc(bytes);
   }
 
-  response(apiKey: number, apiVersion: number, seconds: number, body: unknown): void {
+  response(apiKey: number, apiVersion: number, seconds: number, body: unknown, bytes = 0): void {
     const c = this.api(apiKey, apiVersion);
     c.duration.observe(seconds);
+    if (bytes > 0) c.responseBytes.inc(bytes);
     forEachErrorCode(body, (code) => {
       let e = c.errors.get(code);
       if (e === undefined) {
