@@ -48,6 +48,7 @@ import { handlers } from './handlers/index.js';
 import { brokerMetricsSource } from './metrics-source.js';
 import { Server } from './server.js';
 import { StartupError } from './startup-error.js';
+import { stopTxnVerifier } from './txn-verification.js';
 
 export interface ApiVersionRange {
   apiKey: number;
@@ -630,6 +631,7 @@ export class Broker {
     // Parked JoinGroup/SyncGroup requests are answered first, so the listener can drain.
     this.groups.stop();
     this.transactions.stop();
+    stopTxnVerifier(this);
     await this.server.close(limits.shutdownGraceMs);
     this.clientWarnings.close();
     if (this.brokerMetrics !== null) await this.brokerMetrics.close();
