@@ -73,6 +73,7 @@ export function errorResponse(
         throttleTimeMs: 0,
         responses: req.topicData.map((t) => ({
           name: t.name,
+          topicId: t.topicId,
           partitionResponses: t.partitionData.map((p) => ({
             index: p.index,
             errorCode,
@@ -138,6 +139,7 @@ export function errorResponse(
         throttleTimeMs: 0,
         topics: (request as OffsetCommitRequest | TxnOffsetCommitRequest).topics.map((t) => ({
           name: t.name,
+          topicId: t.topicId,
           partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
         })),
       };
