@@ -238,10 +238,14 @@ export class TransactionMetadata {
 
   /**
    * EndTxn: PrepareCommit or PrepareAbort. `fence` (an abort the coordinator starts: timeout, or a new producer
-   * taking the id over) bumps the epoch so the current producer is fenced (Kafka's prepareFenceProducerEpoch).
+   * taking the id over) bumps the epoch so the current producer is fenced (Kafka's prepareFenceProducerEpoch),
+   * by two for a TV2 transaction.
    */
   prepareAbortOrCommit(commit: boolean, now: number, fence = false): TxnTransit {
-    const epoch = fence && this.producerEpoch < EPOCH_MAX ? this.producerEpoch + 1 : this.producerEpoch;
+    // A TV2 transaction's abort bumps once more (Kafka fences, then ends it as TV2 does): the fenced producer's
+    // EndTxn at its old epoch is then no retry of this end (that would be one below the current epoch) but fenced.
+    const bump = fence ? (this.clientTransactionVersion >= 2 ? 2 : 1) : 0;
+    const epoch = Math.min(this.producerEpoch + bump, EPOCH_MAX);
     return this.transit({
       state: commit ? TxnState.PrepareCommit : TxnState.PrepareAbort,
       producerEpoch: epoch,
