@@ -13,14 +13,23 @@ import type { AddPartitionsToTxnResponse } from '../../../src/protocol/generated
 import type { ApiVersionsResponse } from '../../../src/protocol/generated/api-versions-response.js';
 import { ApiKey } from '../../../src/protocol/generated/apis.js';
 import type { EndTxnResponse } from '../../../src/protocol/generated/end-txn-response.js';
+import type { FindCoordinatorResponse } from '../../../src/protocol/generated/find-coordinator-response.js';
 import type { InitProducerIdResponse } from '../../../src/protocol/generated/init-producer-id-response.js';
 import type { ListOffsetsResponse } from '../../../src/protocol/generated/list-offsets-response.js';
 import type { ProduceResponse } from '../../../src/protocol/generated/produce-response.js';
+import type { TxnOffsetCommitResponse } from '../../../src/protocol/generated/txn-offset-commit-response.js';
 import { encodeRecordBatch } from '../../../src/protocol/records.js';
 import { type BrokerHandle, startBroker } from '../../helpers/broker.js';
 import { metadataOf, waitFor } from '../../helpers/cluster.js';
 import { createTopic } from '../group-client.js';
-import { addPartitions, describeTxn, endTxn, initProducerId, type Producer } from './txn-client.js';
+import {
+  addOffsets,
+  addPartitions,
+  describeTxn,
+  endTxn,
+  initProducerId,
+  type Producer,
+} from './txn-client.js';
 
 const overrides = {
   'transaction.state.log.num.partitions': '2',
@@ -97,6 +106,42 @@ async function logEnd(c: KafkaConnection, topic: string, partition: number): Pro
     7,
   );
   return res.topics[0]!.partitions[0]!.offset;
+}
+
+/** TxnOffsetCommit of one offset per partition given; the error codes in response order. */
+async function txnOffsetCommit(
+  c: KafkaConnection,
+  version: number,
+  p: Producer,
+  groupId: string,
+  topics: { name?: string; topicId?: string; partition: number; offset: number }[],
+): Promise<number[]> {
+  const res = await c.request<TxnOffsetCommitResponse>(
+    ApiKey.TxnOffsetCommit,
+    {
+      transactionalId: p.transactionalId,
+      groupId,
+      producerId: p.producerId,
+      producerEpoch: p.producerEpoch,
+      generationIdOrMemberEpoch: -1,
+      memberId: '',
+      groupInstanceId: null,
+      topics: topics.map((t) => ({
+        name: t.name ?? '',
+        topicId: t.topicId ?? '0'.repeat(32),
+        partitions: [
+          {
+            partitionIndex: t.partition,
+            committedOffset: t.offset,
+            committedLeaderEpoch: -1,
+            committedMetadata: null,
+          },
+        ],
+      })),
+    },
+    version,
+  );
+  return res.topics.flatMap((t) => t.partitions.map((q) => q.errorCode));
 }
 
 function waitForState(c: KafkaConnection, id: string, state: string) {
@@ -290,6 +335,59 @@ describe('transactions version 2 (one broker process)', () => {
     assert.equal((await produce(c, 13, { topicId, partition: 0 }, p, 0)).errorCode, ErrorCode.NONE);
     assert.equal((await endV5(c, p, true)).errorCode, ErrorCode.NONE);
     await waitForState(c, 'tv2-by-id', 'CompleteCommit');
+  });
+
+  it('TxnOffsetCommit v5 adds the group to a TV2 transaction; v6 by topic id; v3/v4 verified', async () => {
+    const fc = await c.request<FindCoordinatorResponse>(
+      ApiKey.FindCoordinator,
+      { keyType: 0, coordinatorKeys: ['g-tv2'] },
+      4,
+    );
+    assert.equal(fc.coordinators[0]!.errorCode, ErrorCode.NONE);
+    const topicId = (await metadataOf(b.bootstrap, ['v2-a'])).topics[0]!.topicId;
+    const init = await initProducerId(c, 'tv2-offsets', { version: 5 });
+    const p: Producer = {
+      transactionalId: 'tv2-offsets',
+      producerId: init.producerId,
+      producerEpoch: init.producerEpoch,
+    };
+    // No AddOffsetsToTxn: v5 has the group coordinator add the __consumer_offsets partition.
+    assert.deepEqual(await txnOffsetCommit(c, 5, p, 'g-tv2', [{ name: 'v2-a', partition: 0, offset: 7 }]), [
+      ErrorCode.NONE,
+    ]);
+    const open = await describeTxn(c, 'tv2-offsets');
+    assert.equal(open.transactionState, 'Ongoing');
+    assert.deepEqual(
+      open.topics.map((t) => t.topic),
+      ['__consumer_offsets'],
+    );
+    const end = await endV5(c, p, true);
+    assert.equal(end.errorCode, ErrorCode.NONE);
+    await waitForState(c, 'tv2-offsets', 'CompleteCommit');
+    // v6: topic ids; an unknown one is UNKNOWN_TOPIC_ID, the known one is committed.
+    const next: Producer = { ...p, producerEpoch: end.producerEpoch };
+    const v6 = await txnOffsetCommit(c, 6, next, 'g-tv2', [
+      { topicId, partition: 1, offset: 9 },
+      { topicId: 'fedcba9876543210fedcba9876543210', partition: 0, offset: 1 },
+    ]);
+    assert.deepEqual(v6, [ErrorCode.NONE, ErrorCode.UNKNOWN_TOPIC_ID]);
+    assert.equal((await endV5(c, next, true)).errorCode, ErrorCode.NONE);
+    await waitForState(c, 'tv2-offsets', 'CompleteCommit');
+
+    // Transaction version 1: the group's partition must have been added with AddOffsetsToTxn.
+    const init1 = await initProducerId(c, 'tv1-offsets', { version: 4 });
+    const p1: Producer = {
+      transactionalId: 'tv1-offsets',
+      producerId: init1.producerId,
+      producerEpoch: init1.producerEpoch,
+    };
+    assert.equal((await addPartitions(c, p1, { 'v1-a': [0] })).get('v1-a:0'), ErrorCode.NONE);
+    const one = [{ name: 'v2-a', partition: 0, offset: 3 }];
+    assert.deepEqual(await txnOffsetCommit(c, 3, p1, 'g-tv2', one), [ErrorCode.INVALID_TXN_STATE]);
+    assert.deepEqual(await txnOffsetCommit(c, 4, p1, 'g-tv2', one), [ErrorCode.TRANSACTION_ABORTABLE]);
+    assert.equal(await addOffsets(c, p1, 'g-tv2'), ErrorCode.NONE);
+    assert.deepEqual(await txnOffsetCommit(c, 4, p1, 'g-tv2', one), [ErrorCode.NONE]);
+    assert.equal(await endTxn(c, p1, false), ErrorCode.NONE);
   });
 
   it('InitProducerId v6 refuses two-phase commit (transaction.two.phase.commit.enable is off)', async () => {
