@@ -1,7 +1,9 @@
-// The transaction coordinator of this broker (Kafka's TransactionCoordinator, transaction version 1): the single
-// owner of the transactional ids of the __transaction_state partitions this broker leads. The state machine of an
-// id is in metadata.ts, ownership and the state writes in state-manager.ts, the durable records in state-log.ts
-// and records.ts, the markers in markers.ts.
+// The transaction coordinator of this broker (Kafka's TransactionCoordinator, transaction versions 1 and 2): the
+// single owner of the transactional ids of the __transaction_state partitions this broker leads. The state machine
+// of an id is in metadata.ts, ownership and the state writes in state-manager.ts, the durable records in
+// state-log.ts and records.ts, the markers in markers.ts, EndTxn's and the verification's decisions in end-txn.ts.
+// Transaction version 2 (KIP-890 part 2, EndTxn v5): every end bumps the epoch (the markers carry the new one), the
+// partition leaders add the partitions (AddPartitionsToTxn v5 / a direct call, src/broker/txn-verification.ts).
 //
 // Every transition is written to __transaction_state and committed (acks=all, the high watermark passed it)
 // before the request that caused it is answered; meanwhile the id is pending and other requests for it get
@@ -32,11 +34,10 @@ import * as limits from '../../limits.js';
 import type { Logger } from '../../logger.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { type TxnCoordinatorConfig, txnCoordinatorConfig } from './config.js';
-import { decideEndV1, decideEndV2, verifyPartitions } from './end-txn.js';
+import { checkProducer, decideEndV1, decideEndV2, validProducerId, verifyPartitions } from './end-txn.js';
 import { type MarkerHost, TxnMarkerChannel } from './markers.js';
 import {
   copyPartitions,
-  isEpochExhausted,
   NO_PRODUCER_EPOCH,
   NO_PRODUCER_ID,
   partitionCount,
@@ -575,30 +576,4 @@ export class TransactionCoordinator {
     }
     return { errorCode: ErrorCode.NONE, unknownStateFilters, transactionStates };
   }
-}
-
-/** The producer of a request is the id's current one: INVALID_PRODUCER_ID_MAPPING or PRODUCER_FENCED otherwise. */
-function checkProducer(
-  md: TransactionMetadata | undefined,
-  producerId: number,
-  producerEpoch: number,
-): number {
-  if (md === undefined || md.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
-  if (md.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
-  return ErrorCode.NONE;
-}
-
-/**
- * Kafka's isValidProducerId: the id and epoch a producer says it has may re-initialize it when the id has no epoch
- * yet, when they are its current producer id, or its previous one at an exhausted epoch (a retried rotation).
- */
-function validProducerId(
-  md: TransactionMetadata,
-  expected: { producerId: number; producerEpoch: number },
-): boolean {
-  return (
-    md.producerEpoch === NO_PRODUCER_EPOCH ||
-    expected.producerId === md.producerId ||
-    (expected.producerId === md.prevProducerId && isEpochExhausted(expected.producerEpoch))
-  );
 }

@@ -1,4 +1,4 @@
-// What EndTxn and the partition leaders' verification do with a transactional id's state, as pure decisions
+// What EndTxn, the partition leaders' verification and the producer checks of the other requests do with a transactional id's state, as pure decisions
 // (Kafka's TransactionCoordinator.handleEndTransaction / handleVerifyPartitionsInTransaction); the coordinator
 // (coordinator.ts) acts on them.
 //
@@ -15,7 +15,13 @@
 // written too (it bumps the epoch); a commit of one is INVALID_TXN_STATE, as Kafka.
 
 import { ErrorCode } from '../../protocol/errors.js';
-import { EPOCH_MAX, isEpochExhausted, type TransactionMetadata, type TxnPartitions } from './metadata.js';
+import {
+  EPOCH_MAX,
+  isEpochExhausted,
+  NO_PRODUCER_EPOCH,
+  type TransactionMetadata,
+  type TxnPartitions,
+} from './metadata.js';
 import { TxnState } from './records.js';
 
 export type EndDecision =
@@ -134,4 +140,30 @@ export function verifyPartitions(
     out.set(topic, codes);
   }
   return out;
+}
+
+/** The producer of a request is the id's current one: INVALID_PRODUCER_ID_MAPPING or PRODUCER_FENCED otherwise. */
+export function checkProducer(
+  md: TransactionMetadata | undefined,
+  producerId: number,
+  producerEpoch: number,
+): number {
+  if (md === undefined || md.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+  if (md.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
+  return ErrorCode.NONE;
+}
+
+/**
+ * Kafka's isValidProducerId: the id and epoch a producer says it has may re-initialize it when the id has no epoch
+ * yet, when they are its current producer id, or its previous one at an exhausted epoch (a retried rotation).
+ */
+export function validProducerId(
+  md: TransactionMetadata,
+  expected: { producerId: number; producerEpoch: number },
+): boolean {
+  return (
+    md.producerEpoch === NO_PRODUCER_EPOCH ||
+    expected.producerId === md.producerId ||
+    (expected.producerId === md.prevProducerId && isEpochExhausted(expected.producerEpoch))
+  );
 }
