@@ -224,7 +224,7 @@ export async function txnCommit(
     groupId,
     producerId: p.producerId,
     producerEpoch: p.producerEpoch,
-    generationId: opts.generationId ?? -1,
+    generationIdOrMemberEpoch: opts.generationId ?? -1,
     memberId: opts.memberId ?? '',
     groupInstanceId: null,
     topics: [...new Set(offsets.map((o) => o.topic))].map((name) => ({
