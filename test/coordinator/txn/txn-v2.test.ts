@@ -415,3 +415,41 @@ describe('transactions version 2 (one broker process)', () => {
     );
   });
 });
+
+describe('transaction.version 1 (the switch back to KIP-890 part 1)', () => {
+  let b: BrokerHandle;
+  let c: KafkaConnection;
+
+  before(async () => {
+    b = await startBroker({ overrides: { ...overrides, 'transaction.version': '1' } });
+    c = await KafkaConnection.connect({ host: '127.0.0.1', port: b.port, clientId: 'txn-v1-test' });
+    assert.equal(await createTopic(c, 'tv1-only', 1), ErrorCode.NONE);
+  });
+
+  after(async () => {
+    c?.close();
+    await b?.destroy();
+  });
+
+  it('finalizes transaction.version 1; Produce v12 is then verified, not added', async () => {
+    const res = await c.request<ApiVersionsResponse>(
+      ApiKey.ApiVersions,
+      { clientSoftwareName: 'samsa-test', clientSoftwareVersion: '1' },
+      3,
+    );
+    const finalized = res.finalizedFeatures.find((f) => f.name === 'transaction.version');
+    assert.deepEqual([finalized?.minVersionLevel, finalized?.maxVersionLevel], [1, 1]);
+    const init = await initProducerId(c, 'tv1-switch', { version: 5 });
+    const p: Producer = {
+      transactionalId: 'tv1-switch',
+      producerId: init.producerId,
+      producerEpoch: init.producerEpoch,
+    };
+    const refused = await produce(c, 12, { topic: 'tv1-only', partition: 0 }, p, 0);
+    assert.equal(refused.errorCode, ErrorCode.TRANSACTION_ABORTABLE);
+    assert.equal((await addPartitions(c, p, { 'tv1-only': [0] })).get('tv1-only:0'), ErrorCode.NONE);
+    assert.equal((await produce(c, 12, { topic: 'tv1-only', partition: 0 }, p, 0)).errorCode, ErrorCode.NONE);
+    assert.equal(await endTxn(c, p, true), ErrorCode.NONE);
+    await waitForState(c, 'tv1-switch', 'CompleteCommit');
+  });
+});
