@@ -141,6 +141,12 @@ export const txnMarkersQueuedMax = 1_000_000;
 export const txnPartitionsPerTransactionMax = 100_000;
 /** How long WriteTxnMarkers waits for a marker to be replicated (Kafka's request.timeout.ms default). */
 export const txnMarkerReplicationTimeoutMs = 30_000;
+/**
+ * How long a partition leader waits for the transaction coordinator of another broker to verify or add the
+ * partitions of a transactional produce (AddPartitionsToTxn v4+, KIP-890); the produce then fails with a
+ * retriable NOT_ENOUGH_REPLICAS.
+ */
+export const txnVerifyRequestTimeoutMs = 10_000;
 
 // Client warnings (src/broker/client-warnings.ts)
 /** A warning about a client's input repeated by the same client is logged at most once per this, with a count. */

@@ -54,6 +54,7 @@ import { handlers } from './handlers/index.js';
 import { ListenerSet } from './listener-set.js';
 import { brokerMetricsSource } from './metrics-source.js';
 import { StartupError } from './startup-error.js';
+import { stopTxnVerifier } from './txn-verification.js';
 
 export interface ApiVersionRange {
   apiKey: number;
@@ -656,6 +657,7 @@ export class Broker {
     this.transactions.stop();
     // The last counts are written while this broker still serves (it may lead __samsa_audit).
     await this.auditCounters?.stop();
+    stopTxnVerifier(this);
     await this.server.close(limits.shutdownGraceMs);
     this.clientWarnings.close();
     if (this.brokerMetrics !== null) await this.brokerMetrics.close();

@@ -74,6 +74,7 @@ export function errorResponse(
         throttleTimeMs: 0,
         responses: req.topicData.map((t) => ({
           name: t.name,
+          topicId: t.topicId,
           partitionResponses: t.partitionData.map((p) => ({
             index: p.index,
             errorCode,

@@ -23,6 +23,15 @@ import { ScramClient } from '../security/sasl/scram.js';
 
 export class KafkaClientError extends Error {}
 
+/**
+ * The newest version negotiated by default where a newer one changes what a request body must carry: Produce v13
+ * and TxnOffsetCommit v6 name topics by id, not name. A caller that fills topic ids asks for the version itself.
+ */
+const DEFAULT_VERSION_CAP: ReadonlyMap<number, number> = new Map([
+  [ApiKey.Produce, 12],
+  [ApiKey.TxnOffsetCommit, 5],
+]);
+
 interface Pending {
   apiKey: number;
   version: number;
@@ -188,7 +197,11 @@ export class KafkaConnection {
     const ours = apiSchemas.get(apiKey);
     if (theirs === undefined || ours === undefined)
       throw new KafkaClientError(`the broker does not support API ${apiKey}`);
-    const v = Math.min(theirs.max, ours.maxVersion);
+    const v = Math.min(
+      theirs.max,
+      ours.maxVersion,
+      DEFAULT_VERSION_CAP.get(apiKey) ?? Number.MAX_SAFE_INTEGER,
+    );
     if (v < Math.max(theirs.min, ours.minVersion))
       throw new KafkaClientError(`no common version for API ${apiKey}`);
     return v;

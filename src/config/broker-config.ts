@@ -129,6 +129,11 @@ export const definitions: Record<string, Definition> = {
   'transaction.abort.timed.out.transaction.cleanup.interval.ms': { kind: 'int', default: '10000', min: 1 },
   'transaction.remove.expired.transaction.cleanup.interval.ms': { kind: 'int', default: '3600000', min: 1 },
   'producer.id.expiration.ms': { kind: 'int', default: '86400000', min: 1 },
+  // Kafka's transaction.version feature (set there with kafka-features.sh / kafka-storage format --feature), here a
+  // key: the finalized level ApiVersions advertises (2: KIP-890 part 2, as Kafka 4.x). Same value on every broker.
+  'transaction.version': { kind: 'int', default: '2', min: 0, max: 2 },
+  'transaction.partition.verification.enable': { kind: 'boolean', default: 'true' },
+  'transaction.two.phase.commit.enable': { kind: 'boolean', default: 'false' },
   // KIP-848 consumer groups: the defaults and bounds of a GROUP resource's consumer.* configs.
   'group.consumer.session.timeout.ms': { kind: 'int', default: '45000', min: 1 },
   'group.consumer.min.session.timeout.ms': { kind: 'int', default: '45000', min: 1 },
@@ -190,6 +195,10 @@ export const definitions: Record<string, Definition> = {
  */
 export const noEffectYet: ReadonlyMap<string, string> = new Map([
   ['producer.id.expiration.ms', 'idle producer ids are not expired'],
+  [
+    'transaction.two.phase.commit.enable',
+    'two-phase commit (KIP-939) is not implemented: InitProducerId enable2Pc is refused',
+  ],
 ]);
 
 /** Kafka keys accepted for compatibility and ignored (with a warning) because Samsa has no use for them. */

@@ -32,7 +32,7 @@ describe('transactional log on a broker process', () => {
   let conn: KafkaConnection;
 
   before(async () => {
-    broker = await startBroker();
+    broker = await startBroker({ overrides: txn.NO_TXN_VERIFICATION });
     conn = await KafkaConnection.connect({ host: '127.0.0.1', port: broker.port });
     const res = await conn.request<CreateTopicsResponse>(ApiKey.CreateTopics, {
       topics: [{ name: TOPIC, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }],

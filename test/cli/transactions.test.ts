@@ -13,7 +13,7 @@ import { ApiKey } from '../../src/protocol/generated/apis.js';
 import type { InitProducerIdResponse } from '../../src/protocol/generated/init-producer-id-response.js';
 import type { ProduceResponse } from '../../src/protocol/generated/produce-response.js';
 import { encodeRecordBatch } from '../../src/protocol/records.js';
-import { type BrokerHandle, interopTarget, startTarget } from '../helpers/broker.js';
+import { type BrokerHandle, startTarget } from '../helpers/broker.js';
 import { requireAll, skipUnless, targetName, tool, withBrokerLogs } from '../interop/harness.js';
 import {
   JavaTxnSession,
@@ -237,12 +237,17 @@ async function writeHangingTransaction(
       isTransactional: true,
     });
     const conn = await c.leaderFor(topic, 0);
-    const res = await conn.request<ProduceResponse>(ApiKey.Produce, {
-      transactionalId,
-      acks: -1,
-      timeoutMs: 10_000,
-      topicData: [{ name: topic, partitionData: [{ index: 0, records }] }],
-    });
+    // v11: a transaction version 1 producer's write (v12 would have the leader add the partition to a transaction).
+    const res = await conn.request<ProduceResponse>(
+      ApiKey.Produce,
+      {
+        transactionalId,
+        acks: -1,
+        timeoutMs: 10_000,
+        topicData: [{ name: topic, partitionData: [{ index: 0, records }] }],
+      },
+      11,
+    );
     const p = res.responses[0]?.partitionResponses[0];
     assert.equal(p?.errorCode, ErrorCode.NONE, JSON.stringify(p));
     assert.equal(p?.baseOffset, 0);
@@ -263,12 +268,9 @@ describe(`samsa transactions find-hanging and abort on ${targetName()}`, {
 
   before(async () => {
     requireAll(requirements);
-    // Kafka 3.6+ checks with the coordinator that a transactional batch's partition is in a transaction
+    // Kafka 3.6+ (and Samsa) check with the coordinator that a transactional batch's partition is in a transaction
     // (KIP-890 part 1); switched off so that the test can write a hanging transaction as older brokers allowed.
-    const overrides =
-      interopTarget() === 'kafka'
-        ? { ...txnBrokerOverrides, 'transaction.partition.verification.enable': 'false' }
-        : txnBrokerOverrides;
+    const overrides = { ...txnBrokerOverrides, 'transaction.partition.verification.enable': 'false' };
     broker = await startTarget({ overrides, kafkaFeatures });
     bootstrap = broker.bootstrap;
   });

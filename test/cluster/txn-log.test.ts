@@ -18,6 +18,7 @@ import {
   batchesOf,
   fetchPartition,
   latestOffset,
+  NO_TXN_VERIFICATION,
   produce,
   producerId,
   READ_COMMITTED,
@@ -34,7 +35,7 @@ describe('transactional log, replicated', { skip: zooKeeperSkip(), timeout: 240_
   let topicId = '';
 
   before(async () => {
-    c = await startCluster({ brokers: 3 });
+    c = await startCluster({ brokers: 3, overrides: NO_TXN_VERIFICATION });
     await withClusterLogs(c, async () => {
       await createAssignedTopic(c!, 1, TOPIC, [[1, 2, 3]], { 'min.insync.replicas': '2' });
       const m = await c!.metadata(1, [TOPIC]);

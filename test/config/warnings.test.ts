@@ -14,7 +14,12 @@ describe('configuration warnings', () => {
     for (const [key, reason] of noEffectYet) {
       const def = definitions[key];
       assert.ok(def !== undefined, `${key} is in noEffectYet but not defined`);
-      const value = def.kind === 'string' || def.kind === 'list' ? 'x' : String(def.min ?? 1);
+      const value =
+        def.kind === 'string' || def.kind === 'list'
+          ? 'x'
+          : def.kind === 'boolean'
+            ? 'true'
+            : String(def.min ?? 1);
       // Given in the file and again on the command line: still one warning.
       const { warnings } = BrokerConfig.from(new Map([[key, value]]), new Map([[key, value]]));
       assert.equal(warnings.length, 1, `${key}: ${warnings.join('\n')}`);

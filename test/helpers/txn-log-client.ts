@@ -30,19 +30,31 @@ export async function producerId(conn: KafkaConnection): Promise<number> {
   return res.producerId;
 }
 
-/** One acks=all produce of one batch to partition 0. */
+/**
+ * Brokers of the log-level tests, which write transactional batches no coordinator knows of (the coordinator's
+ * verification, KIP-890 part 1, would refuse them, as Kafka 3.6+ does).
+ */
+export const NO_TXN_VERIFICATION: Record<string, string> = {
+  'transaction.partition.verification.enable': 'false',
+};
+
+/** One acks=all produce of one batch to partition 0 (v11: a transaction version 1 producer's write). */
 export async function produce(
   conn: KafkaConnection,
   topic: string,
   batch: Buffer,
   transactionalId: string | null,
 ): Promise<{ errorCode: number; baseOffset: number }> {
-  const res = await conn.request<ProduceResponse>(ApiKey.Produce, {
-    transactionalId,
-    acks: -1,
-    timeoutMs: 10_000,
-    topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }],
-  });
+  const res = await conn.request<ProduceResponse>(
+    ApiKey.Produce,
+    {
+      transactionalId,
+      acks: -1,
+      timeoutMs: 10_000,
+      topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }],
+    },
+    11,
+  );
   return res.responses[0]!.partitionResponses[0]!;
 }
 

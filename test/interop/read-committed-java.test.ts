@@ -14,7 +14,13 @@ import type { CreateTopicsResponse } from '../../src/protocol/generated/create-t
 import { encodeRecordBatch } from '../../src/protocol/records.js';
 import { type BrokerHandle, startBroker } from '../helpers/broker.js';
 import { repoRoot, run } from '../helpers/run.js';
-import { produce, producerId, txnBatch, writeMarkers } from '../helpers/txn-log-client.js';
+import {
+  NO_TXN_VERIFICATION,
+  produce,
+  producerId,
+  txnBatch,
+  writeMarkers,
+} from '../helpers/txn-log-client.js';
 import { javaClientJar, jsonLines, requireAll, skipUnless, tool, withBrokerLogs } from './harness.js';
 
 const requirements = [
@@ -33,7 +39,7 @@ describe('interop: Java read_committed consumer on the transactional log', {
   before(async () => {
     requireAll(requirements);
     libs = join(dirname(await javaClientJar()), 'lib', '*');
-    broker = await startBroker();
+    broker = await startBroker({ overrides: NO_TXN_VERIFICATION });
   });
 
   after(async () => {

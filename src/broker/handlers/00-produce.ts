@@ -1,4 +1,7 @@
-// Produce (key 0), v3-11 (v0-2 carry message format v0/v1, which Kafka 4 dropped too).
+// Produce (key 0), v3-13 (v0-2 carry message format v0/v1, which Kafka 4 dropped too). v13 names topics by
+// id (an unknown id: UNKNOWN_TOPIC_ID). A transactional write is first checked with the transaction coordinator
+// (produce-txn.ts, KIP-890): v12+ under transaction version 2 adds the partition to the transaction, older
+// versions verify it was added; the append waits for that in the partition's queue.
 //
 // Per partition: validate the batch from its header alone (one v2 batch, sane length, magic 2,
 // CRC32C, size <= max.message.bytes, record count matching the offset delta), then append the
@@ -40,6 +43,7 @@ import {
 } from '../../protocol/records.js';
 import type { Broker } from '../broker.js';
 import { defineHandler, type RequestContext } from '../handler.js';
+import { gateKey, gateMessage, startTxnChecks, type TxnGates } from '../produce-txn.js';
 import {
   checkRecords,
   type RecordChecks,
@@ -369,6 +373,7 @@ function produceToPartition(
   transactionalId: string | null,
   acks: Acks,
   now: number,
+  gate: Promise<number> | undefined,
 ): PartitionOut | Promise<PartitionOut> {
   const partition = broker.replicas.leaderFor(topicName, index);
   if (typeof partition === 'number' || settings === undefined) {
@@ -429,13 +434,35 @@ function produceToPartition(
   }
   const queued = appendQueues.get(partition);
   const checkCompressed = walk === 'check' && batchCodec !== 0;
-  if (queued === undefined && !checkCompressed && (codec === -1 || codec === batchCodec)) {
+  if (
+    gate === undefined &&
+    queued === undefined &&
+    !checkCompressed &&
+    (codec === -1 || codec === batchCodec)
+  ) {
     return appendNow(ctx, broker, partition, topicName, records, now, acks, settings.minInsyncReplicas, h);
   }
   // Recompress (or wait behind a recompression already running for this partition), keeping arrival order.
   const target = codec === -1 ? h.attributes & 0x07 : codec;
-  const run = (queued ?? Promise.resolve()).then(() =>
-    recompressAndAppend(
+  const run = (queued ?? Promise.resolve()).then(async () => {
+    const code = gate === undefined ? ErrorCode.NONE : await gate;
+    if (code !== ErrorCode.NONE) {
+      broker.log[code === ErrorCode.NOT_ENOUGH_REPLICAS ? 'debug' : 'warn'](
+        'transactional produce refused by the transaction coordinator',
+        {
+          client: ctx.clientAddress,
+          clientId: ctx.clientId,
+          transactionalId,
+          topic: topicName,
+          partition: index,
+          producerId: h.producerId,
+          producerEpoch: h.producerEpoch,
+          errorCode: code,
+        },
+      );
+      return failure(index, code, gateMessage(code));
+    }
+    return recompressAndAppend(
       ctx,
       broker,
       partition,
@@ -447,8 +474,8 @@ function produceToPartition(
       now,
       acks,
       settings.minInsyncReplicas,
-    ),
-  );
+    );
+  });
   appendQueues.set(partition, run);
   void run.finally(() => {
     if (appendQueues.get(partition) === run) appendQueues.delete(partition);
@@ -456,18 +483,39 @@ function produceToPartition(
   return run;
 }
 
+/** A topic of the request: v13 names it by id (null name: an unknown id). */
+interface RequestTopic {
+  name: string | null;
+  /** The response's key: the name (v3-12) or the id (v13). */
+  key: { name: string } | { topicId: string };
+  partitionData: ProduceRequest['topicData'][number]['partitionData'];
+}
+
+function requestTopics(broker: Broker, req: ProduceRequest, version: number): RequestTopic[] {
+  return req.topicData.map((t) =>
+    version >= 13
+      ? {
+          name: broker.metadataCache.topicById(t.topicId)?.name ?? null,
+          key: { topicId: t.topicId },
+          partitionData: t.partitionData,
+        }
+      : { name: t.name, key: { name: t.name }, partitionData: t.partitionData },
+  );
+}
+
 export const produce = defineHandler<ProduceRequest, ProduceResponseInput>({
   apiKey: ApiKey.Produce,
   name: 'Produce',
   minVersion: 3,
-  maxVersion: 11,
+  maxVersion: 13,
   handle(ctx, req) {
     const broker = ctx.broker;
     const now = Date.now();
+    const topics = requestTopics(broker, req, ctx.apiVersion);
     if (req.acks !== 0 && req.acks !== 1 && req.acks !== -1) {
       return {
-        responses: req.topicData.map((t) => ({
-          name: t.name,
+        responses: topics.map((t) => ({
+          ...t.key,
           partitionResponses: t.partitionData.map((p) =>
             failure(p.index, ErrorCode.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1; got ${req.acks}`),
           ),
@@ -475,23 +523,43 @@ export const produce = defineHandler<ProduceRequest, ProduceResponseInput>({
         throttleTimeMs: 0,
       };
     }
+    const gates: TxnGates | null = startTxnChecks(
+      broker,
+      ctx.apiVersion,
+      req.transactionalId,
+      topics.flatMap((t) =>
+        t.name === null
+          ? []
+          : t.partitionData.map((p) => ({ topic: t.name as string, index: p.index, records: p.records })),
+      ),
+    );
     const waits: Promise<void>[] = [];
     const acksOf: Acks = { acks: req.acks, timeoutMs: Math.max(0, req.timeoutMs) };
-    const responses = req.topicData.map((t) => {
+    const responses = topics.map((t) => {
+      const name = t.name;
+      if (name === null) {
+        return {
+          ...t.key,
+          partitionResponses: t.partitionData.map((p) =>
+            failure(p.index, ErrorCode.UNKNOWN_TOPIC_ID, 'This server does not host this topic ID.'),
+          ),
+        };
+      }
       const partitionResponses: PartitionOut[] = [];
       const settings =
-        broker.metadataCache.topic(t.name) === undefined ? undefined : topicSettings(broker, t.name);
+        broker.metadataCache.topic(name) === undefined ? undefined : topicSettings(broker, name);
       t.partitionData.forEach((p, i) => {
         const out = produceToPartition(
           ctx,
           broker,
-          t.name,
+          name,
           settings,
           p.index,
           p.records,
           req.transactionalId,
           acksOf,
           now,
+          gates?.get(gateKey(name, p.index)),
         );
         if (out instanceof Promise) {
           partitionResponses.push(failure(p.index, ErrorCode.UNKNOWN_SERVER_ERROR, null));
@@ -504,7 +572,7 @@ export const produce = defineHandler<ProduceRequest, ProduceResponseInput>({
           partitionResponses.push(out);
         }
       });
-      return { name: t.name, partitionResponses };
+      return { ...t.key, partitionResponses };
     });
     if (waits.length > 0) {
       return Promise.all(waits).then(() => (req.acks === 0 ? null : { responses, throttleTimeMs: 0 }));

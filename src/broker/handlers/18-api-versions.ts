@@ -1,5 +1,5 @@
 // ApiVersions (key 18), v0-5. Built from the handler registry, never by hand. v3+ requests carry
-// the client's software name and version (KIP-511). An unsupported ApiVersions version is
+// the client's software name and version (KIP-511); v3+ responses carry the feature flags (features.ts). An unsupported ApiVersions version is
 // answered by the connection itself with UNSUPPORTED_VERSION in a v0 body.
 // v5 (KIP-1242): a client that knows which cluster and node it means to reach sends ClusterId and
 // NodeId; when ClusterId is set and either differs from this broker's, the address now points at
@@ -11,6 +11,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiVersionsRequest } from '../../protocol/generated/api-versions-request.js';
 import type { ApiVersionsResponseInput } from '../../protocol/generated/api-versions-response.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
+import { advertisedFeatures } from '../features.js';
 import { defineHandler } from '../handler.js';
 
 export const apiVersions = defineHandler<ApiVersionsRequest, ApiVersionsResponseInput>({
@@ -31,6 +32,11 @@ export const apiVersions = defineHandler<ApiVersionsRequest, ApiVersionsResponse
       });
       return { errorCode: ErrorCode.REBOOTSTRAP_REQUIRED, apiKeys: [], throttleTimeMs: 0 };
     }
-    return { errorCode: ErrorCode.NONE, apiKeys: broker.apiVersionRanges(), throttleTimeMs: 0 };
+    return {
+      errorCode: ErrorCode.NONE,
+      apiKeys: broker.apiVersionRanges(),
+      throttleTimeMs: 0,
+      ...advertisedFeatures(broker.config),
+    };
   },
 });

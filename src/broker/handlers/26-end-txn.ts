@@ -1,7 +1,9 @@
-// EndTxn (key 26), v0-4: a transactional producer commits or aborts its transaction. Answered once
-// PrepareCommit/PrepareAbort is written; the markers follow (src/coordinator/txn/coordinator.ts). v5 (KIP-890's
-// epoch bump per transaction) is not served: we speak transaction version 1. PRODUCER_FENCED is
-// INVALID_PRODUCER_EPOCH before v2, as Kafka.
+// EndTxn (key 26), v0-5: a transactional producer commits or aborts its transaction. Answered once
+// PrepareCommit/PrepareAbort is written; the markers follow (src/coordinator/txn/coordinator.ts). v5 is
+// transaction version 2 (KIP-890 part 2): the coordinator bumps the producer's epoch at every end (the markers
+// carry the new epoch, so a late write of the ended transaction is fenced) and the response carries the producer
+// id and epoch to continue with (a new producer id at epoch 0 when the epoch is exhausted); decisions in
+// src/coordinator/txn/end-txn.ts. PRODUCER_FENCED is INVALID_PRODUCER_EPOCH before v2, as Kafka.
 
 import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
@@ -13,16 +15,19 @@ export const endTxn = defineHandler<EndTxnRequest, EndTxnResponseInput>({
   apiKey: ApiKey.EndTxn,
   name: 'EndTxn',
   minVersion: 0,
-  maxVersion: 4,
+  maxVersion: 5,
   async handle(ctx, req) {
-    let errorCode = await ctx.broker.transactions.endTxn(
+    const res = await ctx.broker.transactions.endTxn(
       req.transactionalId,
       req.producerId,
       req.producerEpoch,
       req.committed,
+      ctx.apiVersion >= 5 ? 2 : 0,
     );
-    if (errorCode === ErrorCode.PRODUCER_FENCED && ctx.apiVersion < 2)
-      errorCode = ErrorCode.INVALID_PRODUCER_EPOCH;
-    return { throttleTimeMs: 0, errorCode };
+    const errorCode =
+      res.errorCode === ErrorCode.PRODUCER_FENCED && ctx.apiVersion < 2
+        ? ErrorCode.INVALID_PRODUCER_EPOCH
+        : res.errorCode;
+    return { throttleTimeMs: 0, errorCode, producerId: res.producerId, producerEpoch: res.producerEpoch };
   },
 });

@@ -1,5 +1,8 @@
-// WriteTxnMarkers (key 27), v0-1: a transaction coordinator (B's marker sender, this broker's or another's)
-// asks the leaders of a transaction's partitions to write its commit or abort marker (txn-markers.ts).
+// WriteTxnMarkers (key 27), v1-2 (Kafka 4 removed v0): a transaction coordinator (this broker's or another's)
+// asks the leaders of a transaction's partitions to write its commit or abort marker (txn-markers.ts). v2 adds
+// each marker's transaction version (KIP-1228); a TV2 marker carries the epoch its EndTxn bumped, higher than the
+// transaction's data, which the log accepts as any newer epoch (the strict check of KIP-1228, marker epoch above
+// the data's, is not made: a retried marker at the same epoch must stay idempotent here).
 //
 // Per marker, per partition: NOT_LEADER_OR_FOLLOWER / UNKNOWN_TOPIC_OR_PARTITION when not led here; the marker is
 // appended with acks=all semantics (NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas) and the answer
@@ -87,8 +90,8 @@ export async function writeTxnMarker(
 export const writeTxnMarkers = defineHandler<WriteTxnMarkersRequest, WriteTxnMarkersResponseInput>({
   apiKey: ApiKey.WriteTxnMarkers,
   name: 'WriteTxnMarkers',
-  minVersion: 0,
-  maxVersion: 1,
+  minVersion: 1,
+  maxVersion: 2,
   async handle(ctx, req) {
     const broker = ctx.broker;
     const markers = await Promise.all(

@@ -19,6 +19,13 @@ export interface TxnCoordinatorConfig {
   abortTimedOutIntervalMs: number;
   /** transaction.remove.expired.transaction.cleanup.interval.ms. */
   removeExpiredIntervalMs: number;
+  /**
+   * transaction.version: the finalized level of Kafka's feature (2: KIP-890 part 2, clients bump the epoch at every
+   * EndTxn and add partitions implicitly with Produce v12; 1 or 0: explicit AddPartitionsToTxn).
+   */
+  transactionVersion: number;
+  /** transaction.partition.verification.enable: a transactional produce is verified with the coordinator. */
+  partitionVerification: boolean;
   /** How long a write to __transaction_state may take to be committed (Kafka: request.timeout.ms). */
   writeTimeoutMs: number;
 }
@@ -33,6 +40,8 @@ export function txnCoordinatorConfig(c: BrokerConfig, writeTimeoutMs: number): T
     idExpirationMs: c.int('transactional.id.expiration.ms'),
     abortTimedOutIntervalMs: c.int('transaction.abort.timed.out.transaction.cleanup.interval.ms'),
     removeExpiredIntervalMs: c.int('transaction.remove.expired.transaction.cleanup.interval.ms'),
+    transactionVersion: c.int('transaction.version'),
+    partitionVerification: c.bool('transaction.partition.verification.enable'),
     writeTimeoutMs,
   };
 }

@@ -1,7 +1,9 @@
-// The transaction coordinator of this broker (Kafka's TransactionCoordinator, transaction version 1): the single
-// owner of the transactional ids of the __transaction_state partitions this broker leads. The state machine of an
-// id is in metadata.ts, ownership and the state writes in state-manager.ts, the durable records in state-log.ts
-// and records.ts, the markers in markers.ts.
+// The transaction coordinator of this broker (Kafka's TransactionCoordinator, transaction versions 1 and 2): the
+// single owner of the transactional ids of the __transaction_state partitions this broker leads. The state machine
+// of an id is in metadata.ts, ownership and the state writes in state-manager.ts, the durable records in
+// state-log.ts and records.ts, the markers in markers.ts, EndTxn's and the verification's decisions in end-txn.ts.
+// Transaction version 2 (KIP-890 part 2, EndTxn v5): every end bumps the epoch (the markers carry the new one), the
+// partition leaders add the partitions (AddPartitionsToTxn v5 / a direct call, src/broker/txn-verification.ts).
 //
 // Every transition is written to __transaction_state and committed (acks=all, the high watermark passed it)
 // before the request that caused it is answered; meanwhile the id is pending and other requests for it get
@@ -32,18 +34,26 @@ import * as limits from '../../limits.js';
 import type { Logger } from '../../logger.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { type TxnCoordinatorConfig, txnCoordinatorConfig } from './config.js';
+import { checkProducer, decideEndV1, decideEndV2, validProducerId, verifyPartitions } from './end-txn.js';
 import { type MarkerHost, TxnMarkerChannel } from './markers.js';
 import {
   copyPartitions,
-  isEpochExhausted,
   NO_PRODUCER_EPOCH,
+  NO_PRODUCER_ID,
   partitionCount,
   partitionList,
   TransactionMetadata,
   type TxnPartitions,
   type TxnTransit,
 } from './metadata.js';
-import { stateByName, stateName, TxnState, type TxnTopicPartitions } from './records.js';
+import {
+  partitionForTransactionalId,
+  stateByName,
+  stateName,
+  TRANSACTION_STATE_TOPIC,
+  TxnState,
+  type TxnTopicPartitions,
+} from './records.js';
 import { TxnStateLog, type TxnTopicHost } from './state-log.js';
 import { type ElectedPartition, type OwnedId, TxnStateManager } from './state-manager.js';
 
@@ -55,6 +65,13 @@ export interface TxnCoordinatorHost extends TxnTopicHost, MarkerHost {
 
 export interface InitProducerIdResult {
   errorCode: number;
+  producerId: number;
+  producerEpoch: number;
+}
+
+export interface EndTxnResult {
+  errorCode: number;
+  /** The producer id and epoch to continue with (EndTxn v5), -1 on error. */
   producerId: number;
   producerEpoch: number;
 }
@@ -128,6 +145,21 @@ export class TransactionCoordinator {
 
   onResignation(partitions: readonly ElectedPartition[]): void {
     this.state.onResignation(partitions);
+  }
+
+  /**
+   * Where a transactional id's coordinator is, for a partition leader that must reach it (KIP-890): 'local', a
+   * broker's inter-broker endpoint, or COORDINATOR_NOT_AVAILABLE (no __transaction_state yet, no live leader).
+   */
+  locate(transactionalId: string): 'local' | { brokerId: number; host: string; port: number } | number {
+    const count = this.host.partitionCount();
+    if (count === 0) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const index = partitionForTransactionalId(transactionalId, count);
+    if (this.host.leaderPartition(index) !== undefined) return 'local';
+    const leader = this.host.leaderOf(TRANSACTION_STATE_TOPIC, index);
+    if (leader === null || leader < 0) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const ep = this.host.endpoint(leader);
+    return ep === undefined ? ErrorCode.COORDINATOR_NOT_AVAILABLE : { brokerId: leader, ...ep };
   }
 
   validTimeout(timeoutMs: number): boolean {
@@ -246,6 +278,7 @@ export class TransactionCoordinator {
     producerId: number,
     producerEpoch: number,
     partitions: TxnPartitions,
+    clientTransactionVersion = 0,
   ): Promise<number> {
     if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
     const owned = this.state.lookup(transactionalId);
@@ -273,51 +306,87 @@ export class TransactionCoordinator {
       });
       return ErrorCode.INVALID_REQUEST;
     }
-    const transit = md.prepareAddPartitions(partitions, Date.now());
+    const transit = md.prepareAddPartitions(partitions, Date.now(), clientTransactionVersion);
     return this.state.appendTransition(md, owned.coordinatorEpoch, transit);
   }
 
-  // ---- EndTxn ------------------------------------------------------------------------------------
+  /**
+   * AddPartitionsToTxn v4+ verifyOnly, a partition leader checking a transactional produce (KIP-890 part 1):
+   * one error code for every partition, or a code per partition (end-txn.ts).
+   */
+  verifyPartitions(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    partitions: TxnPartitions,
+  ): number | Map<string, Map<number, number>> {
+    if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
+    const owned = this.state.lookup(transactionalId);
+    if (typeof owned === 'number') return owned;
+    return verifyPartitions(owned.txns.get(transactionalId), producerId, producerEpoch, partitions);
+  }
 
+  // ---- EndTxn ----------------------------------------------------------------------------------
+
+  /**
+   * EndTxn: `clientTransactionVersion` 2 (EndTxn v5) bumps the epoch (end-txn.ts). Resolves with the error and,
+   * on success, the producer id and epoch the producer continues with (v5's response; v0-4 ignore them).
+   */
   async endTxn(
     transactionalId: string,
     producerId: number,
     producerEpoch: number,
     commit: boolean,
-  ): Promise<number> {
-    if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
-    const owned = this.state.lookup(transactionalId);
-    if (typeof owned === 'number') return owned;
-    const md = owned.txns.get(transactionalId);
-    const err = checkProducer(md, producerId, producerEpoch);
-    if (err !== ErrorCode.NONE || md === undefined) return err;
-    if (md.pending) return ErrorCode.CONCURRENT_TRANSACTIONS;
-    switch (md.state) {
-      case TxnState.Ongoing:
-        if (!this.markers.hasRoom(partitionCount(md.partitions))) return ErrorCode.CONCURRENT_TRANSACTIONS;
-        return this.prepareAndSend(md, owned.coordinatorEpoch, md.prepareAbortOrCommit(commit, Date.now()));
-      case TxnState.CompleteCommit:
-        return commit ? ErrorCode.NONE : this.invalidEnd(md, commit);
-      case TxnState.CompleteAbort:
-        return commit ? this.invalidEnd(md, commit) : ErrorCode.NONE;
-      case TxnState.PrepareCommit:
-        return commit ? ErrorCode.CONCURRENT_TRANSACTIONS : this.invalidEnd(md, commit);
-      case TxnState.PrepareAbort:
-        return commit ? this.invalidEnd(md, commit) : ErrorCode.CONCURRENT_TRANSACTIONS;
-      case TxnState.Empty:
-        return this.invalidEnd(md, commit);
-      default:
-        return ErrorCode.CONCURRENT_TRANSACTIONS;
+    clientTransactionVersion = 0,
+  ): Promise<EndTxnResult> {
+    const failed = (errorCode: number): EndTxnResult => ({ errorCode, producerId: -1, producerEpoch: -1 });
+    if (transactionalId === '') return failed(ErrorCode.INVALID_REQUEST);
+    const v2 = clientTransactionVersion >= 2;
+    let nextId = NO_PRODUCER_ID;
+    for (;;) {
+      const owned = this.state.lookup(transactionalId);
+      if (typeof owned === 'number') return failed(owned);
+      const md = owned.txns.get(transactionalId);
+      const decision = (v2 ? decideEndV2 : decideEndV1)(md, producerId, producerEpoch, commit);
+      if (decision.kind === 'error') {
+        if (decision.errorCode === ErrorCode.INVALID_TXN_STATE && md !== undefined)
+          this.invalidEnd(md, commit);
+        return failed(decision.errorCode);
+      }
+      if (md === undefined) return failed(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+      if (decision.kind === 'done') return { errorCode: ErrorCode.NONE, ...md.continuation() };
+      if (v2 && decision.newId && nextId === NO_PRODUCER_ID) {
+        try {
+          nextId = await this.host.nextProducerId();
+        } catch (err) {
+          this.log.error('could not allocate a producer id', { error: err });
+          return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+        }
+        continue; // the state may have moved meanwhile: decide again
+      }
+      if (!this.markers.hasRoom(partitionCount(md.partitions)))
+        return failed(ErrorCode.CONCURRENT_TRANSACTIONS);
+      const now = Date.now();
+      const transit = v2
+        ? md.prepareEndV2(commit, now, decision.newId ? nextId : NO_PRODUCER_ID)
+        : md.prepareAbortOrCommit(commit, now);
+      const err = await this.prepareAndSend(md, owned.coordinatorEpoch, transit);
+      if (err !== ErrorCode.NONE) return failed(err);
+      return {
+        errorCode: ErrorCode.NONE,
+        ...(transit.nextProducerId >= 0
+          ? { producerId: transit.nextProducerId, producerEpoch: 0 }
+          : { producerId: transit.producerId, producerEpoch: transit.producerEpoch }),
+      };
     }
   }
 
-  private invalidEnd(md: TransactionMetadata, commit: boolean): number {
+  private invalidEnd(md: TransactionMetadata, commit: boolean): void {
     this.log.debug('EndTxn does not fit the transaction state', {
       transactionalId: md.transactionalId,
       state: stateName(md.state),
       commit,
     });
-    return ErrorCode.INVALID_TXN_STATE;
   }
 
   /** Writes PrepareCommit/PrepareAbort; once committed, the markers go out. */
@@ -345,6 +414,7 @@ export class TransactionCoordinator {
       producerEpoch: md.producerEpoch,
       coordinatorEpoch,
       commit: md.state === TxnState.PrepareCommit,
+      transactionVersion: md.clientTransactionVersion,
       remaining: copyPartitions(md.partitions),
       valid: () => this.state.isCurrent(md, coordinatorEpoch) && md.pendingState === complete.state,
       onDone: () =>
@@ -506,30 +576,4 @@ export class TransactionCoordinator {
     }
     return { errorCode: ErrorCode.NONE, unknownStateFilters, transactionStates };
   }
-}
-
-/** The producer of a request is the id's current one: INVALID_PRODUCER_ID_MAPPING or PRODUCER_FENCED otherwise. */
-function checkProducer(
-  md: TransactionMetadata | undefined,
-  producerId: number,
-  producerEpoch: number,
-): number {
-  if (md === undefined || md.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
-  if (md.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
-  return ErrorCode.NONE;
-}
-
-/**
- * Kafka's isValidProducerId: the id and epoch a producer says it has may re-initialize it when the id has no epoch
- * yet, when they are its current producer id, or its previous one at an exhausted epoch (a retried rotation).
- */
-function validProducerId(
-  md: TransactionMetadata,
-  expected: { producerId: number; producerEpoch: number },
-): boolean {
-  return (
-    md.producerEpoch === NO_PRODUCER_EPOCH ||
-    expected.producerId === md.producerId ||
-    (expected.producerId === md.prevProducerId && isEpochExhausted(expected.producerEpoch))
-  );
 }

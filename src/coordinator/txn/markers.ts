@@ -33,6 +33,8 @@ export interface MarkerJob {
   producerEpoch: number;
   coordinatorEpoch: number;
   commit: boolean;
+  /** The transaction's client transaction version (WriteTxnMarkers v2's TransactionVersion, KIP-1228). */
+  transactionVersion: number;
   /** Partitions still without their marker; the channel removes them as they are marked. */
   remaining: TxnPartitions;
   /** False once this coordinator no longer owns the completion: the job is dropped. */
@@ -228,7 +230,8 @@ export class TxnMarkerChannel {
       let res: WriteTxnMarkersResponse;
       try {
         const conn = await this.connection(q);
-        const version = Math.min(conn.version(ApiKey.WriteTxnMarkers), 1);
+        // v1 is Kafka 4's oldest; v2 carries the transaction version of each marker (KIP-1228).
+        const version = Math.min(conn.version(ApiKey.WriteTxnMarkers), 2);
         res = (await conn.sendWithin(
           ApiKey.WriteTxnMarkers,
           version,
@@ -321,6 +324,7 @@ function requestOf(batch: readonly Item[]): WriteTxnMarkersRequestInput {
       producerEpoch: t.job.producerEpoch,
       transactionResult: t.job.commit,
       coordinatorEpoch: t.job.coordinatorEpoch,
+      transactionVersion: t.job.transactionVersion,
       topics: [...topics].map(([name, partitionIndexes]) => ({ name, partitionIndexes })),
     })),
   };

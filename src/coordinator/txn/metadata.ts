@@ -13,13 +13,19 @@
 //   PrepareEpochFence  Kafka's transient state on the way from Ongoing to a fencing PrepareAbort; never written.
 //
 // Valid moves (to <- from): Empty <- Empty, Complete*; Ongoing <- Ongoing, Empty, Complete*;
-// PrepareCommit <- Ongoing; PrepareAbort <- Ongoing, PrepareEpochFence; CompleteCommit <- PrepareCommit;
+// PrepareCommit <- Ongoing; PrepareAbort <- Ongoing, PrepareEpochFence (and, transaction version 2 only, Empty
+// and Complete*: an abort of a transaction that added no partition); CompleteCommit <- PrepareCommit;
 // CompleteAbort <- PrepareAbort; Dead <- Empty, Complete*.
 //
 // A transition is two steps, as in Kafka: prepare* computes the next state (a TxnTransit) and marks the id as
 // pending (pendingState: every other request gets CONCURRENT_TRANSACTIONS meanwhile); once the record is
 // committed to __transaction_state, completeTransitionTo applies it (or the failed write clears pendingState).
 // One event loop owns all of it: no await happens between a check and the prepare that follows it.
+//
+// Transaction version 2 (KIP-890 part 2, clientTransactionVersion 2): EndTxn bumps the epoch as it writes
+// PrepareCommit/PrepareAbort, so the markers carry the new epoch and a late write of the finished transaction is
+// fenced; when the bump would exhaust the epoch, a new producer id (nextProducerId) takes over at epoch 0 once the
+// transaction is complete.
 
 import { TxnState, type TxnTopicPartitions } from './records.js';
 
@@ -27,13 +33,19 @@ import { TxnState, type TxnTopicPartitions } from './records.js';
 export const NO_PRODUCER_EPOCH = -1;
 export const NO_PRODUCER_ID = -1;
 /** Short.MAX_VALUE: epochs are int16. */
-const EPOCH_MAX = 32767;
+export const EPOCH_MAX = 32767;
 
 const VALID_PREVIOUS: Record<TxnState, readonly TxnState[]> = {
   [TxnState.Empty]: [TxnState.Empty, TxnState.CompleteCommit, TxnState.CompleteAbort],
   [TxnState.Ongoing]: [TxnState.Ongoing, TxnState.Empty, TxnState.CompleteCommit, TxnState.CompleteAbort],
   [TxnState.PrepareCommit]: [TxnState.Ongoing],
-  [TxnState.PrepareAbort]: [TxnState.Ongoing, TxnState.PrepareEpochFence],
+  [TxnState.PrepareAbort]: [
+    TxnState.Ongoing,
+    TxnState.PrepareEpochFence,
+    TxnState.Empty,
+    TxnState.CompleteCommit,
+    TxnState.CompleteAbort,
+  ],
   [TxnState.CompleteCommit]: [TxnState.PrepareCommit],
   [TxnState.CompleteAbort]: [TxnState.PrepareAbort],
   [TxnState.Dead]: [TxnState.Empty, TxnState.CompleteAbort, TxnState.CompleteCommit],
@@ -54,6 +66,10 @@ export interface TxnTransit {
   partitions: TxnPartitions;
   startTimestamp: number;
   lastUpdateTimestamp: number;
+  /** The producer id that replaces producerId once an epoch-exhausting transaction completes (TV2), else -1. */
+  nextProducerId: number;
+  /** The transaction version of the client's last request (0/1: KIP-890 part 1 at most, 2: epoch bump per end). */
+  clientTransactionVersion: number;
 }
 
 /** An epoch at which a new producer id is handed out instead of a bump (Kafka's isEpochExhausted). */
@@ -87,6 +103,8 @@ export class TransactionMetadata {
   startTimestamp = -1;
   /** The state a write in flight leads to; null when none is. */
   pendingState: TxnState | null = null;
+  nextProducerId = NO_PRODUCER_ID;
+  clientTransactionVersion = 0;
 
   constructor(
     readonly transactionalId: string,
@@ -136,6 +154,8 @@ export class TransactionMetadata {
       timeoutMs: this.timeoutMs,
       partitions: copyPartitions(this.partitions),
       startTimestamp: this.startTimestamp,
+      nextProducerId: this.nextProducerId,
+      clientTransactionVersion: this.clientTransactionVersion,
       ...overrides,
     };
     this.pendingState = t.state;
@@ -199,7 +219,7 @@ export class TransactionMetadata {
   }
 
   /** AddPartitionsToTxn / AddOffsetsToTxn: Ongoing, with the partitions added (the start time set when opening). */
-  prepareAddPartitions(add: TxnPartitions, now: number): TxnTransit {
+  prepareAddPartitions(add: TxnPartitions, now: number, clientTransactionVersion = 0): TxnTransit {
     const partitions = copyPartitions(this.partitions);
     for (const [topic, set] of add) {
       const mine = partitions.get(topic) ?? new Set<number>();
@@ -212,15 +232,20 @@ export class TransactionMetadata {
       partitions,
       startTimestamp: opening ? now : this.startTimestamp,
       lastUpdateTimestamp: now,
+      clientTransactionVersion,
     });
   }
 
   /**
    * EndTxn: PrepareCommit or PrepareAbort. `fence` (an abort the coordinator starts: timeout, or a new producer
-   * taking the id over) bumps the epoch so the current producer is fenced (Kafka's prepareFenceProducerEpoch).
+   * taking the id over) bumps the epoch so the current producer is fenced (Kafka's prepareFenceProducerEpoch),
+   * by two for a TV2 transaction.
    */
   prepareAbortOrCommit(commit: boolean, now: number, fence = false): TxnTransit {
-    const epoch = fence && this.producerEpoch < EPOCH_MAX ? this.producerEpoch + 1 : this.producerEpoch;
+    // A TV2 transaction's abort bumps once more (Kafka fences, then ends it as TV2 does): the fenced producer's
+    // EndTxn at its old epoch is then no retry of this end (that would be one below the current epoch) but fenced.
+    const bump = fence ? (this.clientTransactionVersion >= 2 ? 2 : 1) : 0;
+    const epoch = Math.min(this.producerEpoch + bump, EPOCH_MAX);
     return this.transit({
       state: commit ? TxnState.PrepareCommit : TxnState.PrepareAbort,
       producerEpoch: epoch,
@@ -229,13 +254,47 @@ export class TransactionMetadata {
     });
   }
 
+  /**
+   * EndTxn v5 (transaction version 2): PrepareCommit/PrepareAbort at the epoch bumped by one, the markers are
+   * written with it (Kafka's prepareAbortOrCommit with TV_2). `nextProducerId` (>= 0) when the bumped epoch is
+   * exhausted: the id the producer continues with at epoch 0. An abort of a transaction that added no partition
+   * (from Empty/Complete*) starts and ends now.
+   */
+  prepareEndV2(commit: boolean, now: number, nextProducerId: number): TxnTransit {
+    const noPartitionAdded = this.state !== TxnState.Ongoing;
+    return this.transit({
+      state: commit ? TxnState.PrepareCommit : TxnState.PrepareAbort,
+      producerEpoch: this.producerEpoch + 1,
+      lastProducerEpoch: this.producerEpoch,
+      nextProducerId,
+      clientTransactionVersion: 2,
+      partitions: noPartitionAdded ? new Map() : copyPartitions(this.partitions),
+      startTimestamp: noPartitionAdded ? now : this.startTimestamp,
+      lastUpdateTimestamp: now,
+    });
+  }
+
+  /** The producer id and epoch a TV2 producer continues with once this (prepared or complete) end is done. */
+  continuation(): { producerId: number; producerEpoch: number } {
+    return this.nextProducerId >= 0
+      ? { producerId: this.nextProducerId, producerEpoch: 0 }
+      : { producerId: this.producerId, producerEpoch: this.producerEpoch };
+  }
+
   /** Every marker is written: CompleteCommit / CompleteAbort, no partitions left. */
   prepareComplete(now: number): TxnTransit {
     const commit = this.state === TxnState.PrepareCommit;
+    // TV2 overflow: the new producer id takes over at epoch 0 (the old one stays as prevProducerId so a retried
+    // EndTxn at the last epoch is recognized).
+    const rotate = this.nextProducerId >= 0;
     return this.transit({
       state: commit ? TxnState.CompleteCommit : TxnState.CompleteAbort,
       partitions: new Map(),
       lastUpdateTimestamp: now,
+      ...(rotate
+        ? { producerId: this.nextProducerId, prevProducerId: this.producerId, producerEpoch: 0 }
+        : {}),
+      nextProducerId: NO_PRODUCER_ID,
     });
   }
 
@@ -260,6 +319,8 @@ export class TransactionMetadata {
     this.partitions = t.partitions;
     this.startTimestamp = t.startTimestamp;
     this.lastUpdateTimestamp = t.lastUpdateTimestamp;
+    this.nextProducerId = t.nextProducerId;
+    this.clientTransactionVersion = t.clientTransactionVersion;
     this.pendingState = null;
   }
 }

@@ -8,8 +8,9 @@
 //          transactionTimeoutMs: int32, transactionStatus: int8, transactionPartitions: [{ topic, partitionIds }]
 //          (null unless the state carries partitions), transactionLastUpdateTimestampMs: int64,
 //          transactionStartTimestampMs: int64 }
-//          (version 1, flexible with tagged previous/next producer ids, is what transaction version 2 writes;
-//          it is read but not written)
+//          version 1 (written when the finalized transaction.version is 2, as Kafka) is flexible and adds the
+//          tagged fields previousProducerId (0), nextProducerId (1), clientTransactionVersion (2) and
+//          nextProducerEpoch (3)
 //   a null value is a tombstone: the transactional id expired.
 //
 // Records are written as uncompressed v2 record batches, one record per transition, to partition
@@ -31,7 +32,6 @@ import { partitionForGroup } from '../group/records.js';
 export const TRANSACTION_STATE_TOPIC = '__transaction_state';
 
 const KEY_VERSION = 0;
-const VALUE_VERSION = 0;
 const VALUE_VERSION_MAX = 1;
 
 /** Kafka's TransactionState ids, as stored in transactionStatus. */
@@ -90,6 +90,10 @@ export interface TxnLogValue {
   lastUpdateTimestampMs: number;
   /** -1 when no transaction is open. */
   startTimestampMs: number;
+  /** Version 1 (transaction version 2) fields: -1, -1, 0 when absent. */
+  previousProducerId?: number;
+  nextProducerId?: number;
+  clientTransactionVersion?: number;
 }
 
 export interface EncodedTxnRecord {
@@ -97,15 +101,20 @@ export interface EncodedTxnRecord {
   value: Buffer | null;
 }
 
-export function transactionLogRecord(transactionalId: string, value: TxnLogValue | null): EncodedTxnRecord {
+/** The record of a transition; `valueVersion` 1 when the finalized transaction.version is 2 or more, else 0. */
+export function transactionLogRecord(
+  transactionalId: string,
+  value: TxnLogValue | null,
+  valueVersion = 0,
+): EncodedTxnRecord {
   const k = new Writer(8 + transactionalId.length * 3);
   k.int16(KEY_VERSION);
   encodeTransactionLogKey(k, KEY_VERSION, { transactionalId });
   if (value === null) return { key: k.toBuffer(), value: null };
   const v = new Writer(64);
-  v.int16(VALUE_VERSION);
+  v.int16(valueVersion);
   // Kafka writes the partitions only for the states that carry them (Empty and Complete* have none).
-  encodeTransactionLogValue(v, VALUE_VERSION, {
+  encodeTransactionLogValue(v, valueVersion, {
     producerId: value.producerId,
     producerEpoch: value.producerEpoch,
     transactionTimeoutMs: value.transactionTimeoutMs,
@@ -113,6 +122,10 @@ export function transactionLogRecord(transactionalId: string, value: TxnLogValue
     transactionPartitions: value.partitions.length === 0 ? null : value.partitions,
     transactionLastUpdateTimestampMs: value.lastUpdateTimestampMs,
     transactionStartTimestampMs: value.startTimestampMs,
+    previousProducerId: value.previousProducerId ?? -1,
+    nextProducerId: value.nextProducerId ?? -1,
+    nextProducerEpoch: (value.nextProducerId ?? -1) >= 0 ? 0 : -1,
+    clientTransactionVersion: value.clientTransactionVersion ?? 0,
   });
   return { key: k.toBuffer(), value: v.toBuffer() };
 }
@@ -148,6 +161,9 @@ export function decodeTxnRecord(key: Buffer, value: Buffer | null): TxnRecord {
       })),
       lastUpdateTimestampMs: v.transactionLastUpdateTimestampMs,
       startTimestampMs: v.transactionStartTimestampMs,
+      previousProducerId: v.previousProducerId,
+      nextProducerId: v.nextProducerId,
+      clientTransactionVersion: v.clientTransactionVersion,
     },
   };
 }

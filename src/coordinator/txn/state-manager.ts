@@ -135,8 +135,17 @@ export class TxnStateManager {
             partitions: partitionList(transit.partitions),
             lastUpdateTimestampMs: transit.lastUpdateTimestamp,
             startTimestampMs: transit.startTimestamp,
+            previousProducerId: transit.prevProducerId,
+            nextProducerId: transit.nextProducerId,
+            clientTransactionVersion: transit.clientTransactionVersion,
           };
-    const err = await this.stateLog.write(index, transactionLogRecord(md.transactionalId, value), now);
+    // Kafka writes version 1 (the tagged TV2 fields) once the finalized transaction.version is 2.
+    const record = transactionLogRecord(
+      md.transactionalId,
+      value,
+      this.config.transactionVersion >= 2 ? 1 : 0,
+    );
+    const err = await this.stateLog.write(index, record, now);
     const current = this.isCurrent(md, coordinatorEpoch);
     if (err === ErrorCode.NONE) {
       if (!current) return ErrorCode.NOT_COORDINATOR;
@@ -248,6 +257,9 @@ export class TxnStateManager {
         v.lastUpdateTimestampMs,
       );
       md.startTimestamp = v.startTimestampMs;
+      md.prevProducerId = v.previousProducerId ?? -1;
+      md.nextProducerId = v.nextProducerId ?? -1;
+      md.clientTransactionVersion = v.clientTransactionVersion ?? 0;
       for (const { topic, partitionIds } of v.partitions) md.partitions.set(topic, new Set(partitionIds));
       own.txns.set(id, md);
       if (v.state === TxnState.PrepareCommit || v.state === TxnState.PrepareAbort) prepared.push(md);
