@@ -86,7 +86,9 @@ describe(`interop: @kafkajs/confluent-schema-registry and kafkajs with samsa reg
       const messages: { key: string; value: Buffer }[] = [];
       for (let i = 0; i < count; i++) {
         const old = i < count / 2;
-        const v = old ? { id: i, amount: i * 1.25 } : { id: i, amount: i * 1.25, note: i % 3 ? `n${i}` : null };
+        const v = old
+          ? { id: i, amount: i * 1.25 }
+          : { id: i, amount: i * 1.25, note: i % 3 ? `n${i}` : null };
         sent.push(v);
         messages.push({ key: String(i), value: await client.encode(old ? id1 : id2, v) });
       }

@@ -146,7 +146,8 @@ describe('warehouse pipeline: samsa registry -> Avro producer -> samsa sink -> P
     await producer.connect();
     const send = async (id: number, from: number, to: number): Promise<void> => {
       const messages = [];
-      for (let i = from; i < to; i++) messages.push({ key: String(i), value: await client.encode(id, order(i)) });
+      for (let i = from; i < to; i++)
+        messages.push({ key: String(i), value: await client.encode(id, order(i)) });
       await producer.send({ topic: TOPIC, acks: -1, messages });
     };
 
@@ -177,11 +178,17 @@ describe('warehouse pipeline: samsa registry -> Avro producer -> samsa sink -> P
       { timeoutMs: 280_000, allowFailure: true },
     );
     try {
-      const { id: id1 } = await client.register({ type: SchemaType.AVRO, schema: JSON.stringify(V1) }, { subject });
+      const { id: id1 } = await client.register(
+        { type: SchemaType.AVRO, schema: JSON.stringify(V1) },
+        { subject },
+      );
       await send(id1, 0, PER_VERSION);
       await waitForFiles(sink, dir, PER_VERSION);
       // Evolved while the sink runs: the new optional field is compatible (BACKWARD) and gets a new id.
-      const { id: id2 } = await client.register({ type: SchemaType.AVRO, schema: JSON.stringify(V2) }, { subject });
+      const { id: id2 } = await client.register(
+        { type: SchemaType.AVRO, schema: JSON.stringify(V2) },
+        { subject },
+      );
       assert.ok(id2 > id1);
       await send(id2, PER_VERSION, 2 * PER_VERSION);
       await waitForFiles(sink, dir, 2 * PER_VERSION);
