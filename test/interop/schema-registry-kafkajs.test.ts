@@ -16,7 +16,7 @@ import { requireAll, skipUnless, targetName, withBrokerLogs } from './harness.js
 const { Kafka, logLevel } = kafkajs;
 
 const V1 = {
-  type: 'record',
+  type: 'record' as const,
   name: 'Payment',
   namespace: 'io.samsa.test',
   fields: [
