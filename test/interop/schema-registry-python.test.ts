@@ -3,7 +3,10 @@
 // looks up and checks schemas; its AvroProducer/AvroConsumer (over python3-avro: Debian packages no fastavro,
 // which the newer AvroSerializer needs) write Avro records through librdkafka with the registry's schema id
 // in Confluent's wire format (magic byte 0, 4-byte id) and read them back through the registry.
-// The client program is test/interop/clients/schema_registry_client.py.
+// The newer serde API of the same 1.7 package, AvroSerializer/AvroDeserializer with SerializingProducer and
+// DeserializingConsumer, runs when fastavro is present (from PyPI: .ci/run installs it; skipped otherwise), with a
+// schema evolved mid-stream.
+// The client programs are test/interop/clients/schema_registry_client.py and schema_registry_serde.py.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -27,6 +30,9 @@ const requirements = [
   pythonModule('requests', 'python3-requests'),
   pythonModule('avro', 'python3-avro'),
 ];
+/** Not packaged by Debian: from PyPI (.ci/run installs it into the same python3; without PyPI the test skips). */
+const fastavro = pythonModule('fastavro', 'fastavro');
+const fastavroHint = `${python} -m pip install --break-system-packages fastavro`;
 
 describe(`interop: confluent-kafka's schema registry client and Avro serde with samsa registry on ${targetName()}`, {
   skip: skipUnless(requirements),
@@ -86,6 +92,36 @@ describe(`interop: confluent-kafka's schema registry client and Avro serde with 
       // What the clients did is what the registry serves.
       const v2 = await sr(r.url, 'GET', `/subjects/${topic}-value/versions/2`);
       assert.equal(v2.body.id, out.id2);
+    });
+  });
+
+  test('AvroSerializer/AvroDeserializer (fastavro) write and read an evolving schema through the registry', {
+    timeout: 180_000,
+    skip: fastavro.present() ? false : `fastavro is not installed (${fastavroHint})`,
+  }, async () => {
+    await withBrokerLogs(broker, async () => {
+      const b = broker!;
+      const topic = 'readings';
+      const cluster = await Cluster.connect({ bootstrap: b.bootstrap });
+      try {
+        await createTopic(cluster, topic, { partitions: 1, replicationFactor: 1 });
+      } finally {
+        cluster.close();
+      }
+      const count = 200;
+      const res = await run(
+        python,
+        [clientScript('schema_registry_serde.py'), registry!.url, b.bootstrap, topic, String(count)],
+        { timeoutMs: 150_000 },
+      );
+      const out = JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}');
+      assert.deepEqual(out.versions, [1, 2], 'each serializer registered its schema');
+      const [id1, id2] = out.ids as [number, number];
+      assert.ok(id2 > id1);
+      assert.deepEqual(out.wire_first, [0, id1]);
+      assert.deepEqual(out.wire_last, [0, id2]);
+      assert.equal(out.consumed, count);
+      assert.equal(out.mismatched, 0, JSON.stringify(out.first_bad));
     });
   });
 });
