@@ -1,7 +1,7 @@
 // `samsa audit`: proves that no record was lost between two clusters (a mirrored topic): counts per window of
 // record timestamps on the source and the target, and with --group what a group consumed on the target.
 // Exit status 0 when the target holds at least the source's count in every window, 1 naming the windows where it
-// holds fewer. Design and figures: docs/pipeline-audit.md; the work is in src/pipeline/audit*.ts.
+// holds fewer. Design and figures: docs/pipeline.md, "samsa audit"; the work is in src/pipeline/audit*.ts.
 
 import type { Cluster } from '../client/cluster.js';
 import { type AuditReport, audit } from '../pipeline/audit.js';

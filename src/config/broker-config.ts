@@ -156,7 +156,7 @@ export const definitions: Record<string, Definition> = {
   'log.level': { kind: 'string', default: null, oneOf: ['debug', 'info', 'warn', 'error'] },
   'log.format': { kind: 'string', default: 'auto', oneOf: ['auto', 'json', 'text'] },
 
-  // Broker-side audit counters (Samsa's own keys; src/pipeline/audit-counters.ts, docs/pipeline-audit.md): records
+  // Broker-side audit counters (Samsa's own keys; src/pipeline/audit-counters.ts, docs/pipeline.md, "samsa audit"): records
   // appended per partition and window of record timestamps, written to the compacted topic __samsa_audit.
   'samsa.audit.enable': { kind: 'boolean', default: 'false' },
   'samsa.audit.window.ms': { kind: 'long', default: '60000', min: 1000 },

@@ -1,4 +1,4 @@
-// The continuous audit's broker-side counters (samsa.audit.enable; design in docs/pipeline-audit.md): how many
+// The continuous audit's broker-side counters (samsa.audit.enable; design in docs/pipeline.md, "samsa audit"): how many
 // records each partition led here took in per window of record timestamps, counted on append and written
 // periodically to the compacted internal topic __samsa_audit, so the counts outlive the segments retention deletes.
 // `samsa audit --use-counters` compares two clusters' counters instead of reading their logs.

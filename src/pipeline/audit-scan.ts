@@ -1,7 +1,7 @@
 // The audit's read of one topic on one cluster: streams Fetch responses (read_committed) over an offset range per
 // partition and counts records per time window, keeping nothing but the counts (WindowCounts: window -> count).
 //
-// Counting, batch by batch (docs/pipeline-audit.md):
+// Counting, batch by batch (docs/pipeline.md, "samsa audit"):
 // - A batch wholly inside the range whose first timestamp (baseTimestamp) and maxTimestamp fall in one window is
 //   counted by its header's recordCount, without reading its records; compressed batches are not decompressed.
 //   A LogAppendTime batch gives every record its maxTimestamp, so it always qualifies.

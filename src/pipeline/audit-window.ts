@@ -1,4 +1,4 @@
-// Time windows of the audit (`samsa audit`, docs/pipeline-audit.md): parsing --window and --from/--to, and the
+// Time windows of the audit (`samsa audit`, docs/pipeline.md, "samsa audit"): parsing --window and --from/--to, and the
 // window a timestamp falls in. Windows are aligned on the Unix epoch, so a window of a minute starts on the
 // minute in UTC, an hour on the hour, a day at midnight UTC.
 

@@ -1,4 +1,4 @@
-// The audit (`samsa audit`; design in docs/pipeline-audit.md): proves that no record was lost between two
+// The audit (`samsa audit`; design in docs/pipeline.md, "samsa audit"): proves that no record was lost between two
 // clusters by counting, per window of record timestamps, the records a topic holds on the source and on the
 // target (and, with a group, how many of the target's the group has consumed), and naming the windows where
 // the target holds fewer.

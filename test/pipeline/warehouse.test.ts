@@ -1,4 +1,4 @@
-// The warehouse pipeline end to end with real parts only (docs/pipeline-warehouse.md): a Samsa broker, a real
+// The warehouse pipeline end to end with real parts only (docs/pipeline.md, the warehouse section): a Samsa broker, a real
 // `samsa registry` process, Avro records encoded with the ids that registry gave (@kafkajs/confluent-schema-registry)
 // and produced with kafkajs, `samsa sink --registry <that registry> --format parquet`, and pyarrow and DuckDB (when
 // installed) reading typed value_<field> columns with the right values. The schema evolves mid-stream (a new
@@ -247,7 +247,7 @@ describe('warehouse pipeline: samsa registry -> Avro producer -> samsa sink -> P
       t.diagnostic('duckdb is not installed (pip install duckdb): the DuckDB query was skipped');
       return;
     }
-    // DuckDB: the query of docs/pipeline-warehouse.md, the files' schemas merged by name.
+    // DuckDB: the query of docs/pipeline.md, the warehouse section, the files' schemas merged by name.
     const duck = execFileSync(
       'python3',
       [
