@@ -12,6 +12,7 @@
 // Stop (SIGTERM): stop accepting, let in-flight requests finish, checkpoint high watermarks, flush and close
 // every log, write the clean-shutdown marker so the next start skips recovery.
 
+import type { ClientSecurity } from '../client/connection.js';
 import type { ClusterAdmin } from '../cluster/admin.js';
 import { Controller } from '../cluster/controller/controller.js';
 import { ControllerClient } from '../cluster/controller-client.js';
@@ -80,6 +81,8 @@ export class Broker {
   readonly transactions: TransactionCoordinator;
   /** Warnings about client requests, rate-limited per client and kind (client-warnings.ts). */
   readonly clientWarnings: ClientWarnings;
+  /** TLS/SASL of connections to the other brokers (inter.broker.listener.name's); undefined for PLAINTEXT. */
+  readonly interBrokerSecurity: ClientSecurity | undefined;
   /** Fetch sessions (KIP-227) of the fetchers of this broker (fetch-session.ts). */
   readonly fetchSessions: FetchSessionCache;
   /** Prometheus hooks (no-ops when metrics.http.port is -1). */
@@ -123,6 +126,7 @@ export class Broker {
     this.metadataCache = new MetadataCache(metadata.clusterId, this.nodeId);
     const interBroker = this.interBrokerListener();
     const interSecurity = zk === null ? undefined : interBrokerSecurity(config);
+    this.interBrokerSecurity = interSecurity;
     this.controllerClient =
       zk === null
         ? null
@@ -197,6 +201,7 @@ export class Broker {
         fetchResponseMaxBytes: config.int('replica.fetch.response.max.bytes'),
         fetchBackoffMs: config.int('replica.fetch.backoff.ms'),
         socketTimeoutMs: config.int('replica.socket.timeout.ms'),
+        ...(interSecurity === undefined ? {} : { security: interSecurity }),
       });
       this.replicas.setFollowerDriver(this.fetchers);
     }
@@ -259,6 +264,7 @@ export class Broker {
         },
         endpoint: (id) =>
           this.metadataCache.isAlive(id) ? this.metadataCache.endpoint(id, interBroker) : undefined,
+        security: interSecurity,
       },
       createLogger('txn-coordinator'),
     );

@@ -154,6 +154,7 @@ export class TxnVerifier {
       port,
       clientId: `samsa-txn-verifier-${this.broker.nodeId}`,
       timeoutMs: limits.txnVerifyRequestTimeoutMs,
+      ...(this.broker.interBrokerSecurity === undefined ? {} : { security: this.broker.interBrokerSecurity }),
     }).then((conn) => {
       if (this.stopped) conn.close();
       void conn.closed().then(() => {

@@ -17,6 +17,7 @@
 // Every response is checked against the partition's current state before it is applied: a LeaderAndIsr that
 // arrived meanwhile (a new leader or epoch) makes the fetched data stale, and it is dropped.
 
+import type { ClientSecurity } from '../client/connection.js';
 import { KafkaConnection } from '../client/connection.js';
 import * as limits from '../limits.js';
 import type { Logger } from '../logger.js';
@@ -59,6 +60,8 @@ export interface ReplicaFetcherOptions {
   fetchBackoffMs: number;
   /** replica.socket.timeout.ms */
   socketTimeoutMs: number;
+  /** TLS/SASL of the inter-broker listener; undefined for PLAINTEXT. */
+  security?: ClientSecurity;
 }
 
 interface FetchState {
@@ -231,6 +234,7 @@ class ReplicaFetcher {
       clientId: `samsa-replica-fetcher-${this.opts.localBrokerId}`,
       timeoutMs: this.opts.socketTimeoutMs,
       responseBytesMax: this.opts.fetchResponseMaxBytes + limits.replicaFetchResponseOverheadBytes,
+      ...(this.opts.security === undefined ? {} : { security: this.opts.security }),
     });
     this.conn = conn;
     void conn.closed().then(() => {

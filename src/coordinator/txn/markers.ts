@@ -18,6 +18,7 @@
 // live leader waits (parked) and is routed again after the backoff. A job whose coordinator no longer owns the
 // transaction (valid() false: the partition moved or was reloaded) is dropped wherever it is.
 
+import type { ClientSecurity } from '../../client/connection.js';
 import { KafkaConnection } from '../../client/connection.js';
 import * as limits from '../../limits.js';
 import type { Logger } from '../../logger.js';
@@ -48,6 +49,8 @@ export interface MarkerHost {
   leaderOf(topic: string, partition: number): number | null;
   /** A broker's endpoint on the inter-broker listener, undefined when it is not alive. */
   endpoint(brokerId: number): { host: string; port: number } | undefined;
+  /** TLS/SASL of the inter-broker listener; undefined for PLAINTEXT. */
+  readonly security?: ClientSecurity | undefined;
 }
 
 interface Tracked {
@@ -195,6 +198,7 @@ export class TxnMarkerChannel {
       port: ep.port,
       clientId: `samsa-txn-coordinator-${this.nodeId}`,
       timeoutMs: limits.txnMarkerRequestTimeoutMs,
+      ...(this.host.security === undefined ? {} : { security: this.host.security }),
     });
     if (this.stopped) {
       conn.close();
