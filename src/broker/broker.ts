@@ -24,6 +24,7 @@ import type { Partition } from '../cluster/partition.js';
 import { ReplicaFetcherManager } from '../cluster/replica-fetcher.js';
 import { ReplicaManager } from '../cluster/replica-manager.js';
 import { TopicsView } from '../cluster/topics-view.js';
+import { ZkAclFollower } from '../cluster/zk/zk-acls.js';
 import { ZkAdmin } from '../cluster/zk/zk-admin.js';
 import { BrokerIdTakenError, connectZooKeeper, ZkBroker } from '../cluster/zk/zk-broker.js';
 import type { BrokerConfig } from '../config/broker-config.js';
@@ -40,6 +41,7 @@ import { BrokerMetrics, type Metrics, NOOP_METRICS } from '../http/metrics.js';
 import * as limits from '../limits.js';
 import { createLogger, type Logger } from '../logger.js';
 import { ErrorCode } from '../protocol/errors.js';
+import { AUTHORIZER_CLASS_NAMES, Authorizer } from '../security/authorizer.js';
 import { ScramCredentialCache } from '../security/scram-credentials.js';
 import type { LogConfig } from '../storage/config.js';
 import { LogDirError, LogDirLocks } from '../storage/log-dirs.js';
@@ -75,6 +77,12 @@ export class Broker {
   readonly transactions: TransactionCoordinator;
   /** Warnings about client requests, rate-limited per client and kind (client-warnings.ts). */
   readonly clientWarnings: ClientWarnings;
+  /** The ACL authorizer (authorizer.class.name), or null: everything allowed. */
+  readonly authorizer: Authorizer | null;
+  /** The authorizer's denials, logged at info and rate-limited per client. */
+  readonly authorizerLog: ClientWarnings;
+  /** ZooKeeper mode with an authorizer: follows the ACL znodes. */
+  private readonly aclFollower: ZkAclFollower | null;
   /** Prometheus hooks (no-ops when metrics.http.port is -1). */
   readonly metrics: Metrics;
   /** ZooKeeper mode: registration, configs (null on a single node). */
@@ -105,6 +113,14 @@ export class Broker {
   ) {
     this.log = createLogger('broker');
     this.clientWarnings = new ClientWarnings(this.log);
+    this.authorizerLog = new ClientWarnings(
+      createLogger('kafka.authorizer.logger'),
+      limits.clientWarningIntervalMs,
+      limits.clientWarningKeysMax,
+      'info',
+    );
+    this.authorizer = createAuthorizer(config);
+    const authorizer = this.authorizer;
     this.nodeId = config.nodeId;
     this.zk = zk;
     this.metadataCache = new MetadataCache(metadata.clusterId, this.nodeId);
@@ -150,6 +166,11 @@ export class Broker {
       for (const user of metadata.userNames())
         scramCredentials.setUserConfigs(user, metadata.userConfigs(user));
       local.onUserConfigs = (user, configs) => scramCredentials.setUserConfigs(user, configs);
+      if (authorizer !== null) {
+        for (const a of metadata.acls()) authorizer.setResourceAcls(a.pattern, a.entries);
+        local.onAcls = (pattern, entries) => authorizer.setResourceAcls(pattern, entries);
+      }
+      this.aclFollower = null;
       this.admin = local;
       this.controller = null;
       this.fetchers = null;
@@ -158,6 +179,16 @@ export class Broker {
       const zkAdmin = new ZkAdmin(zk.zk, config, this.metadataCache, this.nodeId, createLogger('admin'));
       zkAdmin.onUserConfigs = (user, configs) => scramCredentials.setUserConfigs(user, configs);
       zk.onUserConfigs = (user, configs) => scramCredentials.setUserConfigs(user, configs);
+      if (authorizer !== null)
+        zkAdmin.onAcls = (pattern, entries) => authorizer.setResourceAcls(pattern, entries);
+      this.aclFollower =
+        authorizer === null
+          ? null
+          : new ZkAclFollower(
+              zk.zk,
+              (pattern, entries) => authorizer.setResourceAcls(pattern, entries),
+              createLogger('authorizer'),
+            );
       this.admin = zkAdmin;
       this.controller = new Controller({
         zk: zk.zk,
@@ -520,6 +551,7 @@ export class Broker {
           (topic) => broker.replicas.updateTopicConfig(topic),
           (c) => broker.applyDynamicConfigs(c.perBroker, c.clusterDefault),
         );
+        await broker.aclFollower?.start();
         broker.replicas.start();
         undo.push(() => broker.fetchers?.stop());
         undo.push(() => broker.groups.stop());
@@ -540,6 +572,7 @@ export class Broker {
           void zkb
             .reregister()
             .then(() => zkb.resumeConfigListener(broker.metadataCache))
+            .then(() => broker.aclFollower?.start())
             .catch((err: unknown) => log.error('re-registering in ZooKeeper failed', { error: err }));
           controller.onNewSession();
         });
@@ -629,6 +662,8 @@ export class Broker {
     this.transactions.stop();
     await this.server.close(limits.shutdownGraceMs);
     this.clientWarnings.close();
+    this.authorizerLog.close();
+    this.aclFollower?.stop();
     if (this.brokerMetrics !== null) await this.brokerMetrics.close();
     await this.fetchers?.stop();
     this.controllerClient?.close();
@@ -675,4 +710,17 @@ async function listen(setting: string, address: string, bind: () => Promise<numb
       `cannot listen on ${address}: ${why}${code !== undefined ? ` (${code})` : ''}`,
     );
   }
+}
+
+/** The authorizer authorizer.class.name names, or null when it is unset. */
+function createAuthorizer(config: BrokerConfig): Authorizer | null {
+  const name = config.string('authorizer.class.name').trim();
+  if (name === '') return null;
+  if (!AUTHORIZER_CLASS_NAMES.includes(name)) {
+    throw new StartupError(
+      'authorizer.class.name',
+      `unknown authorizer ${name}; Samsa serves ${AUTHORIZER_CLASS_NAMES.join(', ')}`,
+    );
+  }
+  return new Authorizer(config.string('super.users'), config.bool('allow.everyone.if.no.acl.found'));
 }
