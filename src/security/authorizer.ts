@@ -177,9 +177,62 @@ export function authorizedNames<T>(
   ctx: RequestContext,
   op: OperationName,
   type: ResourceTypeName,
-  items: readonly T[],
+  items: Iterable<T>,
   nameOf: (t: T) => string,
 ): T[] {
   if (ctx.broker.authorizer === null) return [...items];
-  return items.filter((t) => authorize(ctx, op, type, nameOf(t), { log: false }));
+  return [...items].filter((t) => authorize(ctx, op, type, nameOf(t), { log: false }));
+}
+
+/** The names among names the principal may not do op on (empty without an authorizer); denials are logged. */
+export function deniedNames(
+  ctx: RequestContext,
+  op: OperationName,
+  type: ResourceTypeName,
+  names: Iterable<string>,
+): ReadonlySet<string> {
+  const denied = new Set<string>();
+  if (ctx.broker.authorizer === null) return denied;
+  for (const n of new Set(names)) if (!authorize(ctx, op, type, n)) denied.add(n);
+  return denied;
+}
+
+/** Produce: TRANSACTIONAL_ID_AUTHORIZATION_FAILED, TOPIC_AUTHORIZATION_FAILED or 0 for a topic's partitions. */
+export function produceDenial(ctx: RequestContext, transactionalId: string | null, topic: string): number {
+  if (transactionalId !== null && !authorize(ctx, 'WRITE', 'TRANSACTIONAL_ID', transactionalId)) return 53;
+  return authorize(ctx, 'WRITE', 'TOPIC', topic) ? 0 : 29;
+}
+
+/** Creating a topic (CreateTopics, Metadata's auto-creation): CREATE on the cluster or on the topic. */
+export function mayCreateTopic(ctx: RequestContext, topic: string): boolean {
+  return (
+    authorize(ctx, 'CREATE', 'CLUSTER', CLUSTER_NAME, { log: false }) ||
+    authorize(ctx, 'CREATE', 'TOPIC', topic)
+  );
+}
+
+/** The authorized-operations bitfield (KIP-430) of a resource: the supported operations the principal may do. */
+export function authorizedOperationBits(
+  ctx: RequestContext | null,
+  type: ResourceTypeName,
+  name: string,
+  supported: readonly number[],
+): number {
+  const a = ctx?.broker.authorizer ?? null;
+  let bits = 0;
+  for (const code of supported) {
+    const allowed =
+      a === null ||
+      ctx === null ||
+      a.authorize(ctx.session.principal, hostOf(ctx.clientAddress), code, ResourceType[type], name);
+    if (allowed) bits |= 1 << code;
+  }
+  return bits;
+}
+
+/** Fetch: the topics a consumer may not READ, or every topic when a follower lacks CLUSTER_ACTION. */
+export function fetchDenials(ctx: RequestContext, follower: boolean, topics: string[]): ReadonlySet<string> {
+  if (ctx.broker.authorizer === null) return new Set();
+  if (follower) return authorize(ctx, 'CLUSTER_ACTION', 'CLUSTER') ? new Set() : new Set(topics);
+  return deniedNames(ctx, 'READ', 'TOPIC', topics);
 }

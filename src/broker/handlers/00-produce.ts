@@ -38,6 +38,7 @@ import {
   readBatchHeader,
   TRANSACTIONAL_FLAG_MASK,
 } from '../../protocol/records.js';
+import { produceDenial } from '../../security/authorizer.js';
 import type { Broker } from '../broker.js';
 import { defineHandler, type RequestContext } from '../handler.js';
 import {
@@ -478,7 +479,9 @@ export const produce = defineHandler<ProduceRequest, ProduceResponseInput>({
       const partitionResponses: PartitionOut[] = [];
       const settings =
         broker.metadataCache.topic(t.name) === undefined ? undefined : topicSettings(broker, t.name);
+      const denied = produceDenial(ctx, req.transactionalId, t.name);
       t.partitionData.forEach((p, i) => {
+        if (denied !== 0) return void partitionResponses.push(failure(p.index, denied, null));
         const out = produceToPartition(
           ctx,
           broker,

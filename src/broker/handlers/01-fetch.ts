@@ -16,6 +16,7 @@ import { ApiKey } from '../../protocol/generated/apis.js';
 import type { FetchRequest } from '../../protocol/generated/fetch-request.js';
 import type { FetchResponseInput } from '../../protocol/generated/fetch-response.js';
 import { readInt64 } from '../../protocol/records.js';
+import { fetchDenials } from '../../security/authorizer.js';
 import { releaseReadBuffers } from '../../storage/read-buffers.js';
 import type { Broker } from '../broker.js';
 import { defineHandler, type RequestContext } from '../handler.js';
@@ -81,7 +82,13 @@ function unknownTopic(errorCode: number): boolean {
   return errorCode === ErrorCode.UNKNOWN_TOPIC_ID || errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
 }
 
-function readOnce(broker: Broker, req: FetchRequest, version: number, first: boolean): ReadPass {
+function readOnce(
+  broker: Broker,
+  req: FetchRequest,
+  version: number,
+  first: boolean,
+  denied: ReadonlySet<string> = new Set(),
+): ReadPass {
   let budget = Math.min(req.maxBytes, limits.fetchResponseBytesMax);
   let bytes = 0;
   let anyError = false;
@@ -97,7 +104,11 @@ function readOnce(broker: Broker, req: FetchRequest, version: number, first: boo
     const outs: PartitionOut[] = [];
     for (const fp of ft.partitions) {
       const partition =
-        name === null ? ErrorCode.UNKNOWN_TOPIC_ID : broker.replicas.leaderFor(name, fp.partition);
+        name === null
+          ? ErrorCode.UNKNOWN_TOPIC_ID
+          : denied.has(name)
+            ? ErrorCode.TOPIC_AUTHORIZATION_FAILED
+            : broker.replicas.leaderFor(name, fp.partition);
       if (typeof partition === 'number') {
         // A topic this broker does not know (by name or id) is answered with its error but does not cut the long
         // poll short, as in Kafka (those partitions never reach its delayed fetch): a client that keeps asking for
@@ -228,8 +239,15 @@ export const fetch = defineHandler<FetchRequest, FetchResponseInput>({
       };
     }
     const deadline = Date.now() + Math.min(Math.max(req.maxWaitMs, 0), limits.fetchWaitMsMax);
-    let pass = readOnce(broker, req, ctx.apiVersion, true);
     const follower = replicaIdOf(req, ctx.apiVersion) >= 0;
+    const denied = fetchDenials(
+      ctx,
+      follower,
+      req.topics.map((t) =>
+        ctx.apiVersion >= 13 ? (broker.metadataCache.topicById(t.topicId)?.name ?? '') : t.topic,
+      ),
+    );
+    let pass = readOnce(broker, req, ctx.apiVersion, true, denied);
     const parkedAt = performance.now();
     let parked = false;
     while (pass.bytes < req.minBytes && !pass.anyError && !ctx.signal.aborted) {
@@ -238,7 +256,7 @@ export const fetch = defineHandler<FetchRequest, FetchResponseInput>({
       parked = true;
       await waitForData(pass.partitions, follower, left, ctx.signal);
       releaseReadBuffers(pass.reads);
-      pass = readOnce(broker, req, ctx.apiVersion, false);
+      pass = readOnce(broker, req, ctx.apiVersion, false, denied);
     }
     if (parked) broker.metrics.longPollWait((performance.now() - parkedAt) / 1000);
     recordTraffic(broker, pass);

@@ -42,7 +42,7 @@ export const describeCluster = defineHandler<DescribeClusterRequest, DescribeClu
         return ep === undefined ? [] : [{ brokerId: b.id, host: ep.host, port: ep.port, rack: b.rack }];
       }),
       clusterAuthorizedOperations: req.includeClusterAuthorizedOperations
-        ? clusterAuthorizedOperations()
+        ? clusterAuthorizedOperations(ctx)
         : AUTHORIZED_OPERATIONS_OMITTED,
     };
   },
