@@ -236,3 +236,52 @@ export function fetchDenials(ctx: RequestContext, follower: boolean, topics: str
   if (follower) return authorize(ctx, 'CLUSTER_ACTION', 'CLUSTER') ? new Set() : new Set(topics);
   return deniedNames(ctx, 'READ', 'TOPIC', topics);
 }
+
+/** GROUP_AUTHORIZATION_FAILED (30) when the principal may not do op on the group, else 0. */
+export function groupDenial(ctx: RequestContext, op: OperationName, group: string): number {
+  return authorize(ctx, op, 'GROUP', group) ? 0 : 30;
+}
+
+/** FindCoordinator: DESCRIBE on the group (key type 0) or the transactional id (1); the error code or 0. */
+export function coordinatorDenial(ctx: RequestContext, keyType: number, key: string): number {
+  if (keyType === 0) return groupDenial(ctx, 'DESCRIBE', key);
+  if (keyType === 1) return authorize(ctx, 'DESCRIBE', 'TRANSACTIONAL_ID', key) ? 0 : 53;
+  return 0;
+}
+
+/**
+ * OffsetCommit and TxnOffsetCommit: READ on the group (else every partition answers
+ * GROUP_AUTHORIZATION_FAILED) and READ on each topic (else its partitions answer TOPIC_AUTHORIZATION_FAILED).
+ * allowed: the topics to commit; answers: the refused partitions' results.
+ */
+export function commitDenials<T extends { name: string; partitions: { partitionIndex: number }[] }>(
+  ctx: RequestContext,
+  group: string,
+  topics: readonly T[],
+): {
+  allowed: T[];
+  answers: { name: string; partitions: { partitionIndex: number; errorCode: number }[] }[];
+} {
+  if (ctx.broker.authorizer === null) return { allowed: [...topics], answers: [] };
+  const groupDenied = groupDenial(ctx, 'READ', group);
+  const denied =
+    groupDenied !== 0
+      ? null
+      : deniedNames(
+          ctx,
+          'READ',
+          'TOPIC',
+          topics.map((t) => t.name),
+        );
+  const allowed = denied === null ? [] : topics.filter((t) => !denied.has(t.name));
+  const answers = topics
+    .filter((t) => denied === null || denied.has(t.name))
+    .map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => ({
+        partitionIndex: p.partitionIndex,
+        errorCode: groupDenied !== 0 ? groupDenied : 29,
+      })),
+    }));
+  return { allowed, answers };
+}

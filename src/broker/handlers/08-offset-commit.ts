@@ -11,6 +11,7 @@
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { OffsetCommitRequest } from '../../protocol/generated/offset-commit-request.js';
 import type { OffsetCommitResponseInput } from '../../protocol/generated/offset-commit-response.js';
+import { commitDenials } from '../../security/authorizer.js';
 import { defineHandler } from '../handler.js';
 
 export const offsetCommit = defineHandler<OffsetCommitRequest, OffsetCommitResponseInput>({
@@ -20,6 +21,9 @@ export const offsetCommit = defineHandler<OffsetCommitRequest, OffsetCommitRespo
   maxVersion: 9,
   async handle(ctx, req) {
     const v = ctx.apiVersion;
+    const refused = commitDenials(ctx, req.groupId, req.topics);
+    if (refused.allowed.length === 0 && refused.answers.length > 0)
+      return { throttleTimeMs: 0, topics: refused.answers };
     const topics = await ctx.broker.groups.commit({
       groupId: req.groupId,
       generationId: req.generationIdOrMemberEpoch,
@@ -27,7 +31,7 @@ export const offsetCommit = defineHandler<OffsetCommitRequest, OffsetCommitRespo
       groupInstanceId: v >= 7 ? req.groupInstanceId : null,
       retentionTimeMs: v <= 4 ? req.retentionTimeMs : -1,
       apiVersion: v,
-      topics: req.topics.map((t) => ({
+      topics: refused.allowed.map((t) => ({
         name: t.name,
         partitions: t.partitions.map((p) => ({
           partitionIndex: p.partitionIndex,
@@ -37,6 +41,6 @@ export const offsetCommit = defineHandler<OffsetCommitRequest, OffsetCommitRespo
         })),
       })),
     });
-    return { throttleTimeMs: 0, topics };
+    return { throttleTimeMs: 0, topics: [...topics, ...refused.answers] };
   },
 });
