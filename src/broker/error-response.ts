@@ -64,7 +64,12 @@ export function errorResponse(
   errorCode: number,
 ): unknown | null | undefined {
   const v = ctx.apiVersion;
-  const message = errorCode === ErrorCode.UNKNOWN_SERVER_ERROR ? UNEXPECTED : 'A storage error occurred.';
+  const message =
+    errorCode === ErrorCode.UNKNOWN_SERVER_ERROR
+      ? UNEXPECTED
+      : errorCode === ErrorCode.KAFKA_STORAGE_ERROR
+        ? 'A storage error occurred.'
+        : 'Authorization failed.';
   switch (ctx.apiKey) {
     case ApiKey.Produce: {
       const req = request as ProduceRequest;

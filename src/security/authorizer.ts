@@ -285,3 +285,31 @@ export function commitDenials<T extends { name: string; partitions: { partitionI
     }));
   return { allowed, answers };
 }
+
+/**
+ * The APIs Kafka authorizes on the cluster resource as a whole, by API key: the inter-broker ones need
+ * CLUSTER_ACTION, the admin ones ALTER or DESCRIBE. (CreateAcls/DeleteAcls/DescribeAcls answer
+ * SECURITY_DISABLED without an authorizer, so they check in their handlers.)
+ */
+const clusterApis: ReadonlyMap<number, OperationName> = new Map([
+  [4, 'CLUSTER_ACTION'], // LeaderAndIsr
+  [5, 'CLUSTER_ACTION'], // StopReplica
+  [6, 'CLUSTER_ACTION'], // UpdateMetadata
+  [7, 'CLUSTER_ACTION'], // ControlledShutdown
+  [27, 'CLUSTER_ACTION'], // WriteTxnMarkers
+  [56, 'CLUSTER_ACTION'], // AlterPartition
+  [35, 'DESCRIBE'], // DescribeLogDirs
+  [43, 'ALTER'], // ElectLeaders
+  [45, 'ALTER'], // AlterPartitionReassignments
+  [46, 'DESCRIBE'], // ListPartitionReassignments
+  [50, 'DESCRIBE'], // DescribeUserScramCredentials
+  [51, 'ALTER'], // AlterUserScramCredentials
+  [60, 'DESCRIBE'], // DescribeCluster
+]);
+
+/** CLUSTER_AUTHORIZATION_FAILED (31) when the request's API needs an operation on the cluster it lacks, else 0. */
+export function clusterApiDenial(ctx: RequestContext): number {
+  if (ctx.broker.authorizer === null) return 0;
+  const op = clusterApis.get(ctx.apiKey);
+  return op === undefined || authorize(ctx, op, 'CLUSTER') ? 0 : 31;
+}
