@@ -481,7 +481,10 @@ export const produce = defineHandler<ProduceRequest, ProduceResponseInput>({
         broker.metadataCache.topic(t.name) === undefined ? undefined : topicSettings(broker, t.name);
       const denied = produceDenial(ctx, req.transactionalId, t.name);
       t.partitionData.forEach((p, i) => {
-        if (denied !== 0) return void partitionResponses.push(failure(p.index, denied, null));
+        if (denied !== 0) {
+          partitionResponses.push(failure(p.index, denied, null));
+          return;
+        }
         const out = produceToPartition(
           ctx,
           broker,
