@@ -12,6 +12,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { OffsetFetchRequest } from '../../protocol/generated/offset-fetch-request.js';
 import type { OffsetFetchResponseInput } from '../../protocol/generated/offset-fetch-response.js';
+import { groupDenial } from '../../security/authorizer.js';
 import { defineHandler } from '../handler.js';
 
 export const offsetFetch = defineHandler<OffsetFetchRequest, OffsetFetchResponseInput>({
@@ -26,12 +27,18 @@ export const offsetFetch = defineHandler<OffsetFetchRequest, OffsetFetchResponse
       return {
         throttleTimeMs: 0,
         groups: req.groups.map((g) => {
+          const denied = groupDenial(ctx, 'DESCRIBE', g.groupId);
+          if (denied !== 0) return { groupId: g.groupId, errorCode: denied, topics: [] };
           const res = groups.fetch(g.groupId, g.topics, req.requireStable);
           return { groupId: g.groupId, errorCode: res.errorCode, topics: res.topics };
         }),
       };
     }
-    const res = groups.fetch(req.groupId, v >= 2 ? req.topics : (req.topics ?? []), req.requireStable);
+    const denied = groupDenial(ctx, 'DESCRIBE', req.groupId);
+    const res =
+      denied !== 0
+        ? { errorCode: denied, topics: [] }
+        : groups.fetch(req.groupId, v >= 2 ? req.topics : (req.topics ?? []), req.requireStable);
     if (v < 2 && res.errorCode !== ErrorCode.NONE) {
       // v1 has no top-level error: every requested partition carries it.
       return {

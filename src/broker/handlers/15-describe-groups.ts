@@ -8,6 +8,7 @@
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { DescribeGroupsRequest } from '../../protocol/generated/describe-groups-request.js';
 import type { DescribeGroupsResponseInput } from '../../protocol/generated/describe-groups-response.js';
+import { groupDenial } from '../../security/authorizer.js';
 import { defineHandler } from '../handler.js';
 
 /** Kafka's AclOperation codes allowed on a group: READ (3), DELETE (6), DESCRIBE (8). */
@@ -24,7 +25,19 @@ export const describeGroups = defineHandler<DescribeGroupsRequest, DescribeGroup
       ctx.apiVersion >= 3 && req.includeAuthorizedOperations ? GROUP_OPERATIONS : OPERATIONS_NOT_REQUESTED;
     return {
       throttleTimeMs: 0,
-      groups: req.groups.map((id) => ({ ...ctx.broker.groups.describe(id), authorizedOperations: ops })),
+      groups: req.groups.map((id) => {
+        const denied = groupDenial(ctx, 'DESCRIBE', id);
+        if (denied !== 0)
+          return {
+            groupId: id,
+            errorCode: denied,
+            groupState: '',
+            protocolType: '',
+            protocolData: '',
+            members: [],
+          };
+        return { ...ctx.broker.groups.describe(id), authorizedOperations: ops };
+      }),
     };
   },
 });
