@@ -2,8 +2,11 @@
 //
 // Kafka answers with one bit per AclOperation code (Utils.to32BitField) for each operation the resource type
 // supports (AclEntry.supportedOperations) that the authorizer allows; with no authorizer configured every
-// supported operation is allowed. Samsa has no authorizer yet, so the answer is every supported operation. A
+// supported operation is allowed (src/security/authorizer.ts answers from the ACLs). A
 // field the client did not ask for stays at the schema default, AUTHORIZED_OPERATIONS_OMITTED.
+
+import { authorizedOperationBits } from '../security/authorizer.js';
+import type { RequestContext } from './handler.js';
 
 /** Kafka's AclOperation codes. */
 export const AclOperation = {
@@ -57,12 +60,12 @@ export function operationsBitfield(ops: readonly number[]): number {
   return bits;
 }
 
-/** What a topic answers (no authorizer: every operation a topic supports). */
-export function topicAuthorizedOperations(_topic: string): number {
-  return operationsBitfield(topicOperations);
+/** What a topic answers: the operations a topic supports that the request's principal may do on it. */
+export function topicAuthorizedOperations(topic: string, ctx: RequestContext | null = null): number {
+  return authorizedOperationBits(ctx, 'TOPIC', topic, topicOperations);
 }
 
-/** What the cluster answers (no authorizer: every operation the cluster supports). */
-export function clusterAuthorizedOperations(): number {
-  return operationsBitfield(clusterOperations);
+/** What the cluster answers: the operations the cluster supports that the request's principal may do. */
+export function clusterAuthorizedOperations(ctx: RequestContext | null = null): number {
+  return authorizedOperationBits(ctx, 'CLUSTER', 'kafka-cluster', clusterOperations);
 }

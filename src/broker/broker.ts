@@ -25,6 +25,7 @@ import type { Partition } from '../cluster/partition.js';
 import { ReplicaFetcherManager } from '../cluster/replica-fetcher.js';
 import { ReplicaManager } from '../cluster/replica-manager.js';
 import { TopicsView } from '../cluster/topics-view.js';
+import { ZkAclFollower } from '../cluster/zk/zk-acls.js';
 import { ZkAdmin } from '../cluster/zk/zk-admin.js';
 import { BrokerIdTakenError, connectZooKeeper, ZkBroker } from '../cluster/zk/zk-broker.js';
 import type { BrokerConfig } from '../config/broker-config.js';
@@ -44,6 +45,7 @@ import type { AuditCounters } from '../pipeline/audit-counters.js';
 import { brokerAuditCounters } from '../pipeline/audit-counters-writer.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { interBrokerSecurity } from '../security/inter-broker.js';
+import { AUTHORIZER_CLASS_NAMES, Authorizer } from '../security/authorizer.js';
 import { ScramCredentialCache } from '../security/scram-credentials.js';
 import type { LogConfig } from '../storage/config.js';
 import { LogDirError, LogDirLocks } from '../storage/log-dirs.js';
@@ -85,6 +87,12 @@ export class Broker {
   readonly interBrokerSecurity: ClientSecurity | undefined;
   /** Fetch sessions (KIP-227) of the fetchers of this broker (fetch-session.ts). */
   readonly fetchSessions: FetchSessionCache;
+  /** The ACL authorizer (authorizer.class.name), or null: everything allowed. */
+  readonly authorizer: Authorizer | null;
+  /** The authorizer's denials, logged at info and rate-limited per client. */
+  readonly authorizerLog: ClientWarnings;
+  /** ZooKeeper mode with an authorizer: follows the ACL znodes. */
+  private readonly aclFollower: ZkAclFollower | null;
   /** Prometheus hooks (no-ops when metrics.http.port is -1). */
   readonly metrics: Metrics;
   /** Records appended per partition and time window, for `samsa audit --use-counters` (null: samsa.audit.enable off). */
@@ -121,6 +129,14 @@ export class Broker {
       maxEntries: config.int('max.incremental.fetch.session.cache.slots'),
       evictionMs: limits.fetchSessionEvictionMsMin,
     });
+    this.authorizerLog = new ClientWarnings(
+      createLogger('kafka.authorizer.logger'),
+      limits.clientWarningIntervalMs,
+      limits.clientWarningKeysMax,
+      'info',
+    );
+    this.authorizer = createAuthorizer(config);
+    const authorizer = this.authorizer;
     this.nodeId = config.nodeId;
     this.zk = zk;
     this.metadataCache = new MetadataCache(metadata.clusterId, this.nodeId);
@@ -169,6 +185,11 @@ export class Broker {
       for (const user of metadata.userNames())
         scramCredentials.setUserConfigs(user, metadata.userConfigs(user));
       local.onUserConfigs = (user, configs) => scramCredentials.setUserConfigs(user, configs);
+      if (authorizer !== null) {
+        for (const a of metadata.acls()) authorizer.setResourceAcls(a.pattern, a.entries);
+        local.onAcls = (pattern, entries) => authorizer.setResourceAcls(pattern, entries);
+      }
+      this.aclFollower = null;
       this.admin = local;
       this.controller = null;
       this.fetchers = null;
@@ -177,6 +198,16 @@ export class Broker {
       const zkAdmin = new ZkAdmin(zk.zk, config, this.metadataCache, this.nodeId, createLogger('admin'));
       zkAdmin.onUserConfigs = (user, configs) => scramCredentials.setUserConfigs(user, configs);
       zk.onUserConfigs = (user, configs) => scramCredentials.setUserConfigs(user, configs);
+      if (authorizer !== null)
+        zkAdmin.onAcls = (pattern, entries) => authorizer.setResourceAcls(pattern, entries);
+      this.aclFollower =
+        authorizer === null
+          ? null
+          : new ZkAclFollower(
+              zk.zk,
+              (pattern, entries) => authorizer.setResourceAcls(pattern, entries),
+              createLogger('authorizer'),
+            );
       this.admin = zkAdmin;
       this.controller = new Controller({
         zk: zk.zk,
@@ -550,6 +581,7 @@ export class Broker {
           (topic) => broker.replicas.updateTopicConfig(topic),
           (c) => broker.applyDynamicConfigs(c.perBroker, c.clusterDefault),
         );
+        await broker.aclFollower?.start();
         broker.replicas.start();
         undo.push(() => broker.fetchers?.stop());
         undo.push(() => broker.groups.stop());
@@ -570,6 +602,7 @@ export class Broker {
           void zkb
             .reregister()
             .then(() => zkb.resumeConfigListener(broker.metadataCache))
+            .then(() => broker.aclFollower?.start())
             .catch((err: unknown) => log.error('re-registering in ZooKeeper failed', { error: err }));
           controller.onNewSession();
         });
@@ -666,6 +699,8 @@ export class Broker {
     stopTxnVerifier(this);
     await this.server.close(limits.shutdownGraceMs);
     this.clientWarnings.close();
+    this.authorizerLog.close();
+    this.aclFollower?.stop();
     if (this.brokerMetrics !== null) await this.brokerMetrics.close();
     await this.fetchers?.stop();
     this.controllerClient?.close();
@@ -712,4 +747,17 @@ async function listen(setting: string, address: string, bind: () => Promise<numb
       `cannot listen on ${address}: ${why}${code !== undefined ? ` (${code})` : ''}`,
     );
   }
+}
+
+/** The authorizer authorizer.class.name names, or null when it is unset. */
+function createAuthorizer(config: BrokerConfig): Authorizer | null {
+  const name = config.string('authorizer.class.name').trim();
+  if (name === '') return null;
+  if (!AUTHORIZER_CLASS_NAMES.includes(name)) {
+    throw new StartupError(
+      'authorizer.class.name',
+      `unknown authorizer ${name}; Samsa serves ${AUTHORIZER_CLASS_NAMES.join(', ')}`,
+    );
+  }
+  return new Authorizer(config.string('super.users'), config.bool('allow.everyone.if.no.acl.found'));
 }

@@ -44,6 +44,8 @@ export class ClientWarnings {
     private readonly log: Logger,
     private readonly intervalMs: number = limits.clientWarningIntervalMs,
     private readonly keysMax: number = limits.clientWarningKeysMax,
+    /** The level of the lines (the authorizer's denials are info, as Kafka's authorizer log). */
+    private readonly level: 'warn' | 'info' = 'warn',
   ) {}
 
   /** Logs msg (with the client's address and id and fields) unless its group already did in this interval. */
@@ -58,7 +60,7 @@ export class ClientWarnings {
       this.untracked++;
     } else {
       this.groups.set(key, { msg, kind, host, clientId: source.clientId, suppressed: 0, fields });
-      this.log.warn(msg, { client: source.clientAddress, clientId: source.clientId, ...fields });
+      this.log[this.level](msg, { client: source.clientAddress, clientId: source.clientId, ...fields });
     }
     if (this.timer === null) {
       this.timer = setInterval(() => this.summarize(), this.intervalMs);
@@ -82,7 +84,7 @@ export class ClientWarnings {
         this.groups.delete(key);
         continue;
       }
-      this.log.warn(`${g.msg} (${g.suppressed} more not logged, at most one line per ${seconds} s)`, {
+      this.log[this.level](`${g.msg} (${g.suppressed} more not logged, at most one line per ${seconds} s)`, {
         client: g.host,
         clientId: g.clientId,
         ...g.fields,

@@ -34,6 +34,7 @@ import {
 import { decodeRequestHeader } from '../protocol/generated/request-header.js';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
+import { clusterApiDenial } from '../security/authorizer.js';
 import { SaslFailure, type SecuritySession } from '../security/session.js';
 import type { Broker } from './broker.js';
 import type { ClientWarnings } from './client-warnings.js';
@@ -477,6 +478,12 @@ export class Connection {
       session: this.session,
       closeAfterResponse: (reason, delayMs) => this.closeAfterResponse(slot, reason, delayMs),
     };
+    // APIs authorized on the cluster as a whole (authorizer.ts) are refused here, with the error everywhere.
+    const denied = clusterApiDenial(ctx);
+    if (denied !== 0) {
+      this.refuse(slot, schema, ctx, request, denied);
+      return true;
+    }
     let result: unknown;
     try {
       result = handler.handle(ctx, request as never);
@@ -533,6 +540,25 @@ export class Connection {
       error: err instanceof Error ? (err.stack ?? err.message) : String(err),
     });
     if (body === undefined) this.close('internal error while handling a request', 'internal_error');
+    else this.complete(slot, schema, ctx, body, null);
+  }
+
+  /** Answers a request the authorizer refused with errorCode everywhere (or closes when it cannot be said). */
+  private refuse(
+    slot: Slot,
+    schema: ApiSchema,
+    ctx: RequestContext,
+    request: unknown,
+    errorCode: number,
+  ): void {
+    const adv = this.broker.advertised();
+    const body = errorResponse(
+      schema,
+      { ...ctx, broker: { nodeId: this.broker.nodeId, ...adv } },
+      request,
+      errorCode,
+    );
+    if (body === undefined) this.close('request refused by the authorizer', 'unsupported');
     else this.complete(slot, schema, ctx, body, null);
   }
 

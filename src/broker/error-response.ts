@@ -9,11 +9,14 @@
 
 import { ErrorCode } from '../protocol/errors.js';
 import type { AddPartitionsToTxnRequest } from '../protocol/generated/add-partitions-to-txn-request.js';
+import type { AlterUserScramCredentialsRequest } from '../protocol/generated/alter-user-scram-credentials-request.js';
 import type { ApiSchema } from '../protocol/generated/apis.js';
 import { ApiKey } from '../protocol/generated/apis.js';
 import type { ConsumerGroupDescribeRequest } from '../protocol/generated/consumer-group-describe-request.js';
+import type { CreateAclsRequest } from '../protocol/generated/create-acls-request.js';
 import type { CreatePartitionsRequest } from '../protocol/generated/create-partitions-request.js';
 import type { CreateTopicsRequest } from '../protocol/generated/create-topics-request.js';
+import type { DeleteAclsRequest } from '../protocol/generated/delete-acls-request.js';
 import type { DeleteGroupsRequest } from '../protocol/generated/delete-groups-request.js';
 import type { DeleteRecordsRequest } from '../protocol/generated/delete-records-request.js';
 import type { DeleteTopicsRequest } from '../protocol/generated/delete-topics-request.js';
@@ -65,7 +68,12 @@ export function errorResponse(
   errorCode: number,
 ): unknown | null | undefined {
   const v = ctx.apiVersion;
-  const message = errorCode === ErrorCode.UNKNOWN_SERVER_ERROR ? UNEXPECTED : 'A storage error occurred.';
+  const message =
+    errorCode === ErrorCode.UNKNOWN_SERVER_ERROR
+      ? UNEXPECTED
+      : errorCode === ErrorCode.KAFKA_STORAGE_ERROR
+        ? 'A storage error occurred.'
+        : 'Authorization failed.';
   switch (ctx.apiKey) {
     case ApiKey.Produce: {
       const req = request as ProduceRequest;
@@ -196,6 +204,28 @@ export function errorResponse(
           groupId,
         })),
       };
+    case ApiKey.CreateAcls:
+      return {
+        throttleTimeMs: 0,
+        results: (request as CreateAclsRequest).creations.map(() => ({ errorCode, errorMessage: message })),
+      };
+    case ApiKey.DeleteAcls:
+      return {
+        throttleTimeMs: 0,
+        filterResults: (request as DeleteAclsRequest).filters.map(() => ({
+          errorCode,
+          errorMessage: message,
+          matchingAcls: [],
+        })),
+      };
+    case ApiKey.AlterUserScramCredentials: {
+      const req = request as AlterUserScramCredentialsRequest;
+      const users = new Set([...req.deletions, ...req.upsertions].map((u) => u.name));
+      return {
+        throttleTimeMs: 0,
+        results: [...users].map((user) => ({ user, errorCode, errorMessage: message })),
+      };
+    }
     case ApiKey.DeleteGroups:
       return {
         throttleTimeMs: 0,

@@ -26,6 +26,10 @@ const commands: Record<string, Command> = {
     run: async (a) => (await import('./configs.js')).runConfigs(a),
     summary: 'describe and alter topic and broker configs (kafka-configs)',
   },
+  acls: {
+    run: async (a) => (await import('./acls.js')).runAcls(a),
+    summary: 'add, remove and list ACLs (kafka-acls)',
+  },
   produce: {
     run: async (a) => (await import('./produce.js')).runProduce(a),
     summary: 'send lines of stdin as records (kafka-console-producer)',

@@ -10,6 +10,7 @@ import { validateGroupConfigs } from '../config/group-config.js';
 import { validateTopicConfig } from '../config/topic-config.js';
 import * as limits from '../limits.js';
 import { ErrorCode } from '../protocol/errors.js';
+import type { AclEntry, ResourcePattern } from '../security/acl.js';
 import { validateLogConfig } from '../storage/config.js';
 import { AssignmentError, assignReplicas, type BrokerRack } from './assignment.js';
 import { logConfigFor } from './log-configs.js';
@@ -145,6 +146,12 @@ export interface ClusterAdmin {
    * before the promise resolves).
    */
   putUserConfigs(user: string, configs: Record<string, string>): Promise<void>;
+  /**
+   * Replaces a resource pattern's ACLs with update(current) (Kafka's /kafka-acl znodes in ZooKeeper, retried
+   * when another broker changed them meanwhile); every broker's authorizer follows (this one's before the
+   * promise resolves). Rejects when the change could not be stored.
+   */
+  updateAcls(pattern: ResourcePattern, update: (current: AclEntry[]) => AclEntry[]): Promise<void>;
 }
 
 const legalTopicName = /^[a-zA-Z0-9._-]+$/;

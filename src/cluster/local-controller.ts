@@ -8,6 +8,7 @@ import type { BrokerConfig } from '../config/broker-config.js';
 import { DEFAULT_BROKER_ENTITY, loadDynamicBrokerConfigs } from '../config/dynamic-broker-config.js';
 import type { Logger } from '../logger.js';
 import { ErrorCode } from '../protocol/errors.js';
+import { type AclEntry, patternKey, type ResourcePattern } from '../security/acl.js';
 import {
   applyConfigChanges,
   type ClusterAdmin,
@@ -385,6 +386,16 @@ export class LocalController implements ClusterAdmin {
     this.store.putUserConfigs(user, configs);
     this.onUserConfigs?.(user, configs);
   }
+
+  async updateAcls(pattern: ResourcePattern, update: (current: AclEntry[]) => AclEntry[]): Promise<void> {
+    const current = this.store.acls().find((a) => patternKey(a.pattern) === patternKey(pattern));
+    const next = update(current === undefined ? [] : [...current.entries]);
+    this.store.putAcls(pattern, next);
+    this.onAcls?.(pattern, next);
+  }
+
+  /** Called after a resource pattern's ACLs change (the broker's authorizer follows). */
+  onAcls: ((pattern: ResourcePattern, entries: readonly AclEntry[]) => void) | null = null;
 
   /** Called after a user's configs change (the broker's SCRAM credential cache follows). */
   onUserConfigs: ((user: string, configs: Readonly<Record<string, string>>) => void) | null = null;

@@ -9,7 +9,7 @@
 // leaderEpochs: number[], configs: {key: value} }], brokerConfigs?: { <entity>: {key: value} },
 // groupConfigs?: { <group id>: {key: value} }, userConfigs?: { <user>: {key: value} } }. brokerConfigs holds the dynamic broker configs by entity:
 // the broker id, or '<default>' for the cluster-wide default (ZooKeeper's /config/brokers naming); both
-// optional fields (and userConfigs: SCRAM credentials as Kafka's /config/users) were added later within version 1 (absent = none), so older documents read unchanged.
+// optional fields (and userConfigs, and acls: [{ pattern, entries }] for the ACL authorizer: SCRAM credentials as Kafka's /config/users) were added later within version 1 (absent = none), so older documents read unchanged.
 //
 // meta.properties (Kafka's file) is also written in every log dir with cluster.id and node.id so
 // a data folder can be told apart from another cluster's.
@@ -21,6 +21,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { type AclEntry, patternKey, type ResourcePattern } from '../security/acl.js';
 import { writeFileAtomic } from '../storage/checkpoint.js';
 import { ensureDir } from '../storage/log-dirs.js';
 import { refuseForeignDataDirs, SAMSA_META_MARKER } from './foreign-data.js';
@@ -42,6 +43,8 @@ interface Document {
   brokerConfigs?: Record<string, Record<string, string>>;
   groupConfigs?: Record<string, Record<string, string>>;
   userConfigs?: Record<string, Record<string, string>>;
+  /** ACLs by resource pattern (authorizer.ts); added later within version 1. */
+  acls?: { pattern: ResourcePattern; entries: AclEntry[] }[];
 }
 
 /** Kafka prints cluster ids as URL-safe base64 of 16 random bytes. */
@@ -171,6 +174,19 @@ export class MetadataStore {
   /** Replaces a user's configs (empty removes them). Throws when the document cannot be written. */
   putUserConfigs(user: string, configs: Record<string, string>): void {
     this.commit({ ...this.doc, userConfigs: withEntry(this.doc.userConfigs, user, configs) });
+  }
+
+  /** Every resource pattern's ACLs. */
+  acls(): readonly { pattern: ResourcePattern; entries: readonly AclEntry[] }[] {
+    return this.doc.acls ?? [];
+  }
+
+  /** Replaces a resource pattern's ACLs (empty removes it). Throws when the document cannot be written. */
+  putAcls(pattern: ResourcePattern, entries: readonly AclEntry[]): void {
+    const key = patternKey(pattern);
+    const acls = (this.doc.acls ?? []).filter((a) => patternKey(a.pattern) !== key);
+    if (entries.length > 0) acls.push({ pattern: { ...pattern }, entries: entries.map((e) => ({ ...e })) });
+    this.commit({ ...this.doc, acls });
   }
 
   /** Reserves a block of producer ids; the block is persisted before any id of it is handed out. */

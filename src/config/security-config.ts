@@ -43,6 +43,10 @@ export const securityDefinitions: Record<string, Definition> = {
   'sasl.server.max.receive.size': { kind: 'int', default: '524288', min: 1 },
   'connections.max.reauth.ms': { kind: 'long', default: '0', min: 0 },
   'connection.failed.authentication.delay.ms': { kind: 'int', default: '100', min: 0 },
+  // Authorization (src/security/authorizer.ts): unset = no authorizer, everything allowed.
+  'authorizer.class.name': { kind: 'string', default: '' },
+  'super.users': { kind: 'string', default: '' },
+  'allow.everyone.if.no.acl.found': { kind: 'boolean', default: 'false' },
 };
 
 /** Keys that may be set per listener (`listener.name.<l>.<key>`). */

@@ -228,6 +228,9 @@ const sampleRequest = {
     },
   ],
   resources: [{ resourceType: 2, resourceName: 't', configurationKeys: null, configs: [] }],
+  creations: [{ resourceType: 2, resourceName: 't', resourcePatternType: 3, principal: 'User:a', host: '*' }],
+  filters: [{ resourceTypeFilter: 2, patternTypeFilter: 3 }],
+  deletions: [{ name: 'u', mechanism: 1 }],
 };
 
 describe('error responses of every implemented API and version', () => {

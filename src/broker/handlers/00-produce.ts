@@ -41,6 +41,7 @@ import {
   readBatchHeader,
   TRANSACTIONAL_FLAG_MASK,
 } from '../../protocol/records.js';
+import { produceDenial } from '../../security/authorizer.js';
 import type { Broker } from '../broker.js';
 import { defineHandler, type RequestContext } from '../handler.js';
 import { gateKey, gateMessage, startTxnChecks, type TxnGates } from '../produce-txn.js';
@@ -548,7 +549,12 @@ export const produce = defineHandler<ProduceRequest, ProduceResponseInput>({
       const partitionResponses: PartitionOut[] = [];
       const settings =
         broker.metadataCache.topic(name) === undefined ? undefined : topicSettings(broker, name);
+      const denied = produceDenial(ctx, req.transactionalId, name);
       t.partitionData.forEach((p, i) => {
+        if (denied !== 0) {
+          partitionResponses.push(failure(p.index, denied, null));
+          return;
+        }
         const out = produceToPartition(
           ctx,
           broker,

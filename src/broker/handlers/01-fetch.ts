@@ -18,6 +18,7 @@ import { ApiKey } from '../../protocol/generated/apis.js';
 import type { FetchRequest } from '../../protocol/generated/fetch-request.js';
 import type { FetchResponseInput } from '../../protocol/generated/fetch-response.js';
 import { readInt64 } from '../../protocol/records.js';
+import { fetchDenials } from '../../security/authorizer.js';
 import { releaseReadBuffers } from '../../storage/read-buffers.js';
 import type { Broker } from '../broker.js';
 import {
@@ -117,6 +118,7 @@ function readOnce(
   version: number,
   items: readonly FetchItem[],
   first: boolean,
+  denied: (topic: string) => boolean = () => false,
 ): ReadPass {
   let budget = Math.min(req.maxBytes, limits.fetchResponseBytesMax);
   let bytes = 0;
@@ -139,7 +141,11 @@ function readOnce(
     }
     const name = version >= 13 ? lastName : item.topic;
     const partition =
-      name === null ? ErrorCode.UNKNOWN_TOPIC_ID : broker.replicas.leaderFor(name, item.partition);
+      name === null
+        ? ErrorCode.UNKNOWN_TOPIC_ID
+        : denied(name)
+          ? ErrorCode.TOPIC_AUTHORIZATION_FAILED
+          : broker.replicas.leaderFor(name, item.partition);
     if (typeof partition === 'number') {
       // A topic this broker does not know (by name or id) is answered with its error but does not cut the long
       // poll short, as in Kafka (those partitions never reach its delayed fetch): a client that keeps asking for
@@ -347,8 +353,18 @@ export const fetch = defineHandler<FetchRequest, FetchResponseInput>({
     const itemsNow = (): readonly FetchItem[] =>
       context.kind === 'incremental' ? [...context.session.partitions.values()] : fetchData;
     const deadline = Date.now() + Math.min(Math.max(req.maxWaitMs, 0), limits.fetchWaitMsMax);
+    // READ on each topic (followers: CLUSTER_ACTION), asked once per topic of this request (security/authorizer.ts).
+    const decisions = new Map<string, boolean>();
+    const denied = (topic: string): boolean => {
+      let d = decisions.get(topic);
+      if (d === undefined) {
+        d = fetchDenials(ctx, follower, [topic]).has(topic);
+        decisions.set(topic, d);
+      }
+      return d;
+    };
     let items = itemsNow();
-    let pass = readOnce(broker, req, version, items, true);
+    let pass = readOnce(broker, req, version, items, true, denied);
     const wake = { append: follower, hw: !follower || version >= 18 };
     const parkedAt = performance.now();
     let parked = false;
@@ -359,7 +375,7 @@ export const fetch = defineHandler<FetchRequest, FetchResponseInput>({
       await waitForData(pass.partitions, wake, left, ctx.signal);
       releaseReadBuffers(pass.reads);
       items = itemsNow();
-      pass = readOnce(broker, req, version, items, false);
+      pass = readOnce(broker, req, version, items, false, denied);
     }
     if (parked) broker.metrics.longPollWait((performance.now() - parkedAt) / 1000);
     const answer = sessionAnswer(broker, context, follower, usesTopicIds, items, pass);

@@ -10,6 +10,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { ListOffsetsRequest } from '../../protocol/generated/list-offsets-request.js';
 import type { ListOffsetsResponseInput } from '../../protocol/generated/list-offsets-response.js';
+import { authorize } from '../../security/authorizer.js';
 import { KafkaStorageError } from '../../storage/io-errors.js';
 import { defineHandler } from '../handler.js';
 import { checkLeaderEpoch } from './01-fetch.js';
@@ -34,7 +35,9 @@ export const listOffsets = defineHandler<ListOffsetsRequest, ListOffsetsResponse
       topics: req.topics.map((t) => ({
         name: t.name,
         partitions: t.partitions.map((p) => {
-          const partition = broker.replicas.leaderFor(t.name, p.partitionIndex);
+          const partition = authorize(ctx, 'DESCRIBE', 'TOPIC', t.name)
+            ? broker.replicas.leaderFor(t.name, p.partitionIndex)
+            : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
           const fail = (errorCode: number) => ({
             partitionIndex: p.partitionIndex,
             errorCode,

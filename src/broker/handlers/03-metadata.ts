@@ -20,6 +20,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { MetadataRequest } from '../../protocol/generated/metadata-request.js';
 import type { MetadataResponseInput } from '../../protocol/generated/metadata-response.js';
+import { authorize, authorizedNames, mayCreateTopic } from '../../security/authorizer.js';
 import {
   AUTHORIZED_OPERATIONS_OMITTED,
   clusterAuthorizedOperations,
@@ -81,7 +82,8 @@ export const metadata = defineHandler<MetadataRequest, MetadataResponseInput>({
     const topics: TopicOut[] = [];
     const all = req.topics === null || (v === 0 && req.topics.length === 0);
     if (all) {
-      for (const t of cache.topics()) topics.push(describeTopic(broker, t));
+      for (const t of authorizedNames(ctx, 'DESCRIBE', 'TOPIC', cache.topics(), (t) => t.name))
+        topics.push(describeTopic(broker, t));
     } else {
       const autoCreate =
         (v < 4 || req.allowAutoTopicCreation) && broker.config.bool('auto.create.topics.enable');
@@ -91,7 +93,8 @@ export const metadata = defineHandler<MetadataRequest, MetadataResponseInput>({
         // nullable from v12 only. Regression: the fuzz suite sent v6 with an empty name.
         if (rt.name === null || (rt.name === '' && v >= 10)) {
           const t = cache.topicById(rt.topicId);
-          if (t !== undefined) topics.push(describeTopic(broker, t));
+          if (t !== undefined && authorize(ctx, 'DESCRIBE', 'TOPIC', t.name))
+            topics.push(describeTopic(broker, t));
           else
             topics.push({
               errorCode: ErrorCode.UNKNOWN_TOPIC_ID,
@@ -102,6 +105,10 @@ export const metadata = defineHandler<MetadataRequest, MetadataResponseInput>({
           continue;
         }
         const name = rt.name;
+        if (!authorize(ctx, 'DESCRIBE', 'TOPIC', name)) {
+          topics.push(unknownTopic(name, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+          continue;
+        }
         const existing = cache.topic(name);
         if (existing !== undefined) {
           topics.push(describeTopic(broker, existing));
@@ -122,6 +129,10 @@ export const metadata = defineHandler<MetadataRequest, MetadataResponseInput>({
         }
         // Internal topics are created by their coordinator (with its configs), never by a Metadata request.
         if (autoCreate && !isInternalTopic(name)) {
+          if (!mayCreateTopic(ctx, name)) {
+            topics.push(unknownTopic(name, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+            continue;
+          }
           toCreate.push(name);
           topics.push(unknownTopic(name, ErrorCode.LEADER_NOT_AVAILABLE));
           continue;
@@ -155,7 +166,7 @@ export const metadata = defineHandler<MetadataRequest, MetadataResponseInput>({
     if (v >= 8 && req.includeTopicAuthorizedOperations) {
       for (const t of topics) {
         if (t.name !== null && t.name !== undefined && t.errorCode !== ErrorCode.UNKNOWN_TOPIC_ID)
-          t.topicAuthorizedOperations = topicAuthorizedOperations(t.name);
+          t.topicAuthorizedOperations = topicAuthorizedOperations(t.name, ctx);
       }
     }
     // Brokers as reached through the listener this request came in on (a broker without it is left out).
@@ -171,7 +182,7 @@ export const metadata = defineHandler<MetadataRequest, MetadataResponseInput>({
       topics,
       clusterAuthorizedOperations:
         v >= 8 && v <= 10 && req.includeClusterAuthorizedOperations
-          ? clusterAuthorizedOperations()
+          ? clusterAuthorizedOperations(ctx)
           : AUTHORIZED_OPERATIONS_OMITTED,
       errorCode: ErrorCode.NONE,
     };

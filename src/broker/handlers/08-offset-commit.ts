@@ -17,6 +17,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { OffsetCommitRequest } from '../../protocol/generated/offset-commit-request.js';
 import type { OffsetCommitResponseInput } from '../../protocol/generated/offset-commit-response.js';
+import { commitDenials } from '../../security/authorizer.js';
 import { defineHandler } from '../handler.js';
 
 export const offsetCommit = defineHandler<OffsetCommitRequest, OffsetCommitResponseInput>({
@@ -47,8 +48,13 @@ export const offsetCommit = defineHandler<OffsetCommitRequest, OffsetCommitRespo
       });
       return [];
     });
-    // Nothing left to commit (every id unknown): answered without the coordinator, as Kafka does.
-    if (requested.length === 0 && unknownIds.length > 0) return { throttleTimeMs: 0, topics: unknownIds };
+    // READ on the group and on each topic (security/authorizer.ts); v10 answers with the ids asked for.
+    const refused = commitDenials(ctx, req.groupId, requested);
+    const idOf = new Map(v >= 10 ? req.topics.map((t) => [cache.topicById(t.topicId)?.name, t.topicId]) : []);
+    const refusedOut: TopicOut[] = refused.answers.map((t) => ({ ...t, topicId: idOf.get(t.name) ?? ZERO_UUID }));
+    // Nothing left to commit (every id unknown or refused): answered without the coordinator, as Kafka does.
+    if (refused.allowed.length === 0 && unknownIds.length + refusedOut.length > 0)
+      return { throttleTimeMs: 0, topics: [...refusedOut, ...unknownIds] };
     const committed = await ctx.broker.groups.commit({
       groupId: req.groupId,
       generationId: req.generationIdOrMemberEpoch,
@@ -56,7 +62,7 @@ export const offsetCommit = defineHandler<OffsetCommitRequest, OffsetCommitRespo
       groupInstanceId: v >= 7 ? req.groupInstanceId : null,
       retentionTimeMs: v <= 4 ? req.retentionTimeMs : -1,
       apiVersion: v,
-      topics: requested.map((t) => ({
+      topics: refused.allowed.map((t) => ({
         name: t.name,
         partitions: t.partitions.map((p) => ({
           partitionIndex: p.partitionIndex,
@@ -66,9 +72,7 @@ export const offsetCommit = defineHandler<OffsetCommitRequest, OffsetCommitRespo
         })),
       })),
     });
-    // v10 answers with the ids asked for (the coordinator answers by name).
-    const idOf = new Map(v >= 10 ? req.topics.map((t) => [cache.topicById(t.topicId)?.name, t.topicId]) : []);
     const topics: TopicOut[] = committed.map((t) => ({ ...t, topicId: idOf.get(t.name) ?? ZERO_UUID }));
-    return { throttleTimeMs: 0, topics: [...topics, ...unknownIds] };
+    return { throttleTimeMs: 0, topics: [...topics, ...refusedOut, ...unknownIds] };
   },
 });

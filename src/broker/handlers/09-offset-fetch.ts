@@ -17,6 +17,7 @@ import { ApiKey } from '../../protocol/generated/apis.js';
 import type { OffsetFetchRequest } from '../../protocol/generated/offset-fetch-request.js';
 import type { OffsetFetchResponseInput } from '../../protocol/generated/offset-fetch-response.js';
 import type { Broker } from '../broker.js';
+import { groupDenial } from '../../security/authorizer.js';
 import { defineHandler } from '../handler.js';
 
 /** One group of a v10 request: topic ids in and out, names for the coordinator. */
@@ -74,6 +75,8 @@ export const offsetFetch = defineHandler<OffsetFetchRequest, OffsetFetchResponse
       return {
         throttleTimeMs: 0,
         groups: req.groups.map((g) => {
+          const denied = groupDenial(ctx, 'DESCRIBE', g.groupId);
+          if (denied !== 0) return { groupId: g.groupId, errorCode: denied, topics: [] };
           const member = v >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : undefined;
           if (v < 10) {
             const res = groups.fetch(g.groupId, g.topics, req.requireStable, member);
@@ -83,7 +86,11 @@ export const offsetFetch = defineHandler<OffsetFetchRequest, OffsetFetchResponse
         }),
       };
     }
-    const res = groups.fetch(req.groupId, v >= 2 ? req.topics : (req.topics ?? []), req.requireStable);
+    const denied = groupDenial(ctx, 'DESCRIBE', req.groupId);
+    const res =
+      denied !== 0
+        ? { errorCode: denied, topics: [] }
+        : groups.fetch(req.groupId, v >= 2 ? req.topics : (req.topics ?? []), req.requireStable);
     if (v < 2 && res.errorCode !== ErrorCode.NONE) {
       // v1 has no top-level error: every requested partition carries it.
       return {

@@ -11,6 +11,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { FindCoordinatorRequest } from '../../protocol/generated/find-coordinator-request.js';
 import type { FindCoordinatorResponseInput } from '../../protocol/generated/find-coordinator-response.js';
+import { coordinatorDenial } from '../../security/authorizer.js';
 import type { Broker } from '../broker.js';
 import { defineHandler } from '../handler.js';
 
@@ -72,10 +73,18 @@ export const findCoordinator = defineHandler<FindCoordinatorRequest, FindCoordin
     if (ctx.apiVersion >= 4) {
       const coordinators = [];
       for (const key of req.coordinatorKeys) {
-        coordinators.push({ key, ...(await lookup(ctx.broker, listener, req.keyType, key)) });
+        const denied = coordinatorDenial(ctx, req.keyType, key);
+        coordinators.push({
+          key,
+          ...(denied !== 0
+            ? fail(denied, 'Authorization failed.')
+            : await lookup(ctx.broker, listener, req.keyType, key)),
+        });
       }
       return { throttleTimeMs: 0, coordinators };
     }
+    const denied = coordinatorDenial(ctx, req.keyType, req.key);
+    if (denied !== 0) return { throttleTimeMs: 0, ...fail(denied, 'Authorization failed.') };
     return { throttleTimeMs: 0, ...(await lookup(ctx.broker, listener, req.keyType, req.key)) };
   },
 });

@@ -10,6 +10,7 @@
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { JoinGroupRequest } from '../../protocol/generated/join-group-request.js';
 import type { JoinGroupResponseInput } from '../../protocol/generated/join-group-response.js';
+import { groupDenial } from '../../security/authorizer.js';
 import { defineHandler } from '../handler.js';
 
 /** Kafka reports a member's host as InetAddress.toString() does: "/127.0.0.1". */
@@ -25,6 +26,8 @@ export const joinGroup = defineHandler<JoinGroupRequest, JoinGroupResponseInput>
   maxVersion: 9,
   async handle(ctx, req) {
     const v = ctx.apiVersion;
+    const denied = groupDenial(ctx, 'READ', req.groupId);
+    if (denied !== 0) return { throttleTimeMs: 0, errorCode: denied, memberId: req.memberId };
     const res = await ctx.broker.groups.join({
       groupId: req.groupId,
       memberId: req.memberId,

@@ -7,6 +7,7 @@
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { HeartbeatRequest } from '../../protocol/generated/heartbeat-request.js';
 import type { HeartbeatResponseInput } from '../../protocol/generated/heartbeat-response.js';
+import { groupDenial } from '../../security/authorizer.js';
 import { defineHandler } from '../handler.js';
 
 export const heartbeat = defineHandler<HeartbeatRequest, HeartbeatResponseInput>({
@@ -15,6 +16,8 @@ export const heartbeat = defineHandler<HeartbeatRequest, HeartbeatResponseInput>
   minVersion: 0,
   maxVersion: 4,
   handle(ctx, req) {
+    const denied = groupDenial(ctx, 'READ', req.groupId);
+    if (denied !== 0) return { throttleTimeMs: 0, errorCode: denied };
     const errorCode = ctx.broker.groups.heartbeat(
       req.groupId,
       req.memberId,

@@ -8,6 +8,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { LeaveGroupRequest } from '../../protocol/generated/leave-group-request.js';
 import type { LeaveGroupResponseInput } from '../../protocol/generated/leave-group-response.js';
+import { groupDenial } from '../../security/authorizer.js';
 import { defineHandler } from '../handler.js';
 
 export const leaveGroup = defineHandler<LeaveGroupRequest, LeaveGroupResponseInput>({
@@ -17,6 +18,8 @@ export const leaveGroup = defineHandler<LeaveGroupRequest, LeaveGroupResponseInp
   maxVersion: 5,
   handle(ctx, req) {
     const v = ctx.apiVersion;
+    const denied = groupDenial(ctx, 'READ', req.groupId);
+    if (denied !== 0) return { throttleTimeMs: 0, errorCode: denied, members: [] };
     const members =
       v >= 3
         ? req.members.map((m) => ({

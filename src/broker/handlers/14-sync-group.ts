@@ -9,6 +9,7 @@
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { SyncGroupRequest } from '../../protocol/generated/sync-group-request.js';
 import type { SyncGroupResponseInput } from '../../protocol/generated/sync-group-response.js';
+import { groupDenial } from '../../security/authorizer.js';
 import { defineHandler } from '../handler.js';
 
 export const syncGroup = defineHandler<SyncGroupRequest, SyncGroupResponseInput>({
@@ -18,6 +19,8 @@ export const syncGroup = defineHandler<SyncGroupRequest, SyncGroupResponseInput>
   maxVersion: 5,
   async handle(ctx, req) {
     const v = ctx.apiVersion;
+    const denied = groupDenial(ctx, 'READ', req.groupId);
+    if (denied !== 0) return { throttleTimeMs: 0, errorCode: denied, assignment: Buffer.alloc(0) };
     const res = await ctx.broker.groups.sync({
       groupId: req.groupId,
       generationId: req.generationId,

@@ -10,6 +10,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { DescribeGroupsRequest } from '../../protocol/generated/describe-groups-request.js';
 import type { DescribeGroupsResponseInput } from '../../protocol/generated/describe-groups-response.js';
+import { groupDenial } from '../../security/authorizer.js';
 import { defineHandler } from '../handler.js';
 
 /** Kafka's AclOperation codes allowed on a group: READ (3), DELETE (6), DESCRIBE (8). */
@@ -27,6 +28,17 @@ export const describeGroups = defineHandler<DescribeGroupsRequest, DescribeGroup
     return {
       throttleTimeMs: 0,
       groups: req.groups.map((id) => {
+        const denied = groupDenial(ctx, 'DESCRIBE', id);
+        if (denied !== 0)
+          return {
+            groupId: id,
+            errorCode: denied,
+            errorMessage: null,
+            groupState: '',
+            protocolType: '',
+            protocolData: '',
+            members: [],
+          };
         const d = ctx.broker.groups.describe(id);
         const unknown = d.errorCode === ErrorCode.NONE && d.groupState === 'Dead';
         if (unknown && ctx.apiVersion >= 6) {

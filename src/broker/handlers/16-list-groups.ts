@@ -8,6 +8,7 @@
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { ListGroupsRequest } from '../../protocol/generated/list-groups-request.js';
 import type { ListGroupsResponseInput } from '../../protocol/generated/list-groups-response.js';
+import { authorize, authorizedNames } from '../../security/authorizer.js';
 import { defineHandler } from '../handler.js';
 
 export const listGroups = defineHandler<ListGroupsRequest, ListGroupsResponseInput>({
@@ -18,6 +19,10 @@ export const listGroups = defineHandler<ListGroupsRequest, ListGroupsResponseInp
   handle(ctx, req) {
     const v = ctx.apiVersion;
     const res = ctx.broker.groups.list(v >= 4 ? req.statesFilter : [], v >= 5 ? req.typesFilter : []);
-    return { throttleTimeMs: 0, errorCode: res.errorCode, groups: res.groups };
+    // Only the groups the principal may DESCRIBE (all of them with DESCRIBE on the cluster), as Kafka lists.
+    const groups = authorize(ctx, 'DESCRIBE', 'CLUSTER', undefined, { log: false })
+      ? res.groups
+      : authorizedNames(ctx, 'DESCRIBE', 'GROUP', res.groups, (g) => g.groupId);
+    return { throttleTimeMs: 0, errorCode: res.errorCode, groups };
   },
 });

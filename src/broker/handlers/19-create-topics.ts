@@ -9,6 +9,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { CreateTopicsRequest } from '../../protocol/generated/create-topics-request.js';
 import type { CreateTopicsResponseInput } from '../../protocol/generated/create-topics-response.js';
+import { mayCreateTopic } from '../../security/authorizer.js';
 import { defineHandler } from '../handler.js';
 import { configSourceCode } from './32-describe-configs.js';
 
@@ -32,7 +33,8 @@ export const createTopics = defineHandler<CreateTopicsRequest, CreateTopicsRespo
       replicationFactor: -1,
       configs: null,
     });
-    const unique = req.topics.filter((t) => (seen.get(t.name) ?? 0) === 1);
+    const denied = new Set(req.topics.filter((t) => !mayCreateTopic(ctx, t.name)).map((t) => t.name));
+    const unique = req.topics.filter((t) => (seen.get(t.name) ?? 0) === 1 && !denied.has(t.name));
     const results = await broker.admin.createTopics(
       unique.map((t) => {
         const configs: Record<string, string> = {};
@@ -56,6 +58,8 @@ export const createTopics = defineHandler<CreateTopicsRequest, CreateTopicsRespo
       throttleTimeMs: 0,
       topics: req.topics.map((t) => {
         const res = byName.get(t.name);
+        if (denied.has(t.name) && (seen.get(t.name) ?? 0) === 1)
+          return fail(t.name, ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.');
         if (res === undefined)
           return fail(t.name, ErrorCode.INVALID_REQUEST, 'Duplicate topic in the request');
         if (res.errorCode !== ErrorCode.NONE) {

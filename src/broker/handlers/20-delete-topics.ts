@@ -8,6 +8,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { DeleteTopicsRequest } from '../../protocol/generated/delete-topics-request.js';
 import type { DeleteTopicsResponseInput } from '../../protocol/generated/delete-topics-response.js';
+import { deniedNames } from '../../security/authorizer.js';
 import { defineHandler } from '../handler.js';
 
 const ZERO_UUID = '0'.repeat(32);
@@ -26,11 +27,14 @@ export const deleteTopics = defineHandler<DeleteTopicsRequest, DeleteTopicsRespo
         : req.topicNames.map((n) => ({ name: n, topicId: ZERO_UUID }));
     const resolved = targets.map((t) => (t.name !== null ? cache.topic(t.name) : cache.topicById(t.topicId)));
     const names = resolved.flatMap((t) => (t === undefined ? [] : [t.name]));
+    const denied = deniedNames(ctx, 'DELETE', 'TOPIC', names);
     const results = new Map(
-      (await broker.admin.deleteTopics([...new Set(names)], Math.max(0, req.timeoutMs))).map((r) => [
-        r.name,
-        r,
-      ]),
+      (
+        await broker.admin.deleteTopics(
+          [...new Set(names.filter((n) => !denied.has(n)))],
+          Math.max(0, req.timeoutMs),
+        )
+      ).map((r) => [r.name, r]),
     );
     return {
       throttleTimeMs: 0,
@@ -45,6 +49,13 @@ export const deleteTopics = defineHandler<DeleteTopicsRequest, DeleteTopicsRespo
           };
         }
         const res = results.get(topic.name);
+        if (denied.has(topic.name))
+          return {
+            name: topic.name,
+            topicId: topic.topicId,
+            errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+            errorMessage: 'Authorization failed.',
+          };
         return {
           name: topic.name,
           topicId: topic.topicId,

@@ -8,6 +8,7 @@ import { ErrorCode, errorName } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { DeleteGroupsRequest } from '../../protocol/generated/delete-groups-request.js';
 import type { DeleteGroupsResponseInput } from '../../protocol/generated/delete-groups-response.js';
+import { groupDenial } from '../../security/authorizer.js';
 import { defineHandler } from '../handler.js';
 
 /** Why a group was not deleted, for v3's ErrorMessage. */
@@ -37,7 +38,12 @@ export const deleteGroups = defineHandler<DeleteGroupsRequest, DeleteGroupsRespo
   maxVersion: 3,
   async handle(ctx, req) {
     const groups = ctx.broker.groups;
-    const errorCodes = await Promise.all(req.groupsNames.map((groupId) => groups.deleteGroup(groupId)));
+    const errorCodes = await Promise.all(
+      req.groupsNames.map((groupId) => {
+        const denied = groupDenial(ctx, 'DELETE', groupId);
+        return denied !== 0 ? denied : groups.deleteGroup(groupId);
+      }),
+    );
     return {
       throttleTimeMs: 0,
       results: req.groupsNames.map((groupId, i) => {

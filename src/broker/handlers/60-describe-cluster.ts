@@ -47,7 +47,7 @@ export const describeCluster = defineHandler<DescribeClusterRequest, DescribeClu
           : [{ brokerId: b.id, host: ep.host, port: ep.port, rack: b.rack, isFenced: false }];
       }),
       clusterAuthorizedOperations: req.includeClusterAuthorizedOperations
-        ? clusterAuthorizedOperations()
+        ? clusterAuthorizedOperations(ctx)
         : AUTHORIZED_OPERATIONS_OMITTED,
     };
   },

@@ -109,7 +109,7 @@ export const describeTopicPartitions = defineHandler<
       }
       remaining -= partitions.length;
     }
-    for (const t of topics) t.topicAuthorizedOperations = topicAuthorizedOperations(t.name ?? '');
+    for (const t of topics) t.topicAuthorizedOperations = topicAuthorizedOperations(t.name ?? '', ctx);
     return { throttleTimeMs: 0, topics, nextCursor };
   },
 });

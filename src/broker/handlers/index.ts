@@ -31,6 +31,9 @@ import { addOffsetsToTxn } from './25-add-offsets-to-txn.js';
 import { endTxn } from './26-end-txn.js';
 import { writeTxnMarkers } from './27-write-txn-markers.js';
 import { txnOffsetCommit } from './28-txn-offset-commit.js';
+import { describeAcls } from './29-describe-acls.js';
+import { createAcls } from './30-create-acls.js';
+import { deleteAcls } from './31-delete-acls.js';
 import { describeConfigs } from './32-describe-configs.js';
 import { alterConfigs } from './33-alter-configs.js';
 import { describeLogDirs } from './35-describe-log-dirs.js';
@@ -96,6 +99,9 @@ export const handlers: readonly Handler<any, any>[] = [
   incrementalAlterConfigs,
   alterPartitionReassignments,
   listPartitionReassignments,
+  describeAcls,
+  createAcls,
+  deleteAcls,
   describeUserScramCredentials,
   alterUserScramCredentials,
   alterPartition,

@@ -18,6 +18,7 @@ import type { BrokerConfig } from '../../config/broker-config.js';
 import { DEFAULT_BROKER_ENTITY } from '../../config/dynamic-broker-config.js';
 import type { Logger } from '../../logger.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import type { AclEntry, ResourcePattern } from '../../security/acl.js';
 import {
   applyConfigChanges,
   type ClusterAdmin,
@@ -35,6 +36,7 @@ import {
 import { isInternalTopic, type MetadataCache } from '../metadata-cache.js';
 import { newTopicId } from '../metadata-store.js';
 import { allocateProducerIdBlock } from './producer-id-block.js';
+import { updateResourceAcls } from './zk-acls.js';
 import { isZkError, type ZkClient } from './zk-client.js';
 import {
   decodeEntityConfig,
@@ -421,6 +423,14 @@ export class ZkAdmin implements ClusterAdmin {
     });
     this.onUserConfigs?.(user, configs);
   }
+
+  async updateAcls(pattern: ResourcePattern, update: (current: AclEntry[]) => AclEntry[]): Promise<void> {
+    const next = await updateResourceAcls(this.zk, pattern, update);
+    this.onAcls?.(pattern, next);
+  }
+
+  /** Called after this broker changed a resource's ACLs (its authorizer follows at once). */
+  onAcls: ((pattern: ResourcePattern, entries: readonly AclEntry[]) => void) | null = null;
 
   /** Called after this broker changed a user's configs (its SCRAM credential cache follows at once). */
   onUserConfigs: ((user: string, configs: Readonly<Record<string, string>>) => void) | null = null;
