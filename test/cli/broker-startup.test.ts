@@ -78,7 +78,10 @@ describe('samsa broker start-up failures', () => {
       });
       const lines = errorLines(stderr);
       assert.equal(lines.length, 1, stderr);
-      assert.match(lines[0] ?? '', /listeners: cannot listen on PLAINTEXT:\/\/127\.0\.0\.1:\d+: .*EADDRINUSE/);
+      assert.match(
+        lines[0] ?? '',
+        /listeners: cannot listen on PLAINTEXT:\/\/127\.0\.0\.1:\d+: .*EADDRINUSE/,
+      );
       assert.doesNotMatch(stderr, /log dir loaded/);
     } finally {
       await first.destroy();

@@ -51,7 +51,10 @@ export const offsetCommit = defineHandler<OffsetCommitRequest, OffsetCommitRespo
     // READ on the group and on each topic (security/authorizer.ts); v10 answers with the ids asked for.
     const refused = commitDenials(ctx, req.groupId, requested);
     const idOf = new Map(v >= 10 ? req.topics.map((t) => [cache.topicById(t.topicId)?.name, t.topicId]) : []);
-    const refusedOut: TopicOut[] = refused.answers.map((t) => ({ ...t, topicId: idOf.get(t.name) ?? ZERO_UUID }));
+    const refusedOut: TopicOut[] = refused.answers.map((t) => ({
+      ...t,
+      topicId: idOf.get(t.name) ?? ZERO_UUID,
+    }));
     // Nothing left to commit (every id unknown or refused): answered without the coordinator, as Kafka does.
     if (refused.allowed.length === 0 && unknownIds.length + refusedOut.length > 0)
       return { throttleTimeMs: 0, topics: [...refusedOut, ...unknownIds] };

@@ -16,8 +16,8 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { OffsetFetchRequest } from '../../protocol/generated/offset-fetch-request.js';
 import type { OffsetFetchResponseInput } from '../../protocol/generated/offset-fetch-response.js';
-import type { Broker } from '../broker.js';
 import { groupDenial } from '../../security/authorizer.js';
+import type { Broker } from '../broker.js';
 import { defineHandler } from '../handler.js';
 
 /** One group of a v10 request: topic ids in and out, names for the coordinator. */
