@@ -313,3 +313,21 @@ export function clusterApiDenial(ctx: RequestContext): number {
   const op = clusterApis.get(ctx.apiKey);
   return op === undefined || authorize(ctx, op, 'CLUSTER') ? 0 : 31;
 }
+
+/**
+ * The transactional APIs (InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit): WRITE on
+ * the transactional id, else TRANSACTIONAL_ID_AUTHORIZATION_FAILED (53); 0 when allowed.
+ */
+export function transactionalIdDenial(ctx: RequestContext, transactionalId: string): number {
+  return authorize(ctx, 'WRITE', 'TRANSACTIONAL_ID', transactionalId) ? 0 : 53;
+}
+
+/**
+ * InitProducerId without a transactional id (an idempotent producer): IDEMPOTENT_WRITE on the cluster, or WRITE on
+ * some topic (Kafka 3.0+, KIP-679), else CLUSTER_AUTHORIZATION_FAILED (31); 0 when allowed.
+ */
+export function idempotentDenial(ctx: RequestContext): number {
+  if (ctx.broker.authorizer === null) return 0;
+  if (authorize(ctx, 'IDEMPOTENT_WRITE', 'CLUSTER', CLUSTER_NAME, { log: false })) return 0;
+  return authorizeAny(ctx, 'WRITE', 'TOPIC') ? 0 : 31;
+}

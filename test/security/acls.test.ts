@@ -279,4 +279,56 @@ describe('ACL authorizer', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(await produceCode('alice', 't'), 29);
   });
+
+  it('transactions need WRITE on the transactional id; idempotent producers IDEMPOTENT_WRITE or WRITE on a topic', async () => {
+    const init = (user: User, transactionalId: string | null) =>
+      as(user, (c) =>
+        c.request(ApiKey.InitProducerId, {
+          transactionalId,
+          transactionTimeoutMs: 30_000,
+          producerId: -1,
+          producerEpoch: -1,
+          enable2Pc: false,
+          keepPreparedTxn: false,
+        }),
+      ) as Promise<{ errorCode: number; producerId: number; producerEpoch: number }>;
+    assert.equal((await init('bob', 'tx-bob')).errorCode, 53);
+    assert.equal((await init('bob', null)).errorCode, 31, 'bob may write no topic');
+    let r = await acls(
+      '--add',
+      '--allow-principal',
+      'User:bob',
+      '--operation',
+      'Write',
+      '--transactional-id',
+      'tx-bob',
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const ok = await init('bob', 'tx-bob');
+    assert.equal(ok.errorCode, 0);
+    const end = (await as('bob', (c) =>
+      c.request(ApiKey.EndTxn, {
+        transactionalId: 'tx-other',
+        producerId: ok.producerId,
+        producerEpoch: ok.producerEpoch,
+        committed: true,
+      }),
+    )) as { errorCode: number };
+    assert.equal(end.errorCode, 53);
+    const add = (await as('bob', (c) =>
+      c.request(
+        ApiKey.AddPartitionsToTxn,
+        {
+          v3AndBelowTransactionalId: 'tx-bob',
+          v3AndBelowProducerId: ok.producerId,
+          v3AndBelowProducerEpoch: ok.producerEpoch,
+          v3AndBelowTopics: [{ name: 'other', partitions: [0] }],
+        },
+        3,
+      ),
+    )) as { resultsByTopicV3AndBelow: { resultsByPartition: { partitionErrorCode: number }[] }[] };
+    assert.equal(add.resultsByTopicV3AndBelow[0]?.resultsByPartition[0]?.partitionErrorCode, 29);
+    r = await acls('--remove', '--force', '--transactional-id', 'tx-bob');
+    assert.equal(r.code, 0, r.stderr);
+  });
 });

@@ -11,6 +11,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { InitProducerIdRequest } from '../../protocol/generated/init-producer-id-request.js';
 import type { InitProducerIdResponseInput } from '../../protocol/generated/init-producer-id-response.js';
+import { idempotentDenial, transactionalIdDenial } from '../../security/authorizer.js';
 import { isIoError } from '../../storage/io-errors.js';
 import { defineHandler } from '../handler.js';
 
@@ -35,6 +36,9 @@ export const initProducerId = defineHandler<InitProducerIdRequest, InitProducerI
         producerEpoch: -1,
       };
     }
+    const denied =
+      req.transactionalId === null ? idempotentDenial(ctx) : transactionalIdDenial(ctx, req.transactionalId);
+    if (denied !== 0) return { throttleTimeMs: 0, errorCode: denied, producerId: -1, producerEpoch: -1 };
     if (req.transactionalId !== null) {
       // Kafka: an id and epoch must be given together (both -1 for a new producer).
       if ((req.producerId === -1) !== (req.producerEpoch === -1)) {

@@ -19,6 +19,7 @@ import type {
   AddPartitionsToTxnResponseInput,
 } from '../../protocol/generated/add-partitions-to-txn-response.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
+import { deniedNames, transactionalIdDenial } from '../../security/authorizer.js';
 import type { Broker } from '../broker.js';
 import { defineHandler } from '../handler.js';
 
@@ -104,6 +105,20 @@ export const addPartitionsToTxn = defineHandler<AddPartitionsToTxnRequest, AddPa
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, resultsByTransaction };
     }
     const partitions = partitionsOf(req.v3AndBelowTopics);
+    // WRITE on the transactional id (every partition answers 53), then WRITE on each topic (29 for those, the
+    // others OPERATION_NOT_ATTEMPTED), as Kafka checks.
+    const txnDenied = transactionalIdDenial(ctx, req.v3AndBelowTransactionalId);
+    if (txnDenied !== 0)
+      return { throttleTimeMs: 0, resultsByTopicV3AndBelow: results(partitions, () => txnDenied) };
+    const deniedTopics = deniedNames(ctx, 'WRITE', 'TOPIC', partitions.keys());
+    if (deniedTopics.size > 0) {
+      return {
+        throttleTimeMs: 0,
+        resultsByTopicV3AndBelow: results(partitions, (topic) =>
+          deniedTopics.has(topic) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : ErrorCode.OPERATION_NOT_ATTEMPTED,
+        ),
+      };
+    }
     const unknown = unknownPartitions(broker, partitions);
     if (unknown !== null) return { throttleTimeMs: 0, resultsByTopicV3AndBelow: unknown };
     let err = await broker.transactions.addPartitions(

@@ -8,6 +8,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import type { AddOffsetsToTxnRequest } from '../../protocol/generated/add-offsets-to-txn-request.js';
 import type { AddOffsetsToTxnResponseInput } from '../../protocol/generated/add-offsets-to-txn-response.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
+import { groupDenial, transactionalIdDenial } from '../../security/authorizer.js';
 import { defineHandler } from '../handler.js';
 
 export const addOffsetsToTxn = defineHandler<AddOffsetsToTxnRequest, AddOffsetsToTxnResponseInput>({
@@ -17,6 +18,8 @@ export const addOffsetsToTxn = defineHandler<AddOffsetsToTxnRequest, AddOffsetsT
   maxVersion: 4,
   async handle(ctx, req) {
     const broker = ctx.broker;
+    const denied = transactionalIdDenial(ctx, req.transactionalId) || groupDenial(ctx, 'READ', req.groupId);
+    if (denied !== 0) return { throttleTimeMs: 0, errorCode: denied };
     if (broker.metadataCache.topic(OFFSETS_TOPIC) === undefined) {
       // The group's coordinator is found (and the topic created) after this request: make sure it exists so the
       // partition is the one the group will have.

@@ -9,6 +9,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { EndTxnRequest } from '../../protocol/generated/end-txn-request.js';
 import type { EndTxnResponseInput } from '../../protocol/generated/end-txn-response.js';
+import { transactionalIdDenial } from '../../security/authorizer.js';
 import { defineHandler } from '../handler.js';
 
 export const endTxn = defineHandler<EndTxnRequest, EndTxnResponseInput>({
@@ -17,6 +18,8 @@ export const endTxn = defineHandler<EndTxnRequest, EndTxnResponseInput>({
   minVersion: 0,
   maxVersion: 5,
   async handle(ctx, req) {
+    const denied = transactionalIdDenial(ctx, req.transactionalId);
+    if (denied !== 0) return { throttleTimeMs: 0, errorCode: denied, producerId: -1, producerEpoch: -1 };
     const res = await ctx.broker.transactions.endTxn(
       req.transactionalId,
       req.producerId,

@@ -25,6 +25,7 @@ import type {
   TxnOffsetCommitResponseInput,
   TxnOffsetCommitResponseTxnOffsetCommitResponseTopicInput,
 } from '../../protocol/generated/txn-offset-commit-response.js';
+import { commitDenials, transactionalIdDenial } from '../../security/authorizer.js';
 import type { Broker } from '../broker.js';
 import { defineHandler } from '../handler.js';
 import { txnVerifier } from '../txn-verification.js';
@@ -87,6 +88,24 @@ export const txnOffsetCommit = defineHandler<TxnOffsetCommitRequest, TxnOffsetCo
     }
     const key = (name: string): { name: string } | { topicId: string } =>
       byId ? { topicId: idOf.get(name) ?? '' } : { name };
+    // WRITE on the transactional id (53 everywhere), READ on the group (30) and on each topic (29); the allowed
+    // topics are committed, as Kafka does.
+    const txnDenied = transactionalIdDenial(ctx, req.transactionalId);
+    if (txnDenied !== 0) {
+      return {
+        throttleTimeMs: 0,
+        topics: [
+          ...topics.map((t) => ({
+            ...key(t.name),
+            partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: txnDenied })),
+          })),
+          ...unknownIds,
+        ],
+      };
+    }
+    const refused = commitDenials(ctx, req.groupId, topics);
+    topics.splice(0, topics.length, ...refused.allowed);
+    for (const t of refused.answers) unknownIds.push({ ...key(t.name), partitions: t.partitions });
     const check = topics.length === 0 ? ErrorCode.NONE : await offsetsPartitionCheck(broker, req, v);
     if (check !== ErrorCode.NONE) {
       broker.log[check === ErrorCode.NOT_ENOUGH_REPLICAS ? 'debug' : 'warn'](
