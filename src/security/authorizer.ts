@@ -331,3 +331,29 @@ export function idempotentDenial(ctx: RequestContext): number {
   if (authorize(ctx, 'IDEMPOTENT_WRITE', 'CLUSTER', CLUSTER_NAME, { log: false })) return 0;
   return authorizeAny(ctx, 'WRITE', 'TOPIC') ? 0 : 31;
 }
+
+/**
+ * DescribeConfigs (DESCRIBE_CONFIGS) and AlterConfigs / IncrementalAlterConfigs (ALTER_CONFIGS) on a config
+ * resource: a topic (29), a broker or broker logger (the cluster: 31), a group (30); 0 when allowed.
+ */
+export function configDenial(
+  ctx: RequestContext,
+  op: 'DESCRIBE_CONFIGS' | 'ALTER_CONFIGS',
+  resourceType: number,
+  resourceName: string,
+): { errorCode: number; errorMessage: string } | null {
+  if (ctx.broker.authorizer === null) return null;
+  if (resourceType === 2) {
+    return authorize(ctx, op, 'TOPIC', resourceName)
+      ? null
+      : { errorCode: 29, errorMessage: `Topic authorization failed for ${resourceName}` };
+  }
+  if (resourceType === 32) {
+    return authorize(ctx, op, 'GROUP', resourceName)
+      ? null
+      : { errorCode: 30, errorMessage: `Group authorization failed for ${resourceName}` };
+  }
+  return authorize(ctx, op, 'CLUSTER')
+    ? null
+    : { errorCode: 31, errorMessage: 'Cluster authorization failed.' };
+}

@@ -7,6 +7,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { DeleteRecordsRequest } from '../../protocol/generated/delete-records-request.js';
 import type { DeleteRecordsResponseInput } from '../../protocol/generated/delete-records-response.js';
+import { deniedNames } from '../../security/authorizer.js';
 import { KafkaStorageError } from '../../storage/io-errors.js';
 import { defineHandler } from '../handler.js';
 
@@ -17,12 +18,21 @@ export const deleteRecords = defineHandler<DeleteRecordsRequest, DeleteRecordsRe
   maxVersion: 2,
   handle(ctx, req) {
     const broker = ctx.broker;
+    // DELETE on each topic, as Kafka checks.
+    const denied = deniedNames(
+      ctx,
+      'DELETE',
+      'TOPIC',
+      req.topics.map((t) => t.name),
+    );
     return {
       throttleTimeMs: 0,
       topics: req.topics.map((t) => ({
         name: t.name,
         partitions: t.partitions.map((p) => {
-          const partition = broker.replicas.leaderFor(t.name, p.partitionIndex);
+          const partition = denied.has(t.name)
+            ? ErrorCode.TOPIC_AUTHORIZATION_FAILED
+            : broker.replicas.leaderFor(t.name, p.partitionIndex);
           if (typeof partition === 'number') {
             return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: partition };
           }

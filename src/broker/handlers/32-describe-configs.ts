@@ -16,6 +16,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { DescribeConfigsRequest } from '../../protocol/generated/describe-configs-request.js';
 import type { DescribeConfigsResponseInput } from '../../protocol/generated/describe-configs-response.js';
+import { configDenial } from '../../security/authorizer.js';
 import { defineHandler } from '../handler.js';
 
 export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8, GROUP: 32 } as const;
@@ -100,6 +101,8 @@ export const describeConfigs = defineHandler<DescribeConfigsRequest, DescribeCon
     const results = req.resources.map((r): ResultOut | Promise<ResultOut> => {
       const wanted = r.configurationKeys === null ? null : new Set(r.configurationKeys);
       const base = { resourceType: r.resourceType, resourceName: r.resourceName };
+      const denied = configDenial(ctx, 'DESCRIBE_CONFIGS', r.resourceType, r.resourceName);
+      if (denied !== null) return { ...base, ...denied, configs: [] };
       if (r.resourceType === ResourceType.TOPIC) {
         if (broker.metadataCache.topic(r.resourceName) === undefined) {
           return {

@@ -13,6 +13,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import type { AlterConfigsRequest } from '../../protocol/generated/alter-configs-request.js';
 import type { AlterConfigsResponseInput } from '../../protocol/generated/alter-configs-response.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
+import { configDenial } from '../../security/authorizer.js';
 import type { Broker } from '../broker.js';
 import { defineHandler, type RequestContext } from '../handler.js';
 import { ResourceType } from './32-describe-configs.js';
@@ -51,6 +52,8 @@ export function alterResource(
   validateOnly: boolean,
 ): ResourceResult | Promise<ResourceResult> {
   const broker = ctx.broker;
+  const denied = configDenial(ctx, 'ALTER_CONFIGS', resourceType, resourceName);
+  if (denied !== null) return denied;
   const seen = new Set<string>();
   for (const c of changes) {
     if (seen.has(c.key)) {

@@ -7,6 +7,7 @@
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { OffsetDeleteRequest } from '../../protocol/generated/offset-delete-request.js';
 import type { OffsetDeleteResponseInput } from '../../protocol/generated/offset-delete-response.js';
+import { groupDenial } from '../../security/authorizer.js';
 import { defineHandler } from '../handler.js';
 
 export const offsetDelete = defineHandler<OffsetDeleteRequest, OffsetDeleteResponseInput>({
@@ -15,6 +16,9 @@ export const offsetDelete = defineHandler<OffsetDeleteRequest, OffsetDeleteRespo
   minVersion: 0,
   maxVersion: 0,
   async handle(ctx, req) {
+    // DELETE on the group (GROUP_AUTHORIZATION_FAILED), as Kafka checks first.
+    const denied = groupDenial(ctx, 'DELETE', req.groupId);
+    if (denied !== 0) return { throttleTimeMs: 0, errorCode: denied, topics: [] };
     const res = await ctx.broker.groups.deleteOffsets(req.groupId, req.topics);
     return { throttleTimeMs: 0, errorCode: res.errorCode, topics: res.topics };
   },
