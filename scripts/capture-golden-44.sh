@@ -33,4 +33,5 @@ kill $PROXY
 wait $PROXY 2>/dev/null || true
 
 rm -rf test/protocol/golden/java44 && mv "$OUT/java44" test/protocol/golden/java44 && rm -rf "$OUT"
+npx biome format --write test/protocol/golden/java44 >/dev/null
 echo "captured $(find test/protocol/golden/java44 -name '*.json' | wc -l) frames"
