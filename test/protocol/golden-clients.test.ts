@@ -1,8 +1,9 @@
 // Golden frames captured from modern real clients talking to real Apache Kafka 4.1
-// (scripts/capture-golden.sh): requests as each client encoded them, responses as Kafka encoded
-// them. Each frame must decode with the generated codec and re-encode to the identical bytes.
-// Versions newer than our schema snapshot (the Java 4.1 client speaks Produce v13, Fetch v18,
-// Metadata v13) are counted and skipped: ApiVersions negotiation keeps clients below our maximum.
+// (scripts/capture-golden.sh), and from Kafka 4.4.0's own tools (kafka-clients 4.4.0) talking to
+// Apache Kafka 4.4.0 (scripts/capture-golden-44.sh, directory java44): requests as each client
+// encoded them, responses as Kafka encoded them. Each frame must decode with the generated codec and
+// re-encode to the identical bytes. Versions newer than our schema snapshot are skipped, but the
+// versions Kafka 4.4 added must be present and checked.
 
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -34,8 +35,9 @@ interface Golden {
 
 const clients = readdirSync(goldenDir).filter((d) => !d.includes('.'));
 
-describe('golden frames from real clients and Kafka 4.1', () => {
+describe('golden frames from real clients and Kafka 4.1 / 4.4', () => {
   let checked = 0;
+  const checkedFiles = new Set<string>();
   for (const client of clients) {
     it(`${client}: every captured request and response re-encodes byte for byte`, () => {
       const files = readdirSync(path.join(goldenDir, client)).filter((f) => f.endsWith('.json'));
@@ -67,9 +69,30 @@ describe('golden frames from real clients and Kafka 4.1', () => {
         }
         assert.equal(w.toBuffer().toString('hex'), g.hex, `${client}/${f} re-encodes differently`);
         checked++;
+        checkedFiles.add(`${client}/${f}`);
       }
     });
   }
+  it('Kafka 4.4 frames of the newest versions are present and checked', () => {
+    const newest = [
+      'Produce-v13',
+      'Fetch-v18',
+      'Metadata-v13',
+      'ListOffsets-v11',
+      'OffsetCommit-v10',
+      'OffsetFetch-v10',
+      'ConsumerGroupHeartbeat-v1',
+      'ConsumerGroupDescribe-v1',
+      'EndTxn-v5',
+      'AddPartitionsToTxn-v5',
+    ];
+    for (const name of newest) {
+      for (const kind of ['request', 'response']) {
+        const f = `java44/${name}-${kind}.json`;
+        assert.ok(checkedFiles.has(f), `${f} was not captured or not checked`);
+      }
+    }
+  });
   it('checked a meaningful number of frames', () => {
     assert.ok(checked >= 100, `only ${checked} frames checked`);
   });
