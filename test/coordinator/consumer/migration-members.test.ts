@@ -3,7 +3,13 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { consumerMembersFromClassic } from '../../../src/coordinator/group/consumer/migration.js';
+import { ConsumerGroup, newMember } from '../../../src/coordinator/group/consumer/group.js';
+import {
+  classicGroupFromConsumer,
+  consumerMembersFromClassic,
+  decodeAssignmentBytes,
+  downgradeRefusal,
+} from '../../../src/coordinator/group/consumer/migration.js';
 import { memberMetadataRecord } from '../../../src/coordinator/group/consumer/records.js';
 import { ClassicGroup } from '../../../src/coordinator/group/group.js';
 import { ClassicMember } from '../../../src/coordinator/group/member.js';
@@ -79,5 +85,39 @@ describe('classic members in a consumer group', () => {
     const dp = decodeStateRecord(plain.key, plain.value);
     if (dp.kind !== 'consumer' || dp.record.type !== 5) throw new Error('not a member metadata record');
     assert.equal(dp.record.value?.classicMemberMetadata, null);
+  });
+
+  it('downgrade: refused by the policy, while a consumer-protocol member stays, or beyond group.max.size', () => {
+    const g = new ConsumerGroup('g');
+    g.groupEpoch = 7;
+    for (const m of consumerMembersFromClassic(classicGroup(), topicId)!) {
+      g.updateMember(m);
+      g.targetAssignment.set(m.memberId, m.assignedPartitions);
+    }
+    g.updateMember({ ...newMember('kip848'), subscribedTopicNames: ['t6'] });
+    const ok = { consumerMigrationPolicy: 'bidirectional' as const, maxSize: 10 };
+    assert.equal(downgradeRefusal(g, 'kip848', ok), null);
+    assert.match(downgradeRefusal(g, 'a', ok) ?? '', /keeps members of the consumer protocol/);
+    assert.match(
+      downgradeRefusal(g, 'kip848', { ...ok, consumerMigrationPolicy: 'upgrade' }) ?? '',
+      /online downgrade is disabled/,
+    );
+    assert.match(
+      downgradeRefusal(g, 'kip848', { ...ok, maxSize: 1 }) ?? '',
+      /greater than classic group max size/,
+    );
+
+    // The classic group: Stable, generation = group epoch, first member leads, target assignments as SyncGroup bytes.
+    const classic = classicGroupFromConsumer(g, 'kip848', (id) => (id === ID ? 't6' : undefined), 0);
+    assert.equal(classic.state, 'Stable');
+    assert.equal(classic.generationId, 7);
+    assert.equal(classic.protocolName, 'range');
+    assert.equal(classic.leaderId, 'a');
+    assert.deepEqual([...classic.members.keys()], ['a', 'b']);
+    assert.equal(classic.member('b')!.sessionTimeoutMs, 20_000);
+    assert.equal(classic.member('b')!.groupInstanceId, 'inst-b');
+    const back = decodeAssignmentBytes(classic.member('b')!.assignment, topicId);
+    assert.deepEqual([...(back?.get(ID) ?? [])], [3, 4, 5]);
+    assert.deepEqual([...classic.subscribedTopics!].sort(), ['gone', 't6']);
   });
 });
