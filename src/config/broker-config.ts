@@ -144,6 +144,8 @@ export const definitions: Record<string, Definition> = {
   // The broker-side assignors of consumer groups, the first the default (Kafka's short names).
   'group.consumer.assignors': { kind: 'list', default: 'uniform,range' },
   'group.consumer.max.size': { kind: 'int', default: '2147483647', min: 1 },
+  // KIP-848 online migration between the classic and the consumer protocol (case-insensitive as Kafka).
+  'group.consumer.migration.policy': { kind: 'string', default: 'bidirectional' },
   // Which group protocols the coordinator serves: without consumer, ConsumerGroupHeartbeat is refused.
   'group.coordinator.rebalance.protocols': { kind: 'list', default: 'classic,consumer' },
   'cluster.id': { kind: 'string', default: null },
@@ -575,11 +577,30 @@ function checkConsumerGroupConfig(c: BrokerConfig): void {
       );
     }
   }
+  const policy = c.string('group.consumer.migration.policy');
+  if (!(CONSUMER_MIGRATION_POLICIES as readonly string[]).includes(policy.trim().toLowerCase())) {
+    throw new ConfigError(
+      'group.consumer.migration.policy',
+      `must be one of ${CONSUMER_MIGRATION_POLICIES.join(', ')}; got "${policy}"`,
+    );
+  }
   for (const p of c.list('group.coordinator.rebalance.protocols')) {
     if (!['classic', 'consumer', 'share', 'streams'].includes(p.trim().toLowerCase())) {
       throw new ConfigError('group.coordinator.rebalance.protocols', `unknown protocol "${p}"`);
     }
   }
+}
+
+/** Kafka's ConsumerGroupMigrationPolicy values. */
+export const CONSUMER_MIGRATION_POLICIES = ['disabled', 'upgrade', 'downgrade', 'bidirectional'] as const;
+export type ConsumerMigrationPolicy = (typeof CONSUMER_MIGRATION_POLICIES)[number];
+
+/** group.consumer.migration.policy as a value (checked at start-up; case-insensitive as Kafka). */
+export function consumerMigrationPolicy(c: BrokerConfig): ConsumerMigrationPolicy {
+  const v = c.string('group.consumer.migration.policy').trim().toLowerCase();
+  return (CONSUMER_MIGRATION_POLICIES as readonly string[]).includes(v)
+    ? (v as ConsumerMigrationPolicy)
+    : 'bidirectional';
 }
 
 /** An assignor's short name; Kafka's class names (org.apache.kafka.coordinator.group.assignor.UniformAssignor) too. */

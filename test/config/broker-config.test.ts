@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BrokerConfig, ConfigError, parseOverride, parseProperties } from '../../src/config/broker-config.js';
+import {
+  BrokerConfig,
+  ConfigError,
+  consumerMigrationPolicy,
+  parseOverride,
+  parseProperties,
+} from '../../src/config/broker-config.js';
 import { resolveTopicConfigs, validateTopicConfig } from '../../src/config/topic-config.js';
+import { migrationAllowed } from '../../src/coordinator/group/config.js';
 
 describe('server.properties parsing', () => {
   it('reads Java properties syntax: comments, separators, continuations', () => {
@@ -119,5 +126,23 @@ describe('topic configs', () => {
       'group.consumer.assignors': 'org.apache.kafka.coordinator.group.assignor.RangeAssignor,uniform',
     });
     assert.deepEqual(c.list('group.consumer.assignors').length, 2);
+  });
+
+  it("group.consumer.migration.policy: bidirectional by default, Kafka's four values in any case, others refused", () => {
+    const from = (kv: Record<string, string>) => BrokerConfig.from(new Map(Object.entries(kv))).config;
+    assert.equal(consumerMigrationPolicy(from({})), 'bidirectional');
+    assert.equal(consumerMigrationPolicy(from({ 'group.consumer.migration.policy': 'UPGRADE' })), 'upgrade');
+    assert.equal(
+      consumerMigrationPolicy(from({ 'group.consumer.migration.policy': 'Disabled' })),
+      'disabled',
+    );
+    assert.throws(
+      () => from({ 'group.consumer.migration.policy': 'sideways' }),
+      /group\.consumer\.migration\.policy.*must be one of disabled, upgrade, downgrade, bidirectional; got "sideways"/,
+    );
+    assert.equal(migrationAllowed('bidirectional', 'upgrade'), true);
+    assert.equal(migrationAllowed('upgrade', 'downgrade'), false);
+    assert.equal(migrationAllowed('downgrade', 'downgrade'), true);
+    assert.equal(migrationAllowed('disabled', 'upgrade'), false);
   });
 });

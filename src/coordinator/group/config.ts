@@ -1,6 +1,11 @@
 // The group coordinator's settings, read once from the broker configuration (Kafka's keys).
 
-import { type BrokerConfig, consumerAssignorName } from '../../config/broker-config.js';
+import {
+  type BrokerConfig,
+  type ConsumerMigrationPolicy,
+  consumerAssignorName,
+  consumerMigrationPolicy,
+} from '../../config/broker-config.js';
 
 export interface GroupCoordinatorConfig {
   /** offsets.topic.num.partitions: partitions of __consumer_offsets when it is created. */
@@ -31,6 +36,8 @@ export interface GroupCoordinatorConfig {
   consumerAssignors: string[];
   /** group.consumer.max.size. */
   consumerMaxSize: number;
+  /** group.consumer.migration.policy: which online conversions of a non-empty group are allowed. */
+  consumerMigrationPolicy: ConsumerMigrationPolicy;
   /** Whether group.coordinator.rebalance.protocols lists consumer (ConsumerGroupHeartbeat served). */
   consumerProtocolEnabled: boolean;
 }
@@ -53,8 +60,17 @@ export function groupCoordinatorConfig(c: BrokerConfig): GroupCoordinatorConfig 
     // Kafka also takes class names; the short names are what members send as ServerAssignor.
     consumerAssignors: c.list('group.consumer.assignors').map(consumerAssignorName),
     consumerMaxSize: c.int('group.consumer.max.size'),
+    consumerMigrationPolicy: consumerMigrationPolicy(c),
     consumerProtocolEnabled: c
       .list('group.coordinator.rebalance.protocols')
       .some((p) => p.trim().toLowerCase() === 'consumer'),
   };
+}
+
+/** Kafka's ConsumerGroupMigrationPolicy.isUpgradeEnabled / isDowngradeEnabled. */
+export function migrationAllowed(
+  policy: ConsumerMigrationPolicy,
+  direction: 'upgrade' | 'downgrade',
+): boolean {
+  return policy === 'bidirectional' || policy === direction;
 }

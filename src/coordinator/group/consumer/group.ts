@@ -47,6 +47,14 @@ export interface ConsumerMember {
   state: number;
   assignedPartitions: Assignment;
   partitionsPendingRevocation: Assignment;
+  /** A member of the classic protocol in this consumer group (KIP-848 migration); null for a consumer-protocol one. */
+  classicMemberMetadata: ClassicMemberMetadata | null;
+}
+
+/** What a classic member brought (ConsumerGroupMemberMetadataValue.ClassicMemberMetadata). */
+export interface ClassicMemberMetadata {
+  sessionTimeoutMs: number;
+  supportedProtocols: { name: string; metadata: Buffer }[];
 }
 
 export function newMember(memberId: string): ConsumerMember {
@@ -65,6 +73,7 @@ export function newMember(memberId: string): ConsumerMember {
     state: MemberState.STABLE,
     assignedPartitions: emptyAssignment(),
     partitionsPendingRevocation: emptyAssignment(),
+    classicMemberMetadata: null,
   };
 }
 

@@ -37,6 +37,7 @@ import {
   MemberState,
   newMember,
 } from './group.js';
+import { upgradeRefusal } from './migration.js';
 import { reconcile } from './reconcile.js';
 import {
   currentAssignmentRecord,
@@ -216,7 +217,9 @@ export class ConsumerHeartbeats {
       classic !== undefined &&
       (!classic.is('Empty') || classic.size > 0 || classic.pendingMembers.size > 0)
     ) {
-      throw new HeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${groupId} is not a consumer group.`);
+      const reason = upgradeRefusal(classic, c.config);
+      c.log.info('classic group not converted to a consumer group', { group: groupId, reason });
+      throw new HeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, reason);
     }
     if (!create)
       throw new HeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${groupId} not found.`);

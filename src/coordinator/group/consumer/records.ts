@@ -105,6 +105,7 @@ export type MemberMetadata = Pick<
   | 'subscribedTopicRegex'
   | 'rebalanceTimeoutMs'
   | 'serverAssignor'
+  | 'classicMemberMetadata'
 >;
 
 /** A member's current assignment as written (ConsumerGroupCurrentMemberAssignmentValue). */
@@ -180,7 +181,7 @@ export function memberMetadataRecord(
               subscribedTopicRegex: m.subscribedTopicRegex,
               rebalanceTimeoutMs: m.rebalanceTimeoutMs,
               serverAssignor: m.serverAssignor,
-              classicMemberMetadata: null,
+              classicMemberMetadata: m.classicMemberMetadata,
             }),
           ),
   };
@@ -284,6 +285,16 @@ function fromMember(v: ConsumerGroupMemberMetadataValue): MemberMetadata {
     subscribedTopicRegex: v.subscribedTopicRegex,
     rebalanceTimeoutMs: v.rebalanceTimeoutMs,
     serverAssignor: v.serverAssignor,
+    classicMemberMetadata:
+      v.classicMemberMetadata === null
+        ? null
+        : {
+            sessionTimeoutMs: v.classicMemberMetadata.sessionTimeoutMs,
+            supportedProtocols: v.classicMemberMetadata.supportedProtocols.map((p) => ({
+              name: p.name,
+              metadata: p.metadata,
+            })),
+          },
   };
 }
 
