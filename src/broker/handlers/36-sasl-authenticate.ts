@@ -20,6 +20,16 @@ export const saslAuthenticate = defineHandler<SaslAuthenticateRequest, SaslAuthe
   maxVersion: 2,
   handle(ctx, req) {
     const session = ctx.session;
+    // A listener without SASL, or a session already authenticated (no SaslHandshake started a re-authentication):
+    // Kafka answers ILLEGAL_SASL_STATE and keeps the connection.
+    if (session.listener.sasl === null || session.authenticated) {
+      return {
+        errorCode: ErrorCode.ILLEGAL_SASL_STATE,
+        errorMessage: 'SaslAuthenticate request received after successful authentication',
+        authBytes: Buffer.alloc(0),
+        sessionLifetimeMs: 0,
+      };
+    }
     const delay = session.listener.sasl?.failedAuthDelayMs ?? 0;
     try {
       const r = session.authenticate(Buffer.from(req.authBytes), performance.now());
