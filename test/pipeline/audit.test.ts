@@ -77,7 +77,12 @@ describe('samsa audit', () => {
   };
 
   before(async () => {
-    [sourceBroker, targetBroker] = await Promise.all([startBroker(), startBroker()]);
+    // Transactional records are written without a coordinator (txn-log-client.ts): no verification (KIP-890).
+    const noVerification = { overrides: { 'transaction.partition.verification.enable': 'false' } };
+    [sourceBroker, targetBroker] = await Promise.all([
+      startBroker(noVerification),
+      startBroker(noVerification),
+    ]);
     [source, target] = await Promise.all([
       Cluster.connect({ bootstrap: sourceBroker.bootstrap }),
       Cluster.connect({ bootstrap: targetBroker.bootstrap }),
@@ -175,24 +180,29 @@ describe('samsa audit', () => {
     ]);
     const conn = await KafkaConnection.connect({ host: '127.0.0.1', port: targetBroker.port });
     try {
-      const res = await conn.request<OffsetCommitResponse>(ApiKey.OffsetCommit, {
-        groupId: 'billing',
-        generationIdOrMemberEpoch: -1,
-        memberId: '',
-        groupInstanceId: null,
-        retentionTimeMs: -1,
-        topics: [
-          {
-            name: 'a-full',
-            partitions: [...committed].map(([partitionIndex, committedOffset]) => ({
-              partitionIndex,
-              committedOffset,
-              committedLeaderEpoch: -1,
-              committedMetadata: null,
-            })),
-          },
-        ],
-      });
+      const res = await conn.request<OffsetCommitResponse>(
+        ApiKey.OffsetCommit,
+        {
+          groupId: 'billing',
+          generationIdOrMemberEpoch: -1,
+          memberId: '',
+          groupInstanceId: null,
+          retentionTimeMs: -1,
+          topics: [
+            {
+              name: 'a-full',
+              partitions: [...committed].map(([partitionIndex, committedOffset]) => ({
+                partitionIndex,
+                committedOffset,
+                committedLeaderEpoch: -1,
+                committedMetadata: null,
+              })),
+            },
+          ],
+          // v9: topics by name (v10 names them by id).
+        },
+        9,
+      );
       for (const p of res.topics[0]?.partitions ?? []) assert.equal(p.errorCode, 0);
     } finally {
       conn.close();
