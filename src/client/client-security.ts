@@ -9,7 +9,7 @@
 
 import { readFileSync } from 'node:fs';
 import type * as tls from 'node:tls';
-import { parseJaasConfig } from '../security/sasl/jaas.js';
+import { jaasLogin } from '../security/sasl/jaas.js';
 import { PEM_CERT, PEM_KEY, pemBlocks } from '../security/tls.js';
 import type { ClientSecurity } from './connection.js';
 
@@ -77,18 +77,16 @@ export function clientSecurity(props: ReadonlyMap<string, string>): ClientSecuri
     const jaas = props.get('sasl.jaas.config');
     if (jaas === undefined)
       throw new ClientConfigError('sasl.jaas.config: needed for SASL (username and password)');
-    let options: Map<string, string>;
+    let login: ReturnType<typeof jaasLogin>;
     try {
-      options = parseJaasConfig('sasl.jaas.config', jaas).options;
+      login = jaasLogin('sasl.jaas.config', jaas);
     } catch (err) {
       throw new ClientConfigError((err as Error).message);
     }
-    const username = options.get('username');
-    const password = options.get('password');
-    if (username === undefined || password === undefined) {
+    if (login === undefined) {
       throw new ClientConfigError('sasl.jaas.config: needs username="..." and password="..."');
     }
-    out.sasl = { mechanism: mechanism as (typeof MECHANISMS)[number], username, password };
+    out.sasl = { mechanism: mechanism as (typeof MECHANISMS)[number], ...login };
   }
   return out;
 }

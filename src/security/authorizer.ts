@@ -199,7 +199,8 @@ export function deniedNames(
 
 /** Produce: TRANSACTIONAL_ID_AUTHORIZATION_FAILED, TOPIC_AUTHORIZATION_FAILED or 0 for a topic's partitions. */
 export function produceDenial(ctx: RequestContext, transactionalId: string | null, topic: string): number {
-  if (transactionalId !== null && !authorize(ctx, 'WRITE', 'TRANSACTIONAL_ID', transactionalId)) return 53;
+  const txnDenied = transactionalId === null ? 0 : transactionalIdDenial(ctx, transactionalId);
+  if (txnDenied !== 0) return txnDenied;
   return authorize(ctx, 'WRITE', 'TOPIC', topic) ? 0 : 29;
 }
 

@@ -13,7 +13,7 @@ import { ConfigError } from '../config/config-error.js';
 import { parseProtocolMap, protocolOf } from '../config/listeners.js';
 import { ListenerSecurityConfig } from '../config/security-config.js';
 import { isScram } from './listener-security.js';
-import { parseJaasConfig } from './sasl/jaas.js';
+import { jaasLogin } from './sasl/jaas.js';
 import { keyMaterial, trustedCertificates } from './tls.js';
 
 /** The inter-broker listener's name: inter.broker.listener.name, else the first listener's. */
@@ -54,13 +54,11 @@ export function interBrokerSecurity(config: BrokerConfig): ClientSecurity | unde
         'the inter-broker login (username="..." password="...") is missing',
       );
     }
-    const options = parseJaasConfig(jaas.key, jaas.value).options;
-    const username = options.get('username');
-    const password = options.get('password');
-    if (username === undefined || password === undefined) {
+    const login = jaasLogin(jaas.key, jaas.value);
+    if (login === undefined) {
       throw new ConfigError(jaas.key, 'the inter-broker login needs username="..." and password="..."');
     }
-    out.sasl = { mechanism: mechanism as 'PLAIN', username, password };
+    out.sasl = { mechanism: mechanism as 'PLAIN', ...login };
   }
   return out;
 }

@@ -33,3 +33,11 @@ export function parseJaasConfig(key: string, text: string): JaasEntry {
   }
   return { loginModule: head[1] as string, flag: head[2] as string, options };
 }
+
+/** The username and password options of a JAAS config (a client's or a broker's own login), or undefined. */
+export function jaasLogin(key: string, text: string): { username: string; password: string } | undefined {
+  const options = parseJaasConfig(key, text).options;
+  const username = options.get('username');
+  const password = options.get('password');
+  return username === undefined || password === undefined ? undefined : { username, password };
+}
