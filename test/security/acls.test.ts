@@ -331,4 +331,34 @@ describe('ACL authorizer', () => {
     r = await acls('--remove', '--force', '--transactional-id', 'tx-bob');
     assert.equal(r.code, 0, r.stderr);
   });
+
+  it('DescribeProducers needs READ on the topic, DescribeTransactions DESCRIBE on the id; ListTransactions is filtered', async () => {
+    const producers = (await as('bob', (c) =>
+      c.request(ApiKey.DescribeProducers, { topics: [{ name: 'other', partitionIndexes: [0] }] }),
+    )) as { topics: { partitions: { errorCode: number }[] }[] };
+    assert.equal(producers.topics[0]?.partitions[0]?.errorCode, 29);
+    const described = (await as('bob', (c) =>
+      c.request(ApiKey.DescribeTransactions, { transactionalIds: ['tx-secret'] }),
+    )) as { transactionStates: { errorCode: number }[] };
+    assert.equal(described.transactionStates[0]?.errorCode, 53);
+    const listed = (await as('bob', (c) =>
+      c.request(ApiKey.ListTransactions, {
+        stateFilters: [],
+        producerIdFilters: [],
+        durationFilter: -1,
+        transactionalIdPattern: null,
+      }),
+    )) as { errorCode: number; transactionStates: { transactionalId: string }[] };
+    assert.equal(listed.errorCode, 0);
+    const all = (await as('admin', (c) =>
+      c.request(ApiKey.ListTransactions, {
+        stateFilters: [],
+        producerIdFilters: [],
+        durationFilter: -1,
+        transactionalIdPattern: null,
+      }),
+    )) as { transactionStates: { transactionalId: string }[] };
+    assert.ok(all.transactionStates.length > 0, 'the earlier test left a transactional id');
+    assert.deepEqual(listed.transactionStates, []);
+  });
 });

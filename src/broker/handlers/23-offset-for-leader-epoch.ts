@@ -7,6 +7,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { OffsetForLeaderEpochRequest } from '../../protocol/generated/offset-for-leader-epoch-request.js';
 import type { OffsetForLeaderEpochResponseInput } from '../../protocol/generated/offset-for-leader-epoch-response.js';
+import { fetchDenials } from '../../security/authorizer.js';
 import { defineHandler } from '../handler.js';
 import { checkLeaderEpoch } from './01-fetch.js';
 
@@ -20,12 +21,20 @@ export const offsetForLeaderEpoch = defineHandler<
   maxVersion: 4,
   handle(ctx, req) {
     const broker = ctx.broker;
+    // Followers need CLUSTER_ACTION, consumers DESCRIBE on each topic (TOPIC_AUTHORIZATION_FAILED), as Kafka checks.
+    const denied = fetchDenials(
+      ctx,
+      req.replicaId >= 0,
+      req.topics.map((t) => t.topic),
+    );
     return {
       throttleTimeMs: 0,
       topics: req.topics.map((t) => ({
         topic: t.topic,
         partitions: t.partitions.map((p) => {
-          const partition = broker.replicas.leaderFor(t.topic, p.partition);
+          const partition = denied.has(t.topic)
+            ? ErrorCode.TOPIC_AUTHORIZATION_FAILED
+            : broker.replicas.leaderFor(t.topic, p.partition);
           const fail = (errorCode: number) => ({
             errorCode,
             partition: p.partition,

@@ -11,6 +11,7 @@ import type {
   DescribeProducersResponseInput,
   DescribeProducersResponsePartitionResponseInput,
 } from '../../protocol/generated/describe-producers-response.js';
+import { deniedNames } from '../../security/authorizer.js';
 import type { Broker } from '../broker.js';
 import { defineHandler } from '../handler.js';
 
@@ -49,11 +50,27 @@ export const describeProducers = defineHandler<DescribeProducersRequest, Describ
   minVersion: 0,
   maxVersion: 0,
   handle(ctx, req) {
+    // READ on each topic (TOPIC_AUTHORIZATION_FAILED), as Kafka checks.
+    const denied = deniedNames(
+      ctx,
+      'READ',
+      'TOPIC',
+      req.topics.map((t) => t.name),
+    );
     return {
       throttleTimeMs: 0,
       topics: req.topics.map((t) => ({
         name: t.name,
-        partitions: t.partitionIndexes.map((i) => describePartition(ctx.broker, t.name, i)),
+        partitions: t.partitionIndexes.map((i) =>
+          denied.has(t.name)
+            ? {
+                partitionIndex: i,
+                errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+                errorMessage: null,
+                activeProducers: [],
+              }
+            : describePartition(ctx.broker, t.name, i),
+        ),
       })),
     };
   },

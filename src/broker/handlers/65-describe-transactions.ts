@@ -3,9 +3,11 @@
 // of a partition not led here: NOT_COORDINATOR; loading: COORDINATOR_LOAD_IN_PROGRESS; unknown:
 // TRANSACTIONAL_ID_NOT_FOUND.
 
+import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { DescribeTransactionsRequest } from '../../protocol/generated/describe-transactions-request.js';
 import type { DescribeTransactionsResponseInput } from '../../protocol/generated/describe-transactions-response.js';
+import { deniedNames } from '../../security/authorizer.js';
 import { defineHandler } from '../handler.js';
 
 export const describeTransactions = defineHandler<
@@ -18,6 +20,24 @@ export const describeTransactions = defineHandler<
   maxVersion: 0,
   handle(ctx, req) {
     const txns = ctx.broker.transactions;
-    return { throttleTimeMs: 0, transactionStates: req.transactionalIds.map((id) => txns.describe(id)) };
+    // DESCRIBE on each transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED), as Kafka checks.
+    const denied = deniedNames(ctx, 'DESCRIBE', 'TRANSACTIONAL_ID', req.transactionalIds);
+    return {
+      throttleTimeMs: 0,
+      transactionStates: req.transactionalIds.map((id) =>
+        denied.has(id)
+          ? {
+              errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+              transactionalId: id,
+              transactionState: '',
+              transactionTimeoutMs: 0,
+              transactionStartTimeMs: -1,
+              producerId: -1,
+              producerEpoch: -1,
+              topics: [],
+            }
+          : txns.describe(id),
+      ),
+    };
   },
 });

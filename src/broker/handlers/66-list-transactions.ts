@@ -12,6 +12,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { ListTransactionsRequest } from '../../protocol/generated/list-transactions-request.js';
 import type { ListTransactionsResponseInput } from '../../protocol/generated/list-transactions-response.js';
+import { authorizedNames } from '../../security/authorizer.js';
 import { defineHandler } from '../handler.js';
 
 /** The pattern compiled to match whole ids, or the reason it is refused. */
@@ -87,6 +88,14 @@ export const listTransactions = defineHandler<ListTransactionsRequest, ListTrans
       const re = pattern;
       res.transactionStates = res.transactionStates.filter((t) => re.test(t.transactionalId));
     }
+    // Only the transactional ids the principal may DESCRIBE, as Kafka filters them.
+    res.transactionStates = authorizedNames(
+      ctx,
+      'DESCRIBE',
+      'TRANSACTIONAL_ID',
+      res.transactionStates,
+      (t) => t.transactionalId,
+    );
     return { throttleTimeMs: 0, ...res };
   },
 });
