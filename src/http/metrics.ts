@@ -29,11 +29,10 @@
 // child (label values bound once), then an increment. No label strings are built per request.
 
 import { statfsSync } from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { errorName } from '../protocol/errors.js';
 import { apiSchemas } from '../protocol/generated/apis.js';
+import { MetricsEndpoint } from './metrics-endpoint.js';
 
 /** What the metrics read from the broker at scrape time. */
 export interface MetricsSource {
@@ -164,7 +163,7 @@ export class BrokerMetrics implements Metrics {
   private readonly apis = new Map<number, ApiChildren>();
   private readonly topics = new Map<string, TopicChildren>();
   private readonly closed = new Map<ClosedReason, Counter.Internal>();
-  private server: http.Server | null = null;
+  private readonly endpoint = new MetricsEndpoint(this.registry);
 
   private readonly requestsTotal: Counter;
   private readonly errorsTotal: Counter;
@@ -497,36 +496,13 @@ export class BrokerMetrics implements Metrics {
     this.longPollSeconds.observe(seconds);
   }
 
-  /** Serves GET /metrics; resolves with the bound port. */
+  /** Serves GET /metrics; resolves with the bound port (0 picks a free one). */
   listen(host: string, port: number): Promise<number> {
-    const server = http.createServer((req, res) => {
-      const url = req.url ?? '/';
-      if (req.method !== 'GET' || (url !== '/metrics' && !url.startsWith('/metrics?'))) {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try GET /metrics\n');
-        return;
-      }
-      this.registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
-        (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(err)}\n`),
-      );
-    });
-    this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve((server.address() as AddressInfo).port);
-      });
-    });
+    return this.endpoint.listen(host, port);
   }
 
   async close(): Promise<void> {
-    const s = this.server;
-    this.server = null;
-    if (s !== null) {
-      s.closeAllConnections();
-      await new Promise<void>((resolve) => s.close(() => resolve()));
-    }
+    await this.endpoint.close();
     this.registry.clear();
   }
 }

@@ -10,16 +10,15 @@
 //   samsa_mirror_last_commit_timestamp_seconds
 //   process_* and nodejs_* (prom-client's default metrics)
 
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { MetricsEndpoint } from '../http/metrics-endpoint.js';
 import type { MirrorStats } from './mirror.js';
 
 export class MirrorMetrics {
   readonly registry = new Registry();
   private readonly records: Counter<'topic'>;
   private readonly bytes: Counter<'topic'>;
-  private server: http.Server | null = null;
+  private readonly endpoint = new MetricsEndpoint(this.registry);
 
   constructor(stats: () => MirrorStats) {
     const registers = [this.registry];
@@ -85,35 +84,13 @@ export class MirrorMetrics {
     this.bytes.inc({ topic }, bytes);
   }
 
-  /** Serves GET /metrics; resolves with the port (0 picks a free one). */
+  /** Serves GET /metrics; resolves with the bound port (0 picks a free one). */
   listen(port: number, host: string): Promise<number> {
-    const server = http.createServer((req, res) => {
-      const url = req.url ?? '/';
-      if (req.method !== 'GET' || (url !== '/metrics' && !url.startsWith('/metrics?'))) {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try GET /metrics\n');
-        return;
-      }
-      this.registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
-        (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(err)}\n`),
-      );
-    });
-    this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve((server.address() as AddressInfo).port);
-      });
-    });
+    return this.endpoint.listen(host, port);
   }
 
   async close(): Promise<void> {
-    const s = this.server;
-    this.server = null;
-    if (s === null) return;
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
+    await this.endpoint.close();
   }
 }
 

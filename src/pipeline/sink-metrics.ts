@@ -11,9 +11,8 @@
 //   samsa_sink_avro_errors_total{reason}     values the --registry decoding left undecoded (the raw value stays)
 //   process_* / nodejs_*                     prom-client's default metrics
 
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { MetricsEndpoint } from '../http/metrics-endpoint.js';
 
 export class SinkMetrics {
   readonly registry = new Registry();
@@ -25,7 +24,7 @@ export class SinkMetrics {
   readonly lag: Gauge<'topic' | 'partition'>;
   readonly buffered: Gauge;
   readonly avroErrors: Counter<'reason'>;
-  private server: http.Server | null = null;
+  private readonly endpoint = new MetricsEndpoint(this.registry);
 
   constructor() {
     const registers = [this.registry];
@@ -78,36 +77,13 @@ export class SinkMetrics {
     });
   }
 
-  /** Serves GET /metrics; resolves with the bound port. */
+  /** Serves GET /metrics; resolves with the bound port (0 picks a free one). */
   listen(host: string, port: number): Promise<number> {
-    const server = http.createServer((req, res) => {
-      const url = req.url ?? '/';
-      if (req.method !== 'GET' || (url !== '/metrics' && !url.startsWith('/metrics?'))) {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try GET /metrics\n');
-        return;
-      }
-      this.registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
-        (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(err)}\n`),
-      );
-    });
-    this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve((server.address() as AddressInfo).port);
-      });
-    });
+    return this.endpoint.listen(host, port);
   }
 
   async close(): Promise<void> {
-    const s = this.server;
-    this.server = null;
-    if (s !== null) {
-      s.closeAllConnections();
-      await new Promise<void>((resolve) => s.close(() => resolve()));
-    }
+    await this.endpoint.close();
     this.registry.clear();
   }
 }

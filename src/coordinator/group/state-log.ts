@@ -22,28 +22,13 @@
 // to the log end as it is when it gets there, so a marker appended while the partition loads (the only
 // write that can happen then) is replayed too.
 
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Partition } from '../../cluster/partition.js';
 import type { Logger } from '../../logger.js';
-import { decompress } from '../../protocol/compression.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import {
-  compressionOf,
-  type DecodedRecord,
-  decodeRecords,
-  decodeRecordsBody,
-  encodeRecordBatch,
-  isControl,
-  isTransactional,
-  iterateBatches,
-  LOG_OVERHEAD,
-  RECORDS_OFFSET,
-} from '../../protocol/records.js';
+import { encodeRecordBatch } from '../../protocol/records.js';
+import { replayPartition } from '../replay.js';
 import type { GroupCoordinatorConfig } from './config.js';
 import { decodeStateRecord, type EncodedRecord, partitionForGroup, type StateRecord } from './records.js';
-
-/** Bytes read per step while loading a partition. */
-const loadReadBytes = 8 * 1024 * 1024;
 
 /**
  * The topic configs of __consumer_offsets, Kafka's (GroupCoordinatorService.groupMetadataTopicConfigs): the
@@ -199,102 +184,18 @@ export class GroupStateLog {
     sink: ReplaySink,
     current: () => boolean,
   ): Promise<{ records: number; complete: boolean }> {
-    const log = partition.log;
-    let count = 0;
-    let offset = log.logStartOffset;
-    while (offset < log.logEndOffset) {
-      const end = log.logEndOffset;
-      // Never released to the read pool: everything kept is copied out by decodeStateRecord.
-      const res = log.read(offset, loadReadBytes, end, true);
-      if (res.errorCode !== ErrorCode.NONE || res.bytes === 0) {
-        this.log.warn('offsets topic partition could not be read to its end', {
-          partition: partition.index,
-          offset,
-          logEndOffset: end,
-          errorCode: res.errorCode,
-        });
-        return { records: count, complete: false };
-      }
-      const before = offset;
-      for (const chunk of res.chunks) {
-        for (const { pos, header } of iterateBatches(chunk)) {
-          const next = header.baseOffset + header.lastOffsetDelta + 1;
-          if (next <= offset) continue;
-          offset = next;
-          const batch = chunk.subarray(pos, pos + LOG_OVERHEAD + header.batchLength);
-          if (isControl(header.attributes)) {
-            const commit = markerType(batch);
-            if (commit !== null) sink.marker(header.producerId, commit);
-            else {
-              this.log.warn('skipping an unreadable transaction marker of the offsets topic', {
-                partition: partition.index,
-                baseOffset: header.baseOffset,
-                producerId: header.producerId,
-              });
-            }
-            continue;
-          }
-          const txnProducerId = isTransactional(header.attributes) ? header.producerId : -1;
-          let records: DecodedRecord[];
-          try {
-            const codec = compressionOf(header.attributes);
-            if (codec === 0) records = decodeRecords(batch).records;
-            else {
-              const body = await decompress(codec, batch.subarray(RECORDS_OFFSET));
-              if (!current()) return { records: count, complete: false };
-              records = decodeRecordsBody(body, 0, body.length, header.recordCount);
-            }
-          } catch (err) {
-            this.log.warn('skipping an undecodable batch of the offsets topic', {
-              partition: partition.index,
-              baseOffset: header.baseOffset,
-              error: (err as Error).message,
-            });
-            continue;
-          }
-          for (const rec of records) {
-            if (rec.key === null) continue;
-            try {
-              sink.record(
-                decodeStateRecord(rec.key, rec.value),
-                header.baseOffset + rec.offsetDelta,
-                txnProducerId,
-              );
-              count++;
-            } catch (err) {
-              this.log.warn('skipping an undecodable record of the offsets topic', {
-                partition: partition.index,
-                offset: header.baseOffset + rec.offsetDelta,
-                error: (err as Error).message,
-              });
-            }
-          }
-        }
-      }
-      if (offset === before) break;
-      if (offset < log.logEndOffset) {
-        // Let requests in between reads; they answer COORDINATOR_LOAD_IN_PROGRESS for this partition.
-        await yieldToEventLoop();
-        if (!current()) return { records: count, complete: false };
-      }
-    }
-    return { records: count, complete: true };
-  }
-}
-
-/**
- * The kind of a transaction marker: true commit, false abort, null when unreadable. The control record's key
- * is int16 version + int16 type (0 abort, 1 commit; Kafka's ControlRecordType), its value the
- * EndTransactionMarker (version, coordinatorEpoch), not needed here.
- */
-function markerType(batch: Buffer): boolean | null {
-  try {
-    const rec = decodeRecords(batch).records[0];
-    if (rec === undefined || rec.key === null || rec.key.length < 4) return null;
-    const type = rec.key.readInt16BE(2);
-    return type === 1 ? true : type === 0 ? false : null;
-  } catch {
-    return null;
+    return replayPartition(
+      partition,
+      {
+        topic: 'offsets topic',
+        toLiveEnd: true,
+        record: (key, value, offset, txnProducerId) =>
+          sink.record(decodeStateRecord(key, value), offset, txnProducerId),
+        marker: (producerId, commit) => sink.marker(producerId, commit),
+      },
+      current,
+      this.log,
+    );
   }
 }
 

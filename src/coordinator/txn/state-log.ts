@@ -13,27 +13,14 @@
 // replay() reads a partition from its log start to its log end, yielding to the event loop between reads, and
 // stops early once the caller says the load no longer applies.
 
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Partition } from '../../cluster/partition.js';
 import type { Logger } from '../../logger.js';
-import { decompress } from '../../protocol/compression.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import {
-  compressionOf,
-  type DecodedRecord,
-  decodeRecords,
-  decodeRecordsBody,
-  encodeRecordBatch,
-  isControl,
-  iterateBatches,
-  LOG_OVERHEAD,
-  RECORDS_OFFSET,
-} from '../../protocol/records.js';
+import { encodeRecordBatch } from '../../protocol/records.js';
+import { replayPartition } from '../replay.js';
 import type { TxnCoordinatorConfig } from './config.js';
 import { decodeTxnRecord, type EncodedTxnRecord, type TxnRecord } from './records.js';
 
-/** Bytes read per step while loading a partition. */
-const loadReadBytes = 8 * 1024 * 1024;
 /** Coordinator writes wait for the whole ISR. */
 const REQUIRED_ACKS_ALL = -1;
 
@@ -125,67 +112,15 @@ export class TxnStateLog {
     apply: (rec: TxnRecord) => void,
     current: () => boolean,
   ): Promise<{ records: number; complete: boolean }> {
-    const log = partition.log;
-    let count = 0;
-    let offset = log.logStartOffset;
-    const end = log.logEndOffset;
-    while (offset < end) {
-      const res = log.read(offset, loadReadBytes, end, true);
-      if (res.errorCode !== ErrorCode.NONE || res.bytes === 0) {
-        this.log.warn('transaction state partition could not be read to its end', {
-          partition: partition.index,
-          offset,
-          logEndOffset: end,
-          errorCode: res.errorCode,
-        });
-        return { records: count, complete: false };
-      }
-      const before = offset;
-      for (const chunk of res.chunks) {
-        for (const { pos, header } of iterateBatches(chunk)) {
-          const next = header.baseOffset + header.lastOffsetDelta + 1;
-          if (next <= offset) continue;
-          offset = next;
-          if (isControl(header.attributes)) continue;
-          const batch = chunk.subarray(pos, pos + LOG_OVERHEAD + header.batchLength);
-          let records: DecodedRecord[];
-          try {
-            const codec = compressionOf(header.attributes);
-            if (codec === 0) records = decodeRecords(batch).records;
-            else {
-              const body = await decompress(codec, batch.subarray(RECORDS_OFFSET));
-              if (!current()) return { records: count, complete: false };
-              records = decodeRecordsBody(body, 0, body.length, header.recordCount);
-            }
-          } catch (err) {
-            this.log.warn('skipping an undecodable batch of the transaction state topic', {
-              partition: partition.index,
-              baseOffset: header.baseOffset,
-              error: (err as Error).message,
-            });
-            continue;
-          }
-          for (const rec of records) {
-            if (rec.key === null) continue;
-            try {
-              apply(decodeTxnRecord(rec.key, rec.value));
-              count++;
-            } catch (err) {
-              this.log.warn('skipping an undecodable record of the transaction state topic', {
-                partition: partition.index,
-                offset: header.baseOffset + rec.offsetDelta,
-                error: (err as Error).message,
-              });
-            }
-          }
-        }
-      }
-      if (offset === before) break;
-      if (offset < end) {
-        await yieldToEventLoop();
-        if (!current()) return { records: count, complete: false };
-      }
-    }
-    return { records: count, complete: true };
+    return replayPartition(
+      partition,
+      {
+        topic: 'transaction state topic',
+        toLiveEnd: false,
+        record: (key, value) => apply(decodeTxnRecord(key, value)),
+      },
+      current,
+      this.log,
+    );
   }
 }
