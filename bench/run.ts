@@ -1,10 +1,12 @@
-// `npm run bench [-- --quick] [-- --repeat N] [-- --only P1,C1,F1,R] [-- --no-kafka] [-- --out FILE]`
+// `npm run bench [-- --quick] [-- --repeat N] [-- --only P1,C1,F1,R,T] [-- --no-kafka] [-- --out FILE]`
 //
 // The side-by-side benchmark: Samsa and a single-node Apache Kafka 4.x run at the same time on
 // fresh data directories on the same disk, each idle while the other is measured, driven by the
 // same load generators (Kafka's ProducerPerformance / ConsumerPerformance / EndToEndLatency and
 // `samsa perf`). The R workloads do the same with a three-broker cluster of each
-// (bench/lib/cluster-workloads.ts: replicated acks=all produce, failover after kill -9). Runs alternate which broker goes first, so slow drifts in machine load hit both.
+// (bench/lib/cluster-workloads.ts: replicated acks=all produce, failover after kill -9). The T workloads run
+// over each broker's PLAINTEXT and SSL listeners and print the TLS cost (bench/lib/tls.ts; `--only T` alone
+// writes bench/results/tls.json). Runs alternate which broker goes first, so slow drifts in machine load hit both.
 // Per workload and broker it records throughput, latency, the broker's CPU seconds and its peak
 // RSS, prints one table with Samsa/Kafka ratios and writes bench/results/latest.json (+ .md).
 
@@ -45,6 +47,15 @@ import {
   type Result,
   textTable,
 } from './lib/report.js';
+import {
+  type BenchTls,
+  makeBenchTls,
+  type SecurityProtocol,
+  tlsCostMarkdown,
+  tlsCosts,
+  tlsCostText,
+  tlsId,
+} from './lib/tls.js';
 import { type ConsumeMetrics, type E2eMetrics, type ProduceMetrics, Tools } from './lib/tools.js';
 
 /** The compiled tree this file runs from (dist/): Samsa and `samsa perf` are run from the same build. */
@@ -75,6 +86,8 @@ interface ProduceWorkload {
   acks: '1' | 'all';
   compression: 'none' | 'lz4';
   records: number;
+  /** The T rows: the listener measured (default PLAINTEXT). */
+  securityProtocol?: SecurityProtocol;
 }
 
 interface ConsumeWorkload {
@@ -84,6 +97,7 @@ interface ConsumeWorkload {
   recordSize: number;
   partitions: number;
   records: number;
+  securityProtocol?: SecurityProtocol;
 }
 
 interface E2eWorkload {
@@ -112,6 +126,43 @@ interface FloodWorkload {
 }
 
 type Workload = ProduceWorkload | ConsumeWorkload | E2eWorkload | FloodWorkload | ClusterWorkload;
+
+const isTls = (w: Workload): boolean => 'securityProtocol' in w && w.securityProtocol !== undefined;
+
+/** The T rows: each workload over PLAINTEXT then SSL, same broker, same client (Kafka's tools). */
+function tlsWorkloads(): Workload[] {
+  const out: Workload[] = [];
+  for (const securityProtocol of ['PLAINTEXT', 'SSL'] as const) {
+    const common = {
+      kind: 'produce',
+      tool: 'kafka-tools',
+      partitions: 1,
+      acks: '1',
+      compression: 'none',
+    } as const;
+    out.push(
+      { ...common, id: tlsId('T1k', securityProtocol), recordSize: 1024, records: 300_000, securityProtocol },
+      {
+        ...common,
+        id: tlsId('T2k', securityProtocol),
+        recordSize: 100,
+        records: 1_000_000,
+        securityProtocol,
+      },
+      {
+        id: tlsId('T3k', securityProtocol),
+        kind: 'consume',
+        tool: 'kafka-tools',
+        recordSize: 1024,
+        partitions: 1,
+        records: 500_000,
+        securityProtocol,
+      },
+    );
+  }
+  // PLAINTEXT and SSL of one workload next to each other.
+  return out.sort((a, b) => a.id.localeCompare(b.id));
+}
 
 function workloads(quick: boolean): Workload[] {
   const n100 = quick ? 500_000 : 750_000;
@@ -199,6 +250,7 @@ function workloads(quick: boolean): Workload[] {
     },
     flood('samsa-perf'),
     flood('kafka-tools'),
+    ...tlsWorkloads(),
     ...clusterWorkloads(),
   ];
 }
@@ -207,10 +259,12 @@ function describe(w: Workload): string {
   if (isClusterWorkload(w)) return describeClusterWorkload(w);
   const tool = w.tool === 'kafka-tools' ? 'kafka' : 'samsa';
   const size = w.recordSize >= 1024 ? `${w.recordSize / 1024}KiB` : `${w.recordSize}B`;
+  const sp = isTls(w) ? ` ${(w as ProduceWorkload | ConsumeWorkload).securityProtocol}` : '';
   if (w.kind === 'produce') {
-    return `${w.id} produce ${size} ${w.partitions}p acks=${w.acks} ${w.compression} [${tool}]`;
+    return `${w.id} produce ${size} ${w.partitions}p acks=${w.acks} ${w.compression}${sp} [${tool}]`;
   }
-  if (w.kind === 'consume') return `${w.id} consume ${w.records / 1e6}M x ${size} ${w.partitions}p [${tool}]`;
+  if (w.kind === 'consume')
+    return `${w.id} consume ${w.records / 1e6}M x ${size} ${w.partitions}p${sp} [${tool}]`;
   if (w.kind === 'flood') {
     return `${w.id} consume during flood ${w.producers}x ${size} ${w.partitions}p acks=${w.acks} [${tool}]`;
   }
@@ -225,6 +279,8 @@ interface Ctx {
   pause: (ms: number) => Promise<void>;
   consumeTopics: Map<string, string>;
   quick: boolean;
+  /** The certificates and client settings of the T rows (null: no T row in this run). */
+  tls: BenchTls | null;
 }
 
 async function ensureTopic(b: BrokerHandle, topic: string, partitions: number): Promise<void> {
@@ -259,6 +315,12 @@ async function measure(ctx: Ctx, b: BrokerHandle, w: Workload, rep: number): Pro
   if (isClusterWorkload(w)) throw new Error(`${w.id} runs on a cluster`);
   const name = `${w.id}-${b.name}-${rep}`;
   let topic = `bench-${w.id}-${rep}-${Date.now()}`;
+  // The T rows over SSL: the broker's SSL listener, Kafka's tools with security.protocol=SSL.
+  const ssl = (w.kind === 'produce' || w.kind === 'consume') && w.securityProtocol === 'SSL';
+  const port = ssl ? b.sslPort : b.port;
+  if (port === undefined || (ssl && (ctx.tls === null || w.tool !== 'kafka-tools'))) {
+    return { ok: false, error: `no SSL listener or client settings for ${w.id}` };
+  }
   if (w.kind === 'consume') {
     if (w.tool === 'kafka-tools' && !b.apis.has(ApiKey.FindCoordinator)) {
       return {
@@ -278,7 +340,7 @@ async function measure(ctx: Ctx, b: BrokerHandle, w: Workload, rep: number): Pro
   if (w.kind === 'produce') {
     const r: ProduceMetrics | string =
       w.tool === 'kafka-tools'
-        ? await ctx.tools.kafkaProduce(name, b.port, topic, w)
+        ? await ctx.tools.kafkaProduce(name, port, topic, w, ssl ? ctx.tls?.clientProps : [])
         : await ctx.tools.samsaProduce(name, b.port, topic, w);
     m =
       typeof r === 'string'
@@ -294,7 +356,7 @@ async function measure(ctx: Ctx, b: BrokerHandle, w: Workload, rep: number): Pro
   } else if (w.kind === 'consume') {
     const r: ConsumeMetrics | string =
       w.tool === 'kafka-tools'
-        ? await ctx.tools.kafkaConsume(name, b.port, topic, w.records)
+        ? await ctx.tools.kafkaConsume(name, port, topic, w.records, ssl ? ctx.tls?.clientConfig : undefined)
         : await ctx.tools.samsaConsume(name, b.port, topic, w.records);
     m =
       typeof r === 'string'
@@ -364,8 +426,15 @@ async function main(argv: string[]): Promise<number> {
   let list = workloads(quick);
   if (only !== undefined) list = list.filter((w) => only.some((o) => w.id === o || w.id.startsWith(o)));
   // The cluster workloads alone (--only R) write their own file, next to the full run's.
+  // So do the TLS workloads alone (--only T).
   const defaultOut =
-    list.length > 0 && list.every(isClusterWorkload) ? 'cluster.json' : quick ? 'quick.json' : 'latest.json';
+    list.length > 0 && list.every(isClusterWorkload)
+      ? 'cluster.json'
+      : list.length > 0 && list.every(isTls)
+        ? 'tls.json'
+        : quick
+          ? 'quick.json'
+          : 'latest.json';
   const outFile = arg('--out') ?? path.join(root, 'bench', 'results', defaultOut);
 
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-bench-'));
@@ -386,14 +455,19 @@ async function main(argv: string[]): Promise<number> {
   let kafkaLibs = path.join(root, '.cache', 'kafka', process.env.KAFKA_VERSION ?? '4.1.1', 'libs');
   try {
     const logDir = path.join(workDir, 'logs');
+    // The brokers get an SSL listener only when a T row is to run.
+    const tls = list.some(isTls) ? makeBenchTls(workDir) : null;
+    const brokerTls = tls ?? undefined;
+    const ssl = (b: BrokerHandle): string => (b.sslPort === undefined ? '' : `, SSL on ${b.sslPort}`);
     if (list.some((w) => !isClusterWorkload(w))) {
-      brokers.push(await startSamsa(samsaMain, workDir));
-      process.stderr.write(`bench: Samsa on port ${brokers[0]?.port} (pid ${brokers[0]?.pid})\n`);
+      const s = await startSamsa(samsaMain, workDir, brokerTls);
+      brokers.push(s);
+      process.stderr.write(`bench: Samsa on port ${s.port}${ssl(s)} (pid ${s.pid})\n`);
       if (!noKafka) {
-        const k = await startKafka(root, workDir);
+        const k = await startKafka(root, workDir, brokerTls);
         if (k !== null) {
           brokers.push(k);
-          process.stderr.write(`bench: Kafka on port ${k.port} (pid ${k.pid})\n`);
+          process.stderr.write(`bench: Kafka on port ${k.port}${ssl(k)} (pid ${k.pid})\n`);
         }
       }
     }
@@ -405,6 +479,7 @@ async function main(argv: string[]): Promise<number> {
       pause: (ms) => new Promise((r) => setTimeout(r, ms)),
       consumeTopics: new Map(),
       quick,
+      tls,
     };
     if (kafkaLibs === '') list = list.filter((w) => w.tool !== 'kafka-tools');
 
@@ -502,6 +577,13 @@ async function main(argv: string[]): Promise<number> {
     const table = textTable(results, names);
     const elapsedSec = Math.round((Date.now() - t0) / 1000);
     process.stdout.write(`\n${table}\n\n`);
+    const costs = tlsCosts(results as Result<{ id: string }>[], names);
+    if (costs.length > 0) {
+      process.stdout.write(
+        `TLS cost: SSL vs PLAINTEXT listener of the same broker, same client; medians [min-max] of ${repeat} runs\n` +
+          `${tlsCostText(costs)}\n\n`,
+      );
+    }
     process.stdout.write(
       'rec/s, MB/s: throughput (median of runs); p50/p99/p99.9: producer latency in ms as the tool reports it;\n' +
         'e2e: produce->consume latency in ms; CPU s: broker CPU seconds during the workload; RSS MB: broker peak RSS.\n' +
@@ -512,9 +594,19 @@ async function main(argv: string[]): Promise<number> {
         `Samsa/Kafka: ratio of the medians (throughput: higher is better; the rest: lower is better). ${elapsedSec} s.\n`,
     );
     fs.mkdirSync(path.dirname(outFile), { recursive: true });
-    const json = { startedAt, elapsedSec, quick, repeat, machine: machine(), brokers: names, results };
+    const json = {
+      startedAt,
+      elapsedSec,
+      quick,
+      repeat,
+      machine: machine(),
+      brokers: names,
+      results,
+      ...(costs.length > 0 ? { tlsCosts: costs } : {}),
+    };
     fs.writeFileSync(outFile, `${JSON.stringify(json, null, 2)}\n`);
-    fs.writeFileSync(outFile.replace(/\.json$/, '.md'), `${markdownTable(results, names)}\n`);
+    const tlsMd = costs.length > 0 ? `\n\nTLS cost (SSL vs PLAINTEXT):\n\n${tlsCostMarkdown(costs)}` : '';
+    fs.writeFileSync(outFile.replace(/\.json$/, '.md'), `${markdownTable(results, names)}${tlsMd}\n`);
     process.stderr.write(`bench: wrote ${outFile}\n`);
     return 0;
   } finally {

@@ -22,6 +22,8 @@ export interface BrokerHandle {
   port: number;
   pid: number;
   dataDir: string;
+  /** The broker's SSL listener (same broker, second listener) when started with TLS (bench/lib/tls.ts). */
+  sslPort?: number;
   /** APIs the broker advertises (ApiVersions). */
   apis: Set<number>;
   stop(): Promise<void>;
@@ -68,9 +70,21 @@ async function advertisedApis(port: number): Promise<Set<number>> {
   return out;
 }
 
-/** Starts `samsa broker` from samsaMain (the build's src/cli/main.js). */
-export async function startSamsa(samsaMain: string, workDir: string): Promise<BrokerHandle> {
+/** The broker's TLS key store (a PEM file holding the private key and its certificate chain). */
+export interface BrokerTls {
+  keystore: string;
+}
+
+/** Starts `samsa broker` from samsaMain (the build's src/cli/main.js); with tls, an SSL listener beside PLAINTEXT. */
+export async function startSamsa(samsaMain: string, workDir: string, tls?: BrokerTls): Promise<BrokerHandle> {
   const port = await freePort();
+  const sslPort = tls === undefined ? undefined : await freePort();
+  const listeners =
+    sslPort === undefined
+      ? `listeners=PLAINTEXT://127.0.0.1:${port}`
+      : `listeners=PLAINTEXT://127.0.0.1:${port},SSL://127.0.0.1:${sslPort}`;
+  const tlsOverrides =
+    tls === undefined ? [] : ['ssl.keystore.type=PEM', `ssl.keystore.location=${tls.keystore}`];
   const dataDir = path.join(workDir, 'samsa', 'data');
   fs.mkdirSync(dataDir, { recursive: true });
   const logFile = fs.openSync(path.join(workDir, 'samsa', 'broker.log'), 'w');
@@ -82,9 +96,10 @@ export async function startSamsa(samsaMain: string, workDir: string): Promise<Br
       samsaMain,
       'broker',
       '--override',
-      `listeners=PLAINTEXT://127.0.0.1:${port}`,
+      listeners,
       '--override',
       `log.dirs=${dataDir}`,
+      ...tlsOverrides.flatMap((o) => ['--override', o]),
     ],
     { stdio: ['ignore', logFile, logFile], env: { ...process.env, SAMSA_LOG_LEVEL: 'warn' } },
   );
@@ -99,6 +114,7 @@ export async function startSamsa(samsaMain: string, workDir: string): Promise<Br
     port,
     pid: child.pid as number,
     dataDir,
+    sslPort,
     apis: await advertisedApis(port),
     async stop() {
       if (exited) return;
@@ -112,9 +128,29 @@ export async function startSamsa(samsaMain: string, workDir: string): Promise<Br
 }
 
 /** Null (with the reason on stderr) when Kafka cannot be had on this machine. */
-export async function startKafka(root: string, workDir: string): Promise<BrokerHandle | null> {
+export async function startKafka(
+  root: string,
+  workDir: string,
+  tls?: BrokerTls,
+): Promise<BrokerHandle | null> {
   const dir = path.join(workDir, 'kafka');
   const port = await freePort();
+  // With TLS the listeners line names the controller's port: it is chosen here rather than by kafka-start.sh.
+  const tlsArgs: string[] = [];
+  let sslPort: number | undefined;
+  if (tls !== undefined) {
+    sslPort = await freePort();
+    const cport = await freePort();
+    tlsArgs.push('--controller-port', String(cport));
+    for (const o of [
+      `listeners=PLAINTEXT://127.0.0.1:${port},SSL://127.0.0.1:${sslPort},CONTROLLER://127.0.0.1:${cport}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${port},SSL://127.0.0.1:${sslPort}`,
+      'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL',
+      'ssl.keystore.type=PEM',
+      `ssl.keystore.location=${tls.keystore}`,
+    ])
+      tlsArgs.push('--override', o);
+  }
   try {
     await run(path.join(root, 'scripts', 'kafka-dist.sh'), [], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
   } catch (e) {
@@ -126,7 +162,7 @@ export async function startKafka(root: string, workDir: string): Promise<BrokerH
   try {
     await run(
       path.join(root, 'scripts', 'kafka-start.sh'),
-      ['--port', String(port), '--dir', dir, '--fresh', '--daemon'],
+      ['--port', String(port), '--dir', dir, '--fresh', '--daemon', ...tlsArgs],
       {
         cwd: root,
         maxBuffer: 16 * 1024 * 1024,
@@ -146,6 +182,7 @@ export async function startKafka(root: string, workDir: string): Promise<BrokerH
     port,
     pid,
     dataDir: path.join(dir, 'data'),
+    sslPort,
     apis: await advertisedApis(port),
     async stop() {
       await run(path.join(root, 'scripts', 'kafka-stop.sh'), ['--dir', dir], { cwd: root }).catch(() => {});

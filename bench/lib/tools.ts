@@ -104,6 +104,8 @@ export class Tools {
     port: number | string,
     topic: string,
     w: { records: number; recordSize: number; acks: string; compression: string; throughput?: number },
+    /** Extra producer properties, e.g. security.protocol=SSL and the trust store (bench/lib/tls.ts). */
+    clientProps: string[] = [],
   ): Promise<ProduceMetrics | string> {
     const r = await this.java(
       name,
@@ -121,6 +123,7 @@ export class Tools {
         `bootstrap.servers=${bootstrap(port)}`,
         `acks=${w.acks}`,
         `compression.type=${w.compression}`,
+        ...clientProps,
       ],
       300_000,
     );
@@ -186,11 +189,14 @@ export class Tools {
     port: number,
     topic: string,
     records: number,
+    /** A consumer properties file (--consumer.config), e.g. security.protocol=SSL (bench/lib/tls.ts). */
+    configFile?: string,
   ): Promise<ConsumeMetrics | string> {
     const r = await this.java(
       name,
       'org.apache.kafka.tools.ConsumerPerformance',
       [
+        ...(configFile === undefined ? [] : ['--consumer.config', configFile]),
         '--bootstrap-server',
         `127.0.0.1:${port}`,
         '--topic',
