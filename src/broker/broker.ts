@@ -207,6 +207,7 @@ export class Broker {
               zk.zk,
               (pattern, entries) => authorizer.setResourceAcls(pattern, entries),
               createLogger('authorizer'),
+              config.long('samsa.acl.change.notification.expiration.ms'),
             );
       this.admin = zkAdmin;
       this.controller = new Controller({
