@@ -29,6 +29,7 @@ import { ZkAclFollower } from '../cluster/zk/zk-acls.js';
 import { ZkAdmin } from '../cluster/zk/zk-admin.js';
 import { BrokerIdTakenError, connectZooKeeper, ZkBroker } from '../cluster/zk/zk-broker.js';
 import type { BrokerConfig } from '../config/broker-config.js';
+import { RELOADABLE_SSL_KEY } from '../config/dynamic-broker-config.js';
 import { parseProtocolMap, protocolOf } from '../config/listeners.js';
 import { topicConfigValue } from '../config/topic-config.js';
 import { GroupCoordinator } from '../coordinator/group/coordinator.js';
@@ -342,6 +343,9 @@ export class Broker {
     clusterDefault: Readonly<Record<string, string>>,
   ): void {
     const changed = this.config.setDynamic(perBroker, clusterDefault);
+    // TLS stores are read again whenever they are (re)set, even to the same value: the files may have changed.
+    const ssl = [...changed, ...Object.keys(perBroker)].some((k) => RELOADABLE_SSL_KEY.test(k));
+    if (ssl) this.server.reloadTls(this.config, this.log);
     if (changed.length === 0) return;
     this.log.info('dynamic broker configs applied', { changed, perBroker, clusterDefault });
     this.replicas.updateAllTopicConfigs();
