@@ -31,6 +31,7 @@ import { BrokerIdTakenError, connectZooKeeper, ZkBroker } from '../cluster/zk/zk
 import type { BrokerConfig } from '../config/broker-config.js';
 import { RELOADABLE_SSL_KEY } from '../config/dynamic-broker-config.js';
 import { parseProtocolMap, protocolOf } from '../config/listeners.js';
+import { redactSensitive } from '../config/security-config.js';
 import { topicConfigValue } from '../config/topic-config.js';
 import { GroupCoordinator } from '../coordinator/group/coordinator.js';
 import { OFFSETS_TOPIC } from '../coordinator/group/records.js';
@@ -347,7 +348,11 @@ export class Broker {
     const ssl = [...changed, ...Object.keys(perBroker)].some((k) => RELOADABLE_SSL_KEY.test(k));
     if (ssl) this.server.reloadTls(this.config, this.log);
     if (changed.length === 0) return;
-    this.log.info('dynamic broker configs applied', { changed, perBroker, clusterDefault });
+    this.log.info('dynamic broker configs applied', {
+      changed,
+      perBroker: redactSensitive(perBroker),
+      clusterDefault: redactSensitive(clusterDefault),
+    });
     this.replicas.updateAllTopicConfigs();
     this.server.setConnectionLimits(
       this.config.int('max.connections'),

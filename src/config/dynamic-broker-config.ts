@@ -14,6 +14,7 @@
 
 import { ErrorCode } from '../protocol/errors.js';
 import { type BrokerConfig, ConfigError, validateBrokerValue } from './broker-config.js';
+import { isSensitiveKey } from './security-config.js';
 
 /** The entity name Kafka uses for the cluster-wide default (ZooKeeper's /config/brokers/<default>). */
 export const DEFAULT_BROKER_ENTITY = '<default>';
@@ -150,7 +151,7 @@ export function validateDynamicBrokerConfigs(
       out[k] = validateBrokerValue(k, v);
     } catch (err) {
       const why = err instanceof ConfigError ? err.message.slice(k.length + 2) : String(err);
-      return refuse(`Invalid value ${v} for configuration ${k}: ${why}`);
+      return refuse(`Invalid value ${isSensitiveKey(k) ? '[hidden]' : v} for configuration ${k}: ${why}`);
     }
   }
   return { configs: out };
