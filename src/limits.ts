@@ -26,6 +26,15 @@ export const connectionTurnBytesMax = 64 * 1024;
 export const inFlightRequestsPerConnectionMax = 128;
 /** message.max.bytes: the largest record batch accepted (Kafka's default). */
 export const messageBytesMaxDefault = 1024 * 1024 + 12;
+/**
+ * samsa.acl.change.notification.expiration.ms: how old an ACL change notification (/kafka-acl-changes,
+ * /kafka-acl-extended-changes in ZooKeeper) gets before the brokers delete it, as Kafka's
+ * ZkNodeChangeNotificationListener (15 minutes). Every broker reads the ACLs afresh when it starts, so it never
+ * needs an older one.
+ */
+export const aclChangeNotificationExpirationMsDefault = 15 * 60 * 1000;
+/** How often a broker looks for expired ACL change notifications (sooner when the expiration is shorter). */
+export const aclChangeNotificationPurgeIntervalMsMax = 60_000;
 /** Upper bound on fetch.max.wait honoured for a long-poll fetch. */
 export const fetchWaitMsMax = 30_000;
 /** Upper bound on the bytes one fetch response may carry, whatever the client asks. */

@@ -65,6 +65,14 @@ export function topicAuthorizedOperations(topic: string, ctx: RequestContext | n
   return authorizedOperationBits(ctx, 'TOPIC', topic, topicOperations);
 }
 
+/** AclEntry.supportedOperations of a group: READ, DELETE, DESCRIBE. */
+export const groupOperations: readonly number[] = [op.READ, op.DELETE, op.DESCRIBE];
+
+/** What a group answers (DescribeGroups, ConsumerGroupDescribe): its operations the principal may do. */
+export function groupAuthorizedOperations(group: string, ctx: RequestContext | null = null): number {
+  return authorizedOperationBits(ctx, 'GROUP', group, groupOperations);
+}
+
 /** What the cluster answers: the operations the cluster supports that the request's principal may do. */
 export function clusterAuthorizedOperations(ctx: RequestContext | null = null): number {
   return authorizedOperationBits(ctx, 'CLUSTER', 'kafka-cluster', clusterOperations);

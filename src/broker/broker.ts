@@ -29,7 +29,9 @@ import { ZkAclFollower } from '../cluster/zk/zk-acls.js';
 import { ZkAdmin } from '../cluster/zk/zk-admin.js';
 import { BrokerIdTakenError, connectZooKeeper, ZkBroker } from '../cluster/zk/zk-broker.js';
 import type { BrokerConfig } from '../config/broker-config.js';
+import { RELOADABLE_SSL_KEY } from '../config/dynamic-broker-config.js';
 import { parseProtocolMap, protocolOf } from '../config/listeners.js';
+import { redactSensitive } from '../config/security-config.js';
 import { topicConfigValue } from '../config/topic-config.js';
 import { GroupCoordinator } from '../coordinator/group/coordinator.js';
 import { OFFSETS_TOPIC } from '../coordinator/group/records.js';
@@ -207,6 +209,7 @@ export class Broker {
               zk.zk,
               (pattern, entries) => authorizer.setResourceAcls(pattern, entries),
               createLogger('authorizer'),
+              config.long('samsa.acl.change.notification.expiration.ms'),
             );
       this.admin = zkAdmin;
       this.controller = new Controller({
@@ -341,8 +344,15 @@ export class Broker {
     clusterDefault: Readonly<Record<string, string>>,
   ): void {
     const changed = this.config.setDynamic(perBroker, clusterDefault);
+    // TLS stores are read again whenever they are (re)set, even to the same value: the files may have changed.
+    const ssl = [...changed, ...Object.keys(perBroker)].some((k) => RELOADABLE_SSL_KEY.test(k));
+    if (ssl) this.server.reloadTls(this.config, this.log);
     if (changed.length === 0) return;
-    this.log.info('dynamic broker configs applied', { changed, perBroker, clusterDefault });
+    this.log.info('dynamic broker configs applied', {
+      changed,
+      perBroker: redactSensitive(perBroker),
+      clusterDefault: redactSensitive(clusterDefault),
+    });
     this.replicas.updateAllTopicConfigs();
     this.server.setConnectionLimits(
       this.config.int('max.connections'),

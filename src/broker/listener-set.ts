@@ -9,6 +9,7 @@ import { ListenerSecurityConfig } from '../config/security-config.js';
 import type { Logger } from '../logger.js';
 import { listenerSecurity, type SecurityProtocol } from '../security/listener-security.js';
 import type { CredentialLookup } from '../security/sasl/scram.js';
+import { certificateFingerprint, reloadedTls } from '../security/tls-reload.js';
 import type { Broker } from './broker.js';
 import type { Handler } from './handler.js';
 import { Server } from './server.js';
@@ -66,6 +67,29 @@ export class ListenerSet {
 
   async close(graceMs: number): Promise<void> {
     await Promise.all(this.servers.map(({ server }) => server.close(graceMs)));
+  }
+
+  /**
+   * Builds every TLS listener's context again from the configuration (the key and trust store files are read
+   * again): new connections get it, open ones keep theirs. A listener whose new material does not load keeps its
+   * certificate; the problem is logged.
+   */
+  reloadTls(config: BrokerConfig, log: Logger): void {
+    for (const { listener, server } of this.servers) {
+      if (server.security.tls === null) continue;
+      try {
+        server.replaceTls(reloadedTls(config, listener.name));
+        log.info('TLS key and trust stores reloaded', {
+          listener: listener.name,
+          fingerprint: certificateFingerprint(config, listener.name),
+        });
+      } catch (err) {
+        log.error('TLS reload failed: the listener keeps its certificate', {
+          listener: listener.name,
+          error: (err as Error).message,
+        });
+      }
+    }
   }
 
   setConnectionLimits(maxConnections: number, maxConnectionsPerIp: number): void {

@@ -9,7 +9,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../logger.js';
 import { type ListenerSecurity, PLAINTEXT_SECURITY } from '../security/listener-security.js';
 import { SecuritySession } from '../security/session.js';
-import { tlsPrincipal, wrapServerSocket } from '../security/tls.js';
+import { type ServerTls, tlsPrincipal, wrapServerSocket } from '../security/tls.js';
 import type { Broker } from './broker.js';
 import { ClientWarnings } from './client-warnings.js';
 import { Connection } from './connection.js';
@@ -67,6 +67,21 @@ export class Server {
   }
 
   /** Dynamic max.connections / max.connections.per.ip: new connections are checked against the new limits. */
+  /** The listener's security (PLAINTEXT when none was given). */
+  get security(): ListenerSecurity {
+    return this.opts.security ?? PLAINTEXT_SECURITY('PLAINTEXT');
+  }
+
+  /**
+   * A new TLS server side (a reloaded certificate or trust store): connections accepted from now on use it,
+   * those already open keep the one they were accepted with.
+   */
+  replaceTls(tls: ServerTls): void {
+    const current = this.opts.security;
+    if (current?.tls === null || current === undefined) return;
+    this.opts.security = { ...current, tls };
+  }
+
   setConnectionLimits(maxConnections: number, maxConnectionsPerIp: number): void {
     this.opts.maxConnections = maxConnections;
     this.opts.maxConnectionsPerIp = maxConnectionsPerIp;

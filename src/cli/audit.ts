@@ -29,6 +29,10 @@ and the records of aborted transactions are not.
 Options:
   --source HOST:PORT[,...]    the source cluster
   --target HOST:PORT[,...]    the target cluster
+  --source-command-config FILE  Kafka client properties for the source (security.protocol, ssl.*, sasl.*;
+                              docs/security.md)
+  --target-command-config FILE  the same for the target
+  --command-config FILE       the same for both (when the side's own is not given)
   --topic T                   the topic (on both clusters)
   --target-topic T2           the topic's name on the target (default: the same)
   --window DURATION           window length: 10s, 1m, 5m, 1h, 1d (default 1m)
@@ -60,6 +64,9 @@ const options = {
   to: { type: 'string' },
   json: { type: 'boolean' },
   'use-counters': { type: 'boolean' },
+  'command-config': { type: 'string' },
+  'source-command-config': { type: 'string' },
+  'target-command-config': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -100,13 +107,17 @@ export function runAudit(args: string[]): Promise<number> {
       throw new UsageError('--group reads the target log: it does not go with --use-counters');
 
     const clusters: Cluster[] = [];
-    const open = async (bootstrap: string): Promise<Cluster> => {
-      const c = await connect(bootstrap, 'samsa-audit');
+    const open = async (bootstrap: string, side: 'source' | 'target'): Promise<Cluster> => {
+      const c = await connect(
+        bootstrap,
+        'samsa-audit',
+        values[`${side}-command-config`] ?? values['command-config'],
+      );
       clusters.push(c);
       return c;
     };
     try {
-      const [s, t] = await Promise.all([open(source), open(target)]);
+      const [s, t] = await Promise.all([open(source, 'source'), open(target, 'target')]);
       const report = await (useCounters ? countersAudit : audit)({
         source: s,
         target: t,

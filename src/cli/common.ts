@@ -6,6 +6,7 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { clientSecurity } from '../client/client-security.js';
 import { Cluster, KafkaError } from '../client/cluster.js';
+import type { ClientSecurity } from '../client/connection.js';
 import { KafkaClientError } from '../client/connection.js';
 import { readPropertiesFile } from '../config/broker-config.js';
 
@@ -76,15 +77,25 @@ export function printHelp(help: string): number {
   return 0;
 }
 
+/**
+ * The security (TLS, SASL) of a Kafka client properties file given to option `--<option>`; undefined without a
+ * file or for PLAINTEXT. Keys other than the security ones are ignored. A bad file is a CommandError naming it.
+ */
+export function commandConfigSecurity(
+  file: string | undefined,
+  option = 'command-config',
+): ClientSecurity | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return clientSecurity(readPropertiesFile(file));
+  } catch (err) {
+    throw new CommandError(`--${option} ${file}: ${(err as Error).message}`);
+  }
+}
+
 /** Connects to the cluster; `commandConfig` is a Kafka client properties file (TLS, SASL). */
 export function connect(bootstrap: string, clientId: string, commandConfig?: string): Promise<Cluster> {
-  if (commandConfig === undefined) return Cluster.connect({ bootstrap, clientId });
-  let security: ReturnType<typeof clientSecurity>;
-  try {
-    security = clientSecurity(readPropertiesFile(commandConfig));
-  } catch (err) {
-    throw new CommandError(`--command-config ${commandConfig}: ${(err as Error).message}`);
-  }
+  const security = commandConfigSecurity(commandConfig);
   return Cluster.connect({ bootstrap, clientId, ...(security === undefined ? {} : { security }) });
 }
 

@@ -3,12 +3,14 @@
 // user's guide. Options given on the command line win over the --config file (Java properties, the keys
 // below in brackets).
 
+import { ClientConfigError, clientSecurity } from '../client/client-security.js';
+import type { ClientSecurity } from '../client/connection.js';
 import { readPropertiesFile } from '../config/broker-config.js';
 import { ConfigError } from '../config/config-error.js';
 import { configureLogging } from '../logger.js';
 import { Mirror, type MirrorOptions } from '../pipeline/mirror.js';
 import { MirrorMetrics, progressLine } from '../pipeline/mirror-metrics.js';
-import { parse, printHelp, runCommand, UsageError } from './common.js';
+import { CommandError, commandConfigSecurity, parse, printHelp, runCommand, UsageError } from './common.js';
 
 const help = `Usage: samsa mirror --from HOST:PORT --to HOST:PORT --topics REGEX [options]
 
@@ -17,6 +19,11 @@ partition of a topic on the target cluster, creating target topics as needed, un
 
   --from HOST:PORT[,...]        source cluster [source.bootstrap.servers]
   --to HOST:PORT[,...]          target cluster [target.bootstrap.servers]
+  --source-command-config FILE  Kafka client properties for the source: security.protocol, ssl.*,
+                                sasl.mechanism, sasl.jaas.config (docs/security.md) [source.security.protocol,
+                                source.ssl.*, source.sasl.*]; --consumer.config FILE is the same (MirrorMaker 1)
+  --target-command-config FILE  the same for the target [target.security.protocol, target.ssl.*,
+                                target.sasl.*]; --producer.config FILE is the same (MirrorMaker 1)
   --topics REGEX                source topics to copy, matched against the whole name [topics; a comma
                                 list of regexes in the file, as MirrorMaker 2]
   --topics-exclude REGEX        source topics not to copy [topics.exclude]
@@ -60,9 +67,40 @@ const options = {
   'metrics-port': { type: 'string' },
   'metrics-host': { type: 'string' },
   'report-interval-ms': { type: 'string' },
+  'source-command-config': { type: 'string' },
+  'target-command-config': { type: 'string' },
+  'consumer.config': { type: 'string' },
+  'producer.config': { type: 'string' },
   config: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** A client security key of the --config file, prefixed with the cluster it is for (MirrorMaker 2's form). */
+const SECURITY_KEY = /^(source|target)\.(security\.protocol|ssl\..+|sasl\..+)$/;
+
+/**
+ * One side's security: its client properties file (flag) wins, else the --config file's <side>.* keys.
+ */
+function sideSecurity(
+  side: 'source' | 'target',
+  flagName: string,
+  flagFile: string | undefined,
+  file: ReadonlyMap<string, string>,
+): ClientSecurity | undefined {
+  if (flagFile !== undefined) return commandConfigSecurity(flagFile, flagName);
+  const props = new Map<string, string>();
+  for (const [k, v] of file) {
+    const m = SECURITY_KEY.exec(k);
+    if (m?.[1] === side && m[2] !== undefined) props.set(m[2], v);
+  }
+  if (props.size === 0) return undefined;
+  try {
+    return clientSecurity(props);
+  } catch (err) {
+    if (err instanceof ClientConfigError) throw new CommandError(`${side}.${err.message}`);
+    throw err;
+  }
+}
 
 /** Keys of the --config file, and the flag that overrides each. */
 const fileKeys: Record<string, string | null> = {
@@ -116,7 +154,7 @@ export function mirrorOptions(args: string[]): {
   if (v.config !== undefined) {
     try {
       for (const [k, val] of readPropertiesFile(v.config)) {
-        if (!(k in fileKeys))
+        if (!(k in fileKeys) && !SECURITY_KEY.test(k))
           throw new UsageError(`${v.config}: unknown key ${k} (known: ${Object.keys(fileKeys).join(', ')})`);
         file.set(k, val);
       }
@@ -185,6 +223,22 @@ export function mirrorOptions(args: string[]): {
     },
     clientId: file.get('client.id') ?? 'samsa-mirror',
   };
+  const sourceFile = v['source-command-config'] ?? v['consumer.config'];
+  const targetFile = v['target-command-config'] ?? v['producer.config'];
+  const sourceSecurity = sideSecurity(
+    'source',
+    v['source-command-config'] !== undefined ? 'source-command-config' : 'consumer.config',
+    sourceFile,
+    file,
+  );
+  const targetSecurity = sideSecurity(
+    'target',
+    v['target-command-config'] !== undefined ? 'target-command-config' : 'producer.config',
+    targetFile,
+    file,
+  );
+  if (sourceSecurity !== undefined) opts.sourceSecurity = sourceSecurity;
+  if (targetSecurity !== undefined) opts.targetSecurity = targetSecurity;
   return {
     opts,
     metricsPort: int('metrics.port', flag('metrics-port'), -1, -1),

@@ -5,7 +5,14 @@
 
 import { configureLogging, createLogger } from '../logger.js';
 import { RegistryServer } from '../registry/server.js';
-import { DEFAULT_BOOTSTRAP, parse, printHelp, runCommand, UsageError } from './common.js';
+import {
+  commandConfigSecurity,
+  DEFAULT_BOOTSTRAP,
+  parse,
+  printHelp,
+  runCommand,
+  UsageError,
+} from './common.js';
 
 const help = `Usage: samsa registry [--bootstrap HOST:PORT[,HOST:PORT]] [--listeners http://HOST:PORT] [options]
 
@@ -14,6 +21,9 @@ Serves Confluent Schema Registry's REST API (Avro schemas) from the _schemas top
 Options:
   --bootstrap HOST:PORT       Kafka cluster to store schemas in (default ${DEFAULT_BOOTSTRAP});
                               --bootstrap-server is accepted too
+  --command-config FILE       Kafka client properties for that cluster: security.protocol, ssl.*,
+                              sasl.mechanism, sasl.jaas.config (docs/security.md; Confluent's
+                              kafkastore.security.protocol, kafkastore.ssl.*, kafkastore.sasl.*)
   --listeners URL             where to listen (default http://0.0.0.0:8081; port 0: any free port)
   --advertised-url URL        how other registries reach this one (default: the listener's host and port)
   --topic NAME                schemas topic (Confluent's kafkastore.topic, default _schemas)
@@ -37,6 +47,7 @@ export function runRegistry(args: string[]): Promise<number> {
       {
         bootstrap: { type: 'string' },
         'bootstrap-server': { type: 'string' },
+        'command-config': { type: 'string' },
         listeners: { type: 'string', default: 'http://0.0.0.0:8081' },
         'advertised-url': { type: 'string' },
         topic: { type: 'string', default: '_schemas' },
@@ -52,6 +63,7 @@ export function runRegistry(args: string[]): Promise<number> {
       throw new UsageError(`--listeners: only http:// is served; got ${listener.href}`);
     const advertised =
       values['advertised-url'] === undefined ? undefined : url('advertised-url', values['advertised-url']);
+    const security = commandConfigSecurity(values['command-config']);
     configureLogging(null, 'auto');
     const log = createLogger('registry');
     let signalled: (name: string) => void = () => {};
@@ -62,6 +74,7 @@ export function runRegistry(args: string[]): Promise<number> {
     process.once('SIGINT', () => signalled('SIGINT'));
     const server = await RegistryServer.start({
       bootstrap: values.bootstrap ?? values['bootstrap-server'] ?? DEFAULT_BOOTSTRAP,
+      ...(security === undefined ? {} : { security }),
       listener,
       advertised,
       topic: values.topic,

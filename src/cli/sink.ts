@@ -8,6 +8,7 @@ import type { PartitionBy, SinkFormat } from '../pipeline/sink-files.js';
 import type { ParquetCompression } from '../pipeline/sink-format.js';
 import { SinkMetrics } from '../pipeline/sink-metrics.js';
 import {
+  commandConfigSecurity,
   DEFAULT_BOOTSTRAP,
   intOption,
   parse,
@@ -24,6 +25,8 @@ under DIR/<topic>/date=YYYY-MM-DD/hour=HH/ by record timestamp (UTC), committing
 only once the files are on disk. Stop with Ctrl-C (or SIGTERM): what is buffered is written first.
 
   --bootstrap HOST:PORT[,...]    broker to connect to (default ${DEFAULT_BOOTSTRAP}; also --bootstrap-server)
+  --command-config FILE          Kafka client properties: security.protocol, ssl.*, sasl.mechanism,
+                                 sasl.jaas.config (docs/security.md)
   --topics REGEX                 topics to sink (Java regex syntax as far as JavaScript's agrees)
   --group G                      consumer group whose committed offsets say where to resume
   --to DIR                       folder of the data lake
@@ -44,6 +47,7 @@ only once the files are on disk. Stop with Ctrl-C (or SIGTERM): what is buffered
 const options = {
   bootstrap: { type: 'string' },
   'bootstrap-server': { type: 'string' },
+  'command-config': { type: 'string' },
   topics: { type: 'string' },
   group: { type: 'string' },
   to: { type: 'string' },
@@ -104,8 +108,10 @@ export function runSink(args: string[]): Promise<number> {
       const port = await metrics.listen(v['metrics-host'], metricsPort);
       log.info('metrics on /metrics', { port });
     }
+    const security = commandConfigSecurity(v['command-config']);
     const sink = new Sink({
       bootstrap: v.bootstrap ?? v['bootstrap-server'] ?? DEFAULT_BOOTSTRAP,
+      ...(security === undefined ? {} : { security }),
       topics,
       groupId: required('group', v.group),
       dir: required('to', v.to),

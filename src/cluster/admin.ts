@@ -5,12 +5,17 @@
 // configs, with Kafka's error codes and messages.
 
 import type { BrokerConfig } from '../config/broker-config.js';
-import { effectiveConfigProblem, validateDynamicBrokerConfigs } from '../config/dynamic-broker-config.js';
+import {
+  effectiveConfigProblem,
+  RELOADABLE_SSL_KEY,
+  validateDynamicBrokerConfigs,
+} from '../config/dynamic-broker-config.js';
 import { validateGroupConfigs } from '../config/group-config.js';
 import { validateTopicConfig } from '../config/topic-config.js';
 import * as limits from '../limits.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { AclEntry, ResourcePattern } from '../security/acl.js';
+import { tlsReloadProblem } from '../security/tls-reload.js';
 import { validateLogConfig } from '../storage/config.js';
 import { AssignmentError, assignReplicas, type BrokerRack } from './assignment.js';
 import { logConfigFor } from './log-configs.js';
@@ -73,7 +78,11 @@ export function planBrokerConfigs(
   const perBroker = brokerId === null ? Object.fromEntries(config.dynamicBrokerConfigs()) : checked.configs;
   const clusterDefault =
     brokerId === null ? checked.configs : Object.fromEntries(config.dynamicDefaultConfigs());
-  const problem = effectiveConfigProblem(config.withDynamic(perBroker, clusterDefault));
+  const next = config.withDynamic(perBroker, clusterDefault);
+  const problem =
+    effectiveConfigProblem(next) ??
+    // New TLS material (even under the same file name) must load before it is stored.
+    (changes.some((c) => RELOADABLE_SSL_KEY.test(c.key)) ? tlsReloadProblem(config, next) : null);
   if (problem !== null) return { refused: { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: problem } };
   return checked;
 }

@@ -6,6 +6,7 @@
 
 import type { BrokerConfig } from '../config/broker-config.js';
 import { DEFAULT_BROKER_ENTITY, loadDynamicBrokerConfigs } from '../config/dynamic-broker-config.js';
+import { redactSensitive } from '../config/security-config.js';
 import type { Logger } from '../logger.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { type AclEntry, patternKey, type ResourcePattern } from '../security/acl.js';
@@ -341,7 +342,7 @@ export class LocalController implements ClusterAdmin {
     if (validateOnly) return { errorCode: ErrorCode.NONE, errorMessage: null };
     const failed = this.persist(entity, () => this.store.putBrokerConfigs(entity, plan.configs));
     if (failed !== null) return failed;
-    this.logger.info('dynamic broker configs altered', { entity, configs: plan.configs });
+    this.logger.info('dynamic broker configs altered', { entity, configs: redactSensitive(plan.configs) });
     const stored = this.storedBrokerConfigs();
     this.applyBrokerConfigs(stored.perBroker, stored.clusterDefault);
     return { errorCode: ErrorCode.NONE, errorMessage: null };

@@ -165,6 +165,12 @@ export const definitions: Record<string, Definition> = {
   'samsa.audit.flush.interval.ms': { kind: 'long', default: '10000', min: 10 },
 
   // ZooKeeper-coordinated clusters (src/cluster/zk/, docs/cluster.md).
+  // Samsa's own key (Kafka hard-codes 15 minutes): ACL change notifications older than this are deleted.
+  'samsa.acl.change.notification.expiration.ms': {
+    kind: 'long',
+    default: String(limits.aclChangeNotificationExpirationMsDefault),
+    min: 1,
+  },
   'zookeeper.session.timeout.ms': { kind: 'int', default: '18000', min: 1 },
   'zookeeper.connection.timeout.ms': { kind: 'int', default: null, min: 1 },
   'controller.socket.timeout.ms': { kind: 'int', default: '30000', min: 1 },

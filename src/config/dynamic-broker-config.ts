@@ -9,9 +9,12 @@
 // at once), message.max.bytes, min.insync.replicas, compression.type, max.connections,
 // max.connections.per.ip. Accepted and ignored (as in server.properties): num.io.threads,
 // num.network.threads, num.replica.fetchers, num.recovery.threads.per.data.dir, log.cleaner.threads.
+// Per broker only, the TLS key and trust stores (RELOADABLE_SSL_KEY): the listeners' certificates are reloaded
+// (src/security/tls-reload.ts).
 
 import { ErrorCode } from '../protocol/errors.js';
 import { type BrokerConfig, ConfigError, validateBrokerValue } from './broker-config.js';
+import { isSensitiveKey } from './security-config.js';
 
 /** The entity name Kafka uses for the cluster-wide default (ZooKeeper's /config/brokers/<default>). */
 export const DEFAULT_BROKER_ENTITY = '<default>';
@@ -41,6 +44,13 @@ export const appliedDynamicKeys: ReadonlySet<string> = new Set([
   'max.connections',
   'max.connections.per.ip',
 ]);
+
+/**
+ * Kafka's reconfigurable SSL keys (DynamicBrokerConfig.ReconfigurableSslConfigs), plain or listener-prefixed:
+ * altering one (per broker) reloads the TLS listeners' certificates and trusted CAs.
+ */
+export const RELOADABLE_SSL_KEY =
+  /^(listener\.name\.[a-z0-9_]+\.)?ssl\.(keystore\.(type|location|password|key|certificate\.chain)|key\.password|truststore\.(type|location|password|certificates))$/;
 
 /** Kafka-dynamic thread counts Samsa has no use for: stored and described, no effect (as statically). */
 export const ignoredDynamicKeys: ReadonlySet<string> = new Set([
@@ -74,7 +84,10 @@ export function brokerConfigSynonyms(name: string): string[] {
 
 /** Whether Kafka (and Samsa) let `key` change at runtime; DescribeConfigs' readOnly is its negation. */
 export function isDynamicBrokerKey(key: string): boolean {
-  return brokerConfigSynonyms(key).some((k) => appliedDynamicKeys.has(k) || ignoredDynamicKeys.has(k));
+  return (
+    RELOADABLE_SSL_KEY.test(key) ||
+    brokerConfigSynonyms(key).some((k) => appliedDynamicKeys.has(k) || ignoredDynamicKeys.has(k))
+  );
 }
 
 /** Scala's Set(...) rendering, as Kafka's messages print key sets. */
@@ -112,7 +125,9 @@ export function validateDynamicBrokerConfigs(
       );
     }
   }
-  const notDynamic = keys.filter((k) => !appliedDynamicKeys.has(k) && !ignoredDynamicKeys.has(k));
+  const notDynamic = keys.filter(
+    (k) => !appliedDynamicKeys.has(k) && !ignoredDynamicKeys.has(k) && !RELOADABLE_SSL_KEY.test(k),
+  );
   if (notDynamic.length > 0) {
     const kafkaDynamicHere = notDynamic.filter((k) => perBrokerOnly.test(k));
     return refuse(
@@ -136,7 +151,7 @@ export function validateDynamicBrokerConfigs(
       out[k] = validateBrokerValue(k, v);
     } catch (err) {
       const why = err instanceof ConfigError ? err.message.slice(k.length + 2) : String(err);
-      return refuse(`Invalid value ${v} for configuration ${k}: ${why}`);
+      return refuse(`Invalid value ${isSensitiveKey(k) ? '[hidden]' : v} for configuration ${k}: ${why}`);
     }
   }
   return { configs: out };

@@ -114,6 +114,13 @@ export class ListenerSecurityConfig {
   }
 }
 
+/** A config set for a log line: the values of sensitive keys replaced by [hidden]. */
+export function redactSensitive(configs: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(configs)) out[k] = isSensitiveKey(k) ? '[hidden]' : v;
+  return out;
+}
+
 /** Keys whose values are secrets (Kafka's PASSWORD type): never logged, described as null. */
 export function isSensitiveKey(key: string): boolean {
   return /(^|\.)(ssl\.keystore\.password|ssl\.key\.password|ssl\.truststore\.password|ssl\.keystore\.key|sasl\.jaas\.config)$/.test(

@@ -23,6 +23,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster, KafkaError } from '../client/cluster.js';
+import type { ClientSecurity } from '../client/connection.js';
 import { BatchProducer } from '../client/txn-producer.js';
 import {
   mirrorJoinedBatchBytesMax,
@@ -57,6 +58,9 @@ export interface MirrorOptions {
   retryBackoffMs: number;
   fetch: FetchOptions;
   clientId: string;
+  /** TLS and SASL towards the source and the target (undefined: PLAINTEXT). */
+  sourceSecurity?: ClientSecurity;
+  targetSecurity?: ClientSecurity;
 }
 
 export interface MirrorStats {
@@ -157,10 +161,18 @@ export class Mirror {
 
   private async session(): Promise<void> {
     const o = this.opts;
-    const source = await Cluster.connect({ bootstrap: o.source, clientId: o.clientId });
+    const source = await Cluster.connect({
+      bootstrap: o.source,
+      clientId: o.clientId,
+      ...(o.sourceSecurity === undefined ? {} : { security: o.sourceSecurity }),
+    });
     let target: Cluster | null = null;
     try {
-      target = await Cluster.connect({ bootstrap: o.target, clientId: o.clientId });
+      target = await Cluster.connect({
+        bootstrap: o.target,
+        clientId: o.clientId,
+        ...(o.targetSecurity === undefined ? {} : { security: o.targetSecurity }),
+      });
       await new Copy(this, source, target).run();
     } finally {
       source.close();

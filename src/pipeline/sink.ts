@@ -22,6 +22,7 @@
 //   sinkPartitionBufferBytesMax bytes, or when all partitions together hold sinkBufferBytesMax.
 
 import { Cluster, KafkaError } from '../client/cluster.js';
+import type { ClientSecurity } from '../client/connection.js';
 import { Consumer, LATEST_TIMESTAMP } from '../client/consumer.js';
 import { GroupConsumer } from '../client/group.js';
 import {
@@ -47,6 +48,8 @@ import type { SinkMetrics } from './sink-metrics.js';
 
 export interface SinkOptions {
   bootstrap: string;
+  /** TLS and SASL towards the cluster (undefined: PLAINTEXT). */
+  security?: ClientSecurity;
   /** Topics whose whole name matches. */
   topics: RegExp;
   groupId: string;
@@ -130,18 +133,24 @@ export class Sink {
     return n;
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    // The first connection failing is an error for the operator (wrong address); later ones are retried.
-    let cluster: Cluster | null = await Cluster.connect({
+  private connect(): Promise<Cluster> {
+    const security = this.o.security;
+    return Cluster.connect({
       bootstrap: this.o.bootstrap,
       clientId: 'samsa-sink',
+      ...(security === undefined ? {} : { security }),
     });
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    // The first connection failing is an error for the operator (wrong address); later ones are retried.
+    let cluster: Cluster | null = await this.connect();
     let backoffMs = sinkRetryBackoffMsMin;
     try {
       let waiting = false;
       while (!signal.aborted) {
         try {
-          cluster ??= await Cluster.connect({ bootstrap: this.o.bootstrap, clientId: 'samsa-sink' });
+          cluster ??= await this.connect();
           const topics = await this.matchingTopics(cluster);
           if (topics.length === 0) {
             if (!waiting) this.log.info('no topic matches yet', { topics: this.o.topics.source });

@@ -12,7 +12,7 @@
 // States: joining (no leader known) -> stable (leader known, heartbeating) -> joining ... -> closed.
 
 import { Cluster, check } from '../client/cluster.js';
-import type { KafkaConnection } from '../client/connection.js';
+import type { ClientSecurity, KafkaConnection } from '../client/connection.js';
 import { registryHeartbeatIntervalMs, registrySessionTimeoutMs } from '../limits.js';
 import type { Logger } from '../logger.js';
 import { ErrorCode } from '../protocol/errors.js';
@@ -98,6 +98,7 @@ export class LeaderElector {
     private readonly groupId: string,
     readonly identity: Identity,
     private readonly log: Logger,
+    private readonly security?: ClientSecurity,
   ) {}
 
   start(): void {
@@ -148,6 +149,7 @@ export class LeaderElector {
         this.cluster ??= await Cluster.connect({
           bootstrap: this.bootstrap,
           clientId: 'samsa-registry-election',
+          ...(this.security === undefined ? {} : { security: this.security }),
         });
         this.coordinator ??= await this.findCoordinator(this.cluster);
         await this.join(this.coordinator);

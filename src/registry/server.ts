@@ -1,6 +1,7 @@
 // A registry process: the `_schemas` store, the leader election and the HTTP server, started and stopped
 // together (src/cli/registry.ts runs one; tests may run one in process).
 
+import type { ClientSecurity } from '../client/connection.js';
 import { createLogger, type Logger } from '../logger.js';
 import { LeaderElector } from './election.js';
 import { RegistryHttp } from './http.js';
@@ -9,6 +10,8 @@ import { KafkaStore } from './store.js';
 
 export interface RegistryOptions {
   bootstrap: string;
+  /** TLS and SASL towards the Kafka cluster (Confluent's kafkastore.security.protocol, ...; undefined: PLAINTEXT). */
+  security?: ClientSecurity;
   /** Where to listen, e.g. http://127.0.0.1:8081 (port 0: any free port). */
   listener: URL;
   /** The URL other registries reach this one at (default: the listener with its bound port). */
@@ -37,6 +40,7 @@ export class RegistryServer {
       bootstrap: o.bootstrap,
       topic: o.topic ?? '_schemas',
       logger: log,
+      ...(o.security === undefined ? {} : { security: o.security }),
     });
     let elector: LeaderElector | null = null;
     try {
@@ -50,6 +54,7 @@ export class RegistryServer {
         o.groupId ?? 'schema-registry',
         placeholder,
         log.child('election'),
+        o.security,
       );
       const server = new RegistryHttp(service, elector, log);
       const port = await server.listen(Number(o.listener.port || 8081), host);

@@ -14,6 +14,7 @@
 
 import { createTopic } from '../client/admin.js';
 import { Cluster, KafkaError } from '../client/cluster.js';
+import type { ClientSecurity } from '../client/connection.js';
 import { Consumer, LATEST_TIMESTAMP } from '../client/consumer.js';
 import { Producer } from '../client/producer.js';
 import { registryStoreTimeoutMs } from '../limits.js';
@@ -23,6 +24,8 @@ import { RegistryState } from './state.js';
 
 export interface StoreOptions {
   bootstrap: string;
+  /** TLS and SASL towards the cluster (undefined: PLAINTEXT). */
+  security?: ClientSecurity;
   topic: string;
   logger: Logger;
   clientId?: string;
@@ -67,9 +70,11 @@ export class KafkaStore {
   }
 
   private connect(): Promise<Cluster> {
+    const security = this.opts.security;
     return Cluster.connect({
       bootstrap: this.opts.bootstrap,
       clientId: this.opts.clientId ?? 'samsa-registry',
+      ...(security === undefined ? {} : { security }),
     });
   }
 

@@ -306,6 +306,7 @@ const clusterApis: ReadonlyMap<number, OperationName> = new Map([
   [50, 'DESCRIBE'], // DescribeUserScramCredentials
   [51, 'ALTER'], // AlterUserScramCredentials
   [60, 'DESCRIBE'], // DescribeCluster
+  [74, 'DESCRIBE_CONFIGS'], // ListConfigResources (ListClientMetricsResources)
 ]);
 
 /** CLUSTER_AUTHORIZATION_FAILED (31) when the request's API needs an operation on the cluster it lacks, else 0. */

@@ -10,25 +10,78 @@
 // Only committed writes are visible (a commit still waiting for its replicas is not). NOT_COORDINATOR
 // when another broker coordinates the group, COORDINATOR_LOAD_IN_PROGRESS while its partition of
 // __consumer_offsets loads.
+//
+// ACLs, as Kafka's KafkaApis: DESCRIBE on the group (else GROUP_AUTHORIZATION_FAILED for the group) and DESCRIBE on
+// each named topic (else TOPIC_AUTHORIZATION_FAILED on each of its partitions); fetching every offset of the group
+// leaves out the topics the principal may not describe, silently.
 
 import { ZERO_UUID } from '../../cluster/metadata-cache.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { OffsetFetchRequest } from '../../protocol/generated/offset-fetch-request.js';
 import type { OffsetFetchResponseInput } from '../../protocol/generated/offset-fetch-response.js';
-import { groupDenial } from '../../security/authorizer.js';
-import type { Broker } from '../broker.js';
-import { defineHandler } from '../handler.js';
+import { authorizedNames, deniedNames, groupDenial } from '../../security/authorizer.js';
+import { defineHandler, type RequestContext } from '../handler.js';
+
+type Member = { memberId: string | null; memberEpoch: number } | undefined;
+
+/** A refused partition: TOPIC_AUTHORIZATION_FAILED with the empty offset. */
+function deniedPartition(partitionIndex: number) {
+  return {
+    partitionIndex,
+    committedOffset: -1,
+    committedLeaderEpoch: -1,
+    metadata: '',
+    errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+  };
+}
+
+/** One group's offsets by topic name, after the topic DESCRIBE checks (the group's were made by the caller). */
+function authorizedFetch(
+  ctx: RequestContext,
+  groupId: string,
+  topics: { name: string; partitionIndexes: number[] }[] | null,
+  requireStable: boolean,
+  member: Member,
+) {
+  const groups = ctx.broker.groups;
+  if (topics === null) {
+    const res = groups.fetch(groupId, null, requireStable, member);
+    if (res.errorCode !== ErrorCode.NONE) return res;
+    return {
+      errorCode: res.errorCode,
+      topics: authorizedNames(ctx, 'DESCRIBE', 'TOPIC', res.topics, (t) => t.name),
+    };
+  }
+  const denied = deniedNames(
+    ctx,
+    'DESCRIBE',
+    'TOPIC',
+    topics.map((t) => t.name),
+  );
+  if (denied.size === 0) return groups.fetch(groupId, topics, requireStable, member);
+  const res = groups.fetch(
+    groupId,
+    topics.filter((t) => !denied.has(t.name)),
+    requireStable,
+    member,
+  );
+  if (res.errorCode !== ErrorCode.NONE) return res;
+  const refused = topics
+    .filter((t) => denied.has(t.name))
+    .map((t) => ({ name: t.name, partitions: t.partitionIndexes.map(deniedPartition) }));
+  return { errorCode: res.errorCode, topics: [...res.topics, ...refused] };
+}
 
 /** One group of a v10 request: topic ids in and out, names for the coordinator. */
 function fetchByTopicId(
-  broker: Broker,
+  ctx: RequestContext,
   groupId: string,
   topics: { topicId: string; partitionIndexes: number[] }[] | null,
   requireStable: boolean,
-  member: { memberId: string | null; memberEpoch: number } | undefined,
+  member: Member,
 ) {
-  const cache = broker.metadataCache;
+  const cache = ctx.broker.metadataCache;
   const unknown: { topicId: string; partitionIndexes: number[] }[] = [];
   let byName: { name: string; partitionIndexes: number[] }[] | null = null;
   if (topics !== null) {
@@ -42,7 +95,7 @@ function fetchByTopicId(
   const res =
     byName !== null && byName.length === 0
       ? { errorCode: ErrorCode.NONE, topics: [] }
-      : broker.groups.fetch(groupId, byName, requireStable, member);
+      : authorizedFetch(ctx, groupId, byName, requireStable, member);
   if (res.errorCode !== ErrorCode.NONE) return { groupId, errorCode: res.errorCode, topics: [] };
   const found = res.topics.flatMap((t) => {
     const topicId = cache.topic(t.name)?.topicId ?? ZERO_UUID;
@@ -70,7 +123,6 @@ export const offsetFetch = defineHandler<OffsetFetchRequest, OffsetFetchResponse
   maxVersion: 10,
   handle(ctx, req) {
     const v = ctx.apiVersion;
-    const groups = ctx.broker.groups;
     if (v >= 8) {
       return {
         throttleTimeMs: 0,
@@ -79,10 +131,10 @@ export const offsetFetch = defineHandler<OffsetFetchRequest, OffsetFetchResponse
           if (denied !== 0) return { groupId: g.groupId, errorCode: denied, topics: [] };
           const member = v >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : undefined;
           if (v < 10) {
-            const res = groups.fetch(g.groupId, g.topics, req.requireStable, member);
+            const res = authorizedFetch(ctx, g.groupId, g.topics, req.requireStable, member);
             return { groupId: g.groupId, errorCode: res.errorCode, topics: res.topics };
           }
-          return fetchByTopicId(ctx.broker, g.groupId, g.topics, req.requireStable, member);
+          return fetchByTopicId(ctx, g.groupId, g.topics, req.requireStable, member);
         }),
       };
     }
@@ -90,7 +142,13 @@ export const offsetFetch = defineHandler<OffsetFetchRequest, OffsetFetchResponse
     const res =
       denied !== 0
         ? { errorCode: denied, topics: [] }
-        : groups.fetch(req.groupId, v >= 2 ? req.topics : (req.topics ?? []), req.requireStable);
+        : authorizedFetch(
+            ctx,
+            req.groupId,
+            v >= 2 ? req.topics : (req.topics ?? []),
+            req.requireStable,
+            undefined,
+          );
     if (v < 2 && res.errorCode !== ErrorCode.NONE) {
       // v1 has no top-level error: every requested partition carries it.
       return {

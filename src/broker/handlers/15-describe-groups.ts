@@ -11,11 +11,8 @@ import { ApiKey } from '../../protocol/generated/apis.js';
 import type { DescribeGroupsRequest } from '../../protocol/generated/describe-groups-request.js';
 import type { DescribeGroupsResponseInput } from '../../protocol/generated/describe-groups-response.js';
 import { groupDenial } from '../../security/authorizer.js';
+import { AUTHORIZED_OPERATIONS_OMITTED, groupAuthorizedOperations } from '../authorized-operations.js';
 import { defineHandler } from '../handler.js';
-
-/** Kafka's AclOperation codes allowed on a group: READ (3), DELETE (6), DESCRIBE (8). */
-const GROUP_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8);
-const OPERATIONS_NOT_REQUESTED = -2147483648;
 
 export const describeGroups = defineHandler<DescribeGroupsRequest, DescribeGroupsResponseInput>({
   apiKey: ApiKey.DescribeGroups,
@@ -23,8 +20,7 @@ export const describeGroups = defineHandler<DescribeGroupsRequest, DescribeGroup
   minVersion: 0,
   maxVersion: 6,
   handle(ctx, req) {
-    const ops =
-      ctx.apiVersion >= 3 && req.includeAuthorizedOperations ? GROUP_OPERATIONS : OPERATIONS_NOT_REQUESTED;
+    const asked = ctx.apiVersion >= 3 && req.includeAuthorizedOperations;
     return {
       throttleTimeMs: 0,
       groups: req.groups.map((id) => {
@@ -39,6 +35,7 @@ export const describeGroups = defineHandler<DescribeGroupsRequest, DescribeGroup
             protocolData: '',
             members: [],
           };
+        const ops = asked ? groupAuthorizedOperations(id, ctx) : AUTHORIZED_OPERATIONS_OMITTED;
         const d = ctx.broker.groups.describe(id);
         const unknown = d.errorCode === ErrorCode.NONE && d.groupState === 'Dead';
         if (unknown && ctx.apiVersion >= 6) {

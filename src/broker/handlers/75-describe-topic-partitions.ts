@@ -8,7 +8,9 @@
 // partition; when it runs out on a topic boundary, at partition 0 of the next topic. A named topic that does not
 // exist answers UNKNOWN_TOPIC_OR_PARTITION (INVALID_TOPIC_EXCEPTION when the name is not valid) and uses none of
 // the budget; a cursor naming a topic missing from the list, or a negative partition, is INVALID_REQUEST for
-// every topic. Every topic carries its authorized operations (authorized-operations.ts). Samsa has no ELR
+// every topic. ACLs, as Kafka: a named topic the principal may not DESCRIBE answers TOPIC_AUTHORIZATION_FAILED
+// (whether or not it exists), after the others and using none of the budget; a request for all topics lists only
+// the describable ones. Every topic answered carries its authorized operations (authorized-operations.ts). Samsa has no ELR
 // (KIP-966's eligible leader replicas): those lists are empty, as Kafka answers without them.
 
 import { topicNameProblem } from '../../cluster/admin.js';
@@ -17,6 +19,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import type { DescribeTopicPartitionsRequest } from '../../protocol/generated/describe-topic-partitions-request.js';
 import type { DescribeTopicPartitionsResponseInput } from '../../protocol/generated/describe-topic-partitions-response.js';
+import { authorize, authorizedNames } from '../../security/authorizer.js';
 import { topicAuthorizedOperations } from '../authorized-operations.js';
 import { defineHandler } from '../handler.js';
 import { describePartition } from './03-metadata.js';
@@ -40,7 +43,9 @@ export const describeTopicPartitions = defineHandler<
     const cursorTopic = cursor?.topicName ?? '';
     const names = new Set<string>();
     if (fetchAll) {
-      for (const t of cache.topics()) if (t.name >= cursorTopic) names.add(t.name);
+      for (const t of authorizedNames(ctx, 'DESCRIBE', 'TOPIC', cache.topics(), (t) => t.name)) {
+        if (t.name >= cursorTopic) names.add(t.name);
+      }
     } else {
       for (const t of req.topics) if (t.name >= cursorTopic) names.add(t.name);
     }
@@ -63,6 +68,20 @@ export const describeTopicPartitions = defineHandler<
     );
     let remaining = limit;
     const topics: TopicOut[] = [];
+    const refused: TopicOut[] = [];
+    if (!fetchAll) {
+      for (const name of [...names].sort()) {
+        if (authorize(ctx, 'DESCRIBE', 'TOPIC', name)) continue;
+        names.delete(name);
+        refused.push({
+          errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+          name,
+          topicId: ZERO_UUID,
+          isInternal: isInternalTopic(name),
+          partitions: [],
+        });
+      }
+    }
     let nextCursor: { topicName: string; partitionIndex: number } | null = null;
     for (const name of [...names].sort()) {
       if (remaining === 0) {
@@ -110,6 +129,6 @@ export const describeTopicPartitions = defineHandler<
       remaining -= partitions.length;
     }
     for (const t of topics) t.topicAuthorizedOperations = topicAuthorizedOperations(t.name ?? '', ctx);
-    return { throttleTimeMs: 0, topics, nextCursor };
+    return { throttleTimeMs: 0, topics: [...topics, ...refused], nextCursor };
   },
 });

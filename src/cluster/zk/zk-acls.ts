@@ -8,10 +8,14 @@
 // follows: /kafka-acl-changes/acl_changes_<n> holding "<ResourceType>:<name>" for LITERAL patterns,
 // /kafka-acl-extended-changes/acl_changes_<n> holding {"version":1,"resourceType","name","patternType"} for
 // PREFIXED ones. Every broker loads all ACLs at start-up and re-reads the resource a notification names.
+// As Kafka's ZkNodeChangeNotificationListener, every broker deletes the notifications older than the expiration
+// (15 minutes, samsa.acl.change.notification.expiration.ms) after it processed new ones and on a timer, so the
+// change roots do not grow forever; a broker starting later reads all ACLs anyway.
 //
 // Names are used as znode names as Kafka does; '%' and '/' (which a znode name cannot hold) are
 // percent-encoded.
 
+import { aclChangeNotificationPurgeIntervalMsMax } from '../../limits.js';
 import type { Logger } from '../../logger.js';
 import {
   type AclEntry,
@@ -117,6 +121,34 @@ function parseChange(root: string, data: Buffer): ResourcePattern | null {
 }
 
 /**
+ * Deletes the change notifications under root created more than expirationMs before now (by ZooKeeper's clock,
+ * the znode's ctime); a notification another broker deleted first is skipped. Answers how many this call deleted.
+ */
+export async function purgeObsoleteChanges(
+  zk: ZkClient,
+  root: string,
+  now: number,
+  expirationMs: number,
+): Promise<number> {
+  let deleted = 0;
+  const children = ((await zk.getChildren(root)) ?? []).filter((c) => c.startsWith(CHANGE_PREFIX)).sort();
+  for (const c of children) {
+    const path = `${root}/${c}`;
+    const stat = await zk.exists(path);
+    // Sequential names sort by age: the first young enough ends the purge.
+    if (stat === null) continue;
+    if (now - stat.ctime <= expirationMs) break;
+    try {
+      await zk.delete(path);
+      deleted++;
+    } catch (err) {
+      if (!isZkError(err, 'NONODE')) throw err;
+    }
+  }
+  return deleted;
+}
+
+/**
  * Keeps a broker's authorizer in step with ZooKeeper: load() reads every ACL; follow() watches both change
  * roots and re-reads the resources named by new notifications (call load() again after a new session).
  */
@@ -126,11 +158,14 @@ export class ZkAclFollower {
     [EXTENDED_CHANGES, -1],
   ]);
   private stopped = false;
+  private purgeTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly zk: ZkClient,
     private readonly apply: (p: ResourcePattern, entries: AclEntry[]) => void,
     private readonly logger: Logger,
+    /** Notifications older than this are deleted (samsa.acl.change.notification.expiration.ms). */
+    private readonly expirationMs: number,
   ) {}
 
   async load(): Promise<void> {
@@ -161,10 +196,31 @@ export class ZkAclFollower {
     }
     await this.load();
     for (const root of this.last.keys()) await this.watch(root);
+    if (this.purgeTimer === null && !this.stopped) {
+      const every = Math.min(this.expirationMs, aclChangeNotificationPurgeIntervalMsMax);
+      this.purgeTimer = setInterval(() => {
+        for (const root of this.last.keys()) this.purge(root);
+      }, every);
+      this.purgeTimer.unref();
+    }
   }
 
   stop(): void {
     this.stopped = true;
+    if (this.purgeTimer !== null) clearInterval(this.purgeTimer);
+    this.purgeTimer = null;
+  }
+
+  /** Deletes root's expired notifications in the background; a failure is logged and tried again later. */
+  private purge(root: string): void {
+    if (this.stopped) return;
+    purgeObsoleteChanges(this.zk, root, Date.now(), this.expirationMs).then(
+      (n) => {
+        if (n > 0) this.logger.debug('deleted expired ACL change notifications', { root, deleted: n });
+      },
+      (err: unknown) =>
+        this.logger.warn('deleting expired ACL change notifications failed', { root, error: err }),
+    );
   }
 
   private async watch(root: string): Promise<void> {
@@ -193,6 +249,7 @@ export class ZkAclFollower {
         this.logger.warn('ignoring an unreadable ACL change notification', { znode: c.name, error: err });
       }
     }
+    if (fresh.length > 0) this.purge(root);
   }
 
   /** A missing change root: created, then watched (so the first notification is seen). */

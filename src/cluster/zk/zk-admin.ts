@@ -16,6 +16,7 @@
 
 import type { BrokerConfig } from '../../config/broker-config.js';
 import { DEFAULT_BROKER_ENTITY } from '../../config/dynamic-broker-config.js';
+import { redactSensitive } from '../../config/security-config.js';
 import type { Logger } from '../../logger.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { AclEntry, ResourcePattern } from '../../security/acl.js';
@@ -365,7 +366,7 @@ export class ZkAdmin implements ClusterAdmin {
       await this.zk.create(zkPaths.configChangePrefix, encodeConfigChange('brokers', entity), {
         mode: 'persistentSequential',
       });
-      this.logger.info('dynamic broker configs altered', { entity, configs: plan.configs });
+      this.logger.info('dynamic broker configs altered', { entity, configs: redactSensitive(plan.configs) });
       const applied = (): boolean =>
         sameConfigs(
           brokerId === null ? this.config.dynamicDefaultConfigs() : this.config.dynamicBrokerConfigs(),
