@@ -301,4 +301,35 @@ describe('ACLs on the describing APIs', () => {
     assert.equal((await list('alice')).errorCode, 31);
     assert.equal((await list('admin')).errorCode, 0);
   });
+
+  it("AddPartitionsToTxn v4+ (the brokers' form) needs CLUSTER_ACTION on the cluster", async () => {
+    const verify = (user: User) =>
+      as(user, (c) =>
+        c.request(
+          ApiKey.AddPartitionsToTxn,
+          {
+            transactions: [
+              {
+                transactionalId: 'tx',
+                producerId: 1,
+                producerEpoch: 0,
+                verifyOnly: true,
+                topics: [{ name: 'seen', partitions: [0] }],
+              },
+            ],
+            v3AndBelowTransactionalId: '',
+            v3AndBelowProducerId: 0,
+            v3AndBelowProducerEpoch: 0,
+            v3AndBelowTopics: [],
+          },
+          5,
+        ),
+      ) as Promise<{ errorCode: number; resultsByTransaction: unknown[] }>;
+    const denied = await verify('alice');
+    assert.equal(denied.errorCode, 31, 'CLUSTER_AUTHORIZATION_FAILED');
+    assert.deepEqual(denied.resultsByTransaction, []);
+    const served = await verify('admin');
+    assert.equal(served.errorCode, 0);
+    assert.equal(served.resultsByTransaction.length, 1);
+  });
 });

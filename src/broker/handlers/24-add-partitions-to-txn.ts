@@ -19,7 +19,7 @@ import type {
   AddPartitionsToTxnResponseInput,
 } from '../../protocol/generated/add-partitions-to-txn-response.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
-import { deniedNames, transactionalIdDenial } from '../../security/authorizer.js';
+import { authorize, deniedNames, transactionalIdDenial } from '../../security/authorizer.js';
 import type { Broker } from '../broker.js';
 import { defineHandler } from '../handler.js';
 
@@ -96,6 +96,13 @@ export const addPartitionsToTxn = defineHandler<AddPartitionsToTxnRequest, AddPa
   async handle(ctx, req) {
     const broker = ctx.broker;
     if (ctx.apiVersion >= 4) {
+      // The brokers' form: only a broker (CLUSTER_ACTION on the cluster) may send it, as Kafka checks.
+      if (!authorize(ctx, 'CLUSTER_ACTION', 'CLUSTER'))
+        return {
+          throttleTimeMs: 0,
+          errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+          resultsByTransaction: [],
+        };
       const resultsByTransaction = await Promise.all(
         req.transactions.map(async (txn) => ({
           transactionalId: txn.transactionalId,
