@@ -13,11 +13,12 @@ import { after, before, describe, test } from 'node:test';
 import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import { type BrokerHandle, freePort, startBroker } from '../helpers/broker.js';
 import { makeTestPki, type TestPki } from '../helpers/tls-certs.js';
-import { pythonModule, skipUnless, tool } from '../interop/harness.js';
+import { pythonModule, skipUnless } from '../interop/harness.js';
 import {
   addScramUser,
   type CaseResult,
   type ClientCase,
+  JAVA,
   runConfluentCases,
   runJavaCases,
 } from './secure-clients.js';
@@ -84,7 +85,7 @@ describe('Java, confluent-kafka and kafkajs over SSL and SASL_SSL', { timeout: 3
   });
 
   test('Java kafka-clients: SASL_SSL with SCRAM-SHA-256, SCRAM-SHA-512 and PLAIN, SSL with a PEM client certificate', {
-    skip: skipUnless([tool('java', 'openjdk-17-jdk-headless'), tool('javac', 'openjdk-17-jdk-headless')]),
+    skip: skipUnless(JAVA),
   }, async () => {
     const cases: ClientCase[] = [
       {

@@ -24,7 +24,7 @@ import { run } from '../helpers/run.js';
 import { makeTestPki, type TestPki } from '../helpers/tls-certs.js';
 import { zooKeeperSkip } from '../helpers/zookeeper.js';
 import { skipUnless, tool } from '../interop/harness.js';
-import { addScramUser, type ClientCase, kcatSaslSsl, runJavaCases } from './secure-clients.js';
+import { addScramUser, type ClientCase, JAVA, kcatSaslSsl, runJavaCases } from './secure-clients.js';
 
 const JAAS =
   'org.apache.kafka.common.security.plain.PlainLoginModule required username="broker" password="broker-secret" user_broker="broker-secret";';
@@ -114,7 +114,7 @@ describe('clients over SASL_SSL SCRAM against a cluster whose brokers talk SASL_
 
   test(
     'Java kafka-clients: SCRAM-SHA-512 and -256 over SASL_SSL, acks=all to partitions led by every broker',
-    { skip: skipUnless([tool('java', 'openjdk-17-jdk-headless'), tool('javac', 'openjdk-17-jdk-headless')]) },
+    { skip: skipUnless(JAVA) },
     () =>
       withClusterLogs(c, async () => {
         const config = (mechanism: string, password: string) => ({

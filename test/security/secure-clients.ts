@@ -11,7 +11,14 @@ import { type ClientSecurity, KafkaConnection } from '../../src/client/connectio
 import { ApiKey } from '../../src/protocol/generated/apis.js';
 import { saltedPassword } from '../../src/security/sasl/scram.js';
 import { repoRoot, run } from '../helpers/run.js';
-import { javaClientJar, jsonLines, python } from '../interop/harness.js';
+import { javaClientJar, jsonLines, python, tool } from '../interop/harness.js';
+
+/** What the Java cases need (the interop project is built with Maven, SecureClients.java with javac). */
+export const JAVA = [
+  tool('java', 'apt-get install openjdk-17-jdk-headless'),
+  tool('javac', 'apt-get install openjdk-17-jdk-headless'),
+  tool('mvn', 'apt-get install maven'),
+];
 
 export type ScramMechanismName = 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
 
