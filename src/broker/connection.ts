@@ -237,6 +237,20 @@ export class Connection {
     }
     while (!this.closed && !this.yielded && !this.blocked() && this.pendingBytes >= 4) {
       const size = this.peekInt32();
+      // Before a SASL client has authenticated, a frame is at most sasl.server.max.receive.size (Kafka's
+      // SaslServerAuthenticator reads with that limit): an unknown client cannot park request memory.
+      const sasl = this.session.listener.sasl;
+      if (sasl !== null && !this.session.authenticated && size > sasl.maxReceiveSize) {
+        this.close(
+          'request size out of bounds before authentication (sasl.server.max.receive.size)',
+          'oversized',
+          {
+            size,
+            limit: sasl.maxReceiveSize,
+          },
+        );
+        return;
+      }
       if (size < 0 || size > this.connLimits.requestBytesMax) {
         this.close('request size out of bounds (socket.request.max.bytes)', 'oversized', {
           size,

@@ -7,7 +7,12 @@
 //
 // The principal of a client authenticated by its certificate is `User:<subject DN>` (RFC 2253 order, as Java
 // prints it), mapped by ssl.principal.mapping.rules; a client without a verified certificate is ANONYMOUS.
+//
+// Sessions resume (TLS 1.3 tickets, as Java's clients try on their second connection): each listener's context
+// has its own session id context, without which OpenSSL answers a resumption on a listener that requests client
+// certificates with an internal_error alert.
 
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { PeerCertificate } from 'node:tls';
 import * as tls from 'node:tls';
@@ -166,6 +171,8 @@ export function serverTls(cfg: ListenerSecurityConfig): ServerTls {
       ...(ca === undefined ? {} : { ca }),
       ...versions(cfg),
       ...(ciphers.length === 0 ? {} : { ciphers: opensslCiphers(ciphers) }),
+      // At most 32 bytes (SSL_MAX_SID_CTX_LENGTH); one per listener, so sessions do not cross listeners.
+      sessionIdContext: createHash('sha256').update(`samsa:${cfg.listenerName}`).digest('hex').slice(0, 32),
     });
   } catch (err) {
     if (err instanceof ConfigError) throw err;

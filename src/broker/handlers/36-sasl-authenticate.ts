@@ -1,7 +1,9 @@
 // SaslAuthenticate (36): one SASL message of the mechanism chosen by SaslHandshake v1, and the server's
-// answer. A failure is answered with SASL_AUTHENTICATION_FAILED and its message, then the connection is
-// closed after connection.failed.authentication.delay.ms, as Kafka does. v1+ tells the client how long its
-// session lasts (connections.max.reauth.ms, KIP-368).
+// answer. A failure is answered with SASL_AUTHENTICATION_FAILED and its message after
+// connection.failed.authentication.delay.ms, then the connection is closed, as Kafka does (its Selector holds the
+// failure response that long): a password guesser waits for each answer, so one connection tries at most 1000/delay
+// passwords a second; reading stops at once. v1+ tells the client how long its session lasts
+// (connections.max.reauth.ms, KIP-368).
 
 import { createLogger } from '../../logger.js';
 import { ErrorCode } from '../../protocol/errors.js';
@@ -48,13 +50,15 @@ export const saslAuthenticate = defineHandler<SaslAuthenticateRequest, SaslAuthe
       };
     } catch (err) {
       if (!(err instanceof SaslFailure)) throw err;
-      ctx.closeAfterResponse(`SASL authentication failed: ${err.message}`, delay);
-      return {
+      ctx.closeAfterResponse(`SASL authentication failed: ${err.message}`, 0);
+      const failed: SaslAuthenticateResponseInput = {
         errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED,
         errorMessage: err.message,
         authBytes: Buffer.alloc(0),
         sessionLifetimeMs: 0,
       };
+      if (delay === 0) return failed;
+      return new Promise((resolve) => setTimeout(() => resolve(failed), delay));
     }
   },
 });
