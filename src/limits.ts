@@ -223,3 +223,5 @@ export const quotaSensorIdleMs = 3_600_000;
 export const quotaThrottleTimeMsMax = 300_000;
 /** Quota entities one AlterClientQuotas / DescribeClientQuotas request may name or answer with. */
 export const clientQuotaEntriesMax = 10_000;
+/** How often idle quota sensors are looked for (on a recording, not by a timer). */
+export const quotaSensorExpiryCheckMs = 60_000;

@@ -103,8 +103,9 @@ export interface QuotaWindow {
 export class ClientQuotaManager {
   private readonly rates = new Map<string, QuotaRate>();
   private enabledGeneration = -1;
+  private lastExpireMs = 0;
   private enabled = false;
-  /** Throttle time handed out, per metric entity, for metrics. */
+  /** Throttle time handed out and responses throttled since start (metrics). */
   throttleTimeMsTotal = 0;
   throttledResponses = 0;
 
@@ -151,6 +152,10 @@ export class ClientQuotaManager {
    */
   recordAndGetThrottleTimeMs(principal: string, clientId: string | null, value: number, now: number): number {
     if (!this.quotasEnabled()) return 0;
+    if (now - this.lastExpireMs >= limits.quotaSensorExpiryCheckMs) {
+      this.lastExpireMs = now;
+      this.expire(now);
+    }
     const applied = this.quotas.quotaFor(this.key, userOf(principal), clientId ?? '');
     if (applied === null) return 0;
     const rate = this.rateFor(`${applied.user}\u0000${applied.clientId}`);

@@ -5,10 +5,13 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster } from '../../src/client/cluster.js';
+import { KafkaConnection } from '../../src/client/connection.js';
 import { alterClientQuotas, describeClientQuotas } from '../../src/client/quotas.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { ApiKey } from '../../src/protocol/generated/apis.js';
+import type { MetadataResponse } from '../../src/protocol/generated/metadata-response.js';
 import { type InProcessBroker, startInProcess } from '../helpers/in-process.js';
 
 const sortKey = (e: { entity: Record<string, string | null> }) =>
@@ -167,6 +170,30 @@ describe('client quotas: AlterClientQuotas and DescribeClientQuotas', () => {
       describeClientQuotas(cluster, [{ entityType: 'ip' }, { entityType: 'user' }], false),
       /INVALID_REQUEST/,
     );
+  });
+
+  it('request_percentage throttles on handler time and mutes the connection (KIP-219)', async () => {
+    // users/<default> (request_percentage 200, above) comes before clients/busy: the PLAINTEXT principal's own.
+    const entity = { user: 'ANONYMOUS', 'client-id': 'busy' };
+    await alterClientQuotas(cluster, [{ entity, set: { request_percentage: 1e-9 } }]);
+    const busy = await KafkaConnection.connect({ host: '127.0.0.1', port: b.port, clientId: 'busy' });
+    const other = await KafkaConnection.connect({ host: '127.0.0.1', port: b.port, clientId: 'idle' });
+    try {
+      const first = await busy.request<MetadataResponse>(ApiKey.Metadata, { topics: [] }, 12);
+      assert.ok(first.throttleTimeMs > 0, `throttle_time_ms ${first.throttleTimeMs}`);
+      // Muted: the next request is not read while the throttle lasts.
+      const second = busy.request<MetadataResponse>(ApiKey.Metadata, { topics: [] }, 12);
+      second.catch(() => {});
+      const winner = await Promise.race([second.then(() => 'answered'), sleep(1000).then(() => 'muted')]);
+      assert.equal(winner, 'muted');
+      // Another client id is not affected.
+      const free = await other.request<MetadataResponse>(ApiKey.Metadata, { topics: [] }, 12);
+      assert.equal(free.throttleTimeMs, 0);
+    } finally {
+      busy.close();
+      other.close();
+    }
+    await alterClientQuotas(cluster, [{ entity, remove: ['request_percentage'] }]);
   });
 
   it('survives a restart', async () => {
