@@ -299,3 +299,47 @@ export function withProduceQuota<Req, Res extends { throttleTimeMs?: number }>(
     },
   };
 }
+
+/**
+ * The first version of each API whose clients throttle themselves (KIP-219: "on quota violation, brokers send out
+ * responses before throttling"; the schemas' notes, Produce v6 as Kafka's ProduceResponse.shouldClientThrottle).
+ * Older requests over a quota get their response only once the throttle time has passed, as Kafka does.
+ */
+const clientThrottlesFrom: ReadonlyMap<number, number> = new Map([
+  [ApiKey.Produce, 6],
+  [ApiKey.Fetch, 8],
+  [ApiKey.ListOffsets, 3],
+  [ApiKey.Metadata, 6],
+  [ApiKey.OffsetCommit, 4],
+  [ApiKey.OffsetFetch, 4],
+  [ApiKey.FindCoordinator, 2],
+  [ApiKey.JoinGroup, 3],
+  [ApiKey.Heartbeat, 2],
+  [ApiKey.LeaveGroup, 2],
+  [ApiKey.SyncGroup, 2],
+  [ApiKey.DescribeGroups, 2],
+  [ApiKey.ListGroups, 2],
+  [ApiKey.ApiVersions, 2],
+  [ApiKey.CreateTopics, 3],
+  [ApiKey.DeleteTopics, 2],
+  [ApiKey.DeleteRecords, 1],
+  [ApiKey.InitProducerId, 1],
+  [ApiKey.AddPartitionsToTxn, 1],
+  [ApiKey.AddOffsetsToTxn, 1],
+  [ApiKey.EndTxn, 1],
+  [ApiKey.TxnOffsetCommit, 1],
+  [ApiKey.DescribeAcls, 1],
+  [ApiKey.CreateAcls, 1],
+  [ApiKey.DeleteAcls, 1],
+  [ApiKey.DescribeConfigs, 2],
+  [ApiKey.AlterConfigs, 1],
+  [ApiKey.DescribeLogDirs, 1],
+  [ApiKey.CreatePartitions, 1],
+  [ApiKey.DeleteGroups, 1],
+]);
+
+/** True when a throttled response of this request waits out the throttle before it is sent (pre-KIP-219). */
+export function responseHeldWhileThrottled(apiKey: number, apiVersion: number): boolean {
+  const from = clientThrottlesFrom.get(apiKey);
+  return from !== undefined && apiVersion < from;
+}

@@ -37,7 +37,7 @@ import { Writer } from '../protocol/writer.js';
 import { clusterApiDenial } from '../security/authorizer.js';
 import { SaslFailure, type SecuritySession } from '../security/session.js';
 import type { Broker } from './broker.js';
-import { requestQuotaThrottle } from './client-quota-manager.js';
+import { requestQuotaThrottle, responseHeldWhileThrottled } from './client-quota-manager.js';
 import type { ClientWarnings } from './client-warnings.js';
 import { errorCodeFor, errorResponse } from './error-response.js';
 import { FramePool } from './frame-pool.js';
@@ -55,6 +55,8 @@ interface Slot {
   afterWrite?: (() => void)[];
   /** The handler's synchronous time in ms (what the request quota counts). */
   handlerMs?: number;
+  /** A pre-KIP-219 request over a quota: its response waits this long once ready. */
+  holdMs?: number;
 }
 
 export interface ConnectionLimits {
@@ -123,6 +125,8 @@ export class Connection {
   /** Set while the connection is muted for a client quota (RequestContext.throttle, KIP-219). */
   private throttledUntil = 0;
   private throttleTimer: NodeJS.Timeout | null = null;
+  /** Releases of responses held for a throttle (pre-KIP-219 clients); a shutdown sends them at once. */
+  private readonly held = new Set<() => void>();
   /** Called once the connection is draining and every request read has been answered. */
   onDrained: (() => void) | null = null;
 
@@ -194,6 +198,7 @@ export class Connection {
     this.draining = true;
     this.pause();
     this.abort.abort();
+    for (const release of [...this.held]) release();
   }
 
   private onClose(): void {
@@ -201,6 +206,7 @@ export class Connection {
     this.closed = true;
     this.abort.abort();
     if (this.throttleTimer !== null) clearTimeout(this.throttleTimer);
+    for (const release of [...this.held]) release();
     this.memory.cancel(this.resumeFn);
     this.memory.requestEnded(this);
     let answering = 0;
@@ -486,7 +492,11 @@ export class Connection {
       session: this.session,
       closeAfterResponse: (reason, delayMs) => this.closeAfterResponse(slot, reason, delayMs),
       requestBytes: frame.length,
-      throttle: (ms) => this.throttle(ms),
+      throttle: (ms) => {
+        if (ms > 0 && responseHeldWhileThrottled(apiKey, apiVersion))
+          slot.holdMs = Math.max(slot.holdMs ?? 0, ms);
+        this.throttle(ms);
+      },
     };
     // APIs authorized on the cluster as a whole (authorizer.ts) are refused here, with the error everywhere.
     const denied = clusterApiDenial(ctx);
@@ -655,6 +665,18 @@ export class Connection {
       response,
       bytes,
     );
+    if (slot.holdMs !== undefined) {
+      // An old client that does not throttle itself: the response waits out the throttle (Kafka's behaviour).
+      const release = (): void => {
+        clearTimeout(timer);
+        this.held.delete(release);
+        slot.done = true;
+        this.scheduleFlush();
+      };
+      const timer = setTimeout(release, slot.holdMs);
+      this.held.add(release);
+      return;
+    }
     slot.done = true;
     this.scheduleFlush();
   }

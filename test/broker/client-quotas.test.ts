@@ -6,12 +6,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createTopic } from '../../src/client/admin.js';
 import { Cluster } from '../../src/client/cluster.js';
 import { KafkaConnection } from '../../src/client/connection.js';
 import { alterClientQuotas, describeClientQuotas } from '../../src/client/quotas.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { ApiKey } from '../../src/protocol/generated/apis.js';
 import type { MetadataResponse } from '../../src/protocol/generated/metadata-response.js';
+import type { ProduceResponse } from '../../src/protocol/generated/produce-response.js';
+import { encodeRecordBatch } from '../../src/protocol/records.js';
 import { type InProcessBroker, startInProcess } from '../helpers/in-process.js';
 
 const sortKey = (e: { entity: Record<string, string | null> }) =>
@@ -194,6 +197,47 @@ describe('client quotas: AlterClientQuotas and DescribeClientQuotas', () => {
       other.close();
     }
     await alterClientQuotas(cluster, [{ entity, remove: ['request_percentage'] }]);
+  });
+
+  it('an old Produce version (< 6) gets its throttled response only after the throttle time; v9 at once', async () => {
+    await createTopic(cluster, 'old-produce', { partitions: 1 });
+    const entity = { user: 'ANONYMOUS', 'client-id': 'old-producer' };
+    // ~10 KB against 900 B/s over the 10 s minimum window: over by ~12%, about 1.2 s of throttle.
+    await alterClientQuotas(cluster, [{ entity, set: { producer_byte_rate: 900 } }]);
+    const records = encodeRecordBatch({ records: [{ value: Buffer.alloc(10_000, 1) }] });
+    const produce = async (version: number) => {
+      const conn = await KafkaConnection.connect({
+        host: '127.0.0.1',
+        port: b.port,
+        clientId: 'old-producer',
+      });
+      try {
+        const t0 = performance.now();
+        const res = await conn.request<ProduceResponse>(
+          ApiKey.Produce,
+          {
+            transactionalId: null,
+            acks: 1,
+            timeoutMs: 10_000,
+            topicData: [{ name: 'old-produce', partitionData: [{ index: 0, records }] }],
+          },
+          version,
+        );
+        return { throttleMs: res.throttleTimeMs, tookMs: performance.now() - t0 };
+      } finally {
+        conn.close();
+      }
+    };
+    const old = await produce(5);
+    assert.ok(old.throttleMs >= 500, `throttle ${old.throttleMs}`);
+    assert.ok(
+      old.tookMs >= old.throttleMs - 20,
+      `v5 answered after ${old.tookMs} ms, throttle ${old.throttleMs}`,
+    );
+    const current = await produce(9);
+    assert.ok(current.throttleMs >= 500, `throttle ${current.throttleMs}`);
+    assert.ok(current.tookMs < current.throttleMs, `v9 answered after ${current.tookMs} ms`);
+    await alterClientQuotas(cluster, [{ entity, remove: ['producer_byte_rate'] }]);
   });
 
   it('survives a restart', async () => {
