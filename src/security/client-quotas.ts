@@ -116,9 +116,11 @@ export class ClientQuotaCache {
   generation = 0;
 
   /** An entity's stored configs changed (empty or without quota keys: it has none left). */
-  setConfigs(path: string, configs: Readonly<Record<string, string>>): void {
-    const entity = parseEntityPath(path);
+  setConfigs(znodePath: string, configs: Readonly<Record<string, string>>): void {
+    const entity = parseEntityPath(znodePath);
     if (entity === null) return;
+    // Keyed by the canonical path: a znode Kafka named (e.g. "a.b", where this encoding writes "a%2Eb") too.
+    const path = entityPath(entity);
     const values = quotaValues(configs);
     if (values.size === 0) this.entries.delete(path);
     else this.entries.set(path, { entity, values });
