@@ -224,3 +224,13 @@ export const auditCountersStopTimeoutMs = 10_000;
 export const auditTopicPartitions = 1;
 /** Replicas of __samsa_audit at most (fewer when fewer brokers are alive when it is created). */
 export const auditTopicReplicationFactorMax = 3;
+/** Quota sensors (one per quota type and metric entity) kept before the idle ones are dropped early. */
+export const quotaSensorsMax = 100_000;
+/** A quota sensor not recorded into for this long is dropped (Kafka's INACTIVE_SENSOR_EXPIRATION_TIME_SECONDS). */
+export const quotaSensorIdleMs = 3_600_000;
+/** The longest throttle (and connection mute) one response hands out for exceeding a client quota. */
+export const quotaThrottleTimeMsMax = 300_000;
+/** Quota entities one AlterClientQuotas / DescribeClientQuotas request may name or answer with. */
+export const clientQuotaEntriesMax = 10_000;
+/** How often idle quota sensors are looked for (on a recording, not by a timer). */
+export const quotaSensorExpiryCheckMs = 60_000;

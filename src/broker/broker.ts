@@ -47,11 +47,13 @@ import type { AuditCounters } from '../pipeline/audit-counters.js';
 import { brokerAuditCounters } from '../pipeline/audit-counters-writer.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { AUTHORIZER_CLASS_NAMES, Authorizer } from '../security/authorizer.js';
+import { ClientQuotaCache } from '../security/client-quotas.js';
 import { interBrokerSecurity } from '../security/inter-broker.js';
 import { ScramCredentialCache } from '../security/scram-credentials.js';
 import type { LogConfig } from '../storage/config.js';
 import { LogDirError, LogDirLocks } from '../storage/log-dirs.js';
 import { LogManager } from '../storage/log-manager.js';
+import { QuotaManagers } from './client-quota-manager.js';
 import { ClientWarnings } from './client-warnings.js';
 import { FetchSessionCache } from './fetch-session.js';
 import type { Handler } from './handler.js';
@@ -105,6 +107,10 @@ export class Broker {
   readonly controller: Controller | null;
   /** ZooKeeper mode: the replica fetchers of the partitions this broker follows. */
   readonly fetchers: ReplicaFetcherManager | null;
+  /** The client quota configs (security/client-quotas.ts), filled from the metadata and kept current. */
+  readonly clientQuotas = new ClientQuotaCache();
+  /** Produce / Fetch / request quota enforcement (client-quota-manager.ts). */
+  readonly quotas: QuotaManagers;
   private readonly controllerClient: ControllerClient | null;
   private readonly localController: LocalController | null;
   private metricsPort = -1;
@@ -139,6 +145,11 @@ export class Broker {
     );
     this.authorizer = createAuthorizer(config);
     const authorizer = this.authorizer;
+    const clientQuotas = this.clientQuotas;
+    this.quotas = new QuotaManagers(clientQuotas, {
+      numSamples: config.int('quota.window.num'),
+      windowSeconds: config.int('quota.window.size.seconds'),
+    });
     this.nodeId = config.nodeId;
     this.zk = zk;
     this.metadataCache = new MetadataCache(metadata.clusterId, this.nodeId);
@@ -187,6 +198,9 @@ export class Broker {
       for (const user of metadata.userNames())
         scramCredentials.setUserConfigs(user, metadata.userConfigs(user));
       local.onUserConfigs = (user, configs) => scramCredentials.setUserConfigs(user, configs);
+      for (const [path, configs] of Object.entries(metadata.quotaConfigs()))
+        clientQuotas.setConfigs(path, configs);
+      local.onQuotaConfigs = (path, configs) => clientQuotas.setConfigs(path, configs);
       if (authorizer !== null) {
         for (const a of metadata.acls()) authorizer.setResourceAcls(a.pattern, a.entries);
         local.onAcls = (pattern, entries) => authorizer.setResourceAcls(pattern, entries);
@@ -200,6 +214,8 @@ export class Broker {
       const zkAdmin = new ZkAdmin(zk.zk, config, this.metadataCache, this.nodeId, createLogger('admin'));
       zkAdmin.onUserConfigs = (user, configs) => scramCredentials.setUserConfigs(user, configs);
       zk.onUserConfigs = (user, configs) => scramCredentials.setUserConfigs(user, configs);
+      zkAdmin.onQuotaConfigs = (path, configs) => clientQuotas.setConfigs(path, configs);
+      zk.onQuotaConfigs = (path, configs) => clientQuotas.setConfigs(path, configs);
       if (authorizer !== null)
         zkAdmin.onAcls = (pattern, entries) => authorizer.setResourceAcls(pattern, entries);
       this.aclFollower =

@@ -37,6 +37,7 @@ import { Writer } from '../protocol/writer.js';
 import { clusterApiDenial } from '../security/authorizer.js';
 import { SaslFailure, type SecuritySession } from '../security/session.js';
 import type { Broker } from './broker.js';
+import { requestQuotaThrottle, responseHeldWhileThrottled } from './client-quota-manager.js';
 import type { ClientWarnings } from './client-warnings.js';
 import { errorCodeFor, errorResponse } from './error-response.js';
 import { FramePool } from './frame-pool.js';
@@ -52,6 +53,10 @@ interface Slot {
   start: number;
   /** Callbacks for when the response is written (RequestContext.afterResponseWritten). */
   afterWrite?: (() => void)[];
+  /** The handler's synchronous time in ms (what the request quota counts). */
+  handlerMs?: number;
+  /** A pre-KIP-219 request over a quota: its response waits this long once ready. */
+  holdMs?: number;
 }
 
 export interface ConnectionLimits {
@@ -117,6 +122,11 @@ export class Connection {
   };
   /** The client id of the latest request header decoded (null before one), for warnings. */
   private clientId: string | null = null;
+  /** Set while the connection is muted for a client quota (RequestContext.throttle, KIP-219). */
+  private throttledUntil = 0;
+  private throttleTimer: NodeJS.Timeout | null = null;
+  /** Releases of responses held for a throttle (pre-KIP-219 clients); a shutdown sends them at once. */
+  private readonly held = new Set<() => void>();
   /** Called once the connection is draining and every request read has been answered. */
   onDrained: (() => void) | null = null;
 
@@ -188,12 +198,15 @@ export class Connection {
     this.draining = true;
     this.pause();
     this.abort.abort();
+    for (const release of [...this.held]) release();
   }
 
   private onClose(): void {
     if (!this.closed) this.broker.metrics.connectionClosed('client');
     this.closed = true;
     this.abort.abort();
+    if (this.throttleTimer !== null) clearTimeout(this.throttleTimer);
+    for (const release of [...this.held]) release();
     this.memory.cancel(this.resumeFn);
     this.memory.requestEnded(this);
     let answering = 0;
@@ -284,6 +297,7 @@ export class Connection {
   private blocked(): boolean {
     return (
       this.draining ||
+      this.throttleTimer !== null ||
       this.inFlight >= limits.inFlightRequestsPerConnectionMax ||
       this.socket.writableLength > limits.responseBytesBufferedMax
     );
@@ -491,6 +505,12 @@ export class Connection {
       },
       session: this.session,
       closeAfterResponse: (reason, delayMs) => this.closeAfterResponse(slot, reason, delayMs),
+      requestBytes: frame.length,
+      throttle: (ms) => {
+        if (ms > 0 && responseHeldWhileThrottled(apiKey, apiVersion))
+          slot.holdMs = Math.max(slot.holdMs ?? 0, ms);
+        this.throttle(ms);
+      },
     };
     // APIs authorized on the cluster as a whole (authorizer.ts) are refused here, with the error everywhere.
     const denied = clusterApiDenial(ctx);
@@ -501,6 +521,7 @@ export class Connection {
     let result: unknown;
     try {
       result = handler.handle(ctx, request as never);
+      slot.handlerMs = performance.now() - slot.start;
     } catch (err) {
       this.handlerFailed(slot, schema, ctx, request, err);
       return true;
@@ -576,6 +597,20 @@ export class Connection {
     else this.complete(slot, schema, ctx, body, null);
   }
 
+  /** Mutes the connection (no request read) for ms from now, or longer if it already is. */
+  private throttle(ms: number): void {
+    if (ms <= 0 || this.closed) return;
+    const until = performance.now() + ms;
+    if (until <= this.throttledUntil) return;
+    this.throttledUntil = until;
+    if (this.throttleTimer !== null) clearTimeout(this.throttleTimer);
+    this.throttleTimer = setTimeout(() => {
+      this.throttleTimer = null;
+      this.maybeResume();
+    }, ms);
+    if (!this.inDrainFrames) this.updateReading();
+  }
+
   /** Stops reading now; closes the connection delayMs after the slot's response is written. */
   private closeAfterResponse(slot: Slot, reason: string, delayMs: number): void {
     this.draining = true;
@@ -620,6 +655,7 @@ export class Connection {
     request: unknown,
   ): void {
     if (this.closed) return;
+    if (slot.handlerMs !== undefined) requestQuotaThrottle(ctx, request, response, slot.handlerMs);
     let bytes = 0;
     if (response !== null) {
       const w = new Writer(256);
@@ -643,6 +679,18 @@ export class Connection {
       response,
       bytes,
     );
+    if (slot.holdMs !== undefined) {
+      // An old client that does not throttle itself: the response waits out the throttle (Kafka's behaviour).
+      const release = (): void => {
+        clearTimeout(timer);
+        this.held.delete(release);
+        slot.done = true;
+        this.scheduleFlush();
+      };
+      const timer = setTimeout(release, slot.holdMs);
+      this.held.add(release);
+      return;
+    }
     slot.done = true;
     this.scheduleFlush();
   }

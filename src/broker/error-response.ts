@@ -9,6 +9,7 @@
 
 import { ErrorCode } from '../protocol/errors.js';
 import type { AddPartitionsToTxnRequest } from '../protocol/generated/add-partitions-to-txn-request.js';
+import type { AlterClientQuotasRequest } from '../protocol/generated/alter-client-quotas-request.js';
 import type { AlterUserScramCredentialsRequest } from '../protocol/generated/alter-user-scram-credentials-request.js';
 import type { ApiSchema } from '../protocol/generated/apis.js';
 import { ApiKey } from '../protocol/generated/apis.js';
@@ -226,6 +227,15 @@ export function errorResponse(
         results: [...users].map((user) => ({ user, errorCode, errorMessage: message })),
       };
     }
+    case ApiKey.AlterClientQuotas:
+      return {
+        throttleTimeMs: 0,
+        entries: (request as AlterClientQuotasRequest).entries.map((e) => ({
+          errorCode,
+          errorMessage: message,
+          entity: e.entity.map((c) => ({ entityType: c.entityType, entityName: c.entityName })),
+        })),
+      };
     case ApiKey.DeleteGroups:
       return {
         throttleTimeMs: 0,

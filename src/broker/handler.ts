@@ -28,6 +28,13 @@ export interface RequestContext {
   readonly session: SecuritySession;
   /** Closes the connection delayMs after this request's response is written (a failed authentication). */
   closeAfterResponse(reason: string, delayMs: number): void;
+  /** The request's size in bytes (header and body, without the size prefix): what a produce quota counts. */
+  readonly requestBytes: number;
+  /**
+   * Mutes the connection for ms (a client over its quota, KIP-219): responses still go out, no request is read
+   * from it until then.
+   */
+  throttle(ms: number): void;
 }
 
 export interface Handler<Req = never, Res = unknown> {

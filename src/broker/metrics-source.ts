@@ -29,6 +29,15 @@ export function brokerMetricsSource(ref: { broker: Broker | null }): MetricsSour
       ref.broker?.networkCounters() ?? { connections: 0, queuedRequestBytes: 0, queuedRequestBytesPeak: 0 },
     groupOffsets: () => (ref.broker === null ? [] : committedOffsets(ref.broker)),
     logDirs: () => ref.broker?.config.logDirs() ?? [],
+    quotaThrottles: () => {
+      const q = ref.broker?.quotas;
+      if (q === undefined) return [];
+      return [q.produce, q.fetch, q.request].map((m) => ({
+        type: m.type,
+        responses: m.throttledResponses,
+        throttleTimeMs: m.throttleTimeMsTotal,
+      }));
+    },
     fetchSessions: () =>
       ref.broker?.fetchSessions.stats() ?? {
         sessions: 0,

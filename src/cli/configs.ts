@@ -4,7 +4,8 @@
 // (the cluster-wide default); keys Kafka cannot change at runtime are refused by the broker with Kafka's
 // "Cannot update these configs dynamically" (INVALID_REQUEST); describe shows every key with --all.
 // Groups: KIP-848 group configs (consumer.session.timeout.ms, consumer.heartbeat.interval.ms).
-// Users: SCRAM credentials (configs-users.ts).
+// Users: SCRAM credentials (configs-users.ts); users and clients: quotas (configs-quotas.ts), with repeated
+// --entity-type/--entity-name for a user and client id together, as kafka-configs.sh.
 
 import { alterConfigs, type ConfigEntry, describeConfigs, ResourceType } from '../client/admin.js';
 import {
@@ -18,9 +19,9 @@ import {
   UsageError,
   writeOut,
 } from './common.js';
-import { alterUser, describeUsers } from './configs-users.js';
+import { usersAndClients } from './configs-users.js';
 
-const help = `Usage: samsa configs <describe|alter> --entity-type topics|brokers|groups|users --entity-name NAME [options]
+const help = `Usage: samsa configs <describe|alter> --entity-type topics|brokers|groups|users|clients --entity-name NAME [options]
 
 Actions (or Kafka's flags --describe, --alter):
   describe   the entity's dynamic configs (topic or group overrides, dynamic broker configs); --all for
@@ -31,10 +32,14 @@ Options:
   --entity-type topics|brokers|groups|users   what to configure
   --entity-name NAME             topic name, broker id, group id or user name
   (users: --add-config 'SCRAM-SHA-256=[iterations=8192,password=secret]', --delete-config SCRAM-SHA-512)
+  (users, clients: quotas producer_byte_rate, consumer_byte_rate, request_percentage,
+   controller_mutation_rate; --entity-type users --entity-name U --entity-type clients --entity-name C
+   for a user and client id together; --entity-default for the type's default;
+   shortcuts --user U, --client C, --user-defaults, --client-defaults)
   --topic T                      short for --entity-type topics --entity-name T
   --broker ID                    short for --entity-type brokers --entity-name ID
   --group G                      short for --entity-type groups --entity-name G
-  --entity-default               the cluster-wide broker default (brokers only)
+  --entity-default               the cluster-wide broker default; users, clients: the default entity
   --add-config k=v,...           set configs; bracket list values: cleanup.policy=[compact,delete]; repeatable
   --delete-config k,...          remove overrides (back to the default); repeatable
   --all                          describe: every config, not only the dynamic ones
@@ -47,8 +52,12 @@ Output of describe, like Kafka's:
 
 const options = {
   ...commonOptions,
-  'entity-type': { type: 'string' },
-  'entity-name': { type: 'string' },
+  'entity-type': { type: 'string', multiple: true },
+  'entity-name': { type: 'string', multiple: true },
+  user: { type: 'string' },
+  client: { type: 'string' },
+  'user-defaults': { type: 'boolean' },
+  'client-defaults': { type: 'boolean' },
   'entity-default': { type: 'boolean' },
   topic: { type: 'string' },
   broker: { type: 'string' },
@@ -82,8 +91,37 @@ export function runConfigs(args: string[]): Promise<number> {
     if (chosen.size !== 1) throw new UsageError('give exactly one action: describe or alter');
     const action = [...chosen][0];
 
-    let entityType = values['entity-type'];
-    let entityName = values['entity-name'];
+    const types = values['entity-type'] ?? [];
+    const quotaShortcut =
+      values.user !== undefined ||
+      values.client !== undefined ||
+      values['user-defaults'] === true ||
+      values['client-defaults'] === true;
+    if (quotaShortcut || (types.length > 0 && types.every((t) => t === 'users' || t === 'clients'))) {
+      const cluster = await connect(values['bootstrap-server'], 'samsa-configs', values['command-config']);
+      try {
+        const del = (values['delete-config'] ?? [])
+          .flatMap((d) => d.split(','))
+          .map((d) => d.trim())
+          .filter((d) => d !== '');
+        const lines = await usersAndClients(
+          cluster,
+          args,
+          action as 'describe' | 'alter',
+          values['add-config'] ?? [],
+          del,
+        );
+        await writeOut(lines.length === 0 ? '' : `${lines.join('\n')}\n`);
+        return 0;
+      } finally {
+        cluster.close();
+      }
+    }
+    if (types.length > 1 || (values['entity-name'] ?? []).length > 1) {
+      throw new UsageError('several --entity-type/--entity-name only for users and clients (quotas)');
+    }
+    let entityType = types[0];
+    let entityName = values['entity-name']?.[0];
     if (values.topic !== undefined) {
       entityType = 'topics';
       entityName = values.topic;
@@ -100,31 +138,8 @@ export function runConfigs(args: string[]): Promise<number> {
       if (entityType !== 'brokers') throw new UsageError('--entity-default applies to --entity-type brokers');
       entityName = '';
     }
-    if (entityType === 'users') {
-      const cluster = await connect(values['bootstrap-server'], 'samsa-configs', values['command-config']);
-      try {
-        if (action === 'describe') {
-          await writeOut(`${(await describeUsers(cluster, entityName)).join('\n')}\n`);
-          return 0;
-        }
-        if (entityName === undefined) throw new UsageError('--entity-name is required');
-        await alterUser(
-          cluster,
-          entityName,
-          values['add-config'] ?? [],
-          (values['delete-config'] ?? [])
-            .flatMap((d) => d.split(','))
-            .map((d) => d.trim())
-            .filter((d) => d !== ''),
-        );
-        await writeOut(`Completed updating config for user ${entityName}.\n`);
-        return 0;
-      } finally {
-        cluster.close();
-      }
-    }
     if (entityType !== 'topics' && entityType !== 'brokers' && entityType !== 'groups') {
-      throw new UsageError('--entity-type must be topics, brokers, groups or users');
+      throw new UsageError('--entity-type must be topics, brokers, groups, users or clients');
     }
     if (entityName === undefined) throw new UsageError('--entity-name is required');
     if (entityType === 'brokers' && entityName !== '' && !/^\d+$/.test(entityName)) {

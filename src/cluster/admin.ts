@@ -156,6 +156,12 @@ export interface ClusterAdmin {
    */
   putUserConfigs(user: string, configs: Record<string, string>): Promise<void>;
   /**
+   * Replaces a client quota entity's quota values (security/client-quotas.ts; its entity path, e.g.
+   * "users/alice/clients/<default>"); other keys of the entity (a user's SCRAM credentials) are kept. Every broker's
+   * quota cache follows (this one's before the promise resolves).
+   */
+  putQuotaConfigs(path: string, quotas: Record<string, string>): Promise<void>;
+  /**
    * Replaces a resource pattern's ACLs with update(current) (Kafka's /kafka-acl znodes in ZooKeeper, retried
    * when another broker changed them meanwhile); every broker's authorizer follows (this one's before the
    * promise resolves). Rejects when the change could not be stored.

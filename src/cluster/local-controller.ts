@@ -388,6 +388,14 @@ export class LocalController implements ClusterAdmin {
     this.onUserConfigs?.(user, configs);
   }
 
+  async putQuotaConfigs(path: string, quotas: Record<string, string>): Promise<void> {
+    this.store.putQuotaConfigs(path, quotas);
+    this.onQuotaConfigs?.(path, quotas);
+  }
+
+  /** Called after a client quota entity's values change (the broker's quota cache follows). */
+  onQuotaConfigs: ((path: string, quotas: Readonly<Record<string, string>>) => void) | null = null;
+
   async updateAcls(pattern: ResourcePattern, update: (current: AclEntry[]) => AclEntry[]): Promise<void> {
     const current = this.store.acls().find((a) => patternKey(a.pattern) === patternKey(pattern));
     const next = update(current === undefined ? [] : [...current.entries]);

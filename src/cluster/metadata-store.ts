@@ -7,7 +7,8 @@
 // add partitions, alter configs), so rewriting the document is cheap and keeps the format obvious.
 // Document: { version: 1, clusterId, nextProducerId, topics: [{ name, topicId, partitions,
 // leaderEpochs: number[], configs: {key: value} }], brokerConfigs?: { <entity>: {key: value} },
-// groupConfigs?: { <group id>: {key: value} }, userConfigs?: { <user>: {key: value} } }. brokerConfigs holds the dynamic broker configs by entity:
+// groupConfigs?: { <group id>: {key: value} }, userConfigs?: { <user>: {key: value} },
+// quotaConfigs?: { <quota entity path>: {key: value} } }. brokerConfigs holds the dynamic broker configs by entity:
 // the broker id, or '<default>' for the cluster-wide default (ZooKeeper's /config/brokers naming); both
 // optional fields (and userConfigs, and acls: [{ pattern, entries }] for the ACL authorizer: SCRAM credentials as Kafka's /config/users) were added later within version 1 (absent = none), so older documents read unchanged.
 //
@@ -43,6 +44,8 @@ interface Document {
   brokerConfigs?: Record<string, Record<string, string>>;
   groupConfigs?: Record<string, Record<string, string>>;
   userConfigs?: Record<string, Record<string, string>>;
+  /** Client quotas by entity path (security/client-quotas.ts: users/<u>[/clients/<c>], clients/<c>, ips/<ip>). */
+  quotaConfigs?: Record<string, Record<string, string>>;
   /** ACLs by resource pattern (authorizer.ts); added later within version 1. */
   acls?: { pattern: ResourcePattern; entries: AclEntry[] }[];
 }
@@ -174,6 +177,16 @@ export class MetadataStore {
   /** Replaces a user's configs (empty removes them). Throws when the document cannot be written. */
   putUserConfigs(user: string, configs: Record<string, string>): void {
     this.commit({ ...this.doc, userConfigs: withEntry(this.doc.userConfigs, user, configs) });
+  }
+
+  /** Every client quota entity's values by entity path. */
+  quotaConfigs(): Readonly<Record<string, Readonly<Record<string, string>>>> {
+    return this.doc.quotaConfigs ?? {};
+  }
+
+  /** Replaces a quota entity's values (empty removes it). Throws when the document cannot be written. */
+  putQuotaConfigs(path: string, configs: Record<string, string>): void {
+    this.commit({ ...this.doc, quotaConfigs: withEntry(this.doc.quotaConfigs, path, configs) });
   }
 
   /** Every resource pattern's ACLs. */

@@ -109,6 +109,10 @@ export const definitions: Record<string, Definition> = {
   'max.connections': { kind: 'int', default: '2147483647', min: 0 },
   'max.connections.per.ip': { kind: 'int', default: '2147483647', min: 0 },
   'connections.max.idle.ms': { kind: 'long', default: '600000', min: -1 },
+  // Client quotas (KIP-13/55): the rate of each quota entity is measured over quota.window.num samples of
+  // quota.window.size.seconds.
+  'quota.window.num': { kind: 'int', default: '11', min: 1 },
+  'quota.window.size.seconds': { kind: 'int', default: '1', min: 1 },
   'offsets.topic.num.partitions': { kind: 'int', default: '50', min: 1 },
   'offsets.topic.replication.factor': { kind: 'int', default: '1', min: 1 },
   'offsets.topic.segment.bytes': { kind: 'int', default: String(100 * 1024 * 1024), min: 1 },

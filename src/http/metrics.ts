@@ -23,6 +23,8 @@
 //                                                     IncrementalFetchSessionEvictionsPerSec]
 //   samsa_fetch_sessions_created_total, samsa_fetch_session_incremental_requests_total
 //                                                     full fetches that opened a session; incremental fetches
+//   samsa_quota_throttled_responses_total{type}, samsa_quota_throttle_seconds_total{type}
+//                                                     client quotas exceeded (Produce, Fetch, Request) [throttle-time]
 //   process_* and nodejs_* (prom-client's default metrics: memory, CPU, event-loop lag, GC)
 //
 // Hot-path cost: every hook is a Map lookup on a number or a topic name that returns a cached prom-client
@@ -51,6 +53,8 @@ export interface MetricsSource {
   underReplicatedPartitions?(): number;
   /** The fetch session cache: sessions, partitions they hold, evictions since start. */
   fetchSessions?(): FetchSessionSample;
+  /** Client quota throttling since start, by quota type (Produce, Fetch, Request). */
+  quotaThrottles?(): Iterable<{ type: string; responses: number; throttleTimeMs: number }>;
   /** Committed offsets of consumer groups, with the partition's high watermark. */
   groupOffsets?(): Iterable<{
     group: string;
@@ -403,6 +407,32 @@ export class BrokerMetrics implements Metrics {
       'samsa_fetch_session_incremental_requests_total',
       'Incremental fetches served in a fetch session',
       (f) => f.incremental,
+    );
+    const quotaCounter = (
+      name: string,
+      help: string,
+      pick: (q: { responses: number; throttleTimeMs: number }) => number,
+    ): void => {
+      new Counter({
+        name,
+        help,
+        labelNames: ['type'],
+        registers,
+        collect(this: Counter) {
+          this.reset();
+          for (const q of source.quotaThrottles?.() ?? []) this.inc({ type: q.type }, pick(q));
+        },
+      });
+    };
+    quotaCounter(
+      'samsa_quota_throttled_responses_total',
+      'Responses that exceeded a client quota (throttle_time_ms > 0)',
+      (q) => q.responses,
+    );
+    quotaCounter(
+      'samsa_quota_throttle_seconds_total',
+      'Throttle time handed out for client quotas (connections muted that long)',
+      (q) => q.throttleTimeMs / 1000,
     );
     collectDefaultMetrics({ register: this.registry });
   }

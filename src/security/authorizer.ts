@@ -303,6 +303,8 @@ const clusterApis: ReadonlyMap<number, OperationName> = new Map([
   [43, 'ALTER'], // ElectLeaders
   [45, 'ALTER'], // AlterPartitionReassignments
   [46, 'DESCRIBE'], // ListPartitionReassignments
+  [48, 'DESCRIBE_CONFIGS'], // DescribeClientQuotas
+  [49, 'ALTER_CONFIGS'], // AlterClientQuotas
   [50, 'DESCRIBE'], // DescribeUserScramCredentials
   [51, 'ALTER'], // AlterUserScramCredentials
   [60, 'DESCRIBE'], // DescribeCluster

@@ -231,6 +231,7 @@ const sampleRequest = {
   creations: [{ resourceType: 2, resourceName: 't', resourcePatternType: 3, principal: 'User:a', host: '*' }],
   filters: [{ resourceTypeFilter: 2, patternTypeFilter: 3 }],
   deletions: [{ name: 'u', mechanism: 1 }],
+  entries: [{ entity: [{ entityType: 'user', entityName: 'u' }], ops: [] }],
 };
 
 describe('error responses of every implemented API and version', () => {

@@ -361,4 +361,40 @@ describe('ACL authorizer', () => {
     assert.ok(all.transactionStates.length > 0, 'the earlier test left a transactional id');
     assert.deepEqual(listed.transactionStates, []);
   });
+
+  it('client quotas: DescribeClientQuotas needs DESCRIBE_CONFIGS on the cluster, AlterClientQuotas ALTER_CONFIGS', async () => {
+    const alter = (user: User) =>
+      as(user, (c) =>
+        c.request(ApiKey.AlterClientQuotas, {
+          entries: [
+            {
+              entity: [{ entityType: 'user', entityName: 'bob' }],
+              ops: [{ key: 'producer_byte_rate', value: 1024, remove: false }],
+            },
+          ],
+          validateOnly: false,
+        }),
+      ) as Promise<{ entries: { errorCode: number }[] }>;
+    const describeQuotas = (user: User) =>
+      as(user, (c) => c.request(ApiKey.DescribeClientQuotas, { components: [], strict: false })) as Promise<{
+        errorCode: number;
+        entries: unknown[] | null;
+      }>;
+    assert.equal((await describeQuotas('bob')).errorCode, 31);
+    assert.equal((await alter('bob')).entries[0]?.errorCode, 31);
+    assert.equal((await alter('admin')).entries[0]?.errorCode, 0);
+    const r = await acls(
+      '--add',
+      '--allow-principal',
+      'User:bob',
+      '--operation',
+      'DescribeConfigs',
+      '--cluster',
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const seen = await describeQuotas('bob');
+    assert.equal(seen.errorCode, 0);
+    assert.equal(seen.entries?.length, 1);
+    assert.equal((await alter('bob')).entries[0]?.errorCode, 31);
+  });
 });

@@ -119,8 +119,9 @@ function readOnce(
   items: readonly FetchItem[],
   first: boolean,
   denied: (topic: string) => boolean = () => false,
+  quotaBytesMax = Number.MAX_VALUE,
 ): ReadPass {
-  let budget = Math.min(req.maxBytes, limits.fetchResponseBytesMax);
+  let budget = Math.floor(Math.min(req.maxBytes, limits.fetchResponseBytesMax, quotaBytesMax));
   let bytes = 0;
   let anyError = false;
   let hwNews = false;
@@ -363,8 +364,13 @@ export const fetch = defineHandler<FetchRequest, FetchResponseInput>({
       }
       return d;
     };
+    // A consumer under a consumer_byte_rate quota gets at most what its quota window allows (Kafka's
+    // maxValueInQuotaWindow), so one fetch cannot take many windows' worth.
+    const quotaBytesMax = follower
+      ? Number.MAX_VALUE
+      : broker.quotas.fetch.maxValueInQuotaWindow(ctx.session.principal, ctx.clientId);
     let items = itemsNow();
-    let pass = readOnce(broker, req, version, items, true, denied);
+    let pass = readOnce(broker, req, version, items, true, denied, quotaBytesMax);
     const wake = { append: follower, hw: !follower || version >= 18 };
     const parkedAt = performance.now();
     let parked = false;
@@ -375,9 +381,17 @@ export const fetch = defineHandler<FetchRequest, FetchResponseInput>({
       await waitForData(pass.partitions, wake, left, ctx.signal);
       releaseReadBuffers(pass.reads);
       items = itemsNow();
-      pass = readOnce(broker, req, version, items, false, denied);
+      pass = readOnce(broker, req, version, items, false, denied, quotaBytesMax);
     }
     if (parked) broker.metrics.longPollWait((performance.now() - parkedAt) / 1000);
+    const throttleMs = follower ? 0 : fetchQuotaThrottle(ctx, pass.bytes);
+    if (throttleMs > 0) {
+      // Over the quota: an empty answer carrying the throttle time (Kafka's getThrottledResponse); its bytes were
+      // taken back from the quota, the connection is muted meanwhile.
+      releaseReadBuffers(pass.reads);
+      const sessionId = context.kind === 'incremental' ? context.session.id : INVALID_SESSION_ID;
+      return { throttleTimeMs: throttleMs, errorCode: ErrorCode.NONE, sessionId, responses: [] };
+    }
     const answer = sessionAnswer(broker, context, follower, usesTopicIds, items, pass);
     if (answer.errorCode !== ErrorCode.NONE) {
       releaseReadBuffers(pass.reads);
@@ -391,6 +405,19 @@ export const fetch = defineHandler<FetchRequest, FetchResponseInput>({
     return { throttleTimeMs: 0, ...answer };
   },
 });
+
+/** Records a consumer's response bytes; over consumer_byte_rate: takes them back, mutes, returns the throttle. */
+function fetchQuotaThrottle(ctx: RequestContext, bytes: number): number {
+  const manager = ctx.broker.quotas.fetch;
+  if (!manager.quotasEnabled()) return 0;
+  const now = Date.now();
+  const ms = manager.recordAndGetThrottleTimeMs(ctx.session.principal, ctx.clientId, bytes, now);
+  if (ms <= 0) return 0;
+  manager.unrecord(ctx.session.principal, ctx.clientId, bytes, now);
+  manager.noteThrottle(ms);
+  ctx.throttle(ms);
+  return ms;
+}
 
 /**
  * The response of a read pass under its fetch context: a full fetch may open a session, an incremental one

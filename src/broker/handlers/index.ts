@@ -1,6 +1,7 @@
 // The registry of implemented APIs. ApiVersions is built from this list; an API not listed here is
 // neither advertised nor served.
 
+import { withProduceQuota } from '../client-quota-manager.js';
 import type { Handler } from '../handler.js';
 import { produce } from './00-produce.js';
 import { fetch } from './01-fetch.js';
@@ -45,6 +46,8 @@ import { incrementalAlterConfigs } from './44-incremental-alter-configs.js';
 import { alterPartitionReassignments } from './45-alter-partition-reassignments.js';
 import { listPartitionReassignments } from './46-list-partition-reassignments.js';
 import { offsetDelete } from './47-offset-delete.js';
+import { describeClientQuotas } from './48-describe-client-quotas.js';
+import { alterClientQuotas } from './49-alter-client-quotas.js';
 import { describeUserScramCredentials } from './50-describe-user-scram-credentials.js';
 import { alterUserScramCredentials } from './51-alter-user-scram-credentials.js';
 import { alterPartition } from './56-alter-partition.js';
@@ -59,7 +62,7 @@ import { describeTopicPartitions } from './75-describe-topic-partitions.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: handlers differ in request/response types
 export const handlers: readonly Handler<any, any>[] = [
-  produce,
+  withProduceQuota(produce),
   fetch,
   listOffsets,
   metadata,
@@ -102,6 +105,8 @@ export const handlers: readonly Handler<any, any>[] = [
   describeAcls,
   createAcls,
   deleteAcls,
+  describeClientQuotas,
+  alterClientQuotas,
   describeUserScramCredentials,
   alterUserScramCredentials,
   alterPartition,

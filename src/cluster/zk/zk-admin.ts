@@ -20,6 +20,7 @@ import { redactSensitive } from '../../config/security-config.js';
 import type { Logger } from '../../logger.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { AclEntry, ResourcePattern } from '../../security/acl.js';
+import { isQuotaKey } from '../../security/client-quotas.js';
 import {
   applyConfigChanges,
   type ClusterAdmin,
@@ -424,6 +425,29 @@ export class ZkAdmin implements ClusterAdmin {
     });
     this.onUserConfigs?.(user, configs);
   }
+
+  /**
+   * Kafka's changeClientIdConfig / changeUserOrUserClientIdConfig: /config/<entity path> (a user's znode keeps its
+   * other keys), then a change notification naming the entity path for every broker.
+   */
+  async putQuotaConfigs(path: string, quotas: Record<string, string>): Promise<void> {
+    const znode = `/config/${path}`;
+    const current = await this.readEntityConfig(znode);
+    const configs: Record<string, string> = {};
+    for (const [k, v] of Object.entries(current.configs)) if (!isQuotaKey(k)) configs[k] = v;
+    Object.assign(configs, quotas);
+    await this.writeEntityConfig(znode, configs, current.version);
+    const slash = path.indexOf('/');
+    await this.zk.create(
+      zkPaths.configChangePrefix,
+      encodeConfigChange(path.slice(0, slash), path.slice(slash + 1)),
+      { mode: 'persistentSequential' },
+    );
+    this.onQuotaConfigs?.(path, configs);
+  }
+
+  /** Called after this broker changed a client quota entity (its quota cache follows at once). */
+  onQuotaConfigs: ((path: string, configs: Readonly<Record<string, string>>) => void) | null = null;
 
   async updateAcls(pattern: ResourcePattern, update: (current: AclEntry[]) => AclEntry[]): Promise<void> {
     const next = await updateResourceAcls(this.zk, pattern, update);

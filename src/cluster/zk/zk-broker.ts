@@ -15,6 +15,7 @@
 
 import { DEFAULT_BROKER_ENTITY, loadDynamicBrokerConfigs } from '../../config/dynamic-broker-config.js';
 import type { Logger } from '../../logger.js';
+import { QUOTA_DEFAULT } from '../../security/client-quotas.js';
 import type { BrokerInfo, MetadataCache } from '../metadata-cache.js';
 import { isZkError, ZkClient, type ZkClientOptions } from './zk-client.js';
 import {
@@ -85,6 +86,8 @@ export class ZkBroker {
   private onBrokerConfigs: ((configs: DynamicBrokerConfigs) => void) | null = null;
   /** Called with a user entity's configs (SCRAM credentials) at start-up and on every change. */
   onUserConfigs: ((user: string, configs: Record<string, string>) => void) | null = null;
+  /** Called with a client quota entity's configs (by entity path) at start-up and on every change. */
+  onQuotaConfigs: ((path: string, configs: Record<string, string>) => void) | null = null;
 
   constructor(
     readonly zk: ZkClient,
@@ -303,9 +306,22 @@ export class ZkBroker {
           }
           continue;
         }
+        if (
+          change.entityType === 'clients' ||
+          change.entityType === 'ips' ||
+          (change.entityType === 'users' && change.entityName.includes('/'))
+        ) {
+          const path = `${change.entityType}/${change.entityName}`;
+          this.onQuotaConfigs?.(path, await this.entityConfigs(path));
+          this.logger.info('client quota configs changed', { entity: path });
+          continue;
+        }
         if (change.entityType === 'users') {
           const user = decodeURIComponent(change.entityName);
-          this.onUserConfigs?.(user, await this.userConfigs(user));
+          const configs = await this.entityConfigs(`users/${change.entityName}`);
+          // <default> is the users' default quota entity, not a user with credentials.
+          if (change.entityName !== QUOTA_DEFAULT) this.onUserConfigs?.(user, configs);
+          this.onQuotaConfigs?.(`users/${change.entityName}`, configs);
           this.logger.info('user configs changed', { user });
           continue;
         }
@@ -338,11 +354,32 @@ export class ZkBroker {
     return r === null ? {} : decodeEntityConfig(path, r.data);
   }
 
-  /** Every user entity's configs, handed to onUserConfigs. */
+  /** /config/<entity path>; {} for none. */
+  async entityConfigs(path: string): Promise<Record<string, string>> {
+    const znode = `/config/${path}`;
+    const r = await this.zk.get(znode);
+    return r === null ? {} : decodeEntityConfig(znode, r.data);
+  }
+
+  /**
+   * Every user entity's configs, handed to onUserConfigs, and every client quota entity's (users, users/<u>/clients,
+   * clients, ips), handed to onQuotaConfigs.
+   */
   async loadUserConfigs(): Promise<void> {
     for (const entity of (await this.zk.getChildren(zkPaths.configEntityType('users'))) ?? []) {
-      const user = decodeURIComponent(entity);
-      this.onUserConfigs?.(user, await this.userConfigs(user));
+      const configs = await this.entityConfigs(`users/${entity}`);
+      if (entity !== QUOTA_DEFAULT) this.onUserConfigs?.(decodeURIComponent(entity), configs);
+      this.onQuotaConfigs?.(`users/${entity}`, configs);
+      for (const client of (await this.zk.getChildren(`/config/users/${entity}/clients`)) ?? []) {
+        const path = `users/${entity}/clients/${client}`;
+        this.onQuotaConfigs?.(path, await this.entityConfigs(path));
+      }
+    }
+    for (const type of ['clients', 'ips']) {
+      for (const entity of (await this.zk.getChildren(zkPaths.configEntityType(type))) ?? []) {
+        const path = `${type}/${entity}`;
+        this.onQuotaConfigs?.(path, await this.entityConfigs(path));
+      }
     }
   }
 
