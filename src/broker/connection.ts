@@ -40,8 +40,8 @@ import type { Broker } from './broker.js';
 import { requestQuotaThrottle, responseHeldWhileThrottled } from './client-quota-manager.js';
 import type { ClientWarnings } from './client-warnings.js';
 import { errorCodeFor, errorResponse } from './error-response.js';
-import { FramePool } from './frame-pool.js';
 import type { Handler, RequestContext } from './handler.js';
+import { ReceiveBuffer } from './receive-buffer.js';
 import type { RequestMemory } from './request-memory.js';
 
 interface Slot {
@@ -63,8 +63,6 @@ export interface ConnectionLimits {
   requestBytesMax: number;
 }
 
-const framePool = new FramePool(16 * 1024, limits.framePoolBufferBytesMax, limits.framePoolBytesMax);
-
 /** Turns of the event loop, counted by one setImmediate per turn in which some connection asked. */
 let loopTurn = 0;
 let loopTurnCounting = false;
@@ -81,8 +79,8 @@ function currentLoopTurn(): number {
 }
 
 export class Connection {
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  /** Received bytes not yet handed on as requests. */
+  private readonly received = new ReceiveBuffer();
   private readonly queue: Slot[] = [];
   private inFlight = 0;
   /** The socket is not being read (see updateReading for why). */
@@ -111,8 +109,6 @@ export class Connection {
   private readonly abort = new AbortController();
   readonly address: string;
   private readonly resumeFn = (): void => this.maybeResume();
-  /** The pooled buffer the current frame was assembled in (take()), until onFrame says whether it is dead. */
-  private assembled: Buffer | null = null;
   /** Set by onFrame when the request's bytes are provably unreferenced once it returns (see FramePool). */
   private frameDead = false;
   private flushQueued = false;
@@ -213,16 +209,14 @@ export class Connection {
     for (const s of this.queue) answering += s.bytes;
     this.queue.length = 0;
     if (answering > 0) this.memory.release(answering, true);
-    if (this.pendingBytes > 0) this.memory.release(this.pendingBytes, false);
-    this.pending = [];
-    this.pendingBytes = 0;
+    const unread = this.received.clear();
+    if (unread > 0) this.memory.release(unread, false);
   }
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     this.memory.acquire(chunk.length);
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
+    this.received.push(chunk);
     this.drainFrames();
   }
 
@@ -248,8 +242,8 @@ export class Connection {
       this.turn = turn;
       this.turnBytes = 0;
     }
-    while (!this.closed && !this.yielded && !this.blocked() && this.pendingBytes >= 4) {
-      const size = this.peekInt32();
+    while (!this.closed && !this.yielded && !this.blocked() && this.received.bytes >= 4) {
+      const size = this.received.peekInt32();
       // Before a SASL client has authenticated, a frame is at most sasl.server.max.receive.size (Kafka's
       // SaslServerAuthenticator reads with that limit): an unknown client cannot park request memory.
       const sasl = this.session.listener.sasl;
@@ -271,19 +265,16 @@ export class Connection {
         });
         return;
       }
-      if (this.pendingBytes < 4 + size) break;
+      if (this.received.bytes < 4 + size) break;
       const n = 4 + size;
-      const frame = this.take(n).subarray(4);
+      const frame = this.received.take(n).subarray(4);
       this.receiveMs = 0;
       this.receiveSince = -1;
       this.memory.requestEnded(this);
       this.frameDead = false;
       if (this.onFrame(frame)) this.memory.settle(n);
       else this.memory.release(n, false);
-      if (this.assembled !== null) {
-        if (this.frameDead) framePool.release(this.assembled);
-        this.assembled = null;
-      }
+      this.received.settleFrame(this.frameDead);
       this.turnBytes += n;
       if (this.turnBytes >= limits.connectionTurnBytesMax) {
         // Other sockets' requests (a consumer's fetch among them) get their turn first.
@@ -310,7 +301,7 @@ export class Connection {
    */
   private updateReading(): void {
     const blocked = this.blocked();
-    const read = !blocked && !this.yielded && this.memory.mayRead(this, this.remaining());
+    const read = !blocked && !this.yielded && this.memory.mayRead(this, this.received.remaining());
     if (read && this.paused) {
       this.paused = false;
       this.socket.resume();
@@ -318,7 +309,7 @@ export class Connection {
       this.paused = true;
       this.socket.pause();
     }
-    if (this.pendingBytes > 0 && !this.paused) {
+    if (this.received.bytes > 0 && !this.paused) {
       if (this.receiveSince < 0) this.receiveSince = performance.now();
     } else if (this.receiveSince >= 0) {
       this.receiveMs += performance.now() - this.receiveSince;
@@ -332,12 +323,6 @@ export class Connection {
     }
   }
 
-  /** Bytes still to come of the request being received; -1 between requests (or within a size prefix). */
-  private remaining(): number {
-    if (this.pendingBytes < 4) return -1;
-    return Math.max(0, 4 + this.peekInt32() - this.pendingBytes);
-  }
-
   /**
    * Closes the connection when the request arriving on it is overdue: it may take
    * socket.request.receive.timeout.ms plus one second per limits.requestReceiveBytesPerSecMin bytes received, so
@@ -345,80 +330,17 @@ export class Connection {
    * is dropped. The Server calls this periodically.
    */
   checkReceiveTimeout(now: number, timeoutMs: number): void {
-    if (this.closed || this.pendingBytes === 0) return;
+    if (this.closed || this.received.bytes === 0) return;
     const elapsed = this.receiveMs + (this.receiveSince >= 0 ? now - this.receiveSince : 0);
-    if (elapsed <= timeoutMs || this.remaining() === 0) return;
-    const received = this.pendingBytes;
+    if (elapsed <= timeoutMs || this.received.remaining() === 0) return;
+    const received = this.received.bytes;
     if (elapsed <= timeoutMs + (received / limits.requestReceiveBytesPerSecMin) * 1000) return;
     this.close('request not received in time (socket.request.receive.timeout.ms)', 'slow_request', {
       timeoutMs,
       elapsedMs: Math.round(elapsed),
       receivedBytes: received,
-      ...this.partialHeader(),
+      ...this.received.describePartial(),
     });
-  }
-
-  /** What the first bytes of a partly received request say (size, API, client id), for the log. */
-  private partialHeader(): Record<string, unknown> {
-    const parts: Buffer[] = [];
-    let length = 0;
-    for (const c of this.pending) {
-      parts.push(c);
-      length += c.length;
-      if (length >= 4096) break; // the header (client ids are short); not a 100 MB copy
-    }
-    const head = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, length);
-    const out: Record<string, unknown> = {};
-    if (head.length >= 4) out.size = head.readInt32BE(0);
-    if (head.length < 12) return out;
-    const apiKey = head.readInt16BE(4);
-    const apiVersion = head.readInt16BE(6);
-    out.apiKey = apiKey;
-    out.apiVersion = apiVersion;
-    out.correlationId = head.readInt32BE(8);
-    const len = head.length >= 14 ? head.readInt16BE(12) : -2;
-    const withClientId = apiSchemas.has(apiKey) && requestHeaderVersion(apiKey, apiVersion) >= 1;
-    if (withClientId && len >= 0 && head.length >= 14 + len) {
-      out.clientId = head.toString('utf8', 14, 14 + len);
-    }
-    return out;
-  }
-
-  private peekInt32(): number {
-    const first = this.pending[0] as Buffer;
-    if (first.length >= 4) return first.readInt32BE(0);
-    const joined = Buffer.concat(this.pending);
-    this.pending = [joined];
-    return joined.readInt32BE(0);
-  }
-
-  /** Removes n bytes from the front of the pending chunks, copying only when a frame spans chunks. */
-  private take(n: number): Buffer {
-    this.pendingBytes -= n;
-    const first = this.pending[0] as Buffer;
-    if (first.length >= n) {
-      if (first.length === n) this.pending.shift();
-      else this.pending[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    const backing = framePool.alloc(n);
-    if (backing !== null) this.assembled = backing;
-    const out = backing === null ? Buffer.allocUnsafe(n) : backing.subarray(0, n);
-    let off = 0;
-    while (off < n) {
-      const c = this.pending[0] as Buffer;
-      const want = n - off;
-      if (c.length <= want) {
-        c.copy(out, off);
-        off += c.length;
-        this.pending.shift();
-      } else {
-        c.copy(out, off, 0, want);
-        this.pending[0] = c.subarray(want);
-        off += want;
-      }
-    }
-    return out;
   }
 
   private pause(): void {
