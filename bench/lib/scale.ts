@@ -324,6 +324,18 @@ export async function runScale(a: ScaleArgs): Promise<number> {
           const k = await startKafka(a.root, workDir);
           if (k !== null) brokers.push(k);
         }
+        // Warm-up (both JITs, the driver's compile cache), not measured.
+        for (const b of brokers) {
+          const topic: [string, number][] = [[`scale-warmup-${Date.now()}`, 1]];
+          await createTopics(b.port, topic);
+          await driver(
+            env,
+            `warmup-${b.name}`,
+            produceArgs(b.port, 1, a.quick ? 50_000 : 200_000, topic),
+            600_000,
+          );
+          await deleteTopic(b.port, topic[0]?.[0] ?? '').catch(() => {});
+        }
       }
       for (const [i, x] of points.entries()) {
         const runs: Record<string, Figures[]> = Object.fromEntries(names.map((n) => [n, []]));

@@ -32,8 +32,10 @@ function yTicks(max: number): number[] {
   const p = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw) ?? raw;
   const out: number[] = [];
-  for (let v = 0; v <= max + step * 0.5; v += step) out.push(v);
-  return out;
+  for (let v = 0; ; v += step) {
+    out.push(v);
+    if (v >= max) return out;
+  }
 }
 
 function fmtTick(v: number): string {
