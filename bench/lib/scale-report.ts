@@ -45,6 +45,16 @@ export interface CurveResult {
   title: string;
   x: string;
   points: PointResult[];
+  /** How the curve was measured (each curve may come from another run of the bench). */
+  run?: {
+    startedAt: string;
+    elapsedSec: number;
+    repeat: number;
+    records: number;
+    startupGb: number;
+    note: string;
+    brokers: string[];
+  };
 }
 
 const med = (xs: number[]): number => {

@@ -17,7 +17,7 @@
 // Writes bench/results/scale.json + scale.md and the charts docs/performance/scale-<curve>-<metric>.png (SVG when
 // neither rsvg-convert nor ImageMagick is present).
 
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -151,6 +151,9 @@ interface Env {
   logDir: string;
 }
 
+/** The drivers running now (killed with the bench on SIGINT). */
+const drivers = new Set<ChildProcess>();
+
 /** Runs bench/kafka/ScaleDriver.java; its JSON line, or the error. */
 function driver(
   env: Env,
@@ -170,6 +173,7 @@ function driver(
   ];
   return new Promise((resolve) => {
     const child = spawn('java', cmd, { cwd: env.root, stdio: ['ignore', 'pipe', 'pipe'] });
+    drivers.add(child);
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -181,6 +185,7 @@ function driver(
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('close', (code) => {
       clearTimeout(timer);
+      drivers.delete(child);
       fs.writeFileSync(
         path.join(env.logDir, `${name}.log`),
         `$ java ${cmd.join(' ')}\n${out}\n--- stderr\n${err}`,
@@ -308,6 +313,7 @@ export async function runScale(a: ScaleArgs): Promise<number> {
     for (const b of brokers.splice(0)) await b.stop().catch(() => {});
   };
   process.once('SIGINT', () => {
+    for (const d of drivers) d.kill('SIGKILL');
     void stopAll().then(() => process.exit(130));
   });
   const names = a.noKafka ? ['samsa'] : ['samsa', 'kafka'];
@@ -387,28 +393,40 @@ export async function runScale(a: ScaleArgs): Promise<number> {
   }
 
   const elapsedSec = Math.round((Date.now() - t0) / 1000);
-  const md: string[] = [
-    '## Scale curves (`npm run bench -- --only S`)',
-    '',
-    `${startedAt}, ${elapsedSec} s; ${note}. Driver: bench/kafka/ScaleDriver.java (Kafka's Java client) for both brokers.`,
-    `First column: median [min-max] of the runs. SS: ${startupGb} GB of 1 KiB records before the restarts.`,
-  ];
   const charts: string[] = [];
   for (const c of results) {
     const def = scaleCurves.find((d) => d.id === c.id) as CurveDef;
+    c.run = { startedAt, elapsedSec, repeat: a.repeat, records, startupGb, note, brokers: names };
     process.stdout.write(`\n${curveText(def, c, names, a.repeat)}\n`);
-    md.push('', curveMarkdown(def, c, names, a.repeat));
     charts.push(...writeCharts(def, c, names, chartDir, note));
   }
-  md.push('', `Charts: ${charts.map((c) => path.relative(a.root, c)).join(', ')}`);
+  // The curves of earlier runs into the same file stay (one curve per session on a quiet machine).
+  let earlier: CurveResult[] = [];
+  try {
+    earlier = (JSON.parse(fs.readFileSync(outFile, 'utf8')) as { curves?: CurveResult[] }).curves ?? [];
+  } catch {}
+  const order = (c: CurveResult): number => scaleCurves.findIndex((d) => d.id === c.id);
+  const curves = [...earlier.filter((e) => !results.some((c) => c.id === e.id)), ...results].sort(
+    (x, y) => order(x) - order(y),
+  );
+  const md: string[] = [
+    '## Scale curves (`npm run bench -- --only S`)',
+    '',
+    "Driver: bench/kafka/ScaleDriver.java (Kafka's Java client) for both brokers. First column: median [min-max].",
+  ];
+  for (const c of curves) {
+    const def = scaleCurves.find((d) => d.id === c.id);
+    if (def === undefined) continue;
+    const r = c.run;
+    const how =
+      r === undefined
+        ? ''
+        : `${r.startedAt}, ${r.repeat} run(s), ${c.id === 'SS' ? `${r.startupGb} GB` : `${r.records} records`}; ${r.note}`;
+    md.push('', curveMarkdown(def, c, r?.brokers ?? names, r?.repeat ?? 1), '', how);
+  }
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   const json = {
-    startedAt,
-    elapsedSec,
-    repeat: a.repeat,
-    records,
-    startupGb,
-    note,
+    updatedAt: new Date().toISOString(),
     machine: {
       cpus: os.cpus().length,
       memGiB: Math.round(os.totalmem() / 2 ** 30),
@@ -416,8 +434,7 @@ export async function runScale(a: ScaleArgs): Promise<number> {
       loadAvgAtStart: load0,
       loadAvgAtEnd: os.loadavg(),
     },
-    brokers: names,
-    curves: results,
+    curves,
   };
   fs.writeFileSync(outFile, `${JSON.stringify(json, null, 2)}\n`);
   fs.writeFileSync(outFile.replace(/\.json$/, '.md'), `${md.join('\n')}\n`);
