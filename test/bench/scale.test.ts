@@ -53,12 +53,12 @@ test('lineChart: every point inside the plot, a log-x axis, both series named', 
     Number(m[2]),
   ]);
   assert.equal(cys.length, 4); // the NaN point is left out
-  for (const [cx, cy] of cys) {
+  for (const { cx, cy } of cys) {
     assert.ok(cy >= 40 && cy <= 330, `cy ${cy} outside the plot`);
     assert.ok(cx >= 70 && cx <= 620, `cx ${cx} outside the plot`);
   }
   // Log x: 64 sits at log(64)/log(10000) of the width.
-  const x64 = cys.find(([, cy]) => cy > 300 && cy < 330);
+  const x64 = cys.find(({ cy }) => cy > 300 && cy < 330);
   assert.ok(x64 !== undefined);
-  assert.ok(Math.abs((x64[0] as number) - (70 + (Math.log10(64) / 4) * 550)) < 1);
+  assert.ok(Math.abs(x64.cx - (70 + (Math.log10(64) / 4) * 550)) < 1);
 });
