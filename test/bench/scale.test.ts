@@ -48,10 +48,10 @@ test('lineChart: every point inside the plot, a log-x axis, both series named', 
   assert.match(svg, />Samsa</);
   assert.match(svg, />Kafka</);
   assert.match(svg, /partitions \(log scale\)/);
-  const cys = [...svg.matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)"/g)].map((m) => [
-    Number(m[1]),
-    Number(m[2]),
-  ]);
+  const cys = [...svg.matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)"/g)].map((m) => ({
+    cx: Number(m[1]),
+    cy: Number(m[2]),
+  }));
   assert.equal(cys.length, 4); // the NaN point is left out
   for (const { cx, cy } of cys) {
     assert.ok(cy >= 40 && cy <= 330, `cy ${cy} outside the plot`);
