@@ -14,6 +14,7 @@
 //   --records N               records per SP/SC point and in the SG topic (default 200,000; --quick 50,000)
 //   --startup-gb G            data written before the SS restarts (default 0.1)
 //   --note TEXT               printed under the charts (default: the load average at the start)
+//   --charts DIR              where the charts go (default docs/performance)
 // Writes bench/results/scale.json + scale.md and the charts docs/performance/scale-<curve>-<metric>.png (SVG when
 // neither rsvg-convert nor ImageMagick is present).
 
@@ -294,7 +295,7 @@ export async function runScale(a: ScaleArgs): Promise<number> {
   const records = Number(arg('--records') ?? (a.quick ? 50_000 : 200_000));
   const startupGb = Number(arg('--startup-gb') ?? 0.1);
   const outFile = arg('--out') ?? path.join(a.root, 'bench', 'results', 'scale.json');
-  const chartDir = path.join(a.root, 'docs', 'performance');
+  const chartDir = arg('--charts') ?? path.join(a.root, 'docs', 'performance');
   const load0 = os.loadavg();
   const note =
     arg('--note') ??
