@@ -1,4 +1,5 @@
 // `npm run bench [-- --quick] [-- --repeat N] [-- --only P1,C1,F1,R,T] [-- --no-kafka] [-- --out FILE]`
+// `npm run bench -- --only S[P,SC,SG,SS] [--points ...] [--startup-gb G]`: the scale curves instead (bench/lib/scale.ts).
 //
 // The side-by-side benchmark: Samsa and a single-node Apache Kafka 4.x run at the same time on
 // fresh data directories on the same disk, each idle while the other is measured, driven by the
@@ -47,6 +48,7 @@ import {
   type Result,
   textTable,
 } from './lib/report.js';
+import { isScaleSelection, runScale } from './lib/scale.js';
 import {
   type BenchTls,
   makeBenchTls,
@@ -423,6 +425,9 @@ async function main(argv: string[]): Promise<number> {
   };
   const repeat = Number(arg('--repeat') ?? (quick ? 1 : 2));
   const only = arg('--only')?.split(',');
+  if (isScaleSelection(only)) {
+    return runScale({ argv, root, samsaMain, noKafka, repeat, quick, only: only ?? [] });
+  }
   let list = workloads(quick);
   if (only !== undefined) list = list.filter((w) => only.some((o) => w.id === o || w.id.startsWith(o)));
   // The cluster workloads alone (--only R) write their own file, next to the full run's.

@@ -99,6 +99,10 @@ export async function startSamsa(samsaMain: string, workDir: string, tls?: Broke
       listeners,
       '--override',
       `log.dirs=${dataDir}`,
+      // As scripts/kafka-start.sh configures Kafka (and config/server.properties Samsa): a group's first
+      // rebalance is not held back 3 s for more members.
+      '--override',
+      'group.initial.rebalance.delay.ms=0',
       ...tlsOverrides.flatMap((o) => ['--override', o]),
     ],
     { stdio: ['ignore', logFile, logFile], env: { ...process.env, SAMSA_LOG_LEVEL: 'warn' } },
