@@ -226,7 +226,7 @@ export class ConsumerGroup {
    * NONE, or the error of a commit: member epoch -1 is accepted when the group has no members (a commit
    * without group management); a transactional commit without member and epoch is accepted; else the member
    * must exist (UNKNOWN_MEMBER_ID), use OffsetCommit v9+ (UNSUPPORTED_VERSION) and carry its current epoch
-   * (STALE_MEMBER_EPOCH).
+   * (STALE_MEMBER_EPOCH); a classic member's generation must be its epoch (ILLEGAL_GENERATION).
    */
   validateOffsetCommit(
     memberId: string,
@@ -239,6 +239,9 @@ export class ConsumerGroup {
     if (transactional && memberEpoch === -1 && memberId === '') return ErrorCode.NONE;
     const m = this.members.get(memberId);
     if (m === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+    // A classic member commits with its generation (= its member epoch), at any version.
+    if (m.classicMemberMetadata !== null)
+      return memberEpoch === m.memberEpoch ? ErrorCode.NONE : ErrorCode.ILLEGAL_GENERATION;
     if (!transactional && apiVersion < 9) return ErrorCode.UNSUPPORTED_VERSION;
     if (memberEpoch !== m.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
     return ErrorCode.NONE;
