@@ -18,7 +18,7 @@
 import { ErrorCode } from '../../../protocol/errors.js';
 import type { GroupCoordinator } from '../coordinator.js';
 import type { ClassicGroup } from '../group.js';
-import { type EncodedRecord, groupMetadataRecord as classicGroupRecord } from '../records.js';
+import { groupMetadataRecord as classicGroupRecord, type EncodedRecord } from '../records.js';
 import { type ConsumerGroup, ConsumerGroup as Group } from './group.js';
 import { classicGroupFromConsumer, consumerMembersFromClassic } from './migration.js';
 import {

@@ -53,7 +53,10 @@ export function fail(errorCode: number, errorMessage: string | null = null): Con
 }
 
 /** Kafka's throwIfConsumerGroupHeartbeatRequestIsInvalid. */
-export function requestProblem(req: ConsumerHeartbeatRequest, assignors: readonly string[]): HeartbeatError | null {
+export function requestProblem(
+  req: ConsumerHeartbeatRequest,
+  assignors: readonly string[],
+): HeartbeatError | null {
   const invalid = (msg: string) => new HeartbeatError(ErrorCode.INVALID_REQUEST, msg);
   if (req.groupId === '') return invalid("GroupId can't be empty.");
   if (req.memberId === '' && (req.apiVersion >= 1 || req.memberEpoch !== 0))

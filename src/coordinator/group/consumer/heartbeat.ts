@@ -29,6 +29,15 @@ import type { GroupCoordinator } from '../coordinator.js';
 import { groupWriteError } from '../rebalance.js';
 import { groupMetadataRecord as classicGroupRecord, type EncodedRecord } from '../records.js';
 import { assignmentEquals, assignmentFromList, assignmentToList, isSubset } from './assignment.js';
+import { downgradeToClassicGroup, upgradeToConsumerGroup } from './convert.js';
+import {
+  ConsumerGroup,
+  type ConsumerMember,
+  LEAVE_GROUP_MEMBER_EPOCH,
+  LEAVE_GROUP_STATIC_MEMBER_EPOCH,
+  MemberState,
+  newMember,
+} from './group.js';
 import {
   type ConsumerHeartbeatRequest,
   type ConsumerHeartbeatResult,
@@ -39,15 +48,6 @@ import {
   requestProblem,
   sameCurrent,
 } from './heartbeat-request.js';
-import {
-  ConsumerGroup,
-  type ConsumerMember,
-  LEAVE_GROUP_MEMBER_EPOCH,
-  LEAVE_GROUP_STATIC_MEMBER_EPOCH,
-  MemberState,
-  newMember,
-} from './group.js';
-import { downgradeToClassicGroup, upgradeToConsumerGroup } from './convert.js';
 import { downgradeRefusal, upgradeRefusal } from './migration.js';
 import { reconcile } from './reconcile.js';
 import {
@@ -152,7 +152,8 @@ export class ConsumerHeartbeats {
         if (upgraded !== null) return upgraded;
       }
       const why =
-        reason ?? `Cannot upgrade classic group ${groupId} to consumer group: a member's metadata is malformed.`;
+        reason ??
+        `Cannot upgrade classic group ${groupId} to consumer group: a member's metadata is malformed.`;
       c.log.info('classic group not converted to a consumer group', { group: groupId, reason: why });
       throw new HeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, why);
     }
@@ -518,6 +519,5 @@ export class ConsumerHeartbeats {
     group.timers.clear();
   }
 }
-
 
 export type { ConsumerHeartbeatRequest, ConsumerHeartbeatResult } from './heartbeat-request.js';
