@@ -212,6 +212,7 @@ describe('online migration of a group with members', () => {
       join(c, { groupId: g, memberId: bm, protocols }),
     ]);
     assert.equal(ja.errorCode, ErrorCode.NONE);
+    assert.equal(jb.errorCode, ErrorCode.NONE);
     assert.equal(ja.generationId, 3);
     assert.ok(ja.leader === a || ja.leader === bm);
     const assignments = [

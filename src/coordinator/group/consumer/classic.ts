@@ -119,7 +119,7 @@ export class ClassicProtocolMembers {
       serverAssignor: null,
       subscribedTopicNames: [...sub.topics],
       subscribedTopicRegex: null,
-      memberEpoch: base.memberEpoch < 0 ? 0 : base.memberEpoch,
+      memberEpoch: Math.max(0, base.memberEpoch),
       classicMemberMetadata: {
         sessionTimeoutMs: request.sessionTimeoutMs,
         supportedProtocols: protocols.map((p) => ({ name: p.name, metadata: p.metadata })),
