@@ -13,7 +13,7 @@
 //               REBALANCE_IN_PROGRESS when the group epoch moved past its epoch meanwhile (it must rejoin).
 //   Heartbeat   restarts its session (the JoinGroup's session timeout); REBALANCE_IN_PROGRESS when it must
 //               rejoin: the group epoch is past its epoch, it has partitions to revoke, or partitions it
-//               waits for have been released.
+//               waits for have been released; it then has its rebalance timeout to rejoin or is removed.
 //   LeaveGroup  removes it (its partitions go to the others at the next assignment); when only classic
 //               members remain the group may turn classic again (convert.ts).
 // Generation and member id mismatches answer ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID / FENCED_INSTANCE_ID as
@@ -222,7 +222,9 @@ export class ClassicProtocolMembers {
       m.memberEpoch < group.groupEpoch ||
       m.state === MemberState.UNREVOKED_PARTITIONS ||
       (m.state === MemberState.UNRELEASED_PARTITIONS && !waitingOnUnreleased(group, m));
-    return rejoin ? ErrorCode.REBALANCE_IN_PROGRESS : ErrorCode.NONE;
+    if (!rejoin) return ErrorCode.NONE;
+    this.c.consumer.scheduleJoinTimeout(group, m);
+    return ErrorCode.REBALANCE_IN_PROGRESS;
   }
 
   /** LeaveGroup for members of a consumer group (classic ones, or static ones removed by instance id). */

@@ -502,6 +502,24 @@ export class ConsumerHeartbeats {
     t.rebalance.unref();
   }
 
+  /**
+   * A classic member told to rejoin (Heartbeat answered REBALANCE_IN_PROGRESS) must do so within its rebalance
+   * timeout, or it is removed (Kafka's consumer group join timeout); its JoinGroup clears the timer.
+   */
+  scheduleJoinTimeout(group: ConsumerGroup, m: ConsumerMember): void {
+    const t = group.timers.get(m.memberId);
+    if (t === undefined || t.rebalance !== null) return;
+    const epoch = m.memberEpoch;
+    const timeoutMs =
+      m.rebalanceTimeoutMs > 0 ? m.rebalanceTimeoutMs : this.c.config.consumerSessionTimeoutMs;
+    t.rebalance = setTimeout(() => {
+      t.rebalance = null;
+      if (group.member(m.memberId)?.memberEpoch === epoch)
+        this.fence(group, m.memberId, 'the classic member did not rejoin within its rebalance timeout');
+    }, timeoutMs);
+    t.rebalance.unref();
+  }
+
   private clearRebalance(group: ConsumerGroup, memberId: string): void {
     const t = group.timers.get(memberId);
     if (t?.rebalance != null) {
