@@ -201,6 +201,13 @@ export class GroupCoordinator {
     return this.loader.status(this.stateLog.partitionFor(groupId));
   }
 
+  /** The group that replaced this one by online migrations (convert.ts), else the group itself. */
+  latest(group: ClassicGroup | ConsumerGroup): ClassicGroup | ConsumerGroup {
+    let g = group;
+    while (g.successor !== null) g = g.successor;
+    return g;
+  }
+
   /** Whether the group is still the one registered (not unloaded, removed or replaced meanwhile). */
   isLive(group: ClassicGroup | ConsumerGroup): boolean {
     if (!this.active) return false;

@@ -66,6 +66,8 @@ export function upgradeToConsumerGroup(
     groupMetadataRecord(id, { epoch: group.groupEpoch, metadataHash: group.metadataHash }),
     targetMetadataRecord(id, group.assignmentEpoch, now),
   );
+  group.adoptPendingCommits(classic);
+  classic.successor = group;
   c.consumerGroups.set(id, group);
   for (const m of members) c.consumer.scheduleSession(group, m.memberId);
   c.log.info('classic group upgraded to a consumer group', {
@@ -94,6 +96,8 @@ export function downgradeToClassicGroup(
   c.consumer.stopTimers(group);
   group.dead = true;
   c.consumerGroups.delete(id);
+  classic.adoptPendingCommits(group);
+  group.successor = classic;
   c.groups.set(id, classic);
   c.metadataInLog.add(id);
   records.push(c.groupRecord(classic));

@@ -17,6 +17,7 @@
 // partition of a member's target is handed to it only when nobody else owns it (owners).
 
 import { ErrorCode } from '../../../protocol/errors.js';
+import type { ClassicGroup } from '../group.js';
 import { type Assignment, assignmentSize, emptyAssignment } from './assignment.js';
 
 /** Kafka's MemberState (the byte written in ConsumerGroupCurrentMemberAssignmentValue.State). */
@@ -105,6 +106,8 @@ export class ConsumerGroup {
   /** "topicId:partition" -> member id of its current owner. */
   private readonly owners = new Map<string, string>();
   private readonly pendingCommits = new Map<string, { topic: string; partition: number; writes: number }>();
+  /** The classic group this one was converted into (online migration): commits in flight complete there. */
+  successor: ClassicGroup | null = null;
 
   constructor(readonly groupId: string) {}
 
@@ -276,5 +279,17 @@ export class ConsumerGroup {
 
   pendingCommitPartitions(): { topic: string; partition: number }[] {
     return [...this.pendingCommits.values()].map(({ topic, partition }) => ({ topic, partition }));
+  }
+
+  pendingCommitWrites(): { topic: string; partition: number; writes: number }[] {
+    return [...this.pendingCommits.values()].map((p) => ({ ...p }));
+  }
+
+  /** Takes over the commits in flight of the group this one replaces (online migration). */
+  adoptPendingCommits(from: {
+    pendingCommitWrites(): { topic: string; partition: number; writes: number }[];
+  }): void {
+    for (const p of from.pendingCommitWrites())
+      for (let i = 0; i < p.writes; i++) this.addPendingCommit(p.topic, p.partition);
   }
 }

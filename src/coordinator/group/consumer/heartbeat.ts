@@ -161,17 +161,15 @@ export class ConsumerHeartbeats {
       throw new HeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${groupId} not found.`);
     if (classic !== undefined) {
       // An empty classic group (committed offsets only) becomes a consumer group; its offsets stay.
-      if (classic.hasPendingCommits()) {
-        throw new HeartbeatError(
-          ErrorCode.COORDINATOR_NOT_AVAILABLE,
-          `Group ${groupId} has commits in flight.`,
-        );
-      }
       c.groups.delete(groupId);
       if (c.metadataInLog.delete(groupId)) records.push(classicGroupRecord(groupId, null));
       c.log.info('empty classic group converted to a consumer group', { group: groupId });
     }
     const group = new ConsumerGroup(groupId);
+    if (classic !== undefined) {
+      group.adoptPendingCommits(classic);
+      classic.successor = group;
+    }
     this.groups.set(groupId, group);
     return group;
   }

@@ -19,7 +19,7 @@ import { type ConsumerGroup, type ConsumerMember, MemberState, newMember } from 
 /**
  * Why a ConsumerGroupHeartbeat joining a non-empty classic group cannot convert it (the error message), or
  * null when it can: the policy allows upgrades, the group is Stable, uses the consumer embedded protocol,
- * fits group.consumer.max.size and has no offset commit in flight.
+ * and fits group.consumer.max.size.
  */
 export function upgradeRefusal(
   classic: ClassicGroup,
@@ -34,8 +34,6 @@ export function upgradeRefusal(
     return `Cannot upgrade classic group ${id} to consumer group because the group size exceeds the consumer group maximum size.`;
   if (!classic.is('Stable'))
     return `Cannot upgrade classic group ${id} to consumer group because the group is not stable (${classic.state}).`;
-  if (classic.hasPendingCommits())
-    return `Cannot upgrade classic group ${id} to consumer group now: offset commits are in flight.`;
   return null;
 }
 
