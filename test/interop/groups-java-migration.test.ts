@@ -33,6 +33,43 @@ const overrides = {
   'group.consumer.heartbeat.interval.ms': '300',
 };
 
+/**
+ * Watches the members' partitions: the longest time any partition was reported owned by two members at once
+ * (each member prints its partitions after every revocation and assignment; a revocation comes before the
+ * partition is handed on, so only the pipes' delay can show an overlap).
+ */
+class OwnershipWatch {
+  readonly members: Member[] = [];
+  private since: number | null = null;
+  maxOverlapMs = 0;
+  overlaps = 0;
+
+  changed(): void {
+    const seen = new Set<number>();
+    let overlap = false;
+    for (const m of this.members) {
+      if (m.exited) continue;
+      for (const p of m.owned) {
+        if (seen.has(p)) overlap = true;
+        seen.add(p);
+      }
+    }
+    const now = Date.now();
+    if (overlap && this.since === null) {
+      this.since = now;
+      this.overlaps++;
+    } else if (!overlap && this.since !== null) {
+      this.maxOverlapMs = Math.max(this.maxOverlapMs, now - this.since);
+      this.since = null;
+    }
+  }
+
+  /** The longest overlap so far, counting one still open. */
+  longest(): number {
+    return Math.max(this.maxOverlapMs, this.since === null ? 0 : Date.now() - this.since);
+  }
+}
+
 /** A member process: its current partitions and every record (partition:offset) it read. */
 class Member {
   readonly proc: Running;
@@ -42,7 +79,16 @@ class Member {
   readonly errors: string[] = [];
   exited = false;
 
-  constructor(cp: string, bootstrap: string, groupId: string, topic: string, name: string, protocol: string) {
+  constructor(
+    cp: string,
+    bootstrap: string,
+    groupId: string,
+    topic: string,
+    name: string,
+    protocol: string,
+    watch: OwnershipWatch,
+  ) {
+    watch.members.push(this);
     const args = ['-cp', cp, 'samsa.interop.ConsumerProtocolMember', bootstrap, groupId, topic, name, '2'];
     args.push('uniform', '-', 'topic', protocol);
     this.proc = start('java', args, {
@@ -51,8 +97,10 @@ class Member {
       onStdoutLine: (line) => {
         if (!line.startsWith('{')) return;
         const ev = JSON.parse(line) as { ev: string; partitions?: number[]; p?: number; o?: number };
-        if (ev.ev === 'assigned') this.owned = ev.partitions ?? [];
-        else if (ev.ev === 'msg') this.read.add(`${ev.p}:${ev.o}`);
+        if (ev.ev === 'assigned') {
+          this.owned = ev.partitions ?? [];
+          watch.changed();
+        } else if (ev.ev === 'msg') this.read.add(`${ev.p}:${ev.o}`);
         if (ev.ev !== 'msg' && ev.ev !== 'commit' && this.lines.length < 60) this.lines.push(line);
       },
       onStderrLine: (line) => {
@@ -136,8 +184,9 @@ describe(`interop: Java consumers, online migration classic <-> consumer, agains
         next[p]! += perPartition;
       }
     };
+    const watch = new OwnershipWatch();
     const member = (groupId: string, name: string, protocol: string) => {
-      const m = new Member(cp, broker.bootstrap, groupId, topic, name, protocol);
+      const m = new Member(cp, broker.bootstrap, groupId, topic, name, protocol, watch);
       running.push(m);
       return m;
     };
@@ -145,12 +194,12 @@ describe(`interop: Java consumers, online migration classic <-> consumer, agains
       await producer.disconnect();
       await admin.disconnect();
     };
-    return { broker, admin, topic, produced, produce, member, close, next };
+    return { broker, admin, topic, produced, produce, member, close, next, watch };
   }
 
   test('two classic members, a consumer-protocol member joins (upgrade) and leaves (downgrade)', {
     timeout: 240_000,
-  }, async () => {
+  }, async (t) => {
     const s = await setup({});
     await withBrokerLogs(s.broker, async () => {
       const groupId = `migration-g-${Date.now()}`;
@@ -191,6 +240,10 @@ describe(`interop: Java consumers, online migration classic <-> consumer, agains
       assert.equal(d.state, 'Stable');
       await s.produce(20);
       await until('every record to be read', readAll, 60_000, show([a, b, c]));
+
+      // No partition had two owners beyond the delay of the members' output pipes.
+      t.diagnostic(`overlaps seen: ${s.watch.overlaps}, longest ${s.watch.longest()} ms`);
+      assert.ok(s.watch.longest() < 1000, `a partition had two owners for ${s.watch.longest()} ms`);
 
       // The committed offsets reach the end of every partition.
       const committed = async () => {
