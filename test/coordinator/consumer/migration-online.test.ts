@@ -19,6 +19,7 @@ import {
   assignment,
   commit,
   createTopic,
+  eventually,
   heartbeat,
   join,
   joinNew,
@@ -277,6 +278,48 @@ describe('online upgrade refused', () => {
         protocols: [{ name: 'range', metadata: subscription(['t6']) }],
       });
       assert.equal(j.errorCode, ErrorCode.NONE, 'a third classic member joins the classic group');
+    } finally {
+      c.close();
+      await b.stop(true);
+    }
+  });
+});
+
+describe('downgrade by session expiry, and protocol checks of classic members', () => {
+  it("the consumer-protocol member's session ends: the group turns classic", async () => {
+    const b = await startInProcess({
+      ...base,
+      'group.consumer.min.session.timeout.ms': '500',
+      'group.consumer.session.timeout.ms': '800',
+      'group.consumer.min.heartbeat.interval.ms': '100',
+      'group.consumer.heartbeat.interval.ms': '200',
+    });
+    const c = await b.connect();
+    try {
+      assert.equal(await createTopic(c, 't6', 6), ErrorCode.NONE);
+      const { a } = await stableClassicGroup(c, 'g-expire');
+      assert.equal((await consumerHeartbeat(c, 'g-expire', 0)).errorCode, ErrorCode.NONE);
+      // A classic member offering none of the group's classic protocols is refused.
+      const odd = await join(c, {
+        groupId: 'g-expire',
+        memberId: 'odd-member',
+        protocols: [{ name: 'roundrobin', metadata: subscription(['t6']) }],
+      });
+      assert.equal(odd.errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+      const other = await join(c, { groupId: 'g-expire', memberId: 'x', protocolType: 'connect' });
+      assert.equal(other.errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+      // The consumer-protocol member stops heartbeating; the classic members' sessions (10 s) outlast its.
+      await eventually(async () => {
+        const d = await describeConsumer(c, 'g-expire');
+        return d.errorCode === ErrorCode.GROUP_ID_NOT_FOUND;
+      }, 10_000);
+      const dg = (await c.send(ApiKey.DescribeGroups, 5, {
+        groups: ['g-expire'],
+        includeAuthorizedOperations: false,
+      })) as DescribeGroupsResponse;
+      assert.equal(dg.groups[0]!.groupState, 'PreparingRebalance');
+      assert.equal(dg.groups[0]!.members.length, 2);
+      assert.notEqual(await heartbeat(c, 'g-expire', 1, a), ErrorCode.UNKNOWN_MEMBER_ID);
     } finally {
       c.close();
       await b.stop(true);

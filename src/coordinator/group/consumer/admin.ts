@@ -199,8 +199,9 @@ export class ConsumerGroupAdmin {
   }
 
   /**
-   * A JoinGroup for the id of a consumer group: an empty one is dropped (its records tombstoned, its offsets
-   * kept) so the classic group takes over; a non-empty one refuses (INCONSISTENT_GROUP_PROTOCOL).
+   * A JoinGroup for the id of an empty consumer group: it is dropped (its records tombstoned, its offsets kept)
+   * so the classic group takes over. One with members takes the JoinGroup as a classic member (classic.ts);
+   * here a dead one or one with commits in flight refuses (INCONSISTENT_GROUP_PROTOCOL).
    */
   yieldToClassic(groupId: string): number {
     const c = this.c;

@@ -77,6 +77,14 @@ export class ClassicProtocolMembers {
         'A classic member of a consumer group must use the consumer embedded protocol.',
       );
     }
+    // Its protocols must meet those every other classic member supports (Kafka's supportsClassicProtocols).
+    const common = commonProtocols(group, request.memberId);
+    if (common !== null && !protocols.some((p) => common.has(p.name))) {
+      throw new HeartbeatError(
+        ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
+        'The member supports none of the protocols of the classic members of the group.',
+      );
+    }
     const unknown = request.memberId === '';
     const memberId = unknown ? newMemberId() : request.memberId;
     let before = group.member(memberId);
@@ -279,4 +287,15 @@ function waitingOnUnreleased(group: ConsumerGroup, m: ConsumerMember): boolean {
     }
   }
   return false;
+}
+
+/** The protocol names every classic member (except `exceptId`) supports; null when there is none. */
+function commonProtocols(group: ConsumerGroup, exceptId: string): Set<string> | null {
+  let common: Set<string> | null = null;
+  for (const m of group.members.values()) {
+    if (m.memberId === exceptId || m.classicMemberMetadata === null) continue;
+    const names = new Set(m.classicMemberMetadata.supportedProtocols.map((p) => p.name));
+    common = common === null ? names : new Set([...common].filter((n: string) => names.has(n)));
+  }
+  return common;
 }

@@ -428,8 +428,13 @@ export class ConsumerHeartbeats {
     const refusal = downgradeRefusal(group, memberId, this.c.config);
     const wasConsumer = group.member(memberId)?.classicMemberMetadata === null;
     if (refusal === null) {
-      downgradeToClassicGroup(this.c, group, memberId, records, Date.now());
-      return;
+      try {
+        downgradeToClassicGroup(this.c, group, memberId, records, Date.now());
+        return;
+      } catch (err) {
+        // No protocol all the classic members support (checked before anything changes): stays a consumer group.
+        this.c.log.warn('consumer group not downgraded', { group: group.groupId, error: err });
+      }
     }
     if (wasConsumer && [...group.members.values()].some((m) => m.classicMemberMetadata !== null)) {
       this.c.log.info('consumer group not downgraded', { group: group.groupId, reason: refusal });
