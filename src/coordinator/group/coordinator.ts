@@ -3,7 +3,9 @@
 // classic protocol). The rebalance protocol lives in join.ts and rebalance.ts, the group state machine in
 // group.ts, committed offsets in commits.ts, partition ownership in loader.ts, the durable state in
 // __consumer_offsets (state-log.ts, records.ts). KIP-848 consumer groups (ConsumerGroupHeartbeat: the broker
-// assigns, members reconcile) live in consumer/ and in `consumerGroups`; a group id is either kind, never both.
+// assigns, members reconcile) live in consumer/ and in `consumerGroups`; a group id is either kind, never both
+// (a group with members converts online between them: consumer/convert.ts; classic members of a consumer group:
+// consumer/classic.ts).
 //
 // Ownership. Group G belongs to partition partitionFor(G) of __consumer_offsets and is coordinated by that
 // partition's leader. The replica manager reports leadership changes (onElection / onResignation, wired in

@@ -19,8 +19,13 @@
 // ahead of the log until the next load (Kafka reverts it; a member that then meets a new coordinator is
 // fenced and rejoins).
 //
+// Online migration (convert.ts, classic.ts): a member joining a Stable classic group of the consumer embedded
+// protocol converts it into a consumer group (group.consumer.migration.policy); its classic members stay and
+// keep using JoinGroup/SyncGroup/Heartbeat. When a member leaves or is fenced and only classic members remain,
+// the group converts back to a classic group and rebalances (removeOrDowngrade).
+//
 // Timers: a member's session (the group's consumer.session.timeout.ms, else group.consumer.session.timeout.ms;
-// the group's configs are read when a member joins, consumer.heartbeat.interval.ms likewise) restarts with each heartbeat; when it ends
+// the group's configs are read when a member joins, consumer.heartbeat.interval.ms likewise) restarts with each heartbeat (a classic member's: the session timeout of its JoinGroup); when it ends
 // the member is removed and the group epoch bumped. A member that must revoke partitions has its rebalance
 // timeout to do so, or it is removed the same way.
 
@@ -146,8 +151,10 @@ export class ConsumerHeartbeats {
       (!classic.is('Empty') || classic.size > 0 || classic.pendingMembers.size > 0)
     ) {
       // A classic group with members: converted online when the policy and its state allow (convert.ts).
+      if (!create)
+        throw new HeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${groupId} is not a consumer group.`);
       const reason = upgradeRefusal(classic, c.config);
-      if (reason === null && create) {
+      if (reason === null) {
         const upgraded = upgradeToConsumerGroup(c, classic, records, Date.now());
         if (upgraded !== null) return upgraded;
       }
