@@ -197,70 +197,74 @@ describe(`interop: Java consumers, online migration classic <-> consumer, agains
     return { broker, admin, topic, produced, produce, member, close, next, watch };
   }
 
-  test('two classic members, a consumer-protocol member joins (upgrade) and leaves (downgrade)', {
-    timeout: 240_000,
-  }, async (t) => {
-    const s = await setup({});
-    await withBrokerLogs(s.broker, async () => {
-      const groupId = `migration-g-${Date.now()}`;
-      await s.produce(20);
-      const a = s.member(groupId, 'a', 'classic');
-      const b = s.member(groupId, 'b', 'classic');
-      await until('a and b to share the partitions', () => settled([a, b], 3), 60_000, show([a, b]));
-      let d = (await s.admin.describeGroups([groupId])).groups[0]!;
-      assert.equal(d.protocol, 'range', 'a classic group of the range assignor');
+  for (const [classic, assignor] of [
+    ['classic', 'range'],
+    ['classic-coop', 'cooperative-sticky'],
+  ] as const)
+    test(`two classic members (${assignor}), a consumer-protocol member joins (upgrade) and leaves (downgrade)`, {
+      timeout: 240_000,
+    }, async (t) => {
+      const s = await setup({});
+      await withBrokerLogs(s.broker, async () => {
+        const groupId = `migration-g-${Date.now()}`;
+        await s.produce(20);
+        const a = s.member(groupId, 'a', classic);
+        const b = s.member(groupId, 'b', classic);
+        await until('a and b to share the partitions', () => settled([a, b], 3), 60_000, show([a, b]));
+        let d = (await s.admin.describeGroups([groupId])).groups[0]!;
+        assert.equal(d.protocol, assignor, 'a classic group of the assignor');
 
-      // Upgrade: the consumer-protocol member joins the Stable classic group.
-      await s.produce(20);
-      const c = s.member(groupId, 'c', 'consumer');
-      await until(
-        'a, b and c to own two partitions each',
-        () => settled([a, b, c], 2),
-        90_000,
-        show([a, b, c]),
-      );
-      d = (await s.admin.describeGroups([groupId])).groups[0]!;
-      assert.equal(d.protocol, 'uniform', 'a consumer group now (its broker-side assignor)');
-      assert.equal(d.members.length, 3);
-      await s.produce(20);
-      const readAll = () => [...s.produced].every((k) => a.read.has(k) || b.read.has(k) || c.read.has(k));
-      await until('every record to be read', readAll, 60_000, show([a, b, c]));
+        // Upgrade: the consumer-protocol member joins the Stable classic group.
+        await s.produce(20);
+        const c = s.member(groupId, 'c', 'consumer');
+        await until(
+          'a, b and c to own two partitions each',
+          () => settled([a, b, c], 2),
+          90_000,
+          show([a, b, c]),
+        );
+        d = (await s.admin.describeGroups([groupId])).groups[0]!;
+        assert.equal(d.protocol, 'uniform', 'a consumer group now (its broker-side assignor)');
+        assert.equal(d.members.length, 3);
+        await s.produce(20);
+        const readAll = () => [...s.produced].every((k) => a.read.has(k) || b.read.has(k) || c.read.has(k));
+        await until('every record to be read', readAll, 60_000, show([a, b, c]));
 
-      // Downgrade: the consumer-protocol member leaves; the classic members get everything in a classic group.
-      c.proc.kill('SIGTERM');
-      await c.proc.done.catch(() => {});
-      await until(
-        'a and b to own three partitions each again',
-        () => settled([a, b], 3),
-        90_000,
-        show([a, b, c]),
-      );
-      d = (await s.admin.describeGroups([groupId])).groups[0]!;
-      assert.equal(d.protocol, 'range', 'a classic group again');
-      assert.equal(d.state, 'Stable');
-      await s.produce(20);
-      await until('every record to be read', readAll, 60_000, show([a, b, c]));
+        // Downgrade: the consumer-protocol member leaves; the classic members get everything in a classic group.
+        c.proc.kill('SIGTERM');
+        await c.proc.done.catch(() => {});
+        await until(
+          'a and b to own three partitions each again',
+          () => settled([a, b], 3),
+          90_000,
+          show([a, b, c]),
+        );
+        d = (await s.admin.describeGroups([groupId])).groups[0]!;
+        assert.equal(d.protocol, assignor, 'a classic group again');
+        assert.equal(d.state, 'Stable');
+        await s.produce(20);
+        await until('every record to be read', readAll, 60_000, show([a, b, c]));
 
-      // No partition had two owners beyond the delay of the members' output pipes.
-      t.diagnostic(`overlaps seen: ${s.watch.overlaps}, longest ${s.watch.longest()} ms`);
-      assert.ok(s.watch.longest() < 1000, `a partition had two owners for ${s.watch.longest()} ms`);
+        // No partition had two owners beyond the delay of the members' output pipes.
+        t.diagnostic(`overlaps seen: ${s.watch.overlaps}, longest ${s.watch.longest()} ms`);
+        assert.ok(s.watch.longest() < 1000, `a partition had two owners for ${s.watch.longest()} ms`);
 
-      // The committed offsets reach the end of every partition.
-      const committed = async () => {
-        const o = await s.admin.fetchOffsets({ groupId, topics: [s.topic] });
-        return o[0]!.partitions.every((p) => Number(p.offset) === s.next[p.partition]);
-      };
-      const deadline = Date.now() + 30_000;
-      while (!(await committed())) {
-        assert.ok(Date.now() < deadline, 'offsets committed to the end');
-        await sleep(200);
-      }
-      a.proc.kill('SIGTERM');
-      b.proc.kill('SIGTERM');
-      await Promise.all([a.proc.done.catch(() => {}), b.proc.done.catch(() => {})]);
+        // The committed offsets reach the end of every partition.
+        const committed = async () => {
+          const o = await s.admin.fetchOffsets({ groupId, topics: [s.topic] });
+          return o[0]!.partitions.every((p) => Number(p.offset) === s.next[p.partition]);
+        };
+        const deadline = Date.now() + 30_000;
+        while (!(await committed())) {
+          assert.ok(Date.now() < deadline, 'offsets committed to the end');
+          await sleep(200);
+        }
+        a.proc.kill('SIGTERM');
+        b.proc.kill('SIGTERM');
+        await Promise.all([a.proc.done.catch(() => {}), b.proc.done.catch(() => {})]);
+      });
+      await s.close();
     });
-    await s.close();
-  });
 
   test('policy disabled: the consumer-protocol member is refused, the classic members undisturbed', {
     timeout: 180_000,
