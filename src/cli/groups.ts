@@ -209,7 +209,7 @@ async function describe(cluster: Cluster, groupId: string): Promise<number> {
     lines.push(`Consumer group '${groupId}' has no active members.`);
   } else {
     const rows = [['CONSUMER-ID', 'GROUP-INSTANCE-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', 'ASSIGNMENT']];
-    if (cg !== null) rows[0]?.push('MEMBER-EPOCH', 'TARGET-ASSIGNMENT');
+    if (cg !== null) rows[0]?.push('MEMBER-EPOCH', 'TARGET-ASSIGNMENT', 'PROTOCOL');
     for (const m of g.members) {
       const a = g.protocolType === 'consumer' ? decodeAssignment(m.memberAssignment) : null;
       let count = '-';
@@ -229,6 +229,8 @@ async function describe(cluster: Cluster, groupId: string): Promise<number> {
         row.push(
           cm === undefined ? '-' : String(cm.memberEpoch),
           cm === undefined ? '-' : named(cm.targetAssignment),
+          // A classic member (JoinGroup/SyncGroup) of a consumer group during an online migration.
+          cm?.memberType === 0 ? 'classic' : cm?.memberType === 1 ? 'consumer' : '-',
         );
       rows.push(row);
     }

@@ -157,7 +157,7 @@ describe('samsa groups', () => {
     );
     assert.match(
       r.stdout,
-      /^cli-member\s+-\s+\/127\.0\.0\.1\s+samsa-client\s+3\s+cli-t\(0,1,2\)\s+1\s+cli-t\(0,1,2\)$/m,
+      /^cli-member\s+-\s+\/127\.0\.0\.1\s+samsa-client\s+3\s+cli-t\(0,1,2\)\s+1\s+cli-t\(0,1,2\)\s+consumer$/m,
     );
   });
 

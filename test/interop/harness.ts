@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,10 +128,20 @@ const javaDir = (): string => join(repoRoot(), 'test', 'interop', 'java');
 /** The Java interop client's jar, built with Maven (offline when ~/.m2 has everything) if missing. */
 export async function javaClientJar(): Promise<string> {
   const jar = join(javaDir(), 'target', 'samsa-interop.jar');
-  if (!existsSync(jar)) {
+  if (!existsSync(jar) || newestSource(join(javaDir(), 'src')) > statSync(jar).mtimeMs) {
     await run('mvn', ['-q', '-B', '-Dstyle.color=never', 'package'], { cwd: javaDir(), timeoutMs: 600_000 });
   }
   return jar;
+}
+
+/** The newest modification time of the files under dir (a stale jar is rebuilt). */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
+  }
+  return newest;
 }
 
 export function clientScript(file: string): string {

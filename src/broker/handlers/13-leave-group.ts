@@ -16,7 +16,7 @@ export const leaveGroup = defineHandler<LeaveGroupRequest, LeaveGroupResponseInp
   name: 'LeaveGroup',
   minVersion: 0,
   maxVersion: 5,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const v = ctx.apiVersion;
     const denied = groupDenial(ctx, 'READ', req.groupId);
     if (denied !== 0) return { throttleTimeMs: 0, errorCode: denied, members: [] };
@@ -28,7 +28,7 @@ export const leaveGroup = defineHandler<LeaveGroupRequest, LeaveGroupResponseInp
             reason: m.reason,
           }))
         : [{ memberId: req.memberId, groupInstanceId: null, reason: null }];
-    const res = ctx.broker.groups.leave(req.groupId, members);
+    const res = await ctx.broker.groups.leave(req.groupId, members);
     if (v >= 3) return { throttleTimeMs: 0, errorCode: res.errorCode, members: res.members };
     // One member: its error is the response's.
     const errorCode =

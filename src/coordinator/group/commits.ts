@@ -116,14 +116,16 @@ export class OffsetCommits {
     const err = await c.write(req.groupId, records, now, {
       onAppended: (baseOffset) => setRecordOffsets(accepted, baseOffset),
     });
-    for (const a of accepted) group.removePendingCommit(a.topic, a.partition);
+    // A group converted meanwhile (online migration) handed its commits in flight to its successor.
+    const current = c.latest(group);
+    for (const a of accepted) current.removePendingCommit(a.topic, a.partition);
     // A group being deleted (Dead, still registered) takes the value too: its deletion's tombstones come
     // later in the log and remove it, or the deletion fails and the group keeps it. A group that left
     // memory (unloaded, or removed by retention) takes nothing: whoever loads the partition reads the log.
-    const live = c.isLive(group);
+    const live = c.isLive(current);
     if (err !== ErrorCode.NONE) {
       for (const a of accepted) a.out.errorCode = commitWriteError(err);
-      if (live) c.maybeDropUnused(group);
+      if (live) c.maybeDropUnused(current);
     } else if (live) {
       // A transaction's commit of a newer record may have completed first (txn-offsets.ts).
       for (const a of accepted) c.offsets.putIfNewer(req.groupId, a.topic, a.partition, a.value);
@@ -163,7 +165,8 @@ export class OffsetCommits {
     });
     if (err !== ErrorCode.NONE) {
       for (const a of accepted) a.out.errorCode = commitWriteError(err);
-      if (c.isLive(group)) c.maybeDropUnused(group);
+      const current = c.latest(group);
+      if (c.isLive(current)) c.maybeDropUnused(current);
     }
     return out;
   }
@@ -368,7 +371,7 @@ export class OffsetCommits {
       },
     });
     if (err !== ErrorCode.NONE) return { errorCode: commitWriteError(err), topics: [] };
-    if (c.isLive(group)) {
+    if (c.isLive(c.latest(group))) {
       // What older records put there goes: offsets and transactions' pending ones (as a load replays it).
       deleted.forEach((d, i) => {
         c.offsets.deleteIfOlder(groupId, d.topic, d.partition, baseOffset + i);

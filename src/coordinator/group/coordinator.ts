@@ -3,7 +3,9 @@
 // classic protocol). The rebalance protocol lives in join.ts and rebalance.ts, the group state machine in
 // group.ts, committed offsets in commits.ts, partition ownership in loader.ts, the durable state in
 // __consumer_offsets (state-log.ts, records.ts). KIP-848 consumer groups (ConsumerGroupHeartbeat: the broker
-// assigns, members reconcile) live in consumer/ and in `consumerGroups`; a group id is either kind, never both.
+// assigns, members reconcile) live in consumer/ and in `consumerGroups`; a group id is either kind, never both
+// (a group with members converts online between them: consumer/convert.ts; classic members of a consumer group:
+// consumer/classic.ts).
 //
 // Ownership. Group G belongs to partition partitionFor(G) of __consumer_offsets and is coordinated by that
 // partition's leader. The replica manager reports leadership changes (onElection / onResignation, wired in
@@ -55,6 +57,7 @@ import {
 } from './commits.js';
 import { type GroupCoordinatorConfig, groupCoordinatorConfig } from './config.js';
 import { ConsumerGroupAdmin } from './consumer/admin.js';
+import { ClassicProtocolMembers } from './consumer/classic.js';
 import type { ConsumerGroup, ConsumerGroupState } from './consumer/group.js';
 import {
   type ConsumerHeartbeatRequest,
@@ -119,6 +122,8 @@ export class GroupCoordinator {
   readonly consumerGroups = new Map<string, ConsumerGroup>();
   /** ConsumerGroupHeartbeat (consumer/heartbeat.ts). */
   readonly consumer: ConsumerHeartbeats;
+  /** JoinGroup/SyncGroup/Heartbeat/LeaveGroup of classic members in consumer groups (consumer/classic.ts). */
+  readonly classicMembers: ClassicProtocolMembers;
   /** Describe, list, delete and offsets retention of consumer groups (consumer/admin.ts). */
   readonly consumerAdmin: ConsumerGroupAdmin;
   /** Their committed offsets. */
@@ -147,6 +152,7 @@ export class GroupCoordinator {
     this.commits = new OffsetCommits(this);
     this.loader = new PartitionLoader(this, host);
     this.consumer = new ConsumerHeartbeats(this);
+    this.classicMembers = new ClassicProtocolMembers(this);
     this.consumerAdmin = new ConsumerGroupAdmin(this);
   }
 
@@ -197,6 +203,13 @@ export class GroupCoordinator {
     return this.loader.status(this.stateLog.partitionFor(groupId));
   }
 
+  /** The group that replaced this one by online migrations (convert.ts), else the group itself. */
+  latest(group: ClassicGroup | ConsumerGroup): ClassicGroup | ConsumerGroup {
+    let g = group;
+    while (g.successor !== null) g = g.successor;
+    return g;
+  }
+
   /** Whether the group is still the one registered (not unloaded, removed or replaced meanwhile). */
   isLive(group: ClassicGroup | ConsumerGroup): boolean {
     if (!this.active) return false;
@@ -212,19 +225,44 @@ export class GroupCoordinator {
   // ---- the rebalance protocol (join.ts, rebalance.ts) ----------------------------------------
 
   join(req: JoinRequest): Promise<JoinResult> {
+    const cfg = this.config;
+    const consumerGroup = this.classicMembersGroup(req.groupId);
+    if (
+      consumerGroup !== undefined &&
+      req.sessionTimeoutMs >= cfg.minSessionTimeoutMs &&
+      req.sessionTimeoutMs <= cfg.maxSessionTimeoutMs
+    )
+      return this.classicMembers.join(consumerGroup, req);
     return this.joiner.join(req);
   }
 
   sync(req: SyncRequest): Promise<SyncResult> {
+    const consumerGroup = this.classicMembersGroup(req.groupId);
+    if (consumerGroup !== undefined) return Promise.resolve(this.classicMembers.sync(consumerGroup, req));
     return this.rebalancer.sync(req);
   }
 
   heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
+    const consumerGroup = this.classicMembersGroup(groupId);
+    if (consumerGroup !== undefined)
+      return this.classicMembers.heartbeat(consumerGroup, memberId, groupInstanceId, generationId);
     return this.rebalancer.heartbeat(groupId, memberId, groupInstanceId, generationId);
   }
 
-  leave(groupId: string, members: readonly MemberIdentity[]): LeaveResult {
+  leave(groupId: string, members: readonly MemberIdentity[]): LeaveResult | Promise<LeaveResult> {
+    const consumerGroup = this.classicMembersGroup(groupId);
+    if (consumerGroup !== undefined) return this.classicMembers.leave(consumerGroup, members);
     return this.rebalancer.leave(groupId, members);
+  }
+
+  /**
+   * The consumer group (with members) a classic-protocol request for this id goes to (consumer/classic.ts);
+   * undefined when the classic path answers (no such group, an empty one, not coordinated here).
+   */
+  private classicMembersGroup(groupId: string): ConsumerGroup | undefined {
+    if (groupId === '' || this.groupStatus(groupId) !== ErrorCode.NONE) return undefined;
+    const group = this.consumerGroups.get(groupId);
+    return group === undefined || group.dead || group.members.size === 0 ? undefined : group;
   }
 
   // ---- committed offsets (commits.ts) --------------------------------------------------------
@@ -319,6 +357,13 @@ export class GroupCoordinator {
    * once it is committed, with NONE or the write's error (unmapped: see groupWriteError).
    */
   storeGroup(group: ClassicGroup, assignment?: ReadonlyMap<string, Buffer>): Promise<number> {
+    // Counted from the append on: a record that did not commit may still be in the log.
+    this.metadataInLog.add(group.groupId);
+    return this.write(group.groupId, [this.groupRecord(group, assignment)], Date.now());
+  }
+
+  /** The group's metadata record (assignment: the given one, else each member's current). */
+  groupRecord(group: ClassicGroup, assignment?: ReadonlyMap<string, Buffer>): EncodedRecord {
     const value = {
       protocolType: group.protocolType,
       generation: group.generationId,
@@ -336,9 +381,7 @@ export class GroupCoordinator {
         assignment: assignment?.get(m.memberId) ?? m.assignment,
       })),
     };
-    // Counted from the append on: a record that did not commit may still be in the log.
-    this.metadataInLog.add(group.groupId);
-    return this.write(group.groupId, [groupMetadataRecord(group.groupId, value)], Date.now());
+    return groupMetadataRecord(group.groupId, value);
   }
 
   /** Appends a group's records to __consumer_offsets; resolves once committed (state-log.ts). */

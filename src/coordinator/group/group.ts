@@ -34,6 +34,7 @@ import { randomUUID } from 'node:crypto';
 import type { ConsumerProtocolSubscription } from '../../protocol/generated/consumer-protocol-subscription.js';
 import { decodeConsumerProtocolSubscription } from '../../protocol/generated/consumer-protocol-subscription.js';
 import { Reader } from '../../protocol/reader.js';
+import type { ConsumerGroup } from './consumer/group.js';
 import type { ClassicMember, Protocol } from './member.js';
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
@@ -74,6 +75,8 @@ export class ClassicGroup {
   syncTimer: NodeJS.Timeout | null = null;
   /** Offset commits appended and not yet committed, per topic-partition (Kafka's pendingOffsetCommits). */
   private readonly pendingCommits = new Map<string, { topic: string; partition: number; writes: number }>();
+  /** The consumer group this one was converted into (online migration): commits in flight complete there. */
+  successor: ConsumerGroup | null = null;
 
   constructor(
     readonly groupId: string,
@@ -339,6 +342,17 @@ export class ClassicGroup {
   /** The topic-partitions with a commit in flight (a deletion tombstones them too). */
   pendingCommitPartitions(): { topic: string; partition: number }[] {
     return [...this.pendingCommits.values()].map(({ topic, partition }) => ({ topic, partition }));
+  }
+
+  /** Takes over the commits in flight of the group this one replaces (online migration). */
+  adoptPendingCommits(from: ConsumerGroup): void {
+    for (const p of from.pendingCommitWrites())
+      for (let i = 0; i < p.writes; i++) this.addPendingCommit(p.topic, p.partition);
+  }
+
+  /** The commits in flight with their count of writes (handed to the group that replaces this one). */
+  pendingCommitWrites(): { topic: string; partition: number; writes: number }[] {
+    return [...this.pendingCommits.values()].map((p) => ({ ...p }));
   }
 }
 

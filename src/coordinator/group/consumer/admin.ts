@@ -26,6 +26,7 @@ import {
 } from './records.js';
 
 const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
+const MEMBER_TYPE_CLASSIC = 0;
 const MEMBER_TYPE_CONSUMER = 1;
 
 export class ConsumerGroupAdmin {
@@ -76,7 +77,7 @@ export class ConsumerGroupAdmin {
         subscribedTopicRegex: m.subscribedTopicRegex,
         assignment: { topicPartitions: this.named(m.assignedPartitions) },
         targetAssignment: { topicPartitions: this.named(group.target(m.memberId)) },
-        memberType: MEMBER_TYPE_CONSUMER,
+        memberType: m.classicMemberMetadata === null ? MEMBER_TYPE_CONSUMER : MEMBER_TYPE_CLASSIC,
       })),
     };
   }
@@ -151,7 +152,7 @@ export class ConsumerGroupAdmin {
   }
 
   /** Tombstones of an empty group: its assignment metadata, regular expressions and metadata (Kafka's order). */
-  private groupTombstones(group: ConsumerGroup): EncodedRecord[] {
+  groupTombstones(group: ConsumerGroup): EncodedRecord[] {
     const id = group.groupId;
     return [
       ...[...group.resolvedRegexes.keys()].map((r) => regexRecord(id, r, null)),
@@ -198,8 +199,9 @@ export class ConsumerGroupAdmin {
   }
 
   /**
-   * A JoinGroup for the id of a consumer group: an empty one is dropped (its records tombstoned, its offsets
-   * kept) so the classic group takes over; a non-empty one refuses (INCONSISTENT_GROUP_PROTOCOL).
+   * A JoinGroup for the id of an empty consumer group: it is dropped (its records tombstoned, its offsets kept)
+   * so the classic group takes over. One with members takes the JoinGroup as a classic member (classic.ts);
+   * here a dead one or one with commits in flight refuses (INCONSISTENT_GROUP_PROTOCOL).
    */
   yieldToClassic(groupId: string): number {
     const c = this.c;

@@ -17,6 +17,7 @@
 // partition of a member's target is handed to it only when nobody else owns it (owners).
 
 import { ErrorCode } from '../../../protocol/errors.js';
+import type { ClassicGroup } from '../group.js';
 import { type Assignment, assignmentSize, emptyAssignment } from './assignment.js';
 
 /** Kafka's MemberState (the byte written in ConsumerGroupCurrentMemberAssignmentValue.State). */
@@ -105,6 +106,8 @@ export class ConsumerGroup {
   /** "topicId:partition" -> member id of its current owner. */
   private readonly owners = new Map<string, string>();
   private readonly pendingCommits = new Map<string, { topic: string; partition: number; writes: number }>();
+  /** The classic group this one was converted into (online migration): commits in flight complete there. */
+  successor: ClassicGroup | null = null;
 
   constructor(readonly groupId: string) {}
 
@@ -226,7 +229,7 @@ export class ConsumerGroup {
    * NONE, or the error of a commit: member epoch -1 is accepted when the group has no members (a commit
    * without group management); a transactional commit without member and epoch is accepted; else the member
    * must exist (UNKNOWN_MEMBER_ID), use OffsetCommit v9+ (UNSUPPORTED_VERSION) and carry its current epoch
-   * (STALE_MEMBER_EPOCH).
+   * (STALE_MEMBER_EPOCH); a classic member's generation must be its epoch (ILLEGAL_GENERATION).
    */
   validateOffsetCommit(
     memberId: string,
@@ -239,6 +242,9 @@ export class ConsumerGroup {
     if (transactional && memberEpoch === -1 && memberId === '') return ErrorCode.NONE;
     const m = this.members.get(memberId);
     if (m === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+    // A classic member commits with its generation (= its member epoch), at any version.
+    if (m.classicMemberMetadata !== null)
+      return memberEpoch === m.memberEpoch ? ErrorCode.NONE : ErrorCode.ILLEGAL_GENERATION;
     if (!transactional && apiVersion < 9) return ErrorCode.UNSUPPORTED_VERSION;
     if (memberEpoch !== m.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
     return ErrorCode.NONE;
@@ -273,5 +279,17 @@ export class ConsumerGroup {
 
   pendingCommitPartitions(): { topic: string; partition: number }[] {
     return [...this.pendingCommits.values()].map(({ topic, partition }) => ({ topic, partition }));
+  }
+
+  pendingCommitWrites(): { topic: string; partition: number; writes: number }[] {
+    return [...this.pendingCommits.values()].map((p) => ({ ...p }));
+  }
+
+  /** Takes over the commits in flight of the group this one replaces (online migration). */
+  adoptPendingCommits(from: {
+    pendingCommitWrites(): { topic: string; partition: number; writes: number }[];
+  }): void {
+    for (const p of from.pendingCommitWrites())
+      for (let i = 0; i < p.writes; i++) this.addPendingCommit(p.topic, p.partition);
   }
 }

@@ -19,8 +19,13 @@
 // ahead of the log until the next load (Kafka reverts it; a member that then meets a new coordinator is
 // fenced and rejoins).
 //
+// Online migration (convert.ts, classic.ts): a member joining a Stable classic group of the consumer embedded
+// protocol converts it into a consumer group (group.consumer.migration.policy); its classic members stay and
+// keep using JoinGroup/SyncGroup/Heartbeat. When a member leaves or is fenced and only classic members remain,
+// the group converts back to a classic group and rebalances (removeOrDowngrade).
+//
 // Timers: a member's session (the group's consumer.session.timeout.ms, else group.consumer.session.timeout.ms;
-// the group's configs are read when a member joins, consumer.heartbeat.interval.ms likewise) restarts with each heartbeat; when it ends
+// the group's configs are read when a member joins, consumer.heartbeat.interval.ms likewise) restarts with each heartbeat (a classic member's: the session timeout of its JoinGroup); when it ends
 // the member is removed and the group epoch bumped. A member that must revoke partitions has its rebalance
 // timeout to do so, or it is removed the same way.
 
@@ -29,6 +34,7 @@ import type { GroupCoordinator } from '../coordinator.js';
 import { groupWriteError } from '../rebalance.js';
 import { groupMetadataRecord as classicGroupRecord, type EncodedRecord } from '../records.js';
 import { assignmentEquals, assignmentFromList, assignmentToList, isSubset } from './assignment.js';
+import { downgradeToClassicGroup, upgradeToConsumerGroup } from './convert.js';
 import {
   ConsumerGroup,
   type ConsumerMember,
@@ -37,7 +43,17 @@ import {
   MemberState,
   newMember,
 } from './group.js';
-import { upgradeRefusal } from './migration.js';
+import {
+  type ConsumerHeartbeatRequest,
+  type ConsumerHeartbeatResult,
+  fail,
+  HeartbeatError,
+  metadataChanged,
+  newMemberId,
+  requestProblem,
+  sameCurrent,
+} from './heartbeat-request.js';
+import { downgradeRefusal, upgradeRefusal } from './migration.js';
 import { reconcile } from './reconcile.js';
 import {
   currentAssignmentRecord,
@@ -46,91 +62,6 @@ import {
   targetMemberRecord,
 } from './records.js';
 import { assignorNames, assignTargets, refreshRegexes, sameNames, subscribedTopics } from './target.js';
-import { compileTopicRegex } from './topics.js';
-
-export interface ConsumerHeartbeatRequest {
-  apiVersion: number;
-  groupId: string;
-  memberId: string;
-  memberEpoch: number;
-  instanceId: string | null;
-  rackId: string | null;
-  rebalanceTimeoutMs: number;
-  subscribedTopicNames: string[] | null;
-  subscribedTopicRegex: string | null;
-  serverAssignor: string | null;
-  topicPartitions: { topicId: string; partitions: number[] }[] | null;
-  clientId: string;
-  clientHost: string;
-}
-
-export interface ConsumerHeartbeatResult {
-  errorCode: number;
-  errorMessage: string | null;
-  memberId: string | null;
-  memberEpoch: number;
-  heartbeatIntervalMs: number;
-  assignment: { topicPartitions: { topicId: string; partitions: number[] }[] } | null;
-}
-
-class HeartbeatError extends Error {
-  constructor(
-    readonly errorCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function fail(errorCode: number, errorMessage: string | null = null): ConsumerHeartbeatResult {
-  return {
-    errorCode,
-    errorMessage,
-    memberId: null,
-    memberEpoch: 0,
-    heartbeatIntervalMs: 0,
-    assignment: null,
-  };
-}
-
-/** Kafka's throwIfConsumerGroupHeartbeatRequestIsInvalid. */
-function requestProblem(req: ConsumerHeartbeatRequest, assignors: readonly string[]): HeartbeatError | null {
-  const invalid = (msg: string) => new HeartbeatError(ErrorCode.INVALID_REQUEST, msg);
-  if (req.groupId === '') return invalid("GroupId can't be empty.");
-  if (req.memberId === '' && (req.apiVersion >= 1 || req.memberEpoch !== 0))
-    return invalid("MemberId can't be empty.");
-  if (req.instanceId === '') return invalid("InstanceId can't be empty.");
-  if (req.rackId === '') return invalid("RackId can't be empty.");
-  if (req.memberEpoch === 0) {
-    if (req.rebalanceTimeoutMs === -1)
-      return invalid('RebalanceTimeoutMs must be provided in first request.');
-    if (req.topicPartitions === null || req.topicPartitions.length > 0)
-      return invalid('TopicPartitions must be empty when (re-)joining.');
-    if (req.subscribedTopicNames === null && req.subscribedTopicRegex === null)
-      return invalid(
-        'Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining.',
-      );
-  } else if (req.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
-    if (req.instanceId === null) return invalid("InstanceId can't be null.");
-  } else if (req.memberEpoch < LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
-    return invalid(`MemberEpoch ${req.memberEpoch} is invalid.`);
-  }
-  if (req.serverAssignor !== null && !assignors.includes(req.serverAssignor)) {
-    return new HeartbeatError(
-      ErrorCode.UNSUPPORTED_ASSIGNOR,
-      `ServerAssignor ${req.serverAssignor} is not supported. Supported assignors: ${assignors.join(', ')}.`,
-    );
-  }
-  if (req.subscribedTopicRegex !== null && req.subscribedTopicRegex !== '') {
-    if (compileTopicRegex(req.subscribedTopicRegex) === null) {
-      return new HeartbeatError(
-        ErrorCode.INVALID_REGULAR_EXPRESSION,
-        `SubscribedTopicRegex \`${req.subscribedTopicRegex}\` is not a valid regular expression.`,
-      );
-    }
-  }
-  return null;
-}
 
 export class ConsumerHeartbeats {
   constructor(private readonly c: GroupCoordinator) {}
@@ -164,6 +95,8 @@ export class ConsumerHeartbeats {
           : this.joinOrHeartbeat(req, records, overrides);
     } catch (err) {
       if (!(err instanceof HeartbeatError)) throw err;
+      // What changed in memory before the refusal (an upgrade) is still written.
+      if (records.length > 0) void c.write(req.groupId, records, Date.now());
       c.log.info('consumer group heartbeat refused', {
         group: req.groupId,
         memberId: req.memberId,
@@ -217,25 +150,33 @@ export class ConsumerHeartbeats {
       classic !== undefined &&
       (!classic.is('Empty') || classic.size > 0 || classic.pendingMembers.size > 0)
     ) {
+      // A classic group with members: converted online when the policy and its state allow (convert.ts).
+      if (!create)
+        throw new HeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${groupId} is not a consumer group.`);
       const reason = upgradeRefusal(classic, c.config);
-      c.log.info('classic group not converted to a consumer group', { group: groupId, reason });
-      throw new HeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, reason);
+      if (reason === null) {
+        const upgraded = upgradeToConsumerGroup(c, classic, records, Date.now());
+        if (upgraded !== null) return upgraded;
+      }
+      const why =
+        reason ??
+        `Cannot upgrade classic group ${groupId} to consumer group: a member's metadata is malformed.`;
+      c.log.info('classic group not converted to a consumer group', { group: groupId, reason: why });
+      throw new HeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, why);
     }
     if (!create)
       throw new HeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${groupId} not found.`);
     if (classic !== undefined) {
       // An empty classic group (committed offsets only) becomes a consumer group; its offsets stay.
-      if (classic.hasPendingCommits()) {
-        throw new HeartbeatError(
-          ErrorCode.COORDINATOR_NOT_AVAILABLE,
-          `Group ${groupId} has commits in flight.`,
-        );
-      }
       c.groups.delete(groupId);
       if (c.metadataInLog.delete(groupId)) records.push(classicGroupRecord(groupId, null));
       c.log.info('empty classic group converted to a consumer group', { group: groupId });
     }
     const group = new ConsumerGroup(groupId);
+    if (classic !== undefined) {
+      group.adoptPendingCommits(classic);
+      classic.successor = group;
+    }
     this.groups.set(groupId, group);
     return group;
   }
@@ -382,7 +323,7 @@ export class ConsumerHeartbeats {
     };
   }
 
-  private checkStatic(group: ConsumerGroup, instanceId: string, memberId: string): void {
+  checkStatic(group: ConsumerGroup, instanceId: string, memberId: string): void {
     const id = group.staticMembers.get(instanceId);
     if (id === undefined) {
       throw new HeartbeatError(ErrorCode.UNKNOWN_MEMBER_ID, `Instance id ${instanceId} is unknown.`);
@@ -399,7 +340,7 @@ export class ConsumerHeartbeats {
    * A static member rejoins under a new member id after leaving with epoch -2: the new id takes over its
    * subscription, target and current assignment (no rebalance); the old id's records are tombstoned.
    */
-  private replaceStaticMember(
+  replaceStaticMember(
     group: ConsumerGroup,
     old: ConsumerMember,
     memberId: string,
@@ -465,9 +406,8 @@ export class ConsumerHeartbeats {
       });
       return { ...base, memberEpoch: LEAVE_GROUP_STATIC_MEMBER_EPOCH };
     }
-    this.removeMember(group, member.memberId, records);
-    this.bumpEpoch(group, records);
     this.c.log.info('consumer group member left', { group: group.groupId, memberId: member.memberId });
+    this.removeOrDowngrade(group, member.memberId, records);
     return { ...base, memberEpoch: LEAVE_GROUP_MEMBER_EPOCH };
   }
 
@@ -487,7 +427,30 @@ export class ConsumerHeartbeats {
     );
   }
 
-  private bumpEpoch(group: ConsumerGroup, records: EncodedRecord[]): void {
+  /**
+   * A member leaves or is fenced: when only classic members remain and the policy allows, the group turns
+   * classic (convert.ts); else the member is removed and the group epoch bumped.
+   */
+  removeOrDowngrade(group: ConsumerGroup, memberId: string, records: EncodedRecord[]): void {
+    const refusal = downgradeRefusal(group, memberId, this.c.config);
+    const wasConsumer = group.member(memberId)?.classicMemberMetadata === null;
+    if (refusal === null) {
+      try {
+        downgradeToClassicGroup(this.c, group, memberId, records, Date.now());
+        return;
+      } catch (err) {
+        // No protocol all the classic members support (checked before anything changes): stays a consumer group.
+        this.c.log.warn('consumer group not downgraded', { group: group.groupId, error: err });
+      }
+    }
+    if (wasConsumer && [...group.members.values()].some((m) => m.classicMemberMetadata !== null)) {
+      this.c.log.info('consumer group not downgraded', { group: group.groupId, reason: refusal });
+    }
+    this.removeMember(group, memberId, records);
+    this.bumpEpoch(group, records);
+  }
+
+  bumpEpoch(group: ConsumerGroup, records: EncodedRecord[]): void {
     group.groupEpoch++;
     records.push(
       groupMetadataRecord(group.groupId, { epoch: group.groupEpoch, metadataHash: group.metadataHash }),
@@ -495,13 +458,12 @@ export class ConsumerHeartbeats {
   }
 
   /** A member is fenced (session or rebalance timeout): removed, the epoch bumped, written in the background. */
-  private fence(group: ConsumerGroup, memberId: string, reason: string): void {
+  fence(group: ConsumerGroup, memberId: string, reason: string): void {
     const c = this.c;
     if (!c.active || this.groups.get(group.groupId) !== group || group.dead || !group.members.has(memberId))
       return;
     const records: EncodedRecord[] = [];
-    this.removeMember(group, memberId, records);
-    this.bumpEpoch(group, records);
+    this.removeOrDowngrade(group, memberId, records);
     c.log.info(`consumer group member removed: ${reason}`, {
       group: group.groupId,
       memberId,
@@ -525,12 +487,14 @@ export class ConsumerHeartbeats {
     if (t.session !== null) clearTimeout(t.session);
     t.session = setTimeout(
       () => this.fence(group, memberId, 'session timeout'),
-      group.sessionTimeoutMs ?? this.c.config.consumerSessionTimeoutMs,
+      group.member(memberId)?.classicMemberMetadata?.sessionTimeoutMs ??
+        group.sessionTimeoutMs ??
+        this.c.config.consumerSessionTimeoutMs,
     );
     t.session.unref();
   }
 
-  private scheduleRebalance(group: ConsumerGroup, m: ConsumerMember): void {
+  scheduleRebalance(group: ConsumerGroup, m: ConsumerMember): void {
     if (m.state !== MemberState.UNREVOKED_PARTITIONS) {
       this.clearRebalance(group, m.memberId);
       return;
@@ -544,6 +508,24 @@ export class ConsumerHeartbeats {
       const now = group.member(m.memberId);
       if (now?.state === MemberState.UNREVOKED_PARTITIONS)
         this.fence(group, m.memberId, 'partitions not revoked within the rebalance timeout');
+    }, timeoutMs);
+    t.rebalance.unref();
+  }
+
+  /**
+   * A classic member told to rejoin (Heartbeat answered REBALANCE_IN_PROGRESS) must do so within its rebalance
+   * timeout, or it is removed (Kafka's consumer group join timeout); its JoinGroup clears the timer.
+   */
+  scheduleJoinTimeout(group: ConsumerGroup, m: ConsumerMember): void {
+    const t = group.timers.get(m.memberId);
+    if (t === undefined || t.rebalance !== null) return;
+    const epoch = m.memberEpoch;
+    const timeoutMs =
+      m.rebalanceTimeoutMs > 0 ? m.rebalanceTimeoutMs : this.c.config.consumerSessionTimeoutMs;
+    t.rebalance = setTimeout(() => {
+      t.rebalance = null;
+      if (group.member(m.memberId)?.memberEpoch === epoch)
+        this.fence(group, m.memberId, 'the classic member did not rejoin within its rebalance timeout');
     }, timeoutMs);
     t.rebalance.unref();
   }
@@ -566,28 +548,4 @@ export class ConsumerHeartbeats {
   }
 }
 
-function newMemberId(): string {
-  // Kafka's Uuid.randomUuid().toString(): 22 characters of URL-safe base64.
-  return Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('base64url');
-}
-
-function metadataChanged(a: ConsumerMember | undefined, b: ConsumerMember): boolean {
-  return (
-    a === undefined ||
-    a.instanceId !== b.instanceId ||
-    a.rackId !== b.rackId ||
-    a.clientId !== b.clientId ||
-    a.clientHost !== b.clientHost ||
-    a.rebalanceTimeoutMs !== b.rebalanceTimeoutMs
-  );
-}
-
-function sameCurrent(a: ConsumerMember, b: ConsumerMember): boolean {
-  return (
-    a.memberEpoch === b.memberEpoch &&
-    a.previousMemberEpoch === b.previousMemberEpoch &&
-    a.state === b.state &&
-    assignmentEquals(a.assignedPartitions, b.assignedPartitions) &&
-    assignmentEquals(a.partitionsPendingRevocation, b.partitionsPendingRevocation)
-  );
-}
+export type { ConsumerHeartbeatRequest, ConsumerHeartbeatResult } from './heartbeat-request.js';

@@ -1,9 +1,7 @@
 // Online migration between the classic and the consumer group protocol (KIP-848,
-// group.consumer.migration.policy). Kafka converts a classic group with members into a consumer group
-// when a consumer-protocol member joins it (the upgrade) and back when the last consumer-protocol
-// member leaves (the downgrade). Samsa converts only empty groups so far; this module holds the checks
-// Kafka's GroupMetadataManager.validateOnlineUpgrade makes, so a refused upgrade answers Kafka's
-// GROUP_ID_NOT_FOUND message, and one Kafka would allow says that Samsa does not convert it yet.
+// group.consumer.migration.policy): the checks Kafka's GroupMetadataManager.validateOnlineUpgrade /
+// validateOnlineDowngrade make and the conversions of the members (ConsumerGroup.fromClassicGroup,
+// ClassicGroup.fromConsumerGroup). convert.ts applies them to the coordinator (records, timers).
 
 import {
   decodeConsumerProtocolAssignment,
@@ -18,11 +16,15 @@ import { ClassicMember } from '../member.js';
 import type { Assignment } from './assignment.js';
 import { type ConsumerGroup, type ConsumerMember, MemberState, newMember } from './group.js';
 
-/** Why a ConsumerGroupHeartbeat joining a non-empty classic group cannot convert it (the error message). */
+/**
+ * Why a ConsumerGroupHeartbeat joining a non-empty classic group cannot convert it (the error message), or
+ * null when it can: the policy allows upgrades, the group is Stable, uses the consumer embedded protocol,
+ * and fits group.consumer.max.size.
+ */
 export function upgradeRefusal(
   classic: ClassicGroup,
   config: Pick<GroupCoordinatorConfig, 'consumerMigrationPolicy' | 'consumerMaxSize'>,
-): string {
+): string | null {
   const id = classic.groupId;
   if (!migrationAllowed(config.consumerMigrationPolicy, 'upgrade'))
     return `Cannot upgrade classic group ${id} to consumer group because online upgrade is disabled.`;
@@ -30,7 +32,9 @@ export function upgradeRefusal(
     return `Cannot upgrade classic group ${id} to consumer group because the group does not use the consumer embedded protocol.`;
   if (classic.size > config.consumerMaxSize)
     return `Cannot upgrade classic group ${id} to consumer group because the group size exceeds the consumer group maximum size.`;
-  return `Cannot upgrade classic group ${id} to consumer group: Samsa converts only empty groups (online upgrade of a group with members is not implemented).`;
+  if (!classic.is('Stable'))
+    return `Cannot upgrade classic group ${id} to consumer group because the group is not stable (${classic.state}).`;
+  return null;
 }
 
 /**
@@ -160,7 +164,8 @@ export function classicGroupFromConsumer(
   return classic;
 }
 
-function assignmentBytes(
+/** An assignment as ConsumerProtocolAssignment bytes of this version (topics unknown to `topicName` left out). */
+export function assignmentBytes(
   a: Assignment,
   topicName: (id: string) => string | undefined,
   version: number,

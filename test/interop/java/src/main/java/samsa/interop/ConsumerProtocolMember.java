@@ -29,8 +29,11 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  *
  * <pre>
  * java -cp 'target/samsa-interop.jar:target/lib/*' samsa.interop.ConsumerProtocolMember
- *      BOOTSTRAP GROUP TOPIC|REGEX NAME DELAY_MS ASSIGNOR INSTANCE_ID|- topic|regex
+ *      BOOTSTRAP GROUP TOPIC|REGEX NAME DELAY_MS ASSIGNOR INSTANCE_ID|- topic|regex [classic]
  * </pre>
+ *
+ * With "classic" last it is a member of the classic protocol (group.protocol=classic) instead, with
+ * "classic-coop" one of the cooperative-sticky assignor.
  *
  * Prints one JSON object per line, as the classic scenario's members do (groups-scenario.ts):
  * {"ev":"assigned","partitions":[...]} (topic mode) or {"ev":"assigned","tps":["t-0",...]} (regex mode),
@@ -62,8 +65,21 @@ public final class ConsumerProtocolMember {
     p.put("bootstrap.servers", a[0]);
     p.put("group.id", a[1]);
     p.put("client.id", a[3]);
-    p.put("group.protocol", "consumer");
-    p.put("group.remote.assignor", a[5]);
+    // Optional 9th argument "classic": the same workload as a classic-protocol member (JoinGroup/SyncGroup,
+    // eager range assignment), for the online migration test; its session and heartbeat are short.
+    // "classic-coop": the same with the cooperative-sticky assignor (incremental revocation).
+    boolean classic = a.length > 8 && a[8].startsWith("classic");
+    if (classic) {
+      p.put("group.protocol", "classic");
+      p.put("session.timeout.ms", "10000");
+      p.put("heartbeat.interval.ms", "300");
+      if (a[8].equals("classic-coop")) {
+        p.put("partition.assignment.strategy", "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
+      }
+    } else {
+      p.put("group.protocol", "consumer");
+      p.put("group.remote.assignor", a[5]);
+    }
     if (!a[6].equals("-")) p.put("group.instance.id", a[6]);
     p.put("key.deserializer", ByteArrayDeserializer.class.getName());
     p.put("value.deserializer", ByteArrayDeserializer.class.getName());
