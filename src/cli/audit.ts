@@ -117,7 +117,13 @@ export function runAudit(args: string[]): Promise<number> {
       return c;
     };
     try {
-      const [s, t] = await Promise.all([open(source, 'source'), open(target, 'target')]);
+      // Both connections settle before anything fails: a side still connecting when the other failed would
+      // otherwise be opened after the finally below and keep the process alive.
+      const opened = await Promise.allSettled([open(source, 'source'), open(target, 'target')]);
+      const [s, t] = opened.map((r) => {
+        if (r.status === 'rejected') throw r.reason;
+        return r.value;
+      }) as [Cluster, Cluster];
       const report = await (useCounters ? countersAudit : audit)({
         source: s,
         target: t,
