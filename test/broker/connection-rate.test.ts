@@ -102,7 +102,11 @@ describe('connection creation rates (KIP-612)', { timeout: 60_000 }, () => {
       `${N} connections at max.connection.creation.rate=${RATE}: all answered after ${Math.round(elapsed)} ms; ` +
         `existing connection: ${requests} requests, max latency ${Math.round(maxLatency)} ms`,
     );
-    assert.equal(outcomes.filter((o) => o.answered).length, N, 'every held-back connection is served in the end');
+    assert.equal(
+      outcomes.filter((o) => o.answered).length,
+      N,
+      'every held-back connection is served in the end',
+    );
     const expectedMs = ((N - RATE) / RATE) * 1000;
     assert.ok(elapsed >= expectedMs * 0.85, `served within ${elapsed} ms, expected at least ~${expectedMs}`);
     assert.ok(elapsed < expectedMs * 2, `took ${elapsed} ms, expected about ${expectedMs}`);
@@ -116,11 +120,15 @@ describe('connection creation rates (KIP-612)', { timeout: 60_000 }, () => {
   it('an IP over its connection_creation_rate has its excess connections closed after a delay', async () => {
     await alterClientQuotas(cluster, [{ entity: { ip: '127.0.0.2' }, set: { connection_creation_rate: 2 } }]);
     const t0 = performance.now();
-    const burst = await Promise.all(Array.from({ length: 10 }, () => tryRequest(broker.port, '127.0.0.2', t0)));
+    const burst = await Promise.all(
+      Array.from({ length: 10 }, () => tryRequest(broker.port, '127.0.0.2', t0)),
+    );
     const answered = burst.filter((o) => o.answered);
     const closed = burst.filter((o) => !o.answered);
     // Meanwhile 127.0.0.1 (no quota) connects freely.
-    const others = await Promise.all(Array.from({ length: 5 }, () => tryRequest(broker.port, '127.0.0.1', t0)));
+    const others = await Promise.all(
+      Array.from({ length: 5 }, () => tryRequest(broker.port, '127.0.0.1', t0)),
+    );
     console.log(
       `connection_creation_rate=2 on 127.0.0.2, burst of 10: ${answered.length} served, ${closed.length} closed ` +
         `after ${closed.map((o) => Math.round(o.ms)).join(', ')} ms`,
@@ -130,11 +138,16 @@ describe('connection creation rates (KIP-612)', { timeout: 60_000 }, () => {
     for (const o of closed) assert.ok(o.ms >= 200 && o.ms < 2000, `closed after ${o.ms} ms`);
     assert.equal(others.filter((o) => o.answered).length, 5, '127.0.0.1 is not throttled');
     await broker.waitForLog(/connection_creation_rate quota/, 5000);
-    const lines = broker.logs().split('\n').filter((l) => /over its connection_creation_rate/.test(l));
+    const lines = broker
+      .logs()
+      .split('\n')
+      .filter((l) => /over its connection_creation_rate/.test(l));
     assert.equal(lines.length, 1, `one log line for the burst: ${lines.join('\n')}`);
     // Removing the quota lets the IP in again.
     await alterClientQuotas(cluster, [{ entity: { ip: '127.0.0.2' }, remove: ['connection_creation_rate'] }]);
-    const again = await Promise.all(Array.from({ length: 10 }, () => tryRequest(broker.port, '127.0.0.2', t0)));
+    const again = await Promise.all(
+      Array.from({ length: 10 }, () => tryRequest(broker.port, '127.0.0.2', t0)),
+    );
     assert.equal(again.filter((o) => o.answered).length, 10);
   });
 });
