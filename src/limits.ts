@@ -234,3 +234,16 @@ export const quotaThrottleTimeMsMax = 300_000;
 export const clientQuotaEntriesMax = 10_000;
 /** How often idle quota sensors are looked for (on a recording, not by a timer). */
 export const quotaSensorExpiryCheckMs = 60_000;
+/**
+ * Sockets accepted while a listener's connection creation rate (max.connection.creation.rate) holds its acceptor
+ * back, waiting their turn (paused); beyond, new sockets are closed at once (Kafka leaves them in the kernel's
+ * listen backlog, socket.listen.backlog.size, 50 by default).
+ */
+export const acceptQueueMax = 50;
+/**
+ * Sockets from IPs over their connection_creation_rate quota held open (paused) until their throttle time has
+ * passed (Kafka's delayed close); beyond, such sockets are closed at once.
+ */
+export const throttledSocketsMax = 1000;
+/** IP connection rate sensors kept before the idle ones are dropped early. */
+export const ipConnectionRateSensorsMax = 10_000;

@@ -55,6 +55,7 @@ import { LogDirError, LogDirLocks } from '../storage/log-dirs.js';
 import { LogManager } from '../storage/log-manager.js';
 import { QuotaManagers } from './client-quota-manager.js';
 import { ClientWarnings } from './client-warnings.js';
+import type { ConnectionQuotas } from './connection-quotas.js';
 import { FetchSessionCache } from './fetch-session.js';
 import type { Handler } from './handler.js';
 import { handlers } from './handlers/index.js';
@@ -374,6 +375,7 @@ export class Broker {
       this.config.int('max.connections'),
       this.config.int('max.connections.per.ip'),
     );
+    this.server.setConnectionRates(this.config);
   }
 
   /** A topic's config overrides (empty for none). */
@@ -660,6 +662,11 @@ export class Broker {
       }
       throw err instanceof StartupError ? err : new StartupError(null, errorText(err));
     }
+  }
+
+  /** The listeners' connection creation rates and their throttle counters (for /metrics). */
+  get connectionQuotas(): ConnectionQuotas {
+    return this.server.connectionQuotas;
   }
 
   /** Connection and request-memory counters of the listener (for /metrics). */

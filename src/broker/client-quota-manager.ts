@@ -86,6 +86,16 @@ export class QuotaRate {
   }
 }
 
+/**
+ * Kafka's QuotaUtils.throttleTime for a rate just recorded into: 0 within the bound, else the time with nothing
+ * more recorded after which the rate is back at the bound, round((rate - bound) / bound * window ms).
+ */
+export function throttleTimeMs(rate: QuotaRate, bound: number, now: number): number {
+  const measured = rate.measure(now);
+  if (measured <= bound) return 0;
+  return Math.round(((measured - bound) / bound) * rate.windowSize(now));
+}
+
 export type QuotaType = 'Produce' | 'Fetch' | 'Request';
 
 const keyOf: Record<QuotaType, string> = {
@@ -160,10 +170,7 @@ export class ClientQuotaManager {
     if (applied === null) return 0;
     const rate = this.rateFor(`${applied.user}\u0000${applied.clientId}`);
     rate.record(value, now);
-    const measured = rate.measure(now);
-    if (measured <= applied.bound) return 0;
-    const throttleMs = Math.round(((measured - applied.bound) / applied.bound) * rate.windowSize(now));
-    return Math.min(throttleMs, limits.quotaThrottleTimeMsMax);
+    return Math.min(throttleTimeMs(rate, applied.bound, now), limits.quotaThrottleTimeMsMax);
   }
 
   /** Takes back a value recorded for a response that was not sent (a throttled fetch). */

@@ -1,6 +1,7 @@
 // Every listener of the broker (`listeners`): one Server each, with the security of its protocol
 // (listener.security.protocol.map: PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL). All are bound before the logs
-// load and started together; the connection limits (max.connections, max.connections.per.ip) apply to each.
+// load and started together; the connection limits (max.connections, max.connections.per.ip) apply to each,
+// the connection creation rates (connection-quotas.ts) to all together and to each.
 
 import type { BrokerConfig, Listener } from '../config/broker-config.js';
 import { ConfigError } from '../config/config-error.js';
@@ -11,12 +12,17 @@ import { listenerSecurity, type SecurityProtocol } from '../security/listener-se
 import type { CredentialLookup } from '../security/sasl/scram.js';
 import { certificateFingerprint, reloadedTls } from '../security/tls-reload.js';
 import type { Broker } from './broker.js';
+import { ConnectionQuotas, listenerConnectionRateKey } from './connection-quotas.js';
 import type { Handler } from './handler.js';
 import { Server } from './server.js';
 import { StartupError } from './startup-error.js';
 
 export class ListenerSet {
-  private constructor(private readonly servers: { listener: Listener; server: Server }[]) {}
+  private constructor(
+    private readonly servers: { listener: Listener; server: Server }[],
+    /** The connection creation rates, shared by the listeners. */
+    readonly connectionQuotas: ConnectionQuotas,
+  ) {}
 
   /**
    * Builds a server per listener (TLS contexts read, SASL settings checked: a ConfigError becomes a StartupError
@@ -24,6 +30,14 @@ export class ListenerSet {
    */
   static create(config: BrokerConfig, scram: CredentialLookup, log: Logger): ListenerSet {
     const map = parseProtocolMap(config.string('listener.security.protocol.map'));
+    const listeners = config.listeners();
+    // Kafka's protectedListener: the inter-broker listener, when there is another, is not held back by the
+    // broker-wide rate (the brokers must reach each other while clients flood the others).
+    const interBroker = config.get('inter.broker.listener.name') ?? listeners[0]?.name ?? 'PLAINTEXT';
+    const connectionQuotas = new ConnectionQuotas(
+      { numSamples: config.int('quota.window.num'), windowSeconds: config.int('quota.window.size.seconds') },
+      listeners.length > 1 ? interBroker : null,
+    );
     const servers = config.listeners().map((listener) => {
       const protocol = protocolOf(listener.name, map) as SecurityProtocol;
       let security: ReturnType<typeof listenerSecurity>;
@@ -45,13 +59,16 @@ export class ListenerSet {
           maxConnectionsPerIp: config.int('max.connections.per.ip'),
           idleMs: config.long('connections.max.idle.ms'),
           security,
+          connectionQuotas,
         },
         log,
       );
       return { listener, server };
     });
     if (servers.length === 0) throw new StartupError('listeners', 'no listener configured');
-    return new ListenerSet(servers);
+    const set = new ListenerSet(servers, connectionQuotas);
+    set.setConnectionRates(config);
+    return set;
   }
 
   /** Binds every listener; `listen` maps a bind failure to a StartupError. */
@@ -94,6 +111,16 @@ export class ListenerSet {
 
   setConnectionLimits(maxConnections: number, maxConnectionsPerIp: number): void {
     for (const { server } of this.servers) server.setConnectionLimits(maxConnections, maxConnectionsPerIp);
+  }
+
+  /** max.connection.creation.rate and listener.name.<l>.max.connection.creation.rate, read again (dynamic). */
+  setConnectionRates(config: BrokerConfig): void {
+    const perListener = new Map<string, number>();
+    for (const { listener } of this.servers) {
+      const v = config.get(listenerConnectionRateKey(listener.name));
+      if (v !== null) perListener.set(listener.name, Number(v));
+    }
+    this.connectionQuotas.setRates(config.int('max.connection.creation.rate'), perListener);
   }
 
   /** The first listener's bound port (what a single-listener broker's tests and tools use). */

@@ -32,11 +32,27 @@ export function brokerMetricsSource(ref: { broker: Broker | null }): MetricsSour
     quotaThrottles: () => {
       const q = ref.broker?.quotas;
       if (q === undefined) return [];
-      return [q.produce, q.fetch, q.request].map((m) => ({
+      const out: { type: string; responses: number; throttleTimeMs: number }[] = [
+        q.produce,
+        q.fetch,
+        q.request,
+      ].map((m) => ({
         type: m.type,
         responses: m.throttledResponses,
         throttleTimeMs: m.throttleTimeMsTotal,
       }));
+      const c = ref.broker?.connectionQuotas;
+      if (c !== undefined) {
+        out.push(
+          {
+            type: 'ConnectionCreation',
+            responses: c.acceptThrottles,
+            throttleTimeMs: c.acceptThrottleMsTotal,
+          },
+          { type: 'IpConnectionCreation', responses: c.ipThrottles, throttleTimeMs: c.ipThrottleMsTotal },
+        );
+      }
+      return out;
     },
     fetchSessions: () =>
       ref.broker?.fetchSessions.stats() ?? {

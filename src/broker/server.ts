@@ -1,11 +1,17 @@
 // The listener: accepts sockets, enforces connection limits (max.connections, max.connections.per.ip,
-// connections.max.idle.ms, socket.request.receive.timeout.ms) and hands each socket to a Connection.
+// connections.max.idle.ms, socket.request.receive.timeout.ms, the connection creation rates of
+// connection-quotas.ts) and hands each socket to a Connection.
+//
+// The acceptor (onAccept): Node accepts every socket; while a connection creation rate holds the listener back,
+// new sockets wait in order, paused, up to limits.acceptQueueMax (Kafka's acceptor stops calling accept() and the
+// kernel's backlog holds them), and are taken one by one as the throttle times pass.
 //
 // Two steps, so that start-up fails on a taken port before any log is loaded: bind() takes the port
 // (sockets that arrive before start() wait, paused, up to max.connections), start(broker) serves.
 
 import * as net from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import * as limits from '../limits.js';
 import type { Logger } from '../logger.js';
 import { type ListenerSecurity, PLAINTEXT_SECURITY } from '../security/listener-security.js';
 import { SecuritySession } from '../security/session.js';
@@ -13,6 +19,7 @@ import { type ServerTls, tlsPrincipal, wrapServerSocket } from '../security/tls.
 import type { Broker } from './broker.js';
 import { ClientWarnings } from './client-warnings.js';
 import { Connection } from './connection.js';
+import { type ConnectionQuotas, normalizeIp } from './connection-quotas.js';
 import type { Handler } from './handler.js';
 import { RequestMemory } from './request-memory.js';
 
@@ -28,6 +35,8 @@ export interface ServerOptions {
   idleMs: number;
   /** The listener's name and security (TLS, SASL); PLAINTEXT when absent. */
   security?: ListenerSecurity;
+  /** The connection creation rates (shared by the broker's listeners); none when absent. */
+  connectionQuotas?: ConnectionQuotas;
 }
 
 export class Server {
@@ -40,6 +49,12 @@ export class Server {
   /** Sockets accepted between bind() and start(), paused. */
   private waiting: net.Socket[] = [];
   private boundPort = -1;
+  /** Sockets accepted while the acceptor is throttled, in order (paused). */
+  private acceptQueue: net.Socket[] = [];
+  /** The acceptor's throttle: the socket it holds and the timer that takes it. */
+  private acceptBlocked: { socket: net.Socket; timer: NodeJS.Timeout } | null = null;
+  /** Sockets over their IP's connection_creation_rate, closed when their timer fires. */
+  private readonly throttledSockets = new Map<net.Socket, NodeJS.Timeout>();
   private readonly receiveTimer: NodeJS.Timeout;
   /** Warnings about what clients send or do, rate-limited per client (client-warnings.ts). */
   readonly warnings: ClientWarnings;
@@ -123,12 +138,33 @@ export class Server {
     this.handlers = handlers;
     const waiting = this.waiting;
     this.waiting = [];
-    for (const socket of waiting) if (!socket.destroyed) this.onSocket(socket, broker);
+    for (const socket of waiting) if (!socket.destroyed) this.onAccept(socket);
+  }
+
+  private get listenerName(): string {
+    return this.opts.security?.listenerName ?? 'PLAINTEXT';
   }
 
   private onAccept(socket: net.Socket): void {
     if (this.broker !== null) {
-      this.onSocket(socket, this.broker);
+      if (this.acceptBlocked === null) {
+        this.admit(socket, this.broker);
+        return;
+      }
+      // A socket that fails while it waits must not be an unhandled 'error'.
+      socket.on('error', () => socket.destroy());
+      if (this.acceptQueue.length >= limits.acceptQueueMax) {
+        this.warnings.warn(
+          { clientAddress: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, clientId: null },
+          'accept_queue_full',
+          'refusing connection: the listener is throttled by max.connection.creation.rate and its queue is full',
+          { listener: this.listenerName, queued: this.acceptQueue.length },
+        );
+        this.broker.metrics.connectionClosed('accept_queue_full');
+        socket.destroy();
+        return;
+      }
+      this.acceptQueue.push(socket);
       return;
     }
     if (this.waiting.length >= this.opts.maxConnections) {
@@ -140,6 +176,29 @@ export class Server {
       const i = this.waiting.indexOf(socket);
       if (i >= 0) this.waiting.splice(i, 1);
     });
+  }
+
+  /**
+   * Records the connection against the connection creation rates and serves it, at once or, when the rate says
+   * to wait, once the throttle time has passed (the sockets that come meanwhile wait in acceptQueue).
+   */
+  private admit(socket: net.Socket, broker: Broker): void {
+    const quotas = this.opts.connectionQuotas;
+    const ms = quotas === undefined ? 0 : quotas.recordAccept(this.listenerName, Date.now());
+    if (ms <= 0) {
+      this.onSocket(socket, broker);
+      return;
+    }
+    socket.on('error', () => socket.destroy());
+    const timer = setTimeout(() => {
+      this.acceptBlocked = null;
+      if (!socket.destroyed) this.onSocket(socket, broker);
+      while (this.acceptBlocked === null && this.acceptQueue.length > 0) {
+        const next = this.acceptQueue.shift() as net.Socket;
+        if (!next.destroyed) this.admit(next, broker);
+      }
+    }, ms);
+    this.acceptBlocked = { socket, timer };
   }
 
   private onSocket(socket: net.Socket, broker: Broker): void {
@@ -167,6 +226,7 @@ export class Server {
       socket.destroy();
       return;
     }
+    if (this.ipThrottled(socket, ip, broker)) return;
     this.perIp.set(ip, n + 1);
     const security = this.opts.security ?? PLAINTEXT_SECURITY('PLAINTEXT');
     const session = new SecuritySession(security, null);
@@ -216,12 +276,52 @@ export class Server {
   }
 
   /**
+   * The IP's connection_creation_rate: over it the socket is not served but held (paused) and closed when the
+   * throttle time has passed, as Kafka delays closing it; true when so.
+   */
+  private ipThrottled(socket: net.Socket, ip: string, broker: Broker): boolean {
+    const quotas = this.opts.connectionQuotas;
+    if (quotas === undefined) return false;
+    const { throttleMs, quota } = quotas.recordIp(broker.clientQuotas, normalizeIp(ip), Date.now());
+    if (throttleMs <= 0) return false;
+    this.warnings.warn(
+      { clientAddress: `${ip}:${socket.remotePort ?? '?'}`, clientId: null },
+      'connection_creation_rate',
+      'closing connection after its throttle time: the IP is over its connection_creation_rate quota',
+      { listener: this.listenerName, quota, throttleMs },
+    );
+    broker.metrics.connectionClosed('connection_creation_rate');
+    if (this.throttledSockets.size >= limits.throttledSocketsMax) {
+      socket.destroy();
+      return true;
+    }
+    socket.on('error', () => socket.destroy());
+    const timer = setTimeout(() => {
+      this.throttledSockets.delete(socket);
+      socket.destroy();
+    }, throttleMs);
+    this.throttledSockets.set(socket, timer);
+    return true;
+  }
+
+  /**
    * Stops accepting and stops reading requests; the requests already read are answered (long polls are cut
    * short), then each connection is closed once its responses are written, or when graceMs runs out.
    */
   async close(graceMs: number): Promise<void> {
     clearInterval(this.receiveTimer);
     for (const socket of this.waiting.splice(0)) socket.destroy();
+    for (const socket of this.acceptQueue.splice(0)) socket.destroy();
+    if (this.acceptBlocked !== null) {
+      clearTimeout(this.acceptBlocked.timer);
+      this.acceptBlocked.socket.destroy();
+      this.acceptBlocked = null;
+    }
+    for (const [socket, timer] of this.throttledSockets) {
+      clearTimeout(timer);
+      socket.destroy();
+    }
+    this.throttledSockets.clear();
     if (!this.server.listening) {
       this.warnings.close();
       return;

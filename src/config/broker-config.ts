@@ -108,6 +108,9 @@ export const definitions: Record<string, Definition> = {
   'max.request.partition.size.limit': { kind: 'int', default: '2000', min: 1 },
   'max.connections': { kind: 'int', default: '2147483647', min: 0 },
   'max.connections.per.ip': { kind: 'int', default: '2147483647', min: 0 },
+  // KIP-612: new connections per second over all listeners but the inter-broker one (when there are several);
+  // over it, the acceptors wait. listener.name.<l>.max.connection.creation.rate bounds one listener.
+  'max.connection.creation.rate': { kind: 'int', default: '2147483647', min: 0 },
   'connections.max.idle.ms': { kind: 'long', default: '600000', min: -1 },
   // Client quotas (KIP-13/55): the rate of each quota entity is measured over quota.window.num samples of
   // quota.window.size.seconds.

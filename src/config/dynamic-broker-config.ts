@@ -7,7 +7,8 @@
 //
 // Applied at runtime: the log.* topic defaults (every topic without its own override picks the new value up
 // at once), message.max.bytes, min.insync.replicas, compression.type, max.connections,
-// max.connections.per.ip. Accepted and ignored (as in server.properties): num.io.threads,
+// max.connections.per.ip, max.connection.creation.rate (and per broker listener.name.<l>.max.connection.creation.rate).
+// Accepted and ignored (as in server.properties): num.io.threads,
 // num.network.threads, num.replica.fetchers, num.recovery.threads.per.data.dir, log.cleaner.threads.
 // Per broker only, the TLS key and trust stores (RELOADABLE_SSL_KEY): the listeners' certificates are reloaded
 // (src/security/tls-reload.ts).
@@ -43,7 +44,11 @@ export const appliedDynamicKeys: ReadonlySet<string> = new Set([
   'compression.type',
   'max.connections',
   'max.connections.per.ip',
+  'max.connection.creation.rate',
 ]);
+
+/** A listener's own connection creation rate (per broker only, as Kafka's listener configs). */
+export const LISTENER_CONNECTION_RATE_KEY = /^listener\.name\.[a-z0-9_]+\.max\.connection\.creation\.rate$/;
 
 /**
  * Kafka's reconfigurable SSL keys (DynamicBrokerConfig.ReconfigurableSslConfigs), plain or listener-prefixed:
@@ -86,6 +91,7 @@ export function brokerConfigSynonyms(name: string): string[] {
 export function isDynamicBrokerKey(key: string): boolean {
   return (
     RELOADABLE_SSL_KEY.test(key) ||
+    LISTENER_CONNECTION_RATE_KEY.test(key) ||
     brokerConfigSynonyms(key).some((k) => appliedDynamicKeys.has(k) || ignoredDynamicKeys.has(k))
   );
 }
@@ -126,7 +132,11 @@ export function validateDynamicBrokerConfigs(
     }
   }
   const notDynamic = keys.filter(
-    (k) => !appliedDynamicKeys.has(k) && !ignoredDynamicKeys.has(k) && !RELOADABLE_SSL_KEY.test(k),
+    (k) =>
+      !appliedDynamicKeys.has(k) &&
+      !ignoredDynamicKeys.has(k) &&
+      !RELOADABLE_SSL_KEY.test(k) &&
+      !LISTENER_CONNECTION_RATE_KEY.test(k),
   );
   if (notDynamic.length > 0) {
     const kafkaDynamicHere = notDynamic.filter((k) => perBrokerOnly.test(k));

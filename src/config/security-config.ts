@@ -60,6 +60,7 @@ export function listenerKeyDefinition(key: string): Definition | undefined {
   const m = /^listener\.name\.([a-z0-9_]+)\.(.+)$/.exec(key);
   if (m === null) return undefined;
   const rest = m[2] as string;
+  if (rest === 'max.connection.creation.rate') return { kind: 'int', default: '2147483647', min: 0 };
   if (perListener.has(rest)) return securityDefinitions[rest];
   if (/^[a-z0-9-]+\.sasl\.jaas\.config$/.test(rest)) return securityDefinitions['sasl.jaas.config'];
   return undefined;

@@ -91,6 +91,8 @@ export type ClosedReason =
   | 'internal_error'
   | 'max_connections'
   | 'max_connections_per_ip'
+  | 'connection_creation_rate'
+  | 'accept_queue_full'
   | 'authentication'
   | 'shutdown';
 

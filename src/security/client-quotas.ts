@@ -37,7 +37,7 @@ export const clientQuotaKeys: ReadonlyMap<string, QuotaKind> = new Map<string, Q
   [QuotaKey.REQUEST_PERCENTAGE, 'double'],
   [QuotaKey.CONTROLLER_MUTATION_RATE, 'double'],
 ]);
-/** Keys allowed on IP entities (stored; connection creation rates are not enforced yet). */
+/** Keys allowed on IP entities (enforced by src/broker/connection-quotas.ts). */
 export const ipQuotaKeys: ReadonlyMap<string, QuotaKind> = new Map<string, QuotaKind>([
   [QuotaKey.CONNECTION_CREATION_RATE, 'int'],
 ]);
@@ -139,6 +139,18 @@ export class ClientQuotaCache {
   anyWith(key: string): boolean {
     for (const e of this.entries.values()) if (e.values.has(key)) return true;
     return false;
+  }
+
+  /**
+   * The connection_creation_rate quota of an IP: its own entity's, else the <default> IP's; null: none (Kafka's
+   * ConnectionQuotas.connectionRateForIp; Integer.MAX_VALUE, Kafka's "unlimited", is none too).
+   */
+  connectionRateFor(ip: string): number | null {
+    const key = QuotaKey.CONNECTION_CREATION_RATE;
+    const v =
+      this.entries.get(`ips/${name(ip)}`)?.values.get(key) ??
+      this.entries.get(`ips/${QUOTA_DEFAULT}`)?.values.get(key);
+    return v === undefined || v >= 2147483647 ? null : v;
   }
 
   /** KIP-55's precedence for one quota key; null: no quota applies (unlimited). */
