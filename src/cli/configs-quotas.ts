@@ -1,10 +1,12 @@
-// `samsa configs --entity-type users|clients`: client quotas, as kafka-configs.sh manages them:
+// `samsa configs --entity-type users|clients|ips`: client quotas, as kafka-configs.sh manages them:
 //   --alter --entity-type users --entity-name alice --add-config producer_byte_rate=1048576,consumer_byte_rate=2097152
 //   --alter --entity-type users --entity-default --add-config request_percentage=200
 //   --alter --entity-type users --entity-name alice --entity-type clients --entity-name app --delete-config producer_byte_rate
 //   --describe --entity-type clients [--entity-name app | --entity-default]
+//   --alter --entity-type ips --entity-name 10.0.0.7 --add-config connection_creation_rate=5   (KIP-612)
 // --entity-name / --entity-default pair with the --entity-type options in the order given (Kafka's ConfigCommand);
-// --user U, --client C, --user-defaults, --client-defaults are the shortcuts Kafka has.
+// --user U, --client C, --ip I, --user-defaults, --client-defaults, --ip-defaults are the shortcuts Kafka has. An IP
+// is an entity of its own (never with a user or client id), as Kafka insists.
 // Quota keys go to AlterClientQuotas, SCRAM keys of a user to AlterUserScramCredentials (configs-users.ts).
 
 import type { Cluster } from '../client/cluster.js';
@@ -14,14 +16,14 @@ import {
   describeClientQuotas,
   type QuotaFilterComponent,
 } from '../client/quotas.js';
-import { clientQuotaKeys } from '../security/client-quotas.js';
+import { isQuotaKey } from '../security/client-quotas.js';
 import { parseConfigList, UsageError } from './common.js';
 
 /** Entity type of the tool -> of the protocol. */
-const typeOf: Record<string, string> = { users: 'user', clients: 'client-id' };
+const typeOf: Record<string, QuotaEntityArg['type']> = { users: 'user', clients: 'client-id', ips: 'ip' };
 
 export interface QuotaEntityArg {
-  type: 'user' | 'client-id';
+  type: 'user' | 'client-id' | 'ip';
   /** A name, null for the type's default, undefined when none was given (describe: every entity of the type). */
   name: string | null | undefined;
 }
@@ -51,17 +53,21 @@ export function quotaEntityArgs(args: readonly string[]): QuotaEntityArg[] {
     else if (flag === '--client') shortcuts.push({ type: 'client-id', name: value() });
     else if (flag === '--user-defaults') shortcuts.push({ type: 'user', name: null });
     else if (flag === '--client-defaults') shortcuts.push({ type: 'client-id', name: null });
+    else if (flag === '--ip') shortcuts.push({ type: 'ip', name: value() });
+    else if (flag === '--ip-defaults') shortcuts.push({ type: 'ip', name: null });
   }
   if (names.length > types.length)
     throw new UsageError('more --entity-name/--entity-default than --entity-type');
   const out: QuotaEntityArg[] = types.map((t, i) => {
     const type = typeOf[t];
     if (type === undefined)
-      throw new UsageError(`quotas are configured on users and clients; got --entity-type ${t}`);
-    return { type: type as 'user' | 'client-id', name: names[i] };
+      throw new UsageError(`quotas are configured on users, clients and ips; got --entity-type ${t}`);
+    return { type, name: names[i] };
   });
   out.push(...shortcuts);
   if (new Set(out.map((e) => e.type)).size !== out.length) throw new UsageError('an entity type given twice');
+  if (out.length > 1 && out.some((e) => e.type === 'ip'))
+    throw new UsageError('an ip entity cannot be combined with a user or client id');
   return out.sort((a, b) => (a.type === b.type ? 0 : a.type === 'user' ? -1 : 1));
 }
 
@@ -101,7 +107,7 @@ export async function describeQuotas(cluster: Cluster, entity: readonly QuotaEnt
 }
 
 export function isQuotaConfig(key: string): boolean {
-  return clientQuotaKeys.has(key);
+  return isQuotaKey(key);
 }
 
 /** Sets and deletes quota keys of one entity (every name given: a name or the default). */

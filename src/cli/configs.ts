@@ -4,7 +4,7 @@
 // (the cluster-wide default); keys Kafka cannot change at runtime are refused by the broker with Kafka's
 // "Cannot update these configs dynamically" (INVALID_REQUEST); describe shows every key with --all.
 // Groups: KIP-848 group configs (consumer.session.timeout.ms, consumer.heartbeat.interval.ms).
-// Users: SCRAM credentials (configs-users.ts); users and clients: quotas (configs-quotas.ts), with repeated
+// Users: SCRAM credentials (configs-users.ts); users, clients and ips: quotas (configs-quotas.ts), with repeated
 // --entity-type/--entity-name for a user and client id together, as kafka-configs.sh.
 
 import { alterConfigs, type ConfigEntry, describeConfigs, ResourceType } from '../client/admin.js';
@@ -21,7 +21,7 @@ import {
 } from './common.js';
 import { usersAndClients } from './configs-users.js';
 
-const help = `Usage: samsa configs <describe|alter> --entity-type topics|brokers|groups|users|clients --entity-name NAME [options]
+const help = `Usage: samsa configs <describe|alter> --entity-type topics|brokers|groups|users|clients|ips --entity-name NAME [options]
 
 Actions (or Kafka's flags --describe, --alter):
   describe   the entity's dynamic configs (topic or group overrides, dynamic broker configs); --all for
@@ -29,13 +29,14 @@ Actions (or Kafka's flags --describe, --alter):
   alter      --add-config k=v[,k2=v2] and/or --delete-config k[,k2]
 
 Options:
-  --entity-type topics|brokers|groups|users   what to configure
+  --entity-type topics|brokers|groups|users|clients|ips   what to configure
   --entity-name NAME             topic name, broker id, group id or user name
   (users: --add-config 'SCRAM-SHA-256=[iterations=8192,password=secret]', --delete-config SCRAM-SHA-512)
   (users, clients: quotas producer_byte_rate, consumer_byte_rate, request_percentage,
    controller_mutation_rate; --entity-type users --entity-name U --entity-type clients --entity-name C
    for a user and client id together; --entity-default for the type's default;
    shortcuts --user U, --client C, --user-defaults, --client-defaults)
+  (ips: connection_creation_rate (KIP-612); --ip I, --ip-defaults)
   --topic T                      short for --entity-type topics --entity-name T
   --broker ID                    short for --entity-type brokers --entity-name ID
   --group G                      short for --entity-type groups --entity-name G
@@ -58,6 +59,8 @@ const options = {
   client: { type: 'string' },
   'user-defaults': { type: 'boolean' },
   'client-defaults': { type: 'boolean' },
+  ip: { type: 'string' },
+  'ip-defaults': { type: 'boolean' },
   'entity-default': { type: 'boolean' },
   topic: { type: 'string' },
   broker: { type: 'string' },
@@ -96,8 +99,13 @@ export function runConfigs(args: string[]): Promise<number> {
       values.user !== undefined ||
       values.client !== undefined ||
       values['user-defaults'] === true ||
-      values['client-defaults'] === true;
-    if (quotaShortcut || (types.length > 0 && types.every((t) => t === 'users' || t === 'clients'))) {
+      values['client-defaults'] === true ||
+      values.ip !== undefined ||
+      values['ip-defaults'] === true;
+    if (
+      quotaShortcut ||
+      (types.length > 0 && types.every((t) => t === 'users' || t === 'clients' || t === 'ips'))
+    ) {
       const cluster = await connect(values['bootstrap-server'], 'samsa-configs', values['command-config']);
       try {
         const del = (values['delete-config'] ?? [])
@@ -139,7 +147,7 @@ export function runConfigs(args: string[]): Promise<number> {
       entityName = '';
     }
     if (entityType !== 'topics' && entityType !== 'brokers' && entityType !== 'groups') {
-      throw new UsageError('--entity-type must be topics, brokers, groups, users or clients');
+      throw new UsageError('--entity-type must be topics, brokers, groups, users, clients or ips');
     }
     if (entityName === undefined) throw new UsageError('--entity-name is required');
     if (entityType === 'brokers' && entityName !== '' && !/^\d+$/.test(entityName)) {

@@ -138,6 +138,47 @@ describe('samsa configs: client quotas', () => {
     assert.match(bob, /SCRAM-SHA-256=iterations=4096/);
   });
 
+  it('ips: connection_creation_rate for one address and the default (KIP-612); never with a user', async () => {
+    await ok([
+      'configs',
+      '--alter',
+      '--entity-type',
+      'ips',
+      '--entity-name',
+      '10.0.0.7',
+      '--add-config',
+      'connection_creation_rate=5',
+    ]);
+    await ok(['configs', '--alter', '--ip-defaults', '--add-config', 'connection_creation_rate=50']);
+    assert.equal(
+      await ok(['configs', '--describe', '--entity-type', 'ips', '--entity-name', '10.0.0.7']),
+      "Quota configs for ip '10.0.0.7' are connection_creation_rate=5.0\n",
+    );
+    assert.equal(
+      await ok(['configs', '--describe', '--entity-type', 'ips', '--entity-default']),
+      'Quota configs for the default ip are connection_creation_rate=50.0\n',
+    );
+    await ok(['configs', '--alter', '--ip', '10.0.0.7', '--delete-config', 'connection_creation_rate']);
+    assert.equal(await ok(['configs', '--describe', '--ip', '10.0.0.7']), '');
+    const mixed = await samsa([
+      'configs',
+      '--alter',
+      '--entity-type',
+      'users',
+      '--entity-name',
+      'u',
+      '--entity-type',
+      'ips',
+      '--entity-name',
+      '10.0.0.7',
+      '--add-config',
+      'connection_creation_rate=1',
+      ...bs,
+    ]);
+    assert.equal(mixed.code, 2, mixed.stderr);
+    assert.match(mixed.stderr, /an ip entity cannot be combined with a user or client id/);
+  });
+
   it('refuses bad input with one line', async () => {
     const cases: [string[], number, RegExp][] = [
       [

@@ -133,9 +133,9 @@ describe('samsa configs', () => {
       ],
       [['configs', 'alter', '--topic', 'c1', ...bs], 2, /--add-config and\/or --delete-config/],
       [
-        ['configs', 'describe', '--entity-type', 'ips', '--entity-name', 'x', ...bs],
+        ['configs', 'describe', '--entity-type', 'widgets', '--entity-name', 'x', ...bs],
         2,
-        /topics, brokers, groups, users or clients/,
+        /topics, brokers, groups, users, clients or ips/,
       ],
       [['configs', 'describe', '--entity-type', 'topics', ...bs], 2, /--entity-name is required/],
     ];
