@@ -17,16 +17,15 @@ import { after, before, describe, it } from 'node:test';
 import { createTopic } from '../../src/client/admin.js';
 import { Cluster } from '../../src/client/cluster.js';
 import { KafkaConnection } from '../../src/client/connection.js';
-import { ApiKey, apiSchemas, requestHeaderVersion } from '../../src/protocol/generated/apis.js';
+import { ApiKey } from '../../src/protocol/generated/apis.js';
 import {
   decodeListOffsetsResponse,
   type ListOffsetsResponse,
 } from '../../src/protocol/generated/list-offsets-response.js';
-import { encodeRequestHeader } from '../../src/protocol/generated/request-header.js';
 import { Reader } from '../../src/protocol/reader.js';
 import { encodeRecordBatch } from '../../src/protocol/records.js';
-import { Writer } from '../../src/protocol/writer.js';
 import { type BrokerHandle, startBroker } from '../helpers/broker.js';
+import { requestFrame } from '../helpers/request-frame.js';
 
 const KiB = 1024;
 const REQUEST_RECORDS = 128;
@@ -37,19 +36,7 @@ const WARMUP_REQUESTS = 200;
 const STOPPED_REQUESTS = 100;
 
 function frame(apiKey: number, version: number, correlationId: number, body: unknown): Buffer {
-  const schema = apiSchemas.get(apiKey);
-  if (schema === undefined) throw new Error(`no schema ${apiKey}`);
-  const w = new Writer(256);
-  const sizePos = w.reserveInt32();
-  encodeRequestHeader(w, requestHeaderVersion(apiKey, version), {
-    requestApiKey: apiKey,
-    requestApiVersion: version,
-    correlationId,
-    clientId: 'fairness',
-  });
-  schema.encodeRequest(w, version, body as never);
-  w.patchInt32(sizePos, w.length - 4);
-  return w.toBuffer();
+  return requestFrame(apiKey, version, correlationId, body, 'fairness');
 }
 
 /** An acks=0 Produce request of REQUEST_RECORDS x 1 KiB (128 KiB: two socket reads). */

@@ -9,26 +9,12 @@ import { createTopic } from '../../src/client/admin.js';
 import { Cluster } from '../../src/client/cluster.js';
 import type { BrokerMetrics } from '../../src/http/metrics.js';
 import * as limits from '../../src/limits.js';
-import { apiSchemas, requestHeaderVersion } from '../../src/protocol/generated/apis.js';
-import { encodeRequestHeader } from '../../src/protocol/generated/request-header.js';
 import { encodeRecordBatch } from '../../src/protocol/records.js';
-import { Writer } from '../../src/protocol/writer.js';
 import { type InProcessBroker, startInProcess } from '../helpers/in-process.js';
+import { requestFrame } from '../helpers/request-frame.js';
 
 function frame(apiKey: number, version: number, correlationId: number, body: unknown): Buffer {
-  const schema = apiSchemas.get(apiKey);
-  if (schema === undefined) throw new Error(`no schema ${apiKey}`);
-  const w = new Writer(256);
-  const sizePos = w.reserveInt32();
-  encodeRequestHeader(w, requestHeaderVersion(apiKey, version), {
-    requestApiKey: apiKey,
-    requestApiVersion: version,
-    correlationId,
-    clientId: 'limits',
-  });
-  schema.encodeRequest(w, version, body as never);
-  w.patchInt32(sizePos, w.length - 4);
-  return w.toBuffer();
+  return requestFrame(apiKey, version, correlationId, body, 'limits');
 }
 
 const apiVersions = (id: number): Buffer => frame(18, 0, id, {});

@@ -12,27 +12,14 @@ import { createTopic } from '../../src/client/admin.js';
 import { Cluster } from '../../src/client/cluster.js';
 import { Consumer } from '../../src/client/consumer.js';
 import { Producer } from '../../src/client/producer.js';
-import { apiSchemas, requestHeaderVersion } from '../../src/protocol/generated/apis.js';
-import { encodeRequestHeader } from '../../src/protocol/generated/request-header.js';
+import { apiSchemas } from '../../src/protocol/generated/apis.js';
 import { Reader } from '../../src/protocol/reader.js';
 import { encodeRecordBatch } from '../../src/protocol/records.js';
-import { Writer } from '../../src/protocol/writer.js';
 import { type BrokerHandle, startBroker } from '../helpers/broker.js';
+import { requestFrame } from '../helpers/request-frame.js';
 
 function frame(apiKey: number, version: number, correlationId: number, body: unknown): Buffer {
-  const schema = apiSchemas.get(apiKey);
-  if (schema === undefined) throw new Error(`no schema ${apiKey}`);
-  const w = new Writer(256);
-  const sizePos = w.reserveInt32();
-  encodeRequestHeader(w, requestHeaderVersion(apiKey, version), {
-    requestApiKey: apiKey,
-    requestApiVersion: version,
-    correlationId,
-    clientId: 'shutdown-test',
-  });
-  schema.encodeRequest(w, version, body as never);
-  w.patchInt32(sizePos, w.length - 4);
-  return w.toBuffer();
+  return requestFrame(apiKey, version, correlationId, body, 'shutdown-test');
 }
 
 /** The JSON log lines of the broker's latest lifetime. */

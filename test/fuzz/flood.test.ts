@@ -14,11 +14,9 @@ import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createTopic } from '../../src/client/admin.js';
 import { Cluster } from '../../src/client/cluster.js';
-import { apiSchemas, requestHeaderVersion } from '../../src/protocol/generated/apis.js';
-import { encodeRequestHeader } from '../../src/protocol/generated/request-header.js';
 import { encodeRecordBatch } from '../../src/protocol/records.js';
-import { Writer } from '../../src/protocol/writer.js';
 import { type BrokerHandle, freePort, startBroker } from '../helpers/broker.js';
+import { requestFrame } from '../helpers/request-frame.js';
 import { parsePrometheusText, sampleValue } from '../http/prometheus-text.js';
 
 const MiB = 1024 * 1024;
@@ -33,19 +31,7 @@ const REQUEST_MEMORY_BOUND = QUEUED_MAX + REQUEST_MAX + CONNECTIONS * 64 * 1024;
 const RSS_BOUND_BYTES = 200 * MiB + 3 * QUEUED_MAX;
 
 function frame(apiKey: number, version: number, correlationId: number, body: unknown): Buffer {
-  const schema = apiSchemas.get(apiKey);
-  if (schema === undefined) throw new Error(`no schema ${apiKey}`);
-  const w = new Writer(256);
-  const sizePos = w.reserveInt32();
-  encodeRequestHeader(w, requestHeaderVersion(apiKey, version), {
-    requestApiKey: apiKey,
-    requestApiVersion: version,
-    correlationId,
-    clientId: 'flood',
-  });
-  schema.encodeRequest(w, version, body as never);
-  w.patchInt32(sizePos, w.length - 4);
-  return w.toBuffer();
+  return requestFrame(apiKey, version, correlationId, body, 'flood');
 }
 
 function procStatus(pid: number, field: 'VmHWM' | 'VmRSS'): number {

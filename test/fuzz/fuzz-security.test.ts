@@ -22,12 +22,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tls from 'node:tls';
 import { type ClientSecurity, KafkaConnection } from '../../src/client/connection.js';
-import { ApiKey, apiSchemas, requestHeaderVersion } from '../../src/protocol/generated/apis.js';
-import { encodeRequestHeader } from '../../src/protocol/generated/request-header.js';
-import { Writer } from '../../src/protocol/writer.js';
+import { ApiKey } from '../../src/protocol/generated/apis.js';
 import { saltedPassword } from '../../src/security/sasl/scram.js';
 import { freePort } from '../helpers/broker.js';
 import { type InProcessBroker, startInProcess } from '../helpers/in-process.js';
+import { requestFrame } from '../helpers/request-frame.js';
 import { makeTestPki, type TestPki } from '../helpers/tls-certs.js';
 
 const seedEnv = process.env.SAMSA_FUZZ_SEED;
@@ -56,19 +55,7 @@ function rng(seed: number): () => number {
 }
 
 function frame(apiKey: number, version: number, body: unknown, correlationId = 1): Buffer {
-  const schema = apiSchemas.get(apiKey);
-  if (schema === undefined) throw new Error(`no schema ${apiKey}`);
-  const w = new Writer(256);
-  const sizePos = w.reserveInt32();
-  encodeRequestHeader(w, requestHeaderVersion(apiKey, version), {
-    requestApiKey: apiKey,
-    requestApiVersion: version,
-    correlationId,
-    clientId: 'fuzz-security',
-  });
-  schema.encodeRequest(w, version, body as never);
-  w.patchInt32(sizePos, w.length - 4);
-  return w.toBuffer();
+  return requestFrame(apiKey, version, correlationId, body, 'fuzz-security');
 }
 
 const PROBE = frame(ApiKey.ApiVersions, 0, {}, PROBE_ID);
