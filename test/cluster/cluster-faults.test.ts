@@ -326,7 +326,18 @@ describe('ZooKeeper cluster faults', { skip: zooKeeperSkip(), timeout: 240_000 }
         assert.notEqual(otherId, ours);
         const cl = await Cluster.connect({ bootstrap: other.bootstrap });
         try {
-          await createTopic(cl, 'precious', { partitions: 1, replicationFactor: 1 });
+          // Until the new cluster's controller has seen its one broker register, a topic is refused with
+          // INVALID_REPLICATION_FACTOR (no brokers available): retry that, nothing else.
+          await waitFor('the other cluster to take a topic', async () => {
+            try {
+              await createTopic(cl, 'precious', { partitions: 1, replicationFactor: 1 });
+              return true;
+            } catch (e) {
+              if (e instanceof KafkaError && e.code === ErrorCode.INVALID_REPLICATION_FACTOR)
+                return undefined;
+              throw e;
+            }
+          });
         } finally {
           cl.close();
         }
