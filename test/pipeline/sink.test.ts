@@ -2,7 +2,8 @@
 // to JSON lines by the CLI in a child process that is killed with SIGKILL midway and started again; then pyarrow
 // (Parquet) or Python's json module (jsonl) reads the files as a data-lake reader does (test/pipeline/sink_check.py)
 // and must find every record exactly once, with its key, value, headers and timestamp, in its hour folder, and no
-// temporary file. Also: the files' recovery rules on crafted folders, resuming from files without any committed
+// temporary file. The sink is killed while only the first half of its topic exists, so "midway" holds by
+// construction; the second half is produced before it starts again. Also: the files' recovery rules on crafted folders, resuming from files without any committed
 // offset, and Avro values decoded through a schema registry (a tiny Confluent REST server in this test).
 
 import assert from 'node:assert/strict';
@@ -24,7 +25,8 @@ import { type Running, repoRoot, start } from '../helpers/run.js';
 const N = 50_000;
 const HOUR = 3_600_000;
 const STEP_MS = (3 * HOUR) / N; // 216 ms: the timestamps fill three hours
-const TOPIC = 'sink-events';
+/** One topic per format, so that each kill lands while only the first half of its topic exists. */
+const topicOf = (format: 'parquet' | 'jsonl'): string => `sink-events-${format}`;
 
 function python(mod: string): boolean {
   try {
@@ -62,11 +64,11 @@ interface CheckResult {
   reader: string;
 }
 
-function check(dir: string, format: string, base: number): CheckResult {
+function check(dir: string, format: string, topic: string, base: number): CheckResult {
   const script = join(repoRoot(), 'test', 'pipeline', 'sink_check.py');
   const out = execFileSync(
     'python3',
-    [script, dir, format, TOPIC, String(N), String(base), String(STEP_MS), 'hour'],
+    [script, dir, format, topic, String(N), String(base), String(STEP_MS), 'hour'],
     {
       encoding: 'utf8',
       maxBuffer: 16 * 1024 * 1024,
@@ -76,7 +78,7 @@ function check(dir: string, format: string, base: number): CheckResult {
 }
 
 /** Offsets covered by the final files' names (each flush's range once). */
-async function coveredOffsets(dir: string, topic = TOPIC): Promise<number> {
+async function coveredOffsets(dir: string, topic: string): Promise<number> {
   const ranges = new Set<string>();
   const walk = async (d: string): Promise<void> => {
     for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
@@ -101,8 +103,8 @@ function startSink(
   group: string,
   dir: string,
   format: string,
+  topics: string,
   extra: string[] = [],
-  topics = 'sink-ev.*',
 ): Running {
   const args = samsaArgv([
     'sink',
@@ -217,21 +219,46 @@ describe('samsa sink against a broker', { timeout: 900_000 }, () => {
   let work: string;
   let base: number;
 
+  /** Records [from, to) of `topic`, in batches of 1,000. */
+  async function produce(topic: string, from: number, to: number): Promise<void> {
+    const cluster = await Cluster.connect({ bootstrap: broker.bootstrap });
+    try {
+      const producer = Producer.on(cluster, { compression: 'lz4' });
+      for (let at = from; at < to; at += 1000) {
+        const batch: ProducerRecord[] = [];
+        for (let i = at; i < Math.min(to, at + 1000); i++) batch.push(record(i, base));
+        await producer.send(topic, batch);
+      }
+      await producer.close();
+    } finally {
+      cluster.close();
+    }
+  }
+  const rest = new Map<string, Promise<void>>();
+  /** The second half of a format's topic, produced once. */
+  const produceRest = (topic: string): Promise<void> => {
+    let p = rest.get(topic);
+    if (p === undefined) {
+      p = produce(topic, N / 2, N);
+      rest.set(topic, p);
+    }
+    return p;
+  };
+
   before(async () => {
     broker = await startBroker({ overrides: { 'group.initial.rebalance.delay.ms': '0' } });
     work = await mkdtemp(join(tmpdir(), 'sink-test-'));
-    const cluster = await Cluster.connect({ bootstrap: broker.bootstrap });
-    await createTopic(cluster, TOPIC, { partitions: 3 });
     // Whole hours in the past (brokers refuse timestamps more than an hour ahead).
     base = Math.floor(Date.now() / HOUR) * HOUR - 4 * HOUR;
-    const producer = Producer.on(cluster, { compression: 'lz4' });
-    for (let from = 0; from < N; from += 1000) {
-      const batch: ProducerRecord[] = [];
-      for (let i = from; i < from + 1000; i++) batch.push(record(i, base));
-      await producer.send(TOPIC, batch);
+    const cluster = await Cluster.connect({ bootstrap: broker.bootstrap });
+    try {
+      for (const format of ['parquet', 'jsonl'] as const)
+        await createTopic(cluster, topicOf(format), { partitions: 3 });
+    } finally {
+      cluster.close();
     }
-    await producer.close();
-    cluster.close();
+    // Only the first half: the sink is killed before the second half exists, so the kill is midway by construction.
+    for (const format of ['parquet', 'jsonl'] as const) await produce(topicOf(format), 0, N / 2);
   });
 
   after(async () => {
@@ -252,41 +279,43 @@ describe('samsa sink against a broker', { timeout: 900_000 }, () => {
       skip: reason,
     }, async () => {
       const dir = join(work, format);
+      const topic = topicOf(format);
       const group = `lake-${format}`;
-      const first = startSink(broker.bootstrap, group, dir, format);
+      const first = startSink(broker.bootstrap, group, dir, format, topic);
       await waitFor(
         first,
         'a third of the records in files',
-        async () => (await coveredOffsets(dir)) >= N / 3,
+        async () => (await coveredOffsets(dir, topic)) >= N / 3,
       );
       first.kill('SIGKILL');
       const killed = await first.done.catch((e: { result?: { signal?: string } }) => e.result);
       assert.equal(killed?.signal, 'SIGKILL');
-      const midway = await coveredOffsets(dir);
+      const midway = await coveredOffsets(dir, topic);
       assert.ok(midway < N, `the sink was killed before the end (${midway} of ${N} written)`);
+      await produceRest(topic);
 
-      const second = startSink(broker.bootstrap, group, dir, format, ['--metrics-port', '0']);
+      const second = startSink(broker.bootstrap, group, dir, format, topic, ['--metrics-port', '0']);
       if (format === 'jsonl') {
         // The broker going away and coming back midway: the sink joins again and goes on.
         await waitFor(
           second,
           'two thirds of the records in files',
-          async () => (await coveredOffsets(dir)) >= (2 * N) / 3,
+          async () => (await coveredOffsets(dir, topic)) >= (2 * N) / 3,
         );
         await broker.restart();
       }
-      await waitFor(second, 'every record in files', async () => (await coveredOffsets(dir)) >= N);
+      await waitFor(second, 'every record in files', async () => (await coveredOffsets(dir, topic)) >= N);
       const port = /"msg":"metrics on \/metrics","port":(\d+)/.exec(second.stderr())?.[1];
       assert.ok(port !== undefined, 'the metrics port is logged');
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      assert.match(metrics, /samsa_sink_records_total\{topic="sink-events"\} \d+/);
+      assert.match(metrics, /samsa_sink_records_total\{topic="sink-events-(parquet|jsonl)"\} \d+/);
       assert.match(metrics, /# TYPE samsa_sink_lag_records gauge/);
       second.kill('SIGTERM');
       const stopped = await second.done;
       assert.equal(stopped.code, 0, stopped.stderr.slice(-2000));
       assert.match(stopped.stderr, /records\/s/);
 
-      const r = check(dir, format, base);
+      const r = check(dir, format, topic, base);
       assert.deepEqual(r.errors, []);
       assert.equal(r.rows, N);
       assert.equal(r.distinct, N);
@@ -300,19 +329,21 @@ describe('samsa sink against a broker', { timeout: 900_000 }, () => {
     skip: hasPython ? false : 'python3 is not installed',
   }, async () => {
     const dir = join(work, 'resume');
-    const a = startSink(broker.bootstrap, 'lake-resume-a', dir, 'jsonl');
-    await waitFor(a, 'every record in files', async () => (await coveredOffsets(dir)) >= N);
+    const topic = topicOf('jsonl');
+    await produceRest(topic);
+    const a = startSink(broker.bootstrap, 'lake-resume-a', dir, 'jsonl', topic);
+    await waitFor(a, 'every record in files', async () => (await coveredOffsets(dir, topic)) >= N);
     a.kill('SIGTERM');
     assert.equal((await a.done).code, 0);
     // No offsets committed for this group: without the files it would start from the beginning.
-    const b = startSink(broker.bootstrap, 'lake-resume-b', dir, 'jsonl');
+    const b = startSink(broker.bootstrap, 'lake-resume-b', dir, 'jsonl', topic);
     // Caught up (lag 0) once it has joined, with nothing written.
     await waitFor(b, 'lag 0 after the assignment', async () => /"resumeAfter"[\s\S]*lag 0,/.test(b.stderr()));
     b.kill('SIGTERM');
     const done = await b.done;
     assert.equal(done.code, 0);
     assert.match(done.stderr, /stopped; 0 records in 0 files/);
-    const r = check(dir, 'jsonl', base);
+    const r = check(dir, 'jsonl', topic, base);
     assert.deepEqual(r.errors, []);
     assert.equal(r.rows, N);
   });
@@ -394,7 +425,7 @@ describe('samsa sink against a broker', { timeout: 900_000 }, () => {
       await producer.send(topic, records);
       await producer.close();
       const dir = join(work, 'avro');
-      const sink = startSink(broker.bootstrap, 'lake-avro', dir, 'parquet', ['--registry', url], topic);
+      const sink = startSink(broker.bootstrap, 'lake-avro', dir, 'parquet', topic, ['--registry', url]);
       await waitFor(sink, 'every record in files', async () => (await coveredOffsets(dir, topic)) >= 22);
       sink.kill('SIGTERM');
       assert.equal((await sink.done).code, 0);
