@@ -12,7 +12,9 @@
 // lands at most ~index.interval.bytes (plus one batch) before the wanted batch.
 //
 // Nothing is checksummed. Entries are written to the file lazily (flush, roll, close); the in-memory copy is
-// authoritative while the segment is open. After an unclean shutdown the recovered segments' indexes are
+// authoritative while the segment is open. No file descriptor is held between writes (each write opens, writes
+// and closes the file): an idle partition then holds one descriptor, its active .log, as Kafka's mmapped indexes
+// do, so 10,000 partitions fit in a common `ulimit -n`. After an unclean shutdown the recovered segments' indexes are
 // rebuilt from the .log; after a clean one a file is loaded on first use and rebuilt when it fails the sanity
 // check (size a multiple of the entry size, increasing entries, positions inside the .log). An entry can pass
 // that check and still be wrong (a flipped bit in a position); segment.ts checks entries against the .log when
@@ -38,10 +40,11 @@ abstract class IndexFile {
   protected count = 0;
   /** Entries [0, persisted) are in the file. */
   protected persisted = 0;
-  private fd: number | null = null;
+  /** Written since the last fsync. */
+  private unsynced = false;
 
   constructor(
-    /** Changes only when the cleaner renames a segment it wrote (the descriptor stays valid). */
+    /** Changes only when the cleaner renames a segment it wrote. */
     public file: string,
     readonly baseOffset: number,
     readonly maxEntries: number,
@@ -61,22 +64,28 @@ abstract class IndexFile {
 
   /** Writes entries not yet in the file; fsyncs when asked. */
   flush(sync: boolean): void {
-    if (this.persisted < this.count) {
-      const out = Buffer.allocUnsafe((this.count - this.persisted) * this.entryBytes);
-      for (let i = this.persisted; i < this.count; i++)
-        this.encodeEntry(i, out, (i - this.persisted) * this.entryBytes);
-      const fd = this.openFd();
-      writeFully(fd, out, this.persisted * this.entryBytes);
-      this.persisted = this.count;
-    }
-    if (sync && this.fd !== null) fs.fsyncSync(this.fd);
+    if (this.persisted === this.count && !(sync && this.unsynced)) return;
+    this.withFile((fd) => {
+      if (this.persisted < this.count) {
+        const out = Buffer.allocUnsafe((this.count - this.persisted) * this.entryBytes);
+        for (let i = this.persisted; i < this.count; i++)
+          this.encodeEntry(i, out, (i - this.persisted) * this.entryBytes);
+        writeFully(fd, out, this.persisted * this.entryBytes);
+        this.persisted = this.count;
+        this.unsynced = true;
+      }
+      if (sync) {
+        fs.fsyncSync(fd);
+        this.unsynced = false;
+      }
+    });
   }
 
   /** Replaces the whole file with the in-memory entries (after a rebuild or a truncation). */
   rewrite(): void {
-    const fd = this.openFd();
-    fs.ftruncateSync(fd, 0);
     this.persisted = 0;
+    this.withFile((fd) => fs.ftruncateSync(fd, 0));
+    this.unsynced = true;
     this.flush(false);
   }
 
@@ -85,26 +94,26 @@ abstract class IndexFile {
     this.count = keep;
     if (this.persisted > keep) {
       this.persisted = keep;
-      fs.ftruncateSync(this.openFd(), keep * this.entryBytes);
+      this.withFile((fd) => fs.ftruncateSync(fd, keep * this.entryBytes));
+      this.unsynced = true;
     }
   }
 
   reset(): void {
     this.count = 0;
     this.persisted = 0;
-    fs.ftruncateSync(this.openFd(), 0);
+    this.withFile((fd) => fs.ftruncateSync(fd, 0));
+    this.unsynced = true;
   }
 
-  close(): void {
-    if (this.fd !== null) {
-      fs.closeSync(this.fd);
-      this.fd = null;
+  /** Opens the file (created when missing), runs fn, closes it. */
+  private withFile(fn: (fd: number) => void): void {
+    const fd = fs.openSync(this.file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+    try {
+      fn(fd);
+    } finally {
+      fs.closeSync(fd);
     }
-  }
-
-  private openFd(): number {
-    if (this.fd === null) this.fd = fs.openSync(this.file, fs.existsSync(this.file) ? 'r+' : 'w+');
-    return this.fd;
   }
 
   /** The file's bytes, or why they cannot be used (missing, size not a multiple of the entry size). */

@@ -4,6 +4,10 @@
 //   - a write that failed for lack of space (ENOSPC, EDQUOT on write/open/rename/...): the operation did not
 //     happen (a partial append is cut off again), so the log stays usable and the operation may be retried once
 //     space is freed. Appends answer KAFKA_STORAGE_ERROR meanwhile.
+//   - the process or the system out of file descriptors (EMFILE, ENFILE): the open did not happen, nothing was
+//     written, and the disk is fine, so the log stays online (Kafka would take the whole dir offline). The
+//     operation answers KAFKA_STORAGE_ERROR (a new partition is refused and undone) and works again once
+//     descriptors are free or `ulimit -n` is raised. The broker holds one descriptor per log segment.
 //   - any other error from the file system (EIO, EROFS, EBADF, a failed fsync even for lack of space: after a
 //     failed fsync the page cache may have dropped the data): the log dir goes offline, as in Kafka. Its
 //     partitions answer KAFKA_STORAGE_ERROR until the broker restarts; the other dirs keep serving.
@@ -36,6 +40,11 @@ export function isNoSpace(e: unknown): boolean {
   if (!isIoError(e)) return false;
   if (e.code !== 'ENOSPC' && e.code !== 'EDQUOT') return false;
   return e.syscall !== 'fsync' && e.syscall !== 'fdatasync';
+}
+
+/** The process (EMFILE) or the system (ENFILE) has no file descriptor left: retryable, the disk is fine. */
+export function isOutOfDescriptors(e: unknown): boolean {
+  return isIoError(e) && (e.code === 'EMFILE' || e.code === 'ENFILE');
 }
 
 /**

@@ -2,13 +2,14 @@
 //
 //   online ──a write fails for lack of space──▶ noSpace ──an append succeeds──▶ online
 //   online | noSpace ──any other I/O error (EIO, EROFS, a failed fsync)──▶ offline (until the broker restarts)
+//   out of file descriptors (EMFILE, ENFILE): the operation fails, the state does not change
 //
 // While noSpace, appends answer KAFKA_STORAGE_ERROR and each one first checks the segment's tail, then tries
 // again, so appends resume by themselves once space is freed. Going offline calls onDirFailure once, which the
 // LogManager uses to take every other log of the same dir offline too (Kafka's LogDirFailureChannel).
 
 import type { Logger } from '../logger.js';
-import { isIoError, isNoSpace, KafkaStorageError } from './io-errors.js';
+import { isIoError, isNoSpace, isOutOfDescriptors, KafkaStorageError } from './io-errors.js';
 
 export class LogHealth {
   private offline: Error | null = null;
@@ -61,6 +62,17 @@ export class LogHealth {
   classify(op: string, e: unknown): KafkaStorageError {
     if (e instanceof KafkaStorageError) return e;
     if (!isIoError(e)) throw e;
+    if (isOutOfDescriptors(e)) {
+      this.logger.error(
+        'out of file descriptors: the operation failed, the log stays online (raise ulimit -n)',
+        {
+          partition: this.name,
+          op,
+          error: e.message,
+        },
+      );
+      return new KafkaStorageError(`${op} failed: ${e.message}`);
+    }
     if (isNoSpace(e)) {
       if (this.noSpace === null) {
         this.logger.error('out of disk space: appends fail with KAFKA_STORAGE_ERROR until space is freed', {

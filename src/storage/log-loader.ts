@@ -64,8 +64,26 @@ export function loadSegments(
 
   const savedStart = readOffsetCheckpoint(path.join(dir, LOG_START_OFFSET_CHECKPOINT), logger);
   const savedRecovery = readOffsetCheckpoint(path.join(dir, RECOVERY_POINT_CHECKPOINT), logger);
-  let segments = bases.map((b) => LogSegment.open(dir, b, config, now, logger));
-  if (segments.length === 0) segments = [LogSegment.create(dir, Math.max(savedStart ?? 0, 0), config, now)];
+  let segments: LogSegment[] = [];
+  try {
+    for (const b of bases) segments.push(LogSegment.open(dir, b, config, now, logger));
+    if (segments.length === 0) segments = [LogSegment.create(dir, Math.max(savedStart ?? 0, 0), config, now)];
+    return finishLoading(segments, logger, cleanShutdown, savedStart, savedRecovery);
+  } catch (e) {
+    // Out of descriptors or an I/O error: nothing of this log stays open.
+    for (const s of segments) s.release();
+    throw e;
+  }
+}
+
+function finishLoading(
+  loaded: LogSegment[],
+  logger: Logger,
+  cleanShutdown: boolean,
+  savedStart: number | null,
+  savedRecovery: number | null,
+): LoadedSegments {
+  let segments = loaded;
 
   let recoveredFrom: number | null = null;
   if (cleanShutdown) {

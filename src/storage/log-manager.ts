@@ -25,7 +25,7 @@ import type { Logger } from '../logger.js';
 import { fsyncDir } from './checkpoint.js';
 import { type CleanerOptions, LogCleaner } from './cleaner.js';
 import { defaultLogConfig, type LogConfig, validateLogConfig } from './config.js';
-import { isIoError, isNoSpace, KafkaStorageError } from './io-errors.js';
+import { isIoError, isNoSpace, isOutOfDescriptors, KafkaStorageError } from './io-errors.js';
 import { ensureDir } from './log-dirs.js';
 import { PartitionLog } from './partition-log.js';
 
@@ -160,7 +160,7 @@ export class LogManager {
     let logDir = online[0]!;
     for (const d of online) if (counts.get(d)! < counts.get(logDir)!) logDir = d;
     const dir = path.join(logDir, key(topic, partition));
-    let log: PartitionLog;
+    let log: PartitionLog | undefined;
     try {
       // A new partition: nothing to recover, but stale files of an earlier incarnation must not survive.
       fs.rmSync(dir, { recursive: true, force: true });
@@ -170,6 +170,11 @@ export class LogManager {
       });
       fsyncDir(logDir);
     } catch (e) {
+      // Nothing half-made stays: no descriptor, no directory (best effort: the disk may be failing).
+      log?.closeForDelete();
+      try {
+        fs.rmSync(dir, { recursive: true, force: true });
+      } catch {}
       throw this.ioFailure(logDir, `creating the log of ${key(topic, partition)}`, e);
     }
     this.logs.set(key(topic, partition), { topic, partition, logDir, log });
@@ -264,6 +269,14 @@ export class LogManager {
     if (e instanceof KafkaStorageError) return e;
     if (!isIoError(e)) throw e;
     if (isNoSpace(e)) return new KafkaStorageError(`${op} failed: ${e.message}`, true);
+    if (isOutOfDescriptors(e)) {
+      this.logger.error('out of file descriptors: the log dir stays online (raise ulimit -n)', {
+        logDir,
+        op,
+        error: e.message,
+      });
+      return new KafkaStorageError(`${op} failed: ${e.message}`);
+    }
     this.failDir(logDir, e);
     return new KafkaStorageError(`${op} failed, the log dir is offline: ${e.message}`);
   }

@@ -158,11 +158,16 @@ export class PartitionLog {
     const saved = clean ? null : readOffsetCheckpoint(path.join(dir, RECOVERY_POINT_CHECKPOINT));
     const recoveryPoint = clean ? logEndOffset : Math.min(Math.max(saved ?? 0, logStartOffset), logEndOffset);
     const log = new PartitionLog(dir, config, logger, segments, logStartOffset, recoveryPoint, now);
-    log.health.onDirFailure = options.onDirFailure ?? null;
-    log.leaderEpochCache.load();
-    log.leaderEpochCache.truncateFromEnd(logEndOffset);
-    log.leaderEpochCache.truncateFromStart(logStartOffset);
-    log.loadProducerState(loaded.recoveredFrom);
+    try {
+      log.health.onDirFailure = options.onDirFailure ?? null;
+      log.leaderEpochCache.load();
+      log.leaderEpochCache.truncateFromEnd(logEndOffset);
+      log.leaderEpochCache.truncateFromStart(logStartOffset);
+      log.loadProducerState(loaded.recoveredFrom);
+    } catch (e) {
+      for (const s of log.segments) s.release();
+      throw e;
+    }
     logger.info('log loaded', {
       partition: log.name,
       segments: segments.length,

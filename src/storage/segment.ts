@@ -153,9 +153,14 @@ export class LogSegment {
     const stem = path.join(dir, offsetFileStem(baseOffset));
     const fd = fs.openSync(stem + LOG_SUFFIX + fileSuffix, 'w+');
     const seg = new LogSegment(dir, baseOffset, config, fd, 0, now, true, defaultLogger, fileSuffix);
-    seg.offsetIndex.reset();
-    seg.timeIndex.reset();
-    seg.txnIndex.reset();
+    try {
+      seg.offsetIndex.reset();
+      seg.timeIndex.reset();
+      seg.txnIndex.reset();
+    } catch (e) {
+      seg.release();
+      throw e;
+    }
     return seg;
   }
 
@@ -608,8 +613,6 @@ export class LogSegment {
     if (this.maxTs >= 0) this.timeIndex.maybeAppend(this.maxTs, this.offsetOfMaxTs);
     this.offsetIndex.flush(false);
     this.timeIndex.flush(false);
-    this.offsetIndex.close();
-    this.timeIndex.close();
   }
 
   /** Rewrites the index files from memory (after recovery rebuilt them). */
@@ -622,14 +625,12 @@ export class LogSegment {
 
   /**
    * Finishes a segment the cleaner wrote: the final time-index entry, both index files written whole (created
-   * even when empty), their descriptors closed. fsyncCleaned makes all three durable.
+   * even when empty). fsyncCleaned makes all three durable.
    */
   sealCleaned(): void {
     if (this.maxTs >= 0) this.timeIndex.maybeAppend(this.maxTs, this.offsetOfMaxTs);
-    for (const index of [this.offsetIndex, this.timeIndex]) {
-      index.rewrite();
-      index.close();
-    }
+    this.offsetIndex.rewrite();
+    this.timeIndex.rewrite();
   }
 
   /** fsyncs the .log and both index files without blocking the event loop. */
@@ -678,19 +679,25 @@ export class LogSegment {
   }
 
   close(): void {
-    this.onBecomeInactive();
-    fs.closeSync(this.fd);
+    try {
+      this.onBecomeInactive();
+    } finally {
+      this.release();
+    }
+  }
+
+  /** Closes the .log's descriptor without writing anything (a segment given up or deleted). */
+  release(): void {
+    if (this.fd < 0) return;
+    try {
+      fs.closeSync(this.fd);
+    } catch {}
     this.fd = -1;
   }
 
   /** Closes the files and removes them now, or renames them to *.deleted and removes them after delayMs. */
   delete(delayMs: number): void {
-    try {
-      this.offsetIndex.close();
-      this.timeIndex.close();
-      fs.closeSync(this.fd);
-    } catch {}
-    this.fd = -1;
+    this.release();
     for (const file of [this.logFile, this.indexFile, this.timeIndexFile, this.txnIndex.file]) {
       if (delayMs <= 0) {
         fs.rmSync(file, { force: true });
