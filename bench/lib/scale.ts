@@ -15,6 +15,7 @@
 //   --startup-gb G            data written before the SS restarts (default 0.1)
 //   --note TEXT               printed under the charts (default: the load average at the start)
 //   --charts DIR              where the charts go (default docs/performance)
+//   --replot                  no measurement: redraw every curve's charts from the results file (--out)
 // Writes bench/results/scale.json + scale.md and the charts docs/performance/scale-<curve>-<metric>.png (SVG when
 // neither rsvg-convert nor ImageMagick is present).
 
@@ -296,6 +297,7 @@ export async function runScale(a: ScaleArgs): Promise<number> {
   const startupGb = Number(arg('--startup-gb') ?? 0.1);
   const outFile = arg('--out') ?? path.join(a.root, 'bench', 'results', 'scale.json');
   const chartDir = arg('--charts') ?? path.join(a.root, 'docs', 'performance');
+  if (a.argv.includes('--replot')) return replot(outFile, chartDir);
   const load0 = os.loadavg();
   const note =
     arg('--note') ??
@@ -441,5 +443,19 @@ export async function runScale(a: ScaleArgs): Promise<number> {
   fs.writeFileSync(outFile.replace(/\.json$/, '.md'), `${md.join('\n')}\n`);
   process.stdout.write(`\n${note}\n`);
   process.stderr.write(`bench scale: wrote ${outFile} and ${charts.length} charts (${elapsedSec} s)\n`);
+  return 0;
+}
+
+/** --replot: the charts of every curve in the results file, with each curve's own note. */
+function replot(outFile: string, chartDir: string): number {
+  const saved = JSON.parse(fs.readFileSync(outFile, 'utf8')) as { curves?: CurveResult[] };
+  const written: string[] = [];
+  for (const c of saved.curves ?? []) {
+    const def = scaleCurves.find((d) => d.id === c.id);
+    if (def === undefined) continue;
+    const note = c.run === undefined ? '' : `${c.run.startedAt.slice(0, 10)}, ${c.run.note}`;
+    written.push(...writeCharts(def, c, c.run?.brokers ?? ['samsa', 'kafka'], chartDir, note));
+  }
+  process.stderr.write(`bench scale: redrew ${written.length} charts from ${outFile}\n`);
   return 0;
 }
