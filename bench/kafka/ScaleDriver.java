@@ -7,7 +7,9 @@
 //     CLIENTS producers (each its own KafkaProducer, so its own connections) send RECORDS records in all, round
 //     robin over every partition of every topic (record k: producer k % CLIENTS, partition (k / CLIENTS) % all).
 //     Each producer first sends one record and is flushed (metadata fetched, connections open): the timed part
-//     starts after that. Latency: send() -> acknowledgement callback.
+//     starts after that. Latency: send() -> acknowledgement callback. The extra argument rate=N paces the sends
+//     to N records/s in all (record k is sent no earlier than k/N s after the start), so that latency is measured
+//     below saturation: the broker's, not time queued in the producers' buffers.
 //   java ... ScaleDriver.java consume BOOTSTRAP MEMBERS TOPIC TIMEOUT_MS [key=value consumer config]...
 //     MEMBERS consumers join one new group (classic protocol, auto.offset.reset=earliest) on TOPIC and read it
 //     until every partition has been read to the end offset it had at the start.
@@ -86,6 +88,8 @@ public class ScaleDriver {
     props.put("buffer.memory", Integer.toString(Math.max(1 << 20, Math.min(32 << 20, (512 << 20) / clients))));
     props.put("max.block.ms", "120000");
     extra(props, args, 7);
+    Object rateArg = props.remove("rate");
+    final double rate = rateArg == null ? 0 : Double.parseDouble(rateArg.toString());
 
     long c0 = System.nanoTime();
     KafkaProducer<byte[], byte[]>[] producers = newProducers(clients, props);
@@ -107,6 +111,11 @@ public class ScaleDriver {
         for (;;) {
           long k = next.getAndIncrement();
           if (k >= records) return;
+          if (rate > 0) {
+            long due = t0 + (long) (k * 1e9 / rate);
+            for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime())
+              java.util.concurrent.locks.LockSupport.parkNanos(wait);
+          }
           KafkaProducer<byte[], byte[]> p = producers[(int) (k % clients)];
           TopicPartition tp = targets.get((int) ((k / clients) % targets.size()));
           final int idx = (int) k;

@@ -3,7 +3,9 @@
 // clients in one JVM):
 //   SP  produce 1 KiB acks=1 round robin over all partitions, against the partition count (1 ... 10,000; above
 //       1,000 the partitions are spread over topics of 1,000)
-//   SC  produce 1 KiB acks=1 to an 8-partition topic from N producer clients (each its own KafkaProducer)
+//   SC  produce 1 KiB acks=1 to an 8-partition topic from N producer clients (each its own KafkaProducer): as
+//       fast as they go (throughput; latency there is mostly time queued in the clients' buffers), then paced at
+//       --sc-rate records/s in all (default 10,000) for --sc-rate x 8 records: p50/p99 below saturation
 //   SG  a consumer group of N members reading a >= 100-partition topic: time until every member holds an
 //       assignment, until each has had a record, and read rate until every partition is read to its end
 //   SS  start-up time and RSS with N partitions and --startup-gb of data, clean restart and after kill -9
@@ -13,6 +15,7 @@
 //   --points SP=1,64;SC=1,10  per curve (any values, not only the defaults)
 //   --records N               records per SP/SC point and in the SG topic (default 200,000; --quick 50,000)
 //   --startup-gb G            data written before the SS restarts (default 0.1)
+//   --sc-rate R               records/s of SC's paced run (default 10,000; 0: no paced run)
 //   --note TEXT               printed under the charts (default: the load average at the start)
 //   --charts DIR              where the charts go (default docs/performance)
 //   --replot                  no measurement: redraw every curve's charts from the results file (--out)
@@ -74,8 +77,14 @@ export const scaleCurves: CurveDef[] = [
     title: 'Produce 1 KiB acks=1 vs producer clients',
     x: 'producers',
     defaultPoints: [1, 10, 100, 1000],
-    columns: [...tput, { key: 'connectMs', title: 'connect ms', digits: 0 }, ...cost],
-    charts: tputCharts,
+    columns: [
+      ...tput,
+      { key: 'pacedP50Ms', title: 'paced p50 ms', digits: 1 },
+      { key: 'pacedP99Ms', title: 'paced p99 ms', digits: 1 },
+      { key: 'connectMs', title: 'connect ms', digits: 0 },
+      ...cost,
+    ],
+    charts: [...tputCharts, { key: 'pacedP99Ms', yLabel: 'p99 produce latency at a fixed rate, ms' }],
   },
   {
     id: 'SG',
@@ -239,6 +248,7 @@ async function measurePoint(
   x: number,
   rep: number,
   records: number,
+  scRate: number,
 ): Promise<Figures> {
   const name = `${curve}-${x}-${b.name}-${rep}`;
   const prefix = `scale-${curve.toLowerCase()}-${x}-${rep}-${Date.now()}`;
@@ -260,6 +270,17 @@ async function measurePoint(
     if (typeof r === 'string') return { ok: false, error: r, v: {} };
     const v: Record<string, number> = { ...r, cpuSec: cpuSeconds(b.pid) - cpu0 };
     if (rssReset) v.peakRssMb = peakRssMb(b.pid);
+    if (curve === 'SC' && scRate > 0) {
+      const paced = await driver(
+        env,
+        `${name}-paced`,
+        [...produceArgs(b.port, x, Math.round(scRate * 8), topics), `rate=${scRate}`],
+        300_000,
+      );
+      if (typeof paced === 'string') return { ok: false, error: `paced: ${paced}`, v };
+      v.pacedP50Ms = paced.p50Ms ?? Number.NaN;
+      v.pacedP99Ms = paced.p99Ms ?? Number.NaN;
+    }
     return { ok: true, v };
   } catch (e) {
     return { ok: false, error: e instanceof Error ? e.message : String(e), v: {} };
@@ -295,6 +316,7 @@ export async function runScale(a: ScaleArgs): Promise<number> {
   const plan = defs.map((d) => ({ def: d, points: parsePoints(arg('--points'), d) }));
   const records = Number(arg('--records') ?? (a.quick ? 50_000 : 200_000));
   const startupGb = Number(arg('--startup-gb') ?? 0.1);
+  const scRate = Number(arg('--sc-rate') ?? 10_000);
   const outFile = arg('--out') ?? path.join(a.root, 'bench', 'results', 'scale.json');
   const chartDir = arg('--charts') ?? path.join(a.root, 'docs', 'performance');
   if (a.argv.includes('--replot')) return replot(outFile, chartDir);
@@ -375,7 +397,7 @@ export async function runScale(a: ScaleArgs): Promise<number> {
               f =
                 b === undefined
                   ? { ok: false, error: `${n} is not running`, v: {} }
-                  : await measurePoint(env, b, def.id, x, rep, records);
+                  : await measurePoint(env, b, def.id, x, rep, records, scRate);
             }
             runs[n]?.push(f);
             const shown = def.columns
