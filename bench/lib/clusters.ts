@@ -47,7 +47,9 @@ export interface ClusterHandle {
   /** The broker acting as controller, or null when the controller is not a broker (KRaft controller node). */
   controllerBroker(): Promise<number | null>;
   kill9(id: number): Promise<void>;
-  /** Starts a killed broker again (same port and data); resolves when every broker lists it again. */
+  /** Clean stop of one broker (SIGTERM; each broker's own shutdown); resolves when its process has exited. */
+  stopBroker(id: number): Promise<void>;
+  /** Starts a killed or stopped broker again (same port and data); resolves when every broker lists it again. */
   restart(id: number): Promise<void>;
   stop(): Promise<void>;
   /**
@@ -242,6 +244,15 @@ export async function startSamsaCluster(samsaMain: string, workDir: string): Pro
       child.kill('SIGKILL');
       await gone;
     },
+    async stopBroker(id) {
+      const child = nodes.get(id)?.child;
+      if (child == null) return;
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      await gone;
+      clearTimeout(t);
+    },
     async restart(id) {
       launch(nodes.get(id) as SamsaNode);
       await waitAllListed(handle, 60_000);
@@ -349,6 +360,13 @@ export async function startKafkaCluster(root: string, workDir: string): Promise<
       if (pid === undefined || !alive(pid)) return;
       process.kill(pid, 'SIGKILL');
       while (alive(pid)) await new Promise((r) => setTimeout(r, 10));
+    },
+    async stopBroker(id) {
+      // SIGTERM, SIGKILL after 60 s; removes the pid file (running() then leaves it out).
+      await run(path.join(root, 'scripts', 'kafka-stop.sh'), ['--dir', path.join(home, `broker-${id}`)], {
+        cwd: root,
+        env,
+      });
     },
     async restart(id) {
       await run(script, ['restart-node', '--dir', home, '--node', `broker-${id}`], {
