@@ -106,6 +106,7 @@ export async function measureKeepUp(
     let lagAtEnd = Number.NaN;
     // Until the last record is committed (or the producer gave up).
     for (;;) {
+      const wasProducing = producing;
       const at = performance.now();
       const consumedBefore = consumer.consumed;
       const end = await logEnd();
@@ -116,16 +117,19 @@ export async function measureKeepUp(
         lagAtEnd = Math.max(0, records - consumedBefore);
         break;
       }
-      if (!producing) break;
+      if (!wasProducing) break;
       samples.push({ at, logEnd: end, consumed: consumedBefore });
-      await sleep(50);
+      // The last quarter second back to back, so that the moment of the last commit is known to a few ms.
+      await sleep(records - end <= o.rate / 4 ? 1 : 50);
     }
+    if (!Number.isNaN(endAt)) {
+      while (consumer.consumed < records && performance.now() - endAt < 60_000) await sleep(2);
+    }
+    const drainMs = performance.now() - endAt;
+    const spent = cost.end();
     const r = await produced;
     if (typeof r === 'string') return r;
     if (Number.isNaN(endAt)) return `the log holds fewer records than the ${records} sent`;
-    while (consumer.consumed < records && performance.now() - endAt < 60_000) await sleep(2);
-    const drainMs = performance.now() - endAt;
-    const spent = cost.end();
     stop.abort();
     const read = await consumed;
     if (read.records < records) return `the consumer read ${read.records} of ${records} records`;

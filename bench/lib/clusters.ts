@@ -104,6 +104,28 @@ async function waitAllListed(c: ClusterHandle, ms: number): Promise<void> {
   });
 }
 
+function create(
+  conn: KafkaConnection,
+  topic: string,
+  partitions: number,
+  replicationFactor: number,
+  configs: Record<string, string>,
+): Promise<CreateTopicsResponse> {
+  return conn.request<CreateTopicsResponse>(ApiKey.CreateTopics, {
+    topics: [
+      {
+        name: topic,
+        numPartitions: partitions,
+        replicationFactor,
+        assignments: [],
+        configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
+      },
+    ],
+    timeoutMs: 30_000,
+    validateOnly: false,
+  });
+}
+
 /**
  * Creates a topic with replication factor N and the given configs, and waits until every running broker
  * shows a leader and the full ISR for every partition.
@@ -116,22 +138,17 @@ export async function createReplicatedTopic(
 ): Promise<void> {
   const conn = await KafkaConnection.connect({ host: '127.0.0.1', port: c.port(c.running()[0] as number) });
   try {
-    const res = await conn.request<CreateTopicsResponse>(ApiKey.CreateTopics, {
-      topics: [
-        {
-          name: topic,
-          numPartitions: partitions,
-          replicationFactor: c.ids.length,
-          assignments: [],
-          configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
-        },
-      ],
-      timeoutMs: 30_000,
-      validateOnly: false,
-    });
-    const t = res.topics[0];
-    if (t !== undefined && t.errorCode !== ErrorCode.NONE) {
-      throw new Error(`creating ${topic} on ${c.label}: error ${t.errorCode} ${t.errorMessage ?? ''}`);
+    // Just after a restart the controller may not count the broker yet (INVALID_REPLICATION_FACTOR) while every
+    // broker already lists it: try again for a while.
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const res = await create(conn, topic, partitions, c.ids.length, configs);
+      const t = res.topics[0];
+      if (t === undefined || t.errorCode === ErrorCode.NONE) break;
+      if (t.errorCode !== ErrorCode.INVALID_REPLICATION_FACTOR || Date.now() > deadline) {
+        throw new Error(`creating ${topic} on ${c.label}: error ${t.errorCode} ${t.errorMessage ?? ''}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
     }
   } finally {
     conn.close();
