@@ -33,7 +33,7 @@ import {
 import {
   type ClusterOptions,
   type ClusterWorkload,
-  clusterDefaults,
+  clusterOptions,
   clusterWorkloads,
   describeClusterWorkload,
   isClusterWorkload,
@@ -432,16 +432,7 @@ async function main(argv: string[]): Promise<number> {
   if (isScaleSelection(only)) {
     return runScale({ argv, root, samsaMain, noKafka, repeat, quick, only: only ?? [] });
   }
-  const size = (name: string, dflt: number): number => {
-    const n = Number(arg(name) ?? dflt);
-    if (!(n > 0)) throw new Error(`${name} must be a positive number`);
-    return n;
-  };
-  let list = workloads(quick, {
-    r4Rate: size('--r4-rate', clusterDefaults.r4Rate),
-    r4Seconds: size('--r4-seconds', clusterDefaults.r4Seconds),
-    r5Mb: size('--r5-mb', clusterDefaults.r5Mb),
-  });
+  let list = workloads(quick, clusterOptions(argv));
   if (only !== undefined) list = list.filter((w) => only.some((o) => w.id === o || w.id.startsWith(o)));
   // The cluster workloads alone (--only R) write their own file, next to the full run's.
   // So do the TLS workloads alone (--only T).

@@ -100,6 +100,21 @@ export interface ClusterOptions {
 
 export const clusterDefaults: ClusterOptions = { r4Rate: 4000, r4Seconds: 20, r5Mb: 200 };
 
+/** The sizes from the bench's command line, the defaults otherwise. */
+export function clusterOptions(argv: string[]): ClusterOptions {
+  const num = (name: string, dflt: number): number => {
+    const i = argv.indexOf(name);
+    const n = i >= 0 ? Number(argv[i + 1]) : dflt;
+    if (!(n > 0)) throw new Error(`${name} must be a positive number; got ${argv[i + 1]}`);
+    return n;
+  };
+  return {
+    r4Rate: num('--r4-rate', clusterDefaults.r4Rate),
+    r4Seconds: num('--r4-seconds', clusterDefaults.r4Seconds),
+    r5Mb: num('--r5-mb', clusterDefaults.r5Mb),
+  };
+}
+
 export function clusterWorkloads(o: ClusterOptions = clusterDefaults): ClusterWorkload[] {
   const produce = (tool: ClusterProduceWorkload['tool']): ClusterProduceWorkload => ({
     id: `R1${tool === 'kafka-tools' ? 'k' : 's'}`,
