@@ -1,11 +1,13 @@
 // `npm run bench [-- --quick] [-- --repeat N] [-- --only P1,C1,F1,R,T] [-- --no-kafka] [-- --out FILE]`
+// `[-- --r4-rate N --r4-seconds S --r5-mb M]`: the sizes of R4s (consumer keeps up) and R5s (follower catch-up).
 // `npm run bench -- --only S[P,SC,SG,SS] [--points ...] [--startup-gb G]`: the scale curves instead (bench/lib/scale.ts).
 //
 // The side-by-side benchmark: Samsa and a single-node Apache Kafka 4.x run at the same time on
 // fresh data directories on the same disk, each idle while the other is measured, driven by the
 // same load generators (Kafka's ProducerPerformance / ConsumerPerformance / EndToEndLatency and
 // `samsa perf`). The R workloads do the same with a three-broker cluster of each
-// (bench/lib/cluster-workloads.ts: replicated acks=all produce, failover after kill -9). The T workloads run
+// (bench/lib/cluster-workloads.ts: replicated acks=all produce, failover after kill -9, a consumer keeping up,
+// a restarted follower catching up). The T workloads run
 // over each broker's PLAINTEXT and SSL listeners and print the TLS cost (bench/lib/tls.ts; `--only T` alone
 // writes bench/results/tls.json). Runs alternate which broker goes first, so slow drifts in machine load hit both.
 // Per workload and broker it records throughput, latency, the broker's CPU seconds and its peak
@@ -29,7 +31,9 @@ import {
   startSamsa,
 } from './lib/brokers.js';
 import {
+  type ClusterOptions,
   type ClusterWorkload,
+  clusterOptions,
   clusterWorkloads,
   describeClusterWorkload,
   isClusterWorkload,
@@ -166,7 +170,7 @@ function tlsWorkloads(): Workload[] {
   return out.sort((a, b) => a.id.localeCompare(b.id));
 }
 
-function workloads(quick: boolean): Workload[] {
+function workloads(quick: boolean, cluster: ClusterOptions): Workload[] {
   const n100 = quick ? 500_000 : 750_000;
   const n1k = quick ? 100_000 : 150_000;
   const produce = (
@@ -253,7 +257,7 @@ function workloads(quick: boolean): Workload[] {
     flood('samsa-perf'),
     flood('kafka-tools'),
     ...tlsWorkloads(),
-    ...clusterWorkloads(),
+    ...clusterWorkloads(cluster),
   ];
 }
 
@@ -428,7 +432,7 @@ async function main(argv: string[]): Promise<number> {
   if (isScaleSelection(only)) {
     return runScale({ argv, root, samsaMain, noKafka, repeat, quick, only: only ?? [] });
   }
-  let list = workloads(quick);
+  let list = workloads(quick, clusterOptions(argv));
   if (only !== undefined) list = list.filter((w) => only.some((o) => w.id === o || w.id.startsWith(o)));
   // The cluster workloads alone (--only R) write their own file, next to the full run's.
   // So do the TLS workloads alone (--only T).
@@ -596,6 +600,8 @@ async function main(argv: string[]): Promise<number> {
         'R rows: three-broker clusters; CPU s and RSS MB summed over the cluster (brokers + ZooKeeper / KRaft controller);\n' +
         'failover ms: kill -9 of a leader -> next acknowledged write to its partition = detect ms (the controller acts on\n' +
         'the expired session) + recover ms (election, propagation, the producer finding the new leader).\n' +
+        'R4: lag@end = records unread when the last record was committed, drain ms = until all read; R5: restarted\n' +
+        'broker, process start -> first ISR (ready ms) / every ISR (rejoin ms); catch-up MB/s = MiB missed / rejoin.\n' +
         `Samsa/Kafka: ratio of the medians (throughput: higher is better; the rest: lower is better). ${elapsedSec} s.\n`,
     );
     fs.mkdirSync(path.dirname(outFile), { recursive: true });

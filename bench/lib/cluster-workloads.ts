@@ -11,9 +11,24 @@
 //              watermark), not time queued in the producer's buffer
 //   R2k        failover (bench/lib/failover.ts): kill -9 of a leader during acks=all production by Kafka's
 //              Java producer, to the next acknowledged write to that partition.
+//   R4s        consumers keep up (bench/lib/cluster-catchup.ts): `samsa perf produce --throughput N` (acks=all, 1 KiB,
+//              6 partitions; --r4-rate N, default 4,000 records/s, for --r4-seconds S, default 20) while the
+//              `samsa perf consume` reader (in the bench's process) reads the same topic from offset 0. rec/s and
+//              cons rec/s: growth of the log end offsets and of the records consumed during the production (sampled
+//              every 50 ms), cons/prod their ratio; lag@end: records not yet consumed when the last record was
+//              committed; drain ms: from then until the consumer has read them all; e2e p50/p99: then
+//              `samsa perf e2e --acks -1` at the same rate on the same topic (up to 10 s). Keeping up = cons/prod
+//              within a few % of 1.00 and drain < 1 s.
+//   R5s        follower catch-up after a restart (bench/lib/cluster-catchup.ts): clean stop (SIGTERM) of a broker
+//              that is not the controller, --r5-mb MiB (default 200) of 1 KiB records written with acks=all to the
+//              two others (6 partitions, RF 3, min.insync.replicas 2), the broker started again. From its process
+//              start a surviving broker's Metadata is polled every 50 ms: ready ms = back in its first partition's
+//              ISR, rejoin ms = back in every partition's ISR, catch-up MB/s = MiB written while it was stopped /
+//              rejoin time (process start included).
 
 import * as path from 'node:path';
 import { deleteTopic } from './brokers.js';
+import { measureCatchUp, measureKeepUp } from './cluster-catchup.js';
 import { type ClusterHandle, clusterCost, createReplicatedTopic } from './clusters.js';
 import { measureFailover } from './failover.js';
 import type { ProduceMetrics, Tools } from './tools.js';
@@ -43,13 +58,64 @@ export interface FailoverWorkload {
   minInsyncReplicas: number;
 }
 
-export type ClusterWorkload = ClusterProduceWorkload | FailoverWorkload;
-
-export function isClusterWorkload(w: { kind: string }): w is ClusterWorkload {
-  return w.kind === 'cluster-produce' || w.kind === 'failover';
+/** R4s: a fixed-rate producer and a consumer reading along. */
+export interface KeepUpWorkload {
+  id: string;
+  kind: 'keep-up';
+  tool: 'samsa-perf';
+  partitions: number;
+  recordSize: number;
+  /** Records/s of the producer. */
+  rate: number;
+  seconds: number;
+  minInsyncReplicas: number;
 }
 
-export function clusterWorkloads(): ClusterWorkload[] {
+/** R5s: a stopped broker started again catches up. */
+export interface CatchUpWorkload {
+  id: string;
+  kind: 'catch-up';
+  tool: 'samsa-perf';
+  partitions: number;
+  recordSize: number;
+  /** MiB written while the broker is stopped. */
+  megabytes: number;
+  minInsyncReplicas: number;
+}
+
+export type ClusterWorkload = ClusterProduceWorkload | FailoverWorkload | KeepUpWorkload | CatchUpWorkload;
+
+const clusterKinds = new Set(['cluster-produce', 'failover', 'keep-up', 'catch-up']);
+
+export function isClusterWorkload(w: { kind: string }): w is ClusterWorkload {
+  return clusterKinds.has(w.kind);
+}
+
+/** The sizes of R4s / R5s (`--r4-rate N --r4-seconds S --r5-mb M`). */
+export interface ClusterOptions {
+  r4Rate: number;
+  r4Seconds: number;
+  r5Mb: number;
+}
+
+export const clusterDefaults: ClusterOptions = { r4Rate: 4000, r4Seconds: 20, r5Mb: 200 };
+
+/** The sizes from the bench's command line, the defaults otherwise. */
+export function clusterOptions(argv: string[]): ClusterOptions {
+  const num = (name: string, dflt: number): number => {
+    const i = argv.indexOf(name);
+    const n = i >= 0 ? Number(argv[i + 1]) : dflt;
+    if (!(n > 0)) throw new Error(`${name} must be a positive number; got ${argv[i + 1]}`);
+    return n;
+  };
+  return {
+    r4Rate: num('--r4-rate', clusterDefaults.r4Rate),
+    r4Seconds: num('--r4-seconds', clusterDefaults.r4Seconds),
+    r5Mb: num('--r5-mb', clusterDefaults.r5Mb),
+  };
+}
+
+export function clusterWorkloads(o: ClusterOptions = clusterDefaults): ClusterWorkload[] {
   const produce = (tool: ClusterProduceWorkload['tool']): ClusterProduceWorkload => ({
     id: `R1${tool === 'kafka-tools' ? 'k' : 's'}`,
     kind: 'cluster-produce',
@@ -75,12 +141,37 @@ export function clusterWorkloads(): ClusterWorkload[] {
       rate: 2000,
       minInsyncReplicas: 2,
     },
+    {
+      id: 'R4s',
+      kind: 'keep-up',
+      tool: 'samsa-perf',
+      partitions: 6,
+      recordSize: 1024,
+      rate: o.r4Rate,
+      seconds: o.r4Seconds,
+      minInsyncReplicas: 2,
+    },
+    {
+      id: 'R5s',
+      kind: 'catch-up',
+      tool: 'samsa-perf',
+      partitions: 6,
+      recordSize: 1024,
+      megabytes: o.r5Mb,
+      minInsyncReplicas: 2,
+    },
   ];
 }
 
 export function describeClusterWorkload(w: ClusterWorkload): string {
   if (w.kind === 'failover') {
     return `${w.id} failover: kill -9 a leader, acks=all RF3 ${w.partitions}p @${w.rate / 1000}k/s [java producer]`;
+  }
+  if (w.kind === 'keep-up') {
+    return `${w.id} consumer keeps up: 1KiB RF3 acks=all ${w.partitions}p @${w.rate / 1000}k/s x ${w.seconds} s [samsa]`;
+  }
+  if (w.kind === 'catch-up') {
+    return `${w.id} follower catch-up: ${w.megabytes} MiB written while stopped, RF3 ${w.partitions}p [samsa]`;
   }
   const size = w.recordSize >= 1024 ? `${w.recordSize / 1024}KiB` : `${w.recordSize}B`;
   const rate = w.throughput === undefined ? '' : ` @${w.throughput / 1000}k/s`;
@@ -104,6 +195,17 @@ export interface ClusterMeasurement {
   leaderMs?: number;
   gapMs?: number;
   worstPartitionMs?: number;
+  consumeRecordsPerSec?: number;
+  consumeShare?: number;
+  consumeLagMax?: number;
+  e2eP50Ms?: number;
+  e2eP99Ms?: number;
+  lagAtEnd?: number;
+  drainMs?: number;
+  readyMs?: number;
+  rejoinMs?: number;
+  listedMs?: number;
+  catchUpMbPerSec?: number;
 }
 
 /**
@@ -137,7 +239,42 @@ export async function measureClusterWorkload(
   const topic = `bench-${w.id}-${rep}-${Date.now()}`;
   const t0 = Date.now();
   let m: ClusterMeasurement;
-  if (w.kind === 'failover') {
+  if (w.kind === 'keep-up') {
+    const r = await measureKeepUp(tools, name, c, topic, w);
+    m =
+      typeof r === 'string'
+        ? { ok: false, error: r }
+        : {
+            ok: true,
+            recordsPerSec: r.produceRecordsPerSec,
+            consumeRecordsPerSec: r.consumeRecordsPerSec,
+            consumeShare: r.consumeShare,
+            consumeLagMax: r.lagMax,
+            lagAtEnd: r.lagAtEnd,
+            drainMs: r.drainMs,
+            e2eP50Ms: r.e2eP50Ms,
+            e2eP99Ms: r.e2eP99Ms,
+            cpuSec: r.cpuSec,
+            peakRssMb: r.peakRssMb,
+          };
+  } else if (w.kind === 'catch-up') {
+    const r = await measureCatchUp(tools, name, c, topic, w);
+    m =
+      typeof r === 'string'
+        ? { ok: false, error: r }
+        : {
+            ok: true,
+            readyMs: r.readyMs,
+            rejoinMs: r.rejoinMs,
+            listedMs: r.listedMs,
+            catchUpMbPerSec: r.catchUpMbPerSec,
+          };
+    if (typeof r !== 'string') {
+      process.stderr.write(
+        `    stopped broker ${r.victim}; ${r.writtenMb.toFixed(0)} MiB written meanwhile at ${r.writeMbPerSec.toFixed(1)} MB/s\n`,
+      );
+    }
+  } else if (w.kind === 'failover') {
     const r = await measureFailover(root, tools.javaCp, path.join(logDir, `${name}.log`), c, topic, w);
     m =
       typeof r === 'string'

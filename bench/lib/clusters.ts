@@ -47,7 +47,9 @@ export interface ClusterHandle {
   /** The broker acting as controller, or null when the controller is not a broker (KRaft controller node). */
   controllerBroker(): Promise<number | null>;
   kill9(id: number): Promise<void>;
-  /** Starts a killed broker again (same port and data); resolves when every broker lists it again. */
+  /** Clean stop of one broker (SIGTERM; each broker's own shutdown); resolves when its process has exited. */
+  stopBroker(id: number): Promise<void>;
+  /** Starts a killed or stopped broker again (same port and data); resolves when every broker lists it again. */
   restart(id: number): Promise<void>;
   stop(): Promise<void>;
   /**
@@ -102,6 +104,28 @@ async function waitAllListed(c: ClusterHandle, ms: number): Promise<void> {
   });
 }
 
+function create(
+  conn: KafkaConnection,
+  topic: string,
+  partitions: number,
+  replicationFactor: number,
+  configs: Record<string, string>,
+): Promise<CreateTopicsResponse> {
+  return conn.request<CreateTopicsResponse>(ApiKey.CreateTopics, {
+    topics: [
+      {
+        name: topic,
+        numPartitions: partitions,
+        replicationFactor,
+        assignments: [],
+        configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
+      },
+    ],
+    timeoutMs: 30_000,
+    validateOnly: false,
+  });
+}
+
 /**
  * Creates a topic with replication factor N and the given configs, and waits until every running broker
  * shows a leader and the full ISR for every partition.
@@ -114,22 +138,17 @@ export async function createReplicatedTopic(
 ): Promise<void> {
   const conn = await KafkaConnection.connect({ host: '127.0.0.1', port: c.port(c.running()[0] as number) });
   try {
-    const res = await conn.request<CreateTopicsResponse>(ApiKey.CreateTopics, {
-      topics: [
-        {
-          name: topic,
-          numPartitions: partitions,
-          replicationFactor: c.ids.length,
-          assignments: [],
-          configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
-        },
-      ],
-      timeoutMs: 30_000,
-      validateOnly: false,
-    });
-    const t = res.topics[0];
-    if (t !== undefined && t.errorCode !== ErrorCode.NONE) {
-      throw new Error(`creating ${topic} on ${c.label}: error ${t.errorCode} ${t.errorMessage ?? ''}`);
+    // Just after a restart the controller may not count the broker yet (INVALID_REPLICATION_FACTOR) while every
+    // broker already lists it: try again for a while.
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const res = await create(conn, topic, partitions, c.ids.length, configs);
+      const t = res.topics[0];
+      if (t === undefined || t.errorCode === ErrorCode.NONE) break;
+      if (t.errorCode !== ErrorCode.INVALID_REPLICATION_FACTOR || Date.now() > deadline) {
+        throw new Error(`creating ${topic} on ${c.label}: error ${t.errorCode} ${t.errorMessage ?? ''}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
     }
   } finally {
     conn.close();
@@ -242,6 +261,15 @@ export async function startSamsaCluster(samsaMain: string, workDir: string): Pro
       child.kill('SIGKILL');
       await gone;
     },
+    async stopBroker(id) {
+      const child = nodes.get(id)?.child;
+      if (child == null) return;
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      await gone;
+      clearTimeout(t);
+    },
     async restart(id) {
       launch(nodes.get(id) as SamsaNode);
       await waitAllListed(handle, 60_000);
@@ -349,6 +377,13 @@ export async function startKafkaCluster(root: string, workDir: string): Promise<
       if (pid === undefined || !alive(pid)) return;
       process.kill(pid, 'SIGKILL');
       while (alive(pid)) await new Promise((r) => setTimeout(r, 10));
+    },
+    async stopBroker(id) {
+      // SIGTERM, SIGKILL after 60 s; removes the pid file (running() then leaves it out).
+      await run(path.join(root, 'scripts', 'kafka-stop.sh'), ['--dir', path.join(home, `broker-${id}`)], {
+        cwd: root,
+        env,
+      });
     },
     async restart(id) {
       await run(script, ['restart-node', '--dir', home, '--node', `broker-${id}`], {

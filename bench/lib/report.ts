@@ -31,6 +31,18 @@ export interface Measurement {
   gapMs?: number;
   /** Failover: the slowest of the partitions the victim led (JSON only). */
   worstPartitionMs?: number;
+  /** Keep-up (R4): records not yet consumed when the last record was committed. */
+  lagAtEnd?: number;
+  /** Keep-up (R4): the last record committed -> the consumer has read every record. */
+  drainMs?: number;
+  /** Catch-up (R5): the restarted broker's process start -> back in its first partition's ISR. */
+  readyMs?: number;
+  /** Catch-up (R5): process start -> back in the ISR of every partition it hosts. */
+  rejoinMs?: number;
+  /** Catch-up (R5): process start -> the survivors list it as a broker (JSON only). */
+  listedMs?: number;
+  /** Catch-up (R5): MiB written while it was stopped / rejoin time. */
+  catchUpMbPerSec?: number;
 }
 
 export interface Result<W = unknown> {
@@ -68,6 +80,12 @@ export const metricKeys: (keyof Measurement)[] = [
   'leaderMs',
   'gapMs',
   'worstPartitionMs',
+  'lagAtEnd',
+  'drainMs',
+  'readyMs',
+  'rejoinMs',
+  'listedMs',
+  'catchUpMbPerSec',
 ];
 
 export function medianOf(ms: Measurement[]): Measurement {
@@ -94,6 +112,11 @@ export const columns: { key: keyof Measurement; title: string; higherIsBetter: b
   { key: 'failoverMs', title: 'failover ms', higherIsBetter: false, digits: 0 },
   { key: 'detectMs', title: 'detect ms', higherIsBetter: false, digits: 0 },
   { key: 'recoverMs', title: 'recover ms', higherIsBetter: false, digits: 0 },
+  { key: 'lagAtEnd', title: 'lag@end', higherIsBetter: false, digits: 0 },
+  { key: 'drainMs', title: 'drain ms', higherIsBetter: false, digits: 0 },
+  { key: 'readyMs', title: 'ready ms', higherIsBetter: false, digits: 0 },
+  { key: 'rejoinMs', title: 'rejoin ms', higherIsBetter: false, digits: 0 },
+  { key: 'catchUpMbPerSec', title: 'catch-up MB/s', higherIsBetter: true, digits: 1 },
   { key: 'cpuSec', title: 'CPU s', higherIsBetter: false, digits: 1 },
   { key: 'peakRssMb', title: 'RSS MB', higherIsBetter: false, digits: 0 },
 ];

@@ -250,16 +250,16 @@ export class Tools {
 
   async samsaE2e(
     name: string,
-    port: number,
+    port: number | string,
     topic: string,
-    w: { records: number; recordSize: number; throughput: number },
+    w: { records: number; recordSize: number; throughput: number; acks?: '1' | 'all' },
   ): Promise<E2eMetrics | string> {
     const r = await this.samsaPerf(
       name,
       [
         'e2e',
         '--bootstrap-server',
-        `127.0.0.1:${port}`,
+        bootstrap(port),
         '--topic',
         topic,
         '--records',
@@ -268,8 +268,7 @@ export class Tools {
         String(w.recordSize),
         '--throughput',
         String(w.throughput),
-        '--acks',
-        '1',
+        `--acks=${w.acks === 'all' ? '-1' : '1'}`,
       ],
       300_000,
     );
