@@ -226,8 +226,7 @@ class ReplicaFetcher {
   private async connection(): Promise<KafkaConnection> {
     if (this.conn !== null) return this.conn;
     const ep = this.opts.metadata.endpoint(this.leaderId, this.opts.listener);
-    if (ep === undefined)
-      throw new Error(`leader ${this.leaderId} has no ${this.opts.listener} endpoint (not alive?)`);
+    if (ep === undefined) throw new LeaderEndpointUnknown(this.leaderId, this.opts.listener);
     const conn = await KafkaConnection.connect({
       host: ep.host,
       port: ep.port,
@@ -278,6 +277,12 @@ class ReplicaFetcher {
         failures++;
         this.conn?.close();
         this.conn = null;
+        if (err instanceof LeaderEndpointUnknown && failures * endpointPollMs < this.opts.fetchBackoffMs) {
+          // The controller's UpdateMetadata naming the leader follows its LeaderAndIsr (a broker that has just
+          // started knows no other broker yet): look again shortly rather than after a whole backoff.
+          await this.sleep(endpointPollMs);
+          continue;
+        }
         if (failures === 1 || failures % 30 === 0) {
           this.log.warn('fetching from the leader failed; retrying', {
             leader: this.leaderId,
@@ -517,5 +522,16 @@ class ReplicaFetcher {
       request: what,
       error: errorName(errorCode),
     });
+  }
+}
+
+/** How often a fetcher looks for its leader's endpoint while the metadata does not have it yet. */
+const endpointPollMs = 20;
+
+/** The leader is not (yet) in this broker's metadata: retried every endpointPollMs for up to a fetch backoff. */
+class LeaderEndpointUnknown extends Error {
+  constructor(leaderId: number, listener: string) {
+    super(`leader ${leaderId} has no ${listener} endpoint (not alive?)`);
+    this.name = 'LeaderEndpointUnknown';
   }
 }
