@@ -18,6 +18,8 @@ import { performance } from 'node:perf_hooks';
 
 const CLK_TCK = 100;
 const SAMPLE_MS = 100;
+/** A shorter window says too little (CPU time is counted in 10 ms ticks): no split, "?" in the table. */
+const WINDOW_SEC_MIN = 0.5;
 /** A thread at or above this % of a core counts as saturated (sampling at 100 Hz ticks loses a few %). */
 export const BUSY_THREAD_PCT = 85;
 /** Below this machine idle % the cores are full, whoever is using them. */
@@ -145,14 +147,14 @@ export class CpuWindow {
 
   /**
    * Call when every client has exited. startAt (performance.now() time): when the clients' timed work began, e.g.
-   * a tool's exit time less the elapsed time it reports; without it, open()'s time. Null when fewer than two
-   * samples fall in the window.
+   * a tool's exit time less the elapsed time it reports; without it, open()'s time. Null when the window is
+   * shorter than WINDOW_SEC_MIN.
    */
   stop(startAt = this.openedAt): CpuSplit | null {
     clearInterval(this.timer);
     const a = this.snaps.find((x) => x.at >= startAt);
     const b = this.snaps[this.snaps.length - 1];
-    if (a === undefined || b === undefined || b === a) return null;
+    if (a === undefined || b === undefined || b.at - a.at < WINDOW_SEC_MIN * 1000) return null;
     const sec = (b.at - a.at) / 1000;
     const per = (pid: number): ProcCpu => {
       const pa = a.procs.get(pid);
@@ -219,8 +221,9 @@ export function cpuColumns(c: CpuSplit | null): {
  *   broker+client: both are;
  *   CPU (machine full): neither thread is saturated but the cores are (several client processes, GC threads,
  *     other load on the machine);
- *   kernel/disk: both sides have idle CPU and so does the machine: the wait is elsewhere (page-cache allocation,
- *     writeback, the socket, or a request/response round trip that leaves both sides waiting).
+ *   kernel/disk or round trips: both sides have idle CPU and so does the machine: the wait is elsewhere
+ *     (page-cache allocation, writeback, the socket, or too little in flight: a request/response round trip
+ *     that leaves both sides waiting, e.g. 5 requests of one 16 KiB batch each).
  */
 export function heldBackBy(c: CpuSplit | null, serverName = 'broker', clientName = 'client'): string {
   if (c === null) return '?';
@@ -231,5 +234,5 @@ export function heldBackBy(c: CpuSplit | null, serverName = 'broker', clientName
   if (s) return serverName;
   if (cl) return clientName;
   if (k.idlePct < FULL_MACHINE_IDLE_PCT) return 'CPU (machine full)';
-  return 'kernel/disk';
+  return 'kernel/disk or round trips';
 }

@@ -99,4 +99,5 @@ broker sys %: the system part; broker thr %: its busiest thread). client %: the 
 client thr %: the busiest thread among them. idle %: the machine's idle + iowait, % of all cores. L0 rows: the
 "broker" columns are the receiving process (sink), the "client" columns the writing one.
 held back by: a side whose busiest thread is >= 85 % of a core is saturated (broker / client / both); neither,
-with the machine's cores full (idle < 10 %) -> CPU (machine full); neither, with idle CPU -> kernel/disk.`;
+with the machine's cores full (idle < 10 %) -> CPU (machine full); neither, with idle CPU -> kernel/disk or
+round trips (too little in flight to keep either side busy).`;

@@ -3,8 +3,8 @@
 //   L0  ceilings (bench/lib/limits-probe.ts, no broker): a  page-cache append, a fresh file, 1 MiB (L0a) and
 //       64 KiB (L0a64k) writeSync calls, no fsync; b  loopback TCP Node -> Node, 1 MiB writes; c  the L0a file,
 //       in the page cache, read into page-aligned pooled buffers and sent over loopback
-//   L1  `samsa perf produce` 1 KiB records (acks=1 / acks=all, 1 and 8 partitions, default and 256 KiB batches,
-//       1 and 2 producer processes), MB/s and its fraction of L0a
+//   L1  `samsa perf produce` 1 KiB records (acks=1 / acks=all, 1 and 8 partitions, default 16 KiB and 256 KiB
+//       batches, 1 and 2 producer processes), MB/s and its fraction of L0a
 //   L2  `samsa perf consume` of 1 KiB records already in the page cache (written beforehand, not measured;
 //       1 MiB and 8 MiB per-partition fetches, 1 and 8 partitions), MB/s and its fraction of L0b (and L0c)
 // Each row samples the broker's and the clients' CPU (bench/lib/limits-cpu.ts) and names the component that holds
@@ -62,33 +62,27 @@ interface ConsumeRow {
   partitionMaxBytes: number;
 }
 
+const produce = (
+  id: string,
+  partitions: number,
+  acks: '1' | 'all',
+  producers: number,
+  batchSize: number,
+): ProduceRow => ({
+  id,
+  label: `produce 1KiB ${partitions}p acks=${acks}${batchSize === 16_384 ? '' : ` batch ${batchSize / 1024}KiB`}${producers > 1 ? ` ${producers} procs` : ''}`,
+  partitions,
+  acks,
+  producers,
+  batchSize,
+});
 const produceRows: ProduceRow[] = [
-  { id: 'L1a', label: 'produce 1KiB 1p acks=1', partitions: 1, acks: '1', producers: 1, batchSize: 16_384 },
-  { id: 'L1b', label: 'produce 1KiB 8p acks=1', partitions: 8, acks: '1', producers: 1, batchSize: 16_384 },
-  {
-    id: 'L1c',
-    label: 'produce 1KiB 8p acks=1 batch 256KiB',
-    partitions: 8,
-    acks: '1',
-    producers: 1,
-    batchSize: 262_144,
-  },
-  {
-    id: 'L1d',
-    label: 'produce 1KiB 8p acks=1 2 procs',
-    partitions: 8,
-    acks: '1',
-    producers: 2,
-    batchSize: 16_384,
-  },
-  {
-    id: 'L1e',
-    label: 'produce 1KiB 8p acks=all',
-    partitions: 8,
-    acks: 'all',
-    producers: 1,
-    batchSize: 16_384,
-  },
+  produce('L1a', 1, '1', 1, 16_384),
+  produce('L1b', 1, '1', 1, 262_144),
+  produce('L1c', 8, '1', 1, 16_384),
+  produce('L1d', 8, '1', 1, 262_144),
+  produce('L1e', 8, '1', 2, 16_384),
+  produce('L1f', 8, 'all', 1, 16_384),
 ];
 const consumeRows: ConsumeRow[] = [
   { id: 'L2a', label: 'consume 1KiB 1p fetch 1MiB/p', partitions: 1, partitionMaxBytes: MiB },
@@ -377,11 +371,13 @@ export async function runLimits(a: LimitsArgs): Promise<number> {
   });
   try {
     // ---- L0: always measured when L1/L2 are (their fractions need them) ----
+    // A group is selected when some --only entry is within it (L1a) or holds it (L, L1).
+    const group = (g: string): boolean => a.only.some((o) => o.startsWith(g) || g.startsWith(o));
     const needL0 = (id: string): boolean =>
-      wanted(id) || (id.startsWith('L0a') && wanted('L1')) || (!id.startsWith('L0a') && wanted('L2'));
+      wanted(id) || (id === 'L0a' && group('L1')) || (id !== 'L0a' && group('L2'));
     const file = path.join(workDir, 'append.dat');
     const machine = { broker: 'machine' as const };
-    if (needL0('L0a64k')) {
+    if (wanted('L0a64k')) {
       rows.push(
         await repeated(
           { ...machine, id: 'L0a64k', label: 'page-cache append, 64KiB writes', clientName: 'writer' },
