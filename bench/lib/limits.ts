@@ -195,10 +195,19 @@ class Limits {
       if (l.startsWith('PORT ')) port(Number(l.slice(5)));
     });
     const w = new CpuWindow([sink.pid]);
+    const sinkPort = await Promise.race([
+      gotPort,
+      sink.done.then((r): number => {
+        throw new Error(`sink exited (${r.code}) before listening: ${tail(r.stderr)}`);
+      }),
+    ]).catch((e: unknown) => {
+      w.stop();
+      throw e;
+    });
     const args =
       mode === 'send'
-        ? [String(await gotPort), String(4 * this.opts.ceilingMb * MB), String(MiB)]
-        : [String(await gotPort), file];
+        ? [String(sinkPort), String(4 * this.opts.ceilingMb * MB), String(MiB)]
+        : [String(sinkPort), file];
     const p = node([probeJs, mode, ...args], this.log(`L0-${mode}`), (l) => {
       if (l === 'GO') w.open();
     });
@@ -435,7 +444,13 @@ export async function runLimits(a: LimitsArgs): Promise<number> {
       process.stderr.write(`bench limits: ${b.label} on port ${b.port} (pid ${b.pid})\n`);
       // Warm-up (JIT), not measured.
       const warm = `limits-warmup-${Date.now()}`;
-      await L.produce(b, produceRows[0] as ProduceRow, warm, Math.min(opts.mb, 200), false);
+      await L.produce(
+        b,
+        { ...(produceRows[0] as ProduceRow), id: 'warmup' },
+        warm,
+        Math.min(opts.mb, 200),
+        false,
+      );
       await deleteTopic(b.port, warm).catch(() => {});
       await L.settle();
       for (const row of pRows) {
@@ -458,7 +473,7 @@ export async function runLimits(a: LimitsArgs): Promise<number> {
         if (topic === undefined) {
           topic = `limits-consume-${row.partitions}p-${Date.now()}`;
           process.stderr.write(`  writing ${opts.mb} MB to ${topic} for the L2 rows (not measured)\n`);
-          const setup = { ...(produceRows[0] as ProduceRow), partitions: row.partitions, batchSize: 262_144 };
+          const setup = produce(`L2-log-${row.partitions}p`, row.partitions, '1', 1, 262_144);
           await L.produce(b, setup, topic, opts.mb, false);
           logs.set(row.partitions, topic);
         }
