@@ -1,6 +1,7 @@
 // `npm run bench [-- --quick] [-- --repeat N] [-- --only P1,C1,F1,R,T] [-- --no-kafka] [-- --out FILE]`
 // `[-- --r4-rate N --r4-seconds S --r5-mb M]`: the sizes of R4s (consumer keeps up) and R5s (follower catch-up).
 // `npm run bench -- --only S[P,SC,SG,SS] [--points ...] [--startup-gb G]`: the scale curves instead (bench/lib/scale.ts).
+// `npm run bench -- --only L[0,1,2,L1a,...] [--mb N]`: throughput against the machine's limits (bench/lib/limits.ts).
 //
 // The side-by-side benchmark: Samsa and a single-node Apache Kafka 4.x run at the same time on
 // fresh data directories on the same disk, each idle while the other is measured, driven by the
@@ -42,6 +43,7 @@ import {
 } from './lib/cluster-workloads.js';
 import { type ClusterHandle, startKafkaCluster, startSamsaCluster } from './lib/clusters.js';
 import { consumeDuringFlood, type FloodMetrics } from './lib/flood.js';
+import { isLimitsSelection, runLimits } from './lib/limits.js';
 import {
   columns,
   fmtNum,
@@ -432,6 +434,7 @@ async function main(argv: string[]): Promise<number> {
   if (isScaleSelection(only)) {
     return runScale({ argv, root, samsaMain, noKafka, repeat, quick, only: only ?? [] });
   }
+  if (isLimitsSelection(only)) return runLimits({ argv, root, samsaMain, noKafka, repeat, only: only ?? [] });
   let list = workloads(quick, clusterOptions(argv));
   if (only !== undefined) list = list.filter((w) => only.some((o) => w.id === o || w.id.startsWith(o)));
   // The cluster workloads alone (--only R) write their own file, next to the full run's.
