@@ -27,12 +27,11 @@ import * as path from 'node:path';
 import type { Logger } from '../logger.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { type AppendResult, appendError, planAppend, planFollowerAppend } from './append-plan.js';
-import { BackgroundFlush } from './background-flush.js';
 import { readOffsetCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { lowerCleanerCheckpoint } from './cleaner-checkpoint.js';
 import type { LogConfig } from './config.js';
-import { isIoError } from './io-errors.js';
 import { LEADER_EPOCH_CHECKPOINT, LeaderEpochCache } from './leader-epoch-cache.js';
+import { LogDurability } from './log-durability.js';
 import { LogHealth } from './log-health.js';
 import { LOG_START_OFFSET_CHECKPOINT, loadSegments, RECOVERY_POINT_CHECKPOINT } from './log-loader.js';
 import { LogSegments } from './log-segments.js';
@@ -83,19 +82,13 @@ export class PartitionLog {
   private _logStartOffset: number;
   private _logEndOffset: number;
   private _highWatermark: number;
-  /** Offsets below this are fsynced. */
-  private recoveryPoint: number;
-  private unflushedMessages = 0;
-  private lastFlushMs: number;
+  /** The recovery point and what moves it (log-durability.ts). */
+  private readonly durability: LogDurability;
   private closed = false;
   /** Offline after an I/O error, or out of space (log-health.ts). */
   readonly health: LogHealth;
-  /** The recovery point last written to recovery-point-offset-checkpoint (-1: none written by this process). */
-  private checkpointedRecoveryPoint = -1;
   /** The log start offset moved but its checkpoint could not be written: the next checkpoint() writes it. */
   private logStartCheckpointPending = false;
-  /** The fsync after each roll (background-flush.ts). */
-  private readonly backgroundFlush: BackgroundFlush;
   readonly producerState: ProducerStateManager;
   readonly leaderEpochCache: LeaderEpochCache;
 
@@ -113,23 +106,20 @@ export class PartitionLog {
     this._logStartOffset = logStartOffset;
     this._logEndOffset = this.active.nextOffset;
     this._highWatermark = this._logEndOffset;
-    this.recoveryPoint = recoveryPoint;
-    this.lastFlushMs = now;
     this.producerState = new ProducerStateManager(dir, logger);
     this.leaderEpochCache = new LeaderEpochCache(path.join(dir, LEADER_EPOCH_CHECKPOINT), logger);
     this.health = new LogHealth(this.name, logger, () => {
       this.segments.epoch++;
     });
-    this.backgroundFlush = new BackgroundFlush(dir, {
-      filesBelow: (upTo) => this.segments.filesBelow(this.recoveryPoint, upTo),
-      flushed: (upTo) => {
-        const reached = Math.min(upTo, this._logEndOffset);
-        if (this.recoveryPoint < reached) this.recoveryPoint = reached;
-      },
-      failed: (e) => {
-        if (isIoError(e)) this.health.takeOffline('flush after a roll', e);
-        else this.logger.error('flush after a roll failed', { partition: this.name, error: e });
-      },
+    this.durability = new LogDurability({
+      dir,
+      name: this.name,
+      segments: this.segments,
+      health: this.health,
+      logger,
+      recoveryPoint,
+      now,
+      logEndOffset: () => this._logEndOffset,
       live: () => !this.closed && !this.health.isOffline,
     });
   }
@@ -353,8 +343,7 @@ export class PartitionLog {
     this.health.appended();
     this._logEndOffset = plan.nextOffset;
     commitProducers();
-    this.unflushedMessages += plan.messages;
-    if (this.unflushedMessages >= this.config.flushIntervalMessages) {
+    if (this.durability.appended(plan.messages, this.config.flushIntervalMessages)) {
       try {
         this.flush(now);
       } catch (e) {
@@ -522,7 +511,7 @@ export class PartitionLog {
   private setLogStartOffset(offset: number): void {
     this._logStartOffset = offset;
     if (this._highWatermark < offset) this._highWatermark = offset;
-    if (this.recoveryPoint < offset) this.recoveryPoint = offset;
+    if (this.durability.recoveryPoint < offset) this.durability.recoveryPoint = offset;
     this.producerState.onLogStartOffsetIncremented(offset);
     this.logStartCheckpointPending = true;
     this.writeLogStartCheckpoint();
@@ -553,7 +542,7 @@ export class PartitionLog {
     const removedTo = this._logEndOffset;
     this._logEndOffset = this.active.nextOffset;
     this._highWatermark = Math.min(this._highWatermark, this._logEndOffset);
-    this.recoveryPoint = Math.min(this.recoveryPoint, this._logEndOffset);
+    this.durability.recoveryPoint = Math.min(this.durability.recoveryPoint, this._logEndOffset);
     this.leaderEpochCache.truncateFromEnd(this._logEndOffset);
     this.loadProducerState();
     this.logger.info('log truncated', { partition: this.name, from: removedTo, to: this._logEndOffset });
@@ -571,7 +560,7 @@ export class PartitionLog {
     const from = this._logEndOffset;
     this._logEndOffset = offset;
     this._highWatermark = offset;
-    this.recoveryPoint = offset;
+    this.durability.recoveryPoint = offset;
     this.setLogStartOffset(offset);
     this.leaderEpochCache.truncateFromEnd(0);
     this.producerState.clear();
@@ -595,7 +584,7 @@ export class PartitionLog {
     this.producerState.takeSnapshot(baseOffset);
     this.segments.roll(baseOffset, this.config, now);
     this.logger.info('segment rolled', { partition: this.name, baseOffset, previousBytes: old.size });
-    if (old.size > 0) this.backgroundFlush.request(baseOffset);
+    if (old.size > 0) this.durability.rolled(baseOffset);
   }
 
   // ---- durability, lifecycle -----------------------------------------------------------------------------
@@ -606,26 +595,20 @@ export class PartitionLog {
    * KafkaStorageError on failure.
    */
   flush(now = Date.now()): void {
-    const target = this._logEndOffset;
-    this.health.guard('flush', () => {
-      this.segments.flushFrom(this.recoveryPoint);
-    });
-    if (this.recoveryPoint < target) this.recoveryPoint = target;
-    this.unflushedMessages = 0;
-    this.lastFlushMs = now;
+    this.durability.flush(this._logEndOffset, now);
   }
 
   /** For the LogManager's flush.ms timer. */
   flushIfDue(now: number): boolean {
     if (this.health.isOffline) return false;
-    if (this.unflushedMessages === 0 || now - this.lastFlushMs < this.config.flushIntervalMs) return false;
+    if (!this.durability.isDue(now, this.config.flushIntervalMs)) return false;
     this.flush(now);
     return true;
   }
 
   /** Offsets below this are fsynced (tests, tools). */
   get recoveryPointOffset(): number {
-    return this.recoveryPoint;
+    return this.durability.recoveryPoint;
   }
 
   /**
@@ -636,10 +619,7 @@ export class PartitionLog {
     if (this.health.isOffline || this.closed) return;
     this.health.guard('checkpoint', () => {
       if (this.logStartCheckpointPending) this.writeLogStartCheckpoint();
-      const rp = this.recoveryPoint;
-      if (rp === this.checkpointedRecoveryPoint) return;
-      writeCheckpoint(path.join(this.dir, RECOVERY_POINT_CHECKPOINT), [[rp]]);
-      this.checkpointedRecoveryPoint = rp;
+      this.durability.checkpoint();
     });
   }
 

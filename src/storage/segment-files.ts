@@ -34,7 +34,11 @@ export function renameSuffix(file: string, from: string, to: string, mustExist: 
 }
 
 /** fsyncs the open descriptor, then each file (skipping `optional` ones that do not exist), off the loop. */
-export async function fsyncFiles(fd: number, files: readonly string[], optional: string): Promise<void> {
+export async function fsyncSegmentFiles(
+  fd: number,
+  files: readonly string[],
+  optional: string,
+): Promise<void> {
   await new Promise<void>((resolve, reject) =>
     fs.fsync(fd, (err) => (err === null ? resolve() : reject(err))),
   );

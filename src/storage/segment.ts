@@ -36,7 +36,7 @@ import { LogWindow } from './log-window.js';
 import type { ReadBufferPool } from './read-buffers.js';
 import {
   deleteFiles,
-  fsyncFiles,
+  fsyncSegmentFiles,
   INDEX_SUFFIX,
   LOG_SUFFIX,
   offsetFileStem,
@@ -563,7 +563,7 @@ export class LogSegment {
   /** fsyncs the .log and both index files without blocking the event loop. */
   fsyncCleaned(): Promise<void> {
     const files = [this.indexFile, this.timeIndexFile, this.txnIndex.file];
-    return fsyncFiles(this.fd, files, this.txnIndex.file);
+    return fsyncSegmentFiles(this.fd, files, this.txnIndex.file);
   }
 
   /** Sets the .log's modification time (a cleaned segment keeps its newest input's, as in Kafka). */
