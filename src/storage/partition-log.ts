@@ -26,7 +26,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../logger.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { type AppendResult, appendError, planAppend, planFollowerAppend } from './append-plan.js';
+import {
+  type AppendResult,
+  appendError,
+  type PlannedBatches,
+  planAppend,
+  planFollowerAppend,
+} from './append-plan.js';
 import { readOffsetCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { lowerCleanerCheckpoint } from './cleaner-checkpoint.js';
 import type { LogConfig } from './config.js';
@@ -38,7 +44,7 @@ import { LogSegments } from './log-segments.js';
 import { type AppendOrigin, ProducerStateManager, SNAPSHOT_SUFFIX } from './producer-state.js';
 import { defaultReadBufferPool, type ReadBufferPool, releaseReadBuffers } from './read-buffers.js';
 import { segmentsBreakingRetention } from './retention.js';
-import type { AppendedBatch, LogSegment } from './segment.js';
+import type { LogSegment } from './segment.js';
 import { maxTimestampOffset, offsetForTimestamp, type TimestampAndOffset } from './timestamp-lookup.js';
 import {
   type AbortedTxnRef,
@@ -317,14 +323,7 @@ export class PartitionLog {
    */
   private write(
     data: Buffer,
-    plan: {
-      appended: AppendedBatch[];
-      nextOffset: number;
-      messages: number;
-      maxTimestamp: number;
-      firstOffset: number;
-      lastOffset: number;
-    },
+    plan: PlannedBatches,
     now: number,
     logAppendTime: number,
     assignEpochs: () => void,
