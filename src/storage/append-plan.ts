@@ -59,8 +59,8 @@ export interface AppendInput {
   origin: AppendOrigin;
 }
 
-/** What to write: the batches' headers (offsets assigned) and where each sits in the buffer. */
-export interface AppendPlan {
+/** What a leader's or a follower's append writes: the batches' headers and where each sits in the buffer. */
+export interface PlannedBatches {
   headers: BatchHeader[];
   /** What each control batch says (null for data batches); empty when there is no control batch. */
   markers: (TxnMarker | null)[];
@@ -72,6 +72,10 @@ export interface AppendPlan {
   maxTimestamp: number;
   firstOffset: number;
   lastOffset: number;
+}
+
+/** What to write: the batches' headers (offsets assigned) and where each sits in the buffer. */
+export interface AppendPlan extends PlannedBatches {
   /** The broker's timestamp for LogAppendTime topics, -1 otherwise. */
   logAppendTime: number;
 }
@@ -174,15 +178,7 @@ export function planAppend(records: Buffer, o: AppendInput): AppendPlan | Append
 }
 
 /** A follower's append (appendAsFollower): the leader's batches as they are, offsets kept. */
-export interface FollowerAppendPlan {
-  headers: BatchHeader[];
-  markers: (TxnMarker | null)[];
-  appended: AppendedBatch[];
-  nextOffset: number;
-  messages: number;
-  maxTimestamp: number;
-  firstOffset: number;
-  lastOffset: number;
+export interface FollowerAppendPlan extends PlannedBatches {
   /** The whole batches of `records` (a partial batch at the end, as a fetch may return, is left out). */
   data: Buffer;
 }

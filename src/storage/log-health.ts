@@ -10,6 +10,7 @@
 
 import type { Logger } from '../logger.js';
 import { isIoError, isNoSpace, isOutOfDescriptors, KafkaStorageError } from './io-errors.js';
+import type { LogSegment } from './segment.js';
 
 export class LogHealth {
   private offline: Error | null = null;
@@ -112,5 +113,26 @@ export class LogHealth {
     if (this.offline !== null) return;
     this.offline = cause;
     this.onOffline();
+  }
+
+  /**
+   * Before appending after a write failed for lack of space: the failed write cut its partial batch off, but that
+   * cut may have failed too. Bytes past the last complete batch are removed; a file shorter than the log thinks
+   * lost data and takes the log offline.
+   */
+  checkTail(seg: LogSegment): void {
+    const onDisk = seg.sizeOnDisk();
+    if (onDisk > seg.size) {
+      this.logger.warn('cutting the partial batch a failed append left', {
+        partition: this.name,
+        file: seg.logFile,
+        bytes: onDisk - seg.size,
+      });
+      seg.cutToSize();
+    } else if (onDisk < seg.size) {
+      const err = new Error(`${seg.logFile} is ${onDisk} bytes on disk, ${seg.size} expected: data was lost`);
+      this.takeOffline('append', err);
+      throw new KafkaStorageError(err.message);
+    }
   }
 }

@@ -26,20 +26,25 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../logger.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { BATCH_HEADER_BYTES } from '../protocol/records.js';
-import { type AppendResult, appendError, planAppend, planFollowerAppend } from './append-plan.js';
-import { BackgroundFlush } from './background-flush.js';
-import { fsyncDir, readOffsetCheckpoint, writeCheckpoint } from './checkpoint.js';
+import {
+  type AppendResult,
+  appendError,
+  type PlannedBatches,
+  planAppend,
+  planFollowerAppend,
+} from './append-plan.js';
+import { readOffsetCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { lowerCleanerCheckpoint } from './cleaner-checkpoint.js';
 import type { LogConfig } from './config.js';
-import { isIoError, KafkaStorageError } from './io-errors.js';
 import { LEADER_EPOCH_CHECKPOINT, LeaderEpochCache } from './leader-epoch-cache.js';
+import { LogDurability } from './log-durability.js';
 import { LogHealth } from './log-health.js';
 import { LOG_START_OFFSET_CHECKPOINT, loadSegments, RECOVERY_POINT_CHECKPOINT } from './log-loader.js';
+import { LogSegments } from './log-segments.js';
 import { type AppendOrigin, ProducerStateManager, SNAPSHOT_SUFFIX } from './producer-state.js';
 import { defaultReadBufferPool, type ReadBufferPool, releaseReadBuffers } from './read-buffers.js';
 import { segmentsBreakingRetention } from './retention.js';
-import { type AppendedBatch, LogSegment } from './segment.js';
+import type { LogSegment } from './segment.js';
 import { maxTimestampOffset, offsetForTimestamp, type TimestampAndOffset } from './timestamp-lookup.js';
 import {
   type AbortedTxnRef,
@@ -79,25 +84,17 @@ export interface OpenOptions {
 
 export class PartitionLog {
   readonly name: string;
-  private segments: LogSegment[];
+  private readonly segments: LogSegments;
   private _logStartOffset: number;
   private _logEndOffset: number;
   private _highWatermark: number;
-  /** Offsets below this are fsynced. */
-  private recoveryPoint: number;
-  private unflushedMessages = 0;
-  private lastFlushMs: number;
+  /** The recovery point and what moves it (log-durability.ts). */
+  private readonly durability: LogDurability;
   private closed = false;
   /** Offline after an I/O error, or out of space (log-health.ts). */
   readonly health: LogHealth;
-  /** The recovery point last written to recovery-point-offset-checkpoint (-1: none written by this process). */
-  private checkpointedRecoveryPoint = -1;
   /** The log start offset moved but its checkpoint could not be written: the next checkpoint() writes it. */
   private logStartCheckpointPending = false;
-  /** The fsync after each roll (background-flush.ts). */
-  private readonly backgroundFlush: BackgroundFlush;
-  /** Bumped whenever segments are removed or cut (not by appends and rolls): the cleaner's abort signal. */
-  private _segmentsEpoch = 0;
   readonly producerState: ProducerStateManager;
   readonly leaderEpochCache: LeaderEpochCache;
 
@@ -111,35 +108,24 @@ export class PartitionLog {
     now: number,
   ) {
     this.name = path.basename(dir);
-    this.segments = segments;
+    this.segments = new LogSegments(dir, segments);
     this._logStartOffset = logStartOffset;
     this._logEndOffset = this.active.nextOffset;
     this._highWatermark = this._logEndOffset;
-    this.recoveryPoint = recoveryPoint;
-    this.lastFlushMs = now;
     this.producerState = new ProducerStateManager(dir, logger);
     this.leaderEpochCache = new LeaderEpochCache(path.join(dir, LEADER_EPOCH_CHECKPOINT), logger);
     this.health = new LogHealth(this.name, logger, () => {
-      this._segmentsEpoch++;
+      this.segments.epoch++;
     });
-    this.backgroundFlush = new BackgroundFlush(dir, {
-      filesBelow: (upTo) => {
-        const files: string[] = [];
-        for (let i = this.segmentIndexFor(this.recoveryPoint); i < this.segments.length; i++) {
-          const s = this.segments[i]!;
-          if (s.baseOffset >= upTo) break;
-          files.push(s.logFile, s.indexFile, s.timeIndexFile);
-        }
-        return files;
-      },
-      flushed: (upTo) => {
-        const reached = Math.min(upTo, this._logEndOffset);
-        if (this.recoveryPoint < reached) this.recoveryPoint = reached;
-      },
-      failed: (e) => {
-        if (isIoError(e)) this.health.takeOffline('flush after a roll', e);
-        else this.logger.error('flush after a roll failed', { partition: this.name, error: e });
-      },
+    this.durability = new LogDurability({
+      dir,
+      name: this.name,
+      segments: this.segments,
+      health: this.health,
+      logger,
+      recoveryPoint,
+      now,
+      logEndOffset: () => this._logEndOffset,
       live: () => !this.closed && !this.health.isOffline,
     });
   }
@@ -165,7 +151,7 @@ export class PartitionLog {
       log.leaderEpochCache.truncateFromStart(logStartOffset);
       log.loadProducerState(loaded.recoveredFrom);
     } catch (e) {
-      for (const s of log.segments) s.release();
+      for (const s of log.segments.list) s.release();
       throw e;
     }
     logger.info('log loaded', {
@@ -183,12 +169,12 @@ export class PartitionLog {
   /** Producer state from the newest snapshot plus a replay; rebuilds the .txnindex of recovered segments. */
   private loadProducerState(rebuildTxnIndexFrom: number | null = null): void {
     replayProducerState(
-      this.segments,
+      this.segments.list,
       this.producerState,
       this._logStartOffset,
       this._logEndOffset,
       rebuildTxnIndexFrom,
-      (o) => this.segmentIndexFor(o),
+      (o) => this.segments.indexFor(o),
       this.logger,
     );
   }
@@ -221,8 +207,8 @@ export class PartitionLog {
   /** Aborted transactions with data in [fetchOffset, upperBound) (read_committed); null on a storage error. */
   abortedTransactions(fetchOffset: number, upperBound: number): AbortedTxnRef[] | null {
     return abortedTransactions(
-      this.segments,
-      this.segmentIndexFor(fetchOffset),
+      this.segments.list,
+      this.segments.indexFor(fetchOffset),
       fetchOffset,
       upperBound,
       this.health,
@@ -230,9 +216,7 @@ export class PartitionLog {
   }
 
   get sizeBytes(): number {
-    let n = 0;
-    for (const s of this.segments) n += s.size;
-    return n;
+    return this.segments.sizeBytes;
   }
 
   get segmentCount(): number {
@@ -244,12 +228,12 @@ export class PartitionLog {
    * appends and rolls leave it. A cleaning pass that saw another value must start over.
    */
   get segmentsEpoch(): number {
-    return this._segmentsEpoch;
+    return this.segments.epoch;
   }
 
   /** The segments, oldest first; the last is the active one (the cleaner reads the inactive ones). */
   segmentList(): readonly LogSegment[] {
-    return this.segments;
+    return this.segments.list;
   }
 
   /**
@@ -257,37 +241,16 @@ export class PartitionLog {
    * and `cleaned` takes their place, in one step. False when `old` is not (any more) a run of inactive segments.
    */
   replaceSegments(old: readonly LogSegment[], cleaned: LogSegment): boolean {
-    const i = this.segments.indexOf(old[0]!);
-    if (i < 0 || i + old.length >= this.segments.length) return false;
-    for (let j = 0; j < old.length; j++) if (this.segments[i + j] !== old[j]) return false;
-    this.segments = [...this.segments.slice(0, i), cleaned, ...this.segments.slice(i + old.length)];
-    return true;
+    return this.segments.replace(old, cleaned);
   }
 
   /** Base offsets of the segments, oldest first (tests, tools). */
   segmentBaseOffsets(): number[] {
-    return this.segments.map((s) => s.baseOffset);
+    return this.segments.baseOffsets();
   }
 
   private get active(): LogSegment {
-    return this.segments[this.segments.length - 1]!;
-  }
-
-  /** Index of the segment holding offset (the last with baseOffset <= offset; 0 when below all). */
-  private segmentIndexFor(offset: number): number {
-    let lo = 0;
-    let hi = this.segments.length - 1;
-    let found = 0;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.segments[mid]!.baseOffset <= offset) {
-        found = mid;
-        lo = mid + 1;
-      } else {
-        hi = mid - 1;
-      }
-    }
-    return found;
+    return this.segments.active;
   }
 
   // ---- append --------------------------------------------------------------------------------------------
@@ -360,21 +323,14 @@ export class PartitionLog {
    */
   private write(
     data: Buffer,
-    plan: {
-      appended: AppendedBatch[];
-      nextOffset: number;
-      messages: number;
-      maxTimestamp: number;
-      firstOffset: number;
-      lastOffset: number;
-    },
+    plan: PlannedBatches,
     now: number,
     logAppendTime: number,
     assignEpochs: () => void,
     commitProducers: () => void,
   ): AppendResult {
     try {
-      if (this.health.outOfSpace) this.checkTail();
+      if (this.health.outOfSpace) this.health.checkTail(this.active);
       if (this.active.shouldRoll(data.length, plan.maxTimestamp, plan.lastOffset, now))
         this.rollAt(plan.firstOffset, now);
       assignEpochs();
@@ -386,8 +342,7 @@ export class PartitionLog {
     this.health.appended();
     this._logEndOffset = plan.nextOffset;
     commitProducers();
-    this.unflushedMessages += plan.messages;
-    if (this.unflushedMessages >= this.config.flushIntervalMessages) {
+    if (this.durability.appended(plan.messages, this.config.flushIntervalMessages)) {
       try {
         this.flush(now);
       } catch (e) {
@@ -430,24 +385,8 @@ export class PartitionLog {
     const chunks: Buffer[] = [];
     let bytes = 0;
     const limit = Math.min(maxOffsetExclusive, this._logEndOffset);
-    let offset = fetchOffset;
     try {
-      for (let i = this.segmentIndexFor(offset); i < this.segments.length && offset < limit; i++) {
-        const seg = this.segments[i]!;
-        const remaining = maxBytes - bytes;
-        const first = chunks.length === 0;
-        if (!first && remaining < BATCH_HEADER_BYTES) break;
-        const r = seg.read(offset, Math.max(remaining, 0), limit, first && minOneBatch, pool);
-        if (r === null) continue;
-        if (r.data.length === 0) break;
-        chunks.push(r.data);
-        bytes += r.data.length;
-        offset = r.nextOffset;
-        if (r.nextOffset < (this.segments[i + 1]?.baseOffset ?? Number.POSITIVE_INFINITY)) {
-          // Stopped inside this segment: the byte or offset limit was reached.
-          break;
-        }
-      }
+      bytes = this.segments.read(fetchOffset, maxBytes, limit, minOneBatch, pool, chunks);
     } catch (e) {
       this.health.classify('read', e);
       releaseReadBuffers(chunks);
@@ -499,14 +438,14 @@ export class PartitionLog {
    */
   offsetForTimestamp(ts: number): TimestampAndOffset | null {
     return this.health.guard('offset lookup', () =>
-      offsetForTimestamp(this.segments, this._logStartOffset, ts, this.logger),
+      offsetForTimestamp(this.segments.list, this._logStartOffset, ts, this.logger),
     );
   }
 
   /** ListOffsets MAX_TIMESTAMP (-3): the first record carrying the largest timestamp; null for an empty log. */
   maxTimestampOffset(): TimestampAndOffset | null {
     return this.health.guard('offset lookup', () =>
-      maxTimestampOffset(this.segments, this._logStartOffset, this.logger),
+      maxTimestampOffset(this.segments.list, this._logStartOffset, this.logger),
     );
   }
 
@@ -526,7 +465,7 @@ export class PartitionLog {
     this.health.guard('delete records', () => {
       this.setLogStartOffset(offset);
       if (offset >= this._logEndOffset && this.active.size > 0) this.rollAt(this._logEndOffset, Date.now());
-      while (this.segments.length > 1 && this.segments[1]!.baseOffset <= offset) {
+      while (this.segments.length > 1 && this.segments.list[1]!.baseOffset <= offset) {
         this.deleteOldestSegment('log start offset moved past it');
         n++;
       }
@@ -546,18 +485,15 @@ export class PartitionLog {
   enforceRetention(now: number): number {
     if (this.health.isOffline) return 0;
     return this.health.guard('retention', () => {
-      const reasons = segmentsBreakingRetention(this.segments, this.config, this._highWatermark, now);
+      const reasons = segmentsBreakingRetention(this.segments.list, this.config, this._highWatermark, now);
       for (const reason of reasons) this.deleteOldestSegment(reason);
       return reasons.length;
     });
   }
 
   private deleteOldestSegment(reason: string): void {
-    const seg = this.segments[0]!;
-    const nextBase = this.segments[1]!.baseOffset;
-    this.segments = this.segments.slice(1);
-    this._segmentsEpoch++;
-    seg.delete(this.config.fileDeleteDelayMs);
+    const nextBase = this.segments.list[1]!.baseOffset;
+    const seg = this.segments.removeOldest(this.config.fileDeleteDelayMs);
     this.logger.info('segment deleted', {
       partition: this.name,
       file: path.basename(seg.logFile),
@@ -574,7 +510,7 @@ export class PartitionLog {
   private setLogStartOffset(offset: number): void {
     this._logStartOffset = offset;
     if (this._highWatermark < offset) this._highWatermark = offset;
-    if (this.recoveryPoint < offset) this.recoveryPoint = offset;
+    if (this.durability.recoveryPoint < offset) this.durability.recoveryPoint = offset;
     this.producerState.onLogStartOffsetIncremented(offset);
     this.logStartCheckpointPending = true;
     this.writeLogStartCheckpoint();
@@ -599,23 +535,13 @@ export class PartitionLog {
 
   private truncateNow(offset: number): void {
     const now = Date.now();
-    this._segmentsEpoch++;
+    this.segments.epoch++;
     lowerCleanerCheckpoint(this.dir, offset);
-    while (this.segments.length > 1 && this.active.baseOffset >= offset) {
-      const seg = this.segments.pop()!;
-      seg.delete(0);
-    }
-    if (this.active.baseOffset >= offset) {
-      const old = this.segments.pop()!;
-      old.delete(0);
-      this.segments.push(LogSegment.create(this.dir, offset, this.config, now));
-    } else {
-      this.active.truncateTo(offset);
-    }
+    this.segments.truncateTo(offset, this.config, now);
     const removedTo = this._logEndOffset;
     this._logEndOffset = this.active.nextOffset;
     this._highWatermark = Math.min(this._highWatermark, this._logEndOffset);
-    this.recoveryPoint = Math.min(this.recoveryPoint, this._logEndOffset);
+    this.durability.recoveryPoint = Math.min(this.durability.recoveryPoint, this._logEndOffset);
     this.leaderEpochCache.truncateFromEnd(this._logEndOffset);
     this.loadProducerState();
     this.logger.info('log truncated', { partition: this.name, from: removedTo, to: this._logEndOffset });
@@ -627,14 +553,13 @@ export class PartitionLog {
    */
   truncateFullyAndStartAt(offset: number): void {
     const now = Date.now();
-    this._segmentsEpoch++;
+    this.segments.epoch++;
     lowerCleanerCheckpoint(this.dir, 0);
-    while (this.segments.length > 0) this.segments.pop()!.delete(0);
-    this.segments.push(LogSegment.create(this.dir, offset, this.config, now));
+    this.segments.restartAt(offset, this.config, now);
     const from = this._logEndOffset;
     this._logEndOffset = offset;
     this._highWatermark = offset;
-    this.recoveryPoint = offset;
+    this.durability.recoveryPoint = offset;
     this.setLogStartOffset(offset);
     this.leaderEpochCache.truncateFromEnd(0);
     this.producerState.clear();
@@ -656,15 +581,9 @@ export class PartitionLog {
     const old = this.active;
     if (old.size === 0 && old.baseOffset === baseOffset) return;
     this.producerState.takeSnapshot(baseOffset);
-    if (old.size > 0) old.onBecomeInactive();
-    const seg = LogSegment.create(this.dir, baseOffset, this.config, now);
-    if (old.size === 0) {
-      this.segments.pop();
-      old.delete(0);
-    }
-    this.segments.push(seg);
+    this.segments.roll(baseOffset, this.config, now);
     this.logger.info('segment rolled', { partition: this.name, baseOffset, previousBytes: old.size });
-    if (old.size > 0) this.backgroundFlush.request(baseOffset);
+    if (old.size > 0) this.durability.rolled(baseOffset);
   }
 
   // ---- durability, lifecycle -----------------------------------------------------------------------------
@@ -675,33 +594,20 @@ export class PartitionLog {
    * KafkaStorageError on failure.
    */
   flush(now = Date.now()): void {
-    const target = this._logEndOffset;
-    this.health.guard('flush', () => {
-      const from = this.segmentIndexFor(this.recoveryPoint);
-      let newSegment = false;
-      for (let i = from; i < this.segments.length; i++) {
-        const seg = this.segments[i]!;
-        seg.flush(true);
-        if (seg.baseOffset >= this.recoveryPoint) newSegment = true;
-      }
-      if (newSegment) fsyncDir(this.dir);
-    });
-    if (this.recoveryPoint < target) this.recoveryPoint = target;
-    this.unflushedMessages = 0;
-    this.lastFlushMs = now;
+    this.durability.flush(this._logEndOffset, now);
   }
 
   /** For the LogManager's flush.ms timer. */
   flushIfDue(now: number): boolean {
     if (this.health.isOffline) return false;
-    if (this.unflushedMessages === 0 || now - this.lastFlushMs < this.config.flushIntervalMs) return false;
+    if (!this.durability.isDue(now, this.config.flushIntervalMs)) return false;
     this.flush(now);
     return true;
   }
 
   /** Offsets below this are fsynced (tests, tools). */
   get recoveryPointOffset(): number {
-    return this.recoveryPoint;
+    return this.durability.recoveryPoint;
   }
 
   /**
@@ -712,16 +618,13 @@ export class PartitionLog {
     if (this.health.isOffline || this.closed) return;
     this.health.guard('checkpoint', () => {
       if (this.logStartCheckpointPending) this.writeLogStartCheckpoint();
-      const rp = this.recoveryPoint;
-      if (rp === this.checkpointedRecoveryPoint) return;
-      writeCheckpoint(path.join(this.dir, RECOVERY_POINT_CHECKPOINT), [[rp]]);
-      this.checkpointedRecoveryPoint = rp;
+      this.durability.checkpoint();
     });
   }
 
   updateConfig(config: LogConfig): void {
     this.config = config;
-    for (const s of this.segments) s.updateConfig(config);
+    for (const s of this.segments.list) s.updateConfig(config);
   }
 
   get logConfig(): LogConfig {
@@ -742,16 +645,16 @@ export class PartitionLog {
     this.health.guard('close', () => this.producerState.takeSnapshot(this._logEndOffset));
     this.checkpointRecoveryPoint();
     this.closed = true;
-    this._segmentsEpoch++;
-    for (const s of this.segments) s.close();
+    this.segments.epoch++;
+    for (const s of this.segments.list) s.close();
   }
 
   /** Closes without flushing or snapshots (deleting the partition). */
   closeForDelete(): void {
     if (this.closed) return;
     this.closed = true;
-    this._segmentsEpoch++;
-    for (const s of this.segments) {
+    this.segments.epoch++;
+    for (const s of this.segments.list) {
       try {
         s.close();
       } catch {}
@@ -763,28 +666,6 @@ export class PartitionLog {
   /** Offline (an I/O error in its dir) or not; see health. */
   get isOffline(): boolean {
     return this.health.isOffline;
-  }
-
-  /**
-   * Before appending after a write failed for lack of space: the failed write cut its partial batch off, but that
-   * cut may have failed too. Bytes past the last complete batch are removed; a file shorter than the log thinks
-   * lost data and takes the log offline.
-   */
-  private checkTail(): void {
-    const seg = this.active;
-    const onDisk = seg.sizeOnDisk();
-    if (onDisk > seg.size) {
-      this.logger.warn('cutting the partial batch a failed append left', {
-        partition: this.name,
-        file: seg.logFile,
-        bytes: onDisk - seg.size,
-      });
-      seg.cutToSize();
-    } else if (onDisk < seg.size) {
-      const err = new Error(`${seg.logFile} is ${onDisk} bytes on disk, ${seg.size} expected: data was lost`);
-      this.health.takeOffline('append', err);
-      throw new KafkaStorageError(err.message);
-    }
   }
 
   /** Names of the snapshot files (tests). */

@@ -21,44 +21,49 @@
 // load-time sanity check would otherwise make a run of offsets unreachable (a fetch reads garbage as a header
 // and returns nothing, forever). On a mismatch both index files are rebuilt from the .log at once (one header
 // scan of the segment) and a warn line names the file and the entry; every other rebuild is logged too.
+//
+// The walks over batch headers and the fetch reads are in segment-read.ts; file names, renames, fsyncs and
+// removals in segment-files.ts.
 
 import * as fs from 'node:fs';
-import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { createLogger, type Logger } from '../logger.js';
-import {
-  BATCH_HEADER_BYTES,
-  BATCH_LENGTH_MIN,
-  BATCH_LENGTH_OFFSET,
-  type BatchHeader,
-  LAST_OFFSET_DELTA_OFFSET,
-  LOG_OVERHEAD,
-  MAX_TIMESTAMP_OFFSET,
-  readBatchHeader,
-  readInt64,
-} from '../protocol/records.js';
+import { type BatchHeader, LOG_OVERHEAD } from '../protocol/records.js';
 import type { LogConfig } from './config.js';
 import { offsetEntryMismatch, timeEntryMismatch } from './index-check.js';
 import { OffsetIndex, type OffsetPosition, TimeIndex, type TimestampOffset, writeFully } from './indexes.js';
 import { LogWindow } from './log-window.js';
 import type { ReadBufferPool } from './read-buffers.js';
+import {
+  deleteFiles,
+  fsyncSegmentFiles,
+  INDEX_SUFFIX,
+  LOG_SUFFIX,
+  offsetFileStem,
+  renameSuffix,
+  TIME_INDEX_SUFFIX,
+} from './segment-files.js';
+import {
+  findBatch,
+  findBatchEndingAtOrAfter,
+  firstBatchMaxTimestamp,
+  type LocatedBatch,
+  readBatchAt,
+  readBatchesAt,
+  walkBatches,
+} from './segment-read.js';
 import { TransactionIndex } from './txn-index.js';
 
 export { LogWindow } from './log-window.js';
-
-export const LOG_SUFFIX = '.log';
-export const INDEX_SUFFIX = '.index';
-export const TIME_INDEX_SUFFIX = '.timeindex';
-export const DELETED_SUFFIX = '.deleted';
-/** A segment the log cleaner is writing (removed on open: it never finished). */
-export const CLEANED_SUFFIX = '.cleaned';
-/** A finished cleaned segment being swapped in (completed on open, see segment-swap.ts). */
-export const SWAP_SUFFIX = '.swap';
-
-/** Kafka's file name stem: the offset as 20 zero-padded digits. */
-export function offsetFileStem(offset: number): string {
-  return String(offset).padStart(20, '0');
-}
+export {
+  CLEANED_SUFFIX,
+  DELETED_SUFFIX,
+  INDEX_SUFFIX,
+  LOG_SUFFIX,
+  offsetFileStem,
+  SWAP_SUFFIX,
+  TIME_INDEX_SUFFIX,
+} from './segment-files.js';
 
 /** What an append tells the segment about each batch it wrote. */
 export interface AppendedBatch {
@@ -80,7 +85,6 @@ export type SegmentLoadStatus = 'ok' | 'rebuilt' | 'corrupt';
 
 /** Shared scratch for header scans on the read path (all callers are synchronous, so no overlap). */
 const scanScratch = Buffer.allocUnsafe(64 * 1024);
-const EMPTY = Buffer.alloc(0);
 /** For segments created without a logger (fresh segments: their in-memory indexes are never rebuilt). */
 const defaultLogger = createLogger('storage');
 
@@ -251,7 +255,9 @@ export class LogSegment {
 
   /** Why a time-index entry does not name a batch whose maxTimestamp is the entry's timestamp, or null. */
   private timeEntryProblem(entry: TimestampOffset): string | null {
-    const mismatch = timeEntryMismatch(entry, this.locateFrom(entry.offset, this.seek(entry.offset))?.header);
+    const win = new LogWindow(this.fd, this.size, scanScratch);
+    const header = findBatchEndingAtOrAfter(win, this.size, this.seek(entry.offset), entry.offset)?.header;
+    const mismatch = timeEntryMismatch(entry, header);
     if (mismatch === null) return null;
     return `${path.basename(this.timeIndexFile)}: entry (timestamp ${entry.timestamp}, offset ${entry.offset}) ${mismatch}`;
   }
@@ -274,24 +280,16 @@ export class LogSegment {
   /** Walks batch headers from pos to the end, updating nextOffset / max timestamp (and indexes when asked). */
   private scanFrom(pos: number, index: boolean): boolean {
     const win = new LogWindow(this.fd, this.size);
-    while (pos < this.size) {
-      const h = win.view(pos, BATCH_HEADER_BYTES);
-      if (h === null) return false;
-      const batchLength = h.readInt32BE(BATCH_LENGTH_OFFSET);
-      if (batchLength < BATCH_LENGTH_MIN || pos + LOG_OVERHEAD + batchLength > this.size) return false;
-      const lastOffset = readInt64(h, 0) + h.readInt32BE(LAST_OFFSET_DELTA_OFFSET);
-      const maxTimestamp = readInt64(h, MAX_TIMESTAMP_OFFSET);
+    return walkBatches(win, this.size, pos, (position, size, lastOffset, maxTimestamp) => {
       if (index) {
-        this.indexBatch(pos, LOG_OVERHEAD + batchLength, lastOffset, maxTimestamp);
+        this.indexBatch(position, size, lastOffset, maxTimestamp);
       } else if (maxTimestamp > this.maxTs) {
         this.maxTs = maxTimestamp;
         this.offsetOfMaxTs = lastOffset;
       }
-      if (this.rollingBaseTimestamp === null && pos === 0) this.rollingBaseTimestamp = maxTimestamp;
+      if (this.rollingBaseTimestamp === null && position === 0) this.rollingBaseTimestamp = maxTimestamp;
       this.nextOffset = lastOffset + 1;
-      pos += LOG_OVERHEAD + batchLength;
-    }
-    return true;
+    });
   }
 
   /** Forgets all index entries (recovery then feeds every valid batch to indexBatch). */
@@ -370,9 +368,7 @@ export class LogSegment {
   }
 
   private readRollingBaseTimestamp(): void {
-    const win = new LogWindow(this.fd, this.size, Buffer.allocUnsafe(BATCH_HEADER_BYTES));
-    const h = win.view(0, BATCH_HEADER_BYTES);
-    this.rollingBaseTimestamp = h === null ? -1 : readInt64(h, MAX_TIMESTAMP_OFFSET);
+    this.rollingBaseTimestamp = firstBatchMaxTimestamp(this.fd, this.size);
   }
 
   /** Writes data at the end of the .log and indexes its batches. Throws on I/O errors (nothing is recorded). */
@@ -408,26 +404,9 @@ export class LogSegment {
    * Position and header of the batch holding `offset` (the first batch ending at or after it), or null when
    * the segment ends before it.
    */
-  locate(offset: number): { position: number; header: BatchHeader } | null {
+  locate(offset: number): LocatedBatch | null {
     const win = new LogWindow(this.fd, this.size, scanScratch);
-    return this.locateFrom(offset, this.seek(offset, win), win);
-  }
-
-  private locateFrom(
-    offset: number,
-    start: number,
-    win: LogWindow = new LogWindow(this.fd, this.size, scanScratch),
-  ): { position: number; header: BatchHeader } | null {
-    let pos = start;
-    while (pos + BATCH_HEADER_BYTES <= this.size) {
-      const h = win.view(pos, BATCH_HEADER_BYTES);
-      if (h === null) return null;
-      const header = readBatchHeader(h, 0);
-      if (header.batchLength < BATCH_LENGTH_MIN) return null;
-      if (header.baseOffset + header.lastOffsetDelta >= offset) return { position: pos, header };
-      pos += LOG_OVERHEAD + header.batchLength;
-    }
-    return null;
+    return findBatchEndingAtOrAfter(win, this.size, this.seek(offset, win), offset);
   }
 
   /**
@@ -450,64 +429,22 @@ export class LogSegment {
       if (loc === null) return null;
       position = loc.position;
     }
-    const available = this.size - position;
-    if (available < BATCH_HEADER_BYTES) return null;
-    let slice = pool.alloc(Math.min(Math.max(maxBytes, BATCH_HEADER_BYTES), available));
-    let data = this.readInto(slice, position);
-    const firstSize = data.readInt32BE(BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
-    if (firstSize > data.length && minOneBatch && firstSize <= available) {
-      pool.release(slice);
-      slice = pool.alloc(firstSize);
-      data = this.readInto(slice, position);
-    }
-    let pos = 0;
-    let nextOffset = readInt64(data, 0);
-    while (pos + BATCH_HEADER_BYTES <= data.length) {
-      const size = data.readInt32BE(pos + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
-      if (size < BATCH_HEADER_BYTES || pos + size > data.length) break;
-      if (pos + size > maxBytes && !(pos === 0 && minOneBatch)) break;
-      const lastOffset = readInt64(data, pos) + data.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET);
-      if (lastOffset >= maxOffsetExclusive) break;
-      pos += size;
-      nextOffset = lastOffset + 1;
-    }
-    if (pos === 0) {
-      pool.release(slice);
-      return { data: EMPTY, nextOffset };
-    }
-    this.readCache = { offset: nextOffset, position: position + pos };
-    return { data: pos === slice.length ? slice : pool.transfer(slice, slice.subarray(0, pos)), nextOffset };
-  }
-
-  /** Fills buf from the .log at position; returns the part actually read. */
-  private readInto(buf: Buffer, position: number): Buffer {
-    let got = 0;
-    while (got < buf.length) {
-      const r = fs.readSync(this.fd, buf, got, buf.length - got, position + got);
-      if (r === 0) break;
-      got += r;
-    }
-    return got === buf.length ? buf : buf.subarray(0, got);
+    const got = readBatchesAt(this.fd, this.size, position, maxBytes, maxOffsetExclusive, minOneBatch, pool);
+    if (got === null) return null;
+    if (got.bytes > 0) this.readCache = { offset: got.nextOffset, position: position + got.bytes };
+    return got;
   }
 
   /** One whole batch at a position (for decoding a single batch, e.g. offsetForTimestamp). */
   readBatchAt(position: number): Buffer | null {
-    const win = new LogWindow(this.fd, this.size, Buffer.allocUnsafe(BATCH_HEADER_BYTES));
-    const h = win.view(position, BATCH_HEADER_BYTES);
-    if (h === null) return null;
-    const size = h.readInt32BE(BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
-    if (size < BATCH_HEADER_BYTES || position + size > this.size) return null;
-    return this.readInto(Buffer.allocUnsafe(size), position);
+    return readBatchAt(this.fd, this.size, position);
   }
 
   /**
    * The first batch at or after `fromOffset` whose maxTimestamp >= timestamp (Kafka: time index lookup, then
    * offset index, then a scan of batch headers). Null when no batch qualifies.
    */
-  findBatchByTimestamp(
-    timestamp: number,
-    fromOffset: number,
-  ): { position: number; header: BatchHeader } | null {
+  findBatchByTimestamp(timestamp: number, fromOffset: number): LocatedBatch | null {
     this.load();
     if (this.maxTs < timestamp) return null;
     let entry: TimestampOffset | null = this.timeIndex.lookup(timestamp);
@@ -519,33 +456,23 @@ export class LogSegment {
     }
     const startOffset = Math.max(entry?.offset ?? this.baseOffset, fromOffset);
     const win = new LogWindow(this.fd, this.size, scanScratch);
-    let pos = this.seek(startOffset, win);
-    while (pos + BATCH_HEADER_BYTES <= this.size) {
-      const h = win.view(pos, BATCH_HEADER_BYTES);
-      if (h === null) return null;
-      const header = readBatchHeader(h, 0);
-      if (header.batchLength < BATCH_LENGTH_MIN) return null;
-      if (header.maxTimestamp >= timestamp && header.baseOffset + header.lastOffsetDelta >= fromOffset) {
-        return { position: pos, header };
-      }
-      pos += LOG_OVERHEAD + header.batchLength;
-    }
-    return null;
+    return findBatch(
+      win,
+      this.size,
+      this.seek(startOffset, win),
+      (h) => h.maxTimestamp >= timestamp && h.baseOffset + h.lastOffsetDelta >= fromOffset,
+    );
   }
 
   /** Calls fn for every batch header from the position of `fromOffset` on (producer-state replay). */
   forEachBatchHeader(fromOffset: number, fn: (header: BatchHeader, position: number) => void): void {
     this.load();
     const win = new LogWindow(this.fd, this.size);
-    let pos = fromOffset <= this.baseOffset ? 0 : this.seek(fromOffset, win);
-    while (pos + BATCH_HEADER_BYTES <= this.size) {
-      const h = win.view(pos, BATCH_HEADER_BYTES);
-      if (h === null) return;
-      const header = readBatchHeader(h, 0);
-      if (header.batchLength < BATCH_LENGTH_MIN) return;
-      if (header.baseOffset + header.lastOffsetDelta >= fromOffset) fn(header, pos);
-      pos += LOG_OVERHEAD + header.batchLength;
-    }
+    const pos = fromOffset <= this.baseOffset ? 0 : this.seek(fromOffset, win);
+    findBatch(win, this.size, pos, (header, position) => {
+      if (header.baseOffset + header.lastOffsetDelta >= fromOffset) fn(header, position);
+      return false;
+    });
   }
 
   /** For recovery and the cleaner: a window over the whole .log (into buf when given). */
@@ -634,20 +561,9 @@ export class LogSegment {
   }
 
   /** fsyncs the .log and both index files without blocking the event loop. */
-  async fsyncCleaned(): Promise<void> {
-    const fd = this.fd;
-    await new Promise<void>((resolve, reject) =>
-      fs.fsync(fd, (err) => (err === null ? resolve() : reject(err))),
-    );
-    for (const file of [this.indexFile, this.timeIndexFile, this.txnIndex.file]) {
-      if (file === this.txnIndex.file && !fs.existsSync(file)) continue;
-      const h = await fsp.open(file, 'r+');
-      try {
-        await h.sync();
-      } finally {
-        await h.close();
-      }
-    }
+  fsyncCleaned(): Promise<void> {
+    const files = [this.indexFile, this.timeIndexFile, this.txnIndex.file];
+    return fsyncSegmentFiles(this.fd, files, this.txnIndex.file);
   }
 
   /** Sets the .log's modification time (a cleaned segment keeps its newest input's, as in Kafka). */
@@ -660,16 +576,7 @@ export class LogSegment {
    * indexes). Open descriptors stay valid. Index files that do not exist are skipped.
    */
   renameFiles(from: string, to: string): void {
-    const rename = (file: string): string => {
-      if (!file.endsWith(from)) throw new Error(`${file} does not end with '${from}'`);
-      const next = file.slice(0, file.length - from.length) + to;
-      try {
-        fs.renameSync(file, next);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || file === this.logFile) throw e;
-      }
-      return next;
-    };
+    const rename = (file: string): string => renameSuffix(file, from, to, file === this.logFile);
     this.indexFile = rename(this.indexFile);
     this.offsetIndex.file = this.indexFile;
     this.timeIndexFile = rename(this.timeIndexFile);
@@ -698,17 +605,6 @@ export class LogSegment {
   /** Closes the files and removes them now, or renames them to *.deleted and removes them after delayMs. */
   delete(delayMs: number): void {
     this.release();
-    for (const file of [this.logFile, this.indexFile, this.timeIndexFile, this.txnIndex.file]) {
-      if (delayMs <= 0) {
-        fs.rmSync(file, { force: true });
-        continue;
-      }
-      try {
-        fs.renameSync(file, file + DELETED_SUFFIX);
-      } catch {
-        continue;
-      }
-      setTimeout(() => fs.rm(file + DELETED_SUFFIX, { force: true }, () => {}), delayMs).unref();
-    }
+    deleteFiles([this.logFile, this.indexFile, this.timeIndexFile, this.txnIndex.file], delayMs);
   }
 }

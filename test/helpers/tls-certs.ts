@@ -3,6 +3,7 @@
  * and localhost, and a client certificate (CN=alice,OU=clients,O=samsa). Files in `dir`:
  * ca.pem, broker.pem (key + certificate chain, Kafka's PEM key store), broker-key.pem, broker-cert.pem,
  * client.pem, client-key.pem, client-cert.pem, and a PKCS12 key store broker.p12 (password "changeit").
+ * issueCert signs more certificates with the same CA (e.g. a second broker certificate, or one for another CN).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -21,6 +22,75 @@ export interface TestPki {
 
 function openssl(args: string[], cwd: string): void {
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** X.509 extensions of a broker certificate: valid for 127.0.0.1 and localhost, for TLS servers. */
+export const SERVER_EXTENSIONS = 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n';
+/** X.509 extensions of a client certificate. */
+export const CLIENT_EXTENSIONS = 'extendedKeyUsage=clientAuth\n';
+
+export interface IssuedCert {
+  /** Key + certificate, Kafka's PEM key store. */
+  keystore: string;
+  key: string;
+  cert: string;
+  /** PEM text of the certificate. */
+  certPem: string;
+}
+
+/**
+ * A new key and certificate for `subject`, signed by the CA of the PKI in `dir` (made by makeTestPki), each
+ * with the next serial number. Files in `dir`: `${name}.pem` (key + certificate), `${name}-key.pem`,
+ * `${name}-cert.pem`.
+ */
+export function issueCert(
+  dir: string,
+  name: string,
+  subject: string,
+  extensions = SERVER_EXTENSIONS,
+): IssuedCert {
+  openssl(
+    [
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      subject,
+      '-keyout',
+      `${name}-key.pem`,
+      '-out',
+      `${name}.csr`,
+    ],
+    dir,
+  );
+  writeFileSync(join(dir, `${name}.ext`), extensions);
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca-key.pem',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-out',
+      `${name}-cert.pem`,
+      '-extfile',
+      `${name}.ext`,
+    ],
+    dir,
+  );
+  const key = join(dir, `${name}-key.pem`);
+  const cert = join(dir, `${name}-cert.pem`);
+  const certPem = readFileSync(cert, 'utf8');
+  const keystore = join(dir, `${name}.pem`);
+  writeFileSync(keystore, readFileSync(key, 'utf8') + certPem);
+  return { keystore, key, cert, certPem };
 }
 
 export function makeTestPki(dir: string): TestPki {
@@ -42,51 +112,8 @@ export function makeTestPki(dir: string): TestPki {
     ],
     dir,
   );
-  const leaf = (name: string, subj: string, ext: string): void => {
-    openssl(
-      [
-        'req',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-subj',
-        subj,
-        '-keyout',
-        `${name}-key.pem`,
-        '-out',
-        `${name}.csr`,
-      ],
-      dir,
-    );
-    writeFileSync(join(dir, `${name}.ext`), ext);
-    openssl(
-      [
-        'x509',
-        '-req',
-        '-in',
-        `${name}.csr`,
-        '-CA',
-        'ca.pem',
-        '-CAkey',
-        'ca-key.pem',
-        '-CAcreateserial',
-        '-days',
-        '2',
-        '-out',
-        `${name}-cert.pem`,
-        '-extfile',
-        `${name}.ext`,
-      ],
-      dir,
-    );
-    writeFileSync(
-      join(dir, `${name}.pem`),
-      readFileSync(join(dir, `${name}-key.pem`), 'utf8') +
-        readFileSync(join(dir, `${name}-cert.pem`), 'utf8'),
-    );
-  };
-  leaf('broker', '/CN=localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  leaf('client', '/O=samsa/OU=clients/CN=alice', 'extendedKeyUsage=clientAuth\n');
+  issueCert(dir, 'broker', '/CN=localhost');
+  issueCert(dir, 'client', '/O=samsa/OU=clients/CN=alice', CLIENT_EXTENSIONS);
   openssl(
     [
       'pkcs12',

@@ -6,7 +6,6 @@
  * certificate stays.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -18,49 +17,12 @@ import { KafkaConnection } from '../../src/client/connection.js';
 import { ApiKey } from '../../src/protocol/generated/apis.js';
 import { samsa } from '../cli/cli-helpers.js';
 import { type BrokerHandle, freePort, startBroker } from '../helpers/broker.js';
-import { makeTestPki, type TestPki } from '../helpers/tls-certs.js';
+import { issueCert, makeTestPki, type TestPki } from '../helpers/tls-certs.js';
 
-/** A new key and certificate signed by the test CA, as a PEM key store (key + certificate); its fingerprint. */
+/** A new broker key and certificate signed by the test CA, as a PEM key store (key + certificate); its fingerprint. */
 function issue(pki: TestPki, name: string, subject: string): { path: string; fingerprint: string } {
-  const run = (args: string[]) =>
-    execFileSync('openssl', args, { cwd: pki.dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  run([
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-subj',
-    subject,
-    '-keyout',
-    `${name}-key.pem`,
-    '-out',
-    `${name}.csr`,
-  ]);
-  writeFileSync(
-    join(pki.dir, `${name}.ext`),
-    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
-  );
-  run([
-    'x509',
-    '-req',
-    '-in',
-    `${name}.csr`,
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca-key.pem',
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-out',
-    `${name}-cert.pem`,
-    '-extfile',
-    `${name}.ext`,
-  ]);
-  const cert = readFileSync(join(pki.dir, `${name}-cert.pem`), 'utf8');
-  const path = join(pki.dir, `${name}.pem`);
-  writeFileSync(path, readFileSync(join(pki.dir, `${name}-key.pem`), 'utf8') + cert);
-  return { path, fingerprint: new X509Certificate(cert).fingerprint256 };
+  const c = issueCert(pki.dir, name, subject);
+  return { path: c.keystore, fingerprint: new X509Certificate(c.certPem).fingerprint256 };
 }
 
 describe('TLS certificate reload (dynamic ssl.keystore.location)', () => {

@@ -7,24 +7,11 @@
 // processor dies mid-transaction. Samsa only (Apache Kafka's side of TV2 is Kafka's own business).
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { type BrokerHandle, freePort, startBroker } from '../helpers/broker.js';
-import { requireAll, skipUnless, tool, withBrokerLogs } from '../interop/harness.js';
-import {
-  duplicates,
-  JavaTxnSession,
-  javaRead,
-  makeTopic,
-  producePlain,
-  startProcessor,
-  txnBrokerOverrides,
-} from './txn-clients.js';
-
-const requirements = [
-  tool('java', 'apt-get install openjdk-17-jdk-headless'),
-  tool('javac', 'apt-get install openjdk-17-jdk-headless'),
-  tool('mvn', 'apt-get install maven'),
-];
+import { describe, test } from 'node:test';
+import { freePort, startBroker } from '../helpers/broker.js';
+import { skipUnless, withBrokerLogs } from '../interop/harness.js';
+import { consumeTransformProduceThroughKill, javaTxnBroker, javaTxnRequirements } from './java-txn-setup.js';
+import { javaRead, makeTopic, txnBrokerOverrides } from './txn-clients.js';
 
 const run = Date.now().toString(36);
 
@@ -47,38 +34,19 @@ function sumOf(counts: Map<string, number>, api: string, versions: (v: number) =
 }
 
 describe('transactions version 2: Java kafka-clients 4.x against Samsa', {
-  skip: skipUnless(requirements),
+  skip: skipUnless(javaTxnRequirements),
 }, () => {
-  let broker: BrokerHandle | undefined;
-  let bootstrap = '';
   let metricsPort = -1;
-  const sessions: JavaTxnSession[] = [];
-
-  const session = async (id: string): Promise<JavaTxnSession> => {
-    const s = await JavaTxnSession.start(bootstrap, `${id}-${run}`);
-    sessions.push(s);
-    return s;
-  };
-
-  before(async () => {
-    requireAll(requirements);
+  const target = javaTxnBroker(run, async () => {
     metricsPort = await freePort();
-    broker = await startBroker({
-      overrides: { ...txnBrokerOverrides, 'metrics.http.port': String(metricsPort) },
-    });
-    bootstrap = broker.bootstrap;
-  });
-
-  after(async () => {
-    await Promise.all(sessions.map((s) => s.kill9()));
-    await broker?.destroy();
+    return startBroker({ overrides: { ...txnBrokerOverrides, 'metrics.http.port': String(metricsPort) } });
   });
 
   test('commit and abort: read_committed sees the committed records only', { timeout: 120_000 }, () =>
-    withBrokerLogs(broker, async () => {
+    withBrokerLogs(target.broker, async () => {
       const topic = `tv2-visibility-${run}`;
-      await makeTopic(bootstrap, topic, 2);
-      const p = await session('tv2-visibility');
+      await makeTopic(target.bootstrap, topic, 2);
+      const p = await target.session('tv2-visibility');
       await p.ok('init');
       for (const [round, outcome] of [
         ['c1', 'commit'],
@@ -91,7 +59,7 @@ describe('transactions version 2: Java kafka-clients 4.x against Samsa', {
         await p.send(topic, 1, `${round}p1`, 2);
         await p.ok(outcome);
       }
-      const committed = await javaRead(bootstrap, topic, 'read_committed');
+      const committed = await javaRead(target.bootstrap, topic, 'read_committed');
       assert.deepEqual([...committed.values].sort(), [
         'c1p0-0',
         'c1p0-1',
@@ -104,7 +72,7 @@ describe('transactions version 2: Java kafka-clients 4.x against Samsa', {
         'c2p1-0',
         'c2p1-1',
       ]);
-      const raw = await javaRead(bootstrap, topic, 'read_uncommitted');
+      const raw = await javaRead(target.bootstrap, topic, 'read_uncommitted');
       assert.equal(raw.values.filter((v) => v.startsWith('a')).length, 10, 'aborted data is in the log');
       // p0: 4 transactions of 3 records + 4 markers; p1: 4 of 2 + 4 markers.
       assert.deepEqual(raw.ends, [16, 12]);
@@ -117,10 +85,10 @@ describe('transactions version 2: Java kafka-clients 4.x against Samsa', {
       timeout: 120_000,
     },
     () =>
-      withBrokerLogs(broker, async () => {
+      withBrokerLogs(target.broker, async () => {
         const topic = `tv2-killed-${run}`;
-        await makeTopic(bootstrap, topic, 1);
-        const first = await session('tv2-killed');
+        await makeTopic(target.bootstrap, topic, 1);
+        const first = await target.session('tv2-killed');
         await first.ok('init');
         await first.ok('begin');
         await first.send(topic, 0, 'done', 2);
@@ -128,12 +96,12 @@ describe('transactions version 2: Java kafka-clients 4.x against Samsa', {
         await first.ok('begin');
         await first.send(topic, 0, 'killed', 3);
         await first.kill9();
-        const successor = await session('tv2-killed');
+        const successor = await target.session('tv2-killed');
         await successor.ok('init'); // aborts the killed producer's transaction, bumping the epoch past it
         await successor.ok('begin');
         await successor.send(topic, 0, 'successor', 2);
         await successor.ok('commit');
-        const read = await javaRead(bootstrap, topic, 'read_committed');
+        const read = await javaRead(target.bootstrap, topic, 'read_committed');
         assert.deepEqual(read.values, ['done-0', 'done-1', 'successor-0', 'successor-1']);
       }),
   );
@@ -144,36 +112,8 @@ describe('transactions version 2: Java kafka-clients 4.x against Samsa', {
       timeout: 180_000,
     },
     (t) =>
-      withBrokerLogs(broker, async () => {
-        const input = `tv2-ctp-in-${run}`;
-        const output = `tv2-ctp-out-${run}`;
-        const group = `tv2-ctp-${run}`;
-        const transactionalId = `tv2-ctp-${run}`;
-        await makeTopic(bootstrap, input, 2);
-        await makeTopic(bootstrap, output, 2);
-        const values = await producePlain(bootstrap, input, 2, 'in', 100);
-        const first = await startProcessor({
-          bootstrap,
-          input,
-          output,
-          group,
-          transactionalId,
-          hangAfter: 60,
-        });
-        try {
-          await first.waitFor(/^H$/, 90_000);
-        } finally {
-          await first.kill9();
-        }
-        const before = first.committed();
-        assert.ok(before >= 60 && before < values.length, `first run committed ${before}`);
-        const second = await startProcessor({ bootstrap, input, output, group, transactionalId });
-        const end = await second.done;
-        assert.equal(end.code, 0, `second run failed:\n${end.stderr.slice(-3000)}`);
-        t.diagnostic(`first run committed ${before}, the second ${second.committed()} of ${values.length}`);
-        const out = await javaRead(bootstrap, output, 'read_committed', { minCount: values.length });
-        assert.deepEqual(duplicates(out.values), [], 'read_committed output has duplicates');
-        assert.deepEqual([...out.values].sort(), values.map((v) => `out:${v}`).sort());
+      withBrokerLogs(target.broker, async () => {
+        await consumeTransformProduceThroughKill(t, target.bootstrap, 'tv2', run);
       }),
   );
 

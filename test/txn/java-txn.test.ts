@@ -6,59 +6,37 @@
 // read_uncommitted readers see its records; a transaction left open past its timeout aborted by the broker.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { describeTransactions, type TransactionDescription } from '../../src/client/admin.js';
 import { Cluster } from '../../src/client/cluster.js';
-import { type BrokerHandle, startTarget } from '../helpers/broker.js';
-import { requireAll, skipUnless, targetName, tool, withBrokerLogs } from '../interop/harness.js';
+import { startTarget } from '../helpers/broker.js';
+import { skipUnless, targetName, withBrokerLogs } from '../interop/harness.js';
+import { consumeTransformProduceThroughKill, javaTxnBroker, javaTxnRequirements } from './java-txn-setup.js';
 import {
   duplicates,
-  JavaTxnSession,
   javaRead,
   kafkaFeatures,
   makeTopic,
   producePlain,
-  startProcessor,
   supportsTransactions,
   txnBrokerOverrides,
 } from './txn-clients.js';
 
-const requirements = [
-  tool('java', 'apt-get install openjdk-17-jdk-headless'),
-  tool('javac', 'apt-get install openjdk-17-jdk-headless'),
-  tool('mvn', 'apt-get install maven'),
-];
-
 const run = Date.now().toString(36);
 
 describe(`transactions: Java kafka-clients 4.x against ${targetName()}`, {
-  skip: skipUnless(requirements),
+  skip: skipUnless(javaTxnRequirements),
 }, () => {
-  let broker: BrokerHandle | undefined;
-  let bootstrap = '';
-  const sessions: JavaTxnSession[] = [];
-
-  const session = async (
-    id: string,
-    opts: { transactionTimeoutMs?: number } = {},
-  ): Promise<JavaTxnSession> => {
-    const s = await JavaTxnSession.start(bootstrap, `${id}-${run}`, opts);
-    sessions.push(s);
-    return s;
-  };
-
-  before(async () => {
-    requireAll(requirements);
-    broker = await startTarget({ overrides: txnBrokerOverrides, kafkaFeatures });
-    bootstrap = broker.bootstrap;
-    if (!(await supportsTransactions(bootstrap)))
-      process.stderr.write(`# ${targetName()} does not advertise EndTxn: these tests are expected to fail\n`);
-  });
-
-  after(async () => {
-    await Promise.all(sessions.map((s) => s.kill9()));
-    await broker?.destroy();
-  });
+  const target = javaTxnBroker(
+    run,
+    () => startTarget({ overrides: txnBrokerOverrides, kafkaFeatures }),
+    async (bootstrap) => {
+      if (!(await supportsTransactions(bootstrap)))
+        process.stderr.write(
+          `# ${targetName()} does not advertise EndTxn: these tests are expected to fail\n`,
+        );
+    },
+  );
 
   test(
     'committed records are read exactly once, aborted records never (read_committed)',
@@ -66,10 +44,10 @@ describe(`transactions: Java kafka-clients 4.x against ${targetName()}`, {
       timeout: 120_000,
     },
     () =>
-      withBrokerLogs(broker, async () => {
+      withBrokerLogs(target.broker, async () => {
         const topic = `txn-visibility-${run}`;
-        await makeTopic(bootstrap, topic, 2);
-        const p = await session('visibility');
+        await makeTopic(target.bootstrap, topic, 2);
+        const p = await target.session('visibility');
         await p.ok('init');
         await p.ok('begin');
         await p.send(topic, 0, 'c1p0', 5);
@@ -83,7 +61,7 @@ describe(`transactions: Java kafka-clients 4.x against ${targetName()}`, {
         await p.send(topic, 0, 'c2p0', 3);
         await p.ok('commit');
 
-        const committed = await javaRead(bootstrap, topic, 'read_committed');
+        const committed = await javaRead(target.bootstrap, topic, 'read_committed');
         const expected = [
           ...[0, 1, 2, 3, 4].flatMap((i) => [`c1p0-${i}`, `c1p1-${i}`]),
           ...[0, 1, 2].map((i) => `c2p0-${i}`),
@@ -94,7 +72,7 @@ describe(`transactions: Java kafka-clients 4.x against ${targetName()}`, {
           'read_committed: committed records only',
         );
         assert.deepEqual(duplicates(committed.values), []);
-        const uncommitted = await javaRead(bootstrap, topic, 'read_uncommitted');
+        const uncommitted = await javaRead(target.bootstrap, topic, 'read_uncommitted');
         assert.equal(
           uncommitted.values.filter((v) => v.startsWith('a1')).length,
           8,
@@ -113,47 +91,9 @@ describe(`transactions: Java kafka-clients 4.x against ${targetName()}`, {
       timeout: 180_000,
     },
     (t) =>
-      withBrokerLogs(broker, async () => {
-        const input = `txn-ctp-in-${run}`;
-        const output = `txn-ctp-out-${run}`;
-        const group = `txn-ctp-${run}`;
-        const transactionalId = `ctp-${run}`;
-        await makeTopic(bootstrap, input, 2);
-        await makeTopic(bootstrap, output, 2);
-        const values = await producePlain(bootstrap, input, 2, 'in', 100);
-
-        // First run: commits some transactions, then writes a batch it never commits and is killed.
-        const first = await startProcessor({
-          bootstrap,
-          input,
-          output,
-          group,
-          transactionalId,
-          hangAfter: 60,
-        });
-        try {
-          await first.waitFor(/^H$/, 90_000);
-        } finally {
-          await first.kill9();
-        }
-        const before = first.committed();
-        assert.ok(before >= 60 && before < values.length, `first run committed ${before}`);
-
-        // Second run, same transactional.id: fences the first, aborts its open transaction, resumes at the
-        // committed offsets and reads the input to its end.
-        const second = await startProcessor({ bootstrap, input, output, group, transactionalId });
-        const end = await second.done;
-        assert.equal(end.code, 0, `second run failed:\n${end.stderr.slice(-3000)}`);
-        t.diagnostic(`first run committed ${before}, the second ${second.committed()} of ${values.length}`);
-
-        const out = await javaRead(bootstrap, output, 'read_committed', { minCount: values.length });
-        assert.deepEqual(duplicates(out.values), [], 'read_committed output has duplicates');
-        assert.deepEqual(
-          [...out.values].sort(),
-          values.map((v) => `out:${v}`).sort(),
-          'every input record transformed exactly once',
-        );
-        const raw = await javaRead(bootstrap, output, 'read_uncommitted');
+      withBrokerLogs(target.broker, async () => {
+        const { output, values } = await consumeTransformProduceThroughKill(t, target.bootstrap, 'txn', run);
+        const raw = await javaRead(target.bootstrap, output, 'read_uncommitted');
         assert.ok(
           raw.values.length > values.length,
           `the killed run's uncommitted batch should be in the log (read_uncommitted read ${raw.values.length})`,
@@ -167,16 +107,15 @@ describe(`transactions: Java kafka-clients 4.x against ${targetName()}`, {
       timeout: 120_000,
     },
     () =>
-      withBrokerLogs(broker, async () => {
+      withBrokerLogs(target.broker, async () => {
         const topic = `txn-zombie-${run}`;
-        await makeTopic(bootstrap, topic, 1);
-        const zombie = await session('zombie');
+        await makeTopic(target.bootstrap, topic, 1);
+        const zombie = await target.session('zombie');
         await zombie.ok('init');
         await zombie.ok('begin');
         await zombie.send(topic, 0, 'zombie', 3);
 
-        const successor = await JavaTxnSession.start(bootstrap, zombie.transactionalId);
-        sessions.push(successor);
+        const successor = await target.session('zombie'); // the zombie's transactional.id
         await successor.ok('init');
 
         // The successor's InitProducerId aborted the zombie's transaction and bumped the epoch: EndTxn with the
@@ -187,7 +126,7 @@ describe(`transactions: Java kafka-clients 4.x against ${targetName()}`, {
         await successor.ok('begin');
         await successor.send(topic, 0, 'successor', 3);
         await successor.ok('commit');
-        const read = await javaRead(bootstrap, topic, 'read_committed');
+        const read = await javaRead(target.bootstrap, topic, 'read_committed');
         assert.deepEqual(read.values, ['successor-0', 'successor-1', 'successor-2']);
       }),
   );
@@ -198,10 +137,10 @@ describe(`transactions: Java kafka-clients 4.x against ${targetName()}`, {
       timeout: 120_000,
     },
     () =>
-      withBrokerLogs(broker, async () => {
+      withBrokerLogs(target.broker, async () => {
         const topic = `txn-lso-${run}`;
-        await makeTopic(bootstrap, topic, 1);
-        const p = await session('lso');
+        await makeTopic(target.bootstrap, topic, 1);
+        const p = await target.session('lso');
         await p.ok('init');
         await p.ok('begin');
         await p.send(topic, 0, 'done', 5); // offsets 0-4, commit marker 5
@@ -210,12 +149,15 @@ describe(`transactions: Java kafka-clients 4.x against ${targetName()}`, {
         const [first, last] = await p.send(topic, 0, 'open', 5);
         assert.deepEqual([first, last], [6, 10]);
         // A plain record after the open transaction: held back too (the LSO is a position, not a filter).
-        await producePlain(bootstrap, topic, 1, 'plain', 1);
+        await producePlain(target.bootstrap, topic, 1, 'plain', 1);
 
-        const uncommitted = await javaRead(bootstrap, topic, 'read_uncommitted');
+        const uncommitted = await javaRead(target.bootstrap, topic, 'read_uncommitted');
         assert.equal(uncommitted.values.length, 11);
         assert.deepEqual(uncommitted.ends, [12]);
-        const held = await javaRead(bootstrap, topic, 'read_committed', { minCount: 6, timeoutMs: 3000 });
+        const held = await javaRead(target.bootstrap, topic, 'read_committed', {
+          minCount: 6,
+          timeoutMs: 3000,
+        });
         assert.deepEqual(held.values, ['done-0', 'done-1', 'done-2', 'done-3', 'done-4']);
         assert.deepEqual(
           held.ends,
@@ -226,7 +168,7 @@ describe(`transactions: Java kafka-clients 4.x against ${targetName()}`, {
         assert.equal(held.timedOut, true);
 
         await p.ok('commit');
-        const released = await javaRead(bootstrap, topic, 'read_committed', { minCount: 11 });
+        const released = await javaRead(target.bootstrap, topic, 'read_committed', { minCount: 11 });
         assert.equal(released.values.length, 11);
         assert.deepEqual(released.ends, [13]);
         assert.deepEqual(released.values.slice(5, 10), ['open-0', 'open-1', 'open-2', 'open-3', 'open-4']);
@@ -235,60 +177,40 @@ describe(`transactions: Java kafka-clients 4.x against ${targetName()}`, {
 });
 
 describe(`transactions: a timed-out transaction aborted by ${targetName()}`, {
-  skip: skipUnless(requirements),
+  skip: skipUnless(javaTxnRequirements),
 }, () => {
-  let broker: BrokerHandle | undefined;
-  let bootstrap = '';
-  const sessions: JavaTxnSession[] = [];
-
-  const session = async (
-    id: string,
-    opts: { transactionTimeoutMs?: number } = {},
-  ): Promise<JavaTxnSession> => {
-    const s = await JavaTxnSession.start(bootstrap, `${id}-${run}`, opts);
-    sessions.push(s);
-    return s;
-  };
-
-  before(async () => {
-    requireAll(requirements);
-    broker = await startTarget({
+  const target = javaTxnBroker(run, () =>
+    startTarget({
       overrides: {
         ...txnBrokerOverrides,
         'transaction.abort.timed.out.transaction.cleanup.interval.ms': '500',
       },
       kafkaFeatures,
-    });
-    bootstrap = broker.bootstrap;
-  });
-
-  after(async () => {
-    await Promise.all(sessions.map((s) => s.kill9()));
-    await broker?.destroy();
-  });
+    }),
+  );
 
   test('a transaction left open past its timeout is aborted by the broker', { timeout: 120_000 }, () =>
-    withBrokerLogs(broker, async () => {
+    withBrokerLogs(target.broker, async () => {
       const topic = `txn-timeout-${run}`;
-      await makeTopic(bootstrap, topic, 1);
+      await makeTopic(target.bootstrap, topic, 1);
       // Above transaction.max.timeout.ms: refused.
-      const greedy = await session('greedy', { transactionTimeoutMs: 60_000 });
+      const greedy = await target.session('greedy', { transactionTimeoutMs: 60_000 });
       assert.match(
         await greedy.cmd('init'),
         /^err init .*The transaction timeout is larger than the maximum value allowed by the broker/,
       );
 
-      const p = await session('timeout', { transactionTimeoutMs: 2000 });
+      const p = await target.session('timeout', { transactionTimeoutMs: 2000 });
       await p.ok('init');
       await p.ok('begin');
       await p.send(topic, 0, 'late', 5);
       const began = Date.now();
-      const aborted = await waitForState(bootstrap, p.transactionalId, 'CompleteAbort', 30_000);
+      const aborted = await waitForState(target.bootstrap, p.transactionalId, 'CompleteAbort', 30_000);
       const waited = Date.now() - began;
       assert.ok(waited < 20_000, `aborted after ${waited} ms`);
       assert.ok(aborted.producerEpoch >= 1, `the abort bumps the epoch: ${JSON.stringify(aborted)}`);
 
-      const read = await javaRead(bootstrap, topic, 'read_committed');
+      const read = await javaRead(target.bootstrap, topic, 'read_committed');
       assert.deepEqual(read.values, []);
       assert.deepEqual(read.ends, [6], 'the abort marker follows the 5 records; nothing holds the LSO');
       const commit = await p.cmd('commit');

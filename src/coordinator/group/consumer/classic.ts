@@ -36,8 +36,8 @@ import { type ConsumerGroup, type ConsumerMember, MemberState, newMember } from 
 import { HeartbeatError, newMemberId, sameCurrent } from './heartbeat-request.js';
 import { assignmentBytes } from './migration.js';
 import { reconcile } from './reconcile.js';
-import { currentAssignmentRecord, groupMetadataRecord, memberMetadataRecord } from './records.js';
-import { assignTargets, refreshRegexes, sameNames, subscribedTopics } from './target.js';
+import { currentAssignmentRecord, memberMetadataRecord } from './records.js';
+import { bumpEpochAndAssign, sameNames } from './target.js';
 
 export class ClassicProtocolMembers {
   constructor(private readonly c: GroupCoordinator) {}
@@ -133,18 +133,11 @@ export class ClassicProtocolMembers {
         supportedProtocols: protocols.map((p) => ({ name: p.name, metadata: p.metadata })),
       },
     };
-    let bump = before === undefined || !sameNames(before.subscribedTopicNames, updated.subscribedTopicNames);
+    const subscriptionChanged =
+      before === undefined || !sameNames(before.subscribedTopicNames, updated.subscribedTopicNames);
     records.push(memberMetadataRecord(group.groupId, memberId, updated));
     group.updateMember(updated);
-    if (refreshRegexes(c, group, records, now)) bump = true;
-    const { topics, hash } = subscribedTopics(c, group);
-    if (hash !== group.metadataHash) bump = true;
-    if (bump) {
-      group.groupEpoch++;
-      group.metadataHash = hash;
-      records.push(groupMetadataRecord(group.groupId, { epoch: group.groupEpoch, metadataHash: hash }));
-    }
-    if (group.groupEpoch > group.assignmentEpoch) assignTargets(c, group, topics, records, now);
+    bumpEpochAndAssign(c, group, subscriptionChanged, records, now);
 
     // Reconcile with what the member says it owns: revocations it has made complete at once.
     const owned: Assignment = new Map();

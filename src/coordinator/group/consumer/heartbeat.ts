@@ -61,7 +61,7 @@ import {
   memberMetadataRecord,
   targetMemberRecord,
 } from './records.js';
-import { assignorNames, assignTargets, refreshRegexes, sameNames, subscribedTopics } from './target.js';
+import { assignorNames, bumpEpochAndAssign, sameNames } from './target.js';
 
 export class ConsumerHeartbeats {
   constructor(private readonly c: GroupCoordinator) {}
@@ -272,19 +272,10 @@ export class ConsumerHeartbeats {
     if (subscriptionChanged || replaced || metadataChanged(before, updated)) {
       records.push(memberMetadataRecord(group.groupId, memberId, updated));
     }
-    if (subscriptionChanged) bump = true;
     group.updateMember(updated);
-    if (refreshRegexes(c, group, records, now)) bump = true;
-    const { topics, hash } = subscribedTopics(c, group);
-    if (hash !== group.metadataHash) bump = true;
-    if (bump) {
-      group.groupEpoch++;
-      group.metadataHash = hash;
-      records.push(groupMetadataRecord(group.groupId, { epoch: group.groupEpoch, metadataHash: hash }));
-    }
 
-    // 3. The target assignment.
-    if (group.groupEpoch > group.assignmentEpoch) assignTargets(c, group, topics, records, now);
+    // 3. The group epoch and the target assignment.
+    bumpEpochAndAssign(c, group, bump || subscriptionChanged, records, now);
 
     // 4. One reconciliation step for this member.
     const current = group.member(memberId) as ConsumerMember;

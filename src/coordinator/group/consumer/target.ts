@@ -9,7 +9,7 @@ import type { EncodedRecord } from '../records.js';
 import { type Assignment, assignmentEquals } from './assignment.js';
 import { ASSIGNORS, type AssignorMember, type AssignorTopic } from './assignors.js';
 import type { ConsumerGroup } from './group.js';
-import { regexRecord, targetMemberRecord, targetMetadataRecord } from './records.js';
+import { groupMetadataRecord, regexRecord, targetMemberRecord, targetMetadataRecord } from './records.js';
 import { compileTopicRegex, metadataHash } from './topics.js';
 
 /** The configured assignors Samsa has (group.consumer.assignors), the first the default. */
@@ -65,6 +65,30 @@ export function subscribedTopics(
     }
   }
   return { topics, hash: metadataHash(topics) };
+}
+
+/**
+ * After a member's subscription is recorded: resolves the group's regular expressions again, bumps the
+ * group epoch when `subscriptionChanged`, a regex resolves to other topics or the subscribed topics'
+ * metadata hash changed, and computes a new target assignment when the group epoch is ahead of it.
+ */
+export function bumpEpochAndAssign(
+  c: GroupCoordinator,
+  group: ConsumerGroup,
+  subscriptionChanged: boolean,
+  records: EncodedRecord[],
+  now: number,
+): void {
+  let bump = subscriptionChanged;
+  if (refreshRegexes(c, group, records, now)) bump = true;
+  const { topics, hash } = subscribedTopics(c, group);
+  if (hash !== group.metadataHash) bump = true;
+  if (bump) {
+    group.groupEpoch++;
+    group.metadataHash = hash;
+    records.push(groupMetadataRecord(group.groupId, { epoch: group.groupEpoch, metadataHash: hash }));
+  }
+  if (group.groupEpoch > group.assignmentEpoch) assignTargets(c, group, topics, records, now);
 }
 
 /** Runs the assignor for the group epoch and records the target assignment's changes. */
