@@ -16,13 +16,16 @@
 //   --records N               records per SP/SC point and in the SG topic (default 200,000; --quick 50,000)
 //   --startup-gb G            data written before the SS restarts (default 0.1)
 //   --sc-rate R               records/s of SC's paced run (default 10,000; 0: no paced run)
+//   --pin                     SP/SC/SG: every thread of the brokers on CPU 0, the driver on CPU 1 (taskset), so
+//                             that a driver of hundreds of threads cannot crowd out a broker of one event loop
+//                             (Linux shares the CPU per thread); without it they share both CPUs
 //   --note TEXT               printed under the charts (default: the load average at the start)
 //   --charts DIR              where the charts go (default docs/performance)
 //   --replot                  no measurement: redraw every curve's charts from the results file (--out)
 // Writes bench/results/scale.json + scale.md and the charts docs/performance/scale-<curve>-<metric>.png (SVG when
 // neither rsvg-convert nor ImageMagick is present).
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -160,6 +163,13 @@ interface Env {
   root: string;
   libs: string;
   logDir: string;
+  /** --pin: the driver runs on CPU 1, the brokers on CPU 0. */
+  pin: boolean;
+}
+
+/** --pin: every thread of the process (and those it starts later) on CPU 0. */
+function pinToCpu0(pid: number): void {
+  execFileSync('taskset', ['-a', '-pc', '0', String(pid)], { stdio: 'ignore' });
 }
 
 /** The drivers running now (killed with the bench on SIGINT). */
@@ -183,7 +193,9 @@ function driver(
     ...args,
   ];
   return new Promise((resolve) => {
-    const child = spawn('java', cmd, { cwd: env.root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = env.pin
+      ? spawn('taskset', ['-c', '1', 'java', ...cmd], { cwd: env.root, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('java', cmd, { cwd: env.root, stdio: ['ignore', 'pipe', 'pipe'] });
     drivers.add(child);
     let out = '';
     let err = '';
@@ -323,11 +335,11 @@ export async function runScale(a: ScaleArgs): Promise<number> {
   const load0 = os.loadavg();
   const note =
     arg('--note') ??
-    `median of ${a.repeat} run(s); load average at start ${load0.map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores`;
+    `median of ${a.repeat} run(s); load average at start ${load0.map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores${a.argv.includes('--pin') ? '; pinned: brokers on CPU 0, driver on CPU 1' : ''}`;
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-scale-'));
   const logDir = path.join(workDir, 'logs');
   fs.mkdirSync(logDir, { recursive: true });
-  const env: Env = { root: a.root, libs: await kafkaLibs(a.root), logDir };
+  const env: Env = { root: a.root, libs: await kafkaLibs(a.root), logDir, pin: a.argv.includes('--pin') };
   const startedAt = new Date().toISOString();
   const t0 = Date.now();
   process.stderr.write(
@@ -355,6 +367,7 @@ export async function runScale(a: ScaleArgs): Promise<number> {
           const k = await startKafka(a.root, workDir);
           if (k !== null) brokers.push(k);
         }
+        if (env.pin) for (const b of brokers) pinToCpu0(b.pid);
         // Warm-up (both JITs, the driver's compile cache), not measured.
         for (const b of brokers) {
           const topic: [string, number][] = [[`scale-warmup-${Date.now()}`, 1]];
