@@ -15,35 +15,14 @@ import { after, before, describe, it } from 'node:test';
 import { createTopic } from '../../src/client/admin.js';
 import { Cluster } from '../../src/client/cluster.js';
 import { Producer } from '../../src/client/producer.js';
-import { apiSchemas, requestHeaderVersion } from '../../src/protocol/generated/apis.js';
+import { requestHeaderVersion } from '../../src/protocol/generated/apis.js';
 import { encodeRequestHeader } from '../../src/protocol/generated/request-header.js';
 import { encodeRecordBatch } from '../../src/protocol/records.js';
 import { Writer } from '../../src/protocol/writer.js';
 import { type BrokerHandle, freePort, startBroker } from '../helpers/broker.js';
+import { requestFrame } from '../helpers/request-frame.js';
 
 const MiB = 1024 * 1024;
-
-function frame(
-  apiKey: number,
-  version: number,
-  correlationId: number,
-  clientId: string,
-  body: unknown,
-): Buffer {
-  const schema = apiSchemas.get(apiKey);
-  if (schema === undefined) throw new Error(`no schema ${apiKey}`);
-  const w = new Writer(256);
-  const sizePos = w.reserveInt32();
-  encodeRequestHeader(w, requestHeaderVersion(apiKey, version), {
-    requestApiKey: apiKey,
-    requestApiVersion: version,
-    correlationId,
-    clientId,
-  });
-  schema.encodeRequest(w, version, body as never);
-  w.patchInt32(sizePos, w.length - 4);
-  return w.toBuffer();
-}
 
 /** The first bytes of a Produce v9 request that announces `size` bytes: size prefix and header. */
 function announce(size: number, clientId: string): Buffer {
@@ -59,18 +38,27 @@ function announce(size: number, clientId: string): Buffer {
 }
 
 function produceFrame(clientId: string, topic: string, valueBytes: number, correlationId = 1): Buffer {
-  return frame(0, 9, correlationId, clientId, {
-    acks: 1,
-    timeoutMs: 30_000,
-    topicData: [
-      {
-        name: topic,
-        partitionData: [
-          { index: 0, records: encodeRecordBatch({ records: [{ value: Buffer.alloc(valueBytes, 0x61) }] }) },
-        ],
-      },
-    ],
-  });
+  return requestFrame(
+    0,
+    9,
+    correlationId,
+    {
+      acks: 1,
+      timeoutMs: 30_000,
+      topicData: [
+        {
+          name: topic,
+          partitionData: [
+            {
+              index: 0,
+              records: encodeRecordBatch({ records: [{ value: Buffer.alloc(valueBytes, 0x61) }] }),
+            },
+          ],
+        },
+      ],
+    },
+    clientId,
+  );
 }
 
 interface Raw {
