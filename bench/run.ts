@@ -48,6 +48,7 @@ import {
   markdownTable,
   produceMeasurement,
   type Result,
+  readAlongMeasurement,
   resultOf,
   runSummary,
   textTable,
@@ -180,16 +181,7 @@ async function measure(ctx: Ctx, b: BrokerHandle, w: Workload, rep: number): Pro
       acks: w.acks,
       tool: w.tool,
     });
-    m =
-      typeof r === 'string'
-        ? { ok: false, error: r }
-        : {
-            ok: true,
-            recordsPerSec: r.produceRecordsPerSec,
-            consumeRecordsPerSec: r.consumeRecordsPerSec,
-            consumeShare: r.consumeShare,
-            consumeLagMax: r.lagMax,
-          };
+    m = typeof r === 'string' ? { ok: false, error: r } : readAlongMeasurement(r);
   } else {
     const r: E2eMetrics | string =
       w.tool === 'kafka-tools'

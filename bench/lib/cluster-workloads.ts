@@ -32,7 +32,7 @@ import { deleteTopic } from './brokers.js';
 import { measureCatchUp, measureKeepUp } from './cluster-catchup.js';
 import { type ClusterHandle, clusterCost, createReplicatedTopic } from './clusters.js';
 import { measureFailover } from './failover.js';
-import { type Measurement, produceMeasurement } from './report.js';
+import { type Measurement, produceMeasurement, readAlongMeasurement } from './report.js';
 import type { ProduceMetrics, Tools } from './tools.js';
 
 export interface ClusterProduceWorkload {
@@ -211,11 +211,7 @@ export async function measureClusterWorkload(
       typeof r === 'string'
         ? { ok: false, error: r }
         : {
-            ok: true,
-            recordsPerSec: r.produceRecordsPerSec,
-            consumeRecordsPerSec: r.consumeRecordsPerSec,
-            consumeShare: r.consumeShare,
-            consumeLagMax: r.lagMax,
+            ...readAlongMeasurement(r),
             lagAtEnd: r.lagAtEnd,
             drainMs: r.drainMs,
             e2eP50Ms: r.e2eP50Ms,

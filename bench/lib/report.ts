@@ -1,6 +1,7 @@
 // The numbers of a bench run and how they are printed: per-run measurements, medians, Samsa/Kafka ratios, the
 // text table on stdout and the markdown table of bench/results/*.md.
 
+import type { ReadAlongRates } from './read-along.js';
 import type { ProduceMetrics } from './tools.js';
 
 export interface Measurement {
@@ -57,6 +58,17 @@ export function produceMeasurement(r: ProduceMetrics | string): Measurement {
     p50Ms: r.p50Ms,
     p99Ms: r.p99Ms,
     p999Ms: r.p999Ms,
+  };
+}
+
+/** The rates of a consumer reading along (flood, keep-up) as a measurement. */
+export function readAlongMeasurement(r: ReadAlongRates): Measurement {
+  return {
+    ok: true,
+    recordsPerSec: r.produceRecordsPerSec,
+    consumeRecordsPerSec: r.consumeRecordsPerSec,
+    consumeShare: r.consumeShare,
+    consumeLagMax: r.lagMax,
   };
 }
 
