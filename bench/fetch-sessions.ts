@@ -17,7 +17,7 @@ import type { CreateTopicsResponse } from '../src/protocol/generated/create-topi
 import { freePort } from '../test/helpers/broker.js';
 import { startCluster, type TestCluster } from '../test/helpers/cluster.js';
 import { Args } from './lib/args.js';
-import { cpuSeconds } from './lib/brokers.js';
+import { cpuSeconds } from './lib/proc.js';
 
 const { partitions, phaseMs } = new Args().parse(
   'Usage: node dist/bench/fetch-sessions.js [--partitions 1000] [--phase-ms 20000]',

@@ -24,15 +24,7 @@ import { KafkaConnection } from '../src/client/connection.js';
 import { createTopic } from '../src/client/perf/cluster.js';
 import { ApiKey } from '../src/protocol/generated/apis.js';
 import { Args, UsageError } from './lib/args.js';
-import {
-  type BrokerHandle,
-  cpuSeconds,
-  deleteTopic,
-  peakRssMb,
-  resetPeakRss,
-  startKafka,
-  startSamsa,
-} from './lib/brokers.js';
+import { type BrokerHandle, deleteTopic, startKafka, startSamsa } from './lib/brokers.js';
 import {
   clusterOptions,
   isClusterWorkload,
@@ -42,6 +34,7 @@ import {
 import { type ClusterHandle, startKafkaCluster, startSamsaCluster } from './lib/clusters.js';
 import { consumeDuringFlood, type FloodMetrics } from './lib/flood.js';
 import { isLimitsSelection, runLimits } from './lib/limits.js';
+import { startCost } from './lib/proc.js';
 import {
   legend,
   type Measurement,
@@ -154,8 +147,7 @@ async function measure(ctx: Ctx, b: BrokerHandle, w: Workload, rep: number): Pro
     await ensureTopic(b, topic, w.partitions);
   }
   await ctx.pause(500);
-  const rssReset = resetPeakRss(b.pid);
-  const cpu0 = cpuSeconds(b.pid);
+  const cost = startCost([b.pid]);
   const t0 = Date.now();
   let m: Measurement;
   if (w.kind === 'produce') {
@@ -190,8 +182,9 @@ async function measure(ctx: Ctx, b: BrokerHandle, w: Workload, rep: number): Pro
     m = typeof r === 'string' ? { ok: false, error: r } : { ok: true, e2eP50Ms: r.p50Ms, e2eP99Ms: r.p99Ms };
   }
   m.wallSec = (Date.now() - t0) / 1000;
-  m.cpuSec = cpuSeconds(b.pid) - cpu0;
-  m.peakRssMb = rssReset ? peakRssMb(b.pid) : Number.NaN;
+  const spent = cost.end();
+  m.cpuSec = spent.cpuSec;
+  m.peakRssMb = spent.peakRssMb;
   if (w.kind !== 'consume') await deleteTopic(b.port, topic).catch(() => {});
   return m;
 }

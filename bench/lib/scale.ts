@@ -32,15 +32,8 @@ import * as path from 'node:path';
 import { KafkaConnection } from '../../src/client/connection.js';
 import { createTopic } from '../../src/client/perf/cluster.js';
 import type { Args } from './args.js';
-import {
-  type BrokerHandle,
-  cpuSeconds,
-  deleteTopic,
-  peakRssMb,
-  resetPeakRss,
-  startKafka,
-  startSamsa,
-} from './brokers.js';
+import { type BrokerHandle, deleteTopic, startKafka, startSamsa } from './brokers.js';
+import { startCost } from './proc.js';
 import {
   type CurveDef,
   type CurveResult,
@@ -274,15 +267,15 @@ async function measurePoint(
       if (typeof fill === 'string') return { ok: false, error: `filling: ${fill}`, v: {} };
     }
     await new Promise((r) => setTimeout(r, 500));
-    const rssReset = resetPeakRss(b.pid);
-    const cpu0 = cpuSeconds(b.pid);
+    const cost = startCost([b.pid]);
     const r =
       curve === 'SG'
         ? await driver(env, name, ['consume', `127.0.0.1:${b.port}`, String(x), prefix, '300000'], 420_000)
         : await driver(env, name, produceArgs(b.port, curve === 'SC' ? x : 1, records, topics), 900_000);
     if (typeof r === 'string') return { ok: false, error: r, v: {} };
-    const v: Record<string, number> = { ...r, cpuSec: cpuSeconds(b.pid) - cpu0 };
-    if (rssReset) v.peakRssMb = peakRssMb(b.pid);
+    const spent = cost.end();
+    const v: Record<string, number> = { ...r, cpuSec: spent.cpuSec };
+    if (!Number.isNaN(spent.peakRssMb)) v.peakRssMb = spent.peakRssMb;
     if (curve === 'SC' && scRate > 0) {
       const paced = await driver(
         env,
