@@ -10,23 +10,22 @@
 //
 //   npm run build && node dist/bench/fetch-sessions.js [--partitions 1000] [--phase-ms 20000]
 
-import { parseArgs } from 'node:util';
 import { KafkaConnection } from '../src/client/connection.js';
 import { Producer } from '../src/client/producer.js';
 import { ApiKey } from '../src/protocol/generated/apis.js';
 import type { CreateTopicsResponse } from '../src/protocol/generated/create-topics-response.js';
 import { freePort } from '../test/helpers/broker.js';
 import { startCluster, type TestCluster } from '../test/helpers/cluster.js';
-import { cpuSeconds } from './lib/brokers.js';
+import { Args } from './lib/args.js';
+import { cpuSeconds } from './lib/proc.js';
 
-const { values } = parseArgs({
-  options: {
-    partitions: { type: 'string', default: '1000' },
-    'phase-ms': { type: 'string', default: '20000' },
-  },
-});
-const partitions = Number(values.partitions);
-const phaseMs = Number(values['phase-ms']);
+const { partitions, phaseMs } = new Args().parse(
+  'Usage: node dist/bench/fetch-sessions.js [--partitions 1000] [--phase-ms 20000]',
+  (a) => ({
+    partitions: a.num('--partitions', 1000, { positive: true, integer: true }),
+    phaseMs: a.num('--phase-ms', 20_000, { positive: true }),
+  }),
+);
 
 interface Sample {
   fetches: number;

@@ -5,21 +5,23 @@
 //   npm run build && node dist/bench/mirror.js [--records 300000] [--record-size 1024] [--partitions 6]
 //                                              [--exactly-once] [--batch-size 16384]
 
-import { parseArgs } from 'node:util';
 import { Mirror } from '../src/pipeline/mirror.js';
 import { startBroker } from '../test/helpers/broker.js';
 import { repoRoot, run } from '../test/helpers/run.js';
+import { Args } from './lib/args.js';
 
-const { values: v } = parseArgs({
-  options: {
-    records: { type: 'string', default: '300000' },
-    'record-size': { type: 'string', default: '1024' },
-    partitions: { type: 'string', default: '6' },
-    'batch-size': { type: 'string', default: '16384' },
-    'exactly-once': { type: 'boolean', default: false },
-  },
-});
-const records = Number(v.records);
+const count = { positive: true, integer: true };
+const { records, size, partitions, batchSize, exactlyOnce } = new Args().parse(
+  'Usage: node dist/bench/mirror.js [--records 300000] [--record-size 1024] [--partitions 6]\n' +
+    '                                 [--exactly-once] [--batch-size 16384]',
+  (a) => ({
+    records: a.num('--records', 300_000, count),
+    size: a.num('--record-size', 1024, count),
+    partitions: a.num('--partitions', 6, count),
+    batchSize: a.num('--batch-size', 16_384, count),
+    exactlyOnce: a.flag('--exactly-once'),
+  }),
+);
 
 /** records/s from `samsa perf produce --json` output (its last JSON line). */
 function fillRate(stdout: string): number {
@@ -27,7 +29,6 @@ function fillRate(stdout: string): number {
   const j = JSON.parse(last) as Record<string, unknown>;
   return Number(j.recordsPerSec ?? j.records_per_sec ?? j.rate ?? Number.NaN);
 }
-const size = Number(v['record-size']);
 const txn = {
   'transaction.state.log.num.partitions': '3',
   'transaction.state.log.replication.factor': '1',
@@ -48,13 +49,13 @@ try {
       '--topic',
       'bench',
       '--partitions',
-      String(v.partitions),
+      String(partitions),
       '--records',
       String(records),
       '--record-size',
       String(size),
       '--batch-size',
-      String(v['batch-size']),
+      String(batchSize),
       '--json',
     ],
     { timeoutMs: 600_000 },
@@ -64,7 +65,7 @@ try {
     target: b.bootstrap,
     filter: { topics: /bench/, exclude: null, renameFormat: '{topic}', sourceAlias: 'source' },
     groupId: 'bench-mirror',
-    exactlyOnce: v['exactly-once'] === true,
+    exactlyOnce,
     transactionalId: 'bench-mirror',
     metadataMaxAgeMs: 30_000,
     commitIntervalMs: 1000,
@@ -93,8 +94,8 @@ try {
     `${JSON.stringify({
       records,
       recordSize: size,
-      partitions: Number(v.partitions),
-      exactlyOnce: v['exactly-once'],
+      partitions,
+      exactlyOnce,
       seconds: Number(secs.toFixed(2)),
       // The same machine's `samsa perf produce` filling the source just before, for scale.
       sourceFillRecordsPerSec: Math.round(fillRate(fill.stdout)),

@@ -2,11 +2,12 @@
 // `[-- --r4-rate N --r4-seconds S --r5-mb M]`: the sizes of R4s (consumer keeps up) and R5s (follower catch-up).
 // `npm run bench -- --only S[P,SC,SG,SS] [--points ...] [--startup-gb G]`: the scale curves instead (bench/lib/scale.ts).
 // `npm run bench -- --only L[0,1,2,L1a,...] [--mb N]`: throughput against the machine's limits (bench/lib/limits.ts).
+// `npm run bench -- --help`: the options (bench/lib/args.ts reads them).
 //
 // The side-by-side benchmark: Samsa and a single-node Apache Kafka 4.x run at the same time on
 // fresh data directories on the same disk, each idle while the other is measured, driven by the
 // same load generators (Kafka's ProducerPerformance / ConsumerPerformance / EndToEndLatency and
-// `samsa perf`). The R workloads do the same with a three-broker cluster of each
+// `samsa perf`); the rows are defined in bench/lib/workloads.ts. The R workloads do the same with a three-broker cluster of each
 // (bench/lib/cluster-workloads.ts: replicated acks=all produce, failover after kill -9, a consumer keeping up,
 // a restarted follower catching up). The T workloads run
 // over each broker's PLAINTEXT and SSL listeners and print the TLS cost (bench/lib/tls.ts; `--only T` alone
@@ -22,21 +23,10 @@ import { fileURLToPath } from 'node:url';
 import { KafkaConnection } from '../src/client/connection.js';
 import { createTopic } from '../src/client/perf/cluster.js';
 import { ApiKey } from '../src/protocol/generated/apis.js';
+import { Args, UsageError } from './lib/args.js';
+import { type BrokerHandle, deleteTopic, startKafka, startSamsa } from './lib/brokers.js';
 import {
-  type BrokerHandle,
-  cpuSeconds,
-  deleteTopic,
-  peakRssMb,
-  resetPeakRss,
-  startKafka,
-  startSamsa,
-} from './lib/brokers.js';
-import {
-  type ClusterOptions,
-  type ClusterWorkload,
   clusterOptions,
-  clusterWorkloads,
-  describeClusterWorkload,
   isClusterWorkload,
   measureClusterWorkload,
   warmUpCluster,
@@ -44,27 +34,41 @@ import {
 import { type ClusterHandle, startKafkaCluster, startSamsaCluster } from './lib/clusters.js';
 import { consumeDuringFlood, type FloodMetrics } from './lib/flood.js';
 import { isLimitsSelection, runLimits } from './lib/limits.js';
+import { startCost } from './lib/proc.js';
 import {
-  columns,
-  fmtNum,
+  legend,
   type Measurement,
   markdownTable,
-  medianOf,
-  metricKeys,
+  produceMeasurement,
   type Result,
+  readAlongMeasurement,
+  resultOf,
+  runSummary,
   textTable,
 } from './lib/report.js';
 import { isScaleSelection, runScale } from './lib/scale.js';
-import {
-  type BenchTls,
-  makeBenchTls,
-  type SecurityProtocol,
-  tlsCostMarkdown,
-  tlsCosts,
-  tlsCostText,
-  tlsId,
-} from './lib/tls.js';
-import { type ConsumeMetrics, type E2eMetrics, type ProduceMetrics, Tools } from './lib/tools.js';
+import { type BenchTls, makeBenchTls, tlsCostMarkdown, tlsCosts, tlsCostText } from './lib/tls.js';
+import { type ConsumeMetrics, type E2eMetrics, Tools } from './lib/tools.js';
+import { type ConsumeWorkload, describe, isTls, type Workload, workloads } from './lib/workloads.js';
+
+const usage = `Usage: node dist/bench/run.js [options]   (or npm run bench -- [options])
+
+  --only IDS        comma-separated row ids or prefixes: P1,C1,E1,F1,T,R,R4,... (default: every row of the run);
+                    S, SP, SC, SG, SS: the scale curves instead (bench/lib/scale.ts: --points, --records,
+                    --startup-gb, --sc-rate, --pin, --note, --charts, --replot);
+                    L, L0, L1a, ...: throughput against the machine's limits instead (bench/lib/limits.ts:
+                    --mb, --ceiling-mb, --settle-ms)
+  --quick           fewer rows and records
+  --repeat N        runs per row and broker (default 2; --quick 1)
+  --no-kafka        Samsa alone
+  --out FILE        the JSON results (default bench/results/latest.json, quick.json, cluster.json or tls.json;
+                    a .md table next to it)
+  --keep            keep the scratch directory (data, logs)
+  --r4-rate N       R4s: records/s of the producer (default 4000)
+  --r4-seconds S    R4s: how long it produces (default 20)
+  --r5-mb M         R5s: MiB written while the follower is stopped (default 200)
+  --help            this text
+`;
 
 /** The compiled tree this file runs from (dist/): Samsa and `samsa perf` are run from the same build. */
 const buildRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -82,204 +86,6 @@ function repoRoot(from: string): string {
   }
 }
 const root = repoRoot(buildRoot);
-
-type ToolName = 'kafka-tools' | 'samsa-perf';
-
-interface ProduceWorkload {
-  id: string;
-  kind: 'produce';
-  tool: ToolName;
-  recordSize: number;
-  partitions: number;
-  acks: '1' | 'all';
-  compression: 'none' | 'lz4';
-  records: number;
-  /** The T rows: the listener measured (default PLAINTEXT). */
-  securityProtocol?: SecurityProtocol;
-}
-
-interface ConsumeWorkload {
-  id: string;
-  kind: 'consume';
-  tool: ToolName;
-  recordSize: number;
-  partitions: number;
-  records: number;
-  securityProtocol?: SecurityProtocol;
-}
-
-interface E2eWorkload {
-  id: string;
-  kind: 'e2e';
-  tool: ToolName;
-  recordSize: number;
-  partitions: number;
-  records: number;
-  /** Records/s for samsa perf e2e (fixed rate); EndToEndLatency is closed-loop. */
-  throughput: number;
-}
-
-/** Producers flood a topic while one consumer reads it (bench/lib/flood.ts). */
-interface FloodWorkload {
-  id: string;
-  kind: 'flood';
-  tool: ToolName;
-  recordSize: number;
-  partitions: number;
-  producers: number;
-  /** Records per producer. */
-  records: number;
-  /** 0: fire and forget, nothing paces the producers (the hardest case for the consumer). */
-  acks: '0' | '1';
-}
-
-type Workload = ProduceWorkload | ConsumeWorkload | E2eWorkload | FloodWorkload | ClusterWorkload;
-
-const isTls = (w: Workload): boolean => 'securityProtocol' in w && w.securityProtocol !== undefined;
-
-/** The T rows: each workload over PLAINTEXT then SSL, same broker, same client (Kafka's tools). */
-function tlsWorkloads(): Workload[] {
-  const out: Workload[] = [];
-  for (const securityProtocol of ['PLAINTEXT', 'SSL'] as const) {
-    const common = {
-      kind: 'produce',
-      tool: 'kafka-tools',
-      partitions: 1,
-      acks: '1',
-      compression: 'none',
-    } as const;
-    out.push(
-      { ...common, id: tlsId('T1k', securityProtocol), recordSize: 1024, records: 300_000, securityProtocol },
-      {
-        ...common,
-        id: tlsId('T2k', securityProtocol),
-        recordSize: 100,
-        records: 1_000_000,
-        securityProtocol,
-      },
-      {
-        id: tlsId('T3k', securityProtocol),
-        kind: 'consume',
-        tool: 'kafka-tools',
-        recordSize: 1024,
-        partitions: 1,
-        records: 500_000,
-        securityProtocol,
-      },
-    );
-  }
-  // PLAINTEXT and SSL of one workload next to each other.
-  return out.sort((a, b) => a.id.localeCompare(b.id));
-}
-
-function workloads(quick: boolean, cluster: ClusterOptions): Workload[] {
-  const n100 = quick ? 500_000 : 750_000;
-  const n1k = quick ? 100_000 : 150_000;
-  const produce = (
-    id: string,
-    recordSize: number,
-    partitions: number,
-    acks: '1' | 'all',
-    compression: 'none' | 'lz4',
-    tools: ToolName[] = ['kafka-tools', 'samsa-perf'],
-  ): Workload[] =>
-    tools.map((tool) => ({
-      id: `${id}${tool === 'kafka-tools' ? 'k' : 's'}`,
-      kind: 'produce',
-      tool,
-      recordSize,
-      partitions,
-      acks,
-      compression,
-      records: recordSize >= 1024 ? n1k : n100,
-    }));
-  const consumeRecords = quick ? 1_000_000 : 5_000_000;
-  const consume = (tool: ToolName): ConsumeWorkload => ({
-    id: `C1${tool === 'kafka-tools' ? 'k' : 's'}`,
-    kind: 'consume',
-    tool,
-    recordSize: 100,
-    partitions: 1,
-    records: consumeRecords,
-  });
-  const flood = (tool: ToolName): FloodWorkload => ({
-    id: `F1${tool === 'kafka-tools' ? 'k' : 's'}`,
-    kind: 'flood',
-    tool,
-    recordSize: 100,
-    partitions: 1,
-    producers: 3,
-    records: quick ? 500_000 : 1_000_000,
-    acks: '0',
-  });
-  if (quick) {
-    return [
-      ...produce('P1', 100, 1, '1', 'none'),
-      ...produce('P3', 1024, 1, 'all', 'none', ['samsa-perf']),
-      ...produce('P4', 1024, 8, '1', 'lz4', ['samsa-perf']),
-      consume('samsa-perf'),
-      {
-        id: 'E1s',
-        kind: 'e2e',
-        tool: 'samsa-perf',
-        recordSize: 100,
-        partitions: 1,
-        records: 25_000,
-        throughput: 5000,
-      },
-      flood('samsa-perf'),
-    ];
-  }
-  return [
-    ...produce('P1', 100, 1, '1', 'none'),
-    ...produce('P2', 100, 8, 'all', 'none'),
-    ...produce('P3', 1024, 1, 'all', 'none'),
-    ...produce('P4', 1024, 8, '1', 'lz4'),
-    ...produce('P5', 100, 1, 'all', 'lz4'),
-    consume('kafka-tools'),
-    consume('samsa-perf'),
-    {
-      id: 'E1s',
-      kind: 'e2e',
-      tool: 'samsa-perf',
-      recordSize: 100,
-      partitions: 1,
-      records: 60_000,
-      throughput: 10_000,
-    },
-    {
-      id: 'E2k',
-      kind: 'e2e',
-      tool: 'kafka-tools',
-      recordSize: 100,
-      partitions: 1,
-      records: 1000,
-      throughput: 0,
-    },
-    flood('samsa-perf'),
-    flood('kafka-tools'),
-    ...tlsWorkloads(),
-    ...clusterWorkloads(cluster),
-  ];
-}
-
-function describe(w: Workload): string {
-  if (isClusterWorkload(w)) return describeClusterWorkload(w);
-  const tool = w.tool === 'kafka-tools' ? 'kafka' : 'samsa';
-  const size = w.recordSize >= 1024 ? `${w.recordSize / 1024}KiB` : `${w.recordSize}B`;
-  const sp = isTls(w) ? ` ${(w as ProduceWorkload | ConsumeWorkload).securityProtocol}` : '';
-  if (w.kind === 'produce') {
-    return `${w.id} produce ${size} ${w.partitions}p acks=${w.acks} ${w.compression}${sp} [${tool}]`;
-  }
-  if (w.kind === 'consume')
-    return `${w.id} consume ${w.records / 1e6}M x ${size} ${w.partitions}p${sp} [${tool}]`;
-  if (w.kind === 'flood') {
-    return `${w.id} consume during flood ${w.producers}x ${size} ${w.partitions}p acks=${w.acks} [${tool}]`;
-  }
-  return w.tool === 'kafka-tools'
-    ? `${w.id} e2e ${size} closed loop [kafka]`
-    : `${w.id} e2e ${size} @${w.throughput / 1000}k/s [${tool}]`;
-}
 
 interface Ctx {
   tools: Tools;
@@ -341,26 +147,15 @@ async function measure(ctx: Ctx, b: BrokerHandle, w: Workload, rep: number): Pro
     await ensureTopic(b, topic, w.partitions);
   }
   await ctx.pause(500);
-  const rssReset = resetPeakRss(b.pid);
-  const cpu0 = cpuSeconds(b.pid);
+  const cost = startCost([b.pid]);
   const t0 = Date.now();
   let m: Measurement;
   if (w.kind === 'produce') {
-    const r: ProduceMetrics | string =
+    m = produceMeasurement(
       w.tool === 'kafka-tools'
         ? await ctx.tools.kafkaProduce(name, port, topic, w, ssl ? ctx.tls?.clientProps : [])
-        : await ctx.tools.samsaProduce(name, b.port, topic, w);
-    m =
-      typeof r === 'string'
-        ? { ok: false, error: r }
-        : {
-            ok: true,
-            recordsPerSec: r.recordsPerSec,
-            mbPerSec: r.mbPerSec,
-            p50Ms: r.p50Ms,
-            p99Ms: r.p99Ms,
-            p999Ms: r.p999Ms,
-          };
+        : await ctx.tools.samsaProduce(name, b.port, topic, w),
+    );
   } else if (w.kind === 'consume') {
     const r: ConsumeMetrics | string =
       w.tool === 'kafka-tools'
@@ -378,16 +173,7 @@ async function measure(ctx: Ctx, b: BrokerHandle, w: Workload, rep: number): Pro
       acks: w.acks,
       tool: w.tool,
     });
-    m =
-      typeof r === 'string'
-        ? { ok: false, error: r }
-        : {
-            ok: true,
-            recordsPerSec: r.produceRecordsPerSec,
-            consumeRecordsPerSec: r.consumeRecordsPerSec,
-            consumeShare: r.consumeShare,
-            consumeLagMax: r.lagMax,
-          };
+    m = typeof r === 'string' ? { ok: false, error: r } : readAlongMeasurement(r);
   } else {
     const r: E2eMetrics | string =
       w.tool === 'kafka-tools'
@@ -396,8 +182,9 @@ async function measure(ctx: Ctx, b: BrokerHandle, w: Workload, rep: number): Pro
     m = typeof r === 'string' ? { ok: false, error: r } : { ok: true, e2eP50Ms: r.p50Ms, e2eP99Ms: r.p99Ms };
   }
   m.wallSec = (Date.now() - t0) / 1000;
-  m.cpuSec = cpuSeconds(b.pid) - cpu0;
-  m.peakRssMb = rssReset ? peakRssMb(b.pid) : Number.NaN;
+  const spent = cost.end();
+  m.cpuSec = spent.cpuSec;
+  m.peakRssMb = spent.peakRssMb;
   if (w.kind !== 'consume') await deleteTopic(b.port, topic).catch(() => {});
   return m;
 }
@@ -422,20 +209,18 @@ function machine(): Record<string, unknown> {
 
 // ---- main --------------------------------------------------------------------------------------------------
 
-async function main(argv: string[]): Promise<number> {
-  const quick = argv.includes('--quick');
-  const noKafka = argv.includes('--no-kafka');
-  const arg = (name: string): string | undefined => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const repeat = Number(arg('--repeat') ?? (quick ? 1 : 2));
-  const only = arg('--only')?.split(',');
+async function main(args: Args): Promise<number> {
+  if (args.help(usage)) return 0;
+  const quick = args.flag('--quick');
+  const noKafka = args.flag('--no-kafka');
+  const keep = args.flag('--keep');
+  const repeat = args.num('--repeat', quick ? 1 : 2, { positive: true, integer: true });
+  const only = args.list('--only');
   if (isScaleSelection(only)) {
-    return runScale({ argv, root, samsaMain, noKafka, repeat, quick, only: only ?? [] });
+    return runScale({ args, root, samsaMain, noKafka, repeat, quick, only: only ?? [] });
   }
-  if (isLimitsSelection(only)) return runLimits({ argv, root, samsaMain, noKafka, repeat, only: only ?? [] });
-  let list = workloads(quick, clusterOptions(argv));
+  if (isLimitsSelection(only)) return runLimits({ args, root, samsaMain, noKafka, repeat, only: only ?? [] });
+  let list = workloads(quick, clusterOptions(args));
   if (only !== undefined) list = list.filter((w) => only.some((o) => w.id === o || w.id.startsWith(o)));
   // The cluster workloads alone (--only R) write their own file, next to the full run's.
   // So do the TLS workloads alone (--only T).
@@ -447,7 +232,7 @@ async function main(argv: string[]): Promise<number> {
         : quick
           ? 'quick.json'
           : 'latest.json';
-  const outFile = arg('--out') ?? path.join(root, 'bench', 'results', defaultOut);
+  const outFile = args.str('--out') ?? path.join(root, 'bench', 'results', defaultOut);
 
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-bench-'));
   const startedAt = new Date().toISOString();
@@ -561,28 +346,10 @@ async function main(argv: string[]): Promise<number> {
             error: e instanceof Error ? e.message : String(e),
           }));
           runs[b.name]?.push(m);
-          const summary = m.ok
-            ? columns
-                .filter((c) => m[c.key] !== undefined && Number.isFinite(m[c.key] as number))
-                .map((c) => `${c.title} ${fmtNum(m[c.key] as number, c.digits)}`)
-                .join(', ')
-            : `FAILED: ${m.error}`;
-          process.stderr.write(`  ${describe(w)} ${b.label} #${rep + 1}: ${summary}\n`);
+          process.stderr.write(`  ${describe(w)} ${b.label} #${rep + 1}: ${runSummary(m)}\n`);
         }
       }
-      const med: Record<string, Measurement> = {};
-      for (const b of targets) med[b.name] = medianOf(runs[b.name] ?? []);
-      const ratio: Partial<Record<keyof Measurement, number>> = {};
-      const s = med.samsa;
-      const k = med.kafka;
-      if (s?.ok && k?.ok) {
-        for (const key of metricKeys) {
-          const a = s[key] as number | undefined;
-          const c = k[key] as number | undefined;
-          if (a !== undefined && c !== undefined && c !== 0) ratio[key] = a / c;
-        }
-      }
-      results.push({ workload: w, label: describe(w), runs, median: med, ratio });
+      results.push(resultOf(w, describe(w), runs));
     }
 
     const names = [...new Set([...brokers, ...clusters].map((b) => b.name))];
@@ -596,17 +363,7 @@ async function main(argv: string[]): Promise<number> {
           `${tlsCostText(costs)}\n\n`,
       );
     }
-    process.stdout.write(
-      'rec/s, MB/s: throughput (median of runs); p50/p99/p99.9: producer latency in ms as the tool reports it;\n' +
-        'e2e: produce->consume latency in ms; CPU s: broker CPU seconds during the workload; RSS MB: broker peak RSS.\n' +
-        "F rows: rec/s is the flood's produce rate, cons rec/s the consumer's rate during it, cons/prod its share.\n" +
-        'R rows: three-broker clusters; CPU s and RSS MB summed over the cluster (brokers + ZooKeeper / KRaft controller);\n' +
-        'failover ms: kill -9 of a leader -> next acknowledged write to its partition = detect ms (the controller acts on\n' +
-        'the expired session) + recover ms (election, propagation, the producer finding the new leader).\n' +
-        'R4: lag@end = records unread when the last record was committed, drain ms = until all read; R5: restarted\n' +
-        'broker, process start -> first ISR (ready ms) / every ISR (rejoin ms); catch-up MB/s = MiB missed / rejoin.\n' +
-        `Samsa/Kafka: ratio of the medians (throughput: higher is better; the rest: lower is better). ${elapsedSec} s.\n`,
-    );
+    process.stdout.write(`${legend} ${elapsedSec} s.\n`);
     fs.mkdirSync(path.dirname(outFile), { recursive: true });
     const json = {
       startedAt,
@@ -625,15 +382,21 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } finally {
     await stopAll();
-    if (!argv.includes('--keep')) fs.rmSync(workDir, { recursive: true, force: true });
+    if (!keep) fs.rmSync(workDir, { recursive: true, force: true });
   }
 }
 
-main(process.argv.slice(2)).then(
+main(new Args()).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
+    // A bad command line: its message alone.
+    if (err instanceof UsageError) {
+      process.stderr.write(`bench: ${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
     process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 1;
   },

@@ -16,23 +16,22 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createTopic } from '../src/client/admin.js';
 import { Cluster } from '../src/client/cluster.js';
 import { KafkaConnection } from '../src/client/connection.js';
 import { Producer } from '../src/client/producer.js';
 import { ApiKey } from '../src/protocol/generated/apis.js';
+import { Args } from './lib/args.js';
 
-const { values } = parseArgs({
-  options: {
-    topics: { type: 'string', default: '10' },
-    'partitions-per-topic': { type: 'string', default: '100' },
-    connections: { type: 'string', default: '1000' },
-  },
-});
-const topics = Number(values.topics);
-const perTopic = Number(values['partitions-per-topic']);
-const connections = Number(values.connections);
+const count = { positive: true, integer: true };
+const { topics, perTopic, connections } = new Args().parse(
+  'Usage: node dist/bench/sizing.js [--topics 10] [--partitions-per-topic 100] [--connections 1000]',
+  (a) => ({
+    topics: a.num('--topics', 10, count),
+    perTopic: a.num('--partitions-per-topic', 100, count),
+    connections: a.num('--connections', 1000, count),
+  }),
+);
 
 function repoRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));

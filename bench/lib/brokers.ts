@@ -1,8 +1,7 @@
 // The two brokers under test, started side by side on fresh data directories on the same disk:
 // Samsa (`samsa broker`, from the same build as the bench) and a single-node Apache Kafka 4.x (scripts/kafka-start.sh).
-// Both stay up for the whole run; each is idle while the other is measured. Per workload we read
-// the broker process's CPU time (/proc/<pid>/stat utime + stime) and its peak RSS (VmHWM, reset
-// before each workload through /proc/<pid>/clear_refs).
+// Both stay up for the whole run; each is idle while the other is measured. Per workload the bench reads
+// the broker process's CPU time and peak RSS (bench/lib/proc.ts).
 
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -201,32 +200,6 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-const CLK_TCK = 100;
-
-/** CPU seconds (user + system) the process has used so far. */
-export function cpuSeconds(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command (which may hold spaces) start after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
-/** Resets the peak RSS (VmHWM) to the current RSS; false when the kernel refuses. */
-export function resetPeakRss(pid: number): boolean {
-  try {
-    fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Peak RSS in MiB since start or the last reset. */
-export function peakRssMb(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m === null ? Number.NaN : Number(m[1]) / 1024;
 }
 
 export async function deleteTopic(port: number, topic: string): Promise<void> {

@@ -21,10 +21,8 @@
 //                   rejoin time. listed ms (JSON only) = the survivors list it among the brokers again.
 
 import { performance } from 'node:perf_hooks';
-import { KafkaConnection } from '../../src/client/connection.js';
-import { connectLeaders, describeTopic, listOffsets } from '../../src/client/perf/cluster.js';
-import { consumerDefaults, PerfConsumer } from '../../src/client/perf/consumer.js';
 import { type ClusterHandle, clusterCost, createReplicatedTopic, metadataOf } from './clusters.js';
+import { ReadAlong, type ReadAlongRates } from './read-along.js';
 import type { Tools } from './tools.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -39,27 +37,15 @@ export interface KeepUpOptions {
   minInsyncReplicas: number;
 }
 
-export interface KeepUpMetrics {
-  produceRecordsPerSec: number;
-  consumeRecordsPerSec: number;
-  /** Records consumed / records produced during the production. */
-  consumeShare: number;
+export interface KeepUpMetrics extends ReadAlongRates {
   /** Records the consumer had not read when the last record was committed. */
   lagAtEnd: number;
   /** The last record committed -> the consumer has read every record. */
   drainMs: number;
-  /** The largest lag sampled during the production (records). */
-  lagMax: number;
   e2eP50Ms: number;
   e2eP99Ms: number;
   cpuSec: number;
   peakRssMb: number;
-}
-
-interface Sample {
-  at: number;
-  logEnd: number;
-  consumed: number;
 }
 
 export async function measureKeepUp(
@@ -70,25 +56,9 @@ export async function measureKeepUp(
   o: KeepUpOptions,
 ): Promise<KeepUpMetrics | string> {
   await createReplicatedTopic(c, topic, o.partitions, { 'min.insync.replicas': String(o.minInsyncReplicas) });
-  const boot = await KafkaConnection.connect({
-    host: '127.0.0.1',
-    port: c.port(c.running()[0] as number),
-    clientId: 'bench-keep-up',
-  });
-  const layout = await describeTopic(boot, topic).finally(() => boot.close());
-  const conns = await connectLeaders(layout, 'bench-keep-up-consumer');
-  const probe = await connectLeaders(layout, 'bench-keep-up-probe');
-  const stop = new AbortController();
+  const along = await ReadAlong.start(c.port(c.running()[0] as number), topic, 'bench-keep-up', 120_000);
   try {
     const records = Math.round(o.rate * o.seconds);
-    const start = await listOffsets(conns, layout, -2);
-    const consumer = new PerfConsumer(layout, conns, start, {
-      ...consumerDefaults,
-      records: Number.MAX_SAFE_INTEGER,
-      idleTimeoutMs: 120_000,
-      signal: stop.signal,
-    });
-    const consumed = consumer.run();
     await sleep(500);
     const cost = clusterCost(c);
     const w = { records, recordSize: o.recordSize, acks: 'all', compression: 'none', throughput: o.rate };
@@ -96,51 +66,34 @@ export async function measureKeepUp(
     const produced = tools.samsaProduce(name, c.bootstrap(), topic, w).finally(() => {
       producing = false;
     });
-    const logEnd = async (): Promise<number> => {
-      let n = 0;
-      for (const v of (await listOffsets(probe, layout, -1)).values()) n += v;
-      return n;
-    };
-    const samples: Sample[] = [];
     let endAt = Number.NaN;
     let lagAtEnd = Number.NaN;
     // Until the last record is committed (or the producer gave up).
     for (;;) {
       const wasProducing = producing;
-      const at = performance.now();
-      const consumedBefore = consumer.consumed;
-      const end = await logEnd();
-      if (end >= records) {
+      const s = await along.sample();
+      if (s.logEnd >= records) {
         // The request went out at `at`; the consumer may have moved on while it was answered: count the lag at
         // the start of the request, the drain from there.
-        endAt = at;
-        lagAtEnd = Math.max(0, records - consumedBefore);
+        endAt = s.at;
+        lagAtEnd = Math.max(0, records - s.consumed);
         break;
       }
       if (!wasProducing) break;
-      samples.push({ at, logEnd: end, consumed: consumedBefore });
+      along.samples.push(s);
       // The last quarter second back to back, so that the moment of the last commit is known to a few ms.
-      await sleep(records - end <= o.rate / 4 ? 1 : 50);
+      await sleep(records - s.logEnd <= o.rate / 4 ? 1 : 50);
     }
-    if (!Number.isNaN(endAt)) {
-      while (consumer.consumed < records && performance.now() - endAt < 60_000) await sleep(2);
-    }
+    if (!Number.isNaN(endAt)) await along.drain(records, endAt, 2);
     const drainMs = performance.now() - endAt;
     const spent = cost.end();
     const r = await produced;
     if (typeof r === 'string') return r;
     if (Number.isNaN(endAt)) return `the log holds fewer records than the ${records} sent`;
-    stop.abort();
-    const read = await consumed;
-    if (read.records < records) return `the consumer read ${read.records} of ${records} records`;
-    const first = samples.find((s) => s.logEnd > 0);
-    const last = samples[samples.length - 1];
-    if (first === undefined || last === undefined || last.at - first.at < 500) {
-      return `the production was too short to sample (${samples.length} samples)`;
-    }
-    const sec = (last.at - first.at) / 1000;
-    const producedSpan = last.logEnd - first.logEnd;
-    const readSpan = last.consumed - first.consumed;
+    const read = await along.stop();
+    if (read < records) return `the consumer read ${read} of ${records} records`;
+    const rates = along.rates('production');
+    if (typeof rates === 'string') return rates;
     const e2e = await tools.samsaE2e(`${name}-e2e`, c.bootstrap(), topic, {
       records: Math.round(o.rate * Math.min(o.seconds, 10)),
       recordSize: o.recordSize,
@@ -149,20 +102,16 @@ export async function measureKeepUp(
     });
     if (typeof e2e === 'string') return e2e;
     return {
-      produceRecordsPerSec: producedSpan / sec,
-      consumeRecordsPerSec: readSpan / sec,
-      consumeShare: readSpan / producedSpan,
+      ...rates,
       lagAtEnd,
       drainMs,
-      lagMax: Math.max(...samples.map((s) => s.logEnd - s.consumed)),
       e2eP50Ms: e2e.p50Ms,
       e2eP99Ms: e2e.p99Ms,
       cpuSec: spent.cpuSec,
       peakRssMb: spent.peakRssMb,
     };
   } finally {
-    stop.abort();
-    for (const conn of [...conns.values(), ...probe.values()]) conn.close();
+    along.close();
   }
 }
 

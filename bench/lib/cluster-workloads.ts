@@ -27,10 +27,12 @@
 //              rejoin time (process start included).
 
 import * as path from 'node:path';
+import type { Args } from './args.js';
 import { deleteTopic } from './brokers.js';
 import { measureCatchUp, measureKeepUp } from './cluster-catchup.js';
 import { type ClusterHandle, clusterCost, createReplicatedTopic } from './clusters.js';
 import { measureFailover } from './failover.js';
+import { type Measurement, produceMeasurement, readAlongMeasurement } from './report.js';
 import type { ProduceMetrics, Tools } from './tools.js';
 
 export interface ClusterProduceWorkload {
@@ -101,17 +103,11 @@ export interface ClusterOptions {
 export const clusterDefaults: ClusterOptions = { r4Rate: 4000, r4Seconds: 20, r5Mb: 200 };
 
 /** The sizes from the bench's command line, the defaults otherwise. */
-export function clusterOptions(argv: string[]): ClusterOptions {
-  const num = (name: string, dflt: number): number => {
-    const i = argv.indexOf(name);
-    const n = i >= 0 ? Number(argv[i + 1]) : dflt;
-    if (!(n > 0)) throw new Error(`${name} must be a positive number; got ${argv[i + 1]}`);
-    return n;
-  };
+export function clusterOptions(args: Args): ClusterOptions {
   return {
-    r4Rate: num('--r4-rate', clusterDefaults.r4Rate),
-    r4Seconds: num('--r4-seconds', clusterDefaults.r4Seconds),
-    r5Mb: num('--r5-mb', clusterDefaults.r5Mb),
+    r4Rate: args.num('--r4-rate', clusterDefaults.r4Rate, { positive: true }),
+    r4Seconds: args.num('--r4-seconds', clusterDefaults.r4Seconds, { positive: true }),
+    r5Mb: args.num('--r5-mb', clusterDefaults.r5Mb, { positive: true }),
   };
 }
 
@@ -178,36 +174,6 @@ export function describeClusterWorkload(w: ClusterWorkload): string {
   return `${w.id} produce ${size} RF3 acks=all ${w.partitions}p 3 brokers${rate} [${w.tool === 'kafka-tools' ? 'kafka' : 'samsa'}]`;
 }
 
-export interface ClusterMeasurement {
-  ok: boolean;
-  error?: string;
-  recordsPerSec?: number;
-  mbPerSec?: number;
-  p50Ms?: number;
-  p99Ms?: number;
-  p999Ms?: number;
-  cpuSec?: number;
-  peakRssMb?: number;
-  wallSec?: number;
-  failoverMs?: number;
-  detectMs?: number;
-  recoverMs?: number;
-  leaderMs?: number;
-  gapMs?: number;
-  worstPartitionMs?: number;
-  consumeRecordsPerSec?: number;
-  consumeShare?: number;
-  consumeLagMax?: number;
-  e2eP50Ms?: number;
-  e2eP99Ms?: number;
-  lagAtEnd?: number;
-  drainMs?: number;
-  readyMs?: number;
-  rejoinMs?: number;
-  listedMs?: number;
-  catchUpMbPerSec?: number;
-}
-
 /**
  * Unmeasured acks=all runs on replicated topics, so that no JIT (broker or replica fetcher) is cold: Kafka's
  * brokers need 200-300k such records before their CPU per record settles (21-27 -> 9-10 CPU s per 60k records
@@ -234,22 +200,18 @@ export async function measureClusterWorkload(
   c: ClusterHandle,
   w: ClusterWorkload,
   rep: number,
-): Promise<ClusterMeasurement> {
+): Promise<Measurement> {
   const name = `${w.id}-${c.name}-${rep}`;
   const topic = `bench-${w.id}-${rep}-${Date.now()}`;
   const t0 = Date.now();
-  let m: ClusterMeasurement;
+  let m: Measurement;
   if (w.kind === 'keep-up') {
     const r = await measureKeepUp(tools, name, c, topic, w);
     m =
       typeof r === 'string'
         ? { ok: false, error: r }
         : {
-            ok: true,
-            recordsPerSec: r.produceRecordsPerSec,
-            consumeRecordsPerSec: r.consumeRecordsPerSec,
-            consumeShare: r.consumeShare,
-            consumeLagMax: r.lagMax,
+            ...readAlongMeasurement(r),
             lagAtEnd: r.lagAtEnd,
             drainMs: r.drainMs,
             e2eP50Ms: r.e2eP50Ms,
@@ -309,19 +271,11 @@ export async function measureClusterWorkload(
         ? await tools.kafkaProduce(name, c.bootstrap(), topic, w)
         : await tools.samsaProduce(name, c.bootstrap(), topic, w);
     const spent = cost.end();
-    m =
-      typeof r === 'string'
-        ? { ok: false, error: r }
-        : {
-            ok: true,
-            recordsPerSec: r.recordsPerSec,
-            mbPerSec: r.mbPerSec,
-            p50Ms: r.p50Ms,
-            p99Ms: r.p99Ms,
-            p999Ms: r.p999Ms,
-            cpuSec: spent.cpuSec,
-            peakRssMb: spent.peakRssMb,
-          };
+    m = produceMeasurement(r);
+    if (m.ok) {
+      m.cpuSec = spent.cpuSec;
+      m.peakRssMb = spent.peakRssMb;
+    }
   }
   m.wallSec = (Date.now() - t0) / 1000;
   await deleteTopic(c.port(c.running()[0] as number), topic).catch(() => {});

@@ -19,7 +19,8 @@ import { ErrorCode } from '../../src/protocol/errors.js';
 import { ApiKey } from '../../src/protocol/generated/apis.js';
 import type { CreateTopicsResponse } from '../../src/protocol/generated/create-topics-response.js';
 import type { MetadataResponse } from '../../src/protocol/generated/metadata-response.js';
-import { cpuSeconds, freePort, peakRssMb, resetPeakRss } from './brokers.js';
+import { freePort } from './brokers.js';
+import { type Cost, startCost } from './proc.js';
 
 const run = promisify(execFile);
 
@@ -402,28 +403,7 @@ export async function startKafkaCluster(root: string, workDir: string): Promise<
 
 // ---- cost ------------------------------------------------------------------------------------------------
 
-/** CPU seconds and peak RSS over every process of a cluster, between begin() and end(). */
-export function clusterCost(c: ClusterHandle): { end(): { cpuSec: number; peakRssMb: number } } {
-  const pids = c.pids();
-  const cpu0 = new Map(pids.map((p) => [p, safe(() => cpuSeconds(p))]));
-  const reset = pids.every((p) => safe(() => (resetPeakRss(p) ? 1 : 0)) === 1);
-  return {
-    end() {
-      let cpuSec = 0;
-      let rss = 0;
-      for (const p of pids) {
-        cpuSec += safe(() => cpuSeconds(p)) - (cpu0.get(p) ?? 0);
-        rss += safe(() => peakRssMb(p));
-      }
-      return { cpuSec, peakRssMb: reset ? rss : Number.NaN };
-    },
-  };
-}
-
-function safe(f: () => number): number {
-  try {
-    return f();
-  } catch {
-    return 0;
-  }
+/** CPU seconds and peak RSS over every process of a cluster, from now to end() (a killed broker counts 0). */
+export function clusterCost(c: ClusterHandle): { end(): Cost } {
+  return startCost(c.pids(), true);
 }

@@ -10,9 +10,8 @@
 // time, and the consumer's share = consumed / produced over that span (1.0 = it kept up; at the very end of a
 // flood a starved consumer catches up in a fraction of a second, so only samples taken during it count).
 
-import { KafkaConnection } from '../../src/client/connection.js';
-import { connectLeaders, describeTopic, listOffsets } from '../../src/client/perf/cluster.js';
-import { consumerDefaults, PerfConsumer } from '../../src/client/perf/consumer.js';
+import { performance } from 'node:perf_hooks';
+import { ReadAlong, type ReadAlongRates } from './read-along.js';
 import type { ProduceMetrics, Tools } from './tools.js';
 
 export interface FloodOptions {
@@ -24,21 +23,9 @@ export interface FloodOptions {
   tool: 'kafka-tools' | 'samsa-perf';
 }
 
-export interface FloodMetrics {
-  produceRecordsPerSec: number;
-  consumeRecordsPerSec: number;
-  /** Records consumed / records produced during the flood. */
-  consumeShare: number;
-  /** The largest gap between the log end offset and the consumer's position seen during the flood (records). */
-  lagMax: number;
+export interface FloodMetrics extends ReadAlongRates {
   /** Seconds the consumer needed after the flood to read the rest. */
   catchUpSec: number;
-}
-
-interface Sample {
-  at: number;
-  logEnd: number;
-  consumed: number;
 }
 
 export async function consumeDuringFlood(
@@ -48,21 +35,9 @@ export async function consumeDuringFlood(
   topic: string,
   opts: FloodOptions,
 ): Promise<FloodMetrics | string> {
-  const boot = await KafkaConnection.connect({ host: '127.0.0.1', port, clientId: 'bench-flood' });
-  const layout = await describeTopic(boot, topic).finally(() => boot.close());
-  const conns = await connectLeaders(layout, 'bench-flood-consumer');
-  const probe = await connectLeaders(layout, 'bench-flood-probe');
+  // Reads until told to stop: with acks=0 not every record sent need reach the log.
+  const along = await ReadAlong.start(port, topic, 'bench-flood', 60_000);
   try {
-    const start = await listOffsets(conns, layout, -2);
-    // Reads until told to stop: with acks=0 not every record sent need reach the log.
-    const stop = new AbortController();
-    const consumer = new PerfConsumer(layout, conns, start, {
-      ...consumerDefaults,
-      records: Number.MAX_SAFE_INTEGER,
-      idleTimeoutMs: 60_000,
-      signal: stop.signal,
-    });
-    const consumed = consumer.run();
     const runs: Promise<ProduceMetrics | string>[] = [];
     for (let i = 0; i < opts.producers; i++) {
       const w = { records: opts.records, recordSize: opts.recordSize, acks: opts.acks, compression: 'none' };
@@ -76,48 +51,24 @@ export async function consumeDuringFlood(
     const all = Promise.all(runs).finally(() => {
       flooding = false;
     });
-    const logEnd = async (): Promise<number> => {
-      let n = 0;
-      for (const o of (await listOffsets(probe, layout, -1)).values()) n += o;
-      return n;
-    };
-    const samples: Sample[] = [];
     while (flooding) {
-      const at = performance.now();
-      const consumedNow = consumer.consumed;
-      const end = await logEnd();
+      const s = await along.sample();
       // A sample whose request overlapped the end of the flood does not count.
-      if (flooding) samples.push({ at, logEnd: end, consumed: consumedNow });
+      if (flooding) along.samples.push(s);
       await new Promise((r) => setTimeout(r, 100));
     }
     const results = await all;
     const floodEnd = performance.now();
     const failed = results.find((r): r is string => typeof r === 'string');
     if (failed !== undefined) return failed;
-    const finalEnd = await logEnd();
-    while (consumer.consumed < finalEnd && performance.now() - floodEnd < 60_000) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    const finalEnd = await along.logEnd();
+    await along.drain(finalEnd, floodEnd, 10);
     const catchUpSec = (performance.now() - floodEnd) / 1000;
-    stop.abort();
-    const r = await consumed;
-    if (r.records < finalEnd) return `consumer read ${r.records} of ${finalEnd} records`;
-    const first = samples.find((s) => s.logEnd > 0);
-    const last = samples[samples.length - 1];
-    if (first === undefined || last === undefined || last.at - first.at < 500) {
-      return `the flood was too short to sample (${samples.length} samples)`;
-    }
-    const sec = (last.at - first.at) / 1000;
-    const produced = last.logEnd - first.logEnd;
-    const read = last.consumed - first.consumed;
-    return {
-      produceRecordsPerSec: produced / sec,
-      consumeRecordsPerSec: read / sec,
-      consumeShare: read / produced,
-      lagMax: Math.max(...samples.map((s) => s.logEnd - s.consumed)),
-      catchUpSec,
-    };
+    const read = await along.stop();
+    if (read < finalEnd) return `consumer read ${read} of ${finalEnd} records`;
+    const rates = along.rates('flood');
+    return typeof rates === 'string' ? rates : { ...rates, catchUpSec };
   } finally {
-    for (const c of [...conns.values(), ...probe.values()]) c.close();
+    along.close();
   }
 }

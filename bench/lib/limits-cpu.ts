@@ -15,8 +15,8 @@
 
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { CLK_TCK, statFields } from './proc.js';
 
-const CLK_TCK = 100;
 const SAMPLE_MS = 100;
 /** A shorter window says too little (CPU time is counted in 10 ms ticks): no split, "?" in the table. */
 const WINDOW_SEC_MIN = 0.5;
@@ -56,15 +56,6 @@ export interface CpuSplit {
   /** % of all cores idle (idle + iowait), and iowait alone. */
   machineIdlePct: number;
   machineIowaitPct: number;
-}
-
-function statFields(path: string): string[] | null {
-  try {
-    const s = fs.readFileSync(path, 'utf8');
-    return s.slice(s.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return null;
-  }
 }
 
 /** null when the process is gone or a zombie. */

@@ -26,6 +26,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { KafkaConnection } from '../../src/client/connection.js';
 import { describeTopic } from '../../src/client/perf/cluster.js';
+import type { Args } from './args.js';
 import { type BrokerHandle, deleteTopic, startKafka, startSamsa } from './brokers.js';
 import { type CpuSplit, CpuWindow, heldBackBy } from './limits-cpu.js';
 import { type LimitsRow, limitsLegend, limitsMarkdown, limitsText } from './limits-report.js';
@@ -34,7 +35,7 @@ export const isLimitsSelection = (only: string[] | undefined): boolean =>
   only !== undefined && only.length > 0 && only.every((o) => /^L\d?[a-z]?(64k)?$/.test(o));
 
 export interface LimitsArgs {
-  argv: string[];
+  args: Args;
   root: string;
   samsaMain: string;
   noKafka: boolean;
@@ -352,17 +353,14 @@ function withCeiling(row: LimitsRow, ceiling: LimitsRow | undefined, fileToSocke
 }
 
 export async function runLimits(a: LimitsArgs): Promise<number> {
-  const arg = (name: string): string | undefined => {
-    const i = a.argv.indexOf(name);
-    return i >= 0 ? a.argv[i + 1] : undefined;
-  };
   const wanted = (id: string): boolean => a.only.some((o) => id.startsWith(o));
   const opts = {
-    mb: Number(arg('--mb') ?? 1024),
-    ceilingMb: Number(arg('--ceiling-mb') ?? 2048),
-    settleMs: Number(arg('--settle-ms') ?? 8000),
+    mb: a.args.num('--mb', 1024, { positive: true }),
+    ceilingMb: a.args.num('--ceiling-mb', 2048, { positive: true }),
+    settleMs: a.args.num('--settle-ms', 8000, { min: 0 }),
   };
-  const outFile = arg('--out') ?? path.join(a.root, 'bench', 'results', 'limits.json');
+  const keep = a.args.flag('--keep');
+  const outFile = a.args.str('--out') ?? path.join(a.root, 'bench', 'results', 'limits.json');
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-limits-'));
   const logDir = path.join(workDir, 'logs');
   fs.mkdirSync(logDir, { recursive: true });
@@ -488,7 +486,7 @@ export async function runLimits(a: LimitsArgs): Promise<number> {
     }
   } finally {
     await broker?.stop().catch(() => {});
-    if (!a.argv.includes('--keep')) fs.rmSync(workDir, { recursive: true, force: true });
+    if (!keep) fs.rmSync(workDir, { recursive: true, force: true });
   }
 
   const elapsedSec = Math.round((Date.now() - t0) / 1000);

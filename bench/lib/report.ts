@@ -1,6 +1,9 @@
 // The numbers of a bench run and how they are printed: per-run measurements, medians, Samsa/Kafka ratios, the
 // text table on stdout and the markdown table of bench/results/*.md.
 
+import type { ReadAlongRates } from './read-along.js';
+import type { ProduceMetrics } from './tools.js';
+
 export interface Measurement {
   ok: boolean;
   error?: string;
@@ -43,6 +46,30 @@ export interface Measurement {
   listedMs?: number;
   /** Catch-up (R5): MiB written while it was stopped / rejoin time. */
   catchUpMbPerSec?: number;
+}
+
+/** A producer tool's figures (or its failure) as a measurement. */
+export function produceMeasurement(r: ProduceMetrics | string): Measurement {
+  if (typeof r === 'string') return { ok: false, error: r };
+  return {
+    ok: true,
+    recordsPerSec: r.recordsPerSec,
+    mbPerSec: r.mbPerSec,
+    p50Ms: r.p50Ms,
+    p99Ms: r.p99Ms,
+    p999Ms: r.p999Ms,
+  };
+}
+
+/** The rates of a consumer reading along (flood, keep-up) as a measurement. */
+export function readAlongMeasurement(r: ReadAlongRates): Measurement {
+  return {
+    ok: true,
+    recordsPerSec: r.produceRecordsPerSec,
+    consumeRecordsPerSec: r.consumeRecordsPerSec,
+    consumeShare: r.consumeShare,
+    consumeLagMax: r.lagMax,
+  };
 }
 
 export interface Result<W = unknown> {
@@ -99,6 +126,23 @@ export function medianOf(ms: Measurement[]): Measurement {
   return out;
 }
 
+/** A workload's result from its runs per broker: the medians, and Samsa/Kafka ratios when both ran. */
+export function resultOf<W>(workload: W, label: string, runs: Record<string, Measurement[]>): Result<W> {
+  const med: Record<string, Measurement> = {};
+  for (const [name, ms] of Object.entries(runs)) med[name] = medianOf(ms);
+  const ratio: Partial<Record<keyof Measurement, number>> = {};
+  const s = med.samsa;
+  const k = med.kafka;
+  if (s?.ok && k?.ok) {
+    for (const key of metricKeys) {
+      const a = s[key] as number | undefined;
+      const c = k[key] as number | undefined;
+      if (a !== undefined && c !== undefined && c !== 0) ratio[key] = a / c;
+    }
+  }
+  return { workload, label, runs, median: med, ratio };
+}
+
 export const columns: { key: keyof Measurement; title: string; higherIsBetter: boolean; digits: number }[] = [
   { key: 'recordsPerSec', title: 'rec/s', higherIsBetter: true, digits: 0 },
   { key: 'mbPerSec', title: 'MB/s', higherIsBetter: true, digits: 1 },
@@ -128,6 +172,27 @@ export function fmtNum(v: number | undefined, digits: number): string {
 }
 
 type Column = (typeof columns)[number];
+
+/** One run's figures on one line (the progress lines on stderr). */
+export function runSummary(m: Measurement): string {
+  if (!m.ok) return `FAILED: ${m.error}`;
+  return columns
+    .filter((c) => m[c.key] !== undefined && Number.isFinite(m[c.key] as number))
+    .map((c) => `${c.title} ${fmtNum(m[c.key] as number, c.digits)}`)
+    .join(', ');
+}
+
+/** What the columns of the table mean, printed under it. */
+export const legend =
+  'rec/s, MB/s: throughput (median of runs); p50/p99/p99.9: producer latency in ms as the tool reports it;\n' +
+  'e2e: produce->consume latency in ms; CPU s: broker CPU seconds during the workload; RSS MB: broker peak RSS.\n' +
+  "F rows: rec/s is the flood's produce rate, cons rec/s the consumer's rate during it, cons/prod its share.\n" +
+  'R rows: three-broker clusters; CPU s and RSS MB summed over the cluster (brokers + ZooKeeper / KRaft controller);\n' +
+  'failover ms: kill -9 of a leader -> next acknowledged write to its partition = detect ms (the controller acts on\n' +
+  'the expired session) + recover ms (election, propagation, the producer finding the new leader).\n' +
+  'R4: lag@end = records unread when the last record was committed, drain ms = until all read; R5: restarted\n' +
+  'broker, process start -> first ISR (ready ms) / every ISR (rejoin ms); catch-up MB/s = MiB missed / rejoin.\n' +
+  'Samsa/Kafka: ratio of the medians (throughput: higher is better; the rest: lower is better).';
 
 /** The columns some result has a number in (a run of the cluster workloads alone has no e2e column, ...). */
 function usedColumns(results: Result[]): Column[] {

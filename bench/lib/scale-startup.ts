@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { KafkaConnection } from '../../src/client/connection.js';
 import { connectLeaders, createTopic, describeTopic, listOffsets } from '../../src/client/perf/cluster.js';
 import { freePort } from './brokers.js';
+import { memoryMb } from './proc.js';
 
 const run = promisify(execFile);
 
@@ -130,13 +131,6 @@ async function untilReady(
   }
 }
 
-function rss(pid: number): { rssMb: number; peakRssMb: number } {
-  const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string): number =>
-    Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(s)?.[1] ?? Number.NaN) / 1024;
-  return { rssMb: kb('VmRSS'), peakRssMb: kb('VmHWM') };
-}
-
 async function stop(p: Proc, signal: NodeJS.Signals): Promise<void> {
   if (p.exited()) return;
   process.kill(p.pid, signal);
@@ -204,13 +198,13 @@ export async function measureStartup(
     let t0 = Date.now();
     p = await spawnBroker(env, broker, dir);
     const clean = await untilReady(p, topics, written, t0, timeout);
-    const cleanRss = rss(p.pid);
+    const cleanRss = memoryMb(p.pid);
 
     await stop(p, 'SIGKILL');
     t0 = Date.now();
     p = await spawnBroker(env, broker, dir);
     const recovery = await untilReady(p, topics, written, t0, timeout);
-    const recoveryRss = rss(p.pid);
+    const recoveryRss = memoryMb(p.pid);
     return {
       ok: true,
       createMs,

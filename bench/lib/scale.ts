@@ -31,15 +31,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { KafkaConnection } from '../../src/client/connection.js';
 import { createTopic } from '../../src/client/perf/cluster.js';
-import {
-  type BrokerHandle,
-  cpuSeconds,
-  deleteTopic,
-  peakRssMb,
-  resetPeakRss,
-  startKafka,
-  startSamsa,
-} from './brokers.js';
+import type { Args } from './args.js';
+import { type BrokerHandle, deleteTopic, startKafka, startSamsa } from './brokers.js';
+import { startCost } from './proc.js';
 import {
   type CurveDef,
   type CurveResult,
@@ -150,7 +144,7 @@ export function parsePoints(arg: string | undefined, def: CurveDef): number[] {
 }
 
 export interface ScaleArgs {
-  argv: string[];
+  args: Args;
   root: string;
   samsaMain: string;
   noKafka: boolean;
@@ -273,15 +267,15 @@ async function measurePoint(
       if (typeof fill === 'string') return { ok: false, error: `filling: ${fill}`, v: {} };
     }
     await new Promise((r) => setTimeout(r, 500));
-    const rssReset = resetPeakRss(b.pid);
-    const cpu0 = cpuSeconds(b.pid);
+    const cost = startCost([b.pid]);
     const r =
       curve === 'SG'
         ? await driver(env, name, ['consume', `127.0.0.1:${b.port}`, String(x), prefix, '300000'], 420_000)
         : await driver(env, name, produceArgs(b.port, curve === 'SC' ? x : 1, records, topics), 900_000);
     if (typeof r === 'string') return { ok: false, error: r, v: {} };
-    const v: Record<string, number> = { ...r, cpuSec: cpuSeconds(b.pid) - cpu0 };
-    if (rssReset) v.peakRssMb = peakRssMb(b.pid);
+    const spent = cost.end();
+    const v: Record<string, number> = { ...r, cpuSec: spent.cpuSec };
+    if (!Number.isNaN(spent.peakRssMb)) v.peakRssMb = spent.peakRssMb;
     if (curve === 'SC' && scRate > 0) {
       const paced = await driver(
         env,
@@ -320,26 +314,24 @@ async function kafkaLibs(root: string): Promise<string> {
 }
 
 export async function runScale(a: ScaleArgs): Promise<number> {
-  const arg = (name: string): string | undefined => {
-    const i = a.argv.indexOf(name);
-    return i >= 0 ? a.argv[i + 1] : undefined;
-  };
+  const args = a.args;
   const defs = scaleCurves.filter((d) => a.only.some((o) => d.id.startsWith(o)));
-  const plan = defs.map((d) => ({ def: d, points: parsePoints(arg('--points'), d) }));
-  const records = Number(arg('--records') ?? (a.quick ? 50_000 : 200_000));
-  const startupGb = Number(arg('--startup-gb') ?? 0.1);
-  const scRate = Number(arg('--sc-rate') ?? 10_000);
-  const outFile = arg('--out') ?? path.join(a.root, 'bench', 'results', 'scale.json');
-  const chartDir = arg('--charts') ?? path.join(a.root, 'docs', 'performance');
-  if (a.argv.includes('--replot')) return replot(outFile, chartDir);
+  const plan = defs.map((d) => ({ def: d, points: parsePoints(args.str('--points'), d) }));
+  const records = args.num('--records', a.quick ? 50_000 : 200_000, { positive: true, integer: true });
+  const startupGb = args.num('--startup-gb', 0.1, { min: 0 });
+  const scRate = args.num('--sc-rate', 10_000, { min: 0 });
+  const pin = args.flag('--pin');
+  const outFile = args.str('--out') ?? path.join(a.root, 'bench', 'results', 'scale.json');
+  const chartDir = args.str('--charts') ?? path.join(a.root, 'docs', 'performance');
+  if (args.flag('--replot')) return replot(outFile, chartDir);
   const load0 = os.loadavg();
   const note =
-    arg('--note') ??
-    `median of ${a.repeat} run(s); load average at start ${load0.map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores${a.argv.includes('--pin') ? '; pinned: brokers on CPU 0, driver on CPU 1' : ''}`;
+    args.str('--note') ??
+    `median of ${a.repeat} run(s); load average at start ${load0.map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores${pin ? '; pinned: brokers on CPU 0, driver on CPU 1' : ''}`;
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-scale-'));
   const logDir = path.join(workDir, 'logs');
   fs.mkdirSync(logDir, { recursive: true });
-  const env: Env = { root: a.root, libs: await kafkaLibs(a.root), logDir, pin: a.argv.includes('--pin') };
+  const env: Env = { root: a.root, libs: await kafkaLibs(a.root), logDir, pin };
   const startedAt = new Date().toISOString();
   const t0 = Date.now();
   process.stderr.write(
@@ -427,7 +419,7 @@ export async function runScale(a: ScaleArgs): Promise<number> {
     }
   } finally {
     await stopAll();
-    if (!a.argv.includes('--keep')) fs.rmSync(workDir, { recursive: true, force: true });
+    if (!args.flag('--keep')) fs.rmSync(workDir, { recursive: true, force: true });
   }
 
   const elapsedSec = Math.round((Date.now() - t0) / 1000);

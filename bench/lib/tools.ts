@@ -95,8 +95,32 @@ export class Tools {
     );
   }
 
-  private samsaPerf(name: string, args: string[], timeoutMs: number): Promise<ToolRun> {
-    return this.exec(name, process.execPath, [this.samsaMain, 'perf', ...args, '--json'], timeoutMs);
+  /** `samsa perf <command> --bootstrap-server ... --topic ... <args> --json`: its last JSON line, or why it failed. */
+  private async samsaJson(
+    name: string,
+    command: 'produce' | 'consume' | 'e2e',
+    port: number | string,
+    topic: string,
+    args: string[],
+  ): Promise<Record<string, unknown> | string> {
+    const r = await this.exec(
+      name,
+      process.execPath,
+      [
+        this.samsaMain,
+        'perf',
+        command,
+        '--bootstrap-server',
+        bootstrap(port),
+        '--topic',
+        topic,
+        ...args,
+        '--json',
+      ],
+      300_000,
+    );
+    const j = lastJson(r.stdout);
+    return !r.ok || j === null ? failure(`samsa perf ${command}`, r) : j;
   }
 
   async kafkaProduce(
@@ -150,37 +174,22 @@ export class Tools {
     topic: string,
     w: { records: number; recordSize: number; acks: string; compression: string; throughput?: number },
   ): Promise<ProduceMetrics | string> {
-    const r = await this.samsaPerf(
-      name,
-      [
-        'produce',
-        '--bootstrap-server',
-        bootstrap(port),
-        '--topic',
-        topic,
-        '--records',
-        String(w.records),
-        '--record-size',
-        String(w.recordSize),
-        `--acks=${w.acks === 'all' ? '-1' : w.acks}`,
-        '--compression',
-        w.compression,
-        `--throughput=${w.throughput ?? -1}`,
-      ],
-      300_000,
-    );
-    const j = lastJson(r.stdout);
-    if (!r.ok || j === null) return failure('samsa perf produce', r);
-    const l = j.latency as Record<string, number>;
+    const j = await this.samsaJson(name, 'produce', port, topic, [
+      '--records',
+      String(w.records),
+      '--record-size',
+      String(w.recordSize),
+      `--acks=${w.acks === 'all' ? '-1' : w.acks}`,
+      '--compression',
+      w.compression,
+      `--throughput=${w.throughput ?? -1}`,
+    ]);
+    if (typeof j === 'string') return j;
     return {
       records: j.records as number,
       recordsPerSec: j.recordsPerSec as number,
       mbPerSec: j.mbPerSec as number,
-      avgMs: l.avgMs as number,
-      p50Ms: l.p50Ms as number,
-      p99Ms: l.p99Ms as number,
-      p999Ms: l.p999Ms as number,
-      maxMs: l.maxMs as number,
+      ...latencyOf(j),
     };
   }
 
@@ -224,23 +233,13 @@ export class Tools {
     topic: string,
     records: number,
   ): Promise<ConsumeMetrics | string> {
-    const r = await this.samsaPerf(
-      name,
-      [
-        'consume',
-        '--bootstrap-server',
-        `127.0.0.1:${port}`,
-        '--topic',
-        topic,
-        '--records',
-        String(records),
-        '--timeout',
-        '30000',
-      ],
-      300_000,
-    );
-    const j = lastJson(r.stdout);
-    if (!r.ok || j === null) return failure('samsa perf consume', r);
+    const j = await this.samsaJson(name, 'consume', port, topic, [
+      '--records',
+      String(records),
+      '--timeout',
+      '30000',
+    ]);
+    if (typeof j === 'string') return j;
     return {
       records: j.records as number,
       recordsPerSec: j.recordsPerSec as number,
@@ -254,35 +253,17 @@ export class Tools {
     topic: string,
     w: { records: number; recordSize: number; throughput: number; acks?: '1' | 'all' },
   ): Promise<E2eMetrics | string> {
-    const r = await this.samsaPerf(
-      name,
-      [
-        'e2e',
-        '--bootstrap-server',
-        bootstrap(port),
-        '--topic',
-        topic,
-        '--records',
-        String(w.records),
-        '--record-size',
-        String(w.recordSize),
-        '--throughput',
-        String(w.throughput),
-        `--acks=${w.acks === 'all' ? '-1' : '1'}`,
-      ],
-      300_000,
-    );
-    const j = lastJson(r.stdout);
-    if (!r.ok || j === null) return failure('samsa perf e2e', r);
-    const l = j.latency as Record<string, number>;
-    return {
-      records: j.consumed as number,
-      avgMs: l.avgMs as number,
-      p50Ms: l.p50Ms as number,
-      p99Ms: l.p99Ms as number,
-      p999Ms: l.p999Ms as number,
-      maxMs: l.maxMs as number,
-    };
+    const j = await this.samsaJson(name, 'e2e', port, topic, [
+      '--records',
+      String(w.records),
+      '--record-size',
+      String(w.recordSize),
+      '--throughput',
+      String(w.throughput),
+      `--acks=${w.acks === 'all' ? '-1' : '1'}`,
+    ]);
+    if (typeof j === 'string') return j;
+    return { records: j.consumed as number, ...latencyOf(j) };
   }
 
   /** Kafka's EndToEndLatency: one record at a time, produce then poll until it arrives (closed loop). */
@@ -317,6 +298,18 @@ export class Tools {
 /** A port on this machine, or a bootstrap list as it is. */
 function bootstrap(port: number | string): string {
   return typeof port === 'number' ? `127.0.0.1:${port}` : port;
+}
+
+/** The latency figures of `samsa perf produce` / `e2e` --json output. */
+function latencyOf(j: Record<string, unknown>): Omit<E2eMetrics, 'records'> {
+  const l = j.latency as Record<string, number>;
+  return {
+    avgMs: l.avgMs as number,
+    p50Ms: l.p50Ms as number,
+    p99Ms: l.p99Ms as number,
+    p999Ms: l.p999Ms as number,
+    maxMs: l.maxMs as number,
+  };
 }
 
 function lastJson(s: string): Record<string, unknown> | null {
