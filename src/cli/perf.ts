@@ -187,9 +187,8 @@ async function perf(sub: string, rest: string[]): Promise<number> {
           `${fmt(s.avgMs, 1)} ms avg latency, ${fmt(s.maxMs, 1)} ms max latency.\n`,
       );
     if (producers > 1) {
-      const r = await runProducers(layout, producers, clientId, opts);
-      process.stderr.write(
-        `${r.producers} producers opened ${r.connections} connections in ${fmt(r.connectMs, 0)} ms.\n`,
+      const r = await runProducers(layout, producers, clientId, opts, (n, ms) =>
+        process.stderr.write(`${producers} producers connected (${n} connections) in ${fmt(ms, 0)} ms.\n`),
       );
       printProduce(r, json);
       return 0;

@@ -62,10 +62,14 @@ export async function runProducers(
   n: number,
   clientId: string,
   opts: ProducerOptions,
+  /** Called once every connection is open, before the timed part. */
+  onConnected?: (connections: number, connectMs: number) => void,
 ): Promise<ProducersResult> {
   const c0 = performance.now();
   const sets = await connectAll(layout, n, clientId);
   const connectMs = performance.now() - c0;
+  const connections = sets.reduce((a, s) => a + s.size, 0);
+  onConnected?.(connections, connectMs);
   const stats = new ProduceStats();
   const payload = new PayloadPool(opts.recordSize);
   const onInterval = opts.onInterval;
@@ -115,7 +119,7 @@ export async function runProducers(
       requests: results.reduce((a, r) => a + r.requests, 0),
       batches: results.reduce((a, r) => a + r.batches, 0),
       producers: n,
-      connections: sets.reduce((a, s) => a + s.size, 0),
+      connections,
       connectMs: Math.round(connectMs * 10) / 10,
     };
   } finally {
