@@ -95,7 +95,7 @@ export const scaleCurves: CurveDef[] = [
   },
   {
     id: 'SN',
-    title: 'Produce 1 KiB acks=1 vs producer connections (samsa perf driver)',
+    title: 'Produce 1 KiB acks=1 vs producer connections, samsa perf',
     x: 'producers',
     defaultPoints: [1, 10, 100, 1000],
     columns: [
