@@ -1,6 +1,6 @@
 // `npm run bench [-- --quick] [-- --repeat N] [-- --only P1,C1,F1,R,T] [-- --no-kafka] [-- --out FILE]`
 // `[-- --r4-rate N --r4-seconds S --r5-mb M]`: the sizes of R4s (consumer keeps up) and R5s (follower catch-up).
-// `npm run bench -- --only S[P,SC,SG,SS] [--points ...] [--startup-gb G]`: the scale curves instead (bench/lib/scale.ts).
+// `npm run bench -- --only S[P,SC,SN,SG,SS] [--points ...] [--startup-gb G]`: the scale curves instead (bench/lib/scale.ts).
 // `npm run bench -- --only L[0,1,2,L1a,...] [--mb N]`: throughput against the machine's limits (bench/lib/limits.ts).
 // `npm run bench -- --help`: the options (bench/lib/args.ts reads them).
 //

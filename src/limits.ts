@@ -247,3 +247,12 @@ export const acceptQueueMax = 50;
 export const throttledSocketsMax = 1000;
 /** IP connection rate sensors kept before the idle ones are dropped early. */
 export const ipConnectionRateSensorsMax = 10_000;
+/** `samsa perf produce --producers N`: producer clients (each its own connections) one process may run. */
+export const perfProducersMax = 10_000;
+/** Connections `samsa perf produce --producers N` opens at a time (Kafka's listen backlog defaults to 50). */
+export const perfConnectConcurrencyMax = 32;
+/**
+ * buffer.memory of all `samsa perf produce --producers N` clients together unless --buffer-memory is given, as
+ * bench/kafka/ScaleDriver.java sizes its producers: this / N each, within [1 MiB, 32 MiB].
+ */
+export const perfProducersBufferBytesTotal = 512 * 1024 * 1024;

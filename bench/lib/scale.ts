@@ -6,6 +6,9 @@
 //   SC  produce 1 KiB acks=1 to an 8-partition topic from N producer clients (each its own KafkaProducer): as
 //       fast as they go (throughput; latency there is mostly time queued in the clients' buffers), then paced at
 //       --sc-rate records/s in all (default 10,000) for --sc-rate x 8 records: p50/p99 below saturation
+//   SN  as SC, from N producer connections (1 ... 1,000), driven by `samsa perf produce --producers N` (N producer
+//       clients in one Node process, bench/lib/scale-perf.ts) rather than the Java driver, whose thread per client
+//       is what limits SC at 100 and above on 2 CPUs; with the broker's and the driver's CPU % (who was busy)
 //   SG  a consumer group of N members reading a >= 100-partition topic: time until every member holds an
 //       assignment, until each has had a record, and read rate until every partition is read to its end
 //   SS  start-up time and RSS with N partitions and --startup-gb of data, clean restart and after kill -9
@@ -15,7 +18,7 @@
 //   --points SP=1,64;SC=1,10  per curve (any values, not only the defaults)
 //   --records N               records per SP/SC point and in the SG topic (default 200,000; --quick 50,000)
 //   --startup-gb G            data written before the SS restarts (default 0.1)
-//   --sc-rate R               records/s of SC's paced run (default 10,000; 0: no paced run)
+//   --sc-rate R               records/s of SC's and SN's paced run (default 10,000; 0: no paced run)
 //   --pin                     SP/SC/SG: every thread of the brokers on CPU 0, the driver on CPU 1 (taskset), so
 //                             that a driver of hundreds of threads cannot crowd out a broker of one event loop
 //                             (Linux shares the CPU per thread); without it they share both CPUs
@@ -34,6 +37,7 @@ import { createTopic } from '../../src/client/perf/cluster.js';
 import type { Args } from './args.js';
 import { type BrokerHandle, deleteTopic, startKafka, startSamsa } from './brokers.js';
 import { startCost } from './proc.js';
+import { measurePerfPoint, perfDrivers } from './scale-perf.js';
 import {
   type CurveDef,
   type CurveResult,
@@ -78,6 +82,26 @@ export const scaleCurves: CurveDef[] = [
       ...tput,
       { key: 'pacedP50Ms', title: 'paced p50 ms', digits: 1 },
       { key: 'pacedP99Ms', title: 'paced p99 ms', digits: 1 },
+      { key: 'connectMs', title: 'connect ms', digits: 0 },
+      ...cost,
+    ],
+    charts: [...tputCharts, { key: 'pacedP99Ms', yLabel: 'p99 produce latency at a fixed rate, ms' }],
+  },
+  {
+    id: 'SN',
+    title: 'Produce 1 KiB acks=1 vs producer connections, samsa perf',
+    x: 'producers',
+    defaultPoints: [1, 10, 100, 1000],
+    columns: [
+      ...tput,
+      { key: 'brokerPct', title: 'broker CPU %', digits: 0 },
+      { key: 'driverThreadPct', title: 'driver thread %', digits: 0 },
+      { key: 'pacedRecordsPerSec', title: 'paced rec/s', digits: 0 },
+      { key: 'pacedP50Ms', title: 'paced p50 ms', digits: 1 },
+      { key: 'pacedP99Ms', title: 'paced p99 ms', digits: 1 },
+      { key: 'pacedBrokerPct', title: 'paced broker CPU %', digits: 0 },
+      { key: 'pacedDriverThreadPct', title: 'paced driver thread %', digits: 0 },
+      { key: 'pacedIdlePct', title: 'paced idle %', digits: 0 },
       { key: 'connectMs', title: 'connect ms', digits: 0 },
       ...cost,
     ],
@@ -155,6 +179,8 @@ export interface ScaleArgs {
 
 interface Env {
   root: string;
+  /** The build's src/cli/main.js (SN's driver, `samsa perf produce`). */
+  samsaMain: string;
   libs: string;
   logDir: string;
   /** --pin: the driver runs on CPU 1, the brokers on CPU 0. */
@@ -259,7 +285,9 @@ async function measurePoint(
   const name = `${curve}-${x}-${b.name}-${rep}`;
   const prefix = `scale-${curve.toLowerCase()}-${x}-${rep}-${Date.now()}`;
   const topics: [string, number][] =
-    curve === 'SP' ? topicsFor(prefix, x) : [[prefix, curve === 'SC' ? 8 : Math.max(100, x)]];
+    curve === 'SP'
+      ? topicsFor(prefix, x)
+      : [[prefix, curve === 'SC' || curve === 'SN' ? 8 : Math.max(100, x)]];
   try {
     await createTopics(b.port, topics);
     if (curve === 'SG') {
@@ -267,6 +295,7 @@ async function measurePoint(
       if (typeof fill === 'string') return { ok: false, error: `filling: ${fill}`, v: {} };
     }
     await new Promise((r) => setTimeout(r, 500));
+    if (curve === 'SN') return await measurePerfPoint(env, b, name, prefix, x, records, scRate);
     const cost = startCost([b.pid]);
     const r =
       curve === 'SG'
@@ -331,7 +360,7 @@ export async function runScale(a: ScaleArgs): Promise<number> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-scale-'));
   const logDir = path.join(workDir, 'logs');
   fs.mkdirSync(logDir, { recursive: true });
-  const env: Env = { root: a.root, libs: await kafkaLibs(a.root), logDir, pin };
+  const env: Env = { root: a.root, samsaMain: a.samsaMain, libs: await kafkaLibs(a.root), logDir, pin };
   const startedAt = new Date().toISOString();
   const t0 = Date.now();
   process.stderr.write(
@@ -342,7 +371,7 @@ export async function runScale(a: ScaleArgs): Promise<number> {
     for (const b of brokers.splice(0)) await b.stop().catch(() => {});
   };
   process.once('SIGINT', () => {
-    for (const d of drivers) d.kill('SIGKILL');
+    for (const d of [...drivers, ...perfDrivers]) d.kill('SIGKILL');
     void stopAll().then(() => process.exit(130));
   });
   const names = a.noKafka ? ['samsa'] : ['samsa', 'kafka'];
@@ -442,7 +471,7 @@ export async function runScale(a: ScaleArgs): Promise<number> {
   const md: string[] = [
     '## Scale curves (`npm run bench -- --only S`)',
     '',
-    "Driver: bench/kafka/ScaleDriver.java (Kafka's Java client) for both brokers. First column: median [min-max].",
+    "Driver: bench/kafka/ScaleDriver.java (Kafka's Java client) for both brokers; SN: `samsa perf produce --producers N` (one Node process) for both. First column: median [min-max].",
   ];
   for (const c of curves) {
     const def = scaleCurves.find((d) => d.id === c.id);

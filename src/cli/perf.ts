@@ -10,7 +10,14 @@ import { KafkaConnection as Conn, type KafkaConnection } from '../client/connect
 import { connectLeaders, describeTopic, listOffsets, parseBootstrap } from '../client/perf/cluster.js';
 import { consumerDefaults, PerfConsumer } from '../client/perf/consumer.js';
 import { runE2e } from '../client/perf/e2e.js';
-import { PerfProducer, type ProducerOptions, producerDefaults } from '../client/perf/producer.js';
+import {
+  PerfProducer,
+  type ProduceResult,
+  type ProducerOptions,
+  producerDefaults,
+} from '../client/perf/producer.js';
+import { producersBufferMemory, runProducers } from '../client/perf/producers.js';
+import * as limits from '../limits.js';
 import { codecFromName } from '../protocol/compression.js';
 import {
   CommandError,
@@ -29,8 +36,12 @@ const help = `Usage: samsa perf <produce|consume|e2e> --topic T [--bootstrap-ser
   produce   --records N --record-size B [--acks -1|0|1] [--compression none|gzip|snappy|lz4|zstd]
             [--batch-size BYTES (16384)] [--linger-ms MS (5)] [--throughput REC/S (-1: unlimited)]
             [--buffer-memory BYTES (33554432)] [--max-in-flight N (5)] [--partitions N] [--json]
+            [--producers N (1)]
             Latency runs from a record's creation to its acknowledgement, as in Kafka's
             ProducerPerformance (at saturation it includes time queued in buffer.memory).
+            --producers N runs N independent producers (each its own connection to every partition
+            leader) in this process; they share --records and --throughput (paced in total), each has
+            --buffer-memory (default 512 MiB / N within 1-32 MiB); the figures are over all of them.
   consume   --records N [--fetch-max-bytes B] [--max-partition-fetch-bytes B] [--from earliest|latest]
             [--timeout MS (10000: give up after this long without records)] [--json]
   e2e       --records N [--record-size B (100)] [--throughput REC/S (1000)] [--acks 1]
@@ -72,6 +83,21 @@ function closeAll(conns: Map<number, KafkaConnection>): void {
   for (const c of conns.values()) c.close();
 }
 
+/** The summary of a produce run (stdout); throws when records failed. */
+function printProduce(r: ProduceResult, json: boolean): void {
+  const l = r.latency;
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ kind: 'produce', ...r })}\n`);
+  } else {
+    process.stdout.write(
+      `${r.records} records sent, ${fmt(r.recordsPerSec, 1)} records/sec (${fmt(r.mbPerSec)} MB/sec), ` +
+        `${fmt(l.avgMs)} ms avg latency, ${fmt(l.maxMs)} ms max latency, ${fmt(l.p50Ms)} ms 50th, ` +
+        `${fmt(l.p95Ms)} ms 95th, ${fmt(l.p99Ms)} ms 99th, ${fmt(l.p999Ms)} ms 99.9th.\n`,
+    );
+  }
+  if (r.errors > 0) throw new CommandError(`${r.errors} records failed (first: ${r.firstError})`);
+}
+
 const options = {
   'bootstrap-server': { type: 'string', default: DEFAULT_BOOTSTRAP },
   topic: { type: 'string' },
@@ -85,6 +111,7 @@ const options = {
   throughput: { type: 'string' },
   'buffer-memory': { type: 'string' },
   'max-in-flight': { type: 'string' },
+  producers: { type: 'string' },
   partitions: { type: 'string' },
   'fetch-max-bytes': { type: 'string' },
   'max-partition-fetch-bytes': { type: 'string' },
@@ -119,6 +146,13 @@ async function perf(sub: string, rest: string[]): Promise<number> {
   const partitions = num(v.partitions, 'partitions', 0);
   const json = v.json === true;
   const clientId = `samsa-perf-${sub}`;
+  const producers = num(v.producers, 'producers', 1);
+  if (!Number.isInteger(producers) || producers < 1 || producers > limits.perfProducersMax) {
+    throw new UsageError(
+      `--producers must be an integer from 1 to ${limits.perfProducersMax}; got '${v.producers}'`,
+    );
+  }
+  if (producers > 1 && sub !== 'produce') throw new UsageError('--producers is for perf produce only');
 
   if (sub === 'produce' || sub === 'e2e') {
     const e2e = sub === 'e2e';
@@ -136,15 +170,32 @@ async function perf(sub: string, rest: string[]): Promise<number> {
       batchSize: num(v['batch-size'], 'batch-size', producerDefaults.batchSize),
       lingerMs: num(v['linger-ms'], 'linger-ms', e2e ? 0 : producerDefaults.lingerMs),
       throughput: num(v.throughput, 'throughput', e2e ? 1000 : producerDefaults.throughput),
-      bufferMemory: num(v['buffer-memory'], 'buffer-memory', producerDefaults.bufferMemory),
+      bufferMemory: num(
+        v['buffer-memory'],
+        'buffer-memory',
+        producers > 1 ? producersBufferMemory(producers) : producerDefaults.bufferMemory,
+      ),
       maxInFlight: num(v['max-in-flight'], 'max-in-flight', producerDefaults.maxInFlight),
       maxRequestSize: producerDefaults.maxRequestSize,
       requestTimeoutMs: producerDefaults.requestTimeoutMs,
       reportMs: 2000,
     };
     const layout = await open(bootstrap, topic, partitions, clientId);
+    opts.onInterval = (s) =>
+      process.stderr.write(
+        `${s.records} records sent, ${fmt(s.recordsPerSec, 1)} records/sec (${fmt(s.mbPerSec)} MB/sec), ` +
+          `${fmt(s.avgMs, 1)} ms avg latency, ${fmt(s.maxMs, 1)} ms max latency.\n`,
+      );
+    if (producers > 1) {
+      const r = await runProducers(layout, producers, clientId, opts, (n, ms) =>
+        process.stderr.write(`${producers} producers connected (${n} connections) in ${fmt(ms, 0)} ms.\n`),
+      );
+      printProduce(r, json);
+      return 0;
+    }
     const conns = await connectLeaders(layout, clientId);
     if (e2e) {
+      opts.onInterval = undefined;
       const consumerConns = await connectLeaders(layout, `${clientId}-consumer`);
       try {
         const r = await runE2e(layout, conns, consumerConns, opts, (consumed, s) => {
@@ -169,25 +220,7 @@ async function perf(sub: string, rest: string[]): Promise<number> {
       }
     }
     try {
-      opts.onInterval = (s) =>
-        process.stderr.write(
-          `${s.records} records sent, ${fmt(s.recordsPerSec, 1)} records/sec (${fmt(s.mbPerSec)} MB/sec), ` +
-            `${fmt(s.avgMs, 1)} ms avg latency, ${fmt(s.maxMs, 1)} ms max latency.\n`,
-        );
-      const r = await new PerfProducer(layout, conns, opts).run();
-      const l = r.latency;
-      if (json) {
-        process.stdout.write(`${JSON.stringify({ kind: 'produce', ...r })}\n`);
-      } else {
-        process.stdout.write(
-          `${r.records} records sent, ${fmt(r.recordsPerSec, 1)} records/sec (${fmt(r.mbPerSec)} MB/sec), ` +
-            `${fmt(l.avgMs)} ms avg latency, ${fmt(l.maxMs)} ms max latency, ${fmt(l.p50Ms)} ms 50th, ` +
-            `${fmt(l.p95Ms)} ms 95th, ${fmt(l.p99Ms)} ms 99th, ${fmt(l.p999Ms)} ms 99.9th.\n`,
-        );
-      }
-      if (r.errors > 0) {
-        throw new CommandError(`${r.errors} records failed (first: ${r.firstError})`);
-      }
+      printProduce(await new PerfProducer(layout, conns, opts).run(), json);
       return 0;
     } finally {
       closeAll(conns);

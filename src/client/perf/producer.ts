@@ -33,6 +33,11 @@ export interface ProducerOptions {
   lingerMs: number;
   /** Records per second; <= 0 for as fast as possible. */
   throughput: number;
+  /**
+   * With throughput: the performance.now() time from which record j is due at paceStartMs + j / throughput s
+   * (default: when run() starts). Several producers sharing one budget (producers.ts) start staggered.
+   */
+  paceStartMs?: number;
   bufferMemory: number;
   maxInFlight: number;
   maxRequestSize: number;
@@ -62,6 +67,43 @@ export interface IntervalStats {
   mbPerSec: number;
   avgMs: number;
   maxMs: number;
+}
+
+/** Latencies and interval counters; one may be shared by several producers in this process (producers.ts). */
+export class ProduceStats {
+  readonly hist = new Histogram();
+  /** Since the last takeInterval(). */
+  private w = { records: 0, sumUs: 0, maxUs: 0, bytes: 0 };
+  private lastReport = performance.now();
+
+  /** One acknowledged record of the given latency and value bytes. */
+  record(us: number): void {
+    this.hist.record(us);
+    const w = this.w;
+    w.sumUs += us;
+    if (us > w.maxUs) w.maxUs = us;
+  }
+
+  acked(records: number, bytes: number): void {
+    this.w.records += records;
+    this.w.bytes += bytes;
+  }
+
+  /** The numbers since the last call (or since construction), and a new interval. */
+  takeInterval(): IntervalStats {
+    const now = performance.now();
+    const secs = (now - this.lastReport) / 1000 || 1;
+    this.lastReport = now;
+    const w = this.w;
+    this.w = { records: 0, sumUs: 0, maxUs: 0, bytes: 0 };
+    return {
+      records: w.records,
+      recordsPerSec: w.records / secs,
+      mbPerSec: w.bytes / 1048576 / secs,
+      avgMs: w.records === 0 ? 0 : w.sumUs / w.records / 1000,
+      maxMs: w.maxUs / 1000,
+    };
+  }
 }
 
 export interface ProduceResult {
@@ -114,6 +156,7 @@ const COMPRESSION_RATE_ESTIMATION_FACTOR = 1.05;
 
 export class PerfProducer {
   private readonly payload: PayloadPool;
+  private readonly stats: ProduceStats;
   private readonly partitions: number[];
   private readonly open = new Map<number, BatchBuilder>();
   private readonly ready = new Map<number, QueuedBatch[]>();
@@ -134,10 +177,9 @@ export class PerfProducer {
   private genScheduled = false;
   private stopped = false;
   private lingerTimer: NodeJS.Timeout | null = null;
-  private readonly hist = new Histogram();
+  private paceStart = 0;
   /** Acknowledged builders, reused so that steady state allocates nothing per batch. */
   private readonly freeBuilders: BatchBuilder[] = [];
-  private window = { records: 0, sumUs: 0, maxUs: 0, bytes: 0 };
   private resolveDone: (() => void) | null = null;
   private failed: Error | null = null;
 
@@ -145,9 +187,14 @@ export class PerfProducer {
     private readonly layout: TopicLayout,
     conns: Map<number, KafkaConnection>,
     private readonly opts: ProducerOptions,
+    /** What several producers in one process share (producers.ts): the latencies, the values' bytes. */
+    shared: { stats?: ProduceStats; payload?: PayloadPool } = {},
   ) {
     if (opts.stampValues === true && opts.recordSize < 8) throw new Error('e2e needs --record-size >= 8');
-    this.payload = new PayloadPool(opts.recordSize);
+    this.stats = shared.stats ?? new ProduceStats();
+    this.payload = shared.payload ?? new PayloadPool(opts.recordSize);
+    if (this.payload.recordSize !== opts.recordSize)
+      throw new Error('the payload pool is for another record size');
     this.partitions = [...layout.leaders.keys()].sort((a, b) => a - b);
     for (const [node, conn] of conns) {
       const st: NodeState = { node, conn, partitions: [], inFlight: 0, pumping: false };
@@ -165,27 +212,15 @@ export class PerfProducer {
 
   async run(): Promise<ProduceResult> {
     this.startedAt = performance.now();
+    this.paceStart = this.opts.paceStartMs ?? this.startedAt;
     const done = new Promise<void>((resolve) => {
       this.resolveDone = resolve;
     });
-    const reportMs = this.opts.reportMs ?? 2000;
+    const onInterval = this.opts.onInterval;
     const reporter =
-      this.opts.onInterval === undefined ? null : setInterval(() => this.reportInterval(reportMs), reportMs);
-    let lastReport = performance.now();
-    this.reportInterval = (ms: number) => {
-      const now = performance.now();
-      const secs = (now - lastReport) / 1000 || ms / 1000;
-      lastReport = now;
-      const w = this.window;
-      this.opts.onInterval?.({
-        records: w.records,
-        recordsPerSec: w.records / secs,
-        mbPerSec: w.bytes / 1048576 / secs,
-        avgMs: w.records === 0 ? 0 : w.sumUs / w.records / 1000,
-        maxMs: w.maxUs / 1000,
-      });
-      this.window = { records: 0, sumUs: 0, maxUs: 0, bytes: 0 };
-    };
+      onInterval === undefined
+        ? null
+        : setInterval(() => onInterval(this.stats.takeInterval()), this.opts.reportMs ?? 2000);
     this.generate();
     await done;
     this.stopped = true;
@@ -200,13 +235,11 @@ export class PerfProducer {
       elapsedSec,
       recordsPerSec: this.acked / elapsedSec,
       mbPerSec: (this.acked * this.opts.recordSize) / 1048576 / elapsedSec,
-      latency: this.hist.summary(),
+      latency: this.stats.hist.summary(),
       requests: this.requests,
       batches: this.batches,
     };
   }
-
-  private reportInterval: (ms: number) => void = () => {};
 
   // ---- generation ----------------------------------------------------------------------------------------
 
@@ -243,9 +276,9 @@ export class PerfProducer {
       if (throttled) {
         nowPerf = performance.now();
         nowMs = Date.now();
-        const allowed = Math.floor(((nowPerf - this.startedAt) / 1000) * o.throughput) + 1;
-        if (this.generated >= allowed) {
-          const waitMs = ((this.generated + 1) / o.throughput) * 1000 - (nowPerf - this.startedAt);
+        // Record j is due at paceStart + j / throughput s.
+        const waitMs = (this.generated / o.throughput) * 1000 - (nowPerf - this.paceStart);
+        if (waitMs > 0) {
           this.scheduleGenerate(Math.max(1, Math.ceil(waitMs)));
           break;
         }
@@ -315,13 +348,23 @@ export class PerfProducer {
     else if (observed < est) this.ratioEstimate = Math.max(est - COMPRESSION_RATIO_IMPROVING_STEP, observed);
   }
 
-  private armLinger(): void {
-    if (this.lingerTimer !== null || this.opts.lingerMs <= 0) return;
+  private armLinger(delayMs = this.opts.lingerMs): void {
+    const linger = this.opts.lingerMs;
+    if (this.lingerTimer !== null || linger <= 0) return;
     this.lingerTimer = setTimeout(() => {
       this.lingerTimer = null;
       this.pumpAll();
-      if (this.open.size > 0) this.armLinger();
-    }, this.opts.lingerMs);
+      if (this.open.size === 0) return;
+      // Again when the oldest open batch is due, not a whole linger.ms later: a timer armed for an earlier batch,
+      // or one that fired a little early by performance.now() (libuv's clock is in whole ms), would otherwise
+      // hold a batch up to twice linger.ms.
+      let oldest = Number.POSITIVE_INFINITY;
+      for (const b of this.open.values()) {
+        if (b.recordCount > 0) oldest = Math.min(oldest, b.createdAt[0] as number);
+      }
+      const due = oldest + linger - performance.now();
+      this.armLinger(Number.isFinite(due) ? Math.max(1, Math.ceil(due)) : linger);
+    }, delayMs);
   }
 
   // ---- sending -------------------------------------------------------------------------------------------
@@ -424,7 +467,7 @@ export class PerfProducer {
         }
       }
     }
-    const w = this.window;
+    const stats = this.stats;
     for (const q of picked) {
       const b = q.builder;
       this.bufferedBytes -= q.reserved;
@@ -446,16 +489,10 @@ export class PerfProducer {
       }
       const n = b.recordCount;
       const t = b.createdAt;
-      for (let i = 0; i < n; i++) {
-        const us = (now - (t[i] as number)) * 1000;
-        this.hist.record(us);
-        w.sumUs += us;
-        if (us > w.maxUs) w.maxUs = us;
-      }
+      for (let i = 0; i < n; i++) stats.record((now - (t[i] as number)) * 1000);
       this.acked += n;
       if (res !== null && this.freeBuilders.length < 64) this.freeBuilders.push(b); // acks=0: maybe still queued
-      w.records += n;
-      w.bytes += n * this.opts.recordSize;
+      stats.acked(n, n * this.opts.recordSize);
     }
     if (this.memoryBlocked && this.bufferedBytes < this.opts.bufferMemory) {
       this.memoryBlocked = false;
