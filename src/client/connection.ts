@@ -10,6 +10,8 @@
 
 import * as net from 'node:net';
 import * as tls from 'node:tls';
+import { FramePool } from '../broker/frame-pool.js';
+import * as limits from '../limits.js';
 import {
   ApiKey,
   apiSchemas,
@@ -19,8 +21,6 @@ import {
 import { encodeRequestHeader } from '../protocol/generated/request-header.js';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
-import { FramePool } from '../broker/frame-pool.js';
-import * as limits from '../limits.js';
 import { ScramClient } from '../security/sasl/scram.js';
 import { FrameReader } from './frame-reader.js';
 
