@@ -4,7 +4,10 @@
 // a response that was not released nor hand pooled memory to request().
 
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { KafkaConnection } from '../../src/client/connection.js';
 import { createTopic, describeTopic, type TopicLayout } from '../../src/client/perf/cluster.js';
@@ -18,7 +21,9 @@ import {
   iterateBatches,
   LOG_OVERHEAD,
 } from '../../src/protocol/records.js';
+import { freePort } from '../helpers/broker.js';
 import { type InProcessBroker, startInProcess } from '../helpers/in-process.js';
+import { makeTestPki, type TestPki } from '../helpers/tls-certs.js';
 
 const TOPIC = 'receive';
 const BATCHES = 24;
@@ -228,9 +233,19 @@ describe('client receive path', () => {
   let b: InProcessBroker;
   let layout: TopicLayout;
   let produced = 0;
+  let pkiDir: string;
+  let pki: TestPki;
+  let sslPort: number;
 
   before(async () => {
-    b = await startInProcess();
+    pkiDir = mkdtempSync(join(tmpdir(), 'samsa-receive-tls-'));
+    pki = makeTestPki(pkiDir);
+    sslPort = await freePort();
+    b = await startInProcess({
+      listeners: `PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:${sslPort}`,
+      'ssl.keystore.type': 'PEM',
+      'ssl.keystore.location': pki.brokerKeystore,
+    });
     const conn = await b.connect();
     try {
       await createTopic(conn, TOPIC, 1);
@@ -256,6 +271,7 @@ describe('client receive path', () => {
   });
   after(async () => {
     await b.stop(true);
+    rmSync(pkiDir, { recursive: true, force: true });
   });
 
   it('decodes a fetch response of ~11 MB read directly and through a proxy cutting it into 1 B - 9 KB pieces', async () => {
@@ -279,6 +295,24 @@ describe('client receive path', () => {
       }
     } finally {
       await proxy.close();
+    }
+  });
+
+  it('decodes a fetch response of ~11 MB over TLS (onread through tls.connect)', async () => {
+    const conn = await KafkaConnection.connect({
+      host: '127.0.0.1',
+      port: sslPort,
+      security: { protocol: 'SSL', tls: { ca: pki.caPem } },
+    });
+    try {
+      const [whole, part] = await Promise.all([
+        conn.request<FetchResponse>(ApiKey.Fetch, fetchBody(layout, 0, 16 * 1024 * 1024)),
+        conn.request<FetchResponse>(ApiKey.Fetch, fetchBody(layout, 0, 1_000_000)),
+      ]);
+      assert.equal(verify(recordsOf(whole)), produced);
+      assert.ok(verify(recordsOf(part)) > 0);
+    } finally {
+      conn.close();
     }
   });
 
