@@ -84,6 +84,24 @@ export const cleanerBatchBytesMax = 64 * 1024 * 1024;
 export const framePoolBufferBytesMax = 4 * 1024 * 1024;
 /** Bytes of recycled request-frame buffers kept across all connections. */
 export const framePoolBytesMax = 16 * 1024 * 1024;
+/** The internal client's largest response frame, unless a connection sets its own (src/client/connection.ts). */
+export const clientResponseBytesMaxDefault = 256 * 1024 * 1024;
+/**
+ * The internal client's socket read buffer (src/client/frame-reader.ts): what it reads between frames; a frame at
+ * least this much larger than what has arrived is read straight into its own buffer.
+ */
+export const clientReadBufferBytes = 64 * 1024;
+/**
+ * Largest response frame the internal client receives into recycled memory (requestPooled): a fetch response of
+ * up to fetchResponseBytesMax. Frames are pooled in power-of-two sizes, so a frame just over 8 MiB takes 16 MiB of
+ * address space; only the pages written are ever touched.
+ */
+export const clientFramePoolBufferBytesMax = 64 * 1024 * 1024;
+/**
+ * Bytes of recycled response frames the internal client keeps (two largest frames: the perf consumer has one
+ * response being walked while the next is received, per broker).
+ */
+export const clientFramePoolBytesMax = 128 * 1024 * 1024;
 /** Shortest period of the replica manager's background tasks (ISR expiry, high-watermark checkpoints). */
 export const replicaTaskIntervalMsMin = 100;
 /** Bytes a replica fetch response may carry beyond replica.fetch.response.max.bytes (headers, partition fields). */

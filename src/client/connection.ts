@@ -10,6 +10,8 @@
 
 import * as net from 'node:net';
 import * as tls from 'node:tls';
+import { FramePool } from '../broker/frame-pool.js';
+import * as limits from '../limits.js';
 import {
   ApiKey,
   apiSchemas,
@@ -20,6 +22,7 @@ import { encodeRequestHeader } from '../protocol/generated/request-header.js';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
 import { ScramClient } from '../security/sasl/scram.js';
+import { FrameReader } from './frame-reader.js';
 
 export class KafkaClientError extends Error {}
 
@@ -37,7 +40,28 @@ interface Pending {
   version: number;
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
+  /** requestPooled: the response's frame comes from framePool and goes back with release(). */
+  pooled: boolean;
+  /** The pooled buffer the response was received into (set when its frame is allocated). */
+  backing: Buffer | null;
 }
+
+/** A response whose frame memory is reused once release() says nothing holds it any more (see requestPooled). */
+export interface PooledResponse<T> {
+  body: T;
+  /** Gives the frame back; after it, every Buffer in body (records, bytes fields) may be overwritten. */
+  release(): void;
+}
+
+/**
+ * Frames of requestPooled responses, shared by all connections of the process. Only opted-in responses take from
+ * it and only their release() gives back, so a response of request() never shares memory with a later one.
+ */
+const framePool = new FramePool(
+  limits.clientReadBufferBytes,
+  limits.clientFramePoolBufferBytesMax,
+  limits.clientFramePoolBytesMax,
+);
 
 export interface ConnectOptions {
   host: string;
@@ -71,24 +95,30 @@ interface ApiVersionsAnswer {
 export class KafkaConnection {
   private readonly pending = new Map<number, Pending>();
   private nextCorrelationId = 1;
-  private chunks: Buffer[] = [];
-  private buffered = 0;
   private closedError: Error | null = null;
   private readonly versions = new Map<number, { min: number; max: number }>();
   readonly clientId: string;
   /** The broker address this connection was opened to. */
   readonly remote: { host: string; port: number };
-  private readonly responseBytesMax: number;
 
   private constructor(
     private readonly socket: net.Socket,
     opts: ConnectOptions,
+    reader: FrameReader,
   ) {
     this.clientId = opts.clientId ?? 'samsa-client';
     this.remote = { host: opts.host, port: opts.port };
-    this.responseBytesMax = opts.responseBytesMax ?? 256 * 1024 * 1024;
+    reader.sink = {
+      allocFrame: (size, correlationId) => this.allocFrame(size, correlationId),
+      onFrame: (frame) => this.onFrame(frame),
+      onStreamError: (message) => {
+        this.fail(new KafkaClientError(message));
+        this.socket.destroy();
+      },
+    };
     socket.setNoDelay(true);
-    socket.on('data', (c: Buffer) => this.onData(c));
+    // Only when onread was ignored (a socket passed in the TLS options): then data comes as chunks.
+    socket.on('data', (c: Buffer) => reader.cut(c, 0, c.length));
     socket.on('error', (e) => this.fail(e));
     socket.on('close', () => this.fail(new KafkaClientError('connection closed by the broker')));
   }
@@ -96,15 +126,18 @@ export class KafkaConnection {
   static async connect(opts: ConnectOptions): Promise<KafkaConnection> {
     const sec = opts.security;
     const useTls = sec !== undefined && (sec.protocol === 'SSL' || sec.protocol === 'SASL_SSL');
+    const reader = new FrameReader(opts.responseBytesMax ?? limits.clientResponseBytesMaxDefault);
+    // Node's tls.connect takes onread as net.connect does (its typings omit it); it ignores it when given a socket.
+    const onread = reader.onread();
+    const tlsOptions: tls.ConnectionOptions & Pick<net.TcpSocketConnectOpts, 'onread'> = {
+      servername: net.isIP(opts.host) === 0 ? opts.host : undefined,
+      ...sec?.tls,
+      host: opts.host,
+      port: opts.port,
+      onread,
+    };
     const socket = await new Promise<net.Socket>((resolve, reject) => {
-      const s = useTls
-        ? tls.connect({
-            servername: net.isIP(opts.host) === 0 ? opts.host : undefined,
-            ...sec?.tls,
-            host: opts.host,
-            port: opts.port,
-          })
-        : net.connect({ host: opts.host, port: opts.port });
+      const s = useTls ? tls.connect(tlsOptions) : net.connect({ host: opts.host, port: opts.port, onread });
       const timer = setTimeout(() => {
         s.destroy();
         reject(new KafkaClientError(`timed out connecting to ${opts.host}:${opts.port}`));
@@ -118,7 +151,7 @@ export class KafkaConnection {
         reject(new KafkaClientError(`cannot connect to ${opts.host}:${opts.port}: ${e.message}`));
       });
     });
-    const conn = new KafkaConnection(socket, opts);
+    const conn = new KafkaConnection(socket, opts, reader);
     const ours = apiSchemas.get(ApiKey.ApiVersions)?.maxVersion ?? 3;
     const body = {
       clientSoftwareName: 'samsa',
@@ -212,16 +245,55 @@ export class KafkaConnection {
     return this.send(apiKey, version, body) as Promise<T>;
   }
 
+  /**
+   * request() whose response is received into pooled memory, reused for a later pooled response once the caller
+   * calls release(). Byte fields of the body (a Fetch's records) are views of that memory: release only when
+   * nothing holds them or anything cut from them (the perf consumer, after it walked the records). Unreleased
+   * responses are left to the garbage collector, as with request().
+   */
+  async requestPooled<T = unknown>(
+    apiKey: number,
+    body: unknown,
+    version = this.version(apiKey),
+  ): Promise<PooledResponse<T>> {
+    const pending = await this.sendPending(apiKey, version, body, true);
+    let backing = pending.entry.backing;
+    return {
+      body: pending.body as T,
+      release: () => {
+        if (backing !== null) framePool.release(backing);
+        backing = null;
+      },
+    };
+  }
+
   /** Sends a request that gets no response (Produce with acks=0). */
   sendNoResponse(apiKey: number, body: unknown, version = this.version(apiKey)): void {
     this.write(apiKey, version, body, this.nextCorrelationId++);
   }
 
   send(apiKey: number, version: number, body: unknown): Promise<unknown> {
+    return this.sendPending(apiKey, version, body, false).then((p) => p.body);
+  }
+
+  private sendPending(
+    apiKey: number,
+    version: number,
+    body: unknown,
+    pooled: boolean,
+  ): Promise<{ body: unknown; entry: Pending }> {
     if (this.closedError !== null) return Promise.reject(this.closedError);
     const correlationId = this.nextCorrelationId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(correlationId, { apiKey, version, resolve, reject });
+      const entry: Pending = {
+        apiKey,
+        version,
+        resolve: (v) => resolve({ body: v, entry }),
+        reject,
+        pooled,
+        backing: null,
+      };
+      this.pending.set(correlationId, entry);
       this.write(apiKey, version, body, correlationId);
     });
   }
@@ -280,29 +352,17 @@ export class KafkaConnection {
     this.socket.uncork();
   }
 
-  private onData(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
-    while (this.buffered >= 4) {
-      let head = this.chunks[0] as Buffer;
-      if (head.length < 4) {
-        head = Buffer.concat(this.chunks);
-        this.chunks = [head];
+  /** The buffer a response frame is received into: pooled for requestPooled, fresh otherwise. */
+  private allocFrame(size: number, correlationId: number): Buffer {
+    const p = this.pending.get(correlationId);
+    if (p?.pooled === true) {
+      const backing = framePool.alloc(size);
+      if (backing !== null) {
+        p.backing = backing;
+        return backing.subarray(0, size);
       }
-      const size = head.readInt32BE(0);
-      if (size < 4 || size > this.responseBytesMax) {
-        this.fail(new KafkaClientError(`response size ${size} out of bounds`));
-        this.socket.destroy();
-        return;
-      }
-      if (this.buffered < 4 + size) return;
-      const all = this.chunks.length === 1 ? head : Buffer.concat(this.chunks);
-      const frame = all.subarray(4, 4 + size);
-      const rest = all.subarray(4 + size);
-      this.chunks = rest.length > 0 ? [rest] : [];
-      this.buffered = rest.length;
-      this.onFrame(frame);
     }
+    return Buffer.allocUnsafe(size);
   }
 
   private onFrame(frame: Buffer): void {

@@ -22,7 +22,7 @@ import {
   RECORDS_OFFSET,
   readInt64,
 } from '../../protocol/records.js';
-import { KafkaClientError, type KafkaConnection } from '../connection.js';
+import { KafkaClientError, type KafkaConnection, type PooledResponse } from '../connection.js';
 import type { TopicLayout } from './cluster.js';
 
 export interface ConsumerOptions {
@@ -34,7 +34,10 @@ export interface ConsumerOptions {
   minBytes: number;
   /** Give up when no record arrived for this long. */
   idleTimeoutMs: number;
-  /** Called for each record with its value (the e2e tool reads its timestamp); keep it cheap. */
+  /**
+   * Called for each record with its value (the e2e tool reads its timestamp); keep it cheap, and keep nothing of
+   * buf: the response's memory is reused once its records are walked.
+   */
   onValue?: (value: Buffer, pos: number, length: number) => void;
   onInterval?: (records: number, bytes: number) => void;
   reportMs?: number;
@@ -157,9 +160,11 @@ export class PerfConsumer {
 
   private async loop(node: number, conn: KafkaConnection): Promise<void> {
     const parts = [...this.layout.leaders].filter(([, leader]) => leader === node).map(([p]) => p);
-    const send = (): Promise<FetchResponse> => {
+    // Pooled: a response's records are views of its frame, walked (or decompressed into fresh buffers) and counted,
+    // never kept, so the frame is given back once they are; the next response is received into it meanwhile.
+    const send = (): Promise<PooledResponse<FetchResponse>> => {
       this.fetches++;
-      const p = conn.request<FetchResponse>(ApiKey.Fetch, {
+      const p = conn.requestPooled<FetchResponse>(ApiKey.Fetch, {
         replicaId: -1,
         maxWaitMs: this.opts.maxWaitMs,
         minBytes: this.opts.minBytes,
@@ -191,7 +196,8 @@ export class PerfConsumer {
     try {
       let inFlight = send();
       while (!this.finished) {
-        const res = await inFlight;
+        const pooled = await inFlight;
+        const res = pooled.body;
         if (res.errorCode !== ErrorCode.NONE)
           throw new KafkaClientError(`fetch failed: error ${res.errorCode}`);
         const got: Buffer[] = [];
@@ -215,6 +221,7 @@ export class PerfConsumer {
           await this.process(recs);
           if (this.finished) break;
         }
+        pooled.release();
       }
     } catch (e) {
       if (!this.finished) {
