@@ -62,6 +62,11 @@ export const responseBytesBufferedMax = 16 * 1024 * 1024;
 export const recompressBatchBytesMax = 64 * 1024 * 1024;
 /** Grace a shutting-down broker gives in-flight requests before closing their connections. */
 export const shutdownGraceMs = 5_000;
+/**
+ * At shutdown, how long a connection whose responses are written waits for the client to close its side before
+ * the socket is destroyed (a client that neither reads nor closes).
+ */
+export const shutdownSocketLingerMs = 2_000;
 /** Member ids handed out with MEMBER_ID_REQUIRED and not yet used, per group (also bounded by group.max.size). */
 export const groupPendingMembersMax = 10_000;
 /** Longest SubscribedTopicRegex a consumer group member may send (characters). */

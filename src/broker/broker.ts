@@ -709,6 +709,18 @@ export class Broker {
   }
 
   private async doStop(): Promise<void> {
+    // Node exits when nothing keeps the event loop alive, and parts of a shutdown wait on unref'd timers (a
+    // socket's linger, for one) once the listener is closed: this keeps the process until the logs are closed and
+    // the clean-shutdown marker is written.
+    const keepAlive = setInterval(() => {}, 60_000);
+    try {
+      await this.stopParts();
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  private async stopParts(): Promise<void> {
     this.log.info('shutting down');
     if (
       this.controllerClient !== null &&

@@ -179,7 +179,11 @@ export class Connection {
     if (kind === 'shutdown') {
       // Let queued responses reach the client; force it if the client does not read them.
       this.socket.end();
-      setTimeout(() => this.socket.destroy(), 2_000).unref();
+      // Read on (onData drops what comes now) so the client's FIN is seen and the socket closes at once: left
+      // paused by drain(), a request the client sent after the last response (a consumer's next Fetch) stays
+      // buffered and hides its FIN, and only the timer below would close the socket.
+      this.socket.resume();
+      setTimeout(() => this.socket.destroy(), limits.shutdownSocketLingerMs).unref();
     } else {
       this.socket.destroy();
     }
