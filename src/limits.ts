@@ -84,6 +84,12 @@ export const cleanerBatchBytesMax = 64 * 1024 * 1024;
 export const framePoolBufferBytesMax = 4 * 1024 * 1024;
 /** Bytes of recycled request-frame buffers kept across all connections. */
 export const framePoolBytesMax = 16 * 1024 * 1024;
+/**
+ * Bytes of pooled buffers that request frames are assembled in while their bytes still arrive, across all
+ * connections (src/broker/receive-buffer.ts: each socket read is copied in at once and dies young, instead of
+ * waiting, promoted to old space, for the rest of a large request). Beyond it frames are copied once complete.
+ */
+export const frameEarlyAssemblyBytesMax = 32 * 1024 * 1024;
 /** Shortest period of the replica manager's background tasks (ISR expiry, high-watermark checkpoints). */
 export const replicaTaskIntervalMsMin = 100;
 /** Bytes a replica fetch response may carry beyond replica.fetch.response.max.bytes (headers, partition fields). */
