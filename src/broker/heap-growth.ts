@@ -1,0 +1,42 @@
+// How far V8 lets the heap grow between full (mark-compact) GCs, for the broker process.
+//
+// Every socket read is a fresh 64 KiB ArrayBuffer (Node allocates them; a net.Server offers no way to read into
+// buffers of our own), and V8 counts the external memory allocated since the last mark-compact against the old
+// generation's limit. With the broker's small heap (~13 MB live) V8 often settles on a limit only 15-25 MB above
+// it (its growing factor varies between 1.1 and 4 with its speed estimates), which produce traffic at hundreds of
+// MB/s crosses every 50-100 ms: a mark-compact GC after another ("GC storm", 30-65 per GB produced), whose
+// concurrent marking took 0.5-0.9 s of CPU per GB on the helper threads, a third of the broker's CPU, and which
+// came in about half the runs of `samsa perf produce` on this machine (docs/performance/profiles/big-batches.md).
+// While the live heap is small (limits.heapGrowthBoostLiveBytesMax) the growing factor is held at V8's largest
+// (4x, --heap-growing-percent=300), which removes the storms; above it V8's own heuristics apply again, so a large
+// heap (many partitions, big caches) does not get 3x headroom. An operator who sets heap flags keeps them.
+
+import * as v8 from 'node:v8';
+import * as limits from '../limits.js';
+import type { Logger } from '../logger.js';
+
+const HEAP_FLAGS = /--(heap-growing-percent|initial-old-space-size|initial-heap-size)\b/;
+
+/** Starts the heap-growth policy; returns a function that stops it (leaving V8's default behind). */
+export function startHeapGrowthPolicy(log: Logger): () => void {
+  const configured = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => HEAP_FLAGS.test(a));
+  if (configured) {
+    log.debug('heap flags given on the command line; heap growth left as configured');
+    return () => {};
+  }
+  let boosted = false;
+  const apply = (): void => {
+    const small = v8.getHeapStatistics().used_heap_size < limits.heapGrowthBoostLiveBytesMax;
+    if (small === boosted) return;
+    boosted = small;
+    v8.setFlagsFromString(small ? '--heap-growing-percent=300' : '--heap-growing-percent=0');
+  };
+  apply();
+  const timer = setInterval(apply, limits.heapGrowthCheckIntervalMs);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    if (boosted) v8.setFlagsFromString('--heap-growing-percent=0');
+    boosted = false;
+  };
+}
