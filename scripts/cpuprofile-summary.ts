@@ -100,6 +100,7 @@ for (const [id, us] of selfUs) {
 }
 const busy = all - idle;
 const pct = (us: number, of: number): string => `${((100 * us) / of).toFixed(1)}%`;
+const busyPct = (l: string, us: number): string => (l === '(idle)' ? '-' : pct(us, busy));
 const rows = (m: Map<string, number>): [string, number][] =>
   [...m.entries()]
     .filter(([l]) => l !== '(root)')
@@ -110,12 +111,12 @@ const print = (title: string, m: Map<string, number>): void => {
   if (markdown) {
     console.log(`\n${title}\n\n| function | ms | % of all | % of busy |\n|---|---:|---:|---:|`);
     for (const [l, us] of rows(m))
-      console.log(`| \`${l}\` | ${(us / 1000).toFixed(0)} | ${pct(us, all)} | ${pct(us, busy)} |`);
+      console.log(`| \`${l}\` | ${(us / 1000).toFixed(0)} | ${pct(us, all)} | ${busyPct(l, us)} |`);
   } else {
     console.log(`\n${title}`);
     for (const [l, us] of rows(m))
       console.log(
-        `${(us / 1000).toFixed(0).padStart(8)} ms ${pct(us, all).padStart(6)} ${pct(us, busy).padStart(6)}  ${l}`,
+        `${(us / 1000).toFixed(0).padStart(8)} ms ${pct(us, all).padStart(6)} ${busyPct(l, us).padStart(6)}  ${l}`,
       );
   }
 };

@@ -17,19 +17,28 @@ import type { Logger } from '../logger.js';
 
 const HEAP_FLAGS = /--(heap-growing-percent|initial-old-space-size|initial-heap-size)\b/;
 
+/** True when the process was started with flags that set the heap's growth (the operator's choice stands). */
+export function heapFlagsGiven(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
+  return [...execArgv, nodeOptions ?? ''].some((a) => HEAP_FLAGS.test(a));
+}
+
+/** The --heap-growing-percent for a live heap of usedHeapBytes: 300 (4x) while small, 0 (V8 decides) above. */
+export function heapGrowingPercentFor(usedHeapBytes: number): number {
+  return usedHeapBytes < limits.heapGrowthBoostLiveBytesMax ? 300 : 0;
+}
+
 /** Starts the heap-growth policy; returns a function that stops it (leaving V8's default behind). */
 export function startHeapGrowthPolicy(log: Logger): () => void {
-  const configured = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => HEAP_FLAGS.test(a));
-  if (configured) {
+  if (heapFlagsGiven(process.execArgv, process.env.NODE_OPTIONS)) {
     log.debug('heap flags given on the command line; heap growth left as configured');
     return () => {};
   }
   let boosted = false;
   const apply = (): void => {
-    const small = v8.getHeapStatistics().used_heap_size < limits.heapGrowthBoostLiveBytesMax;
-    if (small === boosted) return;
-    boosted = small;
-    v8.setFlagsFromString(small ? '--heap-growing-percent=300' : '--heap-growing-percent=0');
+    const percent = heapGrowingPercentFor(v8.getHeapStatistics().used_heap_size);
+    if (percent > 0 === boosted) return;
+    boosted = percent > 0;
+    v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
   };
   apply();
   const timer = setInterval(apply, limits.heapGrowthCheckIntervalMs);
