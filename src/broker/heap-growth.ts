@@ -5,8 +5,9 @@
 // generation's limit. With the broker's small heap (~13 MB live) V8 often settles on a limit only 15-25 MB above
 // it (its growing factor varies between 1.1 and 4 with its speed estimates), which produce traffic at hundreds of
 // MB/s crosses every 50-100 ms: a mark-compact GC after another ("GC storm", 30-65 per GB produced), whose
-// concurrent marking took 0.5-0.9 s of CPU per GB on the helper threads, a third of the broker's CPU, and which
-// came in about half the runs of `samsa perf produce` on this machine (docs/performance/profiles/big-batches.md).
+// concurrent marking took 0.5-1.3 s of CPU per GB on the helper threads, up to a third of the broker's CPU, in 17
+// of 27 runs of `samsa perf produce` on a 2-core machine, 16 KiB and 256 KiB batches alike
+// (docs/performance/profiles/big-batches.md).
 // While the live heap is small (limits.heapGrowthBoostLiveBytesMax) the growing factor is held at V8's largest
 // (4x, --heap-growing-percent=300), which removes the storms; above it V8's own heuristics apply again, so a large
 // heap (many partitions, big caches) does not get 3x headroom. An operator who sets heap flags keeps them.

@@ -4,9 +4,9 @@
 // request's bytes are provably unreferenced.
 // Once the connection has checked the size of a frame still arriving (beginFrame), its bytes are copied into the
 // frame's buffer as each socket read comes in (up to limits.frameEarlyAssemblyBytesMax across all connections):
-// the reads (64 KiB each, external memory) then die young. Held until the frame is complete, the reads of a
-// 2 MiB request outlive scavenges, get promoted, and drive V8 into full mark-compact GCs whose concurrent marking
-// took a third of the broker's CPU under 256 KiB batches.
+// the reads (64 KiB each, external memory) then die young instead of waiting, up to 2 MiB of them per connection
+// under 256 KiB batches, for the rest of the request. The copy is the same size, made while the read is in cache.
+// An announced size reserves a pooled buffer only within that global bound (request memory counts bytes received).
 
 import * as limits from '../limits.js';
 import { apiSchemas, requestHeaderVersion } from '../protocol/generated/apis.js';
