@@ -85,12 +85,6 @@ export const framePoolBufferBytesMax = 4 * 1024 * 1024;
 /** Bytes of recycled request-frame buffers kept across all connections. */
 export const framePoolBytesMax = 16 * 1024 * 1024;
 /**
- * Bytes of pooled buffers that request frames are assembled in while their bytes still arrive, across all
- * connections (src/broker/receive-buffer.ts: each socket read is copied in at once and dies young, instead of
- * waiting, promoted to old space, for the rest of a large request). Beyond it frames are copied once complete.
- */
-export const frameEarlyAssemblyBytesMax = 32 * 1024 * 1024;
-/**
  * Live JS heap below which the broker holds V8's heap growing factor at 4x (src/broker/heap-growth.ts): at most
  * 3x this in extra heap headroom, in exchange for no back-to-back mark-compact GCs under produce traffic.
  */

@@ -265,10 +265,7 @@ export class Connection {
         });
         return;
       }
-      if (this.received.bytes < 4 + size) {
-        this.received.beginFrame(4 + size);
-        break;
-      }
+      if (this.received.bytes < 4 + size) break;
       const n = 4 + size;
       const frame = this.received.take(n).subarray(4);
       this.receiveMs = 0;
