@@ -3,6 +3,7 @@
 // 127.0.0.1:9092 with its data in ./data. SIGTERM or SIGINT shuts down cleanly.
 
 import { Broker } from '../broker/broker.js';
+import { startHeapGrowthPolicy } from '../broker/heap-growth.js';
 import { StartupError } from '../broker/startup-error.js';
 import {
   BrokerConfig,
@@ -82,6 +83,7 @@ export async function runBroker(args: string[]): Promise<number> {
   };
   process.once('SIGTERM', () => onSignal('SIGTERM'));
   process.once('SIGINT', () => onSignal('SIGINT'));
+  const stopHeapGrowthPolicy = startHeapGrowthPolicy(log);
   let broker: Broker;
   try {
     broker = await Broker.start(config, { signal: starting.signal });
@@ -89,9 +91,11 @@ export async function runBroker(args: string[]): Promise<number> {
     // Broker.start undid what it had started; one line naming the setting, and a non-zero exit.
     const text = err instanceof StartupError ? err.message : err instanceof Error ? err.message : String(err);
     process.stderr.write(`samsa broker: cannot start: ${text}\n`);
+    stopHeapGrowthPolicy();
     return 1;
   }
   const name = await signal;
+  stopHeapGrowthPolicy();
   log.info('signal received, stopping', { signal: name });
   try {
     await broker.stop();
