@@ -29,7 +29,14 @@ import { describeTopic } from '../../src/client/perf/cluster.js';
 import type { Args } from './args.js';
 import { type BrokerHandle, deleteTopic, startKafka, startSamsa } from './brokers.js';
 import { type CpuSplit, CpuWindow, heldBackBy } from './limits-cpu.js';
-import { type LimitsRow, limitsLegend, limitsMarkdown, limitsText } from './limits-report.js';
+import {
+  type LimitsRow,
+  limitsLegend,
+  limitsMarkdown,
+  limitsRatiosMarkdown,
+  limitsRatiosText,
+  limitsText,
+} from './limits-report.js';
 
 export const isLimitsSelection = (only: string[] | undefined): boolean =>
   only !== undefined && only.length > 0 && only.every((o) => /^L\d?[a-z]?(64k)?$/.test(o));
@@ -491,7 +498,7 @@ export async function runLimits(a: LimitsArgs): Promise<number> {
 
   const elapsedSec = Math.round((Date.now() - t0) / 1000);
   const note = `${startedAt}, ${a.repeat} run(s) per row (median shown), ${opts.mb} MB per L1 row / L2 log, L0 files ${opts.ceilingMb} MB; load average at start ${load0.map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores; ${elapsedSec} s`;
-  process.stdout.write(`\n${limitsText(rows)}\n\n${limitsLegend}\n${note}\n`);
+  process.stdout.write(`\n${limitsText(rows)}\n\n${limitsRatiosText(rows)}\n\n${limitsLegend}\n${note}\n`);
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   const json = {
     startedAt,
@@ -511,7 +518,7 @@ export async function runLimits(a: LimitsArgs): Promise<number> {
   fs.writeFileSync(outFile, `${JSON.stringify(json, null, 2)}\n`);
   fs.writeFileSync(
     outFile.replace(/\.json$/, '.md'),
-    `## Near the machine's limits (\`npm run bench -- --only L\`)\n\n${limitsMarkdown(rows)}\n\n${limitsLegend}\n\n${note}\n`,
+    `## Near the machine's limits (\`npm run bench -- --only L\`)\n\n${limitsMarkdown(rows)}\n\n${limitsRatiosMarkdown(rows)}\n\n${limitsLegend}\n\n${note}\n`,
   );
   process.stderr.write(`bench limits: wrote ${outFile}\n`);
   return 0;

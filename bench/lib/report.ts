@@ -173,6 +173,13 @@ export function fmtNum(v: number | undefined, digits: number): string {
 
 type Column = (typeof columns)[number];
 
+/** The spread of one column over the runs: "min-max" (empty when no run has it). */
+function spread(runs: Measurement[], c: Column): string {
+  const vals = runs.map((m) => m[c.key] as number | undefined).filter((v): v is number => Number.isFinite(v));
+  if (vals.length < 2) return '';
+  return `${fmtNum(Math.min(...vals), c.digits)}-${fmtNum(Math.max(...vals), c.digits)}`;
+}
+
 /** One run's figures on one line (the progress lines on stderr). */
 export function runSummary(m: Measurement): string {
   if (!m.ok) return `FAILED: ${m.error}`;
@@ -192,6 +199,7 @@ export const legend =
   'the expired session) + recover ms (election, propagation, the producer finding the new leader).\n' +
   'R4: lag@end = records unread when the last record was committed, drain ms = until all read; R5: restarted\n' +
   'broker, process start -> first ISR (ready ms) / every ISR (rejoin ms); catch-up MB/s = MiB missed / rejoin.\n' +
+  '... range: the lowest and highest of the runs (with --repeat > 1).\n' +
   'Samsa/Kafka: ratio of the medians (throughput: higher is better; the rest: lower is better).';
 
 /** The columns some result has a number in (a run of the cluster workloads alone has no e2e column, ...). */
@@ -213,6 +221,10 @@ function tableRows(results: Result[], brokers: string[], cols: Column[]): string
       const note = m?.ok ? '' : ` (${m?.error ?? 'not run'})`;
       rows.push([first ? r.label : '', b === 'samsa' ? 'Samsa' : 'Kafka', ...cells, note]);
       first = false;
+      const good = (r.runs[b] ?? []).filter((x) => x.ok);
+      if (good.length > 1) {
+        rows.push(['', '... range', ...cols.map((c) => spread(good, c)), '']);
+      }
     }
     if (brokers.length === 2) {
       rows.push([
